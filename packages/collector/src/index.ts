@@ -1,0 +1,1 @@
+export { type CollectorOptions, createCollectorApp, fullPathOf } from './app.ts';

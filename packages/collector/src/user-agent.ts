@@ -1,0 +1,40 @@
+/** Device, browser and OS from the User-Agent (ua-parser-js 1.0.x, MIT), cached; bots via isbot. */
+import { isbot } from 'isbot';
+import { LRUCache } from 'lru-cache';
+import { UAParser } from 'ua-parser-js';
+
+export interface Agent {
+  bot: boolean;
+  device: string;
+  browser: string;
+  browserVersion: string;
+  os: string;
+  osVersion: string;
+}
+
+const HEADLESS = /headless|phantomjs|puppeteer|playwright|selenium|webdriver|electron\/.*\bheadless/i;
+
+export function parseAgent(ua: string): Agent {
+  if (!ua || isbot(ua) || HEADLESS.test(ua)) return { bot: true, device: '', browser: '', browserVersion: '', os: '', osVersion: '' };
+  const r = new UAParser(ua).getResult();
+  return {
+    bot: false,
+    device: r.device.type === 'mobile' || r.device.type === 'tablet' ? r.device.type : r.device.type ? 'other' : 'desktop',
+    browser: r.browser.name ?? '',
+    browserVersion: r.browser.major ?? '',
+    os: r.os.name ?? '',
+    osVersion: r.os.version ?? '',
+  };
+}
+
+export function createAgentCache(max = 10_000): (ua: string) => Agent {
+  const cache = new LRUCache<string, Agent>({ max });
+  return (ua) => {
+    let agent = cache.get(ua);
+    if (!agent) {
+      agent = parseAgent(ua);
+      cache.set(ua, agent);
+    }
+    return agent;
+  };
+}

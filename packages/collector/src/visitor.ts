@@ -1,0 +1,65 @@
+/**
+ * Visitor and session ids without cookies (SPEC §4 "Privacy"). `visitor_id` hashes
+ * (salt of the UTC day, site, IP, User-Agent); the salt is random, kept in memory only, and
+ * forgotten after 48 hours, so an id cannot be linked across days or reversed. A session is
+ * a visitor's run of events with gaps under 30 minutes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+const DAY_MS = 86_400_000;
+const SESSION_GAP_MS = 30 * 60_000;
+
+export interface SaltSource {
+  /** The salt of the UTC day that `nowMs` falls in. */
+  saltFor(nowMs: number): Buffer;
+}
+
+/** Salts of the current and previous UTC day only; older ones are dropped. */
+export function createMemorySalts(): SaltSource {
+  const salts = new Map<number, Buffer>();
+  return {
+    saltFor(nowMs) {
+      const day = Math.floor(nowMs / DAY_MS);
+      let salt = salts.get(day);
+      if (!salt) {
+        salt = randomBytes(32);
+        salts.set(day, salt);
+        for (const d of salts.keys()) if (d < day - 1) salts.delete(d);
+      }
+      return salt;
+    },
+  };
+}
+
+/** A 64-bit unsigned id as a decimal string (ClickHouse UInt64 text). */
+function hash64(...parts: (string | Buffer)[]): string {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part).update('\0');
+  return h.digest().readBigUInt64BE(0).toString();
+}
+
+export function visitorId(salt: Buffer, site: string, ip: string, userAgent: string): string {
+  return hash64(salt, site, ip, userAgent);
+}
+
+export interface Sessions {
+  /** The session id of this visitor's event at `nowMs`, starting a new session after 30 min of silence. */
+  sessionId(visitor: string, nowMs: number): string;
+}
+
+export function createSessions(max = 500_000): Sessions {
+  const seen = new LRUCache<string, { id: string; last: number }>({ max });
+  return {
+    sessionId(visitor, nowMs) {
+      const entry = seen.get(visitor);
+      if (entry && nowMs - entry.last < SESSION_GAP_MS) {
+        entry.last = nowMs;
+        return entry.id;
+      }
+      const id = hash64(visitor, String(nowMs));
+      seen.set(visitor, { id, last: nowMs });
+      return id;
+    },
+  };
+}

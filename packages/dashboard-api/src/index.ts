@@ -1,0 +1,2 @@
+export { createDashboardApp, type DashboardOptions } from './app.ts';
+export { apiHost } from './host.ts';

@@ -1,0 +1,4 @@
+export { createIngesterApp } from './app.ts';
+export { batchToken, createIngester, type Ingester } from './ingester.ts';
+export { createIngesterMetrics, type IngesterMetrics } from './metrics.ts';
+export { loadMigrations, MIGRATIONS_DIR, migrate, renderMigration } from './migrate.ts';

@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type IngesterMetrics = ReturnType<typeof createIngesterMetrics>;
+
+export function createIngesterMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    rowsInserted: new Counter({ name: 'tidemark_ingester_rows_inserted_total', help: 'Rows inserted into ClickHouse', registers }),
+    deadLettered: new Counter({ name: 'tidemark_ingester_dead_lettered_total', help: 'Messages sent to the DLQ', registers }),
+    insertFailures: new Counter({ name: 'tidemark_ingester_insert_failures_total', help: 'Failed insert attempts (retried)', registers }),
+    batchSize: new Histogram({
+      name: 'tidemark_ingester_batch_rows',
+      help: 'Rows per insert',
+      buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000, 100_000],
+      registers,
+    }),
+    insertSeconds: new Histogram({
+      name: 'tidemark_ingester_insert_seconds',
+      help: 'Time of one batch insert',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    newestEvent: new Gauge({
+      name: 'tidemark_ingester_newest_event_timestamp_seconds',
+      help: 'Receive time of the newest stored event (freshness)',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Configuration (SPEC §7): read from the environment once at start-up, validated, and
+ * passed in. A bad value throws `ConfigError` naming the variable; `main` prints that
+ * one line and exits.
+ */
+import { ConfigError } from './errors.ts';
+
+export interface Config {
+  collector: { host: string; port: number; scriptPath: string; eventsPath: string; trustProxy: boolean; sites: string[] | null };
+  api: { host: string; port: number; token: string | null };
+  ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
+  clickhouse: { url: string | null; user: string; password: string; database: string; dataDir: string; retentionDays: number };
+  kafka: { brokers: string[] | null; topic: string; dlqTopic: string; groupId: string; partitions: number };
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+function read(env: Env, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(`${key}=${raw} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function bool(env: Env, key: string): boolean {
+  const raw = read(env, key)?.toLowerCase();
+  if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false;
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  throw new ConfigError(`${key}=${raw} must be true or false`);
+}
+
+function path(env: Env, key: string, fallback: string): string {
+  const raw = read(env, key) ?? fallback;
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(raw) || raw.includes('//')) throw new ConfigError(`${key}=${raw} must be a URL path starting with /`);
+  return raw;
+}
+
+function name(env: Env, key: string, fallback: string): string {
+  const raw = read(env, key) ?? fallback;
+  if (!NAME.test(raw)) throw new ConfigError(`${key}=${raw} must be 1-249 characters of [A-Za-z0-9._-]`);
+  return raw;
+}
+
+function identifier(env: Env, key: string, fallback: string): string {
+  const raw = read(env, key) ?? fallback;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(raw)) throw new ConfigError(`${key}=${raw} must be an identifier of [A-Za-z0-9_]`);
+  return raw;
+}
+
+function list(env: Env, key: string): string[] | null {
+  const raw = read(env, key);
+  if (raw === undefined) return null;
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (items.length === 0) throw new ConfigError(`${key} must be a comma-separated list`);
+  return items;
+}
+
+function url(env: Env, key: string): string | null {
+  const raw = read(env, key);
+  if (raw === undefined) return null;
+  if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(`${key}=${raw} must be an http(s) URL`);
+  return raw.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = read(env, 'HOST');
+  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL=${logLevel} must be one of ${LEVELS.join(', ')}`);
+  const brokers = list(env, 'KAFKA_BROKERS');
+  for (const broker of brokers ?? []) {
+    if (!/^[a-z0-9.-]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS has ${broker}, expected host:port`);
+  }
+  return {
+    collector: {
+      host: host ?? '0.0.0.0',
+      port: int(env, 'COLLECTOR_PORT', 8080, 0, 65535),
+      scriptPath: path(env, 'SCRIPT_PATH', '/script.js'),
+      eventsPath: path(env, 'EVENTS_PATH', '/api/event'),
+      trustProxy: bool(env, 'TRUST_PROXY'),
+      sites: list(env, 'SITES'),
+    },
+    api: { host: host ?? '127.0.0.1', port: int(env, 'API_PORT', 8081, 0, 65535), token: read(env, 'API_TOKEN') ?? null },
+    ingester: {
+      host: host ?? '0.0.0.0',
+      port: int(env, 'INGESTER_PORT', 8082, 0, 65535),
+      flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+      flushMaxRows: int(env, 'FLUSH_MAX_ROWS', 10_000, 1, 1_000_000),
+    },
+    clickhouse: {
+      url: url(env, 'CLICKHOUSE_URL'),
+      user: read(env, 'CLICKHOUSE_USER') ?? 'default',
+      password: read(env, 'CLICKHOUSE_PASSWORD') ?? '',
+      database: identifier(env, 'CLICKHOUSE_DATABASE', 'analytics'),
+      dataDir: read(env, 'DATA_DIR') ?? './data',
+      retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36_500),
+    },
+    kafka: {
+      brokers,
+      topic: name(env, 'KAFKA_TOPIC', 'page_views'),
+      dlqTopic: name(env, 'KAFKA_DLQ_TOPIC', 'page_views_dlq'),
+      groupId: name(env, 'KAFKA_GROUP_ID', 'tidemark-ingester'),
+      partitions: int(env, 'KAFKA_PARTITIONS', 6, 1, 10_000),
+    },
+    logLevel,
+  };
+}

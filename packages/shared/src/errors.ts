@@ -1,0 +1,15 @@
+/** Malformed input: answered with a 4xx and this message, never logged as a fault. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A bad configuration value: the process stops with this one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

@@ -1,0 +1,60 @@
+/**
+ * The one event type of Tidemark, in its two shapes:
+ * - `IncomingEvent`: what a browser sends (SPEC §4), after validation;
+ * - `StoredEvent`: what the collector produces to the queue and the ingester inserts,
+ *   one key per column of `analytics.events` (snake_case, no raw IP or User-Agent).
+ */
+
+export type PropValue = string | number | boolean;
+
+export interface IncomingEvent {
+  site: string;
+  name: string;
+  url: string;
+  referrer?: string;
+  eventId?: string;
+  pageviewId?: string;
+  durationMs?: number;
+  screenWidth?: number;
+  props?: Record<string, PropValue>;
+}
+
+export interface StoredEvent {
+  event_id: string;
+  site: string;
+  name: string;
+  /** Receive time, UTC, `YYYY-MM-DD hh:mm:ss.sss` (ClickHouse DateTime64(3) text). */
+  timestamp: string;
+  visitor_id: string;
+  session_id: string;
+  pageview_id: string;
+  url: string;
+  host: string;
+  path: string;
+  query: string;
+  referrer: string;
+  referrer_host: string;
+  referrer_source: string;
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  click_id: string;
+  country: string;
+  device: string;
+  browser: string;
+  browser_version: string;
+  os: string;
+  os_version: string;
+  screen_width: number;
+  duration_ms: number;
+  props: Record<string, string>;
+}
+
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** ClickHouse DateTime64(3) text for a time in ms since the epoch, UTC. */
+export function toClickHouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}

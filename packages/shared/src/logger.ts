@@ -1,0 +1,13 @@
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+/** JSON logs in production; pretty ones when a person is watching a terminal. */
+export function createLogger(level: string, name: string): Logger {
+  const pretty = process.stdout.isTTY === true;
+  return pino({
+    level,
+    name,
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } } : {}),
+  });
+}

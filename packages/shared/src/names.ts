@@ -1,0 +1,28 @@
+/** Every table name, topic default and hard limit lives here, once. */
+
+export const TABLES = {
+  events: 'events',
+  migrations: 'schema_migrations',
+} as const;
+
+export const LIMITS = {
+  /** Largest body of a single event, in bytes. */
+  eventBytes: 8 * 1024,
+  /** Largest body of an array of events, in bytes. */
+  batchBytes: 256 * 1024,
+  /** Most events in one request. */
+  batchEvents: 100,
+  siteChars: 253,
+  nameChars: 64,
+  urlChars: 2048,
+  referrerChars: 2048,
+  durationMs: 86_400_000,
+  screenWidth: 20_000,
+  propsKeys: 30,
+  propKeyChars: 64,
+  propValueChars: 256,
+} as const;
+
+/** Event names with a meaning of their own; anything else is a custom event. */
+export const PAGEVIEW = 'pageview';
+export const ENGAGEMENT = 'engagement';

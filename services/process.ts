@@ -1,0 +1,119 @@
+// Process helpers shared by the service scripts: pid files, detached spawning, readiness waits.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type Log = (msg: string) => void;
+
+/** True while `pid` is alive and its command line contains `marker` (guards against pid reuse). */
+export async function isOurProcess(pid: number, marker: string): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // A zombie or another program that reused the pid has a different (or empty) command line.
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(marker);
+  } catch {
+    return process.platform !== 'linux'; // no /proc: trust the signal check
+  }
+}
+
+export async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt(await readFile(file, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid recorded in `file` if that process is still ours; a stale file is removed. */
+export async function livePid(file: string, marker: string): Promise<number | undefined> {
+  const pid = await readPid(file);
+  if (pid === undefined) return undefined;
+  if (await isOurProcess(pid, marker)) return pid;
+  await rm(file, { force: true });
+  return undefined;
+}
+
+/** Starts a process in its own session, output appended to `logFile`, and records its pid. */
+export async function spawnDetached(opts: {
+  command: string;
+  args: string[];
+  cwd: string;
+  logFile: string;
+  pidFile: string;
+}): Promise<number> {
+  const out = openSync(opts.logFile, 'a');
+  try {
+    const child = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`${opts.command}: no pid`);
+    await writeFile(opts.pidFile, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Polls `ready` until it answers true; fails early if the process dies. */
+export async function waitUntilReady(opts: {
+  name: string;
+  pid: number;
+  marker: string;
+  ready: () => Promise<boolean>;
+  timeoutMs: number;
+  logFile: string;
+  intervalMs?: number;
+}): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  while (Date.now() < deadline) {
+    if (await opts.ready()) return;
+    if (!(await isOurProcess(opts.pid, opts.marker))) {
+      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}`);
+    }
+    await sleep(opts.intervalMs ?? 200);
+  }
+  throw new Error(`${opts.name} not ready after ${opts.timeoutMs / 1000}s; see ${opts.logFile}`);
+}
+
+/** Waits up to `timeoutMs` for the process to exit; true if it did. */
+export async function waitForExit(pid: number, marker: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isOurProcess(pid, marker)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** SIGTERM, then SIGKILL if the process outlives `graceMs`. */
+export async function terminate(pid: number, marker: string, graceMs: number): Promise<void> {
+  signal(pid, 'SIGTERM');
+  if (await waitForExit(pid, marker, graceMs)) return;
+  signal(pid, 'SIGKILL');
+  await waitForExit(pid, marker, 5_000);
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+export function since(start: number): string {
+  return `${((performance.now() - start) / 1000).toFixed(1)}s`;
+}

@@ -1,0 +1,97 @@
+/**
+ * Everything in one process: collector → in-process queue → ingester → the ClickHouse
+ * engine in-process → dashboard API. With `KAFKA_BROKERS` / `CLICKHOUSE_URL` set it uses
+ * those instead, still in one process.
+ */
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { createCollectorApp } from '@tidemark/collector';
+import { apiHost, createDashboardApp } from '@tidemark/dashboard-api';
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import {
+  type ClickHouseClient,
+  type Config,
+  createClickHouse,
+  createKafkaQueueConsumer,
+  createKafkaQueueProducer,
+  createMemoryQueue,
+  type Logger,
+  type QueueConsumer,
+  type QueueProducer,
+} from '@tidemark/shared';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export interface EmbeddedStack {
+  collectorUrl: string;
+  apiUrl: string;
+  client: ClickHouseClient;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+function listen(server: ServerType): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('listening', () => resolve((server.address() as AddressInfo).port));
+    server.once('error', reject);
+  });
+}
+
+function close(server: ServerType): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export async function startEmbedded(config: Config, log: Logger): Promise<EmbeddedStack> {
+  const client = createClickHouse(config.clickhouse);
+  const applied = await migrate(client, config.clickhouse);
+  log.info({ applied, database: config.clickhouse.database, engine: config.clickhouse.url ?? config.clickhouse.dataDir }, 'migrated');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const batching = { maxRows: config.ingester.flushMaxRows, intervalMs: config.ingester.flushIntervalMs };
+  let producer: QueueProducer;
+  let consumer: QueueConsumer;
+  if (config.kafka.brokers) {
+    producer = await createKafkaQueueProducer(config.kafka, log);
+    consumer = await createKafkaQueueConsumer(config.kafka, log, batching);
+  } else {
+    ({ producer, consumer } = createMemoryQueue(batching));
+  }
+
+  const ingester = createIngester({
+    client,
+    database: config.clickhouse.database,
+    consumer,
+    log,
+    metrics: createIngesterMetrics(registry),
+  });
+  await ingester.start();
+
+  const collector = serve({
+    fetch: createCollectorApp({ config: config.collector, producer, log, registry }).fetch,
+    hostname: config.collector.host,
+    port: config.collector.port,
+  });
+  const { host, note } = apiHost(config.api);
+  if (note) log.warn(note);
+  const api = serve({
+    fetch: createDashboardApp({ client, database: config.clickhouse.database, token: config.api.token, log, registry }).fetch,
+    hostname: host,
+    port: config.api.port,
+  });
+  const [collectorPort, apiPort] = await Promise.all([listen(collector), listen(api)]);
+  const shown = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+
+  return {
+    collectorUrl: `http://${shown(config.collector.host)}:${collectorPort}`,
+    apiUrl: `http://${shown(host)}:${apiPort}`,
+    client,
+    config,
+    async stop() {
+      await close(collector); // no new events
+      await producer.close();
+      await ingester.stop(); // flushes what the queue holds
+      await close(api);
+      await client.close();
+    },
+  };
+}
