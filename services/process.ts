@@ -1,10 +1,8 @@
 // Process helpers shared by the service scripts: pid files, detached spawning, readiness waits.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export type Log = (msg: string) => void;
 
 /** True while `pid` is alive and its command line contains `marker` (guards against pid reuse). */
 export async function isOurProcess(pid: number, marker: string): Promise<boolean> {
@@ -67,6 +65,26 @@ export async function spawnDetached(opts: {
   }
 }
 
+/** Runs a command to completion with its output appended to `logFile`. */
+export async function runToLog(command: string, args: string[], cwd: string, logFile: string): Promise<void> {
+  const out = openSync(logFile, 'a');
+  try {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`${command} failed (exit ${code}); see ${logFile}`);
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Keeps the previous run's log as `<file>.1` so each start begins a fresh one. */
+export async function rotateLog(file: string): Promise<void> {
+  await rename(file, `${file}.1`).catch(() => {});
+}
+
 /** Polls `ready` until it answers true; fails early if the process dies. */
 export async function waitUntilReady(opts: {
   name: string;
@@ -81,11 +99,17 @@ export async function waitUntilReady(opts: {
   while (Date.now() < deadline) {
     if (await opts.ready()) return;
     if (!(await isOurProcess(opts.pid, opts.marker))) {
-      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}`);
+      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}${await tail(opts.logFile)}`);
     }
     await sleep(opts.intervalMs ?? 200);
   }
   throw new Error(`${opts.name} not ready after ${opts.timeoutMs / 1000}s; see ${opts.logFile}`);
+}
+
+/** The last lines of a log, indented, for error messages. */
+async function tail(file: string, lines = 8): Promise<string> {
+  const text = (await readFile(file, 'utf8').catch(() => '')).trimEnd();
+  return text ? `\n  ${text.split('\n').slice(-lines).join('\n  ')}` : '';
 }
 
 /** Waits up to `timeoutMs` for the process to exit; true if it did. */

@@ -11,3 +11,8 @@ export function createLogger(level: string, name: string): Logger {
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } } : {}),
   });
 }
+
+/** A logger that writes nothing (tests), or only from `level` up, always as JSON. */
+export function plainLogger(level = 'silent'): Logger {
+  return pino({ level });
+}

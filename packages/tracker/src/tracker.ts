@@ -21,13 +21,13 @@ const hashRouting = __FULL__ && attr('hash') != null;
 // data-allow-localhost; Global Privacy Control / Do Not Track when data-respect-dnt is set.
 const off =
   (attr('allow-localhost') == null && /^(localhost|\[::1\]|)$|^127\./.test(loc.hostname)) ||
-  (attr('respect-dnt') != null && (nav.globalPrivacyControl || nav.doNotTrack == '1'));
+  (attr('respect-dnt') != null && (nav.globalPrivacyControl || nav.doNotTrack === '1'));
 
 // The user's opt-out is read at every send, so setting it takes effect without a reload.
 // localStorage can throw (storage disabled, sandboxed frames): treat that as "not ignored".
 const ignored = () => {
   try {
-    return localStorage.tidemark_ignore == 'true';
+    return localStorage.tidemark_ignore === 'true';
   } catch {
     return false;
   }
@@ -95,7 +95,7 @@ const pageUrl = () => (hashRouting ? loc.href : loc.href.split('#')[0]);
 const pageview = () => {
   const url = pageUrl();
   // replaceState with the same URL, pushState of a hash (core), popstate of a fragment: no new view.
-  if (url != lastUrl) {
+  if (url !== lastUrl) {
     engage();
     // After an SPA navigation the previous page is the referrer, as it is for a full page load.
     if (lastUrl) referrer = lastUrl;
@@ -135,13 +135,13 @@ if (__FULL__) {
   // the beacon outlives the navigation.
   const onClick = (event: MouseEvent) => {
     const link = (event.target as Element).closest?.('a') as HTMLAnchorElement | null;
-    if (link && (event.type == 'click' || event.button == 1)) {
+    if (link && (event.type === 'click' || event.button === 1)) {
       const name =
         /\.(pdf|xlsx?|docx?|txt|rtf|csv|exe|key|pps|pptx?|7z|pkg|rar|gz|zip|avi|mov|mp4|mpe?g|wmv|midi?|mp3|wav|wma|dmg|iso|msi)$/i.test(
           link.pathname,
         )
           ? 'download'
-          : link.host && link.host != loc.host
+          : link.host && link.host !== loc.host
             ? 'outbound'
             : '';
       // Prop values are capped at 256 characters by the collector.

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+
+describe('loadConfig', () => {
+  it('has the defaults of SPEC §7', () => {
+    const config = loadConfig({});
+    expect(config.collector).toMatchObject({ host: '0.0.0.0', port: 8080, scriptPath: '/script.js', eventsPath: '/api/event', trustProxy: false, sites: null });
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8081, token: null });
+    expect(config.ingester).toMatchObject({ port: 8082, flushIntervalMs: 1000, flushMaxRows: 10_000 });
+    expect(config.clickhouse).toMatchObject({ url: null, database: 'analytics', dataDir: './data', retentionDays: 90 });
+    expect(config.kafka).toMatchObject({ brokers: null, topic: 'page_views', dlqTopic: 'page_views_dlq', groupId: 'tidemark-ingester', partitions: 6 });
+  });
+
+  it('reads lists and flags', () => {
+    const config = loadConfig({ SITES: 'A.com, b.org', KAFKA_BROKERS: 'k1:9092,k2:9092', TRUST_PROXY: 'true', CLICKHOUSE_URL: 'http://ch:8123/' });
+    expect(config.collector.sites).toEqual(['a.com', 'b.org']);
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(config.collector.trustProxy).toBe(true);
+    expect(config.clickhouse.url).toBe('http://ch:8123');
+  });
+
+  it.each([
+    ['COLLECTOR_PORT', 'eighty'],
+    ['API_PORT', '70000'],
+    ['FLUSH_MAX_ROWS', '0'],
+    ['TRUST_PROXY', 'maybe'],
+    ['CLICKHOUSE_URL', 'ch:8123'],
+    ['CLICKHOUSE_DATABASE', 'drop table;'],
+    ['KAFKA_BROKERS', 'no-port'],
+    ['KAFKA_TOPIC', 'bad topic'],
+    ['SCRIPT_PATH', 'script.js'],
+    ['LOG_LEVEL', 'loud'],
+    ['RETENTION_DAYS', '-1'],
+  ])('rejects %s=%s with one line naming it', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^${key}`));
+  });
+});

@@ -1,0 +1,128 @@
+// A real ClickHouse HTTP server for development and tests: clickhouse-local from chdb's
+// libchdb.so, kept serving by clickhouse-launcher.py as a detached process.
+import { request } from 'node:http';
+import { mkdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ServiceOptions, logger, serviceDir } from './options.ts';
+import { livePid, rotateLog, since, spawnDetached, terminate, waitForExit, waitUntilReady } from './process.ts';
+
+export const CLICKHOUSE_HTTP_PORT = 8123;
+/** Native protocol (clickhouse-client --port 9001); set explicitly, clickhouse-local would take 9000. */
+export const CLICKHOUSE_TCP_PORT = 9001;
+export const clickhouseUrl = `http://127.0.0.1:${CLICKHOUSE_HTTP_PORT}`;
+
+const HOLDER_ID = 'tidemark-services-holder';
+// Keeps clickhouse-local inside its main, and so listening, until KILL QUERY ends it.
+const HOLDER_QUERY =
+  'SELECT sleepEachRow(0.1) FROM system.numbers SETTINGS max_execution_time = 0, max_block_size = 1 FORMAT Null';
+const launcher = fileURLToPath(new URL('./clickhouse-launcher.py', import.meta.url));
+
+function files(opts: ServiceOptions) {
+  const dir = serviceDir(opts, 'clickhouse');
+  const data = join(dir, 'data');
+  // The --path argument also tells our launcher apart from any other process.
+  return { dir, data, marker: `--path=${data}/`, log: join(dir, 'clickhouse.log'), pid: join(dir, 'clickhouse.pid') };
+}
+
+/** libchdb.so of the chdb package that @tidemark/shared depends on (TIDEMARK_LIBCHDB overrides). */
+export function findLibchdb(): string {
+  if (process.env.TIDEMARK_LIBCHDB) return process.env.TIDEMARK_LIBCHDB;
+  const fromShared = createRequire(new URL('../packages/shared/package.json', import.meta.url));
+  const fromChdb = createRequire(fromShared.resolve('chdb/package.json'));
+  const libc = process.platform === 'linux' ? '-gnu' : '';
+  const pkg = `@chdb/lib-${process.platform}-${process.arch}${libc}`;
+  return join(dirname(fromChdb.resolve(`${pkg}/package.json`)), 'libchdb.so');
+}
+
+export async function startClickHouse(opts: ServiceOptions = {}): Promise<{ url: string; startedByUs: boolean }> {
+  const log = logger(opts);
+  const f = files(opts);
+  const running = await livePid(f.pid, f.marker);
+  if (await ping()) {
+    log(running ? `clickhouse: already running (pid ${running})` : `clickhouse: already answering on ${clickhouseUrl}`);
+    return { url: clickhouseUrl, startedByUs: false };
+  }
+  if (running !== undefined) {
+    log(`clickhouse: pid ${running} not answering yet, waiting`);
+    await waitUntilReady({ name: 'clickhouse', pid: running, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log });
+    return { url: clickhouseUrl, startedByUs: false };
+  }
+
+  const started = performance.now();
+  await mkdir(f.data, { recursive: true });
+  await rotateLog(f.log);
+  const args = [
+    launcher,
+    findLibchdb(),
+    f.marker,
+    '--listen_host=127.0.0.1',
+    `--http_port=${CLICKHOUSE_HTTP_PORT}`,
+    `--tcp_port=${CLICKHOUSE_TCP_PORT}`,
+    '--logger.console=1',
+    '--log-level=information',
+    `--query_id=${HOLDER_ID}`,
+    `--query=SYSTEM START LISTEN QUERIES ALL; ${HOLDER_QUERY}`,
+  ];
+  const pid = await spawnDetached({ command: 'python3', args, cwd: f.dir, logFile: f.log, pidFile: f.pid });
+  try {
+    await waitUntilReady({ name: 'clickhouse', pid, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log, intervalMs: 100 });
+  } catch (err) {
+    await terminate(pid, f.marker, 2_000);
+    await rm(f.pid, { force: true });
+    throw err;
+  }
+  log(`clickhouse: ready on ${clickhouseUrl} (${since(started)})`);
+  return { url: clickhouseUrl, startedByUs: true };
+}
+
+/** Stops the server started from this root; resolves to whether one was running. */
+export async function stopClickHouse(opts: ServiceOptions = {}): Promise<boolean> {
+  const log = logger(opts);
+  const f = files(opts);
+  const pid = await livePid(f.pid, f.marker);
+  if (pid === undefined) {
+    log((await ping()) ? 'clickhouse: not started here, leaving it running' : 'clickhouse: not running');
+    return false;
+  }
+  const started = performance.now();
+  // A clean stop: ending the holder query returns clickhouse-local's main, which shuts down.
+  await post(`KILL QUERY WHERE query_id = '${HOLDER_ID}' SYNC`, 10_000).catch(() => '');
+  if (!(await waitForExit(pid, f.marker, 10_000))) {
+    log('clickhouse: no clean exit, terminating');
+    await terminate(pid, f.marker, 5_000);
+  }
+  await rm(f.pid, { force: true });
+  log(`clickhouse: stopped (${since(started)})`);
+  return true;
+}
+
+async function ping(): Promise<boolean> {
+  try {
+    return (await httpText('GET', '/ping', undefined, 1_000)) === 'Ok.\n';
+  } catch {
+    return false;
+  }
+}
+
+function post(query: string, timeoutMs: number): Promise<string> {
+  return httpText('POST', '/', query, timeoutMs);
+}
+
+/** One HTTP request without keep-alive, so no idle connection outlives us or delays shutdown. */
+function httpText(method: string, path: string, body: string | undefined, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${clickhouseUrl}${path}`, { method, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(text.trim()))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,39 @@
+// Real Kafka and ClickHouse as local processes, for `pnpm services:start` and test setups.
+import { clickhouseUrl, startClickHouse, stopClickHouse } from './clickhouse.ts';
+import { kafkaBrokers, startKafka, stopKafka } from './kafka.ts';
+import type { ServiceOptions } from './options.ts';
+
+export { clickhouseUrl, kafkaBrokers, startClickHouse, startKafka, stopClickHouse, stopKafka };
+export type { Log, ServiceOptions } from './options.ts';
+
+export interface ServicesHandle {
+  kafkaBrokers: string;
+  clickhouseUrl: string;
+  /** True if this call started at least one of the services. */
+  startedByUs: boolean;
+  /** Stops what this call started; a no-op for services that were already running. */
+  stop(): Promise<void>;
+}
+
+/** Starts Kafka and ClickHouse in parallel, reusing any that already run. */
+export async function startServices(opts: ServiceOptions = {}): Promise<ServicesHandle> {
+  const [kafka, clickhouse] = await Promise.allSettled([startKafka(opts), startClickHouse(opts)]);
+  const ours = {
+    kafka: kafka.status === 'fulfilled' && kafka.value.startedByUs,
+    clickhouse: clickhouse.status === 'fulfilled' && clickhouse.value.startedByUs,
+  };
+  const stop = async () => {
+    await Promise.all([ours.kafka && stopKafka(opts), ours.clickhouse && stopClickHouse(opts)]);
+  };
+  const errors = [kafka, clickhouse].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  if (errors.length > 0) {
+    await stop(); // leave nothing half-started behind
+    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(String).join('\n'));
+  }
+  return { kafkaBrokers, clickhouseUrl, startedByUs: ours.kafka || ours.clickhouse, stop };
+}
+
+/** Stops both services if they were started from this root; no error if they are not running. */
+export async function stopServices(opts: ServiceOptions = {}): Promise<void> {
+  await Promise.all([stopKafka(opts), stopClickHouse(opts)]);
+}

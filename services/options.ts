@@ -1,0 +1,21 @@
+// Options shared by the service scripts and where their files live.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Log = (msg: string) => void;
+
+export interface ServiceOptions {
+  /** Directory holding `.services/` (data, logs, pid files). Defaults to the repository root. */
+  root?: string;
+  log?: Log;
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export function serviceDir(opts: ServiceOptions, name: string): string {
+  return join(opts.root ?? repoRoot, '.services', name);
+}
+
+export function logger(opts: ServiceOptions): Log {
+  return opts.log ?? (() => {});
+}

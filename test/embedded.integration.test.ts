@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, postEvents, startStack, waitFor } from './harness.ts';
+
+describe('embedded mode: collector → in-process queue → ingester → chdb → Stats API', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const live = async (site: string) => (await fetch(`${stack.apiUrl}/api/v1/live?site=${site}&window=5m`)).json();
+
+  it('an event POSTed to the collector appears in /api/v1/live', async () => {
+    const site = 'embedded.example';
+    const pageviewId = randomUUID();
+    const res = await postEvents(stack.collectorUrl, [
+      { site, name: 'pageview', url: `https://${site}/pricing?utm_source=news`, eventId: pageviewId },
+      { site, name: 'engagement', url: `https://${site}/pricing`, pageviewId, durationMs: 4200 },
+    ]);
+    expect(res.status).toBe(202);
+    const answer = await waitFor(
+      () => live(site),
+      (body) => body.views === 1,
+    );
+    expect(answer).toMatchObject({ site, window: '5m', views: 1, visitors: 1, avgDurationMs: 4200 });
+    const [row] = await stack.query<{ path: string; utm_source: string; browser: string }>(
+      "SELECT path, utm_source, browser FROM {db}.events WHERE site = {site:String} AND name = 'pageview'",
+      { site },
+    );
+    expect(row).toEqual({ path: '/pricing', utm_source: 'news', browser: 'Chrome' });
+  });
+
+  it('a malformed event is a 400 naming the field, and nothing is stored', async () => {
+    const site = 'bad.example';
+    const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: 'ftp://nope' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: 'url' });
+    const rows = await stack.query('SELECT count() AS n FROM {db}.events WHERE site = {site:String}', { site });
+    expect(Number((rows[0] as { n: string }).n)).toBe(0);
+  });
+
+  it('an event id delivered twice is counted once', async () => {
+    const site = 'twice.example';
+    const event = { site, name: 'pageview', url: `https://${site}/`, eventId: randomUUID() };
+    expect((await postEvents(stack.collectorUrl, event)).status).toBe(202);
+    expect((await postEvents(stack.collectorUrl, event)).status).toBe(202);
+    const stored = await waitFor(
+      () => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {site:String}', { site }),
+      (rows) => Number(rows[0]?.n) === 2,
+    );
+    expect(Number(stored[0]?.n)).toBe(2);
+    expect(await live(site)).toMatchObject({ views: 1, visitors: 1 });
+  });
+});
