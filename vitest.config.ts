@@ -12,8 +12,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'src/**/*.test.ts', 'services/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'src/**/*.test.ts', 'services/**/*.test.ts', 'deploy/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
+          globalSetup: ['test/build-tracker.ts'],
           testTimeout: 20_000,
         },
       },
@@ -22,7 +23,7 @@ export default defineConfig({
           name: 'integration',
           include: ['**/*.integration.test.ts'],
           exclude: ['**/node_modules/**'],
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/build-tracker.ts', 'test/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,

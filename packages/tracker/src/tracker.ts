@@ -56,11 +56,12 @@ const now = () => perf.now();
 const send = (name: string, extra?: object) => {
   if (off || ignored()) return;
   const eventId = uuid();
+  // The collector refuses URLs over 2048 characters: a cut URL still counts the view.
   const body = JSON.stringify({
     site,
     name,
-    url: loc.href,
-    referrer: referrer || undefined,
+    url: loc.href.slice(0, 2048),
+    referrer: referrer.slice(0, 2048) || undefined,
     eventId,
     screenWidth: scr.width,
     ...extra,
@@ -159,7 +160,10 @@ const queued = w.tidemark?.q;
 w.tidemark = api;
 
 // Order on load: the initial pageview first, then the calls queued before load, in call order.
-// A prerendered page counts its view when the user actually navigates to it.
-if (doc.prerendering) on(doc, 'prerenderingchange', pageview);
-else pageview();
-if (queued) for (const args of queued) api.apply(0, args as unknown as Parameters<Tidemark>);
+// A prerendered page (speculation rules) does both when the visitor actually navigates to it.
+const start = () => {
+  pageview();
+  if (queued) for (const args of queued) api.apply(0, args as unknown as Parameters<Tidemark>);
+};
+if (doc.prerendering) on(doc, 'prerenderingchange', start);
+else start();

@@ -3,12 +3,16 @@
  * back-forward cache left on (Playwright turns it off by default).
  */
 import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
+import { DESKTOP_UA } from '../../../test/harness.ts';
 
-/** An ordinary desktop Chrome: what the collector must store (HeadlessChrome is a bot). */
-export const DESKTOP_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
-
-export function launchBrowser(): Promise<Browser> {
+/**
+ * Chromium with an ordinary desktop User-Agent for every request. The UA is a launch switch, not
+ * a context option: Playwright's per-page override does not reach requests a page sends while it
+ * unloads (the engagement beacon on pagehide), which would then say HeadlessChrome and be dropped
+ * as bots. `headless: true` keeps Chromium's own `HeadlessChrome` UA, for the one test that proves
+ * the collector drops it.
+ */
+export function launchBrowser(userAgent: 'desktop' | 'headless' = 'desktop'): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -21,14 +25,10 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--host-resolver-rules=MAP *.test 127.0.0.1',
+      ...(userAgent === 'desktop' ? [`--user-agent=${DESKTOP_UA}`] : []),
     ],
     ignoreDefaultArgs: ['--disable-back-forward-cache'],
   });
-}
-
-export function newContext(browser: Browser, options: { userAgent?: string | 'headless' } = {}): Promise<BrowserContext> {
-  const { userAgent = DESKTOP_UA } = options;
-  return browser.newContext(userAgent === 'headless' ? {} : { userAgent });
 }
 
 /** What a page handed to the network for the events endpoint, in the order the tracker sent it. */
@@ -46,7 +46,11 @@ export interface SentEvent {
   request: Request;
 }
 
-/** Records every event request a context's pages send (beacons and fetches alike). */
+/**
+ * Records every event request a context's pages send (beacons and fetches alike). Playwright does
+ * not report requests sent by a document that is unloading (engagement on pagehide): those are
+ * seen only in what the collector stored.
+ */
 export function recordSent(context: BrowserContext): SentEvent[] {
   const sent: SentEvent[] = [];
   context.on('request', (request) => {
@@ -59,8 +63,8 @@ export function recordSent(context: BrowserContext): SentEvent[] {
 
 declare global {
   interface Window {
-    /** Set by `emulateVisibility`: makes the page hidden or visible and fires visibilitychange. */
-    __setVisibility?: (state: DocumentVisibilityState) => void;
+    /** Set by `emulateVisibility`: makes the page hidden or visible, fires visibilitychange, returns performance.now() of that moment. */
+    __setVisibility?: (state: DocumentVisibilityState) => number;
   }
 }
 
@@ -76,11 +80,16 @@ export async function emulateVisibility(page: Page, initial: DocumentVisibilityS
     Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => state === 'hidden' });
     window.__setVisibility = (next) => {
       state = next;
+      const at = performance.now();
       document.dispatchEvent(new Event('visibilitychange'));
+      return at;
     };
   }, initial);
 }
 
-export function setVisibility(page: Page, state: DocumentVisibilityState): Promise<void> {
-  return page.evaluate((next) => window.__setVisibility?.(next), state);
+/** Flips the emulated visibility; resolves to the page's performance.now() at the change. */
+export async function setVisibility(page: Page, state: DocumentVisibilityState): Promise<number> {
+  const at = await page.evaluate((next) => window.__setVisibility?.(next), state);
+  if (at === undefined) throw new Error('setVisibility: call emulateVisibility(page) before the page loads');
+  return at;
 }

@@ -48,7 +48,7 @@ export async function startPages(collectorUrl: string) {
     if (DOWNLOAD.test(url.pathname)) {
       return void res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Disposition': 'attachment' }).end('data');
     }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page(id as string, site));
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page(id as string, site));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -58,13 +58,14 @@ export async function startPages(collectorUrl: string) {
   function page(id: string, { build = 'core', attrs = {}, host = 'test', scriptFrom = 'collector', head = '', body = '' }: SiteOptions) {
     const file = build === 'full' ? 'script.full.js' : 'script.js';
     const src = scriptFrom === 'page' ? `${base(id, host)}/_/${file}` : `${collectorUrl}/${file}`;
-    const data = Object.entries({ site: siteName(id), ...attrs })
+    const data = Object.entries<string | true>({ site: siteName(id), ...attrs })
       .map(([key, value]) => (value === true ? ` data-${key}` : ` data-${key}="${value}"`))
       .join('');
     return `<!doctype html><html><head><meta charset="utf-8"><title>${id}</title>${head}<script defer src="${src}"${data}></script></head><body>${body}</body></html>`;
   }
 
-  const base = (id: string, host: SiteOptions['host']) => (host === 'loopback' ? `http://127.0.0.1:${port}/${id}` : `http://${id}.test:${port}`);
+  const base = (id: string, host: SiteOptions['host']) =>
+    host === 'loopback' ? `http://127.0.0.1:${port}/${id}` : `http://${id}.test:${port}`;
   const siteName = (id: string) => `${id}.test`;
 
   return {
@@ -76,9 +77,10 @@ export async function startPages(collectorUrl: string) {
       const root = base(id, options.host);
       return { name: typeof options.attrs?.site === 'string' ? options.attrs.site : siteName(id), url: (path = '/') => root + path };
     },
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
