@@ -1,5 +1,9 @@
-// pnpm services:start | services:stop
+// pnpm services:start | services:stop | services:fetch
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startServices, stopServices } from './index.ts';
+import { ensureJars } from './kafka.ts';
+import { serviceDir } from './options.ts';
 import { since } from './process.ts';
 
 const log = (msg: string) => console.log(msg);
@@ -11,10 +15,15 @@ async function main(command: string | undefined): Promise<void> {
     console.log(`services ready (${since(started)}). Environment:`);
     console.log(`KAFKA_BROKERS=${services.kafkaBrokers}`);
     console.log(`CLICKHOUSE_URL=${services.clickhouseUrl}`);
+  } else if (command === 'fetch') {
+    // Only resolve the broker's jars (CI does this before the tests, outside their timeouts).
+    const dir = serviceDir({}, 'kafka');
+    mkdirSync(dir, { recursive: true });
+    console.log(`kafka jars in ${await ensureJars(join(dir, 'mvn.log'), log)}`);
   } else if (command === 'stop') {
     await stopServices({ log });
   } else {
-    console.error('usage: tsx services/cli.ts start|stop');
+    console.error('usage: tsx services/cli.ts start|stop|fetch');
     process.exitCode = 2;
   }
 }

@@ -1,12 +1,13 @@
 // A real ClickHouse HTTP server for development and tests: clickhouse-local from chdb's
 // libchdb.so, kept serving by clickhouse-launcher.py as a detached process.
-import { request } from 'node:http';
+
 import { mkdir, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ServiceOptions, logger, serviceDir } from './options.ts';
-import { livePid, rotateLog, since, spawnDetached, terminate, waitForExit, waitUntilReady } from './process.ts';
+import { type Log, logger, type ServiceOptions, serviceDir } from './options.ts';
+import { livePid, rotateLog, since, spawnDetached, terminate, waitForExit, waitUntilReady, withLock } from './process.ts';
 
 export const CLICKHOUSE_HTTP_PORT = 8123;
 /** Native protocol (clickhouse-client --port 9001); set explicitly, clickhouse-local would take 9000. */
@@ -15,15 +16,24 @@ export const clickhouseUrl = `http://127.0.0.1:${CLICKHOUSE_HTTP_PORT}`;
 
 const HOLDER_ID = 'tidemark-services-holder';
 // Keeps clickhouse-local inside its main, and so listening, until KILL QUERY ends it.
-const HOLDER_QUERY =
-  'SELECT sleepEachRow(0.1) FROM system.numbers SETTINGS max_execution_time = 0, max_block_size = 1 FORMAT Null';
+const HOLDER_QUERY = 'SELECT sleepEachRow(0.1) FROM system.numbers SETTINGS max_execution_time = 0, max_block_size = 1 FORMAT Null';
 const launcher = fileURLToPath(new URL('./clickhouse-launcher.py', import.meta.url));
+const LOCK_WAIT_MS = 60_000;
+
+type Files = ReturnType<typeof files>;
 
 function files(opts: ServiceOptions) {
   const dir = serviceDir(opts, 'clickhouse');
   const data = join(dir, 'data');
   // The --path argument also tells our launcher apart from any other process.
-  return { dir, data, marker: `--path=${data}/`, log: join(dir, 'clickhouse.log'), pid: join(dir, 'clickhouse.pid') };
+  return {
+    dir,
+    data,
+    marker: `--path=${data}/`,
+    log: join(dir, 'clickhouse.log'),
+    pid: join(dir, 'clickhouse.pid'),
+    lock: join(dir, 'clickhouse.lock'),
+  };
 }
 
 /** libchdb.so of the chdb package that @tidemark/shared depends on (TIDEMARK_LIBCHDB overrides). */
@@ -37,21 +47,33 @@ export function findLibchdb(): string {
 }
 
 export async function startClickHouse(opts: ServiceOptions = {}): Promise<{ url: string; startedByUs: boolean }> {
-  const log = logger(opts);
   const f = files(opts);
+  await mkdir(f.data, { recursive: true });
+  const startedByUs = await withLock(f.lock, LOCK_WAIT_MS, () => start(f, logger(opts)));
+  return { url: clickhouseUrl, startedByUs };
+}
+
+/** Stops the server started from this root; resolves to whether one was running. */
+export async function stopClickHouse(opts: ServiceOptions = {}): Promise<boolean> {
+  const f = files(opts);
+  await mkdir(f.dir, { recursive: true });
+  return withLock(f.lock, LOCK_WAIT_MS, () => stop(f, logger(opts)));
+}
+
+/** Resolves to true if it started the server, false if one was already running. */
+async function start(f: Files, log: Log): Promise<boolean> {
   const running = await livePid(f.pid, f.marker);
   if (await ping()) {
     log(running ? `clickhouse: already running (pid ${running})` : `clickhouse: already answering on ${clickhouseUrl}`);
-    return { url: clickhouseUrl, startedByUs: false };
+    return false;
   }
   if (running !== undefined) {
     log(`clickhouse: pid ${running} not answering yet, waiting`);
     await waitUntilReady({ name: 'clickhouse', pid: running, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log });
-    return { url: clickhouseUrl, startedByUs: false };
+    return false;
   }
 
   const started = performance.now();
-  await mkdir(f.data, { recursive: true });
   await rotateLog(f.log);
   const args = [
     launcher,
@@ -74,13 +96,10 @@ export async function startClickHouse(opts: ServiceOptions = {}): Promise<{ url:
     throw err;
   }
   log(`clickhouse: ready on ${clickhouseUrl} (${since(started)})`);
-  return { url: clickhouseUrl, startedByUs: true };
+  return true;
 }
 
-/** Stops the server started from this root; resolves to whether one was running. */
-export async function stopClickHouse(opts: ServiceOptions = {}): Promise<boolean> {
-  const log = logger(opts);
-  const f = files(opts);
+async function stop(f: Files, log: Log): Promise<boolean> {
   const pid = await livePid(f.pid, f.marker);
   if (pid === undefined) {
     log((await ping()) ? 'clickhouse: not started here, leaving it running' : 'clickhouse: not running');
@@ -88,7 +107,7 @@ export async function stopClickHouse(opts: ServiceOptions = {}): Promise<boolean
   }
   const started = performance.now();
   // A clean stop: ending the holder query returns clickhouse-local's main, which shuts down.
-  await post(`KILL QUERY WHERE query_id = '${HOLDER_ID}' SYNC`, 10_000).catch(() => '');
+  await httpText('POST', '/', `KILL QUERY WHERE query_id = '${HOLDER_ID}' SYNC`, 10_000).catch(() => '');
   if (!(await waitForExit(pid, f.marker, 10_000))) {
     log('clickhouse: no clean exit, terminating');
     await terminate(pid, f.marker, 5_000);
@@ -104,10 +123,6 @@ async function ping(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function post(query: string, timeoutMs: number): Promise<string> {
-  return httpText('POST', '/', query, timeoutMs);
 }
 
 /** One HTTP request without keep-alive, so no idle connection outlives us or delays shutdown. */

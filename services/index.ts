@@ -3,8 +3,8 @@ import { clickhouseUrl, startClickHouse, stopClickHouse } from './clickhouse.ts'
 import { kafkaBrokers, startKafka, stopKafka } from './kafka.ts';
 import type { ServiceOptions } from './options.ts';
 
-export { clickhouseUrl, kafkaBrokers, startClickHouse, startKafka, stopClickHouse, stopKafka };
 export type { Log, ServiceOptions } from './options.ts';
+export { clickhouseUrl, kafkaBrokers, startClickHouse, startKafka, stopClickHouse, stopKafka };
 
 export interface ServicesHandle {
   kafkaBrokers: string;
@@ -28,9 +28,13 @@ export async function startServices(opts: ServiceOptions = {}): Promise<Services
   const errors = [kafka, clickhouse].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
   if (errors.length > 0) {
     await stop(); // leave nothing half-started behind
-    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(String).join('\n'));
+    throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(message).join('\n'));
   }
   return { kafkaBrokers, clickhouseUrl, startedByUs: ours.kafka || ours.clickhouse, stop };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Stops both services if they were started from this root; no error if they are not running. */

@@ -7,19 +7,27 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kafkaAnswers } from './kafka-metadata.ts';
-import { type Log, type ServiceOptions, logger, serviceDir } from './options.ts';
-import { livePid, rotateLog, runToLog, since, spawnDetached, terminate, waitUntilReady } from './process.ts';
+import { type Log, logger, type ServiceOptions, serviceDir } from './options.ts';
+import { livePid, rotateLog, runToLog, since, spawnDetached, terminate, waitUntilReady, withLock } from './process.ts';
 
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
 export const kafkaBrokers = `127.0.0.1:${KAFKA_PORT}`;
 
 const pom = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url));
-const ready = () => kafkaAnswers('127.0.0.1', KAFKA_PORT);
+const LOCK_WAIT_MS = 5 * 60_000; // a first start may spend minutes in mvn
+
+type Files = ReturnType<typeof files>;
 
 function files(opts: ServiceOptions) {
   const dir = serviceDir(opts, 'kafka');
+  const port = opts.kafkaPort ?? KAFKA_PORT;
+  const controllerPort = opts.kafkaControllerPort ?? KAFKA_CONTROLLER_PORT;
   return {
+    port,
+    controllerPort,
+    brokers: `127.0.0.1:${port}`,
+    ready: () => kafkaAnswers('127.0.0.1', port),
     dir,
     data: join(dir, 'data'),
     // The properties path is on the JVM's command line, which tells our broker apart.
@@ -27,19 +35,20 @@ function files(opts: ServiceOptions) {
     log4j: join(dir, 'log4j2.properties'),
     log: join(dir, 'kafka.log'),
     pid: join(dir, 'kafka.pid'),
+    lock: join(dir, 'kafka.lock'),
   };
 }
 
-function serverProperties(dataDir: string): string {
+function serverProperties(dataDir: string, port: number, controllerPort: number): string {
   return `# Written by services/kafka.ts on every start.
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.quorum.bootstrap.servers=127.0.0.1:${KAFKA_CONTROLLER_PORT}
+controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}
 log.dirs=${dataDir}
 num.partitions=1
 auto.create.topics.enable=false
@@ -70,7 +79,7 @@ rootLogger.appenderRef.out.ref = out
  * The broker's jars, cached outside the repository in ~/.cache/tidemark/kafka-<version>.
  * Resolved with mvn when missing or when pom.xml changed since (a stamp holds its hash).
  */
-async function ensureJars(logFile: string, log: Log): Promise<string> {
+export async function ensureJars(logFile: string, log: Log): Promise<string> {
   const pomText = await readFile(pom, 'utf8');
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pomText)?.[1];
   if (version === undefined) throw new Error(`no <kafka.version> in ${pom}`);
@@ -105,24 +114,36 @@ function clusterId(): string {
 }
 
 export async function startKafka(opts: ServiceOptions = {}): Promise<{ brokers: string; startedByUs: boolean }> {
-  const log = logger(opts);
   const f = files(opts);
+  await mkdir(f.data, { recursive: true });
+  const startedByUs = await withLock(f.lock, LOCK_WAIT_MS, () => start(f, logger(opts)));
+  return { brokers: f.brokers, startedByUs };
+}
+
+/** Stops the broker started from this root; resolves to whether one was running. */
+export async function stopKafka(opts: ServiceOptions = {}): Promise<boolean> {
+  const f = files(opts);
+  await mkdir(f.dir, { recursive: true });
+  return withLock(f.lock, LOCK_WAIT_MS, () => stop(f, logger(opts)));
+}
+
+/** Resolves to true if it started the broker, false if one was already running. */
+async function start(f: Files, log: Log): Promise<boolean> {
   const running = await livePid(f.pid, f.properties);
-  if (await ready()) {
-    log(running ? `kafka: already running (pid ${running})` : `kafka: already answering on ${kafkaBrokers}`);
-    return { brokers: kafkaBrokers, startedByUs: false };
+  if (await f.ready()) {
+    log(running ? `kafka: already running (pid ${running})` : `kafka: already answering on ${f.brokers}`);
+    return false;
   }
   if (running !== undefined) {
     log(`kafka: pid ${running} not answering yet, waiting`);
-    await waitUntilReady({ name: 'kafka', pid: running, marker: f.properties, ready, timeoutMs: 60_000, logFile: f.log });
-    return { brokers: kafkaBrokers, startedByUs: false };
+    await waitUntilReady({ name: 'kafka', pid: running, marker: f.properties, ready: f.ready, timeoutMs: 120_000, logFile: f.log });
+    return false;
   }
 
   const started = performance.now();
-  await mkdir(f.data, { recursive: true });
   await rotateLog(f.log);
   const jars = await ensureJars(f.log, log);
-  await writeFile(f.properties, serverProperties(f.data));
+  await writeFile(f.properties, serverProperties(f.data, f.port, f.controllerPort));
   await writeFile(f.log4j, LOG4J2);
   const jvm = ['-cp', join(jars, '*'), `-Dlog4j2.configurationFile=${f.log4j}`, '-Djava.awt.headless=true'];
   if (!existsSync(join(f.data, 'meta.properties'))) {
@@ -133,23 +154,20 @@ export async function startKafka(opts: ServiceOptions = {}): Promise<{ brokers: 
   const args = ['-Xmx512m', ...jvm, 'kafka.Kafka', f.properties];
   const pid = await spawnDetached({ command: 'java', args, cwd: f.dir, logFile: f.log, pidFile: f.pid });
   try {
-    await waitUntilReady({ name: 'kafka', pid, marker: f.properties, ready, timeoutMs: 60_000, logFile: f.log });
+    await waitUntilReady({ name: 'kafka', pid, marker: f.properties, ready: f.ready, timeoutMs: 120_000, logFile: f.log });
   } catch (err) {
     await terminate(pid, f.properties, 10_000);
     await rm(f.pid, { force: true });
     throw err;
   }
-  log(`kafka: ready on ${kafkaBrokers} (${since(started)})`);
-  return { brokers: kafkaBrokers, startedByUs: true };
+  log(`kafka: ready on ${f.brokers} (${since(started)})`);
+  return true;
 }
 
-/** Stops the broker started from this root; resolves to whether one was running. */
-export async function stopKafka(opts: ServiceOptions = {}): Promise<boolean> {
-  const log = logger(opts);
-  const f = files(opts);
+async function stop(f: Files, log: Log): Promise<boolean> {
   const pid = await livePid(f.pid, f.properties);
   if (pid === undefined) {
-    log((await ready()) ? 'kafka: not started here, leaving it running' : 'kafka: not running');
+    log((await f.ready()) ? 'kafka: not started here, leaving it running' : 'kafka: not running');
     return false;
   }
   const started = performance.now();

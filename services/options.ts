@@ -8,6 +8,9 @@ export interface ServiceOptions {
   /** Directory holding `.services/` (data, logs, pid files). Defaults to the repository root. */
   root?: string;
   log?: Log;
+  /** Kafka's client and controller ports (default 9092/9093), for a private broker in fault tests. */
+  kafkaPort?: number;
+  kafkaControllerPort?: number;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

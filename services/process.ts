@@ -1,16 +1,13 @@
 // Process helpers shared by the service scripts: pid files, detached spawning, readiness waits.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** True while `pid` is alive and its command line contains `marker` (guards against pid reuse). */
-export async function isOurProcess(pid: number, marker: string): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+async function isOurProcess(pid: number, marker: string): Promise<boolean> {
+  if (!isAlive(pid)) return false;
   try {
     // A zombie or another program that reused the pid has a different (or empty) command line.
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(marker);
@@ -19,7 +16,7 @@ export async function isOurProcess(pid: number, marker: string): Promise<boolean
   }
 }
 
-export async function readPid(file: string): Promise<number | undefined> {
+async function readPid(file: string): Promise<number | undefined> {
   try {
     const pid = Number.parseInt(await readFile(file, 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -35,6 +32,51 @@ export async function livePid(file: string, marker: string): Promise<number | un
   if (await isOurProcess(pid, marker)) return pid;
   await rm(file, { force: true });
   return undefined;
+}
+
+/**
+ * Runs `fn` holding an exclusive lock file, so two starts (or a start and a stop) of the same
+ * service never race. A lock left by a dead process is taken over.
+ */
+export async function withLock<T>(file: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(mine, `${process.pid}\n`);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await linkIfAbsent(mine, file))) {
+      const owner = await readPid(file);
+      if (owner === undefined || !isAlive(owner)) await rm(file, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${file} is held by pid ${owner}`);
+      else await sleep(200);
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** link() creates the lock file atomically, with the owner's pid already in it. */
+async function linkIfAbsent(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts a process in its own session, output appended to `logFile`, and records its pid. */
@@ -99,17 +141,22 @@ export async function waitUntilReady(opts: {
   while (Date.now() < deadline) {
     if (await opts.ready()) return;
     if (!(await isOurProcess(opts.pid, opts.marker))) {
-      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}${await tail(opts.logFile)}`);
+      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}${await logHint(opts.logFile)}`);
     }
     await sleep(opts.intervalMs ?? 200);
   }
   throw new Error(`${opts.name} not ready after ${opts.timeoutMs / 1000}s; see ${opts.logFile}`);
 }
 
-/** The last lines of a log, indented, for error messages. */
-async function tail(file: string, lines = 8): Promise<string> {
-  const text = (await readFile(file, 'utf8').catch(() => '')).trimEnd();
-  return text ? `\n  ${text.split('\n').slice(-lines).join('\n  ')}` : '';
+/** The log's last error lines (else its last lines), indented, for error messages. */
+async function logHint(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((line) => line.trim() !== '' && !/^\s|^\d+\. /.test(line)); // no stack frames
+  const errors = lines.filter((line) => /ERROR|FATAL|Exception/.test(line));
+  return (errors.length > 0 ? errors : lines)
+    .slice(-4)
+    .map((line) => `\n  ${line.slice(0, 300)}`)
+    .join('');
 }
 
 /** Waits up to `timeoutMs` for the process to exit; true if it did. */

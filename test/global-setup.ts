@@ -1,7 +1,11 @@
 /**
  * Starts the real Kafka broker and ClickHouse server for the integration tests, unless
- * `KAFKA_BROKERS` and `CLICKHOUSE_URL` already point at running ones; stops what it started.
+ * `KAFKA_BROKERS` and `CLICKHOUSE_URL` already point at running ones, and stops what it
+ * started afterwards — unless another test run that is still going uses them too (each run
+ * registers its pid under `.services/users/`).
  */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -11,6 +15,23 @@ declare module 'vitest' {
   }
 }
 
+const USERS = join(import.meta.dirname, '..', '.services', 'users');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function otherUsers(): number[] {
+  return readdirSync(USERS)
+    .map(Number)
+    .filter((pid) => pid !== process.pid && alive(pid));
+}
+
 export default async function setup(project: TestProject) {
   const given = { kafka: process.env.KAFKA_BROKERS, clickhouse: process.env.CLICKHOUSE_URL };
   if (given.kafka && given.clickhouse) {
@@ -18,11 +39,14 @@ export default async function setup(project: TestProject) {
     project.provide('clickhouseUrl', given.clickhouse);
     return;
   }
+  mkdirSync(USERS, { recursive: true });
+  writeFileSync(join(USERS, String(process.pid)), '');
   const { startServices } = await import('../services/index.ts');
   const services = await startServices({ log: (line) => process.stdout.write(`[services] ${line}\n`) });
   project.provide('kafkaBrokers', services.kafkaBrokers);
   project.provide('clickhouseUrl', services.clickhouseUrl);
   return async () => {
-    await services.stop();
+    rmSync(join(USERS, String(process.pid)), { force: true });
+    if (otherUsers().length === 0) await services.stop();
   };
 }
