@@ -1,0 +1,65 @@
+/** Starts Tidemark for a benchmark as separate processes: embedded (one) or distributed (three). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Child, ROOT, TSX, freePort, startChild, waitOk } from './lib.ts';
+
+export interface BenchStack {
+  collectorUrl: string;
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv: Record<string, string> = {}): Promise<BenchStack> {
+  const [collectorPort, apiPort, ingesterPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    COLLECTOR_PORT: String(collectorPort),
+    API_PORT: String(apiPort),
+    INGESTER_PORT: String(ingesterPort),
+    LOG_LEVEL: 'warn',
+    CLICKHOUSE_DATABASE: `bench_${suffix}`,
+    ...extraEnv,
+  };
+  const collectorUrl = `http://127.0.0.1:${collectorPort}`;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const children: Child[] = [];
+  let cleanup = async () => {};
+
+  if (mode === 'embedded') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tidemark-bench-'));
+    const one = startChild(TSX, [join(ROOT, 'src/start.ts')], { ...env, DATA_DIR: dataDir });
+    children.push(one);
+    await waitOk(`${apiUrl}/healthz`, one);
+    await waitOk(`${collectorUrl}/healthz`, one);
+    cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
+  } else {
+    const { startServices } = await import('../services/index.ts');
+    const services = await startServices({});
+    Object.assign(env, {
+      KAFKA_BROKERS: services.kafkaBrokers,
+      CLICKHOUSE_URL: services.clickhouseUrl,
+      KAFKA_TOPIC: `bench_${suffix}`,
+      KAFKA_DLQ_TOPIC: `bench_${suffix}_dlq`,
+      KAFKA_GROUP_ID: `bench_${suffix}`,
+    });
+    const service = (name: string) => startChild(TSX, [join(ROOT, 'packages', name, 'src/main.ts')], env);
+    const ingester = service('ingester');
+    children.push(ingester);
+    await waitOk(`http://127.0.0.1:${ingesterPort}/healthz`, ingester);
+    const collector = service('collector');
+    const api = service('dashboard-api');
+    children.push(collector, api);
+    await Promise.all([waitOk(`${collectorUrl}/readyz`, collector), waitOk(`${apiUrl}/healthz`, api)]);
+    cleanup = () => services.stop();
+  }
+  return {
+    collectorUrl,
+    apiUrl,
+    async stop() {
+      await Promise.all(children.map((c) => c.stop()));
+      await cleanup();
+    },
+  };
+}

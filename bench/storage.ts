@@ -1,0 +1,81 @@
+/**
+ * Storage per event after merges: seeds synthetic but varied events into the embedded
+ * engine (materialized views fill the rollups), merges (OPTIMIZE FINAL), and reads the
+ * compressed bytes of the active parts of every table.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '@tidemark/ingester';
+import { createClickHouse, loadConfig } from '@tidemark/shared';
+import { type Figures, progress, round } from './lib.ts';
+
+/** An INSERT … SELECT generating `count` events spread over the last day. */
+export function syntheticEventsSql(database: string, count: number, offset: number): string {
+  return `
+    INSERT INTO ${database}.events (event_id, site, name, timestamp, visitor_id, session_id, url, host, path, referrer_host, referrer_source, utm_source, country, device, browser, browser_version, os, os_version, screen_width, duration_ms)
+    SELECT
+      generateUUIDv4(number) AS event_id,
+      'bench.example' AS site,
+      if(number % 5 = 4, 'engagement', if(number % 50 = 3, 'signup', 'pageview')) AS name,
+      now64(3) - toIntervalMillisecond(intDiv((number + ${offset}) * 86400000, ${count + offset})) AS timestamp,
+      cityHash64(number % 200000) AS visitor_id,
+      cityHash64(number % 200000, intDiv(number, 50000)) AS session_id,
+      concat('https://bench.example/', ['', 'pricing', 'blog', 'docs', 'about'][number % 5 + 1], '/', toString(number % 300)) AS url,
+      'bench.example' AS host,
+      concat('/', ['', 'pricing', 'blog', 'docs', 'about'][number % 5 + 1], '/', toString(number % 300)) AS path,
+      ['', 'google.com', 'news.ycombinator.com', 'twitter.com', 'github.com'][number % 5 + 1] AS referrer_host,
+      ['direct', 'search', 'social', 'social', 'other'][number % 5 + 1] AS referrer_source,
+      ['', '', 'newsletter', 'twitter'][number % 4 + 1] AS utm_source,
+      ['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'NL'][cityHash64(number % 200000) % 8 + 1] AS country,
+      ['desktop', 'mobile', 'tablet'][number % 3 + 1] AS device,
+      ['Chrome', 'Firefox', 'Safari', 'Edge'][number % 4 + 1] AS browser,
+      toString(120 + number % 10) AS browser_version,
+      ['Windows', 'Mac OS', 'Linux', 'iOS', 'Android'][number % 5 + 1] AS os,
+      toString(10 + number % 5) AS os_version,
+      [1920, 1440, 390, 768][number % 4 + 1] AS screen_width,
+      if(number % 5 = 4, toUInt32(1000 + cityHash64(number) % 120000), 0) AS duration_ms
+    FROM numbers(${count})`;
+}
+
+export async function benchStorage({ rows }: { rows: number }): Promise<Figures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tidemark-storage-'));
+  const config = loadConfig({ DATA_DIR: dataDir, CLICKHOUSE_DATABASE: 'storage_bench' }).clickhouse;
+  const client = createClickHouse(config);
+  try {
+    await migrate(client, config);
+    const batch = 500_000;
+    for (let done = 0; done < rows; done += batch) {
+      const n = Math.min(batch, rows - done);
+      await client.command({ query: syntheticEventsSql(config.database, n, done) });
+      progress(`storage: ${done + n}/${rows} events seeded`);
+    }
+    const tables = ['events', 'events_minute', 'pages_minute', 'countries_minute', 'dimensions_minute'];
+    for (const table of tables) await client.command({ query: `OPTIMIZE TABLE ${config.database}.${table} FINAL` });
+    const result = await client.query({
+      query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
+              FROM system.parts WHERE database = {db:String} AND active GROUP BY table`,
+      query_params: { db: config.database },
+      format: 'JSONEachRow',
+    });
+    const parts = await result.json<{ table: string; rows: string; compressed: string; uncompressed: string }>();
+    const figures: Figures = { 'events stored': rows };
+    let total = 0;
+    for (const table of tables) {
+      const part = parts.find((p) => p.table === table);
+      const bytes = Number(part?.compressed ?? 0);
+      total += bytes;
+      figures[`${table} bytes/event (compressed)`] = round(bytes / rows, 2);
+      if (table === 'events') figures['events compression ratio'] = round(Number(part?.uncompressed ?? 0) / Math.max(bytes, 1), 1);
+    }
+    figures['all tables bytes/event (compressed)'] = round(total / rows, 2);
+    return figures;
+  } finally {
+    await client.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchStorage({ rows: Number(process.argv[2] ?? 1_000_000) }).then((f) => console.table(f));
+}
