@@ -1,8 +1,9 @@
--- One row per event (SPEC §5). Placeholders: {{database}}, {{retention_days}}.
+-- One row per event (SPEC §5). Placeholders: {{database}}, {{retention_days}}, {{on_cluster}},
+-- {{engine:<Engine>}} (Replicated<Engine>(...) when CLICKHOUSE_CLUSTER is set).
 -- Ordered for per-site time-range scans; partitioned by month; raw rows expire after
 -- RETENTION_DAYS. non_replicated_deduplication_window makes this plain MergeTree honour
 -- insert_deduplication_token, so a re-delivered batch is stored once.
-CREATE TABLE IF NOT EXISTS {{database}}.events
+CREATE TABLE IF NOT EXISTS {{database}}.events {{on_cluster}}
 (
     event_id        UUID,
     site            LowCardinality(String),
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.events
     duration_ms     UInt32,
     props           Map(String, String) CODEC(ZSTD(1))
 )
-ENGINE = MergeTree
+ENGINE = {{engine:MergeTree}}
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (site, timestamp)
 TTL toDateTime(timestamp) + INTERVAL {{retention_days}} DAY

@@ -64,7 +64,8 @@ describe('distributed mode: three processes, Kafka and a ClickHouse server', () 
     expect(answer.views).toBe(1000);
 
     // Every message inserted once: the ingester's own count agrees, and nothing more arrives.
-    const metrics = await fetch(`${ingesterUrl}/metrics`).then((r) => r.text());
+    const inserted = () => fetch(`${ingesterUrl}/metrics`).then((r) => r.text());
+    const metrics = await waitFor(inserted, (text) => /^tidemark_ingester_rows_inserted_total 1000$/m.test(text), 10_000, 200);
     expect(metrics).toMatch(/^tidemark_ingester_rows_inserted_total 1000$/m);
     await new Promise((r) => setTimeout(r, 1000));
     expect((await live()).views).toBe(1000);

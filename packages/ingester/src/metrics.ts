@@ -7,11 +7,20 @@ export function createIngesterMetrics(registry: Registry) {
   return {
     rowsInserted: new Counter({ name: 'tidemark_ingester_rows_inserted_total', help: 'Rows inserted into ClickHouse', registers }),
     deadLettered: new Counter({ name: 'tidemark_ingester_dead_lettered_total', help: 'Messages sent to the DLQ', registers }),
-    insertFailures: new Counter({ name: 'tidemark_ingester_insert_failures_total', help: 'Failed insert attempts (retried)', registers }),
+    duplicatesDropped: new Counter({
+      name: 'tidemark_ingester_duplicates_dropped_total',
+      help: 'Events not inserted because their event id was stored lately',
+      registers,
+    }),
+    insertFailures: new Counter({
+      name: 'tidemark_ingester_insert_failures_total',
+      help: 'Failed ClickHouse attempts of a batch (write-ahead or insert), retried',
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'tidemark_ingester_batch_rows',
       help: 'Rows per insert',
-      buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000, 100_000],
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000],
       registers,
     }),
     insertSeconds: new Histogram({
@@ -23,6 +32,12 @@ export function createIngesterMetrics(registry: Registry) {
     newestEvent: new Gauge({
       name: 'tidemark_ingester_newest_event_timestamp_seconds',
       help: 'Receive time of the newest stored event (freshness)',
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'tidemark_ingester_consumer_lag',
+      help: 'Messages produced but not yet committed, per partition',
+      labelNames: ['partition'],
       registers,
     }),
   };

@@ -5,7 +5,8 @@ import { loadMigrations, renderMigration } from './migrate.ts';
 describe('migrations', () => {
   it('fills the database and retention and splits statements', () => {
     const config = loadConfig({ CLICKHOUSE_DATABASE: 'stats', RETENTION_DAYS: '30' }).clickhouse;
-    const sql = '-- comment\nCREATE TABLE {{database}}.a (x UInt8) ENGINE = Memory;\nALTER TABLE {{database}}.a MODIFY TTL d + INTERVAL {{retention_days}} DAY;\n';
+    const sql =
+      '-- comment\nCREATE TABLE {{database}}.a (x UInt8) ENGINE = Memory;\nALTER TABLE {{database}}.a MODIFY TTL d + INTERVAL {{retention_days}} DAY;\n';
     expect(renderMigration(sql, config)).toEqual([
       'CREATE TABLE stats.a (x UInt8) ENGINE = Memory',
       'ALTER TABLE stats.a MODIFY TTL d + INTERVAL 30 DAY',
@@ -17,5 +18,21 @@ describe('migrations', () => {
     expect(migrations.length).toBeGreaterThan(0);
     expect(migrations.map((m) => m.version)).toEqual([...migrations.map((m) => m.version)].sort((a, b) => a - b));
     for (const m of migrations) for (const s of m.statements) expect(s).not.toMatch(/\{\{/);
+  });
+});
+
+describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
+  it('renders ON CLUSTER, Replicated engines with the replica path, and the cluster-only files', async () => {
+    const single = await loadMigrations(loadConfig({}).clickhouse);
+    const cluster = await loadMigrations(loadConfig({ CLICKHOUSE_CLUSTER: 'tidemark' }).clickhouse);
+    const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
+    expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
+    expect(cluster.length).toBe(single.length + 1); // 004_distributed.cluster.sql
+    for (const s of all(cluster)) expect(s).toMatch(/ON CLUSTER tidemark/);
+    const events = all(cluster).find((s) => s.includes('.events ON CLUSTER'));
+    expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
+    const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
+    expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(5);
   });
 });

@@ -2,6 +2,17 @@
  * Applies the numbered SQL files of `clickhouse/` in order, once each, recording them in
  * `<database>.schema_migrations`. Every statement is written to be safe to re-run, so two
  * ingesters starting together, or a crash between a statement and its record, do no harm.
+ *
+ * One set of files serves a single server and a cluster (`CLICKHOUSE_CLUSTER`): the
+ * placeholders render as below, and `NNN_name.cluster.sql` files run only on a cluster.
+ *
+ * | placeholder              | single server          | cluster `c`                                                               |
+ * |--------------------------|------------------------|---------------------------------------------------------------------------|
+ * | `{{database}}`           | `analytics`            | `analytics`                                                               |
+ * | `{{retention_days}}`     | `90`                   | `90`                                                                      |
+ * | `{{on_cluster}}`         | (nothing)              | `ON CLUSTER c`                                                            |
+ * | `{{cluster}}`            | (nothing)              | `c`                                                                       |
+ * | `{{engine:XMergeTree(a)}}` | `XMergeTree(a)`      | `ReplicatedXMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', a)` |
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,23 +26,41 @@ export interface Migration {
   statements: string[];
 }
 
-const FILE = /^(\d+)_([a-z0-9_]+)\.sql$/;
+const FILE = /^(\d+)_([a-z0-9_]+)(\.cluster)?\.sql$/;
+const ENGINE = /\{\{engine:(\w*MergeTree)(?:\(([^)]*)\))?\}\}/g;
+/** ClickHouse's own macros: each replica fills its shard and name from its config. */
+const REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'";
 
-/** Fills `{{database}}` and `{{retention_days}}`, drops comments, splits on `;`. */
+function engine(cluster: string | null, name: string, args: string | undefined): string {
+  if (cluster === null) return args === undefined ? name : `${name}(${args})`;
+  return `Replicated${name}(${[REPLICA_PATH, args].filter(Boolean).join(', ')})`;
+}
+
+/** Fills the placeholders, drops comments, splits on `;`. */
 export function renderMigration(sql: string, config: Config['clickhouse']): string[] {
+  const cluster = config.cluster ?? null;
   return sql
     .replaceAll('{{database}}', config.database)
     .replaceAll('{{retention_days}}', String(config.retentionDays))
+    .replaceAll('{{on_cluster}}', cluster === null ? '' : `ON CLUSTER ${cluster}`)
+    .replaceAll('{{cluster}}', cluster ?? '')
+    .replace(ENGINE, (_, name: string, args: string | undefined) => engine(cluster, name, args))
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('--'))
     .join('\n')
     .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
+    .map((s) => s.replace(/[ \t]+\n/g, '\n').trim())
     .filter(Boolean);
 }
 
 export async function loadMigrations(config: Config['clickhouse'], dir = MIGRATIONS_DIR): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => FILE.test(f)).sort();
+  const clustered = (config.cluster ?? null) !== null;
+  const files = (await readdir(dir))
+    .filter((f) => {
+      const match = FILE.exec(f);
+      return match !== null && (match[3] === undefined || clustered);
+    })
+    .sort();
   return Promise.all(
     files.map(async (file) => {
       const [, version = '0', name = ''] = FILE.exec(file) ?? [];
@@ -44,9 +73,12 @@ export async function loadMigrations(config: Config['clickhouse'], dir = MIGRATI
 export async function migrate(client: ClickHouseClient, config: Config['clickhouse'], dir = MIGRATIONS_DIR): Promise<number[]> {
   const db = config.database;
   const table = `${db}.${TABLES.migrations}`;
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  const cluster = config.cluster ?? null;
+  const onCluster = cluster === null ? '' : ` ON CLUSTER ${cluster}`;
+  const engineSql = engine(cluster, 'ReplacingMergeTree', undefined);
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}${onCluster}` });
   await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${table} (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
+    query: `CREATE TABLE IF NOT EXISTS ${table}${onCluster} (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ${engineSql} ORDER BY version`,
   });
   const done = await client.query({ query: `SELECT DISTINCT version FROM ${table}`, format: 'JSONEachRow' });
   const applied = new Set((await done.json<{ version: number }>()).map((r) => Number(r.version)));

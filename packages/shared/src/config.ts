@@ -6,11 +6,45 @@
 import { ConfigError } from './errors.ts';
 
 export interface Config {
-  collector: { host: string; port: number; scriptPath: string; eventsPath: string; trustProxy: boolean; sites: string[] | null };
-  api: { host: string; port: number; token: string | null };
+  collector: {
+    host: string;
+    port: number;
+    scriptPath: string;
+    eventsPath: string;
+    trustProxy: boolean;
+    sites: string[] | null;
+    /** Requests per client IP per minute; 0 turns the limit off. */
+    rateLimitPerMinute?: number;
+    /** Events that may wait for the queue before requests get 503. */
+    backlogEvents?: number;
+  };
+  api: {
+    host: string;
+    port: number;
+    token: string | null;
+    /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
+    corsOrigins?: string[] | null;
+  };
   ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
-  clickhouse: { url: string | null; user: string; password: string; database: string; dataDir: string; retentionDays: number };
-  kafka: { brokers: string[] | null; topic: string; dlqTopic: string; groupId: string; partitions: number };
+  clickhouse: {
+    url: string | null;
+    user: string;
+    password: string;
+    database: string;
+    dataDir: string;
+    retentionDays: number;
+    /** `CLICKHOUSE_CLUSTER`: migrations run `ON CLUSTER` with Replicated engines and Distributed tables. */
+    cluster?: string | null;
+  };
+  kafka: {
+    brokers: string[] | null;
+    topic: string;
+    dlqTopic: string;
+    groupId: string;
+    partitions: number;
+    /** Where collectors share the daily visitor-id salt (distributed mode). */
+    saltsTopic?: string;
+  };
   logLevel: string;
 }
 
@@ -75,6 +109,15 @@ function url(env: Env, key: string): string | null {
   return raw.replace(/\/+$/, '');
 }
 
+function origins(env: Env, key: string): string[] | null {
+  const items = list(env, key);
+  for (const origin of items ?? []) {
+    if (origin !== '*' && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(origin))
+      throw new ConfigError(`${key} has ${origin}, expected * or origins like https://example.com`);
+  }
+  return items;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = read(env, 'HOST');
   const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
@@ -91,8 +134,15 @@ export function loadConfig(env: Env = process.env): Config {
       eventsPath: path(env, 'EVENTS_PATH', '/api/event'),
       trustProxy: bool(env, 'TRUST_PROXY'),
       sites: list(env, 'SITES'),
+      rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
+      backlogEvents: int(env, 'COLLECTOR_BACKLOG_EVENTS', 50_000, 100, 10_000_000),
     },
-    api: { host: host ?? '127.0.0.1', port: int(env, 'API_PORT', 8081, 0, 65535), token: read(env, 'API_TOKEN') ?? null },
+    api: {
+      host: host ?? '127.0.0.1',
+      port: int(env, 'API_PORT', 8081, 0, 65535),
+      token: read(env, 'API_TOKEN') ?? null,
+      corsOrigins: origins(env, 'API_CORS_ORIGINS'),
+    },
     ingester: {
       host: host ?? '0.0.0.0',
       port: int(env, 'INGESTER_PORT', 8082, 0, 65535),
@@ -106,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       database: identifier(env, 'CLICKHOUSE_DATABASE', 'analytics'),
       dataDir: read(env, 'DATA_DIR') ?? './data',
       retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36_500),
+      cluster: read(env, 'CLICKHOUSE_CLUSTER') === undefined ? null : identifier(env, 'CLICKHOUSE_CLUSTER', ''),
     },
     kafka: {
       brokers,
@@ -113,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
       dlqTopic: name(env, 'KAFKA_DLQ_TOPIC', 'page_views_dlq'),
       groupId: name(env, 'KAFKA_GROUP_ID', 'tidemark-ingester'),
       partitions: int(env, 'KAFKA_PARTITIONS', 6, 1, 10_000),
+      saltsTopic: name(env, 'KAFKA_SALTS_TOPIC', 'tidemark_salts'),
     },
     logLevel,
   };

@@ -3,6 +3,8 @@
 export const TABLES = {
   events: 'events',
   migrations: 'schema_migrations',
+  /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
+  ingestRanges: 'ingest_ranges',
 } as const;
 
 export const LIMITS = {

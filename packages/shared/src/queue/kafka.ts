@@ -6,7 +6,8 @@ import { type Admin, type Consumer, type ITopicConfig, Kafka, logLevel, type Pro
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
-import type { QueueConsumer, QueueProducer } from './types.ts';
+import { cutRun } from './runs.ts';
+import type { OffsetRange, QueueConsumer, QueueProducer } from './types.ts';
 
 type KafkaConfig = Config['kafka'] & { brokers: string[] };
 
@@ -41,6 +42,8 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
   }
 }
 
+const READY_TIMEOUT_MS = 2000;
+
 export function messageKey(event: StoredEvent): string {
   return `${event.site}:${event.visitor_id}`;
 }
@@ -63,6 +66,8 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
     connected = false;
   });
   await producer.connect();
+  const probe = kafka.admin(); // for ready(): the producer itself never reports a lost broker
+  let reachable: Promise<boolean> | null = null;
   return {
     async send(events) {
       await producer.send({
@@ -72,10 +77,22 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
       });
     },
     async ready() {
-      return connected;
+      if (!connected) return false;
+      // A metadata round trip to the broker, shared by concurrent callers, bounded in time.
+      reachable ??= probe
+        .connect()
+        .then(() => probe.fetchTopicMetadata({ topics: [config.topic] }))
+        .then(
+          () => true,
+          () => false,
+        )
+        .finally(() => {
+          reachable = null;
+        });
+      return Promise.race([reachable, new Promise<boolean>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref())]);
     },
     async close() {
-      await producer.disconnect();
+      await Promise.all([producer.disconnect(), probe.disconnect()]);
     },
   };
 }
@@ -83,8 +100,50 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
 export interface KafkaConsumerOptions {
   maxRows: number;
   intervalMs: number;
+  /** Partitions processed (inserted) at once; default 2. */
+  concurrency?: number;
 }
 
+/** A rough size of one produced event, to ask the broker for about a batch per fetch. */
+const BYTES_PER_EVENT = 400;
+
+/**
+ * Retries `read` with exponential backoff and full jitter until it succeeds, heartbeating
+ * between attempts (a lost partition makes the heartbeat reject, which ends the wait).
+ */
+async function retrying<T>(read: () => Promise<T>, heartbeat: () => Promise<void>, isRunning: () => boolean, log: Logger): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isRunning()) throw error;
+      const ceiling = Math.min(10_000, 100 * 2 ** Math.min(attempt, 20));
+      const wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      log.warn({ err: error, attempt, retryInMs: wait }, 'range_log_retry');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      await heartbeat();
+    }
+  }
+}
+
+/**
+ * The consumer side. How a batch is formed, and why it is exactly-once in effect:
+ *
+ * - Accumulation happens in the broker: every fetch waits for `minBytes` (about
+ *   `maxRows` events) or `maxWaitTimeInMs` (= `FLUSH_INTERVAL_MS`), whichever comes first,
+ *   so one fetch holds a full micro-batch per partition at high rates and everything that
+ *   arrived in the interval at low ones. Nothing uncommitted is held across `eachBatch`
+ *   calls: a rebalance (kafkajs has no awaited "partitions revoked" hook) therefore never
+ *   strands buffered data, and a stop lets the batch in hand finish.
+ * - Each fetched partition batch is cut into runs of at most `maxRows`; each run is
+ *   handed to the ingester, which writes it ahead to the `RangeLog` (topic, partition,
+ *   first, last) and inserts it (one insert, token from those coordinates); then committed.
+ * - On a replay (a crash or a lost partition between insert and commit) the fetch may
+ *   return more or fewer messages than the first attempt; the run starting at a recorded
+ *   first offset is re-cut to exactly the recorded last offset, so its token matches the
+ *   first attempt's and ClickHouse drops the duplicate insert. The write-ahead itself is
+ *   the batch's `writeAhead()`, which the ingester retries like its insert.
+ */
 export async function createKafkaConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
   const kafka = client(config, 'tidemark-ingester', log);
   const admin = kafka.admin();
@@ -93,12 +152,13 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
     { topic: config.topic, numPartitions: config.partitions },
     { topic: config.dlqTopic, numPartitions: 1 },
   ]);
+  const maxBytes = 64 * 1024 * 1024;
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     maxWaitTimeInMs: options.intervalMs,
-    minBytes: 1,
+    minBytes: Math.min(options.maxRows * BYTES_PER_EVENT, maxBytes / 2),
     maxBytesPerPartition: 16 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
+    maxBytes,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
@@ -106,30 +166,77 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
 
+  // Per partition of this assignment: the offset the next run should start at, and the
+  // recorded ranges from there on. Cleared on every (re)join.
+  const plans = new Map<number, { next: bigint; ranges: OffsetRange[] }>();
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    plans.clear();
+    log.info({ group: payload.groupId, assigned: payload.memberAssignment }, 'partitions_assigned');
+  });
+
+  const lagByPartition = async () => {
+    const [latest, committed] = await Promise.all([
+      admin.fetchTopicOffsets(config.topic),
+      admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] }),
+    ]);
+    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+    return latest.map((p) => {
+      const at = done.get(p.partition) ?? -1n;
+      const from = at < 0n ? BigInt(p.low) : at;
+      const lag = BigInt(p.high) - from;
+      return { partition: p.partition, lag: Number(lag > 0n ? lag : 0n) };
+    });
+  };
+
   return {
-    async run(handle) {
+    async run(handle, runOptions = {}) {
+      const { ranges } = runOptions;
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-          const all = batch.messages;
-          for (let start = 0; start < all.length && isRunning() && !isStale(); start += options.maxRows) {
-            const chunk = all.slice(start, start + options.maxRows);
-            const first = chunk[0];
-            const last = chunk[chunk.length - 1];
-            if (!first || !last) break;
+        partitionsConsumedConcurrently: options.concurrency ?? 2,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition, messages } = batch;
+          const firstMessage = messages[0];
+          if (!firstMessage) return;
+          let plan = plans.get(partition);
+          if (plan === undefined || plan.next !== BigInt(firstMessage.offset)) {
+            const from = BigInt(firstMessage.offset);
+            const recordedFrom = ranges ? () => ranges.recorded(topic, partition, from) : async () => [];
+            plan = { next: from, ranges: await retrying(recordedFrom, heartbeat, isRunning, log) };
+            plans.set(partition, plan);
+            if (plan.ranges.length > 0) log.info({ topic, partition, from: String(from), ranges: plan.ranges.length }, 'replaying_ranges');
+          }
+          const highWatermark = BigInt(batch.highWatermark);
+          const offsets = messages.map((m) => BigInt(m.offset));
+          let start = 0;
+          while (start < messages.length && isRunning() && !isStale()) {
+            const run = cutRun(offsets, start, plan.ranges, options.maxRows, highWatermark);
+            if (run === null) {
+              // The fetch stopped inside a recorded run: let kafkajs fetch again from its start.
+              log.info({ topic, partition, first: String(offsets[start]) }, 'replay_refetch');
+              return;
+            }
+            const range: OffsetRange = { topic, partition, first: offsets[start] ?? 0n, last: run.last };
+            const chunk = messages.slice(start, run.end);
+            const lastOffset = chunk[chunk.length - 1]?.offset ?? firstMessage.offset;
+            const writeAhead = !run.recorded && ranges ? () => ranges.record(range) : undefined;
             await handle({
-              topic: batch.topic,
-              partition: batch.partition,
-              firstOffset: first.offset,
-              lastOffset: last.offset,
+              topic,
+              partition,
+              firstOffset: String(range.first),
+              lastOffset: String(range.last),
               messages: chunk.map((m) => m.value ?? Buffer.alloc(0)),
               heartbeat,
+              ...(writeAhead ? { writeAhead } : {}),
             });
             // Committed only after the handler (the insert) succeeded.
-            const next = (BigInt(last.offset) + 1n).toString();
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+            const next = range.last + 1n;
+            await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+            resolveOffset(lastOffset);
+            plan.next = next;
+            plan.ranges = plan.ranges.filter((r) => r.first >= next);
+            start = run.end;
             await heartbeat();
           }
         },
@@ -143,19 +250,9 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
       });
     },
     async backlog() {
-      const [latest, committed] = await Promise.all([
-        admin.fetchTopicOffsets(config.topic),
-        admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] }),
-      ]);
-      const done = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
-      let total = 0n;
-      for (const p of latest) {
-        const end = BigInt(p.high);
-        const at = done.get(p.partition) ?? -1n;
-        total += at < 0n ? end - BigInt(p.low) : end - at;
-      }
-      return Number(total);
+      return (await lagByPartition()).reduce((sum, p) => sum + p.lag, 0);
     },
+    partitionLag: lagByPartition,
     async close() {
       await consumer.disconnect();
       await Promise.all([dlq.disconnect(), admin.disconnect()]);

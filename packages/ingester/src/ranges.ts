@@ -1,0 +1,32 @@
+/**
+ * The write-ahead of batch boundaries in ClickHouse itself (`ingest_ranges`), so the record
+ * lives next to the data it guards and needs no other store. Chosen over Kafka commit
+ * metadata because kafkajs cannot attach metadata to a commit, and over a local file because
+ * another ingester of the group may take the partition over. One tiny insert per batch.
+ */
+import { type ClickHouseClient, type OffsetRange, type RangeLog, TABLES } from '@tidemark/shared';
+
+export function createRangeLog(client: ClickHouseClient, database: string): RangeLog {
+  const table = `${database}.${TABLES.ingestRanges}`;
+  return {
+    async recorded(topic, partition, from) {
+      const result = await client.query({
+        query: `SELECT first_offset, last_offset FROM ${table} FINAL
+                WHERE topic = {topic:String} AND partition = {partition:UInt32} AND last_offset >= {from:UInt64}
+                ORDER BY first_offset`,
+        query_params: { topic, partition, from: String(from) },
+        format: 'JSONEachRow',
+      });
+      const rows = await result.json<{ first_offset: string; last_offset: string }>();
+      return rows.map((r): OffsetRange => ({ topic, partition, first: BigInt(r.first_offset), last: BigInt(r.last_offset) }));
+    },
+    async record({ topic, partition, first, last }) {
+      await client.insert({
+        table,
+        values: [{ topic, partition, first_offset: String(first), last_offset: String(last) }],
+        format: 'JSONEachRow',
+        clickhouse_settings: { async_insert: 0 },
+      });
+    },
+  };
+}

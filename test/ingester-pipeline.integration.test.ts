@@ -1,0 +1,141 @@
+/**
+ * The ingester on the real Kafka broker and the real ClickHouse server, as its own OS
+ * process: 100 000 events produced → exactly 100 000 rows, and every rollup agrees with
+ * the raw table; a poison message goes to the DLQ without blocking its partition; an event
+ * id sent twice, in two batches, is stored once.
+ */
+import { randomUUID } from 'node:crypto';
+import { createClickHouse, loadConfig, type StoredEvent } from '@tidemark/shared';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from './harness.ts';
+import { breakdownsAgree, ingesterEnv, produce, rawCount, syntheticEvent, totalsEverywhere, uniqueTopics } from './ingester-support.ts';
+import { freePort, type Service, startService, waitHealthy } from './processes.ts';
+
+describe('ingester: Kafka → ClickHouse server, one process', () => {
+  const brokers = inject('kafkaBrokers');
+  const clickhouseUrl = inject('clickhouseUrl');
+  const t = uniqueTopics('pipeline');
+  const client = createClickHouse(loadConfig({ CLICKHOUSE_URL: clickhouseUrl }).clickhouse);
+  let ingester: Service;
+  let metricsUrl = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    ingester = startService('ingester', ingesterEnv(brokers, clickhouseUrl, t, { INGESTER_PORT: String(port), FLUSH_INTERVAL_MS: '200' }));
+    await waitHealthy(ingester, `http://127.0.0.1:${port}/healthz`);
+  });
+
+  afterAll(async () => {
+    expect(await ingester.stop()).toBe(0);
+    await client.command({ query: `DROP DATABASE IF EXISTS ${t.database}` });
+    await client.close();
+  });
+
+  it('100 000 events → exactly 100 000 rows, and every rollup agrees with the raw table', async () => {
+    const site = 'bulk.example';
+    const events = Array.from({ length: 100_000 }, (_, i) => syntheticEvent(site, i));
+    await produce(brokers, t, events);
+    const stored = await waitFor(
+      () => rawCount(client, t.database, site),
+      (c) => c.rows >= 100_000,
+      90_000,
+      500,
+    );
+    expect(stored).toEqual({ rows: 100_000, ids: 100_000 });
+
+    const totals = await totalsEverywhere(client, t.database, site);
+    expect(totals.raw).toEqual({ views: 70_000, visitors: 997, sessions: 1499, events: 10_000, avgDuration: expect.any(Number) });
+    expect(totals.events_minute).toEqual(totals.raw);
+    expect(totals.pages_minute).toEqual({ views: 70_000, visitors: 997, avgDuration: totals.raw?.avgDuration });
+    expect(totals.countries_minute).toEqual({ views: 70_000, visitors: 997 });
+    for (const dimension of ['source', 'referrer', 'country', 'device', 'browser', 'os', 'utm_source', 'utm_medium', 'utm_campaign']) {
+      expect(totals.dimensions).toMatchObject({ [`${dimension}.views`]: 70_000, [`${dimension}.visitors`]: 997 });
+    }
+    expect(totals.dimensions).toMatchObject({ 'event.views': 10_000 });
+    for (const pair of await breakdownsAgree(client, t.database, site)) expect(pair.rollup).toBe(pair.raw);
+
+    const metrics = await fetch(metricsUrl).then((r) => r.text());
+    expect(metrics).toMatch(/^tidemark_ingester_batch_rows_count \d+$/m);
+    expect(metrics).toMatch(/^tidemark_ingester_insert_seconds_count \d+$/m);
+    expect(metrics).toMatch(/^tidemark_ingester_newest_event_timestamp_seconds \d+/m);
+    const lag = await waitFor(
+      () => fetch(metricsUrl).then((r) => r.text()),
+      (text) => /tidemark_ingester_consumer_lag\{partition="5"\} 0$/m.test(text),
+      20_000,
+      500,
+    );
+    expect(lag).toMatch(/^tidemark_ingester_consumer_lag\{partition="0"\} 0$/m);
+  });
+
+  it('a poison message goes to the DLQ with its error; everything else of its partition is stored', async () => {
+    const site = 'poison.example';
+    const good = Array.from({ length: 50 }, (_, i) => syntheticEvent(site, i));
+    const kafka = new Kafka({ clientId: 'poison-test', brokers: [brokers], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    // Same key as the good events of visitor 1, so they share a partition.
+    const key = `${site}:1`;
+    await producer.send({
+      topic: t.topic,
+      messages: [
+        ...good.slice(0, 25).map((e) => ({ key, value: JSON.stringify(e) })),
+        { key, value: '{"not": "an event"' },
+        { key, value: JSON.stringify({ ...good[0], event_id: 'not-a-uuid' }) },
+        ...good.slice(25).map((e) => ({ key, value: JSON.stringify(e) })),
+      ],
+    });
+    await producer.disconnect();
+    const stored = await waitFor(
+      () => rawCount(client, t.database, site),
+      (c) => c.rows >= 50,
+      30_000,
+      200,
+    );
+    expect(stored).toEqual({ rows: 50, ids: 50 });
+
+    const consumer = kafka.consumer({ groupId: `${t.groupId}_reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: t.dlqTopic, fromBeginning: true });
+    const dead: { value: string; error: string }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        dead.push({ value: message.value?.toString() ?? '', error: message.headers?.error?.toString() ?? '' });
+      },
+    });
+    await waitFor(
+      async () => dead.length,
+      (n) => n >= 2,
+      30_000,
+      200,
+    );
+    await consumer.disconnect();
+    expect(dead).toEqual([
+      { value: '{"not": "an event"', error: 'message: not valid JSON' },
+      { value: expect.stringContaining('not-a-uuid'), error: 'event_id: must be a UUID' },
+    ]);
+  });
+
+  it('an event id sent twice, in two batches, is stored and counted once', async () => {
+    const site = 'twice.example';
+    const event: StoredEvent = { ...syntheticEvent(site, 0), event_id: randomUUID() };
+    await produce(brokers, t, [event]);
+    await waitFor(
+      () => rawCount(client, t.database, site),
+      (c) => c.rows >= 1,
+      30_000,
+      100,
+    );
+    await produce(brokers, t, [{ ...event, timestamp: syntheticEvent(site, 1).timestamp }, syntheticEvent(site, 1)]);
+    const stored = await waitFor(
+      () => rawCount(client, t.database, site),
+      (c) => c.rows >= 2,
+      30_000,
+      100,
+    );
+    expect(stored).toEqual({ rows: 2, ids: 2 });
+    const totals = await totalsEverywhere(client, t.database, site);
+    expect(totals.events_minute).toMatchObject({ views: 2 });
+  });
+});

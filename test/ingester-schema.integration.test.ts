@@ -1,0 +1,91 @@
+/**
+ * The schema on the real ClickHouse server: migrations apply once and re-run harmlessly; a
+ * batch inserted again with its token doubles neither the raw table nor any rollup; the
+ * cluster rendering (CLICKHOUSE_CLUSTER) is SQL the real engine parses, with engines it has.
+ */
+import { loadMigrations, migrate } from '@tidemark/ingester';
+import { createClickHouse, loadConfig } from '@tidemark/shared';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { uniqueName } from './harness.ts';
+import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
+
+describe('ClickHouse schema (server)', () => {
+  const config = loadConfig({ CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: uniqueName('schema'), RETENTION_DAYS: '30' });
+  const client = createClickHouse(config.clickhouse);
+  const db = config.clickhouse.database;
+
+  afterAll(async () => {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+    await client.close();
+  });
+
+  const one = async <T>(query: string): Promise<T | undefined> =>
+    (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
+
+  it('applies every migration once, records it, and re-running changes nothing', async () => {
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3]);
+    expect(await migrate(client, config.clickhouse)).toEqual([]);
+    const tables = await (
+      await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
+    ).json<{ name: string; engine: string }>();
+    expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      countries_minute: 'AggregatingMergeTree',
+      countries_minute_mv: 'MaterializedView',
+      dimensions_minute: 'AggregatingMergeTree',
+      dimensions_minute_mv: 'MaterializedView',
+      events: 'MergeTree',
+      events_minute: 'AggregatingMergeTree',
+      events_minute_mv: 'MaterializedView',
+      ingest_ranges: 'ReplacingMergeTree',
+      pages_minute: 'AggregatingMergeTree',
+      pages_minute_mv: 'MaterializedView',
+      schema_migrations: 'ReplacingMergeTree',
+    });
+    const ddl = await one<{ ddl: string }>(
+      `SELECT create_table_query AS ddl FROM system.tables WHERE database = '${db}' AND name = 'events'`,
+    );
+    expect(ddl?.ddl).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(30\)/);
+    expect(ddl?.ddl).toMatch(/PARTITION BY toYYYYMM\(timestamp\)/);
+  });
+
+  it('a batch inserted twice with its token is stored once, in the raw table and every rollup', async () => {
+    const site = 'token.example';
+    const values = Array.from({ length: 500 }, (_, i) => syntheticEvent(site, i));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await client.insert({
+        table: `${db}.events`,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: 'topic:0:0-499', deduplicate_blocks_in_dependent_materialized_views: 1 },
+      });
+    }
+    expect(await rawCount(client, db, site)).toEqual({ rows: 500, ids: 500 });
+    const totals = await totalsEverywhere(client, db, site);
+    expect(totals.raw).toMatchObject({ views: 350, events: 50 });
+    expect(totals.events_minute).toEqual(totals.raw);
+    expect(totals.countries_minute).toMatchObject({ views: 350 });
+    expect(totals.dimensions).toMatchObject({ 'source.views': 350, 'event.views': 50 });
+  });
+
+  it('renders for a cluster as SQL the engine parses, with engines it has', async () => {
+    const cluster = await loadMigrations({ ...config.clickhouse, cluster: 'tidemark' });
+    const engines = new Set(
+      (await (await client.query({ query: 'SELECT name FROM system.table_engines', format: 'JSONEachRow' })).json<{ name: string }>()).map(
+        (e) => e.name,
+      ),
+    );
+    let checked = 0;
+    for (const statement of cluster.flatMap((m) => m.statements)) {
+      const parsed = await one<{ f: string }>(`SELECT formatQuery(${quote(statement)}) AS f`);
+      expect(parsed?.f).toMatch(/ON CLUSTER tidemark/);
+      const engine = /ENGINE = (\w+)/.exec(statement)?.[1];
+      if (engine) expect(engines.has(engine), engine).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(15);
+  });
+});
+
+function quote(sql: string): string {
+  return `'${sql.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
