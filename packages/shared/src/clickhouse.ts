@@ -5,10 +5,11 @@
  * (`analytics.events`), so one client serves migrations, inserts and queries.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import type { Config } from './config.ts';
+import { ConfigError } from './errors.ts';
 
 export type { ClickHouseClient };
 
@@ -29,6 +30,19 @@ export function createClickHouse(config: Config['clickhouse']): ClickHouseClient
   mkdirSync(path, { recursive: true });
   // chdb types its connection against @clickhouse/client-common 1.23.0, the client ships
   // 1.23.1's identical shapes under other names: the cast only bridges the two copies.
-  const connection = createChdbConnection({ path }) as unknown as Connection;
+  const connection = loadChdb().createChdbConnection({ path }) as unknown as Connection;
   return createClient({ connection });
+}
+
+/**
+ * chdb (the engine, about 550 MB) is an optional peer: loaded only in the embedded mode, so
+ * the service images, which always have `CLICKHOUSE_URL`, ship without it.
+ */
+function loadChdb(): typeof import('chdb/connection') {
+  try {
+    return createRequire(import.meta.url)('chdb/connection') as typeof import('chdb/connection');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError('CLICKHOUSE_URL must be set: this build has no embedded ClickHouse engine (the chdb package)');
+  }
 }

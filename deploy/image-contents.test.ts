@@ -1,0 +1,43 @@
+/**
+ * What each image's build stage copies into the image, made here for real: `pnpm deploy
+ * --prod --offline` of the service (the Dockerfile's command) into a temporary directory.
+ * The start command's file and runtime are there, the tracker ships with the collector,
+ * and the embedded ClickHouse engine (chdb, ~550 MB) ships with none of them.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, repoPathExists, SERVICES } from './test-support.ts';
+
+const run = promisify(execFile);
+const out = mkdtempSync(join(tmpdir(), 'tidemark-deploy-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+async function deploy(service: string): Promise<string> {
+  const dir = join(out, service);
+  await run('pnpm', ['--filter', `@tidemark/${service}`, 'deploy', '--prod', '--offline', dir], { cwd: ROOT, timeout: 120_000 });
+  return dir;
+}
+
+describe.each(SERVICES)('pnpm deploy --prod of %s (the image contents)', (service) => {
+  it('has the start file and tsx, and no chdb', { timeout: 150_000 }, async () => {
+    const dir = await deploy(service);
+    expect(existsSync(join(dir, 'src/main.ts'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules/tsx/package.json'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules/@tidemark/shared/src/index.ts'))).toBe(true);
+    const store = readdirSync(join(dir, 'node_modules/.pnpm'));
+    expect(store.filter((entry) => /^(chdb|@chdb)/.test(entry))).toEqual([]);
+    if (service === 'collector') {
+      expect(existsSync(join(dir, 'node_modules/@tidemark/tracker/src/paths.ts'))).toBe(true);
+      // The built scripts ship when they are built (`pnpm build`, as the image's build stage does).
+      for (const file of ['dist/script.js', 'dist/script.full.js']) {
+        if (repoPathExists(`packages/tracker/${file}`))
+          expect(existsSync(join(dir, 'node_modules/@tidemark/tracker', file)), file).toBe(true);
+      }
+    }
+  });
+});

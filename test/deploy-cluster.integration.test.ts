@@ -1,0 +1,132 @@
+/**
+ * The cluster variant of the migrations (CLICKHOUSE_CLUSTER, docs/scale-out.md) is valid for
+ * the real ClickHouse engine:
+ *  - every rendered statement, `ON CLUSTER` included, parses (`EXPLAIN AST` on the shared server);
+ *  - on a private one-node cluster (remote_servers + macros + an in-memory keeper), every
+ *    statement creates what it says — Replicated engines on the keeper paths of the shard,
+ *    Distributed tables reading through that shard — and runs again without error.
+ * Only `ON CLUSTER` is left out of the second run: its distributed DDL queue needs
+ * clickhouse-server's DDL worker, which the embedded engine does not run; on a real cluster
+ * the queue runs the very same statement on every node.
+ */
+import { loadMigrations } from '@tidemark/ingester';
+import { type ClickHouseClient, type Config, createClickHouse, loadConfig } from '@tidemark/shared';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { uniqueName } from './harness.ts';
+import { type PrivateClickHouse, startPrivateClickHouse } from './private-clickhouse.ts';
+
+const CLUSTER = 'tidemark_test';
+
+function clusterConfig(database: string): Config['clickhouse'] {
+  return { ...loadConfig({ CLICKHOUSE_DATABASE: database, CLICKHOUSE_CLUSTER: CLUSTER }).clickhouse, url: 'http://unused' };
+}
+
+async function statements(database: string): Promise<string[]> {
+  return (await loadMigrations(clusterConfig(database))).flatMap((m) => m.statements);
+}
+
+function clientFor(url: string): ClickHouseClient {
+  return createClickHouse({ ...loadConfig({}).clickhouse, url });
+}
+
+describe('cluster migrations parse on the real engine', () => {
+  const database = uniqueName('cluster_ast');
+  let client: ClickHouseClient;
+  beforeAll(() => {
+    client = clientFor(inject('clickhouseUrl'));
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('renders ON CLUSTER and Replicated engines, and every statement passes EXPLAIN AST', async () => {
+    const all = await statements(database);
+    const creates = all.filter((s) => /^CREATE (TABLE|MATERIALIZED VIEW)/.test(s));
+    expect(creates.length).toBeGreaterThan(0);
+    for (const statement of creates) expect(statement, statement).toContain(`ON CLUSTER ${CLUSTER}`);
+    for (const statement of all.filter((s) => /ENGINE\s*=\s*\w*MergeTree/.test(s))) {
+      expect(statement, statement).toMatch(/ENGINE\s*=\s*Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\//);
+    }
+    expect(all.some((s) => /ENGINE\s*=\s*Distributed\(/.test(s))).toBe(true);
+    for (const statement of all) {
+      const explained = await client.query({ query: `EXPLAIN AST ${statement}`, format: 'TabSeparated' });
+      expect((await explained.text()).length, statement).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('cluster migrations run on a one-node cluster', () => {
+  const database = uniqueName('cluster_run');
+  let server: PrivateClickHouse;
+  let client: ClickHouseClient;
+
+  beforeAll(async () => {
+    server = await startPrivateClickHouse({
+      files: {
+        'config.d/cluster.xml': `<clickhouse>
+  <remote_servers><${CLUSTER}><shard><replica><host>127.0.0.1</host><port>{{tcp_port}}</port></replica></shard></${CLUSTER}></remote_servers>
+  <macros><shard>01</shard><replica>replica_1</replica></macros>
+  <zookeeper><implementation>testkeeper</implementation></zookeeper>
+</clickhouse>`,
+      },
+    });
+    client = clientFor(server.url);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+
+  const local = (statement: string) => statement.replace(new RegExp(`\\s+ON CLUSTER ${CLUSTER}\\b`, 'g'), '');
+
+  async function rows<T>(query: string): Promise<T[]> {
+    return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+  }
+  it('sees the cluster and its macros', async () => {
+    const clusters = await rows<{ cluster: string }>(`SELECT cluster FROM system.clusters WHERE cluster = '${CLUSTER}'`);
+    expect(clusters).toHaveLength(1);
+    const macros = await rows<{ macro: string }>('SELECT macro FROM system.macros ORDER BY macro');
+    expect(macros.map((m) => m.macro)).toEqual(['replica', 'shard']);
+  });
+
+  it('creates Replicated tables and Distributed tables over them, and can run again', async () => {
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    const all = (await statements(database)).map(local);
+    for (const round of [1, 2]) {
+      for (const statement of all) {
+        await client.command({ query: statement }).catch((error: unknown) => {
+          throw new Error(`round ${round}: ${(error as Error).message}\n${statement}`);
+        });
+      }
+    }
+    const tables = await rows<{ name: string; engine: string }>(
+      `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,
+    );
+    const engines = new Set(tables.map((t) => t.engine));
+    expect(
+      [...engines].every((e) => e.startsWith('Replicated') || e === 'Distributed' || e === 'MaterializedView'),
+      [...engines].join(),
+    ).toBe(true);
+    expect(tables.find((t) => t.name === 'events')?.engine).toBe('ReplicatedMergeTree');
+
+    const replicas = await rows<{ table: string; zookeeper_path: string; replica_name: string }>(
+      `SELECT table, zookeeper_path, replica_name FROM system.replicas WHERE database = '${database}'`,
+    );
+    expect(replicas.map((r) => r.table).sort()).toEqual(tables.filter((t) => t.engine.startsWith('Replicated')).map((t) => t.name));
+    for (const replica of replicas) {
+      expect(replica.zookeeper_path).toBe(`/clickhouse/tables/01/${database}/${replica.table}`);
+      expect(replica.replica_name).toBe('replica_1');
+    }
+
+    // Every Distributed table names this cluster and reads through its shard.
+    const distributed = tables.filter((t) => t.engine === 'Distributed');
+    expect(distributed.map((t) => t.name)).toContain('events_all');
+    for (const table of distributed) {
+      const [create] = await rows<{ statement: string }>(`SHOW CREATE TABLE ${database}.${table.name}`);
+      expect(create?.statement).toContain(`Distributed('${CLUSTER}', '${database}'`);
+      const [count] = await rows<{ n: string }>(`SELECT count() AS n FROM ${database}.${table.name}`);
+      expect(Number(count?.n)).toBe(0);
+    }
+  });
+});
