@@ -3,9 +3,10 @@
  * engine in-process → dashboard API. With `KAFKA_BROKERS` / `CLICKHOUSE_URL` set it uses
  * those instead, still in one process.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { createCollectorApp } from '@tidemark/collector';
+import { createCollector } from '@tidemark/collector';
 import { apiHost, createDashboardApp } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -66,15 +67,22 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   });
   await ingester.start();
 
-  const collector = serve({
-    fetch: createCollectorApp({ config: config.collector, producer, log, registry }).fetch,
-    hostname: config.collector.host,
-    port: config.collector.port,
-  });
+  // The collector's own listener: its event route skips the Request/Response adapter.
+  const events = createCollector({ config: config.collector, producer, log, registry });
+  const collector = createServer(events.listener).listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
+  const dashboard = createDashboardApp({
+    client,
+    database: config.clickhouse.database,
+    token: config.api.token,
+    log,
+    registry,
+    corsOrigins: config.api.corsOrigins ?? null,
+    backlog: () => consumer.backlog(),
+  });
   const api = serve({
-    fetch: createDashboardApp({ client, database: config.clickhouse.database, token: config.api.token, log, registry }).fetch,
+    fetch: dashboard.fetch,
     hostname: host,
     port: config.api.port,
   });
@@ -88,8 +96,9 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     config,
     async stop() {
       await close(collector); // no new events
-      await producer.close();
+      await events.close(); // sends what waits, closes the producer
       await ingester.stop(); // flushes what the queue holds
+      dashboard.close(); // ends open event streams, which close(api) would wait for
       await close(api);
       await client.close();
     },

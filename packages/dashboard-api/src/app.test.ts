@@ -3,28 +3,136 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.ts';
 
-// The routes' parameter checks and auth run before any query: a client that must not be
-// called proves it.
+// Parameter checks and auth run before any query: a client that must not be called proves it.
 const untouchable = new Proxy({} as ClickHouseClient, {
   get() {
     throw new Error('ClickHouse must not be queried');
   },
 });
 
-function app(token: string | null = null) {
-  return createDashboardApp({ client: untouchable, database: 'analytics', token, log: plainLogger(), registry: new Registry() });
+function app(token: string | null = null, corsOrigins: string[] | null = null) {
+  return createDashboardApp({
+    client: untouchable,
+    database: 'analytics',
+    token,
+    log: plainLogger(),
+    registry: new Registry(),
+    corsOrigins,
+  });
 }
 
-describe('dashboard API', () => {
-  it.each(['/api/v1/live', '/api/v1/live?site=', '/api/v1/live?site=a.com&window=1y', '/api/v1/live?site=a.com&from=nope'])('answers %s with 400', async (path) => {
+const INJECTIONS = [
+  "a.com' OR 1=1 --",
+  'a.com;DROP TABLE events',
+  'a.com%00',
+  '{site:String}',
+  '../../etc/passwd',
+  'a.com) UNION SELECT 1',
+];
+
+const BAD: string[] = [
+  '/api/v1/live',
+  '/api/v1/live?site=',
+  '/api/v1/live?site=a.com&window=1y',
+  '/api/v1/live?site=a.com&window=29s',
+  '/api/v1/live?site=a.com&window=91d',
+  '/api/v1/live?site=a.com&window=-5m',
+  '/api/v1/live?site=a.com&window=5',
+  '/api/v1/live?site=a.com&window=99999999999m',
+  '/api/v1/live?site=a.com&from=nope',
+  '/api/v1/live?site=a.com&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z',
+  '/api/v1/live?site=a.com&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+  '/api/v1/live?site=a.com&window=5m&from=2026-01-01T00:00:00Z',
+  '/api/v1/live?site=a.com&to=2026-01-01T00:00:00Z',
+  ...INJECTIONS.map((s) => `/api/v1/live?site=${encodeURIComponent(s)}`),
+  ...INJECTIONS.map((s) => `/api/v1/breakdown?site=a.com&dimension=${encodeURIComponent(s)}`),
+  ...INJECTIONS.map((s) => `/api/v1/live?site=a.com&window=${encodeURIComponent(s)}`),
+  `/api/v1/live?site=${'a'.repeat(300)}.com`,
+  '/api/v1/top-pages?site=a.com&limit=0',
+  '/api/v1/top-pages?site=a.com&limit=1001',
+  '/api/v1/top-pages?site=a.com&limit=99999999999999999999',
+  '/api/v1/top-pages?site=a.com&limit=1.5',
+  '/api/v1/top-pages?site=a.com&limit=ten',
+  '/api/v1/top-pages?site=a.com&limit=-1',
+  '/api/v1/breakdown?site=a.com',
+  '/api/v1/breakdown?site=a.com&dimension=path',
+  '/api/v1/breakdown?site=a.com&dimension=Country',
+  '/api/v1/timeseries?site=a.com&interval=week',
+  '/api/v1/timeseries?site=a.com&breakdown=planet',
+  '/api/v1/timeseries?site=a.com&window=30d&interval=minute',
+  '/api/v1/anomaly',
+  '/api/v1/stream',
+  '/api/v1/stream?site=a.com&window=1y',
+  '/api/v1/freshness?site=%27',
+];
+
+describe('dashboard API parameters', () => {
+  it.each(BAD)('answers %s with a 400 and a message', async (path) => {
     const res = await app().request(path);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBeTruthy();
+    const body = (await res.json()) as { error: string; field?: string };
+    expect(body.error).toMatch(/^[a-z_]+: /);
   });
 
-  it('requires the Bearer token when API_TOKEN is set', async () => {
-    expect((await app('s3cret').request('/api/v1/live?site=a.com')).status).toBe(401);
-    expect((await app('s3cret').request('/api/v1/live?site=a.com', { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await app('s3cret').request('/healthz')).status).toBe(200);
+  it('names the field and the rule', async () => {
+    const res = await app().request('/api/v1/breakdown?site=a.com&dimension=planet');
+    expect(await res.json()).toEqual({
+      error: expect.stringContaining('dimension: must be one of source, referrer, country'),
+      field: 'dimension',
+    });
+  });
+});
+
+describe('dashboard API auth and CORS', () => {
+  it('requires the Bearer token on every /api/v1 route when API_TOKEN is set', async () => {
+    const api = app('s3cret');
+    for (const path of [
+      '/api/v1/live?site=a.com',
+      '/api/v1/top-pages?site=a.com',
+      '/api/v1/freshness',
+      '/api/v1/stream?site=a.com',
+      '/api/v1/live?site=a.com&token=s3cret',
+    ]) {
+      expect((await api.request(path)).status, path).toBe(401);
+      expect((await api.request(path, { headers: { Authorization: 'Bearer wrong' } })).status, path).toBe(401);
+    }
+    // A valid token reaches the parameter checks (400 here, before any query).
+    expect((await api.request('/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(400);
+    expect((await api.request('/api/v1/stream?token=s3cret')).status).toBe(400);
+    expect((await api.request('/healthz')).status).toBe(200);
+    expect((await api.request('/')).status).toBe(200);
+    expect((await api.request('/openapi.json')).status).toBe(200);
+  });
+
+  it('answers CORS preflights only for configured origins', async () => {
+    const preflight = {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+    };
+    const allowed = await app('s3cret', ['https://app.example']).request('/api/v1/live', preflight);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const other = await app('s3cret', ['https://other.example']).request('/api/v1/live', preflight);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const none = await app('s3cret').request('/api/v1/live', preflight);
+    expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('/openapi.json', () => {
+  it('documents every route with its parameters and answer schema', async () => {
+    const doc = (await (await app().request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, { get: { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[] } }>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`).sort(),
+    );
+    const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];
+    expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
+    expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
+    expect(Object.keys(doc.components.schemas)).toContain('live');
   });
 });

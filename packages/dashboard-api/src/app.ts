@@ -1,10 +1,17 @@
-/** The Stats API (SPEC §6). Routes only parse parameters and call one query each. */
+/** The Stats API (SPEC §6), its SSE stream, OpenAPI document and the live dashboard page. */
 import { type ClickHouseClient, type Logger, ValidationError } from '@tidemark/shared';
 import { Hono } from 'hono';
-import type { Registry } from 'prom-client';
+import { cors } from 'hono/cors';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
-import { parseRange, parseSite } from './params.ts';
+import { openApiDocument } from './openapi.ts';
+import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
+import { tableNames } from './queries/tables.ts';
+import { mountPage } from './routes/page.ts';
+import { liveAnswer, mountStats } from './routes/stats.ts';
+import { mountStream } from './routes/stream.ts';
+import { createStreamHub, type HubOptions } from './stream/hub.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -12,21 +19,101 @@ export interface DashboardOptions {
   token: string | null;
   log: Logger;
   registry: Registry;
+  /** Origins allowed to call the API from a browser (`API_CORS_ORIGINS`); `['*']` for any; none by default. */
+  corsOrigins?: string[] | null;
+  /** Events accepted but not yet stored, when this process sees the queue (embedded mode). */
+  backlog?: () => Promise<number | null>;
+  /** Read the `*_all` Distributed tables (a ClickHouse cluster, `CLICKHOUSE_CLUSTER`). */
+  distributed?: boolean;
+  /** The clock (tests pin it to answer over a seeded dataset). */
+  now?: () => number;
+  stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
 }
 
-export function createDashboardApp({ client, database, token, log, registry }: DashboardOptions): Hono {
+export type DashboardApp = Hono & {
+  /** Ends every open stream (call before closing the server, which waits for them). */
+  close(): void;
+};
+
+function metrics(registry: Registry) {
+  return {
+    seconds: new Histogram({
+      name: 'tidemark_api_query_seconds',
+      help: 'Stats API ClickHouse query time by route',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: 'tidemark_api_query_failures_total',
+      help: 'Stats API queries that failed',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
+    clients: new Gauge({ name: 'tidemark_api_stream_clients', help: 'Open /api/v1/stream connections', registers: [registry] }),
+    dropped: new Counter({
+      name: 'tidemark_api_stream_dropped_total',
+      help: 'Stream connections dropped (slow: stopped reading) or refused (full)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}
+
+export function createDashboardApp({
+  client,
+  database,
+  token,
+  log,
+  registry,
+  corsOrigins = null,
+  backlog,
+  distributed = false,
+  now = Date.now,
+  stream = {},
+}: DashboardOptions): DashboardApp {
+  const m = metrics(registry);
+  const tables = tableNames(database, distributed);
+  const timed = async <T>(route: string, run: () => Promise<T>): Promise<T> => {
+    const end = m.seconds.startTimer({ route });
+    try {
+      return await run();
+    } catch (err) {
+      m.failed.inc({ route });
+      throw err;
+    } finally {
+      end();
+    }
+  };
+  const hub = createStreamHub({
+    ...stream,
+    log,
+    onDrop: (reason) => m.dropped.inc({ reason }),
+    onClients: (count) => m.clients.set(count),
+    async read(site, window) {
+      const range = parseRange({ window }, '5m', now());
+      const numbers = await timed('stream', () => queryLive(client, tables, site, range.from, range.to));
+      return { data: liveAnswer(site, range, numbers), signature: `${numbers.views}/${numbers.visitors}/${numbers.avgDurationMs}` };
+    },
+  });
+
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  const document = openApiDocument();
+  app.get('/openapi.json', (c) => c.json(document));
+  mountPage(app);
 
   const api = new Hono();
+  if (corsOrigins && corsOrigins.length > 0) {
+    api.use(
+      '*',
+      cors({ origin: corsOrigins.includes('*') ? '*' : corsOrigins, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }),
+    );
+  }
   api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
-  api.get('/live', async (c) => {
-    const site = parseSite(c.req.query('site'));
-    const range = parseRange(c.req.query(), '5m');
-    const numbers = await queryLive(client, database, site, range.from, range.to);
-    return c.json({ site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers });
-  });
+  mountStats(api, { client, tables, now, backlog: backlog ?? null, timed });
+  mountStream(api, hub);
   app.route('/api/v1', api);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
@@ -35,5 +122,5 @@ export function createDashboardApp({ client, database, token, log, registry }: D
     log.error({ err: error, path: c.req.path }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });
-  return app;
+  return Object.assign(app, { close: () => hub.close() });
 }

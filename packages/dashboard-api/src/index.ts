@@ -1,2 +1,3 @@
-export { createDashboardApp, type DashboardOptions } from './app.ts';
+export { createDashboardApp, type DashboardApp, type DashboardOptions } from './app.ts';
 export { apiHost } from './host.ts';
+export { openApiDocument } from './openapi.ts';

@@ -9,12 +9,22 @@ runMain('dashboard-api', async (config, log) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const client = createClickHouse(config.clickhouse);
-  const app = createDashboardApp({ client, database: config.clickhouse.database, token: config.api.token, log, registry });
+  // No queue consumer here (distributed mode): /freshness reports queueBacklog null.
+  const app = createDashboardApp({
+    client,
+    database: config.clickhouse.database,
+    token: config.api.token,
+    log,
+    registry,
+    corsOrigins: config.api.corsOrigins ?? null,
+    distributed: (config.clickhouse.cluster ?? null) !== null,
+  });
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
   const server = serve({ fetch: app.fetch, hostname: host, port: config.api.port });
-  log.info({ host, port: config.api.port, auth: config.api.token !== null }, 'dashboard_api_started');
+  log.info({ host, port: config.api.port, auth: config.api.token !== null, cors: config.api.corsOrigins ?? [] }, 'dashboard_api_started');
   return async () => {
+    app.close();
     await new Promise((resolve) => server.close(resolve));
     await client.close();
   };

@@ -1,5 +1,6 @@
 /** Stats API parameters (SPEC §6), parsed and bounded; anything else is a 400 with a message. */
 import { ValidationError } from '@tidemark/shared';
+import type { z } from 'zod';
 
 const WINDOW = /^(\d{1,7})(s|m|h|d)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -34,7 +35,11 @@ function parseTime(value: string, field: string): Date {
 }
 
 /** `window` (sliding, up to now) or `from`/`to`; `defaultWindow` when neither is given. */
-export function parseRange(query: Record<string, string | undefined>, defaultWindow: string, now = Date.now()): TimeRange {
+export function parseRange(
+  query: { window?: string | undefined; from?: string | undefined; to?: string | undefined },
+  defaultWindow: string,
+  now = Date.now(),
+): TimeRange {
   if (query.from !== undefined || query.to !== undefined) {
     if (query.window !== undefined) throw new ValidationError('window: give either window or from/to', 'window');
     if (query.from === undefined) throw new ValidationError('from: is required with to', 'from');
@@ -54,4 +59,13 @@ export function parseLimit(value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!/^\d{1,4}$/.test(value) || n < 1 || n > 1000) throw new ValidationError('limit: must be an integer from 1 to 1000', 'limit');
   return n;
+}
+
+/** Checks a query against its route schema; the first problem is the 400's message. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  const field = issue?.path.join('.') ?? '';
+  throw new ValidationError(`${field}: ${issue?.message ?? 'is invalid'}`, field);
 }

@@ -1,5 +1,6 @@
-import { type ClickHouseClient, TABLES } from '@tidemark/shared';
-import { chTime } from './time.ts';
+import type { ClickHouseClient } from '@tidemark/shared';
+import { RAW_EDGES, rows, splitRange, WHOLE_MINUTES } from './range.ts';
+import type { Tables } from './tables.ts';
 
 export interface LiveNumbers {
   views: number;
@@ -7,23 +8,22 @@ export interface LiveNumbers {
   avgDurationMs: number;
 }
 
-/** Views, visitors and mean time on page in a time range; each event id counted once. */
-export async function queryLive(client: ClickHouseClient, database: string, site: string, from: Date, to: Date): Promise<LiveNumbers> {
-  const result = await client.query({
-    query: `
-      SELECT
-        countIf(name = 'pageview') AS views,
-        uniqExactIf(visitor_id, name = 'pageview') AS visitors,
-        ifNotFinite(round(avgIf(duration_ms, name = 'engagement')), 0) AS avgDurationMs
+/** Views, distinct visitors and mean time on page in [from, to]: rollup minutes + raw edges. */
+export async function queryLive(client: ClickHouseClient, tables: Tables, site: string, from: Date, to: Date): Promise<LiveNumbers> {
+  const query = `
+    SELECT sum(v) AS views, uniqMerge(u) AS visitors, ifNotFinite(round(avgMerge(d)), 0) AS avgDurationMs
+    FROM (
+      SELECT views AS v, visitors AS u, duration AS d
+      FROM ${tables.eventsMinute}
+      WHERE site = {site:String} AND ${WHOLE_MINUTES}
+      UNION ALL
+      SELECT countIf(name = 'pageview'), uniqStateIf(visitor_id, name = 'pageview'), avgStateIf(duration_ms, name = 'engagement')
       FROM (
-        SELECT name, visitor_id, duration_ms
-        FROM ${database}.${TABLES.events}
-        WHERE site = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp <= {to:DateTime64(3)}
+        SELECT name, visitor_id, duration_ms FROM ${tables.events}
+        WHERE site = {site:String} AND ${RAW_EDGES}
         LIMIT 1 BY event_id
-      )`,
-    query_params: { site, from: chTime(from), to: chTime(to) },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ views: string | number; visitors: string | number; avgDurationMs: string | number }>();
+      )
+    )`;
+  const [row] = await rows<Record<keyof LiveNumbers, string | number>>(client, query, { site, ...splitRange(from, to) });
   return { views: Number(row?.views ?? 0), visitors: Number(row?.visitors ?? 0), avgDurationMs: Number(row?.avgDurationMs ?? 0) };
 }

@@ -1,0 +1,25 @@
+/**
+ * The fully qualified tables the queries read. On a cluster (`CLICKHOUSE_CLUSTER`) they are the
+ * `*_all` Distributed tables over every shard (clickhouse/004_distributed.cluster.sql).
+ * `database` is a validated identifier from the config, never user text.
+ */
+import { TABLES } from '@tidemark/shared';
+
+export interface Tables {
+  events: string;
+  eventsMinute: string;
+  pagesMinute: string;
+  countriesMinute: string;
+  dimensionsMinute: string;
+}
+
+export function tableNames(database: string, distributed = false): Tables {
+  const name = (table: string) => `${database}.${table}${distributed ? '_all' : ''}`;
+  return {
+    events: name(TABLES.events),
+    eventsMinute: name('events_minute'),
+    pagesMinute: name('pages_minute'),
+    countriesMinute: name('countries_minute'),
+    dimensionsMinute: name('dimensions_minute'),
+  };
+}

@@ -1,0 +1,133 @@
+/** The JSON routes of `/api/v1` (SPEC §6): each parses its parameters and calls its queries. */
+import { type ClickHouseClient, ValidationError } from '@tidemark/shared';
+import type { Hono } from 'hono';
+import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
+import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
+import { queryBreakdown } from '../queries/breakdown.ts';
+import { bucketCount, type Interval } from '../queries/buckets.ts';
+import { queryLastEvent } from '../queries/last-event.ts';
+import { queryLive } from '../queries/live.ts';
+import { querySites } from '../queries/sites.ts';
+import type { Tables } from '../queries/tables.ts';
+import { queryTimeseries } from '../queries/timeseries.ts';
+import { queryTimeseriesBreakdown } from '../queries/timeseries-breakdown.ts';
+import { queryTopPages } from '../queries/top-pages.ts';
+import { type Answer, QUERY } from '../schemas.ts';
+
+export interface StatsContext {
+  client: ClickHouseClient;
+  tables: Tables;
+  now: () => number;
+  backlog: (() => Promise<number | null>) | null;
+  /** Times a query and counts it by route (Prometheus). */
+  timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
+}
+
+/** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
+export const MAX_POINTS = 2200;
+const DAY_MS = 86_400_000;
+
+function defaultInterval(range: TimeRange): Interval {
+  const span = range.to.getTime() - range.from.getTime();
+  return span <= DAY_MS ? 'minute' : span <= 30 * DAY_MS ? 'hour' : 'day';
+}
+
+export function liveAnswer(
+  site: string,
+  range: TimeRange,
+  numbers: { views: number; visitors: number; avgDurationMs: number },
+): Answer<'live'> {
+  return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
+}
+
+export function mountStats(api: Hono, { client, tables, now, backlog, timed }: StatsContext): void {
+  api.get('/live', async (c) => {
+    const q = parseQuery(QUERY.live, c.req.query());
+    const site = parseSite(q.site);
+    const range = parseRange(q, '5m', now());
+    const numbers = await timed('live', () => queryLive(client, tables, site, range.from, range.to));
+    return c.json(liveAnswer(site, range, numbers));
+  });
+
+  api.get('/top-pages', async (c) => {
+    const q = parseQuery(QUERY.topPages, c.req.query());
+    const site = parseSite(q.site);
+    const range = parseRange(q, '10m', now());
+    const pages = await timed('top-pages', () => queryTopPages(client, tables, site, range.from, range.to, q.limit ?? 20));
+    return c.json({ pages } satisfies Answer<'topPages'>);
+  });
+
+  api.get('/timeseries', async (c) => {
+    const q = parseQuery(QUERY.timeseries, c.req.query());
+    const site = parseSite(q.site);
+    const range = parseRange(q, '1h', now());
+    const interval = q.interval ?? defaultInterval(range);
+    const points = bucketCount(interval, range.from, range.to);
+    if (points > MAX_POINTS) {
+      throw new ValidationError(
+        `interval: ${interval} buckets over this range would be ${points} points, at most ${MAX_POINTS}; use a larger interval`,
+        'interval',
+      );
+    }
+    const dimension = q.breakdown;
+    if (dimension === undefined) {
+      const series = await timed('timeseries', () => queryTimeseries(client, tables, site, interval, range.from, range.to));
+      return c.json({ interval, breakdown: null, points: series } satisfies Answer<'timeseries'>);
+    }
+    const split = await timed('timeseries', () =>
+      queryTimeseriesBreakdown(client, tables, site, interval, dimension, range.from, range.to, q.limit ?? 10),
+    );
+    const answer: Answer<'timeseries'> = {
+      interval,
+      breakdown: dimension,
+      points: split.map((p) => ({ time: p.time, [dimension]: p.value, views: p.views, visitors: p.visitors })),
+    };
+    return c.json(answer);
+  });
+
+  api.get('/breakdown', async (c) => {
+    const q = parseQuery(QUERY.breakdown, c.req.query());
+    const site = parseSite(q.site);
+    const range = parseRange(q, '1h', now());
+    const rows = await timed('breakdown', () => queryBreakdown(client, tables, site, q.dimension, range.from, range.to, q.limit ?? 20));
+    return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
+  });
+
+  api.get('/anomaly', async (c) => {
+    const q = parseQuery(QUERY.anomaly, c.req.query());
+    const site = parseSite(q.site);
+    const at = now();
+    const { currentViews, previousViews } = await timed('anomaly', () => queryAnomaly(client, tables, site, at));
+    const { current, previous } = anomalyPeriods(at);
+    const changePct = previousViews === 0 ? null : Math.round(((currentViews - previousViews) / previousViews) * 1000) / 10;
+    const answer: Answer<'anomaly'> = {
+      currentViews,
+      previousViews,
+      changePct,
+      from: current.from.toISOString(),
+      to: current.to.toISOString(),
+      previousFrom: previous.from.toISOString(),
+      previousTo: previous.to.toISOString(),
+    };
+    return c.json(answer);
+  });
+
+  api.get('/freshness', async (c) => {
+    const q = parseQuery(QUERY.freshness, c.req.query());
+    const site = q.site === undefined ? null : parseSite(q.site);
+    const at = now();
+    const [last, queueBacklog] = await Promise.all([
+      timed('freshness', () => queryLastEvent(client, tables, site, new Date(at - DAY_MS))),
+      backlog ? backlog() : Promise.resolve(null),
+    ]);
+    // A drained queue means the store holds everything accepted: no lag, however old the newest event.
+    const lagMs = queueBacklog === 0 ? 0 : last === null ? null : Math.max(0, at - last.getTime());
+    return c.json({ lagMs, lastEventAt: last?.toISOString() ?? null, queueBacklog } satisfies Answer<'freshness'>);
+  });
+
+  api.get('/sites', async (c) => {
+    const q = parseQuery(QUERY.sites, c.req.query());
+    const sites = await timed('sites', () => querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100));
+    return c.json({ sites } satisfies Answer<'sites'>);
+  });
+}
