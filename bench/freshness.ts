@@ -4,7 +4,7 @@
  * time from each sample's 202 to its visibility in /api/v1/live is measured.
  */
 import { join } from 'node:path';
-import { DESKTOP_UA, type Figures, ROOT, percentile, progress, round, startChild } from './lib.ts';
+import { DESKTOP_UA, type Figures, percentile, progress, ROOT, round, startChild } from './lib.ts';
 import { startBenchStack } from './stack.ts';
 
 export interface FreshnessOptions {
@@ -19,10 +19,33 @@ const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: FreshnessOptions): Promise<Figures> {
   const stack = await startBenchStack(mode, { FLUSH_INTERVAL_MS: String(flushIntervalMs) });
   try {
-    const body = JSON.stringify({ site: 'load.bench', name: 'pageview', url: 'https://load.bench/pricing?utm_source=news', referrer: 'https://www.google.com/' });
+    const body = JSON.stringify({
+      site: 'load.bench',
+      name: 'pageview',
+      url: 'https://load.bench/pricing?utm_source=news',
+      referrer: 'https://www.google.com/',
+    });
     const load = startChild(
       process.execPath,
-      [AUTOCANNON, '-c', '32', '-d', String(seconds), '-R', String(rate), '-m', 'POST', '-H', 'Content-Type=text/plain', '-H', `User-Agent=${DESKTOP_UA}`, '-b', body, '-j', `${stack.collectorUrl}/api/event`],
+      [
+        AUTOCANNON,
+        '-c',
+        '32',
+        '-d',
+        String(seconds),
+        '-R',
+        String(rate),
+        '-m',
+        'POST',
+        '-H',
+        'Content-Type=text/plain',
+        '-H',
+        `User-Agent=${DESKTOP_UA}`,
+        '-b',
+        body,
+        '-j',
+        `${stack.collectorUrl}/api/event`,
+      ],
       {},
     );
     const exited = new Promise<void>((resolve) => load.child.once('exit', () => resolve()));
@@ -46,7 +69,9 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: F
           }
           const accepted = performance.now();
           while (performance.now() - accepted < 30_000) {
-            const live = await fetch(`${stack.apiUrl}/api/v1/live?site=${site}&window=5m`).then((r) => r.json() as Promise<{ views?: number }>);
+            const live = await fetch(`${stack.apiUrl}/api/v1/live?site=${site}&window=5m`).then(
+              (r) => r.json() as Promise<{ views?: number }>,
+            );
             if ((live.views ?? 0) >= 1) {
               latencies.push(performance.now() - accepted);
               return;
@@ -58,12 +83,20 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: F
           failed++;
         }),
       );
-      if (i % 20 === 0) progress(`freshness ${mode}: ${Math.round((Date.now() - started) / 1000)}/${seconds}s, ${latencies.length} samples seen`);
+      if (i % 20 === 0)
+        progress(`freshness ${mode}: ${Math.round((Date.now() - started) / 1000)}/${seconds}s, ${latencies.length} samples seen`);
       await new Promise((r) => setTimeout(r, 250));
     }
     await Promise.all(pending);
     await exited;
-    const summary = JSON.parse(load.output().trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as {
+    const summary = JSON.parse(
+      load
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop() ?? '{}',
+    ) as {
       requests?: { average?: number };
       non2xx?: number;
       errors?: number;

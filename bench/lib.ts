@@ -77,5 +77,4 @@ export async function waitOk(url: string, child: Child, timeoutMs = 120_000): Pr
   throw new Error(`${url} not ready after ${timeoutMs} ms:\n${child.output()}`);
 }
 
-export const DESKTOP_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';

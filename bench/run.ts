@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type Figures, ROOT, progress } from './lib.ts';
+import { type Figures, progress, ROOT } from './lib.ts';
 
 interface Bench {
   name: string;
@@ -42,7 +42,11 @@ const BENCHES: Bench[] = [
 
 function versionOf(command: string, args: string[]): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
+    return (
+      execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .trim()
+        .split('\n')[0] ?? ''
+    );
   } catch {
     return 'unknown';
   }
@@ -55,7 +59,8 @@ async function machine(): Promise<Record<string, string | number>> {
     const { createClickHouse, loadConfig } = await import('@tidemark/shared');
     const { mkdtempSync } = await import('node:fs');
     const client = createClickHouse(loadConfig({ DATA_DIR: mkdtempSync('/tmp/tidemark-v-') }).clickhouse);
-    clickhouse = (await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>())[0]?.v ?? 'unknown';
+    clickhouse =
+      (await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>())[0]?.v ?? 'unknown';
     await client.close();
   } catch {
     // reported as unknown
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
       results[bench.name] = await bench.run(quick);
       progress(`${bench.name} done in ${Math.round((Date.now() - t) / 1000)} s`);
     } catch (error) {
-      results[bench.name] = { error: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) };
+      results[bench.name] = { error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
       progress(`${bench.name} FAILED: ${(results[bench.name] as { error: string }).error}`);
     }
   }

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Child, ROOT, TSX, freePort, startChild, waitOk } from './lib.ts';
+import { type Child, freePort, ROOT, startChild, TSX, waitOk } from './lib.ts';
 
 export interface BenchStack {
   collectorUrl: string;

@@ -1,8 +1,8 @@
 /** Tracker sizes: gzip -9 and brotli of both builds (the budgets are enforced by a test). */
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { ensureBuilt } from '@tidemark/tracker/build';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
+import { ensureBuilt } from '@tidemark/tracker/build';
 import type { Figures } from './lib.ts';
 
 export async function benchTracker(): Promise<Figures> {

@@ -4,8 +4,8 @@
  * separate OS processes configured only by the environment.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postEvents, uniqueName, waitFor } from './harness.ts';
-import { type Service, freePort, startService, waitHealthy } from './processes.ts';
+import { type LiveAnswer, postEvents, uniqueName, waitFor } from './harness.ts';
+import { freePort, type Service, startService, waitHealthy } from './processes.ts';
 
 describe('distributed mode: three processes, Kafka and a ClickHouse server', () => {
   const services: Service[] = [];
@@ -59,7 +59,7 @@ describe('distributed mode: three processes, Kafka and a ClickHouse server', () 
     }
     expect(statuses.filter((s) => s === 202)).toHaveLength(1000);
 
-    const live = () => fetch(`${apiUrl}/api/v1/live?site=${site}&window=10m`).then((r) => r.json());
+    const live = () => fetch(`${apiUrl}/api/v1/live?site=${site}&window=10m`).then((r) => r.json() as Promise<LiveAnswer>);
     const answer = await waitFor(live, (body) => body.views >= 1000, 60_000, 250);
     expect(answer.views).toBe(1000);
 

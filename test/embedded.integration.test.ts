@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, postEvents, startStack, waitFor } from './harness.ts';
+import { type LiveAnswer, postEvents, type Stack, startStack, waitFor } from './harness.ts';
 
 describe('embedded mode: collector → in-process queue → ingester → chdb → Stats API', () => {
   let stack: Stack;
@@ -11,7 +11,7 @@ describe('embedded mode: collector → in-process queue → ingester → chdb �
     await stack?.stop();
   });
 
-  const live = async (site: string) => (await fetch(`${stack.apiUrl}/api/v1/live?site=${site}&window=5m`)).json();
+  const live = async (site: string) => (await fetch(`${stack.apiUrl}/api/v1/live?site=${site}&window=5m`)).json() as Promise<LiveAnswer>;
 
   it('an event POSTed to the collector appears in /api/v1/live', async () => {
     const site = 'embedded.example';

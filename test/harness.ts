@@ -61,8 +61,18 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
   return value;
 }
 
-export const DESKTOP_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+/** The answer of /api/v1/live (SPEC §6). */
+export interface LiveAnswer {
+  site: string;
+  window: string | null;
+  from: string;
+  to: string;
+  views: number;
+  visitors: number;
+  avgDurationMs: number;
+}
+
+export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
 export function postEvents(collectorUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${collectorUrl}/api/event`, {

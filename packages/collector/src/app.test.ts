@@ -4,9 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { createCollectorApp } from './app.ts';
 
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
-const event = { site: 'example.com', name: 'pageview', url: 'https://example.com/blog?utm_source=hn&gclid=abc', referrer: 'https://www.google.com/' };
+const event = {
+  site: 'example.com',
+  name: 'pageview',
+  url: 'https://example.com/blog?utm_source=hn&gclid=abc',
+  referrer: 'https://www.google.com/',
+};
 
 function setup(env: Record<string, string> = {}, fail = false) {
+  env = { RATE_LIMIT_PER_MINUTE: '0', ...env };
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = {
     async send(events) {
@@ -17,8 +23,8 @@ function setup(env: Record<string, string> = {}, fail = false) {
     close: async () => {},
   };
   const app = createCollectorApp({ config: loadConfig(env).collector, producer, log: plainLogger(), registry: new Registry() });
-  const post = (body: string, headers: Record<string, string> = {}) =>
-    app.request('/api/event', { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
+  const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
+    app.request(path, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
   return { app, sent, post };
 }
 
@@ -59,7 +65,11 @@ describe('collector', () => {
     ['malformed JSON', '{', 400],
     ['a missing field', JSON.stringify({ site: 'example.com', url: 'https://example.com' }), 400],
     ['a wrong type', JSON.stringify({ ...event, screenWidth: 'wide' }), 400],
-    ['a single event over 8 KiB', JSON.stringify({ ...event, props: { a: 'x'.repeat(200) }, referrer: `https://r.com/${'r'.repeat(2000)}`, pad: 'p'.repeat(7000) }), 413],
+    [
+      'a single event over 8 KiB',
+      JSON.stringify({ ...event, props: { a: 'x'.repeat(200) }, referrer: `https://r.com/${'r'.repeat(2000)}`, pad: 'p'.repeat(7000) }),
+      413,
+    ],
     ['a body over 256 KiB', JSON.stringify(Array(100).fill({ ...event, pad: 'p'.repeat(3000) })), 413],
   ])('answers %s with %i and produces nothing', async (_, body, status) => {
     const { post, sent } = setup();
@@ -76,7 +86,9 @@ describe('collector', () => {
 
   it('drops bots with 202 and X-Tidemark-Dropped', async () => {
     const { post, sent } = setup();
-    const res = await post(JSON.stringify(event), { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/130.0.0.0 Safari/537.36' });
+    const res = await post(JSON.stringify(event), {
+      'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/130.0.0.0 Safari/537.36',
+    });
     expect(res.status).toBe(202);
     expect(res.headers.get('X-Tidemark-Dropped')).toBe('bot');
     expect(sent).toHaveLength(0);
@@ -113,5 +125,102 @@ describe('collector', () => {
     const again = await app.request('/script.js', { headers: { 'If-None-Match': etag } });
     expect(again.status).toBe(304);
     expect((await app.request('/script.full.js')).status).toBe(200);
+  });
+
+  it.each([
+    ['text/plain', 202],
+    ['text/plain;charset=UTF-8', 202],
+    ['application/json', 202],
+    ['Application/JSON; charset=utf-8', 202],
+    ['application/x-www-form-urlencoded', 415],
+    ['multipart/form-data; boundary=x', 415],
+    ['text/html', 415],
+    ['', 415],
+  ])('Content-Type %j → %i', async (type, status) => {
+    const { post } = setup();
+    const res = await post(JSON.stringify(event), { 'Content-Type': type });
+    expect(res.status).toBe(status);
+    if (status === 415) expect(await res.json()).toMatchObject({ field: 'Content-Type' });
+  });
+
+  const one = (extra: Record<string, unknown>) => JSON.stringify({ ...event, ...extra });
+  it.each([
+    ['an event of exactly 8 KiB', one({ pad: 'p'.repeat(8192 - one({ pad: '' }).length) }), 202, undefined],
+    ['an event of 8 KiB + 1', one({ pad: 'p'.repeat(8193 - one({ pad: '' }).length) }), 413, 'body'],
+    ['100 events', JSON.stringify(Array(100).fill(event)), 202, undefined],
+    ['101 events', JSON.stringify(Array(101).fill(event)), 400, 'body'],
+    ['an empty array', '[]', 400, 'body'],
+    ['an empty body', '', 400, 'body'],
+    ['a JSON string', '"pageview"', 400, 'body'],
+    ['null', 'null', 400, 'body'],
+    ['an array holding a bad event', JSON.stringify([event, { ...event, url: 'ftp://x' }]), 400, '1.url'],
+    ['a __proto__ key', `{"__proto__":{"polluted":1},${one({}).slice(1)}`, 400, '__proto__'],
+    ['a prop named constructor', one({ props: { constructor: 'x' } }), 400, 'props.constructor'],
+  ])('answers %s with %i', async (_, body, status, field) => {
+    const { post, sent } = setup();
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    if (field) expect(await res.json()).toMatchObject({ field });
+    expect(sent.length > 0).toBe(status === 202);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers invalid UTF-8 with 400', async () => {
+    const { post, sent } = setup();
+    const bytes = Buffer.concat([Buffer.from(one({}).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const res = await post(new Uint8Array(bytes));
+    expect(res.status).toBe(400);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('rate-limits per client IP with 429 and Retry-After', async () => {
+    const { post, sent } = setup({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'true' });
+    const from = (ip: string) => post(JSON.stringify(event), { 'X-Forwarded-For': ip });
+    expect((await from('198.51.100.1')).status).toBe(202);
+    expect((await from('198.51.100.1')).status).toBe(202);
+    const limited = await from('198.51.100.1');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect((await from('198.51.100.2')).status).toBe(202);
+    expect(sent).toHaveLength(3);
+  });
+
+  it('takes the country from a CDN header only with TRUST_PROXY', async () => {
+    const trusted = setup({ TRUST_PROXY: 'true' });
+    await trusted.post(JSON.stringify(event), { 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '81.2.69.160' });
+    await trusted.post(JSON.stringify(event), { 'X-Forwarded-For': '81.2.69.160' });
+    expect(trusted.sent.map((e) => e.country)).toEqual(['NZ', 'GB']);
+    const direct = setup();
+    await direct.post(JSON.stringify(event), { 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '81.2.69.160' });
+    expect(direct.sent[0]?.country).toBe(''); // no socket here, and the headers are not trusted
+  });
+
+  it('serves EVENTS_PATH and SCRIPT_PATH instead of the defaults, with CORS preflight on both', async () => {
+    const { app, post, sent } = setup({ EVENTS_PATH: '/t/e', SCRIPT_PATH: '/t/s.js' });
+    expect((await post(JSON.stringify(event), {}, '/t/e')).status).toBe(202);
+    expect((await post(JSON.stringify(event))).status).toBe(404);
+    expect(sent).toHaveLength(1);
+    expect((await app.request('/t/s.js')).status).toBe(200);
+    expect((await app.request('/t/s.full.js')).status).toBe(200);
+    expect((await app.request('/script.js')).status).toBe(404);
+    for (const path of ['/t/e', '/t/s.js']) {
+      const pre = await app.request(path, { method: 'OPTIONS' });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('Access-Control-Allow-Methods')).toContain('POST');
+    }
+  });
+
+  it('counts requests, accepted and dropped events in /metrics', async () => {
+    const { app, post } = setup();
+    await post(JSON.stringify([event, event]));
+    await post('{');
+    await post(JSON.stringify(event), { 'User-Agent': 'curl/8.0' });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/tidemark_collector_events_accepted_total 2/);
+    expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="invalid"\} 1/);
+    expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="bot"\} 1/);
+    expect(text).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2/);
+    expect(text).toMatch(/tidemark_collector_produce_batch_events_count 1/);
+    expect(text).toMatch(/tidemark_collector_produce_seconds_count\{outcome="ok"\} 1/);
   });
 });

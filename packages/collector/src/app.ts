@@ -1,115 +1,126 @@
 /**
- * The collector's HTTP surface (SPEC §4): parse → validate → enrich → produce. A request
- * is answered 202 only after the queue took its events.
+ * The collector (SPEC §4): the Hono app (every route) and the `node:http` listener (the
+ * event route served directly, the rest by Hono), over one event pipeline and one
+ * group-commit producer. A request is answered 202 only after the queue took its events.
  */
-
-import type { Logger } from '@tidemark/shared';
-import { type Config, LIMITS, parseEvents, type QueueProducer, QueueUnavailableError, ValidationError } from '@tidemark/shared';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import type { Config, Logger, QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from 'prom-client';
+import { readWebBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
 import { createEnricher } from './enrich.ts';
+import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
+import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
+import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
+import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
+import { createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
-import { createMemorySalts, createSessions } from './visitor.ts';
+import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
 
 export interface CollectorOptions {
   config: Config['collector'];
   producer: QueueProducer;
   log: Logger;
   registry: Registry;
+  /** Where the daily visitor-id salt comes from; in-memory (one instance) by default. */
+  salts?: SaltSource;
+  /** Tuning of the group commit in front of `producer`. */
+  groupCommit?: GroupCommitOptions;
 }
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'Content-Type',
-  'Access-Control-Max-Age': '86400',
-};
-const CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+export interface Collector {
+  app: Hono;
+  /** For `http.createServer`: the event route without Hono, the rest through it. */
+  listener: RequestListener;
+  producer: GroupCommitProducer;
+  /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
+  close(): Promise<void>;
+}
 
 export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
 }
 
-export function createCollectorApp({ config, producer, log, registry }: CollectorOptions): Hono {
-  const metrics = createCollectorMetrics(registry);
-  const enricher = createEnricher(createMemorySalts(), createSessions());
-  const agentOf = createAgentCache();
-  const sites = config.sites ? new Set(config.sites) : null;
+/** The socket address under @hono/node-server; none under `app.request()` in tests. */
+function remoteAddressOf(env: unknown): string {
+  return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
+}
+
+export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
+  let backlog = () => 0;
+  const metrics = createCollectorMetrics(registry, () => backlog());
+  const producer = createGroupCommit(queue, {
+    maxBacklogEvents: config.backlogEvents ?? 50_000,
+    ...groupCommit,
+    onSend(events, seconds, error) {
+      metrics.batchEvents.observe(events);
+      metrics.produceSeconds.observe({ outcome: error ? 'error' : 'ok' }, seconds);
+      groupCommit?.onSend?.(events, seconds, error);
+    },
+  });
+  backlog = () => producer.backlog();
+  const pipeline = createEventPipeline({
+    producer,
+    enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
+    agentOf: createAgentCache(),
+    countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
+    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute ?? 6000 }),
+    sites: config.sites ? new Set(config.sites) : null,
+    metrics,
+    log,
+  });
   const scripts = { core: loadScript(scriptPath), full: loadScript(fullScriptPath) };
   const app = new Hono();
+  const respond = (outcome: Outcome) => new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
 
   app.use('*', async (c, next) => {
     await next();
-    metrics.requests.inc({ route: c.req.routePath, status: c.res.status });
+    metrics.request(c.req.routePath, c.res.status);
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     const ready = await producer.ready().catch(() => false);
-    return c.json({ ready }, ready ? 200 : 503);
+    return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));
   app.get(fullPathOf(config.scriptPath), (c) => serveScript(c, scripts.full));
-  app.options(config.eventsPath, (c) => c.body(null, 204, CORS));
+  app.options(config.scriptPath, () => respond(PREFLIGHT));
+  app.options(fullPathOf(config.scriptPath), () => respond(PREFLIGHT));
+  app.options(config.eventsPath, () => respond(PREFLIGHT));
 
-  app.post(
-    config.eventsPath,
-    bodyLimit({
-      maxSize: LIMITS.batchBytes,
-      onError: (c) => c.json({ error: `body: larger than ${LIMITS.batchBytes} bytes` }, 413, CORS),
-    }),
-    async (c) => {
-      const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (!CONTENT_TYPES.has(type)) return c.json({ error: 'Content-Type must be text/plain or application/json' }, 415, CORS);
-      const body = await c.req.text();
-      const events = parseEvents(body);
-      if (events.length === 1 && body.trimStart()[0] !== '[' && Buffer.byteLength(body) > LIMITS.eventBytes) {
-        return c.json({ error: `body: one event may be at most ${LIMITS.eventBytes} bytes` }, 413, CORS);
-      }
-      if (sites) {
-        const foreign = events.find((e) => !sites.has(e.site));
-        if (foreign) return c.json({ error: `site: ${foreign.site} is not accepted here`, field: 'site' }, 403, CORS);
-      }
-      const userAgent = c.req.header('user-agent') ?? '';
-      const agent = agentOf(userAgent);
-      if (agent.bot) {
-        metrics.dropped.inc({ reason: 'bot' }, events.length);
-        return c.body(null, 202, { ...CORS, 'X-Tidemark-Dropped': 'bot' });
-      }
-      const nowMs = Date.now();
-      const ip = clientIp(c, config.trustProxy);
-      const country = config.trustProxy ? (c.req.header('cf-ipcountry') ?? '').toUpperCase().slice(0, 2) : '';
-      const rows = events.map((event) => enricher.enrich(event, { ip, agent, userAgent, country, nowMs }));
-      const timer = metrics.produceSeconds.startTimer();
-      await producer.send(rows);
-      timer();
-      metrics.accepted.inc(rows.length);
-      return c.body(null, 202, CORS);
-    },
-  );
+  app.post(config.eventsPath, async (c) => {
+    const headers = c.req.header() as IncomingHttpHeaders;
+    const ip = clientIp(headers, remoteAddressOf(c.env), config.trustProxy);
+    const early = pipeline.precheck(headers, ip);
+    if (early) return respond(early);
+    return respond(await pipeline.process(await readWebBody(c.req.raw.body), headers, ip));
+  });
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
-    if (error instanceof ValidationError) return c.json({ error: error.message, field: error.field }, 400, CORS);
-    if (error instanceof QueueUnavailableError || isQueueFault(error)) {
-      metrics.dropped.inc({ reason: 'queue_unavailable' });
-      log.warn({ err: error }, 'queue_unavailable');
-      return c.json({ error: 'the queue is unavailable, retry later' }, 503, { ...CORS, 'Retry-After': '5' });
-    }
     log.error({ err: error }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });
-  return app;
+
+  const listener = createRequestListener({
+    app,
+    pipeline,
+    eventsPath: config.eventsPath,
+    trustProxy: config.trustProxy,
+    metrics,
+    onFault: (error) => log.error({ err: error }, 'request_failed'),
+  });
+  return { app, listener, producer, close: () => producer.close() };
 }
 
-/** kafkajs errors all carry a `KafkaJS…` name; they mean the queue, not the request, failed. */
-function isQueueFault(error: Error): boolean {
-  return error.name.startsWith('KafkaJS');
+/** The Hono app alone (tests, and servers built with `@hono/node-server`'s `serve`). */
+export function createCollectorApp(options: CollectorOptions): Hono {
+  return createCollector(options).app;
 }

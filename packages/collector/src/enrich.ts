@@ -3,7 +3,7 @@
  * User-Agent are used here and dropped: only their salted hash and the parsed agent leave.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingEvent, NIL_UUID, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
+import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
 import { type SaltSource, type Sessions, visitorId } from './visitor.ts';
@@ -17,36 +17,55 @@ export interface RequestFacts {
 }
 
 export interface Enricher {
-  enrich(event: IncomingEvent, facts: RequestFacts): StoredEvent;
+  enrich(parsed: ParsedEvent, facts: RequestFacts): StoredEvent;
 }
 
-const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
-const CLICK_IDS = ['gclid', 'fbclid', 'msclkid'] as const;
+/** Query parameters that name the ad click that brought the visitor, in order of preference. */
+export const CLICK_IDS = ['gclid', 'fbclid', 'msclkid'] as const;
+const PARAM_CHARS = 256;
+
+/** `toClickHouseTime`, formatting the date and time of day once per second. */
+let secondMs = -1;
+let secondText = '';
+function receiveTime(nowMs: number): string {
+  const ms = nowMs % 1000;
+  if (nowMs - ms !== secondMs) {
+    secondMs = nowMs - ms;
+    secondText = toClickHouseTime(secondMs).slice(0, 20);
+  }
+  return `${secondText}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
+}
+
+function param(params: URLSearchParams, key: string): string {
+  const value = params.get(key);
+  return value === null ? '' : value.slice(0, PARAM_CHARS);
+}
 
 export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
   return {
-    enrich(event, { ip, agent, userAgent, country, nowMs }) {
-      const url = new URL(event.url);
-      const params = url.searchParams;
+    enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();
+      const hasQuery = url.search.length > 1;
+      const params = url.searchParams;
       const referrer = classifyReferrer(event.referrer, host);
       const visitor = visitorId(salts.saltFor(nowMs), event.site, ip, userAgent);
       const props: Record<string, string> = {};
-      for (const [key, value] of Object.entries(event.props ?? {})) props[key] = String(value);
+      if (event.props) for (const key of Object.keys(event.props)) props[key] = String(event.props[key]);
       let clickId = '';
-      for (const id of CLICK_IDS) {
-        const v = params.get(id);
-        if (v) {
-          clickId = `${id}:${v.slice(0, 256)}`;
-          break;
+      if (hasQuery) {
+        for (const id of CLICK_IDS) {
+          const v = params.get(id);
+          if (v) {
+            clickId = `${id}:${v.slice(0, PARAM_CHARS)}`;
+            break;
+          }
         }
       }
-      const utm = (key: (typeof UTM)[number]) => (params.get(key) ?? '').slice(0, 256);
       return {
         event_id: event.eventId ?? randomUUID(),
         site: event.site,
         name: event.name,
-        timestamp: toClickHouseTime(nowMs),
+        timestamp: receiveTime(nowMs),
         visitor_id: visitor,
         session_id: sessions.sessionId(visitor, nowMs),
         pageview_id: event.pageviewId ?? NIL_UUID,
@@ -57,11 +76,11 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         referrer: event.referrer ?? '',
         referrer_host: referrer.host,
         referrer_source: referrer.source,
-        utm_source: utm('utm_source'),
-        utm_medium: utm('utm_medium'),
-        utm_campaign: utm('utm_campaign'),
-        utm_term: utm('utm_term'),
-        utm_content: utm('utm_content'),
+        utm_source: hasQuery ? param(params, 'utm_source') : '',
+        utm_medium: hasQuery ? param(params, 'utm_medium') : '',
+        utm_campaign: hasQuery ? param(params, 'utm_campaign') : '',
+        utm_term: hasQuery ? param(params, 'utm_term') : '',
+        utm_content: hasQuery ? param(params, 'utm_content') : '',
         click_id: clickId,
         country,
         device: agent.device,

@@ -1,20 +1,33 @@
 /** `pnpm --filter @tidemark/collector start`: the Events API in front of Kafka. */
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
 import { ConfigError, createKafkaQueueProducer, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createCollectorApp } from './app.ts';
+import { createCollector } from './app.ts';
+import { createKafkaSalts } from './salts/kafka.ts';
 
 runMain('collector', async (config, log) => {
-  if (config.kafka.brokers === null)
+  const brokers = config.kafka.brokers;
+  if (brokers === null)
     throw new ConfigError('KAFKA_BROKERS must be set to run the collector on its own (use `pnpm start` for the embedded mode)');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const producer = await createKafkaQueueProducer(config.kafka, log);
-  const app = createCollectorApp({ config: config.collector, producer, log, registry });
-  const server = serve({ fetch: app.fetch, hostname: config.collector.host, port: config.collector.port });
+  const [queue, salts] = await Promise.all([
+    createKafkaQueueProducer(config.kafka, log),
+    createKafkaSalts({ brokers, topic: config.kafka.saltsTopic ?? 'tidemark_salts', log }),
+  ]);
+  const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
+  const server = createServer({ keepAliveTimeout: 65_000 }, collector.listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.collector.port, config.collector.host, resolve);
+  });
   log.info({ host: config.collector.host, port: config.collector.port, topic: config.kafka.topic }, 'collector_started');
   return async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await producer.close();
+    // Stop accepting, let in-flight requests get their answer, send what is waiting, exit.
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeIdleConnections();
+    await closed;
+    await collector.close();
+    await salts.close();
   };
 });

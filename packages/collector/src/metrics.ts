@@ -1,28 +1,60 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
 
-export function createCollectorMetrics(registry: Registry) {
+/** Why an event was not stored (the `reason` label of `events_dropped_total`). */
+export type DropReason = 'bot' | 'invalid' | 'too_large' | 'unsupported_type' | 'forbidden_site' | 'rate_limited' | 'queue_unavailable';
+
+export function createCollectorMetrics(registry: Registry, backlog: () => number = () => 0) {
   const registers = [registry];
+  const requests = new Counter({
+    name: 'tidemark_collector_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'],
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'tidemark_collector_events_dropped_total',
+    help: 'Events not stored, by reason (requests refused before parsing count as one)',
+    labelNames: ['reason'],
+    registers,
+  });
+  // Label children are looked up once per (route, status), not hashed on every request.
+  const children = new Map<string, Counter.Internal>();
   return {
-    requests: new Counter({
-      name: 'tidemark_collector_requests_total',
-      help: 'HTTP requests by route and status',
-      labelNames: ['route', 'status'],
-      registers,
-    }),
-    accepted: new Counter({ name: 'tidemark_collector_events_accepted_total', help: 'Events handed to the queue', registers }),
-    dropped: new Counter({
-      name: 'tidemark_collector_events_dropped_total',
-      help: 'Events not stored, by reason',
-      labelNames: ['reason'],
-      registers,
-    }),
+    request(route: string, status: number) {
+      const key = `${status}${route}`;
+      let child = children.get(key);
+      if (!child) {
+        child = requests.labels(route, String(status));
+        children.set(key, child);
+      }
+      child.inc();
+    },
+    dropped(reason: DropReason, events = 1) {
+      dropped.labels(reason).inc(events);
+    },
+    accepted: new Counter({ name: 'tidemark_collector_events_accepted_total', help: 'Events acknowledged by the queue', registers }),
     produceSeconds: new Histogram({
       name: 'tidemark_collector_produce_seconds',
-      help: 'Time until the queue took an event',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      help: 'Duration of one send to the queue (a group-committed batch), until acknowledged',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
+    }),
+    batchEvents: new Histogram({
+      name: 'tidemark_collector_produce_batch_events',
+      help: 'Events per send to the queue (group commit of concurrent requests)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'tidemark_collector_queue_backlog_events',
+      help: 'Events waiting for or in a send',
+      registers,
+      collect() {
+        this.set(backlog());
+      },
     }),
   };
 }

@@ -1,7 +1,7 @@
 /** Device, browser and OS from the User-Agent (ua-parser-js 1.0.x, MIT), cached; bots via isbot. */
 import { isbot } from 'isbot';
-import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
+import { GenerationCache } from './cache.ts';
 
 export interface Agent {
   bot: boolean;
@@ -28,7 +28,7 @@ export function parseAgent(ua: string): Agent {
 }
 
 export function createAgentCache(max = 10_000): (ua: string) => Agent {
-  const cache = new LRUCache<string, Agent>({ max });
+  const cache = new GenerationCache<string, Agent>(max);
   return (ua) => {
     let agent = cache.get(ua);
     if (!agent) {

@@ -4,10 +4,10 @@
  * forgotten after 48 hours, so an id cannot be linked across days or reversed. A session is
  * a visitor's run of events with gaps under 30 minutes.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { createHash, hash, randomBytes } from 'node:crypto';
+import { GenerationCache } from './cache.ts';
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const SESSION_GAP_MS = 30 * 60_000;
 
 export interface SaltSource {
@@ -40,7 +40,20 @@ function hash64(...parts: (string | Buffer)[]): string {
 }
 
 export function visitorId(salt: Buffer, site: string, ip: string, userAgent: string): string {
-  return hash64(salt, site, ip, userAgent);
+  // One-shot hash over one string: the salt (hex) and the three parts, NUL-separated.
+  const digest = hash('sha256', `${saltHex(salt)}\0${site}\0${ip}\0${userAgent}`, 'buffer');
+  return digest.readBigUInt64BE(0).toString();
+}
+
+const hexOf = new WeakMap<Buffer, string>();
+
+function saltHex(salt: Buffer): string {
+  let hex = hexOf.get(salt);
+  if (hex === undefined) {
+    hex = salt.toString('hex');
+    hexOf.set(salt, hex);
+  }
+  return hex;
 }
 
 export interface Sessions {
@@ -48,8 +61,8 @@ export interface Sessions {
   sessionId(visitor: string, nowMs: number): string;
 }
 
-export function createSessions(max = 500_000): Sessions {
-  const seen = new LRUCache<string, { id: string; last: number }>({ max });
+export function createSessions(max = 250_000): Sessions {
+  const seen = new GenerationCache<string, { id: string; last: number }>(max);
   return {
     sessionId(visitor, nowMs) {
       const entry = seen.get(visitor);

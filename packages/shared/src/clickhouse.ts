@@ -17,6 +17,17 @@ type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['c
 
 export { ClickHouseError } from '@clickhouse/client';
 
+/**
+ * Clients of the in-process engine. chdb's connection passes an insert body to the engine
+ * as UTF-8 text appended to the query, so a binary format (RowBinary) cannot go through it.
+ */
+const embeddedClients = new WeakSet<ClickHouseClient>();
+
+/** True for a client of the engine in-process (chdb), which takes text insert formats only. */
+export function isEmbeddedClient(client: ClickHouseClient): boolean {
+  return embeddedClients.has(client);
+}
+
 export function createClickHouse(config: Config['clickhouse']): ClickHouseClient {
   if (config.url !== null) {
     return createClient({
@@ -31,7 +42,9 @@ export function createClickHouse(config: Config['clickhouse']): ClickHouseClient
   // chdb types its connection against @clickhouse/client-common 1.23.0, the client ships
   // 1.23.1's identical shapes under other names: the cast only bridges the two copies.
   const connection = loadChdb().createChdbConnection({ path }) as unknown as Connection;
-  return createClient({ connection });
+  const client = createClient({ connection });
+  embeddedClients.add(client);
+  return client;
 }
 
 /**

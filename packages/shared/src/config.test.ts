@@ -5,15 +5,44 @@ import { ConfigError } from './errors.ts';
 describe('loadConfig', () => {
   it('has the defaults of SPEC §7', () => {
     const config = loadConfig({});
-    expect(config.collector).toMatchObject({ host: '0.0.0.0', port: 8080, scriptPath: '/script.js', eventsPath: '/api/event', trustProxy: false, sites: null });
+    expect(config.collector).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      scriptPath: '/script.js',
+      eventsPath: '/api/event',
+      trustProxy: false,
+      sites: null,
+    });
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8081, token: null });
     expect(config.ingester).toMatchObject({ port: 8082, flushIntervalMs: 1000, flushMaxRows: 10_000 });
     expect(config.clickhouse).toMatchObject({ url: null, database: 'analytics', dataDir: './data', retentionDays: 90 });
-    expect(config.kafka).toMatchObject({ brokers: null, topic: 'page_views', dlqTopic: 'page_views_dlq', groupId: 'tidemark-ingester', partitions: 6 });
+    expect(config.kafka).toMatchObject({
+      brokers: null,
+      topic: 'page_views',
+      dlqTopic: 'page_views_dlq',
+      groupId: 'tidemark-ingester',
+      partitions: 6,
+    });
+  });
+
+  it('reads the collector settings (rate limit, backlog, salts topic)', () => {
+    expect(loadConfig({}).collector).toMatchObject({ rateLimitPerMinute: 6000, backlogEvents: 50_000 });
+    expect(loadConfig({}).kafka.saltsTopic).toBe('tidemark_salts');
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', COLLECTOR_BACKLOG_EVENTS: '1000', KAFKA_SALTS_TOPIC: 'salts_x' });
+    expect(config.collector).toMatchObject({ rateLimitPerMinute: 0, backlogEvents: 1000 });
+    expect(config.kafka.saltsTopic).toBe('salts_x');
+    expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+    expect(() => loadConfig({ COLLECTOR_BACKLOG_EVENTS: '5' })).toThrow(/COLLECTOR_BACKLOG_EVENTS/);
+    expect(() => loadConfig({ KAFKA_SALTS_TOPIC: 'bad topic' })).toThrow(/KAFKA_SALTS_TOPIC/);
   });
 
   it('reads lists and flags', () => {
-    const config = loadConfig({ SITES: 'A.com, b.org', KAFKA_BROKERS: 'k1:9092,k2:9092', TRUST_PROXY: 'true', CLICKHOUSE_URL: 'http://ch:8123/' });
+    const config = loadConfig({
+      SITES: 'A.com, b.org',
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      TRUST_PROXY: 'true',
+      CLICKHOUSE_URL: 'http://ch:8123/',
+    });
     expect(config.collector.sites).toEqual(['a.com', 'b.org']);
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.collector.trustProxy).toBe(true);

@@ -43,8 +43,48 @@ describe('validateEvent', () => {
     ['props key __proto__', JSON.parse('{"site":"a.com","name":"x","url":"https://a.com","props":{"__proto__":"x"}}'), 'props.__proto__'],
     ['props with 31 keys', { ...ok, props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) }, 'props'],
     ['not an object', 'pageview', 'body'],
+    ['an array as the event', [ok], 'body'],
+    ['site empty', { ...ok, site: '' }, 'site'],
+    ['site a number', { ...ok, site: 42 }, 'site'],
+    ['site with a port', { ...ok, site: 'example.com:8080' }, 'site'],
+    ['site with a leading dot', { ...ok, site: '.example.com' }, 'site'],
+    ['name empty', { ...ok, name: '' }, 'name'],
+    ['name an array', { ...ok, name: ['pageview'] }, 'name'],
+    ['url missing', { ...ok, url: undefined }, 'url'],
+    ['url without a host', { ...ok, url: 'http://' }, 'url'],
+    ['url with a space in the host', { ...ok, url: 'https://exa mple.com/' }, 'url'],
+    ['url an object', { ...ok, url: { href: 'https://example.com' } }, 'url'],
+    ['referrer a number', { ...ok, referrer: 1 }, 'referrer'],
+    ['pageviewId not a UUID', { ...ok, name: 'engagement', pageviewId: 'x', durationMs: 1 }, 'pageviewId'],
+    ['durationMs negative', { ...ok, name: 'engagement', pageviewId: uuid, durationMs: -1 }, 'durationMs'],
+    ['durationMs a string', { ...ok, name: 'engagement', pageviewId: uuid, durationMs: '5' }, 'durationMs'],
+    ['screenWidth above 20 000', { ...ok, screenWidth: 20_001 }, 'screenWidth'],
+    ['screenWidth NaN-like', { ...ok, screenWidth: null }, 'screenWidth'],
+    ['props key empty', { ...ok, props: { '': 'x' } }, 'props.'],
+    ['props key too long', { ...ok, props: { ['k'.repeat(65)]: 'x' } }, `props.${'k'.repeat(64)}`],
+    ['props value null', { ...ok, props: { a: null } }, 'props.a'],
+    ['props null', { ...ok, props: null }, 'props'],
+    ['__proto__ at the top', JSON.parse('{"site":"a.com","name":"x","url":"https://a.com","__proto__":{"x":1}}'), '__proto__'],
+    ['constructor at the top', { ...ok, constructor: 'x' }, 'constructor'],
   ])('rejects %s', (_, input, field) => {
     expect(fieldOf(input)).toBe(field);
+  });
+
+  it.each([
+    ['pageview', { ...ok }],
+    ['a custom name with every allowed character', { ...ok, name: 'Sign up: pro_plan-2.0' }],
+    ['a 64-character custom name', { ...ok, name: 'n'.repeat(64) }],
+    ['a 253-character site', { ...ok, site: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}` }],
+    ['an http URL of 2048 characters', { ...ok, url: `http://example.com/${'a'.repeat(2048 - 19)}` }],
+    ['an empty or null referrer', { ...ok, referrer: null }],
+    ['screenWidth 0 and 20 000', { ...ok, screenWidth: 20_000 }],
+    [
+      '30 props with 256-character values',
+      { ...ok, props: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, 'v'.repeat(256)])) },
+    ],
+    ['unknown fields (ignored)', { ...ok, hash: true }],
+  ])('accepts %s', (_, input) => {
+    expect(fieldOf(input)).toBeUndefined();
   });
 
   it('accepts an engagement and custom event props of every allowed type', () => {

@@ -41,9 +41,14 @@ function uuid(value: unknown, field: string): string {
   return value.toLowerCase();
 }
 
-function httpUrl(value: unknown, field: string): string {
-  const url = string(value, field, LIMITS.urlChars);
-  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) fail(field, 'must be an absolute http(s) URL');
+const HTTP = /^https?:\/\//i;
+
+/** Parses the URL once; the caller keeps the `URL` so enrichment does not parse it again. */
+function httpUrl(value: unknown, field: string): URL {
+  const text = string(value, field, LIMITS.urlChars);
+  if (!HTTP.test(text)) fail(field, 'must be an absolute http(s) URL');
+  const url = URL.parse(text);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail(field, 'must be an absolute http(s) URL');
   return url;
 }
 
@@ -69,34 +74,45 @@ function props(value: unknown, field: string): Record<string, PropValue> {
   return out;
 }
 
+/** A validated event with its `url` already parsed. */
+export interface ParsedEvent {
+  event: IncomingEvent;
+  url: URL;
+}
+
 /** Validates one event; `prefix` names its place in an array (`"3."`). */
 export function validateEvent(input: unknown, prefix = ''): IncomingEvent {
+  return checkEvent(input, prefix).event;
+}
+
+function checkEvent(input: unknown, prefix: string): ParsedEvent {
   if (!isObject(input)) throw new ValidationError(`${prefix || 'body'}: must be an event object`, prefix.slice(0, -1) || undefined);
-  const f = (name: string) => prefix + name;
+  for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
 
-  const site = string(input.site, f('site'), LIMITS.siteChars).toLowerCase();
-  if (!HOST.test(site)) fail(f('site'), 'must be a host name');
+  const site = string(input.site, `${prefix}site`, LIMITS.siteChars).toLowerCase();
+  if (!HOST.test(site)) fail(`${prefix}site`, 'must be a host name');
 
-  const name = string(input.name, f('name'), LIMITS.nameChars);
+  const name = string(input.name, `${prefix}name`, LIMITS.nameChars);
   if (name !== PAGEVIEW && name !== ENGAGEMENT && !CUSTOM_NAME.test(name)) {
-    fail(f('name'), 'must be pageview, engagement, or 1-64 characters of [A-Za-z0-9 _.:-]');
+    fail(`${prefix}name`, 'must be pageview, engagement, or 1-64 characters of [A-Za-z0-9 _.:-]');
   }
 
-  const event: IncomingEvent = { site, name, url: httpUrl(input.url, f('url')) };
+  const url = httpUrl(input.url, `${prefix}url`);
+  const event: IncomingEvent = { site, name, url: input.url as string };
   if (input.referrer !== undefined && input.referrer !== null && input.referrer !== '') {
-    event.referrer = string(input.referrer, f('referrer'), LIMITS.referrerChars);
+    event.referrer = string(input.referrer, `${prefix}referrer`, LIMITS.referrerChars);
   }
-  if (input.eventId !== undefined) event.eventId = uuid(input.eventId, f('eventId'));
-  if (input.screenWidth !== undefined) event.screenWidth = integer(input.screenWidth, f('screenWidth'), LIMITS.screenWidth);
-  if (input.props !== undefined) event.props = props(input.props, f('props'));
+  if (input.eventId !== undefined) event.eventId = uuid(input.eventId, `${prefix}eventId`);
+  if (input.screenWidth !== undefined) event.screenWidth = integer(input.screenWidth, `${prefix}screenWidth`, LIMITS.screenWidth);
+  if (input.props !== undefined) event.props = props(input.props, `${prefix}props`);
 
   if (name === ENGAGEMENT) {
-    if (input.pageviewId === undefined) fail(f('pageviewId'), 'is required for engagement');
-    if (input.durationMs === undefined) fail(f('durationMs'), 'is required for engagement');
+    if (input.pageviewId === undefined) fail(`${prefix}pageviewId`, 'is required for engagement');
+    if (input.durationMs === undefined) fail(`${prefix}durationMs`, 'is required for engagement');
   }
-  if (input.pageviewId !== undefined) event.pageviewId = uuid(input.pageviewId, f('pageviewId'));
-  if (input.durationMs !== undefined) event.durationMs = integer(input.durationMs, f('durationMs'), LIMITS.durationMs);
-  return event;
+  if (input.pageviewId !== undefined) event.pageviewId = uuid(input.pageviewId, `${prefix}pageviewId`);
+  if (input.durationMs !== undefined) event.durationMs = integer(input.durationMs, `${prefix}durationMs`, LIMITS.durationMs);
+  return { event, url };
 }
 
 /**
@@ -104,14 +120,21 @@ export function validateEvent(input: unknown, prefix = ''): IncomingEvent {
  * `LIMITS.batchEvents`. Throws `ValidationError` for anything else.
  */
 export function parseEvents(body: string): IncomingEvent[] {
+  return parseEventBatch(body).map((parsed) => parsed.event);
+}
+
+/** `parseEvents`, keeping each event's parsed `url` (the collector enriches from it). */
+export function parseEventBatch(body: string): ParsedEvent[] {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     throw new ValidationError('body: must be valid JSON');
   }
-  if (!Array.isArray(json)) return [validateEvent(json)];
+  if (!Array.isArray(json)) return [checkEvent(json, '')];
   if (json.length === 0) throw new ValidationError('body: the array is empty');
   if (json.length > LIMITS.batchEvents) throw new ValidationError(`body: at most ${LIMITS.batchEvents} events per request`);
-  return json.map((item, i) => validateEvent(item, `${i}.`));
+  const out: ParsedEvent[] = new Array(json.length);
+  for (let i = 0; i < json.length; i++) out[i] = checkEvent(json[i], `${i}.`);
+  return out;
 }

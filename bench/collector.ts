@@ -1,0 +1,252 @@
+/**
+ * Collector benchmark (SPEC §9): requests/s of the collector — validation, enrichment and
+ * the queue — divided by those of a bare `node:http` server answering 202, measured in the
+ * same run with the same payload by `wrk` (its own process), alternating the two servers.
+ * Then p99 latency at half the collector's maximum rate (autocannon, fixed overall rate).
+ *
+ * Modes: `embedded` (the whole one-process stack: collector → in-process queue → ingester →
+ * chdb) and `distributed` (the collector's own main against the Kafka broker, `acks=all`).
+ * Runs alone: `npx tsx bench/collector.ts [--quick] [--mode embedded|distributed]`; `pnpm bench` runs both.
+ * Both servers face the same load: wrk, one thread, 256 connections, the same pageview body.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const AUTOCANNON = join(ROOT, 'node_modules', '.bin', 'autocannon');
+const run = promisify(execFile);
+
+export const PAYLOAD = JSON.stringify({
+  site: 'example.com',
+  name: 'pageview',
+  url: 'https://example.com/blog/hello-world?utm_source=newsletter&utm_medium=email',
+  referrer: 'https://www.google.com/',
+  eventId: '7f0c8a4e-2a59-4a3e-9f3a-0b6f0a1c2d3e',
+  screenWidth: 1440,
+});
+const USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+const CONNECTIONS = 256;
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { res.writeHead(202, { 'Access-Control-Allow-Origin': '*' }); res.end(); });
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
+
+// wrk's Lua: POST the payload, print one JSON line at the end (latencies in µs).
+const WRK_SCRIPT = `
+wrk.method = "POST"
+wrk.body = ${JSON.stringify(PAYLOAD)}
+wrk.headers["Content-Type"] = "text/plain"
+wrk.headers["User-Agent"] = "${USER_AGENT}"
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"socketErrors":%d,"p50":%d,"p99":%d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a server process; it is ready when it prints `{"url": …}` on stdout or, when `url`
+ * is given, when `url/healthz` answers.
+ */
+function startServer(command: string, args: string[], env: Record<string, string>, url?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let ready = false;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const done = (at: string) => {
+      if (ready) return;
+      ready = true;
+      resolve({
+        url: at,
+        child,
+        async stop() {
+          if (child.exitCode !== null) return;
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+    };
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) done((JSON.parse(line) as { url: string }).url);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('exit', (code) => {
+      if (!ready) reject(new Error(`${command} ${args.join(' ')} exited (${code}):\n${out}`));
+    });
+    if (url) {
+      const poll = async () => {
+        while (!ready && child.exitCode === null) {
+          const ok = await fetch(`${url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ok) return done(url);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      void poll();
+    }
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+interface Load {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+async function wrk(url: string, seconds: number, script: string): Promise<Load> {
+  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `${url}/api/event`], {
+    maxBuffer: 1 << 20,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no summary:\n${stdout}`);
+  const r = JSON.parse(line) as { requests: number; durationUs: number; non2xx: number; socketErrors: number; p50: number; p99: number };
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    p50Ms: r.p50 / 1000,
+    p99Ms: r.p99 / 1000,
+    non2xx: r.non2xx,
+    socketErrors: r.socketErrors,
+  };
+}
+
+/** p99 at a fixed overall request rate (autocannon's `-R`), in ms. */
+async function atRate(url: string, rate: number, seconds: number): Promise<{ p99Ms: number; p50Ms: number; rps: number; non2xx: number }> {
+  const args = ['-c', '20', '-d', String(seconds), '-R', String(Math.max(1, Math.round(rate))), '-m', 'POST'];
+  args.push('-H', 'Content-Type=text/plain', '-H', `User-Agent=${USER_AGENT}`, '-b', PAYLOAD, '--json', `${url}/api/event`);
+  const { stdout } = await run(AUTOCANNON, args, { maxBuffer: 16 << 20 });
+  const r = JSON.parse(stdout) as { latency: { p99: number; p50: number }; requests: { average: number }; non2xx: number };
+  return { p99Ms: r.latency.p99, p50Ms: r.latency.p50, rps: r.requests.average, non2xx: r.non2xx };
+}
+
+async function startCollector(mode: 'embedded' | 'distributed', brokers: string): Promise<Server> {
+  const common = { HOST: '127.0.0.1', COLLECTOR_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000' };
+  if (mode === 'embedded') {
+    const dataDir = join(ROOT, '.tmp', `bench-collector-${process.pid}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    return startServer(TSX, [fileURLToPath(import.meta.url), '--serve-embedded'], { ...common, DATA_DIR: dataDir, API_PORT: '0' });
+  }
+  // The collector's own entry; fixed topic names so repeated runs do not pile up topics.
+  const port = await freePort();
+  const env = {
+    ...common,
+    COLLECTOR_PORT: String(port),
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC: 'tidemark_bench_collector',
+    KAFKA_SALTS_TOPIC: 'tidemark_bench_salts',
+  };
+  return startServer(TSX, [join(ROOT, 'packages', 'collector', 'src', 'main.ts')], env, `http://127.0.0.1:${port}`);
+}
+
+export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 'distributed' }): Promise<Record<string, number | string>> {
+  const seconds = opts.quick ? 4 : 8;
+  // The machines are shared and noisy: several short back-to-back pairs, and the median ratio.
+  const rounds = opts.quick ? 2 : 4;
+  let brokers = '';
+  if (opts.mode === 'distributed') {
+    const { startServices } = await import('../services/index.ts');
+    brokers = (await startServices()).kafkaBrokers;
+  }
+  const script = join(ROOT, '.tmp', `bench-collector-${process.pid}.lua`);
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  writeFileSync(script, WRK_SCRIPT);
+  const bare = await startServer(process.execPath, ['-e', BARE_SERVER], {});
+  let collector: Server | null = null;
+  try {
+    collector = await startCollector(opts.mode, brokers);
+    await wrk(bare.url, 2, script); // warm-up: JIT, caches, Kafka metadata
+    await wrk(collector.url, 2, script);
+    const bareRuns: Load[] = [];
+    const collectorRuns: Load[] = [];
+    for (let i = 0; i < rounds; i++) {
+      bareRuns.push(await wrk(bare.url, seconds, script));
+      collectorRuns.push(await wrk(collector.url, seconds, script));
+    }
+    const mean = (runs: Load[], key: keyof Load) => runs.reduce((sum, r) => sum + r[key], 0) / runs.length;
+    const ratios = collectorRuns.map((c, i) => c.rps / (bareRuns[i]?.rps ?? c.rps)).sort((a, b) => a - b);
+    const ratio =
+      ratios.length % 2 ? (ratios[ratios.length >> 1] ?? 0) : ((ratios[ratios.length / 2 - 1] ?? 0) + (ratios[ratios.length / 2] ?? 0)) / 2;
+    const bareRps = mean(bareRuns, 'rps');
+    const collectorRps = mean(collectorRuns, 'rps');
+    const half = await atRate(collector.url, collectorRps / 2, seconds);
+    const m = opts.mode;
+    return {
+      [`${m} collector/bare ratio (median)`]: Number(ratio.toFixed(3)),
+      [`${m} ratio range`]: `${(ratios[0] ?? 0).toFixed(2)}–${(ratios[ratios.length - 1] ?? 0).toFixed(2)}`,
+      [`${m} bare node:http (req/s)`]: Math.round(bareRps),
+      [`${m} collector (req/s)`]: Math.round(collectorRps),
+      [`${m} bare p50/p99 (ms)`]: `${mean(bareRuns, 'p50Ms').toFixed(1)} / ${mean(bareRuns, 'p99Ms').toFixed(1)}`,
+      [`${m} collector p50/p99 (ms)`]: `${mean(collectorRuns, 'p50Ms').toFixed(1)} / ${mean(collectorRuns, 'p99Ms').toFixed(1)}`,
+      [`${m} collector non-2xx`]: collectorRuns.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
+      [`${m} half rate (req/s)`]: Math.round(half.rps),
+      [`${m} half-rate p50/p99 (ms)`]: `${half.p50Ms} / ${half.p99Ms}`,
+      [`${m} half-rate non-2xx`]: half.non2xx,
+    };
+  } finally {
+    await Promise.all([bare.stop(), collector?.stop()]);
+    rmSync(script, { force: true });
+    rmSync(join(ROOT, '.tmp', `bench-collector-${process.pid}`), { recursive: true, force: true });
+  }
+}
+
+/** The embedded stack in its own process: prints `{"url": …}` once listening. */
+async function serveEmbedded(): Promise<void> {
+  const { loadConfig, plainLogger } = await import('@tidemark/shared');
+  const { startEmbedded } = await import('../src/embedded.ts');
+  const config = loadConfig();
+  const stack = await startEmbedded(config, plainLogger(config.logLevel));
+  process.stdout.write(`${JSON.stringify({ url: stack.collectorUrl })}\n`);
+  process.once('SIGTERM', () => void stack.stop().then(() => process.exit(0)));
+}
+
+const self = process.argv[1] === fileURLToPath(import.meta.url);
+if (self && process.argv.includes('--serve-embedded')) await serveEmbedded();
+else if (self) {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv[process.argv.indexOf('--mode') + 1];
+  const modes = (['embedded', 'distributed'] as const).filter((m) => !process.argv.includes('--mode') || m === only);
+  for (const mode of modes) {
+    const figures = await benchCollector({ quick, mode });
+    for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(40)} ${value}`);
+  }
+}

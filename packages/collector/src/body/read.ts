@@ -1,0 +1,108 @@
+/**
+ * Reads a request body while enforcing SPEC §4's limits as the bytes arrive: at most
+ * 256 KiB for an array and 8 KiB for a single event (decided by the first non-blank byte),
+ * so an oversized body is refused without being buffered.
+ */
+import type { IncomingMessage } from 'node:http';
+import { LIMITS } from '@tidemark/shared';
+
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; limit: number };
+
+const OPEN_BRACKET = 0x5b;
+
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** Tracks the running size and the limit that applies to this body. */
+export class BodyLimit {
+  size = 0;
+  limit: number = LIMITS.batchBytes;
+  private decided = false;
+
+  /** Adds a chunk; false once the body is over its limit. */
+  add(chunk: Uint8Array): boolean {
+    this.size += chunk.length;
+    if (!this.decided) {
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i] as number;
+        if (isBlank(byte)) continue;
+        this.decided = true;
+        if (byte !== OPEN_BRACKET) this.limit = LIMITS.eventBytes;
+        break;
+      }
+    }
+    return this.size <= this.limit;
+  }
+}
+
+/** A declared `Content-Length` already over every limit is refused before reading. */
+export function declaredTooLarge(contentLength: string | undefined): boolean {
+  return contentLength !== undefined && Number(contentLength) > LIMITS.batchBytes;
+}
+
+interface Reading {
+  limit: BodyLimit;
+  chunks: Buffer[];
+  resolve: (result: BodyResult) => void;
+}
+
+const READING = Symbol('tidemark.reading');
+type ReadingRequest = IncomingMessage & { [READING]?: Reading };
+
+// Listeners are module-level functions (the request is `this`): no closures per request.
+function onData(this: ReadingRequest, chunk: Buffer): void {
+  const reading = this[READING];
+  if (!reading) return;
+  if (reading.limit.add(chunk)) {
+    reading.chunks.push(chunk);
+    return;
+  }
+  finish(this, reading, { ok: false, limit: reading.limit.limit });
+  this.resume(); // discard the rest without keeping it
+}
+
+function onEnd(this: ReadingRequest): void {
+  const reading = this[READING];
+  if (!reading) return;
+  const { chunks, limit } = reading;
+  finish(this, reading, { ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, limit.size) });
+}
+
+function onError(this: ReadingRequest): void {
+  const reading = this[READING];
+  if (reading) finish(this, reading, { ok: true, body: Buffer.alloc(0) }); // the client went away: nobody reads the answer
+}
+
+function finish(req: ReadingRequest, reading: Reading, result: BodyResult): void {
+  req[READING] = undefined;
+  req.off('data', onData);
+  req.off('end', onEnd);
+  reading.resolve(result);
+}
+
+export function readNodeBody(req: IncomingMessage): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    (req as ReadingRequest)[READING] = { limit: new BodyLimit(), chunks: [], resolve };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.once('error', onError);
+  });
+}
+
+export async function readWebBody(stream: ReadableStream<Uint8Array> | null): Promise<BodyResult> {
+  if (!stream) return { ok: true, body: Buffer.alloc(0) };
+  const limit = new BodyLimit();
+  const chunks: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!limit.add(value)) {
+      await reader.cancel();
+      return { ok: false, limit: limit.limit };
+    }
+    chunks.push(value);
+  }
+  return { ok: true, body: Buffer.concat(chunks, limit.size) };
+}

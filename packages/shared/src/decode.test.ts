@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { checkStoredEvent, decodeStoredEvent } from './decode.ts';
+import { NIL_UUID, type StoredEvent } from './event.ts';
+
+const good: StoredEvent = {
+  event_id: '00112233-4455-6677-8899-aabbccddeeff',
+  site: 's.example',
+  name: 'pageview',
+  timestamp: '2026-01-02 03:04:05.678',
+  visitor_id: '1',
+  session_id: '2',
+  pageview_id: NIL_UUID,
+  url: 'https://s.example/',
+  host: 's.example',
+  path: '/',
+  query: '',
+  referrer: '',
+  referrer_host: '',
+  referrer_source: 'direct',
+  utm_source: '',
+  utm_medium: '',
+  utm_campaign: '',
+  utm_term: '',
+  utm_content: '',
+  click_id: '',
+  country: '',
+  device: 'desktop',
+  browser: 'Chrome',
+  browser_version: '130',
+  os: 'Linux',
+  os_version: '',
+  screen_width: 0,
+  duration_ms: 0,
+  props: { plan: 'pro' },
+};
+
+describe('decodeStoredEvent', () => {
+  it('returns a valid event as it is', () => {
+    expect(decodeStoredEvent(Buffer.from(JSON.stringify(good)))).toEqual(good);
+    expect(decodeStoredEvent(JSON.stringify(good))).toEqual(good);
+  });
+
+  it.each([
+    ['not JSON', '{"not": "an event"', 'message: not valid JSON'],
+    ['an array', '[]', 'message: must be an event object'],
+    ['null', 'null', 'message: must be an event object'],
+  ])('refuses %s', (_, text, message) => {
+    expect(() => decodeStoredEvent(text)).toThrow(message);
+  });
+
+  it.each([
+    [{ site: 1 }, 'site: must be a string'],
+    [{ os_version: undefined }, 'os_version: must be a string'],
+    [{ screen_width: -1 }, 'screen_width: must be a number'],
+    [{ duration_ms: 1.5 }, 'duration_ms: must be a number'],
+    [{ duration_ms: '1' }, 'duration_ms: must be a number'],
+    [{ props: [] }, 'props: must be a string map'],
+    [{ props: null }, 'props: must be a string map'],
+    [{ props: { a: 1 } }, 'props: must be a string map'],
+    [{ event_id: 'not-a-uuid' }, 'event_id: must be a UUID'],
+    [{ pageview_id: '00112233-4455-6677-8899-AABBCCDDEEFF' }, 'pageview_id: must be a UUID'],
+    [{ timestamp: '2026-01-02T03:04:05.678Z' }, 'timestamp: must be YYYY-MM-DD hh:mm:ss.sss'],
+    [{ site: 1, props: null }, 'site: must be a string'], // the first bad column, in table order
+  ])('refuses %j with %s', (change, message) => {
+    const value = { ...good, ...change };
+    expect(() => checkStoredEvent(value)).toThrow(message);
+    try {
+      checkStoredEvent(value);
+    } catch (error) {
+      expect((error as { field?: string }).field).toBe(message.split(':')[0]);
+    }
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * Fuzz: 1 200 malformed bodies over HTTP against the collector's real listener → every
+ * answer a 4xx (never a 5xx, never a 202), nothing produced, the process alive and still
+ * accepting a good event afterwards. The generator is seeded; a failure prints its seed.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCollector } from '@tidemark/collector';
+import { loadConfig, plainLogger, type QueueProducer, type StoredEvent } from '@tidemark/shared';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP_UA } from './harness.ts';
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+const COUNT = 1200;
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const valid = { site: 'example.com', name: 'pageview', url: 'https://example.com/a', referrer: 'https://google.com/' };
+const FIELDS = ['site', 'name', 'url', 'referrer', 'eventId', 'pageviewId', 'durationMs', 'screenWidth', 'props'] as const;
+
+function generators(random: () => number) {
+  const int = (n: number) => Math.floor(random() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
+  // Values each field must refuse (SPEC §4): wrong types, out of range, too long.
+  const scalars = [null, true, 0, [], {}, [1], { a: 1 }];
+  const wrong: Record<(typeof FIELDS)[number], unknown[]> = {
+    site: [...scalars, '', ' ', 'a b', 'x'.repeat(5000), '\u0000', '💥', 'exa_mple..com'],
+    name: [...scalars, '', 'x'.repeat(65), '\u0000', '💥', 'a/b'],
+    url: [...scalars, '', 'x', '\u0000', '💥', `https://example.com/${'a'.repeat(2100)}`],
+    referrer: [true, 0, [], {}, 'x'.repeat(2049)],
+    eventId: [...scalars, '', 'x', '💥', '00000000-0000-0000-0000-00000000000g'],
+    pageviewId: [...scalars, '', 'x', '💥'],
+    durationMs: [null, true, -1, 1.5, 1e308, 86_400_001, [], {}, '', '5'],
+    screenWidth: [null, true, -1, 1.5, 1e308, 20_001, [], {}, '', '5'],
+    props: [true, 0, [], 'x', { a: {} }, { a: null }, { a: [1] }, { a: 'v'.repeat(257) }],
+  };
+  return [
+    // random bytes, often not UTF-8
+    () => bytes(1 + int(600)),
+    // invalid UTF-8 inside an otherwise valid event
+    () => {
+      const text = JSON.stringify({ ...valid, url: 'https://example.com/MARK' });
+      const at = text.indexOf('MARK');
+      const bad = pick([[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc0, 0xaf]]);
+      return Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bad), Buffer.from(text.slice(at + 4))]);
+    },
+    // truncated JSON
+    () => {
+      const text = JSON.stringify(random() < 0.5 ? valid : [valid, valid]);
+      return text.slice(0, int(text.length));
+    },
+    // one field of the wrong type or out of range
+    () => {
+      const field = pick(FIELDS);
+      return JSON.stringify({ ...valid, [field]: pick(wrong[field]) });
+    },
+    // missing required fields
+    () => {
+      const event: Record<string, unknown> = { ...valid };
+      delete event[pick(['site', 'name', 'url'])];
+      return JSON.stringify(event);
+    },
+    // huge strings
+    () => JSON.stringify({ ...valid, [pick(['site', 'name', 'url', 'referrer'])]: 'a'.repeat(3000 + int(300_000)) }),
+    // deep nesting
+    () => {
+      const depth = 100 + int(200_000);
+      const open = pick(['[', '{"a":']);
+      const close = open === '[' ? ']' : '}';
+      return open.repeat(depth) + close.repeat(random() < 0.5 ? depth : int(depth));
+    },
+    () => JSON.stringify({ ...valid, props: JSON.parse(`${'{"a":'.repeat(50)}1${'}'.repeat(50)}`) }),
+    // huge arrays
+    () => JSON.stringify(Array(101 + int(2000)).fill(valid)),
+    () => `[${'1,'.repeat(10_000 + int(100_000))}1]`,
+    () => JSON.stringify([valid, ...Array(1 + int(20)).fill(pick([null, 1, 'x', [], true]))]),
+    // prototype pollution
+    () => `{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}`,
+    () => JSON.stringify({ ...valid, constructor: { prototype: { polluted: true } } }),
+    () => `{${JSON.stringify(valid).slice(1, -1)},"props":{"__proto__":{"polluted":true}}}`,
+    () => `[{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}]`,
+    // non-JSON text and JSON scalars
+    () => pick(['', ' ', 'null', 'true', '0', '"pageview"', 'NaN', 'undefined', '{}', '[]', '[[]]', '[null]', '{"site":}', "{'site':'a'}"]),
+    // bad values in a valid shape
+    () =>
+      JSON.stringify({
+        ...valid,
+        url: pick(['javascript:alert(1)', 'ftp://x.com', '//example.com', '/path', 'https://', 'data:text/html,x']),
+      }),
+    () => JSON.stringify({ ...valid, name: pick(['<script>', 'a'.repeat(65), 'drop table;', 'ü']) }),
+    () => JSON.stringify({ ...valid, props: Object.fromEntries(Array.from({ length: 31 + int(100) }, (_, i) => [`k${i}`, i])) }),
+    () => JSON.stringify({ ...valid, name: 'engagement' }),
+  ];
+}
+
+describe('collector fuzz', () => {
+  let server: Server;
+  let url = '';
+  const produced: StoredEvent[] = [];
+
+  beforeAll(async () => {
+    const producer: QueueProducer = {
+      send: async (events) => {
+        produced.push(...events);
+      },
+      ready: async () => true,
+      close: async () => {},
+    };
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).collector;
+    const collector = createCollector({ config, producer, log: plainLogger(), registry: new Registry() });
+    server = createServer(collector.listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it(`answers ${COUNT} malformed bodies with 4xx and produces nothing (seed ${SEED})`, async () => {
+    const random = prng(SEED);
+    const make = generators(random);
+    const statuses = new Map<number, number>();
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < COUNT) {
+        const i = next++;
+        const body = (make[i % make.length] as () => string | Buffer)();
+        const type = random() < 0.9 ? 'text/plain' : 'application/json';
+        let status: number;
+        try {
+          const res = await fetch(`${url}/api/event`, {
+            method: 'POST',
+            headers: { 'Content-Type': type, 'User-Agent': DESKTOP_UA },
+            body: typeof body === 'string' ? body : new Uint8Array(body),
+          });
+          status = res.status;
+          await res.arrayBuffer();
+        } catch (error) {
+          status = 0; // the server closed the connection on an oversized body before fetch finished sending
+          if (!String((error as Error).cause ?? error).match(/closed|reset|EPIPE|terminated/i)) throw error;
+        }
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status !== 0 && (status < 400 || status >= 500)) failures.push(`#${i} → ${status}: ${String(body).slice(0, 120)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+
+    expect(failures).toEqual([]);
+    expect(produced).toHaveLength(0);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    // most answers are 400, the oversized ones 413; connection resets are rare
+    expect((statuses.get(400) ?? 0) + (statuses.get(413) ?? 0)).toBeGreaterThan(COUNT * 0.95);
+
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const good = await fetch(`${url}/api/event`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', 'User-Agent': DESKTOP_UA },
+      body: JSON.stringify(valid),
+    });
+    expect(good.status).toBe(202);
+    expect(produced).toHaveLength(1);
+  });
+});
