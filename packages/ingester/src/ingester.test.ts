@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createIngester } from './ingester.ts';
 import { createIngesterMetrics } from './metrics.ts';
+import { decodeEvents } from './row-binary.testing.ts';
 
 const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`): StoredEvent => ({
   event_id: id,
@@ -37,22 +38,28 @@ const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12,
   props: {},
 });
 
-/** A ClickHouse that fails its first `failures` inserts, and keeps what it stored by token (as dedup does). */
+/** A ClickHouse server that fails its first `failures` inserts, and keeps the event ids it stored by token (as dedup does). */
 function flakyClickHouse(failures: number) {
   const stored = new Map<string, string[]>();
+  const queries: string[] = [];
   let calls = 0;
   const client = {
-    async exec(params: { values: Readable; clickhouse_settings: { insert_deduplication_token: string } }) {
+    async exec(params: { query: string; values: Readable; clickhouse_settings: { insert_deduplication_token: string } }) {
       calls++;
-      let body = '';
-      for await (const chunk of params.values) body += String(chunk);
+      queries.push(params.query);
+      const chunks: Buffer[] = [];
+      for await (const chunk of params.values) chunks.push(chunk as Buffer);
       if (calls <= failures) throw new Error('connect ECONNREFUSED');
       const token = params.clickhouse_settings.insert_deduplication_token;
-      if (!stored.has(token)) stored.set(token, body.trim().split('\n'));
+      if (!stored.has(token))
+        stored.set(
+          token,
+          decodeEvents(Buffer.concat(chunks)).map((e) => e.event_id),
+        );
       return { stream: Readable.from([]) };
     },
   };
-  return { client: client as unknown as ClickHouseClient, stored, calls: () => calls };
+  return { client: client as unknown as ClickHouseClient, stored, queries, calls: () => calls };
 }
 
 describe('ingester (embedded queue)', () => {
@@ -69,6 +76,7 @@ describe('ingester (embedded queue)', () => {
     expect([...fake.stored.keys()]).toEqual(['memory:0:0-99', 'memory:0:100-199', 'memory:0:200-249']);
     expect([...fake.stored.values()].flat()).toHaveLength(250);
     expect(fake.calls()).toBe(3 + 3);
+    expect(fake.queries[0]).toMatch(/^INSERT INTO db\.events \(event_id, site, .*, props\) SELECT .* FROM input\('.*'\) FORMAT RowBinary$/);
     expect(await registry.getSingleMetricAsString('tidemark_ingester_insert_failures_total')).toMatch(/ 3$/);
   });
 
@@ -82,8 +90,44 @@ describe('ingester (embedded queue)', () => {
     await queue.producer.send([twice, twice, ...Array.from({ length: 9 }, (_, i) => event(i + 1)), twice]);
     while (queue.size() > 0) await new Promise((r) => setTimeout(r, 20));
     await ingester.stop();
-    const lines = [...fake.stored.values()].flat();
-    expect(lines).toHaveLength(10);
-    expect(lines.filter((l) => l.includes(twice.event_id))).toHaveLength(1);
+    const ids = [...fake.stored.values()].flat();
+    expect(ids).toHaveLength(10);
+    expect(ids.filter((id) => id === twice.event_id)).toHaveLength(1);
+  });
+
+  it('dead-letters a message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
+    const queue = createMemoryQueue({ maxRows: 100, intervalMs: 10 });
+    const fake = flakyClickHouse(0);
+    const registry = new Registry();
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger('silent'),
+      metrics: createIngesterMetrics(registry),
+    });
+    const dead: { value: Buffer; error: string }[] = [];
+    const deadLetter = queue.consumer.deadLetter.bind(queue.consumer);
+    queue.consumer.deadLetter = async (messages) => {
+      dead.push(...messages);
+      await deadLetter(messages);
+    };
+    await ingester.start();
+    await queue.producer.send([
+      event(0),
+      { ...event(1), visitor_id: '18446744073709551616' },
+      { ...event(2), timestamp: '2026-02-30 00:00:00.000' },
+      { ...event(3), screen_width: 70_000 },
+      event(4),
+    ]);
+    while (queue.size() > 0) await new Promise((r) => setTimeout(r, 20));
+    await ingester.stop();
+    expect([...fake.stored.values()].flat()).toEqual([event(0).event_id, event(4).event_id]);
+    expect(dead.map((d) => d.error)).toEqual([
+      'visitor_id: must be a UInt64 in decimal',
+      'timestamp: must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299',
+      'screen_width: must be an integer from 0 to 65535',
+    ]);
+    expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 3$/);
   });
 });

@@ -1,0 +1,281 @@
+/**
+ * `StoredEvent`s as ClickHouse `RowBinary`, the columns of `clickhouse/001_events.sql` in
+ * order, into one growing Buffer per batch. A value the engine would store wrongly (a
+ * `visitor_id` that is not a UInt64, a screen width over 65 535, 2026-02-30) throws a
+ * `ValidationError` and leaves the buffer as it was before the row, so the caller can
+ * dead-letter that message and go on.
+ *
+ * Wire types (`WIRE_STRUCTURE`): `LowCardinality(String)` travels as `String` and is
+ * converted by the engine a column at a time (`INSERT … SELECT … FROM input(…)`): a
+ * LowCardinality value parsed row by row costs the server about three times the parse
+ * of the whole row (measured, docs/storage.md). UUID = two UInt64 little-endian halves
+ * (bytes 0–7 reversed, then 8–15 reversed); DateTime64(3) = Int64 ms, LE; Map = varint
+ * count, then key and value strings; String = varint byte length + UTF-8.
+ */
+import { type StoredEvent, ValidationError } from '@tidemark/shared';
+
+/** The columns of `events` in table order, with their type on the wire. */
+export const EVENT_COLUMNS = [
+  ['event_id', 'UUID'],
+  ['site', 'String'],
+  ['name', 'String'],
+  ['timestamp', "DateTime64(3, 'UTC')"],
+  ['visitor_id', 'UInt64'],
+  ['session_id', 'UInt64'],
+  ['pageview_id', 'UUID'],
+  ['url', 'String'],
+  ['host', 'String'],
+  ['path', 'String'],
+  ['query', 'String'],
+  ['referrer', 'String'],
+  ['referrer_host', 'String'],
+  ['referrer_source', 'String'],
+  ['utm_source', 'String'],
+  ['utm_medium', 'String'],
+  ['utm_campaign', 'String'],
+  ['utm_term', 'String'],
+  ['utm_content', 'String'],
+  ['click_id', 'String'],
+  ['country', 'String'],
+  ['device', 'String'],
+  ['browser', 'String'],
+  ['browser_version', 'String'],
+  ['os', 'String'],
+  ['os_version', 'String'],
+  ['screen_width', 'UInt16'],
+  ['duration_ms', 'UInt32'],
+  ['props', 'Map(String, String)'],
+] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
+
+/** `c1, c2, …` for the INSERT's column list. */
+export const EVENT_COLUMN_LIST = EVENT_COLUMNS.map(([name]) => name).join(', ');
+/** `c1 T1, c2 T2, …` for `input('…')`, quotes escaped for a SQL string literal. */
+export const WIRE_STRUCTURE = EVENT_COLUMNS.map(([name, type]) => `${name} ${type}`)
+  .join(', ')
+  .replaceAll("'", "\\'");
+
+const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
+const TWO_32 = 0x1_0000_0000;
+/** Hex digit value by char code, -1 for anything else. */
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[65 + i] = 10 + i;
+  HEX[97 + i] = 10 + i;
+}
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Positions of the digits in `YYYY-MM-DD hh:mm:ss.sss`. */
+const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+/** The digit at `i` (-1 if it is not one). */
+function digit(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+function pair(s: string, i: number): number {
+  return (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+}
+
+function invalid(column: string, what: string): never {
+  throw new ValidationError(`${column}: ${what}`, column);
+}
+
+export class RowBinaryWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64));
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** The encoded rows (a view of the writer's buffer, valid until the next write). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Appends one event; on a ValidationError nothing of it stays in the buffer. */
+  event(e: StoredEvent): void {
+    const start = this.pos;
+    try {
+      this.uuid(e.event_id, 'event_id');
+      this.string(e.site);
+      this.string(e.name);
+      this.dateTime64(e.timestamp);
+      this.uint64(e.visitor_id, 'visitor_id');
+      this.uint64(e.session_id, 'session_id');
+      this.uuid(e.pageview_id, 'pageview_id');
+      this.string(e.url);
+      this.string(e.host);
+      this.string(e.path);
+      this.string(e.query);
+      this.string(e.referrer);
+      this.string(e.referrer_host);
+      this.string(e.referrer_source);
+      this.string(e.utm_source);
+      this.string(e.utm_medium);
+      this.string(e.utm_campaign);
+      this.string(e.utm_term);
+      this.string(e.utm_content);
+      this.string(e.click_id);
+      this.string(e.country);
+      this.string(e.device);
+      this.string(e.browser);
+      this.string(e.browser_version);
+      this.string(e.os);
+      this.string(e.os_version);
+      this.uint(e.screen_width, 0xffff, 2, 'screen_width');
+      this.uint(e.duration_ms, 0xffff_ffff, 4, 'duration_ms');
+      this.map(e.props);
+    } catch (error) {
+      this.pos = start;
+      throw error;
+    }
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  private varint(n: number): void {
+    this.ensure(5);
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.buf[this.pos++] = n;
+  }
+
+  /** ASCII is copied by a JS loop (cheaper than a native call for short strings); anything else by `Buffer.write`. */
+  string(s: string): void {
+    const n = s.length;
+    const head = n < 0x80 ? 1 : n < 0x4000 ? 2 : 5;
+    this.ensure(head + n);
+    const buf = this.buf;
+    let p = this.pos + head;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[p++] = c;
+    }
+    if (i === n && head < 5) {
+      if (head === 1) buf[this.pos] = n;
+      else {
+        buf[this.pos] = (n & 0x7f) | 0x80;
+        buf[this.pos + 1] = n >>> 7;
+      }
+      this.pos = p;
+      return;
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.varint(bytes);
+    this.ensure(bytes);
+    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+  }
+
+  private uuid(s: string, column: string): void {
+    if (s.length !== 36 || s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) {
+      invalid(column, 'must be a UUID');
+    }
+    this.ensure(16);
+    const buf = this.buf;
+    // Hex digit pairs in UUID text order, skipping the dashes; byte k of the UUID goes to
+    // 7 - k (first half) or 23 - k (second half), each half being a little-endian UInt64.
+    let k = 0;
+    for (let i = 0; i < 36; i += 2) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) i++;
+      const hi = HEX[s.charCodeAt(i)] ?? -1;
+      const lo = HEX[s.charCodeAt(i + 1)] ?? -1;
+      if (hi < 0 || lo < 0) invalid(column, 'must be a UUID');
+      buf[this.pos + (k < 8 ? 7 - k : 23 - k)] = (hi << 4) | lo;
+      k++;
+    }
+    this.pos += 16;
+  }
+
+  /** Decimal text (1–20 digits, ≤ 2^64 − 1) as UInt64 LE. */
+  private uint64(s: string, column: string): void {
+    const n = s.length;
+    if (n === 0 || n > 20) invalid(column, 'must be a UInt64 in decimal');
+    this.ensure(8);
+    if (n <= 15) {
+      let v = 0;
+      for (let i = 0; i < n; i++) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) invalid(column, 'must be a UInt64 in decimal');
+        v = v * 10 + d;
+      }
+      this.buf.writeUInt32LE(v % TWO_32, this.pos);
+      this.buf.writeUInt32LE(Math.floor(v / TWO_32), this.pos + 4);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) invalid(column, 'must be a UInt64 in decimal');
+      }
+      const v = BigInt(s);
+      if (v > MAX_UINT64) invalid(column, 'must be a UInt64 in decimal');
+      this.buf.writeBigUInt64LE(v, this.pos);
+    }
+    this.pos += 8;
+  }
+
+  private uint(v: number, max: number, bytes: 2 | 4, column: string): void {
+    if (!Number.isInteger(v) || v < 0 || v > max) invalid(column, `must be an integer from 0 to ${max}`);
+    this.ensure(bytes);
+    if (bytes === 2) this.buf.writeUInt16LE(v, this.pos);
+    else this.buf.writeUInt32LE(v, this.pos);
+    this.pos += bytes;
+  }
+
+  /** `YYYY-MM-DD hh:mm:ss.sss` (UTC) as Int64 milliseconds since the epoch, LE; a real date from 1900 to 2299 (the type's range). */
+  private dateTime64(s: string): void {
+    let ok = s.length === 23 && s[4] === '-' && s[7] === '-' && s[10] === ' ' && s[13] === ':' && s[16] === ':' && s[19] === '.';
+    for (let i = 0; ok && i < TIME_DIGITS.length; i++) ok = digit(s, TIME_DIGITS[i] ?? 0) >= 0;
+    const year = pair(s, 0) * 100 + pair(s, 2);
+    const month = pair(s, 5);
+    const day = pair(s, 8);
+    const hour = pair(s, 11);
+    const minute = pair(s, 14);
+    const second = pair(s, 17);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const monthDays = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0);
+    if (!ok || year < 1900 || year > 2299 || month < 1 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) {
+      invalid('timestamp', 'must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299');
+    }
+    const ms = Date.UTC(year, month - 1, day, hour, minute, second, pair(s, 20) * 10 + digit(s, 22));
+    const high = Math.floor(ms / TWO_32);
+    this.ensure(8);
+    this.buf.writeUInt32LE(ms - high * TWO_32, this.pos);
+    this.buf.writeInt32LE(high, this.pos + 4);
+    this.pos += 8;
+  }
+
+  private map(m: Record<string, string>): void {
+    const keys = Object.keys(m);
+    this.varint(keys.length);
+    for (const key of keys) {
+      const value = m[key];
+      if (typeof value !== 'string') invalid('props', 'must be a string map');
+      this.string(key);
+      this.string(value);
+    }
+  }
+}
+
+/** Encodes events into one buffer; for tests and one-off inserts (the ingester writes row by row). */
+export function encodeEvents(events: readonly StoredEvent[]): Buffer {
+  const writer = new RowBinaryWriter(events.length * 256);
+  for (const e of events) writer.event(e);
+  return writer.bytes();
+}
