@@ -1,6 +1,5 @@
 /** Small helpers shared by the benchmarks: percentiles, child processes, free ports, progress lines. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,16 +23,7 @@ export function round(n: number, digits = 1): number {
   return Math.round(n * f) / f;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort } from '../test/processes.ts';
 
 export interface Child {
   child: ChildProcess;

@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { isAlive } from '../services/process.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,19 +18,10 @@ declare module 'vitest' {
 
 const USERS = join(import.meta.dirname, '..', '.services', 'users');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function otherUsers(): number[] {
   return readdirSync(USERS)
     .map(Number)
-    .filter((pid) => pid !== process.pid && alive(pid));
+    .filter((pid) => pid !== process.pid && isAlive(pid));
 }
 
 export default async function setup(project: TestProject) {

@@ -1,42 +1,12 @@
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, createMemoryQueue, NIL_UUID, plainLogger, type StoredEvent } from '@tidemark/shared';
+import { type ClickHouseClient, createMemoryQueue, plainLogger, type StoredEvent, storedEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createIngester } from './ingester.ts';
 import { createIngesterMetrics } from './metrics.ts';
 import { decodeEvents } from './row-binary.testing.ts';
 
-const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`): StoredEvent => ({
-  event_id: id,
-  site: 'unit.example',
-  name: 'pageview',
-  timestamp: '2026-01-01 00:00:00.000',
-  visitor_id: '1',
-  session_id: '1',
-  pageview_id: NIL_UUID,
-  url: 'https://unit.example/',
-  host: 'unit.example',
-  path: '/',
-  query: '',
-  referrer: '',
-  referrer_host: '',
-  referrer_source: 'direct',
-  utm_source: '',
-  utm_medium: '',
-  utm_campaign: '',
-  utm_term: '',
-  utm_content: '',
-  click_id: '',
-  country: '',
-  device: 'desktop',
-  browser: 'Chrome',
-  browser_version: '130',
-  os: 'Linux',
-  os_version: '',
-  screen_width: 0,
-  duration_ms: 0,
-  props: {},
-});
+const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`): StoredEvent => storedEvent({ event_id: id });
 
 /** A ClickHouse server that fails its first `failures` inserts, and keeps the event ids it stored by token (as dedup does). */
 function flakyClickHouse(failures: number) {

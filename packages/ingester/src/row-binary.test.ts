@@ -1,41 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { NIL_UUID, type StoredEvent, ValidationError } from '@tidemark/shared';
+import { type StoredEvent, storedEvent, ValidationError } from '@tidemark/shared';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR } from './migrate.ts';
 import { decodeEvents } from './row-binary.testing.ts';
 import { EVENT_COLUMNS, encodeEvents, RowBinaryWriter, WIRE_STRUCTURE } from './row-binary.ts';
 
-const base: StoredEvent = {
+const base: StoredEvent = storedEvent({
   event_id: '00112233-4455-6677-8899-aabbccddeeff',
-  site: 'unit.example',
-  name: 'pageview',
   timestamp: '2026-01-02 03:04:05.678',
-  visitor_id: '1',
   session_id: '18446744073709551615',
-  pageview_id: NIL_UUID,
-  url: 'https://unit.example/',
-  host: 'unit.example',
-  path: '/',
-  query: '',
-  referrer: '',
-  referrer_host: '',
-  referrer_source: 'direct',
-  utm_source: '',
-  utm_medium: '',
-  utm_campaign: '',
-  utm_term: '',
-  utm_content: '',
-  click_id: '',
-  country: '',
-  device: 'desktop',
-  browser: 'Chrome',
-  browser_version: '130',
-  os: 'Linux',
-  os_version: '',
   screen_width: 65_535,
   duration_ms: 4_294_967_295,
-  props: {},
-};
+});
 
 describe('RowBinary encoding of events', () => {
   it('has the columns of clickhouse/001_events.sql, in order, LowCardinality(String) as String on the wire', () => {

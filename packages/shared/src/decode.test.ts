@@ -1,38 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { checkStoredEvent, decodeStoredEvent } from './decode.ts';
-import { NIL_UUID, type StoredEvent } from './event.ts';
+import { type StoredEvent, storedEvent } from './event.ts';
 
-const good: StoredEvent = {
+const good: StoredEvent = storedEvent({
   event_id: '00112233-4455-6677-8899-aabbccddeeff',
   site: 's.example',
-  name: 'pageview',
   timestamp: '2026-01-02 03:04:05.678',
-  visitor_id: '1',
   session_id: '2',
-  pageview_id: NIL_UUID,
   url: 'https://s.example/',
   host: 's.example',
-  path: '/',
-  query: '',
-  referrer: '',
-  referrer_host: '',
-  referrer_source: 'direct',
-  utm_source: '',
-  utm_medium: '',
-  utm_campaign: '',
-  utm_term: '',
-  utm_content: '',
-  click_id: '',
-  country: '',
-  device: 'desktop',
-  browser: 'Chrome',
-  browser_version: '130',
-  os: 'Linux',
-  os_version: '',
-  screen_width: 0,
-  duration_ms: 0,
   props: { plan: 'pro' },
-};
+});
 
 describe('decodeStoredEvent', () => {
   it('returns a valid event as it is', () => {

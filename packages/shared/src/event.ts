@@ -58,3 +58,39 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 export function toClickHouseTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 }
+
+/** A complete row with neutral values (a `pageview` of `/`), for tests and fixtures; `fields` override. */
+export function storedEvent(fields: Partial<StoredEvent> = {}): StoredEvent {
+  return {
+    event_id: NIL_UUID,
+    site: 'unit.example',
+    name: 'pageview',
+    timestamp: '2026-01-01 00:00:00.000',
+    visitor_id: '1',
+    session_id: '1',
+    pageview_id: NIL_UUID,
+    url: 'https://unit.example/',
+    host: 'unit.example',
+    path: '/',
+    query: '',
+    referrer: '',
+    referrer_host: '',
+    referrer_source: 'direct',
+    utm_source: '',
+    utm_medium: '',
+    utm_campaign: '',
+    utm_term: '',
+    utm_content: '',
+    click_id: '',
+    country: '',
+    device: 'desktop',
+    browser: 'Chrome',
+    browser_version: '130',
+    os: 'Linux',
+    os_version: '',
+    screen_width: 0,
+    duration_ms: 0,
+    props: {},
+    ...fields,
+  };
+}
