@@ -19,6 +19,8 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
     API_PORT: String(apiPort),
     INGESTER_PORT: String(ingesterPort),
     LOG_LEVEL: 'warn',
+    // One load generator is one client IP: the per-IP limit would turn the load into 429s.
+    RATE_LIMIT_PER_MINUTE: '0',
     CLICKHOUSE_DATABASE: `bench_${suffix}`,
     ...extraEnv,
   };
