@@ -30,7 +30,7 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: F
       [
         AUTOCANNON,
         '-c',
-        '32',
+        '128', // each request waits for the queue's acknowledgement: enough in flight for the rate
         '-d',
         String(seconds),
         '-R',

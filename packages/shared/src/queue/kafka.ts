@@ -100,7 +100,7 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
 export interface KafkaConsumerOptions {
   maxRows: number;
   intervalMs: number;
-  /** Partitions processed (inserted) at once; default 2. */
+  /** Partitions processed (inserted) at once; default: all of the topic's (a fetch waits for every batch of the previous one). */
   concurrency?: number;
 }
 
@@ -194,7 +194,7 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? 2,
+        partitionsConsumedConcurrently: options.concurrency ?? config.partitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition, messages } = batch;
           const firstMessage = messages[0];
