@@ -200,8 +200,15 @@ describe('collector', () => {
     expect((await post(JSON.stringify(event), {}, '/t/e')).status).toBe(202);
     expect((await post(JSON.stringify(event))).status).toBe(404);
     expect(sent).toHaveLength(1);
-    expect((await app.request('/t/s.js')).status).toBe(200);
-    expect((await app.request('/t/s.full.js')).status).toBe(200);
+    const core = await app.request('/t/s.js');
+    expect(core.status).toBe(200);
+    const full = await app.request('/t/s.full.js');
+    expect(full.status).toBe(200);
+    // The served tracker sends to the renamed endpoint, not the built-in /api/event.
+    for (const code of [await core.text(), await full.text()]) {
+      expect(code).toContain('"/t/e"');
+      expect(code).not.toContain('"/api/event"');
+    }
     expect((await app.request('/script.js')).status).toBe(404);
     for (const path of ['/t/e', '/t/s.js']) {
       const pre = await app.request(path, { method: 'OPTIONS' });

@@ -73,7 +73,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     metrics,
     log,
   });
-  const scripts = { core: loadScript(scriptPath), full: loadScript(fullScriptPath) };
+  const scripts = { core: loadScript(scriptPath, config.eventsPath), full: loadScript(fullScriptPath, config.eventsPath) };
   const app = new Hono();
   const respond = (outcome: Outcome) => new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
 

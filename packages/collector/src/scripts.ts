@@ -1,6 +1,8 @@
 /**
  * The built tracker files, read once and served with `Cache-Control`, a strong `ETag`
- * (304 on a match) and precompressed gzip/brotli variants.
+ * (304 on a match) and precompressed gzip/brotli variants. The tracker sends to
+ * `/api/event` next to its own URL; a collector with another `EVENTS_PATH` serves it with
+ * that path written in, so a renamed endpoint needs no `data-api` on the page.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,13 +16,16 @@ export interface StaticScript {
   br: Buffer;
 }
 
-export function loadScript(path: string): StaticScript | null {
+const BUILT_EVENTS_PATH = '"/api/event"';
+
+export function loadScript(path: string, eventsPath = '/api/event'): StaticScript | null {
   let raw: Buffer;
   try {
     raw = readFileSync(path);
   } catch {
     return null;
   }
+  if (eventsPath !== '/api/event') raw = Buffer.from(raw.toString('utf8').replaceAll(BUILT_EVENTS_PATH, JSON.stringify(eventsPath)));
   return {
     etag: `"${createHash('sha256').update(raw).digest('base64url').slice(0, 27)}"`,
     raw,
