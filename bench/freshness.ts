@@ -12,12 +12,14 @@ export interface FreshnessOptions {
   rate: number;
   seconds: number;
   flushIntervalMs: number;
+  /** More SPEC §7 variables for the stack (e.g. `KAFKA_PARTITIONS`). */
+  env?: Record<string, string>;
 }
 
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 
-export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: FreshnessOptions): Promise<Figures> {
-  const stack = await startBenchStack(mode, { FLUSH_INTERVAL_MS: String(flushIntervalMs) });
+export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env = {} }: FreshnessOptions): Promise<Figures> {
+  const stack = await startBenchStack(mode, { FLUSH_INTERVAL_MS: String(flushIntervalMs), ...env });
   try {
     const body = JSON.stringify({
       site: 'load.bench',
@@ -120,5 +122,8 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs }: F
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const mode = (process.argv[2] as 'embedded' | 'distributed' | undefined) ?? 'embedded';
-  benchFreshness({ mode, rate: 5000, seconds: Number(process.argv[3] ?? 20), flushIntervalMs: 250 }).then((f) => console.table(f));
+  const env = Object.fromEntries(process.argv.slice(5).map((kv) => kv.split('=') as [string, string]));
+  benchFreshness({ mode, rate: 5000, seconds: Number(process.argv[3] ?? 20), flushIntervalMs: Number(process.argv[4] ?? 250), env }).then((f) =>
+    console.table(f),
+  );
 }

@@ -63,4 +63,39 @@ describe('embedded mode: collector → in-process queue → ingester → chdb �
     expect(Number(stored[0]?.n)).toBe(2); // the first event once, and the probe
     expect(await live(site)).toMatchObject({ views: 2, visitors: 1 });
   });
+
+  it('a restart on the same data stores the new events too (batch tokens never repeat across runs)', async () => {
+    const site = 'restart.example';
+    const again = await startStack({ CLICKHOUSE_DATABASE: stack.database, FLUSH_INTERVAL_MS: '50' });
+    const post = (target: Stack, path: string) =>
+      postEvents(target.collectorUrl, { site, name: 'pageview', url: `https://${site}/${path}` });
+    const liveOf = async (target: Stack) =>
+      (await fetch(`${target.apiUrl}/api/v1/live?site=${site}&window=5m`)).json() as Promise<LiveAnswer>;
+    try {
+      // One event per batch: the first runs' batches had the same offsets as the ones below.
+      for (const [i, path] of ['a', 'b', 'c'].entries()) {
+        expect((await post(again, path)).status).toBe(202);
+        await waitFor(
+          () => liveOf(again),
+          (body) => body.views >= i + 1,
+        );
+      }
+    } finally {
+      await again.stop();
+    }
+    const restarted = await startStack({ CLICKHOUSE_DATABASE: stack.database, FLUSH_INTERVAL_MS: '50' });
+    try {
+      // The same one-event batches again, at the same offsets of a new in-memory queue.
+      for (const [i, path] of ['d', 'e', 'f'].entries()) {
+        expect((await post(restarted, path)).status).toBe(202);
+        const seen = await waitFor(
+          () => liveOf(restarted),
+          (body) => body.views >= 4 + i,
+        );
+        expect(seen.views).toBe(4 + i);
+      }
+    } finally {
+      await restarted.stop();
+    }
+  });
 });

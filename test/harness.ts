@@ -42,9 +42,13 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const stack = await startEmbedded(config, plainLogger(config.logLevel));
   return {
     ...stack,
-    database,
+    database: config.clickhouse.database,
     async query<T>(sql: string, params: Record<string, unknown> = {}) {
-      const result = await stack.client.query({ query: sql.replaceAll('{db}', database), query_params: params, format: 'JSONEachRow' });
+      const result = await stack.client.query({
+        query: sql.replaceAll('{db}', config.clickhouse.database),
+        query_params: params,
+        format: 'JSONEachRow',
+      });
       return result.json<T>();
     },
   };

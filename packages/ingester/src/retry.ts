@@ -4,12 +4,16 @@ export function backoffMs(attempt: number, baseMs = 100, maxMs = 10_000): number
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -3,6 +3,7 @@
  * 503s at the collector instead of unbounded memory. A batch leaves the queue only after
  * its handler resolved (the equivalent of a Kafka commit).
  */
+import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../event.ts';
 import { type QueueBatch, type QueueConsumer, type QueueProducer, QueueUnavailableError } from './types.ts';
 
@@ -19,10 +20,11 @@ export interface MemoryQueue {
   size(): number;
 }
 
-const TOPIC = 'memory';
-
 export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: MemoryQueueOptions): MemoryQueue {
   let items: Buffer[] = [];
+  // Batch tokens (topic:partition:first-last) must never repeat across runs on the same data:
+  // the in-memory queue starts at offset 0 every time, so each queue gets its own topic name.
+  const topic = `memory-${randomUUID()}`;
   let head = 0; // offset of items[0]
   let closed = false;
   let firstWaitingSince = 0;
@@ -72,7 +74,7 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
         while (await waitForBatch()) {
           const messages = items.slice(0, maxRows);
           const batch: QueueBatch = {
-            topic: TOPIC,
+            topic,
             partition: 0,
             firstOffset: String(head),
             lastOffset: String(head + messages.length - 1),
