@@ -4,7 +4,7 @@
  * those instead, still in one process.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createCollector } from '@tidemark/collector';
 import { apiHost, createDashboardApp } from '@tidemark/dashboard-api';
@@ -17,6 +17,7 @@ import {
   createKafkaQueueProducer,
   createMemoryQueue,
   type Logger,
+  listening,
   type QueueConsumer,
   type QueueProducer,
 } from '@tidemark/shared';
@@ -28,13 +29,6 @@ export interface EmbeddedStack {
   client: ClickHouseClient;
   config: Config;
   stop(): Promise<void>;
-}
-
-function listen(server: ServerType): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('listening', () => resolve((server.address() as AddressInfo).port));
-    server.once('error', reject);
-  });
 }
 
 function close(server: ServerType): Promise<void> {
@@ -86,7 +80,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     hostname: host,
     port: config.api.port,
   });
-  const [collectorPort, apiPort] = await Promise.all([listen(collector), listen(api)]);
+  const [collectorPort, apiPort] = await Promise.all([listening(collector), listening(api as Server)]);
   const shown = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
   return {
@@ -95,12 +89,15 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     client,
     config,
     async stop() {
-      await close(collector); // no new events
-      await events.close(); // sends what waits, closes the producer
-      await ingester.stop(); // flushes what the queue holds
-      dashboard.close(); // ends open event streams, which close(api) would wait for
-      await close(api);
-      await client.close();
+      try {
+        await close(collector); // no new events
+        await events.close(); // sends what waits, closes the producer
+        await ingester.stop(); // flushes what the queue holds
+      } finally {
+        dashboard.close(); // ends open event streams, which close(api) would wait for
+        await close(api);
+        await client.close();
+      }
     },
   };
 }

@@ -82,6 +82,8 @@ describe('referrer', () => {
     ['https://www.bing.com/', 'example.com', 'bing.com', 'search'],
     ['https://t.co/abc', 'example.com', 't.co', 'social'],
     ['https://news.ycombinator.com/item?id=1', 'example.com', 'news.ycombinator.com', 'social'],
+    ['https://t.company.com/x', 'example.com', 't.company.com', 'other'],
+    ['https://fb.community.net/', 'example.com', 'fb.community.net', 'other'],
     ['https://m.facebook.com/', 'example.com', 'm.facebook.com', 'social'],
     ['https://old.reddit.com/r/x', 'example.com', 'old.reddit.com', 'social'],
     ['https://mail.google.com/mail/u/0', 'example.com', 'mail.google.com', 'email'],

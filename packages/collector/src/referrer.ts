@@ -48,9 +48,7 @@ export type SourceClass = 'search' | 'social' | 'email' | 'direct' | 'other' | '
 
 function matches(host: string, list: string[]): boolean {
   return list.some((entry) =>
-    entry.endsWith('.')
-      ? host.startsWith(entry) || host.includes(`.${entry}`)
-      : host === entry || host.endsWith(`.${entry}`) || host.startsWith(entry),
+    entry.endsWith('.') ? host.startsWith(entry) || host.includes(`.${entry}`) : host === entry || host.endsWith(`.${entry}`),
   );
 }
 

@@ -27,9 +27,14 @@ export function parseAgent(ua: string): Agent {
   };
 }
 
+const MAX_CACHED_UA = 512;
+
 export function createAgentCache(max = 10_000): (ua: string) => Agent {
   const cache = new GenerationCache<string, Agent>(max);
   return (ua) => {
+    // Real User-Agents are a few hundred characters; longer ones are parsed every time
+    // rather than cached, so a flood of huge random ones cannot fill memory.
+    if (ua.length > MAX_CACHED_UA) return parseAgent(ua);
     let agent = cache.get(ua);
     if (!agent) {
       agent = parseAgent(ua);

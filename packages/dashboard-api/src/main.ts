@@ -1,6 +1,6 @@
 /** `pnpm --filter @tidemark/dashboard-api start`: the Stats API over ClickHouse. */
 import { serve } from '@hono/node-server';
-import { createClickHouse, runMain } from '@tidemark/shared';
+import { createClickHouse, listening, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createDashboardApp } from './app.ts';
 import { apiHost } from './host.ts';
@@ -22,6 +22,7 @@ runMain('dashboard-api', async (config, log) => {
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
   const server = serve({ fetch: app.fetch, hostname: host, port: config.api.port });
+  await listening(server);
   log.info({ host, port: config.api.port, auth: config.api.token !== null, cors: config.api.corsOrigins ?? [] }, 'dashboard_api_started');
   return async () => {
     app.close();

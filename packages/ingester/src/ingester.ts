@@ -214,8 +214,16 @@ export function createIngester(options: IngesterOptions): Ingester {
       // Let the batch in hand finish its insert (the consumer waits for it), then stop retrying.
       const closing = consumer.close();
       const giveUp = setTimeout(() => stopping.abort(), 10_000);
-      await closing;
-      clearTimeout(giveUp);
+      try {
+        await closing;
+      } catch (error) {
+        if (!(error instanceof IngesterStoppedError)) throw error;
+        // ClickHouse stayed unavailable: what the queue still holds was not stored. With Kafka it
+        // stays uncommitted and is delivered again; the in-process queue loses it — say how much.
+        log.error({ unstored: await consumer.backlog().catch(() => null) }, 'stopped_with_unstored_events');
+      } finally {
+        clearTimeout(giveUp);
+      }
       stopping.abort();
       await running;
     },

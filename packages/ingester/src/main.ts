@@ -1,6 +1,6 @@
 /** `pnpm --filter @tidemark/ingester start`: Kafka → ClickHouse, configured by the environment. */
 import { serve } from '@hono/node-server';
-import { ConfigError, createClickHouse, createKafkaQueueConsumer, runMain } from '@tidemark/shared';
+import { ConfigError, createClickHouse, createKafkaQueueConsumer, listening, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createIngesterApp } from './app.ts';
 import { createIngester } from './ingester.ts';
@@ -28,6 +28,7 @@ runMain('ingester', async (config, log) => {
   });
   await ingester.start();
   const server = serve({ fetch: createIngesterApp(registry).fetch, hostname: config.ingester.host, port: config.ingester.port });
+  await listening(server);
   log.info({ port: config.ingester.port, topic: config.kafka.topic, group: config.kafka.groupId }, 'ingester_started');
   return async () => {
     server.close();

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
     ['FLUSH_MAX_ROWS', '0'],
     ['TRUST_PROXY', 'maybe'],
     ['CLICKHOUSE_URL', 'ch:8123'],
+    ['CLICKHOUSE_URL', 'http://admin:secret@ch:8123'],
     ['CLICKHOUSE_DATABASE', 'drop table;'],
     ['KAFKA_BROKERS', 'no-port'],
     ['KAFKA_TOPIC', 'bad topic'],

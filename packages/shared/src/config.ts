@@ -106,6 +106,9 @@ function url(env: Env, key: string): string | null {
   const raw = read(env, key);
   if (raw === undefined) return null;
   if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(`${key}=${raw} must be an http(s) URL`);
+  // Credentials in the URL would end up in logs and start-up output: they have variables of their own.
+  const { username, password } = new URL(raw);
+  if (username || password) throw new ConfigError(`${key} must not contain credentials: use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD`);
   return raw.replace(/\/+$/, '');
 }
 

@@ -3,6 +3,7 @@ export * from './config.ts';
 export * from './decode.ts';
 export * from './errors.ts';
 export * from './event.ts';
+export * from './listening.ts';
 export * from './logger.ts';
 export * from './names.ts';
 export * from './queue/index.ts';

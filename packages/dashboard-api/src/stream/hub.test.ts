@@ -20,7 +20,7 @@ describe('stream hub', () => {
     const perSite = new Map<string, number>();
     const hub = createStreamHub({
       log: plainLogger(),
-      tickMs: 20,
+      tickMs: 100, // 50 ticks would take 5 s: the bound below holds on a slow machine too
       async read(site) {
         perSite.set(site, (perSite.get(site) ?? 0) + 1);
         return { data: { site, views }, signature: String(views) };

@@ -13,7 +13,7 @@ describe('memory queue', () => {
       seen.push(batch.messages.length);
     });
     await queue.producer.send(Array(7).fill(event));
-    await new Promise((r) => setTimeout(r, 200));
+    for (let waited = 0; queue.size() > 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([3, 3, 1]);
     expect(queue.size()).toBe(0);
     await queue.consumer.close();
