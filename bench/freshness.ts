@@ -14,11 +14,13 @@ export interface FreshnessOptions {
   flushIntervalMs: number;
   /** More SPEC §7 variables for the stack (e.g. `KAFKA_PARTITIONS`). */
   env?: Record<string, string>;
+  /** Names the figures (default: the mode). */
+  label?: string;
 }
 
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 
-export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env = {} }: FreshnessOptions): Promise<Figures> {
+export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env = {}, label = mode }: FreshnessOptions): Promise<Figures> {
   const stack = await startBenchStack(mode, { FLUSH_INTERVAL_MS: String(flushIntervalMs), ...env });
   try {
     const body = JSON.stringify({
@@ -86,7 +88,7 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env
         }),
       );
       if (i % 20 === 0)
-        progress(`freshness ${mode}: ${Math.round((Date.now() - started) / 1000)}/${seconds}s, ${latencies.length} samples seen`);
+        progress(`freshness ${label}: ${Math.round((Date.now() - started) / 1000)}/${seconds}s, ${latencies.length} samples seen`);
       await new Promise((r) => setTimeout(r, 250));
     }
     await Promise.all(pending);
@@ -106,14 +108,14 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env
     };
     latencies.sort((a, b) => a - b);
     return {
-      [`${mode} load (req/s achieved)`]: round(summary.requests?.average ?? Number.NaN, 0),
-      [`${mode} load non-2xx`]: (summary.non2xx ?? 0) + (summary.errors ?? 0),
-      [`${mode} samples`]: latencies.length,
-      [`${mode} freshness p50 (ms)`]: round(percentile(latencies, 50), 0),
-      [`${mode} freshness p95 (ms)`]: round(percentile(latencies, 95), 0),
-      [`${mode} freshness p99 (ms)`]: round(percentile(latencies, 99), 0),
-      [`${mode} samples not visible in 30 s`]: timeouts + failed,
-      [`${mode} FLUSH_INTERVAL_MS`]: flushIntervalMs,
+      [`${label} load (req/s achieved)`]: round(summary.requests?.average ?? Number.NaN, 0),
+      [`${label} load non-2xx`]: (summary.non2xx ?? 0) + (summary.errors ?? 0),
+      [`${label} samples`]: latencies.length,
+      [`${label} freshness p50 (ms)`]: round(percentile(latencies, 50), 0),
+      [`${label} freshness p95 (ms)`]: round(percentile(latencies, 95), 0),
+      [`${label} freshness p99 (ms)`]: round(percentile(latencies, 99), 0),
+      [`${label} samples not visible in 30 s`]: timeouts + failed,
+      [`${label} FLUSH_INTERVAL_MS`]: flushIntervalMs,
     };
   } finally {
     await stack.stop();
@@ -123,7 +125,7 @@ export async function benchFreshness({ mode, rate, seconds, flushIntervalMs, env
 if (import.meta.url === `file://${process.argv[1]}`) {
   const mode = (process.argv[2] as 'embedded' | 'distributed' | undefined) ?? 'embedded';
   const env = Object.fromEntries(process.argv.slice(5).map((kv) => kv.split('=') as [string, string]));
-  benchFreshness({ mode, rate: 5000, seconds: Number(process.argv[3] ?? 20), flushIntervalMs: Number(process.argv[4] ?? 250), env }).then((f) =>
-    console.table(f),
+  benchFreshness({ mode, rate: 5000, seconds: Number(process.argv[3] ?? 20), flushIntervalMs: Number(process.argv[4] ?? 250), env }).then(
+    (f) => console.table(f),
   );
 }

@@ -33,6 +33,15 @@ const BENCHES: Bench[] = [
       return {
         ...(await benchFreshness({ mode: 'embedded', rate, seconds, flushIntervalMs: 250 })),
         ...(await benchFreshness({ mode: 'distributed', rate, seconds, flushIntervalMs: 250 })),
+        // One host, one ingester: fewer partitions mean fewer, larger inserts (docs/scale-out.md).
+        ...(await benchFreshness({
+          mode: 'distributed',
+          rate,
+          seconds,
+          flushIntervalMs: 250,
+          env: { KAFKA_PARTITIONS: '2' },
+          label: 'distributed (2 partitions)',
+        })),
       };
     },
   },
