@@ -4,7 +4,7 @@
  * stack of a test process shares `.tmp/chdb-<pid>` and is isolated by database name.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, loadConfig, plainLogger } from '@tidemark/shared';
 import { type EmbeddedStack, startEmbedded } from '../src/embedded.ts';
@@ -17,7 +17,10 @@ export function uniqueName(prefix: string): string {
 
 export function processDataDir(): string {
   const dir = join(ROOT, '.tmp', `chdb-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // test data lives as long as its process
+  }
   return dir;
 }
 

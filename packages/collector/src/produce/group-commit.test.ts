@@ -120,4 +120,11 @@ describe('group commit', () => {
     await closing;
     expect(closed).toBe(true);
   });
+
+  it('stops waiting for a send that hangs past closeTimeoutMs, and says how much was not sent', async () => {
+    const q = manualQueue();
+    const gc = createGroupCommit(q.producer, { timeoutMs: 10, closeTimeoutMs: 50, maxInFlight: 1 });
+    await expect(gc.send([event(1), event(2)])).rejects.toThrow('timed out'); // answered 503, not 202
+    await expect(gc.close()).rejects.toThrow('2 events still unsent');
+  });
 });

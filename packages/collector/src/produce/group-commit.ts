@@ -19,6 +19,12 @@ export interface GroupCommitOptions {
   timeoutMs?: number;
   /** How often the queue is probed while the circuit is open. */
   probeIntervalMs?: number;
+  /**
+   * How long `close()` waits for what is waiting or in flight. A send that hangs longer
+   * (Kafka unreachable) holds no accepted event: its requests were answered 503 after
+   * `timeoutMs`. `close()` then rejects naming how many events were not sent.
+   */
+  closeTimeoutMs?: number;
   /** Called after every send with its size, duration and outcome. */
   onSend?: (events: number, seconds: number, error: Error | null) => void;
 }
@@ -57,6 +63,7 @@ export function createGroupCommit(
     maxBacklogEvents = 50_000,
     timeoutMs = 5_000,
     probeIntervalMs = 1_000,
+    closeTimeoutMs = 15_000,
     onSend = () => {},
   }: GroupCommitOptions = {},
 ): GroupCommitProducer {
@@ -177,10 +184,19 @@ export function createGroupCommit(
       if (probe) clearInterval(probe);
       probe = null;
       if (backlog > 0 || inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          idle = resolve;
-          pump();
-        });
+        let timer: NodeJS.Timeout | undefined;
+        const drained = await Promise.race([
+          new Promise<boolean>((resolve) => {
+            idle = () => resolve(true);
+            pump();
+          }),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), closeTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!drained)
+          throw new QueueUnavailableError(`closing: ${backlog} events still unsent after ${closeTimeoutMs} ms (none was answered 202)`);
       }
       await inner.close();
     },
