@@ -179,9 +179,9 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
 }
 
 export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 'distributed' }): Promise<Record<string, number | string>> {
-  const seconds = opts.quick ? 4 : 8;
+  const seconds = opts.quick ? 2 : 8;
   // The machines are shared and noisy: several short back-to-back pairs, and the median ratio.
-  const rounds = opts.quick ? 2 : 4;
+  const rounds = opts.quick ? 1 : 4;
   let brokers = '';
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');
@@ -194,8 +194,9 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
   let collector: Server | null = null;
   try {
     collector = await startCollector(opts.mode, brokers);
-    await wrk(bare.url, 2, script); // warm-up: JIT, caches, Kafka metadata
-    await wrk(collector.url, 2, script);
+    const warmup = opts.quick ? 1 : 2;
+    await wrk(bare.url, warmup, script); // warm-up: JIT, caches, Kafka metadata
+    await wrk(collector.url, warmup, script);
     const bareRuns: Load[] = [];
     const collectorRuns: Load[] = [];
     for (let i = 0; i < rounds; i++) {

@@ -114,9 +114,9 @@ async function embedded(total: number): Promise<Run> {
 }
 
 export async function benchIngest(opts: { quick: boolean }): Promise<Record<string, number | string>> {
-  const total = opts.quick ? 50_000 : 300_000;
+  const total = opts.quick ? 20_000 : 300_000;
   const kafka = await kafkaToServer(total);
-  const local = await embedded(opts.quick ? 50_000 : 200_000);
+  const local = await embedded(opts.quick ? 20_000 : 200_000);
   return {
     'ingest kafka→server events/s': kafka.eventsPerSec,
     'ingest kafka→server batch rows p50/p95': `${percentile(kafka.batches, 50)} / ${percentile(kafka.batches, 95)}`,

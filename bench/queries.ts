@@ -83,7 +83,7 @@ const RAW_TOP_PAGES = (db: string) => `
   GROUP BY path HAVING views > 0 ORDER BY views DESC, path LIMIT 20`;
 
 async function run(rows: number, quick: boolean): Promise<Record<string, number | string>> {
-  const iterations = quick ? 30 : 100;
+  const iterations = quick ? 20 : 100;
   const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.tmp', `bench-queries-${process.pid}-${randomBytes(3).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   const database = 'bench_queries';
@@ -148,7 +148,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchQueries(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
-  const rows = opts.rows ?? (opts.quick ? 1_000_000 : 10_000_000);
+  const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
   const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
   const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
