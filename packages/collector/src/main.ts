@@ -1,6 +1,6 @@
 /** `pnpm --filter @tidemark/collector start`: the Events API in front of Kafka. */
 import { createServer } from 'node:http';
-import { ConfigError, createKafkaQueueProducer, runMain } from '@tidemark/shared';
+import { ConfigError, createKafkaQueueProducer, retryStartup, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCollector } from './app.ts';
 import { createKafkaSalts } from './salts/kafka.ts';
@@ -12,8 +12,8 @@ runMain('collector', async (config, log) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const [queue, salts] = await Promise.all([
-    createKafkaQueueProducer(config.kafka, log),
-    createKafkaSalts({ brokers, topic: config.kafka.saltsTopic ?? 'tidemark_salts', log }),
+    retryStartup('queue', log, () => createKafkaQueueProducer(config.kafka, log)),
+    retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic ?? 'tidemark_salts', log })),
   ]);
   const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
   const server = createServer({ keepAliveTimeout: 65_000 }, collector.listener);

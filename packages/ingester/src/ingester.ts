@@ -96,9 +96,47 @@ export function createIngester(options: IngesterOptions): Ingester {
     }
   }
 
+  /**
+   * Whether a batch whose insert failed ambiguously (the server died mid-request) was stored
+   * after all. The token normally answers that, but a non-replicated table's deduplication
+   * log may not survive a hard kill of the server, so the retry asks the table itself: are
+   * the batch's first and last event ids there? One insert is one block, so both or neither.
+   */
+  async function landed(rows: StoredEvent[]): Promise<boolean> {
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) return false;
+    let from = first.timestamp;
+    let to = first.timestamp;
+    for (const row of rows) {
+      if (row.timestamp < from) from = row.timestamp;
+      if (row.timestamp > to) to = row.timestamp;
+    }
+    const result = await client.query({
+      query: `SELECT count() AS n FROM ${table} WHERE timestamp BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)} AND event_id IN {ids:Array(UUID)}`,
+      query_params: { from, to, ids: [first.event_id, last.event_id] },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string | number }>();
+    return Number(row?.n ?? 0) >= (first === last ? 1 : 2);
+  }
+
   /** One INSERT of the batch's rows, retried with the same body and token until it succeeds. */
-  async function insert(body: Buffer, rows: number, token: string, batch: QueueBatch): Promise<void> {
+  async function insert(body: Buffer, rows: StoredEvent[], token: string, batch: QueueBatch): Promise<void> {
+    let tried = false;
     await retrying(token, batch, async () => {
+      if (tried) {
+        // When the check itself fails (ClickHouse still down), the insert is tried and fails too.
+        const stored = await landed(rows).catch((error: unknown) => {
+          log.warn({ err: error, token }, 'stored_check_failed');
+          return false;
+        });
+        if (stored) {
+          log.warn({ token, rows: rows.length }, 'insert_already_stored');
+          return;
+        }
+      }
+      tried = true;
       const timer = metrics.insertSeconds.startTimer();
       const started = performance.now();
       try {
@@ -114,7 +152,7 @@ export function createIngester(options: IngesterOptions): Ingester {
         });
         result.stream.resume(); // the answer of an INSERT is empty: drain it so the socket is reused
         timer();
-        options.onInsert?.(rows, performance.now() - started);
+        options.onInsert?.(rows.length, performance.now() - started);
       } catch (error) {
         metrics.insertFailures.inc();
         throw error;
@@ -171,7 +209,7 @@ export function createIngester(options: IngesterOptions): Ingester {
         }
       });
     }
-    await insert(format === 'RowBinary' ? writer.bytes() : Buffer.concat(lines), rows.length, token, batch);
+    await insert(format === 'RowBinary' ? writer.bytes() : Buffer.concat(lines), rows, token, batch);
     let newest = '';
     for (const row of rows) {
       recent.add(row.event_id);

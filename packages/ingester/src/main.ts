@@ -1,6 +1,6 @@
 /** `pnpm --filter @tidemark/ingester start`: Kafka → ClickHouse, configured by the environment. */
 import { serve } from '@hono/node-server';
-import { ConfigError, createClickHouse, createKafkaQueueConsumer, listening, runMain } from '@tidemark/shared';
+import { ConfigError, createClickHouse, createKafkaQueueConsumer, listening, retryStartup, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createIngesterApp } from './app.ts';
 import { createIngester } from './ingester.ts';
@@ -15,10 +15,12 @@ runMain('ingester', async (config, log) => {
   log.info({ applied, database: config.clickhouse.database }, 'migrated');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const consumer = await createKafkaQueueConsumer(config.kafka, log, {
-    maxRows: config.ingester.flushMaxRows,
-    intervalMs: config.ingester.flushIntervalMs,
-  });
+  const consumer = await retryStartup('queue', log, () =>
+    createKafkaQueueConsumer(config.kafka, log, {
+      maxRows: config.ingester.flushMaxRows,
+      intervalMs: config.ingester.flushIntervalMs,
+    }),
+  );
   const ingester = createIngester({
     client,
     database: config.clickhouse.database,

@@ -8,4 +8,5 @@ export * from './logger.ts';
 export * from './names.ts';
 export * from './queue/index.ts';
 export * from './run-main.ts';
+export * from './startup-retry.ts';
 export * from './validate.ts';
