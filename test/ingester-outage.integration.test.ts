@@ -64,6 +64,15 @@ describe('ingester: ClickHouse unavailable for 30 s', () => {
     );
     await up.close();
     expect(half).toEqual({ rows: total / 2, ids: total / 2 });
+    // Stored is not yet committed: the commit follows each insert's answer. Kill only once
+    // the first half is committed, so the lag below counts exactly the second half.
+    const committed = await waitFor(
+      () => groupState(brokers, t),
+      (g) => g.lag === 0,
+      60_000,
+      200,
+    );
+    expect(committed.lag).toBe(0);
 
     // Down: the second half waits in Kafka, uncommitted, while inserts fail and are retried.
     await server.kill();

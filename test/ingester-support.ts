@@ -274,8 +274,23 @@ export async function privateClickHouse(): Promise<PrivateClickHouse> {
   return server;
 }
 
-/** The consumer group as the broker sees it: members, and messages not yet committed. */
+/**
+ * The consumer group as the broker sees it: members, and messages not yet committed. Right
+ * after a topic is created the broker may still answer "not the leader": such retriable
+ * answers are asked again.
+ */
 export async function groupState(brokers: string, t: Topics): Promise<{ members: number; lag: number; produced: number }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await readGroupState(brokers, t);
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true || attempt >= 20) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function readGroupState(brokers: string, t: Topics): Promise<{ members: number; lag: number; produced: number }> {
   const kafka = new Kafka({ clientId: 'ingester-test-admin', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
