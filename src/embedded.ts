@@ -72,7 +72,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     token: config.api.token,
     log,
     registry,
-    corsOrigins: config.api.corsOrigins ?? null,
+    corsOrigins: config.api.corsOrigins,
     backlog: () => consumer.backlog(),
   });
   const api = serve({

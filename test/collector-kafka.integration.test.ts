@@ -35,7 +35,7 @@ interface Instance {
 async function startInstance(config: Config): Promise<Instance> {
   const brokers = config.kafka.brokers ?? [];
   const registry = new Registry();
-  const salts = await createKafkaSalts({ brokers, topic: config.kafka.saltsTopic ?? '', log });
+  const salts = await createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log });
   const producer = await createKafkaQueueProducer(config.kafka, log);
   const collector = createCollector({ config: config.collector, producer, log, registry, salts });
   const server = createServer(collector.listener);

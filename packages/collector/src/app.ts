@@ -54,7 +54,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
   const producer = createGroupCommit(queue, {
-    maxBacklogEvents: config.backlogEvents ?? 50_000,
+    maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
     onSend(events, seconds, error) {
       metrics.batchEvents.observe(events);
@@ -68,7 +68,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
-    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute ?? 6000 }),
+    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute }),
     sites: config.sites ? new Set(config.sites) : null,
     metrics,
     log,

@@ -13,7 +13,7 @@ runMain('collector', async (config, log) => {
   collectDefaultMetrics({ register: registry });
   const [queue, salts] = await Promise.all([
     retryStartup('queue', log, () => createKafkaQueueProducer(config.kafka, log)),
-    retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic ?? 'tidemark_salts', log })),
+    retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log })),
   ]);
   const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
   const server = createServer({ keepAliveTimeout: 65_000 }, collector.listener);

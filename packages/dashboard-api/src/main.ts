@@ -16,8 +16,8 @@ runMain('dashboard-api', async (config, log) => {
     token: config.api.token,
     log,
     registry,
-    corsOrigins: config.api.corsOrigins ?? null,
-    distributed: (config.clickhouse.cluster ?? null) !== null,
+    corsOrigins: config.api.corsOrigins,
+    distributed: config.clickhouse.cluster !== null,
   });
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);

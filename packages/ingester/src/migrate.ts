@@ -38,7 +38,7 @@ function engine(cluster: string | null, name: string, args: string | undefined):
 
 /** Fills the placeholders, drops comments, splits on `;`. */
 export function renderMigration(sql: string, config: Config['clickhouse']): string[] {
-  const cluster = config.cluster ?? null;
+  const cluster = config.cluster;
   return sql
     .replaceAll('{{database}}', config.database)
     .replaceAll('{{retention_days}}', String(config.retentionDays))
@@ -54,7 +54,7 @@ export function renderMigration(sql: string, config: Config['clickhouse']): stri
 }
 
 export async function loadMigrations(config: Config['clickhouse'], dir = MIGRATIONS_DIR): Promise<Migration[]> {
-  const clustered = (config.cluster ?? null) !== null;
+  const clustered = config.cluster !== null;
   const files = (await readdir(dir))
     .filter((f) => {
       const match = FILE.exec(f);
@@ -73,7 +73,7 @@ export async function loadMigrations(config: Config['clickhouse'], dir = MIGRATI
 export async function migrate(client: ClickHouseClient, config: Config['clickhouse'], dir = MIGRATIONS_DIR): Promise<number[]> {
   const db = config.database;
   const table = `${db}.${TABLES.migrations}`;
-  const cluster = config.cluster ?? null;
+  const cluster = config.cluster;
   const onCluster = cluster === null ? '' : ` ON CLUSTER ${cluster}`;
   const engineSql = engine(cluster, 'ReplacingMergeTree', undefined);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}${onCluster}` });

@@ -14,16 +14,16 @@ export interface Config {
     trustProxy: boolean;
     sites: string[] | null;
     /** Requests per client IP per minute; 0 turns the limit off. */
-    rateLimitPerMinute?: number;
+    rateLimitPerMinute: number;
     /** Events that may wait for the queue before requests get 503. */
-    backlogEvents?: number;
+    backlogEvents: number;
   };
   api: {
     host: string;
     port: number;
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
-    corsOrigins?: string[] | null;
+    corsOrigins: string[] | null;
   };
   ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
   clickhouse: {
@@ -34,7 +34,7 @@ export interface Config {
     dataDir: string;
     retentionDays: number;
     /** `CLICKHOUSE_CLUSTER`: migrations run `ON CLUSTER` with Replicated engines and Distributed tables. */
-    cluster?: string | null;
+    cluster: string | null;
   };
   kafka: {
     brokers: string[] | null;
@@ -43,7 +43,7 @@ export interface Config {
     groupId: string;
     partitions: number;
     /** Where collectors share the daily visitor-id salt (distributed mode). */
-    saltsTopic?: string;
+    saltsTopic: string;
   };
   logLevel: string;
 }
