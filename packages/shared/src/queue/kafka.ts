@@ -11,13 +11,19 @@ import type { OffsetRange, QueueConsumer, QueueProducer } from './types.ts';
 
 type KafkaConfig = Config['kafka'] & { brokers: string[] };
 
-function client(config: KafkaConfig, clientId: string, log: Logger): Kafka {
+/** Client timeouts; tests shorten them to provoke a failed send quickly. */
+export interface KafkaTimeouts {
+  requestTimeoutMs?: number;
+  retries?: number;
+}
+
+function client(config: KafkaConfig, clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
   return new Kafka({
     clientId,
     brokers: config.brokers,
     connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { initialRetryTime: 200, retries: 5 },
+    requestTimeout: timeouts.requestTimeoutMs ?? 10_000,
+    retry: { initialRetryTime: 200, retries: timeouts.retries ?? 5 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -48,8 +54,17 @@ export function messageKey(event: StoredEvent): string {
   return `${event.site}:${event.visitor_id}`;
 }
 
-export async function createKafkaProducer(config: KafkaConfig, log: Logger): Promise<QueueProducer> {
-  const kafka = client(config, 'tidemark-collector', log);
+/**
+ * The producer behind the collector. Idempotent (acks=all), with one guard kafkajs lacks:
+ * kafkajs rolls a partition's sequence number back when a send fails, yet the broker may
+ * have written that send (its answer was lost, or it timed out). The next send would then
+ * reuse those sequence numbers for other events, and a batch of the same size is taken by
+ * the broker for a retry of the written one: acknowledged, and silently not stored. So sends
+ * run one after another, and after any failed send the next one first replaces the
+ * producer — a new producer id, whose sequence numbers cannot collide with the old ones.
+ */
+export async function createKafkaProducer(config: KafkaConfig, log: Logger, timeouts: KafkaTimeouts = {}): Promise<QueueProducer> {
+  const kafka = client(config, 'tidemark-collector', log, timeouts);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -57,27 +72,50 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
   } finally {
     await admin.disconnect();
   }
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   let connected = false;
-  producer.on(producer.events.CONNECT, () => {
+  let current!: Producer; // assigned by the first connect below
+  const connect = async (): Promise<Producer> => {
+    const next = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    // Only the current producer's state counts: a replaced one disconnects after its successor connected.
+    next.on(next.events.DISCONNECT, () => {
+      if (next === current) connected = false;
+    });
+    await next.connect();
     connected = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
-  await producer.connect();
-  const probe = kafka.admin(); // for ready(): the producer itself never reports a lost broker
-  let reachable: Promise<boolean> | null = null;
-  return {
-    async send(events) {
-      await producer.send({
+    return next;
+  };
+  current = await connect();
+  let poisoned = false; // the last send failed: its sequence numbers may be taken
+  let tail: Promise<unknown> = Promise.resolve();
+  const sendNow = async (events: readonly StoredEvent[]) => {
+    if (poisoned) {
+      const old = current;
+      current = await connect(); // rejects while Kafka is down: the send fails, still poisoned
+      poisoned = false;
+      old.disconnect().catch((error: unknown) => log.warn({ err: error }, 'producer_disconnect_failed'));
+      log.info({}, 'producer_replaced');
+    }
+    try {
+      await current.send({
         topic: config.topic,
         acks: -1,
         messages: events.map((event) => ({ key: messageKey(event), value: JSON.stringify(event) })),
       });
+    } catch (error) {
+      poisoned = true;
+      throw error;
+    }
+  };
+  const probe = kafka.admin(); // for ready(): the producer itself never reports a lost broker
+  let reachable: Promise<boolean> | null = null;
+  return {
+    send(events) {
+      const sent = tail.then(() => sendNow(events));
+      tail = sent.catch(() => {});
+      return sent;
     },
     async ready() {
-      if (!connected) return false;
+      if (!connected && !poisoned) return false;
       // A metadata round trip to the broker, shared by concurrent callers, bounded in time.
       reachable ??= probe
         .connect()
@@ -92,7 +130,8 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger): Pro
       return Promise.race([reachable, new Promise<boolean>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref())]);
     },
     async close() {
-      await Promise.all([producer.disconnect(), probe.disconnect()]);
+      await tail;
+      await Promise.all([current.disconnect(), probe.disconnect()]);
     },
   };
 }
