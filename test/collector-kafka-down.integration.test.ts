@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKafkaQueueConsumer, loadConfig, plainLogger } from '@tidemark/shared';
+import { createKafkaQueueConsumer, decodeMessage, loadConfig, plainLogger } from '@tidemark/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, stopKafka } from '../services/index.ts';
 import { DESKTOP_UA, ROOT, uniqueName, waitFor } from './harness.ts';
@@ -128,7 +128,7 @@ describe('collector with Kafka stopped mid-run', () => {
     });
     const consumer = await createKafkaQueueConsumer(config.kafka, plainLogger('error'), { maxRows: 5000, intervalMs: 100 });
     void consumer.run(async (batch) => {
-      for (const m of batch.messages) onTopic.add((JSON.parse(m.toString('utf8')) as { event_id: string }).event_id);
+      for (const m of batch.messages) for (const e of decodeMessage(m)) onTopic.add(e.event_id);
     });
     const missing = () => [...accepted].filter((id) => !onTopic.has(id));
     await waitFor(

@@ -1,6 +1,6 @@
 /**
  * The collector against the real Kafka broker: concurrent requests to two collector
- * instances → exactly one enriched message per event on the topic, nothing raw in them,
+ * instances → exactly one enriched row per event on the topic, nothing raw in them,
  * and one visitor id across instances (the shared salt topic).
  */
 import { randomUUID } from 'node:crypto';
@@ -11,9 +11,11 @@ import {
   type Config,
   createKafkaQueueConsumer,
   createKafkaQueueProducer,
+  decodeMessage,
   loadConfig,
   plainLogger,
   type QueueConsumer,
+  ROW_BINARY_MESSAGE,
   type StoredEvent,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
@@ -55,6 +57,7 @@ describe('collector → Kafka', () => {
   let consumer: QueueConsumer;
   const received: StoredEvent[] = [];
   const raw: string[] = [];
+  const formats = new Set<number>();
 
   beforeAll(async () => {
     config = loadConfig({
@@ -82,10 +85,9 @@ describe('collector → Kafka', () => {
     }
     void consumer.run(async (batch) => {
       for (const message of batch.messages) {
-        const event = JSON.parse(message.toString('utf8')) as StoredEvent;
-        if (event.site === 'warmup.example') continue;
-        raw.push(message.toString('utf8'));
-        received.push(event);
+        formats.add(message[0] ?? -1);
+        raw.push(message.toString('latin1'));
+        for (const event of decodeMessage(message)) if (event.site !== 'warmup.example') received.push(event);
       }
     });
   });
@@ -95,7 +97,7 @@ describe('collector → Kafka', () => {
     await Promise.all(instances.map(stopInstance));
   });
 
-  it('puts exactly one enriched message per accepted event on the topic, with no raw IP or User-Agent', async () => {
+  it('puts exactly one enriched row per accepted event on the topic, with no raw IP or User-Agent', async () => {
     const sent = new Map<string, { ip: string; ua: string; i: number }>();
     const requests: Promise<Response>[] = [];
     for (let r = 0; r < 150; r++) {
@@ -158,6 +160,7 @@ describe('collector → Kafka', () => {
       expect(event.click_id).toMatch(/^gclid:g\d+$/);
       expect(event.visitor_id).toMatch(/^\d+$/);
     }
+    expect([...formats]).toEqual([ROW_BINARY_MESSAGE]);
     const all = raw.join('\n');
     for (const secret of ['81.2.69.160', '192.0.2.', 'Mozilla/5.0', 'iPhone OS', 'AppleWebKit']) expect(all).not.toContain(secret);
 

@@ -5,12 +5,13 @@
  * as JSON, equal in every column (times within the table's TTL: older rows are dropped on insert); the encoder's column list matches the real table.
  */
 import { randomUUID } from 'node:crypto';
-import { createIngester, createIngesterMetrics, EVENT_COLUMNS, migrate } from '@tidemark/ingester';
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
   type Config,
   createClickHouse,
   createMemoryQueue,
+  EVENT_COLUMNS,
   isEmbeddedClient,
   loadConfig,
   plainLogger,

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKafkaQueueConsumer, createKafkaQueueProducer, loadConfig, plainLogger, storedEvent } from '@tidemark/shared';
+import { createKafkaQueueConsumer, createKafkaQueueProducer, decodeMessage, loadConfig, plainLogger, storedEvent } from '@tidemark/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, stopKafka } from '../services/index.ts';
 import { ROOT, uniqueName, waitFor } from './harness.ts';
@@ -70,7 +70,7 @@ describe('Kafka producer after a send whose answer was lost', () => {
     const onTopic = new Set<string>();
     const consumer = await createKafkaQueueConsumer(config.kafka, log, { maxRows: 100, intervalMs: 100 });
     void consumer.run(async (batch) => {
-      for (const m of batch.messages) onTopic.add((JSON.parse(m.toString('utf8')) as { event_id: string }).event_id);
+      for (const m of batch.messages) for (const e of decodeMessage(m)) onTopic.add(e.event_id);
     });
     await waitFor(
       async () => onTopic.has(next.event_id) && onTopic.has(first.event_id),

@@ -4,4 +4,3 @@ export { createIngesterMetrics, type IngesterMetrics } from './metrics.ts';
 export { loadMigrations, MIGRATIONS_DIR, migrate, renderMigration } from './migrate.ts';
 export { createRangeLog } from './ranges.ts';
 export { createRecentIds, type RecentIds } from './recent-ids.ts';
-export { EVENT_COLUMN_LIST, EVENT_COLUMNS, encodeEvents, RowBinaryWriter } from './row-binary.ts';

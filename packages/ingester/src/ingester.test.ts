@@ -1,10 +1,19 @@
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, createMemoryQueue, plainLogger, type StoredEvent, storedEvent } from '@tidemark/shared';
+import {
+  type ClickHouseClient,
+  createMemoryQueue,
+  decodeRows,
+  encodeMessages,
+  plainLogger,
+  type QueueBatch,
+  type QueueConsumer,
+  type StoredEvent,
+  storedEvent,
+} from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createIngester } from './ingester.ts';
 import { createIngesterMetrics } from './metrics.ts';
-import { decodeEvents } from './row-binary.testing.ts';
 
 const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`): StoredEvent => storedEvent({ event_id: id });
 
@@ -24,7 +33,7 @@ function flakyClickHouse(failures: number) {
       if (!stored.has(token))
         stored.set(
           token,
-          decodeEvents(Buffer.concat(chunks)).map((e) => e.event_id),
+          decodeRows(Buffer.concat(chunks)).map((e) => e.event_id),
         );
       return { stream: Readable.from([]) };
     },
@@ -105,3 +114,48 @@ describe('ingester (embedded queue)', () => {
     expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 3$/);
   });
 });
+
+/** A queue that delivers the given messages as one batch, and keeps what was dead-lettered. */
+function oneBatch(messages: Buffer[]) {
+  const dead: { value: Buffer; error: string }[] = [];
+  const consumer: QueueConsumer = {
+    async run(handle) {
+      const batch: QueueBatch = { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(messages.length - 1), messages, heartbeat: async () => {} };
+      await handle(batch);
+    },
+    async deadLetter(values) {
+      dead.push(...values);
+    },
+    backlog: async () => 0,
+    close: async () => {},
+  };
+  return { consumer, dead };
+}
+
+describe('ingester (RowBinary messages)', () => {
+  it('copies the rows of RowBinary messages, takes JSON messages too, drops repeated ids, and dead-letters a broken message whole', async () => {
+    const [packed] = encodeMessages([event(1), event(2), event(1), event(3)]);
+    const [other] = encodeMessages([event(4), event(5)]);
+    if (!packed || !other) throw new Error('no message');
+    const truncated = other.subarray(0, other.length - 3);
+    const json = Buffer.from(JSON.stringify(event(6)));
+    const [again] = encodeMessages([event(6), event(7)]);
+    if (!again) throw new Error('no message');
+    const queue = oneBatch([packed, truncated, json, again]);
+    const fake = flakyClickHouse(0);
+    const registry = new Registry();
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics: createIngesterMetrics(registry),
+    });
+    await ingester.start();
+    await ingester.stop();
+    expect([...fake.stored.values()]).toEqual([[event(1), event(2), event(3), event(6), event(7)].map((e) => e.event_id)]);
+    expect(queue.dead.map((d) => [d.value, d.error])).toEqual([[truncated, expect.stringMatching(/^message: truncated/)]]);
+    expect(await registry.getSingleMetricAsString('tidemark_ingester_duplicates_dropped_total')).toMatch(/ 2$/);
+  });
+});
+

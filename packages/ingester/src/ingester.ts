@@ -9,28 +9,36 @@
 import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
+  decodeRow,
   decodeStoredEvent,
+  EVENT_COLUMN_LIST,
   isEmbeddedClient,
   type Logger,
+  messageRows,
   type QueueBatch,
   type QueueConsumer,
+  ROW_BINARY_MESSAGE,
+  RowBinaryWriter,
   type StoredEvent,
+  scanRow,
   TABLES,
+  uuidAt,
   ValidationError,
+  WIRE_STRUCTURE,
 } from '@tidemark/shared';
 import type { IngesterMetrics } from './metrics.ts';
 import { createRangeLog } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
 import { backoffMs, sleep } from './retry.ts';
-import { EVENT_COLUMN_LIST, RowBinaryWriter, WIRE_STRUCTURE } from './row-binary.ts';
-
-const NEWLINE = Buffer.from('\n');
 
 /**
- * The body of an insert: `RowBinary` encoded here (to a server), or the messages' own JSON
- * lines (`JSONEachRow`, to the embedded engine, whose connection takes text bodies only).
+ * The body of an insert: `RowBinary` (to a server) — the rows of RowBinary messages copied
+ * as they are, JSON messages encoded here — or JSON lines (`JSONEachRow`, to the embedded
+ * engine, whose connection takes text bodies only).
  */
 export type InsertFormat = 'RowBinary' | 'JSONEachRow';
+
+const NEWLINE = Buffer.from('\n');
 
 export interface IngesterOptions {
   client: ClickHouseClient;
@@ -60,8 +68,13 @@ export function batchToken(batch: Pick<QueueBatch, 'topic' | 'partition' | 'firs
   return `${batch.topic}:${batch.partition}:${batch.firstOffset}-${batch.lastOffset}`;
 }
 
-function epochSeconds(timestamp: string): number {
-  return Date.parse(`${timestamp.replace(' ', 'T')}Z`) / 1000;
+/** What a batch keeps of its rows: their id keys, the first and last id, the time span. */
+interface BatchRows {
+  keys: string[];
+  firstId: string;
+  lastId: string;
+  oldestMs: number;
+  newestMs: number;
 }
 
 export function createIngester(options: IngesterOptions): Ingester {
@@ -102,27 +115,19 @@ export function createIngester(options: IngesterOptions): Ingester {
    * log may not survive a hard kill of the server, so the retry asks the table itself: are
    * the batch's first and last event ids there? One insert is one block, so both or neither.
    */
-  async function landed(rows: StoredEvent[]): Promise<boolean> {
-    const first = rows[0];
-    const last = rows[rows.length - 1];
-    if (!first || !last) return false;
-    let from = first.timestamp;
-    let to = first.timestamp;
-    for (const row of rows) {
-      if (row.timestamp < from) from = row.timestamp;
-      if (row.timestamp > to) to = row.timestamp;
-    }
+  async function landed(rows: BatchRows): Promise<boolean> {
+    const ids = rows.firstId === rows.lastId ? [rows.firstId] : [rows.firstId, rows.lastId];
     const result = await client.query({
-      query: `SELECT count() AS n FROM ${table} WHERE timestamp BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)} AND event_id IN {ids:Array(UUID)}`,
-      query_params: { from, to, ids: [first.event_id, last.event_id] },
+      query: `SELECT count() AS n FROM ${table} WHERE timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(UUID)}`,
+      query_params: { from: rows.oldestMs, to: rows.newestMs, ids },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ n: string | number }>();
-    return Number(row?.n ?? 0) >= (first === last ? 1 : 2);
+    return Number(row?.n ?? 0) >= ids.length;
   }
 
   /** One INSERT of the batch's rows, retried with the same body and token until it succeeds. */
-  async function insert(body: Buffer, rows: StoredEvent[], token: string, batch: QueueBatch): Promise<void> {
+  async function insert(body: Buffer, rows: BatchRows, token: string, batch: QueueBatch): Promise<void> {
     let tried = false;
     await retrying(token, batch, async () => {
       if (tried) {
@@ -132,7 +137,7 @@ export function createIngester(options: IngesterOptions): Ingester {
           return false;
         });
         if (stored) {
-          log.warn({ token, rows: rows.length }, 'insert_already_stored');
+          log.warn({ token, rows: rows.keys.length }, 'insert_already_stored');
           return;
         }
       }
@@ -152,7 +157,7 @@ export function createIngester(options: IngesterOptions): Ingester {
         });
         result.stream.resume(); // the answer of an INSERT is empty: drain it so the socket is reused
         timer();
-        options.onInsert?.(rows.length, performance.now() - started);
+        options.onInsert?.(rows.keys.length, performance.now() - started);
       } catch (error) {
         metrics.insertFailures.inc();
         throw error;
@@ -161,30 +166,83 @@ export function createIngester(options: IngesterOptions): Ingester {
   }
 
   async function handle(batch: QueueBatch): Promise<void> {
-    const rows: StoredEvent[] = [];
-    const lines: Buffer[] = [];
-    // Every row is encoded, in both formats: the encoder's checks (a UInt64 visitor id, a
-    // real date, …) send a message the engine would refuse or store wrongly to the DLQ.
-    const writer = new RowBinaryWriter(batch.messages.length * 256);
+    // Every row ends up in the RowBinary body, in both formats: the rows of a RowBinary
+    // message are checked (`scanRow`) and their bytes copied; a JSON message is decoded and
+    // encoded, the encoder's checks (a UInt64 visitor id, a real date, …) sending what the
+    // engine would refuse or store wrongly to the DLQ. An id's key is its 16 bytes as latin1.
+    const writer = new RowBinaryWriter(batch.messages.length * 200);
+    const lines: Buffer[] = []; // JSONEachRow: one line per row
     const dead: { value: Buffer; error: string }[] = [];
+    const rows: BatchRows = { keys: [], firstId: '', lastId: '', oldestMs: Number.POSITIVE_INFINITY, newestMs: 0 };
     const inBatch = new Set<string>();
     let duplicates = 0;
+    let starts = new Int32Array(0); // of the rows of a RowBinary message, and its end
+    let times = new Float64Array(0);
+    let firstStart = -1;
+    let lastStart = -1;
+    const add = (key: string, start: number, timestampMs: number) => {
+      inBatch.add(key);
+      rows.keys.push(key);
+      if (firstStart < 0) firstStart = start;
+      lastStart = start;
+      if (timestampMs < rows.oldestMs) rows.oldestMs = timestampMs;
+      if (timestampMs > rows.newestMs) rows.newestMs = timestampMs;
+    };
     for (const value of batch.messages) {
-      let row: StoredEvent;
-      try {
-        row = decodeStoredEvent(value);
-        if (recent.has(row.event_id) || inBatch.has(row.event_id)) {
-          duplicates++;
+      if (value[0] === ROW_BINARY_MESSAGE) {
+        // Every row is checked before any is taken: a broken message goes to the DLQ whole.
+        let count = 0;
+        try {
+          const rowsAt = messageRows(value);
+          count = rowsAt.count;
+          if (starts.length < count + 1) {
+            starts = new Int32Array(2 * count + 1);
+            times = new Float64Array(2 * count);
+          }
+          let pos = rowsAt.start;
+          for (let i = 0; i < count; i++) {
+            starts[i] = pos;
+            const scan = scanRow(value, pos);
+            times[i] = scan.timestampMs;
+            pos = scan.end;
+          }
+          starts[count] = pos;
+          if (pos !== value.length) throw new ValidationError('message: bytes after the last row');
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          dead.push({ value, error: error.message });
           continue;
         }
-        writer.event(row);
+        for (let i = 0; i < count; i++) {
+          const from = starts[i] as number;
+          const key = value.toString('latin1', from, from + 16);
+          if (recent.has(key) || inBatch.has(key)) {
+            duplicates++;
+            continue;
+          }
+          add(key, writer.length, times[i] as number);
+          writer.copy(value, from, starts[i + 1] as number);
+          if (format === 'JSONEachRow') lines.push(Buffer.from(`${JSON.stringify(decodeRow(value, from).event)}\n`));
+        }
+        continue;
+      }
+      const start = writer.length;
+      let event: StoredEvent;
+      try {
+        event = decodeStoredEvent(value);
+        writer.event(event);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         dead.push({ value, error: error.message });
         continue;
       }
-      inBatch.add(row.event_id);
-      rows.push(row);
+      const key = writer.key(start);
+      if (recent.has(key) || inBatch.has(key)) {
+        writer.truncate(start);
+        duplicates++;
+        continue;
+      }
+      add(key, start, Date.parse(`${event.timestamp.replace(' ', 'T')}Z`));
       if (format === 'JSONEachRow') lines.push(value, NEWLINE);
     }
     const token = batchToken(batch);
@@ -197,7 +255,9 @@ export function createIngester(options: IngesterOptions): Ingester {
       metrics.duplicatesDropped.inc(duplicates);
       log.debug({ duplicates, token }, 'duplicates_dropped');
     }
-    if (rows.length === 0) return;
+    if (rows.keys.length === 0) return;
+    rows.firstId = uuidAt(writer.bytes(), firstStart);
+    rows.lastId = uuidAt(writer.bytes(), lastStart);
     const { writeAhead } = batch;
     if (writeAhead) {
       await retrying(`write-ahead ${token}`, batch, async () => {
@@ -210,19 +270,15 @@ export function createIngester(options: IngesterOptions): Ingester {
       });
     }
     await insert(format === 'RowBinary' ? writer.bytes() : Buffer.concat(lines), rows, token, batch);
-    let newest = '';
-    for (const row of rows) {
-      recent.add(row.event_id);
-      if (row.timestamp > newest) newest = row.timestamp;
-    }
-    metrics.rowsInserted.inc(rows.length);
-    metrics.batchSize.observe(rows.length);
-    const seconds = epochSeconds(newest);
+    for (const key of rows.keys) recent.add(key);
+    metrics.rowsInserted.inc(rows.keys.length);
+    metrics.batchSize.observe(rows.keys.length);
+    const seconds = rows.newestMs / 1000;
     if (seconds > lastNewest) {
       lastNewest = seconds;
       metrics.newestEvent.set(seconds);
     }
-    log.debug({ rows: rows.length, token }, 'batch_inserted');
+    log.debug({ rows: rows.keys.length, token }, 'batch_inserted');
   }
 
   async function readLag(): Promise<void> {

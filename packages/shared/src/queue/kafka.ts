@@ -6,6 +6,7 @@ import { type Admin, type Consumer, type ITopicConfig, Kafka, logLevel, type Pro
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
+import { encodeMessages, messageEvents } from '../wire/message.ts';
 import { cutRun } from './runs.ts';
 import type { OffsetRange, QueueConsumer, QueueProducer } from './types.ts';
 
@@ -50,8 +51,28 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
 
 const READY_TIMEOUT_MS = 2000;
 
-export function messageKey(event: StoredEvent): string {
-  return `${event.site}:${event.visitor_id}`;
+function fnv1a(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** A visitor's partition: a hash (FNV-1a) of site and visitor id, so a visitor's events stay in order on one partition. */
+export function partitionOf(event: StoredEvent, partitions: number): number {
+  return (fnv1a(fnv1a(0x811c9dc5, event.site) ^ 0x3a, event.visitor_id) >>> 0) % partitions;
+}
+
+/** The events of one send as messages per partition (see `wire/message.ts`), in order within each partition. */
+export function partitionMessages(events: readonly StoredEvent[], partitions: number): { partition: number; value: Buffer }[] {
+  const byPartition = new Map<number, StoredEvent[]>();
+  for (const event of events) {
+    const p = partitionOf(event, partitions);
+    const list = byPartition.get(p);
+    if (list) list.push(event);
+    else byPartition.set(p, [event]);
+  }
+  const messages: { partition: number; value: Buffer }[] = [];
+  for (const [partition, list] of byPartition) for (const value of encodeMessages(list)) messages.push({ partition, value });
+  return messages;
 }
 
 /**
@@ -67,8 +88,12 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
   const kafka = client(config, 'tidemark-collector', log, timeouts);
   const admin = kafka.admin();
   await admin.connect();
+  let partitions: number;
   try {
     await ensureTopics(admin, [{ topic: config.topic, numPartitions: config.partitions }]);
+    // The topic's own count (it may predate KAFKA_PARTITIONS); partitions added later stay unused.
+    const metadata = await admin.fetchTopicMetadata({ topics: [config.topic] });
+    partitions = metadata.topics[0]?.partitions.length || config.partitions;
   } finally {
     await admin.disconnect();
   }
@@ -96,11 +121,7 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
       log.info({}, 'producer_replaced');
     }
     try {
-      await current.send({
-        topic: config.topic,
-        acks: -1,
-        messages: events.map((event) => ({ key: messageKey(event), value: JSON.stringify(event) })),
-      });
+      await current.send({ topic: config.topic, acks: -1, messages: partitionMessages(events, partitions) });
     } catch (error) {
       poisoned = true;
       throw error;
@@ -143,8 +164,8 @@ export interface KafkaConsumerOptions {
   concurrency?: number;
 }
 
-/** A rough size of one produced event, to ask the broker for about a batch per fetch. */
-const BYTES_PER_EVENT = 400;
+/** A rough size of one produced event (a RowBinary row), to ask the broker for about a batch per fetch. */
+const BYTES_PER_EVENT = 200;
 
 /**
  * Retries `read` with exponential backoff and full jitter until it succeeds, heartbeating
@@ -248,9 +269,10 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
           }
           const highWatermark = BigInt(batch.highWatermark);
           const offsets = messages.map((m) => BigInt(m.offset));
+          const events = messages.map((m) => (m.value ? messageEvents(m.value) : 1));
           let start = 0;
           while (start < messages.length && isRunning() && !isStale()) {
-            const run = cutRun(offsets, start, plan.ranges, options.maxRows, highWatermark);
+            const run = cutRun(offsets, start, plan.ranges, options.maxRows, highWatermark, events);
             if (run === null) {
               // The fetch stopped inside a recorded run: let kafkajs fetch again from its start.
               log.info({ topic, partition, first: String(offsets[start]) }, 'replay_refetch');

@@ -33,4 +33,12 @@ describe('cutRun', () => {
     expect(cutRun(batch, 0, [range(10, 16)], 100, 21n)).toEqual({ end: 4, last: 16n, recorded: true });
     expect(cutRun(batch, 4, [], 100, 21n)).toEqual({ end: 5, last: 20n, recorded: false });
   });
+
+  it('counts the events a message holds against maxRows, taking one message at least', () => {
+    const batch = offsets(0, 5);
+    const events = [40, 50, 10, 200, 1, 1];
+    expect(cutRun(batch, 0, [], 100, 6n, events)).toEqual({ end: 3, last: 2n, recorded: false }); // 40 + 50 + 10
+    expect(cutRun(batch, 3, [], 100, 6n, events)).toEqual({ end: 4, last: 3n, recorded: false }); // 200 alone
+    expect(cutRun(batch, 4, [], 100, 6n, events)).toEqual({ end: 6, last: 5n, recorded: false });
+  });
 });

@@ -2,7 +2,8 @@
  * Where the Kafka consumer cuts a fetched partition batch into runs (one insert each), as a
  * pure function: a run starting at a recorded range's first offset is that range exactly
  * (so a replay repeats the first attempt's token); any other run holds at most `maxRows`
- * messages and stops before the next recorded range.
+ * events (a message holds `events[i]` of them; one message at least) and stops before the
+ * next recorded range.
  */
 import type { OffsetRange } from './types.ts';
 
@@ -18,7 +19,14 @@ export interface Run {
  * The run starting at `offsets[start]`, or `null` when it is a recorded range that the batch
  * ends inside of while the log holds more (fetch again from `offsets[start]`).
  */
-export function cutRun(offsets: bigint[], start: number, ranges: OffsetRange[], maxRows: number, highWatermark: bigint): Run | null {
+export function cutRun(
+  offsets: bigint[],
+  start: number,
+  ranges: OffsetRange[],
+  maxRows: number,
+  highWatermark: bigint,
+  events?: readonly number[],
+): Run | null {
   const first = offsets[start];
   if (first === undefined) throw new RangeError(`no message at ${start}`);
   const recorded = ranges.find((r) => r.first === first);
@@ -29,7 +37,11 @@ export function cutRun(offsets: bigint[], start: number, ranges: OffsetRange[], 
     while (end < offsets.length && (offsets[end] ?? 0n) <= recorded.last) end++;
     return { end, last: recorded.last, recorded: true };
   }
-  let end = Math.min(start + maxRows, offsets.length);
+  let end = start + 1;
+  for (let rows = events?.[start] ?? 1; end < offsets.length; end++) {
+    rows += events?.[end] ?? 1;
+    if (rows > maxRows) break;
+  }
   const nextRecorded = ranges.find((r) => r.first > first);
   if (nextRecorded) {
     let stop = start + 1;

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { type StoredEvent, storedEvent, ValidationError } from '@tidemark/shared';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR } from './migrate.ts';
-import { decodeEvents } from './row-binary.testing.ts';
+import { ValidationError } from '../errors.ts';
+import { type StoredEvent, storedEvent } from '../event.ts';
+
+const MIGRATIONS_DIR = new URL('../../../../clickhouse', import.meta.url).pathname;
+
 import { EVENT_COLUMNS, encodeEvents, RowBinaryWriter, WIRE_STRUCTURE } from './row-binary.ts';
+import { decodeRows as decodeEvents } from './row-binary-read.ts';
 
 const base: StoredEvent = storedEvent({
   event_id: '00112233-4455-6677-8899-aabbccddeeff',

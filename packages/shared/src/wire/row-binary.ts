@@ -12,7 +12,8 @@
  * (bytes 0–7 reversed, then 8–15 reversed); DateTime64(3) = Int64 ms, LE; Map = varint
  * count, then key and value strings; String = varint byte length + UTF-8.
  */
-import { type StoredEvent, ValidationError } from '@tidemark/shared';
+import { ValidationError } from '../errors.ts';
+import type { StoredEvent } from '../event.ts';
 
 /** The columns of `events` in table order, with their type on the wire. */
 export const EVENT_COLUMNS = [
@@ -97,6 +98,28 @@ export class RowBinaryWriter {
   /** The encoded rows (a view of the writer's buffer, valid until the next write). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.pos);
+  }
+
+  /** Appends one byte (a message's format byte). */
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Appends `source[start, end)` as it is (a row already encoded, checked by `scanRow`). */
+  copy(source: Buffer, start: number, end: number): void {
+    this.ensure(end - start);
+    this.pos += source.copy(this.buf, this.pos, start, end);
+  }
+
+  /** Drops what was written from `start` on (a row found to be a duplicate). */
+  truncate(start: number): void {
+    this.pos = Math.min(this.pos, start);
+  }
+
+  /** The 16 bytes written at `start` (a row's event id) as a latin1 string, a cheap map key. */
+  key(start: number): string {
+    return this.buf.toString('latin1', start, start + 16);
   }
 
   /** Appends one event; on a ValidationError nothing of it stays in the buffer. */

@@ -1,0 +1,89 @@
+/**
+ * Queue messages. On Kafka a message carries the events of one send bound for one
+ * partition: a format byte (1), a varint count, then each event as one ClickHouse
+ * `RowBinary` row (`row-binary.ts`). The ingester checks each row's structure and copies its
+ * bytes into the insert body — no parse, no re-encode — and Kafka's per-message costs (in
+ * kafkajs, on both sides) are paid per send and partition instead of per event. The
+ * in-process queue carries one event's JSON per message (the embedded engine takes JSON
+ * bodies only). Both formats are read everywhere, so JSON produced by hand is stored too.
+ */
+import { decodeStoredEvent } from '../decode.ts';
+import { ValidationError } from '../errors.ts';
+import type { StoredEvent } from '../event.ts';
+import { RowBinaryWriter } from './row-binary.ts';
+import { decodeRow, readVarint } from './row-binary-read.ts';
+
+/** The first byte of a RowBinary message (a JSON one starts with `{` or white space). */
+export const ROW_BINARY_MESSAGE = 1;
+/** A message is closed once it holds this many bytes (Kafka refuses messages over 1 MiB by default). */
+const MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * The events as RowBinary messages, in order, each at most about `MESSAGE_BYTES` (one event
+ * per message at least). Throws a `ValidationError` for an event the table cannot hold.
+ */
+export function encodeMessages(events: readonly StoredEvent[], messageBytes = MESSAGE_BYTES): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let i = 0; i < events.length; ) {
+    const writer = new RowBinaryWriter(Math.min(messageBytes, (events.length - i) * 256) + 16);
+    writer.byte(ROW_BINARY_MESSAGE);
+    writer.byte(0); // the count, patched below (a varint of up to 5 bytes, reserved)
+    writer.byte(0);
+    writer.byte(0);
+    writer.byte(0);
+    writer.byte(0);
+    let count = 0;
+    while (i < events.length && (count === 0 || writer.length < messageBytes)) {
+      writer.event(events[i] as StoredEvent);
+      count++;
+      i++;
+    }
+    const bytes = writer.bytes();
+    // Write the count as a varint right before the rows, and start the message at the format byte.
+    const head: number[] = [];
+    for (let n = count; ; n >>>= 7) {
+      if (n < 0x80) {
+        head.push(n);
+        break;
+      }
+      head.push((n & 0x7f) | 0x80);
+    }
+    const start = 6 - head.length - 1;
+    bytes[start] = ROW_BINARY_MESSAGE;
+    for (let k = 0; k < head.length; k++) bytes[start + 1 + k] = head[k] as number;
+    messages.push(bytes.subarray(start));
+  }
+  return messages;
+}
+
+/** How many events a message holds: its count, or 1 for a JSON message (or one that is neither). */
+export function messageEvents(value: Buffer): number {
+  if (value[0] !== ROW_BINARY_MESSAGE) return 1;
+  try {
+    return Math.max(1, readVarint(value, 1, value.length)[0]);
+  } catch {
+    return 1;
+  }
+}
+
+/** Where the rows of a RowBinary message start, and how many there are. */
+export function messageRows(value: Buffer): { count: number; start: number } {
+  const [count, start] = readVarint(value, 1, value.length);
+  if (count === 0) throw new ValidationError('message: holds no event');
+  return { count, start };
+}
+
+/** The events of a queue message in either format; a `ValidationError` for anything else. */
+export function decodeMessage(value: Buffer): StoredEvent[] {
+  if (value[0] !== ROW_BINARY_MESSAGE) return [decodeStoredEvent(value)];
+  const { count, start } = messageRows(value);
+  const events: StoredEvent[] = [];
+  let pos = start;
+  for (let i = 0; i < count; i++) {
+    const { event, end } = decodeRow(value, pos);
+    events.push(event);
+    pos = end;
+  }
+  if (pos !== value.length) throw new ValidationError('message: bytes after the last row');
+  return events;
+}

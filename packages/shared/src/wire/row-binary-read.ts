@@ -1,0 +1,179 @@
+/**
+ * Reading `RowBinary` rows written by `RowBinaryWriter`, with bounds checks: `scanRow` walks
+ * one row without building it (the ingester's hot path: is this message exactly one
+ * well-formed row, and what are its id and time?), `decodeRow` builds the `StoredEvent`
+ * (the embedded engine's JSON body, tests, diagnostics).
+ */
+import { ValidationError } from '../errors.ts';
+import type { StoredEvent } from '../event.ts';
+import { EVENT_COLUMNS } from './row-binary.ts';
+
+const UUID = 0;
+const STRING = 1;
+const TIME = 2;
+const UINT64 = 3;
+const UINT16 = 4;
+const UINT32 = 5;
+const MAP = 6;
+const CODES: Record<(typeof EVENT_COLUMNS)[number][1], number> = {
+  UUID,
+  String: STRING,
+  "DateTime64(3, 'UTC')": TIME,
+  UInt64: UINT64,
+  UInt16: UINT16,
+  UInt32: UINT32,
+  'Map(String, String)': MAP,
+};
+const KINDS = EVENT_COLUMNS.map(([, type]) => CODES[type]);
+const NAMES = EVENT_COLUMNS.map(([name]) => name);
+/** DateTime64(3)'s range, 1900-01-01 to 2299-12-31, in ms. */
+const MIN_MS = Date.UTC(1900, 0, 1);
+const MAX_MS = Date.UTC(2300, 0, 1) - 1;
+const TWO_32 = 0x1_0000_0000;
+
+function broken(what: string): never {
+  throw new ValidationError(`message: ${what}`);
+}
+
+/** Where one row ends, and its time. */
+export interface RowScan {
+  end: number;
+  timestampMs: number;
+}
+
+/** A varint's value and end; throws past `limit`. */
+export function readVarint(buf: Buffer, pos: number, limit: number): [number, number] {
+  return varint(buf, pos, limit);
+}
+
+function varint(buf: Buffer, pos: number, limit: number): [number, number] {
+  let n = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos >= limit || shift > 28) broken('truncated or oversized length');
+    const b = buf[pos++] as number;
+    n += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [n, pos];
+    shift += 7;
+  }
+}
+
+/** Checks that a well-formed row starts at `pos` and ends within `limit`; returns its end and time. */
+export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
+  let timestampMs = 0;
+  for (let c = 0; c < KINDS.length; c++) {
+    switch (KINDS[c]) {
+      case UUID:
+        pos += 16;
+        break;
+      case STRING: {
+        const [n, at] = varint(buf, pos, limit);
+        pos = at + n;
+        break;
+      }
+      case TIME: {
+        if (pos + 8 > limit) broken('truncated');
+        timestampMs = buf.readInt32LE(pos + 4) * TWO_32 + buf.readUInt32LE(pos);
+        if (timestampMs < MIN_MS || timestampMs > MAX_MS) broken('timestamp out of range');
+        pos += 8;
+        break;
+      }
+      case UINT64:
+        pos += 8;
+        break;
+      case UINT16:
+        pos += 2;
+        break;
+      case UINT32:
+        pos += 4;
+        break;
+      default: {
+        const [pairs, at] = varint(buf, pos, limit);
+        pos = at;
+        for (let i = 0; i < 2 * pairs; i++) {
+          const [n, next] = varint(buf, pos, limit);
+          pos = next + n;
+        }
+      }
+    }
+    if (pos > limit) broken(`truncated in ${NAMES[c]}`);
+  }
+  return { end: pos, timestampMs };
+}
+
+/** A UUID's text from its RowBinary form (two little-endian UInt64 halves). */
+export function uuidAt(buf: Buffer, pos: number): string {
+  let hex = '';
+  for (let k = 0; k < 16; k++) {
+    const byte = buf[pos + (k < 8 ? 7 - k : 23 - k)] as number;
+    hex += (byte < 16 ? '0' : '') + byte.toString(16);
+    if (k === 3 || k === 5 || k === 7 || k === 9) hex += '-';
+  }
+  return hex;
+}
+
+function timeText(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+/** Builds the event of the row at `pos` (checked by `scanRow` first). */
+export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event: StoredEvent; end: number } {
+  const { end } = scanRow(buf, pos, limit);
+  const row: Record<string, unknown> = {};
+  const string = () => {
+    const [n, at] = varint(buf, pos, limit);
+    pos = at + n;
+    return buf.toString('utf8', at, pos);
+  };
+  for (let c = 0; c < KINDS.length; c++) {
+    const name = NAMES[c] as string;
+    switch (KINDS[c]) {
+      case UUID:
+        row[name] = uuidAt(buf, pos);
+        pos += 16;
+        break;
+      case STRING:
+        row[name] = string();
+        break;
+      case TIME:
+        row[name] = timeText(buf.readInt32LE(pos + 4) * TWO_32 + buf.readUInt32LE(pos));
+        pos += 8;
+        break;
+      case UINT64:
+        row[name] = buf.readBigUInt64LE(pos).toString();
+        pos += 8;
+        break;
+      case UINT16:
+        row[name] = buf.readUInt16LE(pos);
+        pos += 2;
+        break;
+      case UINT32:
+        row[name] = buf.readUInt32LE(pos);
+        pos += 4;
+        break;
+      default: {
+        const props: Record<string, string> = {};
+        let [pairs, at] = varint(buf, pos, limit);
+        pos = at;
+        for (; pairs > 0; pairs--) {
+          const key = string();
+          // An own property even for `__proto__`, never the prototype.
+          Object.defineProperty(props, key, { value: string(), enumerable: true, writable: true, configurable: true });
+        }
+        row[name] = props;
+      }
+    }
+  }
+  return { event: row as unknown as StoredEvent, end };
+}
+
+/** Every row of a RowBinary body (an insert body, in tests and diagnostics). */
+export function decodeRows(buf: Buffer): StoredEvent[] {
+  const rows: StoredEvent[] = [];
+  for (let pos = 0; pos < buf.length; ) {
+    const { event, end } = decodeRow(buf, pos);
+    rows.push(event);
+    pos = end;
+  }
+  return rows;
+}
