@@ -120,7 +120,14 @@ function oneBatch(messages: Buffer[]) {
   const dead: { value: Buffer; error: string }[] = [];
   const consumer: QueueConsumer = {
     async run(handle) {
-      const batch: QueueBatch = { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(messages.length - 1), messages, heartbeat: async () => {} };
+      const batch: QueueBatch = {
+        topic: 't',
+        partition: 0,
+        firstOffset: '0',
+        lastOffset: String(messages.length - 1),
+        messages,
+        heartbeat: async () => {},
+      };
       await handle(batch);
     },
     async deadLetter(values) {
@@ -158,4 +165,3 @@ describe('ingester (RowBinary messages)', () => {
     expect(await registry.getSingleMetricAsString('tidemark_ingester_duplicates_dropped_total')).toMatch(/ 2$/);
   });
 });
-
