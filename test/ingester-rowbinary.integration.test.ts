@@ -5,16 +5,18 @@
  * as JSON, equal in every column (times within the table's TTL: older rows are dropped on insert); the encoder's column list matches the real table.
  */
 import { randomUUID } from 'node:crypto';
-import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import { createIngester, createIngesterMetrics, createRecentIds, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
   type Config,
   createClickHouse,
   createMemoryQueue,
   EVENT_COLUMNS,
+  encodeMessages,
   isEmbeddedClient,
   loadConfig,
   plainLogger,
+  type QueueConsumer,
   type StoredEvent,
   toClickHouseTime,
 } from '@tidemark/shared';
@@ -111,6 +113,50 @@ async function roundTrip(config: Config, client: ClickHouseClient, expectedForma
   ).json<StoredEvent>();
   const byId = (a: StoredEvent, b: StoredEvent) => a.event_id.localeCompare(b.event_id);
   expect(stored.sort(byId)).toEqual([...events].sort(byId));
+
+  // The Kafka wire format (RowBinary messages), one batch delivered twice with the same
+  // coordinates, as after a crash before the commit: stored once, every column as sent.
+  const packedSite = 'packed.example';
+  const packed = variedEvents(packedSite);
+  const messages = encodeMessages(packed, 16 * 1024);
+  expect(messages.length).toBeGreaterThan(1);
+  const topic = uniqueName('packed');
+  const twice: QueueConsumer = {
+    async run(handle) {
+      for (let i = 0; i < 2; i++) {
+        await handle({
+          topic,
+          partition: 0,
+          firstOffset: '0',
+          lastOffset: String(messages.length - 1),
+          messages,
+          heartbeat: async () => {},
+        });
+      }
+    },
+    deadLetter: async () => {},
+    backlog: async () => 0,
+    close: async () => {},
+  };
+  const replaying = createIngester({
+    client,
+    database: db,
+    consumer: twice,
+    log: plainLogger(),
+    metrics: createIngesterMetrics(new Registry()),
+    recentIds: createRecentIds({ capacity: 1 }),
+  });
+  await replaying.start();
+  await replaying.stop();
+  const storedPacked = await (
+    await client.query({
+      query: `SELECT * FROM ${db}.events WHERE site = {site:String}`,
+      query_params: { site: packedSite },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    })
+  ).json<StoredEvent>();
+  expect(storedPacked.sort(byId)).toEqual([...packed].sort(byId));
 }
 
 describe('insert wire formats, round-trip on the real engines', () => {

@@ -12,8 +12,11 @@ import {
   decodeRow,
   decodeStoredEvent,
   EVENT_COLUMN_LIST,
+  EVENT_COLUMNS,
+  embeddedRawInsert,
   isEmbeddedClient,
   type Logger,
+  messageEvents,
   messageRows,
   type QueueBatch,
   type QueueConsumer,
@@ -39,6 +42,9 @@ import { backoffMs, sleep } from './retry.ts';
 export type InsertFormat = 'RowBinary' | 'JSONEachRow';
 
 const NEWLINE = Buffer.from('\n');
+const EVENT_COLUMN_NAMES = EVENT_COLUMNS.map(([name]) => name);
+/** Events decoded between two turns of the event loop (about a millisecond of work). */
+const YIELD_EVERY_EVENTS = 256;
 
 export interface IngesterOptions {
   client: ClickHouseClient;
@@ -90,6 +96,7 @@ export function createIngester(options: IngesterOptions): Ingester {
       ? `INSERT INTO ${table} (${EVENT_COLUMN_LIST}) SELECT ${EVENT_COLUMN_LIST} FROM input('${WIRE_STRUCTURE}') FORMAT RowBinary`
       : `INSERT INTO ${table} (${EVENT_COLUMN_LIST}) FORMAT JSONEachRow`;
   const recent = options.recentIds ?? createRecentIds();
+  const rawInsert = embeddedRawInsert(client);
   const stopping = new AbortController();
   let lastNewest = 0;
 
@@ -145,17 +152,18 @@ export function createIngester(options: IngesterOptions): Ingester {
       const timer = metrics.insertSeconds.startTimer();
       const started = performance.now();
       try {
-        const result = await client.exec({
-          query,
-          values: Readable.from([body]),
-          clickhouse_settings: {
-            insert_deduplication_token: token,
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            input_format_skip_unknown_fields: 1,
-            async_insert: 0,
-          },
-        });
-        result.stream.resume(); // the answer of an INSERT is empty: drain it so the socket is reused
+        const settings = {
+          insert_deduplication_token: token,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          input_format_skip_unknown_fields: 1,
+          async_insert: 0,
+        } as const;
+        if (rawInsert && format === 'JSONEachRow') {
+          await rawInsert({ table, columns: EVENT_COLUMN_NAMES, format, values: body, settings });
+        } else {
+          const result = await client.exec({ query, values: Readable.from([body]), clickhouse_settings: settings });
+          result.stream.resume(); // the answer of an INSERT is empty: drain it so the socket is reused
+        }
         timer();
         options.onInsert?.(rows.keys.length, performance.now() - started);
       } catch (error) {
@@ -188,7 +196,15 @@ export function createIngester(options: IngesterOptions): Ingester {
       if (timestampMs < rows.oldestMs) rows.oldestMs = timestampMs;
       if (timestampMs > rows.newestMs) rows.newestMs = timestampMs;
     };
+    let work = 0; // events handled since the last turn of the event loop
     for (const value of batch.messages) {
+      // A large batch is handled in slices, so the process keeps answering in between (in the
+      // embedded mode the collector shares this event loop).
+      if (work >= YIELD_EVERY_EVENTS) {
+        work = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      work += value[0] === ROW_BINARY_MESSAGE ? messageEvents(value) : 1;
       if (value[0] === ROW_BINARY_MESSAGE) {
         // Every row is checked before any is taken: a broken message goes to the DLQ whole.
         let count = 0;

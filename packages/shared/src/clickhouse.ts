@@ -17,15 +17,30 @@ type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['c
 
 export { ClickHouseError } from '@clickhouse/client';
 
+/** An insert body handed to the in-process engine as it is (a text format: chdb takes no binary bodies). */
+export interface RawInsert {
+  table: string;
+  columns: readonly string[];
+  format: 'JSONEachRow';
+  values: Buffer;
+  settings: Record<string, string | number>;
+}
+
 /**
- * Clients of the in-process engine. chdb's connection passes an insert body to the engine
- * as UTF-8 text appended to the query, so a binary format (RowBinary) cannot go through it.
+ * Clients of the in-process engine, with its raw insert: the body Buffer goes to the engine
+ * without becoming a JS string (chdb's `exec` decodes it to text and appends it to the
+ * query on the main thread), and is parsed off the event loop.
  */
-const embeddedClients = new WeakSet<ClickHouseClient>();
+const embeddedClients = new WeakMap<ClickHouseClient, (insert: RawInsert) => Promise<unknown>>();
 
 /** True for a client of the engine in-process (chdb), which takes text insert formats only. */
 export function isEmbeddedClient(client: ClickHouseClient): boolean {
   return embeddedClients.has(client);
+}
+
+/** The in-process engine's raw insert of `client`, or null for a server's client. */
+export function embeddedRawInsert(client: ClickHouseClient): ((insert: RawInsert) => Promise<unknown>) | null {
+  return embeddedClients.get(client) ?? null;
 }
 
 export function createClickHouse(config: Config['clickhouse']): ClickHouseClient {
@@ -41,9 +56,9 @@ export function createClickHouse(config: Config['clickhouse']): ClickHouseClient
   mkdirSync(path, { recursive: true });
   // chdb types its connection against @clickhouse/client-common 1.23.0, the client ships
   // 1.23.1's identical shapes under other names: the cast only bridges the two copies.
-  const connection = loadChdb().createChdbConnection({ path }) as unknown as Connection;
-  const client = createClient({ connection });
-  embeddedClients.add(client);
+  const chdb = loadChdb().createChdbConnection({ path });
+  const client = createClient({ connection: chdb as unknown as Connection });
+  embeddedClients.set(client, ({ columns, ...insert }) => chdb.chdb.rawInsert({ ...insert, columns: [...columns] }));
   return client;
 }
 
