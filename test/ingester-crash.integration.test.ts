@@ -101,6 +101,11 @@ describe('ingester exactly-once under faults', () => {
     );
     first.service.child.kill('SIGKILL');
     await new Promise((resolve) => first.service.child.once('exit', resolve));
+    const stillAnswering = await fetch(first.metricsUrl).then(
+      () => true,
+      () => false,
+    );
+    expect(stillAnswering).toBe(false); // the ingester process itself is gone, not a wrapper
     expect(before.rows).toBeLessThan(total); // killed mid-stream
     await ingester(t, env);
     await producing;

@@ -23,11 +23,12 @@ export interface Service {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** `pnpm --filter @tidemark/<name> start`, minus pnpm: the same entry with the same environment. */
 export function startService(name: 'collector' | 'ingester' | 'dashboard-api', env: Record<string, string>): Service {
-  const child = spawn(TSX, [join(ROOT, 'packages', name, 'src', 'main.ts')], {
+  // Node itself with tsx's loader, not the tsx CLI: the CLI runs the service in a child
+  // process, so a SIGKILL would kill the CLI and leave the service running.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages', name, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

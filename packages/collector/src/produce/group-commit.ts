@@ -59,7 +59,7 @@ export function createGroupCommit(
   inner: QueueProducer,
   {
     maxBatchEvents = 5_000,
-    maxInFlight = 2,
+    maxInFlight = 1,
     maxBacklogEvents = 50_000,
     timeoutMs = 5_000,
     probeIntervalMs = 1_000,

@@ -72,11 +72,16 @@ describe('RowBinary encoding of events', () => {
     ['pageview_id', { pageview_id: '0011223344556677-8899-aabbccddeeff0' }, 'pageview_id: must be a UUID'],
     ['visitor_id over 2^64 - 1', { visitor_id: '18446744073709551616' }, 'visitor_id: must be a UInt64 in decimal'],
     ['visitor_id not decimal', { visitor_id: '12a' }, 'visitor_id: must be a UInt64 in decimal'],
+    ['visitor_id of 21 digits', { visitor_id: '000000000000000000001' }, 'visitor_id: must be a UInt64 in decimal'],
+    ['visitor_id far over 2^64 - 1', { visitor_id: '99999999999999999999' }, 'visitor_id: must be a UInt64 in decimal'],
+    ['event_id with a non-ASCII digit', { event_id: '00112233-4455-6677-8899-aabbccddee\u0661f' }, 'event_id: must be a UUID'],
+    ['event_id with a lookalike of a hex digit', { event_id: '00112233-4455-6677-8899-aabbccddee\u00e1f' }, 'event_id: must be a UUID'],
     ['session_id empty', { session_id: '' }, 'session_id: must be a UInt64 in decimal'],
     ['session_id signed', { session_id: '-1' }, 'session_id: must be a UInt64 in decimal'],
     ['timestamp not a date', { timestamp: '2026-02-29 00:00:00.000' }, /^timestamp: must be a UTC time/],
     ['timestamp out of range', { timestamp: '1899-12-31 23:59:59.999' }, /^timestamp: must be a UTC time/],
     ['timestamp hour', { timestamp: '2026-01-01 24:00:00.000' }, /^timestamp: must be a UTC time/],
+    ['timestamp ms of the second just written', { timestamp: '2026-01-02 03:04:05.6x8' }, /^timestamp: must be a UTC time/],
     ['screen_width', { screen_width: 65_536 }, 'screen_width: must be an integer from 0 to 65535'],
     ['duration_ms', { duration_ms: 2 ** 32 }, 'duration_ms: must be an integer from 0 to 4294967295'],
     ['props', { props: { a: 1 } as unknown as Record<string, string> }, 'props: must be a string map'],
@@ -93,5 +98,33 @@ describe('RowBinary encoding of events', () => {
 
   it('accepts a leap day', () => {
     expect(decodeEvents(encodeEvents([{ ...base, timestamp: '2024-02-29 12:00:00.000' }]))[0]?.timestamp).toBe('2024-02-29 12:00:00.000');
+  });
+
+  it('encodes every UInt64 exactly, without BigInt', () => {
+    const values = [
+      '0',
+      '1',
+      '4294967295',
+      '4294967296',
+      '9007199254740993',
+      '123456789012345678',
+      '18446744073709551615',
+      '18446744073709551614',
+    ];
+    for (let i = 0; i < 2000; i++)
+      values.push((BigInt(Math.floor(Math.random() * 2 ** 32)) * 2n ** 32n + BigInt(Math.floor(Math.random() * 2 ** 32))).toString());
+    const rows = values.map((v) => ({ ...base, visitor_id: v }));
+    expect(decodeEvents(encodeEvents(rows)).map((r) => r.visitor_id)).toEqual(values);
+  });
+
+  it('reuses the second of the previous time only when it is the same second', () => {
+    const times = [
+      '2026-01-02 03:04:05.678',
+      '2026-01-02 03:04:05.001',
+      '2026-01-02 03:04:06.000',
+      '2026-01-02 03:04:05.999',
+      '2027-01-02 03:04:05.999',
+    ];
+    expect(decodeEvents(encodeEvents(times.map((timestamp) => ({ ...base, timestamp })))).map((r) => r.timestamp)).toEqual(times);
   });
 });

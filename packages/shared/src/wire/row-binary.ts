@@ -55,7 +55,6 @@ export const WIRE_STRUCTURE = EVENT_COLUMNS.map(([name, type]) => `${name} ${typ
   .join(', ')
   .replaceAll("'", "\\'");
 
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 const TWO_32 = 0x1_0000_0000;
 /** Hex digit value by char code, -1 for anything else. */
 const HEX = new Int8Array(128).fill(-1);
@@ -65,6 +64,9 @@ for (let i = 0; i < 6; i++) {
   HEX[97 + i] = 10 + i;
 }
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Where each UUID byte's hex pair starts in the text, and where the byte goes on the wire. */
+const UUID_PAIRS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+const UUID_BYTES = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
 /** Positions of the digits in `YYYY-MM-DD hh:mm:ss.sss`. */
 const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
 
@@ -85,6 +87,9 @@ function invalid(column: string, what: string): never {
 export class RowBinaryWriter {
   private buf: Buffer;
   private pos = 0;
+  /** The last `YYYY-MM-DD hh:mm:ss` checked, and its ms since the epoch. */
+  private lastSecond = '\0';
+  private lastSecondMs = 0;
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64));
@@ -213,43 +218,48 @@ export class RowBinaryWriter {
     }
     this.ensure(16);
     const buf = this.buf;
-    // Hex digit pairs in UUID text order, skipping the dashes; byte k of the UUID goes to
-    // 7 - k (first half) or 23 - k (second half), each half being a little-endian UInt64.
-    let k = 0;
-    for (let i = 0; i < 36; i += 2) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-      const hi = HEX[s.charCodeAt(i)] ?? -1;
-      const lo = HEX[s.charCodeAt(i + 1)] ?? -1;
-      if (hi < 0 || lo < 0) invalid(column, 'must be a UUID');
-      buf[this.pos + (k < 8 ? 7 - k : 23 - k)] = (hi << 4) | lo;
-      k++;
+    const at = this.pos;
+    // Byte k of the UUID (hex pair at UUID_PAIRS[k]) goes to UUID_BYTES[k]: each half is a
+    // little-endian UInt64, so bytes 0–7 and 8–15 are reversed.
+    let bad = 0;
+    for (let k = 0; k < 16; k++) {
+      const i = UUID_PAIRS[k] as number;
+      const hi = HEX[s.charCodeAt(i) & 0x7f] as number;
+      const lo = HEX[s.charCodeAt(i + 1) & 0x7f] as number;
+      bad |= hi | lo | ((s.charCodeAt(i) | s.charCodeAt(i + 1)) & 0xff80);
+      buf[at + (UUID_BYTES[k] as number)] = (hi << 4) | (lo & 0xf);
     }
+    if (bad < 0 || (bad & 0xff80) !== 0) invalid(column, 'must be a UUID');
     this.pos += 16;
   }
 
-  /** Decimal text (1–20 digits, ≤ 2^64 − 1) as UInt64 LE. */
+  /** Decimal text (1–20 digits, ≤ 2^64 − 1) as UInt64 LE, in exact double arithmetic (no BigInt). */
   private uint64(s: string, column: string): void {
     const n = s.length;
     if (n === 0 || n > 20) invalid(column, 'must be a UInt64 in decimal');
-    this.ensure(8);
-    if (n <= 15) {
-      let v = 0;
-      for (let i = 0; i < n; i++) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) invalid(column, 'must be a UInt64 in decimal');
-        v = v * 10 + d;
-      }
-      this.buf.writeUInt32LE(v % TWO_32, this.pos);
-      this.buf.writeUInt32LE(Math.floor(v / TWO_32), this.pos + 4);
-    } else {
-      for (let i = 0; i < n; i++) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) invalid(column, 'must be a UInt64 in decimal');
-      }
-      const v = BigInt(s);
-      if (v > MAX_UINT64) invalid(column, 'must be a UInt64 in decimal');
-      this.buf.writeBigUInt64LE(v, this.pos);
+    // value = high · 10^9 + low, high < 10^11, low < 10^9.
+    const split = n > 9 ? n - 9 : 0;
+    let high = 0;
+    let low = 0;
+    for (let i = 0; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) invalid(column, 'must be a UInt64 in decimal');
+      if (i < split) high = high * 10 + d;
+      else low = low * 10 + d;
     }
+    // high · 10^9 = (h1 · 2^16 + h0) · 10^9, each product below 2^53; then carry into 32-bit words.
+    const h1 = Math.floor(high / 65536);
+    const h0 = high - h1 * 65536;
+    const a = h1 * 1e9; // times 2^16
+    const b = h0 * 1e9 + low;
+    const aHigh = Math.floor(a / 65536);
+    const lowSum = (a - aHigh * 65536) * 65536 + b; // < 2^48
+    const carry = Math.floor(lowSum / TWO_32);
+    const word1 = aHigh + carry;
+    if (word1 >= TWO_32) invalid(column, 'must be a UInt64 in decimal');
+    this.ensure(8);
+    this.buf.writeUInt32LE(lowSum - carry * TWO_32, this.pos);
+    this.buf.writeUInt32LE(word1, this.pos + 4);
     this.pos += 8;
   }
 
@@ -263,6 +273,16 @@ export class RowBinaryWriter {
 
   /** `YYYY-MM-DD hh:mm:ss.sss` (UTC) as Int64 milliseconds since the epoch, LE; a real date from 1900 to 2299 (the type's range). */
   private dateTime64(s: string): void {
+    // Events of one batch mostly share their second: its checked value is reused.
+    if (s.length === 23 && s.startsWith(this.lastSecond) && s[19] === '.') {
+      const d0 = digit(s, 20);
+      const d1 = digit(s, 21);
+      const d2 = digit(s, 22);
+      if ((d0 | d1 | d2) >= 0) {
+        this.timeMs(this.lastSecondMs + d0 * 100 + d1 * 10 + d2);
+        return;
+      }
+    }
     let ok = s.length === 23 && s[4] === '-' && s[7] === '-' && s[10] === ' ' && s[13] === ':' && s[16] === ':' && s[19] === '.';
     for (let i = 0; ok && i < TIME_DIGITS.length; i++) ok = digit(s, TIME_DIGITS[i] ?? 0) >= 0;
     const year = pair(s, 0) * 100 + pair(s, 2);
@@ -276,7 +296,13 @@ export class RowBinaryWriter {
     if (!ok || year < 1900 || year > 2299 || month < 1 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) {
       invalid('timestamp', 'must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299');
     }
-    const ms = Date.UTC(year, month - 1, day, hour, minute, second, pair(s, 20) * 10 + digit(s, 22));
+    const secondMs = Date.UTC(year, month - 1, day, hour, minute, second);
+    this.lastSecond = s.slice(0, 19);
+    this.lastSecondMs = secondMs;
+    this.timeMs(secondMs + pair(s, 20) * 10 + digit(s, 22));
+  }
+
+  private timeMs(ms: number): void {
     const high = Math.floor(ms / TWO_32);
     this.ensure(8);
     this.buf.writeUInt32LE(ms - high * TWO_32, this.pos);
