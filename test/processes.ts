@@ -23,7 +23,6 @@ export interface Service {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-
 /** `pnpm --filter @tidemark/<name> start`, minus pnpm: the same entry with the same environment. */
 export function startService(name: 'collector' | 'ingester' | 'dashboard-api', env: Record<string, string>): Service {
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the service in a child
