@@ -9,26 +9,18 @@
 import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
-  decodeRow,
-  decodeStoredEvent,
   EVENT_COLUMN_LIST,
   EVENT_COLUMNS,
   embeddedRawInsert,
   isEmbeddedClient,
   type Logger,
   messageEvents,
-  messageRows,
   type QueueBatch,
   type QueueConsumer,
-  ROW_BINARY_MESSAGE,
-  RowBinaryWriter,
-  type StoredEvent,
-  scanRow,
   TABLES,
-  uuidAt,
-  ValidationError,
   WIRE_STRUCTURE,
 } from '@tidemark/shared';
+import { BatchBody, type BatchRows } from './batch-body.ts';
 import type { IngesterMetrics } from './metrics.ts';
 import { createRangeLog } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
@@ -41,7 +33,6 @@ import { backoffMs, sleep } from './retry.ts';
  */
 export type InsertFormat = 'RowBinary' | 'JSONEachRow';
 
-const NEWLINE = Buffer.from('\n');
 const EVENT_COLUMN_NAMES = EVENT_COLUMNS.map(([name]) => name);
 /** Events decoded between two turns of the event loop (about a millisecond of work). */
 const YIELD_EVERY_EVENTS = 256;
@@ -72,15 +63,6 @@ export class IngesterStoppedError extends Error {
 
 export function batchToken(batch: Pick<QueueBatch, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>): string {
   return `${batch.topic}:${batch.partition}:${batch.firstOffset}-${batch.lastOffset}`;
-}
-
-/** What a batch keeps of its rows: their id keys, the first and last id, the time span. */
-interface BatchRows {
-  keys: string[];
-  firstId: string;
-  lastId: string;
-  oldestMs: number;
-  newestMs: number;
 }
 
 export function createIngester(options: IngesterOptions): Ingester {
@@ -182,28 +164,7 @@ export function createIngester(options: IngesterOptions): Ingester {
   }
 
   async function handle(batch: QueueBatch): Promise<void> {
-    // Every row ends up in the RowBinary body, in both formats: the rows of a RowBinary
-    // message are checked (`scanRow`) and their bytes copied; a JSON message is decoded and
-    // encoded, the encoder's checks (a UInt64 visitor id, a real date, …) sending what the
-    // engine would refuse or store wrongly to the DLQ. An id's key is its 16 bytes as latin1.
-    const writer = new RowBinaryWriter(batch.messages.length * 200);
-    const lines: Buffer[] = []; // JSONEachRow: one line per row
-    const dead: { value: Buffer; error: string }[] = [];
-    const rows: BatchRows = { keys: [], firstId: '', lastId: '', oldestMs: Number.POSITIVE_INFINITY, newestMs: 0 };
-    const inBatch = new Set<string>();
-    let duplicates = 0;
-    let starts = new Int32Array(0); // of the rows of a RowBinary message, and its end
-    let times = new Float64Array(0);
-    let firstStart = -1;
-    let lastStart = -1;
-    const add = (key: string, start: number, timestampMs: number) => {
-      inBatch.add(key);
-      rows.keys.push(key);
-      if (firstStart < 0) firstStart = start;
-      lastStart = start;
-      if (timestampMs < rows.oldestMs) rows.oldestMs = timestampMs;
-      if (timestampMs > rows.newestMs) rows.newestMs = timestampMs;
-    };
+    const body = new BatchBody(recent, format === 'JSONEachRow', batch.messages.length);
     let work = 0; // events handled since the last turn of the event loop
     for (const value of batch.messages) {
       // A large batch is handled in slices, so the process keeps answering in between (in the
@@ -212,63 +173,11 @@ export function createIngester(options: IngesterOptions): Ingester {
         work = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      work += value[0] === ROW_BINARY_MESSAGE ? messageEvents(value) : 1;
-      if (value[0] === ROW_BINARY_MESSAGE) {
-        // Every row is checked before any is taken: a broken message goes to the DLQ whole.
-        let count = 0;
-        try {
-          const rowsAt = messageRows(value);
-          count = rowsAt.count;
-          if (starts.length < count + 1) {
-            starts = new Int32Array(2 * count + 1);
-            times = new Float64Array(2 * count);
-          }
-          let pos = rowsAt.start;
-          for (let i = 0; i < count; i++) {
-            starts[i] = pos;
-            const scan = scanRow(value, pos);
-            times[i] = scan.timestampMs;
-            pos = scan.end;
-          }
-          starts[count] = pos;
-          if (pos !== value.length) throw new ValidationError('message: bytes after the last row');
-        } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          dead.push({ value, error: error.message });
-          continue;
-        }
-        for (let i = 0; i < count; i++) {
-          const from = starts[i] as number;
-          const key = value.toString('latin1', from, from + 16);
-          if (recent.has(key) || inBatch.has(key)) {
-            duplicates++;
-            continue;
-          }
-          add(key, writer.length, times[i] as number);
-          writer.copy(value, from, starts[i + 1] as number);
-          if (format === 'JSONEachRow') lines.push(Buffer.from(`${JSON.stringify(decodeRow(value, from).event)}\n`));
-        }
-        continue;
-      }
-      const start = writer.length;
-      let event: StoredEvent;
-      try {
-        event = decodeStoredEvent(value);
-        writer.event(event);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        dead.push({ value, error: error.message });
-        continue;
-      }
-      const key = writer.key(start);
-      if (recent.has(key) || inBatch.has(key)) {
-        writer.truncate(start);
-        duplicates++;
-        continue;
-      }
-      add(key, start, Date.parse(`${event.timestamp.replace(' ', 'T')}Z`));
-      if (format === 'JSONEachRow') lines.push(value, NEWLINE);
+      work += messageEvents(value);
+      body.add(value);
     }
+    const { dead, duplicates } = body;
+    const rows = body.finish();
     const token = batchToken(batch);
     if (dead.length > 0) {
       await retrying(`dlq ${token}`, batch, () => consumer.deadLetter(dead));
@@ -280,8 +189,6 @@ export function createIngester(options: IngesterOptions): Ingester {
       log.debug({ duplicates, token }, 'duplicates_dropped');
     }
     if (rows.keys.length === 0) return;
-    rows.firstId = uuidAt(writer.bytes(), firstStart);
-    rows.lastId = uuidAt(writer.bytes(), lastStart);
     const { writeAhead } = batch;
     if (writeAhead) {
       await retrying(`write-ahead ${token}`, batch, async () => {
@@ -293,7 +200,7 @@ export function createIngester(options: IngesterOptions): Ingester {
         }
       });
     }
-    await insert(format === 'RowBinary' ? writer.bytes() : Buffer.concat(lines), rows, token, batch);
+    await insert(format === 'RowBinary' ? body.rowBinary() : body.jsonLines(), rows, token, batch);
     for (const key of rows.keys) recent.add(key);
     metrics.rowsInserted.inc(rows.keys.length);
     metrics.batchSize.observe(rows.keys.length);
