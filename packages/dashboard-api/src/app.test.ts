@@ -33,6 +33,9 @@ const INJECTIONS = [
 const BAD: string[] = [
   '/api/v1/live',
   '/api/v1/live?site=',
+  '/api/v1/live?site=a..com',
+  '/api/v1/live?site=-a.com',
+  `/api/v1/live?site=${'a'.repeat(64)}.com`,
   '/api/v1/live?site=a.com&window=1y',
   '/api/v1/live?site=a.com&window=29s',
   '/api/v1/live?site=a.com&window=91d',

@@ -1,12 +1,11 @@
 /** Stats API parameters (SPEC §6), parsed and bounded; anything else is a 400 with a message. */
-import { ValidationError } from '@tidemark/shared';
+import { SITE_NAME, ValidationError } from '@tidemark/shared';
 import type { z } from 'zod';
 
 const WINDOW = /^(\d{1,7})(s|m|h|d)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const MIN_WINDOW_MS = 30_000;
 const MAX_WINDOW_MS = 90 * 86_400_000;
-const SITE = /^[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?$/;
 
 export interface TimeRange {
   window: string | null;
@@ -17,7 +16,7 @@ export interface TimeRange {
 export function parseSite(value: string | undefined): string {
   if (value === undefined || value === '') throw new ValidationError('site: is required', 'site');
   const site = value.toLowerCase();
-  if (!SITE.test(site)) throw new ValidationError('site: must be a host name', 'site');
+  if (!SITE_NAME.test(site)) throw new ValidationError('site: must be a host name', 'site');
   return site;
 }
 

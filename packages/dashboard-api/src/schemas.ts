@@ -2,6 +2,7 @@
  * The Stats API's parameter and answer shapes (SPEC §6), once: the routes validate queries
  * with them and `/openapi.json` is generated from them.
  */
+import { SITE_NAME } from '@tidemark/shared';
 import { z } from 'zod';
 import { INTERVALS } from './queries/buckets.ts';
 import { DIMENSIONS } from './queries/dimensions.ts';
@@ -10,7 +11,7 @@ const site = z
   .string({ error: 'is required' })
   .min(1, { error: 'is required' })
   .max(253, { error: 'must be a host name' })
-  .regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?$/, { error: 'must be a host name' })
+  .regex(new RegExp(SITE_NAME.source.replaceAll('a-z', 'A-Za-z')), { error: 'must be a host name' })
   .describe('The site, as sent by the tracker (a host name, case-insensitive).');
 const window = z
   .string({ error: 'must be 30s to 90d, like 5m, 1h or 7d' })

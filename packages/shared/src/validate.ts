@@ -8,7 +8,9 @@ import { ValidationError } from './errors.ts';
 import type { IncomingEvent, PropValue } from './event.ts';
 import { ENGAGEMENT, LIMITS, PAGEVIEW } from './names.ts';
 
-const HOST = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+const LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
+/** A site: a lower-case host name (dot-separated labels of up to 63 characters, 253 in all). Collector and Stats API both use it. */
+export const SITE_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
 const CUSTOM_NAME = /^[A-Za-z0-9 _.:-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -90,7 +92,7 @@ function checkEvent(input: unknown, prefix: string): ParsedEvent {
   for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
 
   const site = string(input.site, `${prefix}site`, LIMITS.siteChars).toLowerCase();
-  if (!HOST.test(site)) fail(`${prefix}site`, 'must be a host name');
+  if (!SITE_NAME.test(site)) fail(`${prefix}site`, 'must be a host name');
 
   const name = string(input.name, `${prefix}name`, LIMITS.nameChars);
   if (name !== PAGEVIEW && name !== ENGAGEMENT && !CUSTOM_NAME.test(name)) {
