@@ -13,8 +13,8 @@
  * The only file of the collector that knows kafkajs; the rest sees a `SaltSource`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Logger } from '@tidemark/shared';
-import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { kafkaClient, type Logger } from '@tidemark/shared';
+import { type Consumer, Partitioners, type Producer } from 'kafkajs';
 import { createMemorySalts, DAY_MS, type SaltSource } from '../visitor.ts';
 
 const RETENTION_MS = 2 * DAY_MS;
@@ -41,19 +41,7 @@ export async function createKafkaSalts({
   now = Date.now,
   timeoutMs = 30_000,
 }: KafkaSaltsOptions): Promise<KafkaSalts> {
-  const kafka = new Kafka({
-    clientId: 'tidemark-collector-salts',
-    brokers,
-    connectionTimeout: 3000,
-    retry: { initialRetryTime: 200, retries: 8 },
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }) => {
-        const { message, ...fields } = entry;
-        log[level <= logLevel.ERROR ? 'error' : 'warn']({ kafka: fields }, message);
-      },
-  });
+  const kafka = kafkaClient(brokers, 'tidemark-collector-salts', log, { retries: 8 });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -86,7 +74,11 @@ export async function createKafkaSalts({
   const waiters = new Set<() => void>();
   // A consumer group of its own (never committed): every instance reads the whole topic.
   const consumer: Consumer = kafka.consumer({ groupId: `tidemark-salts-${randomUUID()}`, maxWaitTimeInMs: 500 });
-  const producer: Producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await Promise.all([consumer.connect(), producer.connect()]);
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({

@@ -1,8 +1,9 @@
 /**
  * The Kafka implementation of the queue, through kafkajs. kafkajs is unmaintained, so it
- * stays inside this file: nothing else imports it.
+ * stays inside this file and the collector's salt topic (`salts/kafka.ts`, which builds its
+ * client with `kafkaClient` from here).
  */
-import { type Admin, type Consumer, type ITopicConfig, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type ITopicConfig, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
@@ -18,10 +19,18 @@ export interface KafkaTimeouts {
   retries?: number;
 }
 
-function client(config: KafkaConfig, clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
+/**
+ * kafkajs warnings that describe a choice made here, not a fault: bounded retries on the
+ * idempotent producer are deliberate (a send must fail in time to answer 503, and a failed
+ * send replaces the producer, see `createKafkaProducer`).
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+/** The one kafkajs client setup (timeouts, retries, logs as events) of every Tidemark Kafka user. */
+export function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
   return new Kafka({
     clientId,
-    brokers: config.brokers,
+    brokers,
     connectionTimeout: 3000,
     requestTimeout: timeouts.requestTimeoutMs ?? 10_000,
     retry: { initialRetryTime: 200, retries: timeouts.retries ?? 5 },
@@ -31,9 +40,14 @@ function client(config: KafkaConfig, clientId: string, log: Logger, timeouts: Ka
       ({ level, log: entry }) => {
         const { message, ...fields } = entry;
         if (level <= logLevel.ERROR) log.error({ kafka: fields }, message);
+        else if (EXPECTED_WARNINGS.some((w) => message.startsWith(w))) log.debug({ kafka: fields }, message);
         else log.warn({ kafka: fields }, message);
       },
   });
+}
+
+function client(config: KafkaConfig, clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
+  return kafkaClient(config.brokers, clientId, log, timeouts);
 }
 
 /** Creates the topics that are missing; existing ones are left as they are. */
@@ -100,7 +114,13 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
   let connected = false;
   let current!: Producer; // assigned by the first connect below
   const connect = async (): Promise<Producer> => {
-    const next = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    // Partitions are chosen here (`partitionOf`); the partitioner is named only to say so to kafkajs.
+    const next = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     // Only the current producer's state counts: a replaced one disconnects after its successor connected.
     next.on(next.events.DISCONNECT, () => {
       if (next === current) connected = false;
@@ -222,7 +242,7 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
-  const dlq: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  const dlq: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
 
