@@ -5,8 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './browser.ts';
 import { responseChecker } from './dashboard-openapi.ts';
 import { DESKTOP_UA, postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -69,19 +70,7 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
     let browser: Browser;
     beforeAll(async () => {
       // Playwright gives every launch a fresh, temporary user data directory.
-      browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
     });
     afterAll(async () => {
       await browser?.close();
