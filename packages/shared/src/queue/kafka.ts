@@ -133,6 +133,7 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
   let poisoned = false; // the last send failed: its sequence numbers may be taken
   let tail: Promise<unknown> = Promise.resolve();
   const sendNow = async (events: readonly StoredEvent[]) => {
+    const messages = partitionMessages(events, partitions); // an event the table cannot hold throws here, before Kafka
     if (poisoned) {
       const old = current;
       current = await connect(); // rejects while Kafka is down: the send fails, still poisoned
@@ -141,7 +142,7 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
       log.info({}, 'producer_replaced');
     }
     try {
-      await current.send({ topic: config.topic, acks: -1, messages: partitionMessages(events, partitions) });
+      await current.send({ topic: config.topic, acks: -1, messages });
     } catch (error) {
       poisoned = true;
       throw error;
