@@ -46,10 +46,6 @@ export function kafkaClient(brokers: string[], clientId: string, log: Logger, ti
   });
 }
 
-function client(config: KafkaConfig, clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
-  return kafkaClient(config.brokers, clientId, log, timeouts);
-}
-
 /** Creates the topics that are missing; existing ones are left as they are. */
 export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
@@ -99,7 +95,7 @@ export function partitionMessages(events: readonly StoredEvent[], partitions: nu
  * producer — a new producer id, whose sequence numbers cannot collide with the old ones.
  */
 export async function createKafkaProducer(config: KafkaConfig, log: Logger, timeouts: KafkaTimeouts = {}): Promise<QueueProducer> {
-  const kafka = client(config, 'tidemark-collector', log, timeouts);
+  const kafka = kafkaClient(config.brokers, 'tidemark-collector', log, timeouts);
   const admin = kafka.admin();
   await admin.connect();
   let partitions: number;
@@ -226,7 +222,7 @@ async function retrying<T>(read: () => Promise<T>, heartbeat: () => Promise<void
  *   the batch's `writeAhead()`, which the ingester retries like its insert.
  */
 export async function createKafkaConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
-  const kafka = client(config, 'tidemark-ingester', log);
+  const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [

@@ -25,33 +25,13 @@ const MESSAGE_BYTES = 256 * 1024;
 export function encodeMessages(events: readonly StoredEvent[], messageBytes = MESSAGE_BYTES): Buffer[] {
   const messages: Buffer[] = [];
   for (let i = 0; i < events.length; ) {
-    const writer = new RowBinaryWriter(Math.min(messageBytes, (events.length - i) * 256) + 16);
-    writer.byte(ROW_BINARY_MESSAGE);
-    writer.byte(0); // the count, patched below (a varint of up to 5 bytes, reserved)
-    writer.byte(0);
-    writer.byte(0);
-    writer.byte(0);
-    writer.byte(0);
-    let count = 0;
-    while (i < events.length && (count === 0 || writer.length < messageBytes)) {
-      writer.event(events[i] as StoredEvent);
-      count++;
-      i++;
-    }
-    const bytes = writer.bytes();
-    // Write the count as a varint right before the rows, and start the message at the format byte.
-    const head: number[] = [];
-    for (let n = count; ; n >>>= 7) {
-      if (n < 0x80) {
-        head.push(n);
-        break;
-      }
-      head.push((n & 0x7f) | 0x80);
-    }
-    const start = 6 - head.length - 1;
-    bytes[start] = ROW_BINARY_MESSAGE;
-    for (let k = 0; k < head.length; k++) bytes[start + 1 + k] = head[k] as number;
-    messages.push(bytes.subarray(start));
+    const rows = new RowBinaryWriter(Math.min(messageBytes, (events.length - i) * 256) + 16);
+    const first = i;
+    while (i < events.length && (i === first || rows.length < messageBytes)) rows.event(events[i++] as StoredEvent);
+    const head = new RowBinaryWriter(8);
+    head.byte(ROW_BINARY_MESSAGE);
+    head.varint(i - first);
+    messages.push(Buffer.concat([head.bytes(), rows.bytes()]));
   }
   return messages;
 }

@@ -1,8 +1,8 @@
 /**
  * Reading `RowBinary` rows written by `RowBinaryWriter`, with bounds checks: `scanRow` walks
- * one row without building it (the ingester's hot path: is this message exactly one
- * well-formed row, and what are its id and time?), `decodeRow` builds the `StoredEvent`
- * (the embedded engine's JSON body, tests, diagnostics).
+ * one row without building it (the ingester's hot path: is this a well-formed row, where does
+ * it end, what is its time?), `decodeRow` builds the `StoredEvent` (the embedded engine's
+ * JSON body, tests, diagnostics).
  */
 import { ValidationError } from '../errors.ts';
 import type { StoredEvent } from '../event.ts';
@@ -43,10 +43,6 @@ export interface RowScan {
 
 /** A varint's value and end; throws past `limit`. */
 export function readVarint(buf: Buffer, pos: number, limit: number): [number, number] {
-  return varint(buf, pos, limit);
-}
-
-function varint(buf: Buffer, pos: number, limit: number): [number, number] {
   let n = 0;
   let shift = 0;
   for (;;) {
@@ -67,7 +63,7 @@ export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
         pos += 16;
         break;
       case STRING: {
-        const [n, at] = varint(buf, pos, limit);
+        const [n, at] = readVarint(buf, pos, limit);
         pos = at + n;
         break;
       }
@@ -88,10 +84,10 @@ export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
         pos += 4;
         break;
       default: {
-        const [pairs, at] = varint(buf, pos, limit);
+        const [pairs, at] = readVarint(buf, pos, limit);
         pos = at;
         for (let i = 0; i < 2 * pairs; i++) {
-          const [n, next] = varint(buf, pos, limit);
+          const [n, next] = readVarint(buf, pos, limit);
           pos = next + n;
         }
       }
@@ -121,7 +117,7 @@ export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event
   const { end } = scanRow(buf, pos, limit);
   const row: Record<string, unknown> = {};
   const string = () => {
-    const [n, at] = varint(buf, pos, limit);
+    const [n, at] = readVarint(buf, pos, limit);
     pos = at + n;
     return buf.toString('utf8', at, pos);
   };
@@ -153,7 +149,7 @@ export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event
         break;
       default: {
         const props: Record<string, string> = {};
-        let [pairs, at] = varint(buf, pos, limit);
+        let [pairs, at] = readVarint(buf, pos, limit);
         pos = at;
         for (; pairs > 0; pairs--) {
           const key = string();

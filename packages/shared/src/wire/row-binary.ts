@@ -175,7 +175,8 @@ export class RowBinaryWriter {
     this.buf = bigger;
   }
 
-  private varint(n: number): void {
+  /** Appends an unsigned LEB128 varint (a length, a count). */
+  varint(n: number): void {
     this.ensure(5);
     while (n >= 0x80) {
       this.buf[this.pos++] = (n & 0x7f) | 0x80;
