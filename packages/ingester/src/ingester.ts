@@ -98,11 +98,30 @@ export function createIngester(options: IngesterOptions): Ingester {
     }
   }
 
+  /** When the ClickHouse server answering was started (Unix seconds), or null when it does not answer. */
+  async function serverStart(): Promise<number | null> {
+    try {
+      const result = await client.query({ query: 'SELECT toUnixTimestamp(now()) - uptime() AS started', format: 'JSONEachRow' });
+      const [row] = await result.json<{ started: string | number }>();
+      return row ? Number(row.started) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The server's start time as last seen (refreshed every `lagEveryMs` and on every retry). */
+  let knownStart: number | null = null;
+  async function refreshStart(): Promise<void> {
+    knownStart = (await serverStart()) ?? knownStart;
+  }
+
   /**
-   * Whether a batch whose insert failed ambiguously (the server died mid-request) was stored
-   * after all. The token normally answers that, but a non-replicated table's deduplication
-   * log may not survive a hard kill of the server, so the retry asks the table itself: are
+   * Whether a batch whose insert failed was stored after all, asked of the table itself: are
    * the batch's first and last event ids there? One insert is one block, so both or neither.
+   * Only for a server that restarted since the first attempt: a non-replicated table's
+   * deduplication log may not survive a hard kill. Otherwise the retry re-runs the insert and
+   * the token answers — the raw part may be written while a materialized view's insert failed
+   * (ClickHouse does not undo it), and only the re-run insert reaches the views.
    */
   async function landed(rows: BatchRows): Promise<boolean> {
     const ids = rows.firstId === rows.lastId ? [rows.firstId] : [rows.firstId, rows.lastId];
@@ -115,16 +134,26 @@ export function createIngester(options: IngesterOptions): Ingester {
     return Number(row?.n ?? 0) >= ids.length;
   }
 
+  /** Whether the server was restarted since `before` (its start time moved; a second of slack for the clock read). */
+  function restarted(before: number | null, now: number | null): boolean {
+    return before === null || now === null || Math.abs(now - before) > 1;
+  }
+
   /** One INSERT of the batch's rows, retried with the same body and token until it succeeds. */
   async function insert(body: Buffer, rows: BatchRows, token: string, batch: QueueBatch): Promise<void> {
     let tried = false;
+    const firstStart = knownStart;
     await retrying(token, batch, async () => {
       if (tried) {
+        const start = await serverStart();
+        if (start !== null) knownStart = start;
         // When the check itself fails (ClickHouse still down), the insert is tried and fails too.
-        const stored = await landed(rows).catch((error: unknown) => {
-          log.warn({ err: error, token }, 'stored_check_failed');
-          return false;
-        });
+        const stored =
+          restarted(firstStart, start) &&
+          (await landed(rows).catch((error: unknown) => {
+            log.warn({ err: error, token }, 'stored_check_failed');
+            return false;
+          }));
         if (stored) {
           log.warn({ token, rows: rows.keys.length }, 'insert_already_stored');
           return;
@@ -231,7 +260,11 @@ export function createIngester(options: IngesterOptions): Ingester {
       running = consumer.run(handle, { ranges: createRangeLog(client, database) }).catch((error: unknown) => {
         if (!(error instanceof IngesterStoppedError)) throw error;
       });
-      lagTimer = setInterval(() => void readLag(), lagEveryMs);
+      await refreshStart();
+      lagTimer = setInterval(() => {
+        void readLag();
+        void refreshStart();
+      }, lagEveryMs);
       lagTimer.unref();
     },
     async stop() {
