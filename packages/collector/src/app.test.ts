@@ -229,5 +229,10 @@ describe('collector', () => {
     expect(text).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2/);
     expect(text).toMatch(/tidemark_collector_produce_batch_events_count 1/);
     expect(text).toMatch(/tidemark_collector_produce_seconds_count\{outcome="ok"\} 1/);
+    // Request counts are handed to prom-client at each scrape: they keep adding up.
+    await post('{');
+    const again = await (await app.request('/metrics')).text();
+    expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2$/m);
+    expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="400"\} 2$/m);
   });
 });
