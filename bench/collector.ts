@@ -8,16 +8,20 @@
  * chdb) and `distributed` (the collector's own main against the Kafka broker, `acks=all`).
  * Runs alone: `npx tsx bench/collector.ts [--quick] [--mode embedded|distributed]`; `pnpm bench` runs both.
  * Both servers face the same load: wrk, one thread, 256 connections, the same pageview body.
+ * Each run also reads the server's main-thread CPU time (/proc), so the figures include the
+ * CPU a request costs the thread that serves it — steadier on a shared machine than req/s,
+ * and the ratio of the two is what the req/s ratio would be if that thread were the only limit.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+/** Servers run as `node --import tsx …`, so the spawned process is the server itself (its CPU is read). */
+const NODE_TSX = ['--import', 'tsx'];
 const AUTOCANNON = join(ROOT, 'node_modules', '.bin', 'autocannon');
 const run = promisify(execFile);
 
@@ -127,21 +131,37 @@ function freePort(): Promise<number> {
 
 interface Load {
   rps: number;
+  /** CPU time of the server's main thread per request answered, µs. */
+  cpuUs: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
   socketErrors: number;
 }
 
-async function wrk(url: string, seconds: number, script: string): Promise<Load> {
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `${url}/api/event`], {
+/** User + system CPU time of a process's main thread, in ms (Linux: /proc; NaN elsewhere). */
+function mainThreadCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function wrk(server: Server, seconds: number, script: string): Promise<Load> {
+  const cpuBefore = mainThreadCpuMs(server.child.pid);
+  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `${server.url}/api/event`], {
     maxBuffer: 1 << 20,
   });
+  const cpuMs = mainThreadCpuMs(server.child.pid) - cpuBefore;
   const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk printed no summary:\n${stdout}`);
   const r = JSON.parse(line) as { requests: number; durationUs: number; non2xx: number; socketErrors: number; p50: number; p99: number };
   return {
     rps: r.requests / (r.durationUs / 1e6),
+    cpuUs: (cpuMs * 1000) / r.requests,
     p50Ms: r.p50 / 1000,
     p99Ms: r.p99 / 1000,
     non2xx: r.non2xx,
@@ -164,7 +184,11 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
     const dataDir = join(ROOT, '.tmp', `bench-collector-${process.pid}`);
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    return startServer(TSX, [fileURLToPath(import.meta.url), '--serve-embedded'], { ...common, DATA_DIR: dataDir, API_PORT: '0' });
+    return startServer(process.execPath, [...NODE_TSX, fileURLToPath(import.meta.url), '--serve-embedded'], {
+      ...common,
+      DATA_DIR: dataDir,
+      API_PORT: '0',
+    });
   }
   // The collector's own entry; fixed topic names so repeated runs do not pile up topics.
   const port = await freePort();
@@ -175,7 +199,12 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
     KAFKA_TOPIC: 'tidemark_bench_collector',
     KAFKA_SALTS_TOPIC: 'tidemark_bench_salts',
   };
-  return startServer(TSX, [join(ROOT, 'packages', 'collector', 'src', 'main.ts')], env, `http://127.0.0.1:${port}`);
+  return startServer(
+    process.execPath,
+    [...NODE_TSX, join(ROOT, 'packages', 'collector', 'src', 'main.ts')],
+    env,
+    `http://127.0.0.1:${port}`,
+  );
 }
 
 export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 'distributed' }): Promise<Record<string, number | string>> {
@@ -195,13 +224,13 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
   try {
     collector = await startCollector(opts.mode, brokers);
     const warmup = opts.quick ? 1 : 2;
-    await wrk(bare.url, warmup, script); // warm-up: JIT, caches, Kafka metadata
-    await wrk(collector.url, warmup, script);
+    await wrk(bare, warmup, script); // warm-up: JIT, caches, Kafka metadata
+    await wrk(collector, warmup, script);
     const bareRuns: Load[] = [];
     const collectorRuns: Load[] = [];
     for (let i = 0; i < rounds; i++) {
-      bareRuns.push(await wrk(bare.url, seconds, script));
-      collectorRuns.push(await wrk(collector.url, seconds, script));
+      bareRuns.push(await wrk(bare, seconds, script));
+      collectorRuns.push(await wrk(collector, seconds, script));
     }
     const mean = (runs: Load[], key: keyof Load) => runs.reduce((sum, r) => sum + r[key], 0) / runs.length;
     const ratios = collectorRuns.map((c, i) => c.rps / (bareRuns[i]?.rps ?? c.rps)).sort((a, b) => a - b);
@@ -216,6 +245,8 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
       [`${m} ratio range`]: `${(ratios[0] ?? 0).toFixed(2)}–${(ratios[ratios.length - 1] ?? 0).toFixed(2)}`,
       [`${m} bare node:http (req/s)`]: Math.round(bareRps),
       [`${m} collector (req/s)`]: Math.round(collectorRps),
+      [`${m} main-thread CPU µs/request bare / collector`]: `${mean(bareRuns, 'cpuUs').toFixed(1)} / ${mean(collectorRuns, 'cpuUs').toFixed(1)}`,
+      [`${m} CPU ratio (bare/collector µs)`]: Number((mean(bareRuns, 'cpuUs') / mean(collectorRuns, 'cpuUs')).toFixed(3)),
       [`${m} bare p50/p99 (ms)`]: `${mean(bareRuns, 'p50Ms').toFixed(1)} / ${mean(bareRuns, 'p99Ms').toFixed(1)}`,
       [`${m} collector p50/p99 (ms)`]: `${mean(collectorRuns, 'p50Ms').toFixed(1)} / ${mean(collectorRuns, 'p99Ms').toFixed(1)}`,
       [`${m} collector non-2xx`]: collectorRuns.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
