@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createCollector } from '@tidemark/collector';
-import { apiHost, createDashboardApp } from '@tidemark/dashboard-api';
+import { apiHost, createDashboardApp, dashboardSettings } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
@@ -66,15 +66,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   const collector = createServer(events.listener).listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
-  const dashboard = createDashboardApp({
-    client,
-    database: config.clickhouse.database,
-    token: config.api.token,
-    log,
-    registry,
-    corsOrigins: config.api.corsOrigins,
-    backlog: () => consumer.backlog(),
-  });
+  const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });
   const api = serve({
     fetch: dashboard.fetch,
     hostname: host,

@@ -1,5 +1,5 @@
 /** The Stats API (SPEC §6), its SSE stream, OpenAPI document and the live dashboard page. */
-import { type ClickHouseClient, type Logger, ValidationError } from '@tidemark/shared';
+import { type ClickHouseClient, type Config, type Logger, ValidationError } from '@tidemark/shared';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -28,6 +28,16 @@ export interface DashboardOptions {
   /** The clock (tests pin it to answer over a seeded dataset). */
   now?: () => number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
+}
+
+/** The options that come from configuration, the same in the API's own process and the one-process mode. */
+export function dashboardSettings(config: Config): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed'> {
+  return {
+    database: config.clickhouse.database,
+    token: config.api.token,
+    corsOrigins: config.api.corsOrigins,
+    distributed: config.clickhouse.cluster !== null,
+  };
 }
 
 export type DashboardApp = Hono & {

@@ -1,3 +1,3 @@
-export { createDashboardApp, type DashboardApp, type DashboardOptions } from './app.ts';
+export { createDashboardApp, type DashboardApp, type DashboardOptions, dashboardSettings } from './app.ts';
 export { apiHost } from './host.ts';
 export { openApiDocument } from './openapi.ts';

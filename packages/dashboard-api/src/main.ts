@@ -2,7 +2,7 @@
 import { serve } from '@hono/node-server';
 import { createClickHouse, listening, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createDashboardApp } from './app.ts';
+import { createDashboardApp, dashboardSettings } from './app.ts';
 import { apiHost } from './host.ts';
 
 runMain('dashboard-api', async (config, log) => {
@@ -10,15 +10,7 @@ runMain('dashboard-api', async (config, log) => {
   collectDefaultMetrics({ register: registry });
   const client = createClickHouse(config.clickhouse);
   // No queue consumer here (distributed mode): /freshness reports queueBacklog null.
-  const app = createDashboardApp({
-    client,
-    database: config.clickhouse.database,
-    token: config.api.token,
-    log,
-    registry,
-    corsOrigins: config.api.corsOrigins,
-    distributed: config.clickhouse.cluster !== null,
-  });
+  const app = createDashboardApp({ client, log, registry, ...dashboardSettings(config) });
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
   const server = serve({ fetch: app.fetch, hostname: host, port: config.api.port });
