@@ -3,13 +3,14 @@
  * whatever the message format: the rows of a RowBinary message are checked (`scanRow`) and
  * their bytes copied; a JSON message is decoded and encoded, the encoder's checks (a UInt64
  * visitor id, a real date, …) sending what the engine would refuse or store wrongly to the
- * DLQ. For the embedded engine (JSONEachRow) the same rows are kept as JSON lines too. An
+ * DLQ. For the embedded engine (JSONEachRow) the same rows are kept as JSON lines too (a RowBinary
+ * row written as JSON straight from its bytes, a JSON message as it is). An
  * event id already stored lately (`RecentIds`) or earlier in the batch is dropped; an id's
  * key is its 16 wire bytes as a latin1 string.
  */
 import {
-  decodeRow,
   decodeStoredEvent,
+  JsonLinesWriter,
   messageRows,
   ROW_BINARY_MESSAGE,
   RowBinaryWriter,
@@ -19,8 +20,6 @@ import {
   ValidationError,
 } from '@tidemark/shared';
 import type { RecentIds } from './recent-ids.ts';
-
-const NEWLINE = Buffer.from('\n');
 
 /** What the insert keeps of its rows: their id keys, the first and last id, the time span. */
 export interface BatchRows {
@@ -36,7 +35,7 @@ export class BatchBody {
   readonly dead: { value: Buffer; error: string }[] = [];
   duplicates = 0;
   private readonly writer: RowBinaryWriter;
-  private readonly lines: Buffer[] = [];
+  private readonly lines: JsonLinesWriter | null;
   private readonly inBatch = new Set<string>();
   private firstStart = -1;
   private lastStart = -1;
@@ -46,10 +45,11 @@ export class BatchBody {
 
   constructor(
     private readonly recent: RecentIds,
-    private readonly json: boolean,
+    json: boolean,
     messages: number,
   ) {
     this.writer = new RowBinaryWriter(messages * 200);
+    this.lines = json ? new JsonLinesWriter(messages * 400) : null;
   }
 
   /** Adds a message's rows, or dead-letters it whole. */
@@ -63,9 +63,10 @@ export class BatchBody {
     return this.writer.bytes();
   }
 
-  /** The JSONEachRow body. */
+  /** The JSONEachRow body (when made with `json`). */
   jsonLines(): Buffer {
-    return Buffer.concat(this.lines);
+    if (!this.lines) throw new Error('this batch body keeps no JSON lines');
+    return this.lines.bytes();
   }
 
   /** Fills in the first and last id; call once every message was added. */
@@ -107,7 +108,7 @@ export class BatchBody {
       if (this.seen(key)) continue;
       this.take(key, this.writer.length, this.times[i] as number);
       this.writer.copy(value, from, this.starts[i + 1] as number);
-      if (this.json) this.lines.push(Buffer.from(`${JSON.stringify(decodeRow(value, from).event)}\n`));
+      this.lines?.row(value, from);
     }
   }
 
@@ -128,7 +129,7 @@ export class BatchBody {
       return;
     }
     this.take(key, start, Date.parse(`${event.timestamp.replace(' ', 'T')}Z`));
-    if (this.json) this.lines.push(value, NEWLINE);
+    this.lines?.line(value);
   }
 
   /** True (and counted) for an id stored lately or already in this batch. */

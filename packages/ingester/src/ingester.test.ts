@@ -49,13 +49,19 @@ describe('ingester (embedded queue)', () => {
     const metrics = createIngesterMetrics(registry);
     const ingester = createIngester({ client: fake.client, database: 'db', consumer: queue.consumer, log: plainLogger(), metrics });
     await ingester.start();
-    await queue.producer.send(Array.from({ length: 250 }, (_, i) => event(i)));
+    // Three sends, three messages (a send is one message), cut into batches of at most 100 events.
+    for (const [from, to] of [
+      [0, 100],
+      [100, 200],
+      [200, 250],
+    ] as const)
+      await queue.producer.send(Array.from({ length: to - from }, (_, i) => event(from + i)));
     while (queue.size() > 0) await new Promise((r) => setTimeout(r, 20));
     await ingester.stop();
     expect([...fake.stored.keys()].map((token) => token.replace(/^memory-[0-9a-f-]{36}:/, 'memory:'))).toEqual([
-      'memory:0:0-99',
-      'memory:0:100-199',
-      'memory:0:200-249',
+      'memory:0:0-0',
+      'memory:0:1-1',
+      'memory:0:2-2',
     ]);
     expect([...fake.stored.values()].flat()).toHaveLength(250);
     expect(fake.calls()).toBe(3 + 3);
@@ -78,8 +84,15 @@ describe('ingester (embedded queue)', () => {
     expect(ids.filter((id) => id === twice.event_id)).toHaveLength(1);
   });
 
-  it('dead-letters a message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
-    const queue = createMemoryQueue({ maxRows: 100, intervalMs: 10 });
+  it('dead-letters a JSON message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
+    const json = (e: StoredEvent) => Buffer.from(JSON.stringify(e));
+    const queue = oneBatch([
+      json(event(0)),
+      json({ ...event(1), visitor_id: '18446744073709551616' }),
+      json({ ...event(2), timestamp: '2026-02-30 00:00:00.000' }),
+      json({ ...event(3), screen_width: 70_000 }),
+      json(event(4)),
+    ]);
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
@@ -89,29 +102,23 @@ describe('ingester (embedded queue)', () => {
       log: plainLogger('silent'),
       metrics: createIngesterMetrics(registry),
     });
-    const dead: { value: Buffer; error: string }[] = [];
-    const deadLetter = queue.consumer.deadLetter.bind(queue.consumer);
-    queue.consumer.deadLetter = async (messages) => {
-      dead.push(...messages);
-      await deadLetter(messages);
-    };
     await ingester.start();
-    await queue.producer.send([
-      event(0),
-      { ...event(1), visitor_id: '18446744073709551616' },
-      { ...event(2), timestamp: '2026-02-30 00:00:00.000' },
-      { ...event(3), screen_width: 70_000 },
-      event(4),
-    ]);
-    while (queue.size() > 0) await new Promise((r) => setTimeout(r, 20));
     await ingester.stop();
     expect([...fake.stored.values()].flat()).toEqual([event(0).event_id, event(4).event_id]);
-    expect(dead.map((d) => d.error)).toEqual([
+    expect(queue.dead.map((d) => d.error)).toEqual([
       'visitor_id: must be a UInt64 in decimal',
       'timestamp: must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299',
       'screen_width: must be an integer from 0 to 65535',
     ]);
     expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 3$/);
+  });
+
+  it('the in-process queue refuses a send holding an event the table cannot hold, before taking any of it', async () => {
+    const queue = createMemoryQueue({ maxRows: 100, intervalMs: 10 });
+    await expect(queue.producer.send([event(0), { ...event(1), screen_width: 70_000 }])).rejects.toThrow(
+      'screen_width: must be an integer from 0 to 65535',
+    );
+    expect(queue.size()).toBe(0);
   });
 });
 

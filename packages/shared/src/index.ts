@@ -13,3 +13,4 @@ export * from './validate.ts';
 export * from './wire/message.ts';
 export * from './wire/row-binary.ts';
 export * from './wire/row-binary-read.ts';
+export * from './wire/row-json.ts';

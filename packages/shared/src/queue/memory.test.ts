@@ -1,22 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { NIL_UUID, type StoredEvent } from '../event.ts';
+import { ValidationError } from '../errors.ts';
+import { storedEvent } from '../event.ts';
+import { decodeMessage, messageEvents } from '../wire/message.ts';
 import { createMemoryQueue } from './memory.ts';
-import { QueueUnavailableError } from './types.ts';
+import { type QueueBatch, QueueUnavailableError } from './types.ts';
 
-const event = { event_id: NIL_UUID, site: 'a.com' } as StoredEvent;
+const event = storedEvent({ site: 'a.com' });
+const eventsOf = (batch: QueueBatch) => batch.messages.reduce((n, m) => n + messageEvents(m), 0);
 
 describe('memory queue', () => {
-  it('delivers full batches at maxRows and the rest after the interval', async () => {
+  it('delivers full batches at maxRows events and the rest after the interval', async () => {
     const queue = createMemoryQueue({ maxRows: 3, intervalMs: 50 });
     const seen: number[] = [];
     void queue.consumer.run(async (batch) => {
-      seen.push(batch.messages.length);
+      seen.push(eventsOf(batch));
     });
-    await queue.producer.send(Array(7).fill(event));
+    for (let i = 0; i < 7; i++) await queue.producer.send([event]);
     for (let waited = 0; queue.size() > 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([3, 3, 1]);
     expect(queue.size()).toBe(0);
     await queue.consumer.close();
+  });
+
+  it('keeps a send as the RowBinary message Kafka would carry, never split across batches', async () => {
+    const queue = createMemoryQueue({ maxRows: 3, intervalMs: 50 });
+    const batches: QueueBatch[] = [];
+    void queue.consumer.run(async (batch) => {
+      batches.push(batch);
+    });
+    const sent = Array.from({ length: 7 }, (_, i) => storedEvent({ site: 'a.com', path: `/${i}` }));
+    await queue.producer.send(sent);
+    expect(queue.size()).toBe(7);
+    for (let waited = 0; queue.size() > 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.messages).toHaveLength(1);
+    expect(batches[0] && decodeMessage(batches[0].messages[0] as Buffer)).toEqual(sent);
+    await queue.consumer.close();
+  });
+
+  it('refuses an event the table cannot hold before taking any of the send', async () => {
+    const queue = createMemoryQueue({ maxRows: 10, intervalMs: 1000 });
+    await expect(queue.producer.send([event, { ...event, visitor_id: 'not a number' }])).rejects.toThrow(ValidationError);
+    expect(queue.size()).toBe(0);
   });
 
   it('refuses events beyond its capacity', async () => {
@@ -43,7 +68,7 @@ describe('memory queue', () => {
     const queue = createMemoryQueue({ maxRows: 100, intervalMs: 60_000 });
     const seen: number[] = [];
     void queue.consumer.run(async (batch) => {
-      seen.push(batch.messages.length);
+      seen.push(eventsOf(batch));
     });
     await queue.producer.send([event, event, event]);
     await queue.consumer.close();

@@ -1,10 +1,13 @@
 /**
  * The in-process queue of the embedded mode: bounded, so a stalled ingester turns into
  * 503s at the collector instead of unbounded memory. A batch leaves the queue only after
- * its handler resolved (the equivalent of a Kafka commit).
+ * its handler resolved (the equivalent of a Kafka commit). A send is kept as the messages
+ * Kafka would carry (`wire/message.ts`: RowBinary rows, encoded and checked once), so the
+ * ingester reads both queues the same way; capacity and batches are counted in events.
  */
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../event.ts';
+import { encodeMessages, messageEvents } from '../wire/message.ts';
 import { type QueueBatch, type QueueConsumer, type QueueProducer, QueueUnavailableError } from './types.ts';
 
 export interface MemoryQueueOptions {
@@ -22,6 +25,8 @@ export interface MemoryQueue {
 
 export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: MemoryQueueOptions): MemoryQueue {
   let items: Buffer[] = [];
+  let counts: number[] = []; // events per message of `items`
+  let waiting = 0; // events in `items`
   // Batch tokens (topic:partition:first-last) must never repeat across runs on the same data:
   // the in-memory queue starts at offset 0 every time, so each queue gets its own topic name.
   const topic = `memory-${randomUUID()}`;
@@ -39,22 +44,27 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
   const producer: QueueProducer = {
     async send(events: StoredEvent[]) {
       if (closed) throw new QueueUnavailableError('queue closed');
-      if (items.length + events.length > capacity) throw new QueueUnavailableError('queue full');
-      if (items.length === 0) firstWaitingSince = Date.now();
-      for (const event of events) items.push(Buffer.from(JSON.stringify(event)));
-      if (items.length >= maxRows) notify();
+      if (waiting + events.length > capacity) throw new QueueUnavailableError('queue full');
+      const messages = encodeMessages(events); // an event the table cannot hold throws here, before the queue
+      if (waiting === 0) firstWaitingSince = Date.now();
+      for (const message of messages) {
+        items.push(message);
+        counts.push(messageEvents(message));
+      }
+      waiting += events.length;
+      if (waiting >= maxRows) notify();
     },
     async ready() {
-      return !closed && items.length < capacity;
+      return !closed && waiting < capacity;
     },
     async close() {},
   };
 
   const waitForBatch = async (): Promise<boolean> => {
     while (!closed) {
-      if (items.length >= maxRows) return true;
-      const dueIn = items.length === 0 ? intervalMs : firstWaitingSince + intervalMs - Date.now();
-      if (items.length > 0 && dueIn <= 0) return true;
+      if (waiting >= maxRows) return true;
+      const dueIn = waiting === 0 ? intervalMs : firstWaitingSince + intervalMs - Date.now();
+      if (waiting > 0 && dueIn <= 0) return true;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(dueIn, 5));
         wake = () => {
@@ -63,7 +73,7 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
         };
       });
     }
-    return items.length > 0; // drain what is left on close
+    return waiting > 0; // drain what is left on close
   };
 
   let running: Promise<void> | null = null;
@@ -72,7 +82,11 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
     run(handle) {
       running = (async () => {
         while (await waitForBatch()) {
-          const messages = items.slice(0, maxRows);
+          // Whole messages, up to `maxRows` events (at least one message).
+          let take = 0;
+          let events = 0;
+          while (take < items.length && (take === 0 || events + (counts[take] as number) <= maxRows)) events += counts[take++] as number;
+          const messages = items.slice(0, take);
           const batch: QueueBatch = {
             topic,
             partition: 0,
@@ -82,8 +96,10 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
             heartbeat: async () => {},
           };
           await handle(batch); // a rejection stops the consumer: the ingester retries inside
-          items = items.slice(messages.length);
-          head += messages.length;
+          items = items.slice(take);
+          counts = counts.slice(take);
+          waiting -= events;
+          head += take;
           firstWaitingSince = Date.now();
         }
       })();
@@ -94,7 +110,7 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
       deadLetters.splice(0, deadLetters.length - 1000); // keep the last thousand for inspection
     },
     async backlog() {
-      return items.length;
+      return waiting;
     },
     async close() {
       closed = true;
@@ -103,5 +119,5 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
     },
   };
 
-  return { producer, consumer, size: () => items.length };
+  return { producer, consumer, size: () => waiting };
 }

@@ -4,8 +4,8 @@
  * `RowBinary` row (`row-binary.ts`). The ingester checks each row's structure and copies its
  * bytes into the insert body — no parse, no re-encode — and Kafka's per-message costs (in
  * kafkajs, on both sides) are paid per send and partition instead of per event. The
- * in-process queue carries one event's JSON per message (the embedded engine takes JSON
- * bodies only). Both formats are read everywhere, so JSON produced by hand is stored too.
+ * in-process queue keeps a send as the same kind of message. A message of one event's JSON
+ * is read everywhere too, so JSON produced by hand is stored.
  */
 import { decodeStoredEvent } from '../decode.ts';
 import { ValidationError } from '../errors.ts';
