@@ -6,26 +6,8 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { StoredEvent } from '../event.ts';
-import { EVENT_COLUMNS } from './row-binary.ts';
+import { KINDS, NAMES, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
 
-const UUID = 0;
-const STRING = 1;
-const TIME = 2;
-const UINT64 = 3;
-const UINT16 = 4;
-const UINT32 = 5;
-const MAP = 6;
-const CODES: Record<(typeof EVENT_COLUMNS)[number][1], number> = {
-  UUID,
-  String: STRING,
-  "DateTime64(3, 'UTC')": TIME,
-  UInt64: UINT64,
-  UInt16: UINT16,
-  UInt32: UINT32,
-  'Map(String, String)': MAP,
-};
-const KINDS = EVENT_COLUMNS.map(([, type]) => CODES[type]);
-const NAMES = EVENT_COLUMNS.map(([name]) => name);
 /** DateTime64(3)'s range, 1900-01-01 to 2299-12-31, in ms. */
 const MIN_MS = Date.UTC(1900, 0, 1);
 const MAX_MS = Date.UTC(2300, 0, 1) - 1;

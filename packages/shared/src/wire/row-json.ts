@@ -7,6 +7,7 @@
  * line of a row is the same JSON object `JSON.stringify(decodeRow(…).event)` would give.
  */
 
+import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
 import { EVENT_COLUMNS } from './row-binary.ts';
 import { readVarint } from './row-binary-read.ts';
 
@@ -22,23 +23,6 @@ SHORT[0x0c] = 0x66;
 SHORT[0x0d] = 0x72;
 /** `{"event_id":`, `,"site":`, … in column order. */
 const KEYS = EVENT_COLUMNS.map(([name], c) => Buffer.from(`${c === 0 ? '{' : ','}"${name}":`));
-const UUID = 0;
-const STRING = 1;
-const TIME = 2;
-const UINT64 = 3;
-const UINT16 = 4;
-const UINT32 = 5;
-const MAP = 6;
-const CODES: Record<(typeof EVENT_COLUMNS)[number][1], number> = {
-  UUID,
-  String: STRING,
-  "DateTime64(3, 'UTC')": TIME,
-  UInt64: UINT64,
-  UInt16: UINT16,
-  UInt32: UINT32,
-  'Map(String, String)': MAP,
-};
-const KINDS = EVENT_COLUMNS.map(([, type]) => CODES[type]);
 const TWO_32 = 0x1_0000_0000;
 const DAY_MS = 86_400_000;
 
