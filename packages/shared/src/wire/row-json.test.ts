@@ -60,6 +60,16 @@ describe('JsonLinesWriter', () => {
     expect(Object.getOwnPropertyNames(parsed[1]?.props)).toContain('__proto__');
   });
 
+  it('keeps bytes that are not UTF-8 as they are', () => {
+    const body = encodeEvents([{ ...base, path: 'a\u00ffb' }]);
+    const at = body.indexOf(Buffer.from('a\u00ffb'));
+    body[at + 1] = 0xff; // a lone byte that no UTF-8 text holds
+    body[at + 2] = 0xfe;
+    const writer = new JsonLinesWriter();
+    writer.row(body, 0);
+    expect(writer.bytes().includes(Buffer.from([0x22, 0x61, 0xff, 0xfe, 0x62, 0x22]))).toBe(true); // "a\xff\xfeb"
+  });
+
   it('appends JSON messages as they are, one per line', () => {
     const writer = new JsonLinesWriter();
     writer.line(Buffer.from('{"a":1}'));

@@ -5,6 +5,8 @@
  * copied as their bytes with `JSON.stringify`'s escapes (`"`, `\`, control characters); the other types
  * are written as ClickHouse reads them (UUID and DateTime64 as text, UInt64 quoted). The
  * line of a row is the same JSON object `JSON.stringify(decodeRow(…).event)` would give.
+ * Bytes that are not UTF-8 (a hand-made message) stay as they are: the engine stores them as
+ * a server stores the same RowBinary bytes (checked with chdb), rather than refusing the insert.
  */
 
 import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
