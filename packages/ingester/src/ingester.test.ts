@@ -84,35 +84,6 @@ describe('ingester (embedded queue)', () => {
     expect(ids.filter((id) => id === twice.event_id)).toHaveLength(1);
   });
 
-  it('dead-letters a JSON message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
-    const json = (e: StoredEvent) => Buffer.from(JSON.stringify(e));
-    const queue = oneBatch([
-      json(event(0)),
-      json({ ...event(1), visitor_id: '18446744073709551616' }),
-      json({ ...event(2), timestamp: '2026-02-30 00:00:00.000' }),
-      json({ ...event(3), screen_width: 70_000 }),
-      json(event(4)),
-    ]);
-    const fake = flakyClickHouse(0);
-    const registry = new Registry();
-    const ingester = createIngester({
-      client: fake.client,
-      database: 'db',
-      consumer: queue.consumer,
-      log: plainLogger('silent'),
-      metrics: createIngesterMetrics(registry),
-    });
-    await ingester.start();
-    await ingester.stop();
-    expect([...fake.stored.values()].flat()).toEqual([event(0).event_id, event(4).event_id]);
-    expect(queue.dead.map((d) => d.error)).toEqual([
-      'visitor_id: must be a UInt64 in decimal',
-      'timestamp: must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299',
-      'screen_width: must be an integer from 0 to 65535',
-    ]);
-    expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 3$/);
-  });
-
   it('the in-process queue refuses a send holding an event the table cannot hold, before taking any of it', async () => {
     const queue = createMemoryQueue({ maxRows: 100, intervalMs: 10 });
     await expect(queue.producer.send([event(0), { ...event(1), screen_width: 70_000 }])).rejects.toThrow(
@@ -146,7 +117,36 @@ function oneBatch(messages: Buffer[]) {
   return { consumer, dead };
 }
 
-describe('ingester (RowBinary messages)', () => {
+describe('ingester (messages as Kafka delivers them)', () => {
+  it('dead-letters a JSON message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
+    const json = (e: StoredEvent) => Buffer.from(JSON.stringify(e));
+    const queue = oneBatch([
+      json(event(0)),
+      json({ ...event(1), visitor_id: '18446744073709551616' }),
+      json({ ...event(2), timestamp: '2026-02-30 00:00:00.000' }),
+      json({ ...event(3), screen_width: 70_000 }),
+      json(event(4)),
+    ]);
+    const fake = flakyClickHouse(0);
+    const registry = new Registry();
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger('silent'),
+      metrics: createIngesterMetrics(registry),
+    });
+    await ingester.start();
+    await ingester.stop();
+    expect([...fake.stored.values()].flat()).toEqual([event(0).event_id, event(4).event_id]);
+    expect(queue.dead.map((d) => d.error)).toEqual([
+      'visitor_id: must be a UInt64 in decimal',
+      'timestamp: must be a UTC time YYYY-MM-DD hh:mm:ss.sss from 1900 to 2299',
+      'screen_width: must be an integer from 0 to 65535',
+    ]);
+    expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 3$/);
+  });
+
   it('copies the rows of RowBinary messages, takes JSON messages too, drops repeated ids, and dead-letters a broken message whole', async () => {
     const [packed] = encodeMessages([event(1), event(2), event(1), event(3)]);
     const [other] = encodeMessages([event(4), event(5)]);
