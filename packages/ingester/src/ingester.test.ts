@@ -96,6 +96,11 @@ describe('ingester (embedded queue)', () => {
 /** A queue that delivers the given messages as one batch, and keeps what was dead-lettered. */
 function oneBatch(messages: Buffer[]) {
   const dead: { value: Buffer; error: string }[] = [];
+  let handled!: () => void;
+  /** Resolves once the batch's handler did (its insert, retries included). */
+  const done = new Promise<void>((resolve) => {
+    handled = resolve;
+  });
   const consumer: QueueConsumer = {
     async run(handle) {
       const batch: QueueBatch = {
@@ -107,6 +112,7 @@ function oneBatch(messages: Buffer[]) {
         heartbeat: async () => {},
       };
       await handle(batch);
+      handled();
     },
     async deadLetter(values) {
       dead.push(...values);
@@ -114,7 +120,7 @@ function oneBatch(messages: Buffer[]) {
     backlog: async () => 0,
     close: async () => {},
   };
-  return { consumer, dead };
+  return { consumer, dead, done };
 }
 
 describe('ingester (messages as Kafka delivers them)', () => {
@@ -170,5 +176,73 @@ describe('ingester (messages as Kafka delivers them)', () => {
     expect([...fake.stored.values()]).toEqual([[event(1), event(2), event(3), event(6), event(7)].map((e) => e.event_id)]);
     expect(queue.dead.map((d) => [d.value, d.error])).toEqual([[truncated, expect.stringMatching(/^message: truncated/)]]);
     expect(await registry.getSingleMetricAsString('tidemark_ingester_duplicates_dropped_total')).toMatch(/ 2$/);
+  });
+});
+
+/**
+ * A server whose first insert fails after the raw table took it (a view's insert failed), and
+ * whose start time reads `startTimes` in turn (a change means it restarted). `landed` answers
+ * whether the batch's first and last ids are in the raw table.
+ */
+function halfFailingClickHouse(startTimes: number[], landed: boolean) {
+  let execs = 0;
+  let startReads = 0;
+  const landedChecks: unknown[] = [];
+  const client = {
+    async query(params: { query: string; query_params?: unknown }) {
+      if (params.query.includes('uptime()')) {
+        const started = startTimes[Math.min(startReads++, startTimes.length - 1)];
+        return { json: async () => [{ started }] };
+      }
+      landedChecks.push(params.query_params);
+      return { json: async () => [{ n: landed ? 2 : 0 }] };
+    },
+    async exec(params: { values: Readable }) {
+      execs++;
+      for await (const _ of params.values); // the body is sent either way
+      if (execs === 1) throw new Error('while pushing to view db.pages_minute_mv: memory limit exceeded');
+      return { stream: Readable.from([]) };
+    },
+  };
+  return { client: client as unknown as ClickHouseClient, execs: () => execs, landedChecks };
+}
+
+describe('ingester: a retried insert', () => {
+  const run = async (fake: ReturnType<typeof halfFailingClickHouse>) => {
+    const [message] = encodeMessages([event(1), event(2)]);
+    if (!message) throw new Error('no message');
+    const queue = oneBatch([message]);
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics: createIngesterMetrics(new Registry()),
+      lagEveryMs: 60_000,
+    });
+    await ingester.start();
+    await queue.done;
+    await ingester.stop();
+  };
+
+  it('runs again with its token on the same server: the views that failed get their rows', async () => {
+    const fake = halfFailingClickHouse([1_795_000_000], true);
+    await run(fake);
+    expect(fake.execs()).toBe(2);
+    expect(fake.landedChecks).toEqual([]); // the raw rows being there says nothing about the views
+  });
+
+  it('after a restart, first asks the raw table, and does not insert what landed (the dedup log may be gone)', async () => {
+    const fake = halfFailingClickHouse([1_795_000_000, 1_795_000_042], true);
+    await run(fake);
+    expect(fake.execs()).toBe(1);
+    expect(fake.landedChecks).toHaveLength(1);
+  });
+
+  it('after a restart, inserts again what did not land', async () => {
+    const fake = halfFailingClickHouse([1_795_000_000, 1_795_000_042], false);
+    await run(fake);
+    expect(fake.execs()).toBe(2);
+    expect(fake.landedChecks).toHaveLength(1);
   });
 });

@@ -257,10 +257,10 @@ export function createIngester(options: IngesterOptions): Ingester {
   let lagTimer: NodeJS.Timeout | null = null;
   return {
     async start() {
+      await refreshStart(); // before the first batch, so its retries can tell a restarted server
       running = consumer.run(handle, { ranges: createRangeLog(client, database) }).catch((error: unknown) => {
         if (!(error instanceof IngesterStoppedError)) throw error;
       });
-      await refreshStart();
       lagTimer = setInterval(() => {
         void readLag();
         void refreshStart();
