@@ -123,9 +123,11 @@ describe('ingester exactly-once under faults', () => {
     const total = 60_000;
     const env = { FLUSH_MAX_ROWS: '2000', FLUSH_INTERVAL_MS: '200' };
     const [a, b] = await Promise.all([ingester(t, env), ingester(t, env)]);
+    // Two members is not yet two owners: produce only once the rebalance has given both partitions,
+    // or the first could store everything before it hands half over.
     await waitFor(
       () => groupState(brokers, t),
-      (g) => g.members === 2,
+      (g) => g.members === 2 && g.stable && g.assigned === 2,
       60_000,
       250,
     );

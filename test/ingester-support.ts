@@ -17,7 +17,7 @@ import {
   type StoredEvent,
   toClickHouseTime,
 } from '@tidemark/shared';
-import { Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { findLibchdb } from '../services/clickhouse.ts';
 import { ROOT, uniqueName } from './harness.ts';
 import { freePort } from './processes.ts';
@@ -274,12 +274,22 @@ export async function privateClickHouse(): Promise<PrivateClickHouse> {
   return server;
 }
 
+/** A consumer group as the broker describes it, and its lag on the test topic. */
+export interface GroupState {
+  members: number;
+  /** Members holding at least one partition (a member that just joined holds none until the rebalance ends). */
+  assigned: number;
+  stable: boolean;
+  lag: number;
+  produced: number;
+}
+
 /**
  * The consumer group as the broker sees it: members, and messages not yet committed. Right
  * after a topic is created the broker may still answer "not the leader": such retriable
  * answers are asked again.
  */
-export async function groupState(brokers: string, t: Topics): Promise<{ members: number; lag: number; produced: number }> {
+export async function groupState(brokers: string, t: Topics): Promise<GroupState> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await readGroupState(brokers, t);
@@ -290,7 +300,7 @@ export async function groupState(brokers: string, t: Topics): Promise<{ members:
   }
 }
 
-async function readGroupState(brokers: string, t: Topics): Promise<{ members: number; lag: number; produced: number }> {
+async function readGroupState(brokers: string, t: Topics): Promise<GroupState> {
   const kafka = new Kafka({ clientId: 'ingester-test-admin', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -307,7 +317,12 @@ async function readGroupState(brokers: string, t: Topics): Promise<{ members: nu
       produced += Number(p.high);
       lag += Number(p.high) - Math.max(done.get(p.partition) ?? 0, 0);
     }
-    return { members: groups.groups[0]?.members.length ?? 0, lag, produced };
+    const group = groups.groups[0];
+    const assigned = (group?.members ?? []).filter((m) => {
+      const decoded = m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+      return Object.values(decoded?.assignment ?? {}).some((partitions) => partitions.length > 0);
+    }).length;
+    return { members: group?.members.length ?? 0, assigned, stable: group?.state === 'Stable', lag, produced };
   } finally {
     await admin.disconnect();
   }
