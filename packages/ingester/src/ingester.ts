@@ -193,7 +193,9 @@ export function createIngester(options: IngesterOptions): Ingester {
   }
 
   async function handle(batch: QueueBatch): Promise<void> {
-    const body = new BatchBody(recent, format === 'JSONEachRow', batch.messages.length);
+    let bytes = 0;
+    for (const value of batch.messages) bytes += value.length;
+    const body = new BatchBody(recent, format === 'JSONEachRow', bytes);
     let work = 0; // events handled since the last turn of the event loop
     for (const value of batch.messages) {
       // A large batch is handled in slices, so the process keeps answering in between (in the
