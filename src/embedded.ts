@@ -58,6 +58,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     consumer,
     log,
     metrics: createIngesterMetrics(registry),
+    replicated: config.clickhouse.cluster !== null,
   });
   await ingester.start();
 

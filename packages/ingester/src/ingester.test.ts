@@ -208,7 +208,7 @@ function halfFailingClickHouse(startTimes: number[], landed: boolean) {
 }
 
 describe('ingester: a retried insert', () => {
-  const run = async (fake: ReturnType<typeof halfFailingClickHouse>) => {
+  const run = async (fake: ReturnType<typeof halfFailingClickHouse>, replicated = false) => {
     const [message] = encodeMessages([event(1), event(2)]);
     if (!message) throw new Error('no message');
     const queue = oneBatch([message]);
@@ -219,6 +219,7 @@ describe('ingester: a retried insert', () => {
       log: plainLogger(),
       metrics: createIngesterMetrics(new Registry()),
       lagEveryMs: 60_000,
+      replicated,
     });
     await ingester.start();
     await queue.done;
@@ -244,5 +245,12 @@ describe('ingester: a retried insert', () => {
     await run(fake);
     expect(fake.execs()).toBe(2);
     expect(fake.landedChecks).toHaveLength(1);
+  });
+
+  it('on Replicated tables, runs again with its token even after a restart (the dedup log is in Keeper)', async () => {
+    const fake = halfFailingClickHouse([1_795_000_000, 1_795_000_042], true);
+    await run(fake, true);
+    expect(fake.execs()).toBe(2);
+    expect(fake.landedChecks).toEqual([]);
   });
 });

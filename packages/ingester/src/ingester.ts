@@ -50,6 +50,12 @@ export interface IngesterOptions {
   onInsert?: (rows: number, ms: number) => void;
   /** Default: `JSONEachRow` for the embedded engine's client, `RowBinary` otherwise. */
   format?: InsertFormat;
+  /**
+   * The tables are Replicated (`CLICKHOUSE_CLUSTER`): their deduplication log lives in Keeper
+   * and survives any restart, so a retry always re-runs the insert and never asks the raw table
+   * (behind a load balancer, the start time read may also come from another node each time).
+   */
+  replicated?: boolean;
 }
 
 export interface Ingester {
@@ -134,8 +140,12 @@ export function createIngester(options: IngesterOptions): Ingester {
     return Number(row?.n ?? 0) >= ids.length;
   }
 
-  /** Whether the server was restarted since `before` (its start time moved; a second of slack for the clock read). */
+  /**
+   * Whether the server may have lost its deduplication log since the first attempt: it restarted
+   * (its start time moved; a second of slack for the clock read) and its tables are not Replicated.
+   */
   function restarted(before: number | null, now: number | null): boolean {
+    if (options.replicated) return false;
     return before === null || now === null || Math.abs(now - before) > 1;
   }
 

@@ -27,6 +27,7 @@ runMain('ingester', async (config, log) => {
     consumer,
     log,
     metrics: createIngesterMetrics(registry),
+    replicated: config.clickhouse.cluster !== null,
   });
   await ingester.start();
   const server = serve({ fetch: createIngesterApp(registry).fetch, hostname: config.ingester.host, port: config.ingester.port });
