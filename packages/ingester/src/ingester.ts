@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
   EVENT_COLUMN_LIST,
-  EVENT_COLUMNS,
+  EVENT_COLUMN_NAMES,
   embeddedRawInsert,
   isEmbeddedClient,
   type Logger,
@@ -33,7 +33,6 @@ import { backoffMs, sleep } from './retry.ts';
  */
 export type InsertFormat = 'RowBinary' | 'JSONEachRow';
 
-const EVENT_COLUMN_NAMES = EVENT_COLUMNS.map(([name]) => name);
 /** Events decoded between two turns of the event loop (about a millisecond of work). */
 const YIELD_EVERY_EVENTS = 256;
 
@@ -117,8 +116,10 @@ export function createIngester(options: IngesterOptions): Ingester {
 
   /** The server's start time as last seen (refreshed every `lagEveryMs` and on every retry). */
   let knownStart: number | null = null;
-  async function refreshStart(): Promise<void> {
-    knownStart = (await serverStart()) ?? knownStart;
+  async function refreshStart(): Promise<number | null> {
+    const started = await serverStart();
+    if (started !== null) knownStart = started;
+    return started;
   }
 
   /**
@@ -155,8 +156,7 @@ export function createIngester(options: IngesterOptions): Ingester {
     const firstStart = knownStart;
     await retrying(token, batch, async () => {
       if (tried) {
-        const start = await serverStart();
-        if (start !== null) knownStart = start;
+        const start = await refreshStart();
         // When the check itself fails (ClickHouse still down), the insert is tried and fails too.
         const stored =
           restarted(firstStart, start) &&

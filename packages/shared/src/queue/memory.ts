@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../event.ts';
 import { encodeMessages, messageEvents } from '../wire/message.ts';
+import { messagesUpTo } from './runs.ts';
 import { type QueueBatch, type QueueConsumer, type QueueProducer, QueueUnavailableError } from './types.ts';
 
 export interface MemoryQueueOptions {
@@ -82,10 +83,9 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
     run(handle) {
       running = (async () => {
         while (await waitForBatch()) {
-          // Whole messages, up to `maxRows` events (at least one message).
-          let take = 0;
+          const take = messagesUpTo(counts, 0, items.length, maxRows);
           let events = 0;
-          while (take < items.length && (take === 0 || events + (counts[take] as number) <= maxRows)) events += counts[take++] as number;
+          for (let i = 0; i < take; i++) events += counts[i] as number;
           const messages = items.slice(0, take);
           const batch: QueueBatch = {
             topic,

@@ -16,6 +16,19 @@ export interface Run {
 }
 
 /**
+ * Where a run of whole messages from `start` ends (exclusive): as many as hold at most
+ * `maxRows` events together, one at least. Message `i` holds `events[i]` (1 without `events`).
+ */
+export function messagesUpTo(events: readonly number[] | undefined, start: number, length: number, maxRows: number): number {
+  let end = start + 1;
+  for (let rows = events?.[start] ?? 1; end < length; end++) {
+    rows += events?.[end] ?? 1;
+    if (rows > maxRows) break;
+  }
+  return end;
+}
+
+/**
  * The run starting at `offsets[start]`, or `null` when it is a recorded range that the batch
  * ends inside of while the log holds more (fetch again from `offsets[start]`).
  */
@@ -37,11 +50,7 @@ export function cutRun(
     while (end < offsets.length && (offsets[end] ?? 0n) <= recorded.last) end++;
     return { end, last: recorded.last, recorded: true };
   }
-  let end = start + 1;
-  for (let rows = events?.[start] ?? 1; end < offsets.length; end++) {
-    rows += events?.[end] ?? 1;
-    if (rows > maxRows) break;
-  }
+  let end = messagesUpTo(events, start, offsets.length, maxRows);
   const nextRecorded = ranges.find((r) => r.first > first);
   if (nextRecorded) {
     let stop = start + 1;

@@ -24,5 +24,3 @@ const CODES: Record<(typeof EVENT_COLUMNS)[number][1], number> = {
 
 /** Each column's kind, in table order. */
 export const KINDS: readonly number[] = EVENT_COLUMNS.map(([, type]) => CODES[type]);
-/** Each column's name, in table order. */
-export const NAMES: readonly string[] = EVENT_COLUMNS.map(([name]) => name);

@@ -6,7 +6,8 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { StoredEvent } from '../event.ts';
-import { KINDS, NAMES, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
+import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
+import { EVENT_COLUMN_NAMES } from './row-binary.ts';
 
 /** DateTime64(3)'s range, 1900-01-01 to 2299-12-31, in ms. */
 const MIN_MS = Date.UTC(1900, 0, 1);
@@ -74,7 +75,7 @@ export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
         }
       }
     }
-    if (pos > limit) broken(`truncated in ${NAMES[c]}`);
+    if (pos > limit) broken(`truncated in ${EVENT_COLUMN_NAMES[c]}`);
   }
   return { end: pos, timestampMs };
 }
@@ -104,7 +105,7 @@ export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event
     return buf.toString('utf8', at, pos);
   };
   for (let c = 0; c < KINDS.length; c++) {
-    const name = NAMES[c] as string;
+    const name = EVENT_COLUMN_NAMES[c] as string;
     switch (KINDS[c]) {
       case UUID:
         row[name] = uuidAt(buf, pos);

@@ -14,6 +14,7 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { StoredEvent } from '../event.ts';
+import { ByteWriter } from './byte-writer.ts';
 
 /** The columns of `events` in table order, with their type on the wire. */
 export const EVENT_COLUMNS = [
@@ -48,8 +49,10 @@ export const EVENT_COLUMNS = [
   ['props', 'Map(String, String)'],
 ] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
 
+/** The column names, in table order. */
+export const EVENT_COLUMN_NAMES: readonly string[] = EVENT_COLUMNS.map(([name]) => name);
 /** `c1, c2, …` for the INSERT's column list. */
-export const EVENT_COLUMN_LIST = EVENT_COLUMNS.map(([name]) => name).join(', ');
+export const EVENT_COLUMN_LIST = EVENT_COLUMN_NAMES.join(', ');
 /** `c1 T1, c2 T2, …` for `input('…')`, quotes escaped for a SQL string literal. */
 export const WIRE_STRUCTURE = EVENT_COLUMNS.map(([name, type]) => `${name} ${type}`)
   .join(', ')
@@ -84,38 +87,10 @@ function invalid(column: string, what: string): never {
   throw new ValidationError(`${column}: ${what}`, column);
 }
 
-export class RowBinaryWriter {
-  private buf: Buffer;
-  private pos = 0;
+export class RowBinaryWriter extends ByteWriter {
   /** The last `YYYY-MM-DD hh:mm:ss` checked, and its ms since the epoch. */
   private lastSecond = '\0';
   private lastSecondMs = 0;
-
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64));
-  }
-
-  /** Bytes written so far. */
-  get length(): number {
-    return this.pos;
-  }
-
-  /** The encoded rows (a view of the writer's buffer, valid until the next write). */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  /** Appends one byte (a message's format byte). */
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  /** Appends `source[start, end)` as it is (a row already encoded, checked by `scanRow`). */
-  copy(source: Buffer, start: number, end: number): void {
-    this.ensure(end - start);
-    this.pos += source.copy(this.buf, this.pos, start, end);
-  }
 
   /** Drops what was written from `start` on (a row found to be a duplicate). */
   truncate(start: number): void {
@@ -164,15 +139,6 @@ export class RowBinaryWriter {
       this.pos = start;
       throw error;
     }
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
   }
 
   /** Appends an unsigned LEB128 varint (a length, a count). */

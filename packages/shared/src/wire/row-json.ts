@@ -9,6 +9,7 @@
  * a server stores the same RowBinary bytes (checked with chdb), rather than refusing the insert.
  */
 
+import { ByteWriter } from './byte-writer.ts';
 import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
 import { EVENT_COLUMNS } from './row-binary.ts';
 import { readVarint } from './row-binary-read.ts';
@@ -28,31 +29,15 @@ const KEYS = EVENT_COLUMNS.map(([name], c) => Buffer.from(`${c === 0 ? '{' : ','
 const TWO_32 = 0x1_0000_0000;
 const DAY_MS = 86_400_000;
 
-export class JsonLinesWriter {
-  private buf: Buffer;
-  private pos = 0;
+export class JsonLinesWriter extends ByteWriter {
   /** The last day written, and its `"YYYY-MM-DD ` text. */
   private day = Number.NaN;
   private dayText = Buffer.alloc(0);
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64));
-  }
-
-  get length(): number {
-    return this.pos;
-  }
-
-  /** The lines written so far (a view of the writer's buffer, valid until the next write). */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
   /** Appends bytes as they are (a JSON message) and a newline. */
   line(bytes: Buffer): void {
-    this.ensure(bytes.length + 1);
-    this.pos += bytes.copy(this.buf, this.pos);
-    this.buf[this.pos++] = 0x0a;
+    this.copy(bytes);
+    this.byte(0x0a);
   }
 
   /** Appends the row that starts at `pos` of `src` as one line. The row must have passed `scanRow`. */
@@ -102,20 +87,6 @@ export class JsonLinesWriter {
     this.ensure(2);
     this.buf[this.pos++] = 0x7d; // }
     this.buf[this.pos++] = 0x0a;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-
-  private byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
   }
 
   /** A few bytes (a key, a time): a JS loop, cheaper than a native copy at these sizes. */
