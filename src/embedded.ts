@@ -3,7 +3,6 @@
  * engine in-process → dashboard API. With `KAFKA_BROKERS` / `CLICKHOUSE_URL` set it uses
  * those instead, still in one process.
  */
-import { createServer } from 'node:http';
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createCollector } from '@tidemark/collector';
@@ -62,9 +61,9 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   });
   await ingester.start();
 
-  // The collector's own listener: its event route skips the Request/Response adapter.
+  // The collector's own server: event POSTs read from the socket, the rest through Node's parser.
   const events = createCollector({ config: config.collector, producer, log, registry });
-  const collector = createServer(events.listener).listen(config.collector.port, config.collector.host);
+  const collector = events.createServer().listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
   const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });

@@ -1,10 +1,13 @@
 /**
  * Fuzz: 1 200 malformed bodies over HTTP against the collector's real listener → every
  * answer a 4xx (never a 5xx, never a 202), nothing produced, the process alive and still
- * accepting a good event afterwards. The generator is seeded; a failure prints its seed.
+ * accepting a good event afterwards. Then 1 000 malformed HTTP requests on raw sockets
+ * (the collector reads plain event POSTs straight from the socket; anything odd goes to
+ * Node's parser): never a 2xx or 5xx, nothing produced. Generators are seeded; a failure
+ * prints its seed.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { createCollector } from '@tidemark/collector';
 import { loadConfig, plainLogger, type QueueProducer, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
@@ -13,6 +16,7 @@ import { DESKTOP_UA } from './harness.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const COUNT = 1200;
+const HTTP_COUNT = 1000;
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
@@ -120,7 +124,7 @@ describe('collector fuzz', () => {
     };
     const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).collector;
     const collector = createCollector({ config, producer, log: plainLogger(), registry: new Registry() });
-    server = createServer(collector.listener);
+    server = collector.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -174,5 +178,88 @@ describe('collector fuzz', () => {
     });
     expect(good.status).toBe(202);
     expect(produced).toHaveLength(1);
+  });
+
+  it(`answers ${HTTP_COUNT} malformed HTTP requests with a 4xx or a closed connection, never a 2xx or 5xx (seed ${SEED})`, async () => {
+    const random = prng(SEED + 1);
+    const int = (n: number) => Math.floor(random() * n);
+    const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+    const port = Number(new URL(url).port);
+    const before = produced.length;
+    // A body no validation accepts: a request that still parses is answered 400, never stored.
+    const body = '{"site":1}';
+    const base = () =>
+      [
+        'POST /api/event HTTP/1.1',
+        'Host: collector.test',
+        'Content-Type: text/plain',
+        `User-Agent: ${DESKTOP_UA}`,
+        `Content-Length: ${body.length}`,
+      ] as string[];
+    const junk = ['\r', '\n', '\0', ' ', '\t', ':', '\x7f', '\xff', '\r\n', '\r\n\r\n', '"', '\x1b'];
+    const mutations: (() => string)[] = [
+      // a byte of junk somewhere in the head
+      () => {
+        const head = `${base().join('\r\n')}\r\n\r\n`;
+        const at = int(head.length - 4);
+        return head.slice(0, at) + pick(junk) + head.slice(at) + body;
+      },
+      // framing that disagrees with itself: two lengths, length and chunked, a short or long length
+      () =>
+        `${[...base(), pick([`Content-Length: ${body.length + 1}`, 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Content-Length: -1'])].join('\r\n')}\r\n\r\n${body}`,
+      () =>
+        `${base()
+          .map((l) => (l.startsWith('Content-Length') ? `Content-Length: ${pick(['', 'x', '1e3', '0x10', ' 10 0', '99999999999'])}` : l))
+          .join('\r\n')}\r\n\r\n${body}`,
+      // an odd request line
+      () =>
+        `${[pick(['POST /api/event HTTP/1.2', 'POST /api/event', 'POST  /api/event HTTP/1.1', 'POST /api/event\tHTTP/1.1', 'POST http://x/api/event HTTP/1.1', 'POST /api/event?\x01 HTTP/1.1', 'GARBAGE']), ...base().slice(1)].join('\r\n')}\r\n\r\n${body}`,
+      // a folded, nameless or huge header
+      () =>
+        `${[...base(), pick([' folded', ': nameless', `X-Huge: ${'a'.repeat(17_000)}`, 'Bad Name: x', 'X-Nul: a\0b'])].join('\r\n')}\r\n\r\n${body}`,
+      // random bytes
+      () => Array.from({ length: 1 + int(300) }, () => String.fromCharCode(int(256))).join(''),
+    ];
+    const statuses = new Map<number, number>();
+    const failures: string[] = [];
+    const one = (bytes: string) =>
+      new Promise<number>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let answer = '';
+        const done = () => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(answer.startsWith('HTTP/1.1 ') ? Number(answer.slice(9, 12)) : 0);
+        };
+        // A request Node is still waiting on (a longer declared body, say): no answer is the answer.
+        const timer = setTimeout(done, 300);
+        socket.on('data', (d: Buffer) => {
+          answer += d.toString('latin1');
+          if (answer.includes('\r\n\r\n')) done();
+        });
+        socket.on('error', done);
+        socket.on('close', done);
+        socket.end(Buffer.from(bytes, 'latin1'));
+      });
+    let next = 0;
+    const worker = async () => {
+      while (next < HTTP_COUNT) {
+        const i = next++;
+        const bytes = (mutations[i % mutations.length] as () => string)();
+        const status = await one(bytes);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status !== 0 && (status < 400 || status >= 500)) failures.push(`#${i} → ${status}: ${JSON.stringify(bytes.slice(0, 200))}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(failures).toEqual([]);
+    expect(produced.length).toBe(before);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(HTTP_COUNT * 0.5);
+    const good = await fetch(`${url}/api/event`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', 'User-Agent': DESKTOP_UA },
+      body: JSON.stringify(valid),
+    });
+    expect(good.status).toBe(202);
   });
 });

@@ -4,7 +4,7 @@
  * and one visitor id across instances (the shared salt topic).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Collector, createCollector, createKafkaSalts, type KafkaSalts } from '@tidemark/collector';
 import {
@@ -40,7 +40,7 @@ async function startInstance(config: Config): Promise<Instance> {
   const salts = await createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log });
   const producer = await createKafkaQueueProducer(config.kafka, log);
   const collector = createCollector({ config: config.collector, producer, log, registry, salts });
-  const server = createServer(collector.listener);
+  const server = collector.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, collector, salts, server, registry };
 }

@@ -3,7 +3,7 @@
  * event route served directly, the rest by Hono), over one event pipeline and one
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
-import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
 import type { Config, Logger, QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
@@ -17,7 +17,7 @@ import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
-import { createRequestListener } from './server.ts';
+import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
 
@@ -36,6 +36,8 @@ export interface Collector {
   app: Hono;
   /** For `http.createServer`: the event route without Hono, the rest through it. */
   listener: RequestListener;
+  /** The HTTP server to listen with: `listener`, and plain event POSTs read straight from the socket. */
+  createServer(options?: CollectorServerOptions): Server;
   producer: GroupCommitProducer;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
@@ -109,15 +111,21 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     return c.json({ error: 'internal error' }, 500);
   });
 
-  const listener = createRequestListener({
-    app,
+  const route = createEventRoute({
     pipeline,
     eventsPath: config.eventsPath,
     trustProxy: config.trustProxy,
     metrics,
     onFault: (error) => log.error({ err: error }, 'request_failed'),
   });
-  return { app, listener, producer, close: () => producer.close() };
+  const listener = createRequestListener(app, route);
+  return {
+    app,
+    listener,
+    producer,
+    createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
+    close: () => producer.close(),
+  };
 }
 
 /** The Hono app alone (tests, and servers built with `@hono/node-server`'s `serve`). */

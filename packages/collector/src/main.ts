@@ -1,5 +1,4 @@
 /** `pnpm --filter @tidemark/collector start`: the Events API in front of Kafka. */
-import { createServer } from 'node:http';
 import { ConfigError, createKafkaQueueProducer, retryStartup, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCollector } from './app.ts';
@@ -16,7 +15,7 @@ runMain('collector', async (config, log) => {
     retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log })),
   ]);
   const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
-  const server = createServer({ keepAliveTimeout: 65_000 }, collector.listener);
+  const server = collector.createServer({ keepAliveTimeout: 65_000 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.collector.port, config.collector.host, resolve);

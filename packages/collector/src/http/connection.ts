@@ -1,0 +1,227 @@
+/**
+ * One client connection on the fast path. Requests of the fast shape (`head.ts`) are read
+ * straight from the socket's bytes and answered from the event route; answers go out in
+ * request order, also for pipelined requests answered out of order. The first request of
+ * any other shape hands the connection to Node's HTTP server for the rest of its life:
+ * once every answer before it was written, that request's bytes and everything after are
+ * given to Node's parser exactly as they arrived.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { BodyResult } from '../body/read.ts';
+import { BodyLimit } from '../body/read.ts';
+import type { Outcome } from '../pipeline.ts';
+import { FALLBACK, NEED_MORE, parseHead } from './head.ts';
+import type { ResponseWriter } from './response.ts';
+
+export interface FastRoute {
+  path: string;
+  /** The answer to one POST of the events path. Never rejects: a fault is an outcome (500). */
+  answer(headers: IncomingHttpHeaders, remoteAddress: string, body: BodyResult): Promise<Outcome>;
+}
+
+export interface ConnectionOptions {
+  route: FastRoute;
+  writer: ResponseWriter;
+  /** Gives the socket, and bytes already read from it, to Node's HTTP server. */
+  handOver: (socket: Socket, rest: Buffer) => void;
+  /** Idle time between requests before the connection is closed. */
+  keepAliveTimeoutMs: number;
+  /** Longest time one request may take to arrive, head and body (Node's `requestTimeout`). */
+  requestTimeoutMs: number;
+  /** A fault while writing an answer (the connection is then destroyed). */
+  onFault: (error: unknown) => void;
+  /** Called once the connection is closed or handed over. */
+  onDone: (connection: FastConnection) => void;
+}
+
+/** Pipelined requests not answered yet beyond which reading pauses. */
+const MAX_PENDING = 64;
+
+interface Slot {
+  outcome: Outcome | null;
+  /** The request asked for `Connection: close`, or its answer was a fault. */
+  close: boolean;
+}
+
+function bodyOf(bytes: Buffer): BodyResult {
+  const limit = new BodyLimit();
+  return limit.add(bytes) ? { ok: true, body: bytes } : { ok: false, limit: limit.limit };
+}
+
+export class FastConnection {
+  private readonly socket: Socket;
+  private readonly options: ConnectionOptions;
+  private readonly remoteAddress: string;
+  /** Bytes of a request not complete yet, and when its first byte came. */
+  private partial: Buffer | null = null;
+  private partialSinceMs = 0;
+  /** One per request read, in order; answers are written from the front as they become ready. */
+  private readonly slots: Slot[] = [];
+  /** Bytes for Node's parser, waiting for the answers before them to be written. */
+  private handOverRest: Buffer | null = null;
+  /** No more requests are read: `Connection: close`, a fault, the client's end, or the server closing. */
+  private ending = false;
+  private done = false;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.socket = socket;
+    this.options = options;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.setTimeout(options.keepAliveTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('timeout', this.onTimeout);
+    socket.on('drain', this.resumeIfRoom);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  /** True when no request is in progress: closing now loses nothing. */
+  idle(): boolean {
+    return this.slots.length === 0 && this.partial === null && this.handOverRest === null;
+  }
+
+  /** The server is closing: close now if idle, else after the answers in progress. */
+  closeWhenIdle(): void {
+    if (this.handOverRest !== null) return; // Node's server takes it over, and closes it itself
+    this.ending = true;
+    this.partial = null;
+    if (this.slots.length === 0) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ending || this.handOverRest !== null) return;
+    let buf = chunk;
+    const continuing = this.partial !== null;
+    if (this.partial !== null) {
+      if (Date.now() - this.partialSinceMs > this.options.requestTimeoutMs) {
+        this.socket.destroy(); // a request trickling in for longer than Node would wait
+        return;
+      }
+      buf = Buffer.concat([this.partial, chunk]);
+      this.partial = null;
+    }
+    const { path } = this.options.route;
+    let offset = 0;
+    while (offset < buf.length && !this.ending) {
+      const head = parseHead(buf, offset, path);
+      if (head === NEED_MORE || (head !== FALLBACK && head.bodyEnd > buf.length)) break;
+      if (head === FALLBACK) {
+        this.handOverAfterAnswers(buf.subarray(offset));
+        return;
+      }
+      const slot: Slot = { outcome: null, close: head.close };
+      this.slots.push(slot);
+      if (head.close) this.ending = true;
+      this.serve(slot, head.headers, buf.subarray(head.bodyStart, head.bodyEnd));
+      offset = head.bodyEnd;
+    }
+    if (offset < buf.length && !this.ending) {
+      if (!continuing || offset > 0) this.partialSinceMs = Date.now();
+      this.partial = buf.subarray(offset);
+    }
+    if (this.slots.length >= MAX_PENDING) this.socket.pause();
+  };
+
+  private serve(slot: Slot, headers: IncomingHttpHeaders, bytes: Buffer): void {
+    this.options.route
+      .answer(headers, this.remoteAddress, bodyOf(bytes))
+      .then((outcome) => {
+        // After a fault the state is unknown, and Node's path closes after a 413 too: close once answered.
+        if (outcome.status === 500 || outcome.status === 413) slot.close = true;
+        slot.outcome = outcome;
+        this.flush();
+      })
+      .catch((error: unknown) => {
+        this.options.onFault(error);
+        this.socket.destroy();
+      });
+  }
+
+  /** Writes the answers that are ready, in order; then closes, hands over or reads on. */
+  private flush(): void {
+    const { slots, socket, options } = this;
+    while (slots.length > 0 && (slots[0] as Slot).outcome !== null) {
+      const slot = slots.shift() as Slot;
+      // The connection ends after this answer if asked to, or if it is the last one of an ending connection.
+      const last = slot.close || (this.ending && slots.length === 0 && this.handOverRest === null);
+      if (socket.destroyed) continue;
+      if (!socket.write(options.writer.render(slot.outcome as Outcome, last), 'utf8')) socket.pause();
+      if (last) {
+        this.ending = true;
+        slots.length = 0;
+        socket.end();
+        return;
+      }
+    }
+    if (slots.length > 0) return;
+    if (this.handOverRest !== null) {
+      const rest = this.handOverRest;
+      this.handOverRest = null;
+      this.detach();
+      options.handOver(socket, rest);
+      return;
+    }
+    this.resumeIfRoom();
+  }
+
+  private handOverAfterAnswers(rest: Buffer): void {
+    this.partial = null;
+    if (this.slots.length > 0) {
+      this.handOverRest = rest;
+      this.socket.pause();
+      return;
+    }
+    this.detach();
+    this.options.handOver(this.socket, rest);
+  }
+
+  /** Stops listening to the socket: it was closed, or Node's server has it now. */
+  private detach(): void {
+    if (this.done) return;
+    this.done = true;
+    const { socket } = this;
+    socket.setTimeout(0);
+    socket.off('data', this.onData);
+    socket.off('timeout', this.onTimeout);
+    socket.off('drain', this.resumeIfRoom);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+    this.options.onDone(this);
+  }
+
+  private readonly resumeIfRoom = (): void => {
+    const { socket } = this;
+    if (!socket.isPaused() || this.handOverRest !== null || this.slots.length >= MAX_PENDING || socket.writableNeedDrain) return;
+    socket.resume();
+  };
+
+  private readonly onTimeout = (): void => {
+    // Idle between requests for the keep-alive time, or a request stalled half-way: close.
+    if (this.slots.length === 0 && this.handOverRest === null) this.socket.destroy();
+  };
+
+  /** The client sent its last byte: answer what was asked, then close. */
+  private readonly onEnd = (): void => {
+    this.partial = null;
+    this.ending = true;
+    if (this.slots.length === 0 && this.handOverRest === null) this.socket.end();
+  };
+
+  private readonly onError = (): void => {
+    this.socket.destroy(); // a reset, or a write after the client left: nobody reads the answers
+  };
+
+  private readonly onClose = (): void => {
+    this.slots.length = 0;
+    this.handOverRest = null;
+    this.detach();
+  };
+}

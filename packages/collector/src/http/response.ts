@@ -1,0 +1,56 @@
+/**
+ * An outcome as the bytes of an HTTP/1.1 response, for the fast path. The header lines match
+ * what Node's `ServerResponse` sends for the same outcome (`Date`, `Connection`,
+ * `Keep-Alive`, `Content-Length`). The text is kept per outcome object and second, so the
+ * shared outcomes (202, the fixed errors) are built once a second, not once a request.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Outcome } from '../pipeline.ts';
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The `Date` header's value, formatted once per second. */
+function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+interface Rendered {
+  second: number;
+  keepAlive: string;
+  close: string;
+}
+
+export interface ResponseWriter {
+  /** The response, to be written as UTF-8 (header lines are ASCII; an error body may name a non-ASCII field). */
+  render(outcome: Outcome, close: boolean): string;
+}
+
+export function createResponseWriter(keepAliveTimeoutMs: number): ResponseWriter {
+  const keepAlive = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n`;
+  const cache = new WeakMap<Outcome, Rendered>();
+
+  const build = (outcome: Outcome, date: string, connection: string): string => {
+    let text = `HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? 'unknown'}\r\n`;
+    for (const name of Object.keys(outcome.headers)) text += `${name}: ${outcome.headers[name]}\r\n`;
+    const body = outcome.body ?? '';
+    return `${text}Date: ${date}\r\n${connection}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+
+  return {
+    render(outcome, close) {
+      const date = httpDate(Date.now());
+      let rendered = cache.get(outcome);
+      if (rendered === undefined || rendered.second !== dateSecond) {
+        rendered = { second: dateSecond, keepAlive: build(outcome, date, keepAlive), close: build(outcome, date, 'Connection: close\r\n') };
+        cache.set(outcome, rendered);
+      }
+      return close ? rendered.close : rendered.keepAlive;
+    },
+  };
+}
