@@ -152,7 +152,7 @@ export class FastConnection {
       // The connection ends after this answer if asked to, or if it is the last one of an ending connection.
       const last = slot.close || (this.ending && slots.length === 0 && this.handOverRest === null);
       if (socket.destroyed) continue;
-      if (!socket.write(options.writer.render(slot.outcome as Outcome, last), 'utf8')) socket.pause();
+      if (!socket.write(options.writer.render(slot.outcome as Outcome, last))) socket.pause();
       if (last) {
         this.ending = true;
         slots.length = 0;

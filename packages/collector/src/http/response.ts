@@ -22,24 +22,24 @@ function httpDate(nowMs: number): string {
 
 interface Rendered {
   second: number;
-  keepAlive: string;
-  close: string;
+  keepAlive: Buffer | null;
+  close: Buffer | null;
 }
 
 export interface ResponseWriter {
-  /** The response, to be written as UTF-8 (header lines are ASCII; an error body may name a non-ASCII field). */
-  render(outcome: Outcome, close: boolean): string;
+  /** The response's bytes (UTF-8: header lines are ASCII, an error body may name a non-ASCII field). */
+  render(outcome: Outcome, close: boolean): Buffer;
 }
 
 export function createResponseWriter(keepAliveTimeoutMs: number): ResponseWriter {
   const keepAlive = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n`;
   const cache = new WeakMap<Outcome, Rendered>();
 
-  const build = (outcome: Outcome, date: string, connection: string): string => {
+  const build = (outcome: Outcome, date: string, connection: string): Buffer => {
     let text = `HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? 'unknown'}\r\n`;
     for (const name of Object.keys(outcome.headers)) text += `${name}: ${outcome.headers[name]}\r\n`;
     const body = outcome.body ?? '';
-    return `${text}Date: ${date}\r\n${connection}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    return Buffer.from(`${text}Date: ${date}\r\n${connection}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'utf8');
   };
 
   return {
@@ -47,10 +47,15 @@ export function createResponseWriter(keepAliveTimeoutMs: number): ResponseWriter
       const date = httpDate(Date.now());
       let rendered = cache.get(outcome);
       if (rendered === undefined || rendered.second !== dateSecond) {
-        rendered = { second: dateSecond, keepAlive: build(outcome, date, keepAlive), close: build(outcome, date, 'Connection: close\r\n') };
+        rendered = { second: dateSecond, keepAlive: null, close: null };
         cache.set(outcome, rendered);
       }
-      return close ? rendered.close : rendered.keepAlive;
+      if (close) {
+        rendered.close ??= build(outcome, date, 'Connection: close\r\n');
+        return rendered.close;
+      }
+      rendered.keepAlive ??= build(outcome, date, keepAlive);
+      return rendered.keepAlive;
     },
   };
 }
