@@ -34,6 +34,7 @@ export const FALLBACK = 1;
  * the colon, a stray CR or LF or any other control character fails it. Linear: names cannot
  * hold the colon, values cannot hold the CR.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it refuses
 const HEADER_LINES = /^(?:[-!#$%&'*+.^_`|~\w]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*$/;
 const DIGITS = /^[0-9]{1,7}$/;
 /** Headers whose presence changes how the message is framed or answered; `__proto__` is no header name here. */
