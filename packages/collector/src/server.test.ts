@@ -256,6 +256,67 @@ describe('collector server', () => {
     client.socket.destroy();
   });
 
+  it('reads a large batch in small chunks, and a request split across two reads behind another', async () => {
+    const { port, sent } = await start();
+    const client = new Client(port);
+    const batch = Buffer.from(request(`[${Array.from({ length: 80 }, () => EVENT).join(',')}]`));
+    for (let at = 0; at < batch.length; at += 100) {
+      client.send(batch.subarray(at, at + 100));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const [first] = await client.answers(1);
+    expect(first?.status).toBe(202);
+    const two = Buffer.from(request(EVENT) + request(EVENT));
+    const cut = two.length - 40;
+    client.send(two.subarray(0, cut));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.send(two.subarray(cut));
+    expect((await client.answers(2)).map((a) => a.status)).toEqual([202, 202]);
+    expect(sent).toHaveLength(82);
+    client.socket.destroy();
+  });
+
+  it('answers the same stream of requests in order however it is cut into reads', async () => {
+    const { port, sent } = await start();
+    const stream = Buffer.from(
+      request(EVENT) +
+        request('{bad') +
+        request(`[${EVENT},${EVENT}]`, { Connection: 'keep-alive' }) +
+        request(EVENT, {}, '/api/event?x=1') +
+        request('', {}, '/healthz', 'GET').replace('Content-Length: 0\r\n', '') +
+        request(EVENT),
+    );
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    for (let run = 0; run < 25; run++) {
+      const client = new Client(port);
+      for (let at = 0; at < stream.length; ) {
+        const size = 1 + Math.floor(random() * (run % 2 ? 40 : 400));
+        client.send(stream.subarray(at, at + size));
+        at += size;
+        if (random() < 0.3) await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await client.answers(6)).map((a) => a.status)).toEqual([202, 400, 202, 202, 200, 202]);
+      client.socket.destroy();
+    }
+    expect(sent).toHaveLength(25 * 5);
+  });
+
+  it('drops a connection whose request takes longer than the request timeout to arrive', async () => {
+    const { port, server, sent } = await start();
+    server.requestTimeout = 200;
+    const client = new Client(port);
+    const bytes = request(EVENT);
+    client.send(bytes.slice(0, 30));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.send(bytes.slice(30));
+    await client.closed();
+    expect(sent).toHaveLength(0);
+  });
+
   it('closes after answering Connection: close, and reads nothing behind it', async () => {
     const { port, sent } = await start();
     const client = new Client(port);

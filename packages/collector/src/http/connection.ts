@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { BodyResult } from '../body/read.ts';
 import { BodyLimit } from '../body/read.ts';
 import type { Outcome } from '../pipeline.ts';
-import { FALLBACK, NEED_MORE, parseHead } from './head.ts';
+import { FALLBACK, type FastHead, NEED_MORE, parseHead } from './head.ts';
 import type { ResponseWriter } from './response.ts';
 
 export interface FastRoute {
@@ -53,8 +53,15 @@ export class FastConnection {
   private readonly socket: Socket;
   private readonly options: ConnectionOptions;
   private readonly remoteAddress: string;
-  /** Bytes of a request not complete yet, and when its first byte came. */
-  private partial: Buffer | null = null;
+  /**
+   * A request not complete yet: its bytes so far (`pending[0, pendingLength)`, in a buffer that
+   * grows by doubling, so a request trickling in is copied O(n) times, not O(n²)), when its
+   * first byte came, its head once complete, and how far its head was searched for its end.
+   */
+  private pending: Buffer | null = null;
+  private pendingLength = 0;
+  private pendingHead: FastHead | null = null;
+  private pendingScanned = 0;
   private partialSinceMs = 0;
   /** One per request read, in order; answers are written from the front as they become ready. */
   private readonly slots: Slot[] = [];
@@ -80,14 +87,14 @@ export class FastConnection {
 
   /** True when no request is in progress: closing now loses nothing. */
   idle(): boolean {
-    return this.slots.length === 0 && this.partial === null && this.handOverRest === null;
+    return this.slots.length === 0 && this.pending === null && this.handOverRest === null;
   }
 
   /** The server is closing: close now if idle, else after the answers in progress. */
   closeWhenIdle(): void {
     if (this.handOverRest !== null) return; // Node's server takes it over, and closes it itself
     this.ending = true;
-    this.partial = null;
+    this.clearPending();
     if (this.slots.length === 0) this.socket.end();
   }
 
@@ -97,24 +104,29 @@ export class FastConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ending || this.handOverRest !== null) return;
+    const continuing = this.pending !== null;
     let buf = chunk;
-    const continuing = this.partial !== null;
-    if (this.partial !== null) {
+    if (continuing) {
       if (Date.now() - this.partialSinceMs > this.options.requestTimeoutMs) {
         this.socket.destroy(); // a request trickling in for longer than Node would wait
         return;
       }
-      buf = Buffer.concat([this.partial, chunk]);
-      this.partial = null;
+      buf = this.append(chunk);
     }
     const { path } = this.options.route;
     let offset = 0;
     while (offset < buf.length && !this.ending) {
-      const head = parseHead(buf, offset, path);
-      if (head === NEED_MORE || (head !== FALLBACK && head.bodyEnd > buf.length)) break;
+      const resumed = continuing && offset === 0;
+      const head =
+        resumed && this.pendingHead !== null ? this.pendingHead : parseHead(buf, offset, path, resumed ? this.pendingScanned - 3 : offset);
       if (head === FALLBACK) {
+        this.clearPending();
         this.handOverAfterAnswers(buf.subarray(offset));
         return;
+      }
+      if (head === NEED_MORE || head.bodyEnd > buf.length) {
+        this.keepPending(buf, offset, resumed, head === NEED_MORE ? null : head);
+        break;
       }
       const slot: Slot = { outcome: null, close: head.close };
       this.slots.push(slot);
@@ -122,12 +134,47 @@ export class FastConnection {
       this.serve(slot, head.headers, buf.subarray(head.bodyStart, head.bodyEnd));
       offset = head.bodyEnd;
     }
-    if (offset < buf.length && !this.ending) {
-      if (!continuing || offset > 0) this.partialSinceMs = Date.now();
-      this.partial = buf.subarray(offset);
-    }
+    if (offset >= buf.length || this.ending) this.clearPending();
     if (this.slots.length >= MAX_PENDING) this.socket.pause();
   };
+
+  /** Appends a chunk to the pending request; answers its bytes so far. */
+  private append(chunk: Buffer): Buffer {
+    let pending = this.pending as Buffer;
+    const needed = this.pendingLength + chunk.length;
+    if (needed > pending.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(needed, pending.length * 2));
+      pending.copy(bigger, 0, 0, this.pendingLength);
+      pending = bigger;
+      this.pending = bigger;
+    }
+    chunk.copy(pending, this.pendingLength);
+    this.pendingLength = needed;
+    return pending.subarray(0, needed);
+  }
+
+  /** Keeps `buf[offset…]`, a request not complete yet (its head, if that is complete). */
+  private keepPending(buf: Buffer, offset: number, resumed: boolean, head: FastHead | null): void {
+    if (!resumed) {
+      // A new request: its bytes move to a buffer of their own (answered bodies may still point into `buf`).
+      const rest = buf.subarray(offset);
+      this.pending = Buffer.allocUnsafe(Math.max(rest.length * 2, 1024));
+      rest.copy(this.pending);
+      this.pendingLength = rest.length;
+      this.partialSinceMs = Date.now();
+    }
+    // Offsets from here on count from the request's first byte, where the kept bytes start.
+    const shift = resumed ? 0 : offset;
+    this.pendingHead = head === null || shift === 0 ? head : { ...head, bodyStart: head.bodyStart - shift, bodyEnd: head.bodyEnd - shift };
+    this.pendingScanned = head === null ? buf.length - offset : 0;
+  }
+
+  private clearPending(): void {
+    this.pending = null;
+    this.pendingLength = 0;
+    this.pendingHead = null;
+    this.pendingScanned = 0;
+  }
 
   private serve(slot: Slot, headers: IncomingHttpHeaders, bytes: Buffer): void {
     this.options.route
@@ -172,7 +219,7 @@ export class FastConnection {
   }
 
   private handOverAfterAnswers(rest: Buffer): void {
-    this.partial = null;
+    this.clearPending();
     if (this.slots.length > 0) {
       this.handOverRest = rest;
       this.socket.pause();
@@ -210,7 +257,7 @@ export class FastConnection {
 
   /** The client sent its last byte: answer what was asked, then close. */
   private readonly onEnd = (): void => {
-    this.partial = null;
+    this.clearPending();
     this.ending = true;
     if (this.slots.length === 0 && this.handOverRest === null) this.socket.end();
   };

@@ -51,8 +51,14 @@ function isBlank(c: number): boolean {
  * (and shorter than `MAX_HEAD_BYTES`), `FALLBACK` for any request outside the fast shape,
  * else the headers and where the body lies (it may not have arrived yet).
  */
-export function parseHead(buf: Buffer, offset: number, eventsPath: string): FastHead | typeof NEED_MORE | typeof FALLBACK {
-  const end = buf.indexOf(HEAD_END, offset);
+export function parseHead(
+  buf: Buffer,
+  offset: number,
+  eventsPath: string,
+  searchFrom = offset,
+): FastHead | typeof NEED_MORE | typeof FALLBACK {
+  // `searchFrom`: where the end of the head may start, past bytes already searched on an earlier call.
+  const end = buf.indexOf(HEAD_END, Math.max(offset, searchFrom));
   if (end < 0) return buf.length - offset > MAX_HEAD_BYTES ? FALLBACK : NEED_MORE;
   if (end - offset > MAX_HEAD_BYTES) return FALLBACK;
   // latin1: one char per byte, as Node decodes header values. The head ends in CRLF here, so every line does.
