@@ -4,6 +4,7 @@
  * The start command's file and runtime are there, the tracker ships with the collector,
  * and the embedded ClickHouse engine (chdb, ~550 MB) ships with none of them.
  */
+import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,10 @@ describe.each(SERVICES)('pnpm deploy --prod of %s (the image contents)', (servic
     expect(existsSync(join(dir, 'node_modules/@tidemark/shared/src/index.ts'))).toBe(true);
     const store = readdirSync(join(dir, 'node_modules/.pnpm'));
     expect(store.filter((entry) => /^(chdb|@chdb)/.test(entry))).toEqual([]);
+    // kafkajs (patched) finds the native CRC-32C through pnpm's hoisting, as in the workspace
+    const fromKafkajs = createRequire(join(dir, 'node_modules/@tidemark/shared/package.json'));
+    const kafkajs = createRequire(fromKafkajs.resolve('kafkajs'));
+    expect(kafkajs.resolve('@node-rs/crc32')).toContain(join(dir, 'node_modules/.pnpm'));
     if (service === 'collector') {
       expect(existsSync(join(dir, 'node_modules/@tidemark/tracker/src/paths.ts'))).toBe(true);
       // The built scripts ship when they are built (`pnpm build`, as the image's build stage does).
