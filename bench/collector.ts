@@ -210,7 +210,7 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
 export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 'distributed' }): Promise<Record<string, number | string>> {
   const seconds = opts.quick ? 2 : 8;
   // The machines are shared and noisy: several short back-to-back pairs, and the median ratio.
-  const rounds = opts.quick ? 1 : 4;
+  const rounds = opts.quick ? 1 : 6;
   let brokers = '';
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');

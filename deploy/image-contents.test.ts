@@ -4,9 +4,10 @@
  * The start command's file and runtime are there, the tracker ships with the collector,
  * and the embedded ClickHouse engine (chdb, ~550 MB) ships with none of them.
  */
-import { createRequire } from 'node:module';
+
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

@@ -177,18 +177,23 @@ export class FastConnection {
   }
 
   private serve(slot: Slot, headers: IncomingHttpHeaders, bytes: Buffer): void {
-    this.options.route
-      .answer(headers, this.remoteAddress, bodyOf(bytes))
-      .then((outcome) => {
+    this.options.route.answer(headers, this.remoteAddress, bodyOf(bytes)).then(
+      (outcome) => {
         // After a fault the state is unknown, and Node's path closes after a 413 too: close once answered.
         if (outcome.status === 500 || outcome.status === 413) slot.close = true;
         slot.outcome = outcome;
-        this.flush();
-      })
-      .catch((error: unknown) => {
-        this.options.onFault(error);
+        try {
+          this.flush();
+        } catch (error) {
+          this.options.onFault(error);
+          this.socket.destroy();
+        }
+      },
+      (error: unknown) => {
+        this.options.onFault(error); // `answer` does not reject; if it ever does, say so and drop the connection
         this.socket.destroy();
-      });
+      },
+    );
   }
 
   /** Writes the answers that are ready, in order; then closes, hands over or reads on. */
