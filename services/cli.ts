@@ -1,5 +1,5 @@
-// pnpm services:start | services:stop | services:fetch
-import { mkdirSync } from 'node:fs';
+// pnpm services:start | services:stop | services:reset | services:fetch
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServices, stopServices } from './index.ts';
 import { ensureJars } from './kafka.ts';
@@ -22,8 +22,14 @@ async function main(command: string | undefined): Promise<void> {
     console.log(`kafka jars in ${await ensureJars(join(dir, 'mvn.log'), log)}`);
   } else if (command === 'stop') {
     await stopServices({ log });
+  } else if (command === 'reset') {
+    // Tests and benchmarks name their own topics and databases; over weeks they pile up (one
+    // machine held 1 556 partition directories, 17 GB) and slow the broker. Start empty again.
+    await stopServices({ log });
+    for (const name of ['kafka', 'clickhouse']) rmSync(join(serviceDir({}, name), 'data'), { recursive: true, force: true });
+    console.log('services stopped and their data removed; `pnpm services:start` starts them empty');
   } else {
-    console.error('usage: tsx services/cli.ts start|stop|fetch');
+    console.error('usage: tsx services/cli.ts start|stop|reset|fetch');
     process.exitCode = 2;
   }
 }
