@@ -6,7 +6,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,8 @@ describe.each(SERVICES)('pnpm deploy --prod of %s (the image contents)', (servic
     const store = readdirSync(join(dir, 'node_modules/.pnpm'));
     expect(store.filter((entry) => /^(chdb|@chdb)/.test(entry))).toEqual([]);
     // kafkajs (patched) finds the native CRC-32C through pnpm's hoisting, as in the workspace
-    const fromKafkajs = createRequire(join(dir, 'node_modules/@tidemark/shared/package.json'));
-    const kafkajs = createRequire(fromKafkajs.resolve('kafkajs'));
+    const fromShared = createRequire(realpathSync(join(dir, 'node_modules/@tidemark/shared/package.json')));
+    const kafkajs = createRequire(fromShared.resolve('kafkajs'));
     expect(kafkajs.resolve('@node-rs/crc32')).toContain(join(dir, 'node_modules/.pnpm'));
     if (service === 'collector') {
       expect(existsSync(join(dir, 'node_modules/@tidemark/tracker/src/paths.ts'))).toBe(true);
