@@ -2,12 +2,14 @@
  * Starts the real Kafka broker and ClickHouse server for the integration tests, unless
  * `KAFKA_BROKERS` and `CLICKHOUSE_URL` already point at running ones, and stops what it
  * started afterwards — unless another test run that is still going uses them too (each run
- * registers its pid under `.services/users/`).
+ * registers its pid under `.services/users/`). The last run to stop also drops the topics and
+ * databases the tests made (`leftovers.ts`).
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { isAlive } from '../services/process.ts';
+import { dropLeftovers, snapshot } from './leftovers.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,11 +36,20 @@ export default async function setup(project: TestProject) {
   mkdirSync(USERS, { recursive: true });
   writeFileSync(join(USERS, String(process.pid)), '');
   const { startServices } = await import('../services/index.ts');
-  const services = await startServices({ log: (line) => process.stdout.write(`[services] ${line}\n`) });
+  const log = (line: string) => process.stdout.write(`[services] ${line}\n`);
+  const services = await startServices({ log });
   project.provide('kafkaBrokers', services.kafkaBrokers);
   project.provide('clickhouseUrl', services.clickhouseUrl);
+  const before = await snapshot(services.kafkaBrokers, services.clickhouseUrl);
   return async () => {
     rmSync(join(USERS, String(process.pid)), { force: true });
-    if (otherUsers().length === 0) await services.stop();
+    if (otherUsers().length > 0) return; // another run still uses the services and its topics
+    try {
+      const dropped = await dropLeftovers(before, services.kafkaBrokers, services.clickhouseUrl);
+      log(`dropped what this run made: ${dropped.topics} topics, ${dropped.databases} databases`);
+    } catch (error) {
+      log(`could not drop what this run made (pnpm services:reset removes everything): ${String(error)}`);
+    }
+    await services.stop();
   };
 }
