@@ -223,6 +223,33 @@ describe('collector server', () => {
     client.socket.destroy();
   });
 
+  it('pauses reading past 64 unanswered pipelined requests and answers all 150 in order', async () => {
+    const q = await start();
+    q.hold();
+    const client = new Client(q.port);
+    const bodies = Array.from({ length: 150 }, (_, i) => (i % 10 === 9 ? '{bad' : EVENT));
+    // 100 first: past 64 waiting for the held queue, reading pauses; the last 50 wait in the socket
+    client.send(
+      bodies
+        .slice(0, 100)
+        .map((body) => request(body))
+        .join(''),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.send(
+      bodies
+        .slice(100)
+        .map((body) => request(body))
+        .join(''),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    q.release();
+    const statuses = (await client.answers(150)).map((a) => a.status);
+    expect(statuses).toEqual(bodies.map((body) => (body === EVENT ? 202 : 400)));
+    expect(q.sent).toHaveLength(135);
+    client.socket.destroy();
+  });
+
   it('hands a connection to Node at its first request of another shape, bytes in order', async () => {
     const q = await start();
     q.hold();
