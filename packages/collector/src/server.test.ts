@@ -45,6 +45,8 @@ function queue() {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const servers: Server[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) {
@@ -214,7 +216,7 @@ describe('collector server', () => {
     q.hold(); // the accepted events wait for the queue; the 415 is answered at once
     const client = new Client(q.port);
     client.send(request(EVENT) + request(EVENT, { 'Content-Type': 'image/png' }) + request(`[${EVENT},${EVENT}]`));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(client.ended).toBe(false);
     q.release();
     const answers = await client.answers(3);
@@ -229,20 +231,11 @@ describe('collector server', () => {
     const client = new Client(q.port);
     const bodies = Array.from({ length: 150 }, (_, i) => (i % 10 === 9 ? '{bad' : EVENT));
     // 100 first: past 64 waiting for the held queue, reading pauses; the last 50 wait in the socket
-    client.send(
-      bodies
-        .slice(0, 100)
-        .map((body) => request(body))
-        .join(''),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    client.send(
-      bodies
-        .slice(100)
-        .map((body) => request(body))
-        .join(''),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const requests = (list: string[]) => list.map((body) => request(body)).join('');
+    client.send(requests(bodies.slice(0, 100)));
+    await sleep(100);
+    client.send(requests(bodies.slice(100)));
+    await sleep(50);
     q.release();
     const statuses = (await client.answers(150)).map((a) => a.status);
     expect(statuses).toEqual(bodies.map((body) => (body === EVENT ? 202 : 400)));
@@ -257,7 +250,7 @@ describe('collector server', () => {
     // fast, then a GET for Hono, then a chunked POST and a plain one (both on Node's path now)
     const chunked = `${request('', { 'Transfer-Encoding': 'chunked' })}${EVENT.length.toString(16)}\r\n${EVENT}\r\n0\r\n\r\n`;
     client.send(request(EVENT) + request('', {}, '/healthz', 'GET').replace('Content-Length: 0\r\n', '') + chunked + request(EVENT));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     q.release();
     const answers = await client.answers(4);
     expect(answers.map((a) => a.status)).toEqual([202, 200, 202, 202]);
@@ -296,7 +289,7 @@ describe('collector server', () => {
     const two = Buffer.from(request(EVENT) + request(EVENT));
     const cut = two.length - 40;
     client.send(two.subarray(0, cut));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     client.send(two.subarray(cut));
     expect((await client.answers(2)).map((a) => a.status)).toEqual([202, 202]);
     expect(sent).toHaveLength(82);
@@ -338,7 +331,7 @@ describe('collector server', () => {
     const client = new Client(port);
     const bytes = request(EVENT);
     client.send(bytes.slice(0, 30));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     client.send(bytes.slice(30));
     await client.closed();
     expect(sent).toHaveLength(0);
@@ -394,7 +387,7 @@ describe('collector server', () => {
     q.hold();
     const busy = new Client(q.port);
     busy.send(request(EVENT));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const closed = new Promise((resolve) => q.server.close(resolve));
     await idle.closed();
     expect(busy.ended).toBe(false);

@@ -11,7 +11,7 @@ import type { Hono } from 'hono';
 import { type BodyResult, readNodeBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
 import { FastConnection } from './http/connection.ts';
-import { createResponseWriter } from './http/response.ts';
+import { closesConnection, createResponseWriter } from './http/response.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { type EventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 
@@ -89,8 +89,7 @@ export function createRequestListener(app: Hono, route: EventRoute): RequestList
       () => readNodeBody(req),
       () => req.resume(), // answered before reading: discard the body
     );
-    // The rest of an oversized body is not worth reading, and after a fault the state is unknown: close.
-    send(res, outcome, outcome.status === 413 || outcome === FAULT);
+    send(res, outcome, closesConnection(outcome));
   };
 
   return (req, res) => {

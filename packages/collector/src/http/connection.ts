@@ -12,7 +12,7 @@ import type { BodyResult } from '../body/read.ts';
 import { BodyLimit } from '../body/read.ts';
 import type { Outcome } from '../pipeline.ts';
 import { FALLBACK, type FastHead, NEED_MORE, parseHead } from './head.ts';
-import type { ResponseWriter } from './response.ts';
+import { closesConnection, type ResponseWriter } from './response.ts';
 
 export interface FastRoute {
   path: string;
@@ -77,17 +77,19 @@ export class FastConnection {
     this.remoteAddress = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
     socket.setTimeout(options.keepAliveTimeoutMs);
-    socket.on('data', this.onData);
-    socket.on('timeout', this.onTimeout);
-    socket.on('drain', this.resumeIfRoom);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
+    for (const [event, listener] of this.socketListeners()) socket.on(event, listener);
   }
 
-  /** True when no request is in progress: closing now loses nothing. */
-  idle(): boolean {
-    return this.slots.length === 0 && this.pending === null && this.handOverRest === null;
+  /** The socket events this connection listens to, added at the start and removed by `detach`. */
+  private socketListeners(): [string, Parameters<Socket['off']>[1]][] {
+    return [
+      ['data', this.onData],
+      ['timeout', this.onTimeout],
+      ['drain', this.resumeIfRoom],
+      ['end', this.onEnd],
+      ['error', this.onError],
+      ['close', this.onClose],
+    ];
   }
 
   /** The server is closing: close now if idle, else after the answers in progress. */
@@ -120,7 +122,6 @@ export class FastConnection {
       const head =
         resumed && this.pendingHead !== null ? this.pendingHead : parseHead(buf, offset, path, resumed ? this.pendingScanned - 3 : offset);
       if (head === FALLBACK) {
-        this.clearPending();
         this.handOverAfterAnswers(buf.subarray(offset));
         return;
       }
@@ -177,24 +178,22 @@ export class FastConnection {
   }
 
   private serve(slot: Slot, headers: IncomingHttpHeaders, bytes: Buffer): void {
-    this.options.route.answer(headers, this.remoteAddress, bodyOf(bytes)).then(
-      (outcome) => {
-        // After a fault the state is unknown, and Node's path closes after a 413 too: close once answered.
-        if (outcome.status === 500 || outcome.status === 413) slot.close = true;
-        slot.outcome = outcome;
-        try {
-          this.flush();
-        } catch (error) {
-          this.options.onFault(error);
-          this.socket.destroy();
-        }
-      },
-      (error: unknown) => {
-        this.options.onFault(error); // `answer` does not reject; if it ever does, say so and drop the connection
-        this.socket.destroy();
-      },
-    );
+    this.options.route.answer(headers, this.remoteAddress, bodyOf(bytes)).then((outcome) => {
+      if (closesConnection(outcome)) slot.close = true;
+      slot.outcome = outcome;
+      try {
+        this.flush();
+      } catch (error) {
+        this.fail(error);
+      }
+    }, this.fail); // `answer` does not reject; if it ever does, say so
   }
+
+  /** A fault while answering: report it and drop the connection. */
+  private readonly fail = (error: unknown): void => {
+    this.options.onFault(error);
+    this.socket.destroy();
+  };
 
   /** Writes the answers that are ready, in order; then closes, hands over or reads on. */
   private flush(): void {
@@ -240,12 +239,7 @@ export class FastConnection {
     this.done = true;
     const { socket } = this;
     socket.setTimeout(0);
-    socket.off('data', this.onData);
-    socket.off('timeout', this.onTimeout);
-    socket.off('drain', this.resumeIfRoom);
-    socket.off('end', this.onEnd);
-    socket.off('error', this.onError);
-    socket.off('close', this.onClose);
+    for (const [event, listener] of this.socketListeners()) socket.off(event, listener);
     this.options.onDone(this);
   }
 

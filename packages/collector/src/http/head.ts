@@ -67,9 +67,9 @@ export function parseHead(
 
   // Request line: exactly `POST <target> HTTP/1.1`, the target being the events path and a visible-ASCII query.
   const lineEnd = head.indexOf('\r\n');
-  if (!head.startsWith(POST_) || !head.startsWith(_HTTP11, lineEnd - 9) || !head.startsWith(eventsPath, 5)) return FALLBACK;
-  const targetEnd = lineEnd - 9;
-  let i = 5 + eventsPath.length;
+  const targetEnd = lineEnd - _HTTP11.length;
+  if (!head.startsWith(POST_) || !head.startsWith(_HTTP11, targetEnd) || !head.startsWith(eventsPath, POST_.length)) return FALLBACK;
+  let i = POST_.length + eventsPath.length;
   if (i < targetEnd) {
     if (head.charCodeAt(i) !== 0x3f) return FALLBACK; // `?`
     for (i++; i < targetEnd; i++) {

@@ -20,6 +20,14 @@ function httpDate(nowMs: number): string {
   return dateText;
 }
 
+/**
+ * The connection closes after this answer: after a fault its state is unknown, and after a
+ * 413 the rest of the body is not worth reading. Both paths follow it.
+ */
+export function closesConnection(outcome: Outcome): boolean {
+  return outcome.status === 500 || outcome.status === 413;
+}
+
 interface Rendered {
   second: number;
   keepAlive: Buffer | null;
