@@ -4,7 +4,7 @@ import { createEnricher } from './enrich.ts';
 import { countryFromHeaders, createCountryLookup } from './geo/country.ts';
 import { classifyReferrer } from './referrer.ts';
 import { parseAgent } from './user-agent.ts';
-import { createMemorySalts, createSessions, visitorId } from './visitor.ts';
+import { createMemorySalts, createSessions, createVisitorIds, visitorId } from './visitor.ts';
 
 const CHROME_WIN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const IPHONE =
@@ -173,6 +173,25 @@ describe('visitor and session', () => {
     expect(id('a.com', '1.1.1.1', IPHONE)).not.toBe(base);
     expect(id('a.com', '1.1.1.1', CHROME_WIN, day + 86_400_000)).not.toBe(base);
     expect(base).toMatch(/^\d{1,20}$/);
+  });
+
+  it('remembers ids only for the current salt, and gives the same ids as the hash', () => {
+    const salts = createMemorySalts();
+    const remembered = createVisitorIds(2);
+    const today = salts.saltFor(day);
+    const tomorrow = salts.saltFor(day + 86_400_000);
+    const visitors = [
+      ['a.com', '1.1.1.1', CHROME_WIN],
+      ['a.com', '1.1.1.2', CHROME_WIN],
+      ['b.com', '1.1.1.1', IPHONE],
+      ['a.com', '1.1.1.1', IPHONE],
+    ] as const;
+    // Twice round, past the bound (2 per generation): every answer is the hash's own.
+    for (const salt of [today, tomorrow, today]) {
+      for (let round = 0; round < 2; round++) {
+        for (const [site, ip, ua] of visitors) expect(remembered(salt, site, ip, ua)).toBe(visitorId(salt, site, ip, ua));
+      }
+    }
   });
 
   it('forgets salts older than yesterday', () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { type SaltSource, type Sessions, visitorId } from './visitor.ts';
+import { createVisitorIds, type SaltSource, type Sessions } from './visitor.ts';
 
 export interface RequestFacts {
   ip: string;
@@ -42,6 +42,7 @@ function param(params: URLSearchParams, key: string): string {
 }
 
 export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
+  const visitorId = createVisitorIds();
   return {
     enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();

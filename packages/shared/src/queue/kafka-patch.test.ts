@@ -1,0 +1,69 @@
+/**
+ * kafkajs is patched (patches/kafkajs@2.2.4.patch): record batches are checksummed with the
+ * native CRC-32C of @node-rs/crc32 (it must load, and agree with kafkajs's own table), and its
+ * encoders grow into memory that is not zero-filled (no byte of it may reach a request).
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const fromKafkajs = createRequire(createRequire(import.meta.url).resolve('kafkajs'));
+const patched = fromKafkajs('./src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
+const table = fromKafkajs('./src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
+type Encoded = { buffer: Buffer };
+const produceRequest = fromKafkajs('./src/protocol/requests/produce/v7/request.js') as (request: object) => { encode(): Promise<Encoded> };
+const Long = fromKafkajs('./src/utils/long.js') as { fromInt(n: number): unknown };
+
+describe('kafkajs record-batch CRC-32C', () => {
+  it('uses the native implementation', () => {
+    expect(() => fromKafkajs('@node-rs/crc32')).not.toThrow();
+  });
+
+  it('gives the checksums of kafkajs’s own table, and the standard check value', () => {
+    expect(patched(Buffer.from('123456789')).toString(16)).toBe('e3069283');
+    for (const size of [0, 1, 7, 8, 9, 63, 1000, 65_537]) {
+      const buf = randomBytes(size);
+      expect(patched(buf)).toBe(table(buf) >>> 0);
+    }
+  });
+});
+
+describe('kafkajs encoders without zero fill', () => {
+  /** A produce request of two partitions, as the collector's producer sends them. */
+  const encode = async () => {
+    const request = produceRequest({
+      acks: -1,
+      timeout: 30_000,
+      transactionalId: null,
+      producerId: Long.fromInt(7),
+      producerEpoch: 0,
+      compression: 0,
+      topicData: [
+        {
+          topic: 'events',
+          partitions: [
+            { partition: 0, firstSequence: 3, messages: [{ value: Buffer.alloc(5000, 1), timestamp: 1_700_000_000_000 }] },
+            { partition: 4, firstSequence: 9, messages: [{ value: Buffer.from('x'), timestamp: 1_700_000_000_000 }] },
+          ],
+        },
+      ],
+    });
+    return (await request.encode()).buffer;
+  };
+
+  it('encode the same bytes as zero-filled ones, whatever the memory held', async () => {
+    const unsafe = Buffer.allocUnsafe;
+    const encodeWith = async (fill: number) => {
+      Buffer.allocUnsafe = (size: number) => unsafe(size).fill(fill);
+      try {
+        return await encode();
+      } finally {
+        Buffer.allocUnsafe = unsafe;
+      }
+    };
+    const zeroed = await encodeWith(0);
+    expect(zeroed.length).toBeGreaterThan(5000);
+    expect((await encodeWith(0xa5)).equals(zeroed)).toBe(true);
+    expect((await encodeWith(0xff)).equals(zeroed)).toBe(true);
+  });
+});
