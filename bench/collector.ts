@@ -18,6 +18,7 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { dropTopics } from './cleanup.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Servers run as `node --import tsx …`, so the spawned process is the server itself (its CPU is read). */
@@ -35,6 +36,7 @@ export const PAYLOAD = JSON.stringify({
 });
 const USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const CONNECTIONS = 256;
+const COLLECTOR_TOPIC = 'tidemark_bench_collector';
 
 const BARE_SERVER = `
 const http = require('node:http');
@@ -190,13 +192,13 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
       API_PORT: '0',
     });
   }
-  // The collector's own entry; fixed topic names so repeated runs do not pile up topics.
+  // The collector's own entry; fixed topic names (the events topic is deleted after each run).
   const port = await freePort();
   const env = {
     ...common,
     COLLECTOR_PORT: String(port),
     KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC: 'tidemark_bench_collector',
+    KAFKA_TOPIC: COLLECTOR_TOPIC,
     KAFKA_SALTS_TOPIC: 'tidemark_bench_salts',
   };
   return startServer(
@@ -215,6 +217,7 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');
     brokers = (await startServices()).kafkaBrokers;
+    await dropTopics(brokers, [COLLECTOR_TOPIC]); // a fresh topic: earlier runs' gigabytes slow the broker
   }
   const script = join(ROOT, '.tmp', `bench-collector-${process.pid}.lua`);
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
@@ -256,6 +259,7 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
     };
   } finally {
     await Promise.all([bare.stop(), collector?.stop()]);
+    if (brokers) await dropTopics(brokers, [COLLECTOR_TOPIC]);
     rmSync(script, { force: true });
     rmSync(join(ROOT, '.tmp', `bench-collector-${process.pid}`), { recursive: true, force: true });
   }

@@ -21,6 +21,7 @@ import {
 import { Registry } from 'prom-client';
 import { startServices } from '../services/index.ts';
 import { ingesterEnv, produce, syntheticEvent, uniqueTopics } from '../test/ingester-support.ts';
+import { dropTopics } from './cleanup.ts';
 
 interface Run {
   eventsPerSec: number;
@@ -105,6 +106,7 @@ async function kafkaToServer(total: number): Promise<Run> {
   } finally {
     await client.command({ query: `DROP DATABASE IF EXISTS ${t.database}` });
     await client.close();
+    await dropTopics(services.kafkaBrokers, [t.topic, t.dlqTopic]);
   }
 }
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropDatabase, dropTopics } from './cleanup.ts';
 import { type Child, freePort, ROOT, startChild, TSX, waitOk } from './lib.ts';
 
 export interface BenchStack {
@@ -54,7 +55,11 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
     const api = service('dashboard-api');
     children.push(collector, api);
     await Promise.all([waitOk(`${collectorUrl}/readyz`, collector), waitOk(`${apiUrl}/healthz`, api)]);
-    cleanup = () => services.stop();
+    cleanup = async () => {
+      await dropTopics(services.kafkaBrokers, [`bench_${suffix}`, `bench_${suffix}_dlq`]);
+      await dropDatabase(services.clickhouseUrl, env.CLICKHOUSE_DATABASE ?? `bench_${suffix}`);
+      await services.stop();
+    };
   }
   return {
     collectorUrl,
