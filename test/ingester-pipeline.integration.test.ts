@@ -54,6 +54,12 @@ describe('ingester: Kafka → ClickHouse server, one process', () => {
       500,
     );
     expect(stored).toEqual({ rows: 100_000, ids: 100_000 });
+    // The raw rows of an insert are visible before its views' rows: the rollups are read once
+    // every partition's offsets are committed, which happens only after each insert returned.
+    const caughtUp = (text: string) =>
+      [0, 1, 2, 3, 4, 5].every((p) => new RegExp(`^tidemark_ingester_consumer_lag\\{partition="${p}"\\} 0$`, 'm').test(text));
+    const lag = await waitFor(() => fetch(metricsUrl).then((r) => r.text()), caughtUp, 20_000, 500);
+    expect(caughtUp(lag)).toBe(true);
 
     const totals = await totalsEverywhere(client, t.database, site);
     expect(totals.raw).toEqual({ views: 70_000, visitors: 997, sessions: 1499, events: 10_000, avgDuration: expect.any(Number) });
@@ -70,13 +76,6 @@ describe('ingester: Kafka → ClickHouse server, one process', () => {
     expect(metrics).toMatch(/^tidemark_ingester_batch_rows_count \d+$/m);
     expect(metrics).toMatch(/^tidemark_ingester_insert_seconds_count \d+$/m);
     expect(metrics).toMatch(/^tidemark_ingester_newest_event_timestamp_seconds \d+/m);
-    const lag = await waitFor(
-      () => fetch(metricsUrl).then((r) => r.text()),
-      (text) => /tidemark_ingester_consumer_lag\{partition="5"\} 0$/m.test(text),
-      20_000,
-      500,
-    );
-    expect(lag).toMatch(/^tidemark_ingester_consumer_lag\{partition="0"\} 0$/m);
   });
 
   it('a poison message goes to the DLQ with its error; everything else of its partition is stored', async () => {
