@@ -35,6 +35,24 @@ export async function snapshot(brokers: string, clickhouseUrl: string): Promise<
   }
 }
 
+/** Deletes those of `topics` that exist; answers how many. */
+export async function deleteTopics(brokers: string, topics: (existing: string[]) => string[]): Promise<number> {
+  const kafka = admin(brokers);
+  await kafka.connect();
+  try {
+    const gone = topics(await kafka.listTopics());
+    if (gone.length > 0) await kafka.deleteTopics({ topics: gone, timeout: 30_000 });
+    return gone.length;
+  } finally {
+    await kafka.disconnect();
+  }
+}
+
+export async function dropDatabase(clickhouseUrl: string, database: string): Promise<void> {
+  const res = await fetch(clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS \`${database}\` SYNC` });
+  if (!res.ok) throw new Error(`dropping ${database}: ${res.status} ${await res.text()}`);
+}
+
 /** Drops the topics and databases made by tests since `before`; answers how many of each. */
 export async function dropLeftovers(
   before: Snapshot,
@@ -42,19 +60,8 @@ export async function dropLeftovers(
   clickhouseUrl: string,
 ): Promise<{ topics: number; databases: number }> {
   const made = (name: string, seen: Set<string>) => !seen.has(name) && MADE_BY_A_TEST.test(name);
-  const kafka = admin(brokers);
-  await kafka.connect();
-  let topics: string[];
-  try {
-    topics = (await kafka.listTopics()).filter((t) => made(t, before.topics));
-    if (topics.length > 0) await kafka.deleteTopics({ topics, timeout: 30_000 });
-  } finally {
-    await kafka.disconnect();
-  }
+  const topics = await deleteTopics(brokers, (existing) => existing.filter((t) => made(t, before.topics)));
   const dbs = (await databases(clickhouseUrl)).filter((d) => made(d, before.databases));
-  for (const db of dbs) {
-    const res = await fetch(clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS \`${db}\` SYNC` });
-    if (!res.ok) throw new Error(`dropping ${db}: ${res.status} ${await res.text()}`);
-  }
-  return { topics: topics.length, databases: dbs.length };
+  for (const db of dbs) await dropDatabase(clickhouseUrl, db);
+  return { topics, databases: dbs.length };
 }
