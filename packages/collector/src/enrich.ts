@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { createVisitorIds, type SaltSource, type Sessions } from './visitor.ts';
+import { createVisitorIds, type SaltSource } from './visitor.ts';
 
 export interface RequestFacts {
   ip: string;
@@ -41,7 +41,7 @@ function param(params: URLSearchParams, key: string): string {
   return value === null ? '' : value.slice(0, PARAM_CHARS);
 }
 
-export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
+export function createEnricher(salts: SaltSource): Enricher {
   const visitorId = createVisitorIds();
   return {
     enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
@@ -68,7 +68,7 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         name: event.name,
         timestamp: receiveTime(nowMs),
         visitor_id: visitor,
-        session_id: sessions.sessionId(visitor, nowMs),
+        session_id: '0', // visits are cut by the ingester (docs/storage.md); the column stays for the wire format
         pageview_id: event.pageviewId ?? NIL_UUID,
         url: event.url,
         host,

@@ -9,6 +9,7 @@
 import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
+  decodeRows,
   EVENT_COLUMN_LIST,
   EVENT_COLUMN_NAMES,
   embeddedRawInsert,
@@ -25,6 +26,7 @@ import type { IngesterMetrics } from './metrics.ts';
 import { createRangeLog } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
 import { backoffMs, sleep } from './retry.ts';
+import { createVisitTracker, type VisitTracker } from './visits/tracker.ts';
 
 /**
  * The body of an insert: `RowBinary` (to a server) — the rows of RowBinary messages copied
@@ -55,6 +57,8 @@ export interface IngesterOptions {
    * (behind a load balancer, the start time read may also come from another node each time).
    */
   replicated?: boolean;
+  /** Cuts visits after each batch (default: on, into `<database>.visits`). */
+  visits?: VisitTracker | null;
 }
 
 export interface Ingester {
@@ -84,6 +88,7 @@ export function createIngester(options: IngesterOptions): Ingester {
       : `INSERT INTO ${table} (${EVENT_COLUMN_LIST}) FORMAT JSONEachRow`;
   const recent = options.recentIds ?? createRecentIds();
   const rawInsert = embeddedRawInsert(client);
+  const visits = options.visits === undefined ? createVisitTracker({ client, database, log }) : options.visits;
   const stopping = new AbortController();
   let lastNewest = 0;
 
@@ -202,6 +207,25 @@ export function createIngester(options: IngesterOptions): Ingester {
     });
   }
 
+  /** The batch's visits, after its events are stored (retried like the insert; same token, its own table). */
+  async function cutVisits(batch: QueueBatch, events: ReturnType<typeof decodeRows>, token: string): Promise<void> {
+    if (!visits) return;
+    const ref = {
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: BigInt(batch.firstOffset),
+      lastOffset: BigInt(batch.lastOffset),
+    };
+    await retrying(`visits ${token}`, batch, async () => {
+      try {
+        await visits.apply(ref, events, token);
+      } catch (error) {
+        metrics.insertFailures.inc();
+        throw error;
+      }
+    });
+  }
+
   async function handle(batch: QueueBatch): Promise<void> {
     let bytes = 0;
     for (const value of batch.messages) bytes += value.length;
@@ -229,7 +253,10 @@ export function createIngester(options: IngesterOptions): Ingester {
       metrics.duplicatesDropped.inc(duplicates);
       log.debug({ duplicates, token }, 'duplicates_dropped');
     }
-    if (rows.keys.length === 0) return;
+    if (rows.keys.length === 0) {
+      await cutVisits(batch, [], token);
+      return;
+    }
     const { writeAhead } = batch;
     if (writeAhead) {
       await retrying(`write-ahead ${token}`, batch, async () => {
@@ -242,6 +269,7 @@ export function createIngester(options: IngesterOptions): Ingester {
       });
     }
     await insert(format === 'RowBinary' ? body.rowBinary() : body.jsonLines(), rows, token, batch);
+    await cutVisits(batch, decodeRows(body.rowBinary()), token);
     for (const key of rows.keys) recent.add(key);
     metrics.rowsInserted.inc(rows.keys.length);
     metrics.batchSize.observe(rows.keys.length);

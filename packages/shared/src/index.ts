@@ -10,6 +10,7 @@ export * from './queue/index.ts';
 export * from './run-main.ts';
 export * from './startup-retry.ts';
 export * from './validate.ts';
+export * from './visits/source.ts';
 export * from './wire/message.ts';
 export * from './wire/row-binary.ts';
 export * from './wire/row-binary-read.ts';
