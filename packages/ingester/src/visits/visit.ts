@@ -227,7 +227,10 @@ export function visitRow(v: Visit, sign: 1 | -1): Record<string, unknown> {
     events: v.events,
     engagements: v.engagements,
     engaged_ms: v.engagedMs,
-    pairs: [...v.pairs].sort().map((p) => p.split('\0')),
+    pairs: [...v.pairs].sort().map((p) => {
+      const [name, path] = p.split('\0');
+      return { name, path };
+    }),
     src_topic: v.source?.topic ?? '',
     src_partition: v.source?.partition ?? 0,
     src_offset: String(v.source?.offset ?? 0n),
@@ -254,7 +257,7 @@ export interface VisitRowRead {
   events: number;
   engagements: number;
   engaged_ms: string | number;
-  pairs: [string, string][];
+  pairs: { name: string; path: string }[];
   src_topic: string;
   src_partition: number;
   src_offset: string;
@@ -280,7 +283,7 @@ export function visitFromRow(r: VisitRowRead & EntryAttributes): Visit {
     events: Number(r.events),
     engagements: Number(r.engagements),
     engagedMs: Number(r.engaged_ms),
-    pairs: new Set(r.pairs.map(([n, p]) => `${n}\0${p}`)),
+    pairs: new Set(r.pairs.map(({ name, path }) => `${name}\0${path}`)),
     source: { topic: r.src_topic, partition: Number(r.src_partition), offset: BigInt(r.src_offset) },
   };
 }
