@@ -9,6 +9,7 @@ import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
+import { mountQuery } from './routes/query.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
@@ -28,12 +29,19 @@ export interface DashboardOptions {
   /** The clock (tests pin it to answer over a seeded dataset). */
   now?: () => number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
+  /** `RETENTION_DAYS`: how far back raw events reach (the Query API says when a range was cut). */
+  retentionDays?: number;
+  /** A site's default time zone (the sites registry, SPEC §11); null → UTC. */
+  siteTimezone?: (site: string) => string | null;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
-export function dashboardSettings(config: Config): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed'> {
+export function dashboardSettings(
+  config: Config,
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'retentionDays'> {
   return {
     database: config.clickhouse.database,
+    retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
     corsOrigins: config.api.corsOrigins,
     distributed: config.clickhouse.cluster !== null,
@@ -81,6 +89,8 @@ export function createDashboardApp({
   distributed = false,
   now = Date.now,
   stream = {},
+  retentionDays = 90,
+  siteTimezone = () => null,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -115,16 +125,20 @@ export function createDashboardApp({
   mountPage(app);
 
   const api = new Hono();
+  const v2 = new Hono();
   if (corsOrigins && corsOrigins.length > 0) {
-    api.use(
-      '*',
-      cors({ origin: corsOrigins.includes('*') ? '*' : corsOrigins, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }),
-    );
+    const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
+    api.use('*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
+    v2.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }));
   }
   api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
-  mountStats(api, { client, tables, now, backlog: backlog ?? null, timed });
+  v2.use('*', bearerAuth({ token }));
+  const stats = { client, tables, now, backlog: backlog ?? null, timed };
+  mountStats(api, stats);
   mountStream(api, hub);
+  mountQuery(v2, { ...stats, retentionDays, siteTimezone });
   app.route('/api/v1', api);
+  app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

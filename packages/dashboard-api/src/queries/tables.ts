@@ -11,6 +11,8 @@ export interface Tables {
   pagesMinute: string;
   countriesMinute: string;
   dimensionsMinute: string;
+  /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
+  visits: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -21,5 +23,6 @@ export function tableNames(database: string, distributed = false): Tables {
     pagesMinute: name('pages_minute'),
     countriesMinute: name('countries_minute'),
     dimensionsMinute: name('dimensions_minute'),
+    visits: name(TABLES.visits),
   };
 }
