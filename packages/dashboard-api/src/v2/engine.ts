@@ -201,6 +201,7 @@ async function period(
   const totalRaw = raw(totals.events.get('[]'), totals.visits.get('[]'));
   const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
   const rows: Period['rows'] = [];
+  if (query.dimensions.length === 0) rows.push({ dims: [], raw: totalRaw, base: totalBase });
   if (main) {
     for (const [key, dims] of main.keys) {
       let b = totalBase;

@@ -86,7 +86,11 @@ function wallParts(ms: number, zone: string): [number, number, number, number, n
 export function bucketStart(ms: number, interval: Interval, zone: string): number {
   if (interval === 'minute') return Math.floor(ms / 60_000) * 60_000;
   const w = wallOf(ms, zone);
-  if (interval === 'hour') return instantOf(w.year, w.month, w.day, w.hour, 0, zone);
+  if (interval === 'hour') {
+    // By the offset in force at that instant, so both hours of a DST overlap are their own buckets.
+    const local = ms + offsetAt(ms, zone);
+    return ms - (((local % 3_600_000) + 3_600_000) % 3_600_000);
+  }
   if (interval === 'day') return instantOf(w.year, w.month, w.day, 0, 0, zone);
   if (interval === 'month') return instantOf(w.year, w.month, 1, 0, 0, zone);
   const weekday = (new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay() + 6) % 7; // Monday = 0

@@ -40,11 +40,14 @@ export function createVisitTracker({ client, database, log, now = Date.now }: Vi
     return (await result.json<Row>()).map(visitFromRow);
   }
 
-  const lookup = (visitors: { site: string; visitorId: string }[], since: number) =>
-    read('(site, visitor_id) IN {visitors:Array(Tuple(String, UInt64))} AND last_at >= fromUnixTimestamp64Milli({since:Int64})', {
-      visitors: visitors.map((v) => [v.site, v.visitorId]),
-      since,
-    });
+  async function lookup(visitors: { site: string; visitorId: string }[], since: number): Promise<Visit[]> {
+    const wanted = new Set(visitors.map((v) => `${v.site}\0${v.visitorId}`));
+    const found = await read(
+      'site IN {sites:Array(String)} AND toString(visitor_id) IN {ids:Array(String)} AND last_at >= fromUnixTimestamp64Milli({since:Int64})',
+      { sites: [...new Set(visitors.map((v) => v.site))], ids: [...new Set(visitors.map((v) => v.visitorId))], since },
+    );
+    return found.filter((v) => wanted.has(`${v.site}\0${v.visitorId}`));
+  }
 
   async function stateFor(batch: BatchRef): Promise<PartitionVisits> {
     const key = `${batch.topic}\0${batch.partition}`;
