@@ -6,7 +6,7 @@
 # installs it, so no test starts without what it needs and none is skipped for want of a tool.
 #
 #   bash scripts/prerequisites.sh [test|start|bench]     (default: test)
-#   TIDEMARK_NO_INSTALL=1   only check and report, never install
+#   TIDEMARK_NO_INSTALL=1   only check and report, never install (any value but 0 or empty)
 #
 # Plain bash and nothing else: on a fresh machine it runs before Node 24 exists.
 set -uo pipefail
@@ -14,27 +14,27 @@ cd "$(dirname "$0")/.."
 
 # What the repository pins, read from package.json so there is one place to change them.
 manifest=$(<package.json)
-[[ $manifest =~ \"node\":\ *\"\>=([0-9]+) ]] && NODE_MAJOR=${BASH_REMATCH[1]}
+[[ $manifest =~ \"node\":\ *\"\>=(([0-9]+)[0-9.]*) ]] && NODE_MIN=${BASH_REMATCH[1]} NODE_MAJOR=${BASH_REMATCH[2]}
 [[ $manifest =~ \"packageManager\":\ *\"pnpm@([0-9.]+)\" ]] && PNPM_VERSION=${BASH_REMATCH[1]}
-: "${NODE_MAJOR:?package.json has no engines.node of the form >=N}" "${PNPM_VERSION:?package.json has no packageManager pnpm@X.Y.Z}"
+: "${NODE_MIN:?package.json has no engines.node of the form >=N.N}" "${PNPM_VERSION:?package.json has no packageManager pnpm@X.Y.Z}"
 
 # One line per tool:  need <for> <name> <install> <check...>
 #   for      the commands that need it, comma-separated: test (pnpm test, CI), start, bench
 #   install  apt:<Debian package> | pip:<PyPI package> | npm:<npm package spec, installed into /usr/local>
 #   check    a command (helpers below) that succeeds when the tool is usable; it may set `found`
 tools() {
-  need test,start,bench node npm:node@"$NODE_MAJOR" version_at_least "$NODE_MAJOR" node --version
-  need test,start,bench pnpm npm:pnpm@"$PNPM_VERSION" version_is "$PNPM_VERSION" pnpm --version
-  need test,bench java apt:openjdk-17-jre-headless java_at_least 17
-  need test,bench mvn apt:maven on_path mvn
-  need test chromium apt:chromium executable "${CHROMIUM_PATH:-/usr/bin/chromium}"
-  need test nginx apt:nginx-light on_path nginx
-  need test caddy apt:caddy on_path caddy
-  need test openssl apt:openssl on_path openssl
-  need test,bench python3 apt:python3 version_at_least 3.9 python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'
-  need test schemathesis pip:schemathesis on_path schemathesis
-  need test aiosmtpd pip:aiosmtpd python_module aiosmtpd
-  need bench wrk apt:wrk on_path wrk
+  need test,start,bench node         npm:node@"$NODE_MAJOR"       version_at_least "$NODE_MIN" node --version
+  need test,start,bench pnpm         npm:pnpm@"$PNPM_VERSION"     version_is "$PNPM_VERSION" pnpm --version
+  need test,bench       java         apt:openjdk-17-jre-headless java_at_least 17
+  need test,bench       mvn          apt:maven                   on_path mvn
+  need test             chromium     apt:chromium                executable "${CHROMIUM_PATH:-/usr/bin/chromium}"
+  need test             nginx        apt:nginx-light             on_path nginx
+  need test             caddy        apt:caddy                   on_path caddy
+  need test             openssl      apt:openssl                 on_path openssl
+  need test,bench       python3      apt:python3                 version_at_least 3.9 python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'
+  need test             schemathesis pip:schemathesis            on_path schemathesis
+  need test             aiosmtpd     pip:aiosmtpd                python_module aiosmtpd
+  need bench            wrk          apt:wrk                     on_path wrk
 }
 
 # ---- checks: succeed when usable; `found` says what is there when it is not good enough
@@ -166,8 +166,11 @@ install_missing() {
   fi
 }
 
+no_install=false
+[[ ${TIDEMARK_NO_INSTALL:-0} == 0 ]] || no_install=true
+
 check_all
-if ((${#missing[@]})) && [ -z "${TIDEMARK_NO_INSTALL:-}" ]; then
+if ((${#missing[@]})) && ! $no_install; then
   install_missing
   check_all
 fi
@@ -184,6 +187,10 @@ fi
     IFS='|' read -r name install found <<<"$entry"
     printf '  %-13s %-40s install: %s\n' "$name" "($found)" "$(install_command "$install")"
   done
-  [ -n "${TIDEMARK_NO_INSTALL:-}" ] && echo "  (TIDEMARK_NO_INSTALL is set: nothing was installed)"
+  if $no_install; then
+    echo "  (TIDEMARK_NO_INSTALL is set: nothing was installed)"
+  elif ! $root; then
+    echo "  (not root: system packages were not installed)"
+  fi
 } >&2
 exit 1

@@ -84,12 +84,12 @@ describe('scripts/prerequisites.sh', () => {
 
   it('says which Node it found when it is older than the engines field allows', async () => {
     const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-    const major = /^>=(\d+)/.exec(engines)?.[1];
+    const [, min, major] = /^>=((\d+)\.\d+)$/.exec(engines) ?? [];
     const oldNode = fakes({ node: 'echo v20.20.2' });
     const run = await runStep(['start'], { PATH: `${oldNode}:${process.env.PATH}`, TIDEMARK_NO_INSTALL: '1' });
     expect(run.code).toBe(1);
     expect(missingLines(run.stderr).map((line) => line.replace(/ +/g, ' '))).toEqual([
-      ` node (20.20.2, needs ${major} or newer) install: ${process.getuid?.() === 0 ? '' : 'sudo '}npm install --global --prefix /usr/local node@${major}`,
+      ` node (20.20.2, needs ${min} or newer) install: ${process.getuid?.() === 0 ? '' : 'sudo '}npm install --global --prefix /usr/local node@${major}`,
     ]);
   });
 
@@ -127,7 +127,7 @@ describe('scripts/prerequisites.sh', () => {
 
   it('lists in the README every tool it checks', () => {
     const script = readFileSync(SCRIPT, 'utf8');
-    const names = [...script.matchAll(/^ {2}need \S+ (\S+) /gm)].map((m) => m[1] ?? '');
+    const names = [...script.matchAll(/^ {2}need +\S+ +(\S+) /gm)].map((m) => m[1] ?? '');
     expect(names.length).toBeGreaterThan(10);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Run every test'), readme.indexOf('\n## ', readme.indexOf('## Run every test') + 1));
