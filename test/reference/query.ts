@@ -58,7 +58,7 @@ function valueOf(
   if (d === 'goal') return isCustom(e) ? e.name : '';
   if (d.startsWith('prop:')) return e.props?.[d.slice(5)] ?? '';
   if (d.startsWith('event:')) {
-    const key = { 'event:source': 'referrer_source', 'event:referrer': 'referrer_host' }[d] ?? d.slice(6);
+    const key = ({ 'event:source': 'referrer_source', 'event:referrer': 'referrer_host' } as Record<string, string>)[d] ?? d.slice(6);
     return String((e as Record<string, unknown>)[key] ?? '');
   }
   if (!v) throw new Error(`${d} needs the visit`);

@@ -1,18 +1,21 @@
 /**
  * Turns a validated event and its request into the row the queue carries. The raw IP and
  * User-Agent are used here and dropped: only their salted hash and the parsed agent leave.
+ * A server-side event's `timestamp` (SPEC §11) is its time, and picks the salt of its own day.
  */
 import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { createVisitorIds, type SaltSource } from './visitor.ts';
+import { createEventSalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
+/** What enrichment knows of the visitor: from the request, or a server-side event's own `ip` and `userAgent`. */
 export interface RequestFacts {
   ip: string;
   agent: Agent;
   userAgent: string;
   country: string;
+  /** Receive time. */
   nowMs: number;
 }
 
@@ -42,14 +45,19 @@ function param(params: URLSearchParams, key: string): string {
 }
 
 export function createEnricher(salts: SaltSource): Enricher {
-  const visitorId = createVisitorIds();
+  const visitorIds = createVisitorIds();
+  const eventSalt = createEventSalts(salts);
   return {
     enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();
       const hasQuery = url.search.length > 1;
       const params = url.searchParams;
       const referrer = classifyReferrer(event.referrer, host);
-      const visitor = visitorId(salts.saltFor(nowMs), event.site, ip, userAgent);
+      const timeMs = event.timeMs ?? nowMs;
+      const today = salts.saltFor(nowMs);
+      const salt = timeMs === nowMs ? today : eventSalt(timeMs, nowMs);
+      // Ids are remembered for today's salt only, so backdated events leave that memory alone.
+      const visitor = salt === today ? visitorIds(today, event.site, ip, userAgent) : visitorId(salt, event.site, ip, userAgent);
       const props: Record<string, string> = {};
       if (event.props) for (const key of Object.keys(event.props)) props[key] = String(event.props[key]);
       let clickId = '';
@@ -66,7 +74,7 @@ export function createEnricher(salts: SaltSource): Enricher {
         event_id: event.eventId ?? randomUUID(),
         site: event.site,
         name: event.name,
-        timestamp: receiveTime(nowMs),
+        timestamp: timeMs === nowMs ? receiveTime(nowMs) : toClickHouseTime(timeMs),
         visitor_id: visitor,
         session_id: '0', // visits are cut by the ingester (docs/storage.md); the column stays for the wire format
         pageview_id: event.pageviewId ?? NIL_UUID,

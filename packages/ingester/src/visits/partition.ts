@@ -52,12 +52,13 @@ export class PartitionVisits {
   /** Offset the next batch must start at to continue this state; anything else means rebuild. */
   next: bigint | null = null;
 
-  constructor(
-    readonly partition: number,
-    /** Memory holds every visit of the partition whose last event is at or after this (ms). */
-    private horizon: number,
-    loaded: Visit[],
-  ) {
+  readonly partition: number;
+  /** Memory holds every visit of the partition whose last event is at or after this (ms). */
+  private horizon: number;
+
+  constructor(partition: number, horizon: number, loaded: Visit[]) {
+    this.partition = partition;
+    this.horizon = horizon;
     for (const v of loaded) this.remember(v);
   }
 
