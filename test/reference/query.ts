@@ -48,7 +48,7 @@ function visitValue(v: RefVisit, d: Dimension): string {
 }
 
 /** A dimension's value for an event (event dimensions) or its visit (the others). */
-function valueOf(
+function dimensionValue(
   d: Dimension,
   e: { name: string; path: string; props?: Record<string, string> } & Partial<RefEvent>,
   v: RefVisit | null,
@@ -65,10 +65,10 @@ function valueOf(
   return visitValue(v, d);
 }
 
-function holds(f: Filter, e: Parameters<typeof valueOf>[1], v: RefVisit | null): boolean {
+function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit | null): boolean {
   if ('filters' in f) return f.op === 'and' ? f.filters.every((x) => holds(x, e, v)) : f.filters.some((x) => holds(x, e, v));
   if ('filter' in f) return !holds(f.filter, e, v);
-  const x = valueOf(f.dimension, e, isEventDimension(f.dimension) ? null : v);
+  const x = dimensionValue(f.dimension, e, isEventDimension(f.dimension) ? null : v);
   let ok: boolean;
   switch (f.op) {
     case 'is':
@@ -142,7 +142,7 @@ function groups(
     if (!filters.every((f) => holds(f, e, v))) continue;
     if (dims.includes('event') && e.name === 'engagement') continue;
     if (dims.includes('goal') && !isCustom(e)) continue;
-    const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : valueOf(d, e, v))));
+    const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : dimensionValue(d, e, v))));
     if (e.name === 'pageview') g.raw.pageviews++;
     else if (e.name === 'engagement') g.engagements.push(e.duration_ms);
     else {
@@ -166,7 +166,9 @@ function groups(
           if (dims.includes('goal') && !isCustom(p)) continue;
           keys.add(
             JSON.stringify(
-              dims.map((d) => (isTimeDimension(d) ? bucket(v.firstAt) : isEventDimension(d) ? valueOf(d, p, null) : visitValue(v, d))),
+              dims.map((d) =>
+                isTimeDimension(d) ? bucket(v.firstAt) : isEventDimension(d) ? dimensionValue(d, p, null) : visitValue(v, d),
+              ),
             ),
           );
         }

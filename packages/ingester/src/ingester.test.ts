@@ -47,7 +47,14 @@ describe('ingester (embedded queue)', () => {
     const fake = flakyClickHouse(3);
     const registry = new Registry();
     const metrics = createIngesterMetrics(registry);
-    const ingester = createIngester({ client: fake.client, database: 'db', consumer: queue.consumer, log: plainLogger(), metrics });
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics,
+      visits: null,
+    });
     await ingester.start();
     // Three sends, three messages (a send is one message), cut into batches of at most 100 events.
     for (const [from, to] of [
@@ -73,7 +80,14 @@ describe('ingester (embedded queue)', () => {
     const queue = createMemoryQueue({ maxRows: 10, intervalMs: 10 });
     const fake = flakyClickHouse(0);
     const metrics = createIngesterMetrics(new Registry());
-    const ingester = createIngester({ client: fake.client, database: 'db', consumer: queue.consumer, log: plainLogger(), metrics });
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics,
+      visits: null,
+    });
     await ingester.start();
     const twice = event(0, '11111111-1111-4111-8111-111111111111');
     await queue.producer.send([twice, twice, ...Array.from({ length: 9 }, (_, i) => event(i + 1)), twice]);
@@ -136,6 +150,7 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -165,6 +180,7 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -213,6 +229,7 @@ describe('ingester: a retried insert', () => {
     if (!message) throw new Error('no message');
     const queue = oneBatch([message]);
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
