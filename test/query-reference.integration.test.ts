@@ -21,6 +21,7 @@ import {
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { responseChecker } from './dashboard-openapi.ts';
 import { processDataDir, uniqueName, waitFor } from './harness.ts';
 import { groupState, produce, uniqueTopics } from './ingester-support.ts';
 import { randomQuery } from './reference/queries.ts';
@@ -197,6 +198,56 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       const want = referenceQuery(all, parseQuery(body), NOW);
       expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
     }
+  });
+
+  it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      app.request('/api/v2/query', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', ...headers },
+      });
+    const refused = await post({ site: SITES[0], metrics: ['visitors'], filters: [['matches', 'page', ['^/ok', '(unclosed']]] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ field: '/filters/0/2/1', error: expect.stringContaining('RE2') });
+    const malformed = await app.request('/api/v2/query', {
+      method: 'POST',
+      body: '{"site":',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect({ status: malformed.status, body: await malformed.json() }).toEqual({
+      status: 400,
+      body: { error: 'body: not valid JSON', field: '' },
+    });
+    const csv = await post(
+      { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: '7d', dimensions: ['channel'], compare: 'previous_period' },
+      { Accept: 'text/csv' },
+    );
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    const json = await ask({
+      site: SITES[0],
+      metrics: ['visitors', 'pageviews'],
+      dateRange: '7d',
+      dimensions: ['channel'],
+      compare: 'previous_period',
+    });
+    expect(lines[0]).toBe('channel,visitors,pageviews,visitors_comparison,visitors_change,pageviews_comparison,pageviews_change');
+    expect(lines).toHaveLength(json.results.length + 1);
+    expect(await ask({ site: 'nobody.example', metrics: ['visitors', 'visits'], dimensions: ['source'] })).toMatchObject({
+      results: [],
+      totals: [0, 0],
+    });
+    const check = responseChecker(await (await app.request('/openapi.json')).json());
+    const answer = await post({
+      site: SITES,
+      metrics: ['visitors', 'bounce_rate'],
+      dateRange: '12mo',
+      dimensions: ['time:month'],
+      compare: 'year_over_year',
+    });
+    expect(check('/api/v2/query', 200, await answer.json())).toEqual([]);
+    expect(check('/api/v2/query', 400, await (await post({ site: SITES[0], metrics: [] })).json())).toEqual([]);
   });
 
   it('answers random queries exactly', async () => {

@@ -113,11 +113,28 @@ describe('visits across two collectors and two ingesters, with a kill -9', () =>
     expect(await rawCount(client, t.database, site)).toEqual({ rows: workloadEvents.length, ids: workloadEvents.length });
 
     const stored = await (
-      await client.query({ query: `SELECT * FROM ${t.database}.events WHERE site = {site:String}`, query_params: { site }, format: 'JSONEachRow' })
+      await client.query({
+        query: `SELECT * FROM ${t.database}.events WHERE site = {site:String}`,
+        query_params: { site },
+        format: 'JSONEachRow',
+      })
     ).json<StoredEvent>();
     const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
     const expected = cutVisits(stored)
-      .map((v) => [v.visitorId, iso(v.firstAt), iso(v.lastAt), v.pageviews, v.customEvents, v.engagements, v.entryPage, v.exitPage, v.source, v.channel].join('|'))
+      .map((v) =>
+        [
+          v.visitorId,
+          iso(v.firstAt),
+          iso(v.lastAt),
+          v.pageviews,
+          v.customEvents,
+          v.engagements,
+          v.entryPage,
+          v.exitPage,
+          v.source,
+          v.channel,
+        ].join('|'),
+      )
       .sort();
     const found = await (
       await client.query({
@@ -128,7 +145,11 @@ describe('visits across two collectors and two ingesters, with a kill -9', () =>
       })
     ).json<Record<string, string | number>>();
     const actual = found
-      .map((r) => [r.visitor_id, r.first_at, r.last_at, r.pageviews, r.events, r.engagements, r.entry_page, r.exit_page, r.source, r.channel].join('|'))
+      .map((r) =>
+        [r.visitor_id, r.first_at, r.last_at, r.pageviews, r.events, r.engagements, r.entry_page, r.exit_page, r.source, r.channel].join(
+          '|',
+        ),
+      )
       .sort();
     expect(actual.length).toBeGreaterThan(100);
     expect(actual).toEqual(expected);

@@ -5,7 +5,7 @@
  * ordered (ties by dimension values, so answers are deterministic), paged, and compared.
  * Importable on its own: `runQuery(client, tables, query, options)`.
  */
-import { type ClickHouseClient, ClickHouseError, ValidationError } from '@tidemark/shared';
+import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
@@ -63,10 +63,10 @@ async function run(client: ClickHouseClient, s: Statement, seconds: number): Pro
     });
     return await result.json<Record<string, unknown>>();
   } catch (error) {
-    if (error instanceof ClickHouseError && (error.code === '159' || error.code === '160'))
+    const code = clickhouseErrorCode(error);
+    if (code === '159' || code === '160')
       throw new QueryTimeoutError(`the query ran longer than ${seconds} s: narrow the date range or the filters`);
-    if (error instanceof ClickHouseError && error.code === '396')
-      throw new ValidationError(`more than ${MAX_GROUPS} groups: add filters or fewer dimensions`, '/dimensions');
+    if (code === '396') throw new ValidationError(`more than ${MAX_GROUPS} groups: add filters or fewer dimensions`, '/dimensions');
     throw error;
   }
 }
@@ -86,8 +86,11 @@ async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[
           });
           await r.json();
         } catch (error) {
-          if (error instanceof ClickHouseError)
-            throw new ValidationError(`filters: RE2 refuses this pattern (${error.message.split('.')[0]})`, `${f.pointer}/2/${i}`);
+          if (clickhouseErrorCode(error) === '427')
+            throw new ValidationError(
+              `filters: RE2 refuses this pattern (${(error as Error).message.split(' Look at')[0]})`,
+              `${f.pointer}/2/${i}`,
+            );
           throw error;
         }
       }
