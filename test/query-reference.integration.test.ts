@@ -193,11 +193,15 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         filters: [['matches', 'page', ['^/docs']]],
       },
     ];
+    const tables = new Set<string>();
     for (const body of bodies) {
       const got = await ask(body);
+      for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
       const want = referenceQuery(all, parseQuery(body), NOW);
       expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
     }
+    // Whole days answer from the quarter-hour rollups; visits from `visits`; raw events only where needed.
+    expect([...tables].sort()).toEqual(['events', 'events_15m', 'pages_15m', 'visits']);
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {

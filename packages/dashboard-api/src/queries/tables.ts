@@ -13,6 +13,9 @@ export interface Tables {
   dimensionsMinute: string;
   /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
   visits: string;
+  /** Quarter-hour rollups of the Query API (clickhouse/007_rollups_15m.sql). */
+  events15m: string;
+  pages15m: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -24,5 +27,7 @@ export function tableNames(database: string, distributed = false): Tables {
     countriesMinute: name('countries_minute'),
     dimensionsMinute: name('dimensions_minute'),
     visits: name(TABLES.visits),
+    events15m: name('events_15m'),
+    pages15m: name('pages_15m'),
   };
 }

@@ -11,7 +11,7 @@ import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.
 import { filterDimensions, intervalOf } from './fields.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
-import { eventStatement, type Statement, type StatementInput, visitStatement } from './statements.ts';
+import { eventStatement, rollupEligible, rollupStatement, type Statement, type StatementInput, visitStatement } from './statements.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
 
@@ -115,10 +115,17 @@ function needs(query: Query, dims: readonly string[]) {
   return { visitMetrics, eventMetrics };
 }
 
-async function grouped(client: ClickHouseClient, input: StatementInput, query: Query, seconds: number): Promise<Grouped> {
+async function grouped(
+  client: ClickHouseClient,
+  input: StatementInput,
+  query: Query,
+  seconds: number,
+  buckets: readonly number[],
+): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
-  const [events, visits] = await Promise.all([
-    eventMetrics || !visitMetrics ? run(client, eventStatement(input), seconds) : Promise.resolve([]),
+  const events = rollupEligible(input, buckets) ? rollupStatement(input) : eventStatement(input);
+  const [eventRows, visits] = await Promise.all([
+    eventMetrics || !visitMetrics ? run(client, events, seconds) : Promise.resolve([]),
     visitMetrics ? run(client, visitStatement(input), seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
@@ -134,7 +141,7 @@ async function grouped(client: ClickHouseClient, input: StatementInput, query: Q
         );
     }
   };
-  add(events, out.events);
+  add(eventRows, out.events);
   add(visits, out.visits);
   return out;
 }
@@ -173,6 +180,7 @@ async function period(
   span: Span,
   interval: Interval,
   seconds: number,
+  buckets: readonly number[],
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
   const input: StatementInput = {
@@ -196,10 +204,10 @@ async function period(
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([
-    query.dimensions.length > 0 ? grouped(client, input, query, seconds) : null,
-    grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds),
-    wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds) : null,
-    wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds) : null,
+    query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
+    grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, []),
+    wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
+    wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
   const totalRaw = raw(totals.events.get('[]'), totals.visits.get('[]'));
   const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
@@ -253,8 +261,10 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds),
-    compareSpan ? period(client, tables, query, compareSpan, interval, seconds) : null,
+    period(client, tables, query, span, interval, seconds, buckets),
+    compareSpan
+      ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
+      : null,
   ]);
   const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
   const label = (v: string | number) => (timeAt >= 0 ? bucketLabel(Number(v) * 1000, interval, query.timezone) : v);
@@ -327,19 +337,58 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
       ...(compareSpan
         ? { comparison: { from: new Date(compareSpan.from).toISOString(), to: new Date(compareSpan.to).toISOString() } }
         : {}),
-      ...(usesEvents && (span.from < cutFrom || (compareSpan && compareSpan.from < cutFrom))
+      ...(usesEvents &&
+      (rawBefore(query, tables, span, interval, buckets, cutFrom) ||
+        (compareSpan && rawBefore(query, tables, compareSpan, interval, [], cutFrom)))
         ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
         : {}),
-      tables: [
-        ...(usesEvents ? [tables.events] : []),
-        ...(query.metrics.some((m) => VISIT_METRICS.includes(m)) ||
-        query.dimensions.some((d) => !isEventDimension(d as never) && !isTimeDimension(d)) ||
-        filterDimensions(query.filters).some((d) => !isEventDimension(d as never))
-          ? [tables.visits]
-          : []),
-      ],
+      tables: answeredBy(query, tables, span, interval, buckets),
     },
   };
+}
+
+function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): StatementInput {
+  return {
+    tables,
+    sites: query.sites,
+    ...span,
+    zone: query.timezone,
+    interval,
+    dimensions: query.dimensions,
+    pointers: [],
+    filters: query.filters,
+  };
+}
+
+/** The raw-event spans the event statement reads: the whole range, or the rollups' two partial edges. */
+function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): Span[] {
+  if (!rollupEligible(inputOf(query, tables, span, interval), buckets)) return [span];
+  const q0 = Math.ceil(span.from / 900_000) * 900_000;
+  const q1 = Math.floor(span.to / 900_000) * 900_000;
+  return [
+    { from: span.from, to: q0 },
+    { from: q1, to: span.to },
+  ].filter((s) => s.from < s.to);
+}
+
+/** True when the event statement needs raw events from before `cutFrom` (they are gone: RETENTION_DAYS). */
+function rawBefore(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[], cutFrom: number): boolean {
+  return rawSpans(query, tables, span, interval, buckets).some((s) => s.from < cutFrom);
+}
+
+/** Which tables answer the query (for `meta.tables`). */
+function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): string[] {
+  const out = new Set<string>();
+  const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
+  const used = [...query.dimensions, ...filterDimensions(query.filters)];
+  if (eventMetrics || !visitMetrics) {
+    if (rollupEligible(inputOf(query, tables, span, interval), buckets))
+      out.add(used.includes('page') ? tables.pages15m : tables.events15m);
+    if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
+    if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
+  }
+  if (visitMetrics) out.add(tables.visits);
+  return [...out];
 }
 
 function bucketsOf(span: Span, interval: Interval, zone: string): number[] {

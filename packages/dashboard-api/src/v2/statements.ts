@@ -82,6 +82,69 @@ export function eventStatement(input: StatementInput): Statement {
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
 }
 
+const QUARTER = 900_000;
+
+/**
+ * Whether the event statement can read the quarter-hour rollups: event dimensions and filters
+ * only (page, event, goal; no visit attribute, no prop), and time buckets (if any) that start on
+ * quarter-hours — true of hours, days, weeks and months in every zone in use, not of minutes.
+ */
+export function rollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  const used = [...input.dimensions, ...filterDimensions(input.filters)];
+  if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
+  if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
+  return Math.ceil(input.from / QUARTER) * QUARTER < Math.floor(input.to / QUARTER) * QUARTER;
+}
+
+/**
+ * The event statement over the quarter-hour rollups: the whole quarter-hours of the range from
+ * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
+ * states merged (visitors stay distinct across both).
+ */
+export function rollupStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
+  const q1 = Math.floor(input.to / QUARTER) * QUARTER;
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
+  const [from, whole0, whole1, to] = [at(input.from), at(q0), at(q1), at(input.to)];
+  const pages = [...input.dimensions, ...filterDimensions(input.filters)].includes('page');
+  const table = pages ? input.tables.pages15m : input.tables.events15m;
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const where = [filterSql(input.filters, 'e', params)];
+  if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
+  const sql = `
+    SELECT ${[...dims, ROLLUP_METRICS_SQL].join(',\n  ')}
+    FROM (
+      SELECT site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d
+      FROM ${table}
+      WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1}
+      UNION ALL
+      SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
+             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d
+      FROM (
+        SELECT site, name, timestamp, path, visitor_id, duration_ms FROM ${input.tables.events}
+        WHERE site IN ${sites} AND ((timestamp >= ${from} AND timestamp < ${whole0}) OR (timestamp >= ${whole1} AND timestamp < ${to}))
+        LIMIT 1 BY event_id
+      )
+      GROUP BY site, name, timestamp, path
+    ) AS e
+    WHERE ${where.join(' AND ')}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
+  sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
+  uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
+  ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
+  sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
+  uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+
 export function visitStatement(input: StatementInput): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
