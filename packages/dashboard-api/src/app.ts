@@ -6,13 +6,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
-import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
+import { liveOnV2 } from './v1/on-v2.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -112,7 +112,7 @@ export function createDashboardApp({
     onClients: (count) => m.clients.set(count),
     async read(site, window) {
       const range = parseRange({ window }, '5m', now());
-      const numbers = await timed('stream', () => queryLive(client, tables, site, range.from, range.to));
+      const numbers = await timed('stream', () => liveOnV2({ client, tables, now, retentionDays }, site, range.from, range.to));
       return { data: liveAnswer(site, range, numbers), signature: `${numbers.views}/${numbers.visitors}/${numbers.avgDurationMs}` };
     },
   });
@@ -133,7 +133,7 @@ export function createDashboardApp({
   }
   api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
   v2.use('*', bearerAuth({ token }));
-  const stats = { client, tables, now, backlog: backlog ?? null, timed };
+  const stats = { client, tables, now, backlog: backlog ?? null, timed, retentionDays };
   mountStats(api, stats);
   mountStream(api, hub);
   mountQuery(v2, { ...stats, retentionDays, siteTimezone });
