@@ -3,7 +3,7 @@
 -- sign -1 (the cancel) and the new state with sign +1 and a higher version, so
 -- VersionedCollapsingMergeTree folds each pair away on merge and queries read either FINAL
 -- or sum(sign)-weighted aggregates. entry_*/exit_page_at/_id keep what a rebuilt ingester
--- needs to continue a visit exactly (first/last by time, then event id); src_* say which
+-- needs to continue a visit exactly (first/last by time, then the event id's first 64 bits); src_* say which
 -- batch last wrote the row, so a replayed batch whose rows landed is not applied twice.
 -- non_replicated_deduplication_window: a replayed batch's insert carries the same token.
 CREATE TABLE IF NOT EXISTS {{database}}.visits {{on_cluster}}
@@ -18,12 +18,12 @@ CREATE TABLE IF NOT EXISTS {{database}}.visits {{on_cluster}}
     entry_page      String CODEC(ZSTD(1)),
     exit_page       String CODEC(ZSTD(1)),
     entry_page_at   DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
-    entry_page_id   String CODEC(ZSTD(1)),
+    entry_page_id   UInt64,
     exit_page_at    DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
-    exit_page_id    String CODEC(ZSTD(1)),
+    exit_page_id    UInt64,
     entry_rank      UInt8,
     entry_at        DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
-    entry_id        String CODEC(ZSTD(1)),
+    entry_id        UInt64,
     referrer_host   LowCardinality(String),
     referrer_source LowCardinality(String),
     source          LowCardinality(String),
