@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { fullScriptPath, scriptPath } from '../src/paths.ts';
+import { fileURLToPath } from 'node:url';
+
+const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
 
 export interface SiteOptions {
   /** `core` → script.js (default), `full` → script.full.js. */
@@ -42,7 +44,7 @@ export async function startPages(collectorUrl: string) {
     const site = id === undefined ? undefined : sites.get(id);
     if (!site) return void res.writeHead(404).end('no such site');
     if (url.pathname.endsWith('/_/script.js') || url.pathname.endsWith('/_/script.full.js')) {
-      const code = await readFile(url.pathname.endsWith('full.js') ? fullScriptPath : scriptPath);
+      const code = await readFile(dist(url.pathname.endsWith('full.js') ? 'script.full.js' : 'script.js'));
       return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(code);
     }
     if (DOWNLOAD.test(url.pathname)) {
