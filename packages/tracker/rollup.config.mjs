@@ -40,6 +40,9 @@ const minify = (flags, module) =>
     format: { comments: false },
   });
 
+/** An app's own minification, as a bundler would run it over the module (src/module-size.ts). */
+export const appMinify = () => terser({ module: true });
+
 /** The development module stays readable: flags folded, dead code dropped, names and lines kept. */
 const readable = (flags) =>
   terser({

@@ -2,8 +2,8 @@
 // minified as an app's build would (rollup + terser), measured gzip -9. The size test holds the
 // budget and the bench prints the figures.
 import { gzipSync } from 'node:zlib';
-import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
+import { appMinify } from '../rollup.config.mjs';
 
 /**
  * The module's budget: an app using automatic pageviews (with engagement) and `track`. Issue 23
@@ -44,7 +44,7 @@ export async function moduleAppSizes(moduleCode: string): Promise<Record<string,
       ],
     });
     try {
-      const { output } = await bundle.generate({ format: 'es', plugins: [terser({ module: true })] });
+      const { output } = await bundle.generate({ format: 'es', plugins: [appMinify()] });
       const code = output[0].code;
       sizes[name] = { code, gzipBytes: gzipSync(code, { level: 9 }).length };
     } finally {
