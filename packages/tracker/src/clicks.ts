@@ -7,7 +7,7 @@ import type { Send } from './types.js';
 
 const FILE = /\.(pdf|xlsx?|docx?|txt|rtf|csv|exe|key|pps|pptx?|7z|pkg|rar|gz|zip|avi|mov|mp4|mpe?g|wmv|midi?|mp3|wav|wma|dmg|iso|msi)$/i;
 /** Clicks a download already counted. */
-const counted = new WeakSet<Event>();
+const counted = /* @__PURE__ */ new WeakSet<Event>();
 
 function linkClicks(send: Send, name: string, test: (link: HTMLAnchorElement) => unknown): void {
   const onClick = (event: MouseEvent) => {

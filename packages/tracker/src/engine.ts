@@ -37,6 +37,8 @@ export function start(options: Omit<TrackerOptions, 'endpoint'> & { endpoint: UR
   let lastUrl: string | undefined;
   /** eventId of the current pageview while its engagement is still unsent. */
   let pageviewId: string | undefined;
+  /** The URL the current pageview was sent with: its engagement is about that page, wherever the visitor is now. */
+  let pageviewUrl: string | undefined;
   /** performance.now() when the current pageview became visible; 0 while it has not been visible. */
   let visibleSince = 0;
 
@@ -82,7 +84,8 @@ export function start(options: Omit<TrackerOptions, 'endpoint'> & { endpoint: UR
   // engagement was already sent is not counted (the pageview's reported time is a lower bound).
   // Time hidden before the page was first shown (background tabs, prerendering) never counts.
   const engage = () => {
-    if (pageviewId) send('engagement', undefined, { pageviewId, durationMs: visibleSince && Math.round(perf.now() - visibleSince) });
+    if (pageviewId)
+      send('engagement', undefined, { pageviewId, durationMs: visibleSince && Math.round(perf.now() - visibleSince) }, pageviewUrl);
     pageviewId = undefined;
   };
 
@@ -96,11 +99,13 @@ export function start(options: Omit<TrackerOptions, 'endpoint'> & { endpoint: UR
       // After an SPA navigation the previous page is the referrer, as it is for a full page load.
       if (lastUrl) referrer = lastUrl;
       lastUrl = current;
-      pageviewId = __SCRIPT__ ? send('pageview') : send('pageview', props, undefined, url);
+      pageviewUrl = (!__SCRIPT__ && url) || loc.href;
+      pageviewId = send('pageview', __SCRIPT__ ? undefined : props, undefined, pageviewUrl);
       visibleSince = doc.hidden ? 0 : perf.now();
     }
   };
-  const autoView = () => view();
+  // Listeners pass their event: the script's `view` ignores arguments, the module's must not see them.
+  const autoView = __SCRIPT__ ? view : () => view();
 
   const on = (target: EventTarget, type: string, listener: (event: never) => void) =>
     target.addEventListener(type, listener as EventListener);
@@ -135,7 +140,7 @@ export function start(options: Omit<TrackerOptions, 'endpoint'> & { endpoint: UR
 
   // The script tag's API: `window.tidemark(name, { props })`, and the calls queued before it loaded.
   const queued = __SCRIPT__ && w.tidemark?.q;
-  const api: Tidemark = (name, o) => event(name, o?.props);
+  const api: Tidemark = (name, o) => void send(name, o?.props);
   if (__SCRIPT__) w.tidemark = api;
 
   // Order: the initial pageview first, then the calls made before the start, in call order.
