@@ -18,9 +18,11 @@ export const validProps = (props: unknown): boolean =>
   ((props as object | null)?.constructor === Object &&
     Object.entries(props as object).every(([key, value], i) => i < 30 && KEY.test(key) && validValue(value)));
 
-/** A custom event the collector takes (`pageview` and `engagement` are the tracker's own names). */
-export const validEvent = (name: unknown, props: unknown): boolean =>
-  typeof name === 'string' && NAME.test(name) && name !== 'pageview' && name !== 'engagement' && validProps(props);
+/** A custom event's name: what the collector takes, less the tracker's own `pageview` and `engagement`. */
+const CUSTOM = /^(?!(pageview|engagement)$)[\w .:-]{1,64}$/;
+
+/** A custom event the collector takes. */
+export const validEvent = (name: unknown, props: unknown): boolean => typeof name === 'string' && CUSTOM.test(name) && validProps(props);
 
 /** Development build: why a custom event would be refused. */
 export function eventProblem(name: unknown, props: unknown): string {

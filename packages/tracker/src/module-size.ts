@@ -6,22 +6,26 @@ import { rollup } from 'rollup';
 import { appMinify } from '../rollup.config.mjs';
 
 /**
- * The module's budget: an app using automatic pageviews (with engagement) and `track`. Issue 23
- * asked for 1 024 B; the script's core alone is ≈ 1 000 B, and the module adds typed options,
- * `beforeSend`, the calls queued before `init` and `track`'s checks (README: sizes per feature).
+ * The module's budget: an app using automatic pageviews (with engagement time) and `track` with
+ * props. Issue 23 asked for 1 024 B, which this does not meet (≈ 1 450 B): the script's core
+ * alone is ≈ 1 000 B, and the module adds typed options, `beforeSend`, calls queued before `init`
+ * and `track`'s checks of name and props (≈ 250 B). The sizes per feature are in the README.
  */
-export const MODULE_BUDGET = { app: 'init + track', bytes: 1400 } as const;
+export const MODULE_BUDGET = { app: 'init + track', bytes: 1500 } as const;
 
-/** Each app adds one feature to the one before it (the first is the budget's). */
+/**
+ * Each app adds one feature to the one before it. Values come from the page (`location`), as an
+ * app's do, so the minifier cannot decide `track`'s checks at build time and drop them.
+ */
 export const MODULE_APPS: Record<string, string> = {
   init: `import { init } from '@tidemark/tracker'; init({ site: 'example.com' });`,
-  'init + track': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com' }); track('signup');`,
+  'init + track': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com' }); track('signup', { props: { plan: location.hash } });`,
   '+ trackPageview': `import { init, track, trackPageview } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false }); track('signup'); trackPageview({ url: location.pathname });`,
+    init({ site: 'example.com', autoPageviews: false }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
   '+ fileDownloads': `import { init, track, trackPageview, fileDownloads } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false, fileDownloads }); track('signup'); trackPageview({ url: location.pathname });`,
+    init({ site: 'example.com', autoPageviews: false, fileDownloads }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
   '+ outboundLinks': `import { init, track, trackPageview, fileDownloads, outboundLinks } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false, fileDownloads, outboundLinks }); track('signup'); trackPageview({ url: location.pathname });`,
+    init({ site: 'example.com', autoPageviews: false, fileDownloads, outboundLinks }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
 };
 
 export interface AppSize {
