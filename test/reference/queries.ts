@@ -1,4 +1,5 @@
 /** Random Query API bodies for the property tests (valid ones: the parser's errors have their own tests). */
+import { EVENT_DIMENSIONS, VISIT_DIMENSIONS } from '../../packages/dashboard-api/src/v2/vocabulary.ts';
 import { prng } from './workload.ts';
 
 const METRICS = [
@@ -13,25 +14,8 @@ const METRICS = [
   'percentage',
 ];
 const DIMENSIONS = [
-  'page',
-  'entry_page',
-  'exit_page',
-  'hostname',
-  'source',
-  'referrer',
-  'channel',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'country',
-  'device',
-  'browser',
-  'os',
-  'os_version',
-  'screen',
-  'event',
-  'goal',
+  ...EVENT_DIMENSIONS,
+  ...VISIT_DIMENSIONS.filter((d) => d !== 'region' && d !== 'city' && d !== 'browser_version' && d !== 'utm_content' && d !== 'hostname'),
   'time',
   'time:hour',
   'time:day',

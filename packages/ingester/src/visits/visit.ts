@@ -16,27 +16,10 @@ export interface VisitSource {
 }
 
 /** The entry event's attributes (the first pageview, else the first custom event, else the first event). */
-export interface EntryAttributes {
-  host: string;
-  referrer_host: string;
-  referrer_source: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  utm_term: string;
-  utm_content: string;
-  click_id: string;
-  country: string;
-  device: string;
-  browser: string;
-  browser_version: string;
-  os: string;
-  os_version: string;
-  screen_width: number;
-}
+export type EntryAttributes = Pick<StoredEvent, (typeof ENTRY_KEYS)[number]>;
 
 /** A total order on events: kind rank (pageview, custom, engagement), then time, then id. */
-interface Pick {
+interface Choice {
   rank: number;
   t: number;
   id: string;
@@ -48,7 +31,7 @@ export interface Visit {
   firstAt: number;
   lastAt: number;
   version: number;
-  entryPick: Pick;
+  entryPick: Choice;
   entry: EntryAttributes;
   /** First and last pageview (by time, then id), or null without pageviews. */
   entryPage: { t: number; id: string; path: string } | null;
@@ -77,7 +60,7 @@ function rankOf(name: string): number {
   return name === 'pageview' ? 0 : name === 'engagement' ? 2 : 1;
 }
 
-function before(a: Pick, b: Pick): boolean {
+function before(a: Choice, b: Choice): boolean {
   return a.rank !== b.rank ? a.rank < b.rank : a.t !== b.t ? a.t < b.t : a.id < b.id;
 }
 
@@ -90,24 +73,9 @@ export function eventTime(e: StoredEvent): number {
 }
 
 function entryOf(e: StoredEvent): EntryAttributes {
-  return {
-    host: e.host,
-    referrer_host: e.referrer_host,
-    referrer_source: e.referrer_source,
-    utm_source: e.utm_source,
-    utm_medium: e.utm_medium,
-    utm_campaign: e.utm_campaign,
-    utm_term: e.utm_term,
-    utm_content: e.utm_content,
-    click_id: e.click_id,
-    country: e.country,
-    device: e.device,
-    browser: e.browser,
-    browser_version: e.browser_version,
-    os: e.os,
-    os_version: e.os_version,
-    screen_width: e.screen_width,
-  };
+  const entry = {} as Record<string, unknown>;
+  for (const key of ENTRY_KEYS) entry[key] = e[key];
+  return entry as EntryAttributes;
 }
 
 /** A visit of one event. */
@@ -201,7 +169,6 @@ export function visitRow(v: Visit, sign: 1 | -1): Record<string, unknown> {
     last_at: toClickHouseTime(v.lastAt),
     sign,
     version: v.version,
-    host: e.host,
     entry_page: v.entryPage?.path ?? '',
     exit_page: v.exitPage?.path ?? '',
     entry_page_at: toClickHouseTime(v.entryPage?.t ?? 0),
@@ -211,8 +178,7 @@ export function visitRow(v: Visit, sign: 1 | -1): Record<string, unknown> {
     entry_rank: v.entryPick.rank,
     entry_at: toClickHouseTime(v.entryPick.t),
     entry_id: keyToUInt64(v.entryPick.id),
-    referrer_host: e.referrer_host,
-    referrer_source: e.referrer_source,
+    ...e,
     source: sourceName(e.referrer_host, e.utm_source, e.referrer_source),
     channel: channelOf({
       referrerHost: e.referrer_host,
@@ -221,19 +187,6 @@ export function visitRow(v: Visit, sign: 1 | -1): Record<string, unknown> {
       utmMedium: e.utm_medium,
       clickId: e.click_id,
     }),
-    utm_source: e.utm_source,
-    utm_medium: e.utm_medium,
-    utm_campaign: e.utm_campaign,
-    utm_term: e.utm_term,
-    utm_content: e.utm_content,
-    click_id: e.click_id,
-    country: e.country,
-    device: e.device,
-    browser: e.browser,
-    browser_version: e.browser_version,
-    os: e.os,
-    os_version: e.os_version,
-    screen_width: e.screen_width,
     pageviews: v.pageviews,
     events: v.events,
     engagements: v.engagements,
@@ -277,9 +230,7 @@ export interface VisitRowRead {
 const ms = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
 
 export function visitFromRow(r: VisitRowRead & EntryAttributes): Visit {
-  const entry = {} as EntryAttributes;
-  for (const key of ENTRY_KEYS) (entry as unknown as Record<string, unknown>)[key] = r[key];
-  entry.screen_width = Number(r.screen_width);
+  const entry = { ...entryOf(r as unknown as StoredEvent), screen_width: Number(r.screen_width) };
   return {
     site: r.site,
     visitorId: String(r.visitor_id),
@@ -299,7 +250,7 @@ export function visitFromRow(r: VisitRowRead & EntryAttributes): Visit {
   };
 }
 
-export const ENTRY_KEYS: readonly (keyof EntryAttributes)[] = [
+export const ENTRY_KEYS = [
   'host',
   'referrer_host',
   'referrer_source',
@@ -316,7 +267,7 @@ export const ENTRY_KEYS: readonly (keyof EntryAttributes)[] = [
   'os',
   'os_version',
   'screen_width',
-];
+] as const satisfies readonly (keyof StoredEvent)[];
 
 /** The columns read back to rebuild a visit. */
 export const VISIT_READ_COLUMNS = [
