@@ -36,7 +36,11 @@ const CUSTOM = ['is_not', 'event', ['pageview']];
 
 function ask(ctx: V2Context, site: string, from: Date, to: Date, body: Record<string, unknown>): Promise<Answer> {
   const query = parseQuery({ site, dateRange: [from.toISOString(), to.toISOString()], timezone: 'UTC', limit: 10_000, ...body });
-  return runQuery(ctx.client, ctx.tables, query, { now: ctx.now(), retentionDays: ctx.retentionDays });
+  return runQuery(ctx.client, ctx.tables, query, {
+    now: ctx.now(),
+    retentionDays: ctx.retentionDays,
+    totals: query.dimensions.length === 0,
+  });
 }
 
 const num = (v: unknown) => Number(v ?? 0);

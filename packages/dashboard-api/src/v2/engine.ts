@@ -21,6 +21,11 @@ export interface EngineOptions {
   retentionDays: number;
   /** Server-side bound of one statement (`max_execution_time`), seconds. */
   maxExecutionSeconds?: number;
+  /**
+   * Compute `totals` (default true). Callers that read only the rows (the v1 routes) skip the
+   * extra statement; `totals` is then all zeros unless a `percentage` metric needs it.
+   */
+  totals?: boolean;
 }
 
 export interface ResultRow {
@@ -181,6 +186,7 @@ async function period(
   interval: Interval,
   seconds: number,
   buckets: readonly number[],
+  withTotals = true,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
   const input: StatementInput = {
@@ -205,7 +211,9 @@ async function period(
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([
     query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
-    grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, []),
+    query.dimensions.length === 0 || withTotals || query.metrics.includes('percentage')
+      ? grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, [])
+      : Promise.resolve({ keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
@@ -261,7 +269,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets),
+    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true),
     compareSpan
       ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
       : null,
