@@ -7,10 +7,11 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, MIGRATIONS_DIR, migrate } from '@tidemark/ingester';
-import { createClickHouse, loadConfig } from '@tidemark/shared';
+import { createClickHouse, loadConfig, type StoredEvent } from '@tidemark/shared';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './harness.ts';
 import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
+import { cutVisits } from './reference/visits.ts';
 
 describe('ClickHouse schema (server)', () => {
   const config = loadConfig({ CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: uniqueName('schema'), RETENTION_DAYS: '30' });
@@ -108,6 +109,22 @@ describe('ClickHouse schema (server)', () => {
       expect(await sums('pages_15m')).toEqual(raw);
       expect(await migrate(client, older)).toEqual([]); // a re-run backfills nothing twice
       expect(await sums('events_15m')).toEqual(raw);
+      // …and the visits of those events, cut as the ingester cuts them.
+      const stored = await (
+        await client.query({ query: `SELECT * FROM ${older.database}.events`, format: 'JSONEachRow' })
+      ).json<StoredEvent>();
+      const visits = cutVisits(stored);
+      const found = numbers(
+        await one<Record<string, unknown>>(
+          `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,
+        ),
+      );
+      expect(found).toEqual({
+        visits: visits.length,
+        pageviews: 280,
+        custom: 40,
+        engagements: visits.reduce((n, v) => n + v.engagements, 0),
+      });
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
