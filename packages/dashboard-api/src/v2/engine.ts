@@ -128,10 +128,12 @@ async function grouped(
   buckets: readonly number[],
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
-  const events = rollupEligible(input, buckets) ? rollupStatement(input) : eventStatement(input);
+  // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
+  const events = eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input) : eventStatement(input)) : null;
+  const visitsSql = visitMetrics ? visitStatement(input) : null;
   const [eventRows, visits] = await Promise.all([
-    eventMetrics || !visitMetrics ? run(client, events, seconds) : Promise.resolve([]),
-    visitMetrics ? run(client, visitStatement(input), seconds) : Promise.resolve([]),
+    events ? run(client, events, seconds) : Promise.resolve([]),
+    visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
