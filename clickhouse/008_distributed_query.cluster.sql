@@ -9,3 +9,9 @@ ENGINE = Distributed({{cluster}}, {{database}}, events_15m);
 
 CREATE TABLE IF NOT EXISTS {{database}}.pages_15m_all {{on_cluster}} AS {{database}}.pages_15m
 ENGINE = Distributed({{cluster}}, {{database}}, pages_15m);
+
+CREATE TABLE IF NOT EXISTS {{database}}.events_1d_all {{on_cluster}} AS {{database}}.events_1d
+ENGINE = Distributed({{cluster}}, {{database}}, events_1d);
+
+CREATE TABLE IF NOT EXISTS {{database}}.pages_1d_all {{on_cluster}} AS {{database}}.pages_1d
+ENGINE = Distributed({{cluster}}, {{database}}, pages_1d);

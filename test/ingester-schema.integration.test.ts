@@ -42,11 +42,15 @@ describe('ClickHouse schema (server)', () => {
       events_minute_mv: 'MaterializedView',
       events_15m: 'AggregatingMergeTree',
       events_15m_mv: 'MaterializedView',
+      events_1d: 'AggregatingMergeTree',
+      events_1d_mv: 'MaterializedView',
       ingest_ranges: 'ReplacingMergeTree',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
       pages_15m: 'AggregatingMergeTree',
       pages_15m_mv: 'MaterializedView',
+      pages_1d: 'AggregatingMergeTree',
+      pages_1d_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
     });
@@ -107,6 +111,8 @@ describe('ClickHouse schema (server)', () => {
       expect(raw).toEqual({ views: 280, visitors: expect.any(Number), custom: 40 });
       expect(await sums('events_15m')).toEqual(raw);
       expect(await sums('pages_15m')).toEqual(raw);
+      expect(await sums('events_1d')).toEqual(raw);
+      expect(await sums('pages_1d')).toEqual(raw);
       expect(await migrate(client, older)).toEqual([]); // a re-run backfills nothing twice
       expect(await sums('events_15m')).toEqual(raw);
       // …and the visits of those events, cut as the ingester cuts them.

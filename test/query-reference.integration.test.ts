@@ -200,8 +200,9 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       const want = referenceQuery(all, parseQuery(body), NOW);
       expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
     }
-    // Whole days answer from the quarter-hour rollups; visits from `visits`; raw events only where needed.
-    expect([...tables].sort()).toEqual(['events', 'events_15m', 'pages_15m', 'visits']);
+    // Whole UTC days answer from the day rollups, other whole quarter-hours from the quarter-hour
+    // ones; visits from `visits`; raw events only where needed.
+    expect([...tables].sort()).toEqual(['events', 'events_15m', 'events_1d', 'pages_1d', 'visits']);
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {

@@ -35,6 +35,6 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
-    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(8);
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(10);
   });
 });

@@ -16,6 +16,9 @@ export interface Tables {
   /** Quarter-hour rollups of the Query API (clickhouse/007_rollups_15m.sql). */
   events15m: string;
   pages15m: string;
+  /** The same per UTC day. */
+  events1d: string;
+  pages1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -29,5 +32,7 @@ export function tableNames(database: string, distributed = false): Tables {
     visits: name(TABLES.visits),
     events15m: name('events_15m'),
     pages15m: name('pages_15m'),
+    events1d: name('events_1d'),
+    pages1d: name('pages_1d'),
   };
 }

@@ -11,7 +11,15 @@ import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.
 import { filterDimensions, intervalOf } from './fields.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
-import { eventStatement, rollupEligible, rollupStatement, type Statement, type StatementInput, visitStatement } from './statements.ts';
+import {
+  dayAligned,
+  eventStatement,
+  rollupEligible,
+  rollupStatement,
+  type Statement,
+  type StatementInput,
+  visitStatement,
+} from './statements.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
 
@@ -129,7 +137,8 @@ async function grouped(
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
-  const events = eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input) : eventStatement(input)) : null;
+  const events =
+    eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input, buckets) : eventStatement(input)) : null;
   const visitsSql = visitMetrics ? visitStatement(input) : null;
   const [eventRows, visits] = await Promise.all([
     events ? run(client, events, seconds) : Promise.resolve([]),
@@ -392,8 +401,15 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
   if (eventMetrics || !visitMetrics) {
-    if (rollupEligible(inputOf(query, tables, span, interval), buckets))
-      out.add(used.includes('page') ? tables.pages15m : tables.events15m);
+    if (rollupEligible(inputOf(query, tables, span, interval), buckets)) {
+      const pages = used.includes('page');
+      const q0 = Math.ceil(span.from / 900_000) * 900_000;
+      const q1 = Math.floor(span.to / 900_000) * 900_000;
+      const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
+      const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
+      if (days) out.add(pages ? tables.pages1d : tables.events1d);
+      if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
+    }
     if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }

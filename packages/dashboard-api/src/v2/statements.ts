@@ -83,6 +83,13 @@ export function eventStatement(input: StatementInput): Statement {
 }
 
 const QUARTER = 900_000;
+const DAY = 86_400_000;
+
+/** True when every time bucket of the query starts at a UTC midnight (none, or UTC days, weeks, months). */
+export function dayAligned(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (!input.dimensions.some(isTimeDimension)) return true;
+  return input.interval !== 'minute' && input.interval !== 'hour' && bucketStarts.every((t) => t % DAY === 0);
+}
 
 /**
  * Whether the event statement can read the quarter-hour rollups: event dimensions and filters
@@ -101,7 +108,7 @@ export function rollupEligible(input: StatementInput, bucketStarts: readonly num
  * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
  * states merged (visitors stay distinct across both).
  */
-export function rollupStatement(input: StatementInput): Statement {
+export function rollupStatement(input: StatementInput, bucketStarts: readonly number[] = []): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
@@ -111,6 +118,12 @@ export function rollupStatement(input: StatementInput): Statement {
   const [from, whole0, whole1, to] = [at(input.from), at(q0), at(q1), at(input.to)];
   const pages = [...input.dimensions, ...filterDimensions(input.filters)].includes('page');
   const table = pages ? input.tables.pages15m : input.tables.events15m;
+  // Whole UTC days from the day rollup, when every boundary of the query is a UTC midnight.
+  const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
+  const days = d0 < d1 && dayAligned(input, bucketStarts);
+  const [day0, day1] = days ? [at(d0), at(d1)] : [whole0, whole0];
+  const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
+  const columns = `site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d`;
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
@@ -120,9 +133,13 @@ export function rollupStatement(input: StatementInput): Statement {
   const sql = `
     SELECT ${[...dims, ROLLUP_METRICS_SQL].join(',\n  ')}
     FROM (
-      SELECT site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d
+      SELECT ${columns}
       FROM ${table}
-      WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1}
+      WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
+      UNION ALL
+      SELECT ${columns}
+      FROM ${dayTable}
+      WHERE site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}
       UNION ALL
       SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
              count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d
