@@ -11,7 +11,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName, waitFor } from './harness.ts';
 import { groupState, ingesterEnv, rawCount, uniqueTopics } from './ingester-support.ts';
 import { freePort, type Service, startService, waitHealthy } from './processes.ts';
-import { cutVisits } from './reference/visits.ts';
+import { cutVisits, visitSignature } from './reference/visits.ts';
 import { arrivalOrder, workload } from './reference/workload.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -119,26 +119,10 @@ describe('visits across two collectors and two ingesters, with a kill -9', () =>
         format: 'JSONEachRow',
       })
     ).json<StoredEvent>();
-    const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-    const expected = cutVisits(stored)
-      .map((v) =>
-        [
-          v.visitorId,
-          iso(v.firstAt),
-          iso(v.lastAt),
-          v.pageviews,
-          v.customEvents,
-          v.engagements,
-          v.entryPage,
-          v.exitPage,
-          v.source,
-          v.channel,
-        ].join('|'),
-      )
-      .sort();
+    const expected = cutVisits(stored).map(visitSignature).sort();
     const found = await (
       await client.query({
-        query: `SELECT visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
+        query: `SELECT site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
                 FROM ${t.database}.visits FINAL WHERE site = {site:String}`,
         query_params: { site },
         format: 'JSONEachRow',
@@ -146,9 +130,19 @@ describe('visits across two collectors and two ingesters, with a kill -9', () =>
     ).json<Record<string, string | number>>();
     const actual = found
       .map((r) =>
-        [r.visitor_id, r.first_at, r.last_at, r.pageviews, r.events, r.engagements, r.entry_page, r.exit_page, r.source, r.channel].join(
-          '|',
-        ),
+        [
+          r.site,
+          r.visitor_id,
+          r.first_at,
+          r.last_at,
+          r.pageviews,
+          r.events,
+          r.engagements,
+          r.entry_page,
+          r.exit_page,
+          r.source,
+          r.channel,
+        ].join('|'),
       )
       .sort();
     expect(actual.length).toBeGreaterThan(100);

@@ -97,3 +97,22 @@ function visitOf(events: RefEvent[]): RefVisit {
     }),
   };
 }
+
+const clickHouseTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+
+/** One line per visit, as `visits` rows read back give it: for comparing tables with the reference. */
+export function visitSignature(v: RefVisit): string {
+  return [
+    v.site,
+    v.visitorId,
+    clickHouseTime(v.firstAt),
+    clickHouseTime(v.lastAt),
+    v.pageviews,
+    v.customEvents,
+    v.engagements,
+    v.entryPage,
+    v.exitPage,
+    v.source,
+    v.channel,
+  ].join('|');
+}
