@@ -57,6 +57,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
     consumer,
     log,
     metrics: createIngesterMetrics(registry),
+    maxRows: config.ingester.flushMaxRows,
     replicated: config.clickhouse.cluster !== null,
   });
   await ingester.start();

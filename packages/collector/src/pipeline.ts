@@ -62,9 +62,9 @@ export function contentTypeOk(header: string | undefined): boolean {
   return CONTENT_TYPES.has(type);
 }
 
-/** kafkajs errors carry a `KafkaJS…` name; they mean the queue, not the request, failed. */
+/** The queue adapters say a failed send with this one error type: the queue, not the request, failed. */
 function isQueueFault(error: unknown): boolean {
-  return error instanceof QueueUnavailableError || (error instanceof Error && error.name.startsWith('KafkaJS'));
+  return error instanceof QueueUnavailableError;
 }
 
 export interface PipelineOptions {

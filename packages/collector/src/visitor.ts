@@ -5,7 +5,7 @@
  * a visitor's run of events with gaps under 30 minutes.
  */
 import { createHash, hash, randomBytes } from 'node:crypto';
-import { GenerationCache } from './cache.ts';
+import { GenerationCache } from '@tidemark/shared';
 
 export const DAY_MS = 86_400_000;
 const SESSION_GAP_MS = 30 * 60_000;

@@ -39,6 +39,7 @@ describe('decodeStoredEvent', () => {
     [{ pageview_id: '00112233-4455-6677-8899-AABBCCDDEEFF' }, 'pageview_id: must be a UUID'],
     [{ timestamp: '2026-01-02T03:04:05.678Z' }, 'timestamp: must be YYYY-MM-DD hh:mm:ss.sss'],
     [{ site: 1, props: null }, 'site: must be a string'], // the first bad column, in table order
+    [{ event_id: 'x', site: 1 }, 'event_id: must be a UUID'],
   ])('refuses %j with %s', (change, message) => {
     const value = { ...good, ...change };
     expect(() => checkStoredEvent(value)).toThrow(message);

@@ -1,11 +1,9 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createKafkaConsumer, createKafkaProducer, type KafkaTimeouts } from './kafka.ts';
-
-export { kafkaClient } from './kafka.ts';
-
 import type { QueueConsumer, QueueProducer } from './types.ts';
 
+export { type KafkaTopics, openKafkaTopics, partitionMessages, type TopicRecord, type TopicSpec } from './kafka.ts';
 export { createMemoryQueue, type MemoryQueue } from './memory.ts';
 export * from './types.ts';
 export type { KafkaTimeouts };

@@ -1,15 +1,25 @@
 /**
- * The Kafka implementation of the queue, through kafkajs. kafkajs is unmaintained, so it
- * stays inside this file and the collector's salt topic (`salts/kafka.ts`, which builds its
- * client with `kafkaClient` from here).
+ * The Kafka implementation of the queue, and the small `KafkaTopics` interface of every
+ * other Kafka use, through kafkajs. kafkajs stays inside this file: nothing else imports it.
  */
-import { type Admin, type Consumer, type ITopicConfig, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import {
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type ITopicConfig,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
-import { encodeMessages, messageEvents } from '../wire/message.ts';
-import { cutRun } from './runs.ts';
-import type { OffsetRange, QueueConsumer, QueueProducer } from './types.ts';
+import { encodeMessages, type WireMessage } from '../wire/message.ts';
+import { partitionOf } from '../wire/partition.ts';
+import { type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError } from './types.ts';
 
 type KafkaConfig = Config['kafka'] & { brokers: string[] };
 
@@ -27,7 +37,7 @@ export interface KafkaTimeouts {
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
 /** The one kafkajs client setup (timeouts, retries, logs as events) of every Tidemark Kafka user. */
-export function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
+function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -47,7 +57,7 @@ export function kafkaClient(brokers: string[], clientId: string, log: Logger, ti
 }
 
 /** Creates the topics that are missing; existing ones are left as they are. */
-export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
@@ -60,19 +70,10 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
 }
 
 const READY_TIMEOUT_MS = 2000;
+const EMPTY = Buffer.alloc(0);
 
-function fnv1a(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-/** A visitor's partition: a hash (FNV-1a) of site and visitor id, so a visitor's events stay in order on one partition. */
-export function partitionOf(event: StoredEvent, partitions: number): number {
-  return (fnv1a(fnv1a(0x811c9dc5, event.site) ^ 0x3a, event.visitor_id) >>> 0) % partitions;
-}
-
-/** The events of one send as messages per partition (see `wire/message.ts`), in order within each partition. */
-export function partitionMessages(events: readonly StoredEvent[], partitions: number): { partition: number; value: Buffer }[] {
+/** The events of one send as messages per partition (`wire/message.ts`), by key (`wire/partition.ts`), in order within each partition. */
+export function partitionMessages(events: readonly StoredEvent[], partitions: number): (WireMessage & { partition: number })[] {
   const byPartition = new Map<number, StoredEvent[]>();
   for (const event of events) {
     const p = partitionOf(event, partitions);
@@ -80,9 +81,25 @@ export function partitionMessages(events: readonly StoredEvent[], partitions: nu
     if (list) list.push(event);
     else byPartition.set(p, [event]);
   }
-  const messages: { partition: number; value: Buffer }[] = [];
-  for (const [partition, list] of byPartition) for (const value of encodeMessages(list)) messages.push({ partition, value });
+  const messages: (WireMessage & { partition: number })[] = [];
+  for (const [partition, list] of byPartition) for (const message of encodeMessages(list)) messages.push({ ...message, partition });
   return messages;
+}
+
+/** kafkajs headers as text (a header given twice: its first value). */
+function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    const one = Array.isArray(value) ? value[0] : value;
+    if (one !== undefined) text[name] = one.toString();
+  }
+  return text;
+}
+
+/** A message as the ingester sees it. */
+function queueMessage(m: KafkaMessage): QueueMessage {
+  return { offset: BigInt(m.offset), key: m.key ?? null, value: m.value ?? EMPTY, headers: textHeaders(m.headers) };
 }
 
 /**
@@ -132,7 +149,9 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
     const messages = partitionMessages(events, partitions); // an event the table cannot hold throws here, before Kafka
     if (poisoned) {
       const old = current;
-      current = await connect(); // rejects while Kafka is down: the send fails, still poisoned
+      current = await connect().catch((error: unknown) => {
+        throw new QueueUnavailableError(`kafka: ${(error as Error).message}`, { cause: error });
+      }); // rejects while Kafka is down: the send fails, still poisoned
       poisoned = false;
       old.disconnect().catch((error: unknown) => log.warn({ err: error }, 'producer_disconnect_failed'));
       log.info({}, 'producer_replaced');
@@ -141,7 +160,7 @@ export async function createKafkaProducer(config: KafkaConfig, log: Logger, time
       await current.send({ topic: config.topic, acks: -1, messages });
     } catch (error) {
       poisoned = true;
-      throw error;
+      throw new QueueUnavailableError(`kafka: ${(error as Error).message}`, { cause: error });
     }
   };
   const probe = kafka.admin(); // for ready(): the producer itself never reports a lost broker
@@ -185,41 +204,14 @@ export interface KafkaConsumerOptions {
 const BYTES_PER_EVENT = 200;
 
 /**
- * Retries `read` with exponential backoff and full jitter until it succeeds, heartbeating
- * between attempts (a lost partition makes the heartbeat reject, which ends the wait).
- */
-async function retrying<T>(read: () => Promise<T>, heartbeat: () => Promise<void>, isRunning: () => boolean, log: Logger): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      if (!isRunning()) throw error;
-      const ceiling = Math.min(10_000, 100 * 2 ** Math.min(attempt, 20));
-      const wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-      log.warn({ err: error, attempt, retryInMs: wait }, 'range_log_retry');
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      await heartbeat();
-    }
-  }
-}
-
-/**
- * The consumer side. How a batch is formed, and why it is exactly-once in effect:
- *
- * - Accumulation happens in the broker: every fetch waits for `minBytes` (about
- *   `maxRows` events) or `maxWaitTimeInMs` (= `FLUSH_INTERVAL_MS`), whichever comes first,
- *   so one fetch holds a full micro-batch per partition at high rates and everything that
- *   arrived in the interval at low ones. Nothing uncommitted is held across `eachBatch`
- *   calls: a rebalance (kafkajs has no awaited "partitions revoked" hook) therefore never
- *   strands buffered data, and a stop lets the batch in hand finish.
- * - Each fetched partition batch is cut into runs of at most `maxRows`; each run is
- *   handed to the ingester, which writes it ahead to the `RangeLog` (topic, partition,
- *   first, last) and inserts it (one insert, token from those coordinates); then committed.
- * - On a replay (a crash or a lost partition between insert and commit) the fetch may
- *   return more or fewer messages than the first attempt; the run starting at a recorded
- *   first offset is re-cut to exactly the recorded last offset, so its token matches the
- *   first attempt's and ClickHouse drops the duplicate insert. The write-ahead itself is
- *   the batch's `writeAhead()`, which the ingester retries like its insert.
+ * The consumer side. Accumulation happens in the broker: every fetch waits for `minBytes`
+ * (about `maxRows` events) or `maxWaitTimeInMs` (= `FLUSH_INTERVAL_MS`), whichever comes
+ * first, so one fetch holds a full micro-batch per partition at high rates and everything that
+ * arrived in the interval at low ones. Each partition's fetch is handed over whole; nothing
+ * uncommitted is held across `eachBatch` calls, so a rebalance (kafkajs has no awaited
+ * "partitions revoked" hook) never strands buffered data, and a stop lets the fetch in hand
+ * finish. Offsets the handler did not commit are fetched again (kafkajs seeks back to the last
+ * resolved offset).
  */
 export async function createKafkaConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
   const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log);
@@ -243,11 +235,12 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
 
-  // Per partition of this assignment: the offset the next run should start at, and the
-  // recorded ranges from there on. Cleared on every (re)join.
-  const plans = new Map<number, { next: bigint; ranges: OffsetRange[] }>();
+  let assignment = 0;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    plans.clear();
+    assignment++;
+    // A partition stopped under the last assignment is tried again under this one.
+    const paused = consumer.paused();
+    if (paused.length > 0) consumer.resume(paused);
     log.info({ group: payload.groupId, assigned: payload.memberAssignment }, 'partitions_assigned');
   });
 
@@ -266,57 +259,29 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
   };
 
   return {
-    async run(handle, runOptions = {}) {
-      const { ranges } = runOptions;
+    replays: true,
+    async run(handle) {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.concurrency ?? config.partitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          const { topic, partition, messages } = batch;
-          const firstMessage = messages[0];
-          if (!firstMessage) return;
-          let plan = plans.get(partition);
-          if (plan === undefined || plan.next !== BigInt(firstMessage.offset)) {
-            const from = BigInt(firstMessage.offset);
-            const recordedFrom = ranges ? () => ranges.recorded(topic, partition, from) : async () => [];
-            plan = { next: from, ranges: await retrying(recordedFrom, heartbeat, isRunning, log) };
-            plans.set(partition, plan);
-            if (plan.ranges.length > 0) log.info({ topic, partition, from: String(from), ranges: plan.ranges.length }, 'replaying_ranges');
-          }
-          const highWatermark = BigInt(batch.highWatermark);
-          const offsets = messages.map((m) => BigInt(m.offset));
-          const events = messages.map((m) => (m.value ? messageEvents(m.value) : 1));
-          let start = 0;
-          while (start < messages.length && isRunning() && !isStale()) {
-            const run = cutRun(offsets, start, plan.ranges, options.maxRows, highWatermark, events);
-            if (run === null) {
-              // The fetch stopped inside a recorded run: let kafkajs fetch again from its start.
-              log.info({ topic, partition, first: String(offsets[start]) }, 'replay_refetch');
-              return;
-            }
-            const range: OffsetRange = { topic, partition, first: offsets[start] ?? 0n, last: run.last };
-            const chunk = messages.slice(start, run.end);
-            const lastOffset = chunk[chunk.length - 1]?.offset ?? firstMessage.offset;
-            const writeAhead = !run.recorded && ranges ? () => ranges.record(range) : undefined;
-            await handle({
-              topic,
-              partition,
-              firstOffset: String(range.first),
-              lastOffset: String(range.last),
-              messages: chunk.map((m) => m.value ?? Buffer.alloc(0)),
-              heartbeat,
-              ...(writeAhead ? { writeAhead } : {}),
-            });
-            // Committed only after the handler (the insert) succeeded.
-            const next = range.last + 1n;
-            await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
-            resolveOffset(lastOffset);
-            plan.next = next;
-            plan.ranges = plan.ranges.filter((r) => r.first >= next);
-            start = run.end;
-            await heartbeat();
-          }
+          const { topic, partition } = batch;
+          if (batch.messages.length === 0) return;
+          await handle({
+            topic,
+            partition,
+            assignment,
+            messages: batch.messages.map(queueMessage),
+            highWatermark: BigInt(batch.highWatermark),
+            active: () => isRunning() && !isStale(),
+            heartbeat,
+            async commit(next) {
+              await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+              resolveOffset(String(next - 1n));
+            },
+            stop: () => consumer.pause([{ topic, partitions: [partition] }]),
+          });
         },
       });
     },
@@ -324,7 +289,11 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
       await dlq.send({
         topic: config.dlqTopic,
         acks: -1,
-        messages: messages.map(({ value, error }) => ({ value, headers: { error } })),
+        messages: messages.map(({ message, error }) => ({
+          key: message.key ?? null,
+          value: message.value,
+          headers: { ...message.headers, error },
+        })),
       });
     },
     async backlog() {
@@ -334,6 +303,115 @@ export async function createKafkaConsumer(config: KafkaConfig, log: Logger, opti
     async close() {
       await consumer.disconnect();
       await Promise.all([dlq.disconnect(), admin.disconnect()]);
+    },
+  };
+}
+
+/** One message of a topic read or written through `KafkaTopics`. */
+export interface TopicRecord {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** Its timestamp, ms since the epoch. */
+  timestamp: number;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Topic-level settings (`retention.ms`, `cleanup.policy`, …). */
+  config?: Record<string, string>;
+}
+
+/**
+ * The small interface of every other Kafka use (the collectors' salt topic, `tidemark topic
+ * tail`, tests): topics made when missing, read whole without committing, written with acks=all.
+ */
+export interface KafkaTopics {
+  /** Creates the topics that are missing; existing ones are left as they are. */
+  ensure(specs: TopicSpec[]): Promise<void>;
+  /** Each partition's first and next offset now. */
+  ends(topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]>;
+  /** Reads the topic from its beginning or from now on, in a consumer group of its own that commits nothing. */
+  read(
+    topic: string,
+    options: { fromBeginning: boolean },
+    onRecord: (record: TopicRecord) => void | Promise<void>,
+  ): Promise<{ close(): Promise<void> }>;
+  /** Writes the records (idempotent producer, acks=all). */
+  write(
+    topic: string,
+    records: { key?: string | null; value: Buffer; headers?: Record<string, string>; timestamp?: number }[],
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openKafkaTopics(
+  brokers: string[],
+  clientId: string,
+  log: Logger,
+  timeouts: KafkaTimeouts = {},
+): Promise<KafkaTopics> {
+  const kafka = kafkaClient(brokers, clientId, log, timeouts);
+  const admin = kafka.admin();
+  await admin.connect();
+  let producer: Producer | null = null;
+  const readers = new Set<Consumer>();
+  return {
+    async ensure(specs) {
+      await ensureTopics(
+        admin,
+        specs.map(({ topic, partitions, config }) => ({
+          topic,
+          numPartitions: partitions,
+          configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      );
+    },
+    async ends(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+    },
+    async read(topic, { fromBeginning }, onRecord) {
+      const consumer = kafka.consumer({ groupId: `${clientId}-${randomUUID()}`, maxWaitTimeInMs: 500 });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          await onRecord({ partition, ...queueMessage(message), key: message.key ?? null, timestamp: Number(message.timestamp) });
+        },
+      });
+      readers.add(consumer);
+      return {
+        async close() {
+          readers.delete(consumer);
+          await consumer.disconnect();
+        },
+      };
+    },
+    async write(topic, records) {
+      if (producer === null) {
+        producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+      }
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map(({ key, value, headers, timestamp }) => ({
+          key: key ?? null,
+          value,
+          ...(headers ? { headers } : {}),
+          ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }),
+        })),
+      });
+    },
+    async close() {
+      await Promise.all([...readers].map((r) => r.disconnect()));
+      await producer?.disconnect();
+      await admin.disconnect();
     },
   };
 }
