@@ -88,7 +88,7 @@ describe('kafkajs request queue on Node 24', () => {
     });
     const delays: number[] = [];
     const real = globalThis.setTimeout;
-    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    globalThis.setTimeout = ((_fn: () => void, ms: number) => {
       delays.push(ms);
       return real(() => {}, 0);
     }) as typeof setTimeout;
