@@ -50,7 +50,7 @@ describe('the topic, read by tools nobody here wrote', () => {
   const sent: StoredEvent[] = Array.from({ length: 300 }, (_, i) => ({
     ...syntheticEvent(SITE, i),
     path: i % 50 === 0 ? '/ünï/日本語' : syntheticEvent(SITE, i).path,
-    props: i % 7 === 0 ? { plan: 'pro', 'quote"': 'a\\b' } : {},
+    props: i % 7 === 0 ? { plan: 'pro', 'quote"': 'a\\b' } : ({} as Record<string, string>),
   }));
   const records: TopicRecord[] = [];
 

@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig, plainLogger, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { createCollectorApp } from './app.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Collector, createCollector } from './app.ts';
 
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 const event = {
@@ -22,11 +24,26 @@ function setup(env: Record<string, string> = {}, fail = false) {
     ready: async () => !fail,
     close: async () => {},
   };
-  const app = createCollectorApp({ config: loadConfig(env).collector, producer, log: plainLogger(), registry: new Registry() });
-  const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
-    app.request(path, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
-  return { app, sent, post };
+  const collector = createCollector({ config: loadConfig(env).collector, producer, log: plainLogger(), registry: new Registry() });
+  // Events go to the collector's own server, as in production; other routes to its Hono app.
+  const server = collector.createServer();
+  running.push({ collector, server });
+  const url = new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+  const post = async (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
+    fetch(`${await url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
+  return { app: collector.app, sent, post };
 }
+
+const running: { collector: Collector; server: Server }[] = [];
+afterEach(async () => {
+  for (const { collector, server } of running.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await collector.close();
+  }
+});
 
 describe('collector', () => {
   it('accepts an event with 202 and produces it enriched, without IP or User-Agent', async () => {

@@ -1,15 +1,13 @@
 /**
- * The collector (SPEC §4): the Hono app (every route) and the `node:http` listener (the
- * event route served directly, the rest by Hono), over one event pipeline and one
+ * The collector (SPEC §4): the `node:http` listener (the event route served directly, from
+ * the socket or from Node's request) and the Hono app (every other route), over one event pipeline and one
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
-import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { Config, Logger, QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { readWebBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
 import { createEnricher } from './enrich.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
@@ -45,11 +43,6 @@ export interface Collector {
 
 export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
-}
-
-/** The socket address under @hono/node-server; none under `app.request()` in tests. */
-function remoteAddressOf(env: unknown): string {
-  return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
 export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
@@ -97,14 +90,6 @@ export function createCollector({ config, producer: queue, log, registry, salts,
   app.options(fullPathOf(config.scriptPath), () => respond(PREFLIGHT));
   app.options(config.eventsPath, () => respond(PREFLIGHT));
 
-  app.post(config.eventsPath, async (c) => {
-    const headers = c.req.header() as IncomingHttpHeaders;
-    const ip = clientIp(headers, remoteAddressOf(c.env), config.trustProxy);
-    const early = pipeline.precheck(headers, ip);
-    if (early) return respond(early);
-    return respond(await pipeline.process(await readWebBody(c.req.raw.body), headers, ip));
-  });
-
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
     log.error({ err: error }, 'request_failed');
@@ -126,9 +111,4 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
     close: () => producer.close(),
   };
-}
-
-/** The Hono app alone (tests, and servers built with `@hono/node-server`'s `serve`). */
-export function createCollectorApp(options: CollectorOptions): Hono {
-  return createCollector(options).app;
 }

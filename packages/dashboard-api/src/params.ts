@@ -53,13 +53,6 @@ export function parseRange(
   return { window, from: new Date(now - ms), to: new Date(now) };
 }
 
-export function parseLimit(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d{1,4}$/.test(value) || n < 1 || n > 1000) throw new ValidationError('limit: must be an integer from 1 to 1000', 'limit');
-  return n;
-}
-
 /** Checks a query against its route schema; the first problem is the 400's message. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
   const result = schema.safeParse(query);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.ts';
-import { parseEvents, validateEvent } from './validate.ts';
+import type { IncomingEvent } from './event.ts';
+import { parseEventBatch } from './validate.ts';
+
+/** One event through the collector's parser, as a body of one. */
+const validateEvent = (input: unknown): IncomingEvent => (parseEventBatch(JSON.stringify(input))[0] as { event: IncomingEvent }).event;
+const parseEvents = (body: string) => parseEventBatch(body).map((parsed) => parsed.event);
 
 const ok = { site: 'Example.COM', name: 'pageview', url: 'https://example.com/a' };
 const uuid = '0b6f6f3e-4a4c-4f61-9d0b-6d6c0f3f1a11';
@@ -15,7 +20,7 @@ function fieldOf(input: unknown): string | undefined {
   return undefined;
 }
 
-describe('validateEvent', () => {
+describe('one event', () => {
   it('accepts a minimal pageview and lower-cases the site', () => {
     expect(validateEvent(ok)).toEqual({ ...ok, site: 'example.com' });
   });
@@ -43,7 +48,6 @@ describe('validateEvent', () => {
     ['props key __proto__', JSON.parse('{"site":"a.com","name":"x","url":"https://a.com","props":{"__proto__":"x"}}'), 'props.__proto__'],
     ['props with 31 keys', { ...ok, props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) }, 'props'],
     ['not an object', 'pageview', 'body'],
-    ['an array as the event', [ok], 'body'],
     ['site empty', { ...ok, site: '' }, 'site'],
     ['site a number', { ...ok, site: 42 }, 'site'],
     ['site with a port', { ...ok, site: 'example.com:8080' }, 'site'],
@@ -100,7 +104,7 @@ describe('validateEvent', () => {
   });
 });
 
-describe('parseEvents', () => {
+describe('a body of events', () => {
   it('takes one object or an array of up to 100', () => {
     expect(parseEvents(JSON.stringify(ok))).toHaveLength(1);
     expect(parseEvents(JSON.stringify(Array(100).fill(ok)))).toHaveLength(100);
@@ -113,6 +117,12 @@ describe('parseEvents', () => {
     ['null', 'null'],
   ])('rejects %s', (_, body) => {
     expect(() => parseEvents(body)).toThrow(ValidationError);
+  });
+
+  it('refuses an array in place of an event, naming its position', () => {
+    expect(() => parseEvents(JSON.stringify([[ok]]))).toThrow(
+      expect.objectContaining({ field: '0', message: '0.: must be an event object' }),
+    );
   });
 
   it('names the position of a bad event in an array', () => {

@@ -83,10 +83,6 @@ export interface ParsedEvent {
 }
 
 /** Validates one event; `prefix` names its place in an array (`"3."`). */
-export function validateEvent(input: unknown, prefix = ''): IncomingEvent {
-  return checkEvent(input, prefix).event;
-}
-
 function checkEvent(input: unknown, prefix: string): ParsedEvent {
   if (!isObject(input)) throw new ValidationError(`${prefix || 'body'}: must be an event object`, prefix.slice(0, -1) || undefined);
   for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
@@ -119,13 +115,9 @@ function checkEvent(input: unknown, prefix: string): ParsedEvent {
 
 /**
  * Parses and validates a request body: one event object or a non-empty array of at most
- * `LIMITS.batchEvents`. Throws `ValidationError` for anything else.
+ * `LIMITS.batchEvents`, each with its parsed `url` (the collector enriches from it). Throws
+ * `ValidationError` for anything else.
  */
-export function parseEvents(body: string): IncomingEvent[] {
-  return parseEventBatch(body).map((parsed) => parsed.event);
-}
-
-/** `parseEvents`, keeping each event's parsed `url` (the collector enriches from it). */
 export function parseEventBatch(body: string): ParsedEvent[] {
   let json: unknown;
   try {

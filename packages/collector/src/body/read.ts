@@ -89,20 +89,3 @@ export function readNodeBody(req: IncomingMessage): Promise<BodyResult> {
     req.once('error', onError);
   });
 }
-
-export async function readWebBody(stream: ReadableStream<Uint8Array> | null): Promise<BodyResult> {
-  if (!stream) return { ok: true, body: Buffer.alloc(0) };
-  const limit = new BodyLimit();
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!limit.add(value)) {
-      await reader.cancel();
-      return { ok: false, limit: limit.limit };
-    }
-    chunks.push(value);
-  }
-  return { ok: true, body: Buffer.concat(chunks, limit.size) };
-}
