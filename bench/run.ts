@@ -24,6 +24,7 @@ const BENCHES: Bench[] = [
       return { ...(await benchCollector({ quick, mode: 'embedded' })), ...(await benchCollector({ quick, mode: 'distributed' })) };
     },
   },
+  { name: 'wire', run: async (quick) => (await import('./wire.ts')).benchWire({ quick }) },
   { name: 'ingest', run: async (quick) => (await import('./ingest.ts')).benchIngest({ quick }) },
   {
     name: 'freshness',

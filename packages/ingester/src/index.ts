@@ -1,4 +1,5 @@
 export { createIngesterApp } from './app.ts';
+export { BatchBody } from './batch-body.ts';
 export { batchToken, createIngester, type Ingester, type InsertFormat } from './ingester.ts';
 export { createIngesterMetrics, type IngesterMetrics } from './metrics.ts';
 export { loadMigrations, MIGRATIONS_DIR, migrate, renderMigration } from './migrate.ts';
