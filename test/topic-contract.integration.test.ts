@@ -59,7 +59,7 @@ describe('the topic, read by tools nobody here wrote', () => {
     const producer = await createKafkaQueueProducer(config, log);
     for (let i = 0; i < sent.length; i += 100) await producer.send(sent.slice(i, i + 100));
     await producer.close();
-    const topics = await openKafkaTopics([brokers], 'contract-test', log);
+    const topics = await openKafkaTopics(loadConfig({ KAFKA_BROKERS: brokers }).kafka, 'contract-test', log);
     const reader = await topics.read(topic, { fromBeginning: true }, (record) => {
       records.push(record);
     });

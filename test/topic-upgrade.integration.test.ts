@@ -32,7 +32,7 @@ const brokers = inject('kafkaBrokers');
 const t = uniqueTopics('upgrade');
 const config = loadConfig({ ...ingesterEnv(brokers, inject('clickhouseUrl'), t), KAFKA_PARTITIONS: '3', FLUSH_INTERVAL_MS: '200' });
 const client = createClickHouse(config.clickhouse);
-const log = plainLogger('silent');
+const log = plainLogger((process.env.TEST_LOG as 'info' | undefined) ?? 'silent');
 const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
 const SITE = 'upgrade.example';
 
@@ -79,7 +79,7 @@ describe('adding a column: an old ingester stops the partition, the new one read
     const legacy: WireMessage = { key: keyOf(first), value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([first])]), headers: {} };
     const newer = syntheticEvent(SITE, 1000);
     const onP = [legacy, ...encodeMessages(before), v2({ ...newer, visitor_id: first.visitor_id }, 'Bavaria'), ...encodeMessages(after)];
-    const topics = await openKafkaTopics([brokers], 'upgrade-test', log);
+    const topics = await openKafkaTopics(loadConfig({ KAFKA_BROKERS: brokers }).kafka, 'upgrade-test', log);
     await topics.ensure([{ topic: t.topic, partitions: 3 }]);
     // One record at a time, keyed: Kafka's default partitioner puts each on the partition of its key.
     for (const m of onP) await topics.write(t.topic, [{ key: String(m.key), value: m.value, headers: m.headers }]);

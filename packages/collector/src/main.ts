@@ -12,7 +12,7 @@ runMain('collector', async (config, log) => {
   collectDefaultMetrics({ register: registry });
   const [queue, salts] = await Promise.all([
     retryStartup('queue', log, () => createKafkaQueueProducer(config.kafka, log)),
-    retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log })),
+    retryStartup('salts', log, () => createKafkaSalts({ brokers, client: config.kafka.client, topic: config.kafka.saltsTopic, log })),
   ]);
   const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
   const server = collector.createServer({ keepAliveTimeout: 65_000 });

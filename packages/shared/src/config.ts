@@ -46,6 +46,8 @@ export interface Config {
     partitions: number;
     /** Where collectors share the daily visitor-id salt (distributed mode). */
     saltsTopic: string;
+    /** `KAFKA_CLIENT`: the Kafka client library (docs/kafka-client.md). */
+    client: 'kafkajs' | 'platformatic';
   };
   logLevel: string;
 }
@@ -137,6 +139,7 @@ const ENV = z.object({
   KAFKA_GROUP_ID: name('tidemark-ingester'),
   KAFKA_PARTITIONS: int(6, 1, 10_000),
   KAFKA_SALTS_TOPIC: name('tidemark_salts'),
+  KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'platformatic'),
   LOG_LEVEL: withDefault(
     z
       .string()
@@ -188,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
       groupId: e.KAFKA_GROUP_ID,
       partitions: e.KAFKA_PARTITIONS,
       saltsTopic: e.KAFKA_SALTS_TOPIC,
+      client: e.KAFKA_CLIENT,
     },
     logLevel: e.LOG_LEVEL,
   };

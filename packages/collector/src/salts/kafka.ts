@@ -22,6 +22,8 @@ const CHECK_EVERY_MS = 5 * 60_000;
 
 export interface KafkaSaltsOptions {
   brokers: string[];
+  /** `KAFKA_CLIENT`. */
+  client?: 'kafkajs' | 'platformatic';
   topic: string;
   log: Logger;
   now?: () => number;
@@ -35,12 +37,13 @@ export interface KafkaSalts extends SaltSource {
 
 export async function createKafkaSalts({
   brokers,
+  client = 'kafkajs',
   topic,
   log,
   now = Date.now,
   timeoutMs = 30_000,
 }: KafkaSaltsOptions): Promise<KafkaSalts> {
-  const topics = await openKafkaTopics(brokers, 'tidemark-collector-salts', log, { retries: 8 });
+  const topics = await openKafkaTopics({ brokers, client }, 'tidemark-collector-salts', log, { retries: 8 });
   await topics.ensure([
     {
       topic,
