@@ -129,7 +129,7 @@ describe('the topic, read by tools nobody here wrote', () => {
   it('`pnpm tidemark topic tail` prints the events as JSON lines', async () => {
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'topic', 'tail', '--from-beginning', '--no-follow'],
+      [join(ROOT, 'src/cli/main.ts'), 'topic', 'tail', '--from-beginning', '--no-follow'],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: brokers, KAFKA_TOPIC: topic }, timeout: 60_000 },
     );
     expect(stderr).toBe('');

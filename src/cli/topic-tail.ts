@@ -24,7 +24,7 @@ export const topicTail: Command = {
     const follow = !options.has('--no-follow');
     const meta = options.has('--meta');
 
-    const topics = await openKafkaTopics(config.kafka, 'tidemark-tail', plainLogger('error'));
+    const topics = await openKafkaTopics(config.kafka, 'tidemark-tail', plainLogger('silent'));
     // Without following: stop at each partition's end as it is now.
     const ends = new Map((await topics.ends(topic)).filter((p) => p.high > p.low).map((p) => [p.partition, p.high]));
     let printed = 0;

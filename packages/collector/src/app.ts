@@ -4,10 +4,10 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { RequestListener, Server } from 'node:http';
-import type { Config, Logger, QueueProducer } from '@tidemark/shared';
-import { fullScriptPath, scriptPath } from '@tidemark/tracker';
+import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { createServerKeyCheck } from './auth/server-key.ts';
 import { createEnricher } from './enrich.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
@@ -28,6 +28,8 @@ export interface CollectorOptions {
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
   groupCommit?: GroupCommitOptions;
+  /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
+  keys?: KeyAuthorizer;
 }
 
 export interface Collector {
@@ -45,7 +47,7 @@ export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
+export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, keys }: CollectorOptions): Collector {
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
   const producer = createGroupCommit(queue, {
@@ -58,17 +60,23 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     },
   });
   backlog = () => producer.backlog();
+  const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
-    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute }),
+    rateLimiter,
+    serverKey: createServerKeyCheck({
+      authorizer: keys ?? createTokenAuthorizer(config.apiToken),
+      keyLimiter: createRateLimiter({ limit: config.keyRateLimitPerMinute }),
+      ipLimiter: rateLimiter,
+    }),
     sites: config.sites ? new Set(config.sites) : null,
     metrics,
     log,
   });
-  const scripts = { core: loadScript(scriptPath, config.eventsPath), full: loadScript(fullScriptPath, config.eventsPath) };
+  const scripts = { core: loadScript('script.js', config.eventsPath), full: loadScript('script.full.js', config.eventsPath) };
   const app = new Hono();
   const respond = (outcome: Outcome) => new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
 

@@ -3,17 +3,33 @@
  * declared size) → body within limits → UTF-8 → validate → site allow-list → bot filter →
  * enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
  * rules live once. Every outcome is a status, headers and a small JSON body.
+ *
+ * A request with `Authorization` is server-side (SPEC §11): its key is checked before the
+ * body (401/403, rate limit per key instead of per IP), its events may carry `timestamp`,
+ * `ip` and `userAgent`, and the key's sites bound them (403). Browsers' events may not.
  */
 
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LIMITS, type Logger, parseEventBatch, type QueueProducer, QueueUnavailableError, ValidationError } from '@tidemark/shared';
+import {
+  type KeyGrant,
+  LIMITS,
+  type Logger,
+  type ParsedEvent,
+  parseEventBatch,
+  type QueueProducer,
+  QueueUnavailableError,
+  type StoredEvent,
+  ValidationError,
+} from '@tidemark/shared';
+import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit/rate-limit.ts';
+import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
 import type { Agent } from './user-agent.ts';
 
 export interface Outcome {
@@ -33,6 +49,12 @@ const ORIGIN = { 'Access-Control-Allow-Origin': '*' };
 const JSON_CORS = { ...ORIGIN, 'Content-Type': 'application/json; charset=utf-8' };
 const ACCEPTED: Outcome = { status: 202, headers: ORIGIN, body: null };
 const BOT: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot' }, body: null };
+/** Some events of a server-side batch were bots (judged per event): the rest were stored. */
+const someBots = (dropped: number): Outcome => ({
+  status: 202,
+  headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot', 'X-Tidemark-Dropped-Events': String(dropped) },
+  body: null,
+});
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
 const QUEUE_RETRY_SECONDS = '5';
 const UNAVAILABLE: Outcome = {
@@ -46,6 +68,8 @@ const UNSUPPORTED: Outcome = {
   body: '{"error":"Content-Type must be text/plain or application/json","field":"Content-Type"}',
 };
 const CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+/** A body holding an array of events (what `parseEventBatch` reads as one). */
+const ARRAY = /^\s*\[/;
 
 function fail(status: number, error: string, field?: string, headers: Record<string, string> = JSON_CORS): Outcome {
   return { status, headers, body: JSON.stringify(field === undefined ? { error } : { error, field }) };
@@ -67,12 +91,22 @@ function isQueueFault(error: unknown): boolean {
   return error instanceof QueueUnavailableError;
 }
 
+function refusedKey(check: Exclude<KeyCheck, { ok: true }>): Outcome {
+  const headers: Record<string, string> = { ...JSON_CORS };
+  if (check.retryAfter !== undefined) headers['Retry-After'] = String(check.retryAfter);
+  if (check.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return fail(check.status, check.error, check.status === 429 || check.status === 503 ? undefined : 'Authorization', headers);
+}
+
 export interface PipelineOptions {
   producer: QueueProducer;
   enricher: Enricher;
   agentOf: (userAgent: string) => Agent;
   countryOf: CountryOf;
+  /** Per client IP, for browser requests (and failed key checks). */
   rateLimiter: RateLimiter;
+  /** Checks the key of a server-side request (one with `Authorization`). */
+  serverKey: ServerKeyCheck;
   sites: ReadonlySet<string> | null;
   metrics: CollectorMetrics;
   log: Logger;
@@ -86,7 +120,7 @@ export interface EventPipeline {
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, sites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, metrics, log } = options;
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -100,7 +134,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   };
   return {
     precheck(headers, ip) {
-      const retryAfter = rateLimiter.retryAfter(ip);
+      // A server-side request is limited per key once its key is known (in `process`).
+      const retryAfter = headers.authorization === undefined ? rateLimiter.retryAfter(ip) : 0;
       if (retryAfter > 0) {
         metrics.dropped('rate_limited');
         return fail(429, 'too many requests, retry later', undefined, { ...JSON_CORS, 'Retry-After': String(retryAfter) });
@@ -117,6 +152,16 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
 
     async process(read, headers, ip) {
+      let grant: KeyGrant | null = null;
+      if (headers.authorization !== undefined) {
+        const check = await serverKey(headers.authorization, ip);
+        if (!check.ok) {
+          metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
+          if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          return refusedKey(check);
+        }
+        grant = check.grant;
+      }
       if (!read.ok) {
         metrics.dropped('too_large');
         return tooLarge(read.limit);
@@ -125,40 +170,73 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         metrics.dropped('invalid');
         return fail(400, 'body: must be UTF-8', 'body');
       }
-      let batch: ReturnType<typeof parseEventBatch>;
+      const nowMs = Date.now();
+      const text = read.body.toString('utf8');
+      let batch: ParsedEvent[];
       try {
-        batch = parseEventBatch(read.body.toString('utf8'));
+        batch = parseEventBatch(text, grant === null ? undefined : { server: true, nowMs });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
-      if (sites) {
-        for (const { event } of batch) {
-          if (sites.has(event.site)) continue;
-          metrics.dropped('forbidden_site', batch.length);
-          return fail(403, `site: ${event.site} is not accepted here`, 'site');
-        }
+      const refused = forbiddenSite(batch, grant);
+      if (refused !== null) {
+        metrics.dropped('forbidden_site', batch.length);
+        // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
+        return fail(403, refused.error, ARRAY.test(text) ? `${refused.index}.site` : 'site');
       }
-      const userAgent = headers['user-agent'] ?? '';
-      const agent = agentOf(userAgent);
-      if (agent.bot) {
-        metrics.dropped('bot', batch.length);
-        return BOT;
-      }
-      const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs: Date.now() };
-      const rows = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as (typeof batch)[number], facts);
-      try {
-        await producer.send(rows);
-      } catch (error) {
-        if (!isQueueFault(error)) throw error;
-        metrics.dropped('queue_unavailable', rows.length);
-        warnQueue(error as Error, rows.length);
-        return UNAVAILABLE;
-      }
-      metrics.accepted.inc(rows.length);
-      return ACCEPTED;
+      const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
+      if (bots > 0) metrics.dropped('bot', bots);
+      if (rows.length === 0) return BOT;
+      const sent = await send(rows);
+      return bots > 0 && sent === ACCEPTED ? someBots(bots) : sent;
     },
   };
+
+  /** The first event whose site may not be stored, and why: `SITES`, then the key's own sites. */
+  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): { index: number; error: string } | null {
+    for (let index = 0; index < batch.length; index++) {
+      const site = (batch[index] as ParsedEvent).event.site;
+      if (sites && !sites.has(site)) return { index, error: `site: ${site} is not accepted here` };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site))
+        return { index, error: `site: the API key may not send events for ${site}` };
+    }
+    return null;
+  }
+
+  /** A browser's batch: one visitor, known from the request; a bot's batch is dropped whole. */
+  function browserRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const userAgent = headers['user-agent'] ?? '';
+    const agent = agentOf(userAgent);
+    if (agent.bot) return { rows: [], bots: batch.length };
+    const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as ParsedEvent, facts);
+    return { rows, bots: 0 };
+  }
+
+  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged per event. */
+  function serverRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = [];
+    for (const parsed of batch) {
+      const facts = serverFacts(parsed.event, request, agentOf, countryOf);
+      if (!facts.agent.bot) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots: batch.length - rows.length };
+  }
+
+  async function send(rows: StoredEvent[]): Promise<Outcome> {
+    try {
+      await producer.send(rows);
+    } catch (error) {
+      if (!isQueueFault(error)) throw error;
+      metrics.dropped('queue_unavailable', rows.length);
+      warnQueue(error as Error, rows.length);
+      return UNAVAILABLE;
+    }
+    metrics.accepted.inc(rows.length);
+    return ACCEPTED;
+  }
 }

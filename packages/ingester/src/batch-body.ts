@@ -38,6 +38,7 @@ export class BatchBody {
   readonly dead: { message: QueueMessage; error: string }[] = [];
   duplicates = 0;
   private readonly writer: RowBinaryWriter;
+  private readonly schemas: WireSchemas;
   private readonly lines: JsonLinesWriter | null;
   private readonly inBatch = new Set<string>();
   private firstStart = -1;
@@ -45,9 +46,10 @@ export class BatchBody {
   // Where the rows of the message in hand start (and where it ends), and their times.
   private starts = new Int32Array(0);
   private times = new Float64Array(0);
+  private readonly recent: RecentIds;
 
   constructor(
-    private readonly recent: RecentIds,
+    recent: RecentIds,
     json: boolean,
     /**
      * The size of the batch's messages: the buffers start about as large as they end, instead
@@ -55,8 +57,10 @@ export class BatchBody {
      * its row, the keys being most of a short one).
      */
     messageBytes: number,
-    private readonly schemas: WireSchemas = SCHEMAS,
+    schemas: WireSchemas = SCHEMAS,
   ) {
+    this.recent = recent;
+    this.schemas = schemas;
     this.writer = new RowBinaryWriter(messageBytes + 256);
     this.lines = json ? new JsonLinesWriter(Math.ceil(messageBytes * 3.5) + 256, schemas.current) : null;
   }

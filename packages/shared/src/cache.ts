@@ -16,13 +16,12 @@ export class GenerationCache<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
   private turnedAt: number;
+  private readonly max: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
-  constructor(
-    private readonly max: number,
-    { maxAgeMs = Number.POSITIVE_INFINITY, now = Date.now }: GenerationCacheOptions = {},
-  ) {
+  constructor(max: number, { maxAgeMs = Number.POSITIVE_INFINITY, now = Date.now }: GenerationCacheOptions = {}) {
+    this.max = max;
     this.maxAgeMs = maxAgeMs;
     this.now = now;
     this.turnedAt = maxAgeMs === Number.POSITIVE_INFINITY ? 0 : now();

@@ -17,6 +17,10 @@ export interface Config {
     sites: string[] | null;
     /** Requests per client IP per minute; 0 turns the limit off. */
     rateLimitPerMinute: number;
+    /** Server-side requests (SPEC §11) per API key per minute, instead of per IP; 0 turns the limit off. */
+    keyRateLimitPerMinute: number;
+    /** `API_TOKEN`: the bootstrap admin key, which may send server-side events (`events:write`). */
+    apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
   };
@@ -121,6 +125,7 @@ const ENV = z.object({
   TRUST_PROXY: bool,
   SITES: list(),
   RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
   COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
   API_TOKEN: optional(z.string()).transform((v) => v ?? null),
   API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
@@ -171,6 +176,8 @@ export function loadConfig(env: Env = process.env): Config {
       trustProxy: e.TRUST_PROXY,
       sites: e.SITES,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,
+      apiToken: e.API_TOKEN,
       backlogEvents: e.COLLECTOR_BACKLOG_EVENTS,
     },
     api: { host: e.HOST ?? '127.0.0.1', port: e.API_PORT, token: e.API_TOKEN, corsOrigins: e.API_CORS_ORIGINS },

@@ -1,11 +1,10 @@
 /** Malformed input: answered with a 4xx and this message, never logged as a fault. */
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
     super(message);
+    this.field = field;
   }
 }
 
@@ -20,10 +19,11 @@ export class ConfigError extends Error {
  */
 export class SchemaVersionError extends Error {
   override readonly name = 'SchemaVersionError';
-  constructor(
-    readonly version: number,
-    readonly known: number,
-  ) {
+  readonly version: number;
+  readonly known: number;
+  constructor(version: number, known: number) {
     super(`message of schema version ${version}; this build knows versions 1 to ${known}: upgrade it (docs/topic.md, "Upgrades")`);
+    this.version = version;
+    this.known = known;
   }
 }
