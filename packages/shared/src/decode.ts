@@ -52,14 +52,3 @@ export function checkStoredEvent(value: unknown, version = SCHEMAS.current.versi
   }
   return record as unknown as StoredEvent;
 }
-
-/** One event's JSON, checked as the current version. */
-export function decodeStoredEvent(bytes: Buffer | string): StoredEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
-  } catch {
-    throw new ValidationError('message: not valid JSON');
-  }
-  return checkStoredEvent(json);
-}

@@ -48,6 +48,8 @@ export interface TopicSpec {
 export interface KafkaTopics {
   /** Creates the topics that are missing; existing ones are left as they are. */
   ensure(specs: TopicSpec[]): Promise<void>;
+  /** How many partitions the topic has (metadata only: no leader needed, so right after it was made). */
+  partitions(topic: string): Promise<number>;
   /** Each partition's first and next offset now. */
   ends(topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]>;
   /** Reads the topic from its beginning or from now on, in a consumer group of its own that commits nothing. */
@@ -129,7 +131,7 @@ export async function createKafkaProducer(
   try {
     await topics.ensure([{ topic: config.topic, partitions: config.partitions }]);
     // The topic's own count (it may predate KAFKA_PARTITIONS); partitions added later stay unused.
-    partitions = (await topics.ends(config.topic)).length || config.partitions;
+    partitions = (await topics.partitions(config.topic)) || config.partitions;
   } catch (error) {
     await topics.close();
     throw error;
@@ -168,7 +170,7 @@ export async function createKafkaProducer(
       // A metadata round trip to the broker (the producer itself may not notice a lost broker),
       // shared by concurrent callers, bounded in time.
       reachable ??= topics
-        .ends(config.topic)
+        .partitions(config.topic)
         .then(
           () => true,
           () => false,

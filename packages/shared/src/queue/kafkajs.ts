@@ -206,6 +206,10 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
         })),
       );
     },
+    async partitions(topic) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.length ?? 0;
+    },
     async ends(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));

@@ -124,6 +124,10 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
         }
       }
     },
+    async partitions(topic) {
+      const metadata = await admin.metadata({ topics: [topic] });
+      return metadata.topics.get(topic)?.partitionsCount ?? 0;
+    },
     async ends(topic) {
       const [low, high] = await Promise.all([
         offsets.listOffsets({ topics: [topic], timestamp: -2n }),
