@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { createCollector } from '@tidemark/collector';
+import { type Collector, createCollector } from '@tidemark/collector';
 import { apiHost, createDashboardApp, dashboardSettings } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -25,6 +25,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 export interface EmbeddedStack {
   collectorUrl: string;
   apiUrl: string;
+  /** The collector behind `collectorUrl` (its Hono app, listener and producer). */
+  collector: Collector;
   client: ClickHouseClient;
   config: Config;
   stop(): Promise<void>;
@@ -78,6 +80,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   return {
     collectorUrl: `http://${shown(config.collector.host)}:${collectorPort}`,
     apiUrl: `http://${shown(host)}:${apiPort}`,
+    collector: events,
     client,
     config,
     async stop() {

@@ -8,6 +8,7 @@ import type { Config, Logger, QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { createByteBudget } from './body/budget.ts';
 import { readWebBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
 import { createEnricher } from './enrich.ts';
@@ -116,6 +117,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     eventsPath: config.eventsPath,
     trustProxy: config.trustProxy,
     metrics,
+    budget: createByteBudget(config.bufferBytes),
     onFault: (error) => log.error({ err: error }, 'request_failed'),
   });
   const listener = createRequestListener(app, route);
@@ -123,7 +125,12 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     app,
     listener,
     producer,
-    createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
+    createServer: (serverOptions = {}) =>
+      createCollectorServer(listener, route, {
+        maxConnections: config.maxConnections,
+        ...serverOptions,
+        fastPath: serverOptions.fastPath ?? config.fastPath,
+      }),
     close: () => producer.close(),
   };
 }

@@ -40,6 +40,14 @@ const UNAVAILABLE: Outcome = {
   headers: { ...JSON_CORS, 'Retry-After': QUEUE_RETRY_SECONDS },
   body: '{"error":"the queue is unavailable, retry later"}',
 };
+/** The collector holds as many bytes of arriving requests as it may (`COLLECTOR_BUFFER_MB`): retry; the connection closes. */
+export const SERVER_BUSY: Outcome = {
+  status: 503,
+  headers: { ...JSON_CORS, 'Retry-After': '1' },
+  body: '{"error":"the collector is busy receiving other requests, retry later"}',
+};
+/** A request that took longer than the server's headers or request timeout to arrive (as Node answers it). */
+export const REQUEST_TIMEOUT: Outcome = { status: 408, headers: {}, body: null };
 const UNSUPPORTED: Outcome = {
   status: 415,
   headers: JSON_CORS,
@@ -118,6 +126,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
 
     async process(read, headers, ip) {
       if (!read.ok) {
+        if ('busy' in read) {
+          metrics.dropped('server_busy');
+          return SERVER_BUSY;
+        }
         metrics.dropped('too_large');
         return tooLarge(read.limit);
       }

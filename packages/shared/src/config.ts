@@ -17,6 +17,15 @@ export interface Config {
     rateLimitPerMinute: number;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
+    /** `COLLECTOR_FAST_PATH`: serve plain event POSTs straight from the socket (docs/collector-http.md). */
+    fastPath: boolean;
+    /** `COLLECTOR_METRICS_HOST` / `_PORT`: where `/metrics` is served, apart from the public port. */
+    metricsHost: string;
+    metricsPort: number;
+    /** `COLLECTOR_MAX_CONNECTIONS`: connections open at once. */
+    maxConnections: number;
+    /** `COLLECTOR_BUFFER_MB`, in bytes: request bytes still arriving that all connections together may hold. */
+    bufferBytes: number;
   };
   api: {
     host: string;
@@ -66,9 +75,10 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
   return n;
 }
 
-function bool(env: Env, key: string): boolean {
+function bool(env: Env, key: string, fallback = false): boolean {
   const raw = read(env, key)?.toLowerCase();
-  if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false;
+  if (raw === undefined) return fallback;
+  if (raw === 'false' || raw === '0' || raw === 'no') return false;
   if (raw === 'true' || raw === '1' || raw === 'yes') return true;
   throw new ConfigError(`${key}=${raw} must be true or false`);
 }
@@ -139,6 +149,11 @@ export function loadConfig(env: Env = process.env): Config {
       sites: list(env, 'SITES'),
       rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
       backlogEvents: int(env, 'COLLECTOR_BACKLOG_EVENTS', 50_000, 100, 10_000_000),
+      fastPath: bool(env, 'COLLECTOR_FAST_PATH', true),
+      metricsHost: read(env, 'COLLECTOR_METRICS_HOST') ?? '127.0.0.1',
+      metricsPort: int(env, 'COLLECTOR_METRICS_PORT', 8083, 0, 65535),
+      maxConnections: int(env, 'COLLECTOR_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+      bufferBytes: int(env, 'COLLECTOR_BUFFER_MB', 64, 1, 65_536) * 1024 * 1024,
     },
     api: {
       host: host ?? '127.0.0.1',

@@ -8,16 +8,19 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ByteBudget } from '../body/budget.ts';
 import type { BodyResult } from '../body/read.ts';
 import { BodyLimit } from '../body/read.ts';
-import type { Outcome } from '../pipeline.ts';
-import { FALLBACK, type FastHead, NEED_MORE, parseHead } from './head.ts';
+import { type Outcome, REQUEST_TIMEOUT, SERVER_BUSY } from '../pipeline.ts';
+import { FALLBACK, type FastHead, MAX_HEAD_BYTES, NEED_MORE, parseHead } from './head.ts';
 import { closesConnection, type ResponseWriter } from './response.ts';
 
 export interface FastRoute {
   path: string;
   /** The answer to one POST of the events path. Never rejects: a fault is an outcome (500). */
   answer(headers: IncomingHttpHeaders, remoteAddress: string, body: BodyResult): Promise<Outcome>;
+  /** Counts an answer the connection gave by itself (a 408, a busy 503). */
+  refused(outcome: Outcome): void;
 }
 
 export interface ConnectionOptions {
@@ -27,8 +30,8 @@ export interface ConnectionOptions {
   handOver: (socket: Socket, rest: Buffer) => void;
   /** Idle time between requests before the connection is closed. */
   keepAliveTimeoutMs: number;
-  /** Longest time one request may take to arrive, head and body (Node's `requestTimeout`). */
-  requestTimeoutMs: number;
+  /** Bytes of requests not complete yet, shared with every other connection (`COLLECTOR_BUFFER_MB`). */
+  budget: ByteBudget;
   /** A fault while writing an answer (the connection is then destroyed). */
   onFault: (error: unknown) => void;
   /** Called once the connection is closed or handed over. */
@@ -37,6 +40,8 @@ export interface ConnectionOptions {
 
 /** Pipelined requests not answered yet beyond which reading pauses. */
 const MAX_PENDING = 64;
+/** The most a head may take before it is complete (or handed to Node): the limit and its `CRLFCRLF`. */
+const HEAD_CAPACITY = MAX_HEAD_BYTES + 4;
 
 interface Slot {
   outcome: Outcome | null;
@@ -55,8 +60,10 @@ export class FastConnection {
   private readonly remoteAddress: string;
   /**
    * A request not complete yet: its bytes so far (`pending[0, pendingLength)`, in a buffer that
-   * grows by doubling, so a request trickling in is copied O(n) times, not O(n²)), when its
-   * first byte came, its head once complete, and how far its head was searched for its end.
+   * grows by doubling up to the head's limit, so a head trickling in is copied O(n) times, not
+   * O(n²), and to exactly the request's size once its head tells it), when its first byte
+   * came, its head once complete, and how far its head was searched for its end. The buffer's
+   * size is reserved from the shared budget.
    */
   private pending: Buffer | null = null;
   private pendingLength = 0;
@@ -97,7 +104,19 @@ export class FastConnection {
     if (this.handOverRest !== null) return; // Node's server takes it over, and closes it itself
     this.ending = true;
     this.clearPending();
-    if (this.slots.length === 0) this.socket.end();
+    if (this.slots.length === 0) this.closeAfterWrites();
+  }
+
+  /**
+   * Ends the connection once the answers written so far have gone out, and then closes it
+   * entirely, reading nothing more (Node's `destroySoon`): a client that keeps sending after
+   * `Connection: close` holds no socket.
+   */
+  private closeAfterWrites(): void {
+    const { socket } = this;
+    socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
   }
 
   destroy(): void {
@@ -109,11 +128,12 @@ export class FastConnection {
     const continuing = this.pending !== null;
     let buf = chunk;
     if (continuing) {
-      if (Date.now() - this.partialSinceMs > this.options.requestTimeoutMs) {
-        this.socket.destroy(); // a request trickling in for longer than Node would wait
+      const joined = this.append(chunk);
+      if (joined === null) {
+        this.refuse(SERVER_BUSY);
         return;
       }
-      buf = this.append(chunk);
+      buf = joined;
     }
     const { path } = this.options.route;
     let offset = 0;
@@ -126,7 +146,10 @@ export class FastConnection {
         return;
       }
       if (head === NEED_MORE || head.bodyEnd > buf.length) {
-        this.keepPending(buf, offset, resumed, head === NEED_MORE ? null : head);
+        if (!this.keepPending(buf, offset, resumed, head === NEED_MORE ? null : head)) {
+          this.refuse(SERVER_BUSY);
+          return;
+        }
         break;
       }
       const slot: Slot = { outcome: null, close: head.close };
@@ -139,38 +162,76 @@ export class FastConnection {
     if (this.slots.length >= MAX_PENDING) this.socket.pause();
   };
 
-  /** Appends a chunk to the pending request; answers its bytes so far. */
-  private append(chunk: Buffer): Buffer {
-    let pending = this.pending as Buffer;
+  /**
+   * The server's periodic check (Node's `headersTimeout` and `requestTimeout`): a request whose
+   * head, or whole, has not arrived in time is answered 408 and the connection closed.
+   */
+  checkTimeouts(nowMs: number, headersTimeoutMs: number, requestTimeoutMs: number): void {
+    if (this.pending === null || this.ending || this.handOverRest !== null) return;
+    const limit = this.pendingHead === null && headersTimeoutMs > 0 ? headersTimeoutMs : requestTimeoutMs;
+    if (limit > 0 && nowMs - this.partialSinceMs > limit) this.refuse(REQUEST_TIMEOUT);
+  }
+
+  /** Answers the request being read with `outcome` (after the answers before it), reads nothing more, and closes. */
+  private refuse(outcome: Outcome): void {
+    this.clearPending();
+    this.ending = true;
+    this.options.route.refused(outcome);
+    this.slots.push({ outcome, close: true });
+    this.flushOrFail();
+  }
+
+  /** Sizes the pending buffer to hold `needed` bytes (the budget allowing); false when it does not. */
+  private reserve(needed: number, capacity: number): boolean {
+    const pending = this.pending;
+    const held = pending?.length ?? 0;
+    if (needed <= held) return true;
+    const size = Math.max(needed, capacity);
+    if (!this.options.budget.take(size - held)) return false;
+    const bigger = Buffer.allocUnsafe(size);
+    if (pending !== null) pending.copy(bigger, 0, 0, this.pendingLength);
+    this.pending = bigger;
+    return true;
+  }
+
+  /** Where a pending request's buffer grows to: doubling while its head is incomplete, its exact size once known. */
+  private nextCapacity(): number {
+    const held = this.pending?.length ?? 0;
+    return this.pendingHead === null ? Math.min(Math.max(held * 2, 1024), HEAD_CAPACITY) : this.pendingHead.bodyEnd;
+  }
+
+  /** Appends a chunk to the pending request; answers its bytes so far, or null when the budget is spent. */
+  private append(chunk: Buffer): Buffer | null {
     const needed = this.pendingLength + chunk.length;
-    if (needed > pending.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(needed, pending.length * 2));
-      pending.copy(bigger, 0, 0, this.pendingLength);
-      pending = bigger;
-      this.pending = bigger;
-    }
+    if (!this.reserve(needed, this.nextCapacity())) return null;
+    const pending = this.pending as Buffer;
     chunk.copy(pending, this.pendingLength);
     this.pendingLength = needed;
     return pending.subarray(0, needed);
   }
 
-  /** Keeps `buf[offset…]`, a request not complete yet (its head, if that is complete). */
-  private keepPending(buf: Buffer, offset: number, resumed: boolean, head: FastHead | null): void {
+  /** Keeps `buf[offset…]`, a request not complete yet (its head, if that is complete); false when the budget is spent. */
+  private keepPending(buf: Buffer, offset: number, resumed: boolean, head: FastHead | null): boolean {
     if (!resumed) {
-      // A new request: its bytes move to a buffer of their own (answered bodies may still point into `buf`).
-      const rest = buf.subarray(offset);
-      this.pending = Buffer.allocUnsafe(Math.max(rest.length * 2, 1024));
-      rest.copy(this.pending);
-      this.pendingLength = rest.length;
+      // A new request: its bytes move to a buffer of their own (`buf` may be the last request's, and
+      // answered bodies may still point into it).
+      this.clearPending();
       this.partialSinceMs = Date.now();
     }
     // Offsets from here on count from the request's first byte, where the kept bytes start.
     const shift = resumed ? 0 : offset;
     this.pendingHead = head === null || shift === 0 ? head : { ...head, bodyStart: head.bodyStart - shift, bodyEnd: head.bodyEnd - shift };
     this.pendingScanned = head === null ? buf.length - offset : 0;
+    if (resumed) return true;
+    const rest = buf.subarray(offset);
+    if (!this.reserve(rest.length, this.nextCapacity())) return false;
+    rest.copy(this.pending as Buffer);
+    this.pendingLength = rest.length;
+    return true;
   }
 
   private clearPending(): void {
+    if (this.pending !== null) this.options.budget.give(this.pending.length);
     this.pending = null;
     this.pendingLength = 0;
     this.pendingHead = null;
@@ -181,12 +242,16 @@ export class FastConnection {
     this.options.route.answer(headers, this.remoteAddress, bodyOf(bytes)).then((outcome) => {
       if (closesConnection(outcome)) slot.close = true;
       slot.outcome = outcome;
-      try {
-        this.flush();
-      } catch (error) {
-        this.fail(error);
-      }
+      this.flushOrFail();
     }, this.fail); // `answer` does not reject; if it ever does, say so
+  }
+
+  private flushOrFail(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** A fault while answering: report it and drop the connection. */
@@ -207,7 +272,8 @@ export class FastConnection {
       if (last) {
         this.ending = true;
         slots.length = 0;
-        socket.end();
+        this.clearPending();
+        this.closeAfterWrites();
         return;
       }
     }
@@ -250,15 +316,15 @@ export class FastConnection {
   };
 
   private readonly onTimeout = (): void => {
-    // Idle between requests for the keep-alive time, or a request stalled half-way: close.
-    if (this.slots.length === 0 && this.handOverRest === null) this.socket.destroy();
+    // Idle between requests for the keep-alive time: close. (A request arriving is timed by `checkTimeouts`.)
+    if (this.slots.length === 0 && this.handOverRest === null && this.pending === null) this.socket.destroy();
   };
 
   /** The client sent its last byte: answer what was asked, then close. */
   private readonly onEnd = (): void => {
     this.clearPending();
     this.ending = true;
-    if (this.slots.length === 0 && this.handOverRest === null) this.socket.end();
+    if (this.slots.length === 0 && this.handOverRest === null) this.closeAfterWrites();
   };
 
   private readonly onError = (): void => {
@@ -268,6 +334,7 @@ export class FastConnection {
   private readonly onClose = (): void => {
     this.slots.length = 0;
     this.handOverRest = null;
+    this.clearPending();
     this.detach();
   };
 }
