@@ -12,13 +12,14 @@ import { createByteBudget } from './body/budget.ts';
 import { readWebBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
 import { createEnricher } from './enrich.ts';
+import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
-import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
+import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
 
@@ -55,7 +56,12 @@ function remoteAddressOf(env: unknown): string {
 
 export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
   let backlog = () => 0;
-  const metrics = createCollectorMetrics(registry, () => backlog());
+  const budget = createByteBudget(config.bufferBytes);
+  const metrics = createCollectorMetrics(
+    registry,
+    () => backlog(),
+    () => budget.used,
+  );
   const producer = createGroupCommit(queue, {
     maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
@@ -117,7 +123,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     eventsPath: config.eventsPath,
     trustProxy: config.trustProxy,
     metrics,
-    budget: createByteBudget(config.bufferBytes),
+    budget,
     onFault: (error) => log.error({ err: error }, 'request_failed'),
   });
   const listener = createRequestListener(app, route);

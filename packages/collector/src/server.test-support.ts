@@ -70,11 +70,14 @@ export interface StartOptions extends CollectorServerOptions {
 export async function start({ env, queueDelayMs, ...serverOptions }: StartOptions = {}) {
   const q = queue(queueDelayMs);
   const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }).collector;
-  const collector = createCollector({ config, producer: q.producer, log: plainLogger(), registry: new Registry() });
+  const registry = new Registry();
+  const collector = createCollector({ config, producer: q.producer, log: plainLogger(), registry });
   const server = collector.createServer(serverOptions);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { ...q, server, port: (server.address() as AddressInfo).port };
+  /** A gauge's value now (collected as a scrape would). */
+  const gauge = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? Number.NaN) as number;
+  return { ...q, server, registry, gauge, port: (server.address() as AddressInfo).port };
 }
 
 export function request(body: string, headers: Record<string, string> = {}, target = '/api/event', method = 'POST'): string {
@@ -93,8 +96,9 @@ export class Client {
   private waiters: (() => void)[] = [];
   ended = false;
 
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
+  /** `allowHalfOpen`: the client's side stays open after the server's FIN (to see whether the server closes entirely). */
+  constructor(port: number, { allowHalfOpen = false } = {}) {
+    this.socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
     this.socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.wake();

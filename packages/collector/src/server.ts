@@ -16,75 +16,12 @@ import {
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { ByteBudget } from './body/budget.ts';
-import { type BodyResult, readNodeBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
+import { readNodeBody } from './body/read.ts';
+import type { EventRoute } from './event-route.ts';
+import { refuseInOrder } from './http/client-errors.ts';
 import { FastConnection } from './http/connection.ts';
 import { closesConnection, createResponseWriter } from './http/response.ts';
-import type { CollectorMetrics } from './metrics.ts';
-import { type EventPipeline, type Outcome, PREFLIGHT, SERVER_BUSY } from './pipeline.ts';
-
-export interface RouteOptions {
-  pipeline: EventPipeline;
-  eventsPath: string;
-  trustProxy: boolean;
-  metrics: CollectorMetrics;
-  /** Bytes of event requests still arriving, on both paths (`COLLECTOR_BUFFER_MB`). */
-  budget: ByteBudget;
-  onFault: (error: unknown) => void;
-}
-
-export interface EventRoute {
-  path: string;
-  /**
-   * The answer to one POST of the events path: precheck, then the body (read only if the
-   * precheck passed; `skip` discards it otherwise), then the pipeline. Counted in the
-   * metrics. Never rejects: a fault is reported and answered 500.
-   */
-  answer(
-    headers: IncomingHttpHeaders,
-    remoteAddress: string,
-    body: BodyResult | (() => Promise<BodyResult>),
-    skip?: () => void,
-  ): Promise<Outcome>;
-  /** Counts an answer given without the pipeline: a request that timed out (408) or found the budget spent (503). */
-  refused(outcome: Outcome): void;
-  budget: ByteBudget;
-  onFault: (error: unknown) => void;
-  metrics: CollectorMetrics;
-}
-
-export const FAULT: Outcome = { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"internal error"}' };
-
-export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, budget, onFault }: RouteOptions): EventRoute {
-  return {
-    path: eventsPath,
-    onFault,
-    metrics,
-    budget,
-    refused(outcome) {
-      if (outcome === SERVER_BUSY) metrics.dropped('server_busy');
-      metrics.request(eventsPath, outcome.status);
-    },
-    async answer(headers, remoteAddress, body, skip) {
-      let outcome: Outcome;
-      try {
-        const ip = clientIp(headers, remoteAddress, trustProxy);
-        const early = pipeline.precheck(headers, ip);
-        if (early === null) outcome = await pipeline.process(typeof body === 'function' ? await body() : body, headers, ip);
-        else {
-          skip?.();
-          outcome = early;
-        }
-      } catch (error) {
-        onFault(error);
-        outcome = FAULT;
-      }
-      metrics.request(eventsPath, outcome.status);
-      return outcome;
-    },
-  };
-}
+import { type Outcome, PREFLIGHT } from './pipeline.ts';
 
 /**
  * Writes an outcome with its length, so Node keeps an HTTP/1.0 keep-alive connection open
@@ -92,11 +29,12 @@ export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, bu
  * would be served but never answered).
  */
 function send(res: ServerResponse, outcome: Outcome, close: boolean): void {
-  const length = String(outcome.body === null ? 0 : Buffer.byteLength(outcome.body));
-  res.writeHead(
-    outcome.status,
-    close ? { ...outcome.headers, 'Content-Length': length, Connection: 'close' } : { ...outcome.headers, 'Content-Length': length },
-  );
+  // Set, not only written, so the refusals that wait for this answer see it closes (`http/client-errors.ts`).
+  if (close) res.setHeader('Connection', 'close');
+  res.writeHead(outcome.status, {
+    ...outcome.headers,
+    'Content-Length': String(outcome.body === null ? 0 : Buffer.byteLength(outcome.body)),
+  });
   res.end(outcome.body ?? undefined);
 }
 
@@ -110,24 +48,31 @@ export function createRequestListener(app: Hono, route: EventRoute): RequestList
   const hono = getRequestListener(app.fetch);
   const { path, metrics, budget } = route;
 
-  const collect = async (req: IncomingMessage, res: ServerResponse) => {
-    const outcome = await route.answer(
-      req.headers,
-      req.socket.remoteAddress ?? '',
-      () => readNodeBody(req, budget),
-      () => req.resume(), // answered before reading: discard the body
-    );
-    send(res, outcome, closesConnection(outcome));
+  const collect = (req: IncomingMessage, res: ServerResponse) => {
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    // Answered on the head alone: at once (before Node reads on), the body discarded.
+    const early = route.check(req.headers, remoteAddress);
+    if (early !== null) {
+      req.resume();
+      send(res, early, closesConnection(early));
+      return;
+    }
+    readNodeBody(req, budget)
+      .then((body) => route.process(req.headers, remoteAddress, body))
+      .then(
+        (outcome) => send(res, outcome, closesConnection(outcome)),
+        (error: unknown) => {
+          route.onFault(error);
+          res.destroy();
+        },
+      );
   };
 
   return (req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith(path) && pathOf(url) === path) {
       if (req.method === 'POST') {
-        collect(req, res).catch((error: unknown) => {
-          route.onFault(error);
-          res.destroy();
-        });
+        collect(req, res);
         return;
       }
       if (req.method === 'OPTIONS') {
@@ -170,16 +115,19 @@ class CollectorServer extends Server {
   private closing = false;
   private sweep: NodeJS.Timeout | null = null;
 
-  constructor(listener: RequestListener, route: EventRoute, options: CollectorServerOptions & { keepAliveTimeout: number }) {
-    super(nodeOptions(options), listener);
+  constructor(route: EventRoute, options: CollectorServerOptions & { keepAliveTimeout: number }) {
+    super(nodeOptions(options));
     const nodeConnection = this.listeners('connection')[0] as ((socket: Socket) => void) | undefined;
     if (typeof nodeConnection !== 'function') return; // an unknown Node: every request takes its parser
     this.removeListener('connection', nodeConnection);
     const writer = createResponseWriter(options.keepAliveTimeout);
-    const handOver = (socket: Socket, rest: Buffer) => {
+    const handOver = (socket: Socket, rest: Buffer, ended: boolean) => {
       nodeConnection.call(this, socket);
       if (rest.length > 0) socket.emit('data', rest); // Node's parser reads these bytes first, as they came
-      if (socket.isPaused()) socket.resume();
+      // The FIN came while the fast path held the socket (a paused socket still emits `end` once
+      // its buffer is empty): Node's server learns it as if it had read it, and answers then closes.
+      if (ended) socket.emit('end');
+      else if (socket.isPaused()) socket.resume();
     };
     this.on('connection', (socket: Socket) => {
       if (this.closing) {
@@ -249,11 +197,13 @@ type HalfOpen = Server & { httpAllowHalfOpen: boolean };
  * The collector's HTTP server, with or without the fast path. Either way a client that
  * half-closes its side still gets every answer (`httpAllowHalfOpen`: Node's default ends the
  * connection at the client's FIN, losing the answers to requests it already read and served —
- * a client that retries them doubles events).
+ * a client that retries them doubles events), and Node's refusal of a bad request waits for
+ * the answers to the requests before it (`http/client-errors.ts`).
  */
 export function createCollectorServer(listener: RequestListener, route: EventRoute, options: CollectorServerOptions = {}): Server {
   const all = { ...options, keepAliveTimeout: options.keepAliveTimeout ?? 5_000 };
-  const server = options.fastPath === false ? createServer(nodeOptions(all), listener) : new CollectorServer(listener, route, all);
+  const server = options.fastPath === false ? createServer(nodeOptions(all)) : new CollectorServer(route, all);
+  server.on('request', refuseInOrder(server, listener));
   (server as HalfOpen).httpAllowHalfOpen = true;
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   return server;
