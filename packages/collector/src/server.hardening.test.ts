@@ -62,7 +62,7 @@ describe.each(PATHS)('collector hardening, %s', (_name, fastPath) => {
 
   it.each([
     ['a bare-LF request', Buffer.from(`POST /api/event HTTP/1.1\nHost: x\nContent-Type: text/plain\nContent-Length: 2\n\n{}`)],
-    ['a TLS ClientHello', Buffer.from('16030100c4010000c00303' + '00'.repeat(32) + '0000', 'hex')],
+    ['a TLS ClientHello', Buffer.from(`16030100c4010000c00303${'00'.repeat(32)}0000`, 'hex')],
     ['a bare CR inside the head', Buffer.from('POST /api/event HTTP/1.1\r\nHost: x\rX: y\r\n')],
   ])('answers %s with 400 at once and closes (not at the idle timeout)', async (_kind, bytes) => {
     const { port, sent } = await start({ fastPath, keepAliveTimeout: 120_000 });
@@ -89,7 +89,10 @@ describe.each(PATHS)('collector hardening, %s', (_name, fastPath) => {
       client.send(bytes.subarray(0, stalled));
       const before = held;
       // Read: the bytes are held, or the request is refused.
-      await until(async () => client.ended || (held = await q.gauge('tidemark_collector_buffered_bytes')) >= before + 250_000);
+      await until(async () => {
+        held = await q.gauge('tidemark_collector_buffered_bytes');
+        return client.ended || held >= before + 250_000;
+      });
       // Never past the budget, and a stalled max-size batch costs its size, not twice it.
       expect(held).toBeLessThanOrEqual(1024 * 1024);
       expect(held).toBeLessThanOrEqual(clients.filter((c) => !c.ended).length * (bytes.length + 64));
