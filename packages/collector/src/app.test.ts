@@ -53,6 +53,14 @@ describe('collector', () => {
     expect(wire).not.toContain('Macintosh');
   });
 
+  it('queues no credentials from the page URL or the referrer', async () => {
+    const { post, sent } = setup();
+    const res = await post(JSON.stringify({ ...event, url: 'https://ann:s3cret@example.com/p', referrer: 'https://bob:hunter2@news.example.org/' }));
+    expect(res.status).toBe(202);
+    expect(sent[0]).toMatchObject({ url: 'https://example.com/p', referrer: 'https://news.example.org/', referrer_host: 'news.example.org' });
+    expect(JSON.stringify(sent)).not.toMatch(/s3cret|hunter2|ann|bob/);
+  });
+
   it('gives one visitor the same id for the same day and agent', async () => {
     const { post, sent } = setup();
     await post(JSON.stringify(event));
@@ -183,6 +191,20 @@ describe('collector', () => {
     expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
     expect((await from('198.51.100.2')).status).toBe(202);
     expect(sent).toHaveLength(3);
+  });
+
+  it('rate-limits events, not requests: a batch of 100 uses a limit of 100', async () => {
+    const { post, sent } = setup({ RATE_LIMIT_PER_MINUTE: '100', TRUST_PROXY: 'true' });
+    const from = (ip: string, body: unknown) => post(JSON.stringify(body), { 'X-Forwarded-For': ip });
+    expect((await from('198.51.100.1', Array(100).fill(event))).status).toBe(202);
+    const limited = await from('198.51.100.1', event);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+    // Another IP: 99 events, then a batch that crosses the limit is still taken, then 429.
+    expect((await from('198.51.100.2', Array(99).fill(event))).status).toBe(202);
+    expect((await from('198.51.100.2', [event, event])).status).toBe(202);
+    expect((await from('198.51.100.2', event)).status).toBe(429);
+    expect(sent).toHaveLength(201);
   });
 
   it('takes the country from a CDN header only with TRUST_PROXY', async () => {

@@ -114,10 +114,12 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return fail(429, 'too many requests, retry later', undefined, { ...JSON_CORS, 'Retry-After': String(retryAfter) });
       }
       if (!contentTypeOk(headers['content-type'])) {
+        rateLimiter.count(ip, 1);
         metrics.dropped('unsupported_type');
         return UNSUPPORTED;
       }
       if (declaredTooLarge(headers['content-length'])) {
+        rateLimiter.count(ip, 1);
         metrics.dropped('too_large');
         return tooLarge(LIMITS.batchBytes);
       }
@@ -130,10 +132,12 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
           metrics.dropped('server_busy');
           return SERVER_BUSY;
         }
+        rateLimiter.count(ip, 1);
         metrics.dropped('too_large');
         return tooLarge(read.limit);
       }
       if (!isUtf8(read.body)) {
+        rateLimiter.count(ip, 1);
         metrics.dropped('invalid');
         return fail(400, 'body: must be UTF-8', 'body');
       }
@@ -142,9 +146,12 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         batch = parseEventBatch(read.body.toString('utf8'));
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
+        rateLimiter.count(ip, 1);
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
+      // The rate limit counts events: a batch of 100 counts 100 (a refused request counts one).
+      rateLimiter.count(ip, batch.length);
       if (sites) {
         for (const { event } of batch) {
           if (sites.has(event.site)) continue;
