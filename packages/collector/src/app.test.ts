@@ -55,9 +55,15 @@ describe('collector', () => {
 
   it('queues no credentials from the page URL or the referrer', async () => {
     const { post, sent } = setup();
-    const res = await post(JSON.stringify({ ...event, url: 'https://ann:s3cret@example.com/p', referrer: 'https://bob:hunter2@news.example.org/' }));
+    const res = await post(
+      JSON.stringify({ ...event, url: 'https://ann:s3cret@example.com/p', referrer: 'https://bob:hunter2@news.example.org/' }),
+    );
     expect(res.status).toBe(202);
-    expect(sent[0]).toMatchObject({ url: 'https://example.com/p', referrer: 'https://news.example.org/', referrer_host: 'news.example.org' });
+    expect(sent[0]).toMatchObject({
+      url: 'https://example.com/p',
+      referrer: 'https://news.example.org/',
+      referrer_host: 'news.example.org',
+    });
     expect(JSON.stringify(sent)).not.toMatch(/s3cret|hunter2|ann|bob/);
   });
 

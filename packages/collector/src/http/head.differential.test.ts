@@ -17,9 +17,40 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const CASES = 3_000;
 const PATH = '/api/event';
 const BODY = '{"site":"ok.test","name":"pageview","url":"https://ok.test/p"}';
-const BASE = ['POST /api/event HTTP/1.1', 'Host: x', 'User-Agent: Mozilla/5.0 (X11)', 'Content-Type: text/plain', `Content-Length: ${BODY.length}`];
+const BASE = [
+  'POST /api/event HTTP/1.1',
+  'Host: x',
+  'User-Agent: Mozilla/5.0 (X11)',
+  'Content-Type: text/plain',
+  `Content-Length: ${BODY.length}`,
+];
 const PLAIN = `${BASE.join('\r\n')}\r\n\r\n${BODY}`;
-const BYTES = ['\t', ' ', '\r', '\n', ':', ',', '\0', '\x7f', '\x80', '\xff', 'a', '0', '"', ';', '=', '\x0b', '\x0c', '\r\n', '\n\n', 'A', '-', '/', '?', '%'];
+const BYTES = [
+  '\t',
+  ' ',
+  '\r',
+  '\n',
+  ':',
+  ',',
+  '\0',
+  '\x7f',
+  '\x80',
+  '\xff',
+  'a',
+  '0',
+  '"',
+  ';',
+  '=',
+  '\x0b',
+  '\x0c',
+  '\r\n',
+  '\n\n',
+  'A',
+  '-',
+  '/',
+  '?',
+  '%',
+];
 const LINES = [
   'Transfer-Encoding: chunked',
   'Transfer-Encoding: identity',
@@ -62,11 +93,16 @@ function mutator(random: () => number) {
   const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
   return (): string => {
     const lines = [...BASE];
-    if (random() < 0.3) lines[4] = `Content-Length:${pick(['', ' ', '\t', '  '])}${BODY.length}${pick(['', ' ', '\t', ' \t', '\x0b', ',62', ' 62'])}`;
+    if (random() < 0.3)
+      lines[4] = `Content-Length:${pick(['', ' ', '\t', '  '])}${BODY.length}${pick(['', ' ', '\t', ' \t', '\x0b', ',62', ' 62'])}`;
     if (random() < 0.2) lines[1] = `Host:${pick(['', ' ', '\t'])}x${pick(['', ' ', '\t', '\x0b'])}`;
     if (random() < 0.2) {
       const name = pick(['Connection', 'Proxy-Connection', 'connection', 'Keep-Alive']);
-      lines.splice(2, 0, `${name}:${pick(['', ' ', '\t'])}${pick(['close', 'keep-alive', 'Close', 'upgrade', 'close,', 'x'])}${pick(['', ' ', '\t'])}`);
+      lines.splice(
+        2,
+        0,
+        `${name}:${pick(['', ' ', '\t'])}${pick(['close', 'keep-alive', 'Close', 'upgrade', 'close,', 'x'])}${pick(['', ' ', '\t'])}`,
+      );
     }
     for (let ops = int(3); ops > 0; ops--) {
       const op = int(6);
@@ -115,7 +151,10 @@ describe(`fast head parser against Node's parser (FUZZ_SEED=${SEED})`, () => {
         }
         expect(read, `${label}: the fast parser took request ${index}, Node refused it (${node.error})`).toBeDefined();
         if (read === undefined) break;
-        expect(isDeepStrictEqual({ ...fast.headers }, read.headers), `${label}: headers ${JSON.stringify(fast.headers)} / ${JSON.stringify(read.headers)}`).toBe(true);
+        expect(
+          isDeepStrictEqual({ ...fast.headers }, read.headers),
+          `${label}: headers ${JSON.stringify(fast.headers)} / ${JSON.stringify(read.headers)}`,
+        ).toBe(true);
         expect(bytes.subarray(fast.bodyStart, fast.bodyEnd).equals(read.body), `${label}: body`).toBe(true);
         expect(!fast.close, `${label}: keep-alive`).toBe(read.keepAlive);
         if (index === 0) taken++;
