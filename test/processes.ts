@@ -29,7 +29,8 @@ export function startService(name: 'collector' | 'ingester' | 'dashboard-api', e
   // process, so a SIGKILL would kill the CLI and leave the service running.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages', name, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    // A collector's metrics port is a free one unless the test names it.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COLLECTOR_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

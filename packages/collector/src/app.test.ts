@@ -22,10 +22,11 @@ function setup(env: Record<string, string> = {}, fail = false) {
     ready: async () => !fail,
     close: async () => {},
   };
-  const app = createCollectorApp({ config: loadConfig(env).collector, producer, log: plainLogger(), registry: new Registry() });
+  const registry = new Registry();
+  const app = createCollectorApp({ config: loadConfig(env).collector, producer, log: plainLogger(), registry });
   const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
     app.request(path, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
-  return { app, sent, post };
+  return { app, sent, post, metrics: () => registry.metrics() };
 }
 
 describe('collector', () => {
@@ -245,12 +246,13 @@ describe('collector', () => {
     }
   });
 
-  it('counts requests, accepted and dropped events in /metrics', async () => {
-    const { app, post } = setup();
+  it('counts requests, accepted and dropped events in its metrics, which the public routes do not serve', async () => {
+    const { app, post, metrics } = setup();
     await post(JSON.stringify([event, event]));
     await post('{');
     await post(JSON.stringify(event), { 'User-Agent': 'curl/8.0' });
-    const text = await (await app.request('/metrics')).text();
+    expect((await app.request('/metrics')).status).toBe(404); // on COLLECTOR_METRICS_PORT instead
+    const text = await metrics();
     expect(text).toMatch(/tidemark_collector_events_accepted_total 2/);
     expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="invalid"\} 1/);
     expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="bot"\} 1/);
@@ -259,7 +261,7 @@ describe('collector', () => {
     expect(text).toMatch(/tidemark_collector_produce_seconds_count\{outcome="ok"\} 1/);
     // Request counts are handed to prom-client at each scrape: they keep adding up.
     await post('{');
-    const again = await (await app.request('/metrics')).text();
+    const again = await metrics();
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2$/m);
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="400"\} 2$/m);
   });

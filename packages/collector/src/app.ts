@@ -15,6 +15,7 @@ import { createEnricher } from './enrich.ts';
 import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
+import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
@@ -40,6 +41,8 @@ export interface Collector {
   listener: RequestListener;
   /** The HTTP server to listen with: `listener`, and plain event POSTs read straight from the socket. */
   createServer(options?: CollectorServerOptions): Server;
+  /** The server of `/metrics` (the registry's), for a port of its own: the public one has none. */
+  createMetricsServer(): Server;
   producer: GroupCommitProducer;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
@@ -96,7 +99,6 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     const ready = await producer.ready().catch(() => false);
     return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));
   app.get(fullPathOf(config.scriptPath), (c) => serveScript(c, scripts.full));
@@ -137,6 +139,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
         ...serverOptions,
         fastPath: serverOptions.fastPath ?? config.fastPath,
       }),
+    createMetricsServer: () => createMetricsServer(registry),
     close: () => producer.close(),
   };
 }

@@ -77,7 +77,7 @@ export async function start({ env, queueDelayMs, ...serverOptions }: StartOption
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   /** A gauge's value now (collected as a scrape would). */
   const gauge = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? Number.NaN) as number;
-  return { ...q, server, registry, gauge, port: (server.address() as AddressInfo).port };
+  return { ...q, server, registry, collector, gauge, port: (server.address() as AddressInfo).port };
 }
 
 export function request(body: string, headers: Record<string, string> = {}, target = '/api/event', method = 'POST'): string {

@@ -1,4 +1,7 @@
-import { type ClickHouseClient, plainLogger } from '@tidemark/shared';
+import { request as httpRequest } from 'node:http';
+import type { Server } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type ClickHouseClient, listening, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.ts';
@@ -105,6 +108,58 @@ describe('dashboard API auth and CORS', () => {
     expect((await api.request('/healthz')).status).toBe(200);
     expect((await api.request('/')).status).toBe(200);
     expect((await api.request('/openapi.json')).status).toBe(200);
+  });
+
+  it('keeps /metrics behind the token when API_TOKEN is set (in one process it holds every service’s)', async () => {
+    const api = app('s3cret');
+    expect((await api.request('/metrics')).status).toBe(401);
+    const metrics = await api.request('/metrics', { headers: { Authorization: 'Bearer s3cret' } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('tidemark_api_query_seconds');
+    expect((await app().request('http://127.0.0.1/metrics')).status).toBe(200); // loopback only, no token
+  });
+
+  it('answers only loopback Host names without API_TOKEN (DNS rebinding)', async () => {
+    const open = app();
+    for (const url of [
+      'http://evil.example/api/v1/live?site=a.com',
+      'http://evil.example/metrics',
+      'http://evil.example/',
+      'http://10.0.0.1/healthz',
+    ]) {
+      const res = await open.request(url);
+      expect(res.status, url).toBe(403);
+      expect(await res.json()).toMatchObject({ field: 'Host' });
+    }
+    for (const host of ['localhost', '127.0.0.1:8081', '[::1]:8081', 'LOCALHOST:8081', '127.1.2.3']) {
+      expect((await open.request(`http://${host}/api/v1/live`)).status, host).toBe(400); // past the guard: the parameters
+    }
+    // With a token, the token guards the API wherever it is reached.
+    expect(
+      (await app('s3cret').request('http://stats.example.com/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status,
+    ).toBe(400);
+  });
+
+  it('reads the Host header a client sent, on a real socket', async () => {
+    const server = serve({ fetch: app().fetch, hostname: '127.0.0.1', port: 0 });
+    const port = await listening(server as Server);
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        httpRequest({ host: '127.0.0.1', port, path: '/api/v1/live', headers: { Host: host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      expect(await get('evil.example')).toBe(403);
+      expect(await get(`evil.example:${port}`)).toBe(403);
+      expect(await get(`127.0.0.1:${port}`)).toBe(400);
+      expect(await get(`localhost:${port}`)).toBe(400);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers CORS preflights only for configured origins', async () => {

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
+import { loopbackHostOnly } from './host.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
@@ -108,8 +109,10 @@ export function createDashboardApp({
   });
 
   const app = new Hono();
+  app.use('*', loopbackHostOnly(token));
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  // Behind the token when there is one: in the one-process mode the registry holds every service's metrics.
+  app.get('/metrics', bearerAuth({ token }), async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
   const document = openApiDocument();
   app.get('/openapi.json', (c) => c.json(document));
   mountPage(app);
