@@ -4,9 +4,9 @@
  * one, and the dashboard API's with the token compose hands it.
  */
 import { loadConfig } from '@tidemark/shared';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { type ComposeService, environmentOf, interpolate, exampleEnv, loadCompose, readRepoFile } from './test-support.ts';
+import { parse } from 'yaml';
+import { type ComposeService, environmentOf, exampleEnv, interpolate, loadCompose, readRepoFile } from './test-support.ts';
 
 interface Job {
   job_name: string;
