@@ -4,10 +4,11 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
-import type { Config, Logger, QueueProducer } from '@tidemark/shared';
+import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { createServerKeyCheck } from './auth/server-key.ts';
 import { createByteBudget } from './body/budget.ts';
 import { readWebBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
@@ -33,6 +34,8 @@ export interface CollectorOptions {
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
   groupCommit?: GroupCommitOptions;
+  /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
+  keys?: KeyAuthorizer;
 }
 
 export interface Collector {
@@ -57,7 +60,7 @@ function remoteAddressOf(env: unknown): string {
   return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
+export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, keys }: CollectorOptions): Collector {
   let backlog = () => 0;
   const budget = createByteBudget(config.bufferBytes);
   const metrics = createCollectorMetrics(
@@ -75,12 +78,16 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     },
   });
   backlog = () => producer.backlog();
+  const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
+  const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
-    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute }),
+    rateLimiter,
+    keyLimiter,
+    serverKey: createServerKeyCheck({ authorizer: keys ?? createTokenAuthorizer(config.apiToken), keyLimiter, ipLimiter: rateLimiter }),
     sites: config.sites ? new Set(config.sites) : null,
     metrics,
     log,

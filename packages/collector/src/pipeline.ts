@@ -3,17 +3,33 @@
  * declared size) → body within limits → UTF-8 → validate → site allow-list → bot filter →
  * enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
  * rules live once. Every outcome is a status, headers and a small JSON body.
+ *
+ * A request with `Authorization` is server-side (SPEC §11): its key is checked before the
+ * body (401/403, rate limit per key instead of per IP), its events may carry `timestamp`,
+ * `ip` and `userAgent`, and the key's sites bound them (403). Browsers' events may not.
  */
 
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LIMITS, type Logger, parseEventBatch, type QueueProducer, QueueUnavailableError, ValidationError } from '@tidemark/shared';
+import {
+  type KeyGrant,
+  LIMITS,
+  type Logger,
+  type ParsedEvent,
+  parseEventBatch,
+  type QueueProducer,
+  QueueUnavailableError,
+  type StoredEvent,
+  ValidationError,
+} from '@tidemark/shared';
+import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit/rate-limit.ts';
+import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
 import type { Agent } from './user-agent.ts';
 
 export interface Outcome {
@@ -33,6 +49,12 @@ const ORIGIN = { 'Access-Control-Allow-Origin': '*' };
 const JSON_CORS = { ...ORIGIN, 'Content-Type': 'application/json; charset=utf-8' };
 const ACCEPTED: Outcome = { status: 202, headers: ORIGIN, body: null };
 const BOT: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot' }, body: null };
+/** Some events of a server-side batch were bots (judged per event): the rest were stored. */
+const someBots = (dropped: number): Outcome => ({
+  status: 202,
+  headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot', 'X-Tidemark-Dropped-Events': String(dropped) },
+  body: null,
+});
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
 const QUEUE_RETRY_SECONDS = '5';
 const UNAVAILABLE: Outcome = {
@@ -75,12 +97,24 @@ function isQueueFault(error: unknown): boolean {
   return error instanceof QueueUnavailableError || (error instanceof Error && error.name.startsWith('KafkaJS'));
 }
 
+function refusedKey(check: Exclude<KeyCheck, { ok: true }>): Outcome {
+  const headers: Record<string, string> = { ...JSON_CORS };
+  if (check.retryAfter !== undefined) headers['Retry-After'] = String(check.retryAfter);
+  if (check.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return fail(check.status, check.error, check.status === 429 || check.status === 503 ? undefined : 'Authorization', headers);
+}
+
 export interface PipelineOptions {
   producer: QueueProducer;
   enricher: Enricher;
   agentOf: (userAgent: string) => Agent;
   countryOf: CountryOf;
+  /** Events per client IP, for browser requests (and failed key checks). */
   rateLimiter: RateLimiter;
+  /** Events per API key, for server-side requests (the same limiter the key check reads). */
+  keyLimiter: RateLimiter;
+  /** Checks the key of a server-side request (one with `Authorization`). */
+  serverKey: ServerKeyCheck;
   sites: ReadonlySet<string> | null;
   metrics: CollectorMetrics;
   log: Logger;
@@ -94,7 +128,12 @@ export interface EventPipeline {
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, sites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, metrics, log } = options;
+  /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
+  const count = (grant: KeyGrant | null, ip: string, events: number) => {
+    if (grant === null) rateLimiter.count(ip, events);
+    else keyLimiter.count(grant.id, events);
+  };
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -108,18 +147,20 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   };
   return {
     precheck(headers, ip) {
-      const retryAfter = rateLimiter.retryAfter(ip);
+      // A server-side request is limited per key once its key is known (in `process`).
+      const retryAfter = headers.authorization === undefined ? rateLimiter.retryAfter(ip) : 0;
       if (retryAfter > 0) {
         metrics.dropped('rate_limited');
         return fail(429, 'too many requests, retry later', undefined, { ...JSON_CORS, 'Retry-After': String(retryAfter) });
       }
+      const browser = headers.authorization === undefined;
       if (!contentTypeOk(headers['content-type'])) {
-        rateLimiter.count(ip, 1);
+        if (browser) rateLimiter.count(ip, 1);
         metrics.dropped('unsupported_type');
         return UNSUPPORTED;
       }
       if (declaredTooLarge(headers['content-length'])) {
-        rateLimiter.count(ip, 1);
+        if (browser) rateLimiter.count(ip, 1);
         metrics.dropped('too_large');
         return tooLarge(LIMITS.batchBytes);
       }
@@ -127,57 +168,97 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
 
     async process(read, headers, ip) {
+      let grant: KeyGrant | null = null;
+      if (headers.authorization !== undefined) {
+        const check = await serverKey(headers.authorization, ip);
+        if (!check.ok) {
+          metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
+          if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          return refusedKey(check);
+        }
+        grant = check.grant;
+      }
       if (!read.ok) {
         if ('busy' in read) {
           metrics.dropped('server_busy');
           return SERVER_BUSY;
         }
-        rateLimiter.count(ip, 1);
+        count(grant, ip, 1);
         metrics.dropped('too_large');
         return tooLarge(read.limit);
       }
       if (!isUtf8(read.body)) {
-        rateLimiter.count(ip, 1);
+        count(grant, ip, 1);
         metrics.dropped('invalid');
         return fail(400, 'body: must be UTF-8', 'body');
       }
-      let batch: ReturnType<typeof parseEventBatch>;
+      const nowMs = Date.now();
+      let batch: ParsedEvent[];
       try {
-        batch = parseEventBatch(read.body.toString('utf8'));
+        batch = parseEventBatch(read.body.toString('utf8'), grant === null ? undefined : { server: true, nowMs });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
-        rateLimiter.count(ip, 1);
+        count(grant, ip, 1);
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
-      // The rate limit counts events: a batch of 100 counts 100 (a refused request counts one).
-      rateLimiter.count(ip, batch.length);
-      if (sites) {
-        for (const { event } of batch) {
-          if (sites.has(event.site)) continue;
-          metrics.dropped('forbidden_site', batch.length);
-          return fail(403, `site: ${event.site} is not accepted here`, 'site');
-        }
+      // The rate limits count events: a batch of 100 counts 100 (a refused request counts one).
+      count(grant, ip, batch.length);
+      const refused = forbiddenSite(batch, grant);
+      if (refused !== null) {
+        metrics.dropped('forbidden_site', batch.length);
+        return fail(403, refused, 'site');
       }
-      const userAgent = headers['user-agent'] ?? '';
-      const agent = agentOf(userAgent);
-      if (agent.bot) {
-        metrics.dropped('bot', batch.length);
-        return BOT;
-      }
-      const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs: Date.now() };
-      const rows = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as (typeof batch)[number], facts);
-      try {
-        await producer.send(rows);
-      } catch (error) {
-        if (!isQueueFault(error)) throw error;
-        metrics.dropped('queue_unavailable', rows.length);
-        warnQueue(error as Error, rows.length);
-        return UNAVAILABLE;
-      }
-      metrics.accepted.inc(rows.length);
-      return ACCEPTED;
+      const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
+      if (bots > 0) metrics.dropped('bot', bots);
+      if (rows.length === 0) return BOT;
+      const sent = await send(rows);
+      return bots > 0 && sent === ACCEPTED ? someBots(bots) : sent;
     },
   };
+
+  /** Why the batch may not be stored for its sites: `SITES`, then the key's own sites. */
+  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): string | null {
+    for (const { event } of batch) {
+      if (sites && !sites.has(event.site)) return `site: ${event.site} is not accepted here`;
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(event.site))
+        return `site: the API key may not send events for ${event.site}`;
+    }
+    return null;
+  }
+
+  /** A browser's batch: one visitor, known from the request; a bot's batch is dropped whole. */
+  function browserRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const userAgent = headers['user-agent'] ?? '';
+    const agent = agentOf(userAgent);
+    if (agent.bot) return { rows: [], bots: batch.length };
+    const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as ParsedEvent, facts);
+    return { rows, bots: 0 };
+  }
+
+  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged per event. */
+  function serverRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = [];
+    for (const parsed of batch) {
+      const facts = serverFacts(parsed.event, request, agentOf, countryOf);
+      if (!facts.agent.bot) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots: batch.length - rows.length };
+  }
+
+  async function send(rows: StoredEvent[]): Promise<Outcome> {
+    try {
+      await producer.send(rows);
+    } catch (error) {
+      if (!isQueueFault(error)) throw error;
+      metrics.dropped('queue_unavailable', rows.length);
+      warnQueue(error as Error, rows.length);
+      return UNAVAILABLE;
+    }
+    metrics.accepted.inc(rows.length);
+    return ACCEPTED;
+  }
 }

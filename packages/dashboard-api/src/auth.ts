@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '@tidemark/shared';
 import type { MiddlewareHandler } from 'hono';
 
 export interface AuthOptions {
@@ -8,18 +8,13 @@ export interface AuthOptions {
   queryTokenPaths?: string[];
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export function bearerAuth({ token, queryTokenPaths = [] }: AuthOptions): MiddlewareHandler {
   return async function auth(c, next) {
     if (token === null) return next();
     const header = c.req.header('authorization') ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : queryTokenPaths.includes(c.req.path) ? (c.req.query('token') ?? '') : '';
-    if (!given || !same(given, token)) return c.json({ error: 'a valid Bearer token is required' }, 401, { 'WWW-Authenticate': 'Bearer' });
+    if (!given || !sameSecret(given, token))
+      return c.json({ error: 'a valid Bearer token is required' }, 401, { 'WWW-Authenticate': 'Bearer' });
     return next();
   };
 }

@@ -3,6 +3,8 @@ export * from './config.ts';
 export * from './decode.ts';
 export * from './errors.ts';
 export * from './event.ts';
+export * from './iso-time.ts';
+export * from './keys.ts';
 export * from './listening.ts';
 export * from './logger.ts';
 export * from './names.ts';
