@@ -46,10 +46,14 @@ const BAD: string[] = [
   '/api/v1/live?site=a.com&window=5',
   '/api/v1/live?site=a.com&window=99999999999m',
   '/api/v1/live?site=a.com&from=nope',
-  '/api/v1/live?site=a.com&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&window=5m&from=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&to=2026-01-01T00:00:00Z',
+  // Dates that match the old loose pattern but do not exist, or name no instant (issue 15).
+  '/api/v1/live?site=a.com&from=0000-00-00',
+  '/api/v1/live?site=a.com&from=2026-02-30',
+  '/api/v1/live?site=a.com&from=2025-02-29T00:00:00Z',
+  '/api/v1/live?site=a.com&from=2026-01-01T24:00:00Z',
+  '/api/v1/live?site=a.com&from=2026-01-01T00:00:00',
+  '/api/v1/live?site=a.com&window=05m',
+  '/api/v1/live?site=a.com&window=0d',
   ...INJECTIONS.map((s) => `/api/v1/live?site=${encodeURIComponent(s)}`),
   ...INJECTIONS.map((s) => `/api/v1/breakdown?site=a.com&dimension=${encodeURIComponent(s)}`),
   ...INJECTIONS.map((s) => `/api/v1/live?site=a.com&window=${encodeURIComponent(s)}`),
@@ -65,7 +69,6 @@ const BAD: string[] = [
   '/api/v1/breakdown?site=a.com&dimension=Country',
   '/api/v1/timeseries?site=a.com&interval=week',
   '/api/v1/timeseries?site=a.com&breakdown=planet',
-  '/api/v1/timeseries?site=a.com&window=30d&interval=minute',
   '/api/v1/anomaly',
   '/api/v1/stream',
   '/api/v1/stream?site=a.com&window=1y',
@@ -143,9 +146,9 @@ describe('dashboard API auth and CORS', () => {
   it('reads the Host header a client sent, on a real socket', async () => {
     const server = serve({ fetch: app().fetch, hostname: '127.0.0.1', port: 0 });
     const port = await listening(server as Server);
-    const get = (host: string) =>
+    const get = (host: string, method = 'GET') =>
       new Promise<number>((resolve, reject) => {
-        httpRequest({ host: '127.0.0.1', port, path: '/api/v1/live', headers: { Host: host } }, (res) => {
+        httpRequest({ host: '127.0.0.1', port, path: '/api/v1/live', method, headers: { Host: host } }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         })
@@ -157,6 +160,7 @@ describe('dashboard API auth and CORS', () => {
       expect(await get(`evil.example:${port}`)).toBe(403);
       expect(await get(`127.0.0.1:${port}`)).toBe(400);
       expect(await get(`localhost:${port}`)).toBe(400);
+      expect(await get(`localhost:${port}`, 'TRACE')).toBe(405); // a method fetch's Request refuses, through @hono/node-server
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -174,6 +178,17 @@ describe('dashboard API auth and CORS', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const none = await app('s3cret').request('/api/v1/live', preflight);
     expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('methods', () => {
+  it('answers a method other than GET on a documented route with 405 and Allow (not 404)', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await app().request('http://127.0.0.1/api/v1/live?site=a.com', { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect((await app().request('http://127.0.0.1/api/v1/nope', { method: 'POST' })).status).toBe(404);
   });
 });
 
