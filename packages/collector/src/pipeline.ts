@@ -76,6 +76,8 @@ const UNSUPPORTED: Outcome = {
   body: '{"error":"Content-Type must be text/plain or application/json","field":"Content-Type"}',
 };
 const CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+/** A body holding an array of events (what `parseEventBatch` reads as one). */
+const ARRAY = /^\s*\[/;
 
 function fail(status: number, error: string, field?: string, headers: Record<string, string> = JSON_CORS): Outcome {
   return { status, headers, body: JSON.stringify(field === undefined ? { error } : { error, field }) };
@@ -193,9 +195,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return fail(400, 'body: must be UTF-8', 'body');
       }
       const nowMs = Date.now();
+      const text = read.body.toString('utf8');
       let batch: ParsedEvent[];
       try {
-        batch = parseEventBatch(read.body.toString('utf8'), grant === null ? undefined : { server: true, nowMs });
+        batch = parseEventBatch(text, grant === null ? undefined : { server: true, nowMs });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         count(grant, ip, 1);
@@ -207,7 +210,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       const refused = forbiddenSite(batch, grant);
       if (refused !== null) {
         metrics.dropped('forbidden_site', batch.length);
-        return fail(403, refused, 'site');
+        // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
+        return fail(403, refused.error, ARRAY.test(text) ? `${refused.index}.site` : 'site');
       }
       const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
       if (bots > 0) metrics.dropped('bot', bots);
@@ -217,12 +221,13 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
   };
 
-  /** Why the batch may not be stored for its sites: `SITES`, then the key's own sites. */
-  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): string | null {
-    for (const { event } of batch) {
-      if (sites && !sites.has(event.site)) return `site: ${event.site} is not accepted here`;
-      if (grant && grant.sites !== 'all' && !grant.sites.includes(event.site))
-        return `site: the API key may not send events for ${event.site}`;
+  /** The first event whose site may not be stored, and why: `SITES`, then the key's own sites. */
+  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): { index: number; error: string } | null {
+    for (let index = 0; index < batch.length; index++) {
+      const site = (batch[index] as ParsedEvent).event.site;
+      if (sites && !sites.has(site)) return { index, error: `site: ${site} is not accepted here` };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site))
+        return { index, error: `site: the API key may not send events for ${site}` };
     }
     return null;
   }

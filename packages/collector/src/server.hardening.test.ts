@@ -34,7 +34,7 @@ describe.each(PATHS)('collector hardening, %s', (_name, fastPath) => {
       // Queue answers at once and after a timer: the FIN arrives while the first answers are pending.
       for (const queueDelayMs of [undefined, 5]) {
         // A long keep-alive: the connection must close because the client ended, not because it idled.
-      const q = await start({ fastPath, queueDelayMs, keepAliveTimeout: 120_000 });
+        const q = await start({ fastPath, queueDelayMs, keepAliveTimeout: 120_000 });
         const client = new Client(q.port);
         client.socket.end(P + middle + P + P + P + P);
         const answers = await client.answers(6);
