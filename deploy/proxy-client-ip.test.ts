@@ -7,22 +7,20 @@
  * through a site's own proxy (first party: the nginx snippet, and the Caddy block of the
  * Caddyfile), which the edge trusts.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createCollector } from '@tidemark/collector';
 import { loadConfig, plainLogger, type QueueProducer, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../test/processes.ts';
-import { ROOT } from './test-support.ts';
+import { nginxHostConfig, nginxMainConfig, ROOT, selfSignedCertificate } from './test-support.ts';
 
-const run = promisify(execFile);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const BODY = JSON.stringify({ site: 'example.com', name: 'pageview', url: 'https://example.com/' });
 const FORGED = '6.6.6.6';
@@ -125,26 +123,8 @@ beforeAll(async () => {
   };
 
   // nginx: the host config (the first-party realip lines uncommented for the site proxy) and the site snippet twice.
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=stats.example.com',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  const host = read('deploy/proxy/nginx.conf')
-    .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/fullchain\.pem/g, cert)
-    .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/privkey\.pem/g, key)
+  const { cert, key } = await selfSignedCertificate(dir, 'stats.example.com');
+  const host = nginxHostConfig({ cert, key })
     .replaceAll(/^\s*listen \[::\]:.*$/gm, '')
     .replaceAll('listen 443 ssl http2;', `listen 127.0.0.1:${ports.nginxTls} ssl http2;`)
     .replaceAll('listen 80;', `listen 127.0.0.1:${ports.nginxHttp};`)
@@ -160,17 +140,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'site-caddy.conf'), site(`http://127.0.0.1:${ports.caddy}`, ''));
   writeFileSync(
     join(dir, 'nginx.conf'),
-    [
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log;`,
-      'events {}',
-      'http {',
-      `  access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;`,
-      `  include ${dir}/tidemark.conf;`,
-      `  server { listen 127.0.0.1:${ports.siteToNginx}; server_name www.example.com; include ${dir}/site-nginx.conf; }`,
-      `  server { listen 127.0.0.1:${ports.siteToCaddy}; server_name www.example.com; include ${dir}/site-caddy.conf; }`,
-      '}',
-    ].join('\n'),
+    nginxMainConfig(dir, [
+      `server { listen 127.0.0.1:${ports.siteToNginx}; server_name www.example.com; include ${dir}/site-nginx.conf; }`,
+      `server { listen 127.0.0.1:${ports.siteToCaddy}; server_name www.example.com; include ${dir}/site-caddy.conf; }`,
+    ]),
   );
   exits.push(start('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']));
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './test-support.ts';
+import { nginxHostConfig, nginxMainConfig, ROOT, selfSignedCertificate } from './test-support.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-proxy-'));
@@ -20,26 +20,8 @@ describe('reverse-proxy examples', () => {
   it('nginx accepts the host config and the first-party snippet', async () => {
     // A throwaway certificate stands in for Let's Encrypt's; upstream host names that need DNS
     // resolve to the loopback, since `nginx -t` resolves them while loading.
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
-    const host = readFileSync(join(ROOT, 'deploy/proxy/nginx.conf'), 'utf8')
-      .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/fullchain\.pem/g, cert)
-      .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/privkey\.pem/g, key);
+    const { cert, key } = await selfSignedCertificate(dir);
+    const host = nginxHostConfig({ cert, key });
     const site = readFileSync(join(ROOT, 'deploy/proxy/site-first-party.nginx.conf'), 'utf8').replace(
       'proxy_pass https://stats.example.com;',
       'proxy_pass https://127.0.0.1:9;',
@@ -48,16 +30,7 @@ describe('reverse-proxy examples', () => {
     writeFileSync(join(dir, 'site.conf'), site);
     writeFileSync(
       join(dir, 'nginx.conf'),
-      [
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log;`,
-        'events {}',
-        'http {',
-        `  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};`,
-        `  include ${dir}/tidemark.conf;`,
-        `  server { listen 127.0.0.1:9; server_name www.example.com; include ${dir}/site.conf; }`,
-        '}',
-      ].join('\n'),
+      nginxMainConfig(dir, [`server { listen 127.0.0.1:9; server_name www.example.com; include ${dir}/site.conf; }`]),
     );
     const { stderr } = await run('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')]);
     expect(stderr).not.toMatch(/\[(emerg|error)\]/);

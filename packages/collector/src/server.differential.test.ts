@@ -7,22 +7,10 @@
  * `FUZZ_SEED=n` replays a run; a failure names its seed and stream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng, FUZZ_SEED as SEED } from '../../../test/random.ts';
 import { Client, EVENT, request, sleep, start, stopServers } from './server.test-support.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const STREAMS = 120;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const v10 = (bytes: string, keepAlive: boolean) =>
   bytes.replace('HTTP/1.1', 'HTTP/1.0').replace('\r\n', keepAlive ? '\r\nConnection: keep-alive\r\n' : '\r\n');

@@ -10,10 +10,10 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng, FUZZ_SEED as SEED } from '../../../../test/random.ts';
 import { FALLBACK, NEED_MORE, parseHead } from './head.ts';
 import { type NodeOracle, startNodeOracle } from './node-oracle.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const CASES = 3_000;
 const PATH = '/api/event';
 const BODY = '{"site":"ok.test","name":"pageview","url":"https://ok.test/p"}';
@@ -75,18 +75,6 @@ const LINES = [
   'X:\t',
   '__proto__: x',
 ];
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutator(random: () => number) {
   const int = (n: number) => Math.floor(random() * n);
