@@ -8,14 +8,17 @@ import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, ty
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
+import { createByteBudget } from './body/budget.ts';
 import { createEnricher } from './enrich.ts';
+import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
+import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
-import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
+import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
 
@@ -38,6 +41,8 @@ export interface Collector {
   listener: RequestListener;
   /** The HTTP server to listen with: `listener`, and plain event POSTs read straight from the socket. */
   createServer(options?: CollectorServerOptions): Server;
+  /** The server of `/metrics` (the registry's), for a port of its own: the public one has none. */
+  createMetricsServer(): Server;
   producer: GroupCommitProducer;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
@@ -49,7 +54,12 @@ export function fullPathOf(scriptRoute: string): string {
 
 export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, keys }: CollectorOptions): Collector {
   let backlog = () => 0;
-  const metrics = createCollectorMetrics(registry, () => backlog());
+  const budget = createByteBudget(config.bufferBytes);
+  const metrics = createCollectorMetrics(
+    registry,
+    () => backlog(),
+    () => budget.used,
+  );
   const producer = createGroupCommit(queue, {
     maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
@@ -61,17 +71,15 @@ export function createCollector({ config, producer: queue, log, registry, salts,
   });
   backlog = () => producer.backlog();
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
+  const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,
-    serverKey: createServerKeyCheck({
-      authorizer: keys ?? createTokenAuthorizer(config.apiToken),
-      keyLimiter: createRateLimiter({ limit: config.keyRateLimitPerMinute }),
-      ipLimiter: rateLimiter,
-    }),
+    keyLimiter,
+    serverKey: createServerKeyCheck({ authorizer: keys ?? createTokenAuthorizer(config.apiToken), keyLimiter, ipLimiter: rateLimiter }),
     sites: config.sites ? new Set(config.sites) : null,
     metrics,
     log,
@@ -90,7 +98,6 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     const ready = await producer.ready().catch(() => false);
     return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));
   app.get(fullPathOf(config.scriptPath), (c) => serveScript(c, scripts.full));
@@ -109,6 +116,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     eventsPath: config.eventsPath,
     trustProxy: config.trustProxy,
     metrics,
+    budget,
     onFault: (error) => log.error({ err: error }, 'request_failed'),
   });
   const listener = createRequestListener(app, route);
@@ -116,7 +124,13 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     app,
     listener,
     producer,
-    createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
+    createServer: (serverOptions = {}) =>
+      createCollectorServer(listener, route, {
+        maxConnections: config.maxConnections,
+        ...serverOptions,
+        fastPath: serverOptions.fastPath ?? config.fastPath,
+      }),
+    createMetricsServer: () => createMetricsServer(registry),
     close: () => producer.close(),
   };
 }

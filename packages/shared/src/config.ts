@@ -23,6 +23,15 @@ export interface Config {
     apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
+    /** `COLLECTOR_FAST_PATH`: serve plain event POSTs straight from the socket (docs/collector-http.md). */
+    fastPath: boolean;
+    /** `COLLECTOR_METRICS_HOST` / `_PORT`: where `/metrics` is served, apart from the public port. */
+    metricsHost: string;
+    metricsPort: number;
+    /** `COLLECTOR_MAX_CONNECTIONS`: connections open at once. */
+    maxConnections: number;
+    /** `COLLECTOR_BUFFER_MB`, in bytes: request bytes still arriving that all connections together may hold. */
+    bufferBytes: number;
   };
   api: {
     host: string;
@@ -68,14 +77,15 @@ const int = (fallback: number, min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return withDefault(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message)), fallback);
 };
-const bool = withDefault(
-  z
-    .string()
-    .toLowerCase()
-    .pipe(z.enum(['true', '1', 'yes', 'false', '0', 'no'], 'must be true or false'))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  false,
-);
+const bool = (fallback: boolean) =>
+  withDefault(
+    z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(['true', '1', 'yes', 'false', '0', 'no'], 'must be true or false'))
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    fallback,
+  );
 const urlPath = (fallback: string) =>
   withDefault(
     z
@@ -122,11 +132,16 @@ const ENV = z.object({
   INGESTER_PORT: int(8082, 0, 65535),
   SCRIPT_PATH: urlPath('/script.js'),
   EVENTS_PATH: urlPath('/api/event'),
-  TRUST_PROXY: bool,
+  TRUST_PROXY: bool(false),
   SITES: list(),
   RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
   RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
   COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
+  COLLECTOR_FAST_PATH: bool(true),
+  COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
+  COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
+  COLLECTOR_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  COLLECTOR_BUFFER_MB: int(64, 1, 65_536),
   API_TOKEN: optional(z.string()).transform((v) => v ?? null),
   API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
   FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
@@ -179,6 +194,11 @@ export function loadConfig(env: Env = process.env): Config {
       keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,
       apiToken: e.API_TOKEN,
       backlogEvents: e.COLLECTOR_BACKLOG_EVENTS,
+      fastPath: e.COLLECTOR_FAST_PATH,
+      metricsHost: e.COLLECTOR_METRICS_HOST,
+      metricsPort: e.COLLECTOR_METRICS_PORT,
+      maxConnections: e.COLLECTOR_MAX_CONNECTIONS,
+      bufferBytes: e.COLLECTOR_BUFFER_MB * 1024 * 1024,
     },
     api: { host: e.HOST ?? '127.0.0.1', port: e.API_PORT, token: e.API_TOKEN, corsOrigins: e.API_CORS_ORIGINS },
     ingester: { host: e.HOST ?? '0.0.0.0', port: e.INGESTER_PORT, flushIntervalMs: e.FLUSH_INTERVAL_MS, flushMaxRows: e.FLUSH_MAX_ROWS },
