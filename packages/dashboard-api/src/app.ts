@@ -4,7 +4,8 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
-import { openApiDocument } from './openapi.ts';
+import { loopbackHostOnly } from './host.ts';
+import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
@@ -118,8 +119,10 @@ export function createDashboardApp({
   });
 
   const app = new Hono();
+  app.use('*', loopbackHostOnly(token));
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  // Behind the token when there is one: in the one-process mode the registry holds every service's metrics.
+  app.get('/metrics', bearerAuth({ token }), async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
   const document = openApiDocument();
   app.get('/openapi.json', (c) => c.json(document));
   mountPage(app);
@@ -136,7 +139,14 @@ export function createDashboardApp({
   const stats = { client, tables, now, backlog: backlog ?? null, timed, retentionDays };
   mountStats(api, stats);
   mountStream(api, hub);
-  mountQuery(v2, { ...stats, retentionDays, siteTimezone });
+  mountQuery(v2, { ...stats, siteTimezone });
+  // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
+  for (const { path } of ROUTE_DOCS) {
+    api.all(path.slice('/api/v1'.length), (c) =>
+      c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
+    );
+  }
+  v2.all('/query', (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
   app.route('/api/v1', api);
   app.route('/api/v2', v2);
 

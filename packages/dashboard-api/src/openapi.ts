@@ -56,6 +56,18 @@ function parameters(query: z.ZodType) {
   }));
 }
 
+/** One server-sent event: its name, and its data, the JSON text of an answer. */
+export function eventOf(answer: string) {
+  return {
+    type: 'object',
+    required: ['event', 'data'],
+    properties: {
+      event: { const: answer },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: `#/components/schemas/${answer}` } },
+    },
+  };
+}
+
 const error = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/error' } } },
@@ -73,12 +85,14 @@ export function openApiDocument(): Record<string, unknown> {
         responses: {
           200: route.eventStream
             ? {
-                description: 'text/event-stream of `event: live` messages whose data is this schema',
-                content: { 'text/event-stream': { schema: ref } },
+                description: 'text/event-stream of `event: live` messages, each carrying the answer as JSON in its data',
+                // Before OpenAPI 3.2's `itemSchema`, the schema of an event stream describes one event.
+                content: { 'text/event-stream': { schema: eventOf(route.answer) } },
               }
             : { description: 'OK', content: { 'application/json': { schema: ref } } },
           400: error('A parameter is missing or malformed.'),
           401: error('API_TOKEN is set and the request has no valid Bearer token.'),
+          403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
           ...(route.eventStream ? { 503: error('Too many open streams.') } : {}),
         },
       },

@@ -1,10 +1,8 @@
 /** Small helpers of the queries: a time as a ClickHouse bind parameter, and one query's rows. */
-import type { ClickHouseClient } from '@tidemark/shared';
+import { type ClickHouseClient, toClickHouseTime } from '@tidemark/shared';
 
 /** ClickHouse DateTime64(3) text (UTC) for a bind parameter. */
-export function chTime(date: Date | number): string {
-  return new Date(date).toISOString().replace('T', ' ').slice(0, 23);
-}
+export const chTime = toClickHouseTime;
 
 /** Runs one query and returns its rows as JSON objects. */
 export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
