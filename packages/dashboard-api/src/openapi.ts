@@ -111,8 +111,11 @@ export function openApiDocument(): Record<string, unknown> {
             'text/csv': { schema: { type: 'string' } },
           },
         },
-        400: error('A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`).'),
+        400: error(
+          'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; visit metrics take no event dimension (`page`, `event:*`, `prop:*`, …); at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
+        ),
         401: error('API_TOKEN is set and the request has no valid Bearer token.'),
+        403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
         503: error('The query ran longer than the server-side limit; narrow the range or filters (with Retry-After).'),
       },
     },

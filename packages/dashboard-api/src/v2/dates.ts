@@ -3,7 +3,7 @@
  * zone: named days and months start at local midnight (across DST changes), windows slide up to
  * now, `Nd` are the N whole days before today, dates are whole days with both ends included,
  * instants are exact with both ends included. Ranges that reach now end at now + 1 ms, so an
- * event stamped exactly now counts.
+ * event stamped exactly now counts. Every range is kept within 1900 … 2299 (what ClickHouse stores).
  */
 import type { Compare, Query } from './parse.ts';
 import { windowMs } from './parse.ts';
@@ -34,7 +34,20 @@ function dateStart(date: string, zone: string, days = 0): number {
   return instantOf(y, m, d + days, 0, 0, zone);
 }
 
+/** ClickHouse's DateTime64 holds 1900 … 2299: a range reaching past either end is cut there. */
+const EARLIEST_MS = Date.UTC(1900, 0, 1);
+const LATEST_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
+
+function storable(span: Span): Span {
+  const clamp = (ms: number) => Math.min(Math.max(ms, EARLIEST_MS), LATEST_MS);
+  return { from: clamp(span.from), to: clamp(span.to) };
+}
+
 export function resolveRange(range: Query['dateRange'], zone: string, now: number): Span {
+  return storable(resolved(range, zone, now));
+}
+
+function resolved(range: Query['dateRange'], zone: string, now: number): Span {
   const end = now + 1;
   if (Array.isArray(range)) {
     const [from, to] = range;
@@ -68,8 +81,9 @@ export function resolveRange(range: Query['dateRange'], zone: string, now: numbe
 }
 
 export function comparisonRange(compare: Compare, span: Span, zone: string): Span {
-  if (compare === 'previous_period') return { from: span.from - (span.to - span.from), to: span.from };
-  if (compare === 'year_over_year') return { from: shiftWall(span.from, zone, { years: -1 }), to: shiftWall(span.to, zone, { years: -1 }) };
+  if (compare === 'previous_period') return storable({ from: span.from - (span.to - span.from), to: span.from });
+  if (compare === 'year_over_year')
+    return storable({ from: shiftWall(span.from, zone, { years: -1 }), to: shiftWall(span.to, zone, { years: -1 }) });
   return resolveRange(compare, zone, 0);
 }
 

@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../openapi.ts';
 import { parseQuery } from './parse.ts';
+import { ZONE_NAMES } from './zone.ts';
 
 const base = { site: 'example.com', metrics: ['visitors'] };
 
@@ -67,6 +68,10 @@ describe('parseQuery', () => {
     ['a range of mixed kinds', { ...base, dateRange: ['2026-02-01', 'tomorrow'] }, '/dateRange/1'],
     ['an impossible date', { ...base, dateRange: ['2026-02-30', '2026-03-01'] }, '/dateRange/0'],
     ['a window over 24h', { ...base, dateRange: '25h' }, '/dateRange'],
+    ['a window with a leading zero', { ...base, dateRange: '030m' }, '/dateRange'],
+    ['an instant at hour 24', { ...base, dateRange: ['2026-01-01T00:00Z', '2026-01-01T24:00Z'] }, '/dateRange/1'],
+    ['a prop key over 64 characters', { ...base, dimensions: [`prop:${'😀'.repeat(65)}`] }, '/dimensions/0'],
+    ['a value over 2048 characters', { ...base, filters: [['is', 'page', ['😀'.repeat(2049)]]] }, '/filters/0/2/0'],
     ['an unknown time zone', { ...base, timezone: 'Mars/Olympus' }, '/timezone'],
     ['a limit out of range', { ...base, limit: 10_001 }, '/limit'],
     ['a fractional offset', { ...base, offset: 1.5 }, '/offset'],
@@ -96,6 +101,9 @@ describe('parseQuery', () => {
         ],
       },
       { ...base, compare: ['2025-01-01', '2025-01-31'], orderBy: [['visitors', 'asc']], limit: 10_000, offset: 5, format: 'csv' },
+      { ...base, dateRange: ['0000-02-29', '9999-12-31'], dimensions: [`prop:${'😀'.repeat(64)}`], timezone: 'Asia/Kolkata' },
+      { ...base, dateRange: ['2026-01-01T00:00:00.5+05:45', '2026-01-01T23:59Z'], filters: [['is', 'page', ['😀'.repeat(2048)]]] },
+      { ...base, dateRange: '86400s', dimensions: ['time:hour', 'page'], timezone: 'Asia/Calcutta' },
     ];
     for (const body of good) {
       expect(pointerOf(body)).toBeUndefined();
@@ -107,10 +115,21 @@ describe('parseQuery', () => {
       { ...base, limit: 0 },
       { ...base, filters: [['like', 'page', ['/']]] },
       { ...base, x: 1 },
+      { ...base, site: 'not a host' },
+      { ...base, timezone: 'Mars/Olympus' },
+      { ...base, dateRange: '86401s' },
+      { ...base, dateRange: ['2026-02-29', '2026-03-01'] },
+      { ...base, dateRange: ['2026-01-01', '2026-01-01T00:00Z'] },
+      { ...base, dimensions: ['time:day', 'time:hour'] },
+      { ...base, filters: [['is', 'time:day', ['x']]] },
+      { ...base, compare: '7d' },
+      { ...base, dimensions: ['page'], orderBy: [['planet', 'asc']] },
     ];
     for (const body of bad) {
       expect(pointerOf(body)).toBeDefined();
-      expect(validate(body)).toBe(false);
+      expect(validate(body), JSON.stringify(body)).toBe(false);
     }
+    // Every zone the document lists is taken.
+    for (const timezone of ZONE_NAMES) expect(pointerOf({ ...base, timezone })).toBeUndefined();
   });
 });

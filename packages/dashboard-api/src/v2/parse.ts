@@ -5,6 +5,7 @@
  * for bind parameters.
  */
 import { SITE_NAME, ValidationError } from '@tidemark/shared';
+import { DAY_OF_YEAR, integerRange } from '../patterns.ts';
 import {
   type Dimension,
   FILTER_OPS,
@@ -43,10 +44,21 @@ export interface Query {
 export const MAX_LIMIT = 10_000;
 const KEYS = ['site', 'metrics', 'dateRange', 'timezone', 'dimensions', 'filters', 'compare', 'orderBy', 'limit', 'offset', 'format'];
 const SITE = new RegExp(SITE_NAME.source.replaceAll('a-z', 'A-Za-z'));
-const WINDOW = /^(\d{1,5})([smh])$/;
-const DATE = /^\d{4}-\d\d-\d\d$/;
-const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)$/;
-const PROP_KEY = /^[^\0]{1,64}$/;
+/**
+ * The exact text of a window, a date, an instant and a custom property's dimension: these
+ * validate the body and appear in `/openapi.json` (`schema.ts`), so what the document calls
+ * well-formed is what the parser takes. Lengths count code points, as JSON Schema does.
+ */
+export const WINDOW_PATTERN = `^(?:(?:${integerRange(30, 86_400)})s|(?:${integerRange(1, 1440)})m|(?:${integerRange(1, 24)})h)$`;
+export const DATE_PATTERN = `^${DAY_OF_YEAR}$`;
+export const INSTANT_PATTERN = `^${DAY_OF_YEAR}T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,3})?)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$`;
+export const PROP_PATTERN = '^prop:[^\\u0000]{1,64}$';
+/** Longest filter value, in code points. */
+export const MAX_VALUE_CHARS = 2048;
+const WINDOW = new RegExp(WINDOW_PATTERN);
+const DATE = new RegExp(DATE_PATTERN);
+const INSTANT = new RegExp(INSTANT_PATTERN);
+const PROP = new RegExp(PROP_PATTERN, 'u');
 
 function fail(message: string, pointer: string): never {
   throw new ValidationError(message, pointer);
@@ -67,16 +79,18 @@ function sites(value: unknown): string[] {
 
 /** A window `30s` … `24h` in ms, or null when `text` is not a window. */
 export function windowMs(text: string): number | null {
-  const m = WINDOW.exec(text);
-  if (!m) return null;
-  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-  return ms >= 30_000 && ms <= 86_400_000 ? ms : null;
+  if (!WINDOW.test(text)) return null;
+  return Number(text.slice(0, -1)) * { s: 1000, m: 60_000, h: 3_600_000 }[text.at(-1) as 's' | 'm' | 'h'];
 }
 
-function validDate(text: string): boolean {
-  if (!DATE.test(text)) return false;
-  const d = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(text);
+const validDate = (text: string) => DATE.test(text);
+
+/** The length of `text` in code points (a JSON Schema `maxLength`'s count), without spreading short strings. */
+function codePoints(text: string): number {
+  if (text.length <= MAX_VALUE_CHARS) return text.length; // never more code points than UTF-16 units
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 function dateRange(value: unknown, pointer: string, what = 'dateRange'): string | [string, string] {
@@ -87,13 +101,7 @@ function dateRange(value: unknown, pointer: string, what = 'dateRange'): string 
   if (!Array.isArray(value) || value.length !== 2) fail(`${what}: must be a named range or [from, to]`, pointer);
   const [from, to] = value as unknown[];
   const dates = typeof from === 'string' && typeof to === 'string' && validDate(from) && validDate(to);
-  const instants =
-    typeof from === 'string' &&
-    typeof to === 'string' &&
-    INSTANT.test(from) &&
-    INSTANT.test(to) &&
-    !Number.isNaN(Date.parse(from)) &&
-    !Number.isNaN(Date.parse(to));
+  const instants = typeof from === 'string' && typeof to === 'string' && INSTANT.test(from) && INSTANT.test(to);
   if (!dates && !instants) {
     const bad = typeof from === 'string' && (validDate(from) || INSTANT.test(from)) ? 1 : 0;
     fail(`${what}: [from, to] must be two dates (YYYY-MM-DD) or two ISO 8601 instants with an offset`, `${pointer}/${bad}`);
@@ -106,7 +114,7 @@ function dateRange(value: unknown, pointer: string, what = 'dateRange'): string 
 function dimension(value: unknown, pointer: string, allowTime: boolean): Dimension {
   if (typeof value !== 'string') fail('dimension: must be a string', pointer);
   if (value.startsWith(PROP_PREFIX)) {
-    if (!PROP_KEY.test(value.slice(PROP_PREFIX.length))) fail('dimension: prop:<key> needs a key of 1–64 characters', pointer);
+    if (!PROP.test(value)) fail('dimension: prop:<key> needs a key of 1–64 characters', pointer);
     return value as Dimension;
   }
   if (isEventDimension(value) || isVisitDimension(value)) return value;
@@ -140,8 +148,8 @@ function filter(value: unknown, pointer: string, depth: number): Filter {
   if (!Array.isArray(values) || values.length === 0 || values.length > 100)
     fail('filters: values must be a list of 1 to 100 strings', `${pointer}/2`);
   values.forEach((v, i) => {
-    if (typeof v !== 'string' || v.length > 2048)
-      fail('filters: each value must be a string of at most 2048 characters', `${pointer}/2/${i}`);
+    if (typeof v !== 'string' || codePoints(v) > MAX_VALUE_CHARS)
+      fail(`filters: each value must be a string of at most ${MAX_VALUE_CHARS} characters`, `${pointer}/2/${i}`);
   });
   return { op: op as FilterOp, dimension: dim, values: values as string[], pointer };
 }

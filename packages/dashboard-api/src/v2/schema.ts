@@ -3,7 +3,8 @@
  * vocabulary the parser checks against, for `/openapi.json`. The parser (`parse.ts`) stays the
  * authority: a test checks that bodies it accepts validate here and structural errors do not.
  */
-import { MAX_LIMIT } from './parse.ts';
+import { SITE_PATTERN } from '../patterns.ts';
+import { DATE_PATTERN, INSTANT_PATTERN, MAX_LIMIT, MAX_VALUE_CHARS, PROP_PATTERN, WINDOW_PATTERN } from './parse.ts';
 import {
   EVENT_ATTRIBUTE_DIMENSIONS,
   EVENT_DIMENSIONS,
@@ -13,24 +14,39 @@ import {
   TIME_DIMENSIONS,
   VISIT_DIMENSIONS,
 } from './vocabulary.ts';
+import { ZONE_NAMES } from './zone.ts';
 
-const dimension = {
+const prop = { type: 'string', pattern: PROP_PATTERN, description: 'A custom property: `prop:<key>`, a key of 1–64 characters.' };
+const DIMENSION_NAMES = [...EVENT_DIMENSIONS, ...VISIT_DIMENSIONS, ...EVENT_ATTRIBUTE_DIMENSIONS, ...TIME_DIMENSIONS];
+const dimension = { anyOf: [{ enum: DIMENSION_NAMES }, prop] };
+/** What a filter can name: any dimension but time (the date range selects time). */
+const filterDimension = { anyOf: [{ enum: [...EVENT_DIMENSIONS, ...VISIT_DIMENSIONS, ...EVENT_ATTRIBUTE_DIMENSIONS] }, prop] };
+const date = { type: 'string', pattern: DATE_PATTERN };
+const instant = { type: 'string', pattern: INSTANT_PATTERN };
+/** [from, to]: from not after to is a rule between the two that JSON Schema cannot state (a 400 naming `/0`). */
+const span = {
   anyOf: [
-    { enum: [...EVENT_DIMENSIONS, ...VISIT_DIMENSIONS, ...EVENT_ATTRIBUTE_DIMENSIONS, ...TIME_DIMENSIONS] },
-    { type: 'string', pattern: '^prop:.{1,64}$', description: 'A custom property: `prop:<key>`.' },
+    {
+      type: 'array',
+      prefixItems: [date, date],
+      minItems: 2,
+      maxItems: 2,
+      description: 'Two dates (YYYY-MM-DD), whole days in `timezone`, both included.',
+    },
+    {
+      type: 'array',
+      prefixItems: [instant, instant],
+      minItems: 2,
+      maxItems: 2,
+      description: 'Two ISO 8601 instants with an offset (`2026-01-31T12:00:00Z`, `…+05:30`), both included.',
+    },
   ],
 };
 const range = {
   anyOf: [
     { enum: NAMED_RANGES, description: 'Named ranges in `timezone`; `7d`, `28d`, `30d` are the whole days before today.' },
-    { type: 'string', pattern: '^\\d{1,5}[smh]$', description: 'A sliding window up to now, 30s … 24h.' },
-    {
-      type: 'array',
-      prefixItems: [{ type: 'string' }, { type: 'string' }],
-      minItems: 2,
-      maxItems: 2,
-      description: 'Two dates (YYYY-MM-DD, whole days in `timezone`, both included) or two ISO 8601 instants with an offset.',
-    },
+    { type: 'string', pattern: WINDOW_PATTERN, description: 'A sliding window up to now, 30s … 24h.' },
+    span,
   ],
 };
 
@@ -42,14 +58,26 @@ export const QUERY_REQUEST_SCHEMA = {
     site: {
       description: 'A site, or a list of up to 100 sites answered together.',
       anyOf: [
-        { type: 'string', minLength: 1, maxLength: 253 },
-        { type: 'array', items: { type: 'string', minLength: 1, maxLength: 253 }, minItems: 1, maxItems: 100 },
+        { type: 'string', maxLength: 253, pattern: SITE_PATTERN },
+        { type: 'array', items: { type: 'string', maxLength: 253, pattern: SITE_PATTERN }, minItems: 1, maxItems: 100 },
       ],
     },
     metrics: { type: 'array', items: { enum: METRICS }, minItems: 1, maxItems: METRICS.length, uniqueItems: true },
     dateRange: { ...range, description: 'Default `7d`.' },
-    timezone: { type: 'string', description: "An IANA zone; default the site's, else UTC." },
-    dimensions: { type: 'array', items: dimension, maxItems: 5, uniqueItems: true },
+    timezone: {
+      enum: ZONE_NAMES,
+      description: "An IANA zone; default the site's, else UTC. Other aliases this server's time-zone data knows are taken too.",
+    },
+    dimensions: {
+      type: 'array',
+      items: dimension,
+      maxItems: 5,
+      uniqueItems: true,
+      contains: { enum: TIME_DIMENSIONS },
+      minContains: 0,
+      maxContains: 1,
+      description: 'At most one of them a time dimension.',
+    },
     filters: {
       type: 'array',
       maxItems: 50,
@@ -57,13 +85,19 @@ export const QUERY_REQUEST_SCHEMA = {
       description:
         'All must hold. `page`, `event`, `goal`, `prop:*` select events (a visit counts if one of its events matches); the others whole visits.',
     },
-    compare: { anyOf: [{ enum: ['previous_period', 'year_over_year'] }, range, { type: 'null' }] },
+    compare: { anyOf: [{ enum: ['previous_period', 'year_over_year'] }, span, { type: 'null' }] },
     orderBy: {
       type: 'array',
       minItems: 1,
       maxItems: 10,
-      items: { type: 'array', prefixItems: [{ type: 'string' }, { enum: ['asc', 'desc'] }], minItems: 2, maxItems: 2 },
-      description: 'Default: the first metric descending (time ascending with a time dimension); ties by dimension values.',
+      items: {
+        type: 'array',
+        prefixItems: [{ anyOf: [{ enum: [...METRICS, ...DIMENSION_NAMES] }, prop] }, { enum: ['asc', 'desc'] }],
+        minItems: 2,
+        maxItems: 2,
+      },
+      description:
+        'By metrics and dimensions of the query. Default: the first metric descending (time ascending with a time dimension); ties by dimension values.',
     },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
@@ -77,8 +111,8 @@ export const QUERY_FILTER_SCHEMA = {
       type: 'array',
       prefixItems: [
         { enum: FILTER_OPS },
-        dimension,
-        { type: 'array', items: { type: 'string', maxLength: 2048 }, minItems: 1, maxItems: 100 },
+        filterDimension,
+        { type: 'array', items: { type: 'string', maxLength: MAX_VALUE_CHARS }, minItems: 1, maxItems: 100 },
       ],
       minItems: 3,
       maxItems: 3,

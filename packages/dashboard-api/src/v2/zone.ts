@@ -25,6 +25,40 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Current IANA names that this runtime's ICU lists under an older name (`Asia/Calcutta` for
+ * `Asia/Kolkata`): `Intl.supportedValuesOf` gives only the older one.
+ */
+const RENAMED = [
+  'Africa/Asmara',
+  'America/Argentina/Buenos_Aires',
+  'America/Argentina/Catamarca',
+  'America/Argentina/Cordoba',
+  'America/Argentina/Jujuy',
+  'America/Argentina/Mendoza',
+  'America/Atikokan',
+  'America/Indiana/Indianapolis',
+  'America/Kentucky/Louisville',
+  'America/Nuuk',
+  'Asia/Ho_Chi_Minh',
+  'Asia/Kathmandu',
+  'Asia/Kolkata',
+  'Asia/Yangon',
+  'Atlantic/Faroe',
+  'Europe/Kyiv',
+  'Pacific/Chuuk',
+  'Pacific/Kanton',
+  'Pacific/Pohnpei',
+];
+
+/**
+ * The zone names `/openapi.json` lists: every zone this runtime knows, by its IANA name (and the
+ * older names ICU keeps). The parser takes these and any other alias the runtime knows (`US/Eastern`).
+ */
+export const ZONE_NAMES: readonly string[] = [
+  ...new Set(['UTC', ...Intl.supportedValuesOf('timeZone'), ...RENAMED.filter((zone) => knownZone(zone))]),
+].sort();
+
 /** True when `zone` is an IANA name this runtime knows. */
 export function knownZone(zone: string): boolean {
   try {
