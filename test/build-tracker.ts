@@ -1,15 +1,17 @@
 /**
- * Global setup of both test projects: the collector serves `packages/tracker/dist/`, so build
- * it when missing or stale. On teardown, remove the embedded-engine data of test processes
+ * Global setup of both test projects: the collector serves `packages/tracker/dist/` and the
+ * dashboard-api `packages/dashboard-ui/dist/`, so build them when missing or stale. On teardown, remove the embedded-engine data of test processes
  * that are gone (`.tmp/chdb-<pid>`, see harness.ts): their exit handlers do not always run.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureUiBuilt } from '../packages/dashboard-ui/src/node/build.ts';
 import { ensureBuilt } from '../packages/tracker/src/build.ts';
 import { isAlive } from '../services/process.ts';
 
 export default async function setup(): Promise<() => void> {
   await ensureBuilt();
+  await ensureUiBuilt();
   return () => {
     const tmp = join(import.meta.dirname, '..', '.tmp');
     let names: string[] = [];

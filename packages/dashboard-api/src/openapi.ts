@@ -30,6 +30,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
   { path: '/api/v1/freshness', query: 'freshness', answer: 'freshness', summary: 'How far the stored data trails the collector.' },
   { path: '/api/v1/sites', query: 'sites', answer: 'sites', summary: 'Sites with pageviews in the last 30 days.' },
   {
+    path: '/api/v1/properties',
+    query: 'properties',
+    answer: 'properties',
+    summary: 'Custom property keys sent with custom events in the range (default window 30d), most used first: the dashboard lists them.',
+  },
+  {
     path: '/api/v1/stream',
     query: 'stream',
     answer: 'live',

@@ -61,6 +61,12 @@ export const QUERY = {
   }),
   freshness: z.object({ site: site.optional().describe('Only this site (default: all sites).') }),
   sites: z.object({ limit: limit(100) }),
+  properties: z.object({
+    site,
+    ...range,
+    event: z.string().max(200).optional().describe('Only the properties of this custom event (default: every custom event).'),
+    limit: limit(100),
+  }),
 };
 
 const count = z.number().int().min(0);
@@ -118,6 +124,9 @@ export const ANSWER = {
     queueBacklog: count.nullable().describe('Events accepted but not yet stored, when this process can see the queue; else null.'),
   }),
   sites: z.object({ sites: z.array(z.object({ site: z.string(), views: count })) }),
+  properties: z.object({
+    keys: z.array(z.object({ key: z.string().describe('A custom property key (`prop:<key>` in the Query API).'), events: count })),
+  }),
   error: z.object({ error: z.string(), field: z.string().optional() }),
 };
 

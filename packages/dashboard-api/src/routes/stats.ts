@@ -5,6 +5,7 @@ import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts'
 import { anomalyPeriods } from '../queries/anomaly.ts';
 import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
 import { queryLastEvent } from '../queries/last-event.ts';
+import { queryPropertyKeys } from '../queries/property-keys.ts';
 import { querySites } from '../queries/sites.ts';
 import type { Tables } from '../queries/tables.ts';
 import { type Answer, QUERY } from '../schemas.ts';
@@ -136,5 +137,13 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
     const q = parseQuery(QUERY.sites, c.req.query());
     const sites = await timed('sites', () => querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100));
     return c.json({ sites } satisfies Answer<'sites'>);
+  });
+
+  api.get('/properties', async (c) => {
+    const q = parseQuery(QUERY.properties, c.req.query());
+    const site = parseSite(q.site);
+    const range = parseRange(q, '30d', now());
+    const keys = await timed('properties', () => queryPropertyKeys(client, tables, site, range, q.event ?? null, q.limit ?? 100));
+    return c.json({ keys } satisfies Answer<'properties'>);
   });
 }

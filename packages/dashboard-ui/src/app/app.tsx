@@ -1,0 +1,149 @@
+/** The dashboard: header, period, filters, top numbers, chart and report panels, all from one view in the URL. */
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { type QueryBody, sites as readSites } from './api';
+import { useLive, useQuery } from './hooks';
+import { PANELS, type Tab } from './panels';
+import { dateRangeOf, grainsOf, periodOf } from './periods';
+import { Chart } from './ui/chart';
+import { Controls } from './ui/controls';
+import { Details } from './ui/details';
+import { FilterBar } from './ui/filter-bar';
+import { LiveStatus } from './ui/live-status';
+import { Panel } from './ui/panel';
+import { TopStats } from './ui/top-stats';
+import { type Filter, readView, TOP_METRICS, type View, withFilter, writeView } from './view';
+
+export function App() {
+  const [view, setView] = useState<View>(() => readView(location.search));
+  const [siteList, setSiteList] = useState<string[]>([]);
+  const [details, setDetails] = useState<{ tab: Tab; dimension: string } | null>(null);
+
+  useEffect(() => {
+    readSites().then(
+      (list) => {
+        setSiteList(list);
+        setView((v) => (v.site || !list[0] ? v : { ...v, site: list[0] }));
+      },
+      () => {},
+    );
+    const onPop = () => setView(readView(location.search));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+
+  const change = useCallback((patch: Partial<View>) => {
+    setView((v) => {
+      const next = { ...v, ...patch };
+      const url = writeView(next);
+      if (url !== location.search) history.pushState(null, '', url);
+      return next;
+    });
+  }, []);
+  useEffect(() => {
+    if (view.site && writeView(view) !== location.search) history.replaceState(null, '', writeView(view));
+  }, [view]);
+
+  const period = periodOf(view.period);
+  const live = useLive(view.site, period.live);
+  const grains = grainsOf(view.period, view.from, view.to);
+  const grain = view.grain || (grains[0] ?? 'day');
+
+  const base = useMemo<QueryBody | null>(() => {
+    if (!view.site) return null;
+    return {
+      site: view.site,
+      metrics: [],
+      dateRange: dateRangeOf(view.period, view.from, view.to),
+      ...(view.tz ? { timezone: view.tz } : {}),
+      filters: view.filters.map(([op, d, values]) => [op, d, values]),
+    };
+  }, [view.site, view.period, view.from, view.to, view.tz, view.filters]);
+  const compare = view.compare ? { compare: view.compare } : {};
+  const top = useQuery(base && { ...base, metrics: TOP_METRICS, ...compare }, live.tick);
+  const series = useQuery(base && { ...base, metrics: [view.metric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
+  const timezone = top.data?.meta.timezone ?? view.tz;
+  const onFilter = useCallback((f: Filter) => setView((v) => nextWith(v, withFilter(v.filters, f))), []);
+  const range = top.data ? { from: top.data.meta.from, to: top.data.meta.to } : null;
+  const exportName = `${view.site}-${view.period === 'custom' ? `${view.from}_${view.to}` : view.period}`;
+
+  return (
+    <>
+      <header class="bar">
+        <a class="brand" href="/">
+          Tidemark
+        </a>
+        <label class="inline">
+          <span class="sr-only">Site</span>
+          <select id="site" value={view.site} onChange={(e) => change({ site: (e.currentTarget as HTMLSelectElement).value, filters: [] })}>
+            {!siteList.includes(view.site) && <option value={view.site}>{view.site || 'no site yet'}</option>}
+            {siteList.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <LiveStatus live={live} />
+      </header>
+      <main>
+        <h1 class="sr-only">Analytics for {view.site}</h1>
+        <Controls view={view} timezone={timezone} onChange={change} />
+        <FilterBar filters={view.filters} onChange={(filters) => change({ filters })} />
+        {base && (
+          <>
+            <TopStats answer={top} metric={view.metric} onMetric={(metric) => change({ metric })} />
+            <Chart answer={series} metric={view.metric} grain={grain} grains={grains} onGrain={(g) => change({ grain: g })} />
+            {top.data?.meta.cut && (
+              <p class="muted note">
+                Raw events before {top.data.meta.cut.from.slice(0, 10)} are no longer kept: some reports start there.
+              </p>
+            )}
+            <div class="grid">
+              {PANELS.map((spec) => (
+                <Panel
+                  key={spec.id}
+                  spec={spec}
+                  ctx={{
+                    base,
+                    tick: live.tick,
+                    onFilter,
+                    onDetails: (tab, dimension) => setDetails({ tab, dimension }),
+                    exportName,
+                    range,
+                  }}
+                />
+              ))}
+            </div>
+            {details && (
+              <Details
+                base={base}
+                tab={details.tab}
+                dimension={details.dimension}
+                tick={live.tick}
+                exportName={exportName}
+                onFilter={onFilter}
+                onClose={() => setDetails(null)}
+              />
+            )}
+          </>
+        )}
+        {!view.site && (
+          <p class="empty">
+            No site has data yet: send an event, or open <code>?site=example.com</code>.
+          </p>
+        )}
+      </main>
+      <footer class="muted">
+        Keys: R realtime · D today · E yesterday · W 7 days · F 28 days · T 30 days · M month · N last month · Y year · L 12 months · A all
+        · C custom · X compare
+      </footer>
+    </>
+  );
+}
+
+/** A view with new filters, pushed to the history so Back undoes a click. */
+function nextWith(v: View, filters: Filter[]): View {
+  const next = { ...v, filters };
+  history.pushState(null, '', writeView(next));
+  return next;
+}

@@ -1,0 +1,89 @@
+/** Data hooks: a Query API answer that refetches when its body or the live tick changes; the live stream. */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
+import { token } from './auth';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: string | null;
+  loading: boolean;
+}
+
+/** Pending queries, for tests and the bench (`document.body.dataset.pending`): 0 is a settled page. */
+let pending = 0;
+function track(delta: number): void {
+  pending += delta;
+  document.body.dataset.pending = String(pending);
+}
+
+export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
+  const key = body ? JSON.stringify(body) : '';
+  const [state, setState] = useState<Loaded<Answer> & { key: string }>({ data: null, error: null, loading: true, key: '' });
+  useEffect(() => {
+    if (!body) return;
+    const controller = new AbortController();
+    setState((s) => ({ ...s, loading: true }));
+    track(1);
+    let done = false;
+    query(body, controller.signal)
+      .then(
+        (data) => setState({ data, error: null, loading: false, key }),
+        (error: Error) => {
+          if (!controller.signal.aborted) setState({ data: null, error: error.message, loading: false, key });
+        },
+      )
+      .finally(() => {
+        done = true;
+        track(-1);
+      });
+    return () => {
+      if (!done) controller.abort();
+    };
+  }, [key, tick]);
+  // A new body's answer is not the old body's: show nothing stale under a new filter.
+  return state.key === key ? state : { data: null, error: null, loading: true };
+}
+
+export interface Live {
+  /** Bumps when new data landed for the site (at most once a second). */
+  tick: number;
+  /** Visitors of the last 5 minutes, from the stream. */
+  current: number | null;
+  freshness: Freshness | null;
+  connected: boolean;
+}
+
+/** `/api/v1/stream` of the site: a new tick whenever the stored numbers change, and the data lag. */
+export function useLive(site: string, enabled: boolean): Live {
+  const [live, setLive] = useState<Live>({ tick: 0, current: null, freshness: null, connected: false });
+  const last = useRef('');
+  useEffect(() => {
+    if (!site) return;
+    const t = token();
+    const source = new EventSource(
+      `/api/v1/stream?site=${encodeURIComponent(site)}&window=5m${t ? `&token=${encodeURIComponent(t)}` : ''}`,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refreshFreshness = () =>
+      readFreshness(site).then(
+        (f) => setLive((l) => ({ ...l, freshness: f })),
+        () => {},
+      );
+    source.addEventListener('live', (e) => {
+      const data = JSON.parse((e as MessageEvent<string>).data) as { views: number; visitors: number; avgDurationMs: number };
+      const signature = `${data.views}/${data.visitors}/${data.avgDurationMs}`;
+      const changed = last.current !== '' && last.current !== signature;
+      last.current = signature;
+      setLive((l) => ({ ...l, current: data.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
+      void refreshFreshness();
+    });
+    source.onerror = () => setLive((l) => ({ ...l, connected: false }));
+    void refreshFreshness();
+    timer = setInterval(refreshFreshness, 5000);
+    return () => {
+      source.close();
+      clearInterval(timer);
+    };
+  }, [site, enabled]);
+  return live;
+}

@@ -1,0 +1,97 @@
+/** The report panels: each tab is one dimension of the Query API with the metrics it lists. */
+export interface Tab {
+  id: string;
+  label: string;
+  /** The dimension; `prop:` tabs take their key from the panel's property picker. */
+  dimension: string;
+  /** The list's metric first; the details view shows all. */
+  metrics: string[];
+  /** Extra filters of this tab only (e.g. custom events without pageviews). */
+  filters?: [string, string, string[]][];
+  map?: boolean;
+}
+
+export interface PanelSpec {
+  id: string;
+  title: string;
+  tabs: Tab[];
+}
+
+const VISITS = ['visitors', 'visits', 'bounce_rate', 'visit_duration'];
+
+export const PANELS: PanelSpec[] = [
+  {
+    id: 'pages',
+    title: 'Pages',
+    tabs: [
+      { id: 'page', label: 'Top pages', dimension: 'page', metrics: ['visitors', 'pageviews', 'time_on_page', 'percentage'] },
+      { id: 'entry_page', label: 'Entry pages', dimension: 'entry_page', metrics: VISITS },
+      { id: 'exit_page', label: 'Exit pages', dimension: 'exit_page', metrics: VISITS },
+    ],
+  },
+  {
+    id: 'sources',
+    title: 'Sources',
+    tabs: [
+      { id: 'channel', label: 'Channels', dimension: 'channel', metrics: VISITS },
+      { id: 'source', label: 'Sources', dimension: 'source', metrics: VISITS },
+      { id: 'referrer', label: 'Referrers', dimension: 'referrer', metrics: VISITS },
+      { id: 'utm_medium', label: 'UTM medium', dimension: 'utm_medium', metrics: VISITS },
+      { id: 'utm_source', label: 'UTM source', dimension: 'utm_source', metrics: VISITS },
+      { id: 'utm_campaign', label: 'Campaign', dimension: 'utm_campaign', metrics: VISITS },
+      { id: 'utm_term', label: 'Term', dimension: 'utm_term', metrics: VISITS },
+      { id: 'utm_content', label: 'Content', dimension: 'utm_content', metrics: VISITS },
+    ],
+  },
+  {
+    id: 'locations',
+    title: 'Locations',
+    tabs: [
+      { id: 'map', label: 'Map', dimension: 'country', metrics: ['visitors', 'percentage'], map: true },
+      { id: 'country', label: 'Countries', dimension: 'country', metrics: ['visitors', 'visits', 'bounce_rate', 'percentage'] },
+      { id: 'region', label: 'Regions', dimension: 'region', metrics: ['visitors', 'visits', 'percentage'] },
+      { id: 'city', label: 'Cities', dimension: 'city', metrics: ['visitors', 'visits', 'percentage'] },
+    ],
+  },
+  {
+    id: 'devices',
+    title: 'Devices',
+    tabs: [
+      { id: 'device', label: 'Devices', dimension: 'device', metrics: ['visitors', 'visits', 'bounce_rate', 'percentage'] },
+      { id: 'browser', label: 'Browsers', dimension: 'browser', metrics: ['visitors', 'visits', 'percentage'] },
+      { id: 'browser_version', label: 'Browser versions', dimension: 'browser_version', metrics: ['visitors', 'visits', 'percentage'] },
+      { id: 'os', label: 'OS', dimension: 'os', metrics: ['visitors', 'visits', 'percentage'] },
+      { id: 'os_version', label: 'OS versions', dimension: 'os_version', metrics: ['visitors', 'visits', 'percentage'] },
+      { id: 'screen', label: 'Screens', dimension: 'screen', metrics: ['visitors', 'visits', 'percentage'] },
+    ],
+  },
+  {
+    id: 'goals',
+    title: 'Goals & events',
+    tabs: [
+      { id: 'goal', label: 'Goals', dimension: 'goal', metrics: ['visitors', 'conversions', 'conversion_rate'] },
+      {
+        id: 'event',
+        label: 'Custom events',
+        dimension: 'event',
+        metrics: ['visitors', 'events'],
+        filters: [['is_not', 'event', ['pageview', 'engagement']]],
+      },
+      { id: 'props', label: 'Properties', dimension: 'prop:', metrics: ['visitors', 'events', 'percentage'] },
+    ],
+  },
+];
+
+export const METRIC_LABELS: Record<string, string> = {
+  visitors: 'Visitors',
+  visits: 'Visits',
+  pageviews: 'Pageviews',
+  views_per_visit: 'Views per visit',
+  bounce_rate: 'Bounce rate',
+  visit_duration: 'Visit duration',
+  time_on_page: 'Time on page',
+  events: 'Events',
+  conversions: 'Conversions',
+  conversion_rate: 'Conversion rate',
+  percentage: 'Share',
+};
