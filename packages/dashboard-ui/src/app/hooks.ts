@@ -53,36 +53,61 @@ export interface Live {
   connected: boolean;
 }
 
-/** `/api/v1/stream` of the site: a new tick whenever the stored numbers change, and the data lag. */
+/**
+ * `/api/v1/stream` of the site: a new tick whenever the stored numbers change, and the data lag.
+ * The stream is closed while the tab is hidden or in the back-forward cache (a browser holds at
+ * most 6 HTTP/1.1 connections to a host: open streams in background tabs would starve the rest)
+ * and opened again, with a refresh, when the tab shows.
+ */
 export function useLive(site: string, enabled: boolean): Live {
   const [live, setLive] = useState<Live>({ tick: 0, current: null, freshness: null, connected: false });
   const last = useRef('');
   useEffect(() => {
     if (!site) return;
-    const t = token();
-    const source = new EventSource(
-      `/api/v1/stream?site=${encodeURIComponent(site)}&window=5m${t ? `&token=${encodeURIComponent(t)}` : ''}`,
-    );
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let source: EventSource | null = null;
     const refreshFreshness = () =>
       readFreshness(site).then(
         (f) => setLive((l) => ({ ...l, freshness: f })),
         () => {},
       );
-    source.addEventListener('live', (e) => {
-      const data = JSON.parse((e as MessageEvent<string>).data) as { views: number; visitors: number; avgDurationMs: number };
-      const signature = `${data.views}/${data.visitors}/${data.avgDurationMs}`;
-      const changed = last.current !== '' && last.current !== signature;
-      last.current = signature;
-      setLive((l) => ({ ...l, current: data.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
-      void refreshFreshness();
-    });
-    source.onerror = () => setLive((l) => ({ ...l, connected: false }));
+    const open = () => {
+      if (source) return;
+      const t = token();
+      source = new EventSource(`/api/v1/stream?site=${encodeURIComponent(site)}&window=5m${t ? `&token=${encodeURIComponent(t)}` : ''}`);
+      source.addEventListener('live', (e) => {
+        const data = JSON.parse((e as MessageEvent<string>).data) as { views: number; visitors: number; avgDurationMs: number };
+        const signature = `${data.views}/${data.visitors}/${data.avgDurationMs}`;
+        const changed = last.current !== '' && last.current !== signature;
+        last.current = signature;
+        setLive((l) => ({ ...l, current: data.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
+        void refreshFreshness();
+      });
+      source.onerror = () => setLive((l) => ({ ...l, connected: false }));
+    };
+    const close = () => {
+      source?.close();
+      source = null;
+      setLive((l) => ({ ...l, connected: false }));
+    };
+    const onVisibility = () => {
+      if (document.visibilityState === 'hidden') return close();
+      last.current = '';
+      open();
+      if (enabled) setLive((l) => ({ ...l, tick: l.tick + 1 }));
+    };
+    const onShow = (e: PageTransitionEvent) => e.persisted && onVisibility();
+    if (document.visibilityState !== 'hidden') open();
     void refreshFreshness();
-    timer = setInterval(refreshFreshness, 5000);
+    const timer = setInterval(() => document.visibilityState !== 'hidden' && refreshFreshness(), 5000);
+    document.addEventListener('visibilitychange', onVisibility);
+    addEventListener('pagehide', close);
+    addEventListener('pageshow', onShow);
     return () => {
-      source.close();
+      close();
       clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
+      removeEventListener('pagehide', close);
+      removeEventListener('pageshow', onShow);
     };
   }, [site, enabled]);
   return live;

@@ -1,0 +1,343 @@
+/**
+ * The dashboard UI in real headless Chromium against a real embedded stack (API_TOKEN set) over
+ * a backdated server-side workload: the page's numbers equal the Query API's for several periods,
+ * time zones and filters; a click on a row filters every panel; the URL round-trips; the live
+ * view shows a new event within 2 s; CSV export equals the API's CSV; axe-core finds no serious
+ * violation; no request leaves the dashboard's origin. Screenshots (1400×1000, 390×844, light
+ * and dark) go to .tmp/screenshots (docs/screenshots with SCREENSHOTS=docs).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './browser.ts';
+import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
+import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
+
+const TOKEN = uniqueName('token');
+const TOP = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+const SHOTS = process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, '.tmp', 'screenshots');
+
+type Filter = [string, string, string[]];
+interface Answer {
+  results: { dimensions: string[]; metrics: (number | null)[]; comparison?: { metrics: (number | null)[] } }[];
+}
+
+describe('dashboard UI (embedded stack, real Chromium)', () => {
+  const site = `${uniqueName('ui')}.example`;
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  const foreign: string[] = [];
+
+  const api = async (body: Record<string, unknown>, accept = 'application/json') => {
+    const res = await fetch(`${stack.apiUrl}/api/v2/query`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', Accept: accept },
+      body: JSON.stringify({ site, ...body }),
+    });
+    expect(res.status).toBe(200);
+    return accept === 'text/csv' ? res.text() : ((await res.json()) as Answer);
+  };
+
+  /** Waits until no query is pending and the top numbers are drawn. */
+  const settled = async (page: Page) => {
+    await page.waitForFunction(
+      () => document.body.dataset.pending === '0' && document.querySelector('.stat-value[data-value]:not([data-value=""])') !== null,
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.waitForTimeout(50);
+    await page.waitForFunction(() => document.body.dataset.pending === '0', undefined, { timeout: 20_000 });
+  };
+
+  const open = async (page: Page, query: string) => {
+    const t = Date.now();
+    await page.goto(`${stack.apiUrl}/?site=${site}&${query}`);
+    await settled(page);
+    if (process.env.DEBUG_UI) console.log('open', query, Date.now() - t, 'ms');
+  };
+
+  const topNumbers = (page: Page) =>
+    page.$$eval('.stat-value', (els) =>
+      els.map((e) => (e.getAttribute('data-value') === '' ? null : Number(e.getAttribute('data-value')))),
+    );
+
+  const panelRows = (page: Page, panel: string) =>
+    page.$$eval(`#panel-${panel} tbody tr`, (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('td.num')?.getAttribute('data-value'))]),
+    );
+
+  const expectPanel = async (page: Page, panel: string, dimension: string, metric: string, base: Record<string, unknown>) => {
+    const answer = (await api({ ...base, metrics: [metric], dimensions: [dimension], limit: 9 })) as Answer;
+    expect(await panelRows(page, panel)).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    return answer;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({ API_TOKEN: TOKEN });
+    const events = uiWorkload(site, Date.now());
+    await sendServerEvents(stack.collectorUrl, TOKEN, events);
+    await waitFor(
+      () => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {site:String}', { site }),
+      (rows) => Number(rows[0]?.n) === events.length,
+      30_000,
+    );
+    // Visits are cut from the stored events a moment later: wait until their count holds still.
+    let visits = -1;
+    await waitFor(
+      async () => {
+        const [row] = await stack.query<{ n: string }>('SELECT count() AS n FROM {db}.visits FINAL WHERE site = {site:String}', { site });
+        const same = Number(row?.n) === visits && visits > 0;
+        visits = Number(row?.n);
+        return same;
+      },
+      (same) => same,
+      30_000,
+      1000,
+    );
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    context.on('request', (r) => {
+      if (!r.url().startsWith(stack.apiUrl) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreign.push(r.url());
+    });
+    // The token is given once in the URL, then kept in sessionStorage (per tab): every page signs in first.
+    context.on('page', (p) => p.on('pageerror', (e) => foreign.push(`pageerror: ${e}`)));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  const newPage = async () => {
+    const page = await context.newPage();
+    await page.goto(`${stack.apiUrl}/?site=${site}&token=${TOKEN}`);
+    expect(page.url()).not.toContain(TOKEN);
+    await settled(page);
+    return page;
+  };
+
+  it('shows the Query API numbers for several periods, time zones and filters', async () => {
+    const page = await newPage();
+    const cases: { url: string; body: Record<string, unknown> }[] = [
+      { url: 'period=30d', body: { dateRange: '30d' } },
+      { url: 'period=7d&tz=America%2FNew_York', body: { dateRange: '7d', timezone: 'America/New_York' } },
+      { url: 'period=today&tz=Asia%2FKathmandu', body: { dateRange: 'today', timezone: 'Asia/Kathmandu' } },
+      { url: 'period=28d&compare=previous_period', body: { dateRange: '28d', compare: 'previous_period' } },
+      {
+        url: 'period=30d&f=is,country,DE|FR&f=contains,page,/docs',
+        body: {
+          dateRange: '30d',
+          filters: [
+            ['is', 'country', ['DE', 'FR']],
+            ['contains', 'page', ['/docs']],
+          ],
+        },
+      },
+      {
+        url: 'period=month&f=is_not,browser,Firefox&tz=Europe%2FBerlin',
+        body: { dateRange: 'month', timezone: 'Europe/Berlin', filters: [['is_not', 'browser', ['Firefox']]] },
+      },
+    ];
+    for (const { url, body } of cases) {
+      await open(page, url);
+      const answer = (await api({ ...body, metrics: TOP })) as Answer;
+      expect(await topNumbers(page), url).toEqual(answer.results[0]?.metrics);
+      if (body.compare) {
+        const previous = await page.$$eval('.stat-compare [data-previous]', (els) =>
+          els.map((e) => Number(e.getAttribute('data-previous'))),
+        );
+        expect(previous).toEqual(answer.results[0]?.comparison?.metrics);
+        expect(await page.locator('.u-legend').textContent()).toContain('Comparison');
+      }
+      await expectPanel(page, 'pages', 'page', 'visitors', body);
+      await expectPanel(page, 'sources', 'channel', 'visitors', body);
+      // The chart holds every bucket of the period.
+      const series = (await api({ ...body, metrics: ['visitors'], dimensions: ['time'], limit: 10_000 })) as Answer;
+      const points = Number(await page.locator('.plot').getAttribute('data-points'));
+      expect(points, url).toBeGreaterThan(0);
+      if (!url.includes('grain')) expect(points).toBe(series.results.length);
+    }
+    expect(foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('a click on a row filters every panel, the URL round-trips, Back undoes it', async () => {
+    const page = await newPage();
+    await open(page, 'period=30d');
+    const before = await topNumbers(page);
+    await page.locator('#panel-pages tbody tr[data-value="/pricing"] button').click();
+    await page.waitForURL(/f=is%2Cpage%2C%2Fpricing/);
+    await settled(page);
+    const filtered: Filter[] = [['is', 'page', ['/pricing']]];
+    const base = { dateRange: '30d', filters: filtered };
+    const answer = (await api({ ...base, metrics: TOP })) as Answer;
+    expect(await topNumbers(page)).toEqual(answer.results[0]?.metrics);
+    expect(await topNumbers(page)).not.toEqual(before);
+    await expectPanel(page, 'pages', 'page', 'visitors', base);
+    await expectPanel(page, 'sources', 'channel', 'visitors', base);
+    await page.locator('#panel-locations [data-tab="country"]').click();
+    await settled(page);
+    await expectPanel(page, 'locations', 'country', 'visitors', base);
+    await expectPanel(page, 'devices', 'device', 'visitors', base);
+    await expectPanel(page, 'goals', 'goal', 'visitors', base);
+    expect(await page.locator('.chip').count()).toBe(1);
+
+    // A second click (a country) adds to the filters; the same URL in a new tab shows the same page.
+    const country = await page.locator('#panel-locations tbody tr').first().getAttribute('data-value');
+    await page.locator('#panel-locations tbody tr button').first().click();
+    await page.waitForURL(/f=is%2Ccountry/);
+    await settled(page);
+    const both = { dateRange: '30d', filters: [...filtered, ['is', 'country', [country]]] };
+    const numbers = await topNumbers(page);
+    expect(numbers).toEqual(((await api({ ...both, metrics: TOP })) as Answer).results[0]?.metrics);
+    const url = page.url();
+    const again = await context.newPage(); // a new tab: no token stored yet, so the link gets one
+    await again.goto(`${url}&token=${TOKEN}`);
+    expect(again.url()).toBe(url);
+    await settled(again);
+    expect(await topNumbers(again)).toEqual(numbers);
+    expect(await again.locator('.chip').allTextContents()).toEqual(await page.locator('.chip').allTextContents());
+    await again.close();
+
+    await page.goBack();
+    await settled(page);
+    expect(await topNumbers(page)).toEqual(answer.results[0]?.metrics);
+    await page.close();
+  });
+
+  it('the filter bar adds is / is not / contains on a dimension and on a custom property', async () => {
+    const page = await newPage();
+    await open(page, 'period=30d');
+    await page.getByRole('button', { name: '+ Filter' }).click();
+    await page.getByLabel('Dimension').selectOption('prop');
+    await page.getByLabel('Property', { exact: true }).fill('plan');
+    await page.getByLabel('Operator').selectOption('is_not');
+    await page.getByLabel(/^Value/).fill('free');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/f=is_not%2Cprop%3Aplan%2Cfree/);
+    await settled(page);
+    const base = { dateRange: '30d', filters: [['is_not', 'prop:plan', ['free']]] };
+    expect(await topNumbers(page)).toEqual(((await api({ ...base, metrics: TOP })) as Answer).results[0]?.metrics);
+    // The goals panel: goals, then the properties of custom events.
+    await expectPanel(page, 'goals', 'goal', 'visitors', base);
+    await page.locator('#panel-goals [data-tab="props"]').click();
+    await page.locator('#panel-goals select').waitFor();
+    await expect.poll(() => page.locator('#panel-goals select').inputValue()).toBe('plan');
+    await settled(page);
+    await expectPanel(page, 'goals', 'prop:plan', 'visitors', base);
+    await page.close();
+  });
+
+  it('details: every row, search and sort as the API answers them', async () => {
+    const page = await newPage();
+    await open(page, 'period=30d');
+    await page.locator('#panel-pages').getByRole('button', { name: 'Details' }).click();
+    const dialog = page.locator('dialog.details');
+    await dialog.waitFor();
+    await settled(page);
+    const rows = () =>
+      dialog
+        .locator('tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('td.num')?.getAttribute('data-value'))]),
+        );
+    const metrics = ['visitors', 'pageviews', 'time_on_page', 'percentage'];
+    let answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100 })) as Answer;
+    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    await dialog.locator('[data-sort="page"]').click();
+    await settled(page);
+    answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100, orderBy: [['page', 'asc']] })) as Answer;
+    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    await dialog.getByRole('searchbox').fill('docs');
+    await settled(page);
+    answer = (await api({
+      dateRange: '30d',
+      metrics,
+      dimensions: ['page'],
+      limit: 100,
+      orderBy: [['page', 'asc']],
+      filters: [['contains', 'page', ['docs']]],
+    })) as Answer;
+    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(answer.results.length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('CSV export of a panel equals the Query API CSV', async () => {
+    const page = await newPage();
+    await open(page, 'period=30d&tz=Europe%2FBerlin');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#panel-sources').getByRole('button', { name: 'CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${site}-30d-channel.csv`);
+    const file = readFileSync((await download.path()) as string, 'utf8');
+    const expected = await api(
+      {
+        dateRange: '30d',
+        timezone: 'Europe/Berlin',
+        filters: [],
+        metrics: ['visitors', 'visits', 'bounce_rate', 'visit_duration'],
+        dimensions: ['channel'],
+        limit: 10_000,
+      },
+      'text/csv',
+    );
+    expect(file).toBe(expected);
+    expect(file.split('\r\n')[0]).toBe('channel,visitors,visits,bounce_rate,visit_duration');
+    await page.close();
+  });
+
+  it('the realtime view shows a new event within 2 s, with the data lag', async () => {
+    const page = await newPage();
+    await open(page, 'period=realtime');
+    await page.locator('#freshness[data-lag]:not([data-lag=""])').waitFor();
+    const pageviews = async () => Number(await page.locator('.stat[data-metric="pageviews"] .stat-value').getAttribute('data-value'));
+    const before = await pageviews();
+    const posted = Date.now();
+    const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/live` });
+    expect(res.status).toBe(202);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > n,
+      before,
+      { timeout: 10_000 },
+    );
+    const latencyMs = Date.now() - posted;
+    expect(await pageviews()).toBe(before + 1);
+    expect(latencyMs).toBeLessThan(2000);
+    await page.close();
+  });
+
+  it('passes axe-core with no serious violation, light and dark; screenshots', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      for (const [name, viewport] of [
+        ['laptop', { width: 1400, height: 1000 }],
+        ['phone', { width: 390, height: 844 }],
+      ] as const) {
+        const ctx = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
+        const page = await ctx.newPage();
+        await page.goto(`${stack.apiUrl}/?site=${site}&token=${TOKEN}&period=30d&compare=previous_period`);
+        await settled(page);
+        await page.locator('#panel-locations [data-tab="map"]').click();
+        await page.locator('svg.map path').first().waitFor();
+        await settled(page);
+        await page.screenshot({ path: join(SHOTS, `dashboard-${name}-${colorScheme}.png`), fullPage: true });
+        await page.evaluate(axe);
+        const violations = await page.evaluate(async () => {
+          const w = window as unknown as {
+            axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+          };
+          return (await w.axe.run()).violations
+            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        });
+        expect(violations, `${name} ${colorScheme}`).toEqual([]);
+        await ctx.close();
+      }
+    }
+  });
+});
