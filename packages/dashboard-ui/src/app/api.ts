@@ -22,6 +22,7 @@ export interface Row {
 
 export interface Answer {
   results: Row[];
+  query?: { metrics?: string[] };
   totals: (number | null)[];
   meta: {
     from: string;

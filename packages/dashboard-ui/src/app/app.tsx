@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type QueryBody, sites as readSites } from './api';
 import { useLive, useQuery } from './hooks';
-import { PANELS, type Tab } from './panels';
+import { PANELS, type Tab, usableMetrics } from './panels';
 import { dateRangeOf, grainsOf, periodOf } from './periods';
 import { Chart } from './ui/chart';
 import { Controls } from './ui/controls';
@@ -59,8 +59,14 @@ export function App() {
     };
   }, [view.site, view.period, view.from, view.to, view.tz, view.filters]);
   const compare = view.compare ? { compare: view.compare } : {};
-  const top = useQuery(base && { ...base, metrics: TOP_METRICS, ...compare }, live.tick);
-  const series = useQuery(base && { ...base, metrics: [view.metric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
+  const top = useQuery(base && { ...base, metrics: usableMetrics(TOP_METRICS, base.filters ?? []), ...compare }, live.tick);
+  const chartMetric = usableMetrics([view.metric], base?.filters ?? [])[0] ?? 'visitors';
+  const series = useQuery(base && { ...base, metrics: [chartMetric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
+  // Panels refresh after the top numbers: on a live tick the numbers a user watches come first.
+  const [panelTick, setPanelTick] = useState(0);
+  useEffect(() => {
+    if (!top.loading) setPanelTick(live.tick);
+  }, [top.loading, live.tick]);
   const timezone = top.data?.meta.timezone ?? view.tz;
   const onFilter = useCallback((f: Filter) => setView((v) => nextWith(v, withFilter(v.filters, f))), []);
   const range = top.data ? { from: top.data.meta.from, to: top.data.meta.to } : null;
@@ -92,7 +98,7 @@ export function App() {
         {base && (
           <>
             <TopStats answer={top} metric={view.metric} onMetric={(metric) => change({ metric })} />
-            <Chart answer={series} metric={view.metric} grain={grain} grains={grains} onGrain={(g) => change({ grain: g })} />
+            <Chart answer={series} metric={chartMetric} grain={grain} grains={grains} onGrain={(g) => change({ grain: g })} />
             {top.data?.meta.cut && (
               <p class="muted note">
                 Raw events before {top.data.meta.cut.from.slice(0, 10)} are no longer kept: some reports start there.
@@ -105,7 +111,7 @@ export function App() {
                   spec={spec}
                   ctx={{
                     base,
-                    tick: live.tick,
+                    tick: panelTick,
                     onFilter,
                     onDetails: (tab, dimension) => setDetails({ tab, dimension }),
                     exportName,

@@ -36,6 +36,7 @@ export function Details({ base, tab, dimension, tick, exportName, onFilter, onCl
   if (search) body.filters = [...(body.filters ?? []), ['contains', dimension, [search]]];
   const answer = useQuery(body, tick);
   const rows = answer.data?.results ?? [];
+  const metrics = body.metrics;
   const sortBy = (name: string) =>
     setOrder(([current, dir]) => [name, current === name ? (dir === 'desc' ? 'asc' : 'desc') : name === dimension ? 'asc' : 'desc']);
   const sortState = (name: string) => (order[0] === name ? (order[1] === 'asc' ? 'ascending' : 'descending') : 'none');
@@ -72,7 +73,7 @@ export function Details({ base, tab, dimension, tick, exportName, onFilter, onCl
         <table class="rows full" data-dimension={dimension}>
           <thead>
             <tr>
-              {[dimension, ...tab.metrics].map((name, i) => (
+              {[dimension, ...metrics].map((name, i) => (
                 <th key={name} scope="col" class={i > 0 ? 'num' : ''} aria-sort={sortState(name)}>
                   <button type="button" class="sort" data-sort={name} onClick={() => sortBy(name)}>
                     {i === 0 ? dimensionLabel(name) : METRIC_LABELS[name]}
@@ -99,7 +100,7 @@ export function Details({ base, tab, dimension, tick, exportName, onFilter, onCl
                       {valueLabel(dimension, value)}
                     </button>
                   </td>
-                  {tab.metrics.map((m, i) => (
+                  {metrics.map((m, i) => (
                     <td key={m} class="num" data-metric={m} data-value={r.metrics[i] ?? ''}>
                       {formatMetric(m, r.metrics[i] ?? null, true)}
                     </td>

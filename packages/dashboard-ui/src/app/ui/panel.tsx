@@ -4,7 +4,7 @@ import type { QueryBody } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
 import { formatChange, formatMetric } from '../format';
 import { useQuery } from '../hooks';
-import { METRIC_LABELS, type PanelSpec, type Tab } from '../panels';
+import { METRIC_LABELS, type PanelSpec, type Tab, usableMetrics } from '../panels';
 import type { Filter } from '../view';
 import { downloadCsv } from './csv';
 import { PropertyPicker } from './property-picker';
@@ -24,13 +24,10 @@ export interface PanelContext {
 const ROWS = 9;
 
 export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: number): QueryBody {
-  return {
-    ...base,
-    metrics: tab.metrics,
-    dimensions: [dimension],
-    filters: [...(base.filters ?? []), ...(tab.filters ?? [])],
-    limit,
-  };
+  // A property tab lists the events that carry the property.
+  const own = dimension.startsWith('prop:') ? [['is_not', dimension, ['']]] : (tab.filters ?? []);
+  const filters = [...(base.filters ?? []), ...own];
+  return { ...base, metrics: usableMetrics(tab.metrics, filters, dimension), dimensions: [dimension], filters, limit };
 }
 
 export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {

@@ -14,21 +14,28 @@ interface Props {
 
 export function TopStats({ answer, metric, onMetric }: Props) {
   const row = answer.data?.results[0];
+  // The metrics asked (visit metrics are left out beside a custom property filter).
+  const asked = (answer.data?.query?.metrics as string[] | undefined) ?? TOP_METRICS;
   return (
     <section class="top" aria-label="Totals" aria-busy={answer.loading}>
-      {TOP_METRICS.map((m, i) => {
-        const value = row?.metrics[i] ?? null;
-        const previous = row?.comparison?.metrics[i];
-        const change = formatChange(m, row?.comparison?.change[i]);
+      {TOP_METRICS.map((m) => {
+        const i = asked.indexOf(m);
+        const value = i < 0 ? null : (row?.metrics[i] ?? null);
+        const previous = i < 0 ? null : row?.comparison?.metrics[i];
+        const change = formatChange(m, i < 0 ? null : row?.comparison?.change[i]);
         return (
           <button type="button" key={m} class="stat" data-metric={m} aria-pressed={metric === m} onClick={() => onMetric(m)}>
             <span class="stat-label">{METRIC_LABELS[m]}</span>
-            <span class="stat-value" data-value={value ?? ''} title={value === null ? '' : formatMetric(m, value, true)}>
-              {answer.data ? formatMetric(m, value) : '…'}
+            <span
+              class="stat-value"
+              data-value={value ?? ''}
+              title={i < 0 ? 'Not available with a custom property filter' : value === null ? '' : formatMetric(m, value, true)}
+            >
+              {answer.data ? formatMetric(m, i < 0 ? null : value) : '…'}
             </span>
             {row?.comparison && (
               <span class="stat-compare">
-                <span class={`change ${change.tone}`} data-change={row.comparison.change[i] ?? ''}>
+                <span class={`change ${change.tone}`} data-change={(i < 0 ? null : row.comparison.change[i]) ?? ''}>
                   {change.text || '—'}
                 </span>{' '}
                 <span class="muted" data-previous={previous ?? ''}>
