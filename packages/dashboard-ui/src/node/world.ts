@@ -19,14 +19,17 @@ const BOTTOM = -58;
 const x = (lon: number) => Math.round(((lon + 180) / 360) * WIDTH * 10) / 10;
 const y = (lat: number) => Math.round(((TOP - lat) / (TOP - BOTTOM)) * HEIGHT * 10) / 10;
 
+/** One ring as SVG path commands; a jump across the antimeridian starts a new subpath (no line across the map). */
 function ring(points: number[][]): string {
   let d = '';
   let last = '';
-  for (const [i, [lon = 0, lat = 0]] of points.entries()) {
+  let lastLon: number | null = null;
+  for (const [lon = 0, lat = 0] of points) {
     const p = `${x(lon)} ${Math.min(Math.max(y(lat), 0), HEIGHT)}`;
     if (p === last) continue;
-    d += `${i === 0 ? 'M' : 'L'}${p}`;
+    d += `${lastLon === null || Math.abs(lon - lastLon) > 180 ? 'M' : 'L'}${p}`;
     last = p;
+    lastLon = lon;
   }
   return `${d}Z`;
 }
