@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
+import { createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
+import { seedEvents } from './seed-events.ts';
 
 const SITE = 'bench.example';
 const SPAN_MS = 7 * 86_400_000;
@@ -23,38 +24,6 @@ const SPAN_MS = 7 * 86_400_000;
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-/** 80% of events for SITE, the rest over 20 other sites; 1 in 10 an engagement, 1 in 50 custom. */
-async function seed(client: ClickHouseClient, database: string, rows: number, now: number): Promise<void> {
-  const pick = (list: string[], salt: number) =>
-    `arrayElement([${list.map((v) => `'${v}'`).join(',')}], (cityHash64(number, ${salt}) % ${list.length}) + 1)`;
-  await client.command({
-    query: `
-      INSERT INTO ${database}.events
-        (event_id, site, name, timestamp, visitor_id, session_id, url, host, path, referrer_source, referrer_host,
-         utm_source, country, device, browser, os, duration_ms)
-      SELECT
-        generateUUIDv4(number),
-        if(number % 5 = 0, concat('site', toString(number % 20), '.example'), '${SITE}'),
-        multiIf(number % 10 = 7, 'engagement', number % 50 = 3, 'signup', 'pageview'),
-        fromUnixTimestamp64Milli(toInt64({now:UInt64} - intDiv(number * {span:UInt64}, {rows:UInt64})), 'UTC'),
-        cityHash64(number % 200000),
-        cityHash64(number % 200000, intDiv(number, 1000000)),
-        '', '${SITE}',
-        concat('/page/', toString(cityHash64(number, 2) % 500)),
-        ${pick(['direct', 'search', 'social', 'email', 'other'], 3)},
-        ${pick(['', 'www.google.com', 'news.ycombinator.com', 't.co'], 4)},
-        ${pick(['', '', '', 'newsletter', 'twitter'], 5)},
-        ${pick(['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'CA', 'NL', 'ES'], 6)},
-        ${pick(['desktop', 'desktop', 'mobile', 'tablet'], 7)},
-        ${pick(['Chrome', 'Firefox', 'Safari', 'Edge'], 8)},
-        ${pick(['Windows', 'macOS', 'Linux', 'iOS', 'Android'], 9)},
-        if(number % 10 = 7, toUInt32(number % 120000), 0)
-      FROM numbers({rows:UInt64})`,
-    query_params: { now, span: SPAN_MS, rows },
-    clickhouse_settings: { max_insert_block_size: '1000000', max_threads: 2 },
-  });
 }
 
 async function time(run: () => Promise<unknown>, iterations: number): Promise<number[]> {
@@ -95,7 +64,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     await migrate(client, config.clickhouse, process.env.BENCH_MIGRATIONS_DIR);
     const now = Date.now();
     const seeding = performance.now();
-    await seed(client, database, rows, now);
+    await seedEvents(client, database, { site: SITE, rows, now, spanMs: SPAN_MS });
     results['queries: stored events'] = rows;
     results['queries: seed s (insert + rollups)'] = Number(((performance.now() - seeding) / 1000).toFixed(1));
 

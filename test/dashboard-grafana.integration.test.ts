@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseQuery, runQuery, tableNames } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig } from '@tidemark/shared';
+import { type ClickHouseClient, createClickHouse, loadConfig, toClickHouseTime } from '@tidemark/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NOW, SITE, seed } from './dashboard-seed.ts';
 import { ROOT, uniqueName } from './harness.ts';
@@ -70,6 +71,13 @@ describe('Grafana dashboard over the real schema', () => {
       'Sources',
       'Countries',
       'Devices',
+      'Visits',
+      'Bounce rate',
+      'Visit duration',
+      'Views per visit',
+      'Visits over time',
+      'Channels',
+      'Entry pages',
     ]) {
       expect(titles).toContain(want);
     }
@@ -100,5 +108,53 @@ describe('Grafana dashboard over the real schema', () => {
       { country: 'FR', views: 1, visitors: 1 },
       { country: 'GB', views: 1, visitors: 1 },
     ]);
+  });
+
+  it("the visit panels give the Query API's visit metrics over the same range", async () => {
+    // Three visits of the range (one bounce) and one outside it, as the ingester writes them.
+    const visit = (visitor: number, at: number, ms: number, pageviews: number, channel: string, entry: string) => ({
+      site: SITE,
+      visitor_id: visitor,
+      first_at: toClickHouseTime(at),
+      last_at: toClickHouseTime(at + ms),
+      sign: 1,
+      version: 1,
+      host: SITE,
+      entry_page: entry,
+      exit_page: entry,
+      channel,
+      pageviews,
+      events: 0,
+    });
+    await client.insert({
+      table: `${database}.visits`,
+      values: [
+        visit(101, NOW - 500_000, 0, 1, 'Direct', '/a'),
+        visit(102, NOW - 400_000, 120_000, 3, 'Organic Search', '/b'),
+        visit(103, NOW - 300_000, 30_000, 2, 'Organic Search', '/a'),
+        visit(104, NOW - 900_000, 10_000, 2, 'Direct', '/a'),
+      ],
+      format: 'JSONEachRow',
+    });
+    const sql = (title: string) => dashboard.panels.find((p) => p.title === title)?.targets[0]?.rawSql ?? '';
+    // The panels' range is whole seconds: the same two instants for the engine.
+    const [from, to] = [Math.floor((NOW - 600_000) / 1000) * 1000, Math.floor(NOW / 1000) * 1000];
+    const query = parseQuery({
+      site: SITE,
+      metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'],
+      dateRange: [new Date(from).toISOString(), new Date(to).toISOString()],
+    });
+    const answer = await runQuery(client, tableNames(database), query, { now: NOW, retentionDays: 3650 });
+    const [visits, bounceRate, duration, perVisit] = answer.results[0]?.metrics ?? [];
+    expect(visits).toBe(3);
+    expect(await run(sql('Visits'))).toEqual([{ visits }]);
+    expect(await run(sql('Bounce rate'))).toEqual([{ bounce_rate: bounceRate }]);
+    expect(await run(sql('Visit duration'))).toEqual([{ visit_duration_ms: duration }]);
+    expect(await run(sql('Views per visit'))).toEqual([{ views_per_visit: perVisit }]);
+    expect(await run(sql('Channels'))).toEqual([
+      { channel: 'Organic Search', visits: 2, bounce_rate: 0 },
+      { channel: 'Direct', visits: 1, bounce_rate: 100 },
+    ]);
+    expect((await run(sql('Entry pages')))[0]).toEqual({ entry_page: '/a', visits: 2, bounce_rate: 50 });
   });
 });

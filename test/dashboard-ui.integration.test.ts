@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard UI in real headless Chromium against a real embedded stack (API_TOKEN set) over
  * a backdated server-side workload: the page's numbers equal the Query API's for several periods,
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
+import { settled, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -41,30 +43,12 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     return accept === 'text/csv' ? res.text() : ((await res.json()) as Answer);
   };
 
-  /** Waits until no query is pending and the top numbers are drawn. */
-  const settled = async (page: Page) => {
-    await page.waitForFunction(
-      () =>
-        document.body.dataset.pending === '0' &&
-        (document.querySelector('.stat-value[data-value]:not([data-value=""])') !== null || document.querySelector('.error') !== null),
-      undefined,
-      { timeout: 20_000 },
-    );
-    await page.waitForTimeout(50);
-    await page.waitForFunction(() => document.body.dataset.pending === '0', undefined, { timeout: 20_000 });
-  };
-
   const open = async (page: Page, query: string) => {
     const t = Date.now();
     await page.goto(`${stack.apiUrl}/?site=${site}&${query}`);
     await settled(page);
     if (process.env.DEBUG_UI) console.log('open', query, Date.now() - t, 'ms');
   };
-
-  const topNumbers = (page: Page) =>
-    page.$$eval('.stat-value', (els) =>
-      els.map((e) => (e.getAttribute('data-value') === '' ? null : Number(e.getAttribute('data-value')))),
-    );
 
   const panelRows = (page: Page, panel: string) =>
     page.$$eval(`#panel-${panel} tbody tr`, (trs) =>
@@ -314,8 +298,8 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/live` });
     expect(res.status).toBe(202);
     await page.waitForFunction(
-      (n) => Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > n,
-      before,
+      ([n]) => Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0),
+      [before],
       { timeout: 10_000 },
     );
     const latencyMs = Date.now() - posted;

@@ -1,0 +1,126 @@
+/// <reference lib="dom" />
+/**
+ * Dashboard benchmark (issue 18): N synthetic events over the last 30 days (and visits to go
+ * with them) in the embedded engine, the real dashboard-api serving the built UI, and real
+ * headless Chromium. Measures the 30-day view's first complete render (navigation start until
+ * every query of the page has answered and been drawn) and a filter click until the page has
+ * settled again, plus the JavaScript the first view ships. Runs in a child process with its own
+ * data directory: `npx tsx bench/dashboard.ts [--quick]`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { serve } from '@hono/node-server';
+import { createDashboardApp } from '@tidemark/dashboard-api';
+import { DIST } from '@tidemark/dashboard-ui';
+import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
+import { migrate } from '@tidemark/ingester';
+import { createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
+import { Registry } from 'prom-client';
+import { launchBrowser } from '../test/browser.ts';
+import { settled } from '../test/dashboard-page.ts';
+import { percentile, round } from './lib.ts';
+import { seedEvents, seedVisits } from './seed-events.ts';
+
+const SITE = 'bench.example';
+const SPAN_MS = 30 * 86_400_000;
+
+async function run(rows: number, quick: boolean): Promise<Record<string, number | string>> {
+  await ensureUiBuilt();
+  const dir = join(
+    fileURLToPath(new URL('..', import.meta.url)),
+    '.tmp',
+    `bench-dashboard-${process.pid}-${randomBytes(3).toString('hex')}`,
+  );
+  mkdirSync(dir, { recursive: true });
+  const database = 'bench_dashboard';
+  const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: database });
+  const client = createClickHouse(config.clickhouse);
+  const results: Record<string, number | string> = {};
+  const js = readFileSync(join(DIST, 'app.js'));
+  results['dashboard: first-view JS gzip -9 KB'] = round(gzipSync(js, { level: 9 }).length / 1024);
+  try {
+    await migrate(client, config.clickhouse);
+    const now = Date.now();
+    const seeding = performance.now();
+    await seedEvents(client, database, { site: SITE, rows, now, spanMs: SPAN_MS });
+    await seedVisits(client, database, { site: SITE, visits: Math.round(rows / 3), now, spanMs: SPAN_MS });
+    results['dashboard: stored events'] = rows;
+    results['dashboard: seed s'] = round((performance.now() - seeding) / 1000);
+
+    const app = createDashboardApp({ client, database, token: null, log: plainLogger(), registry: new Registry() });
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    await listening(server);
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+      const renders: number[] = [];
+      const clicks: number[] = [];
+      const rounds = quick ? 3 : 7;
+      for (let i = 0; i < rounds + 1; i++) {
+        const started = performance.now();
+        await page.goto(`${url}/?site=${SITE}&period=30d`);
+        await settled(page, 60_000);
+        if (i > 0) renders.push(performance.now() - started); // the first round warms the engine's caches
+        // A filter click: a channel row, then a country row of that view.
+        const row = page.locator('#panel-sources tbody tr button').nth(i % 3);
+        const clicked = performance.now();
+        await row.click();
+        await page.waitForFunction(() => document.body.dataset.pending !== '0' || location.search.includes('f='), undefined, {
+          polling: 'raf',
+        });
+        await settled(page, 60_000);
+        if (i > 0) clicks.push(performance.now() - clicked);
+      }
+      const fmt = (ms: number[]) => `${Math.round(percentile(ms, 50))} / ${Math.round(Math.max(...ms))}`;
+      renders.sort((a, b) => a - b);
+      clicks.sort((a, b) => a - b);
+      results['dashboard: 30d first complete render p50 / max ms'] = fmt(renders);
+      results['dashboard: filter click to settled p50 / max ms'] = fmt(clicks);
+    } finally {
+      await browser.close();
+      app.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    return results;
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Seeds and measures in a child process; resolves with its table of figures. */
+export function benchDashboard(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
+  const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
+  const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
+  const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
+      else reject(new Error(`bench/dashboard.ts child exited ${code}: ${out}`));
+    });
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {
+  process.stdout.write(`${JSON.stringify(await run(Number(process.argv[3]), process.argv.includes('--quick')))}\n`);
+  process.exit(0);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = await benchDashboard({ quick: process.argv.includes('--quick') });
+  const width = Math.max(...Object.keys(results).map((k) => k.length));
+  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  process.exit(0);
+}

@@ -1,0 +1,24 @@
+/// <reference lib="dom" />
+/**
+ * Reading the dashboard page from Playwright (tests and `pnpm bench`): when it is settled, and
+ * its top numbers. The page counts its pending queries in `document.body.dataset.pending`.
+ */
+import type { Page } from 'playwright-core';
+
+/** Waits until no query is pending and the top numbers (or an error) are drawn. */
+export async function settled(page: Page, timeout = 20_000): Promise<void> {
+  const ready = () =>
+    document.body.dataset.pending === '0' &&
+    (document.querySelector('.stat-value[data-value]:not([data-value=""])') !== null || document.querySelector('.error') !== null);
+  await page.waitForFunction(ready, undefined, { timeout, polling: 'raf' });
+  // Panels start their queries after the top numbers: settled is pending 0 twice, a frame apart.
+  await page.waitForTimeout(50);
+  await page.waitForFunction(ready, undefined, { timeout, polling: 'raf' });
+}
+
+/** The six top numbers as the page holds them (`data-value`), null where it shows none. */
+export function topNumbers(page: Page): Promise<(number | null)[]> {
+  return page.$$eval('.stat-value', (els) =>
+    els.map((e) => (e.getAttribute('data-value') === '' ? null : Number(e.getAttribute('data-value')))),
+  );
+}
