@@ -138,7 +138,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         expect(await page.locator('.u-legend').textContent()).toContain('Comparison');
       }
       await expectPanel(page, 'pages', 'page', 'visitors', body);
-      await expectPanel(page, 'sources', 'channel', 'visitors', body);
+      await expectPanel(page, 'sources', 'channel', 'visits', body);
       // The chart holds every bucket of the period.
       const series = (await api({ ...body, metrics: ['visitors'], dimensions: ['time'], limit: 10_000 })) as Answer;
       const points = Number(await page.locator('.plot').getAttribute('data-points'));
@@ -162,11 +162,11 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     expect(await topNumbers(page)).toEqual(answer.results[0]?.metrics);
     expect(await topNumbers(page)).not.toEqual(before);
     await expectPanel(page, 'pages', 'page', 'visitors', base);
-    await expectPanel(page, 'sources', 'channel', 'visitors', base);
+    await expectPanel(page, 'sources', 'channel', 'visits', base);
     await page.locator('#panel-locations [data-tab="country"]').click();
     await settled(page);
-    await expectPanel(page, 'locations', 'country', 'visitors', base);
-    await expectPanel(page, 'devices', 'device', 'visitors', base);
+    await expectPanel(page, 'locations', 'country', 'visits', base);
+    await expectPanel(page, 'devices', 'device', 'visits', base);
     await expectPanel(page, 'goals', 'goal', 'visitors', base);
     expect(await page.locator('.chip').count()).toBe(1);
 
@@ -277,14 +277,14 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         dateRange: '30d',
         timezone: 'Europe/Berlin',
         filters: [],
-        metrics: ['visitors', 'visits', 'bounce_rate', 'visit_duration'],
+        metrics: ['visits', 'visitors', 'bounce_rate', 'visit_duration'],
         dimensions: ['channel'],
         limit: 10_000,
       },
       'text/csv',
     );
     expect(file).toBe(expected);
-    expect(file.split('\r\n')[0]).toBe('channel,visitors,visits,bounce_rate,visit_duration');
+    expect(file.split('\r\n')[0]).toBe('channel,visits,visitors,bounce_rate,visit_duration');
     await page.close();
   });
 

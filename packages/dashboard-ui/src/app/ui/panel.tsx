@@ -23,11 +23,13 @@ export interface PanelContext {
 
 const ROWS = 9;
 
-export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: number): QueryBody {
+/** A tab's query: all its metrics (details, CSV), or its first only (`listOnly`, the panel's list). */
+export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: number, listOnly = false): QueryBody {
   // A property tab lists the events that carry the property.
   const own = dimension.startsWith('prop:') ? [['is_not', dimension, ['']]] : (tab.filters ?? []);
   const filters = [...(base.filters ?? []), ...own];
-  return { ...base, metrics: usableMetrics(tab.metrics, filters, dimension), dimensions: [dimension], filters, limit };
+  const metrics = usableMetrics(tab.metrics, filters, dimension);
+  return { ...base, metrics: listOnly ? metrics.slice(0, 1) : metrics, dimensions: [dimension], filters, limit };
 }
 
 export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
@@ -35,11 +37,11 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
   const [propKey, setPropKey] = useState('');
   const tab = spec.tabs.find((t) => t.id === tabId) ?? (spec.tabs[0] as Tab);
   const dimension = tab.dimension === 'prop:' ? (propKey ? `prop:${propKey}` : '') : tab.dimension;
-  const body = dimension ? tabQuery(ctx.base, tab, dimension, tab.map ? 300 : ROWS) : null;
+  const body = dimension ? tabQuery(ctx.base, tab, dimension, tab.map ? 300 : ROWS, true) : null;
   const answer = useQuery(body, ctx.tick);
   const rows = answer.data?.results ?? [];
   const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
-  const metric = tab.metrics[0] ?? 'visitors';
+  const metric = body?.metrics[0] ?? 'visitors';
   return (
     <section class="card panel" id={`panel-${spec.id}`} aria-labelledby={`title-${spec.id}`} aria-busy={answer.loading}>
       <div class="card-head">

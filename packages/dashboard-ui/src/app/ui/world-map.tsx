@@ -1,4 +1,4 @@
-/** Visitors by country on a world map (Natural Earth 1:110m, served as /assets/world.json, fetched once). */
+/** Visits by country on a world map (Natural Earth 1:110m, served as /assets/world.json, fetched once). */
 import { useEffect, useState } from 'preact/hooks';
 import type { Row } from '../api';
 import { valueLabel } from '../dimensions';
@@ -18,14 +18,14 @@ export function WorldMap({ rows, onPick }: { rows: Row[]; onPick: (code: string)
     world ??= fetch('/assets/world.json').then((r) => r.json() as Promise<World>);
     world.then(setMap, () => {});
   }, []);
-  const visitors = new Map(rows.map((r) => [String(r.dimensions[0]), r.metrics[0] ?? 0]));
-  const max = Math.max(1, ...visitors.values());
+  const counts = new Map(rows.map((r) => [String(r.dimensions[0]), r.metrics[0] ?? 0]));
+  const max = Math.max(1, ...counts.values());
   if (!map) return <div class="map" aria-busy="true" />;
   return (
-    <svg class="map" viewBox={`0 0 ${map.width} ${map.height}`} role="img" aria-label="Visitors by country">
+    <svg class="map" viewBox={`0 0 ${map.width} ${map.height}`} role="img" aria-label="Visits by country">
       {Object.entries(map.countries).map(([code, d]) => {
-        const n = visitors.get(code) ?? 0;
-        const label = `${valueLabel('country', code)}: ${formatMetric('visitors', n)} visitors`;
+        const n = counts.get(code) ?? 0;
+        const label = `${valueLabel('country', code)}: ${formatMetric('visits', n)} visit${n === 1 ? '' : 's'}`;
         return (
           <path
             key={code}
