@@ -49,7 +49,12 @@ describe.each(SERVICES)('the %s image contents (deploy/docker/assemble.sh)', (se
     const dir = join(app, 'packages', service);
     expect(existsSync(join(dir, 'src/main.ts'))).toBe(true);
     expect(readdirSync(join(app, 'packages')).sort()).toEqual(
-      (service === 'collector' ? ['collector', 'shared', 'tracker'] : [service, 'shared']).sort(),
+      (service === 'collector'
+        ? ['collector', 'shared', 'tracker']
+        : service === 'dashboard-api'
+          ? [service, 'dashboard-ui', 'shared']
+          : [service, 'shared']
+      ).sort(),
     );
     // Workspace packages are linked by path, outside node_modules/, where Node strips types.
     expect(realpathSync(join(dir, 'node_modules/@tidemark/shared'))).toBe(join(app, 'packages/shared'));
@@ -66,6 +71,13 @@ describe.each(SERVICES)('the %s image contents (deploy/docker/assemble.sh)', (se
       // The built scripts (the tests' global setup builds them, as the image's build stage does).
       for (const file of ['dist/script.js', 'dist/script.full.js'])
         expect(existsSync(join(dir, 'node_modules/@tidemark/tracker', file)), file).toBe(true);
+    }
+
+    if (service === 'dashboard-api') {
+      // The built UI (the tests' global setup builds it, as the image's build stage does); its libraries are bundled, not shipped.
+      for (const file of ['dist/app.js', 'dist/app.css', 'dist/index.html', 'dist/world.json'])
+        expect(existsSync(join(app, 'packages/dashboard-ui', file)), file).toBe(true);
+      expect(store.filter((entry) => /^(preact|uplot|rollup|@rollup)[@+]/.test(entry))).toEqual([]);
     }
 
     const started = await start(dir);

@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The dashboard API: the Stats API (SPEC §6), its SSE stream and the live dashboard page.
+# The dashboard API: the Query API, the Stats API (SPEC §6), its SSE stream and the dashboard UI
+# (packages/dashboard-ui, built here: Preact and uPlot are bundled into dist/, nothing else ships).
 #   docker build -f deploy/docker/dashboard-api.Dockerfile -t tidemark/dashboard-api .   (from the repository root)
 # Without API_TOKEN it serves on 127.0.0.1 only, whatever HOST says: set both in a container.
 # Node runs the TypeScript sources with its own type stripping (docs/deploy.md "Images").
@@ -10,7 +11,10 @@ RUN npm install --global pnpm@12.4.2
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,id=tidemark-pnpm,target=/root/.local/share/pnpm/store \
-    bash deploy/docker/assemble.sh dashboard-api /out
+    pnpm install --frozen-lockfile --filter @tidemark/dashboard-ui \
+ && pnpm --filter @tidemark/dashboard-ui build \
+ && bash deploy/docker/assemble.sh dashboard-api /out \
+ && test -s /out/packages/dashboard-ui/dist/app.js
 
 FROM ${NODE_IMAGE}
 WORKDIR /app/packages/dashboard-api
