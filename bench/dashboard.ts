@@ -7,7 +7,6 @@
  * settled again, plus the JavaScript the first view ships. Runs in a child process with its own
  * data directory: `npx tsx bench/dashboard.ts [--quick]`.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import { createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import { percentile, round } from './lib.ts';
+import { childMain, figuresFromChild, percentile, round } from './lib.ts';
 import { seedEvents, seedVisits } from './seed-events.ts';
 
 const SITE = 'bench.example';
@@ -96,31 +95,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchDashboard(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
-  const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
-  const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`bench/dashboard.ts child exited ${code}: ${out}`));
-    });
-  });
+  return figuresFromChild(fileURLToPath(import.meta.url), opts.rows ?? (opts.quick ? 300_000 : 10_000_000), opts.quick);
 }
 
-if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {
-  process.stdout.write(`${JSON.stringify(await run(Number(process.argv[3]), process.argv.includes('--quick')))}\n`);
-  process.exit(0);
-} else if (import.meta.url === `file://${process.argv[1]}`) {
-  const results = await benchDashboard({ quick: process.argv.includes('--quick') });
-  const width = Math.max(...Object.keys(results).map((k) => k.length));
-  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
-  process.exit(0);
-}
+await childMain(import.meta.url, run, (quick) => benchDashboard({ quick }));

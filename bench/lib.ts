@@ -68,3 +68,44 @@ export async function waitOk(url: string, child: Child, timeoutMs = 120_000): Pr
 }
 
 export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+
+/**
+ * Runs a bench file's `--child <rows> [--quick]` in a child process (each embedded engine holds
+ * one data directory per process) and resolves with the figures its last stdout line holds.
+ */
+export function figuresFromChild(file: string, rows: number, quick: boolean): Promise<Figures> {
+  const child = spawn(TSX, [file, '--child', String(rows), ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
+      else reject(new Error(`${file} child exited ${code}: ${out}`));
+    });
+  });
+}
+
+/**
+ * The command line of a bench file measured in a child: `--child <rows>` measures and prints the
+ * figures as JSON; run alone, it runs the child and prints a table.
+ */
+export async function childMain(
+  moduleUrl: string,
+  measure: (rows: number, quick: boolean) => Promise<Figures>,
+  bench: (quick: boolean) => Promise<Figures>,
+): Promise<void> {
+  if (moduleUrl !== `file://${process.argv[1]}`) return;
+  const quick = process.argv.includes('--quick');
+  if (process.argv[2] === '--child') {
+    process.stdout.write(`${JSON.stringify(await measure(Number(process.argv[3]), quick))}\n`);
+    process.exit(0);
+  }
+  const results = await bench(quick);
+  const width = Math.max(...Object.keys(results).map((k) => k.length));
+  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  process.exit(0);
+}

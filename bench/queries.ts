@@ -7,7 +7,6 @@
  * The work runs in a child process with its own data directory, since the embedded engine
  * holds one data directory per process.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
 import { createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
+import { childMain, figuresFromChild } from './lib.ts';
 import { seedEvents } from './seed-events.ts';
 
 const SITE = 'bench.example';
@@ -140,31 +140,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchQueries(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
-  const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
-  const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`bench/queries.ts child exited ${code}: ${out}`));
-    });
-  });
+  return figuresFromChild(fileURLToPath(import.meta.url), opts.rows ?? (opts.quick ? 300_000 : 10_000_000), opts.quick);
 }
 
-if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {
-  process.stdout.write(`${JSON.stringify(await run(Number(process.argv[3]), process.argv.includes('--quick')))}\n`);
-  process.exit(0);
-} else if (import.meta.url === `file://${process.argv[1]}`) {
-  const results = await benchQueries({ quick: process.argv.includes('--quick') });
-  const width = Math.max(...Object.keys(results).map((k) => k.length));
-  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
-  process.exit(0);
-}
+await childMain(import.meta.url, run, (quick) => benchQueries({ quick }));
