@@ -305,6 +305,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const latencyMs = Date.now() - posted;
     expect(await pageviews()).toBe(before + 1);
     expect(latencyMs).toBeLessThan(2000);
+    await settled(page); // the panels' refresh answered: nothing in flight when the stack stops
     await page.close();
   });
 
