@@ -145,6 +145,20 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       expect(points, url).toBeGreaterThan(0);
       if (!url.includes('grain')) expect(points).toBe(series.results.length);
     }
+    // The time zone picker and the period shortcut keys change the view and its URL.
+    await page.locator('#tz').selectOption('Asia/Tokyo');
+    await page.waitForURL(/tz=Asia%2FTokyo/);
+    await page.locator('body').press('w');
+    await page.waitForURL(/period=7d/);
+    await settled(page);
+    // (The last case's filter stays.)
+    const tokyo = (await api({
+      dateRange: '7d',
+      timezone: 'Asia/Tokyo',
+      filters: [['is_not', 'browser', ['Firefox']]],
+      metrics: TOP,
+    })) as Answer;
+    expect(await topNumbers(page)).toEqual(tokyo.results[0]?.metrics);
     expect(foreign).toEqual([]);
     await page.close();
   });

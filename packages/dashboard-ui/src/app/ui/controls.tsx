@@ -1,6 +1,6 @@
 /** The period (with keyboard shortcuts), custom dates, comparison and time zone controls. */
 import { useEffect } from 'preact/hooks';
-import { PERIODS, periodOf } from '../periods';
+import { PERIODS } from '../periods';
 import type { View } from '../view';
 
 interface Props {
@@ -10,6 +10,12 @@ interface Props {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+/** The browser's IANA zones (the Query API knows the same names), UTC first. */
+const ZONES = [
+  'UTC',
+  ...(typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []).filter((z) => z !== 'UTC'),
+];
 
 export function Controls({ view, timezone, onChange }: Props) {
   useEffect(() => {
@@ -86,10 +92,17 @@ export function Controls({ view, timezone, onChange }: Props) {
           <option value="year_over_year">Year before</option>
         </select>
       </label>
-      <span class="muted tz" title="Days and hours are in this time zone (the site's, or ?tz= in the URL)">
-        {periodOf(view.period).live && view.period === 'realtime' ? 'Live · ' : ''}
-        {timezone}
-      </span>
+      <label class="inline tz">
+        <span>{view.period === 'realtime' ? 'Live ·' : ''} Time zone</span>
+        <select id="tz" value={view.tz} onChange={(e) => onChange({ tz: (e.currentTarget as HTMLSelectElement).value })}>
+          <option value="">{view.tz ? "The site's" : `The site's (${timezone || '…'})`}</option>
+          {ZONES.map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </select>
+      </label>
     </section>
   );
 }
