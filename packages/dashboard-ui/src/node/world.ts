@@ -19,19 +19,40 @@ const BOTTOM = -58;
 const x = (lon: number) => Math.round(((lon + 180) / 360) * WIDTH * 10) / 10;
 const y = (lat: number) => Math.round(((TOP - lat) / (TOP - BOTTOM)) * HEIGHT * 10) / 10;
 
-/** One ring as SVG path commands; a jump across the antimeridian starts a new subpath (no line across the map). */
-function ring(points: number[][]): string {
+function path(points: [number, number][], shift: number): string {
   let d = '';
   let last = '';
-  let lastLon: number | null = null;
-  for (const [lon = 0, lat = 0] of points) {
-    const p = `${x(lon)} ${Math.min(Math.max(y(lat), 0), HEIGHT)}`;
+  for (const [lon, lat] of points) {
+    const p = `${x(lon + shift)} ${Math.min(Math.max(y(lat), 0), HEIGHT)}`;
     if (p === last) continue;
-    d += `${lastLon === null || Math.abs(lon - lastLon) > 180 ? 'M' : 'L'}${p}`;
+    d += `${d === '' ? 'M' : 'L'}${p}`;
     last = p;
-    lastLon = lon;
   }
   return `${d}Z`;
+}
+
+/**
+ * One ring as SVG path commands. A ring that crosses the antimeridian is unwrapped into one
+ * continuous outline (longitudes past ±180) and drawn twice, once shifted by 360°: the map's
+ * edge (the SVG viewBox) cuts each copy, so no fill or line crosses the whole map.
+ */
+function ring(coordinates: number[][]): string {
+  const points: [number, number][] = [];
+  let previous: number | null = null;
+  for (const [lon0 = 0, lat = 0] of coordinates) {
+    let lon = lon0;
+    if (previous !== null) {
+      while (lon - previous > 180) lon -= 360;
+      while (lon - previous < -180) lon += 360;
+    }
+    points.push([lon, lat]);
+    previous = lon;
+  }
+  const lons = points.map(([lon]) => lon);
+  let d = path(points, 0);
+  if (Math.min(...lons) < -180) d += path(points, 360);
+  if (Math.max(...lons) > 180) d += path(points, -360);
+  return d;
 }
 
 export interface WorldMap {
