@@ -73,6 +73,9 @@ const BAD: string[] = [
   '/api/v1/stream',
   '/api/v1/stream?site=a.com&window=1y',
   '/api/v1/freshness?site=%27',
+  '/api/v1/properties',
+  '/api/v1/properties?site=a.com&window=1y',
+  '/api/v1/properties?site=a.com&limit=0',
 ];
 
 describe('dashboard API parameters', () => {
@@ -202,7 +205,7 @@ describe('/openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
-        ...['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
+        ...['anomaly', 'breakdown', 'freshness', 'live', 'properties', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
         '/api/v2/query',
       ].sort(),
     );
