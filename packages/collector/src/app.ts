@@ -4,19 +4,18 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
-import type { Config, Logger, QueueProducer } from '@tidemark/shared';
+import { type AccessRegistry, type Config, clientIp, createRateLimiter, type Logger, type QueueProducer } from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { readWebBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
 import { createEnricher } from './enrich.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
-import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
+import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
@@ -30,6 +29,8 @@ export interface CollectorOptions {
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
   groupCommit?: GroupCommitOptions;
+  /** The sites registry and keys (SPEC §11); without it only `SITES` applies. */
+  access?: AccessRegistry | null;
 }
 
 export interface Collector {
@@ -39,6 +40,8 @@ export interface Collector {
   /** The HTTP server to listen with: `listener`, and plain event POSTs read straight from the socket. */
   createServer(options?: CollectorServerOptions): Server;
   producer: GroupCommitProducer;
+  /** Which sites are accepted (`describe()` is the start-up line). */
+  sites: SiteGate;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
 }
@@ -52,7 +55,7 @@ function remoteAddressOf(env: unknown): string {
   return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit }: CollectorOptions): Collector {
+export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, access = null }: CollectorOptions): Collector {
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
   const producer = createGroupCommit(queue, {
@@ -65,13 +68,14 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     },
   });
   backlog = () => producer.backlog();
+  const sites = createSiteGate({ listed: config.sites, registry: access, log });
   const pipeline = createEventPipeline({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute }),
-    sites: config.sites ? new Set(config.sites) : null,
+    sites,
     metrics,
     log,
   });
@@ -123,6 +127,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     app,
     listener,
     producer,
+    sites,
     createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
     close: () => producer.close(),
   };

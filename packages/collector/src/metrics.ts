@@ -1,9 +1,18 @@
+import type { Exclusion } from './sites/rules.ts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
 
 /** Why an event was not stored (the `reason` label of `events_dropped_total`). */
-export type DropReason = 'bot' | 'invalid' | 'too_large' | 'unsupported_type' | 'forbidden_site' | 'rate_limited' | 'queue_unavailable';
+export type DropReason =
+  | 'bot'
+  | 'invalid'
+  | 'too_large'
+  | 'unsupported_type'
+  | 'forbidden_site'
+  | 'rate_limited'
+  | 'queue_unavailable'
+  | Exclusion;
 
 export function createCollectorMetrics(registry: Registry, backlog: () => number = () => 0) {
   const registers = [registry];

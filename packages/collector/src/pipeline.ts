@@ -1,19 +1,28 @@
 /**
  * The Events API (SPEC §4) without HTTP framework: precheck (rate limit, content type,
- * declared size) → body within limits → UTF-8 → validate → site allow-list → bot filter →
- * enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
+ * declared size) → body within limits → UTF-8 → validate → accepted sites → bot filter →
+ * the sites' exclusions → enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
  * rules live once. Every outcome is a status, headers and a small JSON body.
  */
 
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LIMITS, type Logger, parseEventBatch, type QueueProducer, QueueUnavailableError, ValidationError } from '@tidemark/shared';
+import {
+  LIMITS,
+  type Logger,
+  parseEventBatch,
+  type QueueProducer,
+  QueueUnavailableError,
+  type RateLimiter,
+  ValidationError,
+} from '@tidemark/shared';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import type { RateLimiter } from './rate-limit/rate-limit.ts';
+import type { SiteGate } from './sites/gate.ts';
+import type { SiteRules } from './sites/rules.ts';
 import type { Agent } from './user-agent.ts';
 
 export interface Outcome {
@@ -33,6 +42,8 @@ const ORIGIN = { 'Access-Control-Allow-Origin': '*' };
 const JSON_CORS = { ...ORIGIN, 'Content-Type': 'application/json; charset=utf-8' };
 const ACCEPTED: Outcome = { status: 202, headers: ORIGIN, body: null };
 const BOT: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot' }, body: null };
+/** Some or all events of the request matched their site's exclusions (SPEC §11) and were dropped. */
+const EXCLUDED: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'excluded' }, body: null };
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
 const QUEUE_RETRY_SECONDS = '5';
 const UNAVAILABLE: Outcome = {
@@ -73,7 +84,7 @@ export interface PipelineOptions {
   agentOf: (userAgent: string) => Agent;
   countryOf: CountryOf;
   rateLimiter: RateLimiter;
-  sites: ReadonlySet<string> | null;
+  sites: SiteGate;
   metrics: CollectorMetrics;
   log: Logger;
 }
@@ -133,12 +144,15 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
-      if (sites) {
-        for (const { event } of batch) {
-          if (sites.has(event.site)) continue;
+      const rules: SiteRules[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const site = (batch[i] as (typeof batch)[number]).event.site;
+        const found = sites.check(site);
+        if (found === null) {
           metrics.dropped('forbidden_site', batch.length);
-          return fail(403, `site: ${event.site} is not accepted here`, 'site');
+          return fail(403, `site: ${site} is not registered here`, batch.length === 1 ? 'site' : `${i}.site`);
         }
+        rules[i] = found;
       }
       const userAgent = headers['user-agent'] ?? '';
       const agent = agentOf(userAgent);
@@ -147,8 +161,14 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return BOT;
       }
       const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs: Date.now() };
-      const rows = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as (typeof batch)[number], facts);
+      const rows = [];
+      for (let i = 0; i < batch.length; i++) {
+        const parsed = batch[i] as (typeof batch)[number];
+        const excluded = (rules[i] as SiteRules).exclusion(parsed.url.hostname, parsed.url.pathname, ip, facts.country);
+        if (excluded === null) rows.push(enricher.enrich(parsed, facts));
+        else metrics.dropped(excluded);
+      }
+      if (rows.length === 0) return EXCLUDED;
       try {
         await producer.send(rows);
       } catch (error) {
@@ -158,7 +178,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return UNAVAILABLE;
       }
       metrics.accepted.inc(rows.length);
-      return ACCEPTED;
+      return rows.length === batch.length ? ACCEPTED : EXCLUDED;
     },
   };
 }

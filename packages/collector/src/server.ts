@@ -7,9 +7,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { clientIp } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import { type BodyResult, readNodeBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
 import { FastConnection } from './http/connection.ts';
 import { closesConnection, createResponseWriter } from './http/response.ts';
 import type { CollectorMetrics } from './metrics.ts';

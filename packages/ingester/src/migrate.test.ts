@@ -34,5 +34,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
     expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(5);
+    // Settings tables (sites, keys, …) are one replica set across every shard.
+    const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
+    expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");
+    expect(all(single).find((s) => s.includes('.sites'))).toContain('ENGINE = ReplacingMergeTree(version)');
   });
 });

@@ -3,6 +3,7 @@
  * passed in. A bad value throws `ConfigError` naming the variable; `main` prints that
  * one line and exits.
  */
+import { parseAddressRange } from './addresses.ts';
 import { ConfigError } from './errors.ts';
 
 export interface Config {
@@ -24,6 +25,10 @@ export interface Config {
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
     corsOrigins: string[] | null;
+    /** `TRUST_PROXY`: the client address (rate limits, audit log) from `X-Forwarded-For`. */
+    trustProxy: boolean;
+    /** Sign-in through a reverse proxy (SPEC §11): its user header and the addresses it connects from. */
+    authProxy: { header: string; cidrs: string[] } | null;
   };
   ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
   clickhouse: {
@@ -121,6 +126,22 @@ function origins(env: Env, key: string): string[] | null {
   return items;
 }
 
+/** `AUTH_PROXY_HEADER` and `AUTH_PROXY_CIDRS`: both or neither. */
+function authProxy(env: Env): Config['api']['authProxy'] {
+  const header = read(env, 'AUTH_PROXY_HEADER');
+  const cidrs = list(env, 'AUTH_PROXY_CIDRS');
+  if (header === undefined && cidrs === null) return null;
+  if (header === undefined) throw new ConfigError('AUTH_PROXY_HEADER must be set with AUTH_PROXY_CIDRS (e.g. X-Forwarded-User)');
+  if (cidrs === null) throw new ConfigError('AUTH_PROXY_CIDRS must be set with AUTH_PROXY_HEADER: the addresses of the proxy, e.g. 127.0.0.1/32');
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(header)) throw new ConfigError(`AUTH_PROXY_HEADER=${header} must be an HTTP header name`);
+  if (['authorization', 'cookie', 'host', 'x-forwarded-for'].includes(header.toLowerCase()))
+    throw new ConfigError(`AUTH_PROXY_HEADER=${header} must be a header of its own, like X-Forwarded-User`);
+  for (const cidr of cidrs) {
+    if (parseAddressRange(cidr) === null) throw new ConfigError(`AUTH_PROXY_CIDRS has ${cidr}, expected addresses or CIDR ranges like 10.0.0.0/8`);
+  }
+  return { header: header.toLowerCase(), cidrs };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = read(env, 'HOST');
   const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
@@ -145,6 +166,8 @@ export function loadConfig(env: Env = process.env): Config {
       port: int(env, 'API_PORT', 8081, 0, 65535),
       token: read(env, 'API_TOKEN') ?? null,
       corsOrigins: origins(env, 'API_CORS_ORIGINS'),
+      trustProxy: bool(env, 'TRUST_PROXY'),
+      authProxy: authProxy(env),
     },
     ingester: {
       host: host ?? '0.0.0.0',

@@ -5,6 +5,14 @@ export const TABLES = {
   migrations: 'schema_migrations',
   /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
   ingestRanges: 'ingest_ranges',
+  /** Sites, keys, links, users, sessions and the audit log (clickhouse/005_access.sql, SPEC §11). */
+  sites: 'sites',
+  apiKeys: 'api_keys',
+  apiKeyUses: 'api_key_uses',
+  sharedLinks: 'shared_links',
+  users: 'users',
+  sessions: 'sessions',
+  auditLog: 'audit_log',
 } as const;
 
 export const LIMITS = {

@@ -5,7 +5,10 @@ describe('rate limit', () => {
   it('lets `limit` requests per IP through per window, then answers the seconds to wait', () => {
     let now = 1_000_000;
     const limiter = createRateLimiter({ limit: 3, windowMs: 60_000, now: () => now });
+    expect(limiter.peek('1.1.1.1')).toBe(0);
     expect([1, 2, 3].map(() => limiter.retryAfter('1.1.1.1'))).toEqual([0, 0, 0]);
+    expect(limiter.peek('1.1.1.1')).toBe(60); // peeking counts nothing
+    expect(limiter.peek('1.1.1.1')).toBe(60);
     expect(limiter.retryAfter('1.1.1.1')).toBe(60);
     expect(limiter.retryAfter('2.2.2.2')).toBe(0); // per IP
     now += 45_500;

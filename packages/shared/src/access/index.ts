@@ -1,0 +1,6 @@
+export * from './grants.ts';
+export * from './password.ts';
+export * from './registry.ts';
+export * from './secrets.ts';
+export * from './store.ts';
+export * from './types.ts';
