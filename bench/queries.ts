@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 
 const SITE = 'bench.example';
@@ -99,7 +99,9 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     results['queries: stored events'] = rows;
     results['queries: seed s (insert + rollups)'] = Number(((performance.now() - seeding) / 1000).toFixed(1));
 
-    const app = createDashboardApp({ client, database, token: null, log: plainLogger(), registry: new Registry() });
+    const log = plainLogger();
+    const access = createAccessRegistry({ client, database, log });
+    const app = createDashboardApp({ client, database, token: null, access, log, registry: new Registry() });
     const get = async (path: string) => {
       const res = await app.request(path);
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);

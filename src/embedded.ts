@@ -11,6 +11,7 @@ import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingest
 import {
   type ClickHouseClient,
   type Config,
+  createAccessRegistry,
   createClickHouse,
   createKafkaQueueConsumer,
   createKafkaQueueProducer,
@@ -41,6 +42,9 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Sites, keys, links and users (SPEC §11): one copy for the collector and the API of this process.
+  const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
+  await access.start();
   const batching = { maxRows: config.ingester.flushMaxRows, intervalMs: config.ingester.flushIntervalMs };
   let producer: QueueProducer;
   let consumer: QueueConsumer;
@@ -62,11 +66,12 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   await ingester.start();
 
   // The collector's own server: event POSTs read from the socket, the rest through Node's parser.
-  const events = createCollector({ config: config.collector, producer, log, registry });
+  const events = createCollector({ config: config.collector, producer, log, registry, access });
+  log.info(events.sites.describe());
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
-  const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });
+  const dashboard = createDashboardApp({ client, log, registry, access, ...dashboardSettings(config), backlog: () => consumer.backlog() });
   const api = serve({
     fetch: dashboard.fetch,
     hostname: host,
@@ -88,6 +93,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
       } finally {
         dashboard.close(); // ends open event streams, which close(api) would wait for
         await close(api);
+        await access.close(); // writes the last key uses
         await client.close();
       }
     },

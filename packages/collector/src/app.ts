@@ -15,8 +15,8 @@ import { createCollectorMetrics } from './metrics.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { loadScript, serveScript } from './scripts.ts';
-import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
+import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
 
@@ -55,7 +55,15 @@ function remoteAddressOf(env: unknown): string {
   return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, access = null }: CollectorOptions): Collector {
+export function createCollector({
+  config,
+  producer: queue,
+  log,
+  registry,
+  salts,
+  groupCommit,
+  access = null,
+}: CollectorOptions): Collector {
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
   const producer = createGroupCommit(queue, {

@@ -1,5 +1,5 @@
-import type { Exclusion } from './sites/rules.ts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Exclusion } from './sites/rules.ts';
 
 export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
 

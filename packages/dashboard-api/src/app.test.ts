@@ -1,4 +1,4 @@
-import { type ClickHouseClient, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.ts';
@@ -15,6 +15,8 @@ function app(token: string | null = null, corsOrigins: string[] | null = null) {
     client: untouchable,
     database: 'analytics',
     token,
+    // Never started: no key or site is known, and nothing is read.
+    access: createAccessRegistry({ client: untouchable, database: 'analytics', log: plainLogger() }),
     log: plainLogger(),
     registry: new Registry(),
     corsOrigins,
@@ -101,7 +103,9 @@ describe('dashboard API auth and CORS', () => {
     }
     // A valid token reaches the parameter checks (400 here, before any query).
     expect((await api.request('/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(400);
-    expect((await api.request('/api/v1/stream?token=s3cret')).status).toBe(400);
+    // No key in a URL any more: the stream takes the session cookie or the header like every route.
+    expect((await api.request('/api/v1/stream?token=s3cret')).status).toBe(401);
+    expect((await api.request('/api/v1/stream', { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(400);
     expect((await api.request('/healthz')).status).toBe(200);
     expect((await api.request('/')).status).toBe(200);
     expect((await api.request('/openapi.json')).status).toBe(200);

@@ -1,14 +1,35 @@
-/** The Stats API (SPEC §6), its SSE stream, OpenAPI document and the live dashboard page. */
-import { type ClickHouseClient, type Config, type Logger, ValidationError } from '@tidemark/shared';
+/**
+ * The Stats API (SPEC §6), its SSE stream, the admin API of sites, keys, shared links, users
+ * and the audit log (SPEC §11), sign-in, the OpenAPI document, and the dashboard's pages.
+ */
+import {
+  type AccessRegistry,
+  addressMatcher,
+  type ClickHouseClient,
+  type Config,
+  createRateLimiter,
+  type Logger,
+  ValidationError,
+} from '@tidemark/shared';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { bearerAuth } from './auth.ts';
+import { mountAudit } from './admin/audit.ts';
+import { type AdminContext, Conflict, NotFound, UnsupportedType } from './admin/common.ts';
+import { mountKeys } from './admin/keys.ts';
+import { mountLinks } from './admin/links.ts';
+import { mountSites } from './admin/sites.ts';
+import { mountUsers } from './admin/users.ts';
+import { type ApiEnv, type AuthDeps, isHttps } from './auth/context.ts';
+import { AccessDenied, createGuard } from './auth/guard.ts';
+import { authenticate } from './auth/middleware.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
+import { mountSession, mountSignIn } from './routes/session.ts';
+import { mountShare } from './routes/share.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
@@ -17,6 +38,12 @@ export interface DashboardOptions {
   client: ClickHouseClient;
   database: string;
   token: string | null;
+  /** Sites, keys, shared links, users and sessions (SPEC §11), kept fresh by the caller (`start()`). */
+  access: AccessRegistry;
+  /** Sign-in through a reverse proxy (`AUTH_PROXY_HEADER`, `AUTH_PROXY_CIDRS`). */
+  authProxy?: Config['api']['authProxy'];
+  /** `TRUST_PROXY`: client addresses from `X-Forwarded-For` (rate limits, audit log). */
+  trustProxy?: boolean;
   log: Logger;
   registry: Registry;
   /** Origins allowed to call the API from a browser (`API_CORS_ORIGINS`); `['*']` for any; none by default. */
@@ -31,16 +58,23 @@ export interface DashboardOptions {
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
-export function dashboardSettings(config: Config): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed'> {
+export function dashboardSettings(
+  config: Config,
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy'> {
   return {
     database: config.clickhouse.database,
     token: config.api.token,
     corsOrigins: config.api.corsOrigins,
     distributed: config.clickhouse.cluster !== null,
+    authProxy: config.api.authProxy,
+    trustProxy: config.api.trustProxy,
   };
 }
 
-export type DashboardApp = Hono & {
+/** Failed sign-ins (wrong keys, unknown sessions) allowed per client address per minute. */
+export const FAILED_SIGN_INS_PER_MINUTE = 20;
+
+export type DashboardApp = Hono<ApiEnv> & {
   /** Ends every open stream (call before closing the server, which waits for them). */
   close(): void;
 };
@@ -74,6 +108,9 @@ export function createDashboardApp({
   client,
   database,
   token,
+  access,
+  authProxy = null,
+  trustProxy = false,
   log,
   registry,
   corsOrigins = null,
@@ -107,28 +144,67 @@ export function createDashboardApp({
     },
   });
 
-  const app = new Hono();
+  const deps: AuthDeps = {
+    token,
+    proxy: authProxy ? { header: authProxy.header, trusted: addressMatcher(authProxy.cidrs) } : null,
+    registry: access,
+    failures: createRateLimiter({ limit: FAILED_SIGN_INS_PER_MINUTE, now }),
+    trustProxy,
+    log,
+    now,
+  };
+  const guard = createGuard(access);
+  const admin: AdminContext = { registry: access, now, https: (c) => isHttps(c, trustProxy) };
+
+  const app = new Hono<ApiEnv>();
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
   const document = openApiDocument();
   app.get('/openapi.json', (c) => c.json(document));
   mountPage(app);
+  mountShare(app, deps);
 
-  const api = new Hono();
   if (corsOrigins && corsOrigins.length > 0) {
-    api.use(
-      '*',
-      cors({ origin: corsOrigins.includes('*') ? '*' : corsOrigins, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }),
-    );
+    const allowed = cors({
+      origin: corsOrigins.includes('*') ? '*' : corsOrigins,
+      allowHeaders: ['Authorization', 'Content-Type'],
+      allowMethods: ['GET', 'POST'],
+      maxAge: 600,
+    });
+    app.use('/api/v1/*', allowed);
+    app.use('/api/v2/query', allowed);
   }
-  api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
-  mountStats(api, { client, tables, now, backlog: backlog ?? null, timed });
-  mountStream(api, hub);
-  app.route('/api/v1', api);
+  // Sign-in needs no principal; everything else under /api does.
+  mountSignIn(app, deps);
+  app.use('/api/*', authenticate(deps));
+
+  const api = new Hono<ApiEnv>();
+  mountSession(api, deps);
+  app.route('/api', api);
+
+  const v1 = new Hono<ApiEnv>();
+  v1.use('*', guard.scope('stats:read'));
+  mountStats(v1, { client, tables, now, backlog: backlog ?? null, timed, guard, access });
+  mountStream(v1, hub, guard);
+  app.route('/api/v1', v1);
+
+  const v2 = new Hono<ApiEnv>();
+  mountSites(v2, guard, admin);
+  mountLinks(v2, guard, admin);
+  mountKeys(v2, guard, admin);
+  mountUsers(v2, guard, admin);
+  mountAudit(v2, guard, admin);
+  app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
     if (error instanceof ValidationError) return c.json({ error: error.message, field: error.field }, 400);
+    if (error instanceof AccessDenied) {
+      return c.json({ error: error.message }, error.status, error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+    }
+    if (error instanceof NotFound) return c.json({ error: error.message }, 404);
+    if (error instanceof Conflict) return c.json({ error: error.message }, 409);
+    if (error instanceof UnsupportedType) return c.json({ error: error.message, field: 'Content-Type' }, 415);
     log.error({ err: error, path: c.req.path }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });

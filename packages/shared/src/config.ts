@@ -132,12 +132,14 @@ function authProxy(env: Env): Config['api']['authProxy'] {
   const cidrs = list(env, 'AUTH_PROXY_CIDRS');
   if (header === undefined && cidrs === null) return null;
   if (header === undefined) throw new ConfigError('AUTH_PROXY_HEADER must be set with AUTH_PROXY_CIDRS (e.g. X-Forwarded-User)');
-  if (cidrs === null) throw new ConfigError('AUTH_PROXY_CIDRS must be set with AUTH_PROXY_HEADER: the addresses of the proxy, e.g. 127.0.0.1/32');
+  if (cidrs === null)
+    throw new ConfigError('AUTH_PROXY_CIDRS must be set with AUTH_PROXY_HEADER: the addresses of the proxy, e.g. 127.0.0.1/32');
   if (!/^[A-Za-z0-9-]{1,64}$/.test(header)) throw new ConfigError(`AUTH_PROXY_HEADER=${header} must be an HTTP header name`);
   if (['authorization', 'cookie', 'host', 'x-forwarded-for'].includes(header.toLowerCase()))
     throw new ConfigError(`AUTH_PROXY_HEADER=${header} must be a header of its own, like X-Forwarded-User`);
   for (const cidr of cidrs) {
-    if (parseAddressRange(cidr) === null) throw new ConfigError(`AUTH_PROXY_CIDRS has ${cidr}, expected addresses or CIDR ranges like 10.0.0.0/8`);
+    if (parseAddressRange(cidr) === null)
+      throw new ConfigError(`AUTH_PROXY_CIDRS has ${cidr}, expected addresses or CIDR ranges like 10.0.0.0/8`);
   }
   return { header: header.toLowerCase(), cidrs };
 }

@@ -16,6 +16,6 @@ export * from './run-main.ts';
 export * from './startup-retry.ts';
 export * from './validate.ts';
 export * from './wire/message.ts';
-export * from './wire/row-binary-read.ts';
 export * from './wire/row-binary.ts';
+export * from './wire/row-binary-read.ts';
 export * from './wire/row-json.ts';

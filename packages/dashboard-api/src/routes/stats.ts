@@ -1,6 +1,8 @@
 /** The JSON routes of `/api/v1` (SPEC §6): each parses its parameters and calls its queries. */
-import { type ClickHouseClient, ValidationError } from '@tidemark/shared';
+import { type AccessRegistry, type ClickHouseClient, ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
+import type { ApiContext, ApiEnv } from '../auth/context.ts';
+import type { Guard } from '../auth/guard.ts';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
 import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
 import { queryBreakdown } from '../queries/breakdown.ts';
@@ -21,6 +23,8 @@ export interface StatsContext {
   backlog: (() => Promise<number | null>) | null;
   /** Times a query and counts it by route (Prometheus). */
   timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
+  guard: Guard;
+  access: AccessRegistry;
 }
 
 /** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
@@ -40,10 +44,18 @@ export function liveAnswer(
   return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
 }
 
-export function mountStats(api: Hono, { client, tables, now, backlog, timed }: StatsContext): void {
+export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, timed, guard, access }: StatsContext): void {
+  /** The `site` parameter, which the caller must be allowed to read (SPEC §11). */
+  const readable = (c: ApiContext, value: string | undefined) => {
+    const site = parseSite(value);
+    guard.site(c, 'stats:read', site);
+    guard.unfiltered(c);
+    return site;
+  };
+
   api.get('/live', async (c) => {
     const q = parseQuery(QUERY.live, c.req.query());
-    const site = parseSite(q.site);
+    const site = readable(c, q.site);
     const range = parseRange(q, '5m', now());
     const numbers = await timed('live', () => queryLive(client, tables, site, range.from, range.to));
     return c.json(liveAnswer(site, range, numbers));
@@ -51,7 +63,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/top-pages', async (c) => {
     const q = parseQuery(QUERY.topPages, c.req.query());
-    const site = parseSite(q.site);
+    const site = readable(c, q.site);
     const range = parseRange(q, '10m', now());
     const pages = await timed('top-pages', () => queryTopPages(client, tables, site, range.from, range.to, q.limit ?? 20));
     return c.json({ pages } satisfies Answer<'topPages'>);
@@ -59,7 +71,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/timeseries', async (c) => {
     const q = parseQuery(QUERY.timeseries, c.req.query());
-    const site = parseSite(q.site);
+    const site = readable(c, q.site);
     const range = parseRange(q, '1h', now());
     const interval = q.interval ?? defaultInterval(range);
     const points = bucketCount(interval, range.from, range.to);
@@ -87,7 +99,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/breakdown', async (c) => {
     const q = parseQuery(QUERY.breakdown, c.req.query());
-    const site = parseSite(q.site);
+    const site = readable(c, q.site);
     const range = parseRange(q, '1h', now());
     const rows = await timed('breakdown', () => queryBreakdown(client, tables, site, q.dimension, range.from, range.to, q.limit ?? 20));
     return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
@@ -95,7 +107,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/anomaly', async (c) => {
     const q = parseQuery(QUERY.anomaly, c.req.query());
-    const site = parseSite(q.site);
+    const site = readable(c, q.site);
     const at = now();
     const { currentViews, previousViews } = await timed('anomaly', () => queryAnomaly(client, tables, site, at));
     const { current, previous } = anomalyPeriods(at);
@@ -114,7 +126,8 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/freshness', async (c) => {
     const q = parseQuery(QUERY.freshness, c.req.query());
-    const site = q.site === undefined ? null : parseSite(q.site);
+    const site = q.site === undefined ? null : readable(c, q.site);
+    if (site === null) guard.all(c, 'stats:read');
     const at = now();
     const [last, queueBacklog] = await Promise.all([
       timed('freshness', () => queryLastEvent(client, tables, site, new Date(at - DAY_MS))),
@@ -127,7 +140,14 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
 
   api.get('/sites', async (c) => {
     const q = parseQuery(QUERY.sites, c.req.query());
-    const sites = await timed('sites', () => querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100));
+    const allowed = guard.sites(c, 'stats:read');
+    const seen = await timed('sites', () =>
+      querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100, allowed === 'all' ? null : [...allowed]),
+    );
+    // Registered sites are listed too, before their first pageview.
+    const listed = new Set(seen.map((s) => s.site));
+    const registered = [...access.current().sites.keys()].filter((s) => !listed.has(s) && (allowed === 'all' || allowed.includes(s)));
+    const sites = [...seen, ...registered.sort().map((site) => ({ site, views: 0 }))].slice(0, q.limit ?? 100);
     return c.json({ sites } satisfies Answer<'sites'>);
   });
 }

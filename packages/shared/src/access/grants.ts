@@ -6,7 +6,7 @@
  * | `token`     | all (API_TOKEN, the bootstrap admin key) | all                     |
  * | `open`      | all (no API_TOKEN, no proxy: loopback)   | all                     |
  * | `key`       | its scopes                               | its sites, or all       |
- * | `user`      | admin: stats:read, sites:admin           | all                     |
+ * | `user`      | admin: all                               | all                     |
  * |             | viewer: stats:read                       | its sites               |
  * | `share`     | stats:read                               | the link's site         |
  * | `anonymous` | stats:read                               | the public sites        |
@@ -23,7 +23,6 @@ export type Principal =
   | { kind: 'anonymous' };
 
 const EVERY: readonly Scope[] = ['stats:read', 'sites:admin', 'events:write'];
-const ADMIN: readonly Scope[] = ['stats:read', 'sites:admin'];
 const READ: readonly Scope[] = ['stats:read'];
 
 export function scopesOf(p: Principal): readonly Scope[] {
@@ -34,7 +33,7 @@ export function scopesOf(p: Principal): readonly Scope[] {
     case 'key':
       return p.key.scopes;
     case 'user':
-      return p.user.role === 'admin' ? ADMIN : READ;
+      return p.user.role === 'admin' ? EVERY : READ;
     default:
       return READ;
   }

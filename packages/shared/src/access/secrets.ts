@@ -48,3 +48,8 @@ export function sameSecret(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/** A random token for the browser (a CSRF double-submit cookie). */
+export function randomToken(): string {
+  return randomBytes(18).toString('base64url');
+}

@@ -1,0 +1,34 @@
+/** `GET /api/v2/audit?limit&before&site`: the admin actions, newest first (admins of every site, or of `site`). */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { ApiEnv } from '../auth/context.ts';
+import type { Guard } from '../auth/guard.ts';
+import { parseQuery, parseSite } from '../params.ts';
+import type { AdminContext } from './common.ts';
+
+export const AUDIT_QUERY = z.object({
+  limit: z.coerce
+    .number({ error: 'must be an integer from 1 to 1000' })
+    .int({ error: 'must be an integer from 1 to 1000' })
+    .min(1, { error: 'must be an integer from 1 to 1000' })
+    .max(1000, { error: 'must be an integer from 1 to 1000' })
+    .optional()
+    .describe('Most entries, 1 … 1000 (default 100).'),
+  before: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\dT[0-9:.]+Z$/, { error: 'must be an ISO 8601 UTC time' })
+    .optional()
+    .describe('Only entries before this time (the last `at` of a page, for the next one).'),
+  site: z.string().optional().describe('Only actions on this site.'),
+});
+
+export function mountAudit(v2: Hono<ApiEnv>, guard: Guard, { registry }: AdminContext): void {
+  v2.get('/audit', guard.scope('sites:admin'), async (c) => {
+    const q = parseQuery(AUDIT_QUERY, c.req.query());
+    const site = q.site === undefined ? null : parseSite(q.site);
+    if (site === null) guard.all(c, 'sites:admin');
+    else guard.site(c, 'sites:admin', site);
+    const entries = await registry.store.auditLog({ limit: q.limit ?? 100, before: q.before ?? null, site });
+    return c.json({ entries });
+  });
+}
