@@ -47,6 +47,14 @@ async function ensureSite(t: AccessApp, site: string): Promise<void> {
   if (res.status === 404) await t.admin('POST', '/api/v2/sites', { site });
 }
 
+/** A request on site A, registered first. */
+const onSiteA =
+  (body?: unknown): Route['prepare'] =>
+  async (t) => {
+    await ensureSite(t, A);
+    return body === undefined ? { path: `/api/v2/sites/${A}` } : { path: `/api/v2/sites/${A}`, body };
+  };
+
 const ROUTES: Route[] = [
   { method: 'GET', pattern: '/api/session', need: 'anyone', prepare: fixed('/api/session') },
   { method: 'DELETE', pattern: '/api/session', need: 'anyone', prepare: fixed('/api/session') },
@@ -82,19 +90,19 @@ const ROUTES: Route[] = [
     method: 'GET',
     pattern: '/api/v2/sites/:site',
     need: { scope: 'sites:admin', on: 'A' },
-    prepare: async (t) => (await ensureSite(t, A), { path: `/api/v2/sites/${A}` }),
+    prepare: onSiteA(),
   },
   {
     method: 'PATCH',
     pattern: '/api/v2/sites/:site',
     need: { scope: 'sites:admin', on: 'A' },
-    prepare: async (t) => (await ensureSite(t, A), { path: `/api/v2/sites/${A}`, body: { public: false } }),
+    prepare: onSiteA({ public: false }),
   },
   {
     method: 'DELETE',
     pattern: '/api/v2/sites/:site',
     need: { scope: 'sites:admin', on: 'A' },
-    prepare: async (t) => (await ensureSite(t, A), { path: `/api/v2/sites/${A}` }),
+    prepare: onSiteA(),
   },
   {
     method: 'GET',
@@ -258,7 +266,9 @@ describe('route × scope matrix', () => {
           headers,
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
-        const text = route.pattern === '/api/v1/stream' ? (await res.body?.cancel(), '') : await res.text();
+        let text = '';
+        if (route.pattern === '/api/v1/stream') await res.body?.cancel();
+        else text = await res.text();
         const expected = allowed(holder, route.need) ? '2xx' : holder.anonymous ? '401' : '403';
         const got = res.status >= 200 && res.status < 300 ? '2xx' : String(res.status);
         if (got !== expected)
