@@ -46,7 +46,7 @@ export const PROXY_ADDRESS = '10.9.8.7';
 export async function startAccessApp(
   clickhouseUrl: string,
   env: Record<string, string> = {},
-  options: { refreshMs?: number } = {},
+  options: { refreshMs?: number; usesFlushMs?: number } = {},
 ): Promise<AccessApp> {
   const database = uniqueName('access');
   const config: Config = loadConfig({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: database, API_TOKEN: TOKEN, ...env });

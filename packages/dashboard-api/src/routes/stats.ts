@@ -144,10 +144,11 @@ export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, ti
     const seen = await timed('sites', () =>
       querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100, allowed === 'all' ? null : [...allowed]),
     );
-    // Registered sites are listed too, before their first pageview.
+    // Registered sites (and a limited caller's own) are listed too, before their first pageview.
     const listed = new Set(seen.map((s) => s.site));
-    const registered = [...access.current().sites.keys()].filter((s) => !listed.has(s) && (allowed === 'all' || allowed.includes(s)));
-    const sites = [...seen, ...registered.sort().map((site) => ({ site, views: 0 }))].slice(0, q.limit ?? 100);
+    const known = allowed === 'all' ? [...access.current().sites.keys()] : allowed;
+    const quiet = known.filter((s) => !listed.has(s)).sort();
+    const sites = [...seen, ...quiet.map((site) => ({ site, views: 0 }))].slice(0, q.limit ?? 100);
     return c.json({ sites } satisfies Answer<'sites'>);
   });
 }
