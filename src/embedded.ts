@@ -16,6 +16,7 @@ import {
   createKafkaQueueConsumer,
   createKafkaQueueProducer,
   createMemoryQueue,
+  type KeyAuthorizer,
   type Logger,
   listening,
   type QueueConsumer,
@@ -35,7 +36,12 @@ function close(server: ServerType): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function startEmbedded(config: Config, log: Logger): Promise<EmbeddedStack> {
+export interface EmbeddedOptions {
+  /** Which keys may send server-side events; `API_TOKEN` alone by default. */
+  keys?: KeyAuthorizer;
+}
+
+export async function startEmbedded(config: Config, log: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
   const client = createClickHouse(config.clickhouse);
   const applied = await migrate(client, config.clickhouse);
   log.info({ applied, database: config.clickhouse.database, engine: config.clickhouse.url ?? config.clickhouse.dataDir }, 'migrated');
@@ -66,7 +72,14 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Embedd
   await ingester.start();
 
   // The collector's own server: event POSTs read from the socket, the rest through Node's parser.
-  const events = createCollector({ config: config.collector, producer, log, registry, access });
+  const events = createCollector({
+    config: config.collector,
+    producer,
+    log,
+    registry,
+    access,
+    ...(options.keys && { keys: options.keys }),
+  });
   log.info(events.sites.describe());
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, loadConfig, plainLogger } from '@tidemark/shared';
-import { type EmbeddedStack, startEmbedded } from '../src/embedded.ts';
+import { type EmbeddedOptions, type EmbeddedStack, startEmbedded } from '../src/embedded.ts';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -30,7 +30,7 @@ export interface Stack extends EmbeddedStack {
 }
 
 /** An embedded stack; `env` adds or overrides SPEC §7 variables. */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, options: EmbeddedOptions = {}): Promise<Stack> {
   const database = uniqueName('test');
   const config: Config = loadConfig({
     HOST: '127.0.0.1',
@@ -42,7 +42,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const stack = await startEmbedded(config, plainLogger(config.logLevel));
+  const stack = await startEmbedded(config, plainLogger(config.logLevel), options);
   return {
     ...stack,
     database: config.clickhouse.database,

@@ -1,4 +1,4 @@
-import { loadConfig, plainLogger, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
+import { type KeyAuthorizer, loadConfig, plainLogger, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createCollectorApp } from './app.ts';
@@ -11,7 +11,7 @@ const event = {
   referrer: 'https://www.google.com/',
 };
 
-function setup(env: Record<string, string> = {}, fail = false) {
+function setup(env: Record<string, string> = {}, fail = false, keys?: KeyAuthorizer) {
   env = { RATE_LIMIT_PER_MINUTE: '0', ...env };
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = {
@@ -22,7 +22,13 @@ function setup(env: Record<string, string> = {}, fail = false) {
     ready: async () => !fail,
     close: async () => {},
   };
-  const app = createCollectorApp({ config: loadConfig(env).collector, producer, log: plainLogger(), registry: new Registry() });
+  const app = createCollectorApp({
+    config: loadConfig(env).collector,
+    producer,
+    log: plainLogger('silent'),
+    registry: new Registry(),
+    ...(keys && { keys }),
+  });
   const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
     app.request(path, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
   return { app, sent, post };
@@ -234,5 +240,150 @@ describe('collector', () => {
     const again = await (await app.request('/metrics')).text();
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2$/m);
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="400"\} 2$/m);
+  });
+
+  describe('server-side events (SPEC §11)', () => {
+    const TOKEN = 'tok-0123456789';
+    const bearer = { Authorization: `Bearer ${TOKEN}` };
+    const GB_IP = '81.2.69.160';
+    const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const SENDER_UA = 'tidemark-node/0.1.0';
+    const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    const server = (env: Record<string, string> = {}, keys?: KeyAuthorizer) => setup({ API_TOKEN: TOKEN, ...env }, false, keys);
+
+    it('stores a backdated event at its timestamp, with the country of its ip and the browser of its userAgent', async () => {
+      const { post, sent } = server();
+      const timestamp = iso(3 * 86_400_000);
+      const res = await post(JSON.stringify({ ...event, timestamp, ip: GB_IP, userAgent: FIREFOX }), {
+        ...bearer,
+        'User-Agent': SENDER_UA,
+      });
+      expect(res.status).toBe(202);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({
+        timestamp: timestamp.replace('T', ' ').slice(0, 23),
+        country: 'GB',
+        browser: 'Firefox',
+        os: 'Linux',
+      });
+      const wire = JSON.stringify(sent);
+      expect(wire).not.toContain(GB_IP);
+      expect(wire).not.toContain('Gecko');
+    });
+
+    it('gives each event of a batch its own visitor, and judges bots per event', async () => {
+      const { post, sent } = server();
+      const batch = [
+        { ...event, ip: GB_IP, userAgent: FIREFOX },
+        { ...event, ip: '203.0.113.7', userAgent: FIREFOX },
+        { ...event, ip: GB_IP, userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' },
+        { ...event, ip: GB_IP, userAgent: FIREFOX },
+      ];
+      const res = await post(JSON.stringify(batch), { ...bearer, 'User-Agent': SENDER_UA });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('X-Tidemark-Dropped')).toBe('bot');
+      expect(res.headers.get('X-Tidemark-Dropped-Events')).toBe('1');
+      expect(sent).toHaveLength(3);
+      expect(sent[0]?.visitor_id).toBe(sent[2]?.visitor_id);
+      expect(sent[0]?.visitor_id).not.toBe(sent[1]?.visitor_id);
+      const allBots = await post(JSON.stringify([batch[2]]), bearer);
+      expect(allBots.status).toBe(202);
+      expect(allBots.headers.get('X-Tidemark-Dropped')).toBe('bot');
+      expect(sent).toHaveLength(3);
+    });
+
+    it("keeps an event without ip or userAgent: the sender's agent is neither parsed nor judged a bot", async () => {
+      const { post, sent } = server({ TRUST_PROXY: 'true' });
+      const res = await post(JSON.stringify({ ...event, timestamp: iso(60_000) }), {
+        ...bearer,
+        'User-Agent': SENDER_UA,
+        'X-Forwarded-For': GB_IP,
+      });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('X-Tidemark-Dropped')).toBeNull();
+      expect(sent[0]).toMatchObject({ country: 'GB', browser: '', device: '', os: '' });
+      // A given ip is looked up in the database, never taken from the sender's CDN header.
+      await post(JSON.stringify({ ...event, ip: GB_IP }), { ...bearer, 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '203.0.113.7' });
+      expect(sent[1]?.country).toBe('GB');
+    });
+
+    it.each(['timestamp', 'ip', 'userAgent'])('answers a browser sending %s with 400 naming it, storing nothing', async (field) => {
+      const { post, sent } = server();
+      const value = field === 'timestamp' ? iso(0) : field === 'ip' ? GB_IP : FIREFOX;
+      const res = await post(JSON.stringify([event, { ...event, [field]: value }]));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ field: `1.${field}` });
+      expect(sent).toHaveLength(0);
+    });
+
+    it.each([
+      ['a wrong key', { Authorization: 'Bearer nope' }],
+      ['another scheme', { Authorization: `Basic ${TOKEN}` }],
+      ['an empty bearer', { Authorization: 'Bearer ' }],
+    ])('answers %s with 401 and WWW-Authenticate, storing nothing', async (_, headers) => {
+      const { post, sent } = server();
+      const res = await post(JSON.stringify({ ...event, timestamp: iso(0) }), headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('WWW-Authenticate')).toBe('Bearer');
+      expect(await res.json()).toMatchObject({ field: 'Authorization' });
+      expect(sent).toHaveLength(0);
+    });
+
+    it('answers 401 to any key when no API_TOKEN is set', async () => {
+      const { post } = setup();
+      expect((await post(JSON.stringify(event), { Authorization: 'Bearer anything' })).status).toBe(401);
+    });
+
+    it('answers 403 for a key without events:write, and for a site outside the key', async () => {
+      const keys: KeyAuthorizer = {
+        async authorize(key) {
+          if (key === 'reader') return { id: 'k-reader', scopes: ['stats:read'], sites: 'all' };
+          if (key === 'writer') return { id: 'k-writer', scopes: ['events:write'], sites: ['example.com'] };
+          return null;
+        },
+      };
+      const { post, sent } = setup({}, false, keys);
+      const reader = await post(JSON.stringify(event), { Authorization: 'Bearer reader' });
+      expect(reader.status).toBe(403);
+      expect(await reader.json()).toMatchObject({ field: 'Authorization' });
+      const other = await post(JSON.stringify([event, { ...event, site: 'other.org' }]), { Authorization: 'Bearer writer' });
+      expect(other.status).toBe(403);
+      // The field names the event, as validation errors of a batch do.
+      expect(await other.json()).toMatchObject({ field: '1.site', error: expect.stringContaining('other.org') });
+      expect(sent).toHaveLength(0);
+      expect((await post(JSON.stringify({ ...event, timestamp: iso(0) }), { Authorization: 'Bearer writer' })).status).toBe(202);
+      expect(sent).toHaveLength(1);
+    });
+
+    it('answers 503 with Retry-After when the key store fails, never a 500', async () => {
+      const keys: KeyAuthorizer = {
+        authorize: async () => {
+          throw new Error('keys table unreachable');
+        },
+      };
+      const { post, sent } = setup({}, false, keys);
+      const res = await post(JSON.stringify(event), bearer);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('Retry-After')).toBe('5');
+      expect(sent).toHaveLength(0);
+    });
+
+    it('rate-limits server-side requests per key, not per IP; failed keys count against the IP', async () => {
+      const { post, sent } = server({ RATE_LIMIT_PER_MINUTE: '2', RATE_LIMIT_PER_KEY_PER_MINUTE: '3', TRUST_PROXY: 'true' });
+      const from = (ip: string, headers: Record<string, string> = bearer) =>
+        post(JSON.stringify(event), { ...headers, 'X-Forwarded-For': ip });
+      // One sender IP, three keyed requests: past the IP limit of 2, within the key's 3.
+      expect([(await from('198.51.100.1')).status, (await from('198.51.100.1')).status, (await from('198.51.100.1')).status]).toEqual([
+        202, 202, 202,
+      ]);
+      const limited = await from('198.51.100.2'); // another IP, the same key
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+      expect(sent).toHaveLength(3);
+      // Guessing keys: each failure counts against the IP's limit of 2.
+      const wrong = { Authorization: 'Bearer guess' };
+      expect([(await from('198.51.100.3', wrong)).status, (await from('198.51.100.3', wrong)).status]).toEqual([401, 401]);
+      expect((await from('198.51.100.3', wrong)).status).toBe(429);
+    });
   });
 });

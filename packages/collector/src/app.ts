@@ -4,10 +4,21 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
-import { type AccessRegistry, type Config, clientIp, createRateLimiter, type Logger, type QueueProducer } from '@tidemark/shared';
+import {
+  type AccessRegistry,
+  type Config,
+  clientIp,
+  createRateLimiter,
+  createRegistryKeyAuthorizer,
+  createTokenAuthorizer,
+  type KeyAuthorizer,
+  type Logger,
+  type QueueProducer,
+} from '@tidemark/shared';
 import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { createServerKeyCheck } from './auth/server-key.ts';
 import { readWebBody } from './body/read.ts';
 import { createEnricher } from './enrich.ts';
 import { createCountryLookup } from './geo/country.ts';
@@ -31,6 +42,8 @@ export interface CollectorOptions {
   groupCommit?: GroupCommitOptions;
   /** The sites registry and keys (SPEC §11); without it only `SITES` applies. */
   access?: AccessRegistry | null;
+  /** Which keys may send server-side events (SPEC §11); by default the registry's keys and `API_TOKEN` (`API_TOKEN` alone without a registry). */
+  keys?: KeyAuthorizer;
 }
 
 export interface Collector {
@@ -63,6 +76,7 @@ export function createCollector({
   salts,
   groupCommit,
   access = null,
+  keys,
 }: CollectorOptions): Collector {
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
@@ -77,12 +91,18 @@ export function createCollector({
   });
   backlog = () => producer.backlog();
   const sites = createSiteGate({ listed: config.sites, registry: access, log });
+  const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
-    rateLimiter: createRateLimiter({ limit: config.rateLimitPerMinute }),
+    rateLimiter,
+    serverKey: createServerKeyCheck({
+      authorizer: keys ?? (access ? createRegistryKeyAuthorizer(access, config.apiToken) : createTokenAuthorizer(config.apiToken)),
+      keyLimiter: createRateLimiter({ limit: config.keyRateLimitPerMinute }),
+      ipLimiter: rateLimiter,
+    }),
     sites,
     metrics,
     log,

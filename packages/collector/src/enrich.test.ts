@@ -4,7 +4,7 @@ import { createEnricher } from './enrich.ts';
 import { countryFromHeaders, createCountryLookup } from './geo/country.ts';
 import { classifyReferrer } from './referrer.ts';
 import { parseAgent } from './user-agent.ts';
-import { createMemorySalts, createSessions, createVisitorIds, visitorId } from './visitor.ts';
+import { createEventSalts, createMemorySalts, createSessions, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
 const CHROME_WIN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const IPHONE =
@@ -210,5 +210,74 @@ describe('visitor and session', () => {
     expect(sessions.sessionId('v', day + 58 * 60_000)).toBe(s1); // gaps, not total length
     expect(sessions.sessionId('v', day + 89 * 60_000)).not.toBe(s1);
     expect(sessions.sessionId('w', day)).not.toBe(s1);
+  });
+
+  it('joins an out-of-order event within 30 minutes to the run it falls in', () => {
+    const sessions = createSessions();
+    const s1 = sessions.sessionId('v', day);
+    expect(sessions.sessionId('v', day - 20 * 60_000)).toBe(s1); // 20 min before the last event
+    expect(sessions.sessionId('v', day + 25 * 60_000)).toBe(s1); // the run still ends at `day`, not 20 min before it
+  });
+});
+
+describe('salts of server-side events of other days', () => {
+  const DAY = 86_400_000;
+  const now = Date.UTC(2026, 2, 31, 12);
+  /** A source holding chosen days' salts (today's is always one). */
+  const source = (held: Record<number, Buffer>): SaltSource => ({
+    saltFor: (ms) => held[Math.floor(ms / DAY)] ?? Buffer.alloc(32, 9),
+    held: (d) => held[d],
+  });
+  const today = Math.floor(now / DAY);
+
+  it("uses the day's own salt while the source holds it, and derives one otherwise", () => {
+    const todaySalt = Buffer.alloc(32, 1);
+    const yesterday = Buffer.alloc(32, 2);
+    const saltOf = createEventSalts(source({ [today]: todaySalt, [today - 1]: yesterday }));
+    expect(saltOf(now - 3_600_000, now)).toBe(todaySalt);
+    expect(saltOf(now - DAY, now)).toBe(yesterday);
+    const old = saltOf(now - 5 * DAY, now);
+    expect(old).toHaveLength(32);
+    expect([todaySalt, yesterday].some((s) => s.equals(old))).toBe(false);
+    expect(saltOf(now - 5 * DAY + 3_600_000, now)).toBe(old); // one day, one salt
+    expect(saltOf(now - 6 * DAY, now).equals(old)).toBe(false); // another day, another salt
+  });
+
+  it('derives the same salt on every instance sharing the day salt, and a new one when it changes', () => {
+    const shared = { [today]: Buffer.alloc(32, 1) };
+    const a = createEventSalts(source(shared))(now - 5 * DAY, now);
+    const b = createEventSalts(source({ ...shared }))(now - 5 * DAY, now);
+    expect(a.equals(b)).toBe(true);
+    const rotated = createEventSalts(source({ [today]: Buffer.alloc(32, 3) }))(now - 5 * DAY, now);
+    expect(rotated.equals(a)).toBe(false);
+    // Tomorrow (a new day salt): the old day's derived salt changes with it.
+    const salts = createMemorySalts();
+    const saltOf = createEventSalts(salts);
+    const first = saltOf(now - 5 * DAY, now);
+    expect(saltOf(now - 5 * DAY, now + DAY).equals(first)).toBe(false);
+  });
+
+  it('stores a backdated event at its own time, with the visitor id of its day', () => {
+    const salts = createMemorySalts();
+    const enricher = createEnricher(salts, createSessions());
+    const enrich = (timestamp: string | undefined, nowMs: number) => {
+      const body = JSON.stringify({ site: 'example.com', name: 'pageview', url: 'https://example.com/', ...(timestamp && { timestamp }) });
+      const [parsed] = parseEventBatch(body, { server: true, nowMs });
+      if (!parsed) throw new Error('no event');
+      return enricher.enrich(parsed, { ip: '203.0.113.9', agent: parseAgent(CHROME_WIN), userAgent: CHROME_WIN, country: '', nowMs });
+    };
+    const live = enrich(undefined, now);
+    const sameDay = enrich('2026-03-31T01:02:03.456Z', now);
+    expect(sameDay.timestamp).toBe('2026-03-31 01:02:03.456');
+    expect(sameDay.visitor_id).toBe(live.visitor_id);
+    const liveYesterday = enrich(undefined, now - DAY);
+    const yesterday = enrich('2026-03-30T23:00:00Z', now);
+    expect(yesterday.visitor_id).toBe(liveYesterday.visitor_id); // yesterday's salt is still held
+    const old = enrich('2026-03-20T10:00:00Z', now);
+    const oldLater = enrich('2026-03-20T22:00:00Z', now);
+    expect(old.timestamp).toBe('2026-03-20 10:00:00.000');
+    expect(oldLater.visitor_id).toBe(old.visitor_id);
+    expect(enrich('2026-03-19T10:00:00Z', now).visitor_id).not.toBe(old.visitor_id);
+    expect(new Set([live.visitor_id, yesterday.visitor_id, old.visitor_id]).size).toBe(3);
   });
 });

@@ -1,18 +1,21 @@
 /**
  * Turns a validated event and its request into the row the queue carries. The raw IP and
  * User-Agent are used here and dropped: only their salted hash and the parsed agent leave.
+ * A server-side event's `timestamp` (SPEC §11) is its time, and picks the salt of its own day.
  */
 import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { createVisitorIds, type SaltSource, type Sessions } from './visitor.ts';
+import { createEventSalts, createVisitorIds, type SaltSource, type Sessions, visitorId } from './visitor.ts';
 
+/** What enrichment knows of the visitor: from the request, or a server-side event's own `ip` and `userAgent`. */
 export interface RequestFacts {
   ip: string;
   agent: Agent;
   userAgent: string;
   country: string;
+  /** Receive time. */
   nowMs: number;
 }
 
@@ -42,14 +45,19 @@ function param(params: URLSearchParams, key: string): string {
 }
 
 export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
-  const visitorId = createVisitorIds();
+  const visitorIds = createVisitorIds();
+  const eventSalt = createEventSalts(salts);
   return {
     enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();
       const hasQuery = url.search.length > 1;
       const params = url.searchParams;
       const referrer = classifyReferrer(event.referrer, host);
-      const visitor = visitorId(salts.saltFor(nowMs), event.site, ip, userAgent);
+      const timeMs = event.timeMs ?? nowMs;
+      const today = salts.saltFor(nowMs);
+      const salt = timeMs === nowMs ? today : eventSalt(timeMs, nowMs);
+      // Ids are remembered for today's salt only, so backdated events leave that memory alone.
+      const visitor = salt === today ? visitorIds(today, event.site, ip, userAgent) : visitorId(salt, event.site, ip, userAgent);
       const props: Record<string, string> = {};
       if (event.props) for (const key of Object.keys(event.props)) props[key] = String(event.props[key]);
       let clickId = '';
@@ -66,9 +74,9 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         event_id: event.eventId ?? randomUUID(),
         site: event.site,
         name: event.name,
-        timestamp: receiveTime(nowMs),
+        timestamp: timeMs === nowMs ? receiveTime(nowMs) : toClickHouseTime(timeMs),
         visitor_id: visitor,
-        session_id: sessions.sessionId(visitor, nowMs),
+        session_id: sessions.sessionId(visitor, timeMs),
         pageview_id: event.pageviewId ?? NIL_UUID,
         url: event.url,
         host,

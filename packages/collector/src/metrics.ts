@@ -7,6 +7,8 @@ export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
 export type DropReason =
   | 'bot'
   | 'invalid'
+  | 'unauthorized'
+  | 'key_unavailable'
   | 'too_large'
   | 'unsupported_type'
   | 'forbidden_site'

@@ -1,26 +1,35 @@
 /**
  * The Events API (SPEC §4) without HTTP framework: precheck (rate limit, content type,
  * declared size) → body within limits → UTF-8 → validate → accepted sites → bot filter →
- * the sites' exclusions → enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
- * rules live once. Every outcome is a status, headers and a small JSON body.
+ * the sites' exclusions → enrich → produce. Both the raw `node:http` fast path and the Hono
+ * route call it, so the rules live once. Every outcome is a status, headers and a small JSON body.
+ *
+ * A request with `Authorization` is server-side (SPEC §11): its key is checked before the
+ * body (401/403, rate limit per key instead of per IP), its events may carry `timestamp`,
+ * `ip` and `userAgent`, and the key's sites bound them (403). Browsers' events may not.
  */
 
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  type KeyGrant,
   LIMITS,
   type Logger,
+  type ParsedEvent,
   parseEventBatch,
   type QueueProducer,
   QueueUnavailableError,
   type RateLimiter,
+  type StoredEvent,
   ValidationError,
 } from '@tidemark/shared';
+import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
+import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
 import type { SiteGate } from './sites/gate.ts';
 import type { SiteRules } from './sites/rules.ts';
 import type { Agent } from './user-agent.ts';
@@ -42,6 +51,12 @@ const ORIGIN = { 'Access-Control-Allow-Origin': '*' };
 const JSON_CORS = { ...ORIGIN, 'Content-Type': 'application/json; charset=utf-8' };
 const ACCEPTED: Outcome = { status: 202, headers: ORIGIN, body: null };
 const BOT: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot' }, body: null };
+/** Some events of a server-side batch were bots (judged per event): the rest were stored. */
+const someBots = (dropped: number): Outcome => ({
+  status: 202,
+  headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot', 'X-Tidemark-Dropped-Events': String(dropped) },
+  body: null,
+});
 /** Some or all events of the request matched their site's exclusions (SPEC §11) and were dropped. */
 const EXCLUDED: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'excluded' }, body: null };
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
@@ -78,12 +93,23 @@ function isQueueFault(error: unknown): boolean {
   return error instanceof QueueUnavailableError || (error instanceof Error && error.name.startsWith('KafkaJS'));
 }
 
+function refusedKey(check: Exclude<KeyCheck, { ok: true }>): Outcome {
+  const headers: Record<string, string> = { ...JSON_CORS };
+  if (check.retryAfter !== undefined) headers['Retry-After'] = String(check.retryAfter);
+  if (check.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return fail(check.status, check.error, check.status === 429 || check.status === 503 ? undefined : 'Authorization', headers);
+}
+
 export interface PipelineOptions {
   producer: QueueProducer;
   enricher: Enricher;
   agentOf: (userAgent: string) => Agent;
   countryOf: CountryOf;
+  /** Per client IP, for browser requests (and failed key checks). */
   rateLimiter: RateLimiter;
+  /** Checks the key of a server-side request (one with `Authorization`). */
+  serverKey: ServerKeyCheck;
+  /** Which sites are accepted, and their exclusions (`SITES` and the sites registry). */
   sites: SiteGate;
   metrics: CollectorMetrics;
   log: Logger;
@@ -97,7 +123,7 @@ export interface EventPipeline {
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, sites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, metrics, log } = options;
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -111,7 +137,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   };
   return {
     precheck(headers, ip) {
-      const retryAfter = rateLimiter.retryAfter(ip);
+      // A server-side request is limited per key once its key is known (in `process`).
+      const retryAfter = headers.authorization === undefined ? rateLimiter.retryAfter(ip) : 0;
       if (retryAfter > 0) {
         metrics.dropped('rate_limited');
         return fail(429, 'too many requests, retry later', undefined, { ...JSON_CORS, 'Retry-After': String(retryAfter) });
@@ -128,6 +155,16 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
 
     async process(read, headers, ip) {
+      let grant: KeyGrant | null = null;
+      if (headers.authorization !== undefined) {
+        const check = await serverKey(headers.authorization, ip);
+        if (!check.ok) {
+          metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
+          if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          return refusedKey(check);
+        }
+        grant = check.grant;
+      }
       if (!read.ok) {
         metrics.dropped('too_large');
         return tooLarge(read.limit);
@@ -136,49 +173,94 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         metrics.dropped('invalid');
         return fail(400, 'body: must be UTF-8', 'body');
       }
-      let batch: ReturnType<typeof parseEventBatch>;
+      const nowMs = Date.now();
+      let batch: ParsedEvent[];
       try {
-        batch = parseEventBatch(read.body.toString('utf8'));
+        batch = parseEventBatch(read.body.toString('utf8'), grant === null ? undefined : { server: true, nowMs });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
-      const rules: SiteRules[] = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) {
-        const site = (batch[i] as (typeof batch)[number]).event.site;
-        const found = sites.check(site);
-        if (found === null) {
-          metrics.dropped('forbidden_site', batch.length);
-          return fail(403, `site: ${site} is not registered here`, batch.length === 1 ? 'site' : `${i}.site`);
-        }
-        rules[i] = found;
+      const rules = siteRules(batch, grant);
+      if (!Array.isArray(rules)) {
+        metrics.dropped('forbidden_site', batch.length);
+        return fail(403, rules.error, rules.field);
       }
-      const userAgent = headers['user-agent'] ?? '';
-      const agent = agentOf(userAgent);
-      if (agent.bot) {
-        metrics.dropped('bot', batch.length);
-        return BOT;
-      }
-      const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs: Date.now() };
-      const rows = [];
-      for (let i = 0; i < batch.length; i++) {
-        const parsed = batch[i] as (typeof batch)[number];
-        const excluded = (rules[i] as SiteRules).exclusion(parsed.url.hostname, parsed.url.pathname, ip, facts.country);
-        if (excluded === null) rows.push(enricher.enrich(parsed, facts));
-        else metrics.dropped(excluded);
-      }
-      if (rows.length === 0) return EXCLUDED;
-      try {
-        await producer.send(rows);
-      } catch (error) {
-        if (!isQueueFault(error)) throw error;
-        metrics.dropped('queue_unavailable', rows.length);
-        warnQueue(error as Error, rows.length);
-        return UNAVAILABLE;
-      }
-      metrics.accepted.inc(rows.length);
-      return rows.length === batch.length ? ACCEPTED : EXCLUDED;
+      const { rows, bots, excluded } =
+        grant === null ? browserRows(batch, rules, headers, ip, nowMs) : serverRows(batch, rules, headers, ip, nowMs);
+      if (bots > 0) metrics.dropped('bot', bots);
+      if (rows.length === 0) return excluded > 0 ? EXCLUDED : BOT;
+      const sent = await send(rows);
+      if (sent !== ACCEPTED) return sent;
+      return excluded > 0 ? EXCLUDED : bots > 0 ? someBots(bots) : ACCEPTED;
     },
   };
+
+  /**
+   * Each event's site rules, or why the batch may not be stored for its sites: the accepted
+   * sites (`SITES`, the registry), then the key's own sites.
+   */
+  function siteRules(batch: ParsedEvent[], grant: KeyGrant | null): SiteRules[] | { error: string; field: string } {
+    const rules: SiteRules[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const site = (batch[i] as ParsedEvent).event.site;
+      const field = batch.length === 1 ? 'site' : `${i}.site`;
+      const found = sites.check(site);
+      if (found === null) return { error: `site: ${site} is not registered here`, field };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site)) {
+        return { error: `site: the API key may not send events for ${site}`, field };
+      }
+      rules[i] = found;
+    }
+    return rules;
+  }
+
+  /** Keeps `parsed` unless its site's exclusions drop it (counted). */
+  function kept(rules: SiteRules, parsed: ParsedEvent, ip: string, country: string): boolean {
+    const exclusion = rules.exclusion(parsed.url.hostname, parsed.url.pathname, ip, country);
+    if (exclusion !== null) metrics.dropped(exclusion);
+    return exclusion === null;
+  }
+
+  /** A browser's batch: one visitor, known from the request; a bot's batch is dropped whole. */
+  function browserRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const userAgent = headers['user-agent'] ?? '';
+    const agent = agentOf(userAgent);
+    if (agent.bot) return { rows: [], bots: batch.length, excluded: 0 };
+    const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
+      if (kept(rules[i] as SiteRules, parsed, ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots: 0, excluded: batch.length - rows.length };
+  }
+
+  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged and exclusions applied per event. */
+  function serverRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+    const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
+    const rows: StoredEvent[] = [];
+    let bots = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
+      const facts = serverFacts(parsed.event, request, agentOf, countryOf);
+      if (facts.agent.bot) bots++;
+      else if (kept(rules[i] as SiteRules, parsed, facts.ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots, excluded: batch.length - bots - rows.length };
+  }
+
+  async function send(rows: StoredEvent[]): Promise<Outcome> {
+    try {
+      await producer.send(rows);
+    } catch (error) {
+      if (!isQueueFault(error)) throw error;
+      metrics.dropped('queue_unavailable', rows.length);
+      warnQueue(error as Error, rows.length);
+      return UNAVAILABLE;
+    }
+    metrics.accepted.inc(rows.length);
+    return ACCEPTED;
+  }
 }

@@ -4,7 +4,7 @@
  * forgotten after 48 hours, so an id cannot be linked across days or reversed. A session is
  * a visitor's run of events with gaps under 30 minutes.
  */
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
 import { GenerationCache } from './cache.ts';
 
 export const DAY_MS = 86_400_000;
@@ -13,12 +13,15 @@ const SESSION_GAP_MS = 30 * 60_000;
 export interface SaltSource {
   /** The salt of the UTC day that `nowMs` falls in. */
   saltFor(nowMs: number): Buffer;
+  /** The salt of UTC day number `day` if this source still (or already) holds it; never makes one. */
+  held(day: number): Buffer | undefined;
 }
 
 /** Salts of the current and previous UTC day only; older ones are dropped. */
 export function createMemorySalts(): SaltSource {
   const salts = new Map<number, Buffer>();
   return {
+    held: (day) => salts.get(day),
     saltFor(nowMs) {
       const day = Math.floor(nowMs / DAY_MS);
       let salt = salts.get(day);
@@ -29,6 +32,38 @@ export function createMemorySalts(): SaltSource {
       }
       return salt;
     },
+  };
+}
+
+/**
+ * The salt of a server-side event's own UTC day (SPEC §11: `timestamp` up to 30 days old):
+ * - the day's real salt while the source holds it (today's; yesterday's until it is discarded;
+ *   tomorrow's once prepared), so backdated and live events of one visitor and day share an id;
+ * - for any other day, a salt derived for that day from today's: HMAC-SHA-256(today's salt,
+ *   day number). It is as random as the salt it comes from to anyone without that salt, differs
+ *   for every day (ids stay unlinkable across days), is the same on every instance (they share
+ *   today's salt), and becomes unrecomputable when today's salt is discarded, 48 hours on.
+ *   The cost: events of one old day sent on two different days get two ids.
+ */
+export function createEventSalts(salts: SaltSource): (timeMs: number, nowMs: number) => Buffer {
+  let base: Buffer | null = null;
+  let derived = new Map<number, Buffer>();
+  return (timeMs, nowMs) => {
+    const today = salts.saltFor(nowMs);
+    const day = Math.floor(timeMs / DAY_MS);
+    if (day === Math.floor(nowMs / DAY_MS)) return today;
+    const held = salts.held(day);
+    if (held) return held;
+    if (today !== base) {
+      base = today;
+      derived = new Map(); // derived salts go with the salt they came from
+    }
+    let salt = derived.get(day);
+    if (salt === undefined) {
+      salt = createHmac('sha256', today).update(`tidemark-backdated-day:${day}`).digest();
+      derived.set(day, salt); // at most the 32 days a timestamp may name
+    }
+    return salt;
   };
 }
 
@@ -99,8 +134,9 @@ export function createSessions(max = 250_000): Sessions {
   return {
     sessionId(visitor, nowMs) {
       const entry = seen.get(visitor);
-      if (entry && nowMs - entry.last < SESSION_GAP_MS) {
-        entry.last = nowMs;
+      // A server-side event may come out of order: one within the gap on either side joins the run.
+      if (entry && Math.abs(nowMs - entry.last) < SESSION_GAP_MS) {
+        if (nowMs > entry.last) entry.last = nowMs;
         return entry.id;
       }
       const id = hash64(visitor, String(nowMs));

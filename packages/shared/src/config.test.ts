@@ -36,6 +36,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_SALTS_TOPIC: 'bad topic' })).toThrow(/KAFKA_SALTS_TOPIC/);
   });
 
+  it('gives the collector API_TOKEN and the per-key rate limit of server-side requests', () => {
+    expect(loadConfig({}).collector).toMatchObject({ apiToken: null, keyRateLimitPerMinute: 60_000 });
+    const config = loadConfig({ API_TOKEN: 's3cret', RATE_LIMIT_PER_KEY_PER_MINUTE: '10' });
+    expect(config.collector).toMatchObject({ apiToken: 's3cret', keyRateLimitPerMinute: 10 });
+    expect(config.api.token).toBe('s3cret');
+    expect(() => loadConfig({ RATE_LIMIT_PER_KEY_PER_MINUTE: 'many' })).toThrow(/RATE_LIMIT_PER_KEY_PER_MINUTE/);
+  });
+
   it('reads lists and flags', () => {
     const config = loadConfig({
       SITES: 'A.com, b.org',

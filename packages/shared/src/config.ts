@@ -16,6 +16,10 @@ export interface Config {
     sites: string[] | null;
     /** Requests per client IP per minute; 0 turns the limit off. */
     rateLimitPerMinute: number;
+    /** Server-side requests (SPEC §11) per API key per minute, instead of per IP; 0 turns the limit off. */
+    keyRateLimitPerMinute: number;
+    /** `API_TOKEN`: the bootstrap admin key, which may send server-side events (`events:write`). */
+    apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
   };
@@ -161,6 +165,8 @@ export function loadConfig(env: Env = process.env): Config {
       trustProxy: bool(env, 'TRUST_PROXY'),
       sites: list(env, 'SITES'),
       rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
+      keyRateLimitPerMinute: int(env, 'RATE_LIMIT_PER_KEY_PER_MINUTE', 60_000, 0, 100_000_000),
+      apiToken: read(env, 'API_TOKEN') ?? null,
       backlogEvents: int(env, 'COLLECTOR_BACKLOG_EVENTS', 50_000, 100, 10_000_000),
     },
     api: {

@@ -1,6 +1,7 @@
 /**
  * The one event type of Tidemark, in its two shapes:
- * - `IncomingEvent`: what a browser sends (SPEC §4), after validation;
+ * - `IncomingEvent`: what a browser sends (SPEC §4), after validation, plus the fields only
+ *   a server-side sender with an `events:write` key may add (SPEC §11);
  * - `StoredEvent`: what the collector produces to the queue and the ingester inserts,
  *   one key per column of `analytics.events` (snake_case, no raw IP or User-Agent).
  */
@@ -17,13 +18,19 @@ export interface IncomingEvent {
   durationMs?: number;
   screenWidth?: number;
   props?: Record<string, PropValue>;
+  /** Server-side only: when it happened, in ms since the epoch (from the ISO 8601 `timestamp`). */
+  timeMs?: number;
+  /** Server-side only: the visitor's IP address (for the country and the visitor id; never stored). */
+  ip?: string;
+  /** Server-side only: the visitor's User-Agent (device, browser, OS, bot filter, visitor id; never stored). */
+  userAgent?: string;
 }
 
 export interface StoredEvent {
   event_id: string;
   site: string;
   name: string;
-  /** Receive time, UTC, `YYYY-MM-DD hh:mm:ss.sss` (ClickHouse DateTime64(3) text). */
+  /** Event time, UTC, `YYYY-MM-DD hh:mm:ss.sss` (ClickHouse DateTime64(3) text): the receive time, or a server-side event's `timestamp`. */
   timestamp: string;
   visitor_id: string;
   session_id: string;

@@ -7,6 +7,8 @@ export * from './decode.ts';
 export * from './errors.ts';
 export * from './event.ts';
 export * from './glob.ts';
+export * from './iso-time.ts';
+export * from './keys.ts';
 export * from './listening.ts';
 export * from './logger.ts';
 export * from './names.ts';

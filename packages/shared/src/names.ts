@@ -31,6 +31,12 @@ export const LIMITS = {
   propsKeys: 30,
   propKeyChars: 64,
   propValueChars: 256,
+  /** A server-side event's `userAgent` (SPEC §11). */
+  userAgentChars: 1024,
+  /** How far back a server-side event's `timestamp` may lie (SPEC §11: 30 days). */
+  backdateMs: 30 * 86_400_000,
+  /** How far ahead of the collector's clock a server-side `timestamp` may lie (SPEC §11: 1 minute). */
+  aheadMs: 60_000,
 } as const;
 
 /** Event names with a meaning of their own; anything else is a custom event. */

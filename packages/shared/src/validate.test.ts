@@ -119,3 +119,62 @@ describe('parseEvents', () => {
     expect(() => parseEvents(JSON.stringify([ok, { ...ok, url: 'x' }]))).toThrow(expect.objectContaining({ field: '1.url' }));
   });
 });
+
+describe('server-side fields (SPEC §11)', () => {
+  const now = Date.UTC(2026, 2, 31, 12);
+  const server = { server: true, nowMs: now };
+  const DAY = 86_400_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const serverField = (input: Record<string, unknown>, prefix = '') => {
+    try {
+      validateEvent({ ...ok, ...input }, prefix, server);
+    } catch (error) {
+      if (error instanceof ValidationError) return error.field;
+      throw error;
+    }
+    return undefined;
+  };
+
+  it.each(['timestamp', 'ip', 'userAgent'])('refuses %s from a browser, naming the field and its place in an array', (field) => {
+    const value = field === 'timestamp' ? at(now) : field === 'ip' ? '81.2.69.160' : 'Mozilla/5.0';
+    expect(fieldOf({ ...ok, [field]: value })).toBe(field);
+    expect(() => parseEvents(JSON.stringify([ok, { ...ok, [field]: value }]))).toThrow(
+      expect.objectContaining({ field: `1.${field}`, message: expect.stringContaining('events:write') }),
+    );
+  });
+
+  it('reads timestamp, ip and userAgent from a server-side sender', () => {
+    const event = validateEvent(
+      { ...ok, timestamp: '2026-03-30T14:00:00+02:00', ip: '2001:db8::1', userAgent: 'Mozilla/5.0 X' },
+      '',
+      server,
+    );
+    expect(event).toMatchObject({ timeMs: Date.UTC(2026, 2, 30, 12), ip: '2001:db8::1', userAgent: 'Mozilla/5.0 X' });
+    expect(validateEvent(ok, '', server)).toEqual({ ...ok, site: 'example.com' }); // all optional
+  });
+
+  it.each([
+    ['exactly 30 days old', now - 30 * DAY, undefined],
+    ['30 days and 1 ms old', now - 30 * DAY - 1, 'timestamp'],
+    ['exactly 1 minute ahead', now + 60_000, undefined],
+    ['1 minute and 1 ms ahead', now + 60_001, 'timestamp'],
+  ])('bounds the timestamp: %s', (_, ms, field) => {
+    expect(serverField({ timestamp: at(ms) })).toBe(field);
+  });
+
+  it.each([
+    ['timestamp a number', { timestamp: now }, 'timestamp'],
+    ['timestamp without a zone', { timestamp: '2026-03-30T12:00:00' }, 'timestamp'],
+    ['timestamp not a date', { timestamp: 'yesterday' }, 'timestamp'],
+    ['timestamp too long', { timestamp: `2026-03-30T12:00:00.${'1'.repeat(40)}Z` }, 'timestamp'],
+    ['ip a host name', { ip: 'example.com' }, 'ip'],
+    ['ip with a port', { ip: '81.2.69.160:443' }, 'ip'],
+    ['ip a number', { ip: 1 }, 'ip'],
+    ['userAgent empty', { userAgent: '' }, 'userAgent'],
+    ['userAgent over 1024 characters', { userAgent: 'u'.repeat(1025) }, 'userAgent'],
+    ['userAgent not a string', { userAgent: ['x'] }, 'userAgent'],
+  ])('refuses %s', (_, input, field) => {
+    expect(serverField(input)).toBe(field);
+    expect(serverField(input, '3.')).toBe(`3.${field}`);
+  });
+});

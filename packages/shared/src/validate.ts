@@ -4,8 +4,10 @@
  * reads only the fields it knows (so `__proto__` and friends are never copied), and
  * names the offending field in its error.
  */
+import { isIP } from 'node:net';
 import { ValidationError } from './errors.ts';
 import type { IncomingEvent, PropValue } from './event.ts';
+import { parseIsoInstant } from './iso-time.ts';
 import { ENGAGEMENT, LIMITS, PAGEVIEW } from './names.ts';
 
 const LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
@@ -76,6 +78,45 @@ function props(value: unknown, field: string): Record<string, PropValue> {
   return out;
 }
 
+/** The fields only a server-side sender may give (SPEC §11). */
+export const SERVER_FIELDS = ['timestamp', 'ip', 'userAgent'] as const;
+
+export interface ValidateOptions {
+  /**
+   * The request carries a key holding `events:write` (SPEC §11): `timestamp`, `ip` and
+   * `userAgent` are read. Otherwise (a browser) any of them is a 400 naming it.
+   */
+  server?: boolean;
+  /** The receive time that `timestamp` is bounded against (at most 30 days before, 1 minute after). */
+  nowMs?: number;
+}
+
+function timestamp(value: unknown, field: string, nowMs: number): number {
+  if (typeof value !== 'string') fail(field, 'must be an ISO 8601 time string');
+  const ms = value.length > 40 ? null : parseIsoInstant(value);
+  if (ms === null) fail(field, 'must be an ISO 8601 time with a zone, e.g. 2026-03-01T12:30:00Z');
+  if (ms < nowMs - LIMITS.backdateMs) fail(field, 'must be at most 30 days old');
+  if (ms > nowMs + LIMITS.aheadMs) fail(field, 'must be at most 1 minute ahead of the server clock');
+  return ms;
+}
+
+function ipAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string' || isIP(value) === 0) fail(field, 'must be an IPv4 or IPv6 address');
+  return value;
+}
+
+function serverFields(input: Json, event: IncomingEvent, prefix: string, options: ValidateOptions): void {
+  if (options.server !== true) {
+    for (const key of SERVER_FIELDS) {
+      if (input[key] !== undefined) fail(prefix + key, 'only server-side requests may set it, with an API key holding events:write');
+    }
+    return;
+  }
+  if (input.timestamp !== undefined) event.timeMs = timestamp(input.timestamp, `${prefix}timestamp`, options.nowMs ?? Date.now());
+  if (input.ip !== undefined) event.ip = ipAddress(input.ip, `${prefix}ip`);
+  if (input.userAgent !== undefined) event.userAgent = string(input.userAgent, `${prefix}userAgent`, LIMITS.userAgentChars);
+}
+
 /** A validated event with its `url` already parsed. */
 export interface ParsedEvent {
   event: IncomingEvent;
@@ -83,11 +124,11 @@ export interface ParsedEvent {
 }
 
 /** Validates one event; `prefix` names its place in an array (`"3."`). */
-export function validateEvent(input: unknown, prefix = ''): IncomingEvent {
-  return checkEvent(input, prefix).event;
+export function validateEvent(input: unknown, prefix = '', options: ValidateOptions = {}): IncomingEvent {
+  return checkEvent(input, prefix, options).event;
 }
 
-function checkEvent(input: unknown, prefix: string): ParsedEvent {
+function checkEvent(input: unknown, prefix: string, options: ValidateOptions): ParsedEvent {
   if (!isObject(input)) throw new ValidationError(`${prefix || 'body'}: must be an event object`, prefix.slice(0, -1) || undefined);
   for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
 
@@ -114,6 +155,7 @@ function checkEvent(input: unknown, prefix: string): ParsedEvent {
   }
   if (input.pageviewId !== undefined) event.pageviewId = uuid(input.pageviewId, `${prefix}pageviewId`);
   if (input.durationMs !== undefined) event.durationMs = integer(input.durationMs, `${prefix}durationMs`, LIMITS.durationMs);
+  serverFields(input, event, prefix, options);
   return { event, url };
 }
 
@@ -121,22 +163,22 @@ function checkEvent(input: unknown, prefix: string): ParsedEvent {
  * Parses and validates a request body: one event object or a non-empty array of at most
  * `LIMITS.batchEvents`. Throws `ValidationError` for anything else.
  */
-export function parseEvents(body: string): IncomingEvent[] {
-  return parseEventBatch(body).map((parsed) => parsed.event);
+export function parseEvents(body: string, options: ValidateOptions = {}): IncomingEvent[] {
+  return parseEventBatch(body, options).map((parsed) => parsed.event);
 }
 
 /** `parseEvents`, keeping each event's parsed `url` (the collector enriches from it). */
-export function parseEventBatch(body: string): ParsedEvent[] {
+export function parseEventBatch(body: string, options: ValidateOptions = {}): ParsedEvent[] {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     throw new ValidationError('body: must be valid JSON');
   }
-  if (!Array.isArray(json)) return [checkEvent(json, '')];
+  if (!Array.isArray(json)) return [checkEvent(json, '', options)];
   if (json.length === 0) throw new ValidationError('body: the array is empty');
   if (json.length > LIMITS.batchEvents) throw new ValidationError(`body: at most ${LIMITS.batchEvents} events per request`);
   const out: ParsedEvent[] = new Array(json.length);
-  for (let i = 0; i < json.length; i++) out[i] = checkEvent(json[i], `${i}.`);
+  for (let i = 0; i < json.length; i++) out[i] = checkEvent(json[i], `${i}.`, options);
   return out;
 }

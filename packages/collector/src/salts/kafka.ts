@@ -149,6 +149,7 @@ export async function createKafkaSalts({
   let warnedDay = -1;
   log.info({ topic, days: [...salts.keys()] }, 'salts_ready');
   return {
+    held: (day) => salts.get(day),
     saltFor(nowMs) {
       const day = Math.floor(nowMs / DAY_MS);
       const salt = salts.get(day);

@@ -11,8 +11,10 @@
  * | `share`     | stats:read                               | the link's site         |
  * | `anonymous` | stats:read                               | the public sites        |
  */
+
+import type { Scope } from '../keys.ts';
 import type { AccessSnapshot } from './registry.ts';
-import type { ApiKey, Scope, SharedLink, User } from './types.ts';
+import type { ApiKey, SharedLink, User } from './types.ts';
 
 export type Principal =
   | { kind: 'token' }

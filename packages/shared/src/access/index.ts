@@ -1,4 +1,5 @@
 export * from './grants.ts';
+export * from './key-authorizer.ts';
 export * from './password.ts';
 export * from './registry.ts';
 export * from './secrets.ts';

@@ -4,7 +4,7 @@
  * would add nothing but CPU on every request — and compared through that hash. Shared-link
  * slugs and session ids are 128 and 256 random bits.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const KEY_PREFIX = 'tmk_';
 /** `tmk_` and 43 base64url characters. */
@@ -40,13 +40,6 @@ export function newSlug(): string {
 
 export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
-}
-
-/** Equal strings, in time that depends on their lengths only. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** A random token for the browser (a CSRF double-submit cookie). */

@@ -7,8 +7,9 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { toClickHouseTime } from '../event.ts';
+import type { Scope } from '../keys.ts';
 import { TABLES } from '../names.ts';
-import type { ApiKey, Goal, Role, Scope, Session, SharedLink, Site, User } from './types.ts';
+import type { ApiKey, Goal, Role, Session, SharedLink, Site, User } from './types.ts';
 
 export type Table = 'sites' | 'apiKeys' | 'sharedLinks' | 'users' | 'sessions';
 const KEY_COLUMN: Record<Table, string> = { sites: 'site', apiKeys: 'id', sharedLinks: 'slug', users: 'user', sessions: 'id_hash' };

@@ -3,8 +3,7 @@
  * the records of the settings tables (clickhouse/005_access.sql), in camelCase.
  */
 
-export const SCOPES = ['stats:read', 'sites:admin', 'events:write'] as const;
-export type Scope = (typeof SCOPES)[number];
+import type { Scope } from '../keys.ts';
 
 export const ROLES = ['viewer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,0 +1,32 @@
+/**
+ * The visitor of a server-side event (SPEC §11): the event's own `ip` and `userAgent` when it
+ * gives them, else the request's. The request's User-Agent is the sending program's (often one
+ * `isbot` rightly calls a bot), so it is hashed into the visitor id but neither parsed nor
+ * judged: an event without `userAgent` has no device, browser or OS and is never dropped as a
+ * bot, while one with a bot's `userAgent` is. A given `ip` takes its country from the bundled
+ * database only (a CDN's country header describes the sender, not the visitor).
+ */
+import type { IncomingEvent } from '@tidemark/shared';
+import type { RequestFacts } from './enrich.ts';
+import type { CountryOf } from './geo/country.ts';
+import type { Agent } from './user-agent.ts';
+
+export const UNKNOWN_AGENT: Agent = { bot: false, device: '', browser: '', browserVersion: '', os: '', osVersion: '' };
+const NO_HEADERS = {};
+
+export function serverFacts(
+  event: IncomingEvent,
+  request: RequestFacts,
+  agentOf: (userAgent: string) => Agent,
+  countryOf: CountryOf,
+): RequestFacts {
+  const { ip, userAgent } = event;
+  if (ip === undefined && userAgent === undefined) return request;
+  return {
+    ip: ip ?? request.ip,
+    userAgent: userAgent ?? request.userAgent,
+    agent: userAgent === undefined ? request.agent : agentOf(userAgent),
+    country: ip === undefined ? request.country : countryOf(ip, NO_HEADERS),
+    nowMs: request.nowMs,
+  };
+}
