@@ -26,6 +26,7 @@ export const ASSETS = {
   '/': load('index.html'),
   '/settings': load('settings.html'),
   '/assets/dashboard.js': load('dashboard.js'),
+  '/assets/session.js': load('session.js'),
   '/assets/dashboard.css': load('dashboard.css'),
   '/assets/settings.js': load('settings.js'),
 } as const;
