@@ -159,6 +159,74 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
       await context.close();
     });
 
+    it('the settings page registers a site whose rules the collector applies at once, and makes and revokes a key', async () => {
+      const site = `${uniqueName('settings')}.example`;
+      const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.goto(`${stack.apiUrl}/`);
+      await page.locator('#signin-key').fill(TOKEN);
+      await page.locator('#signin-form button').click();
+      await page.locator('#settings-link').waitFor({ state: 'visible' });
+      await page.locator('#settings-link').click();
+      await page.waitForURL(/\/settings$/);
+
+      await page.locator('#site-add-name').fill(site);
+      await page.locator('#site-add-tz').fill('Europe/Berlin');
+      await page.locator('#site-add button').click();
+      await page.locator('#site-name', { hasText: site }).waitFor();
+      await page.locator('#f-ips').fill('203.0.113.0/24');
+      await page.locator('#f-paths').fill('/admin/**');
+      await page.locator('#f-goals').fill('[{"path": "/thanks"}]');
+      await page.locator('#site-edit button[type=submit]').click();
+      await page.locator('#site-error', { hasText: /Saved/ }).waitFor();
+      // A bad value comes back with the server's message.
+      await page.locator('#f-countries').fill('Germany');
+      await page.locator('#site-edit button[type=submit]').click();
+      await page.locator('#site-error', { hasText: /exclude\/countries\/0/ }).waitFor();
+      await page.locator('#f-countries').fill('');
+
+      // The collector of this process applies the registry at once: other sites are refused,
+      // excluded addresses and paths dropped before queueing.
+      const send = (path: string, ip: string, to = site) =>
+        postEvents(stack.collectorUrl, { site: to, name: 'pageview', url: `https://${to}${path}` }, { 'X-Forwarded-For': ip });
+      expect((await send('/', '198.51.100.1', `${uniqueName('other')}.example`)).status).toBe(403);
+      expect((await send('/', '203.0.113.50')).headers.get('x-tidemark-dropped')).toBe('excluded');
+      expect((await send('/admin/users', '198.51.100.1')).headers.get('x-tidemark-dropped')).toBe('excluded');
+      const kept = await send('/pricing', '198.51.100.1');
+      expect([kept.status, kept.headers.get('x-tidemark-dropped')]).toEqual([202, null]);
+
+      await page.locator('#k-name').fill('ci reader');
+      await page.locator('#k-sites').fill(site);
+      await page.locator('#key-add button').click();
+      await page.locator('#key-made').waitFor({ state: 'visible' });
+      const key = await page.locator('#key-value').inputValue();
+      expect(key).toMatch(/^tmk_/);
+      const read = () => fetch(`${stack.apiUrl}/api/v1/live?site=${site}`, { headers: { Authorization: `Bearer ${key}` } });
+      expect((await read()).status).toBe(200);
+      await page.locator('#keys tr', { hasText: 'ci reader' }).getByRole('button', { name: 'Revoke' }).click();
+      await page.locator('#keys tr', { hasText: 'ci reader' }).waitFor({ state: 'detached' });
+      expect((await read()).status).toBe(401);
+
+      await page.locator('#l-name').fill('wall screen');
+      await page.locator('#link-add button').click();
+      await page.locator('#links a', { hasText: '/share/' }).waitFor();
+      await page.reload();
+      await page.locator('#audit td', { hasText: 'key.revoke' }).first().waitFor();
+      mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, '.tmp', 'settings.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await context.close();
+      // Leave the stack accepting any site again for the other tests.
+      const removed = await fetch(`${stack.apiUrl}/api/v2/sites/${site}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      expect(removed.status).toBe(204);
+    });
+
     describe('a shared link', () => {
       let embedder: Server;
       let embedderUrl = '';
