@@ -1,7 +1,7 @@
 /**
  * Who a request comes from (SPEC §11), checked in this order:
  *  1. `Authorization: Bearer` — `API_TOKEN` (compared in constant time) or an API key (looked
- *     up by its SHA-256); anything else is a 401.
+ *     up by its SHA-256); anything else is a 401 (but another scheme next to the proxy's user).
  *  2. The reverse proxy's user header, only from `AUTH_PROXY_CIDRS` (the socket's address,
  *     never a forwarded one); a user not registered here gets 403.
  *  3. A shared link's `X-Tidemark-Share`.
@@ -37,8 +37,10 @@ export async function resolvePrincipal(c: Context, deps: AuthDeps, ip: string, r
   const state = (principal: Principal, via: AuthState['via'], csrf: string | null = null, sessionId: string | null = null) =>
     ({ ok: true, state: { principal, via, ip, csrf, sessionId } }) as const;
 
+  // A trusted proxy's user, when it names one (its own Basic credentials, if it passes them on, are not ours).
+  const proxyUser = proxy?.trusted(remote) ? c.req.header(proxy.header)?.trim().toLowerCase() || null : null;
   const authorization = c.req.header('authorization');
-  if (authorization !== undefined) {
+  if (authorization !== undefined && (proxyUser === null || /^Bearer /i.test(authorization))) {
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
     if (!match) return { ok: false, status: 401, error: 'Authorization must be "Bearer <key>"', failure: true };
     const given = match[1] as string;
@@ -52,21 +54,14 @@ export async function resolvePrincipal(c: Context, deps: AuthDeps, ip: string, r
     return { ok: false, status: 401, error: 'the key is not valid (unknown or revoked)', failure: true };
   }
 
-  if (proxy?.trusted(remote)) {
-    const name = c.req.header(proxy.header)?.trim().toLowerCase();
-    if (name) {
-      if (!snapshot.loaded) return NOT_READY;
-      const user = snapshot.users.get(name);
-      if (!user) {
-        return {
-          ok: false,
-          status: 403,
-          error: `${name} is signed in but has no access here: an admin adds users in Settings`,
-          failure: false,
-        };
-      }
-      return state({ kind: 'user', user }, 'proxy', readCsrfCookie(c) ?? '');
+  if (proxyUser !== null) {
+    if (!snapshot.loaded) return NOT_READY;
+    const user = snapshot.users.get(proxyUser);
+    if (!user) {
+      const error = `${proxyUser} is signed in but has no access here: an admin adds users in Settings`;
+      return { ok: false, status: 403, error, failure: false };
     }
+    return state({ kind: 'user', user }, 'proxy', readCsrfCookie(c) ?? '');
   }
 
   const share = c.req.header(SHARE_HEADER);
