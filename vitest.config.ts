@@ -14,7 +14,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'src/**/*.test.ts', 'services/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'src/**/*.test.ts',
+            'services/**/*.test.ts',
+            'deploy/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
           globalSetup: ['test/build-tracker.ts'],
           testTimeout: 20_000,

@@ -18,8 +18,8 @@ const BENCHES: Bench[] = [
   { name: 'tracker', run: async () => (await import('./tracker.ts')).benchTracker() },
   {
     name: 'collector',
+    // Load from wrk (Debian's package), which `pnpm bench` checks first (scripts/prerequisites.sh bench).
     run: async (quick) => {
-      ensureWrk();
       const { benchCollector } = await import('./collector.ts');
       return { ...(await benchCollector({ quick, mode: 'embedded' })), ...(await benchCollector({ quick, mode: 'distributed' })) };
     },
@@ -53,14 +53,6 @@ const BENCHES: Bench[] = [
   { name: 'queries', run: async (quick) => (await import('./queries.ts')).benchQueries({ quick }) },
   { name: 'storage', run: async (quick) => (await import('./storage.ts')).benchStorage({ rows: quick ? 100_000 : 2_000_000 }) },
 ];
-
-/** The collector benchmark drives load with wrk (Debian's package): install it when missing and allowed. */
-function ensureWrk(): void {
-  if (versionOf('sh', ['-c', 'command -v wrk']) !== 'unknown') return;
-  if (process.getuid?.() !== 0) throw new Error('wrk is needed for the collector benchmark: apt-get install wrk');
-  progress('installing wrk (apt-get install wrk)');
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], { stdio: 'ignore' });
-}
 
 function versionOf(command: string, args: string[]): string {
   try {

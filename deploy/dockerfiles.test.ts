@@ -1,8 +1,9 @@
 /**
  * The images, checked without a Docker engine: each Dockerfile parses and lints clean, builds
- * in two stages from a pinned Node image, ships production dependencies only (`pnpm deploy
- * --prod`, and chdb is not one of them), runs as a non-root user, and starts a file that
- * exists in its package with a runtime that is one of its production dependencies.
+ * in two stages from a pinned Node image of the major the project requires, ships production
+ * dependencies only (`deploy/docker/assemble.sh`, and chdb is not one of them), runs as a
+ * non-root user, and starts a file that exists in its package with Node alone (its own type
+ * stripping, no loader), the same command as the package's start script.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,21 +61,22 @@ describe.each(SERVICES)('%s image', (service) => {
     expect(validate(text).map((d) => `${path}:${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
   });
 
-  it('builds in two stages from a pinned Node image that the project supports', () => {
+  it('builds in two stages from a pinned Node image of the major the project requires (24)', () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', null]);
-    const engines = manifest('.').engines?.node ?? '';
+    const [, required, minor] = /^>=(\d+)\.(\d+)$/.exec(manifest('.').engines?.node ?? '') ?? [];
+    expect(Number(required)).toBeGreaterThanOrEqual(24);
     for (const stage of dockerfile.stages) {
-      const [, major] = /^node:(\d+)\.\d+\.\d+-[a-z]+-slim$/.exec(stage.image) ?? [];
-      expect(major, `${stage.image} is not a pinned slim Node image`).toBeDefined();
-      expect(engines).toMatch(new RegExp(`^>=${major}\\.`));
+      const [, major, imageMinor] = /^node:(\d+)\.(\d+)\.\d+-[a-z]+-slim$/.exec(stage.image) ?? [];
+      expect(major, `${stage.image} is not a pinned slim Node image`).toBe(required);
+      expect(Number(imageMinor)).toBeGreaterThanOrEqual(Number(minor));
     }
   });
 
-  it('ships only the production dependencies of its package (pnpm deploy --prod)', () => {
+  it('ships only the production dependencies of its package (deploy/docker/assemble.sh)', () => {
     const run = build?.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args) ?? [];
-    expect(run.join('\n')).toContain(`pnpm --filter @tidemark/${service} deploy --prod /out/packages/${service}`);
+    expect(run.join('\n')).toContain(`bash deploy/docker/assemble.sh ${service} /out`);
     expect(manifest(`packages/${service}`).name).toBe(`@tidemark/${service}`);
-    expect(final('COPY').map((i) => i.args)).toContain(`--from=build /out/packages/${service} ./`);
+    expect(final('COPY').map((i) => i.args)).toContain('--from=build /out /app');
   });
 
   it('ships without chdb, which only the embedded mode loads', () => {
@@ -90,16 +92,17 @@ describe.each(SERVICES)('%s image', (service) => {
     expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
   });
 
-  it('starts a file of its package with tsx, a production dependency', () => {
+  it('starts a file of its package with Node alone, as its start script does', () => {
     const [workdir] = final('WORKDIR').map((i) => i.args);
     expect(workdir).toBe(`/app/packages/${service}`);
     const cmd = final('CMD').at(-1)?.json;
-    expect(cmd).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
-    expect(repoPathExists(`packages/${service}/${cmd?.[3]}`)).toBe(true);
-    expect(manifest(`packages/${service}`).dependencies).toHaveProperty('tsx');
+    expect(cmd).toEqual(['node', 'src/main.ts']);
+    expect(repoPathExists(`packages/${service}/${cmd?.[1]}`)).toBe(true);
+    // No loader (tsx) ships: Node strips the types itself.
+    for (const dir of workspaceClosure(`packages/${service}`)) expect(manifest(dir).dependencies ?? {}, dir).not.toHaveProperty('tsx');
     // The same command as `pnpm --filter <package> start`, the one the README documents.
     expect((JSON.parse(readRepoFile(`packages/${service}/package.json`)) as { scripts: Record<string, string> }).scripts.start).toBe(
-      'tsx src/main.ts',
+      'node src/main.ts',
     );
   });
 
@@ -143,6 +146,16 @@ describe('image layouts', () => {
     expect(manifest('packages/collector').dependencies).toHaveProperty('@tidemark/tracker');
     // pnpm deploy copies a workspace dependency's `files`: the paths module and the builds.
     expect(tracker.files).toEqual(expect.arrayContaining(['dist', tracker.exports?.['.']?.replace(/^\.\//, '')]));
+  });
+
+  it("type-checks the sources with erasableSyntaxOnly, so they hold only syntax Node's type stripping removes", () => {
+    const base = JSON.parse(readRepoFile('tsconfig.base.json')) as { compilerOptions: Record<string, unknown> };
+    expect(base.compilerOptions).toMatchObject({ erasableSyntaxOnly: true, verbatimModuleSyntax: true, allowImportingTsExtensions: true });
+    for (const service of SERVICES) {
+      expect((JSON.parse(readRepoFile(`packages/${service}/tsconfig.json`)) as { extends?: string }).extends).toBe(
+        '../../tsconfig.base.json',
+      );
+    }
   });
 
   it('keeps local installs, builds and secrets out of the build context', () => {

@@ -25,9 +25,8 @@ export interface Service {
 
 /** `pnpm --filter @tidemark/<name> start`, minus pnpm: the same entry with the same environment. */
 export function startService(name: 'collector' | 'ingester' | 'dashboard-api', env: Record<string, string>): Service {
-  // Node itself with tsx's loader, not the tsx CLI: the CLI runs the service in a child
-  // process, so a SIGKILL would kill the CLI and leave the service running.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages', name, 'src', 'main.ts')], {
+  // Node's own type stripping, as the package's start script and the images run it.
+  const child = spawn(process.execPath, [join(ROOT, 'packages', name, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

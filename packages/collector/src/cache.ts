@@ -7,8 +7,11 @@
 export class GenerationCache<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
+  private readonly max: number;
 
-  constructor(private readonly max: number) {}
+  constructor(max: number) {
+    this.max = max;
+  }
 
   get(key: K): V | undefined {
     const hit = this.current.get(key);

@@ -42,9 +42,10 @@ export class BatchBody {
   // Where the rows of the message in hand start (and where it ends), and their times.
   private starts = new Int32Array(0);
   private times = new Float64Array(0);
+  private readonly recent: RecentIds;
 
   constructor(
-    private readonly recent: RecentIds,
+    recent: RecentIds,
     json: boolean,
     /**
      * The size of the batch's messages: the buffers start about as large as they end, instead
@@ -53,6 +54,7 @@ export class BatchBody {
      */
     messageBytes: number,
   ) {
+    this.recent = recent;
     this.writer = new RowBinaryWriter(messageBytes + 256);
     this.lines = json ? new JsonLinesWriter(Math.ceil(messageBytes * 3.5) + 256) : null;
   }

@@ -1,11 +1,10 @@
 /** Malformed input: answered with a 4xx and this message, never logged as a fault. */
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
     super(message);
+    this.field = field;
   }
 }
 
