@@ -9,11 +9,10 @@ import type { ApiContext, ApiEnv } from './context.ts';
 
 export class AccessDenied extends Error {
   override readonly name = 'AccessDenied';
-  constructor(
-    message: string,
-    readonly status: 401 | 403,
-  ) {
+  readonly status: 401 | 403;
+  constructor(message: string, status: 401 | 403) {
     super(message);
+    this.status = status;
   }
 }
 
