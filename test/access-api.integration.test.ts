@@ -366,6 +366,14 @@ describe('shared links', () => {
       scopes: ['stats:read'],
     });
 
+    // The page's own path to the API: the link is the only credential there, whatever else is sent.
+    const through = `/share/${link.slug}/api`;
+    expect((await t.request(`${through}/v1/live?site=shared.example`)).status).toBe(200);
+    expect((await t.request(`${through}/v1/live?site=other.example`, { as: ROOT })).status).toBe(403);
+    expect((await t.request(`${through}/v2/sites`, { as: ROOT })).status).toBe(403);
+    expect((await t.request(`${through}/v2/keys`, { ...json('POST', { name: 'x', scopes: ['stats:read'] }), as: ROOT })).status).toBe(403);
+    expect(await body(await t.request(`${through}/session`, { as: ROOT }))).toMatchObject({ kind: 'share', site: 'shared.example' });
+
     await t.admin('DELETE', `/api/v2/sites/shared.example/shared-links/${link.slug}`);
     expect((await t.request('/api/v1/live?site=shared.example', { as })).status).toBe(401);
     expect((await t.request(`/share/${link.slug}`)).status).toBe(404);
@@ -413,6 +421,8 @@ describe('shared links', () => {
     const { proof, site } = (await body(opened)) as { proof: string; site: string };
     expect(site).toBe('secret.example');
     expect((await t.request('/api/v1/live?site=secret.example', { as: { share: proof } })).status).toBe(200);
+    expect((await t.request(`/share/${link.slug}/api/v1/live?site=secret.example`)).status).toBe(401);
+    expect((await t.request(`/share/${link.slug}/api/v1/live?site=secret.example`, { as: { share: proof } })).status).toBe(200);
     expect((await t.request('/api/v1/live?site=elsewhere.example', { as: { share: proof } })).status).toBe(403);
     // A proof is for its own link only.
     const other = await t.admin<{ slug: string }>('POST', '/api/v2/sites/secret.example/shared-links', { password: 'another password' });

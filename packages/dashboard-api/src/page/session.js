@@ -1,6 +1,6 @@
 // Who the page acts as (SPEC §11): a session cookie (sign in with a key), the reverse proxy's
-// sign-in, the open loopback mode, or — at /share/<slug> — a shared link, whose slug (and,
-// with a password, the proof the server gave for it) goes in the X-Tidemark-Share header.
+// sign-in, the open loopback mode, or — at /share/<slug> — a shared link: its API calls go to
+// /share/<slug>/api/…, with the proof of its password (if it has one) in X-Tidemark-Share.
 // Keys never go in a URL. Changes carry the session's CSRF token in X-CSRF-Token.
 
 const shareMatch = /^\/share\/([A-Za-z0-9_-]{10,64})\/?$/.exec(location.pathname);
@@ -35,11 +35,14 @@ function headers(extra = {}) {
   return h;
 }
 
+/** A shared link's page reads the API under its own path. */
+const through = (path) => (shareSlug && path.startsWith('/api/') ? `/share/${shareSlug}${path}` : path);
+
 /** A JSON call to the API; 401 → Unauthorized, 403 → Forbidden, other failures → Error with the server's message. */
 export async function call(method, path, body) {
   const init = { method, headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }), credentials: 'same-origin' };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(path, init);
+  const res = await fetch(through(path), init);
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
   if (res.status === 401) throw new Unauthorized(data);
@@ -97,7 +100,7 @@ export function openStream(path, onEvent, onError) {
   }
   const controller = new AbortController();
   (async () => {
-    const res = await fetch(path, { headers: headers(), signal: controller.signal });
+    const res = await fetch(through(path), { headers: headers(), signal: controller.signal });
     if (!res.ok || !res.body) throw new Error(`stream: ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';

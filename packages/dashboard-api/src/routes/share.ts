@@ -6,13 +6,19 @@
  * addresses), and scrypt runs at most 4 at a time.
  * What a link may read is decided by the auth middleware (`principal.ts`, `grants.ts`): one
  * site's stats, never another site or the admin API.
+ *
+ * The page calls the API under its own path, `/share/<slug>/api/…`: such a request is the
+ * API request with the link as its only credential — its cookies, `Authorization` and the
+ * proxy's user header are dropped — so a reverse proxy with single sign-on can let `/share/*`
+ * (and the static `/assets/*`) through without signing anyone in, and nothing under that path
+ * can act as anyone but the link.
  */
 import { clientIp, createRateLimiter, type SharedLink, verifyPassword } from '@tidemark/shared';
 import type { Context, Hono } from 'hono';
 import { readJson } from '../admin/common.ts';
 import type { ApiEnv, AuthDeps } from '../auth/context.ts';
 import { remoteAddress } from '../auth/context.ts';
-import { shareProof } from '../auth/share-token.ts';
+import { SHARE_HEADER, shareProof } from '../auth/share-token.ts';
 import { ASSETS, serveAsset } from './page.ts';
 
 const SLUG = /^[A-Za-z0-9_-]{10,64}$/;
@@ -31,6 +37,24 @@ export function mountShare(app: Hono<ApiEnv>, deps: AuthDeps): void {
   }
 
   const gone = (c: Context) => c.text('This shared link does not exist or was revoked.', 404, { 'X-Frame-Options': 'DENY' });
+
+  /** The API seen through a link: the request again, with the link as its only credential. */
+  app.all('/share/:slug/api/*', async (c) => {
+    const slug = c.req.param('slug');
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice(`/share/${slug}`.length);
+    const headers = new Headers(c.req.raw.headers);
+    for (const name of ['authorization', 'cookie', ...(deps.proxy ? [deps.proxy.header] : [])]) headers.delete(name);
+    // A proof for this link (`<slug>.<expires>.<mac>`) stands; anything else is just the slug.
+    const given = headers.get(SHARE_HEADER) ?? '';
+    headers.set(SHARE_HEADER, given.startsWith(`${slug}.`) ? given : slug);
+    const init: RequestInit & { duplex?: 'half' } = { method: c.req.method, headers };
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      init.body = c.req.raw.body;
+      init.duplex = 'half';
+    }
+    return app.fetch(new Request(url, init), c.env);
+  });
 
   app.get('/share/:slug', async (c) => {
     const link = await linkOf(c.req.param('slug'));
