@@ -7,8 +7,8 @@
  * through nginx, an admin uses the settings page with no key at all.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer, request } from 'node:http';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +16,9 @@ import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type AccessApp, startAccessApp } from './access-support.ts';
+import { type AccessApp, startAccessApp, TOKEN } from './access-support.ts';
 import { launchBrowser } from './browser.ts';
-import { waitFor } from './harness.ts';
+import { ROOT, waitFor } from './harness.ts';
 import { freePort } from './processes.ts';
 
 const run = promisify(execFile);
@@ -93,21 +93,19 @@ ${hashes.join('\n')}
   return started(child, `http://127.0.0.1:${port}`);
 }
 
-async function started(child: ChildProcess, url: string): Promise<Proxy> {
+/** Waits until the proxy answers `/healthz` with `expected` (its sign-in challenge, or the API's answer). */
+async function started(child: ChildProcess, url: string, expected = 401): Promise<Proxy> {
   let errors = '';
   child.stderr?.on('data', (d: Buffer) => {
     errors += d.toString();
   });
-  const up = await waitFor(
-    async () =>
-      fetch(`${url}/healthz`).then(
-        (r) => r.status,
-        () => 0,
-      ),
-    (status) => status === 401 || child.exitCode !== null,
-    20_000,
-  );
-  if (up !== 401) throw new Error(`proxy not up at ${url} (${up}): ${errors}`);
+  const status = () =>
+    fetch(`${url}/healthz`, { redirect: 'manual' }).then(
+      (r) => r.status,
+      () => 0,
+    );
+  const up = await waitFor(status, (s) => s === expected || child.exitCode !== null, 20_000);
+  if (up !== expected) throw new Error(`proxy not up at ${url} (${up}): ${errors}`);
   return {
     url,
     async stop() {
@@ -251,4 +249,125 @@ describe.each([
       });
     });
   }
+});
+
+/**
+ * The single sign-on examples of deploy/proxy/sso/ as shipped (only addresses and TLS taken out),
+ * in front of the API, with a stand-in for the sign-in service: oauth2-proxy's `/oauth2/auth`
+ * (nginx `auth_request`) and Authelia's forward-auth endpoint (Caddy `forward_auth`), which
+ * answer "signed in as ada@example.com" for a request with their session cookie, and ask for a
+ * sign-in otherwise.
+ */
+describe.each([
+  {
+    name: 'oauth2-proxy on nginx',
+    header: 'X-Forwarded-User',
+    cookie: '_oauth2_proxy=ada',
+    answer(path: string, signedIn: boolean): [number, Record<string, string>] {
+      if (path.startsWith('/oauth2/auth')) return signedIn ? [202, { 'X-Auth-Request-Email': 'ada@example.com' }] : [401, {}];
+      return [302, { Location: 'https://idp.example/authorize' }]; // /oauth2/start
+    },
+    async start(dir: string, port: number, api: number, auth: number): Promise<Proxy> {
+      const conf = readFileSync(join(ROOT, 'deploy/proxy/sso/oauth2-proxy.nginx.conf'), 'utf8')
+        .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${port};`)
+        .replace(/ +listen \[::\]:443 ssl http2;\n/, '')
+        .replace(/ +ssl_certificate(_key)? [^\n]+\n/g, '')
+        .replaceAll('127.0.0.1:8081', `127.0.0.1:${api}`)
+        .replaceAll('127.0.0.1:4180', `127.0.0.1:${auth}`);
+      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${dir};`).join(' ');
+      writeFileSync(join(dir, 'sso.conf'), conf);
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `pid ${dir}/nginx.pid;\nerror_log stderr;\ndaemon off;\nevents {}\nhttp {\n  access_log off; ${temp}\n  include ${dir}/sso.conf;\n}\n`,
+      );
+      return started(
+        spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] }),
+        `http://127.0.0.1:${port}`,
+        302,
+      );
+    },
+  },
+  {
+    name: 'Authelia on Caddy',
+    header: 'Remote-User',
+    cookie: 'authelia_session=ada',
+    answer(_: string, signedIn: boolean): [number, Record<string, string>] {
+      return signedIn ? [200, { 'Remote-User': 'ada@example.com' }] : [302, { Location: 'https://auth.example/?rd=x' }];
+    },
+    async start(dir: string, port: number, api: number, auth: number): Promise<Proxy> {
+      writeFileSync(
+        join(dir, 'Caddyfile'),
+        `{\n\tadmin off\n}\n${readFileSync(join(ROOT, 'deploy/proxy/sso/authelia.Caddyfile'), 'utf8')}`,
+      );
+      const child = spawn('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          ...process.env,
+          HOME: dir,
+          XDG_DATA_HOME: dir,
+          XDG_CONFIG_HOME: dir,
+          DASHBOARD_DOMAIN: `http://127.0.0.1:${port}`,
+          DASHBOARD_UPSTREAM: `127.0.0.1:${api}`,
+          AUTHELIA_UPSTREAM: `127.0.0.1:${auth}`,
+        },
+      });
+      return started(child, `http://127.0.0.1:${port}`, 200);
+    },
+  },
+])('the $name example (deploy/proxy/sso/)', ({ header, cookie, answer, start }) => {
+  let t: AccessApp;
+  let server: Server;
+  let auth: HttpServer;
+  let proxy: Proxy;
+  let slug = '';
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-sso-'));
+
+  beforeAll(async () => {
+    t = await startAccessApp(inject('clickhouseUrl'), { AUTH_PROXY_HEADER: header, AUTH_PROXY_CIDRS: '127.0.0.1/32' });
+    server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    auth = createServer((req, res) => {
+      const [status, headers] = answer(req.url ?? '/', (req.headers.cookie ?? '').includes(cookie));
+      res.writeHead(status, headers).end();
+    });
+    await new Promise<void>((resolve) => auth.listen(0, '127.0.0.1', resolve));
+    const port = (s: { address(): unknown }) => (s.address() as { port: number }).port;
+    proxy = await start(dir, await freePort(), port(server), port(auth));
+    await t.admin('POST', '/api/v2/users', { user: 'ada@example.com', role: 'admin' });
+    slug = (await t.admin<{ slug: string }>('POST', '/api/v2/sites/a.example/shared-links', {})).slug;
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await new Promise((resolve) => auth?.close(resolve));
+    t?.app.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${proxy.url}${path}`, { headers, redirect: 'manual' });
+    const text = await res.text();
+    return { status: res.status, json: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null };
+  };
+  const signedIn = { Cookie: cookie };
+
+  it('signs people in at the pages, and sends the others to the sign-in', async () => {
+    expect((await get('/')).status).toBe(302);
+    expect((await get('/', signedIn)).status).toBe(200);
+    expect((await get('/api/session', signedIn)).json).toMatchObject({ kind: 'user', name: 'ada@example.com', role: 'admin' });
+    expect((await get('/api/v2/sites', { ...signedIn, [header]: 'mallory@example.com' })).status).toBe(200);
+  });
+
+  it('lets programs with a key, shared links and static files through without sign-in, and never a forged user', async () => {
+    expect((await get('/api/session', { Authorization: `Bearer ${TOKEN}`, [header]: 'ada@example.com' })).json).toMatchObject({
+      kind: 'token',
+    });
+    const forged = await get('/api/v2/sites', { [header]: 'ada@example.com' });
+    expect([401, 302]).toContain(forged.status);
+    expect((await get(`/share/${slug}/api/v1/live?site=a.example`, { [header]: 'ada@example.com' })).status).toBe(200);
+    expect((await get(`/share/${slug}/api/v2/sites`, { [header]: 'ada@example.com' })).status).toBe(403);
+    expect((await get(`/share/${slug}`)).status).toBe(200);
+    expect((await get('/assets/dashboard.js')).status).toBe(200);
+  });
 });
