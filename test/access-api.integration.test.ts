@@ -483,3 +483,30 @@ describe('audit log', () => {
     expect((await t.request('/api/v2/audit?limit=0', { as: ROOT })).status).toBe(400);
   });
 });
+
+describe('the Query API’s sites (POST /api/v2/query)', () => {
+  it('needs stats:read on every site a query names, and holds a shared link’s filters', async () => {
+    // A stand-in for the query route (issue 17 builds it): it answers the body it was given.
+    t.app.post('/api/v2/query', async (c) => c.json(await c.req.json()));
+    const key = (await t.admin<{ key: string }>('POST', '/api/v2/keys', { name: 'q', scopes: ['stats:read'], sites: ['qa.example'] })).key;
+    const query = (payload: unknown, as: Who) => t.request('/api/v2/query', { ...json('POST', payload), as });
+    expect((await query({ site: 'QA.example', metrics: ['visitors'] }, { bearer: key })).status).toBe(200);
+    expect((await query({ site: ['qa.example'], metrics: ['visitors'] }, { bearer: key })).status).toBe(200);
+    expect((await query({ site: ['qa.example', 'qb.example'], metrics: ['visitors'] }, { bearer: key })).status).toBe(403);
+    expect((await query({ metrics: ['visitors'] }, { bearer: key })).status).toBe(403); // no site: every site
+    expect((await query({ site: 'qa.example' }, null)).status).toBe(401);
+    expect((await query({ site: 'qa.example' }, ROOT)).status).toBe(200);
+
+    const link = await t.admin<{ slug: string }>('POST', '/api/v2/sites/qa.example/shared-links', { filters: [['is', 'country', ['DE']]] });
+    const through = await t.request(
+      `/share/${link.slug}/api/v2/query`,
+      json('POST', { site: 'qa.example', filters: [['is', 'device', ['mobile']]] }),
+    );
+    expect(through.status).toBe(200);
+    expect(((await body(through)) as { filters: unknown[] }).filters).toEqual([
+      ['is', 'country', ['DE']],
+      ['is', 'device', ['mobile']],
+    ]);
+    expect((await t.request(`/share/${link.slug}/api/v2/query`, json('POST', { site: 'qb.example' }))).status).toBe(403);
+  });
+});

@@ -23,6 +23,7 @@ import { mountUsers } from './admin/users.ts';
 import { type ApiEnv, type AuthDeps, isHttps } from './auth/context.ts';
 import { AccessDenied, createGuard } from './auth/guard.ts';
 import { authenticate } from './auth/middleware.ts';
+import { queryGuard } from './auth/query-guard.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
@@ -189,6 +190,7 @@ export function createDashboardApp({
   app.route('/api/v1', v1);
 
   const v2 = new Hono<ApiEnv>();
+  v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
   mountSites(v2, guard, admin);
   mountLinks(v2, guard, admin);
   mountKeys(v2, guard, admin);
