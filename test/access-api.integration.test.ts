@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AccessApp, json, startAccessApp, TOKEN, type Who } from './access-support.ts';
+import { operationChecker } from './dashboard-openapi.ts';
 import { waitFor } from './harness.ts';
 
 const ROOT: Who = { bearer: TOKEN };
@@ -509,5 +510,37 @@ describe('the Query API’s sites (POST /api/v2/query)', () => {
       ['is', 'device', ['mobile']],
     ]);
     expect((await t.request(`/share/${link.slug}/api/v2/query`, json('POST', { site: 'qb.example' }))).status).toBe(403);
+  });
+});
+
+describe('/openapi.json', () => {
+  it('describes every admin and sign-in answer as it is', async () => {
+    const check = operationChecker(await (await t.request('/openapi.json')).json());
+    const calls: [string, string, unknown?][] = [
+      ['POST', '/api/v2/sites', { site: 'doc.example', goals: [{ path: '/a' }, { event: 'b', props: { c: 'd' } }], umamiWebsiteId: null }],
+      ['GET', '/api/v2/sites/doc.example'],
+      ['PATCH', '/api/v2/sites/doc.example', { public: true }],
+      ['GET', '/api/v2/sites'],
+      ['POST', '/api/v2/keys', { name: 'doc', scopes: ['stats:read'] }],
+      ['GET', '/api/v2/keys'],
+      ['POST', '/api/v2/sites/doc.example/shared-links', { password: 'doc password', frameAncestors: ["'self'"] }],
+      ['GET', '/api/v2/sites/doc.example/shared-links'],
+      ['POST', '/api/v2/users', { user: 'doc@example.com', role: 'viewer', sites: ['doc.example'] }],
+      ['PATCH', '/api/v2/users/doc@example.com', { role: 'admin' }],
+      ['GET', '/api/v2/users'],
+      ['GET', '/api/v2/audit?limit=5'],
+      ['GET', '/api/session'],
+      ['POST', '/api/v2/sites', { site: 'bad..name' }],
+      ['GET', '/api/v2/sites/nobody.example'],
+    ];
+    for (const [method, path, payload] of calls) {
+      const res = await t.request(path, { ...(payload === undefined ? { method } : json(method, payload)), as: ROOT });
+      expect(check(method, path, res.status, await res.json()), `${method} ${path}`).toEqual([]);
+    }
+    const signIn = await t.request('/api/session', json('POST', { key: TOKEN }));
+    expect(check('POST', '/api/session', signIn.status, await signIn.json())).toEqual([]);
+    const link = await t.admin<{ slug: string }>('POST', '/api/v2/sites/doc.example/shared-links', { password: 'doc password 2' });
+    const unlock = await t.request(`/share/${link.slug}/unlock`, json('POST', { password: 'doc password 2' }));
+    expect(check('POST', `/share/${link.slug}/unlock`, unlock.status, await unlock.json())).toEqual([]);
   });
 });

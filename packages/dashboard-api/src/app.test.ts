@@ -127,19 +127,30 @@ describe('dashboard API auth and CORS', () => {
 });
 
 describe('/openapi.json', () => {
-  it('documents every route with its parameters and answer schema', async () => {
-    const doc = (await (await app().request('/openapi.json')).json()) as {
+  it('documents every API route the app serves, with its parameters and answer schema', async () => {
+    const api = app();
+    const doc = (await (await api.request('/openapi.json')).json()) as {
       openapi: string;
-      paths: Record<string, { get: { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[] } }>;
+      paths: Record<
+        string,
+        Record<string, { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[]; requestBody?: unknown }>
+      >;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(
-      ['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`).sort(),
-    );
-    const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];
+    // Every /api route (and the shared links' unlock) is documented, and nothing else is.
+    const middleware = new Set(['/api/*', '/api/v1/*', '/api/v2/query', '/api/v2/users', '/api/v2/users/*', '/share/:slug/api/*']);
+    const served = api.routes
+      .filter((r) => r.method !== 'ALL' || !middleware.has(r.path))
+      .filter((r) => r.path.startsWith('/api/') || r.path === '/share/:slug/unlock')
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+    expect(documented.sort()).toEqual([...new Set(served)].sort());
+    const breakdown = doc.paths['/api/v1/breakdown']?.get?.parameters ?? [];
     expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
-    expect(Object.keys(doc.components.schemas)).toContain('live');
+    expect(doc.paths['/api/v2/sites/{site}']?.patch?.parameters.map((p) => p.name)).toEqual(['site']);
+    expect(doc.paths['/api/v2/keys']?.post?.requestBody).toBeDefined();
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'v2.site', 'v2.keyCreated', 'v2.session']));
   });
 });
