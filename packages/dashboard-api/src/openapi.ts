@@ -349,8 +349,7 @@ export function openApiDocument(): Record<string, unknown> {
     };
   }
   for (const doc of ADMIN_DOCS) {
-    const item = (paths[doc.path] ??= {}) as Record<string, unknown>;
-    item[doc.method] = operation(doc);
+    paths[doc.path] = { ...(paths[doc.path] as Record<string, unknown> | undefined), [doc.method]: operation(doc) };
   }
   return {
     openapi: '3.1.0',
