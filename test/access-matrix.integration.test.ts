@@ -180,6 +180,7 @@ const OPEN = [
   'GET /assets/session.js',
   'GET /assets/dashboard.css',
   'GET /assets/settings.js',
+  'GET /assets/table.js',
   'GET /share/:slug',
   'POST /share/:slug/unlock',
   // The API through a link: the link is its only credential (test/access-api.integration.test.ts).

@@ -6,7 +6,9 @@
 import {
   type AccessRegistry,
   type AccessSnapshot,
+  emptySnapshot,
   loadConfig,
+  newSite,
   plainLogger,
   type QueueProducer,
   type Site,
@@ -18,35 +20,12 @@ import { createCollector } from '../app.ts';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
-function site(name: string, fields: Partial<Site> = {}): Site {
-  return {
-    site: name,
-    timezone: 'UTC',
-    hostnames: [],
-    exclude: { ips: [], paths: [], countries: [] },
-    goals: [],
-    umamiWebsiteId: null,
-    public: false,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    version: 1,
-    ...fields,
-  };
-}
+const site = (name: string, fields: Partial<Site> = {}): Site => ({ ...newSite(name, '2026-01-01T00:00:00.000Z'), ...fields });
 
 /** A registry whose sites the test sets; `set` notifies like a reload would. */
 function fakeRegistry(sites: Site[] = [], loaded = true) {
   const listeners: ((s: AccessSnapshot) => void)[] = [];
-  let snapshot: AccessSnapshot = {
-    loaded,
-    sites: new Map(sites.map((s) => [s.site, s])),
-    keys: new Map(),
-    keysByHash: new Map(),
-    links: new Map(),
-    users: new Map(),
-    sessions: new Map(),
-    umamiSites: new Map(),
-  };
+  let snapshot = emptySnapshot({ loaded, sites: new Map(sites.map((s) => [s.site, s])) });
   const registry = {
     current: () => snapshot,
     onChange: (fn: (s: AccessSnapshot) => void) => listeners.push(fn),

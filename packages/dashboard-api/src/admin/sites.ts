@@ -3,7 +3,7 @@
  * Reads come from storage (not this instance's copy), so a change made through any instance
  * is seen at once; every change is audited and reloads this instance's copy.
  */
-import { type Site, ValidationError } from '@tidemark/shared';
+import { newSite, type Site, ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
@@ -52,19 +52,7 @@ export function mountSites(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
     if (await store.get('sites', body.site)) throw new Conflict(`site: ${body.site} is already registered`);
     await checkUmami(body.site, body.umamiWebsiteId);
     const at = new Date(now()).toISOString();
-    const empty: Site = {
-      site: body.site,
-      timezone: 'UTC',
-      hostnames: [],
-      exclude: { ips: [], paths: [], countries: [] },
-      goals: [],
-      umamiWebsiteId: null,
-      public: false,
-      createdAt: at,
-      updatedAt: at,
-      version: 0,
-    };
-    const site = apply(empty, body, at);
+    const site = apply(newSite(body.site, at), body, at);
     await store.put('sites', site);
     await audit(c, admin, 'site.create', { site: site.site, target: site.site, details: { fields: Object.keys(body) } });
     await registry.refresh();

@@ -2,6 +2,7 @@
 // Plain browser JavaScript, served by the API itself (no CDN, no build step). At /share/<slug>
 // the same page shows one site read-only, for a shared link (session.js).
 import { call, Forbidden, openStream, shareSlug, signIn, signOut, Unauthorized, unlock, whoAmI } from './session.js';
+import { fillTable } from './table.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = ['#2563eb', '#12b76a', '#f79009', '#7a5af8', '#ee46bc', '#98a2b3'];
@@ -50,30 +51,7 @@ function showLive(live) {
 }
 
 function table(id, head, rows) {
-  const el = $(id);
-  el.replaceChildren();
-  const tr = el.insertRow();
-  for (const [i, h] of head.entries()) {
-    const th = document.createElement('th');
-    th.textContent = h;
-    if (i > 0) th.className = 'n';
-    tr.append(th);
-  }
-  if (rows.length === 0) {
-    const cell = el.insertRow().insertCell();
-    cell.colSpan = head.length;
-    cell.className = 'empty';
-    cell.textContent = 'no data yet';
-  }
-  for (const row of rows) {
-    const r = el.insertRow();
-    for (const [i, v] of row.entries()) {
-      const cell = r.insertCell();
-      cell.textContent = v;
-      cell.className = i === 0 ? 'name' : 'n';
-      if (i === 0) cell.title = v;
-    }
-  }
+  fillTable($(id), head, rows, { empty: 'no data yet', numbers: true });
 }
 
 const label = (v) => v || '(none)';

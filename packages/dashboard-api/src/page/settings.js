@@ -2,6 +2,7 @@
 // through the admin API with the dashboard's session (session.js). Plain browser JavaScript;
 // every value from the server is written as text, never as HTML.
 import { call, Forbidden, whoAmI } from './session.js';
+import { fillTable } from './table.js';
 
 const $ = (id) => document.getElementById(id);
 const lines = (text) =>
@@ -28,26 +29,8 @@ function button(text, onClick) {
   return b;
 }
 
-/** Fills a table: a header row, then one row per item (cells are text or nodes). */
 function table(id, head, rows) {
-  const t = $(id);
-  t.replaceChildren();
-  const tr = t.insertRow();
-  for (const h of head) tr.append(el('th', h));
-  if (rows.length === 0) {
-    const cell = t.insertRow().insertCell();
-    cell.colSpan = head.length;
-    cell.className = 'empty';
-    cell.textContent = 'none yet';
-  }
-  for (const row of rows) {
-    const r = t.insertRow();
-    for (const value of row) {
-      const cell = r.insertCell();
-      if (value instanceof Node) cell.append(value);
-      else cell.textContent = String(value);
-    }
-  }
+  fillTable($(id), head, rows);
 }
 
 /** Runs an action, showing the server's message (with its field) where it belongs. */

@@ -29,6 +29,7 @@ export const ASSETS = {
   '/assets/session.js': load('session.js'),
   '/assets/dashboard.css': load('dashboard.css'),
   '/assets/settings.js': load('settings.js'),
+  '/assets/table.js': load('table.js'),
 } as const;
 
 /** Who may frame a page: nobody, unless a shared link names origins. */

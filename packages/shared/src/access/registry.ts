@@ -52,16 +52,20 @@ export interface AccessRegistry {
   close(): Promise<void>;
 }
 
-const EMPTY: AccessSnapshot = {
-  loaded: false,
-  sites: new Map(),
-  keys: new Map(),
-  keysByHash: new Map(),
-  links: new Map(),
-  users: new Map(),
-  sessions: new Map(),
-  umamiSites: new Map(),
-};
+/** Nothing known yet (before the first read), or `fields` only (tests). */
+export function emptySnapshot(fields: Partial<AccessSnapshot> = {}): AccessSnapshot {
+  return {
+    loaded: false,
+    sites: new Map(),
+    keys: new Map(),
+    keysByHash: new Map(),
+    links: new Map(),
+    users: new Map(),
+    sessions: new Map(),
+    umamiSites: new Map(),
+    ...fields,
+  };
+}
 
 /** ClickHouse codes for a table or database that does not exist (yet). */
 const MISSING = new Set(['60', '81']);
@@ -79,7 +83,7 @@ export function createAccessRegistry({
   now = Date.now,
 }: AccessRegistryOptions): AccessRegistry {
   const store = createAccessStore(client, database, now);
-  let snapshot = EMPTY;
+  let snapshot = emptySnapshot();
   let signature = '';
   let timer: NodeJS.Timeout | null = null;
   let usesTimer: NodeJS.Timeout | null = null;

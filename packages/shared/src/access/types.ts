@@ -86,3 +86,19 @@ export interface Session {
   expiresAt: string;
   version: number;
 }
+
+/** A site with nothing set: UTC, any host, no exclusions or goals, private. */
+export function newSite(site: string, at: string): Site {
+  return {
+    site,
+    timezone: 'UTC',
+    hostnames: [],
+    exclude: { ips: [], paths: [], countries: [] },
+    goals: [],
+    umamiWebsiteId: null,
+    public: false,
+    createdAt: at,
+    updatedAt: at,
+    version: 0,
+  };
+}
