@@ -72,6 +72,8 @@ const UNSUPPORTED: Outcome = {
   body: '{"error":"Content-Type must be text/plain or application/json","field":"Content-Type"}',
 };
 const CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+/** A body holding an array of events (what `parseEventBatch` reads as one). */
+const ARRAY = /^\s*\[/;
 
 function fail(status: number, error: string, field?: string, headers: Record<string, string> = JSON_CORS): Outcome {
   return { status, headers, body: JSON.stringify(field === undefined ? { error } : { error, field }) };
@@ -174,9 +176,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return fail(400, 'body: must be UTF-8', 'body');
       }
       const nowMs = Date.now();
+      const text = read.body.toString('utf8');
       let batch: ParsedEvent[];
       try {
-        batch = parseEventBatch(read.body.toString('utf8'), grant === null ? undefined : { server: true, nowMs });
+        batch = parseEventBatch(text, grant === null ? undefined : { server: true, nowMs });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         metrics.dropped('invalid');
@@ -185,7 +188,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       const rules = siteRules(batch, grant);
       if (!Array.isArray(rules)) {
         metrics.dropped('forbidden_site', batch.length);
-        return fail(403, rules.error, rules.field);
+        // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
+        return fail(403, rules.error, ARRAY.test(text) ? `${rules.index}.site` : 'site');
       }
       const { rows, bots, excluded } =
         grant === null ? browserRows(batch, rules, headers, ip, nowMs) : serverRows(batch, rules, headers, ip, nowMs);
@@ -198,20 +202,19 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   };
 
   /**
-   * Each event's site rules, or why the batch may not be stored for its sites: the accepted
-   * sites (`SITES`, the registry), then the key's own sites.
+   * Each event's site rules, or the first event whose site may not be stored and why: the
+   * accepted sites (`SITES`, the registry), then the key's own sites.
    */
-  function siteRules(batch: ParsedEvent[], grant: KeyGrant | null): SiteRules[] | { error: string; field: string } {
+  function siteRules(batch: ParsedEvent[], grant: KeyGrant | null): SiteRules[] | { index: number; error: string } {
     const rules: SiteRules[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const site = (batch[i] as ParsedEvent).event.site;
-      const field = batch.length === 1 ? 'site' : `${i}.site`;
+    for (let index = 0; index < batch.length; index++) {
+      const site = (batch[index] as ParsedEvent).event.site;
       const found = sites.check(site);
-      if (found === null) return { error: `site: ${site} is not registered here`, field };
+      if (found === null) return { index, error: `site: ${site} is not registered here` };
       if (grant && grant.sites !== 'all' && !grant.sites.includes(site)) {
-        return { error: `site: the API key may not send events for ${site}`, field };
+        return { index, error: `site: the API key may not send events for ${site}` };
       }
-      rules[i] = found;
+      rules[index] = found;
     }
     return rules;
   }
