@@ -29,6 +29,8 @@ export interface EmbeddedStack {
   apiUrl: string;
   client: ClickHouseClient;
   config: Config;
+  /** Which sites the collector accepts, in one line (it changes as sites are registered). */
+  readonly sites: string;
   stop(): Promise<void>;
 }
 
@@ -80,7 +82,6 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     access,
     ...(options.keys && { keys: options.keys }),
   });
-  log.info(events.sites.describe());
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
@@ -98,6 +99,9 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     apiUrl: `http://${shown(host)}:${apiPort}`,
     client,
     config,
+    get sites() {
+      return events.sites.describe();
+    },
     async stop() {
       try {
         await close(collector); // no new events
