@@ -12,6 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  createFailureLog,
   type KeyGrant,
   LIMITS,
   type Logger,
@@ -126,6 +127,7 @@ export interface EventPipeline {
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, metrics, log } = options;
+  const logFailure = createFailureLog(log);
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -163,6 +165,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         if (!check.ok) {
           metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
           if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          else if (check.status === 401 || check.status === 429) logFailure(ip, check.error, 'events');
           return refusedKey(check);
         }
         grant = check.grant;

@@ -4,7 +4,7 @@
  * `failures`, logged), and refuses cross-site and token-less unsafe requests that ride on
  * credentials the browser sends by itself (CSRF).
  */
-import { clientIp, sameSecret } from '@tidemark/shared';
+import { clientIp, createFailureLog, sameSecret } from '@tidemark/shared';
 import type { MiddlewareHandler } from 'hono';
 import type { ApiEnv, AuthDeps, AuthState } from './context.ts';
 import { isHttps, remoteAddress } from './context.ts';
@@ -12,8 +12,6 @@ import { clearSessionCookie } from './cookies.ts';
 import { resolvePrincipal } from './principal.ts';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** One `auth_failed` line per client address per this many ms. */
-const LOG_EVERY_MS = 60_000;
 
 /** Whether an unsafe request with these credentials must prove it comes from our own page. */
 function needsCsrf(c: Parameters<MiddlewareHandler>[0], auth: AuthState): boolean {
@@ -26,15 +24,7 @@ function needsCsrf(c: Parameters<MiddlewareHandler>[0], auth: AuthState): boolea
 }
 
 export function authenticate(deps: AuthDeps): MiddlewareHandler<ApiEnv> {
-  const logged = new Map<string, number>();
-  const logFailure = (ip: string, reason: string, path: string) => {
-    const t = deps.now();
-    if ((logged.get(ip) ?? 0) > t - LOG_EVERY_MS) return;
-    if (logged.size > 10_000) logged.clear();
-    logged.set(ip, t);
-    // Never the key or cookie itself.
-    deps.log.warn({ ip, reason, path }, 'auth_failed');
-  };
+  const logFailure = createFailureLog(deps.log, deps.now);
 
   return async function auth(c, next) {
     const remote = remoteAddress(c);

@@ -1,3 +1,4 @@
+export * from './failure-log.ts';
 export * from './grants.ts';
 export * from './key-authorizer.ts';
 export * from './password.ts';
