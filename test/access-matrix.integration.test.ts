@@ -3,8 +3,12 @@
  * site, API_TOKEN, proxy users of both roles, a shared link, nobody — against every route of
  * the dashboard API, expecting exactly the allowed set to pass (2xx) and everything else 403
  * (401 for nobody). The expectations are this file's own table, not the code's; and the table
- * must name every `/api/*` route the app serves, so a new route cannot skip the matrix.
+ * must name every `/api/*` route the app serves, so a new route cannot skip the matrix. The
+ * collector's keyed route (server-side events) is tried with the same keys.
  */
+import { createCollector } from '@tidemark/collector';
+import { loadConfig, plainLogger, type QueueProducer } from '@tidemark/shared';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AccessApp, startAccessApp, TOKEN, type Who } from './access-support.ts';
 
@@ -282,5 +286,35 @@ describe('route × scope matrix', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('lets exactly the keys holding events:write on the site send server-side events to the collector', async () => {
+    let stored = 0;
+    const producer: QueueProducer = {
+      send: async (events) => void (stored += events.length),
+      ready: async () => true,
+      close: async () => {},
+    };
+    const collector = createCollector({
+      config: loadConfig({ API_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '0' }).collector,
+      producer,
+      log: plainLogger(),
+      registry: new Registry(),
+      access: t.access,
+    });
+    const wrong: string[] = [];
+    for (const holder of holders) {
+      if (holder.who === null || !('bearer' in holder.who)) continue; // the collector takes keys only
+      const res = await collector.app.request('/api/event', {
+        method: 'POST',
+        body: JSON.stringify({ site: A, name: 'signup', url: `https://${A}/` }),
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${holder.who.bearer}` },
+      });
+      const expected = allowed(holder, { scope: 'events:write', on: 'A' }) ? '202' : '403';
+      if (String(res.status) !== expected) wrong.push(`POST /api/event as ${holder.name}: expected ${expected}, got ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(stored).toBe(3); // the events:write key on a, the one on every site, API_TOKEN
+    await collector.close();
   });
 });
