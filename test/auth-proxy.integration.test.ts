@@ -246,6 +246,13 @@ describe.each([
         await other.locator('#who', { hasText: 'vic' }).waitFor();
         expect(await other.locator('#settings-link').isHidden()).toBe(true);
         await viewer.close();
+
+        // Signed in by the proxy but not added here: told so, where a key could still be given.
+        const stranger = await browser.newContext({ httpCredentials: { username: 'bob', password: PEOPLE.bob } });
+        const page3 = await stranger.newPage();
+        await page3.goto(`${proxy.url}/`);
+        await page3.locator('#signin-error', { hasText: /bob is signed in but has no access/ }).waitFor();
+        await stranger.close();
       });
     });
   }

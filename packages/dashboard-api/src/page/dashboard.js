@@ -232,6 +232,7 @@ function showAccount() {
 
 async function start() {
   try {
+    me = null;
     me = await whoAmI();
     if (me.kind === null || (me.kind === 'anonymous' && !(me.sites?.['stats:read']?.length > 0))) {
       const note = keyInUrl ? 'Keys in links are no longer accepted: sign in instead.' : shareSlug ? me.error : '';
@@ -250,7 +251,9 @@ async function start() {
     connect();
     await refresh();
   } catch (err) {
-    onError(err);
+    // Refused before anything was shown (a proxy user nobody added): say so where a key can be given.
+    if (me === null && err instanceof Forbidden && !shareSlug) show('signin', err.message);
+    else onError(err);
   }
 }
 
