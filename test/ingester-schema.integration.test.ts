@@ -23,12 +23,15 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 6]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
     ).json<{ name: string; engine: string }>();
     expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      api_key_uses: 'ReplacingMergeTree',
+      api_keys: 'ReplacingMergeTree',
+      audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
       dimensions_minute: 'AggregatingMergeTree',
@@ -40,6 +43,10 @@ describe('ClickHouse schema (server)', () => {
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
+      sessions: 'ReplacingMergeTree',
+      shared_links: 'ReplacingMergeTree',
+      sites: 'ReplacingMergeTree',
+      users: 'ReplacingMergeTree',
     });
     const ddl = await one<{ ddl: string }>(
       `SELECT create_table_query AS ddl FROM system.tables WHERE database = '${db}' AND name = 'events'`,

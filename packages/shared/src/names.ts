@@ -5,7 +5,7 @@ export const TABLES = {
   migrations: 'schema_migrations',
   /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
   ingestRanges: 'ingest_ranges',
-  /** Sites, keys, links, users, sessions and the audit log (clickhouse/005_access.sql, SPEC §11). */
+  /** Sites, keys, links, users, sessions and the audit log (clickhouse/006_access.sql, SPEC §11). */
   sites: 'sites',
   apiKeys: 'api_keys',
   apiKeyUses: 'api_key_uses',

@@ -1,5 +1,5 @@
 /**
- * The settings tables of SPEC §11 (clickhouse/005_access.sql): every read and write of them.
+ * The settings tables of SPEC §11 (clickhouse/006_access.sql): every read and write of them.
  * Rows are versioned (ReplacingMergeTree): a change inserts the whole record again with a
  * higher version, a removal inserts it with `deleted = 1`, and reads take the newest row per
  * key. A writer's version is its clock, but never below the newest version already stored for

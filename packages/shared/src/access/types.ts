@@ -1,6 +1,6 @@
 /**
  * Sites, API keys, shared links, users and sessions (SPEC §11) as every service sees them:
- * the records of the settings tables (clickhouse/005_access.sql), in camelCase.
+ * the records of the settings tables (clickhouse/006_access.sql), in camelCase.
  */
 
 import type { Scope } from '../keys.ts';
