@@ -105,7 +105,10 @@ async function started(child: ChildProcess, url: string, expected = 401): Promis
       () => 0,
     );
   const up = await waitFor(status, (s) => s === expected || child.exitCode !== null, 20_000);
-  if (up !== expected) throw new Error(`proxy not up at ${url} (${up}): ${errors}`);
+  if (up !== expected) {
+    child.kill('SIGKILL'); // never left running after a failed start
+    throw new Error(`proxy not up at ${url} (${up}): ${errors}`);
+  }
   return {
     url,
     async stop() {
