@@ -17,6 +17,7 @@ runMain('tidemark', async (config, log) => {
       `  Dashboard    ${stack.apiUrl}/${config.api.token === null ? '' : '   (sign in with API_TOKEN)'}`,
       `  Settings     ${stack.apiUrl}/settings   (sites, keys, shared links; or pnpm tidemark sites add …)`,
       `  Stats API    ${stack.apiUrl}/api/v1/live?site=example.com&window=5m`,
+      `  Metrics      ${stack.metricsUrl}`,
       `  ${stack.sites}`,
       `  Data         ${config.clickhouse.url ?? config.clickhouse.dataDir}`,
       '',

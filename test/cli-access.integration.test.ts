@@ -32,7 +32,7 @@ describe('the tidemark CLI', () => {
   });
 
   async function cli(args: string[], env: Record<string, string> = { API_TOKEN: TOKEN }, input?: string) {
-    const child = exec(process.execPath, [join(ROOT, 'src/cli/index.ts'), ...args], {
+    const child = exec(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TIDEMARK_URL: url, ...env },
     });

@@ -1,7 +1,8 @@
 /** Checks real answers against `/openapi.json` (JSON Schema 2020-12, as OpenAPI 3.1 uses). */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-type Responses = Record<string, { content?: Record<string, { schema: { $ref: string } }> }>;
+type Schema = { $ref?: string; properties?: { data?: { contentSchema?: { $ref: string } } } };
+type Responses = Record<string, { content?: Record<string, { schema: Schema }> }>;
 type Doc = { paths: Record<string, Record<string, { responses: Responses }>> };
 
 /** `check(method, path, status, body)`: the problems of `body` against the documented answer. */
@@ -15,7 +16,8 @@ export function operationChecker(document: unknown): (method: string, path: stri
     const template = doc.paths[bare] ? bare : templates.find(({ re }) => re.test(bare))?.t;
     const route = template === undefined ? undefined : doc.paths[template]?.[method.toLowerCase()];
     const content = route?.responses[String(status)]?.content;
-    const ref = content?.['application/json']?.schema.$ref ?? content?.['text/event-stream']?.schema.$ref;
+    // An event stream's schema describes one event; the answer is its data's `contentSchema`.
+    const ref = content?.['application/json']?.schema.$ref ?? content?.['text/event-stream']?.schema.properties?.data?.contentSchema?.$ref;
     if (!ref) return [`no documented ${status} answer for ${method} ${path}`];
     const validate = ajv.getSchema(`openapi${ref}`);
     if (!validate) return [`schema ${ref} missing`];

@@ -1,9 +1,9 @@
-/** `pnpm tidemark audit [--limit N] [--site <site>] [--before <ISO time>]`: the admin actions, newest first. */
+/** `pnpm tidemark audit`: the admin actions, newest first (SPEC §11). */
 import { parseArgs } from 'node:util';
-import type { Api } from './api.ts';
+import { accessCommand } from './api.ts';
 import { columns } from './output.ts';
 
-export const AUDIT_USAGE = 'pnpm tidemark audit [--limit 50] [--site <site>] [--before <ISO time>]';
+const AUDIT_USAGE = '[--limit 50] [--site <site>] [--before <ISO time>]';
 
 interface Entry {
   at: string;
@@ -15,7 +15,7 @@ interface Entry {
   ip: string;
 }
 
-export async function audit(api: Api, args: string[], json: boolean): Promise<string> {
+export const audit = accessCommand('audit', 'the admin actions, newest first', AUDIT_USAGE, async (api, args, json) => {
   const { values } = parseArgs({ args, options: { limit: { type: 'string' }, site: { type: 'string' }, before: { type: 'string' } } });
   const query = new URLSearchParams({ limit: values.limit ?? '50' });
   if (values.site) query.set('site', values.site);
@@ -26,4 +26,4 @@ export async function audit(api: Api, args: string[], json: boolean): Promise<st
     ['AT', 'WHO', 'ACTION', 'SITE', 'TARGET', 'FROM', 'DETAILS'],
     ...entries.map((e) => [e.at, e.actor, e.action, e.site || '–', e.target, e.ip, JSON.stringify(e.details)]),
   ]);
-}
+});

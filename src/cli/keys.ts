@@ -1,11 +1,11 @@
 /** `pnpm tidemark keys list|create|revoke` (SPEC §11). */
 import { parseArgs } from 'node:util';
-import { type Api, CliError } from './api.ts';
+import { accessCommand, CliError } from './api.ts';
 import { columns, list } from './output.ts';
 
-export const KEYS_USAGE = `pnpm tidemark keys list
-pnpm tidemark keys create --name <name> --scope stats:read|sites:admin|events:write [--scope …] [--site <site>]…
-pnpm tidemark keys revoke <id>`;
+const KEYS_USAGE = `list
+create --name <name> --scope stats:read|sites:admin|events:write [--scope …] [--site <site>]…
+revoke <id>`;
 
 interface KeyView {
   id: string;
@@ -18,7 +18,7 @@ interface KeyView {
   key?: string;
 }
 
-export async function keys(api: Api, args: string[], json: boolean): Promise<string> {
+export const keys = accessCommand('keys', 'API keys: list, create (shown once), revoke', KEYS_USAGE, async (api, args, json, usage) => {
   const [command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -35,18 +35,18 @@ export async function keys(api: Api, args: string[], json: boolean): Promise<str
       ]);
     }
     case 'create': {
-      if (!values.name || !values.scope) throw new CliError(`give --name and at least one --scope:\n${KEYS_USAGE}`);
+      if (!values.name || !values.scope) throw new CliError(`give --name and at least one --scope:\n${usage}`);
       const made = await api.call<KeyView>('POST', '/api/v2/keys', { name: values.name, scopes: values.scope, sites: values.site ?? [] });
       if (json) return `${JSON.stringify(made, null, 2)}\n`;
       return `${made.key}\n\nThe key above is shown this once (stored only as a hash): ${made.id}, ${list(made.scopes)} on ${list(made.sites, 'every site')}.\n`;
     }
     case 'revoke': {
       const id = positionals[0];
-      if (!id) throw new CliError(KEYS_USAGE);
+      if (!id) throw new CliError(usage);
       await api.call('DELETE', `/api/v2/keys/${encodeURIComponent(id)}`);
       return `revoked ${id}: every instance refuses it within 5 s\n`;
     }
     default:
-      throw new CliError(KEYS_USAGE);
+      throw new CliError(usage);
   }
-}
+});

@@ -1,15 +1,15 @@
 /** `pnpm tidemark sites list|show|add|update|remove` (SPEC §11). */
 import { parseArgs } from 'node:util';
-import { type Api, CliError } from './api.ts';
+import { accessCommand, CliError } from './api.ts';
 import { columns, list } from './output.ts';
 
-export const SITES_USAGE = `pnpm tidemark sites list
-pnpm tidemark sites show <site>
-pnpm tidemark sites add <site> [--timezone Europe/Berlin] [--hostname <host>]… [--exclude-ip <ip|cidr>]…
-                               [--exclude-path <glob>]… [--exclude-country <CC>]… [--goals '<json>']
-                               [--umami-website-id <uuid>] [--public]
-pnpm tidemark sites update <site> [the same options; a list given replaces the stored one] [--private]
-pnpm tidemark sites remove <site>`;
+const SITES_USAGE = `list
+show <site>
+add <site> [--timezone Europe/Berlin] [--hostname <host>]… [--exclude-ip <ip|cidr>]…
+      [--exclude-path <glob>]… [--exclude-country <CC>]… [--goals '<json>']
+      [--umami-website-id <uuid>] [--public]
+update <site> [the same options; a list given replaces the stored one] [--private]
+remove <site>`;
 
 const OPTIONS = {
   timezone: { type: 'string' },
@@ -69,41 +69,46 @@ function describe(s: SiteView): string {
   ]);
 }
 
-export async function sites(api: Api, args: string[], json: boolean): Promise<string> {
-  const [command, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
-  const site = positionals[0];
-  const needSite = () => {
-    if (!site) throw new CliError(`name the site:\n${SITES_USAGE}`);
-    return encodeURIComponent(site);
-  };
-  const show = (s: SiteView) => (json ? `${JSON.stringify(s, null, 2)}\n` : describe(s));
-  switch (command) {
-    case 'list': {
-      const { sites: all } = await api.call<{ sites: SiteView[] }>('GET', '/api/v2/sites');
-      if (json) return `${JSON.stringify(all, null, 2)}\n`;
-      return columns([
-        ['SITE', 'TIMEZONE', 'HOSTNAMES', 'EXCLUDED (ips/paths/countries)', 'GOALS', 'PUBLIC'],
-        ...all.map((s) => [
-          s.site,
-          s.timezone,
-          list(s.hostnames, 'any'),
-          `${s.exclude.ips.length}/${s.exclude.paths.length}/${s.exclude.countries.length}`,
-          String(s.goals.length),
-          s.public ? 'yes' : 'no',
-        ]),
-      ]);
+export const sites = accessCommand(
+  'sites',
+  'the registered sites: list, show, add, update, remove',
+  SITES_USAGE,
+  async (api, args, json, usage) => {
+    const [command, ...rest] = args;
+    const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
+    const site = positionals[0];
+    const needSite = () => {
+      if (!site) throw new CliError(`name the site:\n${usage}`);
+      return encodeURIComponent(site);
+    };
+    const show = (s: SiteView) => (json ? `${JSON.stringify(s, null, 2)}\n` : describe(s));
+    switch (command) {
+      case 'list': {
+        const { sites: all } = await api.call<{ sites: SiteView[] }>('GET', '/api/v2/sites');
+        if (json) return `${JSON.stringify(all, null, 2)}\n`;
+        return columns([
+          ['SITE', 'TIMEZONE', 'HOSTNAMES', 'EXCLUDED (ips/paths/countries)', 'GOALS', 'PUBLIC'],
+          ...all.map((s) => [
+            s.site,
+            s.timezone,
+            list(s.hostnames, 'any'),
+            `${s.exclude.ips.length}/${s.exclude.paths.length}/${s.exclude.countries.length}`,
+            String(s.goals.length),
+            s.public ? 'yes' : 'no',
+          ]),
+        ]);
+      }
+      case 'show':
+        return show(await api.call<SiteView>('GET', `/api/v2/sites/${needSite()}`));
+      case 'add':
+        return show(await api.call<SiteView>('POST', '/api/v2/sites', { site: site ?? needSite(), ...fields(values) }));
+      case 'update':
+        return show(await api.call<SiteView>('PATCH', `/api/v2/sites/${needSite()}`, fields(values)));
+      case 'remove':
+        await api.call('DELETE', `/api/v2/sites/${needSite()}`);
+        return `removed ${site} (its events stay stored; its shared links are revoked)\n`;
+      default:
+        throw new CliError(usage);
     }
-    case 'show':
-      return show(await api.call<SiteView>('GET', `/api/v2/sites/${needSite()}`));
-    case 'add':
-      return show(await api.call<SiteView>('POST', '/api/v2/sites', { site: site ?? needSite(), ...fields(values) }));
-    case 'update':
-      return show(await api.call<SiteView>('PATCH', `/api/v2/sites/${needSite()}`, fields(values)));
-    case 'remove':
-      await api.call('DELETE', `/api/v2/sites/${needSite()}`);
-      return `removed ${site} (its events stay stored; its shared links are revoked)\n`;
-    default:
-      throw new CliError(SITES_USAGE);
-  }
-}
+  },
+);

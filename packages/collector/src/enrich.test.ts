@@ -52,6 +52,20 @@ describe('url enrichment', () => {
     expect(enrichOne({ url })).toMatchObject(expected);
   });
 
+  it('stores page and referrer URLs without their credentials', () => {
+    const row = enrichOne({ url: 'https://user:secret@example.com/a?x=1#h', referrer: 'https://me:pw@www.google.com/search?q=x' });
+    expect(row.url).toBe('https://example.com/a?x=1#h');
+    expect(row.referrer).toBe('https://www.google.com/search?q=x');
+    expect(row).toMatchObject({ host: 'example.com', path: '/a', referrer_host: 'google.com', referrer_source: 'search' });
+    expect(JSON.stringify(row)).not.toMatch(/secret|\bpw\b|user:|me:/);
+    // Only the user, or an odd URL the parser still reads: no credential is kept.
+    expect(enrichOne({ url: 'https://user@example.com/' }).url).toBe('https://example.com/');
+    expect(enrichOne({ url: 'https://a:b@c@example.com/p' }).url).toBe('https://example.com/p');
+    // URLs without credentials are stored as sent, and a referrer that is no URL is left alone.
+    expect(enrichOne({ url: 'https://Example.com/%7Ea?q=@x' }).url).toBe('https://Example.com/%7Ea?q=@x');
+    expect(enrichOne({ url: 'https://example.com/', referrer: 'mail from x@y' }).referrer).toBe('mail from x@y');
+  });
+
   it('stamps the receive time in UTC with milliseconds and keeps the event id', () => {
     const row = enrichOne({ url: 'https://example.com/', eventId: '0B6F6F3E-4A4C-4F61-9D0B-6D6C0F3F1A11' });
     expect(row.timestamp).toBe('2026-01-02 03:04:05.006');

@@ -39,6 +39,24 @@ function receiveTime(nowMs: number): string {
   return `${secondText}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
 }
 
+/**
+ * A URL without its userinfo (`https://user:pass@host/` → `https://host/`): credentials a
+ * page or referrer URL carries are never stored or queued. Only a URL that has them is
+ * re-serialized (WHATWG), so every other URL is stored as sent.
+ */
+export function withoutCredentials(text: string, parsed: URL | null = null): string {
+  if (parsed === null) {
+    if (!text.includes('@')) return text; // no userinfo without an '@': skip the parse
+    parsed = URL.parse(text);
+    if (parsed === null) return text; // not a URL: no authority to hold credentials
+  }
+  if (parsed.username === '' && parsed.password === '') return text;
+  const clean = new URL(parsed.href);
+  clean.username = '';
+  clean.password = '';
+  return clean.href;
+}
+
 function param(params: URLSearchParams, key: string): string {
   const value = params.get(key);
   return value === null ? '' : value.slice(0, PARAM_CHARS);
@@ -78,11 +96,11 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         visitor_id: visitor,
         session_id: sessions.sessionId(visitor, timeMs),
         pageview_id: event.pageviewId ?? NIL_UUID,
-        url: event.url,
+        url: withoutCredentials(event.url, url),
         host,
         path: url.pathname,
         query: url.search,
-        referrer: event.referrer ?? '',
+        referrer: event.referrer === undefined ? '' : withoutCredentials(event.referrer),
         referrer_host: referrer.host,
         referrer_source: referrer.source,
         utm_source: hasQuery ? param(params, 'utm_source') : '',

@@ -5,7 +5,7 @@
  * a visitor's run of events with gaps under 30 minutes.
  */
 import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
-import { GenerationCache } from './cache.ts';
+import { GenerationCache } from '@tidemark/shared';
 
 export const DAY_MS = 86_400_000;
 const SESSION_GAP_MS = 30 * 60_000;
@@ -88,11 +88,10 @@ const MAX_REMEMBERED_UA = 512;
 
 /**
  * Remembers the ids it computed for the salt it was last given, so a visitor's second and
- * later events of the day cost a map lookup instead of the hash (≈ 0.4 µs against ≈ 1.6 µs,
- * measured). Memory only, bounded, and dropped with the salt: when the salt changes (a new
+ * later events of the day cost a map lookup instead of the hash (figures: the collector's
+ * README). Memory only, bounded, and dropped with the salt: when the salt changes (a new
  * day) the remembered ids go too, so nothing outlives what the salt itself may. At most
- * 2 × `max` keys of at most ≈ 800 characters (a hostname, an IP, a User-Agent up to 512): a
- * flood of made-up visitors holds ≈ 35 MB at worst, real ones ≈ 10 MB.
+ * 2 × `max` keys of a hostname, an IP and a User-Agent of up to 512 characters.
  */
 export function createVisitorIds(max = 20_000): VisitorIds {
   let salt: Buffer | null = null;

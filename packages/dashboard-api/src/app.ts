@@ -24,7 +24,8 @@ import { type ApiEnv, type AuthDeps, isHttps } from './auth/context.ts';
 import { AccessDenied, createGuard } from './auth/guard.ts';
 import { authenticate } from './auth/middleware.ts';
 import { queryGuard } from './auth/query-guard.ts';
-import { openApiDocument } from './openapi.ts';
+import { loopbackHostOnly } from './host.ts';
+import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
@@ -157,9 +158,18 @@ export function createDashboardApp({
   const guard = createGuard(access);
   const admin: AdminContext = { registry: access, now, https: (c) => isHttps(c, trustProxy) };
 
+  const auth = authenticate(deps);
+
   const app = new Hono<ApiEnv>();
+  // The open mode trusts whoever reaches it: against DNS rebinding, only requests naming a loopback host.
+  if (token === null && authProxy === null) app.use('*', loopbackHostOnly());
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  // Every site's numbers, and in the one-process mode every service's: stats:read on every site
+  // (API_TOKEN, an admin, a key of all sites; anyone in the open mode).
+  app.get('/metrics', auth, async (c) => {
+    guard.all(c, 'stats:read');
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
+  });
   const document = openApiDocument();
   app.get('/openapi.json', (c) => c.json(document));
   mountPage(app);
@@ -177,7 +187,7 @@ export function createDashboardApp({
   }
   // Sign-in needs no principal; everything else under /api does.
   mountSignIn(app, deps);
-  app.use('/api/*', authenticate(deps));
+  app.use('/api/*', auth);
 
   const api = new Hono<ApiEnv>();
   mountSession(api, deps);
@@ -187,6 +197,12 @@ export function createDashboardApp({
   v1.use('*', guard.scope('stats:read'));
   mountStats(v1, { client, tables, now, backlog: backlog ?? null, timed, guard, access });
   mountStream(v1, hub, guard);
+  // The routes answer GET (and HEAD) only: any other method is a 405 naming them, not a 404.
+  for (const { path } of ROUTE_DOCS) {
+    v1.all(path.slice('/api/v1'.length), (c) =>
+      c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
+    );
+  }
   app.route('/api/v1', v1);
 
   const v2 = new Hono<ApiEnv>();

@@ -61,6 +61,18 @@ export function parameters(query: z.ZodType) {
   }));
 }
 
+/** One server-sent event: its name, and its data, the JSON text of an answer. */
+export function eventOf(answer: string) {
+  return {
+    type: 'object',
+    required: ['event', 'data'],
+    properties: {
+      event: { const: answer },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: `#/components/schemas/${answer}` } },
+    },
+  };
+}
+
 export const error = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/error' } } },
@@ -78,13 +90,16 @@ export function openApiDocument(): Record<string, unknown> {
         responses: {
           200: route.eventStream
             ? {
-                description: 'text/event-stream of `event: live` messages whose data is this schema',
-                content: { 'text/event-stream': { schema: ref } },
+                description: 'text/event-stream of `event: live` messages, each carrying the answer as JSON in its data',
+                // Before OpenAPI 3.2's `itemSchema`, the schema of an event stream describes one event.
+                content: { 'text/event-stream': { schema: eventOf(route.answer) } },
               }
             : { description: 'OK', content: { 'application/json': { schema: ref } } },
           400: error('A parameter is missing or malformed.'),
           401: error('No credentials, or a wrong or revoked key, session or link.'),
-          403: error('The credentials do not hold stats:read on this site.'),
+          403: error(
+            'The credentials do not hold stats:read on this site; or, in the open mode (no API_TOKEN, no proxy sign-in), the request does not name a loopback host (localhost, 127.0.0.1, [::1]).',
+          ),
           ...(route.eventStream ? { 503: error('Too many open streams.') } : {}),
         },
       },

@@ -3,6 +3,9 @@
  * drops before anything is queued. The registry is faked here (its storage is tested against
  * ClickHouse in test/access-*.integration.test.ts); the collector is the real one.
  */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type AccessRegistry,
   type AccessSnapshot,
@@ -15,8 +18,8 @@ import {
   type StoredEvent,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { createCollector } from '../app.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Collector, createCollector } from '../app.ts';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
@@ -41,6 +44,15 @@ function fakeRegistry(sites: Site[] = [], loaded = true) {
   };
 }
 
+const running: { collector: Collector; server: Server }[] = [];
+afterEach(async () => {
+  for (const { collector, server } of running.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await collector.close();
+  }
+});
+
 function setup(registry: AccessRegistry | null, env: Record<string, string> = {}) {
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = { send: async (events) => void sent.push(...events), ready: async () => true, close: async () => {} };
@@ -51,8 +63,14 @@ function setup(registry: AccessRegistry | null, env: Record<string, string> = {}
     registry: new Registry(),
     access: registry,
   });
-  const post = (body: unknown, ip = '198.51.100.1', headers: Record<string, string> = {}) =>
-    collector.app.request('/api/event', {
+  // Events go to the collector's own server, as in production.
+  const server = collector.createServer();
+  running.push({ collector, server });
+  const url = new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+  const post = async (body: unknown, ip = '198.51.100.1', headers: Record<string, string> = {}) =>
+    fetch(`${await url}/api/event`, {
       method: 'POST',
       body: JSON.stringify(body),
       headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, 'X-Forwarded-For': ip, ...headers },

@@ -29,7 +29,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<ApiEnv> {
   return async function auth(c, next) {
     const remote = remoteAddress(c);
     const ip = clientIp(c.req.header() as Record<string, string>, remote, deps.trustProxy);
-    const wait = deps.failures.peek(ip);
+    const wait = deps.failures.retryAfter(ip);
     if (wait > 0) {
       logFailure(ip, 'blocked: too many failed sign-ins', c.req.path);
       return c.json({ error: 'too many failed sign-ins from this address; retry later' }, 429, { 'Retry-After': String(wait) });
@@ -37,7 +37,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<ApiEnv> {
     const resolved = await resolvePrincipal(c, deps, ip, remote);
     if (!resolved.ok) {
       if (resolved.failure) {
-        deps.failures.retryAfter(ip);
+        deps.failures.count(ip, 1);
         logFailure(ip, resolved.error, c.req.path);
       }
       if (resolved.clearSession) clearSessionCookie(c, isHttps(c, deps.trustProxy));

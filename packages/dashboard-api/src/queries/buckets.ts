@@ -20,7 +20,7 @@ export function bucketStarts(interval: Interval, from: Date, to: Date): number[]
   return starts;
 }
 
-/** How many buckets a range spans (to refuse a minute series over 90 days). */
+/** How many buckets a range spans (a series keeps within `MAX_POINTS`, routes/stats.ts). */
 export function bucketCount(interval: Interval, from: Date, to: Date): number {
   const step = INTERVAL_MS[interval];
   return Math.floor(to.getTime() / step) - Math.floor(from.getTime() / step) + 1;

@@ -6,7 +6,7 @@
  * reading at most two minutes of raw rows. Rollup states (`uniqState`, `avgState`) and the raw
  * edges' states are merged together, so visitors stay distinct across the whole range.
  */
-import type { ClickHouseClient } from '@tidemark/shared';
+import { type ClickHouseClient, toClickHouseTime } from '@tidemark/shared';
 
 const MINUTE_MS = 60_000;
 
@@ -18,9 +18,7 @@ export interface RangeParams {
 }
 
 /** ClickHouse DateTime64(3) text (UTC) for a bind parameter. */
-export function chTime(date: Date | number): string {
-  return new Date(date).toISOString().replace('T', ' ').slice(0, 23);
-}
+export const chTime = toClickHouseTime;
 
 /** The bind parameters of a range, split into whole minutes and raw edges. */
 export function splitRange(from: Date, to: Date): RangeParams {

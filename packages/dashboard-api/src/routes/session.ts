@@ -55,7 +55,7 @@ export function mountSignIn(app: Hono<ApiEnv>, deps: AuthDeps): void {
       return c.json({ error: 'sign in from this dashboard’s own page' }, 403);
     }
     const ip = clientIp(c.req.header() as Record<string, string>, remoteAddress(c), deps.trustProxy);
-    const wait = failures.peek(ip);
+    const wait = failures.retryAfter(ip);
     if (wait > 0) return c.json({ error: 'too many failed sign-ins from this address; retry later' }, 429, { 'Retry-After': String(wait) });
     const body = (await readJson(c)) as { key?: unknown };
     if (typeof body !== 'object' || body === null || typeof body.key !== 'string' || body.key.length === 0 || body.key.length > 512) {
@@ -76,7 +76,7 @@ export function mountSignIn(app: Hono<ApiEnv>, deps: AuthDeps): void {
       }
     }
     if (subject === null || principal === null) {
-      failures.retryAfter(ip);
+      failures.count(ip, 1);
       log.warn({ ip, reason: 'sign-in with an unknown key' }, 'auth_failed');
       return c.json({ error: 'the key is not valid (unknown or revoked)' }, 401);
     }

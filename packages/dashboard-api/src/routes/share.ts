@@ -65,7 +65,7 @@ export function mountShare(app: Hono<ApiEnv>, deps: AuthDeps): void {
   app.post('/share/:slug/unlock', async (c) => {
     const slug = c.req.param('slug');
     const ip = clientIp(c.req.header() as Record<string, string>, remoteAddress(c), deps.trustProxy);
-    const wait = Math.max(tries.peek(`${ip} ${slug}`), perLink.peek(slug), failures.peek(ip));
+    const wait = Math.max(tries.retryAfter(`${ip} ${slug}`), perLink.retryAfter(slug), failures.retryAfter(ip));
     if (wait > 0) return c.json({ error: 'too many tries; wait a minute' }, 429, { 'Retry-After': String(wait) });
     const link = await linkOf(slug);
     if (!link) return c.json({ error: 'this shared link does not exist or was revoked' }, 404);
@@ -81,8 +81,8 @@ export function mountShare(app: Hono<ApiEnv>, deps: AuthDeps): void {
         hashing--;
       }
       if (!ok) {
-        tries.retryAfter(`${ip} ${slug}`);
-        perLink.retryAfter(slug);
+        tries.count(`${ip} ${slug}`, 1);
+        perLink.count(slug, 1);
         log.warn({ ip, link: slug.slice(0, 6) }, 'share_password_wrong');
         return c.json({ error: 'wrong password' }, 401);
       }

@@ -1,12 +1,12 @@
 /** The JSON routes of `/api/v1` (SPEC §6): each parses its parameters and calls its queries. */
-import { type AccessRegistry, type ClickHouseClient, ValidationError } from '@tidemark/shared';
+import type { AccessRegistry, ClickHouseClient } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import type { ApiContext, ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
 import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
 import { queryBreakdown } from '../queries/breakdown.ts';
-import { bucketCount, type Interval } from '../queries/buckets.ts';
+import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
 import { queryLastEvent } from '../queries/last-event.ts';
 import { queryLive } from '../queries/live.ts';
 import { querySites } from '../queries/sites.ts';
@@ -30,6 +30,19 @@ export interface StatsContext {
 /** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
 export const MAX_POINTS = 2200;
 const DAY_MS = 86_400_000;
+
+/**
+ * The interval and range of a series of at most `MAX_POINTS` points: the interval asked for,
+ * or the next coarser one that fits (the answer's `interval` says which); past that, days up
+ * to the range's end.
+ */
+export function fitPoints(asked: Interval, range: TimeRange): { interval: Interval; range: TimeRange } {
+  for (const interval of INTERVALS.slice(INTERVALS.indexOf(asked))) {
+    if (bucketCount(interval, range.from, range.to) <= MAX_POINTS) return { interval, range };
+  }
+  const from = new Date(Math.max(range.from.getTime(), (Math.floor(range.to.getTime() / DAY_MS) - MAX_POINTS + 1) * DAY_MS));
+  return { interval: 'day', range: { ...range, from } };
+}
 
 function defaultInterval(range: TimeRange): Interval {
   const span = range.to.getTime() - range.from.getTime();
@@ -72,15 +85,8 @@ export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, ti
   api.get('/timeseries', async (c) => {
     const q = parseQuery(QUERY.timeseries, c.req.query());
     const site = readable(c, q.site);
-    const range = parseRange(q, '1h', now());
-    const interval = q.interval ?? defaultInterval(range);
-    const points = bucketCount(interval, range.from, range.to);
-    if (points > MAX_POINTS) {
-      throw new ValidationError(
-        `interval: ${interval} buckets over this range would be ${points} points, at most ${MAX_POINTS}; use a larger interval`,
-        'interval',
-      );
-    }
+    const asked = parseRange(q, '1h', now());
+    const { interval, range } = fitPoints(q.interval ?? defaultInterval(asked), asked);
     const dimension = q.breakdown;
     if (dimension === undefined) {
       const series = await timed('timeseries', () => queryTimeseries(client, tables, site, interval, range.from, range.to));
