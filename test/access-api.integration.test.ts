@@ -83,17 +83,6 @@ describe('sites', () => {
     [{ site: 'x.example', exclude: { countries: ['DEU'] } }, '/exclude/countries/0', /alpha-2/],
     [{ site: 'x.example', exclude: { hosts: [] } }, '/exclude/hosts', /not a known field/],
     [{ site: 'x.example', goals: [{ path: '/a', event: 'b' }] }, '/goals/0', /path|event/],
-    [
-      {
-        site: 'x.example',
-        goals: [
-          { name: 'Same', path: '/a' },
-          { name: 'Same', event: 'b' },
-        ],
-      },
-      '/goals/1/name',
-      /another goal/,
-    ],
     [{ site: 'x.example', goals: [{ event: 'bad/name' }] }, '/goals/0/event', /event name/],
     [{ site: 'x.example', umamiWebsiteId: 'nope' }, '/umamiWebsiteId', /UUID/],
     [{ site: 'x.example', public: 'yes' }, '/public', /true or false/],
@@ -106,6 +95,20 @@ describe('sites', () => {
     expect(answer.field).toBe(field);
     expect(answer.error).toMatch(message);
     expect((await t.request('/api/v2/sites/x.example', { as: ROOT })).status).toBe(404);
+  });
+
+  it('refuses two goals of one name with 409 naming the second (a schema-valid body)', async () => {
+    const goals = [{ name: 'Same', path: '/a' }, { event: 'Same' }];
+    const res = await t.request('/api/v2/sites', { ...json('POST', { site: 'goals.example', goals }), as: ROOT });
+    expect(res.status).toBe(409);
+    expect((await body(res)).error).toMatch(/^\/goals\/1\/name: Same is the name of another goal/);
+    expect((await t.request('/api/v2/sites/goals.example', { as: ROOT })).status).toBe(404);
+    await t.admin('POST', '/api/v2/sites', { site: 'goals.example', goals: [{ path: '/a' }] });
+    const patch = await t.request('/api/v2/sites/goals.example', {
+      ...json('PATCH', { goals: [{ path: '/b' }, { path: '/b' }] }),
+      as: ROOT,
+    });
+    expect(patch.status).toBe(409);
   });
 
   it('refuses a duplicate (409), a rename (400), a non-JSON body (415), malformed JSON (400)', async () => {

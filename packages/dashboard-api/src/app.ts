@@ -25,7 +25,7 @@ import { AccessDenied, createGuard } from './auth/guard.ts';
 import { authenticate } from './auth/middleware.ts';
 import { queryGuard } from './auth/query-guard.ts';
 import { loopbackHostOnly } from './host.ts';
-import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
@@ -56,6 +56,8 @@ export interface DashboardOptions {
   distributed?: boolean;
   /** The clock (tests pin it to answer over a seeded dataset). */
   now?: () => number;
+  /** Failed sign-ins per client address per minute before it gets 429 (0: no limit; a fuzzer's run). */
+  failedSignInsPerMinute?: number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
 }
 
@@ -119,6 +121,7 @@ export function createDashboardApp({
   backlog,
   distributed = false,
   now = Date.now,
+  failedSignInsPerMinute = FAILED_SIGN_INS_PER_MINUTE,
   stream = {},
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
@@ -150,7 +153,7 @@ export function createDashboardApp({
     token,
     proxy: authProxy ? { header: authProxy.header, trusted: addressMatcher(authProxy.cidrs) } : null,
     registry: access,
-    failures: createRateLimiter({ limit: FAILED_SIGN_INS_PER_MINUTE, now }),
+    failures: createRateLimiter({ limit: failedSignInsPerMinute, now }),
     trustProxy,
     log,
     now,
@@ -197,12 +200,6 @@ export function createDashboardApp({
   v1.use('*', guard.scope('stats:read'));
   mountStats(v1, { client, tables, now, backlog: backlog ?? null, timed, guard, access });
   mountStream(v1, hub, guard);
-  // The routes answer GET (and HEAD) only: any other method is a 405 naming them, not a 404.
-  for (const { path } of ROUTE_DOCS) {
-    v1.all(path.slice('/api/v1'.length), (c) =>
-      c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
-    );
-  }
   app.route('/api/v1', v1);
 
   const v2 = new Hono<ApiEnv>();
@@ -213,6 +210,15 @@ export function createDashboardApp({
   mountUsers(v2, guard, admin);
   mountAudit(v2, guard, admin);
   app.route('/api/v2', v2);
+
+  // A documented path answers the methods it does not document with 405 naming those it does, not 404.
+  for (const [path, operations] of Object.entries(document.paths as Record<string, object>)) {
+    const methods = Object.keys(operations).map((m) => m.toUpperCase());
+    const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (c) =>
+      c.json({ error: `method ${c.req.method} not allowed: use ${allow}` }, 405, { Allow: allow }),
+    );
+  }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ADMIN_ANSWER } from './admin/answers.ts';
+import { FILTER_SCHEMA } from './admin/filters.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 
@@ -100,6 +101,7 @@ export function openApiDocument(): Record<string, unknown> {
           403: error(
             'The credentials do not hold stats:read on this site; or, in the open mode (no API_TOKEN, no proxy sign-in), the request does not name a loopback host (localhost, 127.0.0.1, [::1]).',
           ),
+          429: error('Too many failed sign-ins from this address (Retry-After).'),
           ...(route.eventStream ? { 503: error('Too many open streams.') } : {}),
         },
       },
@@ -146,6 +148,7 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         ...Object.fromEntries(Object.entries(ANSWER).map(([name, type]) => [name, schemaOf(type, 'output')])),
         ...Object.fromEntries(Object.entries(ADMIN_ANSWER).map(([name, type]) => [`v2.${name}`, schemaOf(type, 'output')])),
+        'v2.filter': FILTER_SCHEMA,
       },
     },
   };

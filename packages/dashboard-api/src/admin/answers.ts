@@ -85,6 +85,6 @@ export const ADMIN_ANSWER = {
 
 export const ADMIN_BODY = {
   ...BODY,
-  signIn: z.object({ key: z.string().describe('An API key or API_TOKEN.') }),
+  signIn: z.object({ key: z.string().min(1).max(512).describe('An API key or API_TOKEN.') }),
   unlock: z.object({ password: z.string() }),
 };

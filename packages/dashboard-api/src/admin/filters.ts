@@ -70,6 +70,32 @@ function check(filter: unknown, at: string, depth: number): void {
   });
 }
 
+export const FILTER_REF = '#/components/schemas/v2.filter';
+
+/** One filter, as `/openapi.json` describes it (`components.schemas['v2.filter']`): what `check` accepts. */
+export const FILTER_SCHEMA = {
+  description: '[op, dimension, values], or ["and", [filters…]], ["or", [filters…]], ["not", filter]; nested at most 5 deep.',
+  anyOf: [
+    {
+      type: 'array',
+      prefixItems: [
+        { enum: [...FILTER_OPS] },
+        { anyOf: [{ enum: [...FILTER_DIMENSIONS] }, { type: 'string', pattern: PROP.source }] },
+        { type: 'array', minItems: 1, maxItems: MAX_VALUES, items: { type: 'string', maxLength: 512 } },
+      ],
+      items: false,
+      minItems: 3,
+    },
+    {
+      type: 'array',
+      prefixItems: [{ enum: ['and', 'or'] }, { type: 'array', minItems: 1, items: { $ref: FILTER_REF } }],
+      items: false,
+      minItems: 2,
+    },
+    { type: 'array', prefixItems: [{ const: 'not' }, { $ref: FILTER_REF }], items: false, minItems: 2 },
+  ],
+};
+
 /** Throws a `ValidationError` naming the JSON pointer (under `base`) of the first problem. */
 export function checkFilters(filters: unknown, base: string): unknown[] {
   if (!Array.isArray(filters)) fail(base, 'must be a list of filters');

@@ -23,7 +23,10 @@ export interface OperationDoc {
   /** The answer's schema; null: 204, no body. */
   answer: keyof typeof ADMIN_ANSWER | null;
   status: 200 | 201 | 204;
+  /** Besides 401 and 429, which every `/api/*` operation may answer (the auth middleware's). */
   errors: number[];
+  /** Needs no credentials (sign-in, who am I, sign-out, a link's password). */
+  open?: true;
 }
 
 const ADMIN = 'sites:admin';
@@ -201,6 +204,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     operationId: 'whoAmI',
     summary: 'Who is signed in, what they may do, and the CSRF token for changes.',
     needs: 'anyone',
+    open: true,
     answer: 'session',
     status: 200,
     errors: [401],
@@ -211,6 +215,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     operationId: 'signIn',
     summary: 'Sign the dashboard in with a key: a session cookie (HttpOnly, SameSite=Strict).',
     needs: 'a valid key in the body',
+    open: true,
     body: 'signIn',
     answer: 'session',
     status: 201,
@@ -222,6 +227,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     operationId: 'signOut',
     summary: 'End the session (on every instance within 5 s).',
     needs: 'anyone',
+    open: true,
     answer: null,
     status: 204,
     errors: [403],
@@ -232,6 +238,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     operationId: 'unlockSharedLink',
     summary: 'Trade a shared link’s password for a proof (12 h) to send in X-Tidemark-Share.',
     needs: 'the password',
+    open: true,
     body: 'unlock',
     answer: 'unlock',
     status: 200,
@@ -256,14 +263,17 @@ export function adminOperation(doc: OperationDoc, { parameters, schemaOf, error 
     doc.answer === null
       ? { description: 'Done (no body).' }
       : { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/v2.${doc.answer}` } } } };
+  // Every /api route passes the auth middleware: wrong credentials are a 401, too many of them a 429.
+  const errors = new Set([...doc.errors, ...(doc.path.startsWith('/api/') ? [401, 429] : [])]);
   return {
     operationId: doc.operationId,
     summary: doc.summary,
     description: `Needs: ${doc.needs}.`,
+    ...(doc.open ? { security: [] } : {}),
     parameters: [...path, ...(doc.query ? parameters(doc.query) : [])],
     ...(doc.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ADMIN_BODY[doc.body], 'input') } } } }
       : {}),
-    responses: { [doc.status]: ok, ...Object.fromEntries(doc.errors.map((s) => [s, error(ERRORS[s] ?? 'Refused.')])) },
+    responses: { [doc.status]: ok, ...Object.fromEntries([...errors].sort().map((s) => [s, error(ERRORS[s] ?? 'Refused.')])) },
   };
 }

@@ -5,9 +5,12 @@
  */
 import { parseAddressRange, ROLES, SCOPES, SITE_NAME, ValidationError } from '@tidemark/shared';
 import { z } from 'zod';
-import { checkFilters } from './filters.ts';
+import { Conflict } from './common.ts';
+import { checkFilters, FILTER_REF } from './filters.ts';
 
-const HOST_LABELS = new RegExp(SITE_NAME.source.replaceAll('a-z', 'A-Za-z'));
+// SITE_NAME, any case, without its length lookahead (the length is `max(253)`): a pattern generators
+// such as schemathesis produce values of directly.
+const HOST_LABELS = new RegExp(SITE_NAME.source.replace('(?=.{1,253}$)', '').replaceAll('a-z', 'A-Za-z'));
 
 export const siteName = z
   .string({ error: 'must be a host name' })
@@ -29,6 +32,8 @@ const timezone = z
     },
     { error: 'must be an IANA time zone like Europe/Berlin' },
   )
+  // The document lists the zones by name (a fuzzer then sends real ones); aliases Intl knows pass too.
+  .meta({ enum: ['UTC', ...Intl.supportedValuesOf('timeZone')] })
   .describe('IANA time zone of the site’s reports (default UTC).');
 
 const hostname = z
@@ -52,9 +57,10 @@ const country = z
   .regex(/^[A-Za-z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code (DE, US, …)' })
   .transform((s) => s.toUpperCase());
 
-const unique = <T extends z.ZodType<string>>(item: T, max: number, what: string) =>
+const unique = <T extends z.ZodType<string>>(item: T, max: number, what: string, min = 0, fewer = `must have at least ${min} ${what}`) =>
   z
-    .array(item, { error: `must be a list of ${what}` })
+    .array(item, { error: min > 0 ? fewer : `must be a list of ${what}` })
+    .min(min, { error: fewer })
     .max(max, { error: `must have at most ${max} ${what}` })
     .transform((list) => [...new Set(list as string[])]);
 
@@ -75,15 +81,20 @@ export const goal = z.union([pageviewGoal, eventGoal], { error: 'must be { name?
 const goals = z
   .array(goal, { error: 'must be a list of goals' })
   .max(100, { error: 'must have at most 100 goals' })
-  .transform((list, ctx) => {
-    const named = list.map((g) => ({ ...g, name: g.name ?? ('path' in g ? `Visit ${g.path}` : g.event) }));
-    const seen = new Set<string>();
-    named.forEach((g, i) => {
-      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${g.name} is the name of another goal` });
-      seen.add(g.name);
-    });
-    return named;
+  .describe('Goals; their names (default `Visit <path>` or the event) must differ, else 409.')
+  .transform((list) => list.map((g) => ({ ...g, name: g.name ?? ('path' in g ? `Visit ${g.path}` : g.event) })));
+
+/**
+ * Two goals of one site may not share a name (reports name them): a `Conflict` (409) naming
+ * the second, since JSON Schema cannot say it (the body is otherwise valid).
+ */
+export function checkGoalNames(goals: readonly { name: string }[] | undefined): void {
+  const seen = new Set<string>();
+  goals?.forEach((g, i) => {
+    if (seen.has(g.name)) throw new Conflict(`/goals/${i}/name: ${g.name} is the name of another goal`);
+    seen.add(g.name);
   });
+}
 
 const exclude = z.strictObject({
   ips: unique(ipRange, 1000, 'addresses').optional(),
@@ -106,6 +117,15 @@ const siteFields = {
   public: z.boolean({ error: 'must be true or false' }).optional().describe('Anyone may read its stats without signing in.'),
 };
 
+/** A user's name, as the proxy sends it (lower-cased). */
+export const USER_NAME = /^[^\s,;]+$/;
+const userName = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'is required' })
+  .max(254)
+  .regex(USER_NAME, { error: 'must be the name the proxy sends (no spaces)' })
+  .transform((s) => s.toLowerCase());
+
 export const BODY = {
   siteCreate: z.strictObject({ site: siteName, ...siteFields }),
   siteUpdate: z.strictObject({ site: siteName.optional().describe('Must be the site of the path, if given.'), ...siteFields }),
@@ -125,7 +145,12 @@ export const BODY = {
       .min(8, { error: 'must be at least 8 characters' })
       .max(200, { error: 'must be at most 200 characters' })
       .optional(),
-    filters: z.array(z.unknown(), { error: 'must be a list of filters' }).optional().describe('Query API filters held for every query.'),
+    filters: z
+      .array(z.unknown(), { error: 'must be a list of filters' })
+      .optional()
+      // Checked by `checkFilters`; the document describes each filter (`v2.filter`).
+      .meta({ items: { $ref: FILTER_REF }, maxItems: 20 })
+      .describe('Query API filters held for every query.'),
     frameAncestors: unique(
       z
         .string({ error: 'must be an origin' })
@@ -136,16 +161,18 @@ export const BODY = {
       .optional()
       .describe('Origins that may show the link in a frame (CSP frame-ancestors); absent: none.'),
   }),
-  userCreate: z.strictObject({
-    user: z
-      .string({ error: 'must be a string' })
-      .min(1, { error: 'is required' })
-      .max(254)
-      .regex(/^[^\s,;]+$/, { error: 'must be the name the proxy sends (no spaces)' })
-      .transform((s) => s.toLowerCase()),
-    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
-    sites: unique(siteName, 1000, 'sites').optional().describe('For viewers: the sites they may read.'),
-  }),
+  userCreate: z.discriminatedUnion(
+    'role',
+    [
+      z.strictObject({ user: userName, role: z.literal('admin'), sites: unique(siteName, 1000, 'sites').optional() }),
+      z.strictObject({
+        user: userName,
+        role: z.literal('viewer'),
+        sites: unique(siteName, 1000, 'sites', 1, 'a viewer needs at least one site').describe('The sites they may read.'),
+      }),
+    ],
+    { error: `must be one of ${ROLES.join(', ')}` },
+  ),
   userUpdate: z.strictObject({
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
     sites: unique(siteName, 1000, 'sites').optional(),

@@ -9,7 +9,7 @@ import type { ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
 import { parseSite } from '../params.ts';
 import { type AdminContext, audit, Conflict, NotFound, readJson, siteView } from './common.ts';
-import { BODY, parseBody } from './schemas.ts';
+import { BODY, checkGoalNames, parseBody } from './schemas.ts';
 
 type Fields = Partial<Omit<Site, 'site' | 'createdAt' | 'updatedAt' | 'version' | 'exclude'>> & {
   exclude?: Partial<Site['exclude']>;
@@ -49,6 +49,7 @@ export function mountSites(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
   v2.post('/sites', guard.scope('sites:admin'), async (c) => {
     const body = parseBody(BODY.siteCreate, await readJson(c));
     guard.site(c, 'sites:admin', body.site);
+    checkGoalNames(body.goals);
     if (await store.get('sites', body.site)) throw new Conflict(`site: ${body.site} is already registered`);
     await checkUmami(body.site, body.umamiWebsiteId);
     const at = new Date(now()).toISOString();
@@ -76,6 +77,7 @@ export function mountSites(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
     }
     const current = await store.get('sites', name);
     if (!current) throw new NotFound(`site: ${name} is not registered`);
+    checkGoalNames(body.goals);
     await checkUmami(name, body.umamiWebsiteId);
     const site = apply(current, body, new Date(now()).toISOString());
     await store.put('sites', site);
