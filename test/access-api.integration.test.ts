@@ -14,9 +14,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 let t: AccessApp;
 beforeAll(async () => {
   t = await startAccessApp(inject('clickhouseUrl'), {}, { usesFlushMs: 200 });
-  // A stand-in for the query route (issue 17 builds it), added before the first request: it
-  // answers the body it was given, as the guard in front of it left it.
-  t.app.post('/api/v2/query', async (c) => c.json(await c.req.json()));
 });
 afterAll(async () => {
   await t?.close();
@@ -439,7 +436,7 @@ describe('shared links', () => {
     expect(t.logs()).not.toContain(password);
   });
 
-  it('holds a link’s locked filters: the v1 routes, which cannot apply them, refuse it', async () => {
+  it('checks a link’s locked filters with the Query API’s parser when the link is made', async () => {
     const link = await t.admin<{ slug: string; filters: unknown[] }>('POST', '/api/v2/sites/filtered.example/shared-links', {
       filters: [
         ['is', 'country', ['DE']],
@@ -447,7 +444,7 @@ describe('shared links', () => {
       ],
     });
     expect(link.filters).toHaveLength(2);
-    expect((await t.request('/api/v1/live?site=filtered.example', { as: { share: link.slug } })).status).toBe(403);
+    expect((await t.request('/api/v1/live?site=filtered.example', { as: { share: link.slug } })).status).toBe(200);
     for (const [filters, field] of [
       [[['is', 'planet', ['x']]], '/filters/0/1'],
       [[['equals', 'country', ['DE']]], '/filters/0/0'],
@@ -491,28 +488,95 @@ describe('audit log', () => {
   });
 });
 
-describe('the Query API’s sites (POST /api/v2/query)', () => {
-  it('needs stats:read on every site a query names, and holds a shared link’s filters', async () => {
+describe('the Query API through keys and shared links (POST /api/v2/query)', () => {
+  type Answer = { totals: number[]; meta: { timezone: string }; query: { filters: unknown[]; timezone: string } };
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace('T', ' ').slice(0, 23);
+
+  beforeAll(async () => {
+    // Pageviews in the last hour: qa has DE mobile, DE desktop, US mobile; qb one of its own. (Inserted
+    // as raw events, with no visits cut: the filters are on each event's own attributes.)
+    const views = [
+      ['qa.example', 'DE', 'mobile'],
+      ['qa.example', 'DE', 'desktop'],
+      ['qa.example', 'US', 'mobile'],
+      ['qb.example', 'DE', 'mobile'],
+    ].map(([site, country, device], i) => ({
+      event_id: crypto.randomUUID(),
+      site,
+      name: 'pageview',
+      timestamp: minutesAgo(10 + i),
+      visitor_id: String(i + 1),
+      path: '/',
+      url: `https://${site}/`,
+      host: site,
+      country,
+      device,
+    }));
+    await t.client.insert({ table: `${t.database}.events`, values: views, format: 'JSONEachRow' });
+    await t.admin('POST', '/api/v2/sites', { site: 'qa.example', timezone: 'Asia/Kolkata' });
+  });
+
+  it('needs stats:read on every site a query names, and defaults to the site’s registered time zone', async () => {
     const key = (await t.admin<{ key: string }>('POST', '/api/v2/keys', { name: 'q', scopes: ['stats:read'], sites: ['qa.example'] })).key;
     const query = (payload: unknown, as: Who) => t.request('/api/v2/query', { ...json('POST', payload), as });
-    expect((await query({ site: 'QA.example', metrics: ['visitors'] }, { bearer: key })).status).toBe(200);
-    expect((await query({ site: ['qa.example'], metrics: ['visitors'] }, { bearer: key })).status).toBe(200);
-    expect((await query({ site: ['qa.example', 'qb.example'], metrics: ['visitors'] }, { bearer: key })).status).toBe(403);
+    const day = { metrics: ['pageviews'], dateRange: '24h' };
+    const own = await query({ site: 'QA.example', ...day }, { bearer: key });
+    expect(own.status).toBe(200);
+    const answer = (await own.json()) as Answer;
+    expect(answer.totals).toEqual([3]);
+    expect([answer.query.timezone, answer.meta.timezone]).toEqual(['Asia/Kolkata', 'Asia/Kolkata']);
+    expect((await query({ site: ['qa.example'], ...day }, { bearer: key })).status).toBe(200);
+    expect((await query({ site: ['qa.example', 'qb.example'], ...day }, { bearer: key })).status).toBe(403);
+    expect((await query({ site: 'qb.example', ...day }, { bearer: key })).status).toBe(403);
     expect((await query({ metrics: ['visitors'] }, { bearer: key })).status).toBe(403); // no site: every site
-    expect((await query({ site: 'qa.example' }, null)).status).toBe(401);
-    expect((await query({ site: 'qa.example' }, ROOT)).status).toBe(200);
+    expect((await query({ site: 'qa.example', ...day }, null)).status).toBe(401);
+    const both = await query({ site: ['qa.example', 'qb.example'], ...day }, ROOT);
+    expect(((await both.json()) as Answer).totals).toEqual([4]);
+    // Sites of different zones: UTC, unless the query names one.
+    expect(((await (await query({ site: ['qa.example', 'qb.example'], ...day }, ROOT)).json()) as Answer).meta.timezone).toBe('UTC');
+  });
 
-    const link = await t.admin<{ slug: string }>('POST', '/api/v2/sites/qa.example/shared-links', { filters: [['is', 'country', ['DE']]] });
-    const through = await t.request(
-      `/share/${link.slug}/api/v2/query`,
-      json('POST', { site: 'qa.example', filters: [['is', 'device', ['mobile']]] }),
-    );
-    expect(through.status).toBe(200);
-    expect(((await body(through)) as { filters: unknown[] }).filters).toEqual([
-      ['is', 'country', ['DE']],
-      ['is', 'device', ['mobile']],
+  it('holds a shared link’s locked filters in every query it runs (v2, v1, the site list) and reaches its own site only', async () => {
+    const link = await t.admin<{ slug: string }>('POST', '/api/v2/sites/qa.example/shared-links', {
+      filters: [['is', 'event:country', ['DE']]],
+    });
+    const through = (payload: unknown) => t.request(`/share/${link.slug}/api/v2/query`, json('POST', payload));
+    const day = { site: 'qa.example', metrics: ['pageviews'], dateRange: '24h' };
+    const mobile = await through({ ...day, filters: [['is', 'event:device', ['mobile']]] });
+    expect(mobile.status).toBe(200);
+    const answer = (await mobile.json()) as Answer;
+    expect(answer.totals).toEqual([1]); // DE and mobile
+    expect(answer.query.filters).toEqual([
+      ['is', 'event:device', ['mobile']],
+      ['and', [['is', 'event:country', ['DE']]]],
     ]);
-    expect((await t.request(`/share/${link.slug}/api/v2/query`, json('POST', { site: 'qb.example' }))).status).toBe(403);
+    expect(((await (await through(day)).json()) as Answer).totals).toEqual([2]);
+    // An `or` of the query's own cannot widen the link's filters.
+    const wide = await through({
+      ...day,
+      filters: [
+        [
+          'or',
+          [
+            ['is', 'event:country', ['US']],
+            ['is_not', 'event:country', ['US']],
+          ],
+        ],
+      ],
+    });
+    expect(((await wide.json()) as Answer).totals).toEqual([2]);
+    expect((await through({ ...day, site: 'qb.example' })).status).toBe(403);
+    expect((await through({ ...day, site: ['qa.example', 'qb.example'] })).status).toBe(403);
+    // The same link's header on the plain path.
+    const header = await t.request('/api/v2/query', { ...json('POST', day), as: { share: link.slug } });
+    expect(((await header.json()) as Answer).totals).toEqual([2]);
+    // v1 is built on v2: the link's filters hold there too, and in its site list.
+    const live = await t.request(`/share/${link.slug}/api/v1/live?site=qa.example&window=1h`);
+    expect(live.status).toBe(200);
+    expect(((await live.json()) as { views: number }).views).toBe(2);
+    const sites = await t.request(`/share/${link.slug}/api/v1/sites`);
+    expect(await sites.json()).toEqual({ sites: [{ site: 'qa.example', views: 2 }] });
+    expect((await t.request(`/share/${link.slug}/api/v1/live?site=qb.example`)).status).toBe(403);
   });
 });
 

@@ -29,7 +29,7 @@ import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { createAgentCache } from './user-agent.ts';
-import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
+import { createMemorySalts, type SaltSource } from './visitor.ts';
 
 export interface CollectorOptions {
   config: Config['collector'];
@@ -97,7 +97,7 @@ export function createCollector({
   const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
-    enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
+    enricher: createEnricher(salts ?? createMemorySalts()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,

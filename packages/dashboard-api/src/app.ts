@@ -27,14 +27,15 @@ import { queryGuard } from './auth/query-guard.ts';
 import { loopbackHostOnly } from './host.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
-import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
+import { mountQuery } from './routes/query.ts';
 import { mountSession, mountSignIn } from './routes/session.ts';
 import { mountShare } from './routes/share.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
+import { liveOnV2 } from './v1/on-v2.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -59,14 +60,19 @@ export interface DashboardOptions {
   /** Failed sign-ins per client address per minute before it gets 429 (0: no limit; a fuzzer's run). */
   failedSignInsPerMinute?: number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
+  /** `RETENTION_DAYS`: how far back raw events reach (the Query API says when a range was cut). */
+  retentionDays?: number;
+  /** A site's default time zone; default: the sites registry's (SPEC §11); null → UTC. */
+  siteTimezone?: (site: string) => string | null;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
 export function dashboardSettings(
   config: Config,
-): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy'> {
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy' | 'retentionDays'> {
   return {
     database: config.clickhouse.database,
+    retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
     corsOrigins: config.api.corsOrigins,
     distributed: config.clickhouse.cluster !== null,
@@ -123,6 +129,8 @@ export function createDashboardApp({
   now = Date.now,
   failedSignInsPerMinute = FAILED_SIGN_INS_PER_MINUTE,
   stream = {},
+  retentionDays = 90,
+  siteTimezone = (site) => access.current().sites.get(site)?.timezone ?? null,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -142,9 +150,9 @@ export function createDashboardApp({
     log,
     onDrop: (reason) => m.dropped.inc({ reason }),
     onClients: (count) => m.clients.set(count),
-    async read(site, window) {
+    async read(site, window, locked) {
       const range = parseRange({ window }, '5m', now());
-      const numbers = await timed('stream', () => queryLive(client, tables, site, range.from, range.to));
+      const numbers = await timed('stream', () => liveOnV2({ client, tables, now, retentionDays, locked }, site, range.from, range.to));
       return { data: liveAnswer(site, range, numbers), signature: `${numbers.views}/${numbers.visitors}/${numbers.avgDurationMs}` };
     },
   });
@@ -179,14 +187,12 @@ export function createDashboardApp({
   mountShare(app, deps);
 
   if (corsOrigins && corsOrigins.length > 0) {
-    const allowed = cors({
-      origin: corsOrigins.includes('*') ? '*' : corsOrigins,
-      allowHeaders: ['Authorization', 'Content-Type'],
-      allowMethods: ['GET', 'POST'],
-      maxAge: 600,
-    });
-    app.use('/api/v1/*', allowed);
-    app.use('/api/v2/query', allowed);
+    const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
+    app.use('/api/v1/*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
+    app.use(
+      '/api/v2/query',
+      cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }),
+    );
   }
   // Sign-in needs no principal; everything else under /api does.
   mountSignIn(app, deps);
@@ -196,14 +202,17 @@ export function createDashboardApp({
   mountSession(api, deps);
   app.route('/api', api);
 
+  const stats = { client, tables, now, backlog: backlog ?? null, timed, guard, access, retentionDays };
   const v1 = new Hono<ApiEnv>();
   v1.use('*', guard.scope('stats:read'));
-  mountStats(v1, { client, tables, now, backlog: backlog ?? null, timed, guard, access });
+  mountStats(v1, stats);
   mountStream(v1, hub, guard);
   app.route('/api/v1', v1);
 
   const v2 = new Hono<ApiEnv>();
+  // stats:read on every site the query names; a shared link's locked filters held in the body.
   v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
+  mountQuery(v2, { ...stats, siteTimezone });
   mountSites(v2, guard, admin);
   mountLinks(v2, guard, admin);
   mountKeys(v2, guard, admin);
@@ -211,7 +220,8 @@ export function createDashboardApp({
   mountAudit(v2, guard, admin);
   app.route('/api/v2', v2);
 
-  // A documented path answers the methods it does not document with 405 naming those it does, not 404.
+  // A documented path answers the methods it does not document with 405 naming those it does, not 404
+  // (v1: GET, HEAD; the Query API: POST).
   for (const [path, operations] of Object.entries(document.paths as Record<string, object>)) {
     const methods = Object.keys(operations).map((m) => m.toUpperCase());
     const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');

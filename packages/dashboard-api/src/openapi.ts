@@ -1,13 +1,13 @@
 /**
  * `/openapi.json`, generated from the route schemas of `schemas.ts` (the Stats API) and
- * `admin/schemas.ts` + `admin/answers.ts` (the admin API and sign-in) — OpenAPI 3.1, JSON
+ * `v2/schema.ts` (the Query API), `admin/schemas.ts` + `admin/answers.ts` (the admin API and sign-in) — OpenAPI 3.1, JSON
  * Schema 2020-12.
  */
 import { z } from 'zod';
 import { ADMIN_ANSWER } from './admin/answers.ts';
-import { FILTER_SCHEMA } from './admin/filters.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
+import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
 
 interface RouteDoc {
   path: string;
@@ -107,6 +107,31 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  paths['/api/v2/query'] = {
+    post: {
+      operationId: 'query',
+      summary: 'The Query API (SPEC §10): any metric by any dimensions, filters, date range, time zone and comparison.',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/queryRequest' } } } },
+      responses: {
+        200: {
+          description: 'The rows, the totals and what answered; `text/csv` with `Accept: text/csv` or `"format": "csv"`.',
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/queryAnswer' } },
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        400: error(
+          'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; visit metrics take no event dimension (`page`, `event:*`, `prop:*`, …); at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
+        ),
+        401: error('No credentials, or a wrong or revoked key, session or link.'),
+        403: error(
+          'The credentials do not hold stats:read on every site the query names; or, in the open mode (no API_TOKEN, no proxy sign-in), the request does not name a loopback host (localhost, 127.0.0.1, [::1]).',
+        ),
+        429: error('Too many failed sign-ins from this address (Retry-After).'),
+        503: error('The query ran longer than the server-side limit; narrow the range or filters (with Retry-After).'),
+      },
+    },
+  };
   for (const doc of ADMIN_DOCS) {
     paths[doc.path] = {
       ...(paths[doc.path] as Record<string, unknown> | undefined),
@@ -119,7 +144,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Tidemark API',
       version: '2',
       description:
-        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
     },
     security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,
@@ -148,7 +173,9 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         ...Object.fromEntries(Object.entries(ANSWER).map(([name, type]) => [name, schemaOf(type, 'output')])),
         ...Object.fromEntries(Object.entries(ADMIN_ANSWER).map(([name, type]) => [`v2.${name}`, schemaOf(type, 'output')])),
-        'v2.filter': FILTER_SCHEMA,
+        queryRequest: QUERY_REQUEST_SCHEMA,
+        queryFilter: QUERY_FILTER_SCHEMA,
+        queryAnswer: QUERY_ANSWER_SCHEMA,
       },
     },
   };

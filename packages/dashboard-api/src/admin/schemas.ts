@@ -6,7 +6,7 @@
 import { parseAddressRange, ROLES, SCOPES, SITE_NAME, ValidationError } from '@tidemark/shared';
 import { z } from 'zod';
 import { Conflict } from './common.ts';
-import { checkFilters, FILTER_REF } from './filters.ts';
+import { checkFilters, MAX_LOCKED_FILTERS } from './filters.ts';
 
 // SITE_NAME, any case, without its length lookahead (the length is `max(253)`): a pattern generators
 // such as schemathesis produce values of directly.
@@ -148,8 +148,8 @@ export const BODY = {
     filters: z
       .array(z.unknown(), { error: 'must be a list of filters' })
       .optional()
-      // Checked by `checkFilters`; the document describes each filter (`v2.filter`).
-      .meta({ items: { $ref: FILTER_REF }, maxItems: 20 })
+      // Checked by `checkFilters` (the Query API's parser); the document describes each filter (`queryFilter`).
+      .meta({ items: { $ref: '#/components/schemas/queryFilter' }, maxItems: MAX_LOCKED_FILTERS })
       .describe('Query API filters held for every query.'),
     frameAncestors: unique(
       z

@@ -30,8 +30,8 @@ export interface Guard {
   all(c: ApiContext, scope: Scope): void;
   /** The sites the principal holds `scope` on. */
   sites(c: ApiContext, scope: Scope): 'all' | readonly string[];
-  /** Stats routes that cannot apply a shared link's locked filters refuse such links. */
-  unfiltered(c: ApiContext): void;
+  /** A shared link's locked filters (SPEC §11), which every query it runs holds; else none. */
+  locked(c: ApiContext): readonly unknown[];
 }
 
 export function createGuard(registry: AccessRegistry): Guard {
@@ -59,11 +59,9 @@ export function createGuard(registry: AccessRegistry): Guard {
     sites(c, scope) {
       return sitesFor(c.var.auth.principal, scope, registry.current());
     },
-    unfiltered(c) {
+    locked(c) {
       const p = c.var.auth.principal;
-      if (p.kind === 'share' && p.link.filters.length > 0) {
-        throw new AccessDenied('this shared link has locked filters, which only the Query API (POST /api/v2/query) applies', 403);
-      }
+      return p.kind === 'share' ? p.link.filters : [];
     },
   };
 }

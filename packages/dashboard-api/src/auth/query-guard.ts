@@ -2,10 +2,11 @@
  * `POST /api/v2/query` (SPEC §10) reads one site or several (`"site": "a.com"` or `["a.com",
  * "b.com"]`): the caller needs `stats:read` on every one of them. A body whose sites cannot be
  * read asks for `stats:read` on every site (the route then answers its 400). A shared link's
- * locked filters are added to the query's own (all must hold), in the body the route reads.
+ * locked filters are held with the query's own (all must hold: `withLocked`), in the body the route reads.
  */
 import { SITE_NAME } from '@tidemark/shared';
 import type { MiddlewareHandler } from 'hono';
+import { withLocked } from '../v2/parse.ts';
 import type { ApiEnv } from './context.ts';
 import type { Guard } from './guard.ts';
 
@@ -30,10 +31,9 @@ export function queryGuard(guard: Guard): MiddlewareHandler<ApiEnv> {
     const sites = sitesOf(body);
     if (sites === null) guard.all(c, 'stats:read');
     else for (const site of sites) guard.site(c, 'stats:read', site);
-    const p = c.var.auth.principal;
-    if (p.kind === 'share' && p.link.filters.length > 0 && body !== null && typeof body === 'object') {
-      const own = (body as { filters?: unknown }).filters;
-      const filters = [...p.link.filters, ...(Array.isArray(own) ? own : own === undefined ? [] : [own])];
+    const locked = guard.locked(c);
+    if (locked.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      const filters = withLocked(locked, (body as { filters?: unknown }).filters);
       // Hono keeps the body it read as text (`bodyCache`), and `c.req.json()`/`text()` of the
       // route read that: the route sees the query with the link's filters.
       // (Typed as values, kept as promises of them.)

@@ -17,9 +17,9 @@ export async function querySites(
 ): Promise<SiteRow[]> {
   if (only !== null && only.length === 0) return [];
   const query = `
-    SELECT site, sum(views) AS views
-    FROM ${tables.eventsMinute}
-    WHERE minute >= {since:DateTime64(3, 'UTC')}${only === null ? '' : ' AND site IN {only:Array(String)}'}
+    SELECT site, sum(events) AS views
+    FROM ${tables.events15m}
+    WHERE bucket >= {since:DateTime64(3, 'UTC')} AND name = 'pageview'${only === null ? '' : ' AND site IN {only:Array(String)}'}
     GROUP BY site
     ORDER BY views DESC, site
     LIMIT {limit:UInt32}`;

@@ -4,17 +4,13 @@ import type { Hono } from 'hono';
 import type { ApiContext, ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
-import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
-import { queryBreakdown } from '../queries/breakdown.ts';
+import { anomalyPeriods } from '../queries/anomaly.ts';
 import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
 import { queryLastEvent } from '../queries/last-event.ts';
-import { queryLive } from '../queries/live.ts';
 import { querySites } from '../queries/sites.ts';
 import type { Tables } from '../queries/tables.ts';
-import { queryTimeseries } from '../queries/timeseries.ts';
-import { queryTimeseriesBreakdown } from '../queries/timeseries-breakdown.ts';
-import { queryTopPages } from '../queries/top-pages.ts';
 import { type Answer, QUERY } from '../schemas.ts';
+import { breakdownOnV2, liveOnV2, pageviewsOnV2, timeseriesBreakdownOnV2, timeseriesOnV2, topPagesOnV2 } from '../v1/on-v2.ts';
 
 export interface StatsContext {
   client: ClickHouseClient;
@@ -25,6 +21,8 @@ export interface StatsContext {
   timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
   guard: Guard;
   access: AccessRegistry;
+  /** `RETENTION_DAYS` (the v2 engine under these routes says when raw events were cut). */
+  retentionDays: number;
 }
 
 /** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
@@ -57,43 +55,45 @@ export function liveAnswer(
   return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
 }
 
-export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, timed, guard, access }: StatsContext): void {
-  /** The `site` parameter, which the caller must be allowed to read (SPEC §11). */
+export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, timed, guard, access, retentionDays }: StatsContext): void {
+  /**
+   * The `site` parameter, which the caller must be allowed to read (SPEC §11), and the v2 context
+   * of its queries: a shared link's locked filters hold in each of them.
+   */
   const readable = (c: ApiContext, value: string | undefined) => {
     const site = parseSite(value);
     guard.site(c, 'stats:read', site);
-    guard.unfiltered(c);
-    return site;
+    return { site, v2: { client, tables, now, retentionDays, locked: guard.locked(c) } };
   };
 
   api.get('/live', async (c) => {
     const q = parseQuery(QUERY.live, c.req.query());
-    const site = readable(c, q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '5m', now());
-    const numbers = await timed('live', () => queryLive(client, tables, site, range.from, range.to));
+    const numbers = await timed('live', () => liveOnV2(v2, site, range.from, range.to));
     return c.json(liveAnswer(site, range, numbers));
   });
 
   api.get('/top-pages', async (c) => {
     const q = parseQuery(QUERY.topPages, c.req.query());
-    const site = readable(c, q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '10m', now());
-    const pages = await timed('top-pages', () => queryTopPages(client, tables, site, range.from, range.to, q.limit ?? 20));
+    const pages = await timed('top-pages', () => topPagesOnV2(v2, site, range.from, range.to, q.limit ?? 20));
     return c.json({ pages } satisfies Answer<'topPages'>);
   });
 
   api.get('/timeseries', async (c) => {
     const q = parseQuery(QUERY.timeseries, c.req.query());
-    const site = readable(c, q.site);
+    const { site, v2 } = readable(c, q.site);
     const asked = parseRange(q, '1h', now());
     const { interval, range } = fitPoints(q.interval ?? defaultInterval(asked), asked);
     const dimension = q.breakdown;
     if (dimension === undefined) {
-      const series = await timed('timeseries', () => queryTimeseries(client, tables, site, interval, range.from, range.to));
+      const series = await timed('timeseries', () => timeseriesOnV2(v2, site, interval, range.from, range.to));
       return c.json({ interval, breakdown: null, points: series } satisfies Answer<'timeseries'>);
     }
     const split = await timed('timeseries', () =>
-      queryTimeseriesBreakdown(client, tables, site, interval, dimension, range.from, range.to, q.limit ?? 10),
+      timeseriesBreakdownOnV2(v2, site, interval, dimension, range.from, range.to, q.limit ?? 10),
     );
     const answer: Answer<'timeseries'> = {
       interval,
@@ -105,18 +105,20 @@ export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, ti
 
   api.get('/breakdown', async (c) => {
     const q = parseQuery(QUERY.breakdown, c.req.query());
-    const site = readable(c, q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '1h', now());
-    const rows = await timed('breakdown', () => queryBreakdown(client, tables, site, q.dimension, range.from, range.to, q.limit ?? 20));
+    const rows = await timed('breakdown', () => breakdownOnV2(v2, site, q.dimension, range.from, range.to, q.limit ?? 20));
     return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
   });
 
   api.get('/anomaly', async (c) => {
     const q = parseQuery(QUERY.anomaly, c.req.query());
-    const site = readable(c, q.site);
+    const { site, v2 } = readable(c, q.site);
     const at = now();
-    const { currentViews, previousViews } = await timed('anomaly', () => queryAnomaly(client, tables, site, at));
     const { current, previous } = anomalyPeriods(at);
+    const [currentViews, previousViews] = await timed('anomaly', () =>
+      Promise.all([pageviewsOnV2(v2, site, current.from, current.to), pageviewsOnV2(v2, site, previous.from, previous.to)]),
+    );
     const changePct = previousViews === 0 ? null : Math.round(((currentViews - previousViews) / previousViews) * 1000) / 10;
     const answer: Answer<'anomaly'> = {
       currentViews,
@@ -132,7 +134,7 @@ export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, ti
 
   api.get('/freshness', async (c) => {
     const q = parseQuery(QUERY.freshness, c.req.query());
-    const site = q.site === undefined ? null : readable(c, q.site);
+    const site = q.site === undefined ? null : readable(c, q.site).site;
     if (site === null) guard.all(c, 'stats:read');
     const at = now();
     const [last, queueBacklog] = await Promise.all([
@@ -147,6 +149,16 @@ export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, ti
   api.get('/sites', async (c) => {
     const q = parseQuery(QUERY.sites, c.req.query());
     const allowed = guard.sites(c, 'stats:read');
+    const locked = guard.locked(c);
+    if (locked.length > 0 && allowed !== 'all') {
+      // A shared link with locked filters: its one site, with the views those filters let through.
+      const v2 = { client, tables, now, retentionDays, locked };
+      const to = new Date(now());
+      const sites = await Promise.all(
+        allowed.map(async (site) => ({ site, views: await pageviewsOnV2(v2, site, new Date(to.getTime() - 30 * DAY_MS), to) })),
+      );
+      return c.json({ sites } satisfies Answer<'sites'>);
+    }
     const seen = await timed('sites', () =>
       querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100, allowed === 'all' ? null : [...allowed]),
     );

@@ -11,9 +11,8 @@ export function mountStream(api: Hono<ApiEnv>, hub: StreamHub, guard: Guard): vo
     const q = parseQuery(QUERY.stream, c.req.query());
     const site = parseSite(q.site);
     guard.site(c, 'stats:read', site);
-    guard.unfiltered(c);
     const { window } = parseRange({ window: q.window }, '5m');
-    const body = hub.subscribe(site, window ?? '5m');
+    const body = hub.subscribe(site, window ?? '5m', guard.locked(c));
     if (body === null) return c.json({ error: 'too many open streams, retry later' }, 503, { 'Retry-After': '5' });
     return new Response(body, {
       headers: {
