@@ -3,7 +3,8 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
-import { parseQuery, parseSite } from '../params.ts';
+import { parseQuery, parseSite, parseTime } from '../params.ts';
+import { SITE_PATTERN, TIME_PATTERN } from '../patterns.ts';
 import type { AdminContext } from './common.ts';
 
 export const AUDIT_QUERY = z.object({
@@ -16,10 +17,16 @@ export const AUDIT_QUERY = z.object({
     .describe('Most entries, 1 … 1000 (default 100).'),
   before: z
     .string()
-    .regex(/^\d{4}-\d\d-\d\dT[0-9:.]+Z$/, { error: 'must be an ISO 8601 UTC time' })
+    .regex(new RegExp(TIME_PATTERN), { error: 'must be an ISO 8601 date or time with a zone' })
     .optional()
     .describe('Only entries before this time (the last `at` of a page, for the next one).'),
-  site: z.string().optional().describe('Only actions on this site.'),
+  site: z
+    .string()
+    .min(1, { error: 'must be a host name' })
+    .max(253, { error: 'must be a host name' })
+    .regex(new RegExp(SITE_PATTERN), { error: 'must be a host name' })
+    .optional()
+    .describe('Only actions on this site.'),
 });
 
 export function mountAudit(v2: Hono<ApiEnv>, guard: Guard, { registry }: AdminContext): void {
@@ -28,7 +35,11 @@ export function mountAudit(v2: Hono<ApiEnv>, guard: Guard, { registry }: AdminCo
     const site = q.site === undefined ? null : parseSite(q.site);
     if (site === null) guard.all(c, 'sites:admin');
     else guard.site(c, 'sites:admin', site);
-    const entries = await registry.store.auditLog({ limit: q.limit ?? 100, before: q.before ?? null, site });
+    const entries = await registry.store.auditLog({
+      limit: q.limit ?? 100,
+      before: q.before === undefined ? null : parseTime(q.before, 'before').toISOString(),
+      site,
+    });
     return c.json({ entries });
   });
 }

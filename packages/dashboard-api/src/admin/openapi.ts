@@ -1,7 +1,9 @@
 /** The admin API's and sign-in's operations in `/openapi.json` (SPEC §11, docs/admin.md). */
 import type { z } from 'zod';
+import { SITE_PATTERN } from '../patterns.ts';
 import { type ADMIN_ANSWER, ADMIN_BODY } from './answers.ts';
 import { AUDIT_QUERY } from './audit.ts';
+import { USER_NAME } from './schemas.ts';
 
 interface Helpers {
   parameters: (query: z.ZodType) => unknown[];
@@ -175,7 +177,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     body: 'userUpdate',
     answer: 'user',
     status: 200,
-    errors: [400, 401, 403, 404, 415],
+    errors: [400, 401, 403, 404, 409, 415],
   },
   {
     method: 'delete',
@@ -242,7 +244,7 @@ export const ADMIN_DOCS: OperationDoc[] = [
     body: 'unlock',
     answer: 'unlock',
     status: 200,
-    errors: [401, 404, 415, 429],
+    errors: [400, 401, 404, 415, 429],
   },
 ];
 
@@ -256,9 +258,20 @@ const ERRORS: Record<number, string> = {
   429: 'Too many failed sign-ins or passwords from this address (Retry-After).',
 };
 
+/** Path parameters the routes check before anything else (a bad one is a 400; others, unknown, a 404). */
+const PATH_PARAMETERS: Record<string, object> = {
+  site: { type: 'string', minLength: 1, maxLength: 253, pattern: SITE_PATTERN },
+  user: { type: 'string', minLength: 1, maxLength: 254, pattern: USER_NAME.source },
+};
+
 /** The OpenAPI operation of `doc`, with the Stats API document's helpers. */
 export function adminOperation(doc: OperationDoc, { parameters, schemaOf, error }: Helpers): Record<string, unknown> {
-  const path = [...doc.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const path = [...doc.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: PATH_PARAMETERS[m[1] ?? ''] ?? { type: 'string' },
+  }));
   const ok =
     doc.answer === null
       ? { description: 'Done (no body).' }

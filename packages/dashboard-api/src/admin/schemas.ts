@@ -3,14 +3,29 @@
  * `field` is the JSON pointer of the first problem (`/exclude/ips/0`). The same schemas
  * generate the OpenAPI document's request bodies.
  */
-import { parseAddressRange, ROLES, SCOPES, SITE_NAME, ValidationError } from '@tidemark/shared';
+import { parseAddressRange, ROLES, SCOPES, ValidationError } from '@tidemark/shared';
 import { z } from 'zod';
+import { SITE_PATTERN } from '../patterns.ts';
 import { Conflict } from './common.ts';
 import { checkFilters, MAX_LOCKED_FILTERS } from './filters.ts';
 
-// SITE_NAME, any case, without its length lookahead (the length is `max(253)`): a pattern generators
-// such as schemathesis produce values of directly.
-const HOST_LABELS = new RegExp(SITE_NAME.source.replace('(?=.{1,253}$)', '').replaceAll('a-z', 'A-Za-z'));
+const HOST_LABELS = new RegExp(SITE_PATTERN);
+
+const V4 = `(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}`;
+const H = '[0-9A-Fa-f]{1,4}';
+const V6 = [
+  `(?:${H}:){7}${H}`,
+  `(?:${H}:){1,7}:`,
+  `(?:${H}:){1,6}:${H}`,
+  `(?:${H}:){1,5}(?::${H}){1,2}`,
+  `(?:${H}:){1,4}(?::${H}){1,3}`,
+  `(?:${H}:){1,3}(?::${H}){1,4}`,
+  `(?:${H}:){1,2}(?::${H}){1,5}`,
+  `${H}:(?::${H}){1,6}`,
+  `:(?:(?::${H}){1,7}|:)`,
+].join('|');
+/** An IPv4 or IPv6 address (hex groups; no zone, no embedded IPv4), with an optional CIDR prefix. */
+export const IP_RANGE_PATTERN = `^(?:${V4}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:${V6})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$`;
 
 export const siteName = z
   .string({ error: 'must be a host name' })
@@ -45,7 +60,9 @@ const hostname = z
 const ipRange = z
   .string({ error: 'must be an IP address or CIDR range' })
   .max(64)
-  .refine((s) => parseAddressRange(s) !== null, { error: 'must be an IP address or CIDR range (203.0.113.7, 10.0.0.0/8, 2001:db8::/32)' });
+  .refine((s) => parseAddressRange(s) !== null, { error: 'must be an IP address or CIDR range (203.0.113.7, 10.0.0.0/8, 2001:db8::/32)' })
+  // The document states the grammar (a fuzzer then sends addresses); the check is Node's `isIP`.
+  .meta({ pattern: IP_RANGE_PATTERN });
 
 const pathGlob = z
   .string({ error: 'must be a path glob starting with /' })
@@ -117,8 +134,12 @@ const siteFields = {
   public: z.boolean({ error: 'must be true or false' }).optional().describe('Anyone may read its stats without signing in.'),
 };
 
-/** A user's name, as the proxy sends it (lower-cased). */
-export const USER_NAME = /^[^\s,;]+$/;
+/**
+ * A user's name, as the proxy sends it (lower-cased): no white space (JavaScript's and Python's
+ * `\s` differ by these four classes, named so the document means one thing to both), commas or semicolons.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the separators Python's \s holds and JavaScript's lacks
+export const USER_NAME = /^[^\s,;\x1c-\x1f\x85\ufeff]+$/;
 const userName = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'is required' })
@@ -175,7 +196,9 @@ export const BODY = {
   ),
   userUpdate: z.strictObject({
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
-    sites: unique(siteName, 1000, 'sites').optional(),
+    sites: unique(siteName, 1000, 'sites', 1, 'a viewer needs at least one site')
+      .optional()
+      .describe('For viewers: the sites they may read (an admin keeps none). Making an admin a viewer needs them, else 409.'),
   }),
 };
 

@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import type { ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
 import { type AdminContext, audit, Conflict, NotFound, readJson, userView } from './common.ts';
-import { BODY, parseBody } from './schemas.ts';
+import { BODY, parseBody, USER_NAME } from './schemas.ts';
 
 function checkViewer(user: Pick<User, 'role' | 'sites'>): void {
   if (user.role === 'viewer' && user.sites.length === 0) {
@@ -21,7 +21,7 @@ export function mountUsers(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
   const store = registry.store;
   const name = (raw: string) => {
     const user = raw.toLowerCase();
-    if (!/^[^\s,;]{1,254}$/.test(user)) throw new ValidationError('user: must be the name the proxy sends', 'user');
+    if (user.length > 254 || !USER_NAME.test(user)) throw new ValidationError('user: must be the name the proxy sends', 'user');
     return user;
   };
 
@@ -61,7 +61,8 @@ export function mountUsers(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
     if (!current) throw new NotFound(`user: no user ${id}`);
     const role = body.role ?? current.role;
     const user: User = { ...current, role, sites: role === 'admin' ? [] : (body.sites ?? current.sites) };
-    checkViewer(user);
+    // A schema-valid change (an admin made a viewer, no sites named) the user's state refuses.
+    if (user.role === 'viewer' && user.sites.length === 0) throw new Conflict('/sites: a viewer needs at least one site');
     await store.put('users', user);
     await audit(c, admin, 'user.update', { target: id, details: { role: user.role, sites: user.sites } });
     await registry.refresh();
