@@ -108,13 +108,13 @@ describe('sites', () => {
     expect(patch.status).toBe(409);
   });
 
-  it('refuses a duplicate (409), a rename (400), a non-JSON body (415), malformed JSON (400)', async () => {
+  it('refuses a duplicate (409), a rename (409), a non-JSON body (415), malformed JSON (400)', async () => {
     await t.admin('POST', '/api/v2/sites', { site: 'dup.example' });
     const again = await t.request('/api/v2/sites', { ...json('POST', { site: 'DUP.example' }), as: ROOT });
     expect(again.status).toBe(409);
     expect((await body(again)).error).toMatch(/already registered/);
     const rename = await t.request('/api/v2/sites/dup.example', { ...json('PATCH', { site: 'other.example' }), as: ROOT });
-    expect([rename.status, (await body(rename)).field]).toEqual([400, '/site']);
+    expect([rename.status, (await body(rename)).error]).toEqual([409, '/site: a site cannot be renamed; register the new name']);
     const text = await t.request('/api/v2/sites', {
       method: 'POST',
       body: '{"site":"t.example"}',

@@ -55,6 +55,7 @@ const hostname = z
   .string({ error: 'must be a host name or *.host name' })
   .max(253)
   .refine((h) => HOST_LABELS.test(h.startsWith('*.') ? h.slice(2) : h), { error: 'must be a host name or *.host name' })
+  .meta({ pattern: `^(?:\\*\\.)?(?:${SITE_PATTERN.slice(1, -1)})$` })
   .transform((s) => s.toLowerCase());
 
 const ipRange = z

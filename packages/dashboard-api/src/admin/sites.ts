@@ -3,7 +3,7 @@
  * Reads come from storage (not this instance's copy), so a change made through any instance
  * is seen at once; every change is audited and reloads this instance's copy.
  */
-import { newSite, type Site, ValidationError } from '@tidemark/shared';
+import { newSite, type Site } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../auth/context.ts';
 import type { Guard } from '../auth/guard.ts';
@@ -73,7 +73,8 @@ export function mountSites(v2: Hono<ApiEnv>, guard: Guard, admin: AdminContext):
     guard.site(c, 'sites:admin', name);
     const body = parseBody(BODY.siteUpdate, await readJson(c));
     if (body.site !== undefined && body.site !== name) {
-      throw new ValidationError('/site: a site cannot be renamed; register the new name', '/site');
+      // A schema-valid body that names another site than the path's: the site's name is its identity.
+      throw new Conflict('/site: a site cannot be renamed; register the new name');
     }
     const current = await store.get('sites', name);
     if (!current) throw new NotFound(`site: ${name} is not registered`);

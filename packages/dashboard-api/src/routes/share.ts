@@ -15,7 +15,9 @@
  */
 import { clientIp, createRateLimiter, type SharedLink, verifyPassword } from '@tidemark/shared';
 import type { Context, Hono } from 'hono';
+import { ADMIN_BODY } from '../admin/answers.ts';
 import { readJson } from '../admin/common.ts';
+import { parseBody } from '../admin/schemas.ts';
 import type { ApiEnv, AuthDeps } from '../auth/context.ts';
 import { remoteAddress } from '../auth/context.ts';
 import { SHARE_HEADER, shareProof } from '../auth/share-token.ts';
@@ -69,8 +71,7 @@ export function mountShare(app: Hono<ApiEnv>, deps: AuthDeps): void {
     if (wait > 0) return c.json({ error: 'too many tries; wait a minute' }, 429, { 'Retry-After': String(wait) });
     const link = await linkOf(slug);
     if (!link) return c.json({ error: 'this shared link does not exist or was revoked' }, 404);
-    const body = (await readJson(c)) as { password?: unknown };
-    const password = typeof body === 'object' && body !== null && typeof body.password === 'string' ? body.password : '';
+    const { password } = parseBody(ADMIN_BODY.unlock, await readJson(c));
     if (link.passwordHash !== '') {
       if (hashing >= MAX_HASHING) return c.json({ error: 'busy; retry in a moment' }, 429, { 'Retry-After': '1' });
       hashing++;
