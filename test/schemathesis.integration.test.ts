@@ -103,6 +103,14 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
     expect(Number(selected)).toBeGreaterThanOrEqual(8);
     expect(selected).toBe(total);
     expect(/Tested: (\d+)/.exec(output)?.[1]).toBe(total);
-    expect(output).toMatch(/No issues found/);
+    expect(output).not.toMatch(/FAILURES/);
+    const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(output) ?? [];
+    expect(Number(generated)).toBeGreaterThan(0);
+    expect(passed).toBe(generated);
+    // No issues; or one warning: the unlock of a link answered 404 for every slug it tried (only the
+    // stateful phase, at times, finds a slug a shared-links POST made). Any other warning fails.
+    const warnings = /={5,} (\d+) warnings? in/.exec(output)?.[1];
+    if (warnings === undefined) expect(output).toMatch(/No issues found/);
+    else expect([warnings, output.match(/^ {2}- (?:GET|POST|PATCH|DELETE) \S+$/gm)]).toEqual(['1', ['  - POST /share/{slug}/unlock']]);
   }, 660_000);
 });
