@@ -16,17 +16,15 @@
  * `pnpm bench --only query12m-100m` (100 million, not part of a plain `pnpm bench`).
  * Runs in a child process with its own data directory (the embedded engine holds one per process).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
 import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { cutVisits, visitSignature } from '../test/reference/visits.ts';
-import { type Figures, percentile, progress, ROOT, TSX } from './lib.ts';
+import { childFigures, type Figures, percentile, progress, ROOT } from './lib.ts';
 
 const SITE = 'bench.example';
 const DAY = 86_400_000;
@@ -184,7 +182,9 @@ const DASHBOARD: [string, Record<string, unknown>][] = [
   ['devices', { metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['device'], limit: 10 }],
 ];
 /** Outside the target: visitors by a visit dimension read raw events joined to `visits` (cut to RETENTION_DAYS). */
-const EXTRA: [string, Record<string, unknown>][] = [['sources by visitors (raw events ⋈ visits)', { metrics: ['visitors'], dimensions: ['source'], limit: 10 }]];
+const EXTRA: [string, Record<string, unknown>][] = [
+  ['sources by visitors (raw events ⋈ visits)', { metrics: ['visitors'], dimensions: ['source'], limit: 10 }],
+];
 const CONTAINS: [string, Record<string, unknown>][] = [
   ['30d page contains: visitors, pageviews', { metrics: ['visitors', 'pageviews'], filters: [['contains', 'page', ['/page/1']]] }],
   [
@@ -253,21 +253,7 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
 
 /** Seeds and measures in a child process; resolves with its figures. */
 export function benchQuery12m(opts: { quick: boolean; rows: number }): Promise<Figures> {
-  const child = spawn(TSX, [fileURLToPath(import.meta.url), '--child', String(opts.rows), ...(opts.quick ? ['--quick'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`bench/query12m.ts child exited ${code}: ${out}`));
-    });
-  });
+  return childFigures(import.meta.url, [String(opts.rows), ...(opts.quick ? ['--quick'] : [])]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {

@@ -52,16 +52,7 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
       await client.command({ query: syntheticEventsSql(config.database, n, done) });
       progress(`storage: ${done + n}/${rows} events seeded`);
     }
-    const tables = [
-      'events',
-      'events_minute',
-      'pages_minute',
-      'countries_minute',
-      'events_15m',
-      'pages_15m',
-      'events_1d',
-      'pages_1d',
-    ];
+    const tables = ['events', 'events_minute', 'pages_minute', 'countries_minute', 'events_15m', 'pages_15m', 'events_1d', 'pages_1d'];
     for (const table of tables) await client.command({ query: `OPTIMIZE TABLE ${config.database}.${table} FINAL` });
     const result = await client.query({
       query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
