@@ -244,15 +244,26 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
       return res.json() as Promise<{ meta: { tables: string[] } }>;
     };
     const measure = async (name: string, body: Record<string, unknown>) => {
-      const answer = await post(body);
+      const first = await app.request('/api/v2/query', { method: 'POST', body: JSON.stringify({ site: SITE, ...body }) });
+      if (first.status !== 200) {
+        // A query past the server-side time limit is a figure too (503), not the end of the run.
+        results[`${name}`] = `${first.status}: ${((await first.json()) as { error: string }).error}`;
+        progress(`query12m: ${name}: ${results[name]}`);
+        return;
+      }
+      const answer = (await first.json()) as { meta: { tables: string[] } };
       const { wall, cpu } = await time(() => post(body), iterations);
       const tables = answer.meta.tables.map((t) => t.split('.')[1]).join('+');
       const p = (ms: number[]) => `${percentile(ms, 50).toFixed(0)} / ${percentile(ms, 95).toFixed(0)}`;
       results[`${name} p50/p95 ms, CPU ms (${tables})`] = `${p(wall)}, CPU ${p(cpu)}`;
       progress(`query12m: ${name}: p95 ${percentile(wall, 95).toFixed(0)} ms, CPU ${percentile(cpu, 95).toFixed(0)} ms`);
     };
-    for (const [name, body] of [...DASHBOARD, ...EXTRA]) await measure(`12mo ${name}`, { dateRange: '12mo', ...body });
+    for (const [name, body] of DASHBOARD) await measure(`12mo ${name}`, { dateRange: '12mo', ...body });
     for (const [name, body] of CONTAINS) await measure(name, { dateRange: '30d', ...body });
+    for (const [name, body] of EXTRA) {
+      await measure(`30d ${name}`, { dateRange: '30d', ...body });
+      await measure(`12mo ${name}`, { dateRange: '12mo', ...body });
+    }
     app.close();
     return results;
   } finally {
