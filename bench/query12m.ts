@@ -252,7 +252,15 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
         return;
       }
       const answer = (await first.json()) as { meta: { tables: string[] } };
-      const { wall, cpu } = await time(() => post(body), iterations);
+      let timed: Awaited<ReturnType<typeof time>>;
+      try {
+        timed = await time(() => post(body), iterations);
+      } catch (error) {
+        results[name] = `failed while timed: ${(error as Error).message.slice(0, 200)}`;
+        progress(`query12m: ${name}: ${results[name]}`);
+        return;
+      }
+      const { wall, cpu } = timed;
       const tables = answer.meta.tables.map((t) => t.split('.')[1]).join('+');
       const p = (ms: number[]) => `${percentile(ms, 50).toFixed(0)} / ${percentile(ms, 95).toFixed(0)}`;
       results[`${name} p50/p95 ms, CPU ms (${tables})`] = `${p(wall)}, CPU ${p(cpu)}`;
