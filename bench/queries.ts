@@ -7,7 +7,6 @@
  * The work runs in a child process with its own data directory, since the embedded engine
  * holds one data directory per process.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
 import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
+import { childFigures } from './lib.ts';
 
 const SITE = 'bench.example';
 const SPAN_MS = 7 * 86_400_000;
@@ -174,22 +174,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchQueries(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
   const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
-  const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`bench/queries.ts child exited ${code}: ${out}`));
-    });
-  });
+  return childFigures(import.meta.url, [String(rows), ...(opts.quick ? ['--quick'] : [])]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {
