@@ -17,11 +17,11 @@ import { createDashboardApp } from '@tidemark/dashboard-api';
 import { DIST } from '@tidemark/dashboard-ui';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { migrate } from '@tidemark/ingester';
-import { createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
+import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import { childMain, figuresFromChild, percentile, round } from './lib.ts';
+import { childFigures, childMain, percentile, round } from './lib.ts';
 import { seedEvents, seedVisits } from './seed-events.ts';
 
 const SITE = 'bench.example';
@@ -50,7 +50,9 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     results['dashboard: stored events'] = rows;
     results['dashboard: seed s'] = round((performance.now() - seeding) / 1000);
 
-    const app = createDashboardApp({ client, database, token: null, log: plainLogger(), registry: new Registry() });
+    const log = plainLogger('warn');
+    const access = createAccessRegistry({ client, database, log });
+    const app = createDashboardApp({ client, database, token: null, access, log, registry: new Registry() });
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     await listening(server);
     const address = server.address();
@@ -105,7 +107,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchDashboard(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
   const rows = opts.rows ?? (Number(process.env.BENCH_DASHBOARD_ROWS) || (opts.quick ? 300_000 : 10_000_000));
-  return figuresFromChild(fileURLToPath(import.meta.url), rows, opts.quick);
+  return childFigures(import.meta.url, [String(rows), ...(opts.quick ? ['--quick'] : [])]);
 }
 
 await childMain(import.meta.url, run, (quick) => benchDashboard({ quick }));

@@ -25,6 +25,26 @@ export function round(n: number, digits = 1): number {
 
 export { freePort } from '../test/processes.ts';
 
+/**
+ * Runs `script --child <args>` with tsx in its own process (the embedded engine holds one data
+ * directory per process) and resolves with the figures it prints as its last stdout line.
+ */
+export function childFigures(script: string, args: string[]): Promise<Figures> {
+  const child = spawn(TSX, [fileURLToPath(script), '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
+      else reject(new Error(`${script} child exited ${code}: ${out}`));
+    });
+  });
+}
+
 export interface Child {
   child: ChildProcess;
   output(): string;
@@ -68,26 +88,6 @@ export async function waitOk(url: string, child: Child, timeoutMs = 120_000): Pr
 }
 
 export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
-
-/**
- * Runs a bench file's `--child <rows> [--quick]` in a child process (each embedded engine holds
- * one data directory per process) and resolves with the figures its last stdout line holds.
- */
-export function figuresFromChild(file: string, rows: number, quick: boolean): Promise<Figures> {
-  const child = spawn(TSX, [file, '--child', String(rows), ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`${file} child exited ${code}: ${out}`));
-    });
-  });
-}
 
 /**
  * The command line of a bench file measured in a child: `--child <rows>` measures and prints the

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
+import { createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { childMain, figuresFromChild } from './lib.ts';
+import { childFigures, childMain } from './lib.ts';
 import { seedEvents } from './seed-events.ts';
 
 const SITE = 'bench.example';
@@ -68,7 +68,9 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     results['queries: stored events'] = rows;
     results['queries: seed s (insert + rollups)'] = Number(((performance.now() - seeding) / 1000).toFixed(1));
 
-    const app = createDashboardApp({ client, database, token: null, log: plainLogger(), registry: new Registry() });
+    const log = plainLogger();
+    const access = createAccessRegistry({ client, database, log });
+    const app = createDashboardApp({ client, database, token: null, access, log, registry: new Registry() });
     const get = async (path: string) => {
       const res = await app.request(path);
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -140,7 +142,8 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchQueries(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
-  return figuresFromChild(fileURLToPath(import.meta.url), opts.rows ?? (opts.quick ? 300_000 : 10_000_000), opts.quick);
+  const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
+  return childFigures(import.meta.url, [String(rows), ...(opts.quick ? ['--quick'] : [])]);
 }
 
 await childMain(import.meta.url, run, (quick) => benchQueries({ quick }));

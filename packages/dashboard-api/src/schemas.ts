@@ -54,18 +54,23 @@ export const QUERY = {
   }),
   breakdown: z.object({ site, ...range, dimension: dimension.describe('What to break down by.'), limit: limit(20) }),
   anomaly: z.object({ site }),
-  stream: z.object({
-    site,
-    window: window.optional(),
-    token: z.string().optional().describe('API token (EventSource cannot send headers).'),
-  }),
+  stream: z.object({ site, window: window.optional() }),
   freshness: z.object({ site: site.optional().describe('Only this site (default: all sites).') }),
   sites: z.object({ limit: limit(100) }),
   properties: z.object({
     site,
-    ...range,
-    event: z.string().max(200).optional().describe('Only the properties of this custom event (default: every custom event).'),
-    limit: limit(100),
+    event: z
+      .string({ error: 'a custom event name' })
+      .regex(/^[A-Za-z0-9 _.:-]{1,64}$/, { error: 'a custom event name' })
+      .optional()
+      .describe('Only the properties of this custom event (default: every custom event).'),
+    days: z.coerce
+      .number({ error: 'an integer from 1 to 366' })
+      .int({ error: 'an integer from 1 to 366' })
+      .min(1, { error: 'an integer from 1 to 366' })
+      .max(366, { error: 'an integer from 1 to 366' })
+      .optional()
+      .describe('How many days back from now (default 30).'),
   }),
 };
 
@@ -125,6 +130,8 @@ export const ANSWER = {
   }),
   sites: z.object({ sites: z.array(z.object({ site: z.string(), views: count })) }),
   properties: z.object({
+    site: z.string(),
+    event: z.string().nullable(),
     keys: z.array(z.object({ key: z.string().describe('A custom property key (`prop:<key>` in the Query API).'), events: count })),
   }),
   error: z.object({ error: z.string(), field: z.string().optional() }),

@@ -1,65 +1,83 @@
 /**
- * The dashboard UI (packages/dashboard-ui, built to its dist/) at `/` and `/assets/*`, served by
- * this API: no CDN, no third-party request. Files are read once, gzipped once, and answered
- * with an ETag; a missing build answers 503 naming the command that makes it.
+ * The pages, served by this API (no CDN, no third-party request): the dashboard UI
+ * (packages/dashboard-ui, built to its dist/) at `/` and `/assets/*` — also at `/share/<slug>`
+ * for a shared link (routes/share.ts) — and the settings page at `/settings` (`../page/`, plain
+ * scripts on the same session calls, styled by the UI's app.css). Files are read once, gzipped
+ * once, and answered with an ETag; a missing UI build answers 503 naming the command that makes it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DIST } from '@tidemark/dashboard-ui';
 import type { Context, Hono } from 'hono';
+import type { ApiEnv } from '../auth/context.ts';
 
-const ASSETS = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
-  '/assets/world.json': { file: 'world.json', type: 'application/json' },
-} as const;
-
-export const PAGE_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy':
-    "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'",
-};
-
-interface Asset {
+export interface Asset {
   body: Buffer;
   gzip: Buffer;
+  type: string;
   etag: string;
 }
 
-function load(file: string): Asset | null {
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  json: 'application/json',
+};
+const PAGE = fileURLToPath(new URL('../page/', import.meta.url));
+
+function load(dir: string, file: string): Asset | null {
   let body: Buffer;
   try {
-    body = readFileSync(join(DIST, file));
+    body = readFileSync(join(dir, file));
   } catch {
     return null;
   }
-  return { body, gzip: gzipSync(body, { level: 9 }), etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` };
+  const type = TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+  return { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
-/** Answers one built file (used for `/` and for pages that render the same UI, e.g. a shared link). */
-export function serveAsset(c: Context, asset: Asset | null, type: string, extra: Record<string, string> = {}): Response {
+/** Every page and asset by path; the dashboard's `/` is what `/share/<slug>` serves too. */
+export const ASSETS = {
+  '/': load(DIST, 'index.html'),
+  '/assets/app.js': load(DIST, 'app.js'),
+  '/assets/app.css': load(DIST, 'app.css'),
+  '/assets/world.json': load(DIST, 'world.json'),
+  '/settings': load(PAGE, 'settings.html'),
+  '/assets/settings.js': load(PAGE, 'settings.js'),
+  '/assets/settings.css': load(PAGE, 'settings.css'),
+  '/assets/session.js': load(PAGE, 'session.js'),
+  '/assets/table.js': load(PAGE, 'table.js'),
+} satisfies Record<string, Asset | null>;
+
+/** Who may frame a page: nobody, unless a shared link names origins. */
+export function csp(frameAncestors: readonly string[] = []): string {
+  const ancestors = frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'";
+  return `default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors ${ancestors}`;
+}
+
+/** Answers one file (a page's framing rules are per shared link, so they are the caller's). */
+export function serveAsset(c: Context, asset: Asset | null, frameAncestors: readonly string[] = []): Response {
   if (asset === null) return c.text('The dashboard UI is not built: run `pnpm build` (or `pnpm start`, which builds it).', 503);
   const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
   const headers: Record<string, string> = {
-    'Content-Type': type,
+    'Content-Type': asset.type,
     ETag: asset.etag,
     'Cache-Control': 'no-cache',
     Vary: 'Accept-Encoding',
-    ...PAGE_HEADERS,
-    ...extra,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': csp(frameAncestors),
   };
+  if (frameAncestors.length === 0) headers['X-Frame-Options'] = 'DENY';
   if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
   if (gzip) headers['Content-Encoding'] = 'gzip';
   return c.body(new Uint8Array(gzip ? asset.gzip : asset.body), 200, headers);
 }
 
-export function mountPage(app: Hono): void {
-  for (const [path, { file, type }] of Object.entries(ASSETS)) {
-    const asset = load(file);
-    app.get(path, (c) => serveAsset(c, asset, type));
-  }
+export function mountPage(app: Hono<ApiEnv>): void {
+  for (const [path, asset] of Object.entries(ASSETS)) app.get(path, (c) => serveAsset(c, asset));
 }

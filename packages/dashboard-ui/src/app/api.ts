@@ -1,5 +1,5 @@
 /** The page's calls to the dashboard-api: the Query API (JSON and CSV), freshness, sites, property keys. */
-import { askForToken, authHeaders } from './auth';
+import { request as call } from './auth';
 
 export interface QueryBody {
   site: string;
@@ -34,17 +34,7 @@ export interface Answer {
   };
 }
 
-export class ApiError extends Error {}
-
-async function call(path: string, init: RequestInit, retried = false): Promise<Response> {
-  const res = await fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), ...authHeaders() } });
-  if (res.status === 401 && !retried && (await askForToken())) return call(path, init, true);
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    throw new ApiError(body.error ?? `${res.status} ${res.statusText}`);
-  }
-  return res;
-}
+export { ApiError } from './auth';
 
 export async function query(body: QueryBody, signal?: AbortSignal): Promise<Answer> {
   const res = await call('/api/v2/query', {
@@ -80,9 +70,13 @@ export async function sites(): Promise<string[]> {
   return body.sites.map((s) => (typeof s === 'string' ? s : s.site));
 }
 
-/** The custom property keys sent in a range, most used first (`GET /api/v1/properties`). */
-export async function propertyKeys(site: string, from: string, to: string): Promise<string[]> {
-  const q = new URLSearchParams({ site, from, to });
-  const body = (await (await call(`/api/v1/properties?${q}`, {})).json()) as { keys: { key: string }[] };
+/**
+ * The custom property keys of the site's custom events, most used first (`GET /api/v2/properties`,
+ * over the last `days` days up to now: the picker's list for the period shown).
+ */
+export async function propertyKeys(site: string, from: string): Promise<string[]> {
+  const days = Math.min(366, Math.max(1, Math.ceil((Date.now() - Date.parse(from)) / 86_400_000)));
+  const q = new URLSearchParams({ site, days: String(days) });
+  const body = (await (await call(`/api/v2/properties?${q}`, {})).json()) as { keys: { key: string }[] };
   return body.keys.map((k) => k.key);
 }

@@ -1,6 +1,7 @@
 /** The dashboard: header, period, filters, top numbers, chart and report panels, all from one view in the URL. */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type QueryBody, sites as readSites } from './api';
+import { isAdmin, type Me, signOut, whoLabel } from './auth';
 import { useLive, useQuery } from './hooks';
 import { PANELS, type Tab, usableMetrics } from './panels';
 import { dateRangeOf, grainsOf, periodOf } from './periods';
@@ -13,12 +14,22 @@ import { Panel } from './ui/panel';
 import { TopStats } from './ui/top-stats';
 import { type Filter, readView, TOP_METRICS, type View, withFilter, writeView } from './view';
 
-export function App() {
-  const [view, setView] = useState<View>(() => readView(location.search));
-  const [siteList, setSiteList] = useState<string[]>([]);
+interface Props {
+  /** Who is signed in (GET /api/session): a shared link shows its one site, read-only. */
+  me: Me;
+  onSignedOut: () => void;
+}
+
+export function App({ me, onSignedOut }: Props) {
+  const locked = me.kind === 'share' ? (me.site ?? '') : null;
+  const [view, setView] = useState<View>(() => lockTo(readView(location.search), locked));
+  const [siteList, setSiteList] = useState<string[]>(locked === null ? [] : [locked]);
   const [details, setDetails] = useState<{ tab: Tab; dimension: string } | null>(null);
 
   useEffect(() => {
+    const onPop = () => setView(lockTo(readView(location.search), locked));
+    addEventListener('popstate', onPop);
+    if (locked !== null) return () => removeEventListener('popstate', onPop);
     readSites().then(
       (list) => {
         setSiteList(list);
@@ -26,10 +37,8 @@ export function App() {
       },
       () => {},
     );
-    const onPop = () => setView(readView(location.search));
-    addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
-  }, []);
+  }, [locked]);
 
   const change = useCallback((patch: Partial<View>) => {
     setView((v) => {
@@ -75,12 +84,17 @@ export function App() {
   return (
     <>
       <header class="bar">
-        <a class="brand" href="/">
+        <a class="brand" href={locked === null ? '/' : location.pathname}>
           Tidemark
         </a>
         <label class="inline">
           <span class="sr-only">Site</span>
-          <select id="site" value={view.site} onChange={(e) => change({ site: (e.currentTarget as HTMLSelectElement).value, filters: [] })}>
+          <select
+            id="site"
+            value={view.site}
+            disabled={locked !== null}
+            onChange={(e) => change({ site: (e.currentTarget as HTMLSelectElement).value, filters: [] })}
+          >
             {!siteList.includes(view.site) && <option value={view.site}>{view.site || 'no site yet'}</option>}
             {siteList.map((s) => (
               <option key={s} value={s}>
@@ -90,8 +104,27 @@ export function App() {
           </select>
         </label>
         <LiveStatus live={live} />
+        <nav class="account" aria-label="Account">
+          <span id="who">{whoLabel(me)}</span>
+          {isAdmin(me) && (
+            <a href="/settings" id="settings-link">
+              Settings
+            </a>
+          )}
+          {me.via === 'session' && (
+            <button
+              type="button"
+              id="signout"
+              onClick={() => {
+                signOut().then(onSignedOut, onSignedOut);
+              }}
+            >
+              Sign out
+            </button>
+          )}
+        </nav>
       </header>
-      <main>
+      <main id="board">
         <h1 class="sr-only">Analytics for {view.site}</h1>
         <Controls view={view} timezone={timezone} onChange={change} />
         <FilterBar filters={view.filters} onChange={(filters) => change({ filters })} />
@@ -145,6 +178,11 @@ export function App() {
       </footer>
     </>
   );
+}
+
+/** A shared link's view is its one site's, whatever the URL says. */
+function lockTo(view: View, site: string | null): View {
+  return site === null ? view : { ...view, site };
 }
 
 /** A view with new filters, pushed to the history so Back undoes a click. */

@@ -1,7 +1,7 @@
 /** Data hooks: a Query API answer that refetches when its body or the live tick changes; the live stream. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
-import { token } from './auth';
+import { openStream } from './auth';
 
 export interface Loaded<T> {
   data: T | null;
@@ -64,29 +64,30 @@ export function useLive(site: string, enabled: boolean): Live {
   const last = useRef('');
   useEffect(() => {
     if (!site) return;
-    let source: EventSource | null = null;
+    let stop: (() => void) | null = null;
     const refreshFreshness = () =>
       readFreshness(site).then(
         (f) => setLive((l) => ({ ...l, freshness: f })),
         () => {},
       );
     const open = () => {
-      if (source) return;
-      const t = token();
-      source = new EventSource(`/api/v1/stream?site=${encodeURIComponent(site)}&window=5m${t ? `&token=${encodeURIComponent(t)}` : ''}`);
-      source.addEventListener('live', (e) => {
-        const data = JSON.parse((e as MessageEvent<string>).data) as { views: number; visitors: number; avgDurationMs: number };
-        const signature = `${data.views}/${data.visitors}/${data.avgDurationMs}`;
-        const changed = last.current !== '' && last.current !== signature;
-        last.current = signature;
-        setLive((l) => ({ ...l, current: data.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
-        void refreshFreshness();
-      });
-      source.onerror = () => setLive((l) => ({ ...l, connected: false }));
+      if (stop) return;
+      stop = openStream(
+        `/api/v1/stream?site=${encodeURIComponent(site)}&window=5m`,
+        (data) => {
+          const d = data as { views: number; visitors: number; avgDurationMs: number };
+          const signature = `${d.views}/${d.visitors}/${d.avgDurationMs}`;
+          const changed = last.current !== '' && last.current !== signature;
+          last.current = signature;
+          setLive((l) => ({ ...l, current: d.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
+          void refreshFreshness();
+        },
+        () => setLive((l) => ({ ...l, connected: false })),
+      );
     };
     const close = () => {
-      source?.close();
-      source = null;
+      stop?.();
+      stop = null;
       setLive((l) => ({ ...l, connected: false }));
     };
     const onVisibility = () => {

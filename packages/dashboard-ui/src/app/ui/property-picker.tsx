@@ -1,4 +1,4 @@
-/** The custom property keys of the period's custom events, to pick one for the Properties tab. */
+/** The custom property keys of the custom events since the period's start, to pick one for the Properties tab. */
 import { useEffect, useState } from 'preact/hooks';
 import { propertyKeys } from '../api';
 
@@ -13,14 +13,14 @@ export function PropertyPicker({ site, range, value, onChange }: Props) {
   const [keys, setKeys] = useState<string[]>([]);
   useEffect(() => {
     if (!range) return;
-    propertyKeys(site, range.from, range.to).then(
+    propertyKeys(site, range.from).then(
       (k) => {
         setKeys(k);
         if (!k.includes(value)) onChange(k[0] ?? '');
       },
       () => setKeys([]),
     );
-  }, [site, range?.from, range?.to]);
+  }, [site, range?.from]);
   return (
     <label class="inline picker">
       <span>Property</span>
