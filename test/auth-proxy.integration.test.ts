@@ -378,6 +378,6 @@ describe.each([
     expect((await get(`/share/${slug}/api/v1/live?site=a.example`, { [header]: 'ada@example.com' })).status).toBe(200);
     expect((await get(`/share/${slug}/api/v2/sites`, { [header]: 'ada@example.com' })).status).toBe(403);
     expect((await get(`/share/${slug}`)).status).toBe(200);
-    expect((await get('/assets/dashboard.js')).status).toBe(200);
+    expect((await get('/assets/app.js')).status).toBe(200);
   });
 });

@@ -265,7 +265,7 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
         const page = await context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(link.url);
+        await page.goto(`${link.url}?period=realtime`);
         await page.locator('#unlock-password').waitFor({ state: 'visible' });
         expect(await page.locator('#board').isHidden()).toBe(true);
         expect(await page.locator('.stat').count()).toBe(0);

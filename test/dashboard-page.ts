@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 /**
- * Reading the dashboard page from Playwright (tests and `pnpm bench`): when it is settled, and
- * its top numbers. The page counts its pending queries in `document.body.dataset.pending`.
+ * Reading the dashboard page from Playwright (tests and `pnpm bench`): signing a browser context
+ * in, when the page is settled, and its top numbers. The page counts its pending queries in `document.body.dataset.pending`.
  */
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 /** Waits until no query is pending and the top numbers (or an error) are drawn. */
 export async function settled(page: Page, timeout = 20_000): Promise<void> {
@@ -21,4 +21,10 @@ export function topNumbers(page: Page): Promise<(number | null)[]> {
   return page.$$eval('.stat-value', (els) =>
     els.map((e) => (e.getAttribute('data-value') === '' ? null : Number(e.getAttribute('data-value')))),
   );
+}
+
+/** Signs a browser context in with a key, as the sign-in form does (`POST /api/session`: a session cookie for every page of the context). */
+export async function signIn(context: BrowserContext, apiUrl: string, key: string): Promise<void> {
+  const res = await context.request.post(`${apiUrl}/api/session`, { data: { key } });
+  if (!res.ok()) throw new Error(`sign-in: ${res.status()} ${await res.text()}`);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
-import { settled, topNumbers } from './dashboard-page.ts';
+import { settled, signIn, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -88,7 +88,8 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     context.on('request', (r) => {
       if (!r.url().startsWith(stack.apiUrl) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreign.push(r.url());
     });
-    // The token is given once in the URL, then kept in sessionStorage (per tab): every page signs in first.
+    // Signed in once (a session cookie, as the sign-in form gets): every page of the context reads with it.
+    await signIn(context, stack.apiUrl, TOKEN);
     context.on('page', (p) => p.on('pageerror', (e) => foreign.push(`pageerror: ${e}`)));
   });
   afterAll(async () => {
@@ -98,8 +99,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
 
   const newPage = async () => {
     const page = await context.newPage();
-    await page.goto(`${stack.apiUrl}/?site=${site}&token=${TOKEN}`);
-    expect(page.url()).not.toContain(TOKEN);
+    await page.goto(`${stack.apiUrl}/?site=${site}`);
     await settled(page);
     return page;
   };
@@ -193,8 +193,8 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const numbers = await topNumbers(page);
     expect(numbers).toEqual(((await api({ ...both, metrics: TOP })) as Answer).results[0]?.metrics);
     const url = page.url();
-    const again = await context.newPage(); // a new tab: no token stored yet, so the link gets one
-    await again.goto(`${url}&token=${TOKEN}`);
+    const again = await context.newPage(); // a new tab of the same signed-in browser
+    await again.goto(url);
     expect(again.url()).toBe(url);
     await settled(again);
     expect(await topNumbers(again)).toEqual(numbers);
@@ -323,9 +323,27 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await page.close();
   });
 
-  it('passes axe-core with no serious violation, light and dark; screenshots', async () => {
+  it('passes axe-core with no serious violation, light and dark (the dashboard, sign-in, settings, a shared link); screenshots', async () => {
     mkdirSync(SHOTS, { recursive: true });
     const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const serious = async (page: Page) => {
+      await page.evaluate(axe);
+      return page.evaluate(async () => {
+        const w = window as unknown as {
+          axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+        };
+        return (await w.axe.run()).violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+    };
+    const link = await fetch(`${stack.apiUrl}/api/v2/sites/${site}/shared-links`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'axe', password: 'a long password' }),
+    });
+    expect(link.status).toBe(201);
+    const shared = (await link.json()) as { url: string };
     for (const colorScheme of ['light', 'dark'] as const) {
       for (const [name, viewport] of [
         ['laptop', { width: 1400, height: 1000 }],
@@ -333,22 +351,32 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       ] as const) {
         const ctx = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
         const page = await ctx.newPage();
-        await page.goto(`${stack.apiUrl}/?site=${site}&token=${TOKEN}&period=30d&compare=previous_period`);
+        // Not signed in: the sign-in form.
+        await page.goto(`${stack.apiUrl}/?site=${site}`);
+        await page.locator('#signin-key').waitFor();
+        expect(await serious(page), `sign-in ${name} ${colorScheme}`).toEqual([]);
+        // A shared link's password form, then its read-only dashboard.
+        await page.goto(shared.url);
+        await page.locator('#unlock-password').fill('a long password');
+        await page.locator('#unlock-form button').click();
+        await settled(page);
+        expect(await page.locator('#site').isDisabled()).toBe(true);
+        expect(await serious(page), `shared ${name} ${colorScheme}`).toEqual([]);
+        if (name === 'laptop') await page.screenshot({ path: join(SHOTS, `shared-${name}-${colorScheme}.png`), fullPage: true });
+
+        await signIn(ctx, stack.apiUrl, TOKEN);
+        await page.goto(`${stack.apiUrl}/?site=${site}&period=30d&compare=previous_period`);
         await settled(page);
         await page.locator('#panel-locations [data-tab="map"]').click();
         await page.locator('svg.map path').first().waitFor();
         await settled(page);
         await page.screenshot({ path: join(SHOTS, `dashboard-${name}-${colorScheme}.png`), fullPage: true });
-        await page.evaluate(axe);
-        const violations = await page.evaluate(async () => {
-          const w = window as unknown as {
-            axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-          };
-          return (await w.axe.run()).violations
-            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        });
-        expect(violations, `${name} ${colorScheme}`).toEqual([]);
+        expect(await serious(page), `${name} ${colorScheme}`).toEqual([]);
+        await page.goto(`${stack.apiUrl}/settings`);
+        await page.locator('#site-add-name').waitFor();
+        await page.locator('#keys tr').first().waitFor();
+        await page.screenshot({ path: join(SHOTS, `settings-${name}-${colorScheme}.png`), fullPage: true });
+        expect(await serious(page), `settings ${name} ${colorScheme}`).toEqual([]);
         await ctx.close();
       }
     }
