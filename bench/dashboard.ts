@@ -64,12 +64,30 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       const clicks: number[] = [];
       const rounds = quick ? 3 : 7;
       const limitMs = 60_000;
+      // Each API request of the last first render: when it started after navigation, how long it took.
+      let requests: { label: string; start: number; ms: number }[] = [];
+      let navigated = 0;
+      page.on('requestfinished', (r) => {
+        const path = new URL(r.url()).pathname;
+        if (!path.startsWith('/api/') || path.endsWith('/stream')) return;
+        const t = r.timing();
+        if (t.startTime < navigated) return; // the previous round's
+        requests.push({ label: requestLabel(path, r.postData()), start: t.startTime, ms: t.responseEnd });
+      });
       try {
         for (let i = 0; i < rounds + 1; i++) {
+          requests = [];
           const started = performance.now();
+          navigated = Date.now();
           await page.goto(`${url}/?site=${SITE}&period=30d`);
           await settled(page, limitMs);
           if (i > 0) renders.push(performance.now() - started); // the first round warms the engine's caches
+          if (i === rounds) {
+            for (const r of requests.sort((a, b) => a.start - b.start)) {
+              results[`dashboard: first render: ${r.label} start / duration ms`] =
+                `${Math.round(r.start - navigated)} / ${Math.round(r.ms)}`;
+            }
+          }
           // A filter click: one of the first channels.
           const row = page.locator('#panel-sources tbody tr button').nth(i % 3);
           const clicked = performance.now();
@@ -102,6 +120,13 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     await client.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A request as a figure's name: the path, and a Query API body's metrics and dimensions. */
+function requestLabel(path: string, body: string | null): string {
+  if (path !== '/api/v2/query' || body === null) return path;
+  const q = JSON.parse(body) as { metrics: string[]; dimensions?: string[]; compare?: string };
+  return `query ${q.metrics.join(',')}${q.dimensions?.length ? ` by ${q.dimensions.join(',')}` : ''}${q.compare ? ' (compare)' : ''}`;
 }
 
 /** Seeds and measures in a child process; resolves with its table of figures. */

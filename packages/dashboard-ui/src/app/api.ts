@@ -36,14 +36,52 @@ export interface Answer {
 
 export { ApiError } from './auth';
 
-export async function query(body: QueryBody, signal?: AbortSignal): Promise<Answer> {
-  const res = await call('/api/v2/query', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
+interface InFlight {
+  answer: Promise<Answer>;
+  controller: AbortController;
+  waiting: number;
+}
+
+/** Queries on their way, by body: the same body asked twice at once (two panels, a panel and its details) is sent once. */
+const inFlight = new Map<string, InFlight>();
+
+/**
+ * A Query API answer. Identical bodies in flight share one request; it is aborted only when
+ * every caller that asked for it has aborted.
+ */
+export function query(body: QueryBody, signal?: AbortSignal): Promise<Answer> {
+  const key = JSON.stringify(body);
+  let shared = inFlight.get(key);
+  if (!shared) {
+    const controller = new AbortController();
+    const answer = call('/api/v2/query', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: key,
+      signal: controller.signal,
+    })
+      .then((res) => res.json() as Promise<Answer>)
+      .finally(() => {
+        if (inFlight.get(key)?.controller === controller) inFlight.delete(key);
+      });
+    shared = { answer, controller, waiting: 0 };
+    inFlight.set(key, shared);
+  }
+  const entry = shared;
+  entry.waiting++;
+  if (!signal) return entry.answer;
+  return new Promise<Answer>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      if (--entry.waiting === 0) {
+        inFlight.delete(key);
+        entry.controller.abort();
+      }
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-  return (await res.json()) as Answer;
 }
 
 export async function queryCsv(body: QueryBody): Promise<Blob> {

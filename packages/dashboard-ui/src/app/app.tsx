@@ -29,7 +29,13 @@ export function App({ me, onSignedOut }: Props) {
   useEffect(() => {
     const onPop = () => setView(lockTo(readView(location.search), locked));
     addEventListener('popstate', onPop);
-    if (locked !== null) return () => removeEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, [locked]);
+  // The site list is for the picker: with a site in the URL it waits until the first numbers are
+  // drawn (the engine answers one query after another; the numbers a user waits for go first).
+  const [wantSites, setWantSites] = useState(locked === null && !view.site);
+  useEffect(() => {
+    if (!wantSites) return;
     readSites().then(
       (list) => {
         setSiteList(list);
@@ -37,8 +43,7 @@ export function App({ me, onSignedOut }: Props) {
       },
       () => {},
     );
-    return () => removeEventListener('popstate', onPop);
-  }, [locked]);
+  }, [wantSites]);
 
   const change = useCallback((patch: Partial<View>) => {
     setView((v) => {
@@ -71,11 +76,16 @@ export function App({ me, onSignedOut }: Props) {
   const top = useQuery(base && { ...base, metrics: usableMetrics(TOP_METRICS, base.filters ?? []), ...compare }, live.tick);
   const chartMetric = usableMetrics([view.metric], base?.filters ?? [])[0] ?? 'visitors';
   const series = useQuery(base && { ...base, metrics: [chartMetric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
-  // Panels refresh after the top numbers: on a live tick the numbers a user watches come first.
+  // Panels ask after the top numbers and the chart, a commit later (a child's effects run before
+  // its parent's: panels would be sent first), and on a live tick once the top numbers answered.
+  const [panelBase, setPanelBase] = useState<QueryBody | null>(null);
+  useEffect(() => setPanelBase(base), [base]);
   const [panelTick, setPanelTick] = useState(0);
   useEffect(() => {
-    if (!top.loading) setPanelTick(live.tick);
-  }, [top.loading, live.tick]);
+    if (top.loading) return;
+    setPanelTick(live.tick);
+    if (locked === null) setWantSites(true);
+  }, [top.loading, live.tick, locked]);
   const timezone = top.data?.meta.timezone ?? view.tz;
   const onFilter = useCallback((f: Filter) => setView((v) => nextWith(v, withFilter(v.filters, f))), []);
   const range = top.data ? { from: top.data.meta.from, to: top.data.meta.to } : null;
@@ -138,20 +148,23 @@ export function App({ me, onSignedOut }: Props) {
               </p>
             )}
             <div class="grid">
-              {PANELS.map((spec) => (
-                <Panel
-                  key={spec.id}
-                  spec={spec}
-                  ctx={{
-                    base,
-                    tick: panelTick,
-                    onFilter,
-                    onDetails: (tab, dimension) => setDetails({ tab, dimension }),
-                    exportName,
-                    range,
-                  }}
-                />
-              ))}
+              {PANELS.map(
+                (spec) =>
+                  panelBase && (
+                    <Panel
+                      key={spec.id}
+                      spec={spec}
+                      ctx={{
+                        base: panelBase,
+                        tick: panelTick,
+                        onFilter,
+                        onDetails: (tab, dimension) => setDetails({ tab, dimension }),
+                        exportName,
+                        range,
+                      }}
+                    />
+                  ),
+              )}
             </div>
             {details && (
               <Details

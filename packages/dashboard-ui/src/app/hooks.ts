@@ -97,8 +97,9 @@ export function useLive(site: string, enabled: boolean): Live {
       if (enabled) setLive((l) => ({ ...l, tick: l.tick + 1 }));
     };
     const onShow = (e: PageTransitionEvent) => e.persisted && onVisibility();
+    // The freshness is read on each stream message (the first comes as the stream opens), and every
+    // 5 s besides: no request of its own at first render, where the engine has queries enough.
     if (document.visibilityState !== 'hidden') open();
-    void refreshFreshness();
     const timer = setInterval(() => document.visibilityState !== 'hidden' && refreshFreshness(), 5000);
     document.addEventListener('visibilitychange', onVisibility);
     addEventListener('pagehide', close);
