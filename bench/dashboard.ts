@@ -67,12 +67,15 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       // Each API request of the last first render: when it started after navigation, how long it took.
       let requests: { label: string; start: number; ms: number }[] = [];
       let navigated = 0;
+      // Times from the events Playwright sends as the page issues a request and as it finishes (the
+      // browser's own request timing starts when a request leaves its queue of six per host).
+      const issued = new Map<object, number>();
+      page.on('request', (r) => issued.set(r, Date.now()));
       page.on('requestfinished', (r) => {
         const path = new URL(r.url()).pathname;
-        if (!path.startsWith('/api/') || path.endsWith('/stream')) return;
-        const t = r.timing();
-        if (t.startTime < navigated) return; // the previous round's
-        requests.push({ label: requestLabel(path, r.postData()), start: t.startTime, ms: t.responseEnd });
+        const start = issued.get(r);
+        if (!path.startsWith('/api/') || path.endsWith('/stream') || start === undefined || start < navigated) return;
+        requests.push({ label: requestLabel(path, r.postData()), start, ms: Date.now() - start });
       });
       try {
         for (let i = 0; i < rounds + 1; i++) {
