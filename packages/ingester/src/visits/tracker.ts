@@ -5,7 +5,7 @@
  * batch does not continue where this process left off (start, a partition assignment, a
  * replay), from the visits of that partition that ended in the last two hours.
  */
-import { type ClickHouseClient, type Logger, type StoredEvent, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, EXACT_64BIT_JSON, type Logger, type StoredEvent, TABLES } from '@tidemark/shared';
 import { type BatchRef, PartitionVisits } from './partition.ts';
 import { type EntryAttributes, VISIT_GAP_MS, VISIT_READ_COLUMNS, type Visit, type VisitRowRead, visitFromRow } from './visit.ts';
 
@@ -36,6 +36,9 @@ export function createVisitTracker({ client, database, log, now = Date.now }: Vi
       query: `SELECT ${VISIT_READ_COLUMNS} FROM ${table} FINAL WHERE ${where}`,
       query_params: params,
       format: 'JSONEachRow',
+      // visitor_id and the pick keys are UInt64: as JSON numbers they would come back rounded,
+      // and a visit read under another visitor id is one this partition never finds again.
+      clickhouse_settings: EXACT_64BIT_JSON,
     });
     return (await result.json<Row>()).map(visitFromRow);
   }
