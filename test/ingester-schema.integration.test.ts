@@ -7,11 +7,11 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, MIGRATIONS_DIR, migrate } from '@tidemark/ingester';
-import { createClickHouse, loadConfig, type StoredEvent } from '@tidemark/shared';
+import { createClickHouse, EXACT_64BIT_JSON, loadConfig, type StoredEvent } from '@tidemark/shared';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './harness.ts';
 import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
-import { cutVisits } from './reference/visits.ts';
+import { cutVisits, visitSignature } from './reference/visits.ts';
 
 describe('ClickHouse schema (server)', () => {
   const config = loadConfig({ CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: uniqueName('schema'), RETENTION_DAYS: '30' });
@@ -98,7 +98,11 @@ describe('ClickHouse schema (server)', () => {
       const site = 'backfill.example';
       await client.insert({
         table: `${older.database}.events`,
-        values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
+        // Visitor ids as the collector makes them, past 2^53 (each one a different double apart).
+        values: Array.from({ length: 400 }, (_, i) => ({
+          ...syntheticEvent(site, i),
+          visitor_id: (2n ** 63n + BigInt(i % 97) * 1_000_003n).toString(),
+        })),
         format: 'JSONEachRow',
       });
       expect(await migrate(client, older)).toEqual([5, 6, 7, 9]);
@@ -126,9 +130,22 @@ describe('ClickHouse schema (server)', () => {
       expect(await sums('events_15m')).toEqual(raw);
       // …and the visits of those events, cut as the ingester cuts them.
       const stored = await (
-        await client.query({ query: `SELECT * FROM ${older.database}.events`, format: 'JSONEachRow' })
+        await client.query({
+          query: `SELECT * FROM ${older.database}.events`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
       ).json<StoredEvent>();
       const visits = cutVisits(stored);
+      const backfilled = await (
+        await client.query({
+          query: `SELECT site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
+                  FROM ${older.database}.visits FINAL`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
+      ).json<Record<string, string | number>>();
+      expect(backfilled.map((r) => Object.values(r).join('|')).sort()).toEqual(visits.map(visitSignature).sort());
       const found = numbers(
         await one<Record<string, unknown>>(
           `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,
