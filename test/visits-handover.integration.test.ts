@@ -4,9 +4,11 @@
  * visits of the last two hours when it rebuilds, older ones looked up when a backdated event
  * (SPEC §11 `timestamp`) may touch them. Visitor ids are UInt64 hashes, nearly all above 2^53,
  * so every read must keep them exact. One owner writes a batch and commits it, writes a second
- * and dies before the commit; the next owner replays the second (already applied: skipped), then
- * takes events 29 minutes from the first owner's visits, an old one and a recent one: `visits`
- * equals the reference cut, one visit per visitor, on the server and on the embedded engine.
+ * and loses the partition before the commit; the next owner replays the second (already applied:
+ * skipped), then takes events 29 minutes from the first owner's visits, an old one and a recent
+ * one, and dies before its commit; the partition returns to the first owner at the offset it left
+ * off at, which replays that batch and continues. `visits` equals the reference cut, one visit per
+ * visitor, on the server and on the embedded engine.
  */
 import { randomUUID } from 'node:crypto';
 import { createVisitTracker, migrate } from '@tidemark/ingester';
@@ -58,6 +60,7 @@ async function handOver(config: Config, client: ClickHouseClient) {
     pageview(OLD_VISITOR, yesterday, '/first'), // backdated: 29 minutes before the old visit
     pageview(RECENT_VISITOR, recent + 29 * MINUTE, '/b'),
   ];
+  const returned = [pageview(OLD_VISITOR, yesterday + 50 * MINUTE, '/last')];
   const topic = uniqueName('handover');
   const batch = (first: number, events: StoredEvent[]) => ({
     ref: { topic, partition: 3, firstOffset: BigInt(first), lastOffset: BigInt(first + events.length - 1) },
@@ -67,14 +70,20 @@ async function handOver(config: Config, client: ClickHouseClient) {
   const b0 = batch(0, committed);
   const b1 = batch(2, uncommitted);
   const b2 = batch(4, afterHandOver);
+  const b3 = batch(6, returned);
 
   const first = createVisitTracker({ client, database, log: plainLogger() });
-  expect(await first.apply(b0.ref, b0.events, b0.token)).toEqual({ rows: 2, skipped: 0 });
-  expect(await first.apply(b1.ref, b1.events, b1.token)).toEqual({ rows: 2, skipped: 0 }); // its commit never happens
+  expect(await first.apply({ ...b0.ref, assignment: 1 }, b0.events, b0.token)).toEqual({ rows: 2, skipped: 0 });
+  expect(await first.apply({ ...b1.ref, assignment: 1 }, b1.events, b1.token)).toEqual({ rows: 2, skipped: 0 }); // its commit never happens
 
   const next = createVisitTracker({ client, database, log: plainLogger() }); // the partition's new owner
-  const replay = await next.apply(b1.ref, b1.events, b1.token);
-  const joined = await next.apply(b2.ref, b2.events, b2.token);
+  const replay = await next.apply({ ...b1.ref, assignment: 1 }, b1.events, b1.token);
+  const joined = await next.apply({ ...b2.ref, assignment: 1 }, b2.events, b2.token); // it dies before this commit
+
+  // The partition comes back to its first owner, at the very offset it left off at (4): what that
+  // owner holds in memory is stale all the same.
+  const replayBack = await first.apply({ ...b2.ref, assignment: 2 }, b2.events, b2.token);
+  const joinedBack = await first.apply({ ...b3.ref, assignment: 2 }, b3.events, b3.token);
 
   const read = async <T>(query: string) =>
     (await client.query({ query, query_params: { site }, format: 'JSONEachRow', clickhouse_settings: EXACT_64BIT_JSON })).json<T>();
@@ -99,14 +108,16 @@ async function handOver(config: Config, client: ClickHouseClient) {
       ].join('|'),
     )
     .sort();
-  const all = [...committed, ...uncommitted, ...afterHandOver];
+  const all = [...committed, ...uncommitted, ...afterHandOver, ...returned];
   const expected = cutVisits(all).map(visitSignature).sort();
   expect(expected.map((v) => v.split('|')[1])).toEqual([OLD_VISITOR, RECENT_VISITOR, REPLAYED_VISITOR, REPLAYED_VISITOR].sort());
-  // The replay is skipped; each later event joins its visitor's visit: the old row cancelled (-1),
+  // Replays are skipped; each later event joins its visitor's visit: the old row cancelled (-1),
   // the joined one written (+1).
-  expect({ replay, joined, visits: actual }).toEqual({
+  expect({ replay, joined, replayBack, joinedBack, visits: actual }).toEqual({
     replay: { rows: 0, skipped: 2 },
     joined: { rows: 4, skipped: 0 },
+    replayBack: { rows: 0, skipped: 2 },
+    joinedBack: { rows: 2, skipped: 0 },
     visits: expected,
   });
   // The rollups take the cancels back too: one visit per visit of the reference.

@@ -132,7 +132,13 @@ export function createIngester(options: IngesterOptions): Ingester {
   /** The run's visits, after its events are stored (retried like the insert; same token, its own table). */
   async function cutVisits(fetch: PartitionFetch, range: OffsetRange, events: ReturnType<typeof decodeRows>, token: string) {
     if (!visits) return;
-    const ref = { topic: range.topic, partition: range.partition, firstOffset: range.first, lastOffset: range.last };
+    const ref = {
+      topic: range.topic,
+      partition: range.partition,
+      firstOffset: range.first,
+      lastOffset: range.last,
+      assignment: fetch.assignment,
+    };
     await retrying(`visits ${token}`, fetch, async () => {
       try {
         await visits.apply(ref, events, token);
