@@ -11,7 +11,7 @@ import { createClickHouse, EXACT_64BIT_JSON, loadConfig, type StoredEvent } from
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './harness.ts';
 import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
-import { cutVisits, visitSignature } from './reference/visits.ts';
+import { cutVisits, rowSignature, SIGNATURE_COLUMNS, visitSignature } from './reference/visits.ts';
 
 describe('ClickHouse schema (server)', () => {
   const config = loadConfig({ CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: uniqueName('schema'), RETENTION_DAYS: '30' });
@@ -139,13 +139,12 @@ describe('ClickHouse schema (server)', () => {
       const visits = cutVisits(stored);
       const backfilled = await (
         await client.query({
-          query: `SELECT site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
-                  FROM ${older.database}.visits FINAL`,
+          query: `SELECT ${SIGNATURE_COLUMNS} FROM ${older.database}.visits FINAL`,
           format: 'JSONEachRow',
           clickhouse_settings: EXACT_64BIT_JSON,
         })
       ).json<Record<string, string | number>>();
-      expect(backfilled.map((r) => Object.values(r).join('|')).sort()).toEqual(visits.map(visitSignature).sort());
+      expect(backfilled.map(rowSignature).sort()).toEqual(visits.map(visitSignature).sort());
       const found = numbers(
         await one<Record<string, unknown>>(
           `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName, waitFor } from './harness.ts';
 import { groupState, ingesterEnv, rawCount, uniqueTopics } from './ingester-support.ts';
 import { freePort, type Service, startService, waitHealthy } from './processes.ts';
-import { cutVisits, visitSignature } from './reference/visits.ts';
+import { cutVisits, rowSignature, SIGNATURE_COLUMNS, visitSignature } from './reference/visits.ts';
 import { arrivalOrder, workload } from './reference/workload.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -135,30 +135,13 @@ describe('visits across two collectors and two ingesters, with a kill -9', () =>
     const expected = cutVisits(stored).map(visitSignature).sort();
     const found = await (
       await client.query({
-        query: `SELECT site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
-                FROM ${t.database}.visits FINAL WHERE site = {site:String}`,
+        query: `SELECT ${SIGNATURE_COLUMNS} FROM ${t.database}.visits FINAL WHERE site = {site:String}`,
         query_params: { site },
         format: 'JSONEachRow',
         clickhouse_settings: EXACT_64BIT_JSON,
       })
     ).json<Record<string, string | number>>();
-    const actual = found
-      .map((r) =>
-        [
-          r.site,
-          r.visitor_id,
-          r.first_at,
-          r.last_at,
-          r.pageviews,
-          r.events,
-          r.engagements,
-          r.entry_page,
-          r.exit_page,
-          r.source,
-          r.channel,
-        ].join('|'),
-      )
-      .sort();
+    const actual = found.map(rowSignature).sort();
     expect(actual.length).toBeGreaterThan(100);
     expect(actual).toEqual(expected);
     // The visit rollups, fed from every visits insert (replays after the kill included), agree.
