@@ -231,8 +231,14 @@ export function createIngester(options: IngesterOptions): Ingester {
       }
       if (run.last >= end) break; // a recorded run that holds a message too new
       const range: OffsetRange = { topic, partition, first: offsets[start] as bigint, last: run.last };
-      await insertRun(fetch, messages.slice(start, run.end), frames.slice(start, run.end), range, !run.recorded);
-      await fetch.commit(range.last + 1n); // only after the insert succeeded
+      try {
+        await insertRun(fetch, messages.slice(start, run.end), frames.slice(start, run.end), range, !run.recorded);
+        await fetch.commit(range.last + 1n); // only after the insert succeeded
+      } catch (error) {
+        // Fetched again from `range.first` (a failed commit keeps the assignment): cut as recorded.
+        plans.forget(partition);
+        throw error;
+      }
       plans.advance(plan, range.last);
       start = run.end;
       await fetch.heartbeat();
