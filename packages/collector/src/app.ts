@@ -11,6 +11,8 @@ import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
 import { readWebBody } from './body/read.ts';
 import { clientIp } from './client-ip.ts';
+import { UMAMI_PREFLIGHT } from './dialects/replies.ts';
+import { NO_UMAMI_WEBSITES, type UmamiWebsites } from './dialects/umami.ts';
 import { createEnricher } from './enrich.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
@@ -33,6 +35,8 @@ export interface CollectorOptions {
   groupCommit?: GroupCommitOptions;
   /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
   keys?: KeyAuthorizer;
+  /** Umami website id → site, for `/api/send` (SPEC §13); without it every id is unknown (403). */
+  umamiWebsites?: UmamiWebsites;
 }
 
 export interface Collector {
@@ -55,7 +59,11 @@ function remoteAddressOf(env: unknown): string {
   return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, keys }: CollectorOptions): Collector {
+/** Where Umami's tracker and `@umami/node` send (`${hostUrl}/api/send`). */
+export const UMAMI_PATH = '/api/send';
+
+export function createCollector(options: CollectorOptions): Collector {
+  const { config, producer: queue, log, registry, salts, groupCommit, keys, umamiWebsites = NO_UMAMI_WEBSITES } = options;
   let backlog = () => 0;
   const metrics = createCollectorMetrics(registry, () => backlog());
   const producer = createGroupCommit(queue, {
@@ -81,6 +89,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
       ipLimiter: rateLimiter,
     }),
     sites: config.sites ? new Set(config.sites) : null,
+    umamiWebsites,
     metrics,
     log,
   });
@@ -120,14 +129,18 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     return c.json({ error: 'internal error' }, 500);
   });
 
-  const route = createEventRoute({
+  const onFault = (error: unknown) => log.error({ err: error }, 'request_failed');
+  const route = createEventRoute({ pipeline, eventsPath: config.eventsPath, trustProxy: config.trustProxy, metrics, onFault });
+  const umami = createEventRoute({
     pipeline,
-    eventsPath: config.eventsPath,
+    eventsPath: UMAMI_PATH,
+    api: 'umami',
+    preflight: UMAMI_PREFLIGHT,
     trustProxy: config.trustProxy,
     metrics,
-    onFault: (error) => log.error({ err: error }, 'request_failed'),
+    onFault,
   });
-  const listener = createRequestListener(app, route);
+  const listener = createRequestListener(app, route, [umami]);
   return {
     app,
     listener,

@@ -48,7 +48,7 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
   const visitorIds = createVisitorIds();
   const eventSalt = createEventSalts(salts);
   return {
-    enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
+    enrich({ event, url, path }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();
       const hasQuery = url.search.length > 1;
       const params = url.searchParams;
@@ -80,7 +80,7 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         pageview_id: event.pageviewId ?? NIL_UUID,
         url: event.url,
         host,
-        path: url.pathname,
+        path: path ?? url.pathname,
         query: url.search,
         referrer: event.referrer ?? '',
         referrer_host: referrer.host,

@@ -16,7 +16,6 @@ import {
   LIMITS,
   type Logger,
   type ParsedEvent,
-  parseEventBatch,
   type QueueProducer,
   QueueUnavailableError,
   type StoredEvent,
@@ -25,6 +24,9 @@ import {
 import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
+import { parseEventsBody } from './dialects/events-body.ts';
+import { plausibleReply, UMAMI_BOT, umamiReply } from './dialects/replies.ts';
+import { parseUmamiBody, type UmamiWebsites, UnknownWebsiteError } from './dialects/umami.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
@@ -106,19 +108,38 @@ export interface PipelineOptions {
   /** Checks the key of a server-side request (one with `Authorization`). */
   serverKey: ServerKeyCheck;
   sites: ReadonlySet<string> | null;
+  /** Umami website ids of the sites (SPEC §13, `/api/send`). */
+  umamiWebsites: UmamiWebsites;
   metrics: CollectorMetrics;
   log: Logger;
+}
+
+/** Which API a body came to: the Events API (Tidemark's and Plausible's events) or Umami's `/api/send`. */
+export type EventApi = 'events' | 'umami';
+
+/** A validated body: its events, and how the request is answered once they were taken. */
+interface Taken {
+  batch: ParsedEvent[];
+  answer(rows: StoredEvent[], bots: number, nowMs: number): Outcome;
+  /** Nothing to store (Umami's `identify`): answered from this one event's visitor, never produced. */
+  probe?: boolean;
 }
 
 export interface EventPipeline {
   /** Checks that need no body; an outcome means answer now, `null` means read the body. */
   precheck(headers: IncomingHttpHeaders, ip: string): Outcome | null;
   /** Everything after the body was read. Rejects only on a real fault (a 500). */
-  process(read: BodyResult, headers: IncomingHttpHeaders, ip: string): Promise<Outcome>;
+  process(read: BodyResult, headers: IncomingHttpHeaders, ip: string, api?: EventApi): Promise<Outcome>;
+}
+
+/** Tidemark's answer: 202, and how many events of the request were dropped as bots. */
+function tidemarkAnswer(rows: StoredEvent[], bots: number): Outcome {
+  if (rows.length === 0) return BOT;
+  return bots > 0 ? someBots(bots) : ACCEPTED;
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -149,7 +170,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       return null;
     },
 
-    async process(read, headers, ip) {
+    async process(read, headers, ip, api = 'events') {
       let grant: KeyGrant | null = null;
       if (headers.authorization !== undefined) {
         const check = await serverKey(headers.authorization, ip);
@@ -169,26 +190,47 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return fail(400, 'body: must be UTF-8', 'body');
       }
       const nowMs = Date.now();
-      let batch: ParsedEvent[];
+      let taken: Taken;
       try {
-        batch = parseEventBatch(read.body.toString('utf8'), grant === null ? undefined : { server: true, nowMs });
+        taken = await take(read.body.toString('utf8'), api, grant === null ? {} : { server: true, nowMs });
       } catch (error) {
+        if (error instanceof UnknownWebsiteError) {
+          metrics.dropped('forbidden_site');
+          return fail(403, error.message, error.field);
+        }
         if (!(error instanceof ValidationError)) throw error;
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
+      const { batch } = taken;
       const refused = forbiddenSite(batch, grant);
       if (refused !== null) {
         metrics.dropped('forbidden_site', batch.length);
         return fail(403, refused, 'site');
       }
       const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
+      if (taken.probe === true) return taken.answer(rows, bots, nowMs);
       if (bots > 0) metrics.dropped('bot', bots);
-      if (rows.length === 0) return BOT;
+      if (rows.length === 0) return taken.answer(rows, bots, nowMs);
       const sent = await send(rows);
-      return bots > 0 && sent === ACCEPTED ? someBots(bots) : sent;
+      return sent === ACCEPTED ? taken.answer(rows, bots, nowMs) : sent;
     },
   };
+
+  /** The body as events of one API, and how to answer it. */
+  async function take(text: string, api: EventApi, validate: { server?: boolean; nowMs?: number }): Promise<Taken> {
+    if (api === 'umami') {
+      const body = await parseUmamiBody(text, umamiWebsites, validate);
+      const answer = (rows: StoredEvent[], _bots: number, nowMs: number) =>
+        rows[0] === undefined ? UMAMI_BOT : umamiReply(rows[0].visitor_id, nowMs);
+      if (body.type === 'event') return { batch: [body.parsed], answer };
+      // identify: nothing is stored; the answer names the visitor a pageview of the site would have.
+      const url = new URL(`https://${body.site}/`);
+      return { batch: [{ event: { site: body.site, name: 'pageview', url: url.href }, url }], answer, probe: true };
+    }
+    const { batch, dialect } = parseEventsBody(text, validate);
+    return { batch, answer: dialect === 'plausible' ? (rows, bots) => plausibleReply(bots, rows.length) : tidemarkAnswer };
+  }
 
   /** Why the batch may not be stored for its sites: `SITES`, then the key's own sites. */
   function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): string | null {

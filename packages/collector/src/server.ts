@@ -13,11 +13,15 @@ import { clientIp } from './client-ip.ts';
 import { FastConnection } from './http/connection.ts';
 import { closesConnection, createResponseWriter } from './http/response.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import { type EventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
+import { type EventApi, type EventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 
 export interface RouteOptions {
   pipeline: EventPipeline;
   eventsPath: string;
+  /** Which API the path serves: the Events API (default) or Umami's `/api/send`. */
+  api?: EventApi;
+  /** The answer to `OPTIONS` (default: the Events API's preflight). */
+  preflight?: Outcome;
   trustProxy: boolean;
   metrics: CollectorMetrics;
   onFault: (error: unknown) => void;
@@ -25,6 +29,7 @@ export interface RouteOptions {
 
 export interface EventRoute {
   path: string;
+  preflight: Outcome;
   /**
    * The answer to one POST of the events path: precheck, then the body (read only if the
    * precheck passed; `skip` discards it otherwise), then the pipeline. Counted in the
@@ -42,9 +47,18 @@ export interface EventRoute {
 
 export const FAULT: Outcome = { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"internal error"}' };
 
-export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, onFault }: RouteOptions): EventRoute {
+export function createEventRoute({
+  pipeline,
+  eventsPath,
+  api = 'events',
+  preflight = PREFLIGHT,
+  trustProxy,
+  metrics,
+  onFault,
+}: RouteOptions): EventRoute {
   return {
     path: eventsPath,
+    preflight,
     onFault,
     metrics,
     async answer(headers, remoteAddress, body, skip) {
@@ -52,7 +66,7 @@ export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, on
       try {
         const ip = clientIp(headers, remoteAddress, trustProxy);
         const early = pipeline.precheck(headers, ip);
-        if (early === null) outcome = await pipeline.process(typeof body === 'function' ? await body() : body, headers, ip);
+        if (early === null) outcome = await pipeline.process(typeof body === 'function' ? await body() : body, headers, ip, api);
         else {
           skip?.();
           outcome = early;
@@ -77,12 +91,15 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** The `node:http` listener: the event route from Node's request objects, the rest through Hono. */
-export function createRequestListener(app: Hono, route: EventRoute): RequestListener {
+/**
+ * The `node:http` listener: the event routes (the Events API, and Umami's `/api/send` in `more`)
+ * from Node's request objects, the rest through Hono.
+ */
+export function createRequestListener(app: Hono, events: EventRoute, more: readonly EventRoute[] = []): RequestListener {
   const hono = getRequestListener(app.fetch);
-  const { path, metrics } = route;
+  const routes = [events, ...more];
 
-  const collect = async (req: IncomingMessage, res: ServerResponse) => {
+  const collect = async (route: EventRoute, req: IncomingMessage, res: ServerResponse) => {
     const outcome = await route.answer(
       req.headers,
       req.socket.remoteAddress ?? '',
@@ -94,17 +111,18 @@ export function createRequestListener(app: Hono, route: EventRoute): RequestList
 
   return (req, res) => {
     const url = req.url ?? '/';
-    if (url.startsWith(path) && pathOf(url) === path) {
+    for (const route of routes) {
+      if (!url.startsWith(route.path) || pathOf(url) !== route.path) continue;
       if (req.method === 'POST') {
-        collect(req, res).catch((error: unknown) => {
+        collect(route, req, res).catch((error: unknown) => {
           route.onFault(error);
           res.destroy();
         });
         return;
       }
       if (req.method === 'OPTIONS') {
-        metrics.request(path, 204);
-        send(res, PREFLIGHT, false);
+        route.metrics.request(route.path, route.preflight.status);
+        send(res, route.preflight, false);
         return;
       }
     }

@@ -16,6 +16,8 @@ export interface IncomingEvent {
   eventId?: string;
   pageviewId?: string;
   durationMs?: number;
+  /** For `engagement`: how far down the page the visitor scrolled, in percent (0 … 100). */
+  scrollDepth?: number;
   screenWidth?: number;
   props?: Record<string, PropValue>;
   /** Server-side only: when it happened, in ms since the epoch (from the ISO 8601 `timestamp`). */

@@ -19,6 +19,8 @@ export const LIMITS = {
   urlChars: 2048,
   referrerChars: 2048,
   durationMs: 86_400_000,
+  /** An engagement's `scrollDepth`, in percent. */
+  scrollDepth: 100,
   screenWidth: 20_000,
   propsKeys: 30,
   propKeyChars: 64,
