@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { createCollector } from '@tidemark/collector';
+import { createCollector, type UmamiWebsites } from '@tidemark/collector';
 import { apiHost, createDashboardApp, dashboardSettings } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -38,6 +38,8 @@ function close(server: ServerType): Promise<void> {
 export interface EmbeddedOptions {
   /** Which keys may send server-side events; `API_TOKEN` alone by default. */
   keys?: KeyAuthorizer;
+  /** Umami website id → site for `/api/send` (SPEC §13). */
+  umamiWebsites?: UmamiWebsites;
 }
 
 export async function startEmbedded(config: Config, log: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
@@ -68,7 +70,14 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
   await ingester.start();
 
   // The collector's own server: event POSTs read from the socket, the rest through Node's parser.
-  const events = createCollector({ config: config.collector, producer, log, registry, ...(options.keys && { keys: options.keys }) });
+  const events = createCollector({
+    config: config.collector,
+    producer,
+    log,
+    registry,
+    ...(options.keys && { keys: options.keys }),
+    ...(options.umamiWebsites && { umamiWebsites: options.umamiWebsites }),
+  });
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
