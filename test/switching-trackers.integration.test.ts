@@ -7,7 +7,6 @@
 import { Umami } from '@umami/node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulateVisibility, setVisibility } from '../packages/tracker/test/browser.ts';
 import { launchBrowser } from './browser.ts';
 import { type Stack, startStack, waitFor } from './harness.ts';
 import { startThirdPartyPages, type ThirdPartySite } from './third-party-pages.ts';
@@ -80,12 +79,24 @@ function recordBodies(context: BrowserContext): Record<string, unknown>[] {
   return bodies;
 }
 
+/**
+ * Headless Chromium never hides a page, so visibility is emulated (as the tracker's own tests do):
+ * `window.__hide()` makes the document hidden and fires visibilitychange, as leaving a tab does.
+ * Page code is given as text: this project's Node typings have no DOM.
+ */
+const VISIBILITY = `(() => {
+  let state = 'visible';
+  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => state });
+  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => state === 'hidden' });
+  window.__hide = () => { state = 'hidden'; document.dispatchEvent(new Event('visibilitychange')); };
+})()`;
+
 async function open(site: ThirdPartySite, path = '/'): Promise<{ page: Page; bodies: Record<string, unknown>[] }> {
   const context = await browser.newContext();
   contexts.push(context);
   const bodies = recordBodies(context);
   const page = await context.newPage();
-  await emulateVisibility(page);
+  await page.addInitScript(VISIBILITY);
   await page.goto(site.url(path), { referer: 'https://news.ycombinator.com/' });
   return { page, bodies };
 }
@@ -105,13 +116,11 @@ describe('@plausible-analytics/tracker in Chromium → /api/event', () => {
       async () => bodies.length,
       (n) => n >= 1,
     );
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
     await page.waitForTimeout(300); // some engaged time on the first page
-    await page.evaluate(() => history.pushState({}, '', '/next'));
-    await page.evaluate(() =>
-      (window as unknown as { track: (n: string, o: unknown) => void }).track('Signup', { props: { plan: 'pro' } }),
-    );
-    await setVisibility(page, 'hidden'); // leaving the second page: its engagement
+    await page.evaluate("history.pushState({}, '', '/next')");
+    await page.evaluate("window.track('Signup', { props: { plan: 'pro' } })");
+    await page.evaluate('window.__hide()'); // leaving the second page: its engagement
 
     const found = await stored(site.name, 5);
     const pageviews = found.filter((r) => r.name === 'pageview');
@@ -137,14 +146,7 @@ describe('@plausible-analytics/tracker in Chromium → /api/event', () => {
   it('answers the tracker’s callback with 202', async () => {
     const site = pages.site(script);
     const { page } = await open(site);
-    const status = await page.evaluate(
-      () =>
-        new Promise<unknown>((resolve) =>
-          (window as unknown as { track: (n: string, o: unknown) => void }).track('Ping', {
-            callback: (r: { status?: number }) => resolve(r.status),
-          }),
-        ),
-    );
+    const status = await page.evaluate("new Promise((resolve) => window.track('Ping', { callback: (r) => resolve(r.status) }))");
     expect(status).toBe(202);
     await stored(site.name, 2);
   });
@@ -164,12 +166,8 @@ describe('plausible-tracker (the older npm package) in Chromium → /api/event',
       async () => bodies.length,
       (n) => n >= 1,
     );
-    await page.evaluate(() => history.pushState({}, '', '/b'));
-    await page.evaluate(() =>
-      (window as unknown as { plausible: { trackEvent: (n: string, o: unknown) => void } }).plausible.trackEvent('Download', {
-        props: { file: 'report.pdf', size: 3 },
-      }),
-    );
+    await page.evaluate("history.pushState({}, '', '/b')");
+    await page.evaluate("window.plausible.trackEvent('Download', { props: { file: 'report.pdf', size: 3 } })");
     const found = await stored(site.name, 3);
     expect(found.map((r) => [r.name, r.path])).toEqual([
       ['pageview', '/a'],
