@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
+import { mountExport } from './routes/export.ts';
 import { mountPage } from './routes/page.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
@@ -125,6 +126,11 @@ export function createDashboardApp({
   mountStats(api, { client, tables, now, backlog: backlog ?? null, timed });
   mountStream(api, hub);
   app.route('/api/v1', api);
+
+  const v2 = new Hono();
+  v2.use('*', bearerAuth({ token }));
+  mountExport(v2, { client, tables });
+  app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
