@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postEvents, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
@@ -110,7 +111,7 @@ describe.each(modes)('raw event export, %s', (mode, envOf) => {
       });
       const inserted = await stack.client.exec({
         query: `INSERT INTO ${table} SELECT event_id, name, path, timestamp, props FROM input('event_id String, name String, path String, timestamp DateTime64(3, \\'UTC\\'), props Map(String, String)') FORMAT Parquet`,
-        values: bytes,
+        values: Readable.from([bytes]),
         clickhouse_settings: { input_format_parquet_allow_missing_columns: 1, input_format_skip_unknown_fields: 1 },
       });
       inserted.stream.resume();
