@@ -4,11 +4,14 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
+import { createImportStore } from './imports/store.ts';
+import type { SourceOf } from './imports/umami.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountExport } from './routes/export.ts';
+import { mountImports } from './routes/imports.ts';
 import { mountPage } from './routes/page.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
@@ -71,6 +74,9 @@ function metrics(registry: Registry) {
   };
 }
 
+/** An imported Umami visit's source: its referrer's host, else its utm_source. */
+const umamiSource: SourceOf = (domain, utm) => ({ source: domain || utm.source || 'Direct / None', channel: '' });
+
 export function createDashboardApp({
   client,
   database,
@@ -130,6 +136,7 @@ export function createDashboardApp({
   const v2 = new Hono();
   v2.use('*', bearerAuth({ token }));
   mountExport(v2, { client, tables });
+  mountImports(v2, { client, database, store: createImportStore(client, database), sourceOf: umamiSource, now, siteTimezone: () => null });
   app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -5,7 +5,26 @@ export const TABLES = {
   migrations: 'schema_migrations',
   /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
   ingestRanges: 'ingest_ranges',
+  /** Imports of other products' history, one row version per change (clickhouse/007_imports.sql). */
+  imports: 'imports',
+  /** Umami's raw events while an import aggregates them. */
+  importedUmamiEvents: 'imported_umami_events',
 } as const;
+
+/** The imported daily totals, one table per report, as Plausible's export names them (SPEC §13). */
+export const IMPORTED_TABLES = [
+  'imported_visitors',
+  'imported_sources',
+  'imported_pages',
+  'imported_entry_pages',
+  'imported_exit_pages',
+  'imported_custom_events',
+  'imported_locations',
+  'imported_devices',
+  'imported_browsers',
+  'imported_operating_systems',
+] as const;
+export type ImportedTable = (typeof IMPORTED_TABLES)[number];
 
 export const LIMITS = {
   /** Largest body of a single event, in bytes. */
