@@ -113,8 +113,8 @@ export function createImportStore(client: ClickHouseClient, database: string): I
     },
     async get(site, id) {
       const result = await client.query({
-        query: `${select} WHERE site = {site:String} AND id = {id:UUID} AND status != 'deleted'`,
-        query_params: { site, id },
+        query: `${select} WHERE site = {site:String} AND id = {id:String} AND status != 'deleted'`,
+        query_params: { site, id: id.toLowerCase() },
         format: 'JSONEachRow',
       });
       const [row] = await result.json<StoredRecord>();

@@ -125,9 +125,9 @@ function visitsSql(staging: string): string {
       visit_id,
       any(session_id) AS session_id,
       toDate(min(created_at), {tz:String}) AS date,
-      toUInt64(countIf(event_type = 1)) AS pageviews,
-      toUInt64(countIf(event_type = 2)) AS events,
-      toUInt64(dateDiff('second', min(created_at), max(created_at))) * 1000 AS duration_ms,
+      toUInt64(countIf(event_type = 1)) AS pv,
+      toUInt64(countIf(event_type = 2)) AS ev,
+      toUInt64(dateDiff('second', min(created_at), max(created_at))) * 1000 AS dur,
       argMinIf(url_path, created_at, event_type = 1) AS entry_page,
       argMaxIf(url_path, created_at, event_type = 1) AS exit_page,
       argMin(source, created_at) AS source,
@@ -148,8 +148,9 @@ function visitsSql(staging: string): string {
     GROUP BY visit_id`;
 }
 
-const TOTALS = `uniq(session_id) AS visitors, count() AS visits, sum(duration_ms) AS visit_duration_ms,
-  countIf(pageviews = 1 AND events = 0) AS bounces, sum(pageviews) AS pageviews`;
+/** A group of visits' totals (the visit's own columns are named apart, so the aliases do not shadow them). */
+const TOTALS = `uniq(session_id) AS visitors, count() AS visits, sum(dur) AS visit_duration_ms,
+  countIf(pv = 1 AND ev = 0) AS bounces, sum(pv) AS pageviews`;
 
 /** The INSERT … SELECT that fills each table from the staged events. */
 export function umamiAggregations(database: string): { table: ImportedTable; sql: string }[] {
@@ -173,13 +174,13 @@ export function umamiAggregations(database: string): { table: ImportedTable; sql
       table: 'imported_entry_pages',
       sql: `${into('imported_entry_pages', 'date, entry_page, visitors, entrances, visit_duration_ms, bounces, pageviews')}
         SELECT ${fixed}, date, entry_page, ${TOTALS.replace('count() AS visits', 'count() AS entrances')}
-        FROM ${visits} WHERE pageviews > 0 GROUP BY date, entry_page`,
+        FROM ${visits} WHERE pv > 0 GROUP BY date, entry_page`,
     },
     {
       table: 'imported_exit_pages',
       sql: `${into('imported_exit_pages', 'date, exit_page, visitors, exits, visit_duration_ms, bounces, pageviews')}
         SELECT ${fixed}, date, exit_page, ${TOTALS.replace('count() AS visits', 'count() AS exits')}
-        FROM ${visits} WHERE pageviews > 0 GROUP BY date, exit_page`,
+        FROM ${visits} WHERE pv > 0 GROUP BY date, exit_page`,
     },
     {
       table: 'imported_pages',
