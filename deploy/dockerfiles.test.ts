@@ -27,7 +27,7 @@ interface Manifest {
   devDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   files?: string[];
-  exports?: Record<string, string>;
+  exports?: Record<string, string | Record<string, string>>;
   engines?: { node?: string };
 }
 
@@ -144,8 +144,10 @@ describe('image layouts', () => {
     expect(run.join('\n')).toContain('pnpm --filter @tidemark/tracker build');
     const tracker = manifest('packages/tracker');
     expect(manifest('packages/collector').dependencies).toHaveProperty('@tidemark/tracker');
-    // pnpm deploy copies a workspace dependency's `files`: the paths module and the builds.
-    expect(tracker.files).toEqual(expect.arrayContaining(['dist', tracker.exports?.['.']?.replace(/^\.\//, '')]));
+    // The collector resolves the built scripts through the tracker's package exports.
+    expect(tracker.files).toEqual(expect.arrayContaining(['dist']));
+    expect(tracker.exports?.['./script.js']).toBe('./dist/script.js');
+    expect(tracker.exports?.['./script.full.js']).toBe('./dist/script.full.js');
   });
 
   it("type-checks the sources with erasableSyntaxOnly, so they hold only syntax Node's type stripping removes", () => {

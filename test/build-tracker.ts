@@ -5,7 +5,7 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt } from '@tidemark/tracker/build';
+import { ensureBuilt } from '../packages/tracker/src/build.ts';
 import { isAlive } from '../services/process.ts';
 
 export default async function setup(): Promise<() => void> {

@@ -348,7 +348,9 @@ describe('collector', () => {
       expect(await reader.json()).toMatchObject({ field: 'Authorization' });
       const other = await post(JSON.stringify([event, { ...event, site: 'other.org' }]), { Authorization: 'Bearer writer' });
       expect(other.status).toBe(403);
-      expect(await other.json()).toMatchObject({ field: 'site', error: expect.stringContaining('other.org') });
+      expect(await other.json()).toMatchObject({ field: '1.site', error: expect.stringContaining('other.org') });
+      const single = await post(JSON.stringify({ ...event, site: 'other.org' }), { Authorization: 'Bearer writer' });
+      expect(await single.json()).toMatchObject({ field: 'site' });
       expect(sent).toHaveLength(0);
       expect((await post(JSON.stringify({ ...event, timestamp: iso(0) }), { Authorization: 'Bearer writer' })).status).toBe(202);
       expect(sent).toHaveLength(1);

@@ -5,7 +5,6 @@
  */
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
 import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
-import { fullScriptPath, scriptPath } from '@tidemark/tracker';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
@@ -93,7 +92,7 @@ export function createCollector(options: CollectorOptions): Collector {
     metrics,
     log,
   });
-  const scripts = { core: loadScript(scriptPath, config.eventsPath), full: loadScript(fullScriptPath, config.eventsPath) };
+  const scripts = { core: loadScript('script.js', config.eventsPath), full: loadScript('script.full.js', config.eventsPath) };
   const app = new Hono();
   const respond = (outcome: Outcome) => new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
 

@@ -70,6 +70,8 @@ const UNSUPPORTED: Outcome = {
   body: '{"error":"Content-Type must be text/plain or application/json","field":"Content-Type"}',
 };
 const CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+/** A body holding an array of events (what `parseEventBatch` reads as one). */
+const ARRAY = /^\s*\[/;
 
 function fail(status: number, error: string, field?: string, headers: Record<string, string> = JSON_CORS): Outcome {
   return { status, headers, body: JSON.stringify(field === undefined ? { error } : { error, field }) };
@@ -123,6 +125,8 @@ interface Taken {
   answer(rows: StoredEvent[], bots: number, nowMs: number): Outcome;
   /** Nothing to store (Umami's `identify`): answered from this one event's visitor, never produced. */
   probe?: boolean;
+  /** Each event's place in the body's array, when they differ (a Plausible event of several sites is several events). */
+  indices?: number[];
 }
 
 export interface EventPipeline {
@@ -190,9 +194,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         return fail(400, 'body: must be UTF-8', 'body');
       }
       const nowMs = Date.now();
+      const text = read.body.toString('utf8');
       let taken: Taken;
       try {
-        taken = await take(read.body.toString('utf8'), api, grant === null ? {} : { server: true, nowMs });
+        taken = await take(text, api, grant === null ? {} : { server: true, nowMs });
       } catch (error) {
         if (error instanceof UnknownWebsiteError) {
           metrics.dropped('forbidden_site');
@@ -206,7 +211,9 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       const refused = forbiddenSite(batch, grant);
       if (refused !== null) {
         metrics.dropped('forbidden_site', batch.length);
-        return fail(403, refused, 'site');
+        // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
+        const index = taken.indices?.[refused.index] ?? refused.index;
+        return fail(403, refused.error, ARRAY.test(text) ? `${index}.site` : 'site');
       }
       const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
       if (taken.probe === true) return taken.answer(rows, bots, nowMs);
@@ -228,16 +235,17 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       const url = new URL(`https://${body.site}/`);
       return { batch: [{ event: { site: body.site, name: 'pageview', url: url.href }, url }], answer, probe: true };
     }
-    const { batch, dialect } = parseEventsBody(text, validate);
-    return { batch, answer: dialect === 'plausible' ? (rows, bots) => plausibleReply(bots, rows.length) : tidemarkAnswer };
+    const { batch, dialect, indices } = parseEventsBody(text, validate);
+    return { batch, indices, answer: dialect === 'plausible' ? (rows, bots) => plausibleReply(bots, rows.length) : tidemarkAnswer };
   }
 
-  /** Why the batch may not be stored for its sites: `SITES`, then the key's own sites. */
-  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): string | null {
-    for (const { event } of batch) {
-      if (sites && !sites.has(event.site)) return `site: ${event.site} is not accepted here`;
-      if (grant && grant.sites !== 'all' && !grant.sites.includes(event.site))
-        return `site: the API key may not send events for ${event.site}`;
+  /** The first event whose site may not be stored, and why: `SITES`, then the key's own sites. */
+  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): { index: number; error: string } | null {
+    for (let index = 0; index < batch.length; index++) {
+      const site = (batch[index] as ParsedEvent).event.site;
+      if (sites && !sites.has(site)) return { index, error: `site: ${site} is not accepted here` };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site))
+        return { index, error: `site: the API key may not send events for ${site}` };
     }
     return null;
   }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Context } from 'hono';
 
@@ -18,10 +19,14 @@ export interface StaticScript {
 
 const BUILT_EVENTS_PATH = '"/api/event"';
 
-export function loadScript(path: string, eventsPath = '/api/event'): StaticScript | null {
+/** A built script of `@tidemark/tracker` (its package exports `./script.js` and `./script.full.js`). */
+export type TrackerScript = 'script.js' | 'script.full.js';
+
+/** Reads a built tracker script, or null when the tracker is not built. */
+export function loadScript(name: TrackerScript, eventsPath = '/api/event'): StaticScript | null {
   let raw: Buffer;
   try {
-    raw = readFileSync(path);
+    raw = readFileSync(createRequire(import.meta.url).resolve(`@tidemark/tracker/${name}`));
   } catch {
     return null;
   }

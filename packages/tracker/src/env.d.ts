@@ -1,7 +1,11 @@
 // Globals of the browser tracker (DOM-only; see tsconfig.json).
 
-/** Build-time feature flag: true in dist/script.full.js, false in dist/script.js (terser global_defs). */
+/** Build-time flag: hash routing, outbound-link and file-download code is in the build (script.full.js and the npm module). */
 declare const __FULL__: boolean;
+/** Build-time flag: the script-tag builds (IIFE, configured by data-* attributes); false in the npm module. */
+declare const __SCRIPT__: boolean;
+/** Build-time flag: the npm module's development build (clear errors for bad `init` options). */
+declare const __DEV__: boolean;
 
 type TidemarkProps = Record<string, string | number | boolean>;
 

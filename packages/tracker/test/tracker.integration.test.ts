@@ -1,7 +1,9 @@
 /**
  * The tracker in real headless Chromium, against the real embedded stack: every assertion on
  * stored events reads the `events` table the ingester wrote. Each test has its own site (its own
- * origin and `site` value) and browser context, so tests share nothing but the stack.
+ * origin and `site` value) and browser context, so tests share nothing but the stack. Every test
+ * runs against both forms of the one source: the script tag and the npm module (`init` with the
+ * same options, `window.tidemark` calling its `track`; see pages.ts).
  *
  * Two views of one test: `sent` is what the page handed to the network, in the order the tracker
  * sent it (order and transport are asserted there; Playwright does not see what a page sends while
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/harness.ts';
 import { type Backend, NIL_UUID, type StoredRow, startBackend } from './backend.ts';
 import { emulateVisibility, launchBrowser, recordSent, type SentEvent, setVisibility } from './browser.ts';
-import { type SiteOptions, startPages, type TestSite } from './pages.ts';
+import { type Form, type SiteOptions, startPages, type TestSite } from './pages.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -52,8 +54,8 @@ interface Session {
 }
 
 /** A new site (or `options.site`), a new browser context recording what it sends, and a page in it (not navigated yet). */
-async function session(options: SiteOptions & { browser?: Browser; site?: TestSite } = {}): Promise<Session> {
-  const site = options.site ?? pages.site(options);
+async function session(form: Form, options: SiteOptions & { browser?: Browser; site?: TestSite } = {}): Promise<Session> {
+  const site = options.site ?? pages.site({ form, ...options });
   const context = await (options.browser ?? browser).newContext();
   contexts.push(context);
   const sent = recordSent(context);
@@ -92,13 +94,13 @@ const path = (url: string) => {
   return pathname + search + hash;
 };
 
-describe('tracker in Chromium → collector → ClickHouse', () => {
+describe.each(['script', 'module'] as const)('tracker (%s) in Chromium → collector → ClickHouse', (form) => {
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
   });
 
   it('stores a pageview on load with the fields of SPEC §4, sent as a text/plain beacon', async () => {
-    const s = await session();
+    const s = await session(form);
     await s.page.goto(s.site.url('/pricing?plan=pro'), { referer: 'https://www.google.com/' });
     const [sent] = await sentUntil(s, (events) => events.length === 1);
     const [row] = await stored(s.site, 1);
@@ -123,7 +125,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('cuts a URL over 2048 characters rather than losing the pageview', async () => {
-    const s = await session();
+    const s = await session(form);
     await s.page.goto(s.site.url(`/search?q=${'x'.repeat(3000)}`));
     const [row] = await stored(s.site, 1);
     expect(row?.url).toHaveLength(2048);
@@ -131,7 +133,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('counts pushState, replaceState, back and forward, and a same-URL navigation once', async () => {
-    const s = await session();
+    const s = await session(form);
     await s.page.goto(s.site.url('/'));
     await sentUntil(s, (events) => events.length === 1);
     await s.page.evaluate(() => {
@@ -161,7 +163,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('counts a back-forward-cache restore as a new pageview', async () => {
-    const s = await session();
+    const s = await session(form);
     await s.page.addInitScript(() => {
       addEventListener('pageshow', (event) => {
         if (event.persisted) document.documentElement.dataset.restored = 'yes';
@@ -191,7 +193,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('measures engagement as visible time only, and sends it once per pageview', async () => {
-    const s = await session();
+    const s = await session(form);
     await emulateVisibility(s.page, 'hidden'); // e.g. opened in a background tab
     await s.page.goto(s.site.url('/article'));
     const [view] = await sentUntil(s, (events) => events.length === 1);
@@ -218,7 +220,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('sends the engagement of a page on pagehide when the visitor leaves', async () => {
-    const s = await session();
+    const s = await session(form);
     await s.page.goto(s.site.url('/first'));
     const [view] = await sentUntil(s, (events) => events.length === 1);
     const started = Date.now();
@@ -233,7 +235,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   });
 
   it('replays calls queued before load in order, after the initial pageview', async () => {
-    const s = await session({ head: QUEUE_SNIPPET });
+    const s = await session(form, { head: QUEUE_SNIPPET });
     await s.page.goto(s.site.url('/signup'));
     await s.page.evaluate(() => window.tidemark?.('signup', { props: { plan: 'pro', seats: 3, trial: true } }));
     const sent = await sentUntil(s, (events) => events.length === 4);
@@ -260,7 +262,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
     ];
 
     it.each(cases)('%s', async (_, options, setup) => {
-      const s = await session({ ...options, head: QUEUE_SNIPPET });
+      const s = await session(form, { ...options, head: QUEUE_SNIPPET });
       await emulateVisibility(s.page);
       await setup?.(s.page);
       await s.page.goto(s.site.url('/'));
@@ -282,7 +284,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
     });
 
     it('tracks a loopback host with data-allow-localhost (a secure context: ids from crypto.randomUUID)', async () => {
-      const s = await session({ host: 'loopback', attrs: { 'allow-localhost': true } });
+      const s = await session(form, { host: 'loopback', attrs: { 'allow-localhost': true } });
       await s.page.goto(s.site.url('/local'));
       const [row] = await stored(s.site, 1);
       expect(row).toMatchObject({ name: 'pageview', url: s.site.url('/local') });
@@ -291,14 +293,14 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
     });
 
     it('tracks Do Not Track visitors when data-respect-dnt is absent', async () => {
-      const s = await session();
+      const s = await session(form);
       await s.page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }));
       await s.page.goto(s.site.url('/'));
       await stored(s.site, 1);
     });
 
     it('tracks when localStorage throws (storage blocked)', async () => {
-      const s = await session();
+      const s = await session(form);
       await s.page.addInitScript(() =>
         Object.defineProperty(window, 'localStorage', {
           get: () => {
@@ -316,7 +318,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
       ['returns false', () => Object.defineProperty(Navigator.prototype, 'sendBeacon', { value: () => false })],
       ['is missing', () => Reflect.deleteProperty(Navigator.prototype, 'sendBeacon')],
     ])('falls back to fetch keepalive when sendBeacon %s', async (_, setup) => {
-      const s = await session();
+      const s = await session(form);
       await s.page.addInitScript(setup);
       await s.page.goto(s.site.url('/'));
       const [sent] = await sentUntil(s, (events) => events.length === 1);
@@ -327,13 +329,14 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
 
     it('sends to data-api instead of the script origin', async () => {
       // The script comes from the page's own origin; data-api names the collector's full events URL.
-      const s = await session({ scriptFrom: 'page', attrs: { api: `${backend.collectorUrl}/api/event` } });
+      const s = await session(form, { scriptFrom: 'page', attrs: { api: `${backend.collectorUrl}/api/event` } });
       await s.page.goto(s.site.url('/'));
       const [sent] = await sentUntil(s, (events) => events.length === 1);
       expect(sent?.request.url()).toBe(`${backend.collectorUrl}/api/event`);
-      expect(await s.page.evaluate(() => document.querySelector('script[data-site]')?.getAttribute('src'))).toBe(
-        s.site.url('/_/script.js'),
-      );
+      if (form === 'script')
+        expect(await s.page.evaluate(() => document.querySelector('script[data-site]')?.getAttribute('src'))).toBe(
+          s.site.url('/_/script.js'),
+        );
       await stored(s.site, 1);
     });
   });
@@ -346,7 +349,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
       <a id="outbound" href="http://elsewhere.test:${port}/landing">elsewhere</a>`;
 
     it('sends download and outbound events on click and middle click, without blocking navigation', async () => {
-      const s = await session({ build: 'full', body: LINKS(pages.port) });
+      const s = await session(form, { build: 'full', body: LINKS(pages.port) });
       await s.page.goto(s.site.url('/links'));
       await sentUntil(s, (events) => events.length === 1);
       const download = s.page.waitForEvent('download');
@@ -377,7 +380,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
 
     it('sends no click events for internal links, nor in the core build', async () => {
       for (const build of ['full', 'core'] as const) {
-        const s = await session({ build, body: LINKS(pages.port) });
+        const s = await session(form, { build, body: LINKS(pages.port) });
         await s.page.goto(s.site.url('/links'));
         await sentUntil(s, (events) => events.length === 1);
         if (build === 'core') {
@@ -396,7 +399,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
     });
 
     it('counts hash changes with data-hash, including the hash in the URL comparison', async () => {
-      const s = await session({ build: 'full', attrs: { hash: true } });
+      const s = await session(form, { build: 'full', attrs: { hash: true } });
       await s.page.goto(s.site.url('/docs#intro'));
       await sentUntil(s, (events) => events.length === 1);
       await s.page.evaluate(() => {
@@ -421,7 +424,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
       ['the full build without data-hash', { build: 'full' }],
       ['the core build, even with data-hash', { build: 'core', attrs: { hash: true } }],
     ] as [string, SiteOptions][])('ignores hash changes in %s', async (_, options) => {
-      const s = await session(options);
+      const s = await session(form, options);
       await s.page.goto(s.site.url('/docs'));
       await sentUntil(s, (events) => events.length === 1);
       await s.page.evaluate(() => {
@@ -436,7 +439,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
   it('is dropped as a bot with the HeadlessChrome User-Agent, stored with a desktop one', async () => {
     const headlessBrowser = await launchBrowser('headless');
     try {
-      const headless = await session({ browser: headlessBrowser });
+      const headless = await session(form, { browser: headlessBrowser });
       await headless.page.goto(headless.site.url('/'));
       expect(await headless.page.evaluate(() => navigator.userAgent)).toContain('HeadlessChrome');
       const [sent] = await sentUntil(headless, (events) => events.length === 1);
@@ -445,7 +448,7 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
       expect(response?.headers()['x-tidemark-dropped']).toBe('bot');
 
       // The same site from an ordinary desktop browser is stored, and only that.
-      const desktop = await session({ site: headless.site });
+      const desktop = await session(form, { site: headless.site });
       await desktop.page.goto(headless.site.url('/'));
       const [view] = await sentUntil(desktop, (events) => events.length === 1);
       const [row] = await stored(headless.site, 1);
@@ -453,5 +456,130 @@ describe('tracker in Chromium → collector → ClickHouse', () => {
     } finally {
       await headlessBrowser.close();
     }
+  });
+});
+
+describe('the npm module only: beforeSend, trackPageview, bad input', () => {
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+  });
+
+  it('beforeSend rewrites events and drops some (a dropped pageview has no engagement)', async () => {
+    const s = await session('module', {
+      moduleScript: ({ site, module, endpoint }) => `
+        import { init, track } from '${module}';
+        window.tidemark = (name, options) => track(name, options);
+        init({
+          site: '${site}', endpoint: '${endpoint}',
+          beforeSend: (event) => event.url.includes('/admin') ? null : { ...event, url: event.url.replace(/\\/users\\/\\d+/, '/users/:id') },
+        });`,
+    });
+    await s.page.goto(s.site.url('/users/42'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.evaluate(() => history.pushState({}, '', '/admin/settings'));
+    await s.page.evaluate(() => history.pushState({}, '', '/docs'));
+    const sent = await mark(s);
+    expect(sent.map((event) => `${event.name} ${path(event.url)}`)).toEqual([
+      'pageview /users/:id',
+      'engagement /users/:id', // sent when the visitor left for /admin: about the page it measured
+      'pageview /docs',
+      'marker /docs',
+    ]);
+    expect(sent[1]?.pageviewId).toBe(sent[0]?.eventId);
+    const rows = await stored(s.site, 4);
+    expect(rows.map((row) => row.path)).toEqual(['/users/:id', '/users/:id', '/docs', '/docs']);
+  });
+
+  it("trackPageview() counts the router's own pageviews, with props and a URL of its choice", async () => {
+    const s = await session('module', {
+      moduleScript: ({ site, module, endpoint }) => `
+        import { init, track, trackPageview } from '${module}';
+        window.tidemark = (name, options) => track(name, options);
+        window.pageview = trackPageview;
+        trackPageview({ props: { section: 'home' } }); // before init: queued
+        init({ site: '${site}', endpoint: '${endpoint}', autoPageviews: false });`,
+    });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.evaluate(() => {
+      const { pageview } = window as unknown as { pageview: (options?: object) => void };
+      history.pushState({}, '', '/next'); // not counted: the router reports its own
+      pageview({ url: `${location.origin}/canonical`, props: { n: 2 } });
+      pageview(); // forced: counted though the URL did not change
+    });
+    const sent = await mark(s);
+    expect(sent.map((event) => [event.name, path(event.url), event.props])).toEqual([
+      ['pageview', '/', { section: 'home' }],
+      ['engagement', '/', undefined],
+      ['pageview', '/canonical', { n: 2 }],
+      ['engagement', '/canonical', undefined],
+      ['pageview', '/next', undefined],
+      ['marker', '/next', undefined],
+    ]);
+    const rows = await stored(s.site, 6);
+    expect(by(rows, 'pageview').map((row) => [row.path, row.props])).toEqual([
+      ['/', { section: 'home' }],
+      ['/canonical', { n: '2' }],
+      ['/next', {}],
+    ]);
+  });
+
+  it('track drops a bad name or props with one console warning each, and sends nothing for them', async () => {
+    const s = await session('module');
+    const warnings: string[] = [];
+    s.page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.evaluate(() => {
+      const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
+      tidemark('sign<up>');
+      tidemark('x'.repeat(65));
+      tidemark('pageview');
+      tidemark('signup', { props: { nested: { a: 1 } } });
+      tidemark('signup', { props: { long: 'v'.repeat(257) } });
+      tidemark('signup', { props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) });
+      tidemark('signup', { props: { plan: 'pro', seats: 3, trial: true } }); // fine
+    });
+    const sent = await mark(s);
+    expect(names(sent)).toEqual(['pageview', 'signup', 'marker']);
+    expect(warnings).toHaveLength(6);
+    for (const warning of warnings) expect(warning).toMatch(/^tidemark: event dropped:/);
+    await stored(s.site, 3);
+  });
+
+  it('init: the development build throws a clear TypeError; the production build warns and tracks nothing', async () => {
+    const s = await session('module', {
+      moduleScript: ({ module, devModule }) => `
+        const dev = await import('${devModule}');
+        const prod = await import('${module}');
+        const errors = [];
+        for (const bad of [{}, { site: 'a.test', endpoint: 'ftp://a.test/e' }, { site: 'a.test', outboundLinks: true }, { site: 'a.test', colour: 'blue' }]) {
+          try { dev.init(bad); errors.push('no error'); } catch (error) { errors.push(error.name + ': ' + error.message); }
+        }
+        window.devErrors = errors;
+        prod.init({ endpoint: 'ftp://a.test/e' });
+        window.prodReturned = true;`,
+    });
+    const warnings: string[] = [];
+    s.page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    await s.page.goto(s.site.url('/'));
+    await s.page.waitForFunction(() => (window as unknown as { prodReturned?: boolean }).prodReturned === true);
+    const errors = await s.page.evaluate(() => (window as unknown as { devErrors: string[] }).devErrors);
+    expect(errors).toEqual([
+      expect.stringMatching(/^TypeError: Tidemark init: site is required/),
+      expect.stringMatching(/^TypeError: Tidemark init: endpoint must be an http\(s\) URL/),
+      expect.stringMatching(/^TypeError: Tidemark init: outboundLinks takes the feature itself: import \{ outboundLinks \}/),
+      expect.stringMatching(/^TypeError: Tidemark init: unknown option "colour"/),
+    ]);
+    expect(warnings).toEqual([expect.stringMatching(/^tidemark: bad init options/)]);
+    // Nothing was sent: a tracked page of another site in the same context is stored, and only it.
+    const control = pages.site();
+    await (await s.context.newPage()).goto(control.url('/'));
+    await stored(control, 1);
+    expect(s.sent.filter((event) => event.site !== control.name)).toEqual([]);
   });
 });

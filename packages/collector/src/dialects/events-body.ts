@@ -13,6 +13,8 @@ export interface EventsBody {
   batch: ParsedEvent[];
   /** How to answer: Plausible's tracker reads a text `ok`. */
   dialect: EventsDialect;
+  /** Each event's place in the body's array (a Plausible event naming several sites is several events). */
+  indices: number[];
 }
 
 type Json = Record<string, unknown>;
@@ -47,13 +49,17 @@ export function parseEventsBody(body: string, options: ValidateOptions = {}): Ev
   }
   if (!Array.isArray(json)) {
     const { events, plausible } = parseOne(json, '', options);
-    return { batch: events, dialect: plausible ? 'plausible' : 'tidemark' };
+    return { batch: events, dialect: plausible ? 'plausible' : 'tidemark', indices: events.map(() => 0) };
   }
   if (json.length === 0) throw new ValidationError('body: the array is empty');
   if (json.length > LIMITS.batchEvents) throw new ValidationError(`body: at most ${LIMITS.batchEvents} events per request`);
   const batch: ParsedEvent[] = [];
+  const indices: number[] = [];
   for (let i = 0; i < json.length; i++) {
-    for (const event of parseOne(json[i], `${i}.`, options).events) batch.push(event);
+    for (const event of parseOne(json[i], `${i}.`, options).events) {
+      batch.push(event);
+      indices.push(i);
+    }
   }
-  return { batch, dialect: 'tidemark' };
+  return { batch, dialect: 'tidemark', indices };
 }

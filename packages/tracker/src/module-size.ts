@@ -1,0 +1,59 @@
+// What the npm module costs an app: small apps importing one more feature each, bundled and
+// minified as an app's build would (rollup + terser), measured gzip -9. The size test holds the
+// budget and the bench prints the figures.
+import { gzipSync } from 'node:zlib';
+import { rollup } from 'rollup';
+import { appMinify } from '../rollup.config.mjs';
+
+/**
+ * The module's budget: an app using automatic pageviews (with engagement time) and `track` with
+ * props. Issue 23 asked for 1 024 B, which this does not meet (≈ 1 450 B): the script's core
+ * alone is ≈ 1 000 B, and the module adds typed options, `beforeSend`, calls queued before `init`
+ * and `track`'s checks of name and props (≈ 250 B). The sizes per feature are in the README.
+ */
+export const MODULE_BUDGET = { app: 'init + track', bytes: 1500 } as const;
+
+/**
+ * Each app adds one feature to the one before it. Values come from the page (`location`), as an
+ * app's do, so the minifier cannot decide `track`'s checks at build time and drop them.
+ */
+export const MODULE_APPS: Record<string, string> = {
+  init: `import { init } from '@tidemark/tracker'; init({ site: 'example.com' });`,
+  'init + track': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com' }); track('signup', { props: { plan: location.hash } });`,
+  '+ trackPageview': `import { init, track, trackPageview } from '@tidemark/tracker';
+    init({ site: 'example.com', autoPageviews: false }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
+  '+ fileDownloads': `import { init, track, trackPageview, fileDownloads } from '@tidemark/tracker';
+    init({ site: 'example.com', autoPageviews: false, fileDownloads }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
+  '+ outboundLinks': `import { init, track, trackPageview, fileDownloads, outboundLinks } from '@tidemark/tracker';
+    init({ site: 'example.com', autoPageviews: false, fileDownloads, outboundLinks }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
+};
+
+export interface AppSize {
+  code: string;
+  gzipBytes: number;
+}
+
+/** Bundles each app against `moduleCode` (the built `dist/index.js`). */
+export async function moduleAppSizes(moduleCode: string): Promise<Record<string, AppSize>> {
+  const sizes: Record<string, AppSize> = {};
+  for (const [name, source] of Object.entries(MODULE_APPS)) {
+    const bundle = await rollup({
+      input: 'app',
+      plugins: [
+        {
+          name: 'app',
+          resolveId: (id) => (id === 'app' || id === '@tidemark/tracker' ? id : null),
+          load: (id) => (id === 'app' ? source : id === '@tidemark/tracker' ? moduleCode : null),
+        },
+      ],
+    });
+    try {
+      const { output } = await bundle.generate({ format: 'es', plugins: [appMinify()] });
+      const code = output[0].code;
+      sizes[name] = { code, gzipBytes: gzipSync(code, { level: 9 }).length };
+    } finally {
+      await bundle.close();
+    }
+  }
+  return sizes;
+}
