@@ -7,6 +7,7 @@
  * listed and deleted.
  */
 import { gzipSync } from 'node:zlib';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Stack, startStack, uniqueName } from './harness.ts';
 import { csv, plausibleExport, umamiLines, UMAMI_WEBSITE as W, zip } from './import-fixtures.ts';
@@ -16,6 +17,15 @@ const modes = [
   ['embedded ClickHouse', () => ({})],
   ['ClickHouse server', () => ({ CLICKHOUSE_URL: inject('clickhouseUrl') })],
 ] as const;
+
+/** The answers as /openapi.json documents them. */
+async function documented(stack: Stack, status: 201 | 400, body: unknown): Promise<void> {
+  type Doc = { paths: Record<string, { post: { responses: Record<string, { content: { 'application/json': { schema: object } } }> } }> };
+  const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as Doc;
+  const schema = doc.paths['/api/v2/sites/{site}/imports']?.post.responses[String(status)]?.content['application/json'].schema;
+  const validate = new Ajv2020({ strict: false }).compile(schema ?? {});
+  expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+}
 
 describe.each(modes)('import, %s', (_, envOf) => {
   let stack: Stack;
@@ -42,6 +52,7 @@ describe.each(modes)('import, %s', (_, envOf) => {
     expect(res.status).toBe(201);
     const record = (await res.json()) as { id: string; status: string; dateFrom: string; dateTo: string; rows: number; tables: string[] };
     expect(record).toMatchObject({ status: 'complete', dateFrom: '2024-01-01', dateTo: '2024-01-03', rows: 10 });
+    await documented(stack, 201, record);
     expect(record.tables.sort()).toEqual([
       'imported_browsers',
       'imported_custom_events',
@@ -101,7 +112,9 @@ describe.each(modes)('import, %s', (_, envOf) => {
     ]);
     const res = await post(site, 'source=plausible', zip(files));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({
+    const answer = await res.json();
+    await documented(stack, 400, answer);
+    expect(answer).toEqual({
       error: 'imported_pages_20240101_20240103.csv, line 3: visitors: must be a whole number ≥ 0, not "one"',
       field: 'body',
       file: 'imported_pages_20240101_20240103.csv',

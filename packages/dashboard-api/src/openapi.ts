@@ -1,5 +1,6 @@
 /** `/openapi.json`, generated from the route schemas of `schemas.ts` (OpenAPI 3.1, JSON Schema 2020-12). */
 import { z } from 'zod';
+import { switchingPaths } from './imports/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 
 interface RouteDoc {
@@ -83,6 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  Object.assign(paths, switchingPaths());
   return {
     openapi: '3.1.0',
     info: {
