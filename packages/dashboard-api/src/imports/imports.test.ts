@@ -141,7 +141,7 @@ describe("Umami's export", () => {
   const base = { session_id: 's', visit_id: 'v', url_path: '/a', event_type: 1, created_at: '2024-01-01 10:00:00' };
   const empty = Object.fromEntries(Object.keys(UMAMI_SPEC).map((k) => [k, ''])) as Record<string, string>;
 
-  it('keeps pageviews and custom events, with Tidemark’s names of browsers, systems and devices', () => {
+  it('keeps pageviews and custom events, with Tidemark’s names of browsers and systems, Plausible’s of devices', () => {
     const row = umamiRow(
       { ...empty, ...base, browser: 'edge-chromium', os: 'Windows 10', device: 'laptop', country: 'de', referrer_domain: 'www.Google.com' },
       sourceOf,
@@ -149,7 +149,7 @@ describe("Umami's export", () => {
     expect(row).toMatchObject({
       browser: 'Edge',
       os: 'Windows',
-      device: 'desktop',
+      device: 'Laptop',
       country: 'DE',
       referrer_domain: 'google.com',
       source: 'google.com',

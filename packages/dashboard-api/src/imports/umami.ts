@@ -4,7 +4,7 @@
  * 1) or custom event (2), with its session and visit. Rows are checked and staged as they stream
  * (`imported_umami_events`), then ClickHouse folds them into the same daily tables a Plausible
  * export fills — a visit's totals on the day it began, in the import's time zone — and the
- * staging rows are dropped. Umami's names of browsers, systems and devices become Tidemark's.
+ * staging rows are dropped. Umami's names of browsers and systems become Tidemark's; devices (screen classes) become Plausible's.
  */
 import { type ClickHouseClient, type ImportedTable, TABLES } from '@tidemark/shared';
 import type { Spec, Value } from './csv-table.ts';
@@ -77,10 +77,9 @@ function osName(umami: string): string {
   return umami;
 }
 
-/** Umami's devices come from the screen size; `laptop` is a desktop in Tidemark's. */
+/** Umami's devices are classes of screen size, as Plausible's: kept as Plausible writes them (`Desktop`, `Laptop`, …). */
 function deviceName(umami: string): string {
-  const d = umami.toLowerCase();
-  return d === 'laptop' ? 'desktop' : d;
+  return umami === '' ? '' : umami.charAt(0).toUpperCase() + umami.slice(1).toLowerCase();
 }
 
 /** What a visit's source is named, and its channel (the Query API's own rules, SPEC §10). */
