@@ -131,7 +131,8 @@ export async function benchImport({ megabytes, clickhouseUrl }: { megabytes: num
     const rows = await writePlausibleZip(file, megabytes);
     const mb = statSync(file).size / 1024 / 1024;
     const figures: Figures = { 'export size (MB)': round(mb), 'export rows': rows };
-    const modes: [string, Record<string, string>][] = [['embedded', { DATA_DIR: join(dir, 'data') }]];
+    // The embedded child must not inherit a CLICKHOUSE_URL from this process's environment.
+    const modes: [string, Record<string, string>][] = [['embedded', { DATA_DIR: join(dir, 'data'), CLICKHOUSE_URL: '' }]];
     if (clickhouseUrl) modes.push(['server', { CLICKHOUSE_URL: clickhouseUrl }]);
     for (const [mode, env] of modes) {
       progress(`import: ${mode}`);
