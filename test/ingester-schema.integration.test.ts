@@ -23,7 +23,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 7]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -36,6 +36,18 @@ describe('ClickHouse schema (server)', () => {
       events: 'MergeTree',
       events_minute: 'AggregatingMergeTree',
       events_minute_mv: 'MaterializedView',
+      imported_browsers: 'MergeTree',
+      imported_custom_events: 'MergeTree',
+      imported_devices: 'MergeTree',
+      imported_entry_pages: 'MergeTree',
+      imported_exit_pages: 'MergeTree',
+      imported_locations: 'MergeTree',
+      imported_operating_systems: 'MergeTree',
+      imported_pages: 'MergeTree',
+      imported_sources: 'MergeTree',
+      imported_umami_events: 'MergeTree',
+      imported_visitors: 'MergeTree',
+      imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',

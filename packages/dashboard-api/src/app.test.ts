@@ -126,14 +126,19 @@ describe('/openapi.json', () => {
   it('documents every route with its parameters and answer schema', async () => {
     const doc = (await (await app().request('/openapi.json')).json()) as {
       openapi: string;
-      paths: Record<string, { get: { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[] } }>;
+      paths: Record<string, { get?: { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[] } }>;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`).sort(),
+      [
+        ...['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
+        '/api/v2/sites/{site}/export',
+        '/api/v2/sites/{site}/imports',
+        '/api/v2/sites/{site}/imports/{id}',
+      ].sort(),
     );
-    const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];
+    const breakdown = doc.paths['/api/v1/breakdown']?.get?.parameters ?? [];
     expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
     expect(Object.keys(doc.components.schemas)).toContain('live');
