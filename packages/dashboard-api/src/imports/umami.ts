@@ -226,7 +226,14 @@ export async function aggregateUmami(
   database: string,
   params: { site: string; id: string; tz: string },
 ): Promise<void> {
-  for (const { sql } of umamiAggregations(database)) await client.command({ query: sql, query_params: params });
+  for (const { sql } of umamiAggregations(database)) {
+    // A large export folds for longer than the client's idle timeout: progress headers keep the answer alive.
+    await client.command({
+      query: sql,
+      query_params: params,
+      clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '5000' },
+    });
+  }
 }
 
 export type { ImportedTable };
