@@ -4,7 +4,7 @@
  * posts a Plausible export and reports it, and a refused request is one line naming why.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,7 @@ describe('pnpm tidemark export / import', () => {
   });
   afterAll(async () => {
     await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('exports CSV into the file, showing rows of the count up to 100%', async () => {

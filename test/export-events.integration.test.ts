@@ -5,7 +5,7 @@
  * back exactly the stored rows of the range, and nothing of other sites or days.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -103,7 +103,11 @@ describe.each(modes)('raw event export, %s', (mode, envOf) => {
     if (mode === 'embedded ClickHouse') {
       const file = join(tmpdir(), `tidemark-test-${randomBytes(6).toString('hex')}.parquet`);
       await writeFile(file, bytes);
-      back = await stack.query<Back>(`SELECT ${columns} FROM file('${file}', Parquet) ORDER BY ms`);
+      try {
+        back = await stack.query<Back>(`SELECT ${columns} FROM file('${file}', Parquet) ORDER BY ms`);
+      } finally {
+        await rm(file, { force: true });
+      }
     } else {
       const table = `${stack.database}.${uniqueName('parquet')}`;
       await stack.client.command({
