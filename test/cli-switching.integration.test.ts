@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEvents } from '../src/cli/export.ts';
 import { importFile } from '../src/cli/import.ts';
+import { deleteImport, importLines, listImports } from '../src/cli/imports.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 import { plausibleExport, zip } from './import-fixtures.ts';
 
@@ -65,6 +66,11 @@ describe('pnpm tidemark export / import', () => {
     const answer = await importFile({ site, source: 'plausible', file }, env, (line) => lines.push(line));
     expect(answer).toMatchObject({ status: 'complete', rows: 10, dateFrom: '2024-01-01', dateTo: '2024-01-03' });
     expect(lines.at(-1)).toBe('import: 10 rows, 2024-01-01 to 2024-01-03');
+    const listed = await listImports(site, env);
+    expect(importLines(listed)).toEqual([`${answer.id}  plausible complete  2024-01-01 to 2024-01-03  10 rows  plausible.zip`]);
+    await deleteImport(site, answer.id, env);
+    expect(importLines(await listImports(site, env))).toEqual(['no imports']);
+    await expect(deleteImport(site, answer.id, env)).rejects.toThrow(/^404: no import/);
   });
 
   it('runs as a command, and a refusal is one line naming why', async () => {

@@ -5,8 +5,9 @@
 import type { Command } from './command.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
+import { importsCommand } from './imports.ts';
 
-const COMMANDS: Command[] = [exportCommand, importCommand];
+const COMMANDS: Command[] = [exportCommand, importCommand, importsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
