@@ -180,18 +180,34 @@ async function atRate(url: string, rate: number, seconds: number): Promise<{ p99
   return { p99Ms: r.latency.p99, p50Ms: r.latency.p50, rps: r.requests.average, non2xx: r.non2xx };
 }
 
-async function startCollector(mode: 'embedded' | 'distributed', brokers: string): Promise<Server> {
-  const common = { HOST: '127.0.0.1', COLLECTOR_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000' };
+/**
+ * How the collector's HTTP is served: `fast` (its own server, event POSTs read from the socket:
+ * COLLECTOR_FAST_PATH=true), `node` (its own server with the fast path off: every request through
+ * Node's parser, the event route without Hono), `hono` (the Hono app alone under
+ * `@hono/node-server`, embedded mode only).
+ */
+export type ServerKind = 'fast' | 'node' | 'hono';
+
+async function startCollector(mode: 'embedded' | 'distributed', brokers: string, kind: ServerKind): Promise<Server> {
+  const common = {
+    HOST: '127.0.0.1',
+    COLLECTOR_PORT: '0',
+    COLLECTOR_METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    COLLECTOR_FAST_PATH: String(kind === 'fast'),
+  };
   if (mode === 'embedded') {
-    const dataDir = join(ROOT, '.tmp', `bench-collector-${process.pid}`);
+    const dataDir = join(ROOT, '.tmp', `bench-collector-${process.pid}-${kind}`);
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    return startServer(process.execPath, [...NODE_TSX, fileURLToPath(import.meta.url), '--serve-embedded'], {
+    return startServer(process.execPath, [...NODE_TSX, fileURLToPath(import.meta.url), '--serve-embedded', kind], {
       ...common,
       DATA_DIR: dataDir,
       API_PORT: '0',
     });
   }
+  if (kind === 'hono') throw new Error('the hono server is measured in embedded mode only');
   // The collector's own entry; fixed topic names (the events topic is deleted after each run).
   const port = await freePort();
   const env = {
@@ -209,12 +225,25 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string)
   );
 }
 
-export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 'distributed' }): Promise<Record<string, number | string>> {
-  const seconds = opts.quick ? 2 : 6;
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  return n % 2 ? (sorted[n >> 1] ?? 0) : ((sorted[n / 2 - 1] ?? 0) + (sorted[n / 2] ?? 0)) / 2;
+}
+
+export async function benchCollector(opts: {
+  quick: boolean;
+  mode: 'embedded' | 'distributed';
+  /** Servers to measure, each against the same bare server in every round; the first is the headline. */
+  servers?: ServerKind[];
+  rounds?: number;
+  seconds?: number;
+}): Promise<Record<string, number | string>> {
+  const seconds = opts.seconds ?? (opts.quick ? 2 : 6);
+  const kinds = opts.servers ?? ['fast'];
   // The machines are shared and noisy, and change speed for seconds at a time: many short
   // back-to-back pairs, and the median ratio. (Two runs of one build differed by 0.05 in the
   // mean of five 8-second pairs; ten 6-second pairs pair up the speeds better.)
-  const rounds = opts.quick ? 1 : 10;
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 10);
   let brokers = '';
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');
@@ -225,66 +254,87 @@ export async function benchCollector(opts: { quick: boolean; mode: 'embedded' | 
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   writeFileSync(script, WRK_SCRIPT);
   const bare = await startServer(process.execPath, ['-e', BARE_SERVER], {});
-  let collector: Server | null = null;
+  const collectors = new Map<ServerKind, Server>();
   try {
-    collector = await startCollector(opts.mode, brokers);
+    for (const kind of kinds) collectors.set(kind, await startCollector(opts.mode, brokers, kind));
     const warmup = opts.quick ? 1 : 2;
     await wrk(bare, warmup, script); // warm-up: JIT, caches, Kafka metadata
-    await wrk(collector, warmup, script);
+    for (const collector of collectors.values()) await wrk(collector, warmup, script);
     const bareRuns: Load[] = [];
-    const collectorRuns: Load[] = [];
+    const runs = new Map<ServerKind, Load[]>(kinds.map((k) => [k, []]));
     for (let i = 0; i < rounds; i++) {
       bareRuns.push(await wrk(bare, seconds, script));
-      collectorRuns.push(await wrk(collector, seconds, script));
+      for (const [kind, collector] of collectors) runs.get(kind)?.push(await wrk(collector, seconds, script));
     }
-    const mean = (runs: Load[], key: keyof Load) => runs.reduce((sum, r) => sum + r[key], 0) / runs.length;
-    const ratios = collectorRuns.map((c, i) => c.rps / (bareRuns[i]?.rps ?? c.rps)).sort((a, b) => a - b);
-    const ratio =
-      ratios.length % 2 ? (ratios[ratios.length >> 1] ?? 0) : ((ratios[ratios.length / 2 - 1] ?? 0) + (ratios[ratios.length / 2] ?? 0)) / 2;
-    const bareRps = mean(bareRuns, 'rps');
-    const collectorRps = mean(collectorRuns, 'rps');
-    const half = await atRate(collector.url, collectorRps / 2, seconds);
+    const mean = (list: Load[], key: keyof Load) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
     const m = opts.mode;
-    return {
-      [`${m} collector/bare ratio (median)`]: Number(ratio.toFixed(3)),
-      [`${m} ratio range`]: `${(ratios[0] ?? 0).toFixed(2)}–${(ratios[ratios.length - 1] ?? 0).toFixed(2)}`,
-      [`${m} bare node:http (req/s)`]: Math.round(bareRps),
-      [`${m} collector (req/s)`]: Math.round(collectorRps),
-      [`${m} main-thread CPU µs/request bare / collector`]: `${mean(bareRuns, 'cpuUs').toFixed(1)} / ${mean(collectorRuns, 'cpuUs').toFixed(1)}`,
-      [`${m} CPU ratio (bare/collector µs)`]: Number((mean(bareRuns, 'cpuUs') / mean(collectorRuns, 'cpuUs')).toFixed(3)),
-      [`${m} bare p50/p99 (ms)`]: `${mean(bareRuns, 'p50Ms').toFixed(1)} / ${mean(bareRuns, 'p99Ms').toFixed(1)}`,
-      [`${m} collector p50/p99 (ms)`]: `${mean(collectorRuns, 'p50Ms').toFixed(1)} / ${mean(collectorRuns, 'p99Ms').toFixed(1)}`,
-      [`${m} collector non-2xx`]: collectorRuns.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
-      [`${m} half rate (req/s)`]: Math.round(half.rps),
-      [`${m} half-rate p50/p99 (ms)`]: `${half.p50Ms} / ${half.p99Ms}`,
-      [`${m} half-rate non-2xx`]: half.non2xx,
-    };
+    const figures: Record<string, number | string> = { [`${m} bare node:http (req/s)`]: Math.round(mean(bareRuns, 'rps')) };
+    for (const [kind, collector] of collectors) {
+      const list = runs.get(kind) ?? [];
+      const ratios = list.map((c, i) => c.rps / (bareRuns[i]?.rps ?? c.rps)).sort((a, b) => a - b);
+      const rps = mean(list, 'rps');
+      // The headline names keep their old spelling; other servers are labelled.
+      const label = kind === kinds[0] ? `${m} collector` : `${m} collector (${kind})`;
+      figures[`${label}/bare ratio (median)`] = Number(median(ratios).toFixed(3));
+      figures[`${label} ratio range`] = `${(ratios[0] ?? 0).toFixed(2)}–${(ratios[ratios.length - 1] ?? 0).toFixed(2)}`;
+      figures[`${label} (req/s)`] = Math.round(rps);
+      figures[`${label} main-thread CPU µs/request (bare ${mean(bareRuns, 'cpuUs').toFixed(1)})`] = Number(mean(list, 'cpuUs').toFixed(1));
+      figures[`${label} p50/p99 (ms)`] = `${mean(list, 'p50Ms').toFixed(1)} / ${mean(list, 'p99Ms').toFixed(1)}`;
+      figures[`${label} non-2xx`] = list.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0);
+      if (kind !== kinds[0]) continue;
+      const half = await atRate(collector.url, rps / 2, seconds);
+      figures[`${m} half rate (req/s)`] = Math.round(half.rps);
+      figures[`${m} half-rate p50/p99 (ms)`] = `${half.p50Ms} / ${half.p99Ms}`;
+      figures[`${m} half-rate non-2xx`] = half.non2xx;
+    }
+    figures[`${m} bare p50/p99 (ms)`] = `${mean(bareRuns, 'p50Ms').toFixed(1)} / ${mean(bareRuns, 'p99Ms').toFixed(1)}`;
+    return figures;
   } finally {
-    await Promise.all([bare.stop(), collector?.stop()]);
+    await Promise.all([bare.stop(), ...[...collectors.values()].map((c) => c.stop())]);
     if (brokers) await dropTopics(brokers, [COLLECTOR_TOPIC]);
     rmSync(script, { force: true });
-    rmSync(join(ROOT, '.tmp', `bench-collector-${process.pid}`), { recursive: true, force: true });
+    for (const kind of kinds) rmSync(join(ROOT, '.tmp', `bench-collector-${process.pid}-${kind}`), { recursive: true, force: true });
   }
 }
 
-/** The embedded stack in its own process: prints `{"url": …}` once listening. */
-async function serveEmbedded(): Promise<void> {
+/** The embedded stack in its own process: prints `{"url": …}` once listening (of the Hono app alone for `hono`). */
+async function serveEmbedded(kind: ServerKind): Promise<void> {
   const { loadConfig, plainLogger } = await import('@tidemark/shared');
   const { startEmbedded } = await import('../src/embedded.ts');
   const config = loadConfig();
   const stack = await startEmbedded(config, plainLogger(config.logLevel));
-  process.stdout.write(`${JSON.stringify({ url: stack.collectorUrl })}\n`);
+  let url = stack.collectorUrl;
+  if (kind === 'hono') {
+    const { serve } = await import('@hono/node-server');
+    const { listening } = await import('@tidemark/shared');
+    const server = serve({ fetch: stack.collector.app.fetch, hostname: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${await listening(server as import('node:net').Server)}`;
+  }
+  process.stdout.write(`${JSON.stringify({ url })}\n`);
   process.once('SIGTERM', () => void stack.stop().then(() => process.exit(0)));
 }
 
+const KINDS: readonly ServerKind[] = ['fast', 'node', 'hono'];
 const self = process.argv[1] === fileURLToPath(import.meta.url);
-if (self && process.argv.includes('--serve-embedded')) await serveEmbedded();
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+if (self && process.argv.includes('--serve-embedded')) await serveEmbedded((arg('--serve-embedded') as ServerKind) ?? 'fast');
 else if (self) {
+  // `--servers fast,node,hono`: measure each against the same bare server (default: fast only).
+  const servers = (arg('--servers') ?? 'fast').split(',') as ServerKind[];
+  if (servers.some((k) => !KINDS.includes(k))) throw new Error(`--servers takes a list of ${KINDS.join(', ')}`);
   const quick = process.argv.includes('--quick');
-  const only = process.argv[process.argv.indexOf('--mode') + 1];
-  const modes = (['embedded', 'distributed'] as const).filter((m) => !process.argv.includes('--mode') || m === only);
+  const only = arg('--mode');
+  const rounds = arg('--rounds');
+  const seconds = arg('--seconds');
+  const modes = (['embedded', 'distributed'] as const).filter((m) => only === undefined || m === only);
   for (const mode of modes) {
-    const figures = await benchCollector({ quick, mode });
-    for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(40)} ${value}`);
+    const figures = await benchCollector({
+      quick,
+      mode,
+      servers: mode === 'distributed' ? servers.filter((k) => k !== 'hono') : servers,
+      ...(rounds ? { rounds: Number(rounds) } : {}),
+      ...(seconds ? { seconds: Number(seconds) } : {}),
+    });
+    for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(48)} ${value}`);
   }
 }

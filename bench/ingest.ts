@@ -50,11 +50,11 @@ async function ingest(config: Config, consumer: QueueConsumer, client: ClickHous
   // before it is a one-off (reported apart), not throughput.
   const timed: QueueConsumer = {
     ...consumer,
-    run: (handle, options) =>
-      consumer.run((batch) => {
+    run: (handle) =>
+      consumer.run((fetch) => {
         firstBatchAt ||= performance.now();
-        return handle(batch);
-      }, options),
+        return handle(fetch);
+      }),
   };
   const log = plainLogger('warn');
   const metrics = createIngesterMetrics(new Registry());
@@ -64,6 +64,7 @@ async function ingest(config: Config, consumer: QueueConsumer, client: ClickHous
     consumer: timed,
     log,
     metrics,
+    maxRows: config.ingester.flushMaxRows,
     onInsert: (rows, ms) => {
       run.batches.push(rows);
       run.insertMs.push(ms);

@@ -21,9 +21,15 @@ const BENCHES: Bench[] = [
     // Load from wrk (Debian's package), which `pnpm bench` checks first (scripts/prerequisites.sh bench).
     run: async (quick) => {
       const { benchCollector } = await import('./collector.ts');
-      return { ...(await benchCollector({ quick, mode: 'embedded' })), ...(await benchCollector({ quick, mode: 'distributed' })) };
+      // A full run measures the fast path against the same collector without it (docs/collector-http.md).
+      const servers = quick ? (['fast'] as const) : (['fast', 'node'] as const);
+      return {
+        ...(await benchCollector({ quick, mode: 'embedded', servers: [...servers] })),
+        ...(await benchCollector({ quick, mode: 'distributed', servers: [...servers] })),
+      };
     },
   },
+  { name: 'wire', run: async (quick) => (await import('./wire.ts')).benchWire({ quick }) },
   { name: 'ingest', run: async (quick) => (await import('./ingest.ts')).benchIngest({ quick }) },
   {
     name: 'freshness',

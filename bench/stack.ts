@@ -17,6 +17,7 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     COLLECTOR_PORT: String(collectorPort),
+    COLLECTOR_METRICS_PORT: '0',
     API_PORT: String(apiPort),
     INGESTER_PORT: String(ingesterPort),
     LOG_LEVEL: 'warn',

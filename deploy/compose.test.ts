@@ -36,8 +36,18 @@ const services = compose.services;
 const always = Object.entries(services).filter(([, s]) => !s.profiles?.length);
 
 describe('docker-compose.yml', () => {
-  it('runs Kafka, ClickHouse, the three services and Grafana, and Caddy on demand', () => {
-    expect(Object.keys(services).sort()).toEqual(['caddy', 'clickhouse', 'collector', 'dashboard-api', 'grafana', 'ingester', 'kafka']);
+  it('runs Kafka, ClickHouse, the three services and Grafana, and Caddy and Prometheus on demand', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'caddy',
+      'clickhouse',
+      'collector',
+      'dashboard-api',
+      'grafana',
+      'ingester',
+      'kafka',
+      'prometheus',
+    ]);
+    expect(services.prometheus?.profiles).toEqual(['monitoring']);
     expect(services.kafka?.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
     expect(services.clickhouse?.image).toMatch(/^clickhouse\/clickhouse-server:\d+\.\d+\.\d+\.\d+$/);
     expect(services.grafana?.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);

@@ -2,6 +2,7 @@
  * The reverse-proxy examples load in the real servers: `nginx -t` (Debian's nginx) on the
  * host config and the first-party snippet, `caddy adapt` (Debian's caddy) on the Caddyfile.
  * Both binaries are required (`.ci/run` installs them: `apt-get install nginx-light caddy`).
+ * `proxy-client-ip.test.ts` runs them as proxies.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './test-support.ts';
+import { nginxHostConfig, nginxMainConfig, ROOT, selfSignedCertificate } from './test-support.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-proxy-'));
@@ -19,26 +20,8 @@ describe('reverse-proxy examples', () => {
   it('nginx accepts the host config and the first-party snippet', async () => {
     // A throwaway certificate stands in for Let's Encrypt's; upstream host names that need DNS
     // resolve to the loopback, since `nginx -t` resolves them while loading.
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
-    const host = readFileSync(join(ROOT, 'deploy/proxy/nginx.conf'), 'utf8')
-      .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/fullchain\.pem/g, cert)
-      .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/privkey\.pem/g, key);
+    const { cert, key } = await selfSignedCertificate(dir);
+    const host = nginxHostConfig({ cert, key });
     const site = readFileSync(join(ROOT, 'deploy/proxy/site-first-party.nginx.conf'), 'utf8').replace(
       'proxy_pass https://stats.example.com;',
       'proxy_pass https://127.0.0.1:9;',
@@ -47,16 +30,7 @@ describe('reverse-proxy examples', () => {
     writeFileSync(join(dir, 'site.conf'), site);
     writeFileSync(
       join(dir, 'nginx.conf'),
-      [
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log;`,
-        'events {}',
-        'http {',
-        `  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};`,
-        `  include ${dir}/tidemark.conf;`,
-        `  server { listen 127.0.0.1:9; server_name www.example.com; include ${dir}/site.conf; }`,
-        '}',
-      ].join('\n'),
+      nginxMainConfig(dir, [`server { listen 127.0.0.1:9; server_name www.example.com; include ${dir}/site.conf; }`]),
     );
     const { stderr } = await run('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')]);
     expect(stderr).not.toMatch(/\[(emerg|error)\]/);
@@ -69,20 +43,13 @@ describe('reverse-proxy examples', () => {
       DASHBOARD_DOMAIN: 'dashboard.example.com',
       TRUSTED_PROXIES: '10.0.0.0/8',
     };
-    // The global `servers { trusted_proxies }` option came with Caddy 2.6.3 (the image pins 2.10);
-    // Debian ships 2.6.2, which checks the sites with that block left out.
-    const { stdout: version } = await run('caddy', ['version']);
-    const [, minor = '0', patch = '0'] = /^v?2\.(\d+)\.(\d+)/.exec(version) ?? [];
-    const modern = Number(minor) > 6 || (Number(minor) === 6 && Number(patch) >= 3);
-    let caddyfile = readFileSync(join(ROOT, 'deploy/proxy/Caddyfile'), 'utf8');
-    if (!modern) caddyfile = caddyfile.replace(/^\{\n[\s\S]*?^\}\n/m, '');
-    writeFileSync(join(dir, 'Caddyfile'), caddyfile);
+    writeFileSync(join(dir, 'Caddyfile'), readFileSync(join(ROOT, 'deploy/proxy/Caddyfile'), 'utf8'));
     const { stdout } = await run('caddy', ['adapt', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env });
     const config = JSON.parse(stdout) as { apps: { http: { servers: Record<string, { routes: { match?: { host?: string[] }[] }[] }> } } };
     const hosts = Object.values(config.apps.http.servers).flatMap((s) =>
       s.routes.flatMap((r) => r.match?.flatMap((m) => m.host ?? []) ?? []),
     );
     expect(hosts.sort()).toEqual(['dashboard.example.com', 'stats.example.com']);
-    if (modern) expect(stdout).toContain('10.0.0.0/8');
+    expect(stdout).toContain('10.0.0.0/8'); // the site proxies whose X-Forwarded-For is passed on
   });
 });

@@ -3,9 +3,11 @@
  * Dockerfiles as stages of instructions, and the variables the services' config schema knows
  * (derived by watching `loadConfig` read its environment, so a new variable is known at once).
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { loadConfig } from '@tidemark/shared';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { parse } from 'yaml';
@@ -178,4 +180,51 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     stages.at(-1)?.instructions.push({ keyword, args: text, json: jsonForm(instruction) });
   }
   return { args, stages };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reverse proxies
+// ---------------------------------------------------------------------------------------------
+
+/** A throwaway self-signed certificate (openssl) in `dir`, standing in for Let's Encrypt's. */
+export async function selfSignedCertificate(dir: string, commonName = 'test'): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${commonName}`,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  return { cert, key };
+}
+
+/** `deploy/proxy/nginx.conf` with its Let's Encrypt paths pointing at `certificate`. */
+export function nginxHostConfig({ cert, key }: { cert: string; key: string }): string {
+  return readRepoFile('deploy/proxy/nginx.conf')
+    .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/fullchain\.pem/g, cert)
+    .replaceAll(/\/etc\/letsencrypt\/live\/[^/]+\/privkey\.pem/g, key);
+}
+
+/** A whole nginx configuration running from `dir`: the host config (`tidemark.conf` there) and `servers`. */
+export function nginxMainConfig(dir: string, servers: string[]): string {
+  return [
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log;`,
+    'events {}',
+    'http {',
+    `  access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;`,
+    `  include ${dir}/tidemark.conf;`,
+    ...servers.map((server) => `  ${server}`),
+    '}',
+  ].join('\n');
 }

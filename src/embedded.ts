@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { createCollector, type UmamiWebsites } from '@tidemark/collector';
+import { type Collector, createCollector, type UmamiWebsites } from '@tidemark/collector';
 import { apiHost, createDashboardApp, dashboardSettings } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -26,6 +26,10 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 export interface EmbeddedStack {
   collectorUrl: string;
   apiUrl: string;
+  /** Prometheus text of every service in this process (not on the public collector port). */
+  metricsUrl: string;
+  /** The collector behind `collectorUrl` (its Hono app, listener and producer). */
+  collector: Collector;
   client: ClickHouseClient;
   config: Config;
   stop(): Promise<void>;
@@ -65,6 +69,7 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     consumer,
     log,
     metrics: createIngesterMetrics(registry),
+    maxRows: config.ingester.flushMaxRows,
     replicated: config.clickhouse.cluster !== null,
   });
   await ingester.start();
@@ -79,6 +84,8 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     ...(options.umamiWebsites && { umamiWebsites: options.umamiWebsites }),
   });
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
+  // Every service's metrics (one registry), on the collector's metrics port; the API's /metrics has them too.
+  const metrics = events.createMetricsServer().listen(config.collector.metricsPort, config.collector.metricsHost);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
   const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });
@@ -87,16 +94,19 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     hostname: host,
     port: config.api.port,
   });
-  const [collectorPort, apiPort] = await Promise.all([listening(collector), listening(api as Server)]);
+  const [collectorPort, apiPort, metricsPort] = await Promise.all([listening(collector), listening(api as Server), listening(metrics)]);
   const shown = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
   return {
     collectorUrl: `http://${shown(config.collector.host)}:${collectorPort}`,
     apiUrl: `http://${shown(host)}:${apiPort}`,
+    metricsUrl: `http://${shown(config.collector.metricsHost)}:${metricsPort}/metrics`,
+    collector: events,
     client,
     config,
     async stop() {
       try {
+        metrics.close();
         await close(collector); // no new events
         await events.close(); // sends what waits, closes the producer
         await ingester.stop(); // flushes what the queue holds

@@ -16,6 +16,7 @@ runMain('tidemark', async (config, log) => {
       `  Events API   ${stack.collectorUrl}${config.collector.eventsPath}`,
       `  Dashboard    ${stack.apiUrl}/`,
       `  Stats API    ${stack.apiUrl}/api/v1/live?site=example.com&window=5m`,
+      `  Metrics      ${stack.metricsUrl}`,
       `  Data         ${config.clickhouse.url ?? config.clickhouse.dataDir}`,
       '',
       '  Ctrl-C flushes buffered events and stops.',

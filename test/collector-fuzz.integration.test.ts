@@ -13,22 +13,10 @@ import { loadConfig, plainLogger, type QueueProducer, type StoredEvent } from '@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP_UA } from './harness.ts';
+import { prng, FUZZ_SEED as SEED } from './random.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const COUNT = 1200;
 const HTTP_COUNT = 1000;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const valid = { site: 'example.com', name: 'pageview', url: 'https://example.com/a', referrer: 'https://google.com/' };
 const FIELDS = ['site', 'name', 'url', 'referrer', 'eventId', 'pageviewId', 'durationMs', 'screenWidth', 'props'] as const;

@@ -15,7 +15,6 @@ import {
   loadConfig,
   plainLogger,
   type QueueConsumer,
-  ROW_BINARY_MESSAGE,
   type StoredEvent,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
@@ -57,7 +56,7 @@ describe('collector → Kafka', () => {
   let consumer: QueueConsumer;
   const received: StoredEvent[] = [];
   const raw: string[] = [];
-  const formats = new Set<number>();
+  const formats = new Set<string>();
 
   beforeAll(async () => {
     config = loadConfig({
@@ -83,12 +82,14 @@ describe('collector → Kafka', () => {
         }).then((r) => r.status);
       expect(await waitFor(warm, (status) => status === 202, 30_000, 500)).toBe(202);
     }
-    void consumer.run(async (batch) => {
-      for (const message of batch.messages) {
-        formats.add(message[0] ?? -1);
-        raw.push(message.toString('latin1'));
+    void consumer.run(async (fetch) => {
+      for (const message of fetch.messages) {
+        formats.add(`${message.headers['tidemark-format']} v${message.headers['tidemark-schema']}`);
+        raw.push(message.value.toString('latin1'));
         for (const event of decodeMessage(message)) if (event.site !== 'warmup.example') received.push(event);
       }
+      const last = fetch.messages[fetch.messages.length - 1];
+      if (last) await fetch.commit(last.offset + 1n);
     });
   });
 
@@ -160,7 +161,7 @@ describe('collector → Kafka', () => {
       expect(event.click_id).toMatch(/^gclid:g\d+$/);
       expect(event.visitor_id).toMatch(/^\d+$/);
     }
-    expect([...formats]).toEqual([ROW_BINARY_MESSAGE]);
+    expect([...formats]).toEqual(['RowBinary v1']);
     const all = raw.join('\n');
     for (const secret of ['81.2.69.160', '192.0.2.', 'Mozilla/5.0', 'iPhone OS', 'AppleWebKit']) expect(all).not.toContain(secret);
 

@@ -33,6 +33,14 @@ describe('embedded mode: collector → in-process queue → ingester → chdb �
     expect(row).toEqual({ path: '/pricing', utm_source: 'news', browser: 'Chrome' });
   });
 
+  it("serves every service's metrics on the metrics port, none on the public collector port", async () => {
+    expect((await fetch(`${stack.collectorUrl}/metrics`)).status).toBe(404);
+    const text = await (await fetch(stack.metricsUrl)).text();
+    for (const name of ['tidemark_collector_requests_total', 'tidemark_ingester_', 'tidemark_api_query_seconds'])
+      expect(text).toContain(name);
+    expect(new URL(stack.metricsUrl).hostname).toBe('127.0.0.1');
+  });
+
   it('a malformed event is a 400 naming the field, and nothing is stored', async () => {
     const site = 'bad.example';
     const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: 'ftp://nope' });

@@ -35,6 +35,7 @@ export async function startStack(env: Record<string, string> = {}, options: Embe
   const config: Config = loadConfig({
     HOST: '127.0.0.1',
     COLLECTOR_PORT: '0',
+    COLLECTOR_METRICS_PORT: '0',
     API_PORT: '0',
     DATA_DIR: processDataDir(),
     CLICKHOUSE_DATABASE: database,

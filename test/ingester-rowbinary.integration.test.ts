@@ -122,15 +122,19 @@ async function roundTrip(config: Config, client: ClickHouseClient, expectedForma
   expect(messages.length).toBeGreaterThan(1);
   const topic = uniqueName('packed');
   const twice: QueueConsumer = {
+    replays: false,
     async run(handle) {
-      for (let i = 0; i < 2; i++) {
+      for (let assignment = 1; assignment <= 2; assignment++) {
         await handle({
           topic,
           partition: 0,
-          firstOffset: '0',
-          lastOffset: String(messages.length - 1),
-          messages,
+          assignment,
+          messages: messages.map((m, i) => ({ ...m, offset: BigInt(i) })),
+          highWatermark: BigInt(messages.length),
+          active: () => true,
           heartbeat: async () => {},
+          commit: async () => {},
+          stop: () => {},
         });
       }
     },

@@ -22,6 +22,9 @@ import { findLibchdb } from '../services/clickhouse.ts';
 import { ROOT, uniqueName } from './harness.ts';
 import { freePort } from './processes.ts';
 
+/** `KAFKA_CLIENT` from the environment, so a whole run can use either client (docs/kafka-client.md). */
+export const CLIENT: Record<string, string> = process.env.KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.KAFKA_CLIENT } : {};
+
 const PATHS = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/about', '/signup'];
 const COUNTRIES = ['DE', 'US', 'FR', 'NL', 'GB', ''];
 const SOURCES = ['direct', 'search', 'social', 'email', 'other'];
@@ -92,13 +95,14 @@ export function ingesterEnv(brokers: string, clickhouseUrl: string, t: Topics, e
     KAFKA_PARTITIONS: '6',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ...CLIENT,
     ...extra,
   };
 }
 
 /** Produces events through the project's own Kafka producer, in batches of `chunk`. */
 export async function produce(brokers: string, t: Topics, events: StoredEvent[], partitions = 6, chunk = 5000): Promise<void> {
-  const config = loadConfig({ KAFKA_BROKERS: brokers, KAFKA_TOPIC: t.topic, KAFKA_PARTITIONS: String(partitions) }).kafka;
+  const config = loadConfig({ KAFKA_BROKERS: brokers, KAFKA_TOPIC: t.topic, KAFKA_PARTITIONS: String(partitions), ...CLIENT }).kafka;
   const producer = await createKafkaQueueProducer(config, plainLogger());
   try {
     for (let i = 0; i < events.length; i += chunk) await producer.send(events.slice(i, i + chunk));

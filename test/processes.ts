@@ -28,7 +28,8 @@ export function startService(name: 'collector' | 'ingester' | 'dashboard-api', e
   // Node's own type stripping, as the package's start script and the images run it.
   const child = spawn(process.execPath, [join(ROOT, 'packages', name, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    // A collector's metrics port is a free one unless the test names it.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COLLECTOR_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -6,8 +6,9 @@ import type { Command } from './command.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
 import { importsCommand } from './imports.ts';
+import { topicTail } from './topic-tail.ts';
 
-const COMMANDS: Command[] = [exportCommand, importCommand, importsCommand];
+const COMMANDS: Command[] = [exportCommand, importCommand, importsCommand, topicTail];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type KeyAuthorizer, loadConfig, plainLogger, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { createCollectorApp } from './app.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Collector, createCollector } from './app.ts';
 
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 const event = {
@@ -22,17 +24,33 @@ function setup(env: Record<string, string> = {}, fail = false, keys?: KeyAuthori
     ready: async () => !fail,
     close: async () => {},
   };
-  const app = createCollectorApp({
+  const registry = new Registry();
+  const collector = createCollector({
     config: loadConfig(env).collector,
     producer,
     log: plainLogger('silent'),
-    registry: new Registry(),
+    registry,
     ...(keys && { keys }),
   });
-  const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
-    app.request(path, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
-  return { app, sent, post };
+  // Events go to the collector's own server, as in production; other routes to its Hono app.
+  const server = collector.createServer();
+  running.push({ collector, server });
+  const url = new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+  const post = async (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
+    fetch(`${await url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
+  return { app: collector.app, sent, post, metrics: () => registry.metrics() };
 }
+
+const running: { collector: Collector; server: Server }[] = [];
+afterEach(async () => {
+  for (const { collector, server } of running.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await collector.close();
+  }
+});
 
 describe('collector', () => {
   it('accepts an event with 202 and produces it enriched, without IP or User-Agent', async () => {
@@ -59,12 +77,26 @@ describe('collector', () => {
     expect(wire).not.toContain('Macintosh');
   });
 
+  it('queues no credentials from the page URL or the referrer', async () => {
+    const { post, sent } = setup();
+    const res = await post(
+      JSON.stringify({ ...event, url: 'https://ann:s3cret@example.com/p', referrer: 'https://bob:hunter2@news.example.org/' }),
+    );
+    expect(res.status).toBe(202);
+    expect(sent[0]).toMatchObject({
+      url: 'https://example.com/p',
+      referrer: 'https://news.example.org/',
+      referrer_host: 'news.example.org',
+    });
+    expect(JSON.stringify(sent)).not.toMatch(/s3cret|hunter2|ann|bob/);
+  });
+
   it('gives one visitor the same id for the same day and agent', async () => {
     const { post, sent } = setup();
     await post(JSON.stringify(event));
     await post(JSON.stringify(event));
     expect(sent[0]?.visitor_id).toBe(sent[1]?.visitor_id);
-    expect(sent[0]?.session_id).toBe(sent[1]?.session_id);
+    expect(sent[0]?.session_id).toBe('0'); // visits are cut by the ingester
   });
 
   it.each([
@@ -191,6 +223,20 @@ describe('collector', () => {
     expect(sent).toHaveLength(3);
   });
 
+  it('rate-limits events, not requests: a batch of 100 uses a limit of 100', async () => {
+    const { post, sent } = setup({ RATE_LIMIT_PER_MINUTE: '100', TRUST_PROXY: 'true' });
+    const from = (ip: string, body: unknown) => post(JSON.stringify(body), { 'X-Forwarded-For': ip });
+    expect((await from('198.51.100.1', Array(100).fill(event))).status).toBe(202);
+    const limited = await from('198.51.100.1', event);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+    // Another IP: 99 events, then a batch that crosses the limit is still taken, then 429.
+    expect((await from('198.51.100.2', Array(99).fill(event))).status).toBe(202);
+    expect((await from('198.51.100.2', [event, event])).status).toBe(202);
+    expect((await from('198.51.100.2', event)).status).toBe(429);
+    expect(sent).toHaveLength(201);
+  });
+
   it('takes the country from a CDN header only with TRUST_PROXY', async () => {
     const trusted = setup({ TRUST_PROXY: 'true' });
     await trusted.post(JSON.stringify(event), { 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '81.2.69.160' });
@@ -223,12 +269,13 @@ describe('collector', () => {
     }
   });
 
-  it('counts requests, accepted and dropped events in /metrics', async () => {
-    const { app, post } = setup();
+  it('counts requests, accepted and dropped events in its metrics, which the public routes do not serve', async () => {
+    const { app, post, metrics } = setup();
     await post(JSON.stringify([event, event]));
     await post('{');
     await post(JSON.stringify(event), { 'User-Agent': 'curl/8.0' });
-    const text = await (await app.request('/metrics')).text();
+    expect((await app.request('/metrics')).status).toBe(404); // on COLLECTOR_METRICS_PORT instead
+    const text = await metrics();
     expect(text).toMatch(/tidemark_collector_events_accepted_total 2/);
     expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="invalid"\} 1/);
     expect(text).toMatch(/tidemark_collector_events_dropped_total\{reason="bot"\} 1/);
@@ -237,7 +284,7 @@ describe('collector', () => {
     expect(text).toMatch(/tidemark_collector_produce_seconds_count\{outcome="ok"\} 1/);
     // Request counts are handed to prom-client at each scrape: they keep adding up.
     await post('{');
-    const again = await (await app.request('/metrics')).text();
+    const again = await metrics();
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="202"\} 2$/m);
     expect(again).toMatch(/tidemark_collector_requests_total\{route="\/api\/event",status="400"\} 2$/m);
   });

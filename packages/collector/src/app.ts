@@ -1,27 +1,28 @@
 /**
- * The collector (SPEC §4): the Hono app (every route) and the `node:http` listener (the
- * event route served directly, the rest by Hono), over one event pipeline and one
+ * The collector (SPEC §4): the `node:http` listener (the event route served directly, from
+ * the socket or from Node's request) and the Hono app (every other route), over one event pipeline and one
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
-import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
-import { readWebBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
+import { createByteBudget } from './body/budget.ts';
 import { UMAMI_PREFLIGHT } from './dialects/replies.ts';
 import { NO_UMAMI_WEBSITES, type UmamiWebsites } from './dialects/umami.ts';
 import { createEnricher } from './enrich.ts';
+import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
+import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
-import { type CollectorServerOptions, createCollectorServer, createEventRoute, createRequestListener } from './server.ts';
+import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
-import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
+import { createMemorySalts, type SaltSource } from './visitor.ts';
 
 export interface CollectorOptions {
   config: Config['collector'];
@@ -44,6 +45,8 @@ export interface Collector {
   listener: RequestListener;
   /** The HTTP server to listen with: `listener`, and plain event POSTs read straight from the socket. */
   createServer(options?: CollectorServerOptions): Server;
+  /** The server of `/metrics` (the registry's), for a port of its own: the public one has none. */
+  createMetricsServer(): Server;
   producer: GroupCommitProducer;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
@@ -53,18 +56,18 @@ export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
 }
 
-/** The socket address under @hono/node-server; none under `app.request()` in tests. */
-function remoteAddressOf(env: unknown): string {
-  return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
-}
-
 /** Where Umami's tracker and `@umami/node` send (`${hostUrl}/api/send`). */
 export const UMAMI_PATH = '/api/send';
 
 export function createCollector(options: CollectorOptions): Collector {
   const { config, producer: queue, log, registry, salts, groupCommit, keys, umamiWebsites = NO_UMAMI_WEBSITES } = options;
   let backlog = () => 0;
-  const metrics = createCollectorMetrics(registry, () => backlog());
+  const budget = createByteBudget(config.bufferBytes);
+  const metrics = createCollectorMetrics(
+    registry,
+    () => backlog(),
+    () => budget.used,
+  );
   const producer = createGroupCommit(queue, {
     maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
@@ -76,17 +79,15 @@ export function createCollector(options: CollectorOptions): Collector {
   });
   backlog = () => producer.backlog();
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
+  const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
-    enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
+    enricher: createEnricher(salts ?? createMemorySalts()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,
-    serverKey: createServerKeyCheck({
-      authorizer: keys ?? createTokenAuthorizer(config.apiToken),
-      keyLimiter: createRateLimiter({ limit: config.keyRateLimitPerMinute }),
-      ipLimiter: rateLimiter,
-    }),
+    keyLimiter,
+    serverKey: createServerKeyCheck({ authorizer: keys ?? createTokenAuthorizer(config.apiToken), keyLimiter, ipLimiter: rateLimiter }),
     sites: config.sites ? new Set(config.sites) : null,
     umamiWebsites,
     metrics,
@@ -106,21 +107,12 @@ export function createCollector(options: CollectorOptions): Collector {
     const ready = await producer.ready().catch(() => false);
     return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));
   app.get(fullPathOf(config.scriptPath), (c) => serveScript(c, scripts.full));
   app.options(config.scriptPath, () => respond(PREFLIGHT));
   app.options(fullPathOf(config.scriptPath), () => respond(PREFLIGHT));
   app.options(config.eventsPath, () => respond(PREFLIGHT));
-
-  app.post(config.eventsPath, async (c) => {
-    const headers = c.req.header() as IncomingHttpHeaders;
-    const ip = clientIp(headers, remoteAddressOf(c.env), config.trustProxy);
-    const early = pipeline.precheck(headers, ip);
-    if (early) return respond(early);
-    return respond(await pipeline.process(await readWebBody(c.req.raw.body), headers, ip));
-  });
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
@@ -129,7 +121,7 @@ export function createCollector(options: CollectorOptions): Collector {
   });
 
   const onFault = (error: unknown) => log.error({ err: error }, 'request_failed');
-  const route = createEventRoute({ pipeline, eventsPath: config.eventsPath, trustProxy: config.trustProxy, metrics, onFault });
+  const route = createEventRoute({ pipeline, eventsPath: config.eventsPath, trustProxy: config.trustProxy, metrics, budget, onFault });
   const umami = createEventRoute({
     pipeline,
     eventsPath: UMAMI_PATH,
@@ -137,6 +129,7 @@ export function createCollector(options: CollectorOptions): Collector {
     preflight: UMAMI_PREFLIGHT,
     trustProxy: config.trustProxy,
     metrics,
+    budget,
     onFault,
   });
   const listener = createRequestListener(app, route, [umami]);
@@ -144,12 +137,13 @@ export function createCollector(options: CollectorOptions): Collector {
     app,
     listener,
     producer,
-    createServer: (serverOptions) => createCollectorServer(listener, route, serverOptions),
+    createServer: (serverOptions = {}) =>
+      createCollectorServer(listener, route, {
+        maxConnections: config.maxConnections,
+        ...serverOptions,
+        fastPath: serverOptions.fastPath ?? config.fastPath,
+      }),
+    createMetricsServer: () => createMetricsServer(registry),
     close: () => producer.close(),
   };
-}
-
-/** The Hono app alone (tests, and servers built with `@hono/node-server`'s `serve`). */
-export function createCollectorApp(options: CollectorOptions): Hono {
-  return createCollector(options).app;
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { createEventSalts, createVisitorIds, type SaltSource, type Sessions, visitorId } from './visitor.ts';
+import { createEventSalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
 /** What enrichment knows of the visitor: from the request, or a server-side event's own `ip` and `userAgent`. */
 export interface RequestFacts {
@@ -39,12 +39,30 @@ function receiveTime(nowMs: number): string {
   return `${secondText}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
 }
 
+/**
+ * A URL without its userinfo (`https://user:pass@host/` → `https://host/`): credentials a
+ * page or referrer URL carries are never stored or queued. Only a URL that has them is
+ * re-serialized (WHATWG), so every other URL is stored as sent.
+ */
+export function withoutCredentials(text: string, parsed: URL | null = null): string {
+  if (parsed === null) {
+    if (!text.includes('@')) return text; // no userinfo without an '@': skip the parse
+    parsed = URL.parse(text);
+    if (parsed === null) return text; // not a URL: no authority to hold credentials
+  }
+  if (parsed.username === '' && parsed.password === '') return text;
+  const clean = new URL(parsed.href);
+  clean.username = '';
+  clean.password = '';
+  return clean.href;
+}
+
 function param(params: URLSearchParams, key: string): string {
   const value = params.get(key);
   return value === null ? '' : value.slice(0, PARAM_CHARS);
 }
 
-export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
+export function createEnricher(salts: SaltSource): Enricher {
   const visitorIds = createVisitorIds();
   const eventSalt = createEventSalts(salts);
   return {
@@ -76,13 +94,13 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         name: event.name,
         timestamp: timeMs === nowMs ? receiveTime(nowMs) : toClickHouseTime(timeMs),
         visitor_id: visitor,
-        session_id: sessions.sessionId(visitor, timeMs),
+        session_id: '0', // visits are cut by the ingester (docs/storage.md); the column stays for the wire format
         pageview_id: event.pageviewId ?? NIL_UUID,
-        url: event.url,
+        url: withoutCredentials(event.url, url),
         host,
         path: path ?? url.pathname,
         query: url.search,
-        referrer: event.referrer ?? '',
+        referrer: event.referrer === undefined ? '' : withoutCredentials(event.referrer),
         referrer_host: referrer.host,
         referrer_source: referrer.source,
         utm_source: hasQuery ? param(params, 'utm_source') : '',

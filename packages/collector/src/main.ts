@@ -1,5 +1,5 @@
-/** `pnpm --filter @tidemark/collector start`: the Events API in front of Kafka. */
-import { ConfigError, createKafkaQueueProducer, retryStartup, runMain } from '@tidemark/shared';
+/** `pnpm --filter @tidemark/collector start`: the Events API in front of Kafka, `/metrics` on a port of its own. */
+import { ConfigError, createKafkaQueueProducer, listening, retryStartup, runMain } from '@tidemark/shared';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCollector } from './app.ts';
 import { createKafkaSalts } from './salts/kafka.ts';
@@ -12,19 +12,19 @@ runMain('collector', async (config, log) => {
   collectDefaultMetrics({ register: registry });
   const [queue, salts] = await Promise.all([
     retryStartup('queue', log, () => createKafkaQueueProducer(config.kafka, log)),
-    retryStartup('salts', log, () => createKafkaSalts({ brokers, topic: config.kafka.saltsTopic, log })),
+    retryStartup('salts', log, () => createKafkaSalts({ brokers, client: config.kafka.client, topic: config.kafka.saltsTopic, log })),
   ]);
   const collector = createCollector({ config: config.collector, producer: queue, log, registry, salts });
   const server = collector.createServer({ keepAliveTimeout: 65_000 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.collector.port, config.collector.host, resolve);
-  });
-  log.info({ host: config.collector.host, port: config.collector.port, topic: config.kafka.topic }, 'collector_started');
+  const metrics = collector.createMetricsServer();
+  const { host, port, metricsHost, metricsPort } = config.collector;
+  await Promise.all([listening(server.listen(port, host)), listening(metrics.listen(metricsPort, metricsHost))]);
+  log.info({ host, port, metrics: `${metricsHost}:${metricsPort}`, topic: config.kafka.topic }, 'collector_started');
   return async () => {
     // Stop accepting, let in-flight requests get their answer, send what is waiting, exit.
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
+    metrics.close();
     await closed;
     await collector.close();
     await salts.close();

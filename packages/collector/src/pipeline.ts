@@ -64,6 +64,14 @@ const UNAVAILABLE: Outcome = {
   headers: { ...JSON_CORS, 'Retry-After': QUEUE_RETRY_SECONDS },
   body: '{"error":"the queue is unavailable, retry later"}',
 };
+/** The collector holds as many bytes of arriving requests as it may (`COLLECTOR_BUFFER_MB`): retry; the connection closes. */
+export const SERVER_BUSY: Outcome = {
+  status: 503,
+  headers: { ...JSON_CORS, 'Retry-After': '1' },
+  body: '{"error":"the collector is busy receiving other requests, retry later"}',
+};
+/** A request that took longer than the server's headers or request timeout to arrive (as Node answers it). */
+export const REQUEST_TIMEOUT: Outcome = { status: 408, headers: {}, body: null };
 const UNSUPPORTED: Outcome = {
   status: 415,
   headers: JSON_CORS,
@@ -88,9 +96,9 @@ export function contentTypeOk(header: string | undefined): boolean {
   return CONTENT_TYPES.has(type);
 }
 
-/** kafkajs errors carry a `KafkaJS…` name; they mean the queue, not the request, failed. */
+/** The queue adapters say a failed send with this one error type: the queue, not the request, failed. */
 function isQueueFault(error: unknown): boolean {
-  return error instanceof QueueUnavailableError || (error instanceof Error && error.name.startsWith('KafkaJS'));
+  return error instanceof QueueUnavailableError;
 }
 
 function refusedKey(check: Exclude<KeyCheck, { ok: true }>): Outcome {
@@ -105,8 +113,10 @@ export interface PipelineOptions {
   enricher: Enricher;
   agentOf: (userAgent: string) => Agent;
   countryOf: CountryOf;
-  /** Per client IP, for browser requests (and failed key checks). */
+  /** Events per client IP, for browser requests (and failed key checks). */
   rateLimiter: RateLimiter;
+  /** Events per API key, for server-side requests (the same limiter the key check reads). */
+  keyLimiter: RateLimiter;
   /** Checks the key of a server-side request (one with `Authorization`). */
   serverKey: ServerKeyCheck;
   sites: ReadonlySet<string> | null;
@@ -143,7 +153,12 @@ function tidemarkAnswer(rows: StoredEvent[], bots: number): Outcome {
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
+  /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
+  const count = (grant: KeyGrant | null, ip: string, events: number) => {
+    if (grant === null) rateLimiter.count(ip, events);
+    else keyLimiter.count(grant.id, events);
+  };
   // While the queue is down every request fails the same way: one log line per second says so.
   let refused = 0;
   let lastWarnMs = 0;
@@ -163,11 +178,14 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         metrics.dropped('rate_limited');
         return fail(429, 'too many requests, retry later', undefined, { ...JSON_CORS, 'Retry-After': String(retryAfter) });
       }
+      const browser = headers.authorization === undefined;
       if (!contentTypeOk(headers['content-type'])) {
+        if (browser) rateLimiter.count(ip, 1);
         metrics.dropped('unsupported_type');
         return UNSUPPORTED;
       }
       if (declaredTooLarge(headers['content-length'])) {
+        if (browser) rateLimiter.count(ip, 1);
         metrics.dropped('too_large');
         return tooLarge(LIMITS.batchBytes);
       }
@@ -186,10 +204,16 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         grant = check.grant;
       }
       if (!read.ok) {
+        if ('busy' in read) {
+          metrics.dropped('server_busy');
+          return SERVER_BUSY;
+        }
+        count(grant, ip, 1);
         metrics.dropped('too_large');
         return tooLarge(read.limit);
       }
       if (!isUtf8(read.body)) {
+        count(grant, ip, 1);
         metrics.dropped('invalid');
         return fail(400, 'body: must be UTF-8', 'body');
       }
@@ -200,14 +224,18 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         taken = await take(text, api, grant === null ? {} : { server: true, nowMs });
       } catch (error) {
         if (error instanceof UnknownWebsiteError) {
+          count(grant, ip, 1);
           metrics.dropped('forbidden_site');
           return fail(403, error.message, error.field);
         }
         if (!(error instanceof ValidationError)) throw error;
+        count(grant, ip, 1);
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
       const { batch } = taken;
+      // The rate limits count events: a batch of 100 counts 100 (a refused request counts one).
+      count(grant, ip, batch.length);
       const refused = forbiddenSite(batch, grant);
       if (refused !== null) {
         metrics.dropped('forbidden_site', batch.length);

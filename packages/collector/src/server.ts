@@ -4,85 +4,29 @@
  * plain shape browsers send (`http/connection.ts`), and from Node's request and response
  * objects for everything else. Every other route goes to the Hono app.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { type BodyResult, readNodeBody } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
+import { readNodeBody } from './body/read.ts';
+import type { EventRoute } from './event-route.ts';
+import { refuseInOrder } from './http/client-errors.ts';
 import { FastConnection } from './http/connection.ts';
 import { closesConnection, createResponseWriter } from './http/response.ts';
-import type { CollectorMetrics } from './metrics.ts';
-import { type EventApi, type EventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
+import type { Outcome } from './pipeline.ts';
 
-export interface RouteOptions {
-  pipeline: EventPipeline;
-  eventsPath: string;
-  /** Which API the path serves: the Events API (default) or Umami's `/api/send`. */
-  api?: EventApi;
-  /** The answer to `OPTIONS` (default: the Events API's preflight). */
-  preflight?: Outcome;
-  trustProxy: boolean;
-  metrics: CollectorMetrics;
-  onFault: (error: unknown) => void;
-}
-
-export interface EventRoute {
-  path: string;
-  preflight: Outcome;
-  /**
-   * The answer to one POST of the events path: precheck, then the body (read only if the
-   * precheck passed; `skip` discards it otherwise), then the pipeline. Counted in the
-   * metrics. Never rejects: a fault is reported and answered 500.
-   */
-  answer(
-    headers: IncomingHttpHeaders,
-    remoteAddress: string,
-    body: BodyResult | (() => Promise<BodyResult>),
-    skip?: () => void,
-  ): Promise<Outcome>;
-  onFault: (error: unknown) => void;
-  metrics: CollectorMetrics;
-}
-
-export const FAULT: Outcome = { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"internal error"}' };
-
-export function createEventRoute({
-  pipeline,
-  eventsPath,
-  api = 'events',
-  preflight = PREFLIGHT,
-  trustProxy,
-  metrics,
-  onFault,
-}: RouteOptions): EventRoute {
-  return {
-    path: eventsPath,
-    preflight,
-    onFault,
-    metrics,
-    async answer(headers, remoteAddress, body, skip) {
-      let outcome: Outcome;
-      try {
-        const ip = clientIp(headers, remoteAddress, trustProxy);
-        const early = pipeline.precheck(headers, ip);
-        if (early === null) outcome = await pipeline.process(typeof body === 'function' ? await body() : body, headers, ip, api);
-        else {
-          skip?.();
-          outcome = early;
-        }
-      } catch (error) {
-        onFault(error);
-        outcome = FAULT;
-      }
-      metrics.request(eventsPath, outcome.status);
-      return outcome;
-    },
-  };
-}
-
+/**
+ * Writes an outcome with its length, so Node keeps an HTTP/1.0 keep-alive connection open
+ * (without a length it can only end the body by closing, and a request pipelined behind
+ * would be served but never answered).
+ */
 function send(res: ServerResponse, outcome: Outcome, close: boolean): void {
-  res.writeHead(outcome.status, close ? { ...outcome.headers, Connection: 'close' } : outcome.headers);
+  // Set, not only written, so the refusals that wait for this answer see it closes (`http/client-errors.ts`).
+  if (close) res.setHeader('Connection', 'close');
+  res.writeHead(outcome.status, {
+    ...outcome.headers,
+    'Content-Length': String(outcome.body === null ? 0 : Buffer.byteLength(outcome.body)),
+  });
   res.end(outcome.body ?? undefined);
 }
 
@@ -99,14 +43,24 @@ export function createRequestListener(app: Hono, events: EventRoute, more: reado
   const hono = getRequestListener(app.fetch);
   const routes = [events, ...more];
 
-  const collect = async (route: EventRoute, req: IncomingMessage, res: ServerResponse) => {
-    const outcome = await route.answer(
-      req.headers,
-      req.socket.remoteAddress ?? '',
-      () => readNodeBody(req),
-      () => req.resume(), // answered before reading: discard the body
-    );
-    send(res, outcome, closesConnection(outcome));
+  const collect = (route: EventRoute, req: IncomingMessage, res: ServerResponse) => {
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    // Answered on the head alone: at once (before Node reads on), the body discarded.
+    const early = route.check(req.headers, remoteAddress);
+    if (early !== null) {
+      req.resume();
+      send(res, early, closesConnection(early));
+      return;
+    }
+    readNodeBody(req, route.budget)
+      .then((body) => route.process(req.headers, remoteAddress, body))
+      .then(
+        (outcome) => send(res, outcome, closesConnection(outcome)),
+        (error: unknown) => {
+          route.onFault(error);
+          res.destroy();
+        },
+      );
   };
 
   return (req, res) => {
@@ -114,10 +68,7 @@ export function createRequestListener(app: Hono, events: EventRoute, more: reado
     for (const route of routes) {
       if (!url.startsWith(route.path) || pathOf(url) !== route.path) continue;
       if (req.method === 'POST') {
-        collect(route, req, res).catch((error: unknown) => {
-          route.onFault(error);
-          res.destroy();
-        });
+        collect(route, req, res);
         return;
       }
       if (req.method === 'OPTIONS') {
@@ -133,36 +84,46 @@ export function createRequestListener(app: Hono, events: EventRoute, more: reado
 export interface CollectorServerOptions {
   /** Idle time a kept-alive connection stays open (Node's default: 5 s). */
   keepAliveTimeout?: number;
+  /** Longest time a request's head may take to arrive, on both paths (Node's default: 60 s); then 408. */
+  headersTimeout?: number;
+  /** Longest time a whole request may take to arrive, on both paths (Node's default: 300 s); then 408. */
+  requestTimeout?: number;
+  /** How often both timeouts are checked (Node's option and default: 30 s). */
+  connectionsCheckingInterval?: number;
+  /** Connections open at once; more are refused at once (Node's `maxConnections`; `COLLECTOR_MAX_CONNECTIONS`). */
+  maxConnections?: number;
   /**
-   * Serve plain event POSTs straight from the socket (default). Off, every request goes
-   * through Node's `http` parser; the answers are the same.
+   * Serve plain event POSTs straight from the socket (default; `COLLECTOR_FAST_PATH`). Off,
+   * every request goes through Node's `http` parser; the answers are the same.
    */
   fastPath?: boolean;
 }
-
-/** Node's `requestTimeout` default: the longest a request may take to arrive. */
-const REQUEST_TIMEOUT_MS = 300_000;
 
 /**
  * An `http.Server` whose connections start on the fast path. A connection moves to Node's
  * parser (the server's own `connection` handling) at its first request of another shape,
  * and stays there. Closing idle connections (also part of `close()`) closes idle fast-path
- * connections too and lets busy ones finish their answers.
+ * connections too and lets busy ones finish their answers. The fast connections' head and
+ * request timeouts are checked with Node's own, at the same interval.
  */
 class CollectorServer extends Server {
   private readonly fast = new Set<FastConnection>();
   private closing = false;
+  private sweep: NodeJS.Timeout | null = null;
 
-  constructor(listener: RequestListener, route: EventRoute, keepAliveTimeout: number) {
-    super({ keepAliveTimeout }, listener);
+  constructor(route: EventRoute, options: CollectorServerOptions & { keepAliveTimeout: number }) {
+    super(nodeOptions(options));
     const nodeConnection = this.listeners('connection')[0] as ((socket: Socket) => void) | undefined;
     if (typeof nodeConnection !== 'function') return; // an unknown Node: every request takes its parser
     this.removeListener('connection', nodeConnection);
-    const writer = createResponseWriter(keepAliveTimeout);
-    const handOver = (socket: Socket, rest: Buffer) => {
+    const writer = createResponseWriter(options.keepAliveTimeout);
+    const handOver = (socket: Socket, rest: Buffer, ended: boolean) => {
       nodeConnection.call(this, socket);
       if (rest.length > 0) socket.emit('data', rest); // Node's parser reads these bytes first, as they came
-      if (socket.isPaused()) socket.resume();
+      // The FIN came while the fast path held the socket (a paused socket still emits `end` once
+      // its buffer is empty): Node's server learns it as if it had read it, and answers then closes.
+      if (ended) socket.emit('end');
+      else if (socket.isPaused()) socket.resume();
     };
     this.on('connection', (socket: Socket) => {
       if (this.closing) {
@@ -174,15 +135,26 @@ class CollectorServer extends Server {
         writer,
         handOver,
         keepAliveTimeoutMs: this.keepAliveTimeout,
-        requestTimeoutMs: this.requestTimeout || REQUEST_TIMEOUT_MS,
+        budget: route.budget,
         onFault: route.onFault,
         onDone: (c) => this.fast.delete(c),
       });
       this.fast.add(connection);
     });
+    const interval = options.connectionsCheckingInterval ?? NODE_CHECKING_INTERVAL_MS;
+    this.on('listening', () => {
+      this.sweep ??= setInterval(() => this.checkTimeouts(), interval).unref();
+    });
     this.on('close', () => {
       this.closing = false;
+      if (this.sweep) clearInterval(this.sweep);
+      this.sweep = null;
     });
+  }
+
+  private checkTimeouts(): void {
+    const now = Date.now();
+    for (const connection of this.fast) connection.checkTimeouts(now, this.headersTimeout, this.requestTimeout);
   }
 
   override closeIdleConnections(): void {
@@ -197,8 +169,38 @@ class CollectorServer extends Server {
   }
 }
 
+/** Node's `connectionsCheckingInterval` default. */
+const NODE_CHECKING_INTERVAL_MS = 30_000;
+
+function nodeOptions(options: CollectorServerOptions & { keepAliveTimeout: number }): ServerOptions {
+  const { keepAliveTimeout, headersTimeout, requestTimeout, connectionsCheckingInterval } = options;
+  return {
+    keepAliveTimeout,
+    ...(headersTimeout === undefined ? {} : { headersTimeout }),
+    ...(requestTimeout === undefined ? {} : { requestTimeout }),
+    ...(connectionsCheckingInterval === undefined ? {} : { connectionsCheckingInterval }),
+  };
+}
+
+/**
+ * Node's switch (a property of `http.Server` since its first releases, not in its typings):
+ * at the client's FIN, mark the last answer as the connection's last instead of ending the
+ * connection at once.
+ */
+type HalfOpen = Server & { httpAllowHalfOpen: boolean };
+
+/**
+ * The collector's HTTP server, with or without the fast path. Either way a client that
+ * half-closes its side still gets every answer (`httpAllowHalfOpen`: Node's default ends the
+ * connection at the client's FIN, losing the answers to requests it already read and served —
+ * a client that retries them doubles events), and Node's refusal of a bad request waits for
+ * the answers to the requests before it (`http/client-errors.ts`).
+ */
 export function createCollectorServer(listener: RequestListener, route: EventRoute, options: CollectorServerOptions = {}): Server {
-  const keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-  if (options.fastPath === false) return createServer({ keepAliveTimeout }, listener);
-  return new CollectorServer(listener, route, keepAliveTimeout);
+  const all = { ...options, keepAliveTimeout: options.keepAliveTimeout ?? 5_000 };
+  const server = options.fastPath === false ? createServer(nodeOptions(all)) : new CollectorServer(route, all);
+  server.on('request', refuseInOrder(server, listener));
+  (server as HalfOpen).httpAllowHalfOpen = true;
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  return server;
 }

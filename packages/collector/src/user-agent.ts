@@ -1,7 +1,8 @@
 /** Device, browser and OS from the User-Agent (ua-parser-js 1.0.x, MIT), cached; bots via isbot. */
+
+import { GenerationCache } from '@tidemark/shared';
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
-import { GenerationCache } from './cache.ts';
 
 export interface Agent {
   bot: boolean;

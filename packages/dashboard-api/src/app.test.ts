@@ -1,4 +1,7 @@
-import { type ClickHouseClient, plainLogger } from '@tidemark/shared';
+import { request as httpRequest } from 'node:http';
+import type { Server } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type ClickHouseClient, listening, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.ts';
@@ -43,10 +46,14 @@ const BAD: string[] = [
   '/api/v1/live?site=a.com&window=5',
   '/api/v1/live?site=a.com&window=99999999999m',
   '/api/v1/live?site=a.com&from=nope',
-  '/api/v1/live?site=a.com&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&window=5m&from=2026-01-01T00:00:00Z',
-  '/api/v1/live?site=a.com&to=2026-01-01T00:00:00Z',
+  // Dates that match the old loose pattern but do not exist, or name no instant (issue 15).
+  '/api/v1/live?site=a.com&from=0000-00-00',
+  '/api/v1/live?site=a.com&from=2026-02-30',
+  '/api/v1/live?site=a.com&from=2025-02-29T00:00:00Z',
+  '/api/v1/live?site=a.com&from=2026-01-01T24:00:00Z',
+  '/api/v1/live?site=a.com&from=2026-01-01T00:00:00',
+  '/api/v1/live?site=a.com&window=05m',
+  '/api/v1/live?site=a.com&window=0d',
   ...INJECTIONS.map((s) => `/api/v1/live?site=${encodeURIComponent(s)}`),
   ...INJECTIONS.map((s) => `/api/v1/breakdown?site=a.com&dimension=${encodeURIComponent(s)}`),
   ...INJECTIONS.map((s) => `/api/v1/live?site=a.com&window=${encodeURIComponent(s)}`),
@@ -62,7 +69,6 @@ const BAD: string[] = [
   '/api/v1/breakdown?site=a.com&dimension=Country',
   '/api/v1/timeseries?site=a.com&interval=week',
   '/api/v1/timeseries?site=a.com&breakdown=planet',
-  '/api/v1/timeseries?site=a.com&window=30d&interval=minute',
   '/api/v1/anomaly',
   '/api/v1/stream',
   '/api/v1/stream?site=a.com&window=1y',
@@ -107,6 +113,59 @@ describe('dashboard API auth and CORS', () => {
     expect((await api.request('/openapi.json')).status).toBe(200);
   });
 
+  it('keeps /metrics behind the token when API_TOKEN is set (in one process it holds every service’s)', async () => {
+    const api = app('s3cret');
+    expect((await api.request('/metrics')).status).toBe(401);
+    const metrics = await api.request('/metrics', { headers: { Authorization: 'Bearer s3cret' } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('tidemark_api_query_seconds');
+    expect((await app().request('http://127.0.0.1/metrics')).status).toBe(200); // loopback only, no token
+  });
+
+  it('answers only loopback Host names without API_TOKEN (DNS rebinding)', async () => {
+    const open = app();
+    for (const url of [
+      'http://evil.example/api/v1/live?site=a.com',
+      'http://evil.example/metrics',
+      'http://evil.example/',
+      'http://10.0.0.1/healthz',
+    ]) {
+      const res = await open.request(url);
+      expect(res.status, url).toBe(403);
+      expect(await res.json()).toMatchObject({ field: 'Host' });
+    }
+    for (const host of ['localhost', '127.0.0.1:8081', '[::1]:8081', 'LOCALHOST:8081', '127.1.2.3']) {
+      expect((await open.request(`http://${host}/api/v1/live`)).status, host).toBe(400); // past the guard: the parameters
+    }
+    // With a token, the token guards the API wherever it is reached.
+    expect(
+      (await app('s3cret').request('http://stats.example.com/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status,
+    ).toBe(400);
+  });
+
+  it('reads the Host header a client sent, on a real socket', async () => {
+    const server = serve({ fetch: app().fetch, hostname: '127.0.0.1', port: 0 });
+    const port = await listening(server as Server);
+    const get = (host: string, method = 'GET') =>
+      new Promise<number>((resolve, reject) => {
+        httpRequest({ host: '127.0.0.1', port, path: '/api/v1/live', method, headers: { Host: host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      expect(await get('evil.example')).toBe(403);
+      expect(await get(`evil.example:${port}`)).toBe(403);
+      expect(await get(`127.0.0.1:${port}`)).toBe(400);
+      expect(await get(`localhost:${port}`)).toBe(400);
+      expect(await get(`localhost:${port}`, 'TRACE')).toBe(405); // a method fetch's Request refuses, through @hono/node-server
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('answers CORS preflights only for configured origins', async () => {
     const preflight = {
       method: 'OPTIONS',
@@ -119,6 +178,17 @@ describe('dashboard API auth and CORS', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const none = await app('s3cret').request('/api/v1/live', preflight);
     expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('methods', () => {
+  it('answers a method other than GET on a documented route with 405 and Allow (not 404)', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await app().request('http://127.0.0.1/api/v1/live?site=a.com', { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect((await app().request('http://127.0.0.1/api/v1/nope', { method: 'POST' })).status).toBe(404);
   });
 });
 
@@ -136,11 +206,12 @@ describe('/openapi.json', () => {
         '/api/v2/sites/{site}/export',
         '/api/v2/sites/{site}/imports',
         '/api/v2/sites/{site}/imports/{id}',
+        '/api/v2/query',
       ].sort(),
     );
     const breakdown = doc.paths['/api/v1/breakdown']?.get?.parameters ?? [];
     expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
-    expect(Object.keys(doc.components.schemas)).toContain('live');
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'queryRequest', 'queryFilter', 'queryAnswer']));
   });
 });

@@ -2,8 +2,8 @@
  * The Stats API's parameter and answer shapes (SPEC §6), once: the routes validate queries
  * with them and `/openapi.json` is generated from them.
  */
-import { SITE_NAME } from '@tidemark/shared';
 import { z } from 'zod';
+import { SITE_PATTERN, TIME_PATTERN, WINDOW_PATTERN } from './patterns.ts';
 import { INTERVALS } from './queries/buckets.ts';
 import { DIMENSIONS } from './queries/dimensions.ts';
 
@@ -11,15 +11,16 @@ const site = z
   .string({ error: 'is required' })
   .min(1, { error: 'is required' })
   .max(253, { error: 'must be a host name' })
-  .regex(new RegExp(SITE_NAME.source.replaceAll('a-z', 'A-Za-z')), { error: 'must be a host name' })
+  .regex(new RegExp(SITE_PATTERN), { error: 'must be a host name' })
   .describe('The site, as sent by the tracker (a host name, case-insensitive).');
 const window = z
   .string({ error: 'must be 30s to 90d, like 5m, 1h or 7d' })
-  .regex(/^\d{1,7}[smhd]$/, { error: 'must be 30s to 90d, like 5m, 1h or 7d' })
-  .describe('Sliding window up to now, 30s … 90d (e.g. 30s, 5m, 1h, 7d). Not with from/to.');
-const isoTime = z
-  .string({ error: 'must be an ISO 8601 time' })
-  .regex(/^\d{4}-\d\d-\d\d([T ][0-9:.]+(Z|[+-]\d\d:?\d\d)?)?$/, { error: 'must be an ISO 8601 time' });
+  .regex(new RegExp(WINDOW_PATTERN), { error: 'must be 30s to 90d, like 5m, 1h or 7d' })
+  .describe(
+    "The range's length, 30s … 90d (e.g. 30s, 5m, 1h, 7d), ending at `to` (default now); with `from`, the range starts at whichever is later.",
+  );
+const TIME_RULE = 'must be an ISO 8601 date or time with a zone, like 2026-01-31 or 2026-01-31T12:00:00Z';
+const isoTime = z.string({ error: TIME_RULE }).regex(new RegExp(TIME_PATTERN), { error: TIME_RULE });
 const limit = (fallback: number) =>
   z.coerce
     .number({ error: 'must be an integer from 1 to 1000' })
@@ -31,8 +32,8 @@ const limit = (fallback: number) =>
 
 const range = {
   window: window.optional(),
-  from: isoTime.describe('Range start (ISO 8601); with `to` instead of `window`.').optional(),
-  to: isoTime.describe('Range end (ISO 8601, default now).').optional(),
+  from: isoTime.describe('Range start (ISO 8601 date or time with a zone); a `from` after the end gives an empty range.').optional(),
+  to: isoTime.describe('Range end (ISO 8601 date or time with a zone; default now). Times are kept within 1970 … 2299.').optional(),
 };
 const dimension = z.enum(DIMENSIONS, { error: `must be one of ${DIMENSIONS.join(', ')}` });
 
@@ -45,7 +46,9 @@ export const QUERY = {
     interval: z
       .enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` })
       .optional()
-      .describe('Bucket size (UTC), default minute.'),
+      .describe(
+        'Bucket size (UTC); default by the range (minute up to a day, hour up to 30 days, day). One that would give more than 2 200 points is coarsened (the answer says which); past 2 200 days, the series keeps the last 2 200.',
+      ),
     breakdown: dimension.optional().describe('Split every bucket by this dimension.'),
     limit: limit(10).describe('With breakdown: the values with the most views over the range, 1 … 1000 (default 10).'),
   }),

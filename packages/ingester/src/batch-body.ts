@@ -1,23 +1,26 @@
 /**
- * One batch's insert body, built message by message. Every row ends up in a RowBinary body,
- * whatever the message format: the rows of a RowBinary message are checked (`scanRow`) and
- * their bytes copied; a JSON message is decoded and encoded, the encoder's checks (a UInt64
- * visitor id, a real date, …) sending what the engine would refuse or store wrongly to the
- * DLQ. For the embedded engine (JSONEachRow) the same rows are kept as JSON lines too (a RowBinary
- * row written as JSON straight from its bytes, a JSON message as it is). An
- * event id already stored lately (`RecentIds`) or earlier in the batch is dropped; an id's
+ * One batch's insert body, built message by message. Every row ends up in a RowBinary body
+ * of the current schema version, whatever the message's framing: the rows of a RowBinary
+ * message are checked (`scanRow`, with the columns of the message's version) and their bytes
+ * copied, an older version's rows padded with the zero values of the columns added since;
+ * a JSON message is decoded and encoded, the encoder's checks (a UInt64 visitor id, a real
+ * date, …) sending what the engine would refuse or store wrongly to the DLQ. For the embedded
+ * engine (JSONEachRow) the same rows are kept as JSON lines too, written from the row's bytes.
+ * An event id already stored lately (`RecentIds`) or earlier in the batch is dropped; an id's
  * key is its 16 wire bytes as a latin1 string.
  */
 import {
-  decodeStoredEvent,
+  type Frame,
   JsonLinesWriter,
-  messageRows,
-  ROW_BINARY_MESSAGE,
+  jsonEvents,
+  type QueueMessage,
   RowBinaryWriter,
+  SCHEMAS,
   type StoredEvent,
   scanRow,
   uuidAt,
   ValidationError,
+  type WireSchemas,
 } from '@tidemark/shared';
 import type { RecentIds } from './recent-ids.ts';
 
@@ -32,9 +35,10 @@ export interface BatchRows {
 
 export class BatchBody {
   readonly rows: BatchRows = { keys: [], firstId: '', lastId: '', oldestMs: Number.POSITIVE_INFINITY, newestMs: 0 };
-  readonly dead: { value: Buffer; error: string }[] = [];
+  readonly dead: { message: QueueMessage; error: string }[] = [];
   duplicates = 0;
   private readonly writer: RowBinaryWriter;
+  private readonly schemas: WireSchemas;
   private readonly lines: JsonLinesWriter | null;
   private readonly inBatch = new Set<string>();
   private firstStart = -1;
@@ -53,16 +57,19 @@ export class BatchBody {
      * its row, the keys being most of a short one).
      */
     messageBytes: number,
+    schemas: WireSchemas = SCHEMAS,
   ) {
     this.recent = recent;
+    this.schemas = schemas;
     this.writer = new RowBinaryWriter(messageBytes + 256);
-    this.lines = json ? new JsonLinesWriter(Math.ceil(messageBytes * 3.5) + 256) : null;
+    this.lines = json ? new JsonLinesWriter(Math.ceil(messageBytes * 3.5) + 256, schemas.current) : null;
   }
 
-  /** Adds a message's rows, or dead-letters it whole. */
-  add(value: Buffer): void {
-    if (value[0] === ROW_BINARY_MESSAGE) this.addRowBinary(value);
-    else this.addJson(value);
+  /** Adds a message's rows (`frame`: what its headers say, or why they cannot be read), or dead-letters it whole. */
+  add(message: QueueMessage, frame: Frame | ValidationError): void {
+    if (frame instanceof ValidationError) this.dead.push({ message, error: frame.message });
+    else if (frame.format === 'RowBinary') this.addRowBinary(message, frame);
+    else this.addJson(message, frame);
   }
 
   /** The RowBinary body (valid until the next `add`). */
@@ -85,20 +92,19 @@ export class BatchBody {
     return this.rows;
   }
 
-  private addRowBinary(value: Buffer): void {
+  private addRowBinary(message: QueueMessage, frame: Frame): void {
+    const { value } = message;
+    const count = frame.rows;
     // Every row is checked before any is taken: a broken message goes to the DLQ whole.
-    let count = 0;
     try {
-      const at = messageRows(value);
-      count = at.count;
       if (this.starts.length < count + 1) {
         this.starts = new Int32Array(2 * count + 1);
         this.times = new Float64Array(2 * count);
       }
-      let pos = at.start;
+      let pos = frame.start;
       for (let i = 0; i < count; i++) {
         this.starts[i] = pos;
-        const scan = scanRow(value, pos);
+        const scan = scanRow(value, pos, value.length, frame.schema);
         this.times[i] = scan.timestampMs;
         pos = scan.end;
       }
@@ -106,37 +112,51 @@ export class BatchBody {
       if (pos !== value.length) throw new ValidationError('message: bytes after the last row');
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      this.dead.push({ value, error: error.message });
+      this.dead.push({ message, error: error.message });
       return;
     }
+    const padding = this.schemas.padding(frame.schema.version);
     for (let i = 0; i < count; i++) {
       const from = this.starts[i] as number;
       const key = value.toString('latin1', from, from + 16);
       if (this.seen(key)) continue;
-      this.take(key, this.writer.length, this.times[i] as number);
+      const at = this.writer.length;
+      this.take(key, at, this.times[i] as number);
       this.writer.copy(value, from, this.starts[i + 1] as number);
-      this.lines?.row(value, from);
+      if (padding.length > 0) this.writer.copy(padding);
+      this.lines?.row(this.writer.bytes(), at);
     }
   }
 
-  private addJson(value: Buffer): void {
-    const start = this.writer.length;
-    let event: StoredEvent;
+  private addJson(message: QueueMessage, frame: Frame): void {
+    // Encoded apart first: one bad line sends the whole message to the DLQ.
+    const rows = new RowBinaryWriter(message.value.length + 64);
+    const ends: number[] = [];
+    let events: StoredEvent[];
     try {
-      event = decodeStoredEvent(value);
-      this.writer.event(event);
+      events = jsonEvents(message.value, frame, this.schemas);
+      for (const event of events) {
+        rows.event(event);
+        ends.push(rows.length);
+      }
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      this.dead.push({ value, error: error.message });
+      this.dead.push({ message, error: error.message });
       return;
     }
-    const key = this.writer.key(start);
-    if (this.seen(key)) {
-      this.writer.truncate(start);
-      return;
-    }
-    this.take(key, start, Date.parse(`${event.timestamp.replace(' ', 'T')}Z`));
-    this.lines?.line(value);
+    const bytes = rows.bytes();
+    let from = 0;
+    events.forEach((event, i) => {
+      const to = ends[i] as number;
+      const key = rows.key(from);
+      if (!this.seen(key)) {
+        const at = this.writer.length;
+        this.take(key, at, Date.parse(`${event.timestamp.replace(' ', 'T')}Z`));
+        this.writer.copy(bytes, from, to);
+        this.lines?.row(this.writer.bytes(), at);
+      }
+      from = to;
+    });
   }
 
   /** True (and counted) for an id stored lately or already in this batch. */

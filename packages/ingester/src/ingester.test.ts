@@ -3,12 +3,17 @@ import {
   type ClickHouseClient,
   createMemoryQueue,
   decodeRows,
+  EVENT_COLUMNS,
+  encodeEvents,
   encodeMessages,
+  HEADERS,
+  type PartitionFetch,
   plainLogger,
-  type QueueBatch,
   type QueueConsumer,
   type StoredEvent,
   storedEvent,
+  type WireMessage,
+  wireSchemas,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +52,15 @@ describe('ingester (embedded queue)', () => {
     const fake = flakyClickHouse(3);
     const registry = new Registry();
     const metrics = createIngesterMetrics(registry);
-    const ingester = createIngester({ client: fake.client, database: 'db', consumer: queue.consumer, log: plainLogger(), metrics });
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics,
+      visits: null,
+      maxRows: 100,
+    });
     await ingester.start();
     // Three sends, three messages (a send is one message), cut into batches of at most 100 events.
     for (const [from, to] of [
@@ -73,7 +86,15 @@ describe('ingester (embedded queue)', () => {
     const queue = createMemoryQueue({ maxRows: 10, intervalMs: 10 });
     const fake = flakyClickHouse(0);
     const metrics = createIngesterMetrics(new Registry());
-    const ingester = createIngester({ client: fake.client, database: 'db', consumer: queue.consumer, log: plainLogger(), metrics });
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics,
+      visits: null,
+      maxRows: 10,
+    });
     await ingester.start();
     const twice = event(0, '11111111-1111-4111-8111-111111111111');
     await queue.producer.send([twice, twice, ...Array.from({ length: 9 }, (_, i) => event(i + 1)), twice]);
@@ -93,39 +114,46 @@ describe('ingester (embedded queue)', () => {
   });
 });
 
-/** A queue that delivers the given messages as one batch, and keeps what was dead-lettered. */
-function oneBatch(messages: Buffer[]) {
+/** A queue that delivers the given messages as one fetch of one partition, and keeps what was dead-lettered and committed. */
+function oneBatch(messages: WireMessage[]) {
   const dead: { value: Buffer; error: string }[] = [];
+  const commits: bigint[] = [];
   let handled!: () => void;
-  /** Resolves once the batch's handler did (its insert, retries included). */
+  /** Resolves once the fetch's handler did (its inserts, retries included). */
   const done = new Promise<void>((resolve) => {
     handled = resolve;
   });
   const consumer: QueueConsumer = {
+    replays: false,
     async run(handle) {
-      const batch: QueueBatch = {
+      const fetch: PartitionFetch = {
         topic: 't',
         partition: 0,
-        firstOffset: '0',
-        lastOffset: String(messages.length - 1),
-        messages,
+        assignment: 1,
+        messages: messages.map((m, i) => ({ ...m, offset: BigInt(i) })),
+        highWatermark: BigInt(messages.length),
+        active: () => true,
         heartbeat: async () => {},
+        commit: async (next) => {
+          commits.push(next);
+        },
+        stop: () => {},
       };
-      await handle(batch);
+      await handle(fetch);
       handled();
     },
     async deadLetter(values) {
-      dead.push(...values);
+      dead.push(...values.map(({ message, error }) => ({ value: message.value, error })));
     },
     backlog: async () => 0,
     close: async () => {},
   };
-  return { consumer, dead, done };
+  return { consumer, dead, done, commits };
 }
 
 describe('ingester (messages as Kafka delivers them)', () => {
   it('dead-letters a JSON message the engine would refuse or store wrongly, and inserts the rest of its batch', async () => {
-    const json = (e: StoredEvent) => Buffer.from(JSON.stringify(e));
+    const json = (e: StoredEvent): WireMessage => ({ value: Buffer.from(JSON.stringify(e)), headers: {} });
     const queue = oneBatch([
       json(event(0)),
       json({ ...event(1), visitor_id: '18446744073709551616' }),
@@ -136,6 +164,7 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -157,14 +186,15 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const [packed] = encodeMessages([event(1), event(2), event(1), event(3)]);
     const [other] = encodeMessages([event(4), event(5)]);
     if (!packed || !other) throw new Error('no message');
-    const truncated = other.subarray(0, other.length - 3);
-    const json = Buffer.from(JSON.stringify(event(6)));
+    const truncated = { ...other, value: other.value.subarray(0, other.value.length - 3) };
+    const json = { value: Buffer.from(JSON.stringify(event(6))), headers: {} };
     const [again] = encodeMessages([event(6), event(7)]);
     if (!again) throw new Error('no message');
     const queue = oneBatch([packed, truncated, json, again]);
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -174,7 +204,8 @@ describe('ingester (messages as Kafka delivers them)', () => {
     await ingester.start();
     await ingester.stop();
     expect([...fake.stored.values()]).toEqual([[event(1), event(2), event(3), event(6), event(7)].map((e) => e.event_id)]);
-    expect(queue.dead.map((d) => [d.value, d.error])).toEqual([[truncated, expect.stringMatching(/^message: truncated/)]]);
+    expect(queue.dead.map((d) => [d.value, d.error])).toEqual([[truncated.value, expect.stringMatching(/^message: truncated/)]]);
+    expect(queue.commits).toEqual([4n]);
     expect(await registry.getSingleMetricAsString('tidemark_ingester_duplicates_dropped_total')).toMatch(/ 2$/);
   });
 });
@@ -213,6 +244,7 @@ describe('ingester: a retried insert', () => {
     if (!message) throw new Error('no message');
     const queue = oneBatch([message]);
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -252,5 +284,78 @@ describe('ingester: a retried insert', () => {
     await run(fake, true);
     expect(fake.execs()).toBe(2);
     expect(fake.landedChecks).toEqual([]);
+  });
+});
+
+describe('ingester: schema versions', () => {
+  /** The next build: one more column, `region`, in schema version 2. */
+  const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+  const v2 = (e: StoredEvent, region: string): WireMessage => ({
+    value: Buffer.concat([encodeEvents([e]), Buffer.from([region.length]), Buffer.from(region)]),
+    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+  });
+  const v1 = (e: StoredEvent) => encodeMessages([e])[0] as WireMessage;
+
+  it('stops the partition at a version newer than it knows: what comes before is stored, nothing dead-lettered', async () => {
+    const queue = oneBatch([v1(event(1)), v1(event(2)), v2(event(3), 'DE'), v1(event(4))]);
+    const fake = flakyClickHouse(0);
+    const registry = new Registry();
+    let stopped = 0;
+    const consumer: QueueConsumer = {
+      ...queue.consumer,
+      run: (handle) => queue.consumer.run((fetch) => handle({ ...fetch, stop: () => stopped++ })),
+    };
+    const ingester = createIngester({
+      client: fake.client,
+      database: 'db',
+      consumer,
+      log: plainLogger('silent'),
+      metrics: createIngesterMetrics(registry),
+      visits: null, // this fake answers inserts only; visits have their own tests
+    });
+    await ingester.start();
+    await queue.done;
+    await ingester.stop();
+    expect([...fake.stored.values()].flat()).toEqual([event(1).event_id, event(2).event_id]);
+    expect(queue.commits).toEqual([2n]); // up to the newer message, not past it
+    expect(queue.dead).toEqual([]);
+    expect(stopped).toBe(1);
+    expect(await registry.getSingleMetricAsString('tidemark_ingester_partitions_stopped_total')).toMatch(/ 1$/);
+  });
+
+  it("a newer build reads every version, older rows padded with the new column's zero value", async () => {
+    const legacy: WireMessage = { value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([event(5)])]), headers: {} };
+    const queue = oneBatch([v1(event(1)), v2(event(3), 'DE'), legacy]);
+    const bodies: Buffer[] = [];
+    const client = {
+      async exec(params: { query: string; values: Readable }) {
+        expect(params.query).toMatch(/, region\) SELECT .* FROM input\('.*, region String'\) FORMAT RowBinary$/);
+        for await (const chunk of params.values) bodies.push(chunk as Buffer);
+        return { stream: Readable.from([]) };
+      },
+    } as unknown as ClickHouseClient;
+    const ingester = createIngester({
+      client,
+      database: 'db',
+      consumer: queue.consumer,
+      log: plainLogger(),
+      metrics: createIngesterMetrics(new Registry()),
+      schemas: next,
+      visits: null, // this fake answers inserts only; visits have their own tests
+    });
+    await ingester.start();
+    await queue.done;
+    await ingester.stop();
+    const body = Buffer.concat(bodies);
+    const rows = [
+      encodeEvents([event(1)]),
+      Buffer.from([0]),
+      encodeEvents([event(3)]),
+      Buffer.from([2, 0x44, 0x45]),
+      encodeEvents([event(5)]),
+      Buffer.from([0]),
+    ];
+    expect(body.equals(Buffer.concat(rows))).toBe(true);
+    expect(queue.commits).toEqual([3n]);
   });
 });

@@ -1,37 +1,39 @@
 /**
- * The batch loop: decode → drop re-sent event ids → insert → (the queue) commit. One insert
- * per batch, carrying a deduplication token made from the batch's queue coordinates, so a
- * batch delivered again after a crash is stored once (the queue cuts a replayed batch to
- * the same coordinates, see `RangeLog`). ClickHouse errors are retried with backoff and
- * jitter for as long as the ingester runs; meanwhile the partition is not fetched further
- * (its handler has not returned) and nothing is committed.
+ * The batch loop: fetch → cut into runs → decode → drop re-sent event ids → write ahead →
+ * insert → commit. One insert per run, carrying a deduplication token made from the run's
+ * queue coordinates; a queue that replays (Kafka) gets each run's boundaries written ahead
+ * (`RangeLog`) so a replay is cut to the same coordinates (`plans.ts`, `runs.ts`), and the
+ * same token makes ClickHouse drop it. ClickHouse errors are retried with backoff and jitter
+ * for as long as the ingester runs; meanwhile the partition is not fetched further and
+ * nothing is committed. A message of a schema version newer than this build knows stops its
+ * partition (never dead-lettered) until a newer ingester takes it.
  */
-import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
-  EVENT_COLUMN_LIST,
-  EVENT_COLUMN_NAMES,
-  embeddedRawInsert,
+  decodeRows,
+  type Frame,
+  frameOf,
   isEmbeddedClient,
   type Logger,
-  messageEvents,
-  type QueueBatch,
+  type PartitionFetch,
   type QueueConsumer,
-  TABLES,
-  WIRE_STRUCTURE,
+  type QueueMessage,
+  retry,
+  SCHEMAS,
+  SchemaVersionError,
+  ValidationError,
+  type WireSchemas,
 } from '@tidemark/shared';
-import { BatchBody, type BatchRows } from './batch-body.ts';
+import { BatchBody } from './batch-body.ts';
+import { createInserter, type InsertFormat } from './insert.ts';
 import type { IngesterMetrics } from './metrics.ts';
-import { createRangeLog } from './ranges.ts';
+import { createPlans } from './plans.ts';
+import { createRangeLog, type OffsetRange } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
-import { backoffMs, sleep } from './retry.ts';
+import { cutRun } from './runs.ts';
+import { createVisitTracker, type VisitTracker } from './visits/tracker.ts';
 
-/**
- * The body of an insert: `RowBinary` (to a server) — the rows of RowBinary messages copied
- * as they are, JSON messages encoded here — or JSON lines (`JSONEachRow`, to the embedded
- * engine, whose connection takes text bodies only).
- */
-export type InsertFormat = 'RowBinary' | 'JSONEachRow';
+export type { InsertFormat };
 
 /** Events decoded between two turns of the event loop (about a millisecond of work). */
 const YIELD_EVERY_EVENTS = 256;
@@ -42,6 +44,8 @@ export interface IngesterOptions {
   consumer: QueueConsumer;
   log: Logger;
   metrics: IngesterMetrics;
+  /** Events per insert at most (`FLUSH_MAX_ROWS`); default 10 000. */
+  maxRows?: number;
   /** How often consumer lag is read for `/metrics`; default 5 s. */
   lagEveryMs?: number;
   recentIds?: RecentIds;
@@ -51,10 +55,13 @@ export interface IngesterOptions {
   format?: InsertFormat;
   /**
    * The tables are Replicated (`CLICKHOUSE_CLUSTER`): their deduplication log lives in Keeper
-   * and survives any restart, so a retry always re-runs the insert and never asks the raw table
-   * (behind a load balancer, the start time read may also come from another node each time).
+   * and survives any restart, so a retry always re-runs the insert and never asks the raw table.
    */
   replicated?: boolean;
+  /** The schema versions this ingester reads (tests of an upgrade give another build's). */
+  schemas?: WireSchemas;
+  /** Cuts visits after each run (default: on, into `<database>.visits`). */
+  visits?: VisitTracker | null;
 }
 
 export interface Ingester {
@@ -66,135 +73,69 @@ export class IngesterStoppedError extends Error {
   override readonly name = 'IngesterStoppedError';
 }
 
-export function batchToken(batch: Pick<QueueBatch, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>): string {
-  return `${batch.topic}:${batch.partition}:${batch.firstOffset}-${batch.lastOffset}`;
+export function batchToken(range: OffsetRange): string {
+  return `${range.topic}:${range.partition}:${range.first}-${range.last}`;
+}
+
+/** Each message's frame (or why it has none), and where the first message of a version too new stands. */
+function framesOf(
+  messages: QueueMessage[],
+  schemas: WireSchemas,
+): { frames: (Frame | ValidationError)[]; newer: number; error: SchemaVersionError | null } {
+  const frames: (Frame | ValidationError)[] = [];
+  for (const message of messages) {
+    try {
+      frames.push(frameOf(message, schemas));
+    } catch (error) {
+      if (error instanceof SchemaVersionError) return { frames, newer: frames.length, error };
+      if (!(error instanceof ValidationError)) throw error;
+      frames.push(error);
+    }
+  }
+  return { frames, newer: messages.length, error: null };
 }
 
 export function createIngester(options: IngesterOptions): Ingester {
-  const { client, database, consumer, log, metrics, lagEveryMs = 5000 } = options;
+  const { client, database, consumer, log, metrics, lagEveryMs = 5000, maxRows = 10_000, schemas = SCHEMAS } = options;
   const format = options.format ?? (isEmbeddedClient(client) ? 'JSONEachRow' : 'RowBinary');
-  const table = `${database}.${TABLES.events}`;
-  // RowBinary is parsed as plain Strings and converted to LowCardinality a column at a time
-  // by `input()`: a LowCardinality value parsed row by row is most of the server's insert
-  // cost. The embedded engine takes the body inline in the query text, where `input()`
-  // sees no rows, so JSON goes straight into the table there.
-  const query =
-    format === 'RowBinary'
-      ? `INSERT INTO ${table} (${EVENT_COLUMN_LIST}) SELECT ${EVENT_COLUMN_LIST} FROM input('${WIRE_STRUCTURE}') FORMAT RowBinary`
-      : `INSERT INTO ${table} (${EVENT_COLUMN_LIST}) FORMAT JSONEachRow`;
   const recent = options.recentIds ?? createRecentIds();
-  const rawInsert = embeddedRawInsert(client);
+  const inserter = createInserter({
+    client,
+    database,
+    format,
+    schema: schemas.current,
+    metrics,
+    log,
+    replicated: options.replicated ?? false,
+    ...(options.onInsert ? { onInsert: options.onInsert } : {}),
+  });
+  const rangeLog = consumer.replays ? createRangeLog(client, database) : null;
+  const plans = createPlans(rangeLog, (fetch, from, count) =>
+    log.info({ topic: fetch.topic, partition: fetch.partition, from: String(from), ranges: count }, 'replaying_ranges'),
+  );
+  const visits = options.visits === undefined ? createVisitTracker({ client, database, log }) : options.visits;
   const stopping = new AbortController();
   let lastNewest = 0;
 
-  /** Runs `attempt` until it succeeds; between tries the batch heartbeats, which rejects if the partition was lost. */
-  async function retrying(what: string, batch: QueueBatch, attempt: () => Promise<void>): Promise<void> {
-    for (let n = 0; ; n++) {
-      try {
-        await attempt();
-        return;
-      } catch (error) {
-        if (stopping.signal.aborted) throw new IngesterStoppedError(`stopped while retrying ${what}`);
-        const wait = backoffMs(n);
-        log.warn({ err: error, what, attempt: n, retryInMs: wait }, 'batch_retry');
-        await sleep(wait, stopping.signal);
-        await batch.heartbeat();
-      }
-    }
-  }
-
-  /** When the ClickHouse server answering was started (Unix seconds), or null when it does not answer. */
-  async function serverStart(): Promise<number | null> {
-    try {
-      const result = await client.query({ query: 'SELECT toUnixTimestamp(now()) - uptime() AS started', format: 'JSONEachRow' });
-      const [row] = await result.json<{ started: string | number }>();
-      return row ? Number(row.started) : null;
-    } catch {
-      return null;
-    }
-  }
-
-  /** The server's start time as last seen (refreshed every `lagEveryMs` and on every retry). */
-  let knownStart: number | null = null;
-  async function refreshStart(): Promise<number | null> {
-    const started = await serverStart();
-    if (started !== null) knownStart = started;
-    return started;
-  }
-
-  /**
-   * Whether a batch whose insert failed was stored after all, asked of the table itself: are
-   * the batch's first and last event ids there? One insert is one block, so both or neither.
-   * Only for a server that restarted since the first attempt: a non-replicated table's
-   * deduplication log may not survive a hard kill. Otherwise the retry re-runs the insert and
-   * the token answers — the raw part may be written while a materialized view's insert failed
-   * (ClickHouse does not undo it), and only the re-run insert reaches the views.
-   */
-  async function landed(rows: BatchRows): Promise<boolean> {
-    const ids = rows.firstId === rows.lastId ? [rows.firstId] : [rows.firstId, rows.lastId];
-    const result = await client.query({
-      query: `SELECT count() AS n FROM ${table} WHERE timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(UUID)}`,
-      query_params: { from: rows.oldestMs, to: rows.newestMs, ids },
-      format: 'JSONEachRow',
+  /** Runs `attempt` until it succeeds; between tries the fetch heartbeats, which rejects if the partition was lost. */
+  function retrying<T>(what: string, fetch: PartitionFetch, attempt: (n: number) => Promise<T>): Promise<T> {
+    let n = 0;
+    return retry(() => attempt(n++), {
+      signal: stopping.signal,
+      between: fetch.heartbeat,
+      onRetry: (error, tried, retryInMs) => log.warn({ err: error, what, attempt: tried, retryInMs }, 'batch_retry'),
+    }).catch((error: unknown) => {
+      throw stopping.signal.aborted ? new IngesterStoppedError(`stopped while retrying ${what}`) : error;
     });
-    const [row] = await result.json<{ n: string | number }>();
-    return Number(row?.n ?? 0) >= ids.length;
   }
 
-  /**
-   * Whether the server may have lost its deduplication log since the first attempt: it restarted
-   * (its start time moved; a second of slack for the clock read) and its tables are not Replicated.
-   */
-  function restarted(before: number | null, now: number | null): boolean {
-    if (options.replicated) return false;
-    return before === null || now === null || Math.abs(now - before) > 1;
-  }
-
-  /** One INSERT of the batch's rows, retried with the same body and token until it succeeds. */
-  async function insert(body: Buffer, rows: BatchRows, token: string, batch: QueueBatch): Promise<void> {
-    let tried = false;
-    const firstStart = knownStart;
-    await retrying(token, batch, async () => {
-      if (tried) {
-        const start = await refreshStart();
-        // When the check itself fails (ClickHouse still down), the insert is tried and fails too.
-        const stored =
-          restarted(firstStart, start) &&
-          (await landed(rows).catch((error: unknown) => {
-            log.warn({ err: error, token }, 'stored_check_failed');
-            return false;
-          }));
-        if (stored) {
-          log.warn({ token, rows: rows.keys.length }, 'insert_already_stored');
-          return;
-        }
-      }
-      tried = true;
-      const timer = metrics.insertSeconds.startTimer();
-      const started = performance.now();
+  /** The run's visits, after its events are stored (retried like the insert; same token, its own table). */
+  async function cutVisits(fetch: PartitionFetch, range: OffsetRange, events: ReturnType<typeof decodeRows>, token: string) {
+    if (!visits) return;
+    const ref = { topic: range.topic, partition: range.partition, firstOffset: range.first, lastOffset: range.last };
+    await retrying(`visits ${token}`, fetch, async () => {
       try {
-        const settings = {
-          insert_deduplication_token: token,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-          input_format_skip_unknown_fields: 1,
-          async_insert: 0,
-        } as const;
-        if (rawInsert && format === 'JSONEachRow') {
-          // Parallel parsing costs the engine (which shares the process's cores) a fifth more CPU for
-          // bodies of this size, measured; one parser thread keeps more for the collector.
-          await rawInsert({
-            table,
-            columns: EVENT_COLUMN_NAMES,
-            format,
-            values: body,
-            settings: { ...settings, input_format_parallel_parsing: 0 },
-          });
-        } else {
-          const result = await client.exec({ query, values: Readable.from([body]), clickhouse_settings: settings });
-          result.stream.resume(); // the answer of an INSERT is empty: drain it so the socket is reused
-        }
-        timer();
-        options.onInsert?.(rows.keys.length, performance.now() - started);
+        await visits.apply(ref, events, token);
       } catch (error) {
         metrics.insertFailures.inc();
         throw error;
@@ -202,26 +143,34 @@ export function createIngester(options: IngesterOptions): Ingester {
     });
   }
 
-  async function handle(batch: QueueBatch): Promise<void> {
+  /** Decodes, writes ahead and inserts one run; the caller commits it. */
+  async function insertRun(
+    fetch: PartitionFetch,
+    messages: QueueMessage[],
+    frames: (Frame | ValidationError)[],
+    range: OffsetRange,
+    writeAhead: boolean,
+  ) {
     let bytes = 0;
-    for (const value of batch.messages) bytes += value.length;
-    const body = new BatchBody(recent, format === 'JSONEachRow', bytes);
+    for (const message of messages) bytes += message.value.length;
+    const body = new BatchBody(recent, format === 'JSONEachRow', bytes, schemas);
     let work = 0; // events handled since the last turn of the event loop
-    for (const value of batch.messages) {
+    for (let i = 0; i < messages.length; i++) {
       // A large batch is handled in slices, so the process keeps answering in between (in the
       // embedded mode the collector shares this event loop).
       if (work >= YIELD_EVERY_EVENTS) {
         work = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      work += messageEvents(value);
-      body.add(value);
+      const frame = frames[i] as Frame | ValidationError;
+      work += frame instanceof ValidationError ? 1 : frame.rows;
+      body.add(messages[i] as QueueMessage, frame);
     }
     const { dead, duplicates } = body;
     const rows = body.finish();
-    const token = batchToken(batch);
+    const token = batchToken(range);
     if (dead.length > 0) {
-      await retrying(`dlq ${token}`, batch, () => consumer.deadLetter(dead));
+      await retrying(`dlq ${token}`, fetch, () => consumer.deadLetter(dead));
       metrics.deadLettered.inc(dead.length);
       log.warn({ count: dead.length, first: dead[0]?.error, token }, 'dead_lettered');
     }
@@ -229,20 +178,25 @@ export function createIngester(options: IngesterOptions): Ingester {
       metrics.duplicatesDropped.inc(duplicates);
       log.debug({ duplicates, token }, 'duplicates_dropped');
     }
-    if (rows.keys.length === 0) return;
-    const { writeAhead } = batch;
-    if (writeAhead) {
-      await retrying(`write-ahead ${token}`, batch, async () => {
+    if (rows.keys.length === 0) {
+      await cutVisits(fetch, range, [], token); // the visits' state continues past this run
+      return;
+    }
+    if (writeAhead && rangeLog) {
+      await retrying(`write-ahead ${token}`, fetch, async () => {
         try {
-          await writeAhead();
+          await rangeLog.record(range);
         } catch (error) {
           metrics.insertFailures.inc();
           throw error;
         }
       });
     }
-    await insert(format === 'RowBinary' ? body.rowBinary() : body.jsonLines(), rows, token, batch);
-    for (const key of rows.keys) recent.add(key);
+    const firstStart = inserter.knownStart();
+    const insertBody = format === 'RowBinary' ? body.rowBinary() : body.jsonLines();
+    await retrying(token, fetch, (n) => inserter.attempt(insertBody, rows, token, n === 0 ? null : { firstStart }));
+    await cutVisits(fetch, range, decodeRows(body.rowBinary(), schemas.current), token);
+    for (const key of rows.keys) recent.set(key, true);
     metrics.rowsInserted.inc(rows.keys.length);
     metrics.batchSize.observe(rows.keys.length);
     const seconds = rows.newestMs / 1000;
@@ -251,6 +205,40 @@ export function createIngester(options: IngesterOptions): Ingester {
       metrics.newestEvent.set(seconds);
     }
     log.debug({ rows: rows.keys.length, token }, 'batch_inserted');
+  }
+
+  /** One partition's fetch, run by run, each committed after its insert. */
+  async function handle(fetch: PartitionFetch): Promise<void> {
+    const { topic, partition, messages } = fetch;
+    const { frames, newer, error } = framesOf(messages, schemas);
+    const plan = await plans.planFor(fetch, (recorded) => retrying(`read ranges ${topic}:${partition}`, fetch, recorded));
+    const offsets = messages.slice(0, newer).map((m) => m.offset);
+    const rows = frames.map((f) => (f instanceof ValidationError ? 1 : f.rows));
+    // A message too new ends what can be read: a recorded run reaching it cannot be replayed here either.
+    const end = error ? (messages[newer]?.offset ?? fetch.highWatermark) : fetch.highWatermark;
+    let start = 0;
+    while (start < offsets.length && fetch.active()) {
+      const run = cutRun(offsets, start, plan.ranges, maxRows, end, rows);
+      if (run === null) {
+        log.info({ topic, partition, first: String(offsets[start]) }, 'replay_refetch'); // the fetch stopped inside a recorded run
+        return;
+      }
+      if (run.last >= end) break; // a recorded run that holds a message too new
+      const range: OffsetRange = { topic, partition, first: offsets[start] as bigint, last: run.last };
+      await insertRun(fetch, messages.slice(start, run.end), frames.slice(start, run.end), range, !run.recorded);
+      await fetch.commit(range.last + 1n); // only after the insert succeeded
+      plans.advance(plan, range.last);
+      start = run.end;
+      await fetch.heartbeat();
+    }
+    if (error && fetch.active()) {
+      fetch.stop();
+      metrics.partitionsStopped.inc();
+      log.error(
+        { topic, partition, offset: String(end), version: error.version, known: error.known, err: error },
+        'partition_stopped_schema_too_new',
+      );
+    }
   }
 
   async function readLag(): Promise<void> {
@@ -269,13 +257,13 @@ export function createIngester(options: IngesterOptions): Ingester {
   let lagTimer: NodeJS.Timeout | null = null;
   return {
     async start() {
-      await refreshStart(); // before the first batch, so its retries can tell a restarted server
-      running = consumer.run(handle, { ranges: createRangeLog(client, database) }).catch((error: unknown) => {
+      await inserter.refreshStart(); // before the first batch, so its retries can tell a restarted server
+      running = consumer.run(handle).catch((error: unknown) => {
         if (!(error instanceof IngesterStoppedError)) throw error;
       });
       lagTimer = setInterval(() => {
         void readLag();
-        void refreshStart();
+        void inserter.refreshStart();
       }, lagEveryMs);
       lagTimer.unref();
     },

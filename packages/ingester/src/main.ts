@@ -27,6 +27,7 @@ runMain('ingester', async (config, log) => {
     consumer,
     log,
     metrics: createIngesterMetrics(registry),
+    maxRows: config.ingester.flushMaxRows,
     replicated: config.clickhouse.cluster !== null,
   });
   await ingester.start();

@@ -34,6 +34,11 @@ export function createIngesterMetrics(registry: Registry) {
       help: 'Receive time of the newest stored event (freshness)',
       registers,
     }),
+    partitionsStopped: new Counter({
+      name: 'tidemark_ingester_partitions_stopped_total',
+      help: 'Partitions stopped at a message of a schema version newer than this ingester knows (upgrade it)',
+      registers,
+    }),
     consumerLag: new Gauge({
       name: 'tidemark_ingester_consumer_lag',
       help: 'Messages produced but not yet committed, per partition',

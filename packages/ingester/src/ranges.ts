@@ -4,7 +4,25 @@
  * metadata because kafkajs cannot attach metadata to a commit, and over a local file because
  * another ingester of the group may take the partition over. One tiny insert per batch.
  */
-import { type ClickHouseClient, type OffsetRange, type RangeLog, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, TABLES } from '@tidemark/shared';
+
+/** A batch's offsets, inclusive, as recorded before its insert. */
+export interface OffsetRange {
+  topic: string;
+  partition: number;
+  first: bigint;
+  last: bigint;
+}
+
+/**
+ * Durable write-ahead of batch boundaries, so a batch replayed after a crash is cut to the
+ * same offsets — and so carries the same deduplication token — as the first attempt.
+ */
+export interface RangeLog {
+  /** Recorded ranges of the partition ending at or after `from`, by first offset. */
+  recorded(topic: string, partition: number, from: bigint): Promise<OffsetRange[]>;
+  record(range: OffsetRange): Promise<void>;
+}
 
 export function createRangeLog(client: ClickHouseClient, database: string): RangeLog {
   const table = `${database}.${TABLES.ingestRanges}`;

@@ -75,3 +75,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^${key}`));
   });
 });
+
+describe('loadConfig errors', () => {
+  it('say the value, except for variables that may hold a secret', () => {
+    expect(() => loadConfig({ COLLECTOR_PORT: 'eighty' })).toThrow('COLLECTOR_PORT=eighty must be an integer from 0 to 65535');
+    expect(() => loadConfig({ CLICKHOUSE_URL: 'http://admin:secret@ch:8123' })).toThrow(
+      /^CLICKHOUSE_URL must not contain credentials: use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD$/,
+    );
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k1:9092, no-port' })).toThrow('KAFKA_BROKERS=k1:9092, no-port must be host:port pairs');
+    expect(() => loadConfig({ API_CORS_ORIGINS: 'ftp://x' })).toThrow(/^API_CORS_ORIGINS=ftp:\/\/x must be \* or origins/);
+    expect(() => loadConfig({ SITES: ' , ' })).toThrow(/^SITES=, must be a comma-separated list/);
+  });
+
+  it('take blank values for unset, and values with surrounding spaces', () => {
+    const config = loadConfig({ COLLECTOR_PORT: '  ', LOG_LEVEL: ' DEBUG ', TRUST_PROXY: 'Yes', CLICKHOUSE_CLUSTER: 'c1' });
+    expect(config.collector.port).toBe(8080);
+    expect(config.logLevel).toBe('debug');
+    expect(config.collector.trustProxy).toBe(true);
+    expect(config.clickhouse.cluster).toBe('c1');
+    expect(loadConfig({}).clickhouse.cluster).toBeNull();
+    expect(loadConfig({ API_CORS_ORIGINS: '*, https://a.example:8443' }).api.corsOrigins).toEqual(['*', 'https://a.example:8443']);
+  });
+});

@@ -1,8 +1,10 @@
 /**
- * Configuration (SPEC §7): read from the environment once at start-up, validated, and
- * passed in. A bad value throws `ConfigError` naming the variable; `main` prints that
- * one line and exits.
+ * Configuration (SPEC §7): read from the environment once at start-up by one zod schema
+ * (`ENV`, a line per variable), and passed in as `Config`. A bad value throws `ConfigError`,
+ * one line naming the variable (its value too, unless it may hold a secret); `main` prints
+ * it and exits. Adding a variable: a line in `ENV`, a field in `Config`, a line in `loadConfig`.
  */
+import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
 export interface Config {
@@ -21,6 +23,15 @@ export interface Config {
     apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
+    /** `COLLECTOR_FAST_PATH`: serve plain event POSTs straight from the socket (docs/collector-http.md). */
+    fastPath: boolean;
+    /** `COLLECTOR_METRICS_HOST` / `_PORT`: where `/metrics` is served, apart from the public port. */
+    metricsHost: string;
+    metricsPort: number;
+    /** `COLLECTOR_MAX_CONNECTIONS`: connections open at once. */
+    maxConnections: number;
+    /** `COLLECTOR_BUFFER_MB`, in bytes: request bytes still arriving that all connections together may hold. */
+    bufferBytes: number;
   };
   api: {
     host: string;
@@ -48,133 +59,167 @@ export interface Config {
     partitions: number;
     /** Where collectors share the daily visitor-id salt (distributed mode). */
     saltsTopic: string;
+    /** `KAFKA_CLIENT`: the Kafka client library (docs/kafka-client.md). */
+    client: 'kafkajs' | 'platformatic';
   };
   logLevel: string;
 }
 
 type Env = Record<string, string | undefined>;
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** Unset and blank are the same: the default applies. */
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blank, schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
+  z.preprocess(blank, schema.optional()).transform((v) => (v === undefined ? fallback : v) as z.output<T>);
 
-function read(env: Env, key: string): string | undefined {
-  const value = env[key]?.trim();
-  return value === '' ? undefined : value;
-}
+const int = (fallback: number, min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return withDefault(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message)), fallback);
+};
+const bool = (fallback: boolean) =>
+  withDefault(
+    z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(['true', '1', 'yes', 'false', '0', 'no'], 'must be true or false'))
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    fallback,
+  );
+const urlPath = (fallback: string) =>
+  withDefault(
+    z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be a URL path starting with /')
+      .refine((v) => !v.includes('//'), 'must be a URL path starting with /'),
+    fallback,
+  );
+/** A Kafka topic or group name. */
+const name = (fallback: string) =>
+  withDefault(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 characters of [A-Za-z0-9._-]'), fallback);
+const IDENTIFIER = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be an identifier of [A-Za-z0-9_]');
+/** A comma-separated list, lower-cased, each item checked by `item`. */
+const list = (item: z.ZodString = z.string()) =>
+  optional(
+    z
+      .string()
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(z.array(item).min(1, 'must be a comma-separated list')),
+  ).transform((v) => v ?? null);
+const httpUrl = optional(
+  z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http(s) URL')
+    // Credentials in the URL would end up in logs and start-up output: they have variables of their own.
+    .refine((v) => {
+      const { username, password } = new URL(v);
+      return !username && !password;
+    }, 'must not contain credentials: use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD')
+    .transform((v) => v.replace(/\/+$/, '')),
+).transform((v) => v ?? null);
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-function int(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, key);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(`${key}=${raw} must be an integer from ${min} to ${max}`);
-  return n;
-}
+/** Every variable, with its rule and default (SPEC §7). */
+const ENV = z.object({
+  HOST: optional(z.string()),
+  COLLECTOR_PORT: int(8080, 0, 65535),
+  API_PORT: int(8081, 0, 65535),
+  INGESTER_PORT: int(8082, 0, 65535),
+  SCRIPT_PATH: urlPath('/script.js'),
+  EVENTS_PATH: urlPath('/api/event'),
+  TRUST_PROXY: bool(false),
+  SITES: list(),
+  RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
+  COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
+  COLLECTOR_FAST_PATH: bool(true),
+  COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
+  COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
+  COLLECTOR_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  COLLECTOR_BUFFER_MB: int(64, 1, 65_536),
+  API_TOKEN: optional(z.string()).transform((v) => v ?? null),
+  API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
+  FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
+  FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
+  CLICKHOUSE_URL: httpUrl,
+  CLICKHOUSE_USER: withDefault(z.string(), 'default'),
+  CLICKHOUSE_PASSWORD: withDefault(z.string(), ''),
+  CLICKHOUSE_DATABASE: withDefault(IDENTIFIER, 'analytics'),
+  CLICKHOUSE_CLUSTER: optional(IDENTIFIER).transform((v) => v ?? null),
+  DATA_DIR: withDefault(z.string(), './data'),
+  RETENTION_DAYS: int(90, 1, 36_500),
+  KAFKA_BROKERS: list(z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, 'must be host:port pairs, separated by commas')),
+  KAFKA_TOPIC: name('page_views'),
+  KAFKA_DLQ_TOPIC: name('page_views_dlq'),
+  KAFKA_GROUP_ID: name('tidemark-ingester'),
+  KAFKA_PARTITIONS: int(6, 1, 10_000),
+  KAFKA_SALTS_TOPIC: name('tidemark_salts'),
+  KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
+  LOG_LEVEL: withDefault(
+    z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(LEVELS, `must be one of ${LEVELS.join(', ')}`)),
+    'info',
+  ),
+});
 
-function bool(env: Env, key: string): boolean {
-  const raw = read(env, key)?.toLowerCase();
-  if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false;
-  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
-  throw new ConfigError(`${key}=${raw} must be true or false`);
-}
+/** Variables whose value may be a secret: an error names them without their value. */
+const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER']);
 
-function path(env: Env, key: string, fallback: string): string {
-  const raw = read(env, key) ?? fallback;
-  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(raw) || raw.includes('//')) throw new ConfigError(`${key}=${raw} must be a URL path starting with /`);
-  return raw;
-}
-
-function name(env: Env, key: string, fallback: string): string {
-  const raw = read(env, key) ?? fallback;
-  if (!NAME.test(raw)) throw new ConfigError(`${key}=${raw} must be 1-249 characters of [A-Za-z0-9._-]`);
-  return raw;
-}
-
-function identifier(env: Env, key: string, fallback: string): string {
-  const raw = read(env, key) ?? fallback;
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(raw)) throw new ConfigError(`${key}=${raw} must be an identifier of [A-Za-z0-9_]`);
-  return raw;
-}
-
-function list(env: Env, key: string): string[] | null {
-  const raw = read(env, key);
-  if (raw === undefined) return null;
-  const items = raw
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (items.length === 0) throw new ConfigError(`${key} must be a comma-separated list`);
-  return items;
-}
-
-function url(env: Env, key: string): string | null {
-  const raw = read(env, key);
-  if (raw === undefined) return null;
-  if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(`${key}=${raw} must be an http(s) URL`);
-  // Credentials in the URL would end up in logs and start-up output: they have variables of their own.
-  const { username, password } = new URL(raw);
-  if (username || password) throw new ConfigError(`${key} must not contain credentials: use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD`);
-  return raw.replace(/\/+$/, '');
-}
-
-function origins(env: Env, key: string): string[] | null {
-  const items = list(env, key);
-  for (const origin of items ?? []) {
-    if (origin !== '*' && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(origin))
-      throw new ConfigError(`${key} has ${origin}, expected * or origins like https://example.com`);
-  }
-  return items;
-}
-
+/** Reads and checks every variable; the first bad one throws a `ConfigError` of one line naming it. */
 export function loadConfig(env: Env = process.env): Config {
-  const host = read(env, 'HOST');
-  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL=${logLevel} must be one of ${LEVELS.join(', ')}`);
-  const brokers = list(env, 'KAFKA_BROKERS');
-  for (const broker of brokers ?? []) {
-    if (!/^[a-z0-9.-]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS has ${broker}, expected host:port`);
+  const parsed = ENV.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? 'environment');
+    const raw = env[key]?.trim();
+    throw new ConfigError(`${key}${SECRET.has(key) || raw === undefined ? '' : `=${raw}`} ${issue?.message ?? 'is invalid'}`);
   }
+  const e = parsed.data;
   return {
     collector: {
-      host: host ?? '0.0.0.0',
-      port: int(env, 'COLLECTOR_PORT', 8080, 0, 65535),
-      scriptPath: path(env, 'SCRIPT_PATH', '/script.js'),
-      eventsPath: path(env, 'EVENTS_PATH', '/api/event'),
-      trustProxy: bool(env, 'TRUST_PROXY'),
-      sites: list(env, 'SITES'),
-      rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
-      keyRateLimitPerMinute: int(env, 'RATE_LIMIT_PER_KEY_PER_MINUTE', 60_000, 0, 100_000_000),
-      apiToken: read(env, 'API_TOKEN') ?? null,
-      backlogEvents: int(env, 'COLLECTOR_BACKLOG_EVENTS', 50_000, 100, 10_000_000),
+      host: e.HOST ?? '0.0.0.0',
+      port: e.COLLECTOR_PORT,
+      scriptPath: e.SCRIPT_PATH,
+      eventsPath: e.EVENTS_PATH,
+      trustProxy: e.TRUST_PROXY,
+      sites: e.SITES,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,
+      apiToken: e.API_TOKEN,
+      backlogEvents: e.COLLECTOR_BACKLOG_EVENTS,
+      fastPath: e.COLLECTOR_FAST_PATH,
+      metricsHost: e.COLLECTOR_METRICS_HOST,
+      metricsPort: e.COLLECTOR_METRICS_PORT,
+      maxConnections: e.COLLECTOR_MAX_CONNECTIONS,
+      bufferBytes: e.COLLECTOR_BUFFER_MB * 1024 * 1024,
     },
-    api: {
-      host: host ?? '127.0.0.1',
-      port: int(env, 'API_PORT', 8081, 0, 65535),
-      token: read(env, 'API_TOKEN') ?? null,
-      corsOrigins: origins(env, 'API_CORS_ORIGINS'),
-    },
-    ingester: {
-      host: host ?? '0.0.0.0',
-      port: int(env, 'INGESTER_PORT', 8082, 0, 65535),
-      flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
-      flushMaxRows: int(env, 'FLUSH_MAX_ROWS', 10_000, 1, 1_000_000),
-    },
+    api: { host: e.HOST ?? '127.0.0.1', port: e.API_PORT, token: e.API_TOKEN, corsOrigins: e.API_CORS_ORIGINS },
+    ingester: { host: e.HOST ?? '0.0.0.0', port: e.INGESTER_PORT, flushIntervalMs: e.FLUSH_INTERVAL_MS, flushMaxRows: e.FLUSH_MAX_ROWS },
     clickhouse: {
-      url: url(env, 'CLICKHOUSE_URL'),
-      user: read(env, 'CLICKHOUSE_USER') ?? 'default',
-      password: read(env, 'CLICKHOUSE_PASSWORD') ?? '',
-      database: identifier(env, 'CLICKHOUSE_DATABASE', 'analytics'),
-      dataDir: read(env, 'DATA_DIR') ?? './data',
-      retentionDays: int(env, 'RETENTION_DAYS', 90, 1, 36_500),
-      cluster: read(env, 'CLICKHOUSE_CLUSTER') === undefined ? null : identifier(env, 'CLICKHOUSE_CLUSTER', ''),
+      url: e.CLICKHOUSE_URL,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+      dataDir: e.DATA_DIR,
+      retentionDays: e.RETENTION_DAYS,
+      cluster: e.CLICKHOUSE_CLUSTER,
     },
     kafka: {
-      brokers,
-      topic: name(env, 'KAFKA_TOPIC', 'page_views'),
-      dlqTopic: name(env, 'KAFKA_DLQ_TOPIC', 'page_views_dlq'),
-      groupId: name(env, 'KAFKA_GROUP_ID', 'tidemark-ingester'),
-      partitions: int(env, 'KAFKA_PARTITIONS', 6, 1, 10_000),
-      saltsTopic: name(env, 'KAFKA_SALTS_TOPIC', 'tidemark_salts'),
+      brokers: e.KAFKA_BROKERS,
+      topic: e.KAFKA_TOPIC,
+      dlqTopic: e.KAFKA_DLQ_TOPIC,
+      groupId: e.KAFKA_GROUP_ID,
+      partitions: e.KAFKA_PARTITIONS,
+      saltsTopic: e.KAFKA_SALTS_TOPIC,
+      client: e.KAFKA_CLIENT,
     },
-    logLevel,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkStoredEvent, decodeStoredEvent } from './decode.ts';
+import { checkStoredEvent } from './decode.ts';
 import { type StoredEvent, storedEvent } from './event.ts';
+import { decodeMessage } from './wire/message.ts';
+import { EVENT_COLUMNS, wireSchemas } from './wire/schema.ts';
+
+/** A JSON message without headers, read as the ingester reads it. */
+const decodeStoredEvent = (text: string | Buffer) => decodeMessage({ value: Buffer.from(text), headers: {} })[0];
 
 const good: StoredEvent = storedEvent({
   event_id: '00112233-4455-6677-8899-aabbccddeeff',
@@ -12,10 +17,16 @@ const good: StoredEvent = storedEvent({
   props: { plan: 'pro' },
 });
 
-describe('decodeStoredEvent', () => {
+describe('a JSON message', () => {
   it('returns a valid event as it is', () => {
     expect(decodeStoredEvent(Buffer.from(JSON.stringify(good)))).toEqual(good);
     expect(decodeStoredEvent(JSON.stringify(good))).toEqual(good);
+  });
+
+  it('fills a column added by a later version with its zero value, and requires those of its own version', () => {
+    const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+    expect(checkStoredEvent({ ...good }, 1, next)).toEqual({ ...good, region: '' });
+    expect(() => checkStoredEvent({ ...good }, 2, next)).toThrow('region: must be a string');
   });
 
   it.each([
@@ -39,6 +50,7 @@ describe('decodeStoredEvent', () => {
     [{ pageview_id: '00112233-4455-6677-8899-AABBCCDDEEFF' }, 'pageview_id: must be a UUID'],
     [{ timestamp: '2026-01-02T03:04:05.678Z' }, 'timestamp: must be YYYY-MM-DD hh:mm:ss.sss'],
     [{ site: 1, props: null }, 'site: must be a string'], // the first bad column, in table order
+    [{ event_id: 'x', site: 1 }, 'event_id: must be a UUID'],
   ])('refuses %j with %s', (change, message) => {
     const value = { ...good, ...change };
     expect(() => checkStoredEvent(value)).toThrow(message);

@@ -63,9 +63,9 @@ export interface StoredEvent {
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** ClickHouse DateTime64(3) text for a time in ms since the epoch, UTC. */
-export function toClickHouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+/** The one time formatter: ClickHouse DateTime64(3) text, UTC (`YYYY-MM-DD hh:mm:ss.sss`), for a time or ms since the epoch. */
+export function toClickHouseTime(time: Date | number): string {
+  return new Date(time).toISOString().replace('T', ' ').slice(0, 23);
 }
 
 /** A complete row with neutral values (a `pageview` of `/`), for tests and fixtures; `fields` override. */

@@ -15,8 +15,11 @@ export function parseIsoInstant(text: string): number | null {
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if (new Date(local).getUTCDate() !== day) return null; // 2026-02-30 rolls over: not a date
+  const at = new Date(0);
+  at.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads the years 0 … 99 as 1900 … 1999
+  at.setUTCHours(hour, minute, second, ms);
+  if (at.getUTCDate() !== day) return null; // 2026-02-30 rolls over: not a date
+  const local = at.getTime();
   if (m[8] !== undefined) return local;
   const offsetHours = Number(m[10]);
   const offsetMinutes = Number(m[11]);

@@ -5,7 +5,9 @@ export const TABLES = {
   migrations: 'schema_migrations',
   /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
   ingestRanges: 'ingest_ranges',
-  /** Imports of other products' history, one row version per change (clickhouse/007_imports.sql). */
+  /** One row per visit, cut by the ingester (clickhouse/005_visits.sql). */
+  visits: 'visits',
+  /** Imports of other products' history, one row version per change (clickhouse/010_imports.sql). */
   imports: 'imports',
   /** Umami's raw events while an import aggregates them. */
   importedUmamiEvents: 'imported_umami_events',

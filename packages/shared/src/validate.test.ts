@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.ts';
-import { parseEvents, validateEvent } from './validate.ts';
+import type { IncomingEvent } from './event.ts';
+import { type ParsedEvent, parseEventBatch, type ValidateOptions } from './validate.ts';
+
+/** One event through the collector's parser: a body of one, or at `prefix` (`"3."`) of an array. */
+function validateEvent(input: unknown, prefix = '', options: ValidateOptions = {}): IncomingEvent {
+  const index = prefix === '' ? -1 : Number(prefix.slice(0, -1));
+  const body = index < 0 ? input : [...Array(index).fill(ok), input];
+  return (parseEventBatch(JSON.stringify(body), options)[Math.max(index, 0)] as ParsedEvent).event;
+}
+const parseEvents = (body: string) => parseEventBatch(body).map((parsed) => parsed.event);
 
 const ok = { site: 'Example.COM', name: 'pageview', url: 'https://example.com/a' };
 const uuid = '0b6f6f3e-4a4c-4f61-9d0b-6d6c0f3f1a11';
@@ -15,7 +24,7 @@ function fieldOf(input: unknown): string | undefined {
   return undefined;
 }
 
-describe('validateEvent', () => {
+describe('one event', () => {
   it('accepts a minimal pageview and lower-cases the site', () => {
     expect(validateEvent(ok)).toEqual({ ...ok, site: 'example.com' });
   });
@@ -43,7 +52,6 @@ describe('validateEvent', () => {
     ['props key __proto__', JSON.parse('{"site":"a.com","name":"x","url":"https://a.com","props":{"__proto__":"x"}}'), 'props.__proto__'],
     ['props with 31 keys', { ...ok, props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) }, 'props'],
     ['not an object', 'pageview', 'body'],
-    ['an array as the event', [ok], 'body'],
     ['site empty', { ...ok, site: '' }, 'site'],
     ['site a number', { ...ok, site: 42 }, 'site'],
     ['site with a port', { ...ok, site: 'example.com:8080' }, 'site'],
@@ -100,7 +108,7 @@ describe('validateEvent', () => {
   });
 });
 
-describe('parseEvents', () => {
+describe('a body of events', () => {
   it('takes one object or an array of up to 100', () => {
     expect(parseEvents(JSON.stringify(ok))).toHaveLength(1);
     expect(parseEvents(JSON.stringify(Array(100).fill(ok)))).toHaveLength(100);
@@ -113,6 +121,12 @@ describe('parseEvents', () => {
     ['null', 'null'],
   ])('rejects %s', (_, body) => {
     expect(() => parseEvents(body)).toThrow(ValidationError);
+  });
+
+  it('refuses an array in place of an event, naming its position', () => {
+    expect(() => parseEvents(JSON.stringify([[ok]]))).toThrow(
+      expect.objectContaining({ field: '0', message: '0.: must be an event object' }),
+    );
   });
 
   it('names the position of a bad event in an array', () => {

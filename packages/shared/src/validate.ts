@@ -131,11 +131,6 @@ export interface ParsedEvent {
 }
 
 /** Validates one event; `prefix` names its place in an array (`"3."`). */
-export function validateEvent(input: unknown, prefix = '', options: ValidateOptions = {}): IncomingEvent {
-  return checkEvent(input, prefix, options).event;
-}
-
-/** Validates one event object of SPEC §4's shape, keeping its parsed `url`. */
 export function checkEvent(input: unknown, prefix: string, options: ValidateOptions): ParsedEvent {
   if (!isObject(input)) throw new ValidationError(`${prefix || 'body'}: must be an event object`, prefix.slice(0, -1) || undefined);
   for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
@@ -171,13 +166,9 @@ export function checkEvent(input: unknown, prefix: string, options: ValidateOpti
 
 /**
  * Parses and validates a request body: one event object or a non-empty array of at most
- * `LIMITS.batchEvents`. Throws `ValidationError` for anything else.
+ * `LIMITS.batchEvents`, each with its parsed `url` (the collector enriches from it). Throws
+ * `ValidationError` for anything else.
  */
-export function parseEvents(body: string, options: ValidateOptions = {}): IncomingEvent[] {
-  return parseEventBatch(body, options).map((parsed) => parsed.event);
-}
-
-/** `parseEvents`, keeping each event's parsed `url` (the collector enriches from it). */
 export function parseEventBatch(body: string, options: ValidateOptions = {}): ParsedEvent[] {
   let json: unknown;
   try {

@@ -1,8 +1,9 @@
 /**
  * Server-side requests (SPEC §11): an Events API request carrying `Authorization: Bearer <key>`.
  * The key must be known (else 401) and hold `events:write` (else 403); such requests are
- * rate-limited per key rather than per IP, since one server sends for many visitors. Failed
- * attempts count against the sender's IP limit, so guessing keys is rate-limited too. Which
+ * rate-limited per key rather than per IP (its events, counted by the pipeline), since one
+ * server sends for many visitors. Failed attempts count one against the sender's IP limit,
+ * so guessing keys is rate-limited too. Which
  * keys exist is the `KeyAuthorizer`'s business (`API_TOKEN` today, the keys registry later).
  */
 import type { KeyAuthorizer, KeyGrant } from '@tidemark/shared';
@@ -15,7 +16,7 @@ export type KeyCheck =
 
 export interface ServerKeyOptions {
   authorizer: KeyAuthorizer;
-  /** Requests per key (`KeyGrant.id`). */
+  /** Events per key (`KeyGrant.id`); the pipeline counts them. */
   keyLimiter: RateLimiter;
   /** The IP limiter of browser requests: failed key checks count against it. */
   ipLimiter: RateLimiter;
@@ -27,6 +28,7 @@ const STORE_RETRY_SECONDS = 5;
 export function createServerKeyCheck({ authorizer, keyLimiter, ipLimiter }: ServerKeyOptions) {
   const refuse = (ip: string, error: string): KeyCheck => {
     const retryAfter = ipLimiter.retryAfter(ip);
+    ipLimiter.count(ip, 1);
     return retryAfter > 0
       ? { ok: false, status: 429, error: 'too many requests, retry later', retryAfter }
       : { ok: false, status: 401, error };

@@ -5,8 +5,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { LIMITS } from '@tidemark/shared';
+import type { ByteBudget } from './budget.ts';
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; limit: number };
+/** The body; or over its `limit` (413); or `busy`: the collector holds as many arriving bytes as it may (503). */
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; limit: number } | { ok: false; busy: true };
 
 const OPEN_BRACKET = 0x5b;
 
@@ -44,6 +46,7 @@ export function declaredTooLarge(contentLength: string | undefined): boolean {
 interface Reading {
   limit: BodyLimit;
   chunks: Buffer[];
+  budget: ByteBudget | null;
   resolve: (result: BodyResult) => void;
 }
 
@@ -54,12 +57,17 @@ type ReadingRequest = IncomingMessage & { [READING]?: Reading };
 function onData(this: ReadingRequest, chunk: Buffer): void {
   const reading = this[READING];
   if (!reading) return;
-  if (reading.limit.add(chunk)) {
-    reading.chunks.push(chunk);
+  if (!reading.limit.add(chunk)) {
+    finish(this, reading, { ok: false, limit: reading.limit.limit });
+    this.resume(); // discard the rest without keeping it
     return;
   }
-  finish(this, reading, { ok: false, limit: reading.limit.limit });
-  this.resume(); // discard the rest without keeping it
+  if (reading.budget !== null && !reading.budget.take(chunk.length)) {
+    finish(this, reading, { ok: false, busy: true });
+    this.resume();
+    return;
+  }
+  reading.chunks.push(chunk);
 }
 
 function onEnd(this: ReadingRequest): void {
@@ -76,33 +84,20 @@ function onError(this: ReadingRequest): void {
 
 function finish(req: ReadingRequest, reading: Reading, result: BodyResult): void {
   req[READING] = undefined;
+  let kept = 0;
+  for (const chunk of reading.chunks) kept += chunk.length;
+  reading.budget?.give(kept);
   req.off('data', onData);
   req.off('end', onEnd);
   reading.resolve(result);
 }
 
-export function readNodeBody(req: IncomingMessage): Promise<BodyResult> {
+/** Reads a body from Node's request; the bytes kept until it is complete are reserved from `budget`. */
+export function readNodeBody(req: IncomingMessage, budget: ByteBudget | null = null): Promise<BodyResult> {
   return new Promise((resolve) => {
-    (req as ReadingRequest)[READING] = { limit: new BodyLimit(), chunks: [], resolve };
+    (req as ReadingRequest)[READING] = { limit: new BodyLimit(), chunks: [], budget, resolve };
     req.on('data', onData);
     req.on('end', onEnd);
     req.once('error', onError);
   });
-}
-
-export async function readWebBody(stream: ReadableStream<Uint8Array> | null): Promise<BodyResult> {
-  if (!stream) return { ok: true, body: Buffer.alloc(0) };
-  const limit = new BodyLimit();
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!limit.add(value)) {
-      await reader.cancel();
-      return { ok: false, limit: limit.limit };
-    }
-    chunks.push(value);
-  }
-  return { ok: true, body: Buffer.concat(chunks, limit.size) };
 }

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import { GenerationCache } from '@tidemark/shared';
 import { Reader } from 'mmdb-lib';
-import { GenerationCache } from '../cache.ts';
 
 /** Headers that CDNs set to the viewer's country, in the order they are trusted. */
 export const COUNTRY_HEADERS = [

@@ -40,6 +40,21 @@ describe('parseHead', () => {
     expect(parsed(plain('connection: keep-alive')).close).toBe(false);
   });
 
+  it('hands over at once, without waiting for the end of the head, bytes that cannot become the fast shape', () => {
+    const cases = [
+      'POST /api/event HTTP/1.1\nHost: x\n', // bare LF
+      'POST /api/event HTTP/1.1\r\nHost: x\rY', // a CR not before an LF
+      'POST /api/event HTTP/1.1\r\nHost: \x01', // a control character
+      'GET /api/event HTTP/1.1\r\n', // another method
+      'POST /api/other', // another path
+      '\x16\x03\x01\x00\xc4\x01', // a TLS ClientHello
+    ];
+    for (const text of cases) expect(parseHead(Buffer.from(text, 'latin1'), 0, PATH), JSON.stringify(text)).toBe(FALLBACK);
+    // A CR as the last byte read may be followed by its LF.
+    expect(parseHead(Buffer.from('POST /api/event HTTP/1.1\r', 'latin1'), 0, PATH)).toBe(NEED_MORE);
+    expect(parseHead(Buffer.from('POST /api', 'latin1'), 0, PATH)).toBe(NEED_MORE);
+  });
+
   it('waits for the rest of a head, and gives up waiting past the head size limit', () => {
     const whole = plain();
     for (const cut of [0, 1, 10, whole.length - 1]) expect(parseHead(whole.subarray(0, cut), 0, PATH)).toBe(NEED_MORE);
@@ -82,6 +97,11 @@ describe('parseHead', () => {
     ['bare LF inside a value', plain('X-A: a\nb')],
     ['bare CR inside a value', plain('X-A: a\rb')],
     ['non-token name', plain('X(A): b')],
+    // What one llhttp or another reads otherwise (issue 15): Node 20 refuses the first and keeps the second alive.
+    ['a tab after Content-Length', plain().toString('latin1').replace('Content-Length: 2', 'Content-Length: 2\t')],
+    ['a tab after Connection: close', plain('Connection: close\t')],
+    ['Proxy-Connection (llhttp reads it as Connection)', plain('Proxy-Connection: close')],
+    ['Proxy-Connection: keep-alive', plain('Proxy-Connection: keep-alive')],
   ].map(([name, head]) => [name as string, typeof head === 'string' ? Buffer.from(head, 'latin1') : (head as Buffer)]);
 
   it.each(fallbacks)('hands to Node: %s', (_name, buf) => {

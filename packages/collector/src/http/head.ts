@@ -36,14 +36,53 @@ export const FALLBACK = 1;
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it refuses
 const HEADER_LINES = /^(?:[-!#$%&'*+.^_`|~\w]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*$/;
+/**
+ * Headers whose presence changes how the message is framed or answered (llhttp reads
+ * `Proxy-Connection` as `Connection`); `__proto__` is no header name here.
+ */
+const NOT_FAST = new Set(['transfer-encoding', 'expect', 'upgrade', 'te', 'trailer', 'proxy-connection', '__proto__']);
 const DIGITS = /^[0-9]{1,7}$/;
-/** Headers whose presence changes how the message is framed or answered; `__proto__` is no header name here. */
-const NOT_FAST = new Set(['transfer-encoding', 'expect', 'upgrade', 'te', 'trailer', '__proto__']);
+/**
+ * Headers that frame the message or decide keep-alive, whose value must not end in a tab:
+ * Node 20's llhttp refuses `Content-Length: 62<TAB>` and does not read `Connection: close<TAB>`
+ * as close, Node 24's trims the tab. Such a request is left to the Node that runs.
+ */
+const NO_TRAILING_TAB = new Set(['content-length', 'connection']);
 const POST_ = 'POST ';
 const _HTTP11 = ' HTTP/1.1';
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Whether an incomplete head, `buf[offset…]`, may still become a request of the fast shape:
+ * it starts as `POST <events path>` does, and no byte from `from` on is one llhttp refuses in
+ * a head or the fast parser hands over (a control character, a bare LF, a CR not before an
+ * LF). Bytes that cannot be one (a bare-LF request, a TLS ClientHello, junk) go to Node's parser
+ * as soon as they arrive, which answers 400, instead of waiting for a `CRLFCRLF` that never comes.
+ */
+function mayBecomeFast(buf: Buffer, offset: number, from: number, eventsPath: string): boolean {
+  const prefix = POST_.length + eventsPath.length;
+  const known = Math.min(buf.length - offset, prefix);
+  for (let i = 0; i < known; i++) {
+    const want = i < POST_.length ? POST_.charCodeAt(i) : eventsPath.charCodeAt(i - POST_.length);
+    if (buf[offset + i] !== want) return false;
+  }
+  for (let i = Math.max(from, offset); i < buf.length; i++) {
+    const c = buf[i] as number;
+    if (c >= 0x20 && c !== 0x7f) continue;
+    if (c === 0x09) continue;
+    if (c === LF) {
+      if (i === offset || buf[i - 1] !== CR) return false;
+    } else if (c === CR) {
+      if (i + 1 < buf.length && buf[i + 1] !== LF) return false;
+    } else return false;
+  }
+  return true;
 }
 
 /**
@@ -59,7 +98,11 @@ export function parseHead(
 ): FastHead | typeof NEED_MORE | typeof FALLBACK {
   // `searchFrom`: where the end of the head may start, past bytes already searched on an earlier call.
   const end = buf.indexOf(HEAD_END, Math.max(offset, searchFrom));
-  if (end < 0) return buf.length - offset > MAX_HEAD_BYTES ? FALLBACK : NEED_MORE;
+  if (end < 0) {
+    if (buf.length - offset > MAX_HEAD_BYTES) return FALLBACK;
+    // The bytes before `searchFrom` passed this check on an earlier call (a CR ending that read is checked again).
+    return mayBecomeFast(buf, offset, searchFrom - 1, eventsPath) ? NEED_MORE : FALLBACK;
+  }
   if (end - offset > MAX_HEAD_BYTES) return FALLBACK;
   // latin1: one char per byte, as Node decodes header values. The head ends in CRLF here, so every line does.
   const head = buf.toString('latin1', offset, end + 2);
@@ -91,6 +134,7 @@ export function parseHead(
     while (from < to && isBlank(head.charCodeAt(from))) from++;
     while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
     headers[key] = head.slice(from, to);
+    if (to < next && NO_TRAILING_TAB.has(key) && head.slice(to, next).includes('\t')) return FALLBACK;
     at = next + 2;
   }
 

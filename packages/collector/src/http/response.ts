@@ -5,7 +5,7 @@
  * shared outcomes (202, the fixed errors) are built once a second, not once a request.
  */
 import { STATUS_CODES } from 'node:http';
-import type { Outcome } from '../pipeline.ts';
+import { type Outcome, SERVER_BUSY } from '../pipeline.ts';
 
 let dateSecond = -1;
 let dateText = '';
@@ -21,11 +21,12 @@ function httpDate(nowMs: number): string {
 }
 
 /**
- * The connection closes after this answer: after a fault its state is unknown, and after a
- * 413 the rest of the body is not worth reading. Both paths follow it.
+ * The connection closes after this answer: after a fault its state is unknown, after a 413
+ * or a busy 503 the rest of the body is not worth reading, and after a 408 the client is
+ * too slow to keep. Both paths follow it.
  */
 export function closesConnection(outcome: Outcome): boolean {
-  return outcome.status === 500 || outcome.status === 413;
+  return outcome.status === 500 || outcome.status === 413 || outcome.status === 408 || outcome === SERVER_BUSY;
 }
 
 interface Rendered {

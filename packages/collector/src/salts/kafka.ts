@@ -10,11 +10,10 @@
  * - Tomorrow's salt is proposed in the last hour of today, so the switch at midnight needs
  *   no round trip.
  *
- * The only file of the collector that knows kafkajs; the rest sees a `SaltSource`.
+ * Kafka through `KafkaTopics` (the queue adapter's small interface); the rest sees a `SaltSource`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { kafkaClient, type Logger } from '@tidemark/shared';
-import { type Consumer, Partitioners, type Producer } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { type Logger, openKafkaTopics, retry } from '@tidemark/shared';
 import { createMemorySalts, DAY_MS, type SaltSource } from '../visitor.ts';
 
 const RETENTION_MS = 2 * DAY_MS;
@@ -23,6 +22,8 @@ const CHECK_EVERY_MS = 5 * 60_000;
 
 export interface KafkaSaltsOptions {
   brokers: string[];
+  /** `KAFKA_CLIENT`. */
+  client?: 'kafkajs' | 'platformatic';
   topic: string;
   log: Logger;
   now?: () => number;
@@ -36,60 +37,30 @@ export interface KafkaSalts extends SaltSource {
 
 export async function createKafkaSalts({
   brokers,
+  client = 'kafkajs',
   topic,
   log,
   now = Date.now,
   timeoutMs = 30_000,
 }: KafkaSaltsOptions): Promise<KafkaSalts> {
-  const kafka = kafkaClient(brokers, 'tidemark-collector-salts', log, { retries: 8 });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (!existing.includes(topic)) {
-      await admin
-        .createTopics({
-          waitForLeaders: false, // the first send below retries until the partition has a leader
-          topics: [
-            {
-              topic,
-              numPartitions: 1,
-              configEntries: [
-                { name: 'cleanup.policy', value: 'delete' },
-                { name: 'retention.ms', value: String(RETENTION_MS) },
-                { name: 'segment.ms', value: String(60 * 60_000) },
-              ],
-            },
-          ],
-        })
-        .catch((error: { type?: string }) => {
-          if (error.type !== 'TOPIC_ALREADY_EXISTS') throw error;
-        });
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const topics = await openKafkaTopics({ brokers, client }, 'tidemark-collector-salts', log, { retries: 8 });
+  await topics.ensure([
+    {
+      topic,
+      partitions: 1,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(RETENTION_MS), 'segment.ms': String(60 * 60_000) },
+    },
+  ]);
 
   const salts = new Map<number, Buffer>();
   const waiters = new Set<() => void>();
-  // A consumer group of its own (never committed): every instance reads the whole topic.
-  const consumer: Consumer = kafka.consumer({ groupId: `tidemark-salts-${randomUUID()}`, maxWaitTimeInMs: 500 });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await Promise.all([consumer.connect(), producer.connect()]);
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      const day = Number(message.key?.toString());
-      if (!Number.isInteger(day) || !message.value || message.value.length < 16) return;
-      if (!salts.has(day)) salts.set(day, message.value); // the first proposal of a day wins
-      for (const d of salts.keys()) if (d < Math.floor(now() / DAY_MS) - 1) salts.delete(d);
-      for (const wake of waiters) wake();
-    },
+  // Read whole by every instance, never committed.
+  const reader = await topics.read(topic, { fromBeginning: true }, ({ key, value }) => {
+    const day = Number(key?.toString());
+    if (!Number.isInteger(day) || value.length < 16) return;
+    if (!salts.has(day)) salts.set(day, value); // the first proposal of a day wins
+    for (const d of salts.keys()) if (d < Math.floor(now() / DAY_MS) - 1) salts.delete(d);
+    for (const wake of waiters) wake();
   });
 
   const until = async (day: number, ms: number): Promise<Buffer> => {
@@ -113,20 +84,13 @@ export async function createKafkaSalts({
   /** Proposes a salt for `day` unless one was read, and waits until the winner is known. */
   const ensure = async (day: number): Promise<Buffer> => {
     const deadline = now() + timeoutMs;
-    for (let attempt = 1; !salts.has(day); attempt++) {
-      try {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: [{ key: String(day), value: randomBytes(32), timestamp: String(day * DAY_MS) }],
-        });
-        break;
-      } catch (error) {
-        // A new topic may have no leader yet: retry with backoff until the deadline.
-        if (now() > deadline) throw error;
-        log.warn({ err: error, topic, attempt }, 'salt_propose_retry');
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-      }
+    if (!salts.has(day)) {
+      // A new topic may have no leader yet: retried with backoff until the deadline.
+      await retry(() => topics.write(topic, [{ key: String(day), value: randomBytes(32), timestamp: day * DAY_MS }]), {
+        maxMs: 2000,
+        deadlineMs: timeoutMs,
+        onRetry: (error, attempt) => log.warn({ err: error, topic, attempt }, 'salt_propose_retry'),
+      });
     }
     return until(day, Math.max(1000, deadline - now()));
   };
@@ -163,8 +127,8 @@ export async function createKafkaSalts({
     },
     async close() {
       clearInterval(timer);
-      await consumer.disconnect();
-      await producer.disconnect();
+      await reader.close();
+      await topics.close();
     },
   };
 }

@@ -1,18 +1,14 @@
 /** The JSON routes of `/api/v1` (SPEC §6): each parses its parameters and calls its queries. */
-import { type ClickHouseClient, ValidationError } from '@tidemark/shared';
+import type { ClickHouseClient } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
-import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
-import { queryBreakdown } from '../queries/breakdown.ts';
-import { bucketCount, type Interval } from '../queries/buckets.ts';
+import { anomalyPeriods } from '../queries/anomaly.ts';
+import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
 import { queryLastEvent } from '../queries/last-event.ts';
-import { queryLive } from '../queries/live.ts';
 import { querySites } from '../queries/sites.ts';
 import type { Tables } from '../queries/tables.ts';
-import { queryTimeseries } from '../queries/timeseries.ts';
-import { queryTimeseriesBreakdown } from '../queries/timeseries-breakdown.ts';
-import { queryTopPages } from '../queries/top-pages.ts';
 import { type Answer, QUERY } from '../schemas.ts';
+import { breakdownOnV2, liveOnV2, pageviewsOnV2, timeseriesBreakdownOnV2, timeseriesOnV2, topPagesOnV2 } from '../v1/on-v2.ts';
 
 export interface StatsContext {
   client: ClickHouseClient;
@@ -21,11 +17,26 @@ export interface StatsContext {
   backlog: (() => Promise<number | null>) | null;
   /** Times a query and counts it by route (Prometheus). */
   timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
+  /** `RETENTION_DAYS` (the v2 engine under these routes says when raw events were cut). */
+  retentionDays: number;
 }
 
 /** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
 export const MAX_POINTS = 2200;
 const DAY_MS = 86_400_000;
+
+/**
+ * The interval and range of a series of at most `MAX_POINTS` points: the interval asked for,
+ * or the next coarser one that fits (the answer's `interval` says which); past that, days up
+ * to the range's end.
+ */
+export function fitPoints(asked: Interval, range: TimeRange): { interval: Interval; range: TimeRange } {
+  for (const interval of INTERVALS.slice(INTERVALS.indexOf(asked))) {
+    if (bucketCount(interval, range.from, range.to) <= MAX_POINTS) return { interval, range };
+  }
+  const from = new Date(Math.max(range.from.getTime(), (Math.floor(range.to.getTime() / DAY_MS) - MAX_POINTS + 1) * DAY_MS));
+  return { interval: 'day', range: { ...range, from } };
+}
 
 function defaultInterval(range: TimeRange): Interval {
   const span = range.to.getTime() - range.from.getTime();
@@ -40,12 +51,13 @@ export function liveAnswer(
   return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
 }
 
-export function mountStats(api: Hono, { client, tables, now, backlog, timed }: StatsContext): void {
+export function mountStats(api: Hono, { client, tables, now, backlog, timed, retentionDays }: StatsContext): void {
+  const v2 = { client, tables, now, retentionDays };
   api.get('/live', async (c) => {
     const q = parseQuery(QUERY.live, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '5m', now());
-    const numbers = await timed('live', () => queryLive(client, tables, site, range.from, range.to));
+    const numbers = await timed('live', () => liveOnV2(v2, site, range.from, range.to));
     return c.json(liveAnswer(site, range, numbers));
   });
 
@@ -53,29 +65,22 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.topPages, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '10m', now());
-    const pages = await timed('top-pages', () => queryTopPages(client, tables, site, range.from, range.to, q.limit ?? 20));
+    const pages = await timed('top-pages', () => topPagesOnV2(v2, site, range.from, range.to, q.limit ?? 20));
     return c.json({ pages } satisfies Answer<'topPages'>);
   });
 
   api.get('/timeseries', async (c) => {
     const q = parseQuery(QUERY.timeseries, c.req.query());
     const site = parseSite(q.site);
-    const range = parseRange(q, '1h', now());
-    const interval = q.interval ?? defaultInterval(range);
-    const points = bucketCount(interval, range.from, range.to);
-    if (points > MAX_POINTS) {
-      throw new ValidationError(
-        `interval: ${interval} buckets over this range would be ${points} points, at most ${MAX_POINTS}; use a larger interval`,
-        'interval',
-      );
-    }
+    const asked = parseRange(q, '1h', now());
+    const { interval, range } = fitPoints(q.interval ?? defaultInterval(asked), asked);
     const dimension = q.breakdown;
     if (dimension === undefined) {
-      const series = await timed('timeseries', () => queryTimeseries(client, tables, site, interval, range.from, range.to));
+      const series = await timed('timeseries', () => timeseriesOnV2(v2, site, interval, range.from, range.to));
       return c.json({ interval, breakdown: null, points: series } satisfies Answer<'timeseries'>);
     }
     const split = await timed('timeseries', () =>
-      queryTimeseriesBreakdown(client, tables, site, interval, dimension, range.from, range.to, q.limit ?? 10),
+      timeseriesBreakdownOnV2(v2, site, interval, dimension, range.from, range.to, q.limit ?? 10),
     );
     const answer: Answer<'timeseries'> = {
       interval,
@@ -89,7 +94,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.breakdown, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '1h', now());
-    const rows = await timed('breakdown', () => queryBreakdown(client, tables, site, q.dimension, range.from, range.to, q.limit ?? 20));
+    const rows = await timed('breakdown', () => breakdownOnV2(v2, site, q.dimension, range.from, range.to, q.limit ?? 20));
     return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
   });
 
@@ -97,8 +102,10 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.anomaly, c.req.query());
     const site = parseSite(q.site);
     const at = now();
-    const { currentViews, previousViews } = await timed('anomaly', () => queryAnomaly(client, tables, site, at));
     const { current, previous } = anomalyPeriods(at);
+    const [currentViews, previousViews] = await timed('anomaly', () =>
+      Promise.all([pageviewsOnV2(v2, site, current.from, current.to), pageviewsOnV2(v2, site, previous.from, previous.to)]),
+    );
     const changePct = previousViews === 0 ? null : Math.round(((currentViews - previousViews) / previousViews) * 1000) / 10;
     const answer: Answer<'anomaly'> = {
       currentViews,

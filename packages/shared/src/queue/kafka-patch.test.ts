@@ -1,5 +1,6 @@
 /**
- * kafkajs is patched (patches/kafkajs@2.2.4.patch): record batches are checksummed with the
+ * kafkajs is patched (patches/kafkajs@2.2.4.patch): its request queue never sets a negative timer
+ * (Node 24 prints a TimeoutNegativeWarning for one); record batches are checksummed with the
  * native CRC-32C of @node-rs/crc32 (it must load, and agree with kafkajs's own table), and its
  * encoders grow into memory that is not zero-filled (no byte of it may reach a request).
  */
@@ -65,5 +66,39 @@ describe('kafkajs encoders without zero fill', () => {
     expect(zeroed.length).toBeGreaterThan(5000);
     expect((await encodeWith(0xa5)).equals(zeroed)).toBe(true);
     expect((await encodeWith(0xff)).equals(zeroed)).toBe(true);
+  });
+});
+
+describe('kafkajs request queue on Node 24', () => {
+  it('schedules its pending-request check with no negative delay (Node 24 warns of one: TimeoutNegativeWarning)', () => {
+    const RequestQueue = fromKafkajs('./src/network/requestQueue/index.js') as new (
+      options: object,
+    ) => {
+      scheduleCheckPendingRequests(): void;
+      destroy(): void;
+    };
+    const queue = new RequestQueue({
+      instrumentationEmitter: null,
+      maxInFlightRequests: 1,
+      requestTimeout: 1000,
+      enforceRequestTimeout: false,
+      clientId: 'test',
+      broker: 'b:9092',
+      logger: { namespace: () => ({ debug() {}, warn() {}, error() {}, info() {} }) },
+    });
+    const delays: number[] = [];
+    const real = globalThis.setTimeout;
+    globalThis.setTimeout = ((_fn: () => void, ms: number) => {
+      delays.push(ms);
+      return real(() => {}, 0);
+    }) as typeof setTimeout;
+    try {
+      queue.scheduleCheckPendingRequests(); // unthrottled, nothing pending: the case that warned
+    } finally {
+      globalThis.setTimeout = real;
+      queue.destroy();
+    }
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(0);
   });
 });

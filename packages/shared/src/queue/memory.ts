@@ -1,15 +1,14 @@
 /**
  * The in-process queue of the embedded mode: bounded, so a stalled ingester turns into
- * 503s at the collector instead of unbounded memory. A batch leaves the queue only after
- * its handler resolved (the equivalent of a Kafka commit). A send is kept as the messages
- * Kafka would carry (`wire/message.ts`: RowBinary rows, encoded and checked once), so the
- * ingester reads both queues the same way; capacity and batches are counted in events.
+ * 503s at the collector instead of unbounded memory. A message leaves the queue only when
+ * its partition (there is one) is committed past it, after its insert. A send is kept as the
+ * messages Kafka would carry (`wire/message.ts`: RowBinary rows, encoded and checked once),
+ * so the ingester reads both queues the same way; capacity and batches are counted in events.
  */
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../event.ts';
-import { encodeMessages, messageEvents } from '../wire/message.ts';
-import { messagesUpTo } from './runs.ts';
-import { type QueueBatch, type QueueConsumer, type QueueProducer, QueueUnavailableError } from './types.ts';
+import { encodeMessages, messageRows } from '../wire/message.ts';
+import { type PartitionFetch, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError } from './types.ts';
 
 export interface MemoryQueueOptions {
   capacity?: number;
@@ -20,22 +19,24 @@ export interface MemoryQueueOptions {
 export interface MemoryQueue {
   producer: QueueProducer;
   consumer: QueueConsumer;
-  /** Events waiting, including the batch being inserted. */
+  /** Events waiting, including those being inserted. */
   size(): number;
+  /** The last messages dead-lettered (at most a thousand), for inspection. */
+  deadLetters(): { value: Buffer; error: string }[];
 }
 
 export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: MemoryQueueOptions): MemoryQueue {
-  let items: Buffer[] = [];
-  let counts: number[] = []; // events per message of `items`
+  let items: { message: QueueMessage; rows: number }[] = [];
   let waiting = 0; // events in `items`
+  let next = 0n; // offset of the next message produced
   // Batch tokens (topic:partition:first-last) must never repeat across runs on the same data:
   // the in-memory queue starts at offset 0 every time, so each queue gets its own topic name.
   const topic = `memory-${randomUUID()}`;
-  let head = 0; // offset of items[0]
   let closed = false;
+  let stopped = false;
   let firstWaitingSince = 0;
   let wake: (() => void) | null = null;
-  const deadLetters: { value: Buffer; error: string }[] = [];
+  const dead: { value: Buffer; error: string }[] = [];
 
   const notify = () => {
     wake?.();
@@ -48,10 +49,7 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
       if (waiting + events.length > capacity) throw new QueueUnavailableError('queue full');
       const messages = encodeMessages(events); // an event the table cannot hold throws here, before the queue
       if (waiting === 0) firstWaitingSince = Date.now();
-      for (const message of messages) {
-        items.push(message);
-        counts.push(messageEvents(message));
-      }
+      for (const message of messages) items.push({ message: { ...message, offset: next++ }, rows: messageRows(message) });
       waiting += events.length;
       if (waiting >= maxRows) notify();
     },
@@ -62,7 +60,7 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
   };
 
   const waitForBatch = async (): Promise<boolean> => {
-    while (!closed) {
+    while (!closed && !stopped) {
       if (waiting >= maxRows) return true;
       const dueIn = waiting === 0 ? intervalMs : firstWaitingSince + intervalMs - Date.now();
       if (waiting > 0 && dueIn <= 0) return true;
@@ -74,40 +72,44 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
         };
       });
     }
-    return waiting > 0; // drain what is left on close
+    return !stopped && waiting > 0; // drain what is left on close
+  };
+
+  const commit = async (upTo: bigint) => {
+    let drop = 0;
+    while (drop < items.length && (items[drop]?.message.offset ?? upTo) < upTo) waiting -= (items[drop++] as { rows: number }).rows;
+    items = items.slice(drop);
+    firstWaitingSince = Date.now();
   };
 
   let running: Promise<void> | null = null;
 
   const consumer: QueueConsumer = {
+    replays: false,
     run(handle) {
       running = (async () => {
         while (await waitForBatch()) {
-          const take = messagesUpTo(counts, 0, items.length, maxRows);
-          let events = 0;
-          for (let i = 0; i < take; i++) events += counts[i] as number;
-          const messages = items.slice(0, take);
-          const batch: QueueBatch = {
+          const fetch: PartitionFetch = {
             topic,
             partition: 0,
-            firstOffset: String(head),
-            lastOffset: String(head + messages.length - 1),
-            messages,
+            assignment: 1,
+            messages: items.map((item) => item.message),
+            highWatermark: next,
+            active: () => !stopped,
             heartbeat: async () => {},
+            commit,
+            stop: () => {
+              stopped = true;
+            },
           };
-          await handle(batch); // a rejection stops the consumer: the ingester retries inside
-          items = items.slice(take);
-          counts = counts.slice(take);
-          waiting -= events;
-          head += take;
-          firstWaitingSince = Date.now();
+          await handle(fetch); // a rejection stops the consumer: the ingester retries inside
         }
       })();
       return running;
     },
     async deadLetter(messages) {
-      deadLetters.push(...messages);
-      deadLetters.splice(0, deadLetters.length - 1000); // keep the last thousand for inspection
+      for (const { message, error } of messages) dead.push({ value: message.value, error });
+      dead.splice(0, dead.length - 1000);
     },
     async backlog() {
       return waiting;
@@ -119,5 +121,5 @@ export function createMemoryQueue({ capacity = 200_000, maxRows, intervalMs }: M
     },
   };
 
-  return { producer, consumer, size: () => waiting };
+  return { producer, consumer, size: () => waiting, deadLetters: () => [...dead] };
 }

@@ -1,13 +1,13 @@
 /**
- * Reading `RowBinary` rows written by `RowBinaryWriter`, with bounds checks: `scanRow` walks
- * one row without building it (the ingester's hot path: is this a well-formed row, where does
- * it end, what is its time?), `decodeRow` builds the `StoredEvent` (the embedded engine's
- * JSON body, tests, diagnostics).
+ * Reading `RowBinary` rows of a schema version (`schema.ts`), with bounds checks: `scanRow`
+ * walks one row without building it (the ingester's hot path: is this a well-formed row,
+ * where does it end, what is its time?), `decodeRow` builds the `StoredEvent` of a row of the
+ * current version (`topic tail`, tests, diagnostics).
  */
 import { ValidationError } from '../errors.ts';
-import type { StoredEvent } from '../event.ts';
-import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
-import { EVENT_COLUMN_NAMES } from './row-binary.ts';
+import { type StoredEvent, toClickHouseTime } from '../event.ts';
+import { STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
+import { SCHEMAS, type WireSchema } from './schema.ts';
 
 /** DateTime64(3)'s range, 1900-01-01 to 2299-12-31, in ms. */
 const MIN_MS = Date.UTC(1900, 0, 1);
@@ -37,11 +37,12 @@ export function readVarint(buf: Buffer, pos: number, limit: number): [number, nu
   }
 }
 
-/** Checks that a well-formed row starts at `pos` and ends within `limit`; returns its end and time. */
-export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
+/** Checks that a well-formed row of `schema` starts at `pos` and ends within `limit`; returns its end and time. */
+export function scanRow(buf: Buffer, pos: number, limit = buf.length, schema: WireSchema = SCHEMAS.current): RowScan {
+  const kinds = schema.kinds;
   let timestampMs = 0;
-  for (let c = 0; c < KINDS.length; c++) {
-    switch (KINDS[c]) {
+  for (let c = 0; c < kinds.length; c++) {
+    switch (kinds[c]) {
       case UUID:
         pos += 16;
         break;
@@ -75,7 +76,7 @@ export function scanRow(buf: Buffer, pos: number, limit = buf.length): RowScan {
         }
       }
     }
-    if (pos > limit) broken(`truncated in ${EVENT_COLUMN_NAMES[c]}`);
+    if (pos > limit) broken(`truncated in ${schema.names[c]}`);
   }
   return { end: pos, timestampMs };
 }
@@ -91,22 +92,24 @@ export function uuidAt(buf: Buffer, pos: number): string {
   return hex;
 }
 
-function timeText(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-}
-
-/** Builds the event of the row at `pos` (checked by `scanRow` first). */
-export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event: StoredEvent; end: number } {
-  const { end } = scanRow(buf, pos, limit);
+/** Builds the event of the row of `schema` (the current version unless told) at `pos`, checked by `scanRow` first. */
+export function decodeRow(
+  buf: Buffer,
+  pos: number,
+  limit = buf.length,
+  schema: WireSchema = SCHEMAS.current,
+): { event: StoredEvent; end: number } {
+  const { kinds, names } = schema;
+  const { end } = scanRow(buf, pos, limit, schema);
   const row: Record<string, unknown> = {};
   const string = () => {
     const [n, at] = readVarint(buf, pos, limit);
     pos = at + n;
     return buf.toString('utf8', at, pos);
   };
-  for (let c = 0; c < KINDS.length; c++) {
-    const name = EVENT_COLUMN_NAMES[c] as string;
-    switch (KINDS[c]) {
+  for (let c = 0; c < kinds.length; c++) {
+    const name = names[c] as string;
+    switch (kinds[c]) {
       case UUID:
         row[name] = uuidAt(buf, pos);
         pos += 16;
@@ -115,7 +118,7 @@ export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event
         row[name] = string();
         break;
       case TIME:
-        row[name] = timeText(buf.readInt32LE(pos + 4) * TWO_32 + buf.readUInt32LE(pos));
+        row[name] = toClickHouseTime(buf.readInt32LE(pos + 4) * TWO_32 + buf.readUInt32LE(pos));
         pos += 8;
         break;
       case UINT64:
@@ -146,11 +149,11 @@ export function decodeRow(buf: Buffer, pos: number, limit = buf.length): { event
   return { event: row as unknown as StoredEvent, end };
 }
 
-/** Every row of a RowBinary body (an insert body, in tests and diagnostics). */
-export function decodeRows(buf: Buffer): StoredEvent[] {
+/** Every row of a RowBinary body of `schema` (an insert body: the ingester's visits, tests, diagnostics). */
+export function decodeRows(buf: Buffer, schema: WireSchema = SCHEMAS.current): StoredEvent[] {
   const rows: StoredEvent[] = [];
   for (let pos = 0; pos < buf.length; ) {
-    const { event, end } = decodeRow(buf, pos);
+    const { event, end } = decodeRow(buf, pos, buf.length, schema);
     rows.push(event);
     pos = end;
   }

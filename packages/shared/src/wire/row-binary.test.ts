@@ -5,8 +5,9 @@ import { type StoredEvent, storedEvent } from '../event.ts';
 
 const MIGRATIONS_DIR = new URL('../../../../clickhouse', import.meta.url).pathname;
 
-import { EVENT_COLUMNS, encodeEvents, RowBinaryWriter, WIRE_STRUCTURE } from './row-binary.ts';
+import { encodeEvents, RowBinaryWriter } from './row-binary.ts';
 import { decodeRows as decodeEvents } from './row-binary-read.ts';
+import { EVENT_COLUMNS, WIRE_STRUCTURE } from './schema.ts';
 
 const base: StoredEvent = storedEvent({
   event_id: '00112233-4455-6677-8899-aabbccddeeff',
@@ -17,14 +18,14 @@ const base: StoredEvent = storedEvent({
 });
 
 describe('RowBinary encoding of events', () => {
-  it('has the columns of clickhouse/001_events.sql, in order, LowCardinality(String) as String on the wire', () => {
+  it('has the columns of clickhouse/001_events.sql as schema version 1, in order, LowCardinality(String) as String on the wire', () => {
     const sql = readFileSync(`${MIGRATIONS_DIR}/001_events.sql`, 'utf8');
     const body = sql.slice(sql.indexOf('(\n'), sql.indexOf('\n)\n'));
     const columns = [...body.matchAll(/^ {4}(\w+)\s+(.+?)(?:\s+CODEC\(.*\))?,?$/gm)].map(([, name, type]) => [
       name,
       type?.replace('LowCardinality(String)', 'String'),
     ]);
-    expect(columns).toEqual(EVENT_COLUMNS.map(([name, type]) => [name, type]));
+    expect(columns).toEqual(EVENT_COLUMNS.filter(([, , since]) => since === 1).map(([name, type]) => [name, type]));
     expect(WIRE_STRUCTURE).toContain("timestamp DateTime64(3, \\'UTC\\')");
   });
 

@@ -1,62 +1,14 @@
 /**
- * `StoredEvent`s as ClickHouse `RowBinary`, the columns of `clickhouse/001_events.sql` in
- * order, into one growing Buffer per batch. A value the engine would store wrongly (a
- * `visitor_id` that is not a UInt64, a screen width over 65 535, 2026-02-30) throws a
- * `ValidationError` and leaves the buffer as it was before the row, so the caller can
- * dead-letter that message and go on.
- *
- * Wire types (`WIRE_STRUCTURE`): `LowCardinality(String)` travels as `String` and is
- * converted by the engine a column at a time (`INSERT … SELECT … FROM input(…)`): a
- * LowCardinality value parsed row by row costs the server about three times the parse
- * of the whole row (measured, docs/storage.md). UUID = two UInt64 little-endian halves
- * (bytes 0–7 reversed, then 8–15 reversed); DateTime64(3) = Int64 ms, LE; Map = varint
- * count, then key and value strings; String = varint byte length + UTF-8.
+ * `StoredEvent`s as ClickHouse `RowBinary` rows of the current schema version (`schema.ts`:
+ * the columns, in order, and their wire types), into one growing Buffer per batch. A value
+ * the engine would store wrongly (a `visitor_id` that is not a UInt64, a screen width over
+ * 65 535, 2026-02-30) throws a `ValidationError` and leaves the buffer as it was before the
+ * row, so the caller can refuse or dead-letter that event and go on. `event()` writes the
+ * columns in `EVENT_COLUMNS` order; a column added there is added here too (docs/topic.md).
  */
 import { ValidationError } from '../errors.ts';
 import type { StoredEvent } from '../event.ts';
 import { ByteWriter } from './byte-writer.ts';
-
-/** The columns of `events` in table order, with their type on the wire. */
-export const EVENT_COLUMNS = [
-  ['event_id', 'UUID'],
-  ['site', 'String'],
-  ['name', 'String'],
-  ['timestamp', "DateTime64(3, 'UTC')"],
-  ['visitor_id', 'UInt64'],
-  ['session_id', 'UInt64'],
-  ['pageview_id', 'UUID'],
-  ['url', 'String'],
-  ['host', 'String'],
-  ['path', 'String'],
-  ['query', 'String'],
-  ['referrer', 'String'],
-  ['referrer_host', 'String'],
-  ['referrer_source', 'String'],
-  ['utm_source', 'String'],
-  ['utm_medium', 'String'],
-  ['utm_campaign', 'String'],
-  ['utm_term', 'String'],
-  ['utm_content', 'String'],
-  ['click_id', 'String'],
-  ['country', 'String'],
-  ['device', 'String'],
-  ['browser', 'String'],
-  ['browser_version', 'String'],
-  ['os', 'String'],
-  ['os_version', 'String'],
-  ['screen_width', 'UInt16'],
-  ['duration_ms', 'UInt32'],
-  ['props', 'Map(String, String)'],
-] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
-
-/** The column names, in table order. */
-export const EVENT_COLUMN_NAMES: readonly string[] = EVENT_COLUMNS.map(([name]) => name);
-/** `c1, c2, …` for the INSERT's column list. */
-export const EVENT_COLUMN_LIST = EVENT_COLUMN_NAMES.join(', ');
-/** `c1 T1, c2 T2, …` for `input('…')`, quotes escaped for a SQL string literal. */
-export const WIRE_STRUCTURE = EVENT_COLUMNS.map(([name, type]) => `${name} ${type}`)
-  .join(', ')
-  .replaceAll("'", "\\'");
 
 const TWO_32 = 0x1_0000_0000;
 /** Hex digit value by char code, -1 for anything else. */

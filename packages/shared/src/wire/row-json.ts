@@ -10,9 +10,9 @@
  */
 
 import { ByteWriter } from './byte-writer.ts';
-import { KINDS, STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
-import { EVENT_COLUMNS } from './row-binary.ts';
+import { STRING, TIME, UINT16, UINT32, UINT64, UUID } from './column-kinds.ts';
 import { readVarint } from './row-binary-read.ts';
+import { SCHEMAS, type WireSchema } from './schema.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -24,8 +24,6 @@ SHORT[0x09] = 0x74;
 SHORT[0x0a] = 0x6e;
 SHORT[0x0c] = 0x66;
 SHORT[0x0d] = 0x72;
-/** `{"event_id":`, `,"site":`, … in column order. */
-const KEYS = EVENT_COLUMNS.map(([name], c) => Buffer.from(`${c === 0 ? '{' : ','}"${name}":`));
 const TWO_32 = 0x1_0000_0000;
 const DAY_MS = 86_400_000;
 
@@ -33,6 +31,16 @@ export class JsonLinesWriter extends ByteWriter {
   /** The last day written, and its `"YYYY-MM-DD ` text. */
   private day = Number.NaN;
   private dayText = Buffer.alloc(0);
+  private readonly kinds: readonly number[];
+  /** `{"event_id":`, `,"site":`, … in column order. */
+  private readonly keys: Buffer[];
+
+  /** Writes rows of `schema` (the current version unless told). */
+  constructor(initialBytes?: number, schema: WireSchema = SCHEMAS.current) {
+    super(initialBytes);
+    this.kinds = schema.kinds;
+    this.keys = schema.names.map((name, c) => Buffer.from(`${c === 0 ? '{' : ','}"${name}":`));
+  }
 
   /** Appends bytes as they are (a JSON message) and a newline. */
   line(bytes: Buffer): void {
@@ -42,9 +50,10 @@ export class JsonLinesWriter extends ByteWriter {
 
   /** Appends the row that starts at `pos` of `src` as one line. The row must have passed `scanRow`. */
   row(src: Buffer, pos: number): void {
-    for (let c = 0; c < KINDS.length; c++) {
-      this.raw(KEYS[c] as Buffer);
-      switch (KINDS[c]) {
+    const kinds = this.kinds;
+    for (let c = 0; c < kinds.length; c++) {
+      this.raw(this.keys[c] as Buffer);
+      switch (kinds[c]) {
         case UUID:
           this.uuid(src, pos);
           pos += 16;

@@ -15,3 +15,17 @@ describe('GenerationCache', () => {
     expect(cache.size).toBeLessThanOrEqual(6);
   });
 });
+
+describe('GenerationCache with maxAgeMs', () => {
+  it('forgets entries older than two windows of maxAgeMs, and has() does not promote', () => {
+    let now = 0;
+    const cache = new GenerationCache<string, true>(100, { maxAgeMs: 1000, now: () => now });
+    cache.set('a', true);
+    now = 1500;
+    cache.set('b', true); // turns: a is in the old generation
+    expect(cache.has('a')).toBe(true);
+    now = 3000;
+    cache.set('c', true); // turns again: a is gone (has() did not bring it back)
+    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([false, true, true]);
+  });
+});

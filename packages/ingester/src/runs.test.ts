@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { OffsetRange } from './ranges.ts';
 import { cutRun } from './runs.ts';
-import type { OffsetRange } from './types.ts';
 
 const offsets = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
 const range = (first: number, last: number): OffsetRange => ({ topic: 't', partition: 0, first: BigInt(first), last: BigInt(last) });

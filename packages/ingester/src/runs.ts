@@ -1,11 +1,11 @@
 /**
- * Where the Kafka consumer cuts a fetched partition batch into runs (one insert each), as a
+ * Where the ingester cuts a fetched partition batch into runs (one insert each), as a
  * pure function: a run starting at a recorded range's first offset is that range exactly
  * (so a replay repeats the first attempt's token); any other run holds at most `maxRows`
  * events (a message holds `events[i]` of them; one message at least) and stops before the
  * next recorded range.
  */
-import type { OffsetRange } from './types.ts';
+import type { OffsetRange } from './ranges.ts';
 
 export interface Run {
   /** Index after the run's last message in the batch. */

@@ -1,0 +1,286 @@
+/**
+ * The kafkajs adapter (`KAFKA_CLIENT=kafkajs`, the default; docs/kafka-client.md): the queue's
+ * producer and consumer and the `KafkaTopics` of every other Kafka use. kafkajs stays inside
+ * this file: nothing else imports it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type ITopicConfig,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import {
+  BYTES_PER_EVENT,
+  type KafkaClientAdapter,
+  type KafkaConfig,
+  type KafkaConsumerOptions,
+  type KafkaTimeouts,
+  type KafkaTopics,
+  type RawProducer,
+} from './kafka.ts';
+import type { QueueConsumer, QueueMessage } from './types.ts';
+
+/**
+ * kafkajs warnings that describe a choice made here, not a fault: bounded retries on the
+ * idempotent producer are deliberate (a send must fail in time to answer 503, and a failed
+ * send replaces the producer, see `createKafkaProducer`).
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+/** The one kafkajs client setup (timeouts, retries, logs as events) of every Tidemark Kafka user. */
+function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: timeouts.requestTimeoutMs ?? 10_000,
+    retry: { initialRetryTime: 200, retries: timeouts.retries ?? 5 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...fields } = entry;
+        if (level <= logLevel.ERROR) log.error({ kafka: fields }, message);
+        else if (EXPECTED_WARNINGS.some((w) => message.startsWith(w))) log.debug({ kafka: fields }, message);
+        else log.warn({ kafka: fields }, message);
+      },
+  });
+}
+
+/** Creates the topics that are missing; existing ones are left as they are. */
+async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Another instance may have created it between list and create.
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** kafkajs headers as text (a header given twice: its first value). */
+function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    const one = Array.isArray(value) ? value[0] : value;
+    if (one !== undefined) text[name] = one.toString();
+  }
+  return text;
+}
+
+/** A message as the ingester sees it. */
+function queueMessage(m: KafkaMessage): QueueMessage {
+  return { offset: BigInt(m.offset), key: m.key ?? null, value: m.value ?? EMPTY, headers: textHeaders(m.headers) };
+}
+
+/**
+ * The consumer side. Accumulation happens in the broker: every fetch waits for `minBytes`
+ * (about `maxRows` events) or `maxWaitTimeInMs` (= `FLUSH_INTERVAL_MS`), whichever comes
+ * first, so one fetch holds a full micro-batch per partition at high rates and everything that
+ * arrived in the interval at low ones. Each partition's fetch is handed over whole; nothing
+ * uncommitted is held across `eachBatch` calls, so a rebalance (kafkajs has no awaited
+ * "partitions revoked" hook) never strands buffered data, and a stop lets the fetch in hand
+ * finish. Offsets the handler did not commit are fetched again (kafkajs seeks back to the last
+ * resolved offset).
+ */
+async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
+  const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    { topic: config.topic, numPartitions: config.partitions },
+    { topic: config.dlqTopic, numPartitions: 1 },
+  ]);
+  const maxBytes = 64 * 1024 * 1024;
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    maxWaitTimeInMs: options.intervalMs,
+    minBytes: Math.min(options.maxRows * BYTES_PER_EVENT, maxBytes / 2),
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+  });
+  const dlq: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await Promise.all([consumer.connect(), dlq.connect()]);
+  await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+
+  let assignment = 0;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assignment++;
+    // A partition stopped under the last assignment is tried again under this one.
+    const paused = consumer.paused();
+    if (paused.length > 0) consumer.resume(paused);
+    log.info({ group: payload.groupId, assigned: payload.memberAssignment }, 'partitions_assigned');
+  });
+
+  const lagByPartition = async () => {
+    const [latest, committed] = await Promise.all([
+      admin.fetchTopicOffsets(config.topic),
+      admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] }),
+    ]);
+    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+    return latest.map((p) => {
+      const at = done.get(p.partition) ?? -1n;
+      const from = at < 0n ? BigInt(p.low) : at;
+      const lag = BigInt(p.high) - from;
+      return { partition: p.partition, lag: Number(lag > 0n ? lag : 0n) };
+    });
+  };
+
+  return {
+    replays: true,
+    async run(handle) {
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? config.partitions,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          if (batch.messages.length === 0) return;
+          await handle({
+            topic,
+            partition,
+            assignment,
+            messages: batch.messages.map(queueMessage),
+            highWatermark: BigInt(batch.highWatermark),
+            active: () => isRunning() && !isStale(),
+            heartbeat,
+            async commit(next) {
+              await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+              resolveOffset(String(next - 1n));
+            },
+            stop: () => consumer.pause([{ topic, partitions: [partition] }]),
+          });
+        },
+      });
+    },
+    async deadLetter(messages) {
+      await dlq.send({
+        topic: config.dlqTopic,
+        acks: -1,
+        messages: messages.map(({ message, error }) => ({
+          key: message.key ?? null,
+          value: message.value,
+          headers: { ...message.headers, error },
+        })),
+      });
+    },
+    async backlog() {
+      return (await lagByPartition()).reduce((sum, p) => sum + p.lag, 0);
+    },
+    partitionLag: lagByPartition,
+    async close() {
+      await consumer.disconnect();
+      await Promise.all([dlq.disconnect(), admin.disconnect()]);
+    },
+  };
+}
+
+async function openTopics(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Promise<KafkaTopics> {
+  const kafka = kafkaClient(brokers, clientId, log, timeouts);
+  const admin = kafka.admin();
+  await admin.connect();
+  let producer: Producer | null = null;
+  const readers = new Set<Consumer>();
+  return {
+    async ensure(specs) {
+      await ensureTopics(
+        admin,
+        specs.map(({ topic, partitions, config }) => ({
+          topic,
+          numPartitions: partitions,
+          configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      );
+    },
+    async partitions(topic) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.length ?? 0;
+    },
+    async ends(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+    },
+    async read(topic, { fromBeginning }, onRecord) {
+      const consumer = kafka.consumer({ groupId: `${clientId}-${randomUUID()}`, maxWaitTimeInMs: 500 });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          await onRecord({ partition, ...queueMessage(message), key: message.key ?? null, timestamp: Number(message.timestamp) });
+        },
+      });
+      readers.add(consumer);
+      return {
+        async close() {
+          readers.delete(consumer);
+          await consumer.disconnect();
+        },
+      };
+    },
+    async write(topic, records) {
+      if (producer === null) {
+        producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+      }
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map(({ key, value, headers, timestamp }) => ({
+          key: key ?? null,
+          value,
+          ...(headers ? { headers } : {}),
+          ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }),
+        })),
+      });
+    },
+    async close() {
+      await Promise.all([...readers].map((r) => r.disconnect()));
+      await producer?.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+/** An idempotent producer; partitions are chosen by the caller (the partitioner is named only to say so to kafkajs). */
+async function connectProducer(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Promise<RawProducer> {
+  const producer: Producer = kafkaClient(brokers, clientId, log, timeouts).producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  let connected = false;
+  producer.on(producer.events.DISCONNECT, () => {
+    connected = false;
+  });
+  await producer.connect();
+  connected = true;
+  return {
+    async send(topic, messages) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ partition: m.partition, key: m.key ?? null, value: m.value, headers: m.headers })),
+      });
+    },
+    connected: () => connected,
+    close: () => producer.disconnect(),
+  };
+}
+
+export const kafkajsAdapter: KafkaClientAdapter = { topics: openTopics, producer: connectProducer, consumer: createConsumer };

@@ -1,0 +1,138 @@
+/**
+ * Adding a column, the procedure of docs/topic.md ("Adding a column"), on the real broker and
+ * ClickHouse server, with a build one version ahead (`region`, schema version 2):
+ * - an ingester of today's build meets a version-2 message: it stores what comes before it,
+ *   commits up to it, stops that partition (no dead letter), and the other partitions go on;
+ * - after the migration, the newer build's ingester takes the group over and stores the rest —
+ *   version 2, version 1 and the framing written before headers — every event once.
+ */
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import {
+  createClickHouse,
+  createKafkaQueueConsumer,
+  EVENT_COLUMNS,
+  encodeEvents,
+  encodeMessages,
+  HEADERS,
+  keyOf,
+  loadConfig,
+  openKafkaTopics,
+  partitionOf,
+  plainLogger,
+  type StoredEvent,
+  type WireMessage,
+  wireSchemas,
+} from '@tidemark/shared';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from './harness.ts';
+import { ingesterEnv, syntheticEvent, uniqueTopics } from './ingester-support.ts';
+
+const brokers = inject('kafkaBrokers');
+const t = uniqueTopics('upgrade');
+const config = loadConfig({ ...ingesterEnv(brokers, inject('clickhouseUrl'), t), KAFKA_PARTITIONS: '3', FLUSH_INTERVAL_MS: '200' });
+const client = createClickHouse(config.clickhouse);
+const log = plainLogger((process.env.TEST_LOG as 'info' | undefined) ?? 'silent');
+const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+const SITE = 'upgrade.example';
+
+/** A version-2 message of one event: its version-1 row with the region appended. */
+function v2(event: StoredEvent, region: string): WireMessage {
+  const text = Buffer.from(region);
+  return {
+    key: keyOf(event),
+    value: Buffer.concat([encodeEvents([event]), Buffer.from([text.length]), text]),
+    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+  };
+}
+
+async function stored(): Promise<{ event_id: string; region?: string }[]> {
+  const columns = await (
+    await client.query({
+      query: `SELECT name FROM system.columns WHERE database = '${t.database}' AND table = 'events'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string }>();
+  const region = columns.some((c) => c.name === 'region') ? ', region' : '';
+  const result = await client.query({
+    query: `SELECT toString(event_id) AS event_id${region} FROM ${t.database}.events`,
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ event_id: string; region?: string }>()).sort((a, b) => a.event_id.localeCompare(b.event_id));
+}
+
+describe('adding a column: an old ingester stops the partition, the new one reads every version', () => {
+  afterAll(async () => {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${t.database}` });
+    await client.close();
+  });
+
+  it('stores everything once, across the upgrade, with nothing dead-lettered', async () => {
+    await migrate(client, config.clickhouse);
+    const events = Array.from({ length: 40 }, (_, i) => syntheticEvent(SITE, i));
+    const first = events[0] as StoredEvent;
+    const p = partitionOf(first, 3);
+    const mine = events.filter((e) => partitionOf(e, 3) === p && e !== first);
+    const others = events.filter((e) => partitionOf(e, 3) !== p);
+    // On partition p, in order: a message of the earlier framing, a version-1 message, a version-2 one, a version-1 one.
+    const [before, after] = [mine.slice(0, 3), mine.slice(3)];
+    const legacy: WireMessage = { key: keyOf(first), value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([first])]), headers: {} };
+    const newer = syntheticEvent(SITE, 1000);
+    const onP = [legacy, ...encodeMessages(before), v2({ ...newer, visitor_id: first.visitor_id }, 'Bavaria'), ...encodeMessages(after)];
+    const topics = await openKafkaTopics(loadConfig({ KAFKA_BROKERS: brokers }).kafka, 'upgrade-test', log);
+    await topics.ensure([{ topic: t.topic, partitions: 3 }]);
+    // One record at a time, keyed: Kafka's default partitioner puts each on the partition of its key.
+    for (const m of onP) await topics.write(t.topic, [{ key: String(m.key), value: m.value, headers: m.headers }]);
+    for (const e of others)
+      await topics.write(
+        t.topic,
+        encodeMessages([e]).map((m) => ({ key: String(m.key), value: m.value, headers: m.headers })),
+      );
+
+    // Today's build.
+    const registry = new Registry();
+    const old = createIngester({
+      client,
+      database: t.database,
+      consumer: await createKafkaQueueConsumer(config.kafka, log, { maxRows: 1000, intervalMs: 200 }),
+      log,
+      metrics: createIngesterMetrics(registry),
+    });
+    await old.start();
+    const expectedBefore = [first, ...before, ...others].map((e) => e.event_id).sort();
+    await waitFor(
+      async () => (await stored()).map((r) => r.event_id),
+      (ids) => ids.length >= expectedBefore.length,
+      60_000,
+    );
+    await waitFor(
+      () => registry.getSingleMetricAsString('tidemark_ingester_partitions_stopped_total'),
+      (text) => / [1-9]\d*$/.test(text),
+      30_000,
+    );
+    await old.stop();
+    expect((await stored()).map((r) => r.event_id)).toEqual(expectedBefore);
+    expect(await registry.getSingleMetricAsString('tidemark_ingester_dead_lettered_total')).toMatch(/ 0$/);
+    const dlq = (await topics.ends(t.dlqTopic)).reduce((n, part) => n + Number(part.high), 0);
+    expect(dlq).toBe(0);
+
+    // The upgrade: the migration adds the column, then the newer build's ingester takes the group over.
+    await client.command({ query: `ALTER TABLE ${t.database}.events ADD COLUMN IF NOT EXISTS region LowCardinality(String)` });
+    const upgraded = createIngester({
+      client,
+      database: t.database,
+      consumer: await createKafkaQueueConsumer(config.kafka, log, { maxRows: 1000, intervalMs: 200 }),
+      log,
+      metrics: createIngesterMetrics(new Registry()),
+      schemas: NEXT,
+    });
+    await upgraded.start();
+    const all = [...expectedBefore, newer.event_id, ...after.map((e) => e.event_id)].sort();
+    const rows = await waitFor(stored, (r) => r.length >= all.length, 60_000);
+    await upgraded.stop();
+    await topics.close();
+    expect(rows.map((r) => r.event_id)).toEqual(all);
+    expect(rows.find((r) => r.event_id === newer.event_id)?.region).toBe('Bavaria');
+    expect(rows.filter((r) => r.region === '').length).toBe(all.length - 1);
+  });
+});
