@@ -6,6 +6,8 @@
 import { TABLES } from '@tidemark/shared';
 
 export interface Tables {
+  /** The database (the imported tables are read in it: they are local, never Distributed). */
+  database: string;
   events: string;
   eventsMinute: string;
   pagesMinute: string;
@@ -24,6 +26,7 @@ export interface Tables {
 export function tableNames(database: string, distributed = false): Tables {
   const name = (table: string) => `${database}.${table}${distributed ? '_all' : ''}`;
   return {
+    database,
     events: name(TABLES.events),
     eventsMinute: name('events_minute'),
     pagesMinute: name('pages_minute'),

@@ -35,7 +35,15 @@ const PAGEVIEWS = ['is', 'event', ['pageview']];
 const CUSTOM = ['is_not', 'event', ['pageview']];
 
 function ask(ctx: V2Context, site: string, from: Date, to: Date, body: Record<string, unknown>): Promise<Answer> {
-  const query = parseQuery({ site, dateRange: [from.toISOString(), to.toISOString()], timezone: 'UTC', limit: 10_000, ...body });
+  // The dashboard's numbers include imported history (SPEC §13), in the whole UTC days of the range.
+  const query = parseQuery({
+    site,
+    dateRange: [from.toISOString(), to.toISOString()],
+    timezone: 'UTC',
+    limit: 10_000,
+    include: { imports: true },
+    ...body,
+  });
   return runQuery(ctx.client, ctx.tables, query, {
     now: ctx.now(),
     retentionDays: ctx.retentionDays,

@@ -8,6 +8,7 @@
  */
 import type { Tables } from '../queries/tables.ts';
 import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import type { ImportedDays } from './imported.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
 
@@ -29,6 +30,8 @@ export interface StatementInput {
   /** Pointers of the dimensions (for errors). */
   pointers: string[];
   filters: Filter[];
+  /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
+  imported?: ImportedDays | null;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -39,6 +42,7 @@ export const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
   ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
+  countIf(e.name = 'engagement') AS engagements,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqIf(e.visitor_id, e.name NOT IN ('pageview', 'engagement')) AS converters`;
 
@@ -159,6 +163,7 @@ const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
+  sumIf(e.c, e.name = 'engagement') AS engagements,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
 
