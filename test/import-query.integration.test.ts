@@ -44,6 +44,7 @@ describe.each(modes)('imported data in reports, %s', (_, envOf) => {
       ],
       format: 'JSONEachRow',
     });
+    await importRecent();
   });
   afterAll(async () => {
     await stack?.stop();
@@ -53,7 +54,7 @@ describe.each(modes)('imported data in reports, %s', (_, envOf) => {
   const recent = `${uniqueName('iqr')}.example`;
   const day = (i: number) => new Date(Math.floor(Date.now() / 86_400_000 - 60 + i) * 86_400_000).toISOString().slice(0, 10);
   const days = [day(0), day(1), day(2)] as const;
-  beforeAll(async () => {
+  async function importRecent(): Promise<void> {
     const moved = Object.fromEntries(
       Object.entries(plausibleExport(`${days[0].replaceAll('-', '')}_${days[2].replaceAll('-', '')}`)).map(([name, text]) => [
         name,
@@ -79,7 +80,7 @@ describe.each(modes)('imported data in reports, %s', (_, envOf) => {
       ],
       format: 'JSONEachRow',
     });
-  });
+  }
 
   async function run(fields: Partial<ImportedInput>): Promise<Record<string, string | number>[]> {
     const plan = importedStatement({
