@@ -158,12 +158,13 @@ describe.each(modes)('import, %s', (_, envOf) => {
       ['2024-01-02', 2, 2, 2, 1, 40_000],
     ]);
     const sources = await stack.query<Record<string, string>>(
-      'SELECT toString(date) AS date, source, visits FROM {db}.imported_sources WHERE site = {site:String} ORDER BY date, source',
+      'SELECT toString(date) AS date, source, toString(channel) AS channel, visits FROM {db}.imported_sources WHERE site = {site:String} ORDER BY date, source',
       { site },
     );
-    expect(sources.map((r) => [r.date, r.source, Number(r.visits)])).toEqual([
-      ['2024-01-01', 'google.com', 1],
-      ['2024-01-02', 'Direct / None', 2],
+    // Named by the Query API's rules: www.google.com is Google, Organic Search.
+    expect(sources.map((r) => [r.date, r.source, r.channel, Number(r.visits)])).toEqual([
+      ['2024-01-01', 'Google', 'Organic Search', 1],
+      ['2024-01-02', 'Direct / None', 'Direct', 2],
     ]);
     const browsers = await stack.query<Record<string, string>>(
       'SELECT browser, sum(visits) AS visits FROM {db}.imported_browsers WHERE site = {site:String} GROUP BY browser ORDER BY browser',

@@ -4,8 +4,7 @@
  * A server-side event's `timestamp` (SPEC §11) is its time, and picks the salt of its own day.
  */
 import { randomUUID } from 'node:crypto';
-import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
-import { classifyReferrer } from './referrer.ts';
+import { classifyReferrer, NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import type { Agent } from './user-agent.ts';
 import { createEventSalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 

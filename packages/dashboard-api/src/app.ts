@@ -6,7 +6,6 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { bearerAuth } from './auth.ts';
 import { loopbackHostOnly } from './host.ts';
 import { createImportStore } from './imports/store.ts';
-import type { SourceOf } from './imports/umami.ts';
 import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
@@ -83,9 +82,6 @@ function metrics(registry: Registry) {
   };
 }
 
-/** An imported Umami visit's source: its referrer's host, else its utm_source. */
-const umamiSource: SourceOf = (domain, utm) => ({ source: domain || utm.source || 'Direct / None', channel: '' });
-
 export function createDashboardApp({
   client,
   database,
@@ -159,7 +155,7 @@ export function createDashboardApp({
   v2.all('/query', (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
   app.route('/api/v1', api);
   mountExport(v2, { client, tables });
-  mountImports(v2, { client, database, store: createImportStore(client, database), sourceOf: umamiSource, now, siteTimezone });
+  mountImports(v2, { client, database, store: createImportStore(client, database), now, siteTimezone });
   app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -137,26 +137,30 @@ describe("Plausible's export", () => {
 });
 
 describe("Umami's export", () => {
-  const sourceOf = (domain: string) => ({ source: domain || 'Direct / None', channel: domain ? 'Referral' : 'Direct' });
   const base = { session_id: 's', visit_id: 'v', url_path: '/a', event_type: 1, created_at: '2024-01-01 10:00:00' };
   const empty = Object.fromEntries(Object.keys(UMAMI_SPEC).map((k) => [k, ''])) as Record<string, string>;
 
   it('keeps pageviews and custom events, with Tidemark’s names of browsers and systems, Plausible’s of devices', () => {
-    const row = umamiRow(
-      { ...empty, ...base, browser: 'edge-chromium', os: 'Windows 10', device: 'laptop', country: 'de', referrer_domain: 'www.Google.com' },
-      sourceOf,
-    );
+    const row = umamiRow({
+      ...empty,
+      ...base,
+      browser: 'edge-chromium',
+      os: 'Windows 10',
+      device: 'laptop',
+      country: 'de',
+      referrer_domain: 'www.Google.com',
+    });
     expect(row).toMatchObject({
       browser: 'Edge',
       os: 'Windows',
       device: 'Laptop',
       country: 'DE',
       referrer_domain: 'google.com',
-      source: 'google.com',
-      channel: 'Referral',
+      source: 'Google',
+      channel: 'Organic Search',
       event_name: '',
     });
-    expect(umamiRow({ ...empty, ...base, event_type: 2, event_name: 'signup', browser: 'ios', os: 'Android OS' }, sourceOf)).toMatchObject({
+    expect(umamiRow({ ...empty, ...base, event_type: 2, event_name: 'signup', browser: 'ios', os: 'Android OS' })).toMatchObject({
       event_type: 2,
       event_name: 'signup',
       browser: 'Mobile Safari',
@@ -164,7 +168,21 @@ describe("Umami's export", () => {
     });
   });
 
+  it('names sources and channels by the Query API’s rules', () => {
+    const of = (fields: Record<string, string>) => {
+      const row = umamiRow({ ...empty, ...base, hostname: 'u.example', ...fields });
+      return [row?.source, row?.channel];
+    };
+    expect(of({})).toEqual(['Direct / None', 'Direct']);
+    expect(of({ referrer_domain: 'news.ycombinator.com' })).toEqual(['Hacker News', 'Organic Social']);
+    expect(of({ referrer_domain: 'blog.example.org' })).toEqual(['blog.example.org', 'Referral']);
+    expect(of({ referrer_domain: 'chatgpt.com' })).toEqual(['ChatGPT', 'AI Assistants']);
+    expect(of({ utm_source: 'newsletter', utm_medium: 'email' })).toEqual(['newsletter', 'Email']);
+    expect(of({ utm_source: 'google', utm_medium: 'cpc' })).toEqual(['google', 'Paid Search']);
+    expect(of({ referrer_domain: 'u.example' })).toEqual(['Direct / None', 'Direct']); // its own pages
+  });
+
   it('leaves out link, pixel and performance events', () => {
-    expect(umamiRow({ ...empty, ...base, event_type: 5 }, sourceOf)).toBeNull();
+    expect(umamiRow({ ...empty, ...base, event_type: 5 })).toBeNull();
   });
 });

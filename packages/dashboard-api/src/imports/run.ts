@@ -12,14 +12,12 @@ import { type BatchWriter, createBatchWriter } from './batch-writer.ts';
 import { ImportError, readTable } from './csv-table.ts';
 import { PLAUSIBLE_SPECS, plausibleRow, plausibleTable } from './plausible.ts';
 import { type ImportRecord, type ImportSource, type ImportStore, newRecord } from './store.ts';
-import { aggregateUmami, type SourceOf, UMAMI_SPEC, umamiRow } from './umami.ts';
+import { aggregateUmami, UMAMI_SPEC, umamiRow } from './umami.ts';
 
 export interface ImportDeps {
   client: ClickHouseClient;
   database: string;
   store: ImportStore;
-  /** A visit's source name and channel (the Query API's rules), for Umami's raw events. */
-  sourceOf: SourceOf;
   now: () => number;
 }
 
@@ -91,7 +89,7 @@ async function writeUmami(deps: ImportDeps, request: ImportRequest, id: string):
     if (files.length === 0) throw new ImportError(request.fileName, null, "holds no website_event CSV of Umami's export");
     for (const entry of files) {
       for await (const { values } of readTable(await entry.open(), entry.name, UMAMI_SPEC)) {
-        const row = umamiRow(values, deps.sourceOf);
+        const row = umamiRow(values);
         if (row !== null) await staging.add(row);
       }
     }

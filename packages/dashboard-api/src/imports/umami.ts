@@ -6,7 +6,7 @@
  * export fills — a visit's totals on the day it began, in the import's time zone — and the
  * staging rows are dropped. Umami's names of browsers and systems become Tidemark's; devices (screen classes) become Plausible's.
  */
-import { type ClickHouseClient, type ImportedTable, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, channelOf, classifyReferrer, type ImportedTable, sourceName, TABLES } from '@tidemark/shared';
 import type { Spec, Value } from './csv-table.ts';
 
 const req = (kind: 'count' | 'text' | 'datetime' | 'id') => ({ kind, required: true }) as const;
@@ -82,17 +82,40 @@ function deviceName(umami: string): string {
   return umami === '' ? '' : umami.charAt(0).toUpperCase() + umami.slice(1).toLowerCase();
 }
 
-/** What a visit's source is named, and its channel (the Query API's own rules, SPEC §10). */
-export type SourceOf = (referrerDomain: string, utm: { source: string; medium: string }) => { source: string; channel: string };
+/**
+ * A visit's source name and channel by the Query API's own rules (SPEC §10, the ingester's
+ * `sourceName` and `channelOf`), from Umami's referrer domain (a referrer of the page's own
+ * host is internal) and UTM parameters, so imported sources merge with native ones.
+ */
+export function umamiSource(
+  referrerDomain: string,
+  pageHost: string,
+  utm: { source: string; medium: string },
+): { source: string; channel: string } {
+  const referrer = classifyReferrer(referrerDomain === '' ? undefined : `https://${referrerDomain}/`, pageHost.toLowerCase());
+  return {
+    source: sourceName(referrer.host, utm.source, referrer.source),
+    channel: channelOf({
+      referrerHost: referrer.host,
+      referrerClass: referrer.source,
+      utmSource: utm.source,
+      utmMedium: utm.medium,
+      clickId: '',
+    }),
+  };
+}
 
 /** A checked record of the export → a staging row (without site and import id), or null for a kept-out type. */
-export function umamiRow(v: Record<string, Value>, sourceOf: SourceOf): Record<string, Value> | null {
+export function umamiRow(v: Record<string, Value>): Record<string, Value> | null {
   const type = v.event_type as number;
   if (!KEPT_TYPES.has(type)) return null;
   const referrer = String(v.referrer_domain)
     .toLowerCase()
     .replace(/^www\./, '');
-  const { source, channel } = sourceOf(referrer, { source: v.utm_source as string, medium: v.utm_medium as string });
+  const { source, channel } = umamiSource(referrer, v.hostname as string, {
+    source: v.utm_source as string,
+    medium: v.utm_medium as string,
+  });
   return {
     session_id: v.session_id as string,
     visit_id: v.visit_id as string,
