@@ -1,6 +1,10 @@
 """
 Schemathesis hooks of test/schemathesis.integration.test.ts (loaded through SCHEMATHESIS_HOOKS).
 
+The same holds for a site's raw export (both days or both instants, in order, a zone only with
+days) and an import (any bytes are schema-valid; only an export of its source is taken, and a
+refusal must name the uploaded file, `field` "body").
+
 The Query API's body has rules between its fields that JSON Schema cannot state (they are listed
 in the 400 answer's description in /openapi.json and in docs/query.md). A body the request schema
 calls valid may therefore still be a 400, so test/schemathesis.toml lets POST /api/v2/query answer
@@ -13,7 +17,7 @@ import re
 
 import schemathesis
 
-# (pointer, message) of each rule between fields, as the parser and the engine word them.
+# (pointer, message) of each rule between fields, as the parser and the engine word them, by path.
 CROSS_FIELD_RULES = [
     (r"^/orderBy/\d+/0$", r"order by a metric or dimension of the query"),
     (r"^/(dateRange|compare)/0$", r"from is after to"),
@@ -23,13 +27,26 @@ CROSS_FIELD_RULES = [
     (r"^/(dimensions|filters)(/\d+|/1)*$", r"an event dimension has no single value per visit|works with event metrics"),
     (r"^/dimensions(/\d+)?$", r"buckets over this range|groups: add filters"),
 ]
+EXPORT_RULES = [
+    (r"^(from|to)$", r"both dates or both times"),
+    (r"^to$", r"must not be before from|must be after from"),
+    (r"^timezone$", r"only with dates"),
+]
+# An import's refusals of a schema-valid request: the uploaded bytes are not an export of its source.
+IMPORT_RULES = [(r"^body$", r".")]
+RULES = {
+    ("POST", "/api/v2/query"): CROSS_FIELD_RULES,
+    ("GET", "/api/v2/sites/{site}/export"): EXPORT_RULES,
+    ("POST", "/api/v2/sites/{site}/imports"): IMPORT_RULES,
+}
 
 
 @schemathesis.check
 def query_refusals_follow_rules_between_fields(ctx, response, case):
-    """A schema-valid Query API body is refused only for a rule between its fields."""
+    """A schema-valid request (Query API body, export range, import) is refused only for a rule the schema cannot state."""
     meta = case.meta
-    if case.operation.path != "/api/v2/query" or meta is None or not meta.generation.mode.is_positive:
+    rules = RULES.get((case.operation.method.upper(), case.operation.path))
+    if rules is None or meta is None or not meta.generation.mode.is_positive:
         return None
     if response.status_code != 400:
         return None
@@ -38,7 +55,7 @@ def query_refusals_follow_rules_between_fields(ctx, response, case):
     except ValueError:
         raise AssertionError(f"400 without a JSON answer: {response.text[:200]!r}")
     field, message = str(answer.get("field", "")), str(answer.get("error", ""))
-    for pointer, words in CROSS_FIELD_RULES:
+    for pointer, words in rules:
         if re.search(pointer, field) and re.search(words, message):
             return None
     raise AssertionError(

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type ClickHouseClient, EVENT_COLUMN_NAMES, isEmbeddedClient, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
+import { DATE_PATTERN, INSTANT_PATTERN } from '../v2/parse.ts';
+import { knownZone } from '../v2/zone.ts';
 
 export const EXPORT_FORMATS = { csv: 'CSVWithNames', parquet: 'Parquet' } as const;
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
@@ -28,22 +30,12 @@ export interface ExportRequest {
   format: ExportFormat;
 }
 
-const DAY = /^\d{4}-\d\d-\d\d$/;
-const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)$/;
-
-function isZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function realDay(day: string): boolean {
-  const d = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === day;
-}
+// The patterns of the Query API (and of /openapi.json): real dates; instants with an offset.
+const DAY = new RegExp(DATE_PATTERN);
+const INSTANT = new RegExp(INSTANT_PATTERN);
+/** The days ClickHouse's Date32 holds: a range reaching past them is cut to them. */
+const FIRST_DAY = '1900-01-01';
+const LAST_DAY = '2299-12-31';
 
 /** `from`, `to` (both dates or both ISO instants), `format` (csv, parquet), `timezone` (for dates; default UTC). */
 export function parseExportRange(query: { from?: string; to?: string; timezone?: string }): ExportRange {
@@ -51,12 +43,11 @@ export function parseExportRange(query: { from?: string; to?: string; timezone?:
   if (from === undefined) throw new ValidationError('from: is required (YYYY-MM-DD or an ISO 8601 time)', 'from');
   if (to === undefined) throw new ValidationError('to: is required (YYYY-MM-DD or an ISO 8601 time)', 'to');
   if (DAY.test(from) && DAY.test(to)) {
-    if (!realDay(from)) throw new ValidationError('from: not a calendar date', 'from');
-    if (!realDay(to)) throw new ValidationError('to: not a calendar date', 'to');
     if (to < from) throw new ValidationError('to: must not be before from', 'to');
     const timezone = query.timezone ?? 'UTC';
-    if (!isZone(timezone)) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
-    return { kind: 'days', from, to, timezone };
+    if (!knownZone(timezone)) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
+    const clamp = (day: string) => (day < FIRST_DAY ? FIRST_DAY : day > LAST_DAY ? LAST_DAY : day);
+    return { kind: 'days', from: clamp(from), to: clamp(to), timezone };
   }
   if (query.timezone !== undefined) throw new ValidationError('timezone: only with dates (YYYY-MM-DD)', 'timezone');
   const fromMs = INSTANT.test(from) ? Date.parse(from) : Number.NaN;
@@ -89,7 +80,7 @@ function where(request: ExportRequest): { sql: string; params: Record<string, un
   const { site, range } = request;
   if (range.kind === 'days') {
     return {
-      sql: 'site = {site:String} AND toDate(timestamp, {tz:String}) BETWEEN {from:Date} AND {to:Date}',
+      sql: 'site = {site:String} AND toDate(timestamp, {tz:String}) BETWEEN {from:Date32} AND {to:Date32}',
       params: { site, tz: range.timezone, from: range.from, to: range.to },
     };
   }

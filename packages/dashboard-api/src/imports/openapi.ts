@@ -1,6 +1,26 @@
 /** The OpenAPI paths of switching in and out (SPEC §13): a site's raw event export and its imports. */
+import { SITE_PATTERN } from '../patterns.ts';
+import { DATE_PATTERN, INSTANT_PATTERN } from '../v2/parse.ts';
+import { ZONE_NAMES } from '../v2/zone.ts';
 
-const site = { name: 'site', in: 'path', required: true, schema: { type: 'string' }, description: 'The site (a host name).' };
+const site = {
+  name: 'site',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', maxLength: 253, pattern: SITE_PATTERN },
+  description: 'The site (a host name).',
+};
+const zone = { enum: ZONE_NAMES };
+/** Exact: a real date or an instant with an offset; both of one kind is a rule between the two (a 400). */
+const day = {
+  anyOf: [
+    { type: 'string', pattern: DATE_PATTERN },
+    { type: 'string', pattern: INSTANT_PATTERN },
+  ],
+};
+/** The file names an import takes (`routes/imports.ts`). */
+export const FILE_NAME_PATTERN = '^[A-Za-z0-9_.\\- ]{1,200}$';
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const json = (schema: Record<string, unknown>, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problem = (description: string) => json({ $ref: '#/components/schemas/error' }, description);
 
@@ -38,19 +58,16 @@ const IMPORT = {
   },
 };
 
-const BAD_FILE = json(
-  {
-    type: 'object',
-    required: ['error', 'field', 'file', 'line'],
-    properties: {
-      error: { type: 'string' },
-      field: { type: 'string', const: 'body' },
-      file: { type: 'string', description: 'The file of the export (an entry of the zip) with the problem.' },
-      line: { type: ['integer', 'null'], description: 'Its line, when the problem is one line.' },
-    },
+const BAD_FILE_SCHEMA = {
+  type: 'object',
+  required: ['error', 'field', 'file', 'line'],
+  properties: {
+    error: { type: 'string' },
+    field: { type: 'string', const: 'body' },
+    file: { type: 'string', description: 'The file of the export (an entry of the zip) with the problem.' },
+    line: { type: ['integer', 'null'], description: 'Its line, when the problem is one line.' },
   },
-  'A malformed, truncated or foreign file: nothing of the import is kept.',
-);
+};
 
 export function switchingPaths(): Record<string, unknown> {
   return {
@@ -64,17 +81,17 @@ export function switchingPaths(): Record<string, unknown> {
             name: 'from',
             in: 'query',
             required: true,
-            schema: { type: 'string' },
-            description: 'YYYY-MM-DD (whole days) or an ISO 8601 time.',
+            schema: day,
+            description: 'YYYY-MM-DD (whole days) or an ISO 8601 time with an offset; `from` and `to` of one kind.',
           },
           {
             name: 'to',
             in: 'query',
             required: true,
-            schema: { type: 'string' },
+            schema: day,
             description: 'YYYY-MM-DD (included) or an ISO 8601 time (excluded).',
           },
-          { name: 'timezone', in: 'query', schema: { type: 'string' }, description: 'The zone of the days (default UTC).' },
+          { name: 'timezone', in: 'query', schema: zone, description: 'The zone of the days (default UTC); only with days.' },
           { name: 'format', in: 'query', schema: { type: 'string', enum: ['csv', 'parquet'], default: 'csv' } },
         ],
         responses: {
@@ -86,7 +103,9 @@ export function switchingPaths(): Record<string, unknown> {
               'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          400: problem('A parameter is missing or malformed.'),
+          400: problem(
+            'A parameter is missing or malformed, or breaks a rule between them: `from` and `to` both days or both instants, `to` not before `from` (after it, for instants), `timezone` only with days.',
+          ),
           401: problem('No valid Bearer token.'),
         },
       },
@@ -98,6 +117,7 @@ export function switchingPaths(): Record<string, unknown> {
         parameters: [site],
         responses: {
           200: json({ type: 'object', properties: { imports: { type: 'array', items: IMPORT } } }, 'OK'),
+          400: problem('Not a site name.'),
           401: problem('No valid Bearer token.'),
         },
       },
@@ -110,15 +130,23 @@ export function switchingPaths(): Record<string, unknown> {
           {
             name: 'timezone',
             in: 'query',
-            schema: { type: 'string' },
+            schema: zone,
             description: "The zone whose days Umami's UTC times are counted on (default the site's, else UTC).",
           },
-          { name: 'file', in: 'query', schema: { type: 'string' }, description: 'The uploaded file’s name, used in errors.' },
+          {
+            name: 'file',
+            in: 'query',
+            schema: { type: 'string', pattern: FILE_NAME_PATTERN },
+            description: 'The uploaded file’s name, used in errors.',
+          },
         ],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
           201: json(IMPORT, 'Imported: every row is in and counts in reports.'),
-          400: BAD_FILE,
+          400: json(
+            { anyOf: [BAD_FILE_SCHEMA, { $ref: '#/components/schemas/error' }] },
+            'The export is malformed, truncated or foreign (`field` is `body`, with `file` and `line`): nothing of the import is kept. Or a parameter is malformed.',
+          ),
           401: problem('No valid Bearer token.'),
           409: json(
             {
@@ -136,7 +164,7 @@ export function switchingPaths(): Record<string, unknown> {
       delete: {
         operationId: 'deleteImport',
         summary: "Drops an import's rows.",
-        parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: UUID_PATTERN } }],
         responses: {
           204: { description: 'Deleted.' },
           400: problem('Not an import id.'),

@@ -19,9 +19,11 @@ import { pipeline } from 'node:stream/promises';
 import { ValidationError } from '@tidemark/shared';
 import type { Context, Hono } from 'hono';
 import { ImportError } from '../imports/csv-table.ts';
+import { FILE_NAME_PATTERN, UUID_PATTERN } from '../imports/openapi.ts';
 import { type ImportDeps, ImportOverlapError, runImport } from '../imports/run.ts';
 import type { ImportSource } from '../imports/store.ts';
 import { parseSite } from '../params.ts';
+import { knownZone } from '../v2/zone.ts';
 
 /** Largest upload taken: Plausible's exports of years run to hundreds of MB. */
 export const MAX_IMPORT_BYTES = 16 * 1024 ** 3;
@@ -31,8 +33,8 @@ export interface ImportsContext extends ImportDeps {
   siteTimezone: (site: string) => string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FILE_NAME = /^[\w.\- ]{1,200}$/;
+const UUID = new RegExp(UUID_PATTERN);
+const FILE_NAME = new RegExp(FILE_NAME_PATTERN);
 
 class TooLarge extends Error {}
 
@@ -43,11 +45,7 @@ function sourceOf(value: string | undefined): ImportSource {
 
 function zoneOf(value: string | undefined, fallback: string | null): string {
   const zone = value ?? fallback ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-  } catch {
-    throw new ValidationError('timezone: not an IANA time zone', 'timezone');
-  }
+  if (!knownZone(zone)) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
   return zone;
 }
 
