@@ -24,6 +24,7 @@ interface Row {
   event_id: string;
   pageview_id: string;
   duration_ms: number;
+  scroll_depth: number;
   screen_width: number;
   props: Record<string, string>;
   device: string;
@@ -50,11 +51,16 @@ afterAll(async () => {
 async function rows(site: string): Promise<Row[]> {
   const found = await stack.query<Row>(
     `SELECT site, name, url, path, referrer_host, toString(event_id) AS event_id, toString(pageview_id) AS pageview_id,
-       duration_ms, screen_width, props, device
+       duration_ms, scroll_depth, screen_width, props, device
      FROM {db}.events WHERE site = {site:String} ORDER BY timestamp, name`,
     { site },
   );
-  return found.map((r) => ({ ...r, duration_ms: Number(r.duration_ms), screen_width: Number(r.screen_width) }));
+  return found.map((r) => ({
+    ...r,
+    duration_ms: Number(r.duration_ms),
+    scroll_depth: Number(r.scroll_depth),
+    screen_width: Number(r.screen_width),
+  }));
 }
 
 /** Waits until `count` rows of the site are stored and asserts there are exactly that many. */
@@ -141,6 +147,16 @@ describe('@plausible-analytics/tracker in Chromium → /api/event', () => {
     const first = bodies.find((b) => b.n === 'engagement' && String(b.u).includes('/start'));
     expect(first).toMatchObject({ d: site.name, e: expect.any(Number), sd: expect.any(Number) });
     expect(first?.sd as number).toBeGreaterThan(50);
+    // Stored as sent (at most 100), and the Query API's scroll_depth of the page is its mean.
+    const depth = Math.min(100, first?.sd as number);
+    expect(engagements.find((r) => r.path === '/start')?.scroll_depth).toBe(depth);
+    const res = await fetch(`${stack.apiUrl}/api/v2/query`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ site: site.name, metrics: ['scroll_depth'], dimensions: ['page'], dateRange: 'today' }),
+    });
+    const answer = (await res.json()) as { results: { dimensions: string[]; metrics: number[] }[] };
+    expect(answer.results.find((r) => r.dimensions[0] === '/start')?.metrics).toEqual([depth]);
   });
 
   it('answers the tracker’s callback with 202', async () => {

@@ -116,6 +116,7 @@ export function createEnricher(salts: SaltSource): Enricher {
         os_version: agent.osVersion,
         screen_width: event.screenWidth ?? 0,
         duration_ms: event.durationMs ?? 0,
+        scroll_depth: event.scrollDepth ?? 0,
         props,
       };
     },

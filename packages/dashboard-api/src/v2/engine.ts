@@ -185,6 +185,7 @@ function raw(events: Record<string, unknown> | undefined, visits: Record<string,
     events: n(events, 'events'),
     visitors: n(events, 'visitors'),
     timeOnPage: n(events, 'time_on_page'),
+    scrollDepth: n(events, 'scroll_depth'),
     conversions: n(events, 'conversions'),
     converters: n(events, 'converters'),
     visits: n(visits, 'visits'),
@@ -226,6 +227,7 @@ async function period(
     dimensions: query.dimensions,
     pointers,
     filters: query.filters,
+    rawOnly: query.metrics.includes('scroll_depth'),
   };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
   if (query.include.imports) {
@@ -399,6 +401,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): 
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    rawOnly: query.metrics.includes('scroll_depth'),
   };
 }
 

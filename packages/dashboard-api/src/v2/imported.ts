@@ -80,7 +80,7 @@ const n = (row: Record<string, unknown> | undefined, key: string) => Number(row?
 
 /**
  * Adds an imported row's counts to the native rows of the same group: the event statement's
- * (pageviews, events, visitors, conversions; time on page as a mean weighted by its counts) and
+ * (pageviews, events, visitors, conversions; time on page and scroll depth as means weighted by their counts) and
  * the visit statement's (visits, bounces, duration, pageviews of visits).
  */
 export function addImported(
@@ -89,8 +89,9 @@ export function addImported(
   imported: Record<string, unknown>,
 ): { events: Record<string, unknown>; visits: Record<string, unknown> } {
   const engagements = n(events, 'engagements');
-  const importedTimes = n(imported, 'time_on_page_count');
-  const times = engagements + importedTimes;
+  const times = engagements + n(imported, 'time_on_page_count');
+  const scrolls = n(events, 'scrolls');
+  const depths = scrolls + n(imported, 'scroll_depth_count');
   const sum = (key: string, from = key) => n(events, key) + n(imported, from);
   return {
     events: {
@@ -102,6 +103,8 @@ export function addImported(
       converters: sum('converters'),
       engagements: times,
       time_on_page: times === 0 ? 0 : (n(events, 'time_on_page') * engagements + n(imported, 'time_on_page_sum')) / times,
+      scrolls: depths,
+      scroll_depth: depths === 0 ? 0 : (n(events, 'scroll_depth') * scrolls + n(imported, 'scroll_depth_sum')) / depths,
     },
     visits: {
       ...visits,

@@ -32,17 +32,21 @@ export interface StatementInput {
   filters: Filter[];
   /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
   imported?: ImportedDays | null;
+  /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
+  rawOnly?: boolean;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 const EVENT_COLUMNS =
-  'site, name, timestamp, visitor_id, path, duration_ms, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
+  'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
 export const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
   ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
   countIf(e.name = 'engagement') AS engagements,
+  ifNotFinite(avgIf(e.scroll_depth, e.name = 'engagement' AND e.scroll_depth > 0), 0) AS scroll_depth,
+  countIf(e.name = 'engagement' AND e.scroll_depth > 0) AS scrolls,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqIf(e.visitor_id, e.name NOT IN ('pageview', 'engagement')) AS converters`;
 
@@ -101,6 +105,7 @@ export function dayAligned(input: StatementInput, bucketStarts: readonly number[
  * quarter-hours — true of hours, days, weeks and months in every zone in use, not of minutes.
  */
 export function rollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (input.rawOnly === true) return false;
   const used = [...input.dimensions, ...filterDimensions(input.filters)];
   if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
   if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
