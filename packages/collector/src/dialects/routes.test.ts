@@ -3,12 +3,9 @@
  * their senders read, and the rows produced (the queue is a fake; the browser tests use the
  * real stack).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { loadConfig, plainLogger, type QueueProducer, type StoredEvent } from '@tidemark/shared';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Collector, createCollector } from '../app.ts';
+import type { QueueProducer, StoredEvent } from '@tidemark/shared';
+import { describe, expect, it } from 'vitest';
+import { startTestCollector } from '../app.test-support.ts';
 import type { UmamiWebsites } from './umami.ts';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -16,30 +13,10 @@ const BOT_UA = 'Googlebot/2.1 (+http://www.google.com/bot.html)';
 const WEBSITE = '0b6c1f9e-8a57-4a39-9d33-7a2f1e5b4c21';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const running: { collector: Collector; server: Server }[] = [];
-afterEach(async () => {
-  for (const { collector, server } of running.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await collector.close();
-  }
-});
-
 function setup(env: Record<string, string> = {}, umamiWebsites?: UmamiWebsites) {
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = { send: async (events) => void sent.push(...events), ready: async () => true, close: async () => {} };
-  const collector = createCollector({
-    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }).collector,
-    producer,
-    log: plainLogger('silent'),
-    registry: new Registry(),
-    ...(umamiWebsites && { umamiWebsites }),
-  });
-  const server = collector.createServer();
-  running.push({ collector, server });
-  const base = new Promise<string>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
+  const { url: base } = startTestCollector(env, { producer, ...(umamiWebsites && { umamiWebsites }) });
   const request = async (path: string, init: RequestInit & { ua?: string; type?: string } = {}) =>
     fetch(`${await base}${path}`, {
       method: 'POST',
