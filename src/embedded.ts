@@ -5,12 +5,13 @@
  */
 import type { Server } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { type Collector, createCollector, type UmamiWebsites } from '@tidemark/collector';
+import { type Collector, createCollector } from '@tidemark/collector';
 import { apiHost, createDashboardApp, dashboardSettings } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
   type Config,
+  createAccessRegistry,
   createClickHouse,
   createKafkaQueueConsumer,
   createKafkaQueueProducer,
@@ -32,6 +33,8 @@ export interface EmbeddedStack {
   collector: Collector;
   client: ClickHouseClient;
   config: Config;
+  /** Which sites the collector accepts, in one line (it changes as sites are registered). */
+  readonly sites: string;
   stop(): Promise<void>;
 }
 
@@ -42,8 +45,6 @@ function close(server: ServerType): Promise<void> {
 export interface EmbeddedOptions {
   /** Which keys may send server-side events; `API_TOKEN` alone by default. */
   keys?: KeyAuthorizer;
-  /** Umami website id → site for `/api/send` (SPEC §13). */
-  umamiWebsites?: UmamiWebsites;
 }
 
 export async function startEmbedded(config: Config, log: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
@@ -53,6 +54,9 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Sites, keys, links and users (SPEC §11): one copy for the collector and the API of this process.
+  const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
+  await access.start();
   const batching = { maxRows: config.ingester.flushMaxRows, intervalMs: config.ingester.flushIntervalMs };
   let producer: QueueProducer;
   let consumer: QueueConsumer;
@@ -80,15 +84,15 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     producer,
     log,
     registry,
+    access,
     ...(options.keys && { keys: options.keys }),
-    ...(options.umamiWebsites && { umamiWebsites: options.umamiWebsites }),
   });
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   // Every service's metrics (one registry), on the collector's metrics port; the API's /metrics has them too.
   const metrics = events.createMetricsServer().listen(config.collector.metricsPort, config.collector.metricsHost);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
-  const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });
+  const dashboard = createDashboardApp({ client, log, registry, access, ...dashboardSettings(config), backlog: () => consumer.backlog() });
   const api = serve({
     fetch: dashboard.fetch,
     hostname: host,
@@ -104,6 +108,9 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     collector: events,
     client,
     config,
+    get sites() {
+      return events.sites.describe();
+    },
     async stop() {
       try {
         metrics.close();
@@ -113,6 +120,7 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
       } finally {
         dashboard.close(); // ends open event streams, which close(api) would wait for
         await close(api);
+        await access.close(); // writes the last key uses
         await client.close();
       }
     },

@@ -27,16 +27,17 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 7, 10, 11]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
     ).json<{ name: string; engine: string }>();
     expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      api_key_uses: 'ReplacingMergeTree',
+      api_keys: 'ReplacingMergeTree',
+      audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
-      dimensions_minute: 'AggregatingMergeTree',
-      dimensions_minute_mv: 'MaterializedView',
       events: 'MergeTree',
       events_minute: 'AggregatingMergeTree',
       events_minute_mv: 'MaterializedView',
@@ -64,7 +65,15 @@ describe('ClickHouse schema (server)', () => {
       pages_1d: 'AggregatingMergeTree',
       pages_1d_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
+      sessions: 'ReplacingMergeTree',
+      shared_links: 'ReplacingMergeTree',
+      sites: 'ReplacingMergeTree',
+      users: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
+      visits_15m: 'AggregatingMergeTree',
+      visits_15m_mv: 'MaterializedView',
+      visits_1d: 'AggregatingMergeTree',
+      visits_1d_mv: 'MaterializedView',
     });
     const ddl = await one<{ ddl: string }>(
       `SELECT create_table_query AS ddl FROM system.tables WHERE database = '${db}' AND name = 'events'`,
@@ -89,7 +98,7 @@ describe('ClickHouse schema (server)', () => {
     expect(totals.raw).toMatchObject({ views: 350, events: 50 });
     expect(totals.events_minute).toEqual(totals.raw);
     expect(totals.countries_minute).toMatchObject({ views: 350 });
-    expect(totals.dimensions).toMatchObject({ 'source.views': 350, 'event.views': 50 });
+    expect(totals.events_15m).toMatchObject({ views: 350, events: 50 });
   });
 
   it('backfills the quarter-hour rollups from the raw events an older schema holds', async () => {
@@ -104,7 +113,7 @@ describe('ClickHouse schema (server)', () => {
         values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 7, 10, 11]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -143,6 +152,38 @@ describe('ClickHouse schema (server)', () => {
         custom: 40,
         engagements: visits.reduce((n, v) => n + v.engagements, 0),
       });
+      // …and the visit rollups of those visits (migration 009 runs after the visits' backfill).
+      const counted = visits.filter((v) => v.counted);
+      const rollup = async (table: string) =>
+        numbers(
+          await one<Record<string, unknown>>(
+            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = ''`,
+          ),
+        );
+      const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
+      expect(await rollup('visits_15m')).toEqual(want);
+      expect(await rollup('visits_1d')).toEqual(want);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration up to 010 applies the imports and scroll depth (011, 012) next', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_010') };
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+      expect(await migrate(client, older)).toEqual([11, 12]);
+      const columns = await (
+        await client.query({
+          query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ table: string; name: string }>();
+      expect(columns.map((c) => `${c.table}.${c.name}`).sort()).toEqual(['events.scroll_depth', 'imports.id']);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -2,7 +2,8 @@
  * Switching in (SPEC §13): the other products' own trackers, unmodified from npm, pointed at
  * Tidemark by the one line each guide names, against the real embedded stack. Plausible's two
  * trackers run in real Chromium; Umami's `@umami/node` runs here, as on a server. Every assertion
- * reads the `events` table the ingester wrote.
+ * reads the `events` table the ingester wrote. Each site is registered first through the admin API
+ * (SPEC §11; the Umami site with its website id), as a user switching would.
  */
 import { Umami } from '@umami/node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -36,7 +37,8 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({}, { umamiWebsites: { siteOf: (id) => (id === UMAMI_WEBSITE ? UMAMI_SITE : null) } });
+  stack = await startStack();
+  await register(UMAMI_SITE, { umamiWebsiteId: UMAMI_WEBSITE });
   pages = await startThirdPartyPages(stack.collectorUrl);
   browser = await launchBrowser();
 });
@@ -47,6 +49,20 @@ afterAll(async () => {
   await pages?.stop();
   await stack?.stop();
 });
+
+/** Registers `site` through the admin API (the open mode: no token) and waits until the collector takes it. */
+async function register(site: string, fields: Record<string, unknown> = {}): Promise<void> {
+  const res = await fetch(`${stack.apiUrl}/api/v2/sites`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ site, ...fields }),
+  });
+  expect(res.status, await res.text()).toBe(201);
+  await waitFor(
+    async () => stack.collector.sites.check(site),
+    (rules) => rules !== null,
+  );
+}
 
 async function rows(site: string): Promise<Row[]> {
   const found = await stack.query<Row>(
@@ -98,6 +114,7 @@ const VISIBILITY = `(() => {
 })()`;
 
 async function open(site: ThirdPartySite, path = '/'): Promise<{ page: Page; bodies: Record<string, unknown>[] }> {
+  await register(site.name);
   const context = await browser.newContext();
   contexts.push(context);
   const bodies = recordBodies(context);
@@ -223,10 +240,20 @@ describe('@umami/node → /api/send', () => {
     expect(found[1]?.props).toEqual({ plan: 'pro', seats: '3' });
   });
 
-  it('is refused with 403 for a website id no site has', async () => {
+  it('is refused with 403 for a website id no site has; an id moved to another site follows the registry', async () => {
     const umami = new Umami({ websiteId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', hostUrl: stack.collectorUrl });
     const res = await umami.track({ url: '/' });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ field: 'payload.website' });
+    // The id is the registry's, followed within seconds: the first site gives it up, a second one takes it.
+    const other = 'umami-moved.example';
+    const headers = { 'Content-Type': 'application/json' };
+    const patch = { method: 'PATCH', headers, body: JSON.stringify({ umamiWebsiteId: null }) };
+    expect((await fetch(`${stack.apiUrl}/api/v2/sites/${UMAMI_SITE}`, patch)).status).toBe(200);
+    await register(other, { umamiWebsiteId: UMAMI_WEBSITE });
+    const moved = new Umami({ websiteId: UMAMI_WEBSITE, hostUrl: stack.collectorUrl });
+    expect((await moved.track({ hostname: other, url: '/moved' })).status).toBe(200);
+    const [row] = await stored(other, 1);
+    expect(row?.path).toBe('/moved');
   });
 });

@@ -4,13 +4,22 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { RequestListener, Server } from 'node:http';
-import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
+import {
+  type AccessRegistry,
+  type Config,
+  createRateLimiter,
+  createRegistryKeyAuthorizer,
+  createTokenAuthorizer,
+  type KeyAuthorizer,
+  type Logger,
+  type QueueProducer,
+} from '@tidemark/shared';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
 import { createByteBudget } from './body/budget.ts';
 import { UMAMI_PREFLIGHT } from './dialects/replies.ts';
-import { NO_UMAMI_WEBSITES, type UmamiWebsites } from './dialects/umami.ts';
+import { NO_UMAMI_WEBSITES, registryUmamiWebsites, type UmamiWebsites } from './dialects/umami.ts';
 import { createEnricher } from './enrich.ts';
 import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
@@ -18,9 +27,9 @@ import { createCollectorMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
-import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
+import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, type SaltSource } from './visitor.ts';
 
@@ -33,9 +42,11 @@ export interface CollectorOptions {
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
   groupCommit?: GroupCommitOptions;
-  /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
+  /** The sites registry and keys (SPEC §11); without it only `SITES` applies. */
+  access?: AccessRegistry | null;
+  /** Which keys may send server-side events (SPEC §11); by default the registry's keys and `API_TOKEN` (`API_TOKEN` alone without a registry). */
   keys?: KeyAuthorizer;
-  /** Umami website id → site, for `/api/send` (SPEC §13); without it every id is unknown (403). */
+  /** Umami website id → site, for `/api/send` (SPEC §13); by default the registry's `umamiWebsiteId`s (without a registry every id is unknown: 403). */
   umamiWebsites?: UmamiWebsites;
 }
 
@@ -48,6 +59,8 @@ export interface Collector {
   /** The server of `/metrics` (the registry's), for a port of its own: the public one has none. */
   createMetricsServer(): Server;
   producer: GroupCommitProducer;
+  /** Which sites are accepted (`describe()` is the start-up line). */
+  sites: SiteGate;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
 }
@@ -59,8 +72,17 @@ export function fullPathOf(scriptRoute: string): string {
 /** Where Umami's tracker and `@umami/node` send (`${hostUrl}/api/send`). */
 export const UMAMI_PATH = '/api/send';
 
-export function createCollector(options: CollectorOptions): Collector {
-  const { config, producer: queue, log, registry, salts, groupCommit, keys, umamiWebsites = NO_UMAMI_WEBSITES } = options;
+export function createCollector({
+  config,
+  producer: queue,
+  log,
+  registry,
+  salts,
+  groupCommit,
+  access = null,
+  keys,
+  umamiWebsites = access ? registryUmamiWebsites(access) : NO_UMAMI_WEBSITES,
+}: CollectorOptions): Collector {
   let backlog = () => 0;
   const budget = createByteBudget(config.bufferBytes);
   const metrics = createCollectorMetrics(
@@ -78,6 +100,7 @@ export function createCollector(options: CollectorOptions): Collector {
     },
   });
   backlog = () => producer.backlog();
+  const sites = createSiteGate({ listed: config.sites, registry: access, log });
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
   const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
@@ -87,8 +110,12 @@ export function createCollector(options: CollectorOptions): Collector {
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,
     keyLimiter,
-    serverKey: createServerKeyCheck({ authorizer: keys ?? createTokenAuthorizer(config.apiToken), keyLimiter, ipLimiter: rateLimiter }),
-    sites: config.sites ? new Set(config.sites) : null,
+    serverKey: createServerKeyCheck({
+      authorizer: keys ?? (access ? createRegistryKeyAuthorizer(access, config.apiToken) : createTokenAuthorizer(config.apiToken)),
+      keyLimiter,
+      ipLimiter: rateLimiter,
+    }),
+    sites,
     umamiWebsites,
     metrics,
     log,
@@ -137,6 +164,7 @@ export function createCollector(options: CollectorOptions): Collector {
     app,
     listener,
     producer,
+    sites,
     createServer: (serverOptions = {}) =>
       createCollectorServer(listener, route, {
         maxConnections: config.maxConnections,

@@ -1,8 +1,8 @@
 /**
  * The Events API (SPEC §4) without HTTP framework: precheck (rate limit, content type,
- * declared size) → body within limits → UTF-8 → validate → site allow-list → bot filter →
- * enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
- * rules live once. Every outcome is a status, headers and a small JSON body.
+ * declared size) → body within limits → UTF-8 → validate → accepted sites → bot filter →
+ * the sites' exclusions → enrich → produce. Both the raw `node:http` fast path and the Hono
+ * route call it, so the rules live once. Every outcome is a status, headers and a small JSON body.
  *
  * A request with `Authorization` is server-side (SPEC §11): its key is checked before the
  * body (401/403, rate limit per key instead of per IP), its events may carry `timestamp`,
@@ -12,12 +12,14 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  createFailureLog,
   type KeyGrant,
   LIMITS,
   type Logger,
   type ParsedEvent,
   type QueueProducer,
   QueueUnavailableError,
+  type RateLimiter,
   type StoredEvent,
   ValidationError,
 } from '@tidemark/shared';
@@ -25,13 +27,14 @@ import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
 import { parseEventsBody } from './dialects/events-body.ts';
-import { plausibleReply, UMAMI_BOT, umamiReply } from './dialects/replies.ts';
+import { plausibleReply, UMAMI_BOT, UMAMI_EXCLUDED, umamiReply } from './dialects/replies.ts';
 import { parseUmamiBody, type UmamiWebsites, UnknownWebsiteError } from './dialects/umami.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import type { RateLimiter } from './rate-limit/rate-limit.ts';
 import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
+import type { SiteGate } from './sites/gate.ts';
+import type { SiteRules } from './sites/rules.ts';
 import type { Agent } from './user-agent.ts';
 
 export interface Outcome {
@@ -57,6 +60,8 @@ const someBots = (dropped: number): Outcome => ({
   headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot', 'X-Tidemark-Dropped-Events': String(dropped) },
   body: null,
 });
+/** Some or all events of the request matched their site's exclusions (SPEC §11) and were dropped. */
+const EXCLUDED: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'excluded' }, body: null };
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
 const QUEUE_RETRY_SECONDS = '5';
 const UNAVAILABLE: Outcome = {
@@ -119,8 +124,9 @@ export interface PipelineOptions {
   keyLimiter: RateLimiter;
   /** Checks the key of a server-side request (one with `Authorization`). */
   serverKey: ServerKeyCheck;
-  sites: ReadonlySet<string> | null;
-  /** Umami website ids of the sites (SPEC §13, `/api/send`). */
+  /** Which sites are accepted, and their exclusions (`SITES` and the sites registry). */
+  sites: SiteGate;
+  /** Umami website ids of the sites (SPEC §13, `/api/send`): the registry's `umamiWebsiteId`s. */
   umamiWebsites: UmamiWebsites;
   metrics: CollectorMetrics;
   log: Logger;
@@ -129,10 +135,16 @@ export interface PipelineOptions {
 /** Which API a body came to: the Events API (Tidemark's and Plausible's events) or Umami's `/api/send`. */
 export type EventApi = 'events' | 'umami';
 
+/** Events of a request not stored: bots, and events their site's exclusions drop. */
+interface Dropped {
+  bots: number;
+  excluded: number;
+}
+
 /** A validated body: its events, and how the request is answered once they were taken. */
 interface Taken {
   batch: ParsedEvent[];
-  answer(rows: StoredEvent[], bots: number, nowMs: number): Outcome;
+  answer(rows: StoredEvent[], dropped: Dropped, nowMs: number): Outcome;
   /** Nothing to store (Umami's `identify`): answered from this one event's visitor, never produced. */
   probe?: boolean;
   /** Each event's place in the body's array, when they differ (a Plausible event of several sites is several events). */
@@ -146,14 +158,16 @@ export interface EventPipeline {
   process(read: BodyResult, headers: IncomingHttpHeaders, ip: string, api?: EventApi): Promise<Outcome>;
 }
 
-/** Tidemark's answer: 202, and how many events of the request were dropped as bots. */
-function tidemarkAnswer(rows: StoredEvent[], bots: number): Outcome {
+/** Tidemark's answer: 202, and whether events of the request were excluded or dropped as bots (how many bots). */
+function tidemarkAnswer(rows: StoredEvent[], { bots, excluded }: Dropped): Outcome {
+  if (excluded > 0) return EXCLUDED;
   if (rows.length === 0) return BOT;
   return bots > 0 ? someBots(bots) : ACCEPTED;
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
+  const logFailure = createFailureLog(log);
   /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
   const count = (grant: KeyGrant | null, ip: string, events: number) => {
     if (grant === null) rateLimiter.count(ip, events);
@@ -199,6 +213,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         if (!check.ok) {
           metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
           if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          else if (check.status === 401 || check.status === 429) logFailure(ip, check.error, 'events');
           return refusedKey(check);
         }
         grant = check.grant;
@@ -236,19 +251,21 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       const { batch } = taken;
       // The rate limits count events: a batch of 100 counts 100 (a refused request counts one).
       count(grant, ip, batch.length);
-      const refused = forbiddenSite(batch, grant);
-      if (refused !== null) {
+      const rules = siteRules(batch, grant);
+      if (!Array.isArray(rules)) {
         metrics.dropped('forbidden_site', batch.length);
         // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
-        const index = taken.indices?.[refused.index] ?? refused.index;
-        return fail(403, refused.error, ARRAY.test(text) ? `${index}.site` : 'site');
+        const index = taken.indices?.[rules.index] ?? rules.index;
+        return fail(403, rules.error, ARRAY.test(text) ? `${index}.site` : 'site');
       }
-      const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
-      if (taken.probe === true) return taken.answer(rows, bots, nowMs);
+      const { rows, bots, excluded } =
+        grant === null ? browserRows(batch, rules, headers, ip, nowMs) : serverRows(batch, rules, headers, ip, nowMs);
+      const dropped = { bots, excluded };
+      if (taken.probe === true) return taken.answer(rows, dropped, nowMs);
       if (bots > 0) metrics.dropped('bot', bots);
-      if (rows.length === 0) return taken.answer(rows, bots, nowMs);
+      if (rows.length === 0) return taken.answer(rows, dropped, nowMs);
       const sent = await send(rows);
-      return sent === ACCEPTED ? taken.answer(rows, bots, nowMs) : sent;
+      return sent === ACCEPTED ? taken.answer(rows, dropped, nowMs) : sent;
     },
   };
 
@@ -256,48 +273,72 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   async function take(text: string, api: EventApi, validate: { server?: boolean; nowMs?: number }): Promise<Taken> {
     if (api === 'umami') {
       const body = await parseUmamiBody(text, umamiWebsites, validate);
-      const answer = (rows: StoredEvent[], _bots: number, nowMs: number) =>
-        rows[0] === undefined ? UMAMI_BOT : umamiReply(rows[0].visitor_id, nowMs);
+      const answer = (rows: StoredEvent[], dropped: Dropped, nowMs: number) =>
+        rows[0] !== undefined ? umamiReply(rows[0].visitor_id, nowMs) : dropped.excluded > 0 ? UMAMI_EXCLUDED : UMAMI_BOT;
       if (body.type === 'event') return { batch: [body.parsed], answer };
       // identify: nothing is stored; the answer names the visitor a pageview of the site would have.
       const url = new URL(`https://${body.site}/`);
       return { batch: [{ event: { site: body.site, name: 'pageview', url: url.href }, url }], answer, probe: true };
     }
     const { batch, dialect, indices } = parseEventsBody(text, validate);
-    return { batch, indices, answer: dialect === 'plausible' ? (rows, bots) => plausibleReply(bots, rows.length) : tidemarkAnswer };
+    return {
+      batch,
+      indices,
+      answer: dialect === 'plausible' ? (rows, dropped) => plausibleReply(dropped, rows.length) : tidemarkAnswer,
+    };
   }
 
-  /** The first event whose site may not be stored, and why: `SITES`, then the key's own sites. */
-  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): { index: number; error: string } | null {
+  /**
+   * Each event's site rules, or the first event whose site may not be stored and why: the
+   * accepted sites (`SITES`, the registry), then the key's own sites.
+   */
+  function siteRules(batch: ParsedEvent[], grant: KeyGrant | null): SiteRules[] | { index: number; error: string } {
+    const rules: SiteRules[] = new Array(batch.length);
     for (let index = 0; index < batch.length; index++) {
       const site = (batch[index] as ParsedEvent).event.site;
-      if (sites && !sites.has(site)) return { index, error: `site: ${site} is not accepted here` };
-      if (grant && grant.sites !== 'all' && !grant.sites.includes(site))
+      const found = sites.check(site);
+      if (found === null) return { index, error: `site: ${site} is not registered here` };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site)) {
         return { index, error: `site: the API key may not send events for ${site}` };
+      }
+      rules[index] = found;
     }
-    return null;
+    return rules;
+  }
+
+  /** Keeps `parsed` unless its site's exclusions drop it (counted). */
+  function kept(rules: SiteRules, parsed: ParsedEvent, ip: string, country: string): boolean {
+    const exclusion = rules.exclusion(parsed.url.hostname, parsed.url.pathname, ip, country);
+    if (exclusion !== null) metrics.dropped(exclusion);
+    return exclusion === null;
   }
 
   /** A browser's batch: one visitor, known from the request; a bot's batch is dropped whole. */
-  function browserRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+  function browserRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
     const userAgent = headers['user-agent'] ?? '';
     const agent = agentOf(userAgent);
-    if (agent.bot) return { rows: [], bots: batch.length };
+    if (agent.bot) return { rows: [], bots: batch.length, excluded: 0 };
     const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
-    const rows: StoredEvent[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as ParsedEvent, facts);
-    return { rows, bots: 0 };
+    const rows: StoredEvent[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
+      if (kept(rules[i] as SiteRules, parsed, ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots: 0, excluded: batch.length - rows.length };
   }
 
-  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged per event. */
-  function serverRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged and exclusions applied per event. */
+  function serverRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
     const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
     const rows: StoredEvent[] = [];
-    for (const parsed of batch) {
+    let bots = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
       const facts = serverFacts(parsed.event, request, agentOf, countryOf);
-      if (!facts.agent.bot) rows.push(enricher.enrich(parsed, facts));
+      if (facts.agent.bot) bots++;
+      else if (kept(rules[i] as SiteRules, parsed, facts.ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
     }
-    return { rows, bots: batch.length - rows.length };
+    return { rows, bots, excluded: batch.length - bots - rows.length };
   }
 
   async function send(rows: StoredEvent[]): Promise<Outcome> {

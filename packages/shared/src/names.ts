@@ -7,7 +7,15 @@ export const TABLES = {
   ingestRanges: 'ingest_ranges',
   /** One row per visit, cut by the ingester (clickhouse/005_visits.sql). */
   visits: 'visits',
-  /** Imports of other products' history, one row version per change (clickhouse/010_imports.sql). */
+  /** Sites, keys, links, users, sessions and the audit log (clickhouse/006_access.sql, SPEC §11). */
+  sites: 'sites',
+  apiKeys: 'api_keys',
+  apiKeyUses: 'api_key_uses',
+  sharedLinks: 'shared_links',
+  users: 'users',
+  sessions: 'sessions',
+  auditLog: 'audit_log',
+  /** Imports of other products' history, one row version per change (clickhouse/011_imports.sql). */
   imports: 'imports',
   /** Umami's raw events while an import aggregates them. */
   importedUmamiEvents: 'imported_umami_events',

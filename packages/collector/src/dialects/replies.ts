@@ -16,8 +16,14 @@ const TEXT = { ...ORIGIN, 'Content-Type': 'text/plain; charset=utf-8' };
 const JSON_TYPE = { ...ORIGIN, 'Content-Type': 'application/json; charset=utf-8' };
 const DROPPED_BOT = { 'X-Tidemark-Dropped': 'bot' };
 
-/** Plausible's answer to an event it took: `202 ok`; a dropped bot gets the same, with the header saying so. */
-export function plausibleReply(bots: number, stored: number): Reply {
+const DROPPED_EXCLUDED = { 'X-Tidemark-Dropped': 'excluded' };
+
+/**
+ * Plausible's answer to an event it took: `202 ok`; an event its site's exclusions drop (SPEC §11)
+ * or a dropped bot gets the same, with the header saying so, as Tidemark's own answer does.
+ */
+export function plausibleReply({ bots, excluded }: { bots: number; excluded: number }, stored: number): Reply {
+  if (excluded > 0) return { status: 202, headers: { ...TEXT, ...DROPPED_EXCLUDED }, body: 'ok' };
   if (bots === 0) return { status: 202, headers: TEXT, body: 'ok' };
   const headers = stored === 0 ? { ...TEXT, ...DROPPED_BOT } : { ...TEXT, ...DROPPED_BOT, 'X-Tidemark-Dropped-Events': String(bots) };
   return { status: 202, headers, body: 'ok' };
@@ -45,6 +51,9 @@ export function umamiReply(visitorId: string, nowMs: number): Reply {
 
 /** Umami's answer to a bot. */
 export const UMAMI_BOT: Reply = { status: 200, headers: { ...JSON_TYPE, ...DROPPED_BOT }, body: '{"beep":"boop"}' };
+
+/** Umami's answer to an event its site's exclusions drop (SPEC §11): nothing to name, nothing for the tracker to keep. */
+export const UMAMI_EXCLUDED: Reply = { status: 200, headers: { ...JSON_TYPE, ...DROPPED_EXCLUDED }, body: '{"cache":""}' };
 
 /** The preflight of `/api/send`: Umami's tracker sends JSON and echoes `x-umami-cache`. */
 export const UMAMI_PREFLIGHT: Reply = {

@@ -10,7 +10,15 @@
  * seconds) are the visitor's, as Tidemark's own `ip`, `userAgent` and `timestamp`; without one
  * they are ignored, as Tidemark's browsers cannot set them.
  */
-import { checkEvent, ENGAGEMENT, PAGEVIEW, type ParsedEvent, type ValidateOptions, ValidationError } from '@tidemark/shared';
+import {
+  type AccessRegistry,
+  checkEvent,
+  ENGAGEMENT,
+  PAGEVIEW,
+  type ParsedEvent,
+  type ValidateOptions,
+  ValidationError,
+} from '@tidemark/shared';
 
 /** Umami website id → site, backed by the sites registry (`umamiWebsiteId` of a site's settings). */
 export interface UmamiWebsites {
@@ -20,6 +28,11 @@ export interface UmamiWebsites {
 
 /** No registry: no website id is known. */
 export const NO_UMAMI_WEBSITES: UmamiWebsites = { siteOf: () => null };
+
+/** The sites registry's website ids (stored lower-case), as it holds them now: a change reaches the collector within seconds. */
+export function registryUmamiWebsites(access: AccessRegistry): UmamiWebsites {
+  return { siteOf: (websiteId) => access.current().umamiSites.get(websiteId.toLowerCase()) ?? null };
+}
 
 /** The website id is valid but no site has it: answered 403. */
 export class UnknownWebsiteError extends Error {

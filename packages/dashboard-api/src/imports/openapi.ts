@@ -1,4 +1,7 @@
-/** The OpenAPI paths of switching in and out (SPEC §13): a site's raw event export and its imports. */
+/**
+ * The OpenAPI paths of switching in and out (SPEC §13): a site's raw event export (`stats:read`
+ * on the site; not through a shared link) and its imports (`sites:admin` on the site).
+ */
 import { SITE_PATTERN } from '../patterns.ts';
 import { DATE_PATTERN, INSTANT_PATTERN } from '../v2/parse.ts';
 import { ZONE_NAMES } from '../v2/zone.ts';
@@ -7,7 +10,7 @@ const site = {
   name: 'site',
   in: 'path',
   required: true,
-  schema: { type: 'string', maxLength: 253, pattern: SITE_PATTERN },
+  schema: { type: 'string', minLength: 1, maxLength: 253, pattern: SITE_PATTERN },
   description: 'The site (a host name).',
 };
 const zone = { enum: ZONE_NAMES };
@@ -23,6 +26,16 @@ export const FILE_NAME_PATTERN = '^[A-Za-z0-9_.\\- ]{1,200}$';
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const json = (schema: Record<string, unknown>, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problem = (description: string) => json({ $ref: '#/components/schemas/error' }, description);
+/** What every one of these operations may answer besides its own: the auth middleware's and the guard's. */
+const refusals = (scope: string, forbidden = '') => ({
+  401: problem('No credentials, or a wrong, revoked or expired key, session or link.'),
+  403: problem(
+    `The credentials do not hold ${scope} on this site${forbidden}; a change without its CSRF token or from another site; in the open mode, a request not naming a loopback host.`,
+  ),
+  429: problem('Too many failed sign-ins from this address (Retry-After).'),
+});
+const READ = 'stats:read';
+const ADMIN = 'sites:admin';
 
 const IMPORT = {
   type: 'object',
@@ -75,6 +88,7 @@ export function switchingPaths(): Record<string, unknown> {
       get: {
         operationId: 'exportEvents',
         summary: "The site's raw events of a range as CSV (with a header) or Parquet, as ClickHouse writes them, streamed.",
+        description: `Needs: ${READ} on the site, from a key, a user or API_TOKEN (not a shared link). Audited.`,
         parameters: [
           site,
           {
@@ -106,7 +120,7 @@ export function switchingPaths(): Record<string, unknown> {
           400: problem(
             'A parameter is missing or malformed, or breaks a rule between them: `from` and `to` both days or both instants, `to` not before `from` (after it, for instants), `timezone` only with days.',
           ),
-          401: problem('No valid Bearer token.'),
+          ...refusals(READ, ', or they are a shared link (raw events are more than its dashboard shows)'),
         },
       },
     },
@@ -114,16 +128,18 @@ export function switchingPaths(): Record<string, unknown> {
       get: {
         operationId: 'listImports',
         summary: "The site's imports.",
+        description: `Needs: ${ADMIN} on the site.`,
         parameters: [site],
         responses: {
           200: json({ type: 'object', properties: { imports: { type: 'array', items: IMPORT } } }, 'OK'),
           400: problem('Not a site name.'),
-          401: problem('No valid Bearer token.'),
+          ...refusals(ADMIN),
         },
       },
       post: {
         operationId: 'importHistory',
         summary: "Imports Plausible's CSV export (its zip) or Umami's data export (website_event CSV, gzip or zip), all or nothing.",
+        description: `Needs: ${ADMIN} on the site. Audited.`,
         parameters: [
           site,
           { name: 'source', in: 'query', required: true, schema: { type: 'string', enum: ['plausible', 'umami'] } },
@@ -147,7 +163,7 @@ export function switchingPaths(): Record<string, unknown> {
             { anyOf: [BAD_FILE_SCHEMA, { $ref: '#/components/schemas/error' }] },
             'The export is malformed, truncated or foreign (`field` is `body`, with `file` and `line`): nothing of the import is kept. Or a parameter is malformed.',
           ),
-          401: problem('No valid Bearer token.'),
+          ...refusals(ADMIN),
           409: json(
             {
               type: 'object',
@@ -164,11 +180,12 @@ export function switchingPaths(): Record<string, unknown> {
       delete: {
         operationId: 'deleteImport',
         summary: "Drops an import's rows.",
+        description: `Needs: ${ADMIN} on the site. Audited.`,
         parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: UUID_PATTERN } }],
         responses: {
           204: { description: 'Deleted.' },
           400: problem('Not an import id.'),
-          401: problem('No valid Bearer token.'),
+          ...refusals(ADMIN),
           404: problem('No such import.'),
         },
       },

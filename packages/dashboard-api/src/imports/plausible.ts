@@ -2,7 +2,7 @@
  * Plausible's CSV export (Settings → Imports & Exports): a zip of `imported_<table>[_<from>_<to>].csv`
  * files, the columns of Plausible's own importer (lib/plausible/imported/csv_importer.ex, and the
  * older and newer column sets it has had), each file one report's daily totals. Each row becomes a
- * row of Tidemark's table of the same name (clickhouse/010_imports.sql), durations in ms.
+ * row of Tidemark's table of the same name (clickhouse/011_imports.sql), durations in ms.
  */
 import type { ImportedTable } from '@tidemark/shared';
 import type { Spec, Value } from './csv-table.ts';

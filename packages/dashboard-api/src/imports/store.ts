@@ -1,5 +1,5 @@
 /**
- * The imports of each site (`imports`, clickhouse/010_imports.sql): one row version per change,
+ * The imports of each site (`imports`, clickhouse/011_imports.sql): one row version per change,
  * the highest `version` of an id being its state. An import's rows count only once it is
  * `complete`; `importing` ones are not shown in reports (and are dropped when the import stops),
  * `failed` and `deleted` ones have no rows left.

@@ -9,18 +9,17 @@ export interface Tables {
   /** The database (the imported tables are read in it: they are local, never Distributed). */
   database: string;
   events: string;
-  eventsMinute: string;
-  pagesMinute: string;
-  countriesMinute: string;
-  dimensionsMinute: string;
   /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
   visits: string;
-  /** Quarter-hour rollups of the Query API (clickhouse/007_rollups_15m.sql). */
+  /** Quarter-hour rollups of the Query API (clickhouse/007_query_rollups.sql). */
   events15m: string;
   pages15m: string;
   /** The same per UTC day. */
   events1d: string;
   pages1d: string;
+  /** Visit metrics per visit dimension and value, per quarter-hour / UTC day of the visit's start (clickhouse/009_visit_rollups.sql). */
+  visits15m: string;
+  visits1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -28,14 +27,12 @@ export function tableNames(database: string, distributed = false): Tables {
   return {
     database,
     events: name(TABLES.events),
-    eventsMinute: name('events_minute'),
-    pagesMinute: name('pages_minute'),
-    countriesMinute: name('countries_minute'),
-    dimensionsMinute: name('dimensions_minute'),
     visits: name(TABLES.visits),
     events15m: name('events_15m'),
     pages15m: name('pages_15m'),
     events1d: name('events_1d'),
     pages1d: name('pages_1d'),
+    visits15m: name('visits_15m'),
+    visits1d: name('visits_1d'),
   };
 }

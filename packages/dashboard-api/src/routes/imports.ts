@@ -7,7 +7,8 @@
  * - `GET /api/v2/sites/{site}/imports`: the site's imports;
  * - `DELETE /api/v2/sites/{site}/imports/{id}`: drops an import's rows (`204`).
  * The upload is written to a temporary file first (zip archives are read from their end), so
- * memory holds a chunk of it at a time.
+ * memory holds a chunk of it at a time. Each route needs `sites:admin` on the site (SPEC §11);
+ * an import made or deleted is in the audit log.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +19,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ValidationError } from '@tidemark/shared';
 import type { Context, Hono } from 'hono';
+import { type AdminContext, audit } from '../admin/common.ts';
+import type { ApiEnv } from '../auth/context.ts';
+import type { Guard } from '../auth/guard.ts';
 import { ImportError } from '../imports/csv-table.ts';
 import { FILE_NAME_PATTERN, UUID_PATTERN } from '../imports/openapi.ts';
 import { type ImportDeps, ImportOverlapError, runImport } from '../imports/run.ts';
@@ -64,9 +68,15 @@ async function saveUpload(c: Context, path: string): Promise<number> {
   return size;
 }
 
-export function mountImports(api: Hono, context: ImportsContext): void {
-  api.post('/sites/:site/imports', async (c) => {
+export function mountImports(api: Hono<ApiEnv>, guard: Guard, admin: AdminContext, context: ImportsContext): void {
+  const siteOf = (c: Context<ApiEnv>): string => {
     const site = parseSite(c.req.param('site'));
+    guard.site(c, 'sites:admin', site);
+    return site;
+  };
+
+  api.post('/sites/:site/imports', guard.scope('sites:admin'), async (c) => {
+    const site = siteOf(c);
     const source = sourceOf(c.req.query('source'));
     const timezone = zoneOf(c.req.query('timezone'), context.siteTimezone(site));
     const fileName = c.req.query('file') ?? (source === 'plausible' ? 'plausible-export.zip' : 'website_event.csv');
@@ -81,6 +91,8 @@ export function mountImports(api: Hono, context: ImportsContext): void {
         throw error;
       }
       const record = await runImport(context, { site, source, path, fileName, timezone });
+      const details = { source, file: fileName, rows: record.rows, from: record.dateFrom, to: record.dateTo };
+      await audit(c, admin, 'import.create', { site, target: record.id, details });
       return c.json(record, 201);
     } catch (error) {
       if (error instanceof ImportError) return c.json({ error: error.message, field: 'body', file: error.file, line: error.line }, 400);
@@ -91,19 +103,20 @@ export function mountImports(api: Hono, context: ImportsContext): void {
     }
   });
 
-  api.get('/sites/:site/imports', async (c) => {
-    const site = parseSite(c.req.param('site'));
+  api.get('/sites/:site/imports', guard.scope('sites:admin'), async (c) => {
+    const site = siteOf(c);
     return c.json({ imports: await context.store.list(site) });
   });
 
-  api.delete('/sites/:site/imports/:id', async (c) => {
-    const site = parseSite(c.req.param('site'));
+  api.delete('/sites/:site/imports/:id', guard.scope('sites:admin'), async (c) => {
+    const site = siteOf(c);
     const id = c.req.param('id');
     if (!UUID.test(id)) throw new ValidationError('id: must be an import id (a UUID)', 'id');
     const record = await context.store.get(site, id);
     if (record === null) return c.json({ error: `no import ${id} for ${site}` }, 404);
     await context.store.dropRows(id);
     await context.store.save({ ...record, status: 'deleted', updatedAt: new Date(context.now()).toISOString() });
+    await audit(c, admin, 'import.delete', { site, target: id, details: { source: record.source, rows: record.rows } });
     return c.body(null, 204);
   });
 }

@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type Answer, runQuery } from '../v2/engine.ts';
-import { parseQuery } from '../v2/parse.ts';
+import { parseQuery, withLocked } from '../v2/parse.ts';
 
 export type V1Dimension =
   | 'source'
@@ -29,6 +29,8 @@ export interface V2Context {
   tables: Tables;
   now: () => number;
   retentionDays: number;
+  /** A shared link's locked filters (SPEC §11): they hold in every query. */
+  locked?: readonly unknown[];
 }
 
 const PAGEVIEWS = ['is', 'event', ['pageview']];
@@ -43,6 +45,7 @@ function ask(ctx: V2Context, site: string, from: Date, to: Date, body: Record<st
     limit: 10_000,
     include: { imports: true },
     ...body,
+    filters: withLocked(ctx.locked ?? [], body.filters),
   });
   return runQuery(ctx.client, ctx.tables, query, {
     now: ctx.now(),

@@ -4,6 +4,9 @@
 -- import's id; a table's partition is one import, so deleting an import drops its partitions.
 -- Rows count only while their import is `complete` in `imports` (the last version per id):
 -- an import that fails or stops half way is never seen, and is dropped.
+-- On a cluster every table here is one replica set across all nodes (like 006's settings): an
+-- import, its deletion (DROP PARTITION replicates) and Umami's staging are seen by whichever node
+-- the API talks to next. They are small next to the events: a day's totals per report row.
 
 CREATE TABLE IF NOT EXISTS {{database}}.imports {{on_cluster}}
 (
@@ -22,7 +25,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imports {{on_cluster}}
     updated_at  DateTime64(3, 'UTC'),
     version     UInt64
 )
-ENGINE = {{engine:ReplacingMergeTree(version)}}
+ENGINE = {{global_engine:ReplacingMergeTree(version)}}
 ORDER BY (site, id);
 
 CREATE TABLE IF NOT EXISTS {{database}}.imported_visitors {{on_cluster}}
@@ -36,7 +39,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_visitors {{on_cluster}}
     visits            UInt64,
     visit_duration_ms UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date);
 
@@ -59,7 +62,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_sources {{on_cluster}}
     visit_duration_ms UInt64,
     bounces           UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, source);
 
@@ -79,7 +82,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_pages {{on_cluster}}
     scroll_depth_sum    UInt64,
     scroll_depth_visits UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, page);
 
@@ -95,7 +98,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_entry_pages {{on_cluster}}
     bounces           UInt64,
     pageviews         UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, entry_page);
 
@@ -111,7 +114,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_exit_pages {{on_cluster}}
     bounces           UInt64,
     pageviews         UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, exit_page);
 
@@ -126,7 +129,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_custom_events {{on_cluster}}
     visitors  UInt64,
     events    UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, name);
 
@@ -144,7 +147,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_locations {{on_cluster}}
     bounces           UInt64,
     pageviews         UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, country);
 
@@ -160,7 +163,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_devices {{on_cluster}}
     bounces           UInt64,
     pageviews         UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, device);
 
@@ -177,7 +180,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_browsers {{on_cluster}}
     bounces           UInt64,
     pageviews         UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, browser);
 
@@ -194,7 +197,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_operating_systems {{on_cluster}
     bounces                  UInt64,
     pageviews                UInt64
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, date, operating_system);
 
@@ -226,6 +229,6 @@ CREATE TABLE IF NOT EXISTS {{database}}.imported_umami_events {{on_cluster}}
     browser         LowCardinality(String),
     os              LowCardinality(String)
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 PARTITION BY import_id
 ORDER BY (site, visit_id, created_at);
