@@ -14,8 +14,16 @@ export interface BatchWriter {
   flush(): Promise<number>;
 }
 
-/** `fixed` values (site, import id) go with every row; the other columns are the first row's keys. */
-export function createBatchWriter(client: ClickHouseClient, table: string, fixed: Record<string, unknown>): BatchWriter {
+/**
+ * `fixed` values (site, import id) go with every row; the other columns are the first row's keys.
+ * `beforeSend` runs before each INSERT (the import records itself before its first row is written).
+ */
+export function createBatchWriter(
+  client: ClickHouseClient,
+  table: string,
+  fixed: Record<string, unknown>,
+  beforeSend?: () => Promise<void>,
+): BatchWriter {
   const fixedNames = Object.keys(fixed);
   const fixedValues = Object.values(fixed);
   let names: string[] | null = null;
@@ -25,6 +33,7 @@ export function createBatchWriter(client: ClickHouseClient, table: string, fixed
     if (batch.length === 0 || names === null) return;
     const values = batch;
     batch = [];
+    await beforeSend?.();
     await client.insert({
       table,
       values,

@@ -4,6 +4,9 @@
  * `importing` (reports do not see it). Any problem — a malformed line, a truncated file, an
  * overlap with another import of the site — drops every row written under the id and leaves the
  * import `failed`; it can be retried with the same upload. Only a complete import is counted.
+ * The `importing` record is written just before the first row, and a failure drops only the tables
+ * rows went to: an upload refused before any row (a foreign or malformed file, the usual case)
+ * costs one record of its failure and nothing else.
  */
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseClient, IMPORTED_TABLES, type ImportedTable, TABLES } from '@tidemark/shared';
@@ -50,7 +53,10 @@ interface Written {
 /** Files of Umami's export that are not its events (props and session data, which Tidemark's imported tables have no place for). */
 const UMAMI_OTHER_FILES = /(^|\/)(event_data|session_data)[^/]*$/i;
 
-async function writePlausible(deps: ImportDeps, request: ImportRequest, id: string): Promise<Written> {
+/** A batch writer of the import's rows into one table (`site` and `import_id` on every row). */
+type Writers = (table: string) => BatchWriter;
+
+async function writePlausible(request: ImportRequest, writerOf: Writers): Promise<Written> {
   const archive = await readArchive(request.path, request.fileName);
   try {
     if (archive.entries.length === 0) throw new ImportError(request.fileName, null, 'holds no CSV files');
@@ -66,7 +72,7 @@ async function writePlausible(deps: ImportDeps, request: ImportRequest, id: stri
       }
       let writer = writers.get(table);
       if (writer === undefined) {
-        writer = createBatchWriter(deps.client, `${deps.database}.${table}`, { site: request.site, import_id: id });
+        writer = writerOf(table);
         writers.set(table, writer);
       }
       for await (const { values } of readTable(await entry.open(), entry.name, PLAUSIBLE_SPECS[table])) {
@@ -81,9 +87,9 @@ async function writePlausible(deps: ImportDeps, request: ImportRequest, id: stri
   }
 }
 
-async function writeUmami(deps: ImportDeps, request: ImportRequest, id: string): Promise<Written> {
+async function writeUmami(deps: ImportDeps, request: ImportRequest, id: string, writerOf: Writers): Promise<Written> {
   const archive = await readArchive(request.path, request.fileName);
-  const staging = createBatchWriter(deps.client, `${deps.database}.${TABLES.importedUmamiEvents}`, { site: request.site, import_id: id });
+  const staging = writerOf(TABLES.importedUmamiEvents);
   try {
     const files = archive.entries.filter((e) => !UMAMI_OTHER_FILES.test(e.name));
     if (files.length === 0) throw new ImportError(request.fileName, null, "holds no website_event CSV of Umami's export");
@@ -97,6 +103,7 @@ async function writeUmami(deps: ImportDeps, request: ImportRequest, id: string):
     archive.close();
   }
   const rows = await staging.flush();
+  if (rows === 0) return { rows, tables: [] };
   await aggregateUmami(deps.client, deps.database, { site: request.site, id, tz: request.timezone });
   return { rows, tables: [...IMPORTED_TABLES] };
 }
@@ -129,10 +136,20 @@ async function checkOverlap(deps: ImportDeps, record: ImportRecord): Promise<voi
 export async function runImport(deps: ImportDeps, request: ImportRequest): Promise<ImportRecord> {
   const id = randomUUID();
   const record = newRecord(request.site, id, request.source, request.fileName, request.timezone, deps.now());
-  await deps.store.save(record);
+  let begun: Promise<void> | null = null;
+  /** Tables rows of the import may be in (so a failure drops those only). */
+  const touched = new Set<string>();
+  const writerOf: Writers = (table) =>
+    createBatchWriter(deps.client, `${deps.database}.${table}`, { site: request.site, import_id: id }, () => {
+      touched.add(table);
+      if (request.source === 'umami') for (const t of IMPORTED_TABLES) touched.add(t); // the staged rows are folded into all
+      begun ??= deps.store.save(record);
+      return begun;
+    });
   try {
-    const written = request.source === 'plausible' ? await writePlausible(deps, request, id) : await writeUmami(deps, request, id);
-    const days = await daysOf(deps, id, written.tables);
+    const written =
+      request.source === 'plausible' ? await writePlausible(request, writerOf) : await writeUmami(deps, request, id, writerOf);
+    const days = written.tables.length === 0 ? null : await daysOf(deps, id, written.tables);
     if (days === null) throw new ImportError(request.fileName, null, 'holds no rows to import');
     const done: ImportRecord = {
       ...record,
@@ -149,7 +166,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // If ClickHouse itself is failing, the rows stay invisible (`importing`) and a delete drops them later.
-    await deps.store.dropRows(id).catch(() => {});
+    if (touched.size > 0) await deps.store.dropRows(id, [...touched]).catch(() => {});
     await deps.store.save({ ...record, status: 'failed', error: message, updatedAt: new Date(deps.now()).toISOString() }).catch(() => {});
     throw error;
   }

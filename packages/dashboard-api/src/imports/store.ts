@@ -68,8 +68,8 @@ export interface ImportStore {
   save(record: ImportRecord): Promise<void>;
   list(site: string): Promise<ImportRecord[]>;
   get(site: string, id: string): Promise<ImportRecord | null>;
-  /** Drops the import's rows from every imported table (its partitions). */
-  dropRows(id: string): Promise<void>;
+  /** Drops the import's rows (its partitions) from `tables`, by default every imported table and Umami's staging. */
+  dropRows(id: string, tables?: readonly string[]): Promise<void>;
 }
 
 export function createImportStore(client: ClickHouseClient, database: string): ImportStore {
@@ -120,8 +120,8 @@ export function createImportStore(client: ClickHouseClient, database: string): I
       const [row] = await result.json<StoredRecord>();
       return row ? fromStored(row) : null;
     },
-    async dropRows(id) {
-      for (const name of [...IMPORTED_TABLES, TABLES.importedUmamiEvents]) {
+    async dropRows(id, tables = [...IMPORTED_TABLES, TABLES.importedUmamiEvents]) {
+      for (const name of tables) {
         // The id is a UUID this process made or checked; a partition id of a UUID column is its text.
         await client.command({ query: `ALTER TABLE ${database}.${name} DROP PARTITION {id:UUID}`, query_params: { id } });
       }

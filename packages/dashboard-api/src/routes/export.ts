@@ -49,9 +49,20 @@ export function mountExport(api: Hono<ApiEnv>, guard: Guard, admin: AdminContext
       range: parseExportRange(c.req.query()),
       format: parseExportFormat(c.req.query('format')),
     };
-    const rows = await countExport(client, tables, request);
-    await audit(c, admin, 'site.export', { site, target: site, details: { format: request.format, ...request.range, rows } });
-    const { stream, bytes } = await streamExport(client, tables, request);
+    // The count (for the header) and the export start together: one round trip before the first byte, not two.
+    const [counted, exported] = await Promise.allSettled([countExport(client, tables, request), streamExport(client, tables, request)]);
+    if (counted.status === 'rejected' || exported.status === 'rejected') {
+      if (exported.status === 'fulfilled') exported.value.stream.destroy();
+      throw counted.status === 'rejected' ? counted.reason : (exported as PromiseRejectedResult).reason;
+    }
+    const rows = counted.value;
+    const { stream, bytes } = exported.value;
+    try {
+      await audit(c, admin, 'site.export', { site, target: site, details: { format: request.format, ...request.range, rows } });
+    } catch (error) {
+      stream.destroy();
+      throw error;
+    }
     const headers: Record<string, string> = {
       'Content-Type': EXPORT_TYPES[request.format],
       'Content-Disposition': `attachment; filename="${exportFileName(request)}"`,
