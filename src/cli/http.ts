@@ -1,7 +1,7 @@
 /**
- * How the switching commands reach Tidemark: its dashboard API at `TIDEMARK_URL` (default the
- * local one, `http://127.0.0.1:$API_PORT`), with `TIDEMARK_KEY` or else `API_TOKEN` as the
- * Bearer key, as the other commands do.
+ * How every command reaches Tidemark: its dashboard API at `TIDEMARK_URL` (default the local
+ * one, `http://127.0.0.1:$API_PORT`), with `TIDEMARK_KEY` or else `API_TOKEN` as the Bearer key
+ * (`api.ts` calls the admin API with these; the switching commands stream with them).
  */
 export interface ApiTarget {
   url: string;
@@ -16,7 +16,11 @@ export function apiTarget(env: Record<string, string | undefined>, url?: string)
 
 /** The error of a refused request, as one line. */
 export async function refusal(res: Response): Promise<string> {
-  const text = await res.text();
+  return refusalOf(res.status, await res.text());
+}
+
+/** A refusal's status and body as one line: the JSON `error`, else the text. */
+export function refusalOf(status: number, text: string): string {
   let message = text;
   try {
     const body = JSON.parse(text) as { error?: string };
@@ -24,7 +28,7 @@ export async function refusal(res: Response): Promise<string> {
   } catch {
     // not JSON: the text as it is
   }
-  return `${res.status}: ${message}${res.status === 401 ? ' (set TIDEMARK_KEY or API_TOKEN)' : ''}`;
+  return `${status}: ${message}${status === 401 ? ' (set TIDEMARK_KEY or API_TOKEN)' : ''}`;
 }
 
 /** `12.3 MB` */
