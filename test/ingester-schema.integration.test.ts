@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -45,6 +45,18 @@ describe('ClickHouse schema (server)', () => {
       events_15m_mv: 'MaterializedView',
       events_1d: 'AggregatingMergeTree',
       events_1d_mv: 'MaterializedView',
+      imported_browsers: 'MergeTree',
+      imported_custom_events: 'MergeTree',
+      imported_devices: 'MergeTree',
+      imported_entry_pages: 'MergeTree',
+      imported_exit_pages: 'MergeTree',
+      imported_locations: 'MergeTree',
+      imported_operating_systems: 'MergeTree',
+      imported_pages: 'MergeTree',
+      imported_sources: 'MergeTree',
+      imported_umami_events: 'MergeTree',
+      imported_visitors: 'MergeTree',
+      imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
@@ -105,7 +117,7 @@ describe('ClickHouse schema (server)', () => {
         })),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -167,6 +179,27 @@ describe('ClickHouse schema (server)', () => {
       const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
       expect(await rollup('visits_15m')).toEqual(want);
       expect(await rollup('visits_1d')).toEqual(want);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration up to 010 applies the imports and scroll depth (011, 012) next', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_010') };
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+      expect(await migrate(client, older)).toEqual([11, 12]);
+      const columns = await (
+        await client.query({
+          query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ table: string; name: string }>();
+      expect(columns.map((c) => `${c.table}.${c.name}`).sort()).toEqual(['events.scroll_depth', 'imports.id']);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -10,6 +10,7 @@ import {
   type PartitionFetch,
   plainLogger,
   type QueueConsumer,
+  SCHEMA_VERSION,
   type StoredEvent,
   storedEvent,
   type WireMessage,
@@ -78,7 +79,9 @@ describe('ingester (embedded queue)', () => {
     ]);
     expect([...fake.stored.values()].flat()).toHaveLength(250);
     expect(fake.calls()).toBe(3 + 3);
-    expect(fake.queries[0]).toMatch(/^INSERT INTO db\.events \(event_id, site, .*, props\) SELECT .* FROM input\('.*'\) FORMAT RowBinary$/);
+    expect(fake.queries[0]).toMatch(
+      /^INSERT INTO db\.events \(event_id, site, .*, props, scroll_depth\) SELECT .* FROM input\('.*'\) FORMAT RowBinary$/,
+    );
     expect(await registry.getSingleMetricAsString('tidemark_ingester_insert_failures_total')).toMatch(/ 3$/);
   });
 
@@ -348,11 +351,11 @@ describe('ingester: a run whose commit failed', () => {
 });
 
 describe('ingester: schema versions', () => {
-  /** The next build: one more column, `region`, in schema version 2. */
-  const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+  /** The next build: one more column, `region`, in the schema version after this build's. */
+  const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', SCHEMA_VERSION + 1]]);
   const v2 = (e: StoredEvent, region: string): WireMessage => ({
     value: Buffer.concat([encodeEvents([e]), Buffer.from([region.length]), Buffer.from(region)]),
-    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: String(SCHEMA_VERSION + 1), [HEADERS.rows]: '1' },
   });
   const v1 = (e: StoredEvent) => encodeMessages([e])[0] as WireMessage;
 
@@ -384,7 +387,8 @@ describe('ingester: schema versions', () => {
   });
 
   it("a newer build reads every version, older rows padded with the new column's zero value", async () => {
-    const legacy: WireMessage = { value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([event(5)])]), headers: {} };
+    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16, padded back as 0).
+    const legacy: WireMessage = { value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([event(5)]).subarray(0, -2)]), headers: {} };
     const queue = oneBatch([v1(event(1)), v2(event(3), 'DE'), legacy]);
     const bodies: Buffer[] = [];
     const client = {
