@@ -25,6 +25,7 @@ import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
+import { collectorOpenApi } from './openapi.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { loadScript, serveScript } from './scripts.ts';
@@ -140,6 +141,18 @@ export function createCollector({
   app.options(config.scriptPath, () => respond(PREFLIGHT));
   app.options(fullPathOf(config.scriptPath), () => respond(PREFLIGHT));
   app.options(config.eventsPath, () => respond(PREFLIGHT));
+
+  const openapi = JSON.stringify(collectorOpenApi({ eventsPath: config.eventsPath }));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
+  // Any other method on a route of the document: 405 naming the allowed ones (HEAD is GET's).
+  for (const [path, allow] of [
+    [config.eventsPath, 'POST, OPTIONS'],
+    ['/openapi.json', 'GET, HEAD'],
+    ['/healthz', 'GET, HEAD'],
+    ['/readyz', 'GET, HEAD'],
+  ] as const) {
+    app.all(path, (c) => c.json({ error: `method not allowed: ${allow}` }, 405, { Allow: allow }));
+  }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
