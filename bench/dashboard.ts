@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Dashboard benchmark (issue 18): N synthetic events over the last 30 days (and visits to go
  * with them) in the embedded engine, the real dashboard-api serving the built UI, and real

@@ -1,15 +1,27 @@
-/// <reference lib="dom" />
 /**
  * Reading the dashboard page from Playwright (tests and `pnpm bench`): signing a browser context
  * in, when the page is settled, and its top numbers. The page counts its pending queries in `document.body.dataset.pending`.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 
+/**
+ * The little of the page's `document` these functions read: the root typings have no DOM, and
+ * the page's CSP forbids eval, so page code cannot be text in `waitForFunction`.
+ */
+export interface PageDocument {
+  body: { dataset: Record<string, string | undefined> };
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+}
+
 /** Waits until no query is pending and the top numbers (or an error) are drawn. */
 export async function settled(page: Page, timeout = 20_000): Promise<void> {
-  const ready = () =>
-    document.body.dataset.pending === '0' &&
-    (document.querySelector('.stat-value[data-value]:not([data-value=""])') !== null || document.querySelector('.error') !== null);
+  const ready = () => {
+    const document = (globalThis as unknown as { document: PageDocument }).document;
+    return (
+      document.body.dataset.pending === '0' &&
+      (document.querySelector('.stat-value[data-value]:not([data-value=""])') !== null || document.querySelector('.error') !== null)
+    );
+  };
   await page.waitForFunction(ready, undefined, { timeout, polling: 'raf' });
   // Panels start their queries after the top numbers: settled is pending 0 twice, a frame apart.
   await page.waitForTimeout(50);

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The dashboard UI in real headless Chromium against a real embedded stack (API_TOKEN set) over
  * a backdated server-side workload: the page's numbers equal the Query API's for several periods,
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
-import { settled, signIn, topNumbers } from './dashboard-page.ts';
+import { type PageDocument, settled, signIn, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -312,7 +311,10 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/live` });
     expect(res.status).toBe(202);
     await page.waitForFunction(
-      ([n]) => Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0),
+      ([n]) => {
+        const document = (globalThis as unknown as { document: PageDocument }).document;
+        return Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0);
+      },
       [before],
       { timeout: 10_000 },
     );
@@ -328,14 +330,15 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     const serious = async (page: Page) => {
       await page.evaluate(axe);
-      return page.evaluate(async () => {
-        const w = window as unknown as {
-          axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-        };
-        return (await w.axe.run()).violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      });
+      // Page code as text (the root typings have no DOM); evaluate, unlike waitForFunction, is not held to the page's CSP.
+      const violations = (await page.evaluate('axe.run().then((r) => r.violations)')) as {
+        id: string;
+        impact: string;
+        nodes: { target: string[] }[];
+      }[];
+      return violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
     };
     const link = await fetch(`${stack.apiUrl}/api/v2/sites/${site}/shared-links`, {
       method: 'POST',
