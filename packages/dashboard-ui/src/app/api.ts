@@ -1,5 +1,8 @@
-/** The page's calls to the dashboard-api: the Query API (JSON and CSV), freshness, sites, property keys. */
-import { request as call } from './auth';
+/**
+ * The page's calls to the dashboard-api: the Query API (JSON and CSV), freshness, sites, property
+ * keys, and SPEC §12's goals, funnels, alert rules and reports.
+ */
+import { request as call, json } from './auth';
 
 export interface QueryBody {
   site: string;
@@ -115,12 +118,93 @@ export async function sites(): Promise<string[]> {
 }
 
 /**
- * The custom property keys of the site's custom events, most used first (`GET /api/v2/properties`,
- * over the last `days` days up to now: the picker's list for the period shown).
+ * The custom property keys of the site's custom events (of one event name, or all), most used
+ * first (`GET /api/v2/properties`, over the last `days` days up to now: the period shown).
  */
-export async function propertyKeys(site: string, from: string): Promise<string[]> {
+export async function propertyKeys(site: string, from: string, event?: string): Promise<string[]> {
   const days = Math.min(366, Math.max(1, Math.ceil((Date.now() - Date.parse(from)) / 86_400_000)));
-  const q = new URLSearchParams({ site, days: String(days) });
+  const q = new URLSearchParams({ site, days: String(days), ...(event ? { event } : {}) });
   const body = (await (await call(`/api/v2/properties?${q}`, {})).json()) as { keys: { key: string }[] };
   return body.keys.map((k) => k.key);
+}
+
+/** A site's goal (SPEC §12): a pageview goal (`path`, a glob) or an event goal (`event`, optional `props`). */
+export interface Goal {
+  name: string;
+  path?: string;
+  event?: string;
+  props?: Record<string, string | string[]>;
+}
+
+/** The site's configured goals (`GET /api/v2/goals`); none configured: every custom event is a goal. */
+export function goals(site: string): Promise<{ configured: boolean; goals: Goal[] }> {
+  return json('GET', `/api/v2/goals?site=${encodeURIComponent(site)}`);
+}
+
+export interface FunnelBody {
+  site: string;
+  dateRange: string | [string, string];
+  timezone?: string;
+  /** Goal names, 2 to 8, in order. */
+  steps: string[];
+  within: string;
+}
+
+export interface FunnelStep {
+  step: number;
+  label: string;
+  visitors: number;
+  dropOff: number;
+  dropOffRate: number;
+  conversionRate: number;
+}
+
+export function funnel(body: FunnelBody): Promise<{ steps: FunnelStep[]; meta: { from: string; to: string; timezone: string } }> {
+  return json('POST', '/api/v2/funnel', body);
+}
+
+export type RuleKind = 'alert' | 'report';
+
+/** An alert rule or a report as `GET /api/v2/alerts|reports` answers it (secrets never included). */
+export interface Rule {
+  id: string;
+  site: string;
+  name: string;
+  every?: string;
+  condition?: { op?: '>' | '<'; value?: number; changePct?: number; minVolume?: number };
+  query?: { metrics: string[]; dateRange?: string };
+  period?: 'weekly' | 'monthly';
+  at?: string;
+  timezone?: string;
+  channels: { type: string; target?: string; to?: string[] }[];
+  state: { state: string; since: string | null; value: number | null };
+}
+
+/** One attempt to deliver a notice to one channel (`at` in UTC, `YYYY-MM-DD hh:mm:ss.sss`). */
+export interface Delivery {
+  seq: number;
+  state: string;
+  channel: number;
+  type: string;
+  target: string;
+  attempt: number;
+  ok: number;
+  final: number;
+  status: number;
+  error: string;
+  at: string;
+}
+
+export async function rules(kind: RuleKind, site: string): Promise<Rule[]> {
+  const body = await json<Record<string, Rule[]>>('GET', `/api/v2/${kind}s?site=${encodeURIComponent(site)}`);
+  return body[`${kind}s`] ?? [];
+}
+
+export async function deliveries(kind: RuleKind, id: string): Promise<Delivery[]> {
+  return (await json<{ deliveries: Delivery[] }>('GET', `/api/v2/${kind}s/${id}/deliveries`)).deliveries;
+}
+
+/** Sends a notice with state `test` to every channel of the rule now (`sites:admin`). */
+export function testNotice(kind: RuleKind, id: string): Promise<{ sent: boolean }> {
+  return json('POST', `/api/v2/${kind}s/${id}/test`, {});
 }

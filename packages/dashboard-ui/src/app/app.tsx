@@ -1,14 +1,17 @@
 /** The dashboard: header, period, filters, top numbers, chart and report panels, all from one view in the URL. */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { type QueryBody, sites as readSites } from './api';
+import { type Goal, type QueryBody, sites as readSites } from './api';
 import { isAdmin, type Me, signOut, whoLabel } from './auth';
 import { useLive, useQuery } from './hooks';
 import { PANELS, type Tab, usableMetrics } from './panels';
 import { dateRangeOf, grainsOf, periodOf } from './periods';
+import { Alerts } from './ui/alerts';
 import { Chart } from './ui/chart';
 import { Controls } from './ui/controls';
 import { Details } from './ui/details';
 import { FilterBar } from './ui/filter-bar';
+import { Funnel } from './ui/funnel';
+import { GoalProperties } from './ui/goal-properties';
 import { LiveStatus } from './ui/live-status';
 import { Panel } from './ui/panel';
 import { TopStats } from './ui/top-stats';
@@ -25,6 +28,7 @@ export function App({ me, onSignedOut }: Props) {
   const [view, setView] = useState<View>(() => lockTo(readView(location.search), locked));
   const [siteList, setSiteList] = useState<string[]>(locked === null ? [] : [locked]);
   const [details, setDetails] = useState<{ tab: Tab; dimension: string } | null>(null);
+  const [goalProps, setGoalProps] = useState<{ name: string; goal: Goal | undefined } | null>(null);
 
   useEffect(() => {
     const onPop = () => setView(lockTo(readView(location.search), locked));
@@ -159,6 +163,7 @@ export function App({ me, onSignedOut }: Props) {
                         tick: panelTick,
                         onFilter,
                         onDetails: (tab, dimension) => setDetails({ tab, dimension }),
+                        onGoalProperties: (name, goal) => setGoalProps({ name, goal }),
                         exportName,
                         range,
                       }}
@@ -166,6 +171,23 @@ export function App({ me, onSignedOut }: Props) {
                   ),
               )}
             </div>
+            {panelBase && (
+              <div class="grid below">
+                <Funnel base={panelBase} tick={panelTick} />
+                {locked === null && <Alerts site={view.site} admin={isAdmin(me)} />}
+              </div>
+            )}
+            {goalProps && (
+              <GoalProperties
+                base={base}
+                name={goalProps.name}
+                goal={goalProps.goal}
+                range={range}
+                tick={live.tick}
+                onFilter={onFilter}
+                onClose={() => setGoalProps(null)}
+              />
+            )}
             {details && (
               <Details
                 base={base}

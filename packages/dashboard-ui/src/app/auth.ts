@@ -84,7 +84,8 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   throw new ApiError(message);
 }
 
-async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A JSON call: the body (if any) as JSON, the answer parsed (null when empty). */
+export async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method };
   if (body !== undefined) {
     init.headers = { 'Content-Type': 'application/json' };

@@ -16,16 +16,19 @@ function track(delta: number): void {
   document.body.dataset.pending = String(pending);
 }
 
-export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
-  const key = body ? JSON.stringify(body) : '';
-  const [state, setState] = useState<Loaded<Answer> & { key: string }>({ data: null, error: null, loading: true, key: '' });
+/**
+ * Something loaded for `key` (null: nothing to load), again when `key` or `tick` changes; counted
+ * in the page's pending loads. A new key's answer is not the old key's: nothing stale shows.
+ */
+export function useLoad<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>, tick = 0): Loaded<T> {
+  const [state, setState] = useState<Loaded<T> & { key: string }>({ data: null, error: null, loading: true, key: '' });
   useEffect(() => {
-    if (!body) return;
+    if (key === null) return;
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     track(1);
     let done = false;
-    query(body, controller.signal)
+    load(controller.signal)
       .then(
         (data) => setState({ data, error: null, loading: false, key }),
         (error: Error) => {
@@ -40,8 +43,12 @@ export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
       if (!done) controller.abort();
     };
   }, [key, tick]);
-  // A new body's answer is not the old body's: show nothing stale under a new filter.
-  return state.key === key ? state : { data: null, error: null, loading: true };
+  return state.key === key ? state : { data: null, error: null, loading: key !== null };
+}
+
+/** A Query API answer for `body`, asked again on each live tick. */
+export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
+  return useLoad(body ? JSON.stringify(body) : null, (signal) => query(body as QueryBody, signal), tick);
 }
 
 export interface Live {

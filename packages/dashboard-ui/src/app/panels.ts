@@ -10,6 +10,8 @@ export interface Tab {
    * event to its visit (several times slower on large ranges; bench/dashboard.ts).
    */
   metrics: string[];
+  /** How many of the metrics the panel's list shows (default 1). */
+  list?: number;
   /** Extra filters of this tab only (e.g. custom events without pageviews). */
   filters?: [string, string, string[]][];
   map?: boolean;
@@ -73,7 +75,7 @@ export const PANELS: PanelSpec[] = [
     id: 'goals',
     title: 'Goals & events',
     tabs: [
-      { id: 'goal', label: 'Goals', dimension: 'goal', metrics: ['visitors', 'conversions', 'conversion_rate'] },
+      { id: 'goal', label: 'Goals', dimension: 'goal', metrics: ['visitors', 'conversions', 'conversion_rate'], list: 3 },
       {
         id: 'event',
         label: 'Custom events',

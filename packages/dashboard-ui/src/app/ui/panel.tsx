@@ -1,9 +1,9 @@
 /** A report panel: tabs, the top rows of the chosen tab as bars (click one to filter the page), details and CSV. */
 import { useState } from 'preact/hooks';
-import type { QueryBody } from '../api';
+import { type Goal, type QueryBody, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
 import { formatChange, formatMetric } from '../format';
-import { useQuery } from '../hooks';
+import { useLoad, useQuery } from '../hooks';
 import { METRIC_LABELS, type PanelSpec, type Tab, usableMetrics } from '../panels';
 import type { Filter } from '../view';
 import { downloadCsv } from './csv';
@@ -17,19 +17,28 @@ export interface PanelContext {
   onDetails: (tab: Tab, dimension: string) => void;
   /** The file name's stem of CSV exports. */
   exportName: string;
+  /** Opens a goal's custom property breakdown. */
+  onGoalProperties: (name: string, goal: Goal | undefined) => void;
   /** The period's exact range (from the top numbers' answer), for the property keys. */
   range: { from: string; to: string } | null;
 }
 
 const ROWS = 9;
 
-/** A tab's query: all its metrics (details, CSV), or its first only (`listOnly`, the panel's list). */
+/** A tab's query: all its metrics (details, CSV), or those its list shows (`listOnly`). */
 export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: number, listOnly = false): QueryBody {
   // A property tab lists the events that carry the property.
   const own = dimension.startsWith('prop:') ? [['is_not', dimension, ['']]] : (tab.filters ?? []);
   const filters = [...(base.filters ?? []), ...own];
   const metrics = usableMetrics(tab.metrics, filters, dimension);
-  return { ...base, metrics: listOnly ? metrics.slice(0, 1) : metrics, dimensions: [dimension], filters, limit };
+  return { ...base, metrics: listOnly ? metrics.slice(0, tab.list ?? 1) : metrics, dimensions: [dimension], filters, limit };
+}
+
+/** A goal as its settings say: `pageview /pricing`, `event signup (plan = pro | team)`. */
+export function describeGoal(g: Goal): string {
+  if (g.path !== undefined) return `pageview ${g.path}`;
+  const props = Object.entries(g.props ?? {}).map(([k, v]) => `${k} = ${[v].flat().join(' | ')}`);
+  return `event ${g.event}${props.length ? ` (${props.join(', ')})` : ''}`;
 }
 
 export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
@@ -41,7 +50,10 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
   const answer = useQuery(body, ctx.tick);
   const rows = answer.data?.results ?? [];
   const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
-  const metric = body?.metrics[0] ?? 'visitors';
+  const metrics = body?.metrics ?? ['visitors'];
+  const goalTab = dimension === 'goal';
+  const defined = useLoad(goalTab ? ctx.base.site : null, () => readGoals(ctx.base.site), ctx.tick);
+  const byName = new Map((defined.data?.goals ?? []).map((g) => [g.name, g]));
   return (
     <section class="card panel" id={`panel-${spec.id}`} aria-labelledby={`title-${spec.id}`} aria-busy={answer.loading}>
       <div class="card-head">
@@ -56,6 +68,13 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
       </div>
       <div role="tabpanel" aria-label={tab.label} class="panel-body">
         {tab.dimension === 'prop:' && <PropertyPicker site={ctx.base.site} range={ctx.range} value={propKey} onChange={setPropKey} />}
+        {goalTab && defined.data && (
+          <p class="muted small" id="goals-note">
+            {defined.data.configured
+              ? `${defined.data.goals.length} goals configured`
+              : 'No goals configured: every custom event is a goal'}
+          </p>
+        )}
         {tab.map ? (
           <WorldMap rows={rows} onPick={(code) => ctx.onFilter(['is', 'country', [code]])} />
         ) : (
@@ -63,15 +82,22 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
             <thead>
               <tr>
                 <th scope="col">{dimensionLabel(dimension || 'prop:')}</th>
-                <th scope="col" class="num">
-                  {METRIC_LABELS[metric]}
-                </th>
+                {metrics.map((m) => (
+                  <th scope="col" class="num" key={m}>
+                    {METRIC_LABELS[m]}
+                  </th>
+                ))}
+                {goalTab && (
+                  <th scope="col">
+                    <span class="sr-only">Properties</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => {
                 const value = String(r.dimensions[0]);
-                const change = formatChange(metric, r.comparison?.change[0]);
+                const goal = goalTab ? byName.get(value) : undefined;
                 return (
                   <tr key={value} data-value={value}>
                     <td class="label">
@@ -79,16 +105,34 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
                       <button
                         type="button"
                         class="link"
-                        title={`Filter by ${dimensionLabel(dimension)} ${valueLabel(dimension, value)}`}
+                        title={`Filter by ${dimensionLabel(dimension)} ${valueLabel(dimension, value)}${goal ? ` (${describeGoal(goal)})` : ''}`}
                         onClick={() => ctx.onFilter(['is', dimension, [value]])}
                       >
                         {valueLabel(dimension, value)}
+                        {goal && <span class="muted small goal-def"> {describeGoal(goal)}</span>}
                       </button>
                     </td>
-                    <td class="num" data-metric={metric} data-value={r.metrics[0] ?? ''}>
-                      {formatMetric(metric, r.metrics[0] ?? null)}
-                      {change.text && <span class={`change small ${change.tone}`}> {change.text}</span>}
-                    </td>
+                    {metrics.map((m, i) => {
+                      const change = formatChange(m, r.comparison?.change[i]);
+                      return (
+                        <td class="num" key={m} data-metric={m} data-value={r.metrics[i] ?? ''}>
+                          {formatMetric(m, r.metrics[i] ?? null)}
+                          {change.text && <span class={`change small ${change.tone}`}> {change.text}</span>}
+                        </td>
+                      );
+                    })}
+                    {goalTab && (
+                      <td class="num">
+                        <button
+                          type="button"
+                          class="ghost small"
+                          aria-label={`Properties of ${value}`}
+                          onClick={() => ctx.onGoalProperties(value, goal)}
+                        >
+                          Props
+                        </button>
+                      </td>
+                    )}
                   </tr>
                 );
               })}
