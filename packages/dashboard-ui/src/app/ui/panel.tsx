@@ -123,13 +123,8 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
                     })}
                     {goalTab && (
                       <td class="num">
-                        <button
-                          type="button"
-                          class="ghost small"
-                          aria-label={`Properties of ${value}`}
-                          onClick={() => ctx.onGoalProperties(value, goal)}
-                        >
-                          Props
+                        <button type="button" class="ghost small" onClick={() => ctx.onGoalProperties(value, goal)}>
+                          Properties<span class="sr-only"> of {value}</span>
                         </button>
                       </td>
                     )}
