@@ -7,9 +7,10 @@
  * a test notice in its delivery log; axe-core on what these views draw; a shared link shows goals
  * and funnels but no rules.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
@@ -29,13 +30,14 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
 import { settled } from './dashboard-page.ts';
-import { uniqueName } from './harness.ts';
+import { ROOT, uniqueName } from './harness.ts';
 
 const SITE = 'shop.example';
 const GOALS = [
   { name: 'Pricing', path: '/pricing' },
   { name: 'Signup', event: 'signup' },
 ];
+const SHOTS = process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, '.tmp', 'screenshots');
 const FUNNEL = { site: SITE, dateRange: '7d', steps: ['Pricing', 'Signup'], within: '1h' };
 
 /** The numbers of a row of a table the page drew (`data-value` of its cells), by the row's value. */
@@ -177,6 +179,11 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     expect(drawn).toEqual(expected.steps.map((s) => [s.visitors, s.conversionRate, s.dropOff]));
     expect(await page.locator('#funnel .funnel-step .num').allTextContents()).toEqual(['4 · 100%', '2 · 50% · −2']);
 
+    mkdirSync(SHOTS, { recursive: true });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.locator('#funnel-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'conversions-laptop-light.png') });
+
     // The alert rule, its state, a test notice and the delivery log.
     const rule = page.locator('#alerts tr[data-kind="alert"]', { hasText: 'Signups stalled' });
     await rule.waitFor({ timeout: 10_000 });
@@ -187,6 +194,7 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     await page.locator('#alert-deliveries tr[data-state="test"]').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('#alert-deliveries tr[data-state="test"]').first().getAttribute('data-ok')).toBe('0'); // port 1 refuses
     expect(await serious(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'alert-history-laptop-light.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

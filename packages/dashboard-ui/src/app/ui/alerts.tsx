@@ -123,7 +123,7 @@ function History({ rule, admin, onClose }: { rule: Rule & { kind: RuleKind }; ad
       </p>
       <div class="details-tools">
         {admin && (
-          <button type="button" onClick={() => void send()}>
+          <button type="button" class="ghost" onClick={() => void send()}>
             Send test notice
           </button>
         )}
