@@ -7,9 +7,8 @@
  * a test notice in its delivery log; axe-core on what these views draw; a shared link shows goals
  * and funnels but no rules.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
@@ -29,7 +28,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
-import { settled } from './dashboard-page.ts';
+import { seriousViolations, settled } from './dashboard-page.ts';
 import { ROOT, uniqueName } from './harness.ts';
 
 const SITE = 'shop.example';
@@ -118,18 +117,14 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     await client?.close();
   });
 
-  const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  const serious = async (page: Page) => {
-    await page.evaluate(axe);
-    // Page code as text (the root typings have no DOM); evaluate is not held to the page's CSP.
-    const violations = (await page.evaluate('axe.run().then((r) => r.violations)')) as {
-      id: string;
-      impact: string;
-      nodes: { target: string[] }[];
-    }[];
-    return violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  /** Fills in the funnel form (Pricing → Signup within an hour) and waits for its two steps. */
+  const drawFunnel = async (page: Page) => {
+    const inputs = page.locator('#funnel-form .funnel-step-input');
+    await inputs.nth(0).fill('Pricing');
+    await inputs.nth(1).fill('Signup');
+    await page.selectOption('#funnel-within', '1h');
+    await page.click('#funnel-form button[type="submit"]');
+    await page.locator('#funnel .funnel-step').nth(1).waitFor({ timeout: 10_000 });
   };
 
   it('lists goals with conversions and properties, draws a funnel equal to the API, shows the alert rules and sends a test notice', async () => {
@@ -161,16 +156,11 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     expect(await page.locator('#goal-props h3').allTextContents()).toEqual(['plan']);
     expect(await cells(page, '#goal-props tr[data-value="pro"]')).toEqual([1, 1]);
     expect(await cells(page, '#goal-props tr[data-value="free"]')).toEqual([1, 1]);
-    expect(await serious(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.locator('#goal-props button[aria-label="Close"]').click();
 
     // The funnel: the steps by goal name, equal to the Funnel API's answer.
-    const inputs = page.locator('#funnel-form .funnel-step-input');
-    await inputs.nth(0).fill('Pricing');
-    await inputs.nth(1).fill('Signup');
-    await page.selectOption('#funnel-within', '1h');
-    await page.click('#funnel-form button[type="submit"]');
-    await page.locator('#funnel .funnel-step').nth(1).waitFor({ timeout: 10_000 });
+    await drawFunnel(page);
     const expected = (await api('/api/v2/funnel', FUNNEL)) as { steps: { visitors: number; conversionRate: number; dropOff: number }[] };
     expect(expected.steps.map((s) => s.visitors)).toEqual([4, 2]);
     const drawn = await page
@@ -193,7 +183,7 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     await page.locator('#alert-history button', { hasText: 'Send test notice' }).click();
     await page.locator('#alert-deliveries tr[data-state="test"]').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('#alert-deliveries tr[data-state="test"]').first().getAttribute('data-ok')).toBe('0'); // port 1 refuses
-    expect(await serious(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'alert-history-laptop-light.png') });
     expect(errors).toEqual([]);
     await page.close();
@@ -205,12 +195,7 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     await page.goto(`${url}${new URL(link.url, url).pathname}?period=7d`);
     await settled(page);
     await page.locator('#panel-goals tbody tr[data-value="Signup"]').waitFor({ timeout: 20_000 });
-    const inputs = page.locator('#funnel-form .funnel-step-input');
-    await inputs.nth(0).fill('Pricing');
-    await inputs.nth(1).fill('Signup');
-    await page.selectOption('#funnel-within', '1h');
-    await page.click('#funnel-form button[type="submit"]');
-    await page.locator('#funnel .funnel-step').nth(1).waitFor({ timeout: 10_000 });
+    await drawFunnel(page);
     expect(await page.locator('#alerts-panel').count()).toBe(0);
     await page.close();
   });

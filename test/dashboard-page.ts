@@ -1,7 +1,9 @@
 /**
  * Reading the dashboard page from Playwright (tests and `pnpm bench`): signing a browser context
- * in, when the page is settled, and its top numbers. The page counts its pending queries in `document.body.dataset.pending`.
+ * in, when the page is settled, its top numbers, and axe-core's serious violations. The page counts its pending queries in `document.body.dataset.pending`.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /**
@@ -39,4 +41,20 @@ export function topNumbers(page: Page): Promise<(number | null)[]> {
 export async function signIn(context: BrowserContext, apiUrl: string, key: string): Promise<void> {
   const res = await context.request.post(`${apiUrl}/api/session`, { data: { key } });
   if (!res.ok()) throw new Error(`sign-in: ${res.status()} ${await res.text()}`);
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now, `id: targets` each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  // Page code as text (the root typings have no DOM); evaluate, unlike waitForFunction, is not held to the page's CSP.
+  const violations = (await page.evaluate('axe.run().then((r) => r.violations)')) as {
+    id: string;
+    impact: string;
+    nodes: { target: string[] }[];
+  }[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

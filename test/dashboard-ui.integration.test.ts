@@ -7,12 +7,11 @@
  * and dark) go to .tmp/screenshots (docs/screenshots with SCREENSHOTS=docs).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
-import { type PageDocument, settled, signIn, topNumbers } from './dashboard-page.ts';
+import { type PageDocument, seriousViolations, settled, signIn, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -327,19 +326,6 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
 
   it('passes axe-core with no serious violation, light and dark (the dashboard, sign-in, settings, a shared link); screenshots', async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    const serious = async (page: Page) => {
-      await page.evaluate(axe);
-      // Page code as text (the root typings have no DOM); evaluate, unlike waitForFunction, is not held to the page's CSP.
-      const violations = (await page.evaluate('axe.run().then((r) => r.violations)')) as {
-        id: string;
-        impact: string;
-        nodes: { target: string[] }[];
-      }[];
-      return violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    };
     const link = await fetch(`${stack.apiUrl}/api/v2/sites/${site}/shared-links`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
@@ -357,14 +343,14 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         // Not signed in: the sign-in form.
         await page.goto(`${stack.apiUrl}/?site=${site}`);
         await page.locator('#signin-key').waitFor();
-        expect(await serious(page), `sign-in ${name} ${colorScheme}`).toEqual([]);
+        expect(await seriousViolations(page), `sign-in ${name} ${colorScheme}`).toEqual([]);
         // A shared link's password form, then its read-only dashboard.
         await page.goto(shared.url);
         await page.locator('#unlock-password').fill('a long password');
         await page.locator('#unlock-form button').click();
         await settled(page);
         expect(await page.locator('#site').isDisabled()).toBe(true);
-        expect(await serious(page), `shared ${name} ${colorScheme}`).toEqual([]);
+        expect(await seriousViolations(page), `shared ${name} ${colorScheme}`).toEqual([]);
         if (name === 'laptop') await page.screenshot({ path: join(SHOTS, `shared-${name}-${colorScheme}.png`), fullPage: true });
 
         await signIn(ctx, stack.apiUrl, TOKEN);
@@ -374,12 +360,12 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         await page.locator('svg.map path').first().waitFor();
         await settled(page);
         await page.screenshot({ path: join(SHOTS, `dashboard-${name}-${colorScheme}.png`), fullPage: true });
-        expect(await serious(page), `${name} ${colorScheme}`).toEqual([]);
+        expect(await seriousViolations(page), `${name} ${colorScheme}`).toEqual([]);
         await page.goto(`${stack.apiUrl}/settings`);
         await page.locator('#site-add-name').waitFor();
         await page.locator('#keys tr').first().waitFor();
         await page.screenshot({ path: join(SHOTS, `settings-${name}-${colorScheme}.png`), fullPage: true });
-        expect(await serious(page), `settings ${name} ${colorScheme}`).toEqual([]);
+        expect(await seriousViolations(page), `settings ${name} ${colorScheme}`).toEqual([]);
         await ctx.close();
       }
     }

@@ -2,10 +2,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { QueryBody } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
-import { formatMetric } from '../format';
 import { useQuery } from '../hooks';
 import { METRIC_LABELS, type Tab } from '../panels';
 import type { Filter } from '../view';
+import { MetricCells, ValueCell } from './cells';
 import { downloadCsv } from './csv';
 import { tabQuery } from './panel';
 
@@ -88,23 +88,15 @@ export function Details({ base, tab, dimension, tick, exportName, onFilter, onCl
               const value = String(r.dimensions[0]);
               return (
                 <tr key={value} data-value={value}>
-                  <td class="label">
-                    <button
-                      type="button"
-                      class="link"
-                      onClick={() => {
-                        onFilter(['is', dimension, [value]]);
-                        dialog.current?.close();
-                      }}
-                    >
-                      {valueLabel(dimension, value)}
-                    </button>
-                  </td>
-                  {metrics.map((m, i) => (
-                    <td key={m} class="num" data-metric={m} data-value={r.metrics[i] ?? ''}>
-                      {formatMetric(m, r.metrics[i] ?? null, true)}
-                    </td>
-                  ))}
+                  <ValueCell
+                    onClick={() => {
+                      onFilter(['is', dimension, [value]]);
+                      dialog.current?.close();
+                    }}
+                  >
+                    {valueLabel(dimension, value)}
+                  </ValueCell>
+                  <MetricCells metrics={metrics} row={r} exact />
                 </tr>
               );
             })}

@@ -5,10 +5,10 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { type Goal, propertyKeys, type QueryBody } from '../api';
-import { formatMetric } from '../format';
 import { useLoad, useQuery } from '../hooks';
 import { METRIC_LABELS } from '../panels';
 import type { Filter } from '../view';
+import { MetricCells, ValueCell } from './cells';
 import { describeGoal } from './panel';
 
 const KEYS = 6;
@@ -110,16 +110,8 @@ function PropertyTable({
             const value = String(r.dimensions[0]);
             return (
               <tr key={value} data-value={value}>
-                <td class="label">
-                  <button type="button" class="link" onClick={() => onFilter(['is', dimension, [value]])}>
-                    {value || '(none)'}
-                  </button>
-                </td>
-                {metrics.map((m, i) => (
-                  <td class="num" key={m} data-metric={m} data-value={r.metrics[i] ?? ''}>
-                    {formatMetric(m, r.metrics[i] ?? null, true)}
-                  </td>
-                ))}
+                <ValueCell onClick={() => onFilter(['is', dimension, [value]])}>{value || '(none)'}</ValueCell>
+                <MetricCells metrics={metrics} row={r} exact />
               </tr>
             );
           })}

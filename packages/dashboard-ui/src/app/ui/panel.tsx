@@ -2,10 +2,10 @@
 import { useState } from 'preact/hooks';
 import { type Goal, type QueryBody, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
-import { formatChange, formatMetric } from '../format';
 import { useLoad, useQuery } from '../hooks';
 import { METRIC_LABELS, type PanelSpec, type Tab, usableMetrics } from '../panels';
 import type { Filter } from '../view';
+import { MetricCells, ValueCell } from './cells';
 import { downloadCsv } from './csv';
 import { PropertyPicker } from './property-picker';
 import { WorldMap } from './world-map';
@@ -100,27 +100,15 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
                 const goal = goalTab ? byName.get(value) : undefined;
                 return (
                   <tr key={value} data-value={value}>
-                    <td class="label">
-                      <span class="bar" style={{ width: `${((r.metrics[0] ?? 0) / max) * 100}%` }} />
-                      <button
-                        type="button"
-                        class="link"
-                        title={`Filter by ${dimensionLabel(dimension)} ${valueLabel(dimension, value)}${goal ? ` (${describeGoal(goal)})` : ''}`}
-                        onClick={() => ctx.onFilter(['is', dimension, [value]])}
-                      >
-                        {valueLabel(dimension, value)}
-                        {goal && <span class="muted small goal-def"> {describeGoal(goal)}</span>}
-                      </button>
-                    </td>
-                    {metrics.map((m, i) => {
-                      const change = formatChange(m, r.comparison?.change[i]);
-                      return (
-                        <td class="num" key={m} data-metric={m} data-value={r.metrics[i] ?? ''}>
-                          {formatMetric(m, r.metrics[i] ?? null)}
-                          {change.text && <span class={`change small ${change.tone}`}> {change.text}</span>}
-                        </td>
-                      );
-                    })}
+                    <ValueCell
+                      bar={(r.metrics[0] ?? 0) / max}
+                      title={`Filter by ${dimensionLabel(dimension)} ${valueLabel(dimension, value)}${goal ? ` (${describeGoal(goal)})` : ''}`}
+                      onClick={() => ctx.onFilter(['is', dimension, [value]])}
+                    >
+                      {valueLabel(dimension, value)}
+                      {goal && <span class="muted small goal-def"> {describeGoal(goal)}</span>}
+                    </ValueCell>
+                    <MetricCells metrics={metrics} row={r} changes />
                     {goalTab && (
                       <td class="num">
                         <button type="button" class="ghost small" onClick={() => ctx.onGoalProperties(value, goal)}>
