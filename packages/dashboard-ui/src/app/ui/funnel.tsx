@@ -26,9 +26,11 @@ export function Funnel({ base, tick }: Props) {
   const [steps, setSteps] = useState<string[]>(['', '']);
   const [within, setWithin] = useState<string>('30m');
   const [asked, setAsked] = useState<{ steps: string[]; within: string } | null>(null);
-  // The goals completed in the period, for the step pickers beside the configured ones.
-  const seen = useQuery({ ...base, metrics: ['visitors'], dimensions: ['goal'], filters: [], limit: 100 }, 0);
-  const configured = useLoad(base.site, () => goals(base.site));
+  // The goals completed in the period, for the step pickers beside the configured ones: asked
+  // once the form is used (not an engine turn of the first render).
+  const [used, setUsed] = useState(false);
+  const seen = useQuery(used ? { ...base, metrics: ['visitors'], dimensions: ['goal'], filters: [], limit: 100 } : null, 0);
+  const configured = useLoad(used ? base.site : null, () => goals(base.site));
   const names = [
     ...new Set([...(configured.data?.goals ?? []).map((g) => g.name), ...(seen.data?.results ?? []).map((r) => String(r.dimensions[0]))]),
   ];
@@ -51,6 +53,7 @@ export function Funnel({ base, tick }: Props) {
       <form
         id="funnel-form"
         class="funnel-form"
+        onFocusIn={() => setUsed(true)}
         onSubmit={(e) => {
           e.preventDefault();
           setAsked({ steps: steps.map((s) => s.trim()).filter(Boolean), within });
