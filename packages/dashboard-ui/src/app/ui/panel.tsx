@@ -83,7 +83,7 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
               <tr>
                 <th scope="col">{dimensionLabel(dimension || 'prop:')}</th>
                 {metrics.map((m) => (
-                  <th scope="col" class="num" key={m}>
+                  <th scope="col" class="num" key={m} data-metric={m}>
                     {METRIC_LABELS[m]}
                   </th>
                 ))}
