@@ -12,6 +12,7 @@ import { filterDimensions, intervalOf } from './fields.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
+  countsEligible,
   dayAligned,
   eventStatement,
   rollupEligible,
@@ -217,6 +218,7 @@ async function period(
     dimensions: query.dimensions,
     pointers,
     filters: query.filters,
+    converters: query.metrics.includes('conversion_rate'),
   };
   const wantsRate = query.metrics.includes('conversion_rate');
   const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
@@ -225,6 +227,7 @@ async function period(
     dimensions: baseDims,
     pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
     filters: withoutGoals(query.filters),
+    converters: false, // the base counts visitors only
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([
@@ -383,6 +386,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): 
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    converters: query.metrics.includes('conversion_rate'),
   };
 }
 
@@ -415,6 +419,7 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
       const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
+      if (days && countsEligible(inputOf(query, tables, span, interval))) out.add(tables.visitors1d);
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
     if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);

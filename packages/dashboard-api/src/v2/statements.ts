@@ -32,6 +32,8 @@ export interface StatementInput {
   /** Pointers of the dimensions (for errors). */
   pointers: string[];
   filters: Filter[];
+  /** The query needs distinct converters (conversion_rate): they are merged from states, never counted. */
+  converters?: boolean;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -107,9 +109,28 @@ export function rollupEligible(input: StatementInput, bucketStarts: readonly num
 }
 
 /**
+ * Whether whole UTC days may take their distinct visitors from the visitor counts
+ * (`visitors_1d`) instead of merging the day rollup's states: no filter (a count is of all the
+ * site's, or one path's, pageviews and custom events), no dimension but `page` and time, and no
+ * conversion_rate (its converters are merged from states).
+ */
+export function countsEligible(input: StatementInput): boolean {
+  return (
+    input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d))
+  );
+}
+
+const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
+
+/**
  * The event statement over the quarter-hour rollups: the whole quarter-hours of the range from
  * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
- * states merged (visitors stay distinct across both).
+ * states merged (visitors stay distinct across both). Whole UTC days come from the day rollups
+ * when every boundary is a UTC midnight; their distinct visitors, when the query allows
+ * (`countsEligible`), from `visitors_1d` for every (day, key) whose count is current — its
+ * `events` equal the rollup's — and from the day rollup's states for the others. Visitor ids
+ * rotate with the UTC day, so no id is in two days and a day's count adds to the rest exactly
+ * (docs/query.md, "Distinct visitors over many days").
  */
 export function rollupStatement(input: StatementInput, bucketStarts: readonly number[] = []): Statement {
   const params = new Params();
@@ -126,7 +147,33 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   const days = d0 < d1 && dayAligned(input, bucketStarts);
   const [day0, day1] = days ? [at(d0), at(d1)] : [whole0, whole0];
   const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
-  const columns = `site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d`;
+  const path = pages ? 'path' : "'' AS path";
+  const columns = `site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, visitors AS u, duration_ms AS d, toUInt64(0) AS n`;
+  const inDays = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
+  let dayParts = `SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`;
+  if (days && countsEligible(input)) {
+    // The (site, day[, path]) keys whose count is current: the count's events (summed over the
+    // shards of a cluster) equal the rollup's. Their states are never read.
+    const key = pages ? 'site, bucket, path' : 'site, bucket';
+    const dimension = params.add('String', pages ? 'page' : '');
+    const counted = `
+      SELECT c.site AS site, c.bucket AS bucket, c.value AS value, c.n AS n
+      FROM (SELECT site, bucket, value, sum(events) AS e, sum(visitors) AS n FROM ${input.tables.visitors1d} FINAL
+            WHERE ${inDays} AND dimension = ${dimension} GROUP BY site, bucket, value) AS c
+      INNER JOIN (SELECT site, bucket, ${path === 'path' ? 'path' : "''"} AS value, sum(events) AS e FROM ${dayTable}
+                  WHERE ${inDays} GROUP BY site, bucket, value) AS r
+      ON c.site = r.site AND c.bucket = r.bucket AND c.value = r.value AND c.e = r.e`;
+    const countedKeys = pages ? 'site, bucket, value' : 'site, bucket';
+    dayParts = `
+      SELECT site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, ${EMPTY_UNIQ} AS u, duration_ms AS d, toUInt64(0) AS n
+      FROM ${dayTable} WHERE ${inDays}
+      UNION ALL
+      SELECT site, toString(name) AS name, bucket AS timestamp, ${path}, toUInt64(0) AS c, visitors AS u, toUInt64(0) AS d, toUInt64(0) AS n
+      FROM ${dayTable} PREWHERE ${inDays} AND (${key}) GLOBAL NOT IN (SELECT ${countedKeys} FROM (${counted}))
+      UNION ALL
+      SELECT site, 'pageview' AS name, bucket AS timestamp, value AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u, toUInt64(0) AS d, n
+      FROM (${counted})`;
+  }
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
@@ -140,12 +187,10 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       FROM ${table}
       WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
       UNION ALL
-      SELECT ${columns}
-      FROM ${dayTable}
-      WHERE site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}
+      ${dayParts}
       UNION ALL
       SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
-             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d
+             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d, toUInt64(0) AS n
       FROM (
         SELECT site, name, timestamp, path, visitor_id, duration_ms FROM ${input.tables.events}
         WHERE site IN ${sites} AND ((timestamp >= ${from} AND timestamp < ${whole0}) OR (timestamp >= ${whole1} AND timestamp < ${to}))
@@ -158,9 +203,13 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
 }
 
+/**
+ * `n` is a counted day's distinct visitors (rows of pageviews, so it passes the visitor
+ * condition); counts are never used when the query needs `converters` (conversion_rate).
+ */
 const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
-  uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
+  uniqMergeIf(e.u, e.name != 'engagement') + sumIf(e.n, e.name != 'engagement') AS visitors,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
