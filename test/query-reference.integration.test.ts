@@ -182,17 +182,17 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     const finalVisits = `(SELECT channel, 1 AS visits, toInt64(pageviews = 1 AND events = 0) AS bounces,
       toUnixTimestamp64Milli(last_at) - toUnixTimestamp64Milli(first_at) AS duration, pageviews
       FROM ${database}.visits FINAL WHERE pageviews + events > 0)`;
-    // Visitor counts: some current (their events equal the day rollup's), some stale (late
-    // events came after counting) — the queries below take the first and merge states for the others.
+    // Visitor counts: some days current (their events equal the day rollup's), some stale (late
+    // events came after counting) — the queries below sum the first and merge states for the others.
     const counts = await client.query({
       query: `SELECT countIf(c.events = r.e) AS current, countIf(c.events != r.e) AS stale
-              FROM (SELECT site, bucket, value, max(events) AS events FROM ${database}.visitors_1d WHERE dimension = 'page' GROUP BY site, bucket, value) AS c
-              INNER JOIN (SELECT site, bucket, path AS value, sum(events) AS e FROM ${database}.pages_1d GROUP BY site, bucket, value) AS r
-              ON c.site = r.site AND c.bucket = r.bucket AND c.value = r.value`,
+              FROM (SELECT site, bucket, max(events) AS events FROM ${database}.visitors_1d WHERE dimension = 'page' GROUP BY site, bucket) AS c
+              INNER JOIN (SELECT site, bucket, sum(events) AS e FROM ${database}.pages_1d GROUP BY site, bucket) AS r
+              ON c.site = r.site AND c.bucket = r.bucket`,
       format: 'JSONEachRow',
     });
     const [keys] = await counts.json<{ current: string; stale: string }>();
-    expect(Number(keys?.current)).toBeGreaterThan(10);
+    expect(Number(keys?.current)).toBeGreaterThan(3);
     expect(Number(keys?.stale)).toBeGreaterThan(0);
     const want = await sums(finalVisits, '', 'toString(channel)');
     expect(want.length).toBeGreaterThan(3);

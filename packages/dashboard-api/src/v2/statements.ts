@@ -115,9 +115,7 @@ export function rollupEligible(input: StatementInput, bucketStarts: readonly num
  * conversion_rate (its converters are merged from states).
  */
 export function countsEligible(input: StatementInput): boolean {
-  return (
-    input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d))
-  );
+  return input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
 }
 
 const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
@@ -152,27 +150,29 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   const inDays = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
   let dayParts = `SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`;
   if (days && countsEligible(input)) {
-    // The (site, day[, path]) keys whose count is current: the count's events (summed over the
-    // shards of a cluster) equal the rollup's. Their states are never read.
-    const key = pages ? 'site, bucket, path' : 'site, bucket';
+    // The days whose count is current: the row's events equal the day's events now (read from
+    // `events_1d`, a few hundred rows a year; `pages_1d` holds the same totals, fed by the same
+    // inserts). A current day is read from its row alone: visitors and sums, per value; a
+    // repeated count is the same row (LIMIT 1 BY). The other days read the day rollup, sums and
+    // states, through its primary key.
     const dimension = params.add('String', pages ? 'page' : '');
-    const counted = `
-      SELECT c.site AS site, c.bucket AS bucket, c.value AS value, c.n AS n
-      FROM (SELECT site, bucket, value, sum(events) AS e, sum(visitors) AS n FROM ${input.tables.visitors1d} FINAL
-            WHERE ${inDays} AND dimension = ${dimension} GROUP BY site, bucket, value) AS c
-      INNER JOIN (SELECT site, bucket, ${path === 'path' ? 'path' : "''"} AS value, sum(events) AS e FROM ${dayTable}
-                  WHERE ${inDays} GROUP BY site, bucket, value) AS r
-      ON c.site = r.site AND c.bucket = r.bucket AND c.value = r.value AND c.e = r.e`;
-    const countedKeys = pages ? 'site, bucket, value' : 'site, bucket';
+    const counts = `SELECT * FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension} LIMIT 1 BY site, bucket, events`;
+    const daySums = `SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket`;
+    const current = `SELECT kc.* FROM (${counts}) AS kc INNER JOIN (${daySums}) AS kr ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    const others = `SELECT kr.site, kr.bucket FROM (${daySums}) AS kr LEFT ANTI JOIN (${counts}) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    // Without a time dimension, a counted value's days fold into one row first.
+    const byDay = input.dimensions.some(isTimeDimension);
+    const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     dayParts = `
-      SELECT site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, ${EMPTY_UNIQ} AS u, duration_ms AS d, toUInt64(0) AS n
-      FROM ${dayTable} WHERE ${inDays}
+      SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) GLOBAL IN (${others})
       UNION ALL
-      SELECT site, toString(name) AS name, bucket AS timestamp, ${path}, toUInt64(0) AS c, visitors AS u, toUInt64(0) AS d, toUInt64(0) AS n
-      FROM ${dayTable} PREWHERE ${inDays} AND (${key}) GLOBAL NOT IN (SELECT ${countedKeys} FROM (${counted}))
-      UNION ALL
-      SELECT site, 'pageview' AS name, bucket AS timestamp, value AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u, toUInt64(0) AS d, n
-      FROM (${counted})`;
+      SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
+             tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
+      FROM (
+        SELECT site, ${bucketOut} AS timestamp, value AS path, sum(vi) AS v, sum(pv) AS p, sum(cu) AS cc, sum(en) AS g, sum(ms) AS m
+        FROM (${current}) ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
+        GROUP BY site, ${bucketKey}value)
+      ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`;
   }
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
