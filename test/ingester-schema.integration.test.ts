@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 15]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -57,6 +57,7 @@ describe('ClickHouse schema (server)', () => {
       shared_links: 'ReplacingMergeTree',
       sites: 'ReplacingMergeTree',
       users: 'ReplacingMergeTree',
+      visitors_1d: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
       visits_15m: 'AggregatingMergeTree',
       visits_15m_mv: 'MaterializedView',
@@ -101,7 +102,12 @@ describe('ClickHouse schema (server)', () => {
         values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9]);
+      // A complete UTC day of another site, for the visitor counts' backfill (migration 015).
+      const daySite = 'days.example';
+      const dayNoon = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2.5 * 86_400_000;
+      const dayEvents = Array.from({ length: 300 }, (_, i) => syntheticEvent(daySite, i, dayNoon));
+      await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 15]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -128,10 +134,10 @@ describe('ClickHouse schema (server)', () => {
       const stored = await (
         await client.query({ query: `SELECT * FROM ${older.database}.events`, format: 'JSONEachRow' })
       ).json<StoredEvent>();
-      const visits = cutVisits(stored);
+      const visits = cutVisits(stored).filter((v) => v.site === site);
       const found = numbers(
         await one<Record<string, unknown>>(
-          `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,
+          `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL WHERE site = '${site}'`,
         ),
       );
       expect(found).toEqual({
@@ -145,12 +151,33 @@ describe('ClickHouse schema (server)', () => {
       const rollup = async (table: string) =>
         numbers(
           await one<Record<string, unknown>>(
-            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = ''`,
+            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = '' AND site = '${site}'`,
           ),
         );
       const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
       expect(await rollup('visits_15m')).toEqual(want);
       expect(await rollup('visits_1d')).toEqual(want);
+      // …and the visitor counts of the complete day (today's events are not counted: the day is not over).
+      const counts = await (
+        await client.query({
+          query: `SELECT site, dimension, toUnixTimestamp(bucket) * 1000 AS day, events, values, visitors, pageviews, customs, engagements
+                  FROM ${older.database}.visitors_1d ORDER BY site, dimension`,
+          format: 'JSONEachRow',
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+        })
+      ).json<{ site: string; dimension: string; day: number; events: number; values: string[]; visitors: number[]; pageviews: number[] }>();
+      const distinct = (events: StoredEvent[]) => new Set(events.filter((e) => e.name !== 'engagement').map((e) => e.visitor_id)).size;
+      const paths = [...new Set(dayEvents.map((e) => e.path))];
+      const byPath = (values: string[], visitors: number[]) => Object.fromEntries(values.map((v, i) => [v, visitors[i]]));
+      expect(counts.map((c) => [c.site, c.dimension, c.day, c.events])).toEqual([
+        [daySite, '', Math.floor(dayNoon / 86_400_000) * 86_400_000, 300],
+        [daySite, 'page', Math.floor(dayNoon / 86_400_000) * 86_400_000, 300],
+      ]);
+      expect(byPath(counts[0]?.values ?? [], counts[0]?.visitors ?? [])).toEqual({ '': distinct(dayEvents) });
+      expect(counts[0]?.pageviews).toEqual([dayEvents.filter((e) => e.name === 'pageview').length]);
+      expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
+        Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
+      );
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
