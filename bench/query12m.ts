@@ -24,7 +24,7 @@ import { migrate } from '@tidemark/ingester';
 import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { cutVisits, visitSignature } from '../test/reference/visits.ts';
-import { childFigures, type Figures, percentile, progress, ROOT } from './lib.ts';
+import { childFigures, type Figures, percentile, progress, ROOT, round } from './lib.ts';
 
 const SITE = 'bench.example';
 const DAY = 86_400_000;
@@ -251,6 +251,14 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
     results['events generated (12 months, 80 % one site; every rollup has them)'] = Number(stored?.events);
     results['raw events kept (RETENTION_DAYS = 90)'] = Number(stored?.raw);
     results['visits stored'] = Number(stored?.visits);
+    const [counts] = await (
+      await client.query({
+        query: `SELECT sum(data_compressed_bytes) AS bytes FROM system.parts
+                WHERE database = '${config.clickhouse.database}' AND table = 'visitors_1d' AND active`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ bytes: string }>();
+    results['visitor counts (visitors_1d) bytes/event, compressed'] = round(Number(counts?.bytes) / Number(stored?.events), 2);
     const log = plainLogger('warn');
     const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
     const app = createDashboardApp({
