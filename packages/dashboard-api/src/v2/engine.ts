@@ -205,6 +205,7 @@ async function period(
   interval: Interval,
   seconds: number,
   buckets: readonly number[],
+  rawFrom: number,
   withTotals = true,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
@@ -219,6 +220,7 @@ async function period(
     pointers,
     filters: query.filters,
     converters: query.metrics.includes('conversion_rate'),
+    rawFrom,
   };
   const wantsRate = query.metrics.includes('conversion_rate');
   const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
@@ -289,10 +291,21 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
+  // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
+  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true),
     compareSpan
-      ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
+      ? period(
+          client,
+          tables,
+          query,
+          compareSpan,
+          interval,
+          seconds,
+          timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
+          cutFrom,
+        )
       : null,
   ]);
   const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
@@ -352,7 +365,6 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
     return row;
   });
-  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const usesEvents = needs(query, query.dimensions).eventMetrics;
   return {
     results,

@@ -34,6 +34,8 @@ export interface StatementInput {
   filters: Filter[];
   /** The query needs distinct converters (conversion_rate): they are merged from states, never counted. */
   converters?: boolean;
+  /** Where raw events start (RETENTION_DAYS before now): the event statement reads raw events, and their visits, from there. */
+  rawFrom?: number;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -60,7 +62,9 @@ export function eventStatement(input: StatementInput): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime64(3, 'UTC')", time(input.from));
+  // Nothing older than the raw events' retention is read, nor the visits that ended before it:
+  // a 12-month breakdown by a visit attribute joins 90 days of events to 90 days of visits.
+  const from = params.add("DateTime64(3, 'UTC')", time(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
   const to = params.add("DateTime64(3, 'UTC')", time(input.to));
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   const dims = input.dimensions.map(
