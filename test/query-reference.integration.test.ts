@@ -16,6 +16,7 @@ import {
   createClickHouse,
   createKafkaQueueConsumer,
   createMemoryQueue,
+  EXACT_64BIT_JSON,
   loadConfig,
   plainLogger,
   type StoredEvent,
@@ -190,6 +191,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
               INNER JOIN (SELECT site, bucket, sum(events) AS e FROM ${database}.pages_1d GROUP BY site, bucket) AS r
               ON c.site = r.site AND c.bucket = r.bucket`,
       format: 'JSONEachRow',
+      clickhouse_settings: EXACT_64BIT_JSON,
     });
     const [keys] = await counts.json<{ current: string; stale: string }>();
     expect(Number(keys?.current)).toBeGreaterThan(3);
