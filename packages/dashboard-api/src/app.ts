@@ -14,6 +14,7 @@ import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
 import { liveOnV2 } from './v1/on-v2.ts';
+import { type GoalLookup, NO_GOALS } from './v2/goals.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -34,6 +35,8 @@ export interface DashboardOptions {
   retentionDays?: number;
   /** A site's default time zone (the sites registry, SPEC §11); null → UTC. */
   siteTimezone?: (site: string) => string | null;
+  /** A site's configured goals (the sites registry, SPEC §12); null → every custom event name is a goal. */
+  siteGoals?: GoalLookup;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
@@ -92,6 +95,7 @@ export function createDashboardApp({
   stream = {},
   retentionDays = 90,
   siteTimezone = () => null,
+  siteGoals = NO_GOALS,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -139,7 +143,7 @@ export function createDashboardApp({
   const stats = { client, tables, now, backlog: backlog ?? null, timed, retentionDays };
   mountStats(api, stats);
   mountStream(api, hub);
-  mountQuery(v2, { ...stats, siteTimezone });
+  mountQuery(v2, { ...stats, siteTimezone, siteGoals });
   // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
   for (const { path } of ROUTE_DOCS) {
     api.all(path.slice('/api/v1'.length), (c) =>

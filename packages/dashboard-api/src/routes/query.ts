@@ -3,12 +3,14 @@ import { ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
+import type { GoalLookup } from '../v2/goals.ts';
 import { echo, parseQuery } from '../v2/parse.ts';
 import type { StatsContext } from './stats.ts';
 
 export interface QueryContext extends StatsContext {
   retentionDays: number;
   siteTimezone: (site: string) => string | null;
+  siteGoals: GoalLookup;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -28,7 +30,11 @@ export function mountQuery(api: Hono, context: QueryContext): void {
     let answer: Awaited<ReturnType<typeof runQuery>>;
     try {
       answer = await context.timed('query', () =>
-        runQuery(context.client, context.tables, query, { now: context.now(), retentionDays: context.retentionDays }),
+        runQuery(context.client, context.tables, query, {
+          now: context.now(),
+          retentionDays: context.retentionDays,
+          goals: context.siteGoals,
+        }),
       );
     } catch (error) {
       if (error instanceof QueryTimeoutError) return c.json({ error: error.message }, 503, { 'Retry-After': '10' });

@@ -9,11 +9,13 @@ import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@ti
 import type { Tables } from '../queries/tables.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
+import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
   dayAligned,
   eventStatement,
+  needsPages,
   rollupEligible,
   rollupStatement,
   type Statement,
@@ -34,6 +36,8 @@ export interface EngineOptions {
    * extra statement; `totals` is then all zeros unless a `percentage` metric needs it.
    */
   totals?: boolean;
+  /** A site's configured goals (SPEC §12; the sites registry); none → every custom event name is a goal. */
+  goals?: GoalLookup;
 }
 
 export interface ResultRow {
@@ -198,19 +202,10 @@ async function period(
   seconds: number,
   buckets: readonly number[],
   withTotals = true,
+  goals: GoalLookup = NO_GOALS,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
-  const input: StatementInput = {
-    tables,
-    sites: query.sites,
-    from: span.from,
-    to: span.to,
-    zone: query.timezone,
-    interval,
-    dimensions: query.dimensions,
-    pointers,
-    filters: query.filters,
-  };
+  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers };
   const wantsRate = query.metrics.includes('conversion_rate');
   const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
   const baseInput = {
@@ -280,9 +275,19 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true),
+    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true, options.goals),
     compareSpan
-      ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
+      ? period(
+          client,
+          tables,
+          query,
+          compareSpan,
+          interval,
+          seconds,
+          timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
+          true,
+          options.goals,
+        )
       : null,
   ]);
   const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
@@ -357,31 +362,35 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
         ? { comparison: { from: new Date(compareSpan.from).toISOString(), to: new Date(compareSpan.to).toISOString() } }
         : {}),
       ...(usesEvents &&
-      (rawBefore(query, tables, span, interval, buckets, cutFrom) ||
-        (compareSpan && rawBefore(query, tables, compareSpan, interval, [], cutFrom)))
+      (rawBefore(inputOf(query, tables, span, interval, options.goals), buckets, cutFrom) ||
+        (compareSpan && rawBefore(inputOf(query, tables, compareSpan, interval, options.goals), [], cutFrom)))
         ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
         : {}),
-      tables: answeredBy(query, tables, span, interval, buckets),
+      tables: answeredBy(query, inputOf(query, tables, span, interval, options.goals), buckets),
     },
   };
 }
 
-function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): StatementInput {
+function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, goals: GoalLookup = NO_GOALS): StatementInput {
   return {
     tables,
     sites: query.sites,
-    ...span,
+    from: span.from,
+    to: span.to,
     zone: query.timezone,
     interval,
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    goals: siteGoals(query.sites, goals),
+    conversions: query.metrics.includes('conversions') || query.metrics.includes('conversion_rate'),
   };
 }
 
 /** The raw-event spans the event statement reads: the whole range, or the rollups' two partial edges. */
-function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): Span[] {
-  if (!rollupEligible(inputOf(query, tables, span, interval), buckets)) return [span];
+function rawSpans(input: StatementInput, buckets: readonly number[]): Span[] {
+  const span = { from: input.from, to: input.to };
+  if (!rollupEligible(input, buckets)) return [span];
   const q0 = Math.ceil(span.from / 900_000) * 900_000;
   const q1 = Math.floor(span.to / 900_000) * 900_000;
   return [
@@ -391,26 +400,28 @@ function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, 
 }
 
 /** True when the event statement needs raw events from before `cutFrom` (they are gone: RETENTION_DAYS). */
-function rawBefore(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[], cutFrom: number): boolean {
-  return rawSpans(query, tables, span, interval, buckets).some((s) => s.from < cutFrom);
+function rawBefore(input: StatementInput, buckets: readonly number[], cutFrom: number): boolean {
+  return rawSpans(input, buckets).some((s) => s.from < cutFrom);
 }
 
 /** Which tables answer the query (for `meta.tables`). */
-function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): string[] {
+function answeredBy(query: Query, input: StatementInput, buckets: readonly number[]): string[] {
   const out = new Set<string>();
+  const { tables } = input;
+  const span = { from: input.from, to: input.to };
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
   if (eventMetrics || !visitMetrics) {
-    if (rollupEligible(inputOf(query, tables, span, interval), buckets)) {
-      const pages = used.includes('page');
+    if (rollupEligible(input, buckets)) {
+      const pages = needsPages(input);
       const q0 = Math.ceil(span.from / 900_000) * 900_000;
       const q1 = Math.floor(span.to / 900_000) * 900_000;
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
-      const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
+      const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
-    if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
+    if (rawSpans(input, buckets).length > 0) out.add(tables.events);
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }
   if (visitMetrics) out.add(tables.visits);
