@@ -8,7 +8,7 @@
  * (including Asia/Kolkata, Asia/Kathmandu, Australia/Eucla and the October DST days of
  * Europe/Berlin and America/New_York) and comparison. A failure prints the query's seed.
  */
-import { createDashboardApp, type Goal, type GoalLookup, parseQuery } from '@tidemark/dashboard-api';
+import { createDashboardApp, type Goal, type GoalLookup, parseFunnel, parseQuery } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
@@ -24,9 +24,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { responseChecker } from './dashboard-openapi.ts';
 import { processDataDir, uniqueName, waitFor } from './harness.ts';
 import { groupState, produce, uniqueTopics } from './ingester-support.ts';
+import { referenceFunnel } from './reference/funnel.ts';
 import { randomQuery } from './reference/queries.ts';
 import { referenceQuery } from './reference/query.ts';
-import { arrivalOrder, workload } from './reference/workload.ts';
+import { arrivalOrder, prng, workload } from './reference/workload.ts';
 
 const HOUR = 3_600_000;
 /** A pinned clock: noon UTC two days ago (raw events are kept 90 days, so everything stays). */
@@ -279,6 +280,59 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       const want = referenceQuery(all, parseQuery(body), NOW, goals);
       expect({ seed, body, results: got.results, totals: got.totals }).toEqual({ seed, body, ...want });
     }
+  });
+
+  it('answers random funnels exactly (windowFunnel against the reference)', async () => {
+    const STEPS: unknown[] = [
+      'Signup',
+      'Blog',
+      'Any blog',
+      'Docs',
+      'Download',
+      'signup',
+      ['is', 'page', ['/pricing']],
+      ['contains', 'page', ['/docs']],
+      ['is', 'event', ['signup', 'download']],
+      ['is', 'prop:plan', ['pro']],
+      ['matches', 'page', ['^/blog']],
+      ['is', 'event', ['pageview']],
+      [
+        'or',
+        [
+          ['is', 'page', ['/']],
+          ['is', 'goal', ['Download']],
+        ],
+      ],
+    ];
+    let nonEmpty = 0;
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = prng(seed * 7919);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+      const body = {
+        site: rnd() < 0.6 ? SITES[0] : SITES,
+        dateRange: pick(DATE_RANGES),
+        timezone: pick(['UTC', 'Europe/Berlin', 'Asia/Kolkata']),
+        steps: Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => pick(STEPS)),
+        within: pick(['30s', '5m', '30m', '2h', '24h']),
+      };
+      const res = await propApp.request('/api/v2/funnel', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const got = (await res.json()) as { steps: { visitors: number }[] };
+      expect({ seed, status: res.status }).toEqual({ seed, status: 200 });
+      const want = referenceFunnel(all, parseFunnel(body), NOW, propGoals);
+      expect({ seed, body, steps: got.steps }).toEqual({ seed, body, steps: want });
+      if ((want[1]?.visitors ?? 0) > 0) nonEmpty++;
+    }
+    expect(nonEmpty).toBeGreaterThan(5);
+    const bad = await app.request('/api/v2/funnel', {
+      method: 'POST',
+      body: JSON.stringify({ site: SITES[0], steps: ['Signup', ['is', 'country', ['DE']]] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect({ status: bad.status, body: await bad.json() }).toMatchObject({ status: 400, body: { field: '/steps/1' } });
   });
 
   it('counts goals with property conditions and conversions exactly, and refuses them with visit metrics', async () => {

@@ -22,10 +22,9 @@ import { type GoalEvent, goalsOf } from './goals.ts';
 import { cutVisits, type RefEvent, type RefVisit } from './visits.ts';
 
 /** The goals an event (or a visit's pair, with the visit's site) completes. */
-type Goals = (e: GoalEvent, site: string) => string[];
+export type Goals = (e: GoalEvent, site: string) => string[];
 
 const screenClass = (w: number) => (w === 0 ? '' : w < 576 ? 'Mobile' : w < 992 ? 'Tablet' : w < 1440 ? 'Laptop' : 'Desktop');
-const isCustom = (e: { name: string }) => e.name !== 'pageview' && e.name !== 'engagement';
 
 function visitValue(v: RefVisit, d: Dimension): string {
   const e = v.entryEvent;
@@ -70,7 +69,7 @@ function dimensionValue(
   return visitValue(v, d);
 }
 
-function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit, goals: Goals): boolean {
+export function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit, goals: Goals): boolean {
   if ('filters' in f) return f.op === 'and' ? f.filters.every((x) => holds(x, e, v, goals)) : f.filters.some((x) => holds(x, e, v, goals));
   if ('filter' in f) return !holds(f.filter, e, v, goals);
   if (f.dimension === 'goal') {

@@ -8,6 +8,7 @@ import { loopbackHostOnly } from './host.ts';
 import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
+import { mountFunnel } from './routes/funnel.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
@@ -144,13 +145,15 @@ export function createDashboardApp({
   mountStats(api, stats);
   mountStream(api, hub);
   mountQuery(v2, { ...stats, siteTimezone, siteGoals });
+  mountFunnel(v2, { ...stats, siteTimezone, siteGoals });
   // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
   for (const { path } of ROUTE_DOCS) {
     api.all(path.slice('/api/v1'.length), (c) =>
       c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
     );
   }
-  v2.all('/query', (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
+  for (const path of ['/query', '/funnel'])
+    v2.all(path, (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
   app.route('/api/v1', api);
   app.route('/api/v2', v2);
 

@@ -1,10 +1,10 @@
 /** `POST /api/v2/query` (SPEC §10): parse the body, run the engine, answer JSON or stream CSV. */
-import { ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
 import type { GoalLookup } from '../v2/goals.ts';
 import { echo, parseQuery } from '../v2/parse.ts';
+import { jsonBody } from './body.ts';
 import type { StatsContext } from './stats.ts';
 
 export interface QueryContext extends StatsContext {
@@ -13,18 +13,9 @@ export interface QueryContext extends StatsContext {
   siteGoals: GoalLookup;
 }
 
-const MAX_BODY = 64 * 1024;
-
 export function mountQuery(api: Hono, context: QueryContext): void {
   api.post('/query', async (c) => {
-    const text = await c.req.text();
-    if (text.length > MAX_BODY) throw new ValidationError(`body: larger than ${MAX_BODY} bytes`, '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ValidationError('body: not valid JSON', '');
-    }
+    const body = await jsonBody(c);
     const acceptCsv = (c.req.header('accept') ?? '').includes('text/csv');
     const query = parseQuery(body, { siteTimezone: context.siteTimezone, acceptCsv });
     let answer: Awaited<ReturnType<typeof runQuery>>;

@@ -70,7 +70,11 @@ export class QueryTimeoutError extends Error {
 const MAX_GROUPS = 100_000;
 const MAX_BUCKETS = 10_000;
 
-async function run(client: ClickHouseClient, s: Statement, seconds: number): Promise<Record<string, unknown>[]> {
+export async function run(
+  client: ClickHouseClient,
+  s: Pick<Statement, 'sql' | 'params'>,
+  seconds: number,
+): Promise<Record<string, unknown>[]> {
   try {
     const result = await client.query({
       query: s.sql,
@@ -89,7 +93,7 @@ async function run(client: ClickHouseClient, s: Statement, seconds: number): Pro
 }
 
 /** Checks each `matches` pattern with ClickHouse's own RE2 (bound, never in SQL text). */
-async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[]): Promise<void> {
+export async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[]): Promise<void> {
   for (const f of filters) {
     if ('filters' in f) await checkPatterns(client, f.filters);
     else if ('filter' in f) await checkPatterns(client, [f.filter]);
