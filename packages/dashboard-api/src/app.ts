@@ -3,11 +3,15 @@ import { type ClickHouseClient, type Config, type Logger, ValidationError } from
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { SmtpOptions } from './alerts/deliver.ts';
+import { createEvaluator, type Evaluator, type EvaluatorOptions } from './alerts/evaluator.ts';
+import { createAlertStore } from './alerts/store.ts';
 import { bearerAuth } from './auth.ts';
 import { loopbackHostOnly } from './host.ts';
 import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
+import { mountAlerts } from './routes/alerts.ts';
 import { mountFunnel } from './routes/funnel.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
@@ -38,13 +42,30 @@ export interface DashboardOptions {
   siteTimezone?: (site: string) => string | null;
   /** A site's configured goals (the sites registry, SPEC §12); null → every custom event name is a goal. */
   siteGoals?: GoalLookup;
+  /** Alerts and reports (SPEC §12): the API, and (with `evaluate`) this instance's evaluator loop. */
+  alerts?: AlertsOptions | null;
+}
+
+export interface AlertsOptions {
+  smtp: SmtpOptions | null;
+  /** Run the evaluator loop here (the lease lets one instance of many evaluate). */
+  evaluate: boolean;
+  /** The dashboard's address, linked from notices. */
+  dashboardUrl?: string;
+  delivery?: EvaluatorOptions['delivery'];
+  leaseMs?: number;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
 export function dashboardSettings(
   config: Config,
-): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'retentionDays'> {
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'retentionDays' | 'alerts'> {
   return {
+    alerts: {
+      smtp: config.api.smtpUrl ? { url: config.api.smtpUrl, from: config.api.smtpFrom } : null,
+      evaluate: true,
+      dashboardUrl: `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/`,
+    },
     database: config.clickhouse.database,
     retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
@@ -54,8 +75,10 @@ export function dashboardSettings(
 }
 
 export type DashboardApp = Hono & {
-  /** Ends every open stream (call before closing the server, which waits for them). */
+  /** Ends every open stream (call before closing the server, which waits for them) and stops the alert evaluator. */
   close(): void;
+  /** The alert evaluator, when alerts are on. */
+  alerts: Evaluator | null;
 };
 
 function metrics(registry: Registry) {
@@ -97,6 +120,7 @@ export function createDashboardApp({
   retentionDays = 90,
   siteTimezone = () => null,
   siteGoals = NO_GOALS,
+  alerts = null,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -146,6 +170,23 @@ export function createDashboardApp({
   mountStream(api, hub);
   mountQuery(v2, { ...stats, siteTimezone, siteGoals });
   mountFunnel(v2, { ...stats, siteTimezone, siteGoals });
+  let evaluator: Evaluator | null = null;
+  if (alerts) {
+    const store = createAlertStore(client, database);
+    const queryContext = { client, tables, retentionDays, goals: siteGoals, siteTimezone };
+    evaluator = createEvaluator({
+      ...queryContext,
+      store,
+      log,
+      now,
+      smtp: alerts.smtp,
+      dashboardUrl: alerts.dashboardUrl ?? 'http://127.0.0.1:8081/',
+      ...(alerts.delivery ? { delivery: alerts.delivery } : {}),
+      ...(alerts.leaseMs ? { leaseMs: alerts.leaseMs } : {}),
+    });
+    mountAlerts(v2, { ...queryContext, store, evaluator, smtp: alerts.smtp !== null, now });
+    if (alerts.evaluate) evaluator.start();
+  }
   // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
   for (const { path } of ROUTE_DOCS) {
     api.all(path.slice('/api/v1'.length), (c) =>
@@ -154,6 +195,8 @@ export function createDashboardApp({
   }
   for (const path of ['/query', '/funnel'])
     v2.all(path, (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
+  for (const path of ['/alerts', '/reports'])
+    v2.all(path, (c) => c.json({ error: `method ${c.req.method} not allowed: use GET or POST` }, 405, { Allow: 'GET, POST' }));
   app.route('/api/v1', api);
   app.route('/api/v2', v2);
 
@@ -163,5 +206,11 @@ export function createDashboardApp({
     log.error({ err: error, path: c.req.path }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });
-  return Object.assign(app, { close: () => hub.close() });
+  return Object.assign(app, {
+    close: () => {
+      hub.close();
+      void evaluator?.close();
+    },
+    alerts: evaluator,
+  });
 }

@@ -39,6 +39,10 @@ export interface Config {
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
     corsOrigins: string[] | null;
+    /** `SMTP_URL` (`smtp://user:pass@host:587`, STARTTLS; `smtps://` for TLS from the start): alert and report e-mail; unset → no e-mail. */
+    smtpUrl: string | null;
+    /** `SMTP_FROM`: the sender of alert and report e-mail. */
+    smtpFrom: string;
   };
   ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
   clickhouse: {
@@ -144,6 +148,13 @@ const ENV = z.object({
   COLLECTOR_BUFFER_MB: int(64, 1, 65_536),
   API_TOKEN: optional(z.string()).transform((v) => v ?? null),
   API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
+  SMTP_URL: optional(z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be smtp://[user:pass@]host[:port] or smtps://…')).transform(
+    (v) => v ?? null,
+  ),
+  SMTP_FROM: withDefault(
+    z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an e-mail address'),
+    'tidemark@localhost',
+  ),
   FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
   FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
   CLICKHOUSE_URL: httpUrl,
@@ -170,7 +181,7 @@ const ENV = z.object({
 });
 
 /** Variables whose value may be a secret: an error names them without their value. */
-const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER']);
+const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'SMTP_URL']);
 
 /** Reads and checks every variable; the first bad one throws a `ConfigError` of one line naming it. */
 export function loadConfig(env: Env = process.env): Config {
@@ -200,7 +211,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnections: e.COLLECTOR_MAX_CONNECTIONS,
       bufferBytes: e.COLLECTOR_BUFFER_MB * 1024 * 1024,
     },
-    api: { host: e.HOST ?? '127.0.0.1', port: e.API_PORT, token: e.API_TOKEN, corsOrigins: e.API_CORS_ORIGINS },
+    api: {
+      host: e.HOST ?? '127.0.0.1',
+      port: e.API_PORT,
+      token: e.API_TOKEN,
+      corsOrigins: e.API_CORS_ORIGINS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
+    },
     ingester: { host: e.HOST ?? '0.0.0.0', port: e.INGESTER_PORT, flushIntervalMs: e.FLUSH_INTERVAL_MS, flushMaxRows: e.FLUSH_MAX_ROWS },
     clickhouse: {
       url: e.CLICKHOUSE_URL,

@@ -7,6 +7,11 @@ export const TABLES = {
   ingestRanges: 'ingest_ranges',
   /** One row per visit, cut by the ingester (clickhouse/005_visits.sql). */
   visits: 'visits',
+  /** Alert rules and report schedules, their notices, delivery log and evaluator lease (clickhouse/020_alerts.sql). */
+  alertRules: 'alert_rules',
+  alertNotices: 'alert_notices',
+  alertDeliveries: 'alert_deliveries',
+  alertLease: 'alert_lease',
 } as const;
 
 export const LIMITS = {
