@@ -60,9 +60,10 @@ CREATE TABLE IF NOT EXISTS {{database}}.alert_lease {{on_cluster}}
 (
     term        UInt64,
     holder      String,
-    at          DateTime64(3, 'UTC')
+    at          DateTime64(3, 'UTC'),
+    inserted    DateTime('UTC') DEFAULT now()
 )
 ENGINE = {{engine:MergeTree}}
 ORDER BY term
-TTL toDateTime(at) + INTERVAL 1 DAY
+TTL inserted + INTERVAL 1 DAY
 SETTINGS non_replicated_deduplication_window = 100000;

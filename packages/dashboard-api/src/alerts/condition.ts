@@ -33,7 +33,7 @@ export interface Measure {
   threshold: number;
 }
 
-async function valueOf(context: QueryContext, query: Query, now: number): Promise<number> {
+async function metricValue(context: QueryContext, query: Query, now: number): Promise<number> {
   const answer = await runQuery(context.client, context.tables, query, {
     now,
     retentionDays: context.retentionDays,
@@ -47,13 +47,13 @@ export async function measure(context: QueryContext, rule: AlertRule, now: numbe
   const query = alertQuery(rule, context.siteTimezone);
   const c = rule.condition;
   if ('op' in c) {
-    const value = await valueOf(context, query, now);
+    const value = await metricValue(context, query, now);
     return { value, previous: null, change: null, holds: c.op === '>' ? value > c.value : value < c.value, threshold: c.value };
   }
   const span = resolveRange(query.dateRange, query.timezone, now);
   const iso = (ms: number) => new Date(ms).toISOString();
   const before: Query = { ...query, dateRange: [iso(span.from - WEEK), iso(span.to - WEEK - 1)] };
-  const [value, previous] = await Promise.all([valueOf(context, query, now), valueOf(context, before, now)]);
+  const [value, previous] = await Promise.all([metricValue(context, query, now), metricValue(context, before, now)]);
   const change = previous === 0 ? (value > 0 ? Number.POSITIVE_INFINITY : 0) : ((value - previous) / previous) * 100;
   const volume = Math.max(value, previous) >= c.minVolume;
   const holds = volume && (c.changePct > 0 ? change >= c.changePct : change <= c.changePct);

@@ -17,7 +17,7 @@ import { createDelivery, type SmtpOptions } from './deliver.ts';
 import { alertMessage, reportMessage } from './message.ts';
 import { duePeriod, summarize } from './report.ts';
 import { type AlertRule, everyMs, type ReportRule, type Rule } from './rule.ts';
-import type { AlertStore, Notice } from './store.ts';
+import { type AlertStore, isoOf, type Notice } from './store.ts';
 
 export interface EvaluatorOptions extends QueryContext {
   store: AlertStore;
@@ -81,7 +81,7 @@ export function createEvaluator(options: EvaluatorOptions) {
   function deliver(rule: Rule, notice: Notice) {
     const message =
       rule.kind === 'alert'
-        ? alertMessage(rule, { ...notice, at: Date.parse(`${notice.at.replace(' ', 'T')}Z`) }, options.dashboardUrl)
+        ? alertMessage(rule, { ...notice, at: Date.parse(notice.at.includes('T') ? notice.at : isoOf(notice.at)) }, options.dashboardUrl)
         : null;
     if (!message) return;
     track(delivery.all(rule.id, notice, rule.channels, message));

@@ -15,7 +15,7 @@ export interface Message {
   html: string;
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (n: number | null) => (n === null ? '–' : Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(1));
 
 export function describeCondition(rule: AlertRule): string {
@@ -36,9 +36,9 @@ export function alertMessage(
   const verb = notice.state === 'firing' ? 'is firing' : notice.state === 'resolved' ? 'resolved' : `(${notice.state})`;
   const title = `[Tidemark] ${rule.name} ${verb} on ${rule.site}: ${rule.query.metrics[0]} = ${fmt(notice.value)}`;
   const text = `${title}\n\nCondition: ${describeCondition(rule)}\nValue: ${fmt(notice.value)}\nAt: ${at}\nDashboard: ${url}\n`;
-  const html = `<p><strong>${escape(rule.name)}</strong> ${escape(verb)} on ${escape(rule.site)}.</p>
-<p>Condition: ${escape(describeCondition(rule))}<br>Value: <strong>${escape(fmt(notice.value))}</strong><br>At: ${escape(at)}</p>
-<p><a href="${escape(url)}">Open the dashboard</a></p>`;
+  const html = `<p><strong>${esc(rule.name)}</strong> ${esc(verb)} on ${esc(rule.site)}.</p>
+<p>Condition: ${esc(describeCondition(rule))}<br>Value: <strong>${esc(fmt(notice.value))}</strong><br>At: ${esc(at)}</p>
+<p><a href="${esc(url)}">Open the dashboard</a></p>`;
   return { json, title, text, html };
 }
 
@@ -50,18 +50,18 @@ export function reportMessage(rule: ReportRule, summary: Summary, dashboardUrl: 
   const list = (rows: Summary['pages']) => rows.map((r) => `  ${r.name}  ${fmt(r.visitors)}`).join('\n');
   const text = `${title}\n\n${lines.join('\n')}\n\nTop pages (visitors):\n${list(summary.pages)}\n\nTop sources (visitors):\n${list(summary.sources)}\n\nDashboard: ${url}\n`;
   const table = (rows: Summary['pages']) =>
-    `<table>${rows.map((r) => `<tr><td>${escape(r.name)}</td><td align="right">${escape(fmt(r.visitors))}</td></tr>`).join('')}</table>`;
-  const html = `<h2>${escape(rule.site)} — ${escape(rule.period)} report</h2>
-<p>${escape(summary.from)} – ${escape(summary.to)} (${escape(rule.timezone)})</p>
+    `<table>${rows.map((r) => `<tr><td>${esc(r.name)}</td><td align="right">${esc(fmt(r.visitors))}</td></tr>`).join('')}</table>`;
+  const html = `<h2>${esc(rule.site)} — ${esc(rule.period)} report</h2>
+<p>${esc(summary.from)} – ${esc(summary.to)} (${esc(rule.timezone)})</p>
 <table>${summary.numbers
     .map(
       (n) =>
-        `<tr><td>${escape(n.label)}</td><td align="right"><strong>${escape(fmt(n.value))}</strong></td><td>${escape(change(n.change))}</td></tr>`,
+        `<tr><td>${esc(n.label)}</td><td align="right"><strong>${esc(fmt(n.value))}</strong></td><td>${esc(change(n.change))}</td></tr>`,
     )
     .join('')}</table>
 <h3>Top pages</h3>${table(summary.pages)}
 <h3>Top sources</h3>${table(summary.sources)}
-<p><a href="${escape(url)}">Open the dashboard</a></p>`;
+<p><a href="${esc(url)}">Open the dashboard</a></p>`;
   const json = { report: rule.name, site: rule.site, period: rule.period, ...summary, url, ...(test ? { test: true } : {}) };
   return { json, title, text, html };
 }

@@ -100,12 +100,14 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
     },
     async latest(ids) {
       const list = await rows<Record<string, unknown>>(
-        `SELECT rule_id, max(seq) AS seq, argMax(state, seq) AS state, argMax(value, seq) AS value, argMax(threshold, seq) AS threshold,
-                argMax(at, seq) AS at, argMax(claimed_by, seq) AS claimed_by
-         FROM ${t('alertNotices')} WHERE state IN ('firing', 'resolved') ${ids ? 'AND rule_id IN {ids:Array(String)}' : ''} GROUP BY rule_id`,
+        `SELECT rule_id, max(seq) AS s, argMax(state, seq) AS st, argMax(value, seq) AS v, argMax(threshold, seq) AS th,
+                argMax(at, seq) AS t, argMax(claimed_by, seq) AS c
+         FROM (SELECT * FROM ${t('alertNotices')} WHERE state IN ('firing', 'resolved') ${ids ? 'AND rule_id IN {ids:Array(String)}' : ''})
+         GROUP BY rule_id`,
         ids ? { ids } : {},
       );
-      return new Map(list.map((r) => [String(r.rule_id), toNotice(r)]));
+      const renamed = list.map((r) => ({ rule_id: r.rule_id, seq: r.s, state: r.st, value: r.v, threshold: r.th, at: r.t, claimed_by: r.c }));
+      return new Map(renamed.map((r) => [String(r.rule_id), toNotice(r)]));
     },
     async claim(notice) {
       const token = `${notice.rule_id}:${notice.seq}`;
