@@ -14,8 +14,16 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
-import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger, storedEvent, toClickHouseTime } from '@tidemark/shared';
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import {
+  type ClickHouseClient,
+  createClickHouse,
+  createMemoryQueue,
+  loadConfig,
+  plainLogger,
+  storedEvent,
+  toClickHouseTime,
+} from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { selfSignedCertificate } from '../deploy/test-support.ts';
@@ -84,6 +92,22 @@ async function insert(events: ReturnType<typeof storedEvent>[]) {
   await client.insert({ table: `${database}.events`, values: events, format: 'JSONEachRow' });
 }
 
+/** Through the real ingester (the in-process queue), so visits are cut as in production. */
+async function ingest(events: ReturnType<typeof storedEvent>[]) {
+  const queue = createMemoryQueue({ maxRows: 100, intervalMs: 20 });
+  const log = plainLogger('silent');
+  const ingester = createIngester({ client, database, consumer: queue.consumer, log, metrics: createIngesterMetrics(new Registry()) });
+  await ingester.start();
+  await queue.producer.send(events);
+  await waitFor(
+    async () => queue.size(),
+    (n) => n === 0,
+    30_000,
+    50,
+  );
+  await ingester.stop();
+}
+
 function mails(): string[] {
   return readdirSync(mailDir)
     .filter((f) => f.endsWith('.eml'))
@@ -116,7 +140,9 @@ beforeAll(async () => {
   await import('node:fs/promises').then((fs) => fs.mkdir(mailDir));
   const { cert, key } = await selfSignedCertificate(certDir, '127.0.0.1', 'IP:127.0.0.1');
   const port = await freePort();
-  smtp = spawn('python3', [join(import.meta.dirname, 'smtp_server.py'), String(port), mailDir, cert, key], { stdio: ['pipe', 'pipe', 'pipe'] });
+  smtp = spawn('python3', [join(import.meta.dirname, 'smtp_server.py'), String(port), mailDir, cert, key], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let errors = '';
   smtp.stderr?.on('data', (d) => {
     errors += d;
@@ -156,7 +182,13 @@ describe('alerts', () => {
 
   it('refuses malformed and too heavy rules with a JSON pointer', async () => {
     const [a] = apps as [DashboardApp];
-    const base = { site: SITE, name: 'x', query: { metrics: ['pageviews'], dateRange: '5m' }, every: '10s', condition: { op: '>', value: 1 } };
+    const base = {
+      site: SITE,
+      name: 'x',
+      query: { metrics: ['pageviews'], dateRange: '5m' },
+      every: '10s',
+      condition: { op: '>', value: 1 },
+    };
     const cases: [unknown, string][] = [
       [{ ...base, condition: { op: '>=', value: 1 }, channels: [{ type: 'webhook', url: `${hookBase}/x` }] }, '/condition/op'],
       [{ ...base, channels: [{ type: 'webhook', url: 'ftp://x' }] }, '/channels/0/url'],
@@ -164,7 +196,10 @@ describe('alerts', () => {
       [{ ...base, every: '5s', channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/every'],
       [{ ...base, query: { metrics: ['visitors', 'visits'] }, channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/query/metrics'],
       [{ ...base, query: { metrics: ['nope'] }, channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/query/metrics/0'],
-      [{ ...base, query: { metrics: ['pageviews'], dateRange: '7d' }, channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/query/dateRange'],
+      [
+        { ...base, query: { metrics: ['pageviews'], dateRange: '7d' }, channels: [{ type: 'slack', url: `${hookBase}/s` }] },
+        '/query/dateRange',
+      ],
       [{ ...base, condition: { changePct: 50 }, channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/condition/minVolume'],
     ];
     for (const [body, field] of cases) {
@@ -307,7 +342,7 @@ describe('alerts', () => {
     const m = new Date(monday);
     const sendAt = instantOf(m.getUTCFullYear(), m.getUTCMonth() + 1, m.getUTCDate(), 8, 0, 'Europe/Berlin');
     const weekStart = instantOf(m.getUTCFullYear(), m.getUTCMonth() + 1, m.getUTCDate() - 7, 0, 0, 'Europe/Berlin');
-    await insert([
+    await ingest([
       pageview(REPORT_SITE, weekStart + DAY, 1, '/'),
       pageview(REPORT_SITE, weekStart + DAY + 1000, 1, '/pricing'),
       pageview(REPORT_SITE, weekStart + 3 * DAY, 2, '/'),
@@ -326,7 +361,10 @@ describe('alerts', () => {
       period: 'weekly',
       at: '08:00',
       timezone: 'Europe/Berlin',
-      channels: [{ type: 'email', to: 'owner@example.com' }, { type: 'webhook', url: `${hookBase}/report` }],
+      channels: [
+        { type: 'email', to: 'owner@example.com' },
+        { type: 'webhook', url: `${hookBase}/report` },
+      ],
     });
     expect(res.status).toBe(201);
     for (const step of [-55_000, 35_000, 95_000]) {
@@ -345,7 +383,9 @@ describe('alerts', () => {
     expect(text).toContain('Visits: 3 (+200.0 % vs 1)');
     expect(text).toMatch(/Top pages \(visitors\):\s+\/\s+3\s+\/docs\s+1\s+\/pricing\s+1/);
     expect(text).toContain('Content-Type: text/html');
-    const hook = received.filter((r) => r.path === '/report').map((r) => JSON.parse(r.body) as { numbers: { metric: string; value: number }[] });
+    const hook = received
+      .filter((r) => r.path === '/report')
+      .map((r) => JSON.parse(r.body) as { numbers: { metric: string; value: number }[] });
     expect(hook).toHaveLength(1);
     expect(hook[0]?.numbers.find((n) => n.metric === 'pageviews')?.value).toBe(6);
   }, 60_000);

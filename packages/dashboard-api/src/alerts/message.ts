@@ -45,8 +45,9 @@ export function alertMessage(
 export function reportMessage(rule: ReportRule, summary: Summary, dashboardUrl: string, test = false): Message {
   const url = `${dashboardUrl}?site=${encodeURIComponent(rule.site)}`;
   const title = `[Tidemark] ${rule.site}: ${rule.period} report ${summary.from} – ${summary.to}${test ? ' (test)' : ''}`;
-  const change = (c: number | null) => (c === null ? 'new' : `${c > 0 ? '+' : ''}${c.toFixed(1)} %`);
-  const lines = summary.numbers.map((n) => `${n.label}: ${fmt(n.value)} (${change(n.change)} vs ${fmt(n.previous)})`);
+  const change = (n: Summary['numbers'][number]) =>
+    n.change === null ? (n.value ? 'new' : 'no change') : `${n.change > 0 ? '+' : ''}${n.change.toFixed(1)} %`;
+  const lines = summary.numbers.map((n) => `${n.label}: ${fmt(n.value)} (${change(n)} vs ${fmt(n.previous)})`);
   const list = (rows: Summary['pages']) => rows.map((r) => `  ${r.name}  ${fmt(r.visitors)}`).join('\n');
   const text = `${title}\n\n${lines.join('\n')}\n\nTop pages (visitors):\n${list(summary.pages)}\n\nTop sources (visitors):\n${list(summary.sources)}\n\nDashboard: ${url}\n`;
   const table = (rows: Summary['pages']) =>
@@ -54,10 +55,7 @@ export function reportMessage(rule: ReportRule, summary: Summary, dashboardUrl: 
   const html = `<h2>${esc(rule.site)} — ${esc(rule.period)} report</h2>
 <p>${esc(summary.from)} – ${esc(summary.to)} (${esc(rule.timezone)})</p>
 <table>${summary.numbers
-    .map(
-      (n) =>
-        `<tr><td>${esc(n.label)}</td><td align="right"><strong>${esc(fmt(n.value))}</strong></td><td>${esc(change(n.change))}</td></tr>`,
-    )
+    .map((n) => `<tr><td>${esc(n.label)}</td><td align="right"><strong>${esc(fmt(n.value))}</strong></td><td>${esc(change(n))}</td></tr>`)
     .join('')}</table>
 <h3>Top pages</h3>${table(summary.pages)}
 <h3>Top sources</h3>${table(summary.sources)}

@@ -106,7 +106,15 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
          GROUP BY rule_id`,
         ids ? { ids } : {},
       );
-      const renamed = list.map((r) => ({ rule_id: r.rule_id, seq: r.s, state: r.st, value: r.v, threshold: r.th, at: r.t, claimed_by: r.c }));
+      const renamed = list.map((r) => ({
+        rule_id: r.rule_id,
+        seq: r.s,
+        state: r.st,
+        value: r.v,
+        threshold: r.th,
+        at: r.t,
+        claimed_by: r.c,
+      }));
       return new Map(renamed.map((r) => [String(r.rule_id), toNotice(r)]));
     },
     async claim(notice) {
