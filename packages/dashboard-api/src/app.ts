@@ -13,6 +13,7 @@ import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountAlerts } from './routes/alerts.ts';
 import { mountFunnel } from './routes/funnel.ts';
+import { mountGoals } from './routes/goals.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
@@ -170,6 +171,7 @@ export function createDashboardApp({
   mountStream(api, hub);
   mountQuery(v2, { ...stats, siteTimezone, siteGoals });
   mountFunnel(v2, { ...stats, siteTimezone, siteGoals });
+  mountGoals(v2, { ...stats, siteTimezone, siteGoals });
   let evaluator: Evaluator | null = null;
   if (alerts) {
     const store = createAlertStore(client, database);

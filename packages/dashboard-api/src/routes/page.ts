@@ -10,6 +10,7 @@ const ASSETS = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/assets/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  '/assets/conversions.js': { file: 'conversions.js', type: 'text/javascript; charset=utf-8' },
 } as const;
 
 export function mountPage(app: Hono): void {
