@@ -57,6 +57,7 @@ const BENCHES: Bench[] = [
     },
   },
   { name: 'queries', run: async (quick) => (await import('./queries.ts')).benchQueries({ quick }) },
+  { name: 'alerts', run: async (quick) => (await import('./alerts.ts')).benchAlerts({ quick }) },
   { name: 'storage', run: async (quick) => (await import('./storage.ts')).benchStorage({ rows: quick ? 100_000 : 2_000_000 }) },
 ];
 

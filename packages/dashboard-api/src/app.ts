@@ -98,6 +98,23 @@ function metrics(registry: Registry) {
       registers: [registry],
     }),
     clients: new Gauge({ name: 'tidemark_api_stream_clients', help: 'Open /api/v1/stream connections', registers: [registry] }),
+    evaluations: new Histogram({
+      name: 'tidemark_alert_evaluation_seconds',
+      help: 'Alert rule evaluations (each runs its query) by this instance',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    evaluationFailures: new Counter({
+      name: 'tidemark_alert_evaluation_failures_total',
+      help: 'Alert rule evaluations that failed (retried at the next interval)',
+      registers: [registry],
+    }),
+    notices: new Counter({
+      name: 'tidemark_alert_notices_total',
+      help: 'Alert notices claimed by this instance, by state',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
     dropped: new Counter({
       name: 'tidemark_api_stream_dropped_total',
       help: 'Stream connections dropped (slow: stopped reading) or refused (full)',
@@ -185,6 +202,10 @@ export function createDashboardApp({
       dashboardUrl: alerts.dashboardUrl ?? 'http://127.0.0.1:8081/',
       ...(alerts.delivery ? { delivery: alerts.delivery } : {}),
       ...(alerts.leaseMs ? { leaseMs: alerts.leaseMs } : {}),
+      observe: {
+        evaluation: (seconds, failed) => (failed ? m.evaluationFailures.inc() : m.evaluations.observe(seconds)),
+        notice: (state) => m.notices.inc({ state }),
+      },
     });
     mountAlerts(v2, { ...queryContext, store, evaluator, smtp: alerts.smtp !== null, now });
     if (alerts.evaluate) evaluator.start();

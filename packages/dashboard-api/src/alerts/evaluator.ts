@@ -31,6 +31,8 @@ export interface EvaluatorOptions extends QueryContext {
   /** Evaluations running at once. */
   concurrency?: number;
   delivery?: { attempts?: number; timeoutMs?: number; baseMs?: number };
+  /** Told of each evaluation (seconds, whether it failed) and each notice claimed (Prometheus). */
+  observe?: { evaluation(seconds: number, failed: boolean): void; notice(state: string): void };
 }
 
 const DAY = 86_400_000;
@@ -114,6 +116,7 @@ export function createEvaluator(options: EvaluatorOptions) {
       return;
     }
     states.set(rule.id, notice);
+    options.observe?.notice(state);
     log.info({ rule: rule.id, site: rule.site, state, value: m.value, seq }, 'alert_state_changed');
     deliver(rule, notice);
   }
@@ -127,10 +130,13 @@ export function createEvaluator(options: EvaluatorOptions) {
       else if (!m.holds && firing) await transition(rule, 'resolved', m, at);
     } catch (error) {
       stats.failures++;
+      options.observe?.evaluation(0, true);
       log.warn({ rule: rule.id, err: error }, 'alert_evaluation_failed');
     } finally {
+      const ms = performance.now() - started;
       stats.evaluations++;
-      stats.evaluationMs += performance.now() - started;
+      stats.evaluationMs += ms;
+      options.observe?.evaluation(ms / 1000, false);
     }
   }
 
