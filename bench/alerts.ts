@@ -4,16 +4,35 @@
  * events sent at random moments), and what 1 000 rules checked every 10 s on one site cost:
  * evaluations per second, their mean time, and the process's CPU against its idle baseline.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { DESKTOP_UA, type Figures, percentile, progress, round } from './lib.ts';
 import { startBenchStack } from './stack.ts';
 
 const TICKS = 100; // clock ticks per second of /proc/<pid>/stat
 
+/** CPU seconds (user + system) of `pid` and every process under it (tsx runs Node as its child). */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      stats.set(Number(entry), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, s] of stats)
+      if (!tree.has(p) && tree.has(s.ppid)) {
+        tree.add(p);
+        grew = true;
+      }
+  }
+  return [...tree].reduce((sum, p) => sum + (stats.get(p)?.cpu ?? 0), 0);
 }
 
 async function metric(apiUrl: string, name: string): Promise<number> {
