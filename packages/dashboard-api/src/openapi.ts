@@ -1,7 +1,13 @@
 /** `/openapi.json`, generated from the route schemas of `schemas.ts` (OpenAPI 3.1, JSON Schema 2020-12). */
 import { z } from 'zod';
 import { ANSWER, QUERY } from './schemas.ts';
-import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
+import {
+  FUNNEL_ANSWER_SCHEMA,
+  FUNNEL_REQUEST_SCHEMA,
+  QUERY_ANSWER_SCHEMA,
+  QUERY_FILTER_SCHEMA,
+  QUERY_REQUEST_SCHEMA,
+} from './v2/schema.ts';
 
 interface RouteDoc {
   path: string;
@@ -120,6 +126,26 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v2/funnel'] = {
+    post: {
+      operationId: 'funnel',
+      summary:
+        'A funnel (SPEC §12): visitors per ordered step (goal names or event filters) within a time limit, drop-off, conversion from step 1.',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/funnelRequest' } } } },
+      responses: {
+        200: {
+          description: 'Visitors per step.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/funnelAnswer' } } },
+        },
+        400: error(
+          'A malformed funnel: `field` is a JSON pointer. Besides the request schema: a step filter names event dimensions only; `matches` patterns are RE2; a range starts no later than it ends; filters nest at most 8 deep.',
+        ),
+        401: error('API_TOKEN is set and the request has no valid Bearer token.'),
+        403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
+        503: error('The funnel ran longer than the server-side limit (with Retry-After).'),
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -136,6 +162,8 @@ export function openApiDocument(): Record<string, unknown> {
         queryRequest: QUERY_REQUEST_SCHEMA,
         queryFilter: QUERY_FILTER_SCHEMA,
         queryAnswer: QUERY_ANSWER_SCHEMA,
+        funnelRequest: FUNNEL_REQUEST_SCHEMA,
+        funnelAnswer: FUNNEL_ANSWER_SCHEMA,
       },
     },
   };

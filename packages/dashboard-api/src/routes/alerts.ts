@@ -22,8 +22,8 @@ export interface AlertsContext extends QueryContext {
   allowed?: (c: Context, site: string) => boolean;
 }
 
-/** A rule's evaluation may take at most this share of its interval when it is created. */
-const MAX_SHARE = 0.25;
+/** A rule's evaluation may take at most this share of its interval when it is created (the faster of two tries: a busy moment is not the rule's cost). */
+const MAX_SHARE = 0.5;
 
 export function mountAlerts(api: Hono, context: AlertsContext): void {
   const { store, evaluator } = context;
@@ -52,10 +52,14 @@ export function mountAlerts(api: Hono, context: AlertsContext): void {
       if (!allowed(c, rule.site)) return forbidden(c, rule.site);
       if (rule.kind === 'alert') {
         // Refuse a rule whose evaluation is too heavy for its interval, measured once here.
-        const started = performance.now();
-        await measure(context, rule, context.now());
-        const took = performance.now() - started;
         const interval = everyMs(rule.every) ?? 60_000;
+        const timed = async () => {
+          const started = performance.now();
+          await measure(context, rule, context.now());
+          return performance.now() - started;
+        };
+        let took = await timed();
+        if (took > interval * MAX_SHARE) took = Math.min(took, await timed());
         if (took > interval * MAX_SHARE)
           throw new ValidationError(
             `query: too heavy for its interval: one evaluation took ${Math.round(took)} ms, more than ${MAX_SHARE * 100} % of ${rule.every}; use a shorter dateRange or a longer every`,

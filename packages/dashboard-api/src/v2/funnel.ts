@@ -65,7 +65,7 @@ export function parseFunnel(body: unknown, siteTimezone: (site: string) => strin
   const steps = body.steps.map((s, i) => {
     const pointer = `/steps/${i}`;
     if (typeof s === 'string') {
-      if (s.length === 0 || s.length > 120) fail('steps: a goal name of 1–120 characters, or a filter', pointer);
+      if (s.length === 0 || [...s].length > 120) fail('steps: a goal name of 1–120 characters, or a filter', pointer);
       return { label: s, filter: { op: 'is', dimension: 'goal', values: [s], pointer } as Filter };
     }
     const f = filter(s, pointer, 0);
