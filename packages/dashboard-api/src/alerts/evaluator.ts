@@ -38,7 +38,7 @@ export interface EvaluatorOptions extends QueryContext {
 const DAY = 86_400_000;
 
 export function createEvaluator(options: EvaluatorOptions) {
-  const { store, log, now = Date.now, leaseMs = 10_000, tickMs = 1000, concurrency = 4 } = options;
+  const { store, log, now = Date.now, leaseMs = 10_000, tickMs = 1000, concurrency = 8 } = options;
   const id = randomUUID();
   const stop = new AbortController();
   const delivery = createDelivery({ store, log, smtp: options.smtp, signal: stop.signal, ...options.delivery });
