@@ -204,6 +204,7 @@ describe('/openapi.json', () => {
       [
         ...['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
         '/api/v2/query',
+        '/api/v2/funnel',
       ].sort(),
     );
     const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];

@@ -54,11 +54,11 @@ export function parseFunnel(body: unknown, siteTimezone: (site: string) => strin
   if (!isObject(body)) fail('body: must be a JSON object', '');
   for (const key of Object.keys(body)) if (!KEYS.includes(key)) fail(`unknown key ${JSON.stringify(key).slice(0, 60)}`, `/${key}`);
   const siteList = sites(body.site);
-  const range = dateRange(body.dateRange ?? '7d', '/dateRange');
+  const range = dateRange(body.dateRange === undefined ? '7d' : body.dateRange, '/dateRange');
   const zones = siteList.map((s) => siteTimezone(s) ?? 'UTC');
-  const timezone = body.timezone ?? (new Set(zones).size === 1 ? zones[0] : 'UTC');
+  const timezone = body.timezone === undefined ? (new Set(zones).size === 1 ? zones[0] : 'UTC') : body.timezone;
   if (typeof timezone !== 'string' || !knownZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
-  const within = body.within ?? '30m';
+  const within = body.within === undefined ? '30m' : body.within;
   const withinMs = typeof within === 'string' ? windowMs(within) : null;
   if (withinMs === null) fail('within: a window 30s … 24h (visitor ids rotate daily, so a funnel ends within a day)', '/within');
   if (!Array.isArray(body.steps) || body.steps.length < 2 || body.steps.length > 8) fail('steps: a list of 2 to 8 steps', '/steps');
