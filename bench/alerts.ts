@@ -115,15 +115,17 @@ export async function benchAlerts({ quick }: { quick: boolean }): Promise<Figure
     );
     await sleep(12_000);
     progress(`alerts: measuring ${window} s of ${rules + samples} rules`);
-    const [count0, sum0, cpu0] = [
+    const [count0, sum0, queries0, cpu0] = [
       await metric(stack.apiUrl, 'tidemark_alert_evaluation_seconds_count'),
       await metric(stack.apiUrl, 'tidemark_alert_evaluation_seconds_sum'),
+      await metric(stack.apiUrl, 'tidemark_alert_queries_total'),
       cpuSeconds(stack.apiPid),
     ];
     await sleep(window * 1000);
-    const [count1, sum1, cpu1] = [
+    const [count1, sum1, queries1, cpu1] = [
       await metric(stack.apiUrl, 'tidemark_alert_evaluation_seconds_count'),
       await metric(stack.apiUrl, 'tidemark_alert_evaluation_seconds_sum'),
+      await metric(stack.apiUrl, 'tidemark_alert_queries_total'),
       cpuSeconds(stack.apiPid),
     ];
     const evaluations = count1 - count0;
@@ -133,6 +135,7 @@ export async function benchAlerts({ quick }: { quick: boolean }): Promise<Figure
       'alerts: latency max (ms)': round(latencies.at(-1) ?? Number.NaN, 0),
       'alerts: samples (missing)': `${latencies.length} (${missing})`,
       'alerts: 1000 rules, evaluations/s (goal 100)': round(evaluations / window, 1),
+      'alerts: 1000 rules, distinct queries/s (half the rules share one)': round((queries1 - queries0) / window, 1),
       'alerts: 1000 rules, mean evaluation (ms)': round(((sum1 - sum0) / Math.max(1, evaluations)) * 1000, 1),
       'alerts: 1000 rules, CPU (% of a core; idle)': `${round(((cpu1 - cpu0) / window) * 100, 0)} (${round(idleCpu * 100, 0)})`,
     };

@@ -109,6 +109,11 @@ function metrics(registry: Registry) {
       help: 'Alert rule evaluations that failed (retried at the next interval)',
       registers: [registry],
     }),
+    alertQueries: new Counter({
+      name: 'tidemark_alert_queries_total',
+      help: 'Distinct queries the alert evaluator ran (rules due together that share a query share its answer)',
+      registers: [registry],
+    }),
     notices: new Counter({
       name: 'tidemark_alert_notices_total',
       help: 'Alert notices claimed by this instance, by state',
@@ -205,6 +210,7 @@ export function createDashboardApp({
       observe: {
         evaluation: (seconds, failed) => (failed ? m.evaluationFailures.inc() : m.evaluations.observe(seconds)),
         notice: (state) => m.notices.inc({ state }),
+        queries: (count) => m.alertQueries.inc(count),
       },
     });
     mountAlerts(v2, { ...queryContext, store, evaluator, smtp: alerts.smtp !== null, now });

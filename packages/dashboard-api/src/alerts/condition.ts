@@ -33,7 +33,21 @@ export interface Measure {
   threshold: number;
 }
 
-async function metricValue(context: QueryContext, query: Query, now: number): Promise<number> {
+/** Values already asked for in one round (rules sharing a query and time share its answer), by query and time. */
+export type ValueCache = Map<string, Promise<number>>;
+
+function metricValue(context: QueryContext, query: Query, now: number, cache?: ValueCache): Promise<number> {
+  if (!cache) return runValue(context, query, now);
+  const key = `${now}:${JSON.stringify(query)}`;
+  let value = cache.get(key);
+  if (!value) {
+    value = runValue(context, query, now);
+    cache.set(key, value);
+  }
+  return value;
+}
+
+async function runValue(context: QueryContext, query: Query, now: number): Promise<number> {
   const answer = await runQuery(context.client, context.tables, query, {
     now,
     retentionDays: context.retentionDays,
@@ -43,17 +57,17 @@ async function metricValue(context: QueryContext, query: Query, now: number): Pr
   return Number(answer.totals[0] ?? 0);
 }
 
-export async function measure(context: QueryContext, rule: AlertRule, now: number): Promise<Measure> {
+export async function measure(context: QueryContext, rule: AlertRule, now: number, cache?: ValueCache): Promise<Measure> {
   const query = alertQuery(rule, context.siteTimezone);
   const c = rule.condition;
   if ('op' in c) {
-    const value = await metricValue(context, query, now);
+    const value = await metricValue(context, query, now, cache);
     return { value, previous: null, change: null, holds: c.op === '>' ? value > c.value : value < c.value, threshold: c.value };
   }
   const span = resolveRange(query.dateRange, query.timezone, now);
   const iso = (ms: number) => new Date(ms).toISOString();
   const before: Query = { ...query, dateRange: [iso(span.from - WEEK), iso(span.to - WEEK - 1)] };
-  const [value, previous] = await Promise.all([metricValue(context, query, now), metricValue(context, before, now)]);
+  const [value, previous] = await Promise.all([metricValue(context, query, now, cache), metricValue(context, before, now, cache)]);
   const change = previous === 0 ? (value > 0 ? Number.POSITIVE_INFINITY : 0) : ((value - previous) / previous) * 100;
   const volume = Math.max(value, previous) >= c.minVolume;
   const holds = volume && (c.changePct > 0 ? change >= c.changePct : change <= c.changePct);

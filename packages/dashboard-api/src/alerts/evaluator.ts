@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@tidemark/shared';
-import { measure, type QueryContext } from './condition.ts';
+import { measure, type QueryContext, type ValueCache } from './condition.ts';
 import { createDelivery, type SmtpOptions } from './deliver.ts';
 import { alertMessage, reportMessage } from './message.ts';
 import { duePeriod, summarize } from './report.ts';
@@ -32,7 +32,7 @@ export interface EvaluatorOptions extends QueryContext {
   concurrency?: number;
   delivery?: { attempts?: number; timeoutMs?: number; baseMs?: number };
   /** Told of each evaluation (seconds, whether it failed) and each notice claimed (Prometheus). */
-  observe?: { evaluation(seconds: number, failed: boolean): void; notice(state: string): void };
+  observe?: { evaluation(seconds: number, failed: boolean): void; notice(state: string): void; queries(count: number): void };
 }
 
 const DAY = 86_400_000;
@@ -121,10 +121,10 @@ export function createEvaluator(options: EvaluatorOptions) {
     deliver(rule, notice);
   }
 
-  async function evaluate(rule: AlertRule, at: number) {
+  async function evaluate(rule: AlertRule, at: number, cache: ValueCache) {
     const started = performance.now();
     try {
-      const m = await measure(options, rule, at);
+      const m = await measure(options, rule, at, cache);
       const firing = states.get(rule.id)?.state === 'firing';
       if (m.holds && !firing) await transition(rule, 'firing', m, at);
       else if (!m.holds && firing) await transition(rule, 'resolved', m, at);
@@ -176,18 +176,21 @@ export function createEvaluator(options: EvaluatorOptions) {
     for (const rule of rules)
       if (rule.kind === 'report') track(report(rule, at).catch((err) => log.warn({ rule: rule.id, err }, 'report_failed')));
     let next = 0;
+    // Rules due together that ask the same query at the same time share one answer.
+    const cache: ValueCache = new Map();
     const worker = async () => {
       for (let rule = due[next++]; rule; rule = due[next++]) {
         inFlight.add(rule.id);
         nextDue.set(rule.id, at + (everyMs(rule.every) ?? 60_000));
         try {
-          await evaluate(rule, at);
+          await evaluate(rule, at, cache);
         } finally {
           inFlight.delete(rule.id);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
+    options.observe?.queries(cache.size);
   }
 
   return {
