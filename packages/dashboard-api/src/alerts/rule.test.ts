@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { signature } from './deliver.ts';
 import { duePeriod } from './report.ts';
-import { everyMs, parseAlert, redact } from './rule.ts';
+import { everyMs, parseAlert, type ReportRule, redact } from './rule.ts';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 const base = {
@@ -64,7 +64,7 @@ describe('alert rules', () => {
   });
 
   it('schedules reports on the Monday / the 1st at their local time, across DST', () => {
-    const weekly = {
+    const weekly: ReportRule = {
       id: 'w',
       kind: 'report',
       site: 's',
@@ -74,7 +74,7 @@ describe('alert rules', () => {
       timezone: 'Europe/Berlin',
       channels: [],
       createdAt: '',
-    } as const;
+    };
     // Monday 2026-10-26 08:00 in Berlin is 07:00 UTC (CET, the day after the change).
     expect(duePeriod(weekly, Date.UTC(2026, 9, 26, 7, 0, 30))).toEqual({
       sendAt: Date.UTC(2026, 9, 26, 7),
@@ -83,7 +83,7 @@ describe('alert rules', () => {
       to: '2026-10-25',
     });
     expect(duePeriod(weekly, Date.UTC(2026, 9, 26, 6, 59)).from).toBe('2026-10-12');
-    const monthly = { ...weekly, period: 'monthly', timezone: 'America/New_York', at: '09:30' } as const;
+    const monthly: ReportRule = { ...weekly, period: 'monthly', timezone: 'America/New_York', at: '09:30' };
     expect(duePeriod(monthly, Date.UTC(2026, 2, 1, 15))).toMatchObject({
       sendAt: Date.UTC(2026, 2, 1, 14, 30),
       from: '2026-02-01',
