@@ -54,6 +54,8 @@ let certDir = '';
 let client: ClickHouseClient;
 const database = uniqueName('alerts');
 const apps: DashboardApp[] = [];
+/** Everything the instances log (checked for secrets). */
+const logs: string[] = [];
 let smtpUrl = '';
 let smtpCa = '';
 
@@ -62,7 +64,7 @@ function appInstance(smtpUrl: string, ca: string): DashboardApp {
     client,
     database,
     token: null,
-    log: plainLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: plainLogger('debug', { write: (line) => logs.push(line) }),
     registry: new Registry(),
     now: () => clock,
     alerts: {
@@ -317,6 +319,8 @@ describe('alerts', () => {
     expect(good.deliveries.map((d) => d.ok)).toEqual([1, 1, 1, 1, 1, 1]);
     const list = await (await b.request(`/api/v2/alerts?site=${SITE}`)).text();
     expect(list).not.toContain(SECRET);
+    expect(logs.filter((l) => l.includes('alert_delivery_failed')).length).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.includes(SECRET) || l.includes('another-secret-1'))).toEqual([]);
     expect(JSON.parse(list).alerts).toHaveLength(3);
     const one = (await (await b.request(`/api/v2/alerts/${ids.threshold}`)).json()) as {
       channels: unknown[];

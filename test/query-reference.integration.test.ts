@@ -45,7 +45,11 @@ const GOALS: Goal[] = [
   { name: 'Download', event: 'download' },
 ];
 const goals: GoalLookup = (site) => (site === SITES[0] ? GOALS : null);
-const PROP_GOALS: Goal[] = [...GOALS, { name: 'Pro signup', event: 'signup', props: { plan: ['pro', 'team'] } }];
+const PROP_GOALS: Goal[] = [
+  ...GOALS,
+  { name: 'Pro signup', event: 'signup', props: { plan: ['pro', 'team'] } },
+  { name: 'Free download', event: 'download', props: { plan: 'free' } },
+];
 const propGoals: GoalLookup = (site) => (site === SITES[0] ? PROP_GOALS : null);
 const DST = Date.UTC(2026, 9, 24); // Europe/Berlin 2026-10-25, America/New_York 2026-11-01
 const DATE_RANGES: unknown[] = [

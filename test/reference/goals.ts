@@ -31,7 +31,7 @@ export interface GoalEvent {
 function completes(goal: Goal, e: GoalEvent): boolean {
   if ('path' in goal) return e.name === 'pageview' && globMatches(goal.path, e.path);
   if (e.name !== goal.event) return false;
-  return Object.entries(goal.props ?? {}).every(([key, values]) => values.includes(e.props?.[key] ?? ''));
+  return Object.entries(goal.props ?? {}).every(([key, values]) => [values].flat().includes(e.props?.[key] ?? ''));
 }
 
 /** The names of the goals `e` completes on `site` (configured ones, else its custom event name). */

@@ -12,7 +12,7 @@ export function createLogger(level: string, name: string): Logger {
   });
 }
 
-/** A logger that writes nothing (tests), or only from `level` up, always as JSON. */
-export function plainLogger(level = 'silent'): Logger {
-  return pino({ level });
+/** A logger that writes nothing (tests), or only from `level` up, always as JSON (to stdout, or to `destination`). */
+export function plainLogger(level = 'silent', destination?: { write(line: string): void }): Logger {
+  return destination ? pino({ level }, destination) : pino({ level });
 }

@@ -55,7 +55,7 @@ function table(id, head, rows) {
 
 function describeGoal(g) {
   if ('path' in g) return `pageview ${g.path}`;
-  const props = Object.entries(g.props || {}).map(([k, v]) => `${k} = ${v.join(' | ')}`);
+  const props = Object.entries(g.props || {}).map(([k, v]) => `${k} = ${[v].flat().join(' | ')}`);
   return `event ${g.event}${props.length ? ` (${props.join(', ')})` : ''}`;
 }
 

@@ -10,7 +10,8 @@
 import { ValidationError } from '@tidemark/shared';
 import type { Params } from './fields.ts';
 
-export type Goal = { name: string; path: string } | { name: string; event: string; props?: Record<string, string[]> };
+/** Property values: one (as the sites registry keeps them) or a list of accepted values. */
+export type Goal = { name: string; path: string } | { name: string; event: string; props?: Record<string, string | string[]> };
 
 /** The configured goals of a site, or null when it has none (then every custom event name is a goal). */
 export type GoalLookup = (site: string) => readonly Goal[] | null;
@@ -121,7 +122,7 @@ export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withP
         conditions.push(`${src}.name = ${params.add('String', goal.event)}`);
         for (const [key, values] of Object.entries(goal.props ?? {})) {
           if (!withProps) throw new Error('property goals need raw events');
-          conditions.push(`has(${params.add('Array(String)', values)}, e.props[${params.add('String', key)}])`);
+          conditions.push(`has(${params.add('Array(String)', [values].flat())}, e.props[${params.add('String', key)}])`);
         }
       }
       items.push(`if(${conditions.join(' AND ')}, ${params.add('String', goal.name)}, '')`);
