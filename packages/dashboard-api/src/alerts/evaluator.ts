@@ -147,7 +147,13 @@ export function createEvaluator(options: EvaluatorOptions) {
       if (period.sendAt > at || at - period.sendAt > DAY || period.sendAt < Date.parse(rule.createdAt) || reportsSent.has(key)) return;
       reportsSent.add(key);
     }
-    const summary = await summarize({ ...options, now: at }, rule, period);
+    let summary: Awaited<ReturnType<typeof summarize>>;
+    try {
+      summary = await summarize({ ...options, now: at }, rule, period);
+    } catch (error) {
+      reportsSent.delete(key); // tried again at the next tick
+      throw error;
+    }
     const notice = {
       rule_id: rule.id,
       seq: test ? 0 : period.key,
