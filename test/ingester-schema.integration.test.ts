@@ -27,12 +27,16 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 7]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 7, 20]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
     ).json<{ name: string; engine: string }>();
     expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      alert_deliveries: 'MergeTree',
+      alert_lease: 'MergeTree',
+      alert_notices: 'MergeTree',
+      alert_rules: 'ReplacingMergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
       dimensions_minute: 'AggregatingMergeTree',
@@ -92,7 +96,7 @@ describe('ClickHouse schema (server)', () => {
         values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 7]);
+      expect(await migrate(client, older)).toEqual([5, 7, 20]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
