@@ -17,6 +17,7 @@ import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
+  createAccessRegistry,
   createClickHouse,
   createMemoryQueue,
   loadConfig,
@@ -60,11 +61,13 @@ let smtpUrl = '';
 let smtpCa = '';
 
 function appInstance(smtpUrl: string, ca: string): DashboardApp {
+  const log = plainLogger('debug', { write: (line) => logs.push(line) });
   const app = createDashboardApp({
     client,
     database,
     token: null,
-    log: plainLogger('debug', { write: (line) => logs.push(line) }),
+    access: createAccessRegistry({ client, database, log }),
+    log,
     registry: new Registry(),
     now: () => clock,
     alerts: {
@@ -327,7 +330,7 @@ describe('alerts', () => {
       state: { state: string };
       history: { state: string }[];
     };
-    expect(one.channels[0]).toEqual({ type: 'webhook', url: `${hookBase}/hook`, hasSecret: true });
+    expect(one.channels[0]).toEqual({ type: 'webhook', target: hookBase, url: `${hookBase}/hook`, hasSecret: true });
     expect(one.state.state).toBe('resolved');
     expect(one.history.map((h) => h.state)).toEqual(['resolved', 'firing']);
     const test = await post(b, `/api/v2/alerts/${ids.threshold}/test`, {});

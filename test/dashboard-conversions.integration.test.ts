@@ -1,15 +1,17 @@
 /**
  * The dashboard's goals, funnel and alerts panels (src/page/conversions.js) in real headless
- * Chromium, over the dashboard API on the ClickHouse server: configured goals with their
- * conversions, a goal's property breakdown, a funnel built from goal names, and an alert rule
+ * Chromium, over the dashboard API on the ClickHouse server: goals configured in the sites
+ * registry (through the admin API) with their conversions, a goal's property breakdown, a funnel built from goal names, and an alert rule
  * with its state and delivery log.
  */
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { createDashboardApp, type DashboardApp, type Goal } from '@tidemark/dashboard-api';
+import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
 import {
+  type AccessRegistry,
   type ClickHouseClient,
+  createAccessRegistry,
   createClickHouse,
   listening,
   loadConfig,
@@ -24,7 +26,7 @@ import { launchBrowser } from './browser.ts';
 import { uniqueName } from './harness.ts';
 
 const SITE = 'shop.example';
-const GOALS: Goal[] = [
+const GOALS = [
   { name: 'Pricing', path: '/pricing' },
   { name: 'Signup', event: 'signup' },
 ];
@@ -33,6 +35,7 @@ describe('dashboard: goals, funnel and alerts in Chromium', () => {
   const database = uniqueName('conversions');
   let client: ClickHouseClient;
   let app: DashboardApp;
+  let access: AccessRegistry;
   let server: ReturnType<typeof serve>;
   let url = '';
   let browser: Browser;
@@ -62,17 +65,19 @@ describe('dashboard: goals, funnel and alerts in Chromium', () => {
       event(2, 'signup', '/pricing', now + 61_000, { plan: 'free' }),
     );
     await client.insert({ table: `${database}.events`, values: rows, format: 'JSONEachRow' });
-    app = createDashboardApp({
-      client,
-      database,
-      token: null,
-      log: plainLogger('silent'),
-      registry: new Registry(),
-      siteGoals: (site) => (site === SITE ? GOALS : null),
-      alerts: { smtp: null, evaluate: false },
-    });
+    const log = plainLogger('silent');
+    access = createAccessRegistry({ client, database, log });
+    await access.start();
+    app = createDashboardApp({ client, database, token: null, access, log, registry: new Registry() });
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${await listening(server as Server)}`;
+    // The goals are the site's settings in the registry, as an admin sets them.
+    const site = await app.request('/api/v2/sites', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ site: SITE, goals: GOALS }),
+    });
+    expect(site.status).toBe(201);
     const created = await app.request('/api/v2/alerts', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -93,6 +98,7 @@ describe('dashboard: goals, funnel and alerts in Chromium', () => {
     await browser?.close();
     app?.close();
     await new Promise((resolve) => server?.close(resolve));
+    await access?.close();
     await client?.command({ query: `DROP DATABASE IF EXISTS ${database}` });
     await client?.close();
   });

@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
 import { backoffMs, type Logger, sleep } from '@tidemark/shared';
 import nodemailer from 'nodemailer';
 import type { Message } from './message.ts';
-import type { Channel } from './rule.ts';
+import { type Channel, targetOf } from './rule.ts';
 import type { AlertStore } from './store.ts';
 
 export interface SmtpOptions {
@@ -42,11 +42,6 @@ export interface Outcome {
 
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-/** Where a channel delivers, safe to log and answer: the URL's origin, or the addresses. */
-export function targetOf(channel: Channel): string {
-  return channel.type === 'email' ? channel.to.join(', ') : new URL(channel.url).origin;
 }
 
 type Transport = ReturnType<typeof nodemailer.createTransport>;

@@ -26,8 +26,12 @@ describe('alert rules', () => {
   it('takes a threshold rule and answers it without its secret', () => {
     const rule = parseAlert(base, { smtp: false, now: NOW, id: 'r1' });
     expect(rule).toMatchObject({ id: 'r1', site: 'example.com', every: '10s', condition: { op: '>', value: 100 } });
-    expect(JSON.stringify(redact(rule))).not.toContain('a-long-secret');
-    expect(redact(rule).channels).toEqual([{ type: 'webhook', url: 'https://hooks.example/x', hasSecret: true }]);
+    expect(JSON.stringify(redact(rule, true))).not.toContain('a-long-secret');
+    expect(redact(rule, true).channels).toEqual([
+      { type: 'webhook', target: 'https://hooks.example', url: 'https://hooks.example/x', hasSecret: true },
+    ]);
+    // Who may only read the rule sees where it delivers, not the URL (a Slack webhook's is its credential).
+    expect(redact(rule, false).channels).toEqual([{ type: 'webhook', target: 'https://hooks.example', hasSecret: true }]);
   });
 
   it('points at what is wrong', () => {

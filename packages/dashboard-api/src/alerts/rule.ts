@@ -187,10 +187,22 @@ export function parseReport(body: unknown, options: { smtp: boolean; now: number
   };
 }
 
-/** The rule as the API answers it: channel secrets replaced by `hasSecret`. */
-export function redact(rule: Rule): Record<string, unknown> {
+/** Where a channel delivers, safe to log and answer: the URL's origin, or the addresses. */
+export function targetOf(channel: Channel): string {
+  return channel.type === 'email' ? channel.to.join(', ') : new URL(channel.url).origin;
+}
+
+/**
+ * The rule as the API answers it: never a channel's secret (`hasSecret` says there is one); a
+ * webhook's URL (a Slack webhook's is its own credential) only to who may manage the rule
+ * (`full`), else only where it delivers (`target`: the origin).
+ */
+export function redact(rule: Rule, full: boolean): Record<string, unknown> {
   return {
     ...rule,
-    channels: rule.channels.map((c) => ('secret' in c ? { type: c.type, url: c.url, hasSecret: true } : c)),
+    channels: rule.channels.map((c) => {
+      if (c.type === 'email') return { ...c, target: targetOf(c) };
+      return { type: c.type, target: targetOf(c), ...(full ? { url: c.url } : {}), ...(c.secret ? { hasSecret: true } : {}) };
+    }),
   };
 }

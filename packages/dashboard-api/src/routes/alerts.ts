@@ -1,15 +1,25 @@
 /**
  * The Alert API (SPEC §12) and its report twin: `GET|POST /api/v2/alerts`, `GET|DELETE
  * /api/v2/alerts/{id}`, `GET /api/v2/alerts/{id}/deliveries`, `POST /api/v2/alerts/{id}/test`,
- * and the same under `/api/v2/reports`. Answers never carry a channel's secret.
+ * and the same under `/api/v2/reports`.
+ *
+ * Who (SPEC §11's scopes, as the admin API): reading rules, their state, history and deliveries
+ * needs `stats:read` on the rule's site; creating, deleting and test notices need `sites:admin`
+ * on it (and are in the audit log). A rule the caller may not read is a 404. A shared link
+ * never reaches them. Answers never carry a channel's secret, and a webhook's URL only to
+ * `sites:admin` on the site.
  */
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@tidemark/shared';
-import type { Context, Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { type AdminContext, audit } from '../admin/common.ts';
 import { measure, type QueryContext } from '../alerts/condition.ts';
 import type { Evaluator } from '../alerts/evaluator.ts';
 import { everyMs, parseAlert, parseReport, type Rule, redact } from '../alerts/rule.ts';
 import type { AlertStore } from '../alerts/store.ts';
+import type { ApiContext, ApiEnv } from '../auth/context.ts';
+import { AccessDenied, type Guard } from '../auth/guard.ts';
+import { parseSite } from '../params.ts';
 import { jsonBody } from './body.ts';
 
 export interface AlertsContext extends QueryContext {
@@ -18,38 +28,56 @@ export interface AlertsContext extends QueryContext {
   smtp: boolean;
   now: () => number;
   siteTimezone: (site: string) => string | null;
-  /** Whether the caller may manage this site's rules (`sites:admin` for it). */
-  allowed?: (c: Context, site: string) => boolean;
+  guard: Guard;
+  admin: AdminContext;
 }
 
 /** A rule's evaluation may take at most this share of its interval when it is created (the faster of two tries: a busy moment is not the rule's cost). */
 const MAX_SHARE = 0.5;
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function mountAlerts(api: Hono, context: AlertsContext): void {
-  const { store, evaluator } = context;
-  const allowed = context.allowed ?? (() => true);
-  const find = async (c: Context, kind: Rule['kind']) => {
-    const rule = (await store.rules()).find((r) => r.id === c.req.param('id') && r.kind === kind);
-    return rule && allowed(c, rule.site) ? rule : null;
+export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
+  const { store, evaluator, guard, admin } = context;
+  const holds = (c: ApiContext, scope: 'stats:read' | 'sites:admin', site: string) => {
+    const sites = guard.sites(c, scope);
+    return sites === 'all' || sites.includes(site);
   };
-  const forbidden = (c: Context, site: string) => c.json({ error: `no sites:admin access to ${site}` }, 403);
+  // A shared link reads one site's stats, never its settings: refused before the scope check.
+  const noLinks: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    if (c.var.auth.principal.kind === 'share') throw new AccessDenied('a shared link does not reach alert rules or reports', 403);
+    return next();
+  };
+  const readers = [noLinks, guard.scope('stats:read')] as const;
+  const admins = [noLinks, guard.scope('sites:admin')] as const;
+  const find = async (c: ApiContext, kind: Rule['kind']) => {
+    const id = c.req.param('id') ?? '';
+    const rule = ID.test(id) ? (await store.rules()).find((r) => r.id === id && r.kind === kind) : undefined;
+    if (!rule || !holds(c, 'stats:read', rule.site)) return null;
+    return rule;
+  };
+  const view = (c: ApiContext, rule: Rule) => redact(rule, holds(c, 'sites:admin', rule.site));
 
   for (const kind of ['alert', 'report'] as const) {
     const base = `/${kind}s`;
-    api.get(base, async (c) => {
-      const site = c.req.query('site');
-      const list = (await store.rules()).filter((r) => r.kind === kind && (!site || r.site === site) && allowed(c, r.site));
+    const missing = (c: ApiContext) => c.json({ error: `no such ${kind}` }, 404);
+    api.get(base, ...readers, async (c) => {
+      const given = c.req.query('site');
+      const site = given === undefined ? null : parseSite(given);
+      if (site !== null) guard.site(c, 'stats:read', site);
+      const list = (await store.rules()).filter(
+        (r) => r.kind === kind && (site === null || r.site === site) && holds(c, 'stats:read', r.site),
+      );
       const states = await store.latest(list.map((r) => r.id));
-      return c.json({ [`${kind}s`]: list.map((r) => ({ ...redact(r), state: stateOf(states.get(r.id)) })) });
+      return c.json({ [`${kind}s`]: list.map((r) => ({ ...view(c, r), state: stateOf(states.get(r.id)) })) });
     });
-    api.post(base, async (c) => {
+    api.post(base, ...admins, async (c) => {
       const body = await jsonBody(c);
       const options = { smtp: context.smtp, now: context.now(), id: randomUUID() };
       const rule =
         kind === 'alert'
           ? parseAlert(body, options)
           : parseReport(body, { ...options, siteTimezone: context.siteTimezone(String((body as { site?: unknown }).site ?? '')) });
-      if (!allowed(c, rule.site)) return forbidden(c, rule.site);
+      guard.site(c, 'sites:admin', rule.site);
       if (rule.kind === 'alert') {
         // Refuse a rule whose evaluation is too heavy for its interval, measured once here.
         const interval = everyMs(rule.every) ?? 60_000;
@@ -67,30 +95,34 @@ export function mountAlerts(api: Hono, context: AlertsContext): void {
           );
       }
       await store.saveRule(rule);
+      await audit(c, admin, `${kind}.create`, { site: rule.site, target: rule.id, details: { name: rule.name } });
       evaluator.touch(rule.id);
-      return c.json(redact(rule), 201);
+      return c.json(view(c, rule), 201);
     });
-    api.get(`${base}/:id`, async (c) => {
+    api.get(`${base}/:id`, ...readers, async (c) => {
       const rule = await find(c, kind);
-      if (!rule) return c.json({ error: `no such ${kind}` }, 404);
+      if (!rule) return missing(c);
       const history = await store.notices(rule.id, 50);
-      return c.json({ ...redact(rule), state: stateOf((await store.latest([rule.id])).get(rule.id)), history });
+      return c.json({ ...view(c, rule), state: stateOf((await store.latest([rule.id])).get(rule.id)), history });
     });
-    api.delete(`${base}/:id`, async (c) => {
+    api.delete(`${base}/:id`, ...admins, async (c) => {
       const rule = await find(c, kind);
-      if (!rule) return c.json({ error: `no such ${kind}` }, 404);
+      if (!rule) return missing(c);
+      guard.site(c, 'sites:admin', rule.site);
       await store.deleteRule(rule);
+      await audit(c, admin, `${kind}.delete`, { site: rule.site, target: rule.id, details: { name: rule.name } });
       evaluator.touch(rule.id);
       return c.body(null, 204);
     });
-    api.get(`${base}/:id/deliveries`, async (c) => {
+    api.get(`${base}/:id/deliveries`, ...readers, async (c) => {
       const rule = await find(c, kind);
-      if (!rule) return c.json({ error: `no such ${kind}` }, 404);
+      if (!rule) return missing(c);
       return c.json({ deliveries: await store.deliveries(rule.id, 200) });
     });
-    api.post(`${base}/:id/test`, async (c) => {
+    api.post(`${base}/:id/test`, ...admins, async (c) => {
       const rule = await find(c, kind);
-      if (!rule) return c.json({ error: `no such ${kind}` }, 404);
+      if (!rule) return missing(c);
+      guard.site(c, 'sites:admin', rule.site);
       const outcomes = await evaluator.test(rule);
       return c.json({ sent: true, ...(outcomes ? { channels: outcomes.map((o, i) => ({ channel: i, ...o })) } : {}) });
     });

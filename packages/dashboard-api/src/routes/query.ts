@@ -1,5 +1,6 @@
 /** `POST /api/v2/query` (SPEC §10): parse the body, run the engine, answer JSON or stream CSV. */
 import type { Hono } from 'hono';
+import type { ApiEnv } from '../auth/context.ts';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
 import type { GoalLookup } from '../v2/goals.ts';
@@ -13,7 +14,7 @@ export interface QueryContext extends StatsContext {
   siteGoals: GoalLookup;
 }
 
-export function mountQuery(api: Hono, context: QueryContext): void {
+export function mountQuery(api: Hono<ApiEnv>, context: QueryContext): void {
   api.post('/query', async (c) => {
     const body = await jsonBody(c);
     const acceptCsv = (c.req.header('accept') ?? '').includes('text/csv');

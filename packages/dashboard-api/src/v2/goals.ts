@@ -1,88 +1,24 @@
 /**
  * Goals (SPEC §12): what counts as a conversion on a site. A pageview goal is a path glob
  * (`*` any characters but `/`, `**` any characters, the rest literal, the whole path); an event
- * goal is a custom event name with optional property values (each listed key must hold one of
- * its values). A site without configured goals has one implicit goal per custom event name.
+ * goal is a custom event name with optional property values (each listed key must hold its
+ * value). A site without configured goals has one implicit goal per custom event name. Goals are
+ * a site's settings in the sites registry (SPEC §11: `PATCH /api/v2/sites/{site}`).
  *
  * An event may complete several goals; `goalsSql` is the array of the goals one event (or one
  * (name, path) pair of a visit) completes, with every name, path and value bound, never in SQL.
+ * A glob becomes the collector's own anchored pattern (`globToRegExp`), which RE2 reads alike.
  */
-import { ValidationError } from '@tidemark/shared';
+import { type Goal, globToRegExp } from '@tidemark/shared';
 import type { Params } from './fields.ts';
 
-/** Property values: one (as the sites registry keeps them) or a list of accepted values. */
-export type Goal = { name: string; path: string } | { name: string; event: string; props?: Record<string, string | string[]> };
+/** A site's goal as the sites registry keeps it (admin/schemas.ts checks it; names are unique per site). */
+export type { Goal };
 
-/** The configured goals of a site, or null when it has none (then every custom event name is a goal). */
+/** The goals of a site (its settings in the sites registry), or null / [] when it has none (then every custom event name is a goal). */
 export type GoalLookup = (site: string) => readonly Goal[] | null;
 
 export const NO_GOALS: GoalLookup = () => null;
-export const MAX_GOALS = 100;
-const EVENT_NAME = /^[A-Za-z0-9 _.:-]{1,64}$/;
-
-/** The glob of a pageview goal as an anchored RE2 (and JavaScript) pattern. */
-export function globPattern(glob: string): string {
-  let out = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        out += '.*';
-        i++;
-      } else out += '[^/]*';
-    } else out += /[\\^$.|?+()[\]{}]/.test(c) ? `\\${c}` : c;
-  }
-  return `${out}$`;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A site's `goals` setting → checked goals, or a `ValidationError` pointing into `pointer`. */
-export function parseGoals(value: unknown, pointer: string): Goal[] {
-  if (!Array.isArray(value) || value.length > MAX_GOALS) throw new ValidationError(`goals: a list of at most ${MAX_GOALS} goals`, pointer);
-  const names = new Set<string>();
-  return value.map((g, i) => {
-    const at = `${pointer}/${i}`;
-    if (!isObject(g)) throw new ValidationError('goals: each goal is { path } or { event, props? }, with an optional name', at);
-    for (const key of Object.keys(g))
-      if (!['name', 'path', 'event', 'props'].includes(key))
-        throw new ValidationError(`goals: unknown key ${key.slice(0, 40)}`, `${at}/${key}`);
-    let goal: Goal;
-    if (typeof g.path === 'string' && g.event === undefined) {
-      if (!g.path.startsWith('/') || g.path.length > 2048 || g.props !== undefined)
-        throw new ValidationError('goals: path is a glob starting with / (at most 2048 characters), without props', `${at}/path`);
-      goal = { name: `Visit ${g.path}`, path: g.path };
-    } else if (typeof g.event === 'string' && g.path === undefined) {
-      if (!EVENT_NAME.test(g.event) || g.event === 'pageview' || g.event === 'engagement')
-        throw new ValidationError('goals: event is a custom event name of 1–64 characters [A-Za-z0-9 _.:-]', `${at}/event`);
-      goal = { name: g.event, event: g.event };
-      if (g.props !== undefined) goal.props = parseProps(g.props, `${at}/props`);
-    } else throw new ValidationError('goals: a goal has either a path or an event', at);
-    if (g.name !== undefined) {
-      if (typeof g.name !== 'string' || g.name.length === 0 || g.name.length > 120)
-        throw new ValidationError('goals: name is a string of 1–120 characters', `${at}/name`);
-      goal.name = g.name;
-    }
-    if (names.has(goal.name)) throw new ValidationError(`goals: two goals are named ${JSON.stringify(goal.name)}`, `${at}/name`);
-    names.add(goal.name);
-    return goal;
-  });
-}
-
-function parseProps(value: unknown, pointer: string): Record<string, string[]> {
-  if (!isObject(value) || Object.keys(value).length === 0 || Object.keys(value).length > 10)
-    throw new ValidationError('goals: props maps 1 to 10 property keys to their accepted values', pointer);
-  const out: Record<string, string[]> = {};
-  for (const [key, values] of Object.entries(value)) {
-    const at = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    if (key.length === 0 || key.length > 64) throw new ValidationError('goals: a property key has 1–64 characters', at);
-    const list = typeof values === 'string' ? [values] : values;
-    if (!Array.isArray(list) || list.length === 0 || list.length > 20 || list.some((v) => typeof v !== 'string' || v.length > 256))
-      throw new ValidationError('goals: a property takes a value or a list of 1 to 20 values (strings of at most 256 characters)', at);
-    out[key] = list as string[];
-  }
-  return out;
-}
 
 export interface SiteGoals {
   /** Configured goals by site. */
@@ -117,12 +53,12 @@ export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withP
     for (const goal of list) {
       const conditions = [onSite];
       if ('path' in goal)
-        conditions.push(`${src}.name = 'pageview'`, `match(${src}.path, ${params.add('String', globPattern(goal.path))})`);
+        conditions.push(`${src}.name = 'pageview'`, `match(${src}.path, ${params.add('String', globToRegExp(goal.path).source)})`);
       else {
         conditions.push(`${src}.name = ${params.add('String', goal.event)}`);
-        for (const [key, values] of Object.entries(goal.props ?? {})) {
+        for (const [key, value] of Object.entries(goal.props ?? {})) {
           if (!withProps) throw new Error('property goals need raw events');
-          conditions.push(`has(${params.add('Array(String)', [values].flat())}, e.props[${params.add('String', key)}])`);
+          conditions.push(`e.props[${params.add('String', key)}] = ${params.add('String', value)}`);
         }
       }
       items.push(`if(${conditions.join(' AND ')}, ${params.add('String', goal.name)}, '')`);

@@ -1,4 +1,7 @@
--- Alerts and reports (SPEC §12; docs/alerts.md). Rules and report schedules, one row per version
+-- Alerts and reports (SPEC §12; docs/alerts.md). Like the settings tables of 006, each is one
+-- replica set across every shard on a cluster (`global_engine`): every dashboard-api instance,
+-- whichever node it talks to, sees the same rules, claims and lease, and a deduplication token
+-- is checked against the one set of block ids in Keeper. Rules and report schedules, one row per version
 -- (the latest wins; a deletion is a version with deleted = 1). Each row's `definition` is the
 -- rule as JSON, channel secrets included: the API never answers them.
 CREATE TABLE IF NOT EXISTS {{database}}.alert_rules {{on_cluster}}
@@ -11,7 +14,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.alert_rules {{on_cluster}}
     definition  String CODEC(ZSTD(1)),
     created_at  DateTime64(3, 'UTC')
 )
-ENGINE = {{engine:ReplacingMergeTree(version)}}
+ENGINE = {{global_engine:ReplacingMergeTree(version)}}
 ORDER BY id;
 
 -- Notices: each state change of a rule (seq 1, 2, …: firing, resolved, firing, …) and each report
@@ -28,10 +31,10 @@ CREATE TABLE IF NOT EXISTS {{database}}.alert_notices {{on_cluster}}
     at          DateTime64(3, 'UTC'),
     claimed_by  String
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 ORDER BY (rule_id, seq)
 TTL toDateTime(at) + INTERVAL 2 YEAR
-SETTINGS non_replicated_deduplication_window = 100000;
+SETTINGS non_replicated_deduplication_window = 100000, replicated_deduplication_window = 10000;
 
 -- Every delivery attempt of a notice to a channel (the delivery log per rule).
 CREATE TABLE IF NOT EXISTS {{database}}.alert_deliveries {{on_cluster}}
@@ -50,7 +53,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.alert_deliveries {{on_cluster}}
     duration_ms UInt32,
     at          DateTime64(3, 'UTC')
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 ORDER BY (rule_id, at)
 TTL toDateTime(at) + INTERVAL 90 DAY;
 
@@ -63,7 +66,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.alert_lease {{on_cluster}}
     at          DateTime64(3, 'UTC'),
     inserted    DateTime('UTC') DEFAULT now()
 )
-ENGINE = {{engine:MergeTree}}
+ENGINE = {{global_engine:MergeTree}}
 ORDER BY term
 TTL inserted + INTERVAL 1 DAY
-SETTINGS non_replicated_deduplication_window = 100000;
+SETTINGS non_replicated_deduplication_window = 100000, replicated_deduplication_window = 10000;
