@@ -34,8 +34,19 @@ FUNNEL_RULES = [
 # A shared link's locked filters are Query API filters, checked by its parser when the link is
 # made: the one rule of theirs JSON Schema cannot state is how deep they nest.
 LINK_RULES = [(r"^/filters(/\d+|/1/\d+|/1)*$", r"nested more than 8 levels")]
+# An alert rule's: its query follows the Query API's rules (under /query), plus its own between
+# fields (interval bounds, look-back, evaluation cost, SMTP for e-mail, the WHATWG URL parser).
+ALERT_RULES = [(p.replace("^/", "^/query/", 1), w) for p, w in CROSS_FIELD_RULES] + [
+    (r"^/every$", r"an interval from 10s to 1d|too heavy for its interval"),
+    (r"^/query/dateRange$", r"too heavy for its interval"),
+    (r"^/channels/\d+/type$", r"e-mail needs SMTP_URL"),
+    (r"^/channels/\d+/url$", r"url must be an http\(s\) URL"),
+]
+REPORT_RULES = [(r"^/channels/\d+/type$", r"e-mail needs SMTP_URL"), (r"^/channels/\d+/url$", r"url must be an http\(s\) URL")]
 RULES = {
     "/api/v2/query": CROSS_FIELD_RULES,
+    "/api/v2/alerts": ALERT_RULES,
+    "/api/v2/reports": REPORT_RULES,
     "/api/v2/funnel": FUNNEL_RULES,
     "/api/v2/sites/{site}/shared-links": LINK_RULES,
 }
@@ -43,7 +54,7 @@ RULES = {
 
 @schemathesis.check
 def query_refusals_follow_rules_between_fields(ctx, response, case):
-    """A schema-valid Query API body (or a link's locked filters) is refused only for a rule between its fields."""
+    """A schema-valid Query API body (a funnel, a link's locked filters, an alert or report rule) is refused only for a rule between its fields."""
     meta = case.meta
     rules = RULES.get(case.operation.path) if case.operation.method.upper() == "POST" else None
     if rules is None or meta is None or not meta.generation.mode.is_positive:

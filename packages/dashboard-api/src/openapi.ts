@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { ADMIN_ANSWER } from './admin/answers.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
+import { alertPaths } from './alerts/openapi.ts';
+import { ALERT_SCHEMAS } from './alerts/schema.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 import {
   FUNNEL_ANSWER_SCHEMA,
@@ -152,12 +154,16 @@ export function openApiDocument(): Record<string, unknown> {
         400: error(
           'A malformed funnel: `field` is a JSON pointer. Besides the request schema: a step filter names event dimensions only; `matches` patterns are RE2; a range starts no later than it ends; filters nest at most 8 deep.',
         ),
-        401: error('API_TOKEN is set and the request has no valid Bearer token.'),
-        403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
+        401: error('No credentials, or a wrong or revoked key, session or link.'),
+        403: error(
+          'The credentials do not hold stats:read on every site the funnel names (a shared link: or its locked filters name visit attributes, which event steps cannot hold); or, in the open mode, the request does not name a loopback host.',
+        ),
+        429: error('Too many failed sign-ins from this address (Retry-After).'),
         503: error('The funnel ran longer than the server-side limit (with Retry-After).'),
       },
     },
   };
+  Object.assign(paths, alertPaths(error));
   for (const doc of ADMIN_DOCS) {
     paths[doc.path] = {
       ...(paths[doc.path] as Record<string, unknown> | undefined),
@@ -170,7 +176,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Tidemark API',
       version: '2',
       description:
-        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), funnels, goals, alerts and reports (SPEC §12, docs/alerts.md), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
     },
     security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,
@@ -204,6 +210,7 @@ export function openApiDocument(): Record<string, unknown> {
         queryAnswer: QUERY_ANSWER_SCHEMA,
         funnelRequest: FUNNEL_REQUEST_SCHEMA,
         funnelAnswer: FUNNEL_ANSWER_SCHEMA,
+        ...Object.fromEntries(Object.entries(ALERT_SCHEMAS).map(([name, schema]) => [`alerts.${name}`, schema])),
       },
     },
   };

@@ -41,9 +41,22 @@ export interface ReportRule {
 
 export type Rule = AlertRule | ReportRule;
 
-const EVERY = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
+/** The patterns the API checks, also stated in `/openapi.json` (alerts/schema.ts). */
+export const PATTERNS = {
+  every: '^([1-9][0-9]{0,5})(s|m|h|d)$',
+  email: "^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,253}$",
+  url: '^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$',
+  at: '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$',
+} as const;
+/** Thresholds and volumes: at most this large (either sign). */
+export const MAX_NUMBER = 1e15;
+const EVERY = new RegExp(PATTERNS.every);
 const UNIT = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const EMAIL = /^[^\s@<>,]{1,64}@[^\s@<>,]{1,253}$/;
+const EMAIL = new RegExp(PATTERNS.email);
+const URL_TEXT = new RegExp(PATTERNS.url);
+const AT = new RegExp(PATTERNS.at);
+/** Length in characters (code points), as JSON Schema counts it. */
+const length = (text: string) => [...text].length;
 /** A rule may look back at most this many times its interval (10 s → 24 h, 1 m → 6 d, 1 h → 360 d). */
 export const LOOKBACK_PER_INTERVAL = 8640;
 
@@ -65,7 +78,7 @@ function keys(body: Record<string, unknown>, allowed: string[], pointer = ''): v
 }
 
 function name(value: unknown): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > 120) fail('name: a string of 1–120 characters', '/name');
+  if (typeof value !== 'string' || length(value) === 0 || length(value) > 120) fail('name: a string of 1–120 characters', '/name');
   return value;
 }
 
@@ -78,10 +91,10 @@ function channels(value: unknown, smtp: boolean): Channel[] {
       keys(c, ['type', 'url', 'secret'], at);
       let url: URL | null = null;
       try {
-        url = typeof c.url === 'string' && c.url.length <= 2048 ? new URL(c.url) : null;
+        url = typeof c.url === 'string' && length(c.url) <= 2048 && URL_TEXT.test(c.url) ? new URL(c.url) : null;
       } catch {}
       if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail('channels: url must be an http(s) URL', `${at}/url`);
-      if (c.secret !== undefined && (typeof c.secret !== 'string' || c.secret.length < 8 || c.secret.length > 256))
+      if (c.secret !== undefined && (typeof c.secret !== 'string' || length(c.secret) < 8 || length(c.secret) > 256))
         fail('channels: secret is a string of 8–256 characters', `${at}/secret`);
       return { type: c.type, url: url.toString(), ...(typeof c.secret === 'string' ? { secret: c.secret } : {}) };
     }
@@ -105,7 +118,8 @@ function condition(value: unknown): Condition {
   if ('op' in value) {
     keys(value, ['op', 'value'], '/condition');
     if (value.op !== '>' && value.op !== '<') fail('condition: op is ">" or "<"', '/condition/op');
-    if (typeof value.value !== 'number' || !Number.isFinite(value.value)) fail('condition: value is a number', '/condition/value');
+    if (typeof value.value !== 'number' || !(Math.abs(value.value) <= MAX_NUMBER))
+      fail(`condition: value is a number from -${MAX_NUMBER} to ${MAX_NUMBER}`, '/condition/value');
     return { op: value.op, value: value.value };
   }
   keys(value, ['changePct', 'minVolume'], '/condition');
@@ -116,7 +130,7 @@ function condition(value: unknown): Condition {
     Math.abs(value.changePct) > 100_000
   )
     fail('condition: changePct is a non-zero percent (50: up by half or more; -50: down by half or more)', '/condition/changePct');
-  if (typeof value.minVolume !== 'number' || !Number.isFinite(value.minVolume) || value.minVolume < 0)
+  if (typeof value.minVolume !== 'number' || !(value.minVolume >= 0 && value.minVolume <= MAX_NUMBER))
     fail('condition: minVolume is a number ≥ 0 (the larger of the two values must reach it)', '/condition/minVolume');
   return { changePct: value.changePct, minVolume: value.minVolume };
 }
@@ -168,10 +182,11 @@ export function parseAlert(body: unknown, options: { smtp: boolean; now: number;
 export function parseReport(body: unknown, options: { smtp: boolean; now: number; id: string; siteTimezone: string | null }): ReportRule {
   if (!isObject(body)) fail('body: must be a JSON object', '');
   keys(body, ['site', 'name', 'period', 'at', 'timezone', 'channels']);
+  if (typeof body.site !== 'string') fail('site: one site (a host name)', '/site');
   const { sites } = parseQuery({ site: body.site, metrics: ['visitors'] });
   if (body.period !== 'weekly' && body.period !== 'monthly') fail('period: weekly or monthly', '/period');
   const at = body.at ?? '08:00';
-  if (typeof at !== 'string' || !/^(?:[01][0-9]|2[0-3]):[0-5][0-9]$/.test(at)) fail('at: a time of day HH:MM', '/at');
+  if (typeof at !== 'string' || !AT.test(at)) fail('at: a time of day HH:MM', '/at');
   const timezone = body.timezone ?? options.siteTimezone ?? 'UTC';
   if (typeof timezone !== 'string' || !knownZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
   return {

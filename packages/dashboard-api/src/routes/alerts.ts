@@ -5,8 +5,8 @@
  *
  * Who (SPEC §11's scopes, as the admin API): reading rules, their state, history and deliveries
  * needs `stats:read` on the rule's site; creating, deleting and test notices need `sites:admin`
- * on it (and are in the audit log). A rule the caller may not read is a 404. A shared link
- * never reaches them. Answers never carry a channel's secret, and a webhook's URL only to
+ * on it (and are in the audit log): a rule of a site the caller lacks the scope on is a 403, as
+ * the admin API's sites are. A shared link never reaches them. Answers never carry a channel's secret, and a webhook's URL only to
  * `sites:admin` on the site.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { ApiContext, ApiEnv } from '../auth/context.ts';
 import { AccessDenied, type Guard } from '../auth/guard.ts';
 import { parseSite } from '../params.ts';
+import { QueryTimeoutError } from '../v2/engine.ts';
 import { jsonBody } from './body.ts';
 
 export interface AlertsContext extends QueryContext {
@@ -49,11 +50,12 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
   };
   const readers = [noLinks, guard.scope('stats:read')] as const;
   const admins = [noLinks, guard.scope('sites:admin')] as const;
-  const find = async (c: ApiContext, kind: Rule['kind']) => {
+  /** The rule of the path, once the caller holds `scope` on its site (else a 403); null when there is none. */
+  const find = async (c: ApiContext, kind: Rule['kind'], scope: 'stats:read' | 'sites:admin') => {
     const id = c.req.param('id') ?? '';
     const rule = ID.test(id) ? (await store.rules()).find((r) => r.id === id && r.kind === kind) : undefined;
-    if (!rule || !holds(c, 'stats:read', rule.site)) return null;
-    return rule;
+    if (rule) guard.site(c, scope, rule.site);
+    return rule ?? null;
   };
   const view = (c: ApiContext, rule: Rule) => redact(rule, holds(c, 'sites:admin', rule.site));
 
@@ -83,14 +85,19 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
         const interval = everyMs(rule.every) ?? 60_000;
         const timed = async () => {
           const started = performance.now();
-          await measure(context, rule, context.now());
+          try {
+            await measure(context, rule, context.now());
+          } catch (error) {
+            if (error instanceof QueryTimeoutError) return Number.POSITIVE_INFINITY;
+            throw error;
+          }
           return performance.now() - started;
         };
         let took = await timed();
         if (took > interval * MAX_SHARE) took = Math.min(took, await timed());
         if (took > interval * MAX_SHARE)
           throw new ValidationError(
-            `query: too heavy for its interval: one evaluation took ${Math.round(took)} ms, more than ${MAX_SHARE * 100} % of ${rule.every}; use a shorter dateRange or a longer every`,
+            `query: too heavy for its interval: one evaluation took ${Number.isFinite(took) ? Math.round(took) : 'over the time limit of'} ms, more than ${MAX_SHARE * 100} % of ${rule.every}; use a shorter dateRange or a longer every`,
             '/every',
           );
       }
@@ -100,30 +107,34 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
       return c.json(view(c, rule), 201);
     });
     api.get(`${base}/:id`, ...readers, async (c) => {
-      const rule = await find(c, kind);
+      const rule = await find(c, kind, 'stats:read');
       if (!rule) return missing(c);
       const history = await store.notices(rule.id, 50);
       return c.json({ ...view(c, rule), state: stateOf((await store.latest([rule.id])).get(rule.id)), history });
     });
     api.delete(`${base}/:id`, ...admins, async (c) => {
-      const rule = await find(c, kind);
+      const rule = await find(c, kind, 'sites:admin');
       if (!rule) return missing(c);
-      guard.site(c, 'sites:admin', rule.site);
       await store.deleteRule(rule);
       await audit(c, admin, `${kind}.delete`, { site: rule.site, target: rule.id, details: { name: rule.name } });
       evaluator.touch(rule.id);
       return c.body(null, 204);
     });
     api.get(`${base}/:id/deliveries`, ...readers, async (c) => {
-      const rule = await find(c, kind);
+      const rule = await find(c, kind, 'stats:read');
       if (!rule) return missing(c);
       return c.json({ deliveries: await store.deliveries(rule.id, 200) });
     });
     api.post(`${base}/:id/test`, ...admins, async (c) => {
-      const rule = await find(c, kind);
+      const rule = await find(c, kind, 'sites:admin');
       if (!rule) return missing(c);
-      guard.site(c, 'sites:admin', rule.site);
-      const outcomes = await evaluator.test(rule);
+      let outcomes: Awaited<ReturnType<Evaluator['test']>>;
+      try {
+        outcomes = await evaluator.test(rule);
+      } catch (error) {
+        if (error instanceof QueryTimeoutError) return c.json({ error: error.message }, 503, { 'Retry-After': '10' });
+        throw error;
+      }
       return c.json({ sent: true, ...(outcomes ? { channels: outcomes.map((o, i) => ({ channel: i, ...o })) } : {}) });
     });
   }
