@@ -26,6 +26,8 @@ interface Holder {
   /** Sites its scopes apply to; 'all' for every site. */
   sites: 'all' | readonly string[];
   anonymous?: boolean;
+  /** A shared link: reads its site's stats, never its settings (alert rules, reports). */
+  link?: true;
   /** Made again before each request (a shared link goes when its site is deleted). */
   renew?: () => Promise<Who>;
 }
@@ -38,6 +40,8 @@ interface Route {
   /** Hono's path pattern, as `app.routes` lists it. */
   pattern: string;
   need: Need;
+  /** Settings a shared link never reaches, even with the scope (alert rules and reports). */
+  noLinks?: true;
   /** Makes what the request needs (with API_TOKEN), answers the concrete path and body. */
   prepare: (t: AccessApp, n: number) => Promise<{ path: string; body?: unknown }>;
 }
@@ -178,7 +182,73 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'GET', pattern: '/api/v2/audit', need: { scope: 'sites:admin', on: 'all' }, prepare: fixed('/api/v2/audit') },
+  {
+    method: 'POST',
+    pattern: '/api/v2/funnel',
+    need: { scope: 'stats:read', on: 'A' },
+    prepare: fixed('/api/v2/funnel', {
+      site: A,
+      steps: [
+        ['is', 'page', ['/']],
+        ['is', 'event', ['signup']],
+      ],
+    }),
+  },
+  { method: 'GET', pattern: '/api/v2/goals', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/goals?site=${A}`) },
+  { method: 'GET', pattern: '/api/v2/properties', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/properties?site=${A}`) },
+  ...(['alert', 'report'] as const).flatMap(ruleRoutes),
 ];
+
+/** A rule of site A, made with API_TOKEN (once, or `fresh` for each request that deletes it). */
+function ruleOf(kind: 'alert' | 'report', fresh = false): (t: AccessApp) => Promise<string> {
+  let id = '';
+  return async (t) => {
+    if (id === '' || fresh) {
+      const channels = [{ type: 'webhook', url: 'http://127.0.0.1:1/closed' }];
+      const body =
+        kind === 'alert'
+          ? { site: A, name: 'matrix', query: { metrics: ['pageviews'] }, condition: { op: '>', value: 1 }, every: '1h', channels }
+          : { site: A, period: 'weekly', channels };
+      await ensureSite(t, A);
+      id = (await t.admin<{ id: string }>('POST', `/api/v2/${kind}s`, body)).id;
+    }
+    return id;
+  };
+}
+
+function ruleRoutes(kind: 'alert' | 'report'): Route[] {
+  const base = `/api/v2/${kind}s`;
+  const kept = ruleOf(kind);
+  const fresh = ruleOf(kind, true);
+  const read = { scope: 'stats:read', on: 'A' } as const;
+  const admin = { scope: 'sites:admin', on: 'A' } as const;
+  const channels = [{ type: 'webhook', url: 'http://127.0.0.1:1/closed' }];
+  const body =
+    kind === 'alert'
+      ? { site: A, name: 'made', query: { metrics: ['visitors'] }, condition: { changePct: 50, minVolume: 10 }, every: '1h', channels }
+      : { site: A, period: 'monthly', channels };
+  return [
+    // The list is everyone's with stats:read somewhere (each sees the rules of their own sites).
+    { method: 'GET', pattern: base, need: { scope: 'stats:read', on: 'any' }, noLinks: true, prepare: fixed(base) },
+    { method: 'POST', pattern: base, need: admin, noLinks: true, prepare: fixed(base, body) },
+    { method: 'GET', pattern: `${base}/:id`, need: read, noLinks: true, prepare: async (t) => ({ path: `${base}/${await kept(t)}` }) },
+    { method: 'DELETE', pattern: `${base}/:id`, need: admin, noLinks: true, prepare: async (t) => ({ path: `${base}/${await fresh(t)}` }) },
+    {
+      method: 'GET',
+      pattern: `${base}/:id/deliveries`,
+      need: read,
+      noLinks: true,
+      prepare: async (t) => ({ path: `${base}/${await kept(t)}/deliveries` }),
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/:id/test`,
+      need: admin,
+      noLinks: true,
+      prepare: async (t) => ({ path: `${base}/${await kept(t)}/test` }),
+    },
+  ];
+}
 
 /** Routes served without any credentials (pages, health, documents, sign-in itself). */
 const OPEN = [
@@ -192,6 +262,7 @@ const OPEN = [
   'GET /assets/dashboard.css',
   'GET /assets/settings.js',
   'GET /assets/table.js',
+  'GET /assets/conversions.js',
   'GET /share/:slug',
   'POST /share/:slug/unlock',
   // The API through a link: the link is its only credential (test/access-api.integration.test.ts).
@@ -199,8 +270,9 @@ const OPEN = [
   'POST /api/session',
 ];
 
-function allowed(holder: Holder, need: Need): boolean {
+function allowed(holder: Holder, need: Need, noLinks = false): boolean {
   if (need === 'anyone') return true;
+  if (noLinks && holder.link) return false;
   if (!holder.scopes.includes(need.scope)) return false;
   if (holder.sites === 'all') return true;
   if (need.on === 'all') return false;
@@ -252,7 +324,7 @@ describe('route × scope matrix', () => {
       }
       return { share: slug };
     };
-    holders.push({ name: 'shared link of a', who: await renew(), scopes: ['stats:read'], sites: [A], renew });
+    holders.push({ name: 'shared link of a', who: await renew(), scopes: ['stats:read'], sites: [A], renew, link: true });
     holders.push({ name: 'nobody', who: null, scopes: [], sites: [], anonymous: true });
   });
   afterAll(async () => {
@@ -289,7 +361,7 @@ describe('route × scope matrix', () => {
         let text = '';
         if (route.pattern === '/api/v1/stream') await res.body?.cancel();
         else text = await res.text();
-        const expected = allowed(holder, route.need) ? '2xx' : holder.anonymous ? '401' : '403';
+        const expected = allowed(holder, route.need, route.noLinks) ? '2xx' : holder.anonymous ? '401' : '403';
         const got = res.status >= 200 && res.status < 300 ? '2xx' : String(res.status);
         if (got !== expected)
           wrong.push(`${route.method} ${path} as ${holder.name}: expected ${expected}, got ${res.status} ${text.slice(0, 160)}`);
