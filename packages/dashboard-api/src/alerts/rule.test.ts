@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { signature } from './deliver.ts';
 import { duePeriod } from './report.ts';
-import { everyMs, parseAlert, type ReportRule, redact } from './rule.ts';
+import { everyMs, parseAlert, parseReport, type ReportRule, redact } from './rule.ts';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 const base = {
@@ -47,6 +47,24 @@ describe('alert rules', () => {
     expect(fieldOf({ ...base, channels: [{ type: 'webhook', url: 'https://x.example', secret: 'short' }] })).toBe('/channels/0/secret');
     expect(fieldOf({ ...base, channels: [] })).toBe('/channels');
     expect(fieldOf({ ...base, site: 'not a site' })).toBe('/site');
+  });
+
+  it('takes null for no field: a default is for a field left out (as /openapi.json says)', () => {
+    expect(fieldOf({ ...base, every: null })).toBe('/every');
+    expect(fieldOf({ ...base, query: { metrics: ['pageviews'], dateRange: null } })).toBe('/query/dateRange');
+    const report = { site: 'example.com', period: 'weekly', channels: base.channels };
+    const reportField = (body: unknown) => {
+      try {
+        parseReport(body, { smtp: false, now: NOW, id: 'r2', siteTimezone: null });
+      } catch (error) {
+        return (error as { field: string }).field;
+      }
+      return null;
+    };
+    expect(reportField(report)).toBe(null);
+    expect(reportField({ ...report, timezone: null })).toBe('/timezone');
+    expect(reportField({ ...report, at: null })).toBe('/at');
+    expect(reportField({ ...report, site: ['example.com'] })).toBe('/site');
   });
 
   it('reads intervals from 10 s to a day', () => {

@@ -7,6 +7,7 @@
  * Slack-compatible webhooks, e-mail.
  */
 import { ValidationError } from '@tidemark/shared';
+import { integerRange } from '../patterns.ts';
 import { resolveRange } from '../v2/dates.ts';
 import { parseQuery, type Query } from '../v2/parse.ts';
 import { knownZone } from '../v2/zone.ts';
@@ -43,7 +44,8 @@ export type Rule = AlertRule | ReportRule;
 
 /** The patterns the API checks, also stated in `/openapi.json` (alerts/schema.ts). */
 export const PATTERNS = {
-  every: '^([1-9][0-9]{0,5})(s|m|h|d)$',
+  /** 10s … 1d, exactly (JSON Schema cannot compare durations: the bounds are in the pattern). */
+  every: `^(?:(?:${integerRange(10, 86_400)})s|(?:${integerRange(1, 1440)})m|(?:${integerRange(1, 24)})h|1d)$`,
   email: "^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,253}$",
   url: '^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$',
   at: '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$',
@@ -66,10 +68,8 @@ function fail(message: string, pointer: string): never {
 }
 
 export function everyMs(text: string): number | null {
-  const m = EVERY.exec(text);
-  if (!m) return null;
-  const ms = Number(m[1]) * UNIT[m[2] as keyof typeof UNIT];
-  return ms >= 10_000 && ms <= 86_400_000 ? ms : null;
+  if (!EVERY.test(text)) return null;
+  return Number(text.slice(0, -1)) * UNIT[text.at(-1) as keyof typeof UNIT];
 }
 
 function keys(body: Record<string, unknown>, allowed: string[], pointer = ''): void {
@@ -152,13 +152,16 @@ export function parseAlert(body: unknown, options: { smtp: boolean; now: number;
   keys(body.query, ['metrics', 'dateRange', 'filters'], '/query');
   if (!Array.isArray(body.query.metrics) || body.query.metrics.length !== 1)
     fail('query: metrics lists exactly one metric', '/query/metrics');
-  const query = { metrics: body.query.metrics as [string], dateRange: (body.query.dateRange ?? '5m') as string | [string, string] };
+  const query = {
+    metrics: body.query.metrics as [string],
+    dateRange: (body.query.dateRange === undefined ? '5m' : body.query.dateRange) as string | [string, string],
+  };
   if (body.query.filters !== undefined) Object.assign(query, { filters: body.query.filters });
   if (typeof body.site !== 'string') fail('site: one site (a host name)', '/site');
   const site = body.site.toLowerCase();
   const parsed = alertQuery({ site: site as string, query });
-  const every = typeof body.every === 'string' ? body.every : '1m';
-  const interval = everyMs(every);
+  const every = (body.every === undefined ? '1m' : body.every) as string;
+  const interval = typeof every === 'string' ? everyMs(every) : null;
   if (interval === null) fail('every: an interval from 10s to 1d (10s, 30s, 5m, 1h, 1d)', '/every');
   const span = resolveRange(parsed.dateRange, parsed.timezone, options.now);
   if (span.to - span.from > interval * LOOKBACK_PER_INTERVAL)
@@ -185,9 +188,9 @@ export function parseReport(body: unknown, options: { smtp: boolean; now: number
   if (typeof body.site !== 'string') fail('site: one site (a host name)', '/site');
   const { sites } = parseQuery({ site: body.site, metrics: ['visitors'] });
   if (body.period !== 'weekly' && body.period !== 'monthly') fail('period: weekly or monthly', '/period');
-  const at = body.at ?? '08:00';
+  const at = body.at === undefined ? '08:00' : body.at;
   if (typeof at !== 'string' || !AT.test(at)) fail('at: a time of day HH:MM', '/at');
-  const timezone = body.timezone ?? options.siteTimezone ?? 'UTC';
+  const timezone = body.timezone === undefined ? (options.siteTimezone ?? 'UTC') : body.timezone;
   if (typeof timezone !== 'string' || !knownZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
   return {
     id: options.id,

@@ -1,25 +1,16 @@
 // Goals, funnels, alerts and reports (SPEC §12) on the dashboard: a self-contained module beside
-// dashboard.js. It reads the site from the page's site picker and the token the page keeps,
-// and calls the v2 API only: /query (goal conversions, property breakdowns), /goals,
-// /properties, /funnel, /alerts and /reports. Plain browser JavaScript, no build step.
+// dashboard.js. It reads the site from the page's site picker, calls the API as the page does
+// (session.js: the session cookie and its CSRF token, or a shared link's own path), and uses the
+// v2 API only: /query (goal conversions, property breakdowns), /goals, /properties, /funnel,
+// /alerts and /reports. A shared link's page shows goals and funnels, never the rules (a link
+// does not reach them). Plain browser JavaScript, no build step.
+import { call, shareSlug } from './session.js';
+
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat();
-const headers = () => {
-  const token = sessionStorage.getItem('tidemark_token');
-  return token ? { Authorization: `Bearer ${token}` } : {};
-};
 const site = () => $('site')?.value || new URL(location.href).searchParams.get('site');
 
-async function v2(path, body) {
-  const res = await fetch(`/api/v2${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { ...headers(), ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(json.error || `${path}: ${res.status}`);
-  return json;
-}
+const v2 = (path, body) => call(body ? 'POST' : 'GET', `/api/v2${path}`, body);
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -209,8 +200,12 @@ async function showHistory(kind, id) {
     {
       type: 'button',
       onclick: async () => {
-        await v2(`/${kind}/${id}/test`, {});
-        await showHistory(kind, id);
+        try {
+          await v2(`/${kind}/${id}/test`, {});
+          await showHistory(kind, id);
+        } catch (error) {
+          box.append(el('p', { class: 'note' }, error.message));
+        }
       },
     },
     'Send test notice',
@@ -236,7 +231,8 @@ async function showHistory(kind, id) {
 }
 
 function refresh() {
-  for (const show of [showGoals, showAlerts]) show().catch((error) => console.warn(show.name, error.message));
+  if (shareSlug) $('alerts-panel').hidden = true;
+  for (const show of shareSlug ? [showGoals] : [showGoals, showAlerts]) show().catch((error) => console.warn(show.name, error.message));
 }
 
 $('funnel-form')?.addEventListener('submit', showFunnel);
