@@ -74,7 +74,7 @@ function appInstance(smtpUrl: string, ca: string): DashboardApp {
       smtp: { url: smtpUrl, from: 'Tidemark <alerts@tidemark.test>', ca },
       evaluate: false,
       dashboardUrl: 'http://stats.test/',
-      delivery: { attempts: 3, timeoutMs: 700, baseMs: 50 },
+      delivery: { attempts: 3, timeoutMs: 2500, baseMs: 50 },
     },
   });
   apps.push(app);
@@ -315,7 +315,7 @@ describe('alerts', () => {
             [3, 0, 1],
           ],
         });
-        if (channel === 1) expect(attempts.every((d) => d.error === 'no answer within 700 ms')).toBe(true);
+        if (channel === 1) expect(attempts.every((d) => d.error === 'no answer within 2500 ms')).toBe(true);
       }
     }
     const good = (await (await b.request(`/api/v2/alerts/${ids.threshold}/deliveries`)).json()) as { deliveries: { ok: number }[] };
