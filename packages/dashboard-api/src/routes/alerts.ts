@@ -78,7 +78,7 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
       const rule =
         kind === 'alert'
           ? parseAlert(body, options)
-          : parseReport(body, { ...options, siteTimezone: context.siteTimezone(String((body as { site?: unknown }).site ?? '')) });
+          : parseReport(body, { ...options, siteTimezone: context.siteTimezone(String(siteOf(body) ?? '')) });
       guard.site(c, 'sites:admin', rule.site);
       if (rule.kind === 'alert') {
         // Refuse a rule whose evaluation is too heavy for its interval, measured once here.
@@ -139,6 +139,9 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
     });
   }
 }
+
+/** The `site` of a body that may be anything (its parser says what is wrong with it). */
+const siteOf = (body: unknown) => (typeof body === 'object' && body !== null ? (body as { site?: unknown }).site : undefined);
 
 function stateOf(notice: { state: string; seq: number; value: number; at: string } | undefined) {
   return notice
