@@ -26,24 +26,35 @@ interface Holder {
   /** Sites its scopes apply to; 'all' for every site. */
   sites: 'all' | readonly string[];
   anonymous?: boolean;
-  /** A shared link: reads its site's stats, never its settings (alert rules, reports). */
-  link?: true;
+  /** A shared link: reads its site's stats, never raw events or its settings (alert rules, reports). */
+  link?: boolean;
   /** Made again before each request (a shared link goes when its site is deleted). */
   renew?: () => Promise<Who>;
 }
 
-/** What a route asks: a scope on site A, on any one site, or on every site; or nothing. */
-type Need = { scope: Scope; on: 'A' | 'any' | 'all' } | 'anyone';
+/**
+ * What a route asks: a scope on site A, on any one site, or on every site; or nothing.
+ * `noLinks`: a shared link is refused even where its stats:read would reach (raw events; alert rules and reports).
+ */
+type Need = { scope: Scope; on: 'A' | 'any' | 'all'; noLinks?: true } | 'anyone';
 
 interface Route {
   method: string;
   /** Hono's path pattern, as `app.routes` lists it. */
   pattern: string;
   need: Need;
-  /** Settings a shared link never reaches, even with the scope (alert rules and reports). */
-  noLinks?: true;
   /** Makes what the request needs (with API_TOKEN), answers the concrete path and body. */
-  prepare: (t: AccessApp, n: number) => Promise<{ path: string; body?: unknown }>;
+  prepare: (t: AccessApp, n: number) => Promise<{ path: string; body?: unknown; raw?: string }>;
+}
+
+/** An Umami data export (website_event CSV) of one pageview on a day of its own, 2020-01-01 plus `n` days. */
+function umamiExport(n: number): string {
+  const day = new Date(Date.UTC(2020, 0, 1 + n)).toISOString().slice(0, 10);
+  return [
+    'website_id,session_id,visit_id,event_id,hostname,browser,os,device,screen,language,country,subdivision1,subdivision2,city,url_path,url_query,referrer_path,referrer_query,referrer_domain,page_title,event_type,event_name,created_at',
+    `0b6c1f9e-8a57-4a39-9d33-7a2f1e5b4c21,s${n},v${n},e${n},a.example,chrome,Linux,desktop,1920x1080,en,DE,,,,/,,,,,Home,1,,${day} 10:00:00`,
+    '',
+  ].join('\n');
 }
 
 const fixed =
@@ -196,6 +207,43 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', pattern: '/api/v2/goals', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/goals?site=${A}`) },
   { method: 'GET', pattern: '/api/v2/properties', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/properties?site=${A}`) },
+  {
+    method: 'GET',
+    pattern: '/api/v2/sites/:site/export',
+    need: { scope: 'stats:read', on: 'A', noLinks: true },
+    prepare: fixed(`/api/v2/sites/${A}/export?from=2026-01-01&to=2026-01-01`),
+  },
+  {
+    method: 'GET',
+    pattern: '/api/v2/sites/:site/imports',
+    need: { scope: 'sites:admin', on: 'A' },
+    prepare: fixed(`/api/v2/sites/${A}/imports`),
+  },
+  {
+    method: 'POST',
+    pattern: '/api/v2/sites/:site/imports',
+    need: { scope: 'sites:admin', on: 'A' },
+    // Each import of a different day (an overlap is a 409), made from Umami's export format.
+    prepare: async (_, n) => ({
+      path: `/api/v2/sites/${A}/imports?source=umami`,
+      raw: umamiExport(n),
+    }),
+  },
+  {
+    method: 'DELETE',
+    pattern: '/api/v2/sites/:site/imports/:id',
+    need: { scope: 'sites:admin', on: 'A' },
+    async prepare(t, n) {
+      const made = await t.request(`/api/v2/sites/${A}/imports?source=umami`, {
+        method: 'POST',
+        as: { bearer: TOKEN },
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: umamiExport(10_000 + n),
+      });
+      expect(made.status).toBe(201);
+      return { path: `/api/v2/sites/${A}/imports/${((await made.json()) as { id: string }).id}` };
+    },
+  },
   ...(['alert', 'report'] as const).flatMap(ruleRoutes),
 ];
 
@@ -220,8 +268,8 @@ function ruleRoutes(kind: 'alert' | 'report'): Route[] {
   const base = `/api/v2/${kind}s`;
   const kept = ruleOf(kind);
   const fresh = ruleOf(kind, true);
-  const read = { scope: 'stats:read', on: 'A' } as const;
-  const admin = { scope: 'sites:admin', on: 'A' } as const;
+  const read = { scope: 'stats:read', on: 'A', noLinks: true } as const;
+  const admin = { scope: 'sites:admin', on: 'A', noLinks: true } as const;
   const channels = [{ type: 'webhook', url: 'http://127.0.0.1:1/closed' }];
   const body =
     kind === 'alert'
@@ -229,22 +277,20 @@ function ruleRoutes(kind: 'alert' | 'report'): Route[] {
       : { site: A, period: 'monthly', channels };
   return [
     // The list is everyone's with stats:read somewhere (each sees the rules of their own sites).
-    { method: 'GET', pattern: base, need: { scope: 'stats:read', on: 'any' }, noLinks: true, prepare: fixed(base) },
-    { method: 'POST', pattern: base, need: admin, noLinks: true, prepare: fixed(base, body) },
-    { method: 'GET', pattern: `${base}/:id`, need: read, noLinks: true, prepare: async (t) => ({ path: `${base}/${await kept(t)}` }) },
-    { method: 'DELETE', pattern: `${base}/:id`, need: admin, noLinks: true, prepare: async (t) => ({ path: `${base}/${await fresh(t)}` }) },
+    { method: 'GET', pattern: base, need: { scope: 'stats:read', on: 'any', noLinks: true }, prepare: fixed(base) },
+    { method: 'POST', pattern: base, need: admin, prepare: fixed(base, body) },
+    { method: 'GET', pattern: `${base}/:id`, need: read, prepare: async (t) => ({ path: `${base}/${await kept(t)}` }) },
+    { method: 'DELETE', pattern: `${base}/:id`, need: admin, prepare: async (t) => ({ path: `${base}/${await fresh(t)}` }) },
     {
       method: 'GET',
       pattern: `${base}/:id/deliveries`,
       need: read,
-      noLinks: true,
       prepare: async (t) => ({ path: `${base}/${await kept(t)}/deliveries` }),
     },
     {
       method: 'POST',
       pattern: `${base}/:id/test`,
       need: admin,
-      noLinks: true,
       prepare: async (t) => ({ path: `${base}/${await kept(t)}/test` }),
     },
   ];
@@ -270,9 +316,9 @@ const OPEN = [
   'POST /api/session',
 ];
 
-function allowed(holder: Holder, need: Need, noLinks = false): boolean {
+function allowed(holder: Holder, need: Need): boolean {
   if (need === 'anyone') return true;
-  if (noLinks && holder.link) return false;
+  if (need.noLinks && holder.link) return false;
   if (!holder.scopes.includes(need.scope)) return false;
   if (holder.sites === 'all') return true;
   if (need.on === 'all') return false;
@@ -349,19 +395,24 @@ describe('route × scope matrix', () => {
     for (const route of ROUTES) {
       for (const holder of holders) {
         n++;
-        const { path, body } = await route.prepare(t, n);
+        const { path, body, raw } = await route.prepare(t, n);
         if (holder.renew) holder.who = await holder.renew();
-        const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+        const headers: Record<string, string> =
+          raw !== undefined
+            ? { 'Content-Type': 'application/octet-stream' }
+            : body === undefined
+              ? {}
+              : { 'Content-Type': 'application/json' };
         const res = await t.request(path, {
           method: route.method,
           as: holder.who,
           headers,
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         let text = '';
         if (route.pattern === '/api/v1/stream') await res.body?.cancel();
         else text = await res.text();
-        const expected = allowed(holder, route.need, route.noLinks) ? '2xx' : holder.anonymous ? '401' : '403';
+        const expected = allowed(holder, route.need) ? '2xx' : holder.anonymous ? '401' : '403';
         const got = res.status >= 200 && res.status < 300 ? '2xx' : String(res.status);
         if (got !== expected)
           wrong.push(`${route.method} ${path} as ${holder.name}: expected ${expected}, got ${res.status} ${text.slice(0, 160)}`);

@@ -113,6 +113,7 @@ function zero(): Raw {
     events: 0,
     visitors: 0,
     timeOnPage: 0,
+    scrollDepth: 0,
     conversions: 0,
     converters: 0,
     visits: 0,
@@ -127,6 +128,7 @@ interface Group {
   visitors: Set<string>;
   converters: Set<string>;
   engagements: number[];
+  scrolls: number[];
 }
 
 function groups(
@@ -144,7 +146,7 @@ function groups(
     const key = JSON.stringify(dimsOf.map(String));
     let entry = byKey.get(key);
     if (!entry) {
-      entry = { dims: dimsOf, g: { raw: zero(), visitors: new Set(), converters: new Set(), engagements: [] } };
+      entry = { dims: dimsOf, g: { raw: zero(), visitors: new Set(), converters: new Set(), engagements: [], scrolls: [] } };
       byKey.set(key, entry);
     }
     return entry.g;
@@ -162,8 +164,10 @@ function groups(
     for (const goal of dims.includes('goal') ? completed : [null]) {
       const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : d === 'goal' ? (goal as string) : dimensionValue(d, e, v))));
       if (e.name === 'pageview') g.raw.pageviews++;
-      else if (e.name === 'engagement') g.engagements.push(e.duration_ms);
-      else g.raw.events++;
+      else if (e.name === 'engagement') {
+        g.engagements.push(e.duration_ms);
+        if (e.scroll_depth > 0) g.scrolls.push(e.scroll_depth);
+      } else g.raw.events++;
       if (completed.length > 0) {
         g.raw.conversions++;
         g.converters.add(`${e.site}\0${e.visitor_id}`);
@@ -213,6 +217,7 @@ function groups(
     g.raw.visitors = g.visitors.size;
     g.raw.converters = g.converters.size;
     g.raw.timeOnPage = g.engagements.length === 0 ? 0 : g.engagements.reduce((a, b) => a + b, 0) / g.engagements.length;
+    g.raw.scrollDepth = g.scrolls.length === 0 ? 0 : g.scrolls.reduce((a, b) => a + b, 0) / g.scrolls.length;
   }
   return byKey;
 }

@@ -8,6 +8,7 @@ import { ADMIN_ANSWER } from './admin/answers.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
 import { alertPaths } from './alerts/openapi.ts';
 import { ALERT_SCHEMAS } from './alerts/schema.ts';
+import { switchingPaths } from './imports/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 import {
   FUNNEL_ANSWER_SCHEMA,
@@ -170,13 +171,14 @@ export function openApiDocument(): Record<string, unknown> {
       [doc.method]: adminOperation(doc, { parameters, schemaOf, error }),
     };
   }
+  Object.assign(paths, switchingPaths());
   return {
     openapi: '3.1.0',
     info: {
       title: 'Tidemark API',
       version: '2',
       description:
-        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), funnels, goals, alerts and reports (SPEC §12, docs/alerts.md), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), funnels, goals, alerts and reports (SPEC §12, docs/alerts.md), the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md), and a site’s export and imports (SPEC §13, docs/imports.md).',
     },
     security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,

@@ -15,12 +15,31 @@ export const TABLES = {
   users: 'users',
   sessions: 'sessions',
   auditLog: 'audit_log',
-  /** Alert rules and report schedules, their notices, delivery log and evaluator lease (clickhouse/020_alerts.sql). */
+  /** Imports of other products' history, one row version per change (clickhouse/011_imports.sql). */
+  imports: 'imports',
+  /** Umami's raw events while an import aggregates them. */
+  importedUmamiEvents: 'imported_umami_events',
+  /** Alert rules and report schedules, their notices, delivery log and evaluator lease (clickhouse/014_alerts.sql). */
   alertRules: 'alert_rules',
   alertNotices: 'alert_notices',
   alertDeliveries: 'alert_deliveries',
   alertLease: 'alert_lease',
 } as const;
+
+/** The imported daily totals, one table per report, as Plausible's export names them (SPEC §13). */
+export const IMPORTED_TABLES = [
+  'imported_visitors',
+  'imported_sources',
+  'imported_pages',
+  'imported_entry_pages',
+  'imported_exit_pages',
+  'imported_custom_events',
+  'imported_locations',
+  'imported_devices',
+  'imported_browsers',
+  'imported_operating_systems',
+] as const;
+export type ImportedTable = (typeof IMPORTED_TABLES)[number];
 
 export const LIMITS = {
   /** Largest body of a single event, in bytes. */
@@ -34,6 +53,8 @@ export const LIMITS = {
   urlChars: 2048,
   referrerChars: 2048,
   durationMs: 86_400_000,
+  /** An engagement's `scrollDepth`, in percent. */
+  scrollDepth: 100,
   screenWidth: 20_000,
   propsKeys: 30,
   propKeyChars: 64,

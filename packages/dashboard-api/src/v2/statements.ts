@@ -12,6 +12,7 @@
 import type { Tables } from '../queries/tables.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
+import type { ImportedDays } from './imported.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
 
@@ -37,11 +38,15 @@ export interface StatementInput {
   goals: SiteGoals;
   /** Whether `conversions` / `converters` are wanted (they evaluate every goal of every event). */
   conversions: boolean;
+  /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
+  imported?: ImportedDays | null;
+  /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
+  rawOnly?: boolean;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 const EVENT_COLUMNS =
-  'site, name, timestamp, visitor_id, path, duration_ms, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
+  'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
 /** Conversions: the selected events that complete a goal, and the visitors who did. */
 function conversionsSql(input: StatementInput, params: Params, rollup: boolean): string {
@@ -55,7 +60,10 @@ function conversionsSql(input: StatementInput, params: Params, rollup: boolean):
 const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
-  ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page`;
+  ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
+  countIf(e.name = 'engagement') AS engagements,
+  ifNotFinite(avgIf(e.scroll_depth, e.name = 'engagement' AND e.scroll_depth > 0), 0) AS scroll_depth,
+  countIf(e.name = 'engagement' AND e.scroll_depth > 0) AS scrolls`;
 
 export const VISIT_METRICS_SQL = `count() AS visits,
   countIf(v.pageviews = 1 AND v.events = 0) AS bounces,
@@ -111,6 +119,7 @@ export function dayAligned(input: StatementInput, bucketStarts: readonly number[
  * quarter-hours — true of hours, days, weeks and months in every zone in use, not of minutes.
  */
 export function rollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (input.rawOnly === true) return false;
   const used = [...input.dimensions, ...filterDimensions(input.filters)];
   if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
   if ((used.includes('goal') || input.conversions) && hasPropGoals(input.goals)) return false;
@@ -178,7 +187,8 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
 const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
-  ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page`;
+  ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
+  sumIf(e.c, e.name = 'engagement') AS engagements`;
 
 /** The one visit dimension (besides time) a query groups or filters by, '' for none, or null when it uses more or an event dimension. */
 function visitRollupDimension(input: StatementInput): string | null {
