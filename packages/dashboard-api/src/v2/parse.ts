@@ -18,7 +18,7 @@ import {
   NAMED_RANGES,
   PROP_PREFIX,
 } from './vocabulary.ts';
-import { knownZone } from './zone.ts';
+import { namedZone } from './zone.ts';
 
 export type Filter =
   | { op: FilterOp; dimension: Dimension; values: string[]; pointer: string }
@@ -227,7 +227,7 @@ export function parseQuery(body: unknown, options: ParseOptions = {}): Query {
   const range = dateRange(body.dateRange ?? '7d', '/dateRange');
   const fallbackZone = siteList.map((s) => options.siteTimezone?.(s) ?? 'UTC');
   const timezone = body.timezone ?? (new Set(fallbackZone).size === 1 ? fallbackZone[0] : 'UTC');
-  if (typeof timezone !== 'string' || !knownZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
+  if (typeof timezone !== 'string' || !namedZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
   if (body.dimensions !== undefined && (!Array.isArray(body.dimensions) || body.dimensions.length > 5))
     fail('dimensions: a list of at most 5 dimensions', '/dimensions');
   const dimensions = ((body.dimensions as unknown[] | undefined) ?? []).map((d, i) => dimension(d, `/dimensions/${i}`, true));
