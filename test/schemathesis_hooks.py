@@ -10,10 +10,10 @@ The Query API's body has rules between its fields that JSON Schema cannot state 
 in the 400 answer's description in /openapi.json and in docs/query.md). A body the request schema
 calls valid may therefore still be a 400, so test/schemathesis.toml lets POST /api/v2/query answer
 a schema-valid body with 400 — and this check holds that 400 to those rules only: a refusal for
-anything else (a bad window, a site …) means the document and the parser disagree, and fails the
-run as schemathesis' own positive_data_acceptance would. A `timezone` is documented by the pattern
-of a zone's name, not the list of 438 (each listed zone was a case of its own on every operation):
-a name of that pattern no zone has is a 400 of the Query API, funnels, reports and sites alike.
+anything else (a bad window, a site, a zone name of the wrong form …) means the document and the parser
+disagree, and fails the run as schemathesis' own positive_data_acceptance would. A `timezone` is
+documented by the pattern of a zone's name, not the list of 438: a name of that pattern no zone has
+is a 400 of the Query API, funnels, reports and sites alike.
 """
 
 import re
@@ -29,6 +29,8 @@ CROSS_FIELD_RULES = [
     (r"^/metrics$", r"conversions and conversion_rate need a goal"),
     (r"^/(dimensions|filters)(/\d+|/1)*$", r"an event dimension has no single value per visit|works with event metrics"),
     (r"^/dimensions(/\d+)?$", r"buckets over this range|groups: add filters"),
+    # The document states the pattern of a zone's name, not the 438 names (each would be cases).
+    (r"^/timezone$", r"unknown IANA time zone"),
 ]
 ZONE_RULE = (r"^/timezone$", r"unknown IANA time zone")
 
@@ -68,7 +70,7 @@ REPORT_RULES = [
 # A site's settings: a zone name of the documented pattern that no zone has.
 SITE_RULES = [(r"^/timezone$", r"IANA time zone")]
 RULES = {
-    ("POST", "/api/v2/query"): [*CROSS_FIELD_RULES, ZONE_RULE],
+    ("POST", "/api/v2/query"): CROSS_FIELD_RULES,
     ("POST", "/api/v2/alerts"): ALERT_RULES,
     ("POST", "/api/v2/reports"): REPORT_RULES,
     ("POST", "/api/v2/funnel"): FUNNEL_RULES,

@@ -14,6 +14,7 @@ import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts'
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
+  countsEligible,
   dayAligned,
   eventStatement,
   needsPages,
@@ -229,11 +230,12 @@ async function period(
   interval: Interval,
   seconds: number,
   buckets: readonly number[],
+  rawFrom: number,
   withTotals = true,
   goals: GoalLookup = NO_GOALS,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
-  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers };
+  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
   if (query.include.imports) {
     const days = wholeDays(span, query.timezone);
@@ -247,6 +249,7 @@ async function period(
     dimensions: baseDims,
     pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
     filters: withoutGoals(query.filters),
+    converters: false, // the base counts visitors only
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([
@@ -308,8 +311,10 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
+  // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
+  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true, options.goals),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals),
     compareSpan
       ? period(
           client,
@@ -319,6 +324,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
           interval,
           seconds,
           timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
+          cutFrom,
           true,
           options.goals,
         )
@@ -381,7 +387,6 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
     return row;
   });
-  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const usesEvents = needs(query, query.dimensions).eventMetrics;
   return {
     results,
@@ -419,6 +424,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, g
     filters: query.filters,
     goals: siteGoals(query.sites, goals),
     conversions: query.metrics.includes('conversions') || query.metrics.includes('conversion_rate'),
+    converters: query.metrics.includes('conversion_rate'),
     rawOnly: query.metrics.includes('scroll_depth'),
   };
 }
@@ -455,6 +461,7 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
+      if (days && countsEligible(input)) out.add(tables.visitors1d);
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
     if (rawSpans(input, buckets).length > 0) out.add(tables.events);

@@ -117,6 +117,7 @@ describe('parseQuery', () => {
       { ...base, x: 1 },
       { ...base, site: 'not a host' },
       { ...base, timezone: '+05:00' },
+      { ...base, timezone: 'not a zone' },
       { ...base, dateRange: '86401s' },
       { ...base, dateRange: ['2026-02-29', '2026-03-01'] },
       { ...base, dateRange: ['2026-01-01', '2026-01-01T00:00Z'] },
@@ -129,11 +130,11 @@ describe('parseQuery', () => {
       expect(pointerOf(body)).toBeDefined();
       expect(validate(body), JSON.stringify(body)).toBe(false);
     }
-    // Every zone this server knows by name fits the document's pattern and is taken; a name it does not
-    // know fits the pattern too (the schema states names, not the list) and is the parser's 400.
+    // The document states the form of a zone's name: every zone the runtime knows has it and is
+    // taken; a name of that form no zone has is the parser's 400 (a rule schemathesis' hooks allow).
     for (const timezone of ZONE_NAMES) {
-      expect(pointerOf({ ...base, timezone })).toBeUndefined();
       expect(validate({ ...base, timezone }), timezone).toBe(true);
+      expect(pointerOf({ ...base, timezone })).toBeUndefined();
     }
     expect(validate({ ...base, timezone: 'Mars/Olympus' })).toBe(true);
     expect(pointerOf({ ...base, timezone: 'Mars/Olympus' })).toBe('/timezone');

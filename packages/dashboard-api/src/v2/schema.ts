@@ -70,7 +70,7 @@ export const QUERY_REQUEST_SCHEMA = {
       maxLength: 64,
       pattern: ZONE_NAME_PATTERN,
       description:
-        "An IANA zone's name (`Europe/Berlin`, `UTC`, `Etc/GMT+5`; aliases this server's time-zone data knows too); default the site's, else UTC. A name it does not know is a 400.",
+        "An IANA zone name (`Europe/Berlin`, `UTC`, `Etc/GMT+5`); default the site's, else UTC. A name of this form that this server's time-zone data does not know is a 400.",
     },
     dimensions: {
       type: 'array',
