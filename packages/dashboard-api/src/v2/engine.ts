@@ -249,7 +249,9 @@ async function period(
     dimensions: baseDims,
     pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
     filters: withoutGoals(query.filters),
-    converters: false, // the base counts visitors only
+    // The base counts visitors only (no goals evaluated: path goals would read per-page rows and counts).
+    converters: false,
+    conversions: false,
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([

@@ -143,10 +143,12 @@ export function needsPages(input: StatementInput): boolean {
  * Whether whole UTC days may take their distinct visitors from the visitor counts
  * (`visitors_1d`) instead of merging the day rollup's states: no filter (a count is of all the
  * site's, or one path's, pageviews and custom events), no dimension but `page` and time, and no
- * conversion_rate (its converters are merged from states).
+ * conversion_rate (its converters are merged from states) nor conversions.
  */
 export function countsEligible(input: StatementInput): boolean {
-  return input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
+  // Conversions evaluate goals per row (path goals read per-page rows, whose counts do not add up to the site's).
+  if (input.converters === true || input.conversions) return false;
+  return input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
 }
 
 const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
