@@ -25,8 +25,11 @@ export interface Tracker {
   page?: (url?: string, props?: Props) => void;
   /** Truthy: send nothing (a loopback page, or Do Not Track with `respectDnt`). */
   off?: unknown;
-  /** Truthy: the hash is part of the page's URL (`hashRouting`). */
-  hash?: unknown;
+  /**
+   * Where a URL is cut to compare pages: at `'#'` (a new hash is no new page), or nowhere with
+   * `hashRouting` (`undefined`: `split(undefined)` keeps the whole URL).
+   */
+  cut?: string | undefined;
 }
 
 /**

@@ -524,29 +524,65 @@ describe('the npm module only: beforeSend, trackPageview, bad input', () => {
     ]);
   });
 
-  it('track drops a bad name or props with one console warning each, and sends nothing for them', async () => {
-    const s = await session('module');
+  /** Bad calls of `track` (through `window.tidemark`), then a good one. */
+  const BAD_EVENTS = (reservedName: boolean) => {
+    const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
+    tidemark('sign<up>');
+    tidemark('x'.repeat(65));
+    if (reservedName) tidemark('pageview');
+    tidemark('signup', { props: { nested: { a: 1 } } });
+    tidemark('signup', { props: { long: 'v'.repeat(257) } });
+    tidemark('signup', { props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) });
+    tidemark('signup', { props: { plan: 'pro', seats: 3, trial: true } }); // fine
+  };
+
+  /** A module page importing the production or the development build, `window.tidemark` calling its `track`. */
+  const moduleBuild =
+    (build: 'production' | 'development'): SiteOptions['moduleScript'] =>
+    ({ site, module, devModule, endpoint }) =>
+      `
+      import { init, track } from '${build === 'production' ? module : devModule}';
+      window.tidemark = (name, options) => track(name, options);
+      init({ site: '${site}', endpoint: '${endpoint}' });`;
+
+  it('track in the development build drops a bad name or props with one console warning each, and sends nothing for them', async () => {
+    const s = await session('module', { moduleScript: moduleBuild('development') });
     const warnings: string[] = [];
     s.page.on('console', (message) => {
       if (message.type() === 'warning') warnings.push(message.text());
     });
     await s.page.goto(s.site.url('/'));
     await sentUntil(s, (events) => events.length === 1);
-    await s.page.evaluate(() => {
-      const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
-      tidemark('sign<up>');
-      tidemark('x'.repeat(65));
-      tidemark('pageview');
-      tidemark('signup', { props: { nested: { a: 1 } } });
-      tidemark('signup', { props: { long: 'v'.repeat(257) } });
-      tidemark('signup', { props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) });
-      tidemark('signup', { props: { plan: 'pro', seats: 3, trial: true } }); // fine
-    });
+    await s.page.evaluate(BAD_EVENTS, true);
     const sent = await mark(s);
     expect(names(sent)).toEqual(['pageview', 'signup', 'marker']);
     expect(warnings).toHaveLength(6);
     for (const warning of warnings) expect(warning).toMatch(/^tidemark: event dropped:/);
+    expect(warnings[2]).toContain('"pageview" is sent by the tracker itself');
     await stored(s.site, 3);
+  });
+
+  it('track in the production build leaves bad events to the collector, which stores none of them; it never throws', async () => {
+    const s = await session('module', { moduleScript: moduleBuild('production') });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.evaluate(BAD_EVENTS, false);
+    // Props JSON cannot hold make the call throw nowhere: the event is dropped before it is sent.
+    await s.page.evaluate(() => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      window.tidemark?.('signup', { props: cycle as never });
+      window.tidemark?.('signup', { props: { big: 10n } as never });
+    });
+    const sent = await mark(s);
+    // Sent without checks (5 bad, 1 good), each answered 400 by the collector except the good one.
+    expect(names(sent)).toEqual(['pageview', 'sign<up>', 'x'.repeat(65), 'signup', 'signup', 'signup', 'signup', 'marker']);
+    const rows = await stored(s.site, 3);
+    expect(rows.map((row) => [row.name, row.props])).toEqual([
+      ['pageview', {}],
+      ['signup', { plan: 'pro', seats: '3', trial: 'true' }],
+      ['marker', {}],
+    ]);
   });
 
   it('init: the development build throws a clear TypeError; the production build warns and tracks nothing', async () => {
