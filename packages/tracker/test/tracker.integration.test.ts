@@ -524,6 +524,25 @@ describe('the npm module only: beforeSend, trackPageview, bad input', () => {
     ]);
   });
 
+  it('counts a file on another host as one download, whatever order the click features are given in', async () => {
+    const file = `http://elsewhere.test:${pages.port}/files/report.pdf`;
+    const s = await session('module', {
+      body: `<a id="file" href="${file}">report</a>`,
+      moduleScript: ({ site, module, endpoint }) => `
+        import { init, outboundLinks, fileDownloads } from '${module}';
+        init({ site: '${site}', endpoint: '${endpoint}', outboundLinks, fileDownloads });`,
+    });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.click('#file');
+    // Both features hear the click in one dispatch: the download marks it, the outbound link skips it.
+    const sent = await sentUntil(s, (events) => events.length === 2);
+    expect(sent.map((event) => [event.name, event.props?.url])).toEqual([
+      ['pageview', undefined],
+      ['download', file],
+    ]);
+  });
+
   /** Bad calls of `track` (through `window.tidemark`), then a good one. */
   const BAD_EVENTS = (reservedName: boolean) => {
     const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
