@@ -38,7 +38,10 @@ export interface PageviewOptions {
 let started: unknown;
 /** The running tracker, once the initial pageview is sent. */
 let running: Tracker | undefined;
-/** Calls made before the tracker runs (at most 100), replayed in order after the initial pageview. */
+/**
+ * Calls made before the tracker runs (at most 100), replayed in order after the initial pageview.
+ * On the server they are kept too and never run: at most 100 small closures, fewer bytes than a check.
+ */
 const early: ((tracker: Tracker) => void)[] = [];
 
 const later = (call: (tracker: Tracker) => void) => {
@@ -52,8 +55,9 @@ const warn = (...what: unknown[]) => console.warn('tidemark:', ...what);
 /**
  * Starts tracking: automatic pageviews (unless `autoPageviews: false`), engagement time, and
  * the features the options name. Call it once, in the browser; later calls are ignored. Bad
- * options throw a `TypeError` in development builds; in production builds nothing is tracked
- * and one warning is logged — it never throws into the app.
+ * options throw a `TypeError` in development builds (check.ts). Production builds check only
+ * that there is a site and an endpoint that is a URL: otherwise nothing is tracked and one
+ * warning is logged — they never throw into the app.
  */
 export function init(options: TrackerOptions): void {
   // During server rendering (no document) it does nothing.

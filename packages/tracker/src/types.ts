@@ -12,7 +12,7 @@ export interface TidemarkEvent {
   props?: Props | undefined;
 }
 
-/** Sends a custom event of the current page (its name and props already checked). */
+/** Sends a custom event of the current page, as it is (the collector refuses a bad one). */
 export type Send = (name: string, props?: Props) => void;
 
 /** The running tracker, as features see it. */
