@@ -120,7 +120,7 @@ describe.each(['script', 'module'] as const)('tracker (%s) in Chromium → colle
     expect(sent?.request.resourceType()).toBe('ping');
     expect(sent?.request.url()).toBe(`${backend.collectorUrl}/api/event`);
     expect(sent?.request.headers()['content-type']).toBe('text/plain;charset=UTF-8');
-    // http://<id>.test is not a secure context: no crypto.randomUUID, the fallback made the id.
+    // http://<id>.test is not a secure context, where crypto.randomUUID does not exist: the id is a blob URL's, which does.
     expect(await s.page.evaluate(() => [isSecureContext, typeof crypto.randomUUID])).toEqual([false, 'undefined']);
   });
 
@@ -283,7 +283,7 @@ describe.each(['script', 'module'] as const)('tracker (%s) in Chromium → colle
       expect(await backend.rows(s.site.name)).toEqual([]);
     });
 
-    it('tracks a loopback host with data-allow-localhost (a secure context: ids from crypto.randomUUID)', async () => {
+    it('tracks a loopback host with data-allow-localhost (a secure context: v4 ids there too)', async () => {
       const s = await session(form, { host: 'loopback', attrs: { 'allow-localhost': true } });
       await s.page.goto(s.site.url('/local'));
       const [row] = await stored(s.site, 1);
