@@ -53,7 +53,8 @@ export function start(options: StartOptions, endpoint: URL, ready: (tracker: Tra
       if (tracker.off || localStorage.tidemark_ignore === 'true') return;
     } catch {}
     // Whatever fails below drops this one event and never throws into the host page (this may run
-    // inside its pushState): a throwing `beforeSend`, props JSON cannot hold (a BigInt, a cycle).
+    // inside its pushState): a throwing `beforeSend`, props JSON cannot hold (a BigInt, a cycle;
+    // the production module does not check props), an endpoint that is not http(s) (sendBeacon throws).
     try {
       // The collector refuses URLs over 2048 characters: a cut URL still counts the view.
       let event: TidemarkEvent | null | undefined = {
@@ -92,6 +93,7 @@ export function start(options: StartOptions, endpoint: URL, ready: (tracker: Tra
   // Time hidden before the page was first shown (background tabs, prerendering) never counts.
   const engage = () => {
     if (pageviewId)
+      // `| 0`: whole milliseconds, shorter than Math.round.
       send('engagement', undefined, pageviewUrl, { pageviewId, durationMs: visibleSince && (performance.now() - visibleSince) | 0 });
     pageviewId = undefined;
   };
