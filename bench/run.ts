@@ -60,6 +60,7 @@ const BENCHES: Bench[] = [
   },
   { name: 'queries', run: async (quick) => (await import('./queries.ts')).benchQueries({ quick }) },
   { name: 'dashboard', run: async (quick) => (await import('./dashboard.ts')).benchDashboard({ quick }) },
+  { name: 'alerts', run: async (quick) => (await import('./alerts.ts')).benchAlerts({ quick }) },
   {
     name: 'query12m',
     run: async (quick) => (await import('./query12m.ts')).benchQuery12m({ quick, rows: quick ? 1_000_000 : 10_000_000 }),

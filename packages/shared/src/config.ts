@@ -40,6 +40,10 @@ export interface Config {
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
     corsOrigins: string[] | null;
+    /** `SMTP_URL` (`smtp://user:pass@host:587`, STARTTLS; `smtps://` for TLS from the start): alert and report e-mail; unset → no e-mail. */
+    smtpUrl: string | null;
+    /** `SMTP_FROM`: the sender of alert and report e-mail. */
+    smtpFrom: string;
     /** `TRUST_PROXY`: the client address (rate limits, audit log) from `X-Forwarded-For`. */
     trustProxy: boolean;
     /** Sign-in through a reverse proxy (SPEC §11): its user header and the addresses it connects from. */
@@ -161,6 +165,13 @@ const ENV = z
     ),
     AUTH_PROXY_CIDRS: list(z.string().refine((v) => parseAddressRange(v) !== null, 'must be addresses or CIDR ranges like 10.0.0.0/8')),
     API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
+    SMTP_URL: optional(z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be smtp://[user:pass@]host[:port] or smtps://…')).transform(
+      (v) => v ?? null,
+    ),
+    SMTP_FROM: withDefault(
+      z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an e-mail address'),
+      'tidemark@localhost',
+    ),
     FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
     FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
     CLICKHOUSE_URL: httpUrl,
@@ -198,7 +209,7 @@ const ENV = z
   });
 
 /** Variables whose value may be a secret: an error names them without their value. */
-const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER']);
+const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'SMTP_URL']);
 
 /** Reads and checks every variable; the first bad one throws a `ConfigError` of one line naming it. */
 export function loadConfig(env: Env = process.env): Config {
@@ -233,6 +244,8 @@ export function loadConfig(env: Env = process.env): Config {
       port: e.API_PORT,
       token: e.API_TOKEN,
       corsOrigins: e.API_CORS_ORIGINS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
       trustProxy: e.TRUST_PROXY,
       authProxy:
         e.AUTH_PROXY_HEADER === undefined || e.AUTH_PROXY_CIDRS === null

@@ -1,8 +1,8 @@
 /**
  * `GET /api/v2/properties?site&event&days`: the custom property keys of a site's custom events
  * (of one event name, or all) over the last `days` days, most used first — what the dashboard's
- * property pickers list. Needs stats:read on the site. (Issue 20's branch has the same route and
- * query, `queries/prop-keys.ts`; when both are on main, one mount goes.)
+ * property pickers and a goal's property breakdown list. Needs stats:read on the site. The one
+ * handler of this path (issue 20's twin in routes/goals.ts went when both landed).
  */
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../auth/context.ts';
