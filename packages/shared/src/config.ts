@@ -61,6 +61,10 @@ export interface Config {
     saltsTopic: string;
     /** `KAFKA_CLIENT`: the Kafka client library (docs/kafka-client.md). */
     client: 'kafkajs' | 'platformatic';
+    /** `KAFKA_REPLICATION_FACTOR` of the topics Tidemark creates; null: 3 on a cluster of 3 or more brokers, else 1. */
+    replicationFactor: number | null;
+    /** `KAFKA_MIN_INSYNC_REPLICAS` of those topics; null: 2 with replication 3 or more, else 1. */
+    minInsyncReplicas: number | null;
   };
   logLevel: string;
 }
@@ -76,6 +80,13 @@ const withDefault = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
 const int = (fallback: number, min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return withDefault(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message)), fallback);
+};
+/** An integer, or null when unset (the default is decided later, e.g. from the Kafka cluster's size). */
+const optionalInt = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return optional(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message))).transform(
+    (v) => v ?? null,
+  );
 };
 const bool = (fallback: boolean) =>
   withDefault(
@@ -160,6 +171,8 @@ const ENV = z.object({
   KAFKA_PARTITIONS: int(6, 1, 10_000),
   KAFKA_SALTS_TOPIC: name('tidemark_salts'),
   KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
+  KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
+  KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
   LOG_LEVEL: withDefault(
     z
       .string()
@@ -219,6 +232,8 @@ export function loadConfig(env: Env = process.env): Config {
       partitions: e.KAFKA_PARTITIONS,
       saltsTopic: e.KAFKA_SALTS_TOPIC,
       client: e.KAFKA_CLIENT,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
     },
     logLevel: e.LOG_LEVEL,
   };
