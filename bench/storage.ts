@@ -6,8 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate } from '@tidemark/ingester';
-import { createClickHouse, loadConfig } from '@tidemark/shared';
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import { type ClickHouseClient, createClickHouse, createMemoryQueue, loadConfig, plainLogger } from '@tidemark/shared';
+import { Registry } from 'prom-client';
+import { workload } from '../test/reference/workload.ts';
 import { type Figures, progress, round } from './lib.ts';
 
 /** An INSERT … SELECT generating `count` events spread over the last day. */
@@ -50,7 +52,17 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
       await client.command({ query: syntheticEventsSql(config.database, n, done) });
       progress(`storage: ${done + n}/${rows} events seeded`);
     }
-    const tables = ['events', 'events_minute', 'pages_minute', 'countries_minute', 'dimensions_minute'];
+    const tables = [
+      'events',
+      'events_minute',
+      'pages_minute',
+      'countries_minute',
+      'dimensions_minute',
+      'events_15m',
+      'pages_15m',
+      'events_1d',
+      'pages_1d',
+    ];
     for (const table of tables) await client.command({ query: `OPTIMIZE TABLE ${config.database}.${table} FINAL` });
     const result = await client.query({
       query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
@@ -68,8 +80,8 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
       figures[`${table} bytes/event (compressed)`] = round(bytes / rows, 2);
       if (table === 'events') figures['events compression ratio'] = round(Number(part?.uncompressed ?? 0) / Math.max(bytes, 1), 1);
     }
-    figures['all tables bytes/event (compressed)'] = round(total / rows, 2);
-    return figures;
+    figures['all tables but visits bytes/event (compressed)'] = round(total / rows, 2);
+    return { ...figures, ...(await visitsBytes(client, config.database, rows >= 1_000_000 ? 200_000 : 20_000)) };
   } finally {
     await client.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -78,4 +90,50 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   benchStorage({ rows: Number(process.argv[2] ?? 1_000_000) }).then((f) => console.table(f));
+}
+
+/**
+ * The `visits` table per event, on visits that look like a site's (the synthetic events above are
+ * one per visitor and day, which would make every event a visit): the property tests' workload
+ * (visitors with gaps around 30 minutes, SPA pageviews, engagements, custom events) through the
+ * real ingester, into a table of its own, after merges.
+ */
+async function visitsBytes(client: ClickHouseClient, database: string, target: number): Promise<Figures> {
+  const table = `${database}.visits`;
+  await client.command({ query: `TRUNCATE TABLE ${table}` });
+  const events = workload({
+    seed: 1,
+    sites: ['bench.example'],
+    visitors: Math.ceil(target / 6),
+    start: Date.now() - 7 * 86_400_000,
+    spanMs: 7 * 86_400_000,
+  });
+  const queue = createMemoryQueue({ maxRows: 10_000, intervalMs: 100 });
+  const ingester = createIngester({
+    client,
+    database,
+    consumer: queue.consumer,
+    log: plainLogger('warn'),
+    metrics: createIngesterMetrics(new Registry()),
+  });
+  await ingester.start();
+  for (let i = 0; i < events.length; i += 5000) {
+    while (queue.size() > 50_000) await new Promise((r) => setTimeout(r, 50));
+    await queue.producer.send(events.slice(i, i + 5000));
+  }
+  while (queue.size() > 0) await new Promise((r) => setTimeout(r, 100));
+  await ingester.stop();
+  await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+  const result = await client.query({
+    query: `SELECT sum(rows) AS rows, sum(data_compressed_bytes) AS bytes FROM system.parts WHERE database = {db:String} AND table = 'visits' AND active`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ rows: string; bytes: string }>();
+  progress(`storage: ${events.length} workload events → ${row?.rows} visits`);
+  return {
+    'visits: workload events': events.length,
+    'visits: rows (one per visit, after merges)': Number(row?.rows ?? 0),
+    'visits bytes/event (compressed)': round(Number(row?.bytes ?? 0) / events.length, 2),
+  };
 }

@@ -2,7 +2,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
 type Schema = { $ref?: string; properties?: { data?: { contentSchema?: { $ref: string } } } };
-type Doc = { paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: Schema }> }> } }> };
+type Doc = {
+  paths: Record<string, Record<'get' | 'post', { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+};
 
 export function responseChecker(document: unknown): (path: string, status: number, body: unknown) => string[] {
   const doc = document as Doc & { components: unknown };
@@ -10,7 +12,7 @@ export function responseChecker(document: unknown): (path: string, status: numbe
   ajv.addSchema({ $id: 'openapi', components: doc.components } as object);
   return (path, status, body) => {
     const route = doc.paths[path.split('?')[0] ?? ''];
-    const content = route?.get.responses[String(status)]?.content;
+    const content = (route?.get ?? route?.post)?.responses[String(status)]?.content;
     // An event stream's schema describes one event; the answer is its data's `contentSchema`.
     const ref = content?.['application/json']?.schema.$ref ?? content?.['text/event-stream']?.schema.properties?.data?.contentSchema?.$ref;
     if (!ref) return [`no documented ${status} answer for ${path}`];

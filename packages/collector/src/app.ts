@@ -20,7 +20,7 @@ import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createAgentCache } from './user-agent.ts';
-import { createMemorySalts, createSessions, type SaltSource } from './visitor.ts';
+import { createMemorySalts, type SaltSource } from './visitor.ts';
 
 export interface CollectorOptions {
   config: Config['collector'];
@@ -74,7 +74,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
   const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
     producer,
-    enricher: createEnricher(salts ?? createMemorySalts(), createSessions()),
+    enricher: createEnricher(salts ?? createMemorySalts()),
     agentOf: createAgentCache(),
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,

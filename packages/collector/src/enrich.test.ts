@@ -4,7 +4,7 @@ import { createEnricher } from './enrich.ts';
 import { countryFromHeaders, createCountryLookup } from './geo/country.ts';
 import { classifyReferrer } from './referrer.ts';
 import { parseAgent } from './user-agent.ts';
-import { createEventSalts, createMemorySalts, createSessions, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
+import { createEventSalts, createMemorySalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
 const CHROME_WIN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 const IPHONE =
@@ -15,7 +15,7 @@ const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 
 const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36';
 
 function enrichOne(event: Record<string, unknown>, facts: Partial<{ ip: string; userAgent: string; country: string; nowMs: number }> = {}) {
-  const enricher = createEnricher(createMemorySalts(), createSessions());
+  const enricher = createEnricher(createMemorySalts());
   const [parsed] = parseEventBatch(JSON.stringify({ site: 'example.com', name: 'pageview', ...event }));
   if (!parsed) throw new Error('no event');
   const userAgent = facts.userAgent ?? CHROME_WIN;
@@ -174,7 +174,7 @@ describe('country', () => {
   });
 });
 
-describe('visitor and session', () => {
+describe('visitor', () => {
   const day = Date.UTC(2026, 0, 2, 12);
 
   it('is stable within a day, differs across sites, agents, IPs and days', () => {
@@ -215,22 +215,6 @@ describe('visitor and session', () => {
     expect(salts.saltFor(day)).toBe(first); // yesterday is still known
     salts.saltFor(day + 2 * 86_400_000);
     expect(salts.saltFor(day).equals(first)).toBe(false); // gone: a new random salt
-  });
-
-  it('starts a new session after 30 minutes of silence', () => {
-    const sessions = createSessions();
-    const s1 = sessions.sessionId('v', day);
-    expect(sessions.sessionId('v', day + 29 * 60_000)).toBe(s1);
-    expect(sessions.sessionId('v', day + 58 * 60_000)).toBe(s1); // gaps, not total length
-    expect(sessions.sessionId('v', day + 89 * 60_000)).not.toBe(s1);
-    expect(sessions.sessionId('w', day)).not.toBe(s1);
-  });
-
-  it('joins an out-of-order event within 30 minutes to the run it falls in', () => {
-    const sessions = createSessions();
-    const s1 = sessions.sessionId('v', day);
-    expect(sessions.sessionId('v', day - 20 * 60_000)).toBe(s1); // 20 min before the last event
-    expect(sessions.sessionId('v', day + 25 * 60_000)).toBe(s1); // the run still ends at `day`, not 20 min before it
   });
 });
 
@@ -273,7 +257,7 @@ describe('salts of server-side events of other days', () => {
 
   it('stores a backdated event at its own time, with the visitor id of its day', () => {
     const salts = createMemorySalts();
-    const enricher = createEnricher(salts, createSessions());
+    const enricher = createEnricher(salts);
     const enrich = (timestamp: string | undefined, nowMs: number) => {
       const body = JSON.stringify({ site: 'example.com', name: 'pageview', url: 'https://example.com/', ...(timestamp && { timestamp }) });
       const [parsed] = parseEventBatch(body, { server: true, nowMs });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { classifyReferrer } from './referrer.ts';
 import type { Agent } from './user-agent.ts';
-import { createEventSalts, createVisitorIds, type SaltSource, type Sessions, visitorId } from './visitor.ts';
+import { createEventSalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
 /** What enrichment knows of the visitor: from the request, or a server-side event's own `ip` and `userAgent`. */
 export interface RequestFacts {
@@ -62,7 +62,7 @@ function param(params: URLSearchParams, key: string): string {
   return value === null ? '' : value.slice(0, PARAM_CHARS);
 }
 
-export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher {
+export function createEnricher(salts: SaltSource): Enricher {
   const visitorIds = createVisitorIds();
   const eventSalt = createEventSalts(salts);
   return {
@@ -94,7 +94,7 @@ export function createEnricher(salts: SaltSource, sessions: Sessions): Enricher 
         name: event.name,
         timestamp: timeMs === nowMs ? receiveTime(nowMs) : toClickHouseTime(timeMs),
         visitor_id: visitor,
-        session_id: sessions.sessionId(visitor, timeMs),
+        session_id: '0', // visits are cut by the ingester (docs/storage.md); the column stays for the wire format
         pageview_id: event.pageviewId ?? NIL_UUID,
         url: withoutCredentials(event.url, url),
         host,

@@ -1,14 +1,14 @@
 /**
  * Visitor and session ids without cookies (SPEC §4 "Privacy"). `visitor_id` hashes
  * (salt of the UTC day, site, IP, User-Agent); the salt is random, kept in memory only, and
- * forgotten after 48 hours, so an id cannot be linked across days or reversed. A session is
- * a visitor's run of events with gaps under 30 minutes.
+ * forgotten after 48 hours, so an id cannot be linked across days or reversed. Visits (a
+ * visitor's events with no gap over 30 minutes) are cut by the ingester that owns the
+ * visitor's partition, not here: a collector sees only the events it received.
  */
-import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
+import { createHmac, hash, randomBytes } from 'node:crypto';
 import { GenerationCache } from '@tidemark/shared';
 
 export const DAY_MS = 86_400_000;
-const SESSION_GAP_MS = 30 * 60_000;
 
 export interface SaltSource {
   /** The salt of the UTC day that `nowMs` falls in. */
@@ -67,13 +67,6 @@ export function createEventSalts(salts: SaltSource): (timeMs: number, nowMs: num
   };
 }
 
-/** A 64-bit unsigned id as a decimal string (ClickHouse UInt64 text). */
-function hash64(...parts: (string | Buffer)[]): string {
-  const h = createHash('sha256');
-  for (const part of parts) h.update(part).update('\0');
-  return h.digest().readBigUInt64BE(0).toString();
-}
-
 export function visitorId(salt: Buffer, site: string, ip: string, userAgent: string): string {
   // One-shot hash over one string: the salt (hex) and the three parts, NUL-separated.
   const digest = hash('sha256', `${saltHex(salt)}\0${site}\0${ip}\0${userAgent}`, 'buffer');
@@ -121,26 +114,4 @@ function saltHex(salt: Buffer): string {
     hexOf.set(salt, hex);
   }
   return hex;
-}
-
-export interface Sessions {
-  /** The session id of this visitor's event at `nowMs`, starting a new session after 30 min of silence. */
-  sessionId(visitor: string, nowMs: number): string;
-}
-
-export function createSessions(max = 250_000): Sessions {
-  const seen = new GenerationCache<string, { id: string; last: number }>(max);
-  return {
-    sessionId(visitor, nowMs) {
-      const entry = seen.get(visitor);
-      // A server-side event may come out of order: one within the gap on either side joins the run.
-      if (entry && Math.abs(nowMs - entry.last) < SESSION_GAP_MS) {
-        if (nowMs > entry.last) entry.last = nowMs;
-        return entry.id;
-      }
-      const id = hash64(visitor, String(nowMs));
-      seen.set(visitor, { id, last: nowMs });
-      return id;
-    },
-  };
 }

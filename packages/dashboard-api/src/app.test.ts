@@ -201,11 +201,14 @@ describe('/openapi.json', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`).sort(),
+      [
+        ...['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
+        '/api/v2/query',
+      ].sort(),
     );
     const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];
     expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
-    expect(Object.keys(doc.components.schemas)).toContain('live');
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'queryRequest', 'queryFilter', 'queryAnswer']));
   });
 });

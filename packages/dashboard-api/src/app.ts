@@ -7,12 +7,13 @@ import { bearerAuth } from './auth.ts';
 import { loopbackHostOnly } from './host.ts';
 import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
 import { parseRange } from './params.ts';
-import { queryLive } from './queries/live.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
+import { mountQuery } from './routes/query.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
+import { liveOnV2 } from './v1/on-v2.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -29,12 +30,19 @@ export interface DashboardOptions {
   /** The clock (tests pin it to answer over a seeded dataset). */
   now?: () => number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
+  /** `RETENTION_DAYS`: how far back raw events reach (the Query API says when a range was cut). */
+  retentionDays?: number;
+  /** A site's default time zone (the sites registry, SPEC §11); null → UTC. */
+  siteTimezone?: (site: string) => string | null;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
-export function dashboardSettings(config: Config): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed'> {
+export function dashboardSettings(
+  config: Config,
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'retentionDays'> {
   return {
     database: config.clickhouse.database,
+    retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
     corsOrigins: config.api.corsOrigins,
     distributed: config.clickhouse.cluster !== null,
@@ -82,6 +90,8 @@ export function createDashboardApp({
   distributed = false,
   now = Date.now,
   stream = {},
+  retentionDays = 90,
+  siteTimezone = () => null,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -103,7 +113,7 @@ export function createDashboardApp({
     onClients: (count) => m.clients.set(count),
     async read(site, window) {
       const range = parseRange({ window }, '5m', now());
-      const numbers = await timed('stream', () => queryLive(client, tables, site, range.from, range.to));
+      const numbers = await timed('stream', () => liveOnV2({ client, tables, now, retentionDays }, site, range.from, range.to));
       return { data: liveAnswer(site, range, numbers), signature: `${numbers.views}/${numbers.visitors}/${numbers.avgDurationMs}` };
     },
   });
@@ -118,22 +128,27 @@ export function createDashboardApp({
   mountPage(app);
 
   const api = new Hono();
+  const v2 = new Hono();
   if (corsOrigins && corsOrigins.length > 0) {
-    api.use(
-      '*',
-      cors({ origin: corsOrigins.includes('*') ? '*' : corsOrigins, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }),
-    );
+    const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
+    api.use('*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
+    v2.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }));
   }
   api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
-  mountStats(api, { client, tables, now, backlog: backlog ?? null, timed });
+  v2.use('*', bearerAuth({ token }));
+  const stats = { client, tables, now, backlog: backlog ?? null, timed, retentionDays };
+  mountStats(api, stats);
   mountStream(api, hub);
-  // The routes answer GET (and HEAD) only: any other method is a 405 naming them, not a 404.
+  mountQuery(v2, { ...stats, siteTimezone });
+  // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
   for (const { path } of ROUTE_DOCS) {
     api.all(path.slice('/api/v1'.length), (c) =>
       c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
     );
   }
+  v2.all('/query', (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
   app.route('/api/v1', api);
+  app.route('/api/v2', v2);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

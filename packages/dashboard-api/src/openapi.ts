@@ -1,6 +1,7 @@
 /** `/openapi.json`, generated from the route schemas of `schemas.ts` (OpenAPI 3.1, JSON Schema 2020-12). */
 import { z } from 'zod';
 import { ANSWER, QUERY } from './schemas.ts';
+import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
 
 interface RouteDoc {
   path: string;
@@ -97,18 +98,45 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  paths['/api/v2/query'] = {
+    post: {
+      operationId: 'query',
+      summary: 'The Query API (SPEC §10): any metric by any dimensions, filters, date range, time zone and comparison.',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/queryRequest' } } } },
+      responses: {
+        200: {
+          description: 'The rows, the totals and what answered; `text/csv` with `Accept: text/csv` or `"format": "csv"`.',
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/queryAnswer' } },
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        400: error(
+          'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; visit metrics take no event dimension (`page`, `event:*`, `prop:*`, …); at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
+        ),
+        401: error('API_TOKEN is set and the request has no valid Bearer token.'),
+        403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
+        503: error('The query ran longer than the server-side limit; narrow the range or filters (with Retry-After).'),
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Tidemark Stats API',
-      version: '1',
-      description: 'Real-time web analytics (SPEC §6). Times are UTC; windows slide up to now.',
+      version: '2',
+      description: 'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now) and the Query API (SPEC §10).',
     },
     security: [{ bearer: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN; the stream also accepts ?token=' } },
-      schemas: Object.fromEntries(Object.entries(ANSWER).map(([name, type]) => [name, schemaOf(type, 'output')])),
+      schemas: {
+        ...Object.fromEntries(Object.entries(ANSWER).map(([name, type]) => [name, schemaOf(type, 'output')])),
+        queryRequest: QUERY_REQUEST_SCHEMA,
+        queryFilter: QUERY_FILTER_SCHEMA,
+        queryAnswer: QUERY_ANSWER_SCHEMA,
+      },
     },
   };
 }

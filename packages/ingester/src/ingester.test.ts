@@ -58,6 +58,7 @@ describe('ingester (embedded queue)', () => {
       consumer: queue.consumer,
       log: plainLogger(),
       metrics,
+      visits: null,
       maxRows: 100,
     });
     await ingester.start();
@@ -91,6 +92,7 @@ describe('ingester (embedded queue)', () => {
       consumer: queue.consumer,
       log: plainLogger(),
       metrics,
+      visits: null,
       maxRows: 10,
     });
     await ingester.start();
@@ -162,6 +164,7 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -191,6 +194,7 @@ describe('ingester (messages as Kafka delivers them)', () => {
     const fake = flakyClickHouse(0);
     const registry = new Registry();
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -240,6 +244,7 @@ describe('ingester: a retried insert', () => {
     if (!message) throw new Error('no message');
     const queue = oneBatch([message]);
     const ingester = createIngester({
+      visits: null, // this fake answers inserts only; visits have their own tests
       client: fake.client,
       database: 'db',
       consumer: queue.consumer,
@@ -306,6 +311,7 @@ describe('ingester: schema versions', () => {
       consumer,
       log: plainLogger('silent'),
       metrics: createIngesterMetrics(registry),
+      visits: null, // this fake answers inserts only; visits have their own tests
     });
     await ingester.start();
     await queue.done;
@@ -335,6 +341,7 @@ describe('ingester: schema versions', () => {
       log: plainLogger(),
       metrics: createIngesterMetrics(new Registry()),
       schemas: next,
+      visits: null, // this fake answers inserts only; visits have their own tests
     });
     await ingester.start();
     await queue.done;

@@ -10,6 +10,7 @@
  */
 import {
   type ClickHouseClient,
+  decodeRows,
   type Frame,
   frameOf,
   isEmbeddedClient,
@@ -30,6 +31,7 @@ import { createPlans } from './plans.ts';
 import { createRangeLog, type OffsetRange } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
 import { cutRun } from './runs.ts';
+import { createVisitTracker, type VisitTracker } from './visits/tracker.ts';
 
 export type { InsertFormat };
 
@@ -58,6 +60,8 @@ export interface IngesterOptions {
   replicated?: boolean;
   /** The schema versions this ingester reads (tests of an upgrade give another build's). */
   schemas?: WireSchemas;
+  /** Cuts visits after each run (default: on, into `<database>.visits`). */
+  visits?: VisitTracker | null;
 }
 
 export interface Ingester {
@@ -109,6 +113,7 @@ export function createIngester(options: IngesterOptions): Ingester {
   const plans = createPlans(rangeLog, (fetch, from, count) =>
     log.info({ topic: fetch.topic, partition: fetch.partition, from: String(from), ranges: count }, 'replaying_ranges'),
   );
+  const visits = options.visits === undefined ? createVisitTracker({ client, database, log }) : options.visits;
   const stopping = new AbortController();
   let lastNewest = 0;
 
@@ -121,6 +126,20 @@ export function createIngester(options: IngesterOptions): Ingester {
       onRetry: (error, tried, retryInMs) => log.warn({ err: error, what, attempt: tried, retryInMs }, 'batch_retry'),
     }).catch((error: unknown) => {
       throw stopping.signal.aborted ? new IngesterStoppedError(`stopped while retrying ${what}`) : error;
+    });
+  }
+
+  /** The run's visits, after its events are stored (retried like the insert; same token, its own table). */
+  async function cutVisits(fetch: PartitionFetch, range: OffsetRange, events: ReturnType<typeof decodeRows>, token: string) {
+    if (!visits) return;
+    const ref = { topic: range.topic, partition: range.partition, firstOffset: range.first, lastOffset: range.last };
+    await retrying(`visits ${token}`, fetch, async () => {
+      try {
+        await visits.apply(ref, events, token);
+      } catch (error) {
+        metrics.insertFailures.inc();
+        throw error;
+      }
     });
   }
 
@@ -159,7 +178,10 @@ export function createIngester(options: IngesterOptions): Ingester {
       metrics.duplicatesDropped.inc(duplicates);
       log.debug({ duplicates, token }, 'duplicates_dropped');
     }
-    if (rows.keys.length === 0) return;
+    if (rows.keys.length === 0) {
+      await cutVisits(fetch, range, [], token); // the visits' state continues past this run
+      return;
+    }
     if (writeAhead && rangeLog) {
       await retrying(`write-ahead ${token}`, fetch, async () => {
         try {
@@ -173,6 +195,7 @@ export function createIngester(options: IngesterOptions): Ingester {
     const firstStart = inserter.knownStart();
     const insertBody = format === 'RowBinary' ? body.rowBinary() : body.jsonLines();
     await retrying(token, fetch, (n) => inserter.attempt(insertBody, rows, token, n === 0 ? null : { firstStart }));
+    await cutVisits(fetch, range, decodeRows(body.rowBinary(), schemas.current), token);
     for (const key of rows.keys) recent.set(key, true);
     metrics.rowsInserted.inc(rows.keys.length);
     metrics.batchSize.observe(rows.keys.length);

@@ -27,12 +27,14 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const cluster = await loadMigrations(loadConfig({ CLICKHOUSE_CLUSTER: 'tidemark' }).clickhouse);
     const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
-    expect(cluster.length).toBe(single.length + 1); // 004_distributed.cluster.sql
-    for (const s of all(cluster)) expect(s).toMatch(/ON CLUSTER tidemark/);
+    expect(cluster.length).toBe(single.length + 2); // 004_distributed.cluster.sql, 008_distributed_query.cluster.sql
+    // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
+    // ingester talks to and replicated within its shard.
+    for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
     const events = all(cluster).find((s) => s.includes('.events ON CLUSTER'));
     expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
-    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(5);
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(10);
   });
 });

@@ -17,6 +17,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type ClickHouseClient, type Config, TABLES } from '@tidemark/shared';
+import { backfillVisits } from './visits/backfill.ts';
+
+/** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
+const VISITS_MIGRATION = 5;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -86,6 +90,7 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
   for (const migration of await loadMigrations(config, dir)) {
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
+    if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

@@ -17,6 +17,17 @@ type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['c
 
 export { ClickHouseError } from '@clickhouse/client';
 
+/**
+ * The ClickHouse error code of `error` (`'427'`), or null for anything else. Both engines' errors
+ * count: chdb's connection throws the ClickHouseError of its own @clickhouse/client-common copy,
+ * which `instanceof` against the client's class does not recognise.
+ */
+export function clickhouseErrorCode(error: unknown): string | null {
+  if (!(error instanceof Error) || (error.name !== 'ClickHouseError' && error.constructor.name !== 'ClickHouseError')) return null;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : null;
+}
+
 /** An insert body handed to the in-process engine as it is (a text format: chdb takes no binary bodies). */
 export interface RawInsert {
   table: string;

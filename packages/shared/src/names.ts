@@ -5,6 +5,8 @@ export const TABLES = {
   migrations: 'schema_migrations',
   /** The ingester's write-ahead of batch offset ranges (clickhouse/003_ingest_ranges.sql). */
   ingestRanges: 'ingest_ranges',
+  /** One row per visit, cut by the ingester (clickhouse/005_visits.sql). */
+  visits: 'visits',
 } as const;
 
 export const LIMITS = {

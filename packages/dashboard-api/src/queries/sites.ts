@@ -10,9 +10,9 @@ export interface SiteRow {
 /** Sites with pageviews since `since`, busiest first (for the dashboard's site picker). */
 export async function querySites(client: ClickHouseClient, tables: Tables, since: Date, limit: number): Promise<SiteRow[]> {
   const query = `
-    SELECT site, sum(views) AS views
-    FROM ${tables.eventsMinute}
-    WHERE minute >= {since:DateTime64(3, 'UTC')}
+    SELECT site, sum(events) AS views
+    FROM ${tables.events15m}
+    WHERE bucket >= {since:DateTime64(3, 'UTC')} AND name = 'pageview'
     GROUP BY site
     ORDER BY views DESC, site
     LIMIT {limit:UInt32}`;

@@ -11,6 +11,14 @@ export interface Tables {
   pagesMinute: string;
   countriesMinute: string;
   dimensionsMinute: string;
+  /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
+  visits: string;
+  /** Quarter-hour rollups of the Query API (clickhouse/007_rollups_15m.sql). */
+  events15m: string;
+  pages15m: string;
+  /** The same per UTC day. */
+  events1d: string;
+  pages1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -21,5 +29,10 @@ export function tableNames(database: string, distributed = false): Tables {
     pagesMinute: name('pages_minute'),
     countriesMinute: name('countries_minute'),
     dimensionsMinute: name('dimensions_minute'),
+    visits: name(TABLES.visits),
+    events15m: name('events_15m'),
+    pages15m: name('pages_15m'),
+    events1d: name('events_1d'),
+    pages1d: name('pages_1d'),
   };
 }

@@ -2,17 +2,13 @@
 import type { ClickHouseClient } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
-import { anomalyPeriods, queryAnomaly } from '../queries/anomaly.ts';
-import { queryBreakdown } from '../queries/breakdown.ts';
+import { anomalyPeriods } from '../queries/anomaly.ts';
 import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
 import { queryLastEvent } from '../queries/last-event.ts';
-import { queryLive } from '../queries/live.ts';
 import { querySites } from '../queries/sites.ts';
 import type { Tables } from '../queries/tables.ts';
-import { queryTimeseries } from '../queries/timeseries.ts';
-import { queryTimeseriesBreakdown } from '../queries/timeseries-breakdown.ts';
-import { queryTopPages } from '../queries/top-pages.ts';
 import { type Answer, QUERY } from '../schemas.ts';
+import { breakdownOnV2, liveOnV2, pageviewsOnV2, timeseriesBreakdownOnV2, timeseriesOnV2, topPagesOnV2 } from '../v1/on-v2.ts';
 
 export interface StatsContext {
   client: ClickHouseClient;
@@ -21,6 +17,8 @@ export interface StatsContext {
   backlog: (() => Promise<number | null>) | null;
   /** Times a query and counts it by route (Prometheus). */
   timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
+  /** `RETENTION_DAYS` (the v2 engine under these routes says when raw events were cut). */
+  retentionDays: number;
 }
 
 /** Most points one `/timeseries` answer may hold (a day of minutes, 90 days of hours). */
@@ -53,12 +51,13 @@ export function liveAnswer(
   return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
 }
 
-export function mountStats(api: Hono, { client, tables, now, backlog, timed }: StatsContext): void {
+export function mountStats(api: Hono, { client, tables, now, backlog, timed, retentionDays }: StatsContext): void {
+  const v2 = { client, tables, now, retentionDays };
   api.get('/live', async (c) => {
     const q = parseQuery(QUERY.live, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '5m', now());
-    const numbers = await timed('live', () => queryLive(client, tables, site, range.from, range.to));
+    const numbers = await timed('live', () => liveOnV2(v2, site, range.from, range.to));
     return c.json(liveAnswer(site, range, numbers));
   });
 
@@ -66,7 +65,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.topPages, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '10m', now());
-    const pages = await timed('top-pages', () => queryTopPages(client, tables, site, range.from, range.to, q.limit ?? 20));
+    const pages = await timed('top-pages', () => topPagesOnV2(v2, site, range.from, range.to, q.limit ?? 20));
     return c.json({ pages } satisfies Answer<'topPages'>);
   });
 
@@ -77,11 +76,11 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const { interval, range } = fitPoints(q.interval ?? defaultInterval(asked), asked);
     const dimension = q.breakdown;
     if (dimension === undefined) {
-      const series = await timed('timeseries', () => queryTimeseries(client, tables, site, interval, range.from, range.to));
+      const series = await timed('timeseries', () => timeseriesOnV2(v2, site, interval, range.from, range.to));
       return c.json({ interval, breakdown: null, points: series } satisfies Answer<'timeseries'>);
     }
     const split = await timed('timeseries', () =>
-      queryTimeseriesBreakdown(client, tables, site, interval, dimension, range.from, range.to, q.limit ?? 10),
+      timeseriesBreakdownOnV2(v2, site, interval, dimension, range.from, range.to, q.limit ?? 10),
     );
     const answer: Answer<'timeseries'> = {
       interval,
@@ -95,7 +94,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.breakdown, c.req.query());
     const site = parseSite(q.site);
     const range = parseRange(q, '1h', now());
-    const rows = await timed('breakdown', () => queryBreakdown(client, tables, site, q.dimension, range.from, range.to, q.limit ?? 20));
+    const rows = await timed('breakdown', () => breakdownOnV2(v2, site, q.dimension, range.from, range.to, q.limit ?? 20));
     return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
   });
 
@@ -103,8 +102,10 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed }: S
     const q = parseQuery(QUERY.anomaly, c.req.query());
     const site = parseSite(q.site);
     const at = now();
-    const { currentViews, previousViews } = await timed('anomaly', () => queryAnomaly(client, tables, site, at));
     const { current, previous } = anomalyPeriods(at);
+    const [currentViews, previousViews] = await timed('anomaly', () =>
+      Promise.all([pageviewsOnV2(v2, site, current.from, current.to), pageviewsOnV2(v2, site, previous.from, previous.to)]),
+    );
     const changePct = previousViews === 0 ? null : Math.round(((currentViews - previousViews) / previousViews) * 1000) / 10;
     const answer: Answer<'anomaly'> = {
       currentViews,

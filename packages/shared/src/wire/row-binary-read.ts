@@ -149,11 +149,11 @@ export function decodeRow(
   return { event: row as unknown as StoredEvent, end };
 }
 
-/** Every row of a RowBinary body (an insert body, in tests and diagnostics). */
-export function decodeRows(buf: Buffer): StoredEvent[] {
+/** Every row of a RowBinary body of `schema` (an insert body: the ingester's visits, tests, diagnostics). */
+export function decodeRows(buf: Buffer, schema: WireSchema = SCHEMAS.current): StoredEvent[] {
   const rows: StoredEvent[] = [];
   for (let pos = 0; pos < buf.length; ) {
-    const { event, end } = decodeRow(buf, pos);
+    const { event, end } = decodeRow(buf, pos, buf.length, schema);
     rows.push(event);
     pos = end;
   }

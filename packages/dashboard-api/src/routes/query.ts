@@ -1,0 +1,53 @@
+/** `POST /api/v2/query` (SPEC §10): parse the body, run the engine, answer JSON or stream CSV. */
+import { ValidationError } from '@tidemark/shared';
+import type { Hono } from 'hono';
+import { csvLines } from '../v2/csv.ts';
+import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
+import { echo, parseQuery } from '../v2/parse.ts';
+import type { StatsContext } from './stats.ts';
+
+export interface QueryContext extends StatsContext {
+  retentionDays: number;
+  siteTimezone: (site: string) => string | null;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function mountQuery(api: Hono, context: QueryContext): void {
+  api.post('/query', async (c) => {
+    const text = await c.req.text();
+    if (text.length > MAX_BODY) throw new ValidationError(`body: larger than ${MAX_BODY} bytes`, '');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ValidationError('body: not valid JSON', '');
+    }
+    const acceptCsv = (c.req.header('accept') ?? '').includes('text/csv');
+    const query = parseQuery(body, { siteTimezone: context.siteTimezone, acceptCsv });
+    let answer: Awaited<ReturnType<typeof runQuery>>;
+    try {
+      answer = await context.timed('query', () =>
+        runQuery(context.client, context.tables, query, { now: context.now(), retentionDays: context.retentionDays }),
+      );
+    } catch (error) {
+      if (error instanceof QueryTimeoutError) return c.json({ error: error.message }, 503, { 'Retry-After': '10' });
+      throw error;
+    }
+    if (query.format === 'csv') {
+      const lines = csvLines(query, answer);
+      const encoder = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const chunk = lines.splice(0, 500);
+          if (chunk.length === 0) controller.close();
+          else controller.enqueue(encoder.encode(`${chunk.join('\r\n')}\r\n`));
+        },
+      });
+      return new Response(stream, {
+        headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="query.csv"' },
+      });
+    }
+    return c.json({ ...answer, query: echo(query) });
+  });
+}

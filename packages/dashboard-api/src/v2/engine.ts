@@ -1,0 +1,425 @@
+/**
+ * The Query API v2 engine (SPEC §10): a parsed `Query` → its answer. Each metric comes from
+ * one of two statements (`statements.ts`), both grouped by the query's dimensions; rows are
+ * joined by their dimension values, numbers finished (`numbers.ts`), time buckets filled,
+ * ordered (ties by dimension values, so answers are deterministic), paged, and compared.
+ * Importable on its own: `runQuery(client, tables, query, options)`.
+ */
+import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
+import type { Tables } from '../queries/tables.ts';
+import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
+import { filterDimensions, intervalOf } from './fields.ts';
+import { finish, type Raw } from './numbers.ts';
+import type { Filter, Query } from './parse.ts';
+import {
+  dayAligned,
+  eventStatement,
+  rollupEligible,
+  rollupStatement,
+  type Statement,
+  type StatementInput,
+  visitStatement,
+} from './statements.ts';
+import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
+import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
+
+export interface EngineOptions {
+  now: number;
+  /** Raw events are kept this many days (`RETENTION_DAYS`): older parts of a range are cut. */
+  retentionDays: number;
+  /** Server-side bound of one statement (`max_execution_time`), seconds. */
+  maxExecutionSeconds?: number;
+  /**
+   * Compute `totals` (default true). Callers that read only the rows (the v1 routes) skip the
+   * extra statement; `totals` is then all zeros unless a `percentage` metric needs it.
+   */
+  totals?: boolean;
+}
+
+export interface ResultRow {
+  dimensions: (string | number)[];
+  metrics: (number | null)[];
+  comparison?: { metrics: (number | null)[]; change: (number | null)[] };
+}
+
+export interface Answer {
+  results: ResultRow[];
+  totals: (number | null)[];
+  meta: {
+    from: string;
+    to: string;
+    timezone: string;
+    tookMs: number;
+    interval?: Interval;
+    comparison?: { from: string; to: string };
+    /** Set when the range reaches before the raw events kept: event metrics count from `from` on. */
+    cut?: { from: string; reason: string };
+    tables: string[];
+  };
+  query?: Record<string, unknown>;
+}
+
+export class QueryTimeoutError extends Error {
+  override readonly name = 'QueryTimeoutError';
+}
+
+const MAX_GROUPS = 100_000;
+const MAX_BUCKETS = 10_000;
+
+async function run(client: ClickHouseClient, s: Statement, seconds: number): Promise<Record<string, unknown>[]> {
+  try {
+    const result = await client.query({
+      query: s.sql,
+      query_params: s.params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { max_execution_time: seconds, max_result_rows: String(MAX_GROUPS + 1), result_overflow_mode: 'throw' },
+    });
+    return await result.json<Record<string, unknown>>();
+  } catch (error) {
+    const code = clickhouseErrorCode(error);
+    if (code === '159' || code === '160')
+      throw new QueryTimeoutError(`the query ran longer than ${seconds} s: narrow the date range or the filters`);
+    if (code === '396') throw new ValidationError(`more than ${MAX_GROUPS} groups: add filters or fewer dimensions`, '/dimensions');
+    throw error;
+  }
+}
+
+/** Checks each `matches` pattern with ClickHouse's own RE2 (bound, never in SQL text). */
+async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[]): Promise<void> {
+  for (const f of filters) {
+    if ('filters' in f) await checkPatterns(client, f.filters);
+    else if ('filter' in f) await checkPatterns(client, [f.filter]);
+    else if (f.op === 'matches' || f.op === 'matches_not') {
+      for (const [i, pattern] of f.values.entries()) {
+        try {
+          const r = await client.query({
+            query: "SELECT match('', {re:String}) AS ok",
+            query_params: { re: pattern },
+            format: 'JSONEachRow',
+          });
+          await r.json();
+        } catch (error) {
+          if (clickhouseErrorCode(error) === '427')
+            throw new ValidationError(
+              `filters: RE2 refuses this pattern (${(error as Error).message.split(' Look at')[0]})`,
+              `${f.pointer}/2/${i}`,
+            );
+          throw error;
+        }
+      }
+    }
+  }
+}
+
+function keyOf(row: Record<string, unknown>, dims: string[]): string {
+  return JSON.stringify(dims.map((d) => String(row[d])));
+}
+
+interface Grouped {
+  keys: Map<string, (string | number)[]>;
+  events: Map<string, Record<string, unknown>>;
+  visits: Map<string, Record<string, unknown>>;
+}
+
+function needs(query: Query, dims: readonly string[]) {
+  const metrics = query.metrics;
+  const visitMetrics = metrics.some((m) => VISIT_METRICS.includes(m));
+  const eventMetrics = metrics.some((m) => !VISIT_METRICS.includes(m)) || dims.some((d) => isEventDimension(d as never));
+  return { visitMetrics, eventMetrics };
+}
+
+async function grouped(
+  client: ClickHouseClient,
+  input: StatementInput,
+  query: Query,
+  seconds: number,
+  buckets: readonly number[],
+): Promise<Grouped> {
+  const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
+  // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
+  const events =
+    eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input, buckets) : eventStatement(input)) : null;
+  const visitsSql = visitMetrics ? visitStatement(input) : null;
+  const [eventRows, visits] = await Promise.all([
+    events ? run(client, events, seconds) : Promise.resolve([]),
+    visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
+  ]);
+  const dims = input.dimensions.map((_, i) => `d${i}`);
+  const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
+  const add = (rows: Record<string, unknown>[], into: Map<string, Record<string, unknown>>) => {
+    for (const row of rows) {
+      const key = keyOf(row, dims);
+      into.set(key, row);
+      if (!out.keys.has(key))
+        out.keys.set(
+          key,
+          dims.map((d) => row[d] as string | number),
+        );
+    }
+  };
+  add(eventRows, out.events);
+  add(visits, out.visits);
+  return out;
+}
+
+function raw(events: Record<string, unknown> | undefined, visits: Record<string, unknown> | undefined): Raw {
+  const n = (r: Record<string, unknown> | undefined, k: string) => Number(r?.[k] ?? 0);
+  return {
+    pageviews: n(events, 'pageviews'),
+    events: n(events, 'events'),
+    visitors: n(events, 'visitors'),
+    timeOnPage: n(events, 'time_on_page'),
+    conversions: n(events, 'conversions'),
+    converters: n(events, 'converters'),
+    visits: n(visits, 'visits'),
+    bounces: n(visits, 'bounces'),
+    duration: n(visits, 'duration'),
+    visitPageviews: n(visits, 'visit_pageviews'),
+  };
+}
+
+/** Filters without the goal/event selection: the base of `conversion_rate`. */
+function withoutGoals(filters: Filter[]): Filter[] {
+  return filters.filter((f) => !filterDimensions([f]).some((d) => d === 'goal' || d === 'event'));
+}
+
+interface Period {
+  rows: { dims: (string | number)[]; raw: Raw; base: number }[];
+  totals: Raw;
+  totalBase: number;
+}
+
+async function period(
+  client: ClickHouseClient,
+  tables: Tables,
+  query: Query,
+  span: Span,
+  interval: Interval,
+  seconds: number,
+  buckets: readonly number[],
+  withTotals = true,
+): Promise<Period> {
+  const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
+  const input: StatementInput = {
+    tables,
+    sites: query.sites,
+    from: span.from,
+    to: span.to,
+    zone: query.timezone,
+    interval,
+    dimensions: query.dimensions,
+    pointers,
+    filters: query.filters,
+  };
+  const wantsRate = query.metrics.includes('conversion_rate');
+  const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
+  const baseInput = {
+    ...input,
+    dimensions: baseDims,
+    pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
+    filters: withoutGoals(query.filters),
+  };
+  const onlyEvents = { ...query, metrics: ['visitors' as const] };
+  const [main, totals, base, baseTotal] = await Promise.all([
+    query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
+    query.dimensions.length === 0 || withTotals || query.metrics.includes('percentage')
+      ? grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, [])
+      : Promise.resolve({ keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped),
+    wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
+    wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
+  ]);
+  const totalRaw = raw(totals.events.get('[]'), totals.visits.get('[]'));
+  const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
+  const rows: Period['rows'] = [];
+  if (query.dimensions.length === 0) rows.push({ dims: [], raw: totalRaw, base: totalBase });
+  if (main) {
+    for (const [key, dims] of main.keys) {
+      let b = totalBase;
+      if (base) {
+        const baseKey = JSON.stringify(
+          query.dimensions
+            .map((d, i) => [d, String(dims[i])])
+            .filter(([d]) => d !== 'goal' && d !== 'event')
+            .map(([, v]) => v),
+        );
+        b = raw(base.events.get(baseKey), undefined).visitors;
+      }
+      rows.push({ dims, raw: raw(main.events.get(key), main.visits.get(key)), base: b });
+    }
+  }
+  return { rows, totals: totalRaw, totalBase };
+}
+
+function compareValues(a: string | number | null, b: string | number | null): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+export function change(current: number | null, previous: number | null): number | null {
+  if (current === null || previous === null || previous === 0) return null;
+  return Math.round(((current - previous) / previous) * 1000) / 10;
+}
+
+export async function runQuery(client: ClickHouseClient, tables: Tables, query: Query, options: EngineOptions): Promise<Answer> {
+  const started = performance.now();
+  await checkPatterns(client, query.filters);
+  const span = resolveRange(query.dateRange, query.timezone, options.now);
+  const timeDim = query.dimensions.find(isTimeDimension);
+  const interval = timeDim ? intervalOf(timeDim, autoInterval(span)) : autoInterval(span);
+  const seconds = options.maxExecutionSeconds ?? 15;
+  const buckets: number[] = [];
+  if (timeDim) {
+    for (let t = bucketStart(span.from, interval, query.timezone); t < span.to; t = nextBucket(t, interval, query.timezone)) {
+      buckets.push(t);
+      if (buckets.length > MAX_BUCKETS)
+        throw new ValidationError(
+          `${timeDim}: more than ${MAX_BUCKETS} buckets over this range; use a larger interval`,
+          `/dimensions/${query.dimensions.indexOf(timeDim)}`,
+        );
+    }
+  }
+  const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
+  const [current, previous] = await Promise.all([
+    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true),
+    compareSpan
+      ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
+      : null,
+  ]);
+  const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
+  const label = (v: string | number) => (timeAt >= 0 ? bucketLabel(Number(v) * 1000, interval, query.timezone) : v);
+  const metricsOf = (r: Raw, base: number, totals: Period) =>
+    finish(query.metrics, r, { totalVisitors: totals.totals.visitors, baseVisitors: base });
+  let rows = current.rows.map((r) => ({ dims: r.dims, metrics: metricsOf(r.raw, r.base, current), raw: r }));
+  if (timeDim) {
+    // Every bucket of the range, zeros included; rows keyed by bucket start (seconds).
+    const others = query.dimensions.length > 1;
+    if (!others) {
+      const found = new Map(rows.map((r) => [Number(r.dims[timeAt]), r]));
+      rows = buckets.map(
+        (t) =>
+          found.get(t / 1000) ?? {
+            dims: [t / 1000],
+            metrics: metricsOf(raw(undefined, undefined), current.totalBase, current),
+            raw: { dims: [t / 1000], raw: raw(undefined, undefined), base: 0 },
+          },
+      );
+    }
+  }
+  const order = query.orderBy.map(([name, dir]) => {
+    const m = query.metrics.indexOf(name as never);
+    const d = query.dimensions.indexOf(name as never);
+    return { m, d, sign: dir === 'asc' ? 1 : -1 };
+  });
+  rows.sort((a, b) => {
+    for (const o of order) {
+      const c =
+        o.m >= 0 ? compareValues(a.metrics[o.m] ?? null, b.metrics[o.m] ?? null) : compareValues(a.dims[o.d] ?? null, b.dims[o.d] ?? null);
+      if (c !== 0) return c * o.sign;
+    }
+    for (let i = 0; i < a.dims.length; i++) {
+      const c = compareValues(a.dims[i] ?? null, b.dims[i] ?? null);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  const page = rows.slice(query.offset, query.offset + query.limit);
+  const previousByKey = new Map((previous?.rows ?? []).map((r) => [JSON.stringify(r.dims.map(String)), r]));
+  const previousBuckets = previous && timeDim && compareSpan ? bucketsOf(compareSpan, interval, query.timezone) : [];
+  const results: ResultRow[] = page.map((r) => {
+    const row: ResultRow = { dimensions: r.dims.map((v, i) => (i === timeAt ? label(v) : String(v))), metrics: r.metrics };
+    if (previous) {
+      let before = previousByKey.get(JSON.stringify(r.dims.map(String)));
+      if (timeDim && query.dimensions.length === 1) {
+        const index = buckets.indexOf(Number(r.dims[timeAt]) * 1000);
+        const t = previousBuckets[index];
+        before = t === undefined ? undefined : previous.rows.find((x) => Number(x.dims[0]) === t / 1000);
+      }
+      const metrics = finish(query.metrics, before?.raw ?? raw(undefined, undefined), {
+        totalVisitors: previous.totals.visitors,
+        baseVisitors: before?.base ?? previous.totalBase,
+      });
+      row.comparison = { metrics, change: r.metrics.map((m, i) => change(m, metrics[i] ?? null)) };
+    }
+    return row;
+  });
+  const cutFrom = options.now - options.retentionDays * 86_400_000;
+  const usesEvents = needs(query, query.dimensions).eventMetrics;
+  return {
+    results,
+    totals: finish(query.metrics, current.totals, { totalVisitors: current.totals.visitors, baseVisitors: current.totalBase }),
+    meta: {
+      from: new Date(span.from).toISOString(),
+      to: new Date(span.to).toISOString(),
+      timezone: query.timezone,
+      tookMs: Math.round(performance.now() - started),
+      ...(timeDim ? { interval } : {}),
+      ...(compareSpan
+        ? { comparison: { from: new Date(compareSpan.from).toISOString(), to: new Date(compareSpan.to).toISOString() } }
+        : {}),
+      ...(usesEvents &&
+      (rawBefore(query, tables, span, interval, buckets, cutFrom) ||
+        (compareSpan && rawBefore(query, tables, compareSpan, interval, [], cutFrom)))
+        ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
+        : {}),
+      tables: answeredBy(query, tables, span, interval, buckets),
+    },
+  };
+}
+
+function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): StatementInput {
+  return {
+    tables,
+    sites: query.sites,
+    ...span,
+    zone: query.timezone,
+    interval,
+    dimensions: query.dimensions,
+    pointers: [],
+    filters: query.filters,
+  };
+}
+
+/** The raw-event spans the event statement reads: the whole range, or the rollups' two partial edges. */
+function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): Span[] {
+  if (!rollupEligible(inputOf(query, tables, span, interval), buckets)) return [span];
+  const q0 = Math.ceil(span.from / 900_000) * 900_000;
+  const q1 = Math.floor(span.to / 900_000) * 900_000;
+  return [
+    { from: span.from, to: q0 },
+    { from: q1, to: span.to },
+  ].filter((s) => s.from < s.to);
+}
+
+/** True when the event statement needs raw events from before `cutFrom` (they are gone: RETENTION_DAYS). */
+function rawBefore(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[], cutFrom: number): boolean {
+  return rawSpans(query, tables, span, interval, buckets).some((s) => s.from < cutFrom);
+}
+
+/** Which tables answer the query (for `meta.tables`). */
+function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): string[] {
+  const out = new Set<string>();
+  const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
+  const used = [...query.dimensions, ...filterDimensions(query.filters)];
+  if (eventMetrics || !visitMetrics) {
+    if (rollupEligible(inputOf(query, tables, span, interval), buckets)) {
+      const pages = used.includes('page');
+      const q0 = Math.ceil(span.from / 900_000) * 900_000;
+      const q1 = Math.floor(span.to / 900_000) * 900_000;
+      const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
+      const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
+      if (days) out.add(pages ? tables.pages1d : tables.events1d);
+      if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
+    }
+    if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
+    if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
+  }
+  if (visitMetrics) out.add(tables.visits);
+  return [...out];
+}
+
+function bucketsOf(span: Span, interval: Interval, zone: string): number[] {
+  const out: number[] = [];
+  for (let t = bucketStart(span.from, interval, zone); t < span.to && out.length <= MAX_BUCKETS; t = nextBucket(t, interval, zone))
+    out.push(t);
+  return out;
+}

@@ -1,0 +1,162 @@
+/**
+ * The one table from the Query API's words to fixed SQL. Expressions are written against three
+ * row sources: `e` (an event of `events`), `v` (a visit of `visits`) and `p` (one distinct
+ * (name, path) pair of a visit's pageviews and custom events). Request values never appear in
+ * SQL text: they are bound parameters created through `Params`.
+ */
+import { ValidationError } from '@tidemark/shared';
+import type { Filter } from './parse.ts';
+import { type Dimension, type Interval, isEventDimension, isTimeDimension, PROP_PREFIX } from './vocabulary.ts';
+
+export type Source = 'e' | 'p' | 'v';
+
+/** Bound parameters of one statement: `add` returns the `{name:Type}` placeholder. */
+export class Params {
+  readonly values: Record<string, unknown> = {};
+  private n = 0;
+  add(type: string, value: unknown): string {
+    const name = `p${this.n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+/** Visit columns by dimension (a visit's entry event's attribute, or its first / last pageview's path). */
+const VISIT_COLUMN: Record<string, string> = {
+  entry_page: 'v.entry_page',
+  exit_page: 'v.exit_page',
+  hostname: 'toString(v.host)',
+  source: 'toString(v.source)',
+  referrer: 'toString(v.referrer_host)',
+  channel: 'toString(v.channel)',
+  utm_source: 'toString(v.utm_source)',
+  utm_medium: 'toString(v.utm_medium)',
+  utm_campaign: 'toString(v.utm_campaign)',
+  utm_term: 'v.utm_term',
+  utm_content: 'v.utm_content',
+  country: 'toString(v.country)',
+  // The bundled IP database is country-only: no region or city is collected yet.
+  region: "''",
+  city: "''",
+  device: 'toString(v.device)',
+  browser: 'toString(v.browser)',
+  browser_version: 'toString(v.browser_version)',
+  os: 'toString(v.os)',
+  os_version: 'toString(v.os_version)',
+  screen:
+    "multiIf(v.screen_width = 0, '', v.screen_width < 576, 'Mobile', v.screen_width < 992, 'Tablet', v.screen_width < 1440, 'Laptop', 'Desktop')",
+};
+
+/** Each event's own attributes (`event:*`), as `/api/v1/breakdown` counts them. */
+const EVENT_ATTRIBUTE: Record<string, string> = {
+  'event:source': 'toString(e.referrer_source)',
+  'event:referrer': 'toString(e.referrer_host)',
+  'event:country': 'toString(e.country)',
+  'event:device': 'toString(e.device)',
+  'event:browser': 'toString(e.browser)',
+  'event:os': 'toString(e.os)',
+  'event:utm_source': 'toString(e.utm_source)',
+  'event:utm_medium': 'toString(e.utm_medium)',
+  'event:utm_campaign': 'toString(e.utm_campaign)',
+};
+
+/** The goal an event completes: every custom event name is an event goal (configured goals come with the sites registry). */
+function goalOf(src: 'e' | 'p'): string {
+  return `if(${src}.name IN ('pageview', 'engagement'), '', toString(${src}.name))`;
+}
+
+export function intervalOf(d: Dimension, auto: Interval): Interval {
+  return d === 'time' ? auto : (d.slice(5) as Interval);
+}
+
+/** The start (Unix seconds) of a time bucket holding `column`, in the bound zone. */
+export function bucketSql(column: string, interval: Interval, zone: string): string {
+  const local = `toDateTime(${column}, ${zone})`;
+  switch (interval) {
+    case 'minute':
+      return `toUnixTimestamp(toStartOfMinute(${column}))`;
+    case 'hour':
+      return `toUnixTimestamp(toStartOfHour(${local}))`;
+    case 'day':
+      return `toUnixTimestamp(toStartOfDay(${local}))`;
+    case 'week':
+      return `toUnixTimestamp(toDateTime(toMonday(${local}), ${zone}))`;
+    default:
+      return `toUnixTimestamp(toDateTime(toStartOfMonth(${local}), ${zone}))`;
+  }
+}
+
+/** A dimension's value in a row source, or an error naming where it cannot be answered. */
+export function dimensionSql(
+  d: Dimension,
+  src: Source,
+  params: Params,
+  time: { interval: Interval; zone: string } | null,
+  pointer: string,
+): string {
+  if (isTimeDimension(d)) {
+    if (!time) throw new ValidationError(`${d}: not here`, pointer);
+    return bucketSql(src === 'v' ? 'v.first_at' : 'e.timestamp', time.interval, time.zone);
+  }
+  if (!isEventDimension(d)) {
+    return VISIT_COLUMN[d] as string;
+  }
+  if (src === 'v') throw new ValidationError(`${d}: an event dimension has no single value per visit`, pointer);
+  if (d === 'page') return `${src}.path`;
+  if (d === 'event') return `toString(${src}.name)`;
+  if (d === 'goal') return goalOf(src);
+  if (d.startsWith(PROP_PREFIX)) {
+    if (src === 'p') throw unsupported(d, pointer);
+    return `e.props[${params.add('String', d.slice(PROP_PREFIX.length))}]`;
+  }
+  if (src === 'p') throw unsupported(d, pointer);
+  return EVENT_ATTRIBUTE[d] as string;
+}
+
+function unsupported(d: string, pointer: string): ValidationError {
+  return new ValidationError(
+    `${d} works with event metrics (visitors, pageviews, events, time_on_page, conversions), not with visits, bounce_rate, visit_duration or views_per_visit`,
+    pointer,
+  );
+}
+
+function leafSql(op: string, x: string, values: string[], params: Params): string {
+  switch (op) {
+    case 'is':
+      return `has(${params.add('Array(String)', values)}, ${x})`;
+    case 'is_not':
+      return `NOT has(${params.add('Array(String)', values)}, ${x})`;
+    case 'contains':
+    case 'contains_not': {
+      const any = `(${values.map((v) => `position(${x}, ${params.add('String', v)}) > 0`).join(' OR ')})`;
+      return op === 'contains' ? any : `NOT ${any}`;
+    }
+    default: {
+      const any = `(${values.map((v) => `match(${x}, ${params.add('String', v)})`).join(' OR ')})`;
+      return op === 'matches' ? any : `NOT ${any}`;
+    }
+  }
+}
+
+/**
+ * The filter as SQL over an event and its visit (`src` 'e') or over a visit's pair and the
+ * visit (`src` 'p'). A goal filter also requires the event to complete a goal.
+ */
+export function filterSql(filters: readonly Filter[], src: 'e' | 'p', params: Params): string {
+  if (filters.length === 0) return '1';
+  const one = (f: Filter): string => {
+    if ('filters' in f) return `(${f.filters.map(one).join(f.op === 'and' ? ' AND ' : ' OR ')})`;
+    if ('filter' in f) return `NOT (${one(f.filter)})`;
+    const x = dimensionSql(f.dimension, isEventDimension(f.dimension) ? src : 'v', params, null, `${f.pointer}/1`);
+    const leaf = leafSql(f.op, x, f.values, params);
+    return f.dimension === 'goal' ? `(${x} != '' AND ${leaf})` : leaf;
+  };
+  return filters.map(one).join(' AND ');
+}
+
+/** Dimensions a filter list uses (any depth). */
+export function filterDimensions(filters: readonly Filter[]): Dimension[] {
+  return filters.flatMap((f) =>
+    'filters' in f ? filterDimensions(f.filters) : 'filter' in f ? filterDimensions([f.filter]) : [f.dimension],
+  );
+}

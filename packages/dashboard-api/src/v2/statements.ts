@@ -1,0 +1,200 @@
+/**
+ * The two statements a query is answered with, grouped by the query's dimensions:
+ * - events: the range's events (raw `events`, one row per event id) that pass the filters,
+ *   joined to their visit (the visit of the same visitor whose span holds the event) when a
+ *   visit dimension or filter is used — pageviews, events, visitors, time on page, conversions;
+ * - visits: the visits (`visits` FINAL) that start in the range and have a pageview or custom
+ *   event that passes the filters — visits, bounces, durations, pageviews per visit.
+ */
+import type { Tables } from '../queries/tables.ts';
+import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import type { Filter } from './parse.ts';
+import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
+
+export interface Statement {
+  sql: string;
+  params: Record<string, unknown>;
+  /** Result column names of the dimensions, in order. */
+  dims: string[];
+}
+
+export interface StatementInput {
+  tables: Tables;
+  sites: string[];
+  from: number;
+  to: number;
+  zone: string;
+  interval: Interval;
+  dimensions: Dimension[];
+  /** Pointers of the dimensions (for errors). */
+  pointers: string[];
+  filters: Filter[];
+}
+
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+const EVENT_COLUMNS =
+  'site, name, timestamp, visitor_id, path, duration_ms, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
+
+export const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
+  countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
+  uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
+  ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
+  countIf(e.name NOT IN ('pageview', 'engagement')) AS conversions,
+  uniqIf(e.visitor_id, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+
+export const VISIT_METRICS_SQL = `count() AS visits,
+  countIf(v.pageviews = 1 AND v.events = 0) AS bounces,
+  sum(toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at)) AS duration,
+  sum(v.pageviews) AS visit_pageviews`;
+
+function groupBy(dims: string[]): string {
+  return dims.length === 0 ? '' : `GROUP BY ${dims.join(', ')}`;
+}
+
+export function eventStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime64(3, 'UTC')", time(input.from));
+  const to = params.add("DateTime64(3, 'UTC')", time(input.to));
+  const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const where = [filterSql(input.filters, 'e', params)];
+  if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
+  const join = joinVisits
+    ? `INNER JOIN (SELECT * FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
+       ON e.site = v.site AND e.visitor_id = v.visitor_id`
+    : '';
+  if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
+  const sql = `
+    SELECT ${[...dims, EVENT_METRICS_SQL].join(',\n  ')}
+    FROM (
+      SELECT ${EVENT_COLUMNS} FROM ${input.tables.events}
+      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}
+      LIMIT 1 BY event_id
+    ) AS e
+    ${join}
+    WHERE ${where.join(' AND ')}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+const QUARTER = 900_000;
+const DAY = 86_400_000;
+
+/** True when every time bucket of the query starts at a UTC midnight (none, or UTC days, weeks, months). */
+export function dayAligned(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (!input.dimensions.some(isTimeDimension)) return true;
+  return input.interval !== 'minute' && input.interval !== 'hour' && bucketStarts.every((t) => t % DAY === 0);
+}
+
+/**
+ * Whether the event statement can read the quarter-hour rollups: event dimensions and filters
+ * only (page, event, goal; no visit attribute, no prop), and time buckets (if any) that start on
+ * quarter-hours — true of hours, days, weeks and months in every zone in use, not of minutes.
+ */
+export function rollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  const used = [...input.dimensions, ...filterDimensions(input.filters)];
+  if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
+  if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
+  return Math.ceil(input.from / QUARTER) * QUARTER < Math.floor(input.to / QUARTER) * QUARTER;
+}
+
+/**
+ * The event statement over the quarter-hour rollups: the whole quarter-hours of the range from
+ * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
+ * states merged (visitors stay distinct across both).
+ */
+export function rollupStatement(input: StatementInput, bucketStarts: readonly number[] = []): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
+  const q1 = Math.floor(input.to / QUARTER) * QUARTER;
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
+  const [from, whole0, whole1, to] = [at(input.from), at(q0), at(q1), at(input.to)];
+  const pages = [...input.dimensions, ...filterDimensions(input.filters)].includes('page');
+  const table = pages ? input.tables.pages15m : input.tables.events15m;
+  // Whole UTC days from the day rollup, when every boundary of the query is a UTC midnight.
+  const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
+  const days = d0 < d1 && dayAligned(input, bucketStarts);
+  const [day0, day1] = days ? [at(d0), at(d1)] : [whole0, whole0];
+  const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
+  const columns = `site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d`;
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const where = [filterSql(input.filters, 'e', params)];
+  if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
+  const sql = `
+    SELECT ${[...dims, ROLLUP_METRICS_SQL].join(',\n  ')}
+    FROM (
+      SELECT ${columns}
+      FROM ${table}
+      WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
+      UNION ALL
+      SELECT ${columns}
+      FROM ${dayTable}
+      WHERE site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}
+      UNION ALL
+      SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
+             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d
+      FROM (
+        SELECT site, name, timestamp, path, visitor_id, duration_ms FROM ${input.tables.events}
+        WHERE site IN ${sites} AND ((timestamp >= ${from} AND timestamp < ${whole0}) OR (timestamp >= ${whole1} AND timestamp < ${to}))
+        LIMIT 1 BY event_id
+      )
+      GROUP BY site, name, timestamp, path
+    ) AS e
+    WHERE ${where.join(' AND ')}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
+  sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
+  uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
+  ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
+  sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
+  uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+
+export function visitStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime64(3, 'UTC')", time(input.from));
+  const to = params.add("DateTime64(3, 'UTC')", time(input.to));
+  const eventLevel = [...input.dimensions, ...filterDimensions(input.filters)].some((d) => isEventDimension(d));
+  const pairDims = input.dimensions.map((d, i) => ({ d, i })).filter(({ d }) => isEventDimension(d));
+  const where = ['v.pageviews + v.events > 0'];
+  const selects: string[] = [];
+  let arrayJoin = '';
+  const filter = filterSql(input.filters, 'p', params);
+  if (pairDims.length > 0) {
+    const tuple = pairDims.map(({ d, i }) => dimensionSql(d, 'p', params, null, input.pointers[i] ?? '')).join(', ');
+    const keep = [filter, ...(input.dimensions.includes('goal') ? ["p.name NOT IN ('pageview', 'engagement')"] : [])].join(' AND ');
+    arrayJoin = `ARRAY JOIN arrayDistinct(arrayMap(p -> tuple(${tuple}), arrayFilter(p -> ${keep}, v.pairs))) AS pd`;
+  } else if (eventLevel) {
+    where.push(`arrayExists(p -> ${filter}, v.pairs)`);
+  } else {
+    where.push(filterSql(input.filters, 'p', params));
+  }
+  input.dimensions.forEach((d, i) => {
+    const at = pairDims.findIndex((x) => x.i === i);
+    if (at >= 0) selects.push(`tupleElement(pd, ${at + 1}) AS d${i}`);
+    else selects.push(`${dimensionSql(d, 'v', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`);
+  });
+  const sql = `
+    SELECT ${[...selects, VISIT_METRICS_SQL].join(',\n  ')}
+    FROM ${input.tables.visits} AS v FINAL
+    ${arrayJoin}
+    WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${where.join(' AND ')}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+export { isTimeDimension };

@@ -1,0 +1,85 @@
+/**
+ * The ingester's hook for visits: after a batch's events are inserted, its events are cut into
+ * visits per partition (`PartitionVisits`) and the changed visits are inserted into `visits`
+ * with the batch's deduplication token. The partition state is rebuilt from ClickHouse when a
+ * batch does not continue where this process left off (start, a partition assignment, a
+ * replay), from the visits of that partition that ended in the last two hours.
+ */
+import { type ClickHouseClient, type Logger, type StoredEvent, TABLES } from '@tidemark/shared';
+import { type BatchRef, PartitionVisits } from './partition.ts';
+import { type EntryAttributes, VISIT_GAP_MS, VISIT_READ_COLUMNS, type Visit, type VisitRowRead, visitFromRow } from './visit.ts';
+
+/** How far back a rebuilt partition loads open visits, and how long memory keeps ended ones. */
+const KEEP_MS = 2 * 3_600_000;
+
+export interface VisitTracker {
+  /** Cuts the batch's events into visits and inserts the changed ones (idempotent under `token`). */
+  apply(batch: BatchRef, events: StoredEvent[], token: string): Promise<{ rows: number; skipped: number }>;
+}
+
+export interface VisitTrackerOptions {
+  client: ClickHouseClient;
+  database: string;
+  log: Logger;
+  /** The clock (tests of eviction and rebuild). */
+  now?: () => number;
+}
+
+type Row = VisitRowRead & EntryAttributes;
+
+export function createVisitTracker({ client, database, log, now = Date.now }: VisitTrackerOptions): VisitTracker {
+  const table = `${database}.${TABLES.visits}`;
+  const partitions = new Map<string, PartitionVisits>();
+
+  async function read(where: string, params: Record<string, unknown>): Promise<Visit[]> {
+    const result = await client.query({
+      query: `SELECT ${VISIT_READ_COLUMNS} FROM ${table} FINAL WHERE ${where}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    return (await result.json<Row>()).map(visitFromRow);
+  }
+
+  async function lookup(visitors: { site: string; visitorId: string }[], since: number): Promise<Visit[]> {
+    const wanted = new Set(visitors.map((v) => `${v.site}\0${v.visitorId}`));
+    const found = await read(
+      'site IN {sites:Array(String)} AND toString(visitor_id) IN {ids:Array(String)} AND last_at >= fromUnixTimestamp64Milli({since:Int64})',
+      { sites: [...new Set(visitors.map((v) => v.site))], ids: [...new Set(visitors.map((v) => v.visitorId))], since },
+    );
+    return found.filter((v) => wanted.has(`${v.site}\0${v.visitorId}`));
+  }
+
+  async function stateFor(batch: BatchRef): Promise<PartitionVisits> {
+    const key = `${batch.topic}\0${batch.partition}`;
+    const known = partitions.get(key);
+    if (known && known.next === batch.firstOffset) return known;
+    const horizon = now() - KEEP_MS;
+    const open = await read('src_partition = {partition:UInt32} AND last_at >= fromUnixTimestamp64Milli({since:Int64})', {
+      partition: batch.partition,
+      since: horizon,
+    });
+    const state = new PartitionVisits(batch.partition, horizon, open);
+    partitions.set(key, state);
+    log.info({ topic: batch.topic, partition: batch.partition, open: open.length, from: String(batch.firstOffset) }, 'visits_rebuilt');
+    return state;
+  }
+
+  return {
+    async apply(batch, events, token) {
+      const state = await stateFor(batch);
+      const applied = await state.apply(batch, events, lookup);
+      if (applied.rows.length > 0) {
+        await client.insert({
+          table,
+          values: applied.rows,
+          format: 'JSONEachRow',
+          clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+        });
+      }
+      applied.commit();
+      state.evict(now() - KEEP_MS - VISIT_GAP_MS);
+      if (applied.skipped > 0) log.info({ token, skipped: applied.skipped }, 'visits_replay_skipped');
+      return { rows: applied.rows.length, skipped: applied.skipped };
+    },
+  };
+}

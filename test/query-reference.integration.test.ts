@@ -1,0 +1,266 @@
+/**
+ * The Query API against its plain-TypeScript reference (test/reference/query.ts), on random
+ * workloads (visitors with gaps around 30 minutes, SPA pageviews, engagements, custom events
+ * with props, UTM links, click ids, AI and search referrers; 10 % of events arrive late or
+ * backdated by up to 6 hours) stored through the real ingester — the in-process queue into the
+ * embedded engine, and Kafka (3 partitions, the visits cut per partition) into the ClickHouse
+ * server — and random queries over every metric, dimension, filter operator, time zone
+ * (including Asia/Kolkata, Asia/Kathmandu, Australia/Eucla and the October DST days of
+ * Europe/Berlin and America/New_York) and comparison. A failure prints the query's seed.
+ */
+import { createDashboardApp, parseQuery } from '@tidemark/dashboard-api';
+import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import {
+  type ClickHouseClient,
+  createClickHouse,
+  createKafkaQueueConsumer,
+  createMemoryQueue,
+  loadConfig,
+  plainLogger,
+  type StoredEvent,
+} from '@tidemark/shared';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { responseChecker } from './dashboard-openapi.ts';
+import { processDataDir, uniqueName, waitFor } from './harness.ts';
+import { groupState, produce, uniqueTopics } from './ingester-support.ts';
+import { randomQuery } from './reference/queries.ts';
+import { referenceQuery } from './reference/query.ts';
+import { arrivalOrder, workload } from './reference/workload.ts';
+
+const HOUR = 3_600_000;
+/** A pinned clock: noon UTC two days ago (raw events are kept 90 days, so everything stays). */
+const NOW = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 36 * HOUR;
+const SITES = ['a.example', 'b.example'];
+const DST = Date.UTC(2026, 9, 24); // Europe/Berlin 2026-10-25, America/New_York 2026-11-01
+const DATE_RANGES: unknown[] = [
+  '5m',
+  '30m',
+  '6h',
+  '24h',
+  'realtime',
+  'today',
+  'yesterday',
+  '7d',
+  'month',
+  '12mo',
+  'all',
+  ['2026-10-24', '2026-10-26'],
+  ['2026-10-25', '2026-10-25'],
+  ['2026-10-31', '2026-11-02'],
+  ['2026-10-25T00:30:00+02:00', '2026-10-25T05:45:30.250Z'],
+  [new Date(NOW - 30 * HOUR).toISOString(), new Date(NOW - 2 * HOUR + 1234).toISOString()],
+].filter((r) => !Array.isArray(r) || Date.parse(String(r[0])) > NOW - 80 * 24 * HOUR);
+
+function events(): StoredEvent[] {
+  const near = workload({ seed: 11, sites: SITES, visitors: 45, start: NOW - 50 * HOUR, spanMs: 50 * HOUR });
+  const dst = workload({ seed: 12, sites: SITES, visitors: 45, start: DST, spanMs: 10 * 24 * HOUR });
+  // Only what lies before the pinned now: the rest would be "in the future" for every query.
+  return [...near, ...dst].filter((e) => Date.parse(`${e.timestamp.replace(' ', 'T')}Z`) <= NOW);
+}
+
+describe.each(['embedded', 'server'] as const)('Query API = reference on random workloads (%s)', (mode) => {
+  const database = uniqueName('query_ref');
+  const all = arrivalOrder(events(), 7, 0.1);
+  let client: ClickHouseClient;
+  let app: ReturnType<typeof createDashboardApp>;
+  const topics = uniqueTopics('query_ref');
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      CLICKHOUSE_DATABASE: database,
+      ...(mode === 'server' ? { CLICKHOUSE_URL: inject('clickhouseUrl') } : { DATA_DIR: processDataDir() }),
+    });
+    client = createClickHouse(config.clickhouse);
+    await migrate(client, config.clickhouse);
+    const registry = new Registry();
+    const log = plainLogger('warn');
+    if (mode === 'embedded') {
+      const queue = createMemoryQueue({ maxRows: 97, intervalMs: 50 });
+      const ingester = createIngester({ client, database, consumer: queue.consumer, log, metrics: createIngesterMetrics(registry) });
+      await ingester.start();
+      for (let i = 0; i < all.length; i += 40) await queue.producer.send(all.slice(i, i + 40));
+      await waitFor(
+        async () => queue.size(),
+        (n) => n === 0,
+        60_000,
+        50,
+      );
+      await ingester.stop();
+    } else {
+      const brokers = inject('kafkaBrokers');
+      await produce(brokers, topics, all, 3, 50);
+      const kafka = loadConfig({
+        KAFKA_BROKERS: brokers,
+        KAFKA_TOPIC: topics.topic,
+        KAFKA_DLQ_TOPIC: topics.dlqTopic,
+        KAFKA_GROUP_ID: topics.groupId,
+        KAFKA_PARTITIONS: '3',
+      }).kafka;
+      const consumer = await createKafkaQueueConsumer(kafka, log, { maxRows: 120, intervalMs: 100 });
+      const ingester = createIngester({ client, database, consumer, log, metrics: createIngesterMetrics(registry) });
+      await ingester.start();
+      const state = await waitFor(
+        () => groupState(brokers, topics),
+        (s) => s.produced > 0 && s.lag === 0,
+        90_000,
+        250,
+      );
+      expect(state.lag).toBe(0);
+      await ingester.stop();
+    }
+    app = createDashboardApp({ client, database, token: null, log, registry: new Registry(), now: () => NOW });
+  });
+
+  afterAll(async () => {
+    app?.close();
+    await client?.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await client?.close();
+  });
+
+  async function ask(body: Record<string, unknown>) {
+    const res = await app.request('/api/v2/query', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200) throw new Error(`${res.status} ${JSON.stringify(json)} for ${JSON.stringify(body)}`);
+    return json as { results: unknown[]; totals: unknown[] };
+  }
+
+  it('stores every event once and exactly the reference visits', async () => {
+    const result = await client.query({
+      query: `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom FROM ${database}.visits FINAL`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<Record<string, string | number>>();
+    const reference = referenceQuery(all, parseQuery({ site: SITES, metrics: ['pageviews', 'events'], dateRange: 'all' }), NOW);
+    const { cutVisits } = await import('./reference/visits.ts');
+    const visits = cutVisits(all);
+    expect({ visits: Number(row?.visits), pageviews: Number(row?.pageviews), custom: Number(row?.custom) }).toEqual({
+      visits: visits.length,
+      pageviews: reference.totals[0],
+      custom: reference.totals[1],
+    });
+  });
+
+  it('answers the dashboard queries exactly', async () => {
+    const bodies = [
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration', 'views_per_visit'],
+        dateRange: '7d',
+        compare: 'previous_period',
+      },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'pageviews'],
+        dateRange: ['2026-10-24', '2026-10-27'],
+        timezone: 'Europe/Berlin',
+        dimensions: ['time:hour'],
+      },
+      {
+        site: SITES,
+        metrics: ['visitors', 'visits'],
+        dateRange: ['2026-10-24', '2026-11-02'],
+        timezone: 'Asia/Kathmandu',
+        dimensions: ['time:day'],
+      },
+      { site: SITES[0], metrics: ['visitors', 'pageviews', 'time_on_page'], dateRange: '7d', dimensions: ['page'], limit: 100 },
+      { site: SITES[0], metrics: ['visits', 'visitors', 'bounce_rate'], dateRange: '7d', dimensions: ['entry_page'] },
+      { site: SITES[0], metrics: ['visits', 'visitors'], dateRange: '7d', dimensions: ['channel'] },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'percentage'],
+        dateRange: '7d',
+        dimensions: ['source'],
+        filters: [['contains', 'page', ['/blog/']]],
+      },
+      { site: SITES[0], metrics: ['visitors', 'conversions', 'conversion_rate'], dateRange: '7d', dimensions: ['goal'] },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'events'],
+        dateRange: '7d',
+        dimensions: ['prop:plan'],
+        filters: [['is', 'event', ['signup']]],
+      },
+      {
+        site: SITES[0],
+        metrics: ['visits', 'bounce_rate'],
+        dateRange: '7d',
+        dimensions: ['page'],
+        filters: [['matches', 'page', ['^/docs']]],
+      },
+    ];
+    const tables = new Set<string>();
+    for (const body of bodies) {
+      const got = await ask(body);
+      for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
+      const want = referenceQuery(all, parseQuery(body), NOW);
+      expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
+    }
+    // Whole UTC days answer from the day rollups, other whole quarter-hours from the quarter-hour
+    // ones; visits from `visits`; raw events only where needed.
+    expect([...tables].sort()).toEqual(['events', 'events_15m', 'events_1d', 'pages_1d', 'visits']);
+  });
+
+  it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      app.request('/api/v2/query', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', ...headers },
+      });
+    const refused = await post({ site: SITES[0], metrics: ['visitors'], filters: [['matches', 'page', ['^/ok', '(unclosed']]] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ field: '/filters/0/2/1', error: expect.stringContaining('RE2') });
+    const malformed = await app.request('/api/v2/query', {
+      method: 'POST',
+      body: '{"site":',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect({ status: malformed.status, body: await malformed.json() }).toEqual({
+      status: 400,
+      body: { error: 'body: not valid JSON', field: '' },
+    });
+    const csv = await post(
+      { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: '7d', dimensions: ['channel'], compare: 'previous_period' },
+      { Accept: 'text/csv' },
+    );
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    const json = await ask({
+      site: SITES[0],
+      metrics: ['visitors', 'pageviews'],
+      dateRange: '7d',
+      dimensions: ['channel'],
+      compare: 'previous_period',
+    });
+    expect(lines[0]).toBe('channel,visitors,pageviews,visitors_comparison,visitors_change,pageviews_comparison,pageviews_change');
+    expect(lines).toHaveLength(json.results.length + 1);
+    expect(await ask({ site: 'nobody.example', metrics: ['visitors', 'visits'], dimensions: ['source'] })).toMatchObject({
+      results: [],
+      totals: [0, 0],
+    });
+    const check = responseChecker(await (await app.request('/openapi.json')).json());
+    const answer = await post({
+      site: SITES,
+      metrics: ['visitors', 'bounce_rate'],
+      dateRange: '12mo',
+      dimensions: ['time:month'],
+      compare: 'year_over_year',
+    });
+    expect(check('/api/v2/query', 200, await answer.json())).toEqual([]);
+    expect(check('/api/v2/query', 400, await (await post({ site: SITES[0], metrics: [] })).json())).toEqual([]);
+  });
+
+  it('answers random queries exactly', async () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const body = randomQuery(seed, SITES, DATE_RANGES);
+      const got = await ask(body);
+      const want = referenceQuery(all, parseQuery(body), NOW);
+      expect({ seed, body, results: got.results, totals: got.totals }).toEqual({ seed, body, ...want });
+    }
+  });
+});
