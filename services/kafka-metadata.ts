@@ -69,7 +69,10 @@ function roundTrip(host: string, port: number, req: Buffer, timeoutMs: number): 
 
 class Reader {
   at = 0;
-  constructor(private readonly buf: Buffer) {}
+  private readonly buf: Buffer;
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
   int8 = () => this.buf.readInt8(this.at++);
   int16 = () => {
     this.at += 2;
@@ -123,7 +126,9 @@ export async function fetchMetadata(host: string, port: number, topics: string[]
 
 /** The broker coordinating a consumer group now (FindCoordinator v1); rejects on an error code. */
 export async function findGroupCoordinator(host: string, port: number, group: string, timeoutMs = 2_000): Promise<number> {
-  const r = new Reader(await roundTrip(host, port, request(FIND_COORDINATOR, 1, Buffer.concat([string(group), Buffer.from([0])])), timeoutMs));
+  const r = new Reader(
+    await roundTrip(host, port, request(FIND_COORDINATOR, 1, Buffer.concat([string(group), Buffer.from([0])])), timeoutMs),
+  );
   r.int32(); // throttle time
   const error = r.int16();
   const message = r.string();

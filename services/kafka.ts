@@ -10,7 +10,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kafkaAnswers } from './kafka-metadata.ts';
 import { type KafkaNodePorts, type Log, logger, type ServiceOptions, serviceDir } from './options.ts';
-import { isAlive, livePid, rotateLog, runToLog, since, spawnDetached, terminate, waitForExit, waitUntilReady, withLock } from './process.ts';
+import {
+  isAlive,
+  livePid,
+  rotateLog,
+  runToLog,
+  since,
+  spawnDetached,
+  terminate,
+  waitForExit,
+  waitUntilReady,
+  withLock,
+} from './process.ts';
 
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
@@ -267,7 +278,9 @@ async function start(l: Layout, log: Log): Promise<boolean> {
     await Promise.all(missing.map((n) => stopNode(n, pids[n.id - 1] as number)));
     throw err;
   }
-  log(`${what}: ready on ${l.brokers} (${since(started)}${missing.length < l.nodes.length ? `, restarted node ${missing.map((n) => n.id).join(', ')}` : ''})`);
+  log(
+    `${what}: ready on ${l.brokers} (${since(started)}${missing.length < l.nodes.length ? `, restarted node ${missing.map((n) => n.id).join(', ')}` : ''})`,
+  );
   return true;
 }
 

@@ -16,6 +16,7 @@ import { createCollectorMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
+import { createLaneCommit, type LaneCommitOptions } from './produce/lane-commit.ts';
 import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
@@ -30,7 +31,7 @@ export interface CollectorOptions {
   /** Where the daily visitor-id salt comes from; in-memory (one instance) by default. */
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
-  groupCommit?: GroupCommitOptions;
+  groupCommit?: GroupCommitOptions & LaneCommitOptions;
   /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
   keys?: KeyAuthorizer;
 }
@@ -60,15 +61,26 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     () => backlog(),
     () => budget.used,
   );
-  const producer = createGroupCommit(queue, {
+  const commitOptions = {
     maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
-    onSend(events, seconds, error) {
+    onSend(events: number, seconds: number, error: Error | null) {
       metrics.batchEvents.observe(events);
       metrics.produceSeconds.observe({ outcome: error ? 'error' : 'ok' }, seconds);
       groupCommit?.onSend?.(events, seconds, error);
     },
-  });
+  };
+  // A queue of several ordered lanes (Kafka's partitions) gets a group commit per lane; the embedded queue one for all.
+  const { lanes } = queue;
+  const producer = lanes
+    ? createLaneCommit(
+        { ...queue, lanes },
+        {
+          ...commitOptions,
+          onPartial: (request) => log.warn(request, 'queue_partial_write: answered 503 although part of the request was written'),
+        },
+      )
+    : createGroupCommit(queue, commitOptions);
   backlog = () => producer.backlog();
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
   const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
@@ -96,7 +108,9 @@ export function createCollector({ config, producer: queue, log, registry, salts,
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     const ready = await producer.ready().catch(() => false);
-    return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
+    const health = producer.health?.();
+    const leaderless = health ? { partitionsWithoutLeader: health.unavailable, queueReachable: health.reachable } : {};
+    return c.json({ ready, backlog: producer.backlog(), ...leaderless }, ready ? 200 : 503);
   });
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));

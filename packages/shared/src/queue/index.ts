@@ -8,8 +8,8 @@ import { ensureReplicatedTopics } from './replication.ts';
 import type { QueueConsumer, QueueProducer } from './types.ts';
 
 export { type KafkaTopics, type PartitionState, partitionMessages, type TopicRecord, type TopicSpec } from './kafka.ts';
-export { ensureReplicatedTopics, type ReplicationMismatch, replicationOf } from './replication.ts';
 export { createMemoryQueue, type MemoryQueue } from './memory.ts';
+export { ensureReplicatedTopics, type ReplicationMismatch, replicationOf } from './replication.ts';
 export * from './types.ts';
 export type { KafkaTimeouts };
 

@@ -22,7 +22,7 @@ import { encodeMessages } from '../wire/message.ts';
 import { partitionOf } from '../wire/partition.ts';
 import { type KafkaClientAdapter, type KafkaConfig, type KafkaTimeouts, type RawProducer, SendFailure, sendFailure } from './kafka.ts';
 import { ensureReplicatedTopics } from './replication.ts';
-import { QueueOutcomeUnknownError, type QueueHealth, type QueueLanes, type QueueProducer, QueueUnavailableError } from './types.ts';
+import { type QueueHealth, type QueueLanes, QueueOutcomeUnknownError, type QueueProducer, QueueUnavailableError } from './types.ts';
 
 /** How long a metadata read for `health()` may take, and how long its answer is reused. */
 const HEALTH_TIMEOUT_MS = 2_000;

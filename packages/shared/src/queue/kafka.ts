@@ -138,19 +138,26 @@ export function partitionMessages(events: readonly StoredEvent[], partitions: nu
  */
 export class SendFailure extends Error {
   override readonly name = 'SendFailure';
-  constructor(
-    message: string,
-    readonly written: 'no' | 'maybe',
-    readonly renew: boolean,
-    readonly permanent: boolean,
-    options?: ErrorOptions,
-  ) {
+  readonly written: 'no' | 'maybe';
+  readonly renew: boolean;
+  readonly permanent: boolean;
+  constructor(message: string, written: 'no' | 'maybe', renew: boolean, permanent: boolean, options?: ErrorOptions) {
     super(message, options);
+    this.written = written;
+    this.renew = renew;
+    this.permanent = permanent;
   }
 }
 
+/**
+ * Not a Kafka error code: the adapter's word for an attempt that never reached a broker (the
+ * connection was refused, no metadata, no known leader), so nothing can have been written.
+ */
+export const NOT_SENT = 'NOT_SENT';
+
 /** Kafka error codes of a produce answer that mean the broker did not append the batch, and will take it later. */
 const REFUSED = new Set([
+  NOT_SENT,
   'NOT_LEADER_FOR_PARTITION',
   'NOT_LEADER_OR_FOLLOWER',
   'LEADER_NOT_AVAILABLE',

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Admin,
+  ConfigResourceTypes,
   type Consumer,
   type IHeaders,
   type ITopicConfig,
@@ -23,7 +24,9 @@ import {
   type KafkaConsumerOptions,
   type KafkaTimeouts,
   type KafkaTopics,
+  NOT_SENT,
   type RawProducer,
+  sendFailure,
 } from './kafka.ts';
 import type { QueueConsumer, QueueMessage } from './types.ts';
 
@@ -34,8 +37,14 @@ import type { QueueConsumer, QueueMessage } from './types.ts';
  */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
-/** The one kafkajs client setup (timeouts, retries, logs as events) of every Tidemark Kafka user. */
-function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Kafka {
+/** The one kafkajs client setup (timeouts, retries, logs as events) of every Tidemark Kafka user; `onError` sees each error line. */
+function kafkaClient(
+  brokers: string[],
+  clientId: string,
+  log: Logger,
+  timeouts: KafkaTimeouts = {},
+  onError: (text: string) => void = () => {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -47,14 +56,16 @@ function kafkaClient(brokers: string[], clientId: string, log: Logger, timeouts:
       () =>
       ({ level, log: entry }) => {
         const { message, ...fields } = entry;
-        if (level <= logLevel.ERROR) log.error({ kafka: fields }, message);
-        else if (EXPECTED_WARNINGS.some((w) => message.startsWith(w))) log.debug({ kafka: fields }, message);
+        if (level <= logLevel.ERROR) {
+          onError(`${message} ${String(fields.error ?? '')}`);
+          log.error({ kafka: fields }, message);
+        } else if (EXPECTED_WARNINGS.some((w) => message.startsWith(w))) log.debug({ kafka: fields }, message);
         else log.warn({ kafka: fields }, message);
       },
   });
 }
 
-/** Creates the topics that are missing; existing ones are left as they are. */
+/** Creates the topics that are missing (waiting for their leaders); existing ones are left as they are. */
 async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
@@ -99,10 +110,6 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
   const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [
-    { topic: config.topic, numPartitions: config.partitions },
-    { topic: config.dlqTopic, numPartitions: 1 },
-  ]);
   const maxBytes = 64 * 1024 * 1024;
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
@@ -199,9 +206,10 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     async ensure(specs) {
       await ensureTopics(
         admin,
-        specs.map(({ topic, partitions, config }) => ({
+        specs.map(({ topic, partitions, replicationFactor, config }) => ({
           topic,
           numPartitions: partitions,
+          ...(replicationFactor === undefined ? {} : { replicationFactor }),
           configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       );
@@ -209,6 +217,24 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     async partitions(topic) {
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
       return metadata.topics[0]?.partitions.length ?? 0;
+    },
+    async brokers() {
+      return (await admin.describeCluster()).brokers.length;
+    },
+    async layout(topic) {
+      if (!(await admin.listTopics()).includes(topic)) return [];
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return (metadata.topics[0]?.partitions ?? [])
+        .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    async settings(topic, names) {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
+      });
+      const entries = described.resources[0]?.configEntries ?? [];
+      return Object.fromEntries(entries.map((e) => [e.configName, e.configValue]));
     },
     async ends(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -256,29 +282,56 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
   };
 }
 
-/** An idempotent producer; partitions are chosen by the caller (the partitioner is named only to say so to kafkajs). */
+/**
+ * Error lines of a send whose request may have reached a broker: a timeout, or a connection
+ * lost while a request was out (not a connection refused: nothing was sent then).
+ */
+const AMBIGUOUS = /timed out|closed connection|ECONNRESET|EPIPE|socket hang up|Connection closed/i;
+
+/** The Kafka error code (or `NOT_SENT`) of the error a kafkajs send ended with; null when the broker may have written it. */
+function answerOf(error: unknown): string | null {
+  let e = error as { name?: string; type?: string; message?: string; originalError?: unknown } | undefined;
+  while (e?.originalError) e = e.originalError as typeof e;
+  if (e?.name === 'KafkaJSProtocolError' && typeof e.type === 'string') return e.type;
+  if (e?.name === 'KafkaJSConnectionError' && /ECONNREFUSED|Connection timeout/.test(e.message ?? '')) return NOT_SENT;
+  if (e?.name === 'KafkaJSMetadataNotLoaded' || e?.name === 'KafkaJSBrokerNotFound' || e?.name === 'KafkaJSTopicMetadataNotLoaded')
+    return NOT_SENT;
+  return null;
+}
+
+/**
+ * An idempotent producer; partitions are chosen by the caller (the partitioner is named only
+ * to say so to kafkajs). kafkajs insists on at least one retry of its own for an idempotent
+ * producer; a failure is judged "not written" only when no error line of this producer during
+ * the send said a request may have reached a broker (lanes share the producer: conservative).
+ * kafkajs holds one produce request per broker at a time, so lanes run one send per leader.
+ */
 async function connectProducer(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Promise<RawProducer> {
-  const producer: Producer = kafkaClient(brokers, clientId, log, timeouts).producer({
+  let ambiguous = 0;
+  const kafka = kafkaClient(brokers, clientId, log, timeouts, (text) => {
+    if (AMBIGUOUS.test(text)) ambiguous++;
+  });
+  const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 5,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  let connected = false;
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
+    retry: { retries: 1, initialRetryTime: 100 },
   });
   await producer.connect();
-  connected = true;
   return {
-    async send(topic, messages) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({ partition: m.partition, key: m.key ?? null, value: m.value, headers: m.headers })),
-      });
+    async send(topic, partition, messages) {
+      const before = ambiguous;
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({ partition, key: m.key ?? null, value: m.value, headers: m.headers })),
+        });
+      } catch (error) {
+        throw sendFailure(error, [ambiguous === before ? answerOf(error) : null]);
+      }
     },
-    connected: () => connected,
     close: () => producer.disconnect(),
   };
 }

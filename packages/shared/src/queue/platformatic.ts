@@ -14,7 +14,7 @@
  * tail from there on.
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, type Message, ProduceAcks, Producer } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, Consumer, type Message, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from '../logger.ts';
 import { messageRows } from '../wire/message.ts';
 import { murmur2 } from '../wire/partition.ts';
@@ -25,7 +25,9 @@ import {
   type KafkaConsumerOptions,
   type KafkaTimeouts,
   type KafkaTopics,
+  NOT_SENT,
   type RawProducer,
+  sendFailure,
 } from './kafka.ts';
 import type { PartitionFetch, QueueConsumer, QueueMessage } from './types.ts';
 
@@ -67,29 +69,44 @@ function keyBuffer(key: string | Buffer | null | undefined): Buffer | undefined 
   return key === null || key === undefined ? undefined : Buffer.isBuffer(key) ? key : Buffer.from(key);
 }
 
+/**
+ * The Kafka error codes in a @platformatic/kafka error (it nests them: `errors`, `cause`): a
+ * protocol error's code, `NOT_SENT` for a connection that was never made, and null for any
+ * other network fault or timeout (the request may have reached the broker).
+ */
+function answersOf(error: unknown, out: (string | null)[] = [], seen = new Set<unknown>()): (string | null)[] {
+  if (error === null || typeof error !== 'object' || seen.has(error)) return out;
+  seen.add(error);
+  const e = error as { apiId?: unknown; code?: unknown; errors?: unknown[]; cause?: unknown; message?: unknown };
+  const nested = [...(Array.isArray(e.errors) ? e.errors : []), ...(e.cause === undefined ? [] : [e.cause])];
+  if (typeof e.apiId === 'string') out.push(e.apiId);
+  else if (e.code === 'ECONNREFUSED') out.push(NOT_SENT);
+  else if (nested.length === 0) out.push(null);
+  for (const inner of nested) answersOf(inner, out, seen); // wrappers say nothing themselves: their leaves do
+  return out;
+}
+
+/** An idempotent producer; the caller picks the partition, and the library retries nothing (each `send` is one attempt). */
 async function connectProducer(brokers: string[], clientId: string, _log: Logger, timeouts: KafkaTimeouts = {}): Promise<RawProducer> {
-  const producer = new Producer({ ...base(brokers, clientId, timeouts), idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false });
-  let connected = true;
-  producer.on('client:broker:disconnect', () => {
-    connected = false;
-  });
-  producer.on('client:broker:connect', () => {
-    connected = true;
+  const producer = new Producer({
+    ...base(brokers, clientId, timeouts),
+    retries: 0,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics: false,
   });
   await producer.metadata({ topics: [] }); // connects, or rejects while the brokers are down
   return {
-    async send(topic, messages) {
-      await producer.send({
-        messages: messages.map((m) => ({
-          topic,
-          partition: m.partition,
-          key: keyBuffer(m.key),
-          value: m.value,
-          headers: bufferHeaders(m.headers),
-        })),
-      });
+    async send(topic, partition, messages) {
+      try {
+        await producer.send({
+          messages: messages.map((m) => ({ topic, partition, key: keyBuffer(m.key), value: m.value, headers: bufferHeaders(m.headers) })),
+        });
+      } catch (error) {
+        const answers = answersOf(error);
+        throw sendFailure(error, answers.length === 0 ? [null] : answers);
+      }
     },
-    connected: () => connected,
     close: () => producer.close(),
   };
 }
@@ -102,13 +119,13 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
   return {
     async ensure(specs) {
       const existing = new Set(await admin.listTopics());
-      for (const { topic, partitions, config } of specs) {
+      for (const { topic, partitions, replicationFactor, config } of specs) {
         if (existing.has(topic)) continue;
         try {
           await admin.createTopics({
             topics: [topic],
             partitions,
-            replicas: -1,
+            replicas: replicationFactor ?? -1,
             configs: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
           });
         } catch (error) {
@@ -127,6 +144,20 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     async partitions(topic) {
       const metadata = await admin.metadata({ topics: [topic] });
       return metadata.topics.get(topic)?.partitionsCount ?? 0;
+    },
+    async brokers() {
+      return (await admin.metadata({ topics: [], forceUpdate: true })).brokers.size;
+    },
+    async layout(topic) {
+      if (!(await admin.listTopics()).includes(topic)) return [];
+      const t = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+      return (t?.partitions ?? []).map((p, partition) => ({ partition, leader: p.leader, replicas: p.replicas, isr: p.isr }));
+    },
+    async settings(topic, names) {
+      const [described] = await admin.describeConfigs({
+        resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: names }],
+      });
+      return Object.fromEntries((described?.configs ?? []).map((c) => [c.name, c.value ?? '']));
     },
     async ends(topic) {
       const [low, high] = await Promise.all([
@@ -203,10 +234,6 @@ interface Kept {
 
 async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
   const topics = await openTopics(config.brokers, 'tidemark-ingester', log);
-  await topics.ensure([
-    { topic: config.topic, partitions: config.partitions },
-    { topic: config.dlqTopic, partitions: 1 },
-  ]);
   const maxBytes = 64 * 1024 * 1024;
   const consumer = new Consumer({
     ...base(config.brokers, 'tidemark-ingester'),

@@ -35,7 +35,9 @@ export function replicationOf(config: ReplicationConfig, brokers: number): Repli
   // Two in sync from three replicas on; fewer replicas cannot lose one and keep writing with more than one.
   const minInsync = config.minInsyncReplicas ?? Math.max(1, Math.min(2, factor - 1));
   if (minInsync > factor)
-    throw new ConfigError(`KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is more than the replication factor ${factor}: no write would be accepted`);
+    throw new ConfigError(
+      `KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is more than the replication factor ${factor}: no write would be accepted`,
+    );
   return { factor, minInsync };
 }
 
@@ -43,7 +45,9 @@ export function replicationOf(config: ReplicationConfig, brokers: number): Repli
 function acceptable(config: ReplicationConfig, wanted: Replication, factor: number, minInsync: number): boolean {
   const factorOk = config.replicationFactor === null ? factor >= wanted.factor : factor === wanted.factor;
   const minOk =
-    config.minInsyncReplicas === null ? minInsync >= wanted.minInsync && (factor === 1 || minInsync < factor) : minInsync === wanted.minInsync;
+    config.minInsyncReplicas === null
+      ? minInsync >= wanted.minInsync && (factor === 1 || minInsync < factor)
+      : minInsync === wanted.minInsync;
   return factorOk && minOk;
 }
 
@@ -77,9 +81,12 @@ export async function ensureReplicatedTopics(
     if (wanted.factor <= brokers) throw error;
     // A broker may be back in a moment (retried at start-up); the message says what to change otherwise.
     throw Object.assign(
-      new Error(`kafka: topics with ${wanted.factor} replicas need ${wanted.factor} live brokers, the cluster has ${brokers} (KAFKA_REPLICATION_FACTOR)`, {
-        cause: error,
-      }),
+      new Error(
+        `kafka: topics with ${wanted.factor} replicas need ${wanted.factor} live brokers, the cluster has ${brokers} (KAFKA_REPLICATION_FACTOR)`,
+        {
+          cause: error,
+        },
+      ),
       { retriable: true },
     );
   }
