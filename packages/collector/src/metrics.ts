@@ -13,6 +13,7 @@ export type DropReason =
   | 'forbidden_site'
   | 'rate_limited'
   | 'queue_unavailable'
+  | 'queue_unconfirmed'
   | 'server_busy';
 
 export function createCollectorMetrics(registry: Registry, backlog: () => number = () => 0, buffered: () => number = () => 0) {

@@ -23,6 +23,8 @@ export interface Config {
     apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
+    /** `COLLECTOR_QUEUE_HOLD_MS`: how long a request may wait for the queue (a Kafka partition without a leader) before its answer. */
+    queueHoldMs: number;
     /** `COLLECTOR_FAST_PATH`: serve plain event POSTs straight from the socket (docs/collector-http.md). */
     fastPath: boolean;
     /** `COLLECTOR_METRICS_HOST` / `_PORT`: where `/metrics` is served, apart from the public port. */
@@ -148,6 +150,7 @@ const ENV = z.object({
   RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
   RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
   COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
+  COLLECTOR_QUEUE_HOLD_MS: int(30_000, 100, 600_000),
   COLLECTOR_FAST_PATH: bool(true),
   COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
   COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
@@ -207,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
       keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,
       apiToken: e.API_TOKEN,
       backlogEvents: e.COLLECTOR_BACKLOG_EVENTS,
+      queueHoldMs: e.COLLECTOR_QUEUE_HOLD_MS,
       fastPath: e.COLLECTOR_FAST_PATH,
       metricsHost: e.COLLECTOR_METRICS_HOST,
       metricsPort: e.COLLECTOR_METRICS_PORT,

@@ -13,9 +13,12 @@
  * - a held request is answered 503 only after `holdMs`, and only when nothing of it was
  *   written: a lane gives up a batch only while no attempt of it may have been written
  *   (`QueueLanes.send`), and only once every request in the batch ran out of time.
- * So a 503 means "not written". A request spread over lanes, one of which gave up while
- * another was written, is the one exception: it is answered 503 too (logged as
- * `queue_partial_write`); its retry is deduplicated by event id downstream (SPEC §4).
+ * So a 503 means "not written". A request still unconfirmed `UNCONFIRMED_GRACE_MS` after
+ * `holdMs` (or at once when the queue cannot take writes) has a part that may have been
+ * written: it is rejected with `QueueOutcomeUnknownError` (the collector's 504) while its
+ * lane keeps sending that batch until acknowledged, so nothing of it is lost and nothing is
+ * stored twice (event ids, SPEC §4). A request spread over lanes, one of which gave up while
+ * another was written, is answered 503 too (logged as `queue_partial_write`).
  */
 import {
   type QueueHealth,
@@ -26,6 +29,9 @@ import {
   type StoredEvent,
 } from '@tidemark/shared';
 import type { GroupCommitProducer } from './group-commit.ts';
+
+/** After a request's hold ran out, how long its lanes may take to give up what was not written before it is answered "unconfirmed". */
+const UNCONFIRMED_GRACE_MS = 2_000;
 
 export interface LaneCommitOptions {
   /** Most events in one send of one lane. */
@@ -53,6 +59,7 @@ interface Request {
   written: boolean;
   error: Error | null;
   expired: boolean;
+  answered: boolean;
   timer: NodeJS.Timeout | null;
   batches: Batch[];
   resolve: () => void;
@@ -107,9 +114,9 @@ export function createLaneCommit(
       // Nothing can be written now: what was not sent yet is refused, sends in progress give up where they can.
       for (const lane of state)
         for (const batch of lane.waiting.splice(0)) settleBatch(batch, new QueueUnavailableError('queue unavailable'));
-      for (const batch of inFlightBatches) batch.abort.abort();
+      for (const batch of inFlightBatches) for (const request of batch.requests) expire(request);
     }
-    if (!down && failing.size === 0 && probe) {
+    if (!down && failing.size === 0 && inFlight === 0 && probe) {
       clearInterval(probe);
       probe = null;
     }
@@ -128,7 +135,8 @@ export function createLaneCommit(
     request.settledParts++;
     if (error === null) request.written = true;
     else request.error ??= error;
-    if (request.settledParts < request.parts) return;
+    if (request.settledParts < request.parts || request.answered) return;
+    request.answered = true;
     if (request.timer) clearTimeout(request.timer);
     if (request.error === null) request.resolve();
     else {
@@ -143,8 +151,17 @@ export function createLaneCommit(
   };
 
   const expire = (request: Request) => {
+    if (request.expired || request.answered) return;
     request.expired = true;
-    if (request.written) return; // part of it is stored: the rest is waited for
+    if (request.timer) clearTimeout(request.timer);
+    // What is still unconfirmed after the lanes gave up what they could may be written: say so.
+    request.timer = setTimeout(() => {
+      if (request.answered) return;
+      request.answered = true;
+      request.reject(new QueueOutcomeUnknownError(`queue: not confirmed within ${holdMs} ms; the events may be stored`));
+    }, UNCONFIRMED_GRACE_MS);
+    request.timer.unref();
+    if (request.written) return; // part of it is stored: the rest is not given up
     for (const batch of request.batches) {
       if (batch.requests.every((r) => r.expired && !r.written)) batch.abort.abort();
     }
@@ -167,6 +184,7 @@ export function createLaneCommit(
     const batch: Batch = next;
     lane.sending = true;
     inFlight++;
+    startProbe(); // a send that never ends (a broker gone mid-request) must still let the queue's state be seen
     inFlightBatches.add(batch);
     const started = performance.now();
     lanes.send(index, batch.events, batch.abort.signal).then(
@@ -236,6 +254,7 @@ export function createLaneCommit(
           written: false,
           error: null,
           expired: false,
+          answered: false,
           timer: null,
           batches: [],
           resolve,
@@ -262,9 +281,10 @@ export function createLaneCommit(
       closed = true;
       if (probe) clearInterval(probe);
       probe = null;
-      if (backlog > 0 || inFlight > 0) {
+      let drained = backlog === 0 && inFlight === 0;
+      if (!drained && !down) {
         let timer: NodeJS.Timeout | undefined;
-        const drained = await Promise.race([
+        drained = await Promise.race([
           new Promise<boolean>((resolve) => {
             idle = () => resolve(true);
           }),
@@ -273,14 +293,15 @@ export function createLaneCommit(
           }),
         ]);
         clearTimeout(timer);
-        if (!drained) {
-          const left = backlog;
-          for (const batch of allBatches()) batch.abort.abort();
-          await inner.close();
-          throw new QueueUnavailableError(`closing: ${left} events still unsent after ${closeTimeoutMs} ms`);
-        }
       }
+      if (drained) return inner.close();
+      // Give up what can be given up (503), say "unconfirmed" for the rest (504); the producer's close ends its sends.
+      const left = backlog;
+      const held = [...allBatches(), ...inFlightBatches];
+      for (const batch of held) for (const request of batch.requests) expire(request);
+      for (const batch of held) batch.abort.abort();
       await inner.close();
+      throw new QueueUnavailableError(`closing: ${left} events were not confirmed by the queue (none was answered 202)`);
     },
   };
 }

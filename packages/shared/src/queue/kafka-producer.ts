@@ -28,7 +28,7 @@ import { type QueueHealth, type QueueLanes, QueueOutcomeUnknownError, type Queue
 const HEALTH_TIMEOUT_MS = 2_000;
 const HEALTH_FRESH_MS = 500;
 /** After `close()` began, how long sends that may have been written still try. */
-const CLOSE_GRACE_MS = 10_000;
+const CLOSE_GRACE_MS = 5_000;
 /** Retry waits between attempts of one send: from about 50 ms up to about a second. */
 const RETRY = { baseMs: 50, maxMs: 1_000 };
 /** One warning per lane per this many ms while its sends fail. */

@@ -110,6 +110,10 @@ export interface KafkaConsumerOptions {
   concurrency?: number;
 }
 
+/** The ingester's consumer group session: a member that vanished is dropped after this long. */
+export const SESSION_TIMEOUT_MS = 10_000;
+export const HEARTBEAT_MS = 1_000;
+
 /** A rough size of one produced event (a RowBinary row), to ask the broker for about a batch per fetch. */
 export const BYTES_PER_EVENT = 200;
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Admin,
-  ConfigResourceTypes,
+  type ConfigResourceTypes,
   type Consumer,
   type IHeaders,
   type ITopicConfig,
@@ -19,6 +19,7 @@ import {
 import type { Logger } from '../logger.ts';
 import {
   BYTES_PER_EVENT,
+  HEARTBEAT_MS,
   type KafkaClientAdapter,
   type KafkaConfig,
   type KafkaConsumerOptions,
@@ -26,6 +27,7 @@ import {
   type KafkaTopics,
   NOT_SENT,
   type RawProducer,
+  SESSION_TIMEOUT_MS,
   sendFailure,
 } from './kafka.ts';
 import type { QueueConsumer, QueueMessage } from './types.ts';
@@ -79,6 +81,8 @@ async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void>
 }
 
 const EMPTY = Buffer.alloc(0);
+/** `ConfigResourceTypes.TOPIC`: kafkajs's CommonJS exports hide the enum from an ES import. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** kafkajs headers as text (a header given twice: its first value). */
 function textHeaders(headers: IHeaders | undefined): Record<string, string> {
@@ -117,8 +121,10 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     minBytes: Math.min(options.maxRows * BYTES_PER_EVENT, maxBytes / 2),
     maxBytesPerPartition: 16 * 1024 * 1024,
     maxBytes,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A member lost with its coordinator (its process restarted the consumer) holds a rebalance
+    // until its session expires: 10 s, not 30 (docs/kafka-client.md, issue 24).
+    sessionTimeout: SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_MS,
   });
   const dlq: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), dlq.connect()]);
@@ -231,7 +237,7 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     async settings(topic, names) {
       const described = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
+        resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: names }],
       });
       const entries = described.resources[0]?.configEntries ?? [];
       return Object.fromEntries(entries.map((e) => [e.configName, e.configValue]));

@@ -20,6 +20,7 @@ import { messageRows } from '../wire/message.ts';
 import { murmur2 } from '../wire/partition.ts';
 import {
   BYTES_PER_EVENT,
+  HEARTBEAT_MS,
   type KafkaClientAdapter,
   type KafkaConfig,
   type KafkaConsumerOptions,
@@ -27,6 +28,7 @@ import {
   type KafkaTopics,
   NOT_SENT,
   type RawProducer,
+  SESSION_TIMEOUT_MS,
   sendFailure,
 } from './kafka.ts';
 import type { PartitionFetch, QueueConsumer, QueueMessage } from './types.ts';
@@ -238,8 +240,10 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
   const consumer = new Consumer({
     ...base(config.brokers, 'tidemark-ingester'),
     groupId: config.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A member lost with its coordinator (its process restarted the consumer) holds a rebalance
+    // until its session expires: 10 s, not 30 (docs/kafka-client.md, issue 24).
+    sessionTimeout: SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_MS,
     maxWaitTime: options.intervalMs,
     minBytes: Math.min(options.maxRows * BYTES_PER_EVENT, maxBytes / 2),
     maxBytes,
