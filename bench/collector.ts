@@ -237,6 +237,9 @@ export async function benchCollector(opts: {
   servers?: ServerKind[];
   rounds?: number;
   seconds?: number;
+  /** Distributed mode against these brokers instead of `pnpm services:start`'s one, its figures named by `label`. */
+  brokers?: string;
+  label?: string;
 }): Promise<Record<string, number | string>> {
   const seconds = opts.seconds ?? (opts.quick ? 2 : 6);
   const kinds = opts.servers ?? ['fast'];
@@ -247,7 +250,7 @@ export async function benchCollector(opts: {
   let brokers = '';
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');
-    brokers = (await startServices()).kafkaBrokers;
+    brokers = opts.brokers ?? (await startServices()).kafkaBrokers;
     await dropTopics(brokers, [COLLECTOR_TOPIC]); // a fresh topic: earlier runs' gigabytes slow the broker
   }
   const script = join(ROOT, '.tmp', `bench-collector-${process.pid}.lua`);
@@ -267,7 +270,7 @@ export async function benchCollector(opts: {
       for (const [kind, collector] of collectors) runs.get(kind)?.push(await wrk(collector, seconds, script));
     }
     const mean = (list: Load[], key: keyof Load) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
-    const m = opts.mode;
+    const m = opts.label ?? opts.mode;
     const figures: Record<string, number | string> = { [`${m} bare node:http (req/s)`]: Math.round(mean(bareRuns, 'rps')) };
     for (const [kind, collector] of collectors) {
       const list = runs.get(kind) ?? [];

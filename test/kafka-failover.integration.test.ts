@@ -201,7 +201,7 @@ describe('Kafka cluster failover', () => {
         10_000,
         200,
       );
-      await caughtUp(produced as Map<number, bigint>, RESUME_MS);
+      await caughtUp(produced as Map<number, bigint>, 4 * RESUME_MS); // measured beyond the bound, asserted below
       failovers.push({ kind, node, killedAt, fencedAt, caughtUpMs: Date.now() - fencedAt });
       await startKafka(opts); // restarts just the killed node
       await fullyReplicated();
@@ -264,16 +264,18 @@ describe('Kafka cluster failover', () => {
         }
       }
       const refusedIn = refused.filter((s) => s.at >= f.killedAt && s.at <= f.fencedAt + f.caughtUpMs);
+      const refusedSeconds = refusedIn.length === 0 ? 0 : ((refusedIn.at(-1)?.at ?? 0) - (refusedIn[0]?.at ?? 0)) / 1000;
       console.log(
         `failover ${f.kind} (node ${f.node}): fenced ${((f.fencedAt - f.killedAt) / 1000).toFixed(1)} s after the kill; ` +
           `ingester caught up ${(f.caughtUpMs / 1000).toFixed(1)} s after fencing, longest pause between inserts ${(longest / 1000).toFixed(1)} s; ` +
-          `${refusedIn.length} requests not answered 202`,
+          `${refusedIn.length} requests not answered 202 over ${refusedSeconds.toFixed(1)} s`,
       );
     }
     console.log(
       `failover: ${sent.length} sent, ${accepted.length} answered 202, ${refused.length} otherwise (${[...new Set(refused.map((s) => s.status))].join(', ')})`,
     );
 
+    if (failovers.some((f) => f.caughtUpMs >= RESUME_MS)) console.log(services[1]?.output().slice(-5_000));
     expect(refused.map((s) => s.status)).toEqual([]);
     expect(accepted.filter((s) => stored.get(s.eventId) !== 1)).toEqual([]);
     expect(refused.filter((s) => stored.has(s.eventId))).toEqual([]);

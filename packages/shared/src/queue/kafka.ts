@@ -111,7 +111,7 @@ export interface KafkaConsumerOptions {
 }
 
 /** The ingester's consumer group session: a member that vanished is dropped after this long. */
-export const SESSION_TIMEOUT_MS = 10_000;
+export const SESSION_TIMEOUT_MS = 6_000;
 export const HEARTBEAT_MS = 1_000;
 
 /** A rough size of one produced event (a RowBinary row), to ask the broker for about a batch per fetch. */

@@ -122,7 +122,7 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     maxBytesPerPartition: 16 * 1024 * 1024,
     maxBytes,
     // A member lost with its coordinator (its process restarted the consumer) holds a rebalance
-    // until its session expires: 10 s, not 30 (docs/kafka-client.md, issue 24).
+    // until its session expires: 6 s (the broker's least), not 30 (docs/kafka-client.md, issue 24).
     sessionTimeout: SESSION_TIMEOUT_MS,
     heartbeatInterval: HEARTBEAT_MS,
   });

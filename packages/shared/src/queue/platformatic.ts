@@ -241,7 +241,7 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     ...base(config.brokers, 'tidemark-ingester'),
     groupId: config.groupId,
     // A member lost with its coordinator (its process restarted the consumer) holds a rebalance
-    // until its session expires: 10 s, not 30 (docs/kafka-client.md, issue 24).
+    // until its session expires: 6 s (the broker's least), not 30 (docs/kafka-client.md, issue 24).
     sessionTimeout: SESSION_TIMEOUT_MS,
     heartbeatInterval: HEARTBEAT_MS,
     maxWaitTime: options.intervalMs,
