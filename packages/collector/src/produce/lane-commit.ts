@@ -21,6 +21,7 @@
  * another was written, is answered 503 too (logged as `queue_partial_write`).
  */
 import {
+  groupByLane,
   type QueueHealth,
   type QueueLanes,
   QueueOutcomeUnknownError,
@@ -239,13 +240,7 @@ export function createLaneCommit(
       if (down) return Promise.reject(new QueueUnavailableError('queue unavailable'));
       if (backlog + events.length > maxBacklogEvents) return Promise.reject(new QueueUnavailableError('queue backlog full'));
       if (events.length === 0) return Promise.resolve();
-      const byLane = new Map<number, StoredEvent[]>();
-      for (const event of events) {
-        const index = lanes.of(event);
-        const list = byLane.get(index);
-        if (list) list.push(event);
-        else byLane.set(index, [event]);
-      }
+      const byLane = groupByLane(events, lanes.of);
       return new Promise<void>((resolve, reject) => {
         const request: Request = {
           events: events.length,

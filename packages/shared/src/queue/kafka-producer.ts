@@ -22,7 +22,14 @@ import { encodeMessages } from '../wire/message.ts';
 import { partitionOf } from '../wire/partition.ts';
 import { type KafkaClientAdapter, type KafkaConfig, type KafkaTimeouts, type RawProducer, SendFailure, sendFailure } from './kafka.ts';
 import { ensureReplicatedTopics } from './replication.ts';
-import { type QueueHealth, type QueueLanes, QueueOutcomeUnknownError, type QueueProducer, QueueUnavailableError } from './types.ts';
+import {
+  groupByLane,
+  type QueueHealth,
+  type QueueLanes,
+  QueueOutcomeUnknownError,
+  type QueueProducer,
+  QueueUnavailableError,
+} from './types.ts';
 
 /** How long a metadata read for `health()` may take, and how long its answer is reused. */
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -163,14 +170,7 @@ export async function createKafkaProducer(
   return {
     lanes,
     async send(events) {
-      const byLane = new Map<number, StoredEvent[]>();
-      for (const event of events) {
-        const lane = lanes.of(event);
-        const list = byLane.get(lane);
-        if (list) list.push(event);
-        else byLane.set(lane, [event]);
-      }
-      const sent = await Promise.allSettled([...byLane].map(([lane, list]) => lanes.send(lane, list)));
+      const sent = await Promise.allSettled([...groupByLane(events, lanes.of)].map(([lane, list]) => lanes.send(lane, list)));
       const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
     },

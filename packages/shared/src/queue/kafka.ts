@@ -10,7 +10,7 @@ import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
 import { encodeMessages, type WireMessage } from '../wire/message.ts';
 import { partitionOf } from '../wire/partition.ts';
-import type { QueueConsumer } from './types.ts';
+import { groupByLane, type QueueConsumer } from './types.ts';
 
 export type KafkaConfig = Config['kafka'] & { brokers: string[] };
 
@@ -119,15 +119,9 @@ export const BYTES_PER_EVENT = 200;
 
 /** The events of one send as messages per partition (`wire/message.ts`), by key (`wire/partition.ts`), in order within each partition. */
 export function partitionMessages(events: readonly StoredEvent[], partitions: number): PartitionMessage[] {
-  const byPartition = new Map<number, StoredEvent[]>();
-  for (const event of events) {
-    const p = partitionOf(event, partitions);
-    const list = byPartition.get(p);
-    if (list) list.push(event);
-    else byPartition.set(p, [event]);
-  }
   const messages: PartitionMessage[] = [];
-  for (const [partition, list] of byPartition) for (const message of encodeMessages(list)) messages.push({ ...message, partition });
+  for (const [partition, list] of groupByLane(events, (event) => partitionOf(event, partitions)))
+    for (const message of encodeMessages(list)) messages.push({ ...message, partition });
   return messages;
 }
 

@@ -130,6 +130,28 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
 
+  // A crash kafkajs does not restart from itself (a "non-retriable" error, as a lost group
+  // coordinator can cause: `Broker N not found in the cached metadata`) would leave the
+  // ingester alive and idle: it is restarted here, as kafkajs restarts the retriable ones.
+  let runConfig: Parameters<Consumer['run']>[0] | null = null;
+  let closing = false;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || closing || runConfig === null) return;
+    log.error({ err: payload.error }, 'kafka_consumer_crashed_restarting');
+    const again = async () => {
+      if (closing || runConfig === null) return;
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+        await consumer.run(runConfig);
+      } catch (error) {
+        log.error({ err: error }, 'kafka_consumer_restart_failed');
+        setTimeout(() => void again(), 1_000).unref();
+      }
+    };
+    setTimeout(() => void again(), 200).unref();
+  });
+
   let assignment = 0;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     assignment++;
@@ -156,7 +178,7 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
   return {
     replays: true,
     async run(handle) {
-      await consumer.run({
+      runConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.concurrency ?? config.partitions,
@@ -178,7 +200,8 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
             stop: () => consumer.pause([{ topic, partitions: [partition] }]),
           });
         },
-      });
+      };
+      await consumer.run(runConfig);
     },
     async deadLetter(messages) {
       await dlq.send({
@@ -196,6 +219,7 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     },
     partitionLag: lagByPartition,
     async close() {
+      closing = true;
       await consumer.disconnect();
       await Promise.all([dlq.disconnect(), admin.disconnect()]);
     },

@@ -43,6 +43,18 @@ export interface QueueLanes {
   health(): Promise<QueueHealth>;
 }
 
+/** Events by lane, in their order within each lane. */
+export function groupByLane(events: readonly StoredEvent[], laneOf: (event: StoredEvent) => number): Map<number, StoredEvent[]> {
+  const byLane = new Map<number, StoredEvent[]>();
+  for (const event of events) {
+    const lane = laneOf(event);
+    const list = byLane.get(lane);
+    if (list) list.push(event);
+    else byLane.set(lane, [event]);
+  }
+  return byLane;
+}
+
 export interface QueueHealth {
   /** The queue answered (Kafka: a broker gave the topic's metadata). */
   reachable: boolean;
