@@ -14,7 +14,7 @@
  * tail from there on.
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, ConfigResourceTypes, Consumer, type Message, ProduceAcks, Producer } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, Consumer, type Message, type MessagesStream, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from '../logger.ts';
 import { messageRows } from '../wire/message.ts';
 import { murmur2 } from '../wire/partition.ts';
@@ -276,9 +276,8 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     notify();
   });
 
-  const stream = await consumer.consume({ topics: [config.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
   let keptMessages = 0;
-  stream.on('data', (m: Message) => {
+  const onMessage = (m: Message) => {
     let k = kept.get(m.partition);
     if (!k) {
       k = { messages: [], leaderEpoch: m.leaderEpoch, rows: 0, since: Date.now(), busy: false, stopped: false, handedOver: 0 };
@@ -307,7 +306,33 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     keptMessages++;
     if (keptMessages >= KEEP_MESSAGES) stream.pause();
     if (k.rows >= options.maxRows) notify();
-  });
+  };
+  /**
+   * The stream ends with an 'error' when its fetches fail past the library's retries (a
+   * partition leader killed: "fetch failed 3 times"); unhandled, that error ends the process.
+   * A new stream takes over from the committed offsets; what it repeats replaces the kept tail.
+   */
+  const consume = async (): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> => {
+    const next = await consumer.consume({ topics: [config.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    next.on('data', onMessage);
+    next.on('error', (error: unknown) => {
+      if (closing) return;
+      log.warn({ err: error }, 'kafka_stream_failed_restarting');
+      const again = async () => {
+        if (closing) return;
+        try {
+          await next.close().catch(() => {});
+          stream = await consume();
+        } catch (restartError) {
+          log.warn({ err: restartError }, 'kafka_stream_restart_failed');
+          setTimeout(() => void again(), 1_000).unref();
+        }
+      };
+      setTimeout(() => void again(), 500).unref();
+    });
+    return next;
+  };
+  let stream = await consume();
 
   const commitUpTo = (partition: number, k: Kept) => async (next: bigint) => {
     await consumer.commit({ offsets: [{ topic: config.topic, partition, offset: next, leaderEpoch: k.leaderEpoch }] });
