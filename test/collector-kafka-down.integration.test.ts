@@ -12,6 +12,7 @@ import { createKafkaQueueConsumer, decodeMessage, loadConfig, plainLogger } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, stopKafka } from '../services/index.ts';
 import { DESKTOP_UA, ROOT, uniqueName, waitFor } from './harness.ts';
+import { CLIENT } from './ingester-support.ts';
 import { freePort, type Service, startService, waitHealthy } from './processes.ts';
 
 interface Sent {
@@ -43,6 +44,7 @@ describe('collector with Kafka stopped mid-run', () => {
       KAFKA_PARTITIONS: '2',
       RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
+      ...CLIENT,
     });
     await waitHealthy(collector, `${url}/readyz`);
   });
@@ -126,6 +128,7 @@ describe('collector with Kafka stopped mid-run', () => {
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: uniqueName('down_reader'),
       KAFKA_DLQ_TOPIC: uniqueName('down_dlq'),
+      ...CLIENT,
     });
     const consumer = await createKafkaQueueConsumer(config.kafka, plainLogger('error'), { maxRows: 5000, intervalMs: 100 });
     void consumer.run(async (batch) => {

@@ -15,6 +15,7 @@ import { createKafkaQueueConsumer, createKafkaQueueProducer, decodeMessage, load
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, stopKafka } from '../services/index.ts';
 import { ROOT, uniqueName, waitFor } from './harness.ts';
+import { CLIENT } from './ingester-support.ts';
 import { freePort } from './processes.ts';
 
 describe('Kafka producer after a send whose answer was lost', () => {
@@ -43,6 +44,7 @@ describe('Kafka producer after a send whose answer was lost', () => {
       KAFKA_PARTITIONS: '1',
       KAFKA_GROUP_ID: uniqueName('frozen_reader'),
       KAFKA_DLQ_TOPIC: uniqueName('frozen_dlq'),
+      ...CLIENT,
     });
     const log = plainLogger('error');
     const producer = await createKafkaQueueProducer(config.kafka, log, { requestTimeoutMs: 1500, retries: 1 });
