@@ -131,8 +131,8 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
             configs: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
           });
         } catch (error) {
-          // Another instance may have created it between list and create.
-          if (!(await admin.listTopics()).includes(topic)) throw error;
+          // Another instance may have created it between list and create (its metadata may not show it yet).
+          if (!answersOf(error).includes('TOPIC_ALREADY_EXISTS') && !(await admin.listTopics()).includes(topic)) throw error;
         }
         // Until every partition has a leader, sends to it fail: wait for the metadata to say so.
         for (let i = 0; i < 50; i++) {
