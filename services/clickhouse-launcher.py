@@ -9,12 +9,15 @@ ClickHouse itself to stderr. Development and tests only.
 """
 
 import ctypes
+import faulthandler
 import sys
 
 
 def main() -> None:
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    faulthandler.enable()  # a crash inside libchdb leaves a trace in the log, not silence
+    print(f"clickhouse-launcher: loading {sys.argv[1]}", file=sys.stderr, flush=True)
     lib = ctypes.CDLL(sys.argv[1])
     args = [b"clickhouse"] + [arg.encode() for arg in sys.argv[2:]]
     argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)

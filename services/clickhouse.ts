@@ -1,6 +1,7 @@
 // A real ClickHouse HTTP server for development and tests: clickhouse-local from chdb's
 // libchdb.so, kept serving by clickhouse-launcher.py as a detached process.
 
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -60,8 +61,31 @@ export async function stopClickHouse(opts: ServiceOptions = {}): Promise<boolean
   return withLock(f.lock, LOCK_WAIT_MS, () => stop(f, logger(opts)));
 }
 
+/**
+ * The interpreter python3 resolves to. Spawning it directly skips shims (pyenv's runs two bash
+ * scripts before Python), so the pid we watch is Python's own from the first moment.
+ */
+function python(): string {
+  try {
+    const exe = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    return exe === '' ? 'python3' : exe;
+  } catch {
+    return 'python3'; // spawning it reports the error
+  }
+}
+
 /** Resolves to true if it started the server, false if one was already running. */
 async function start(f: Files, log: Log): Promise<boolean> {
+  try {
+    return await startOnce(f, log);
+  } catch (err) {
+    // One more try: a first start on a fresh machine has been seen to die without a word.
+    log(`clickhouse: ${(err as Error).message}; trying once more`);
+    return await startOnce(f, log);
+  }
+}
+
+async function startOnce(f: Files, log: Log): Promise<boolean> {
   const running = await livePid(f.pid, f.marker);
   if (await ping()) {
     log(running ? `clickhouse: already running (pid ${running})` : `clickhouse: already answering on ${clickhouseUrl}`);
@@ -87,7 +111,7 @@ async function start(f: Files, log: Log): Promise<boolean> {
     `--query_id=${HOLDER_ID}`,
     `--query=SYSTEM START LISTEN QUERIES ALL; ${HOLDER_QUERY}`,
   ];
-  const pid = await spawnDetached({ command: 'python3', args, cwd: f.dir, logFile: f.log, pidFile: f.pid });
+  const pid = await spawnDetached({ command: python(), args, cwd: f.dir, logFile: f.log, pidFile: f.pid });
   try {
     await waitUntilReady({ name: 'clickhouse', pid, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log, intervalMs: 100 });
   } catch (err) {

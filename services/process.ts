@@ -79,6 +79,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** How the processes this process spawned ended, by pid, for startup error messages. */
+const exits = new Map<number, string>();
+
 /** Starts a process in its own session, output appended to `logFile`, and records its pid. */
 export async function spawnDetached(opts: {
   command: string;
@@ -100,6 +103,8 @@ export async function spawnDetached(opts: {
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`${opts.command}: no pid`);
+    const pid = child.pid;
+    child.once('exit', (code, signal) => exits.set(pid, signal ? `killed by ${signal}` : `exit code ${code}`));
     await writeFile(opts.pidFile, `${child.pid}\n`);
     return child.pid;
   } finally {
@@ -141,7 +146,8 @@ export async function waitUntilReady(opts: {
   while (Date.now() < deadline) {
     if (await opts.ready()) return;
     if (!(await isOurProcess(opts.pid, opts.marker))) {
-      throw new Error(`${opts.name} exited during startup; see ${opts.logFile}${await logHint(opts.logFile)}`);
+      const how = exits.get(opts.pid);
+      throw new Error(`${opts.name} exited during startup${how ? ` (${how})` : ''}; see ${opts.logFile}${await logHint(opts.logFile)}`);
     }
     await sleep(opts.intervalMs ?? 200);
   }
@@ -152,6 +158,7 @@ export async function waitUntilReady(opts: {
 async function logHint(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const lines = text.split('\n').filter((line) => line.trim() !== '' && !/^\s|^\d+\. /.test(line)); // no stack frames
+  if (lines.length === 0) return ' (the log is empty)';
   const errors = lines.filter((line) => /ERROR|FATAL|Exception/.test(line));
   return (errors.length > 0 ? errors : lines)
     .slice(-4)

@@ -1,11 +1,14 @@
 /**
  * Starts the real Kafka broker and ClickHouse server for the integration tests, unless
  * `KAFKA_BROKERS` and `CLICKHOUSE_URL` already point at running ones, and stops what it
- * started afterwards — unless another test run that is still going uses them too (each run
- * registers its pid under `.services/users/`). The last run to stop also drops the topics and
- * databases the tests made (`leftovers.ts`).
+ * started afterwards — unless another test run that is still going uses them too. Every run
+ * registers its pid in one directory for the whole machine (the services' ports are the
+ * machine's, so runs from other checkouts share them, and so do runs given the services'
+ * addresses). The last run to stop also drops the topics and databases the tests made
+ * (`leftovers.ts`), never while another run — from any checkout — is still going.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { isAlive } from '../services/process.ts';
@@ -18,7 +21,7 @@ declare module 'vitest' {
   }
 }
 
-const USERS = join(import.meta.dirname, '..', '.services', 'users');
+const USERS = join(tmpdir(), 'tidemark-services-users');
 
 function otherUsers(): number[] {
   return readdirSync(USERS)
@@ -27,14 +30,14 @@ function otherUsers(): number[] {
 }
 
 export default async function setup(project: TestProject) {
+  mkdirSync(USERS, { recursive: true });
+  writeFileSync(join(USERS, String(process.pid)), '');
   const given = { kafka: process.env.KAFKA_BROKERS, clickhouse: process.env.CLICKHOUSE_URL };
   if (given.kafka && given.clickhouse) {
     project.provide('kafkaBrokers', given.kafka);
     project.provide('clickhouseUrl', given.clickhouse);
-    return;
+    return () => rmSync(join(USERS, String(process.pid)), { force: true });
   }
-  mkdirSync(USERS, { recursive: true });
-  writeFileSync(join(USERS, String(process.pid)), '');
   const { startServices } = await import('../services/index.ts');
   const log = (line: string) => process.stdout.write(`[services] ${line}\n`);
   const services = await startServices({ log });
