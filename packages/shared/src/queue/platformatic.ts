@@ -170,7 +170,16 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     },
     async read(topic, { fromBeginning }, onRecord) {
       const consumer = new Consumer({ ...base(brokers, clientId, {}), groupId: `${clientId}-${randomUUID()}`, maxWaitTime: 500 });
-      const stream = await consumer.consume({ topics: [topic], mode: fromBeginning ? 'earliest' : 'latest', autocommit: false });
+      // A topic just made may not be in every broker's metadata yet (a cluster): asked again for a few seconds.
+      let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+      for (let attempt = 0; stream === undefined; attempt++) {
+        try {
+          stream = await consumer.consume({ topics: [topic], mode: fromBeginning ? 'earliest' : 'latest', autocommit: false });
+        } catch (error) {
+          if (attempt >= 25 || !/unknown topic/i.test(String((error as Error).message))) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
       const done = (async () => {
         for await (const m of stream as AsyncIterable<Message>) {
           await onRecord({
