@@ -173,7 +173,7 @@ const ENV = z.object({
   KAFKA_GROUP_ID: name('tidemark-ingester'),
   KAFKA_PARTITIONS: int(6, 1, 10_000),
   KAFKA_SALTS_TOPIC: name('tidemark_salts'),
-  KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'platformatic'),
+  KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
   KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
   KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
   LOG_LEVEL: withDefault(

@@ -1,5 +1,5 @@
 /**
- * The kafkajs adapter (`KAFKA_CLIENT=kafkajs`; the default is @platformatic/kafka, docs/kafka-client.md): the queue's
+ * The kafkajs adapter (`KAFKA_CLIENT=kafkajs`, the default; docs/kafka-client.md): the queue's
  * producer and consumer and the `KafkaTopics` of every other Kafka use. kafkajs stays inside
  * this file: nothing else imports it.
  */

@@ -1,5 +1,5 @@
 /**
- * The @platformatic/kafka adapter (`KAFKA_CLIENT=platformatic`, the default; docs/kafka-client.md): the
+ * The @platformatic/kafka adapter (`KAFKA_CLIENT=platformatic`; docs/kafka-client.md): the
  * queue's producer and consumer and the `KafkaTopics` of every other Kafka use, as the
  * kafkajs adapter offers them. @platformatic/kafka stays inside this file.
  *
