@@ -25,6 +25,26 @@ export function round(n: number, digits = 1): number {
 
 export { freePort } from '../test/processes.ts';
 
+/**
+ * Runs `script --child <args>` with tsx in its own process (the embedded engine holds one data
+ * directory per process) and resolves with the figures it prints as its last stdout line.
+ */
+export function childFigures(script: string, args: string[]): Promise<Figures> {
+  const child = spawn(TSX, [fileURLToPath(script), '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
+      else reject(new Error(`${script} child exited ${code}: ${out}`));
+    });
+  });
+}
+
 export interface Child {
   child: ChildProcess;
   output(): string;

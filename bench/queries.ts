@@ -7,15 +7,15 @@
  * The work runs in a child process with its own data directory, since the embedded engine
  * holds one data directory per process.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
+import { childFigures } from './lib.ts';
 
 const SITE = 'bench.example';
 const SPAN_MS = 7 * 86_400_000;
@@ -99,7 +99,9 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     results['queries: stored events'] = rows;
     results['queries: seed s (insert + rollups)'] = Number(((performance.now() - seeding) / 1000).toFixed(1));
 
-    const app = createDashboardApp({ client, database, token: null, log: plainLogger(), registry: new Registry() });
+    const log = plainLogger();
+    const access = createAccessRegistry({ client, database, log });
+    const app = createDashboardApp({ client, database, token: null, access, log, registry: new Registry() });
     const get = async (path: string) => {
       const res = await app.request(path);
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -172,22 +174,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
 /** Seeds and measures in a child process; resolves with its table of figures. */
 export function benchQueries(opts: { quick: boolean; rows?: number }): Promise<Record<string, number | string>> {
   const rows = opts.rows ?? (opts.quick ? 300_000 : 10_000_000);
-  const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [fileURLToPath(import.meta.url), '--child', String(rows), ...(opts.quick ? ['--quick'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`bench/queries.ts child exited ${code}: ${out}`));
-    });
-  });
+  return childFigures(import.meta.url, [String(rows), ...(opts.quick ? ['--quick'] : [])]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child') {

@@ -12,6 +12,8 @@ import { type Figures, progress, ROOT } from './lib.ts';
 interface Bench {
   name: string;
   run(quick: boolean): Promise<Figures>;
+  /** Only with `--only <name>` (too long for a plain `pnpm bench`). */
+  optIn?: boolean;
 }
 
 const BENCHES: Bench[] = [
@@ -58,6 +60,15 @@ const BENCHES: Bench[] = [
     },
   },
   { name: 'queries', run: async (quick) => (await import('./queries.ts')).benchQueries({ quick }) },
+  {
+    name: 'query12m',
+    run: async (quick) => (await import('./query12m.ts')).benchQuery12m({ quick, rows: quick ? 1_000_000 : 10_000_000 }),
+  },
+  {
+    name: 'query12m-100m',
+    run: async (quick) => (await import('./query12m.ts')).benchQuery12m({ quick, rows: 100_000_000 }),
+    optIn: true,
+  },
   { name: 'storage', run: async (quick) => (await import('./storage.ts')).benchStorage({ rows: quick ? 100_000 : 2_000_000 }) },
 ];
 
@@ -107,7 +118,7 @@ async function main(): Promise<void> {
     console.error(`unknown benchmark: ${unknown.join(', ')} (have ${BENCHES.map((b) => b.name).join(', ')})`);
     process.exit(2);
   }
-  const selected = BENCHES.filter((b) => !only || only.includes(b.name));
+  const selected = BENCHES.filter((b) => (only ? only.includes(b.name) : !b.optIn));
   const results: Record<string, Figures | { error: string }> = {};
   const started = Date.now();
   for (const [i, bench] of selected.entries()) {

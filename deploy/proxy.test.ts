@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { nginxHostConfig, nginxMainConfig, ROOT, selfSignedCertificate } from './test-support.ts';
 
 const run = promisify(execFile);
@@ -51,5 +52,18 @@ describe('reverse-proxy examples', () => {
     );
     expect(hosts.sort()).toEqual(['dashboard.example.com', 'stats.example.com']);
     expect(stdout).toContain('10.0.0.0/8'); // the site proxies whose X-Forwarded-For is passed on
+  });
+
+  it('the Cloudflare Tunnel example sends the dashboard to the API and ends with a catch-all', () => {
+    // cloudflared is not packaged here; its config is YAML with an ordered ingress list.
+    const text = readFileSync(join(ROOT, 'deploy/proxy/sso/cloudflared.yml'), 'utf8');
+    const config = parse(text) as { tunnel: string; ingress: { hostname?: string; path?: string; service: string }[] };
+    const dashboard = config.ingress.filter((r) => r.hostname === 'dashboard.example.com');
+    expect(dashboard.at(-1)?.service).toBe('http://127.0.0.1:8081');
+    expect(dashboard.some((r) => r.path !== undefined && new RegExp(r.path).test('/metrics') && r.service === 'http_status:404')).toBe(
+      true,
+    );
+    expect(config.ingress.at(-1)).toEqual({ service: 'http_status:404' });
+    expect(text).toContain('AUTH_PROXY_HEADER=Cf-Access-Authenticated-User-Email');
   });
 });

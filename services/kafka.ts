@@ -284,8 +284,8 @@ async function start(l: Layout, log: Log): Promise<boolean> {
   return true;
 }
 
-function waitAllReady(l: Layout, pids: number[]): Promise<void[]> {
-  return Promise.all(
+async function waitAllReady(l: Layout, pids: number[]): Promise<void> {
+  await Promise.all(
     l.nodes.map((n, i) =>
       waitUntilReady({
         name: l.cluster ? `kafka node ${n.id}` : 'kafka',

@@ -11,6 +11,7 @@ import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingest
 import {
   type ClickHouseClient,
   type Config,
+  createAccessRegistry,
   createClickHouse,
   createKafkaQueueConsumer,
   createKafkaQueueProducer,
@@ -32,6 +33,8 @@ export interface EmbeddedStack {
   collector: Collector;
   client: ClickHouseClient;
   config: Config;
+  /** Which sites the collector accepts, in one line (it changes as sites are registered). */
+  readonly sites: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,9 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Sites, keys, links and users (SPEC §11): one copy for the collector and the API of this process.
+  const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
+  await access.start();
   const batching = { maxRows: config.ingester.flushMaxRows, intervalMs: config.ingester.flushIntervalMs };
   let producer: QueueProducer;
   let consumer: QueueConsumer;
@@ -73,13 +79,20 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
   await ingester.start();
 
   // The collector's own server: event POSTs read from the socket, the rest through Node's parser.
-  const events = createCollector({ config: config.collector, producer, log, registry, ...(options.keys && { keys: options.keys }) });
+  const events = createCollector({
+    config: config.collector,
+    producer,
+    log,
+    registry,
+    access,
+    ...(options.keys && { keys: options.keys }),
+  });
   const collector = events.createServer().listen(config.collector.port, config.collector.host);
   // Every service's metrics (one registry), on the collector's metrics port; the API's /metrics has them too.
   const metrics = events.createMetricsServer().listen(config.collector.metricsPort, config.collector.metricsHost);
   const { host, note } = apiHost(config.api);
   if (note) log.warn(note);
-  const dashboard = createDashboardApp({ client, log, registry, ...dashboardSettings(config), backlog: () => consumer.backlog() });
+  const dashboard = createDashboardApp({ client, log, registry, access, ...dashboardSettings(config), backlog: () => consumer.backlog() });
   const api = serve({
     fetch: dashboard.fetch,
     hostname: host,
@@ -95,6 +108,9 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
     collector: events,
     client,
     config,
+    get sites() {
+      return events.sites.describe();
+    },
     async stop() {
       try {
         metrics.close();
@@ -104,6 +120,7 @@ export async function startEmbedded(config: Config, log: Logger, options: Embedd
       } finally {
         dashboard.close(); // ends open event streams, which close(api) would wait for
         await close(api);
+        await access.close(); // writes the last key uses
         await client.close();
       }
     },

@@ -5,7 +5,7 @@
  */
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { responseChecker } from './dashboard-openapi.ts';
@@ -35,6 +35,7 @@ describe.each(['embedded', 'server'] as const)('Stats API over a seeded dataset 
       client,
       database,
       token: null,
+      access: createAccessRegistry({ client, database, log: plainLogger() }),
       log: plainLogger(),
       registry: new Registry(),
       now: () => NOW,

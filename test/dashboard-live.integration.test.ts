@@ -1,9 +1,12 @@
 /**
  * The live path end to end in one embedded stack with API_TOKEN set: an event POSTed to the
  * collector reaches a `/api/v1/stream` subscriber within 2 s, and the dashboard page in real
- * headless Chromium (token from `?token=`, then kept in sessionStorage) shows the numbers change.
+ * headless Chromium (signed in with the key, kept as an HttpOnly session cookie) shows the
+ * numbers change; a shared link shows its one site after its password, also in a frame of an
+ * origin it names, and in no other frame.
  */
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +51,12 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
     const site = `${uniqueName('sse')}.example`;
     expect((await fetch(`${stack.apiUrl}/api/v1/stream?site=${site}`)).status).toBe(401);
     const controller = new AbortController();
-    const res = await fetch(`${stack.apiUrl}/api/v1/stream?site=${site}&token=${TOKEN}`, { signal: controller.signal });
+    // A key in the URL is no longer accepted: programs send the header, the page a session cookie.
+    expect((await fetch(`${stack.apiUrl}/api/v1/stream?site=${site}&token=${TOKEN}`)).status).toBe(401);
+    const res = await fetch(`${stack.apiUrl}/api/v1/stream?site=${site}`, {
+      signal: controller.signal,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const next = liveEvents(res.body as ReadableStream<Uint8Array>);
@@ -94,11 +102,17 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${stack.apiUrl}/?site=${site}&token=${TOKEN}`);
-      // The token moved from the URL to sessionStorage.
-      expect(page.url()).not.toContain(TOKEN);
-      expect(await page.evaluate("sessionStorage.getItem('tidemark_token')")).toBe(TOKEN);
+      await page.goto(`${stack.apiUrl}/?site=${site}`);
+      await page.locator('#signin-key').fill(TOKEN);
+      await page.locator('#signin-form button').click();
       await page.locator('#views', { hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+      // The key went once, in a POST body: the browser keeps an HttpOnly session cookie and nothing else.
+      expect(page.url()).not.toContain(TOKEN);
+      const [cookie, ...others] = await context.cookies();
+      expect(others).toEqual([]);
+      expect(cookie).toMatchObject({ name: 'tidemark_session', httpOnly: true, sameSite: 'Strict' });
+      expect(cookie?.value).not.toContain(TOKEN);
+      expect(await page.evaluate('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })')).not.toContain(TOKEN);
       await page.locator('#pages td', { hasText: '/' }).first().waitFor();
 
       for (const [path, country] of [
@@ -124,21 +138,172 @@ describe('live dashboard (embedded stack, API_TOKEN set)', () => {
       await context.close();
     });
 
-    it('asks for the token when none is stored', async () => {
+    it('drops a key given in the URL without using it, and asks to sign in', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
-      let asked = 0;
-      page.on('dialog', async (dialog) => {
-        asked += 1;
-        await dialog.accept(TOKEN);
-      });
-      await page.goto(`${stack.apiUrl}/`);
-      await waitFor(
-        async () => page.evaluate("sessionStorage.getItem('tidemark_token')"),
-        (stored) => stored === TOKEN,
-      );
-      expect(asked).toBe(1);
+      await page.goto(`${stack.apiUrl}/?token=${TOKEN}`);
+      await page.locator('#signin-error', { hasText: /no longer accepted/ }).waitFor();
+      expect(page.url()).not.toContain(TOKEN);
+      expect(await page.locator('#board').isHidden()).toBe(true);
+      expect(await context.cookies()).toEqual([]);
+      // A wrong key is refused with the server's message; the right one opens the board; sign out closes it.
+      await page.locator('#signin-key').fill('tmk_wrong');
+      await page.locator('#signin-form button').click();
+      await page.locator('#signin-error', { hasText: /not valid/ }).waitFor();
+      await page.locator('#signin-key').fill(TOKEN);
+      await page.locator('#signin-form button').click();
+      await page.locator('#signout').waitFor({ state: 'visible' });
+      await page.locator('#signout').click();
+      await page.locator('#signin').waitFor({ state: 'visible' });
+      expect((await page.request.get(`${stack.apiUrl}/api/v1/sites`)).status()).toBe(401);
       await context.close();
+    });
+
+    it('the settings page registers a site whose rules the collector applies at once, and makes and revokes a key', async () => {
+      const site = `${uniqueName('settings')}.example`;
+      const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.goto(`${stack.apiUrl}/`);
+      await page.locator('#signin-key').fill(TOKEN);
+      await page.locator('#signin-form button').click();
+      await page.locator('#settings-link').waitFor({ state: 'visible' });
+      await page.locator('#settings-link').click();
+      await page.waitForURL(/\/settings$/);
+
+      await page.locator('#site-add-name').fill(site);
+      await page.locator('#site-add-tz').fill('Europe/Berlin');
+      await page.locator('#site-add button').click();
+      await page.locator('#site-name', { hasText: site }).waitFor();
+      await page.locator('#f-ips').fill('203.0.113.0/24');
+      await page.locator('#f-paths').fill('/admin/**');
+      await page.locator('#f-goals').fill('[{"path": "/thanks"}]');
+      await page.locator('#site-edit button[type=submit]').click();
+      await page.locator('#site-error', { hasText: /Saved/ }).waitFor();
+      // A bad value comes back with the server's message.
+      await page.locator('#f-countries').fill('Germany');
+      await page.locator('#site-edit button[type=submit]').click();
+      await page.locator('#site-error', { hasText: /exclude\/countries\/0/ }).waitFor();
+      await page.locator('#f-countries').fill('');
+
+      // The collector of this process applies the registry at once: other sites are refused,
+      // excluded addresses and paths dropped before queueing.
+      const send = (path: string, ip: string, to = site) =>
+        postEvents(stack.collectorUrl, { site: to, name: 'pageview', url: `https://${to}${path}` }, { 'X-Forwarded-For': ip });
+      expect((await send('/', '198.51.100.1', `${uniqueName('other')}.example`)).status).toBe(403);
+      expect((await send('/', '203.0.113.50')).headers.get('x-tidemark-dropped')).toBe('excluded');
+      expect((await send('/admin/users', '198.51.100.1')).headers.get('x-tidemark-dropped')).toBe('excluded');
+      const kept = await send('/pricing', '198.51.100.1');
+      expect([kept.status, kept.headers.get('x-tidemark-dropped')]).toEqual([202, null]);
+
+      await page.locator('#k-name').fill('ci reader');
+      await page.locator('#k-sites').fill(site);
+      await page.locator('#key-add button').click();
+      await page.locator('#key-made').waitFor({ state: 'visible' });
+      const key = await page.locator('#key-value').inputValue();
+      expect(key).toMatch(/^tmk_/);
+      const read = () => fetch(`${stack.apiUrl}/api/v1/live?site=${site}`, { headers: { Authorization: `Bearer ${key}` } });
+      expect((await read()).status).toBe(200);
+      await page.locator('#keys tr', { hasText: 'ci reader' }).getByRole('button', { name: 'Revoke' }).click();
+      await page.locator('#keys tr', { hasText: 'ci reader' }).waitFor({ state: 'detached' });
+      expect((await read()).status).toBe(401);
+
+      await page.locator('#l-name').fill('wall screen');
+      await page.locator('#link-add button').click();
+      await page.locator('#links a', { hasText: '/share/' }).waitFor();
+      await page.reload();
+      await page.locator('#audit td', { hasText: 'key.revoke' }).first().waitFor();
+      mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, '.tmp', 'settings.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await context.close();
+      // Leave the stack accepting any site again for the other tests.
+      const removed = await fetch(`${stack.apiUrl}/api/v2/sites/${site}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      expect(removed.status).toBe(204);
+    });
+
+    describe('a shared link', () => {
+      let embedder: Server;
+      let embedderUrl = '';
+      const admin = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${stack.apiUrl}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(res.status, await res.clone().text()).toBeLessThan(300);
+        return (await res.json()) as { slug: string; url: string };
+      };
+      beforeAll(async () => {
+        // Another origin (another port of *.test, which resolves to 127.0.0.1) that frames the link.
+        embedder = createServer((req, res) => {
+          const src = decodeURIComponent((req.url ?? '/').slice(1));
+          res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<iframe id="board" src="${src}" width="900" height="700"></iframe>`);
+        });
+        await new Promise<void>((resolve) => embedder.listen(0, '127.0.0.1', resolve));
+        embedderUrl = `http://blog.test:${(embedder.address() as { port: number }).port}`;
+      });
+      afterAll(async () => {
+        await new Promise((resolve) => embedder?.close(resolve));
+      });
+
+      it('shows its one site after the password, and nothing before', async () => {
+        const site = `${uniqueName('shared')}.example`;
+        expect((await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/` })).status).toBe(202);
+        const link = await admin('POST', `/api/v2/sites/${site}/shared-links`, { password: 'open sesame please', name: 'for the board' });
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(link.url);
+        await page.locator('#unlock-password').waitFor({ state: 'visible' });
+        expect(await page.locator('#board').isHidden()).toBe(true);
+        expect(await page.locator('#views').textContent()).toBe('–');
+        await page.locator('#unlock-password').fill('not the password');
+        await page.locator('#unlock-form button').click();
+        await page.locator('#unlock-error', { hasText: /wrong password/ }).waitFor();
+        await page.locator('#unlock-password').fill('open sesame please');
+        await page.locator('#unlock-form button').click();
+        await page.locator('#views', { hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+        expect(await page.locator('#site').isDisabled()).toBe(true);
+        expect(await page.locator('#site').inputValue()).toBe(site);
+        expect(await page.locator('#settings-link').isHidden()).toBe(true);
+        expect(await context.cookies()).toEqual([]);
+        expect(errors).toEqual([]);
+        await context.close();
+      });
+
+      it('loads in a frame of an origin it names, and in no other', async () => {
+        const site = `${uniqueName('embed')}.example`;
+        const allowed = await admin('POST', `/api/v2/sites/${site}/shared-links`, { frameAncestors: [embedderUrl] });
+        const closed = await admin('POST', `/api/v2/sites/${site}/shared-links`, {});
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        const boardIn = async (url: string) => {
+          await page.goto(`${embedderUrl}/${encodeURIComponent(url)}`);
+          return (await (await page.locator('#board').elementHandle())?.contentFrame()) ?? null;
+        };
+        const shown = await boardIn(allowed.url);
+        await shown?.locator('#views', { hasText: /^0$/ }).waitFor({ timeout: 15_000 });
+        // Refused by its frame-ancestors: Chromium puts its own error page in the frame instead.
+        const blocked = await boardIn(closed.url);
+        const where = await waitFor(
+          async () => blocked?.url() ?? '',
+          (u) => u.startsWith('chrome-error:'),
+        );
+        expect(where).toMatch(/^chrome-error:/);
+        expect(await blocked?.locator('#views').count()).toBe(0);
+        // A framed page may be refused storage (third-party partitioning): it works without.
+        expect(errors).toEqual([]);
+        await context.close();
+      });
     });
   });
 });

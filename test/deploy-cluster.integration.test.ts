@@ -3,7 +3,8 @@
  * the real ClickHouse engine:
  *  - every rendered statement, `ON CLUSTER` included, parses (`EXPLAIN AST` on the shared server);
  *  - on a private one-node cluster (remote_servers + macros + an in-memory keeper), every
- *    statement creates what it says — Replicated engines on the keeper paths of the shard,
+ *    statement creates what it says — Replicated engines on the keeper paths of the shard (the
+ *    settings tables on one path for the whole cluster),
  *    Distributed tables reading through that shard — and runs again without error.
  * Only `ON CLUSTER` is left out of the second run: its distributed DDL queue needs
  * clickhouse-server's DDL worker, which the embedded engine does not run; on a real cluster
@@ -45,7 +46,7 @@ describe('cluster migrations parse on the real engine', () => {
     expect(creates.length).toBeGreaterThan(0);
     for (const statement of creates) expect(statement, statement).toContain(`ON CLUSTER ${CLUSTER}`);
     for (const statement of all.filter((s) => /ENGINE\s*=\s*\w*MergeTree/.test(s))) {
-      expect(statement, statement).toMatch(/ENGINE\s*=\s*Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\//);
+      expect(statement, statement).toMatch(/ENGINE\s*=\s*Replicated\w*MergeTree\('\/clickhouse\/tables\/(\{shard\}|global)\//);
     }
     expect(all.some((s) => /ENGINE\s*=\s*Distributed\(/.test(s))).toBe(true);
     for (const statement of all) {
@@ -114,8 +115,11 @@ describe('cluster migrations run on a one-node cluster', () => {
       `SELECT table, zookeeper_path, replica_name FROM system.replicas WHERE database = '${database}'`,
     );
     expect(replicas.map((r) => r.table).sort()).toEqual(tables.filter((t) => t.engine.startsWith('Replicated')).map((t) => t.name));
+    const global = new Set(['sites', 'api_keys', 'api_key_uses', 'shared_links', 'users', 'sessions', 'audit_log']);
     for (const replica of replicas) {
-      expect(replica.zookeeper_path).toBe(`/clickhouse/tables/01/${database}/${replica.table}`);
+      // Settings tables are one replica set across every shard; the data tables one per shard.
+      const shard = global.has(replica.table) ? 'global' : '01';
+      expect(replica.zookeeper_path).toBe(`/clickhouse/tables/${shard}/${database}/${replica.table}`);
       expect(replica.replica_name).toBe('replica_1');
     }
 

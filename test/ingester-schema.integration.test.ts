@@ -27,16 +27,17 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 7]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
     ).json<{ name: string; engine: string }>();
     expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      api_key_uses: 'ReplacingMergeTree',
+      api_keys: 'ReplacingMergeTree',
+      audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
-      dimensions_minute: 'AggregatingMergeTree',
-      dimensions_minute_mv: 'MaterializedView',
       events: 'MergeTree',
       events_minute: 'AggregatingMergeTree',
       events_minute_mv: 'MaterializedView',
@@ -52,7 +53,15 @@ describe('ClickHouse schema (server)', () => {
       pages_1d: 'AggregatingMergeTree',
       pages_1d_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
+      sessions: 'ReplacingMergeTree',
+      shared_links: 'ReplacingMergeTree',
+      sites: 'ReplacingMergeTree',
+      users: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
+      visits_15m: 'AggregatingMergeTree',
+      visits_15m_mv: 'MaterializedView',
+      visits_1d: 'AggregatingMergeTree',
+      visits_1d_mv: 'MaterializedView',
     });
     const ddl = await one<{ ddl: string }>(
       `SELECT create_table_query AS ddl FROM system.tables WHERE database = '${db}' AND name = 'events'`,
@@ -77,7 +86,7 @@ describe('ClickHouse schema (server)', () => {
     expect(totals.raw).toMatchObject({ views: 350, events: 50 });
     expect(totals.events_minute).toEqual(totals.raw);
     expect(totals.countries_minute).toMatchObject({ views: 350 });
-    expect(totals.dimensions).toMatchObject({ 'source.views': 350, 'event.views': 50 });
+    expect(totals.events_15m).toMatchObject({ views: 350, events: 50 });
   });
 
   it('backfills the quarter-hour rollups from the raw events an older schema holds', async () => {
@@ -92,7 +101,7 @@ describe('ClickHouse schema (server)', () => {
         values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 7]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -131,6 +140,17 @@ describe('ClickHouse schema (server)', () => {
         custom: 40,
         engagements: visits.reduce((n, v) => n + v.engagements, 0),
       });
+      // …and the visit rollups of those visits (migration 009 runs after the visits' backfill).
+      const counted = visits.filter((v) => v.counted);
+      const rollup = async (table: string) =>
+        numbers(
+          await one<Record<string, unknown>>(
+            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = ''`,
+          ),
+        );
+      const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
+      expect(await rollup('visits_15m')).toEqual(want);
+      expect(await rollup('visits_1d')).toEqual(want);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

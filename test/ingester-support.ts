@@ -167,10 +167,11 @@ export async function totalsEverywhere(
     `SELECT sum(views) AS views, uniqMerge(visitors) AS visitors FROM ${db}.countries_minute WHERE site = {site:String}`,
     p,
   );
-  const dims = await rows<{ dimension: string; views: number; visitors: number }>(
+  const [quarter] = await rows<Record<string, number>>(
     client,
-    `SELECT dimension, sum(views) AS views, uniqMerge(visitors) AS visitors
-     FROM ${db}.dimensions_minute WHERE site = {site:String} GROUP BY dimension ORDER BY dimension`,
+    `SELECT sumIf(q.events, name = 'pageview') AS views, uniqMergeIf(q.visitors, name = 'pageview') AS visitors,
+            sumIf(q.events, name NOT IN ('pageview', 'engagement')) AS events
+     FROM ${db}.events_15m AS q WHERE site = {site:String}`,
     p,
   );
   const numeric = (r: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -179,12 +180,7 @@ export async function totalsEverywhere(
     events_minute: numeric(minute) as unknown as Totals,
     pages_minute: numeric(pages),
     countries_minute: numeric(countries),
-    dimensions: Object.fromEntries(
-      dims.flatMap((d) => [
-        [`${d.dimension}.views`, Number(d.views)],
-        [`${d.dimension}.visitors`, Number(d.visitors)],
-      ]),
-    ),
+    events_15m: numeric(quarter),
   };
 }
 
@@ -205,8 +201,8 @@ export async function breakdownsAgree(client: ClickHouseClient, db: string, site
       `SELECT country AS k, sum(views) AS v, uniqMerge(visitors) AS u FROM ${db}.countries_minute WHERE site = {site:String} GROUP BY k ORDER BY k`,
     ],
     [
-      `SELECT toString(referrer_source) AS k, count() AS v, uniq(visitor_id) AS u FROM ${db}.events WHERE site = {site:String} AND name = 'pageview' GROUP BY k ORDER BY k`,
-      `SELECT value AS k, sum(views) AS v, uniqMerge(visitors) AS u FROM ${db}.dimensions_minute WHERE site = {site:String} AND dimension = 'source' GROUP BY k ORDER BY k`,
+      `SELECT toStartOfFifteenMinutes(timestamp) AS k, countIf(name = 'pageview') AS v, uniqIf(visitor_id, name = 'pageview') AS u FROM ${db}.events WHERE site = {site:String} GROUP BY k HAVING v > 0 ORDER BY k`,
+      `SELECT bucket AS k, sumIf(events, name = 'pageview') AS v, uniqMergeIf(visitors, name = 'pageview') AS u FROM ${db}.events_15m WHERE site = {site:String} GROUP BY k HAVING v > 0 ORDER BY k`,
     ],
   ];
   const out: { raw: string; rollup: string }[] = [];

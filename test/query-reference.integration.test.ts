@@ -12,6 +12,7 @@ import { createDashboardApp, parseQuery } from '@tidemark/dashboard-api';
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
+  createAccessRegistry,
   createClickHouse,
   createKafkaQueueConsumer,
   createMemoryQueue,
@@ -21,7 +22,7 @@ import {
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { responseChecker } from './dashboard-openapi.ts';
+import { operationChecker } from './dashboard-openapi.ts';
 import { processDataDir, uniqueName, waitFor } from './harness.ts';
 import { groupState, produce, uniqueTopics } from './ingester-support.ts';
 import { randomQuery } from './reference/queries.ts';
@@ -109,7 +110,15 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       expect(state.lag).toBe(0);
       await ingester.stop();
     }
-    app = createDashboardApp({ client, database, token: null, log, registry: new Registry(), now: () => NOW });
+    app = createDashboardApp({
+      client,
+      database,
+      token: null,
+      access: createAccessRegistry({ client, database, log }),
+      log,
+      registry: new Registry(),
+      now: () => NOW,
+    });
   });
 
   afterAll(async () => {
@@ -143,6 +152,24 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       pageviews: reference.totals[0],
       custom: reference.totals[1],
     });
+    // The visit rollups (sign-weighted sums of every visit row written, cancels included) equal
+    // `visits` FINAL per dimension value, after the late events above rewrote many visits.
+    const sums = async (from: string, dimension: string, value: string) => {
+      const r = await client.query({
+        query: `SELECT ${value} AS value, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews
+                FROM ${from} GROUP BY value HAVING visits != 0 ORDER BY value`,
+        query_params: { dimension },
+        format: 'JSONEachRow',
+      });
+      return r.json();
+    };
+    const finalVisits = `(SELECT channel, 1 AS visits, toInt64(pageviews = 1 AND events = 0) AS bounces,
+      toUnixTimestamp64Milli(last_at) - toUnixTimestamp64Milli(first_at) AS duration, pageviews
+      FROM ${database}.visits FINAL WHERE pageviews + events > 0)`;
+    const want = await sums(finalVisits, '', 'toString(channel)');
+    expect(want.length).toBeGreaterThan(3);
+    for (const table of ['visits_15m', 'visits_1d'])
+      expect(await sums(`${database}.${table} WHERE dimension = {dimension:String}`, 'channel', 'value')).toEqual(want);
   });
 
   it('answers the dashboard queries exactly', async () => {
@@ -201,8 +228,9 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
     }
     // Whole UTC days answer from the day rollups, other whole quarter-hours from the quarter-hour
-    // ones; visits from `visits`; raw events only where needed.
-    expect([...tables].sort()).toEqual(['events', 'events_15m', 'events_1d', 'pages_1d', 'visits']);
+    // ones (events and visits alike); `visits` itself for page filters and partial edges; raw
+    // events only where needed.
+    expect([...tables].sort()).toEqual(['events', 'events_15m', 'events_1d', 'pages_1d', 'visits', 'visits_15m', 'visits_1d']);
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
@@ -243,7 +271,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       results: [],
       totals: [0, 0],
     });
-    const check = responseChecker(await (await app.request('/openapi.json')).json());
+    const check = operationChecker(await (await app.request('/openapi.json')).json());
     const answer = await post({
       site: SITES,
       metrics: ['visitors', 'bounce_rate'],
@@ -251,8 +279,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       dimensions: ['time:month'],
       compare: 'year_over_year',
     });
-    expect(check('/api/v2/query', 200, await answer.json())).toEqual([]);
-    expect(check('/api/v2/query', 400, await (await post({ site: SITES[0], metrics: [] })).json())).toEqual([]);
+    expect(check('post', '/api/v2/query', 200, await answer.json())).toEqual([]);
+    expect(check('post', '/api/v2/query', 400, await (await post({ site: SITES[0], metrics: [] })).json())).toEqual([]);
   });
 
   it('answers random queries exactly', async () => {

@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
+import {
+  type AccessRegistry,
+  type ClickHouseClient,
+  createAccessRegistry,
+  createClickHouse,
+  listening,
+  loadConfig,
+  plainLogger,
+} from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seed } from './dashboard-seed.ts';
@@ -33,6 +41,7 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
   const database = uniqueName('st');
   let client: ClickHouseClient;
   let app: DashboardApp;
+  let access: AccessRegistry;
   let server: ReturnType<typeof serve>;
   let port = 0;
 
@@ -41,13 +50,19 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
     client = createClickHouse(config.clickhouse);
     await migrate(client, config.clickhouse);
     await seed(client, database);
-    app = createDashboardApp({ client, database, token: TOKEN, log: plainLogger('silent'), registry: new Registry() });
+    const log = plainLogger('silent');
+    access = createAccessRegistry({ client, database, log });
+    await access.start();
+    // The fuzzer sends wrong credentials by the hundred: the failed sign-in limit (its own tests in
+    // access-api) would answer the rest of the run 429.
+    app = createDashboardApp({ client, database, token: TOKEN, access, log, registry: new Registry(), failedSignInsPerMinute: 0 });
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     port = await listening(server as Server);
   });
   afterAll(async () => {
     app?.close();
     await new Promise((resolve) => server?.close(resolve));
+    await access?.close();
     await client?.command({ query: `DROP DATABASE IF EXISTS ${database}` });
     await client?.close();
   });
@@ -88,6 +103,14 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
     expect(Number(selected)).toBeGreaterThanOrEqual(8);
     expect(selected).toBe(total);
     expect(/Tested: (\d+)/.exec(output)?.[1]).toBe(total);
-    expect(output).toMatch(/No issues found/);
+    expect(output).not.toMatch(/FAILURES/);
+    const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(output) ?? [];
+    expect(Number(generated)).toBeGreaterThan(0);
+    expect(passed).toBe(generated);
+    // No issues; or one warning: the unlock of a link answered 404 for every slug it tried (only the
+    // stateful phase, at times, finds a slug a shared-links POST made). Any other warning fails.
+    const warnings = /={5,} (\d+) warnings? in/.exec(output)?.[1];
+    if (warnings === undefined) expect(output).toMatch(/No issues found/);
+    else expect([warnings, output.match(/^ {2}- (?:GET|POST|PATCH|DELETE) \S+$/gm)]).toEqual(['1', ['  - POST /share/{slug}/unlock']]);
   }, 660_000);
 });

@@ -4,10 +4,19 @@ export interface Command {
   name: string;
   /** One line for the command list. */
   summary: string;
-  /** Its options, for `--help`. */
+  /** Its options, for `--help`: one line per way to call it (after its name); lines that start
+   * with a space continue the line before. */
   usage: string;
   /** Runs it; resolves to the exit code. Configuration comes from `env` (SPEC §7). */
   run(args: string[], env: Record<string, string | undefined>): Promise<number>;
+}
+
+/** `usage` with `pnpm tidemark <name>` before each way to call the command. */
+export function usageText(name: string, usage: string): string {
+  return usage
+    .split('\n')
+    .map((line) => (line.startsWith(' ') ? line : `pnpm tidemark ${name} ${line}`))
+    .join('\n');
 }
 
 /** Options of the form `--name` and `--name value`: the flags given, and each value. */

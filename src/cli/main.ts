@@ -2,10 +2,15 @@
  * `pnpm tidemark <command> [options]`: the command-line tool. One file per command in this
  * folder, each exporting a `Command`; adding one is a file and a line in `COMMANDS`.
  */
-import type { Command } from './command.ts';
+import { audit } from './audit.ts';
+import { type Command, usageText } from './command.ts';
+import { keys } from './keys.ts';
+import { links } from './links.ts';
+import { sites } from './sites.ts';
 import { topicTail } from './topic-tail.ts';
+import { users } from './users.ts';
 
-const COMMANDS: Command[] = [topicTail];
+const COMMANDS: Command[] = [topicTail, sites, keys, links, users, audit];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,7 +39,8 @@ async function main(argv: string[]): Promise<number> {
     return asked ? 0 : 2;
   }
   if (found.args.includes('--help')) {
-    process.stdout.write(`usage: pnpm tidemark ${found.command.name} ${found.command.usage}\n\n${found.command.summary}\n`);
+    const usage = usageText(found.command.name, found.command.usage).replaceAll('\n', '\n  ');
+    process.stdout.write(`usage:\n  ${usage}\n\n${found.command.summary}\n`);
     return 0;
   }
   return found.command.run(found.args, process.env);

@@ -4,7 +4,16 @@
  * group-commit producer. A request is answered 202 only after the queue took its events.
  */
 import type { RequestListener, Server } from 'node:http';
-import { type Config, createTokenAuthorizer, type KeyAuthorizer, type Logger, type QueueProducer } from '@tidemark/shared';
+import {
+  type AccessRegistry,
+  type Config,
+  createRateLimiter,
+  createRegistryKeyAuthorizer,
+  createTokenAuthorizer,
+  type KeyAuthorizer,
+  type Logger,
+  type QueueProducer,
+} from '@tidemark/shared';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
@@ -17,9 +26,9 @@ import { createMetricsServer } from './metrics-server.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createLaneCommit, type LaneCommitOptions } from './produce/lane-commit.ts';
-import { createRateLimiter } from './rate-limit/rate-limit.ts';
 import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
+import { createSiteGate, type SiteGate } from './sites/gate.ts';
 import { createAgentCache } from './user-agent.ts';
 import { createMemorySalts, type SaltSource } from './visitor.ts';
 
@@ -32,7 +41,9 @@ export interface CollectorOptions {
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
   groupCommit?: GroupCommitOptions & LaneCommitOptions;
-  /** Which keys may send server-side events (SPEC §11); `API_TOKEN` alone by default. */
+  /** The sites registry and keys (SPEC §11); without it only `SITES` applies. */
+  access?: AccessRegistry | null;
+  /** Which keys may send server-side events (SPEC §11); by default the registry's keys and `API_TOKEN` (`API_TOKEN` alone without a registry). */
   keys?: KeyAuthorizer;
 }
 
@@ -45,6 +56,8 @@ export interface Collector {
   /** The server of `/metrics` (the registry's), for a port of its own: the public one has none. */
   createMetricsServer(): Server;
   producer: GroupCommitProducer;
+  /** Which sites are accepted (`describe()` is the start-up line). */
+  sites: SiteGate;
   /** Sends what is waiting, then closes the queue producer. Stop the HTTP server first. */
   close(): Promise<void>;
 }
@@ -53,7 +66,16 @@ export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
 }
 
-export function createCollector({ config, producer: queue, log, registry, salts, groupCommit, keys }: CollectorOptions): Collector {
+export function createCollector({
+  config,
+  producer: queue,
+  log,
+  registry,
+  salts,
+  groupCommit,
+  access = null,
+  keys,
+}: CollectorOptions): Collector {
   let backlog = () => 0;
   const budget = createByteBudget(config.bufferBytes);
   const metrics = createCollectorMetrics(
@@ -82,6 +104,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
       )
     : createGroupCommit(queue, commitOptions);
   backlog = () => producer.backlog();
+  const sites = createSiteGate({ listed: config.sites, registry: access, log });
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
   const keyLimiter = createRateLimiter({ limit: config.keyRateLimitPerMinute });
   const pipeline = createEventPipeline({
@@ -91,8 +114,12 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
     rateLimiter,
     keyLimiter,
-    serverKey: createServerKeyCheck({ authorizer: keys ?? createTokenAuthorizer(config.apiToken), keyLimiter, ipLimiter: rateLimiter }),
-    sites: config.sites ? new Set(config.sites) : null,
+    serverKey: createServerKeyCheck({
+      authorizer: keys ?? (access ? createRegistryKeyAuthorizer(access, config.apiToken) : createTokenAuthorizer(config.apiToken)),
+      keyLimiter,
+      ipLimiter: rateLimiter,
+    }),
+    sites,
     metrics,
     log,
   });
@@ -138,6 +165,7 @@ export function createCollector({ config, producer: queue, log, registry, salts,
     app,
     listener,
     producer,
+    sites,
     createServer: (serverOptions = {}) =>
       createCollectorServer(listener, route, {
         maxConnections: config.maxConnections,

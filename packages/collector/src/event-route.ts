@@ -4,9 +4,9 @@
  * and Node's path answer through it, so both count, refuse and accept alike.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { clientIp } from '@tidemark/shared';
 import type { ByteBudget } from './body/budget.ts';
 import type { BodyResult } from './body/read.ts';
-import { clientIp } from './client-ip.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { type EventPipeline, type Outcome, SERVER_BUSY } from './pipeline.ts';
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Exclusion } from './sites/rules.ts';
 
 export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
 
@@ -14,7 +15,8 @@ export type DropReason =
   | 'rate_limited'
   | 'queue_unavailable'
   | 'queue_unconfirmed'
-  | 'server_busy';
+  | 'server_busy'
+  | Exclusion;
 
 export function createCollectorMetrics(registry: Registry, backlog: () => number = () => 0, buffered: () => number = () => 0) {
   const registers = [registry];

@@ -1,8 +1,8 @@
 /**
  * The Events API (SPEC §4) without HTTP framework: precheck (rate limit, content type,
- * declared size) → body within limits → UTF-8 → validate → site allow-list → bot filter →
- * enrich → produce. Both the raw `node:http` fast path and the Hono route call it, so the
- * rules live once. Every outcome is a status, headers and a small JSON body.
+ * declared size) → body within limits → UTF-8 → validate → accepted sites → bot filter →
+ * the sites' exclusions → enrich → produce. Both the raw `node:http` fast path and the Hono
+ * route call it, so the rules live once. Every outcome is a status, headers and a small JSON body.
  *
  * A request with `Authorization` is server-side (SPEC §11): its key is checked before the
  * body (401/403, rate limit per key instead of per IP), its events may carry `timestamp`,
@@ -12,6 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  createFailureLog,
   type KeyGrant,
   LIMITS,
   type Logger,
@@ -20,6 +21,7 @@ import {
   QueueOutcomeUnknownError,
   type QueueProducer,
   QueueUnavailableError,
+  type RateLimiter,
   type StoredEvent,
   ValidationError,
 } from '@tidemark/shared';
@@ -29,8 +31,9 @@ import { declaredTooLarge } from './body/read.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import type { RateLimiter } from './rate-limit/rate-limit.ts';
 import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
+import type { SiteGate } from './sites/gate.ts';
+import type { SiteRules } from './sites/rules.ts';
 import type { Agent } from './user-agent.ts';
 
 export interface Outcome {
@@ -56,6 +59,8 @@ const someBots = (dropped: number): Outcome => ({
   headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'bot', 'X-Tidemark-Dropped-Events': String(dropped) },
   body: null,
 });
+/** Some or all events of the request matched their site's exclusions (SPEC §11) and were dropped. */
+const EXCLUDED: Outcome = { status: 202, headers: { ...ORIGIN, 'X-Tidemark-Dropped': 'excluded' }, body: null };
 export const PREFLIGHT: Outcome = { status: 204, headers: CORS, body: null };
 const QUEUE_RETRY_SECONDS = '5';
 const UNAVAILABLE: Outcome = {
@@ -127,7 +132,8 @@ export interface PipelineOptions {
   keyLimiter: RateLimiter;
   /** Checks the key of a server-side request (one with `Authorization`). */
   serverKey: ServerKeyCheck;
-  sites: ReadonlySet<string> | null;
+  /** Which sites are accepted, and their exclusions (`SITES` and the sites registry). */
+  sites: SiteGate;
   metrics: CollectorMetrics;
   log: Logger;
 }
@@ -141,6 +147,7 @@ export interface EventPipeline {
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, metrics, log } = options;
+  const logFailure = createFailureLog(log);
   /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
   const count = (grant: KeyGrant | null, ip: string, events: number) => {
     if (grant === null) rateLimiter.count(ip, events);
@@ -186,6 +193,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         if (!check.ok) {
           metrics.dropped(check.status === 429 ? 'rate_limited' : check.status === 503 ? 'key_unavailable' : 'unauthorized');
           if (check.fault !== undefined) log.warn({ err: check.fault }, 'key_check_failed');
+          else if (check.status === 401 || check.status === 429) logFailure(ip, check.error, 'events');
           return refusedKey(check);
         }
         grant = check.grant;
@@ -217,51 +225,73 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       }
       // The rate limits count events: a batch of 100 counts 100 (a refused request counts one).
       count(grant, ip, batch.length);
-      const refused = forbiddenSite(batch, grant);
-      if (refused !== null) {
+      const rules = siteRules(batch, grant);
+      if (!Array.isArray(rules)) {
         metrics.dropped('forbidden_site', batch.length);
         // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
-        return fail(403, refused.error, ARRAY.test(text) ? `${refused.index}.site` : 'site');
+        return fail(403, rules.error, ARRAY.test(text) ? `${rules.index}.site` : 'site');
       }
-      const { rows, bots } = grant === null ? browserRows(batch, headers, ip, nowMs) : serverRows(batch, headers, ip, nowMs);
+      const { rows, bots, excluded } =
+        grant === null ? browserRows(batch, rules, headers, ip, nowMs) : serverRows(batch, rules, headers, ip, nowMs);
       if (bots > 0) metrics.dropped('bot', bots);
-      if (rows.length === 0) return BOT;
+      if (rows.length === 0) return excluded > 0 ? EXCLUDED : BOT;
       const sent = await send(rows);
-      return bots > 0 && sent === ACCEPTED ? someBots(bots) : sent;
+      if (sent !== ACCEPTED) return sent;
+      return excluded > 0 ? EXCLUDED : bots > 0 ? someBots(bots) : ACCEPTED;
     },
   };
 
-  /** The first event whose site may not be stored, and why: `SITES`, then the key's own sites. */
-  function forbiddenSite(batch: ParsedEvent[], grant: KeyGrant | null): { index: number; error: string } | null {
+  /**
+   * Each event's site rules, or the first event whose site may not be stored and why: the
+   * accepted sites (`SITES`, the registry), then the key's own sites.
+   */
+  function siteRules(batch: ParsedEvent[], grant: KeyGrant | null): SiteRules[] | { index: number; error: string } {
+    const rules: SiteRules[] = new Array(batch.length);
     for (let index = 0; index < batch.length; index++) {
       const site = (batch[index] as ParsedEvent).event.site;
-      if (sites && !sites.has(site)) return { index, error: `site: ${site} is not accepted here` };
-      if (grant && grant.sites !== 'all' && !grant.sites.includes(site))
+      const found = sites.check(site);
+      if (found === null) return { index, error: `site: ${site} is not registered here` };
+      if (grant && grant.sites !== 'all' && !grant.sites.includes(site)) {
         return { index, error: `site: the API key may not send events for ${site}` };
+      }
+      rules[index] = found;
     }
-    return null;
+    return rules;
+  }
+
+  /** Keeps `parsed` unless its site's exclusions drop it (counted). */
+  function kept(rules: SiteRules, parsed: ParsedEvent, ip: string, country: string): boolean {
+    const exclusion = rules.exclusion(parsed.url.hostname, parsed.url.pathname, ip, country);
+    if (exclusion !== null) metrics.dropped(exclusion);
+    return exclusion === null;
   }
 
   /** A browser's batch: one visitor, known from the request; a bot's batch is dropped whole. */
-  function browserRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+  function browserRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
     const userAgent = headers['user-agent'] ?? '';
     const agent = agentOf(userAgent);
-    if (agent.bot) return { rows: [], bots: batch.length };
+    if (agent.bot) return { rows: [], bots: batch.length, excluded: 0 };
     const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
-    const rows: StoredEvent[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) rows[i] = enricher.enrich(batch[i] as ParsedEvent, facts);
-    return { rows, bots: 0 };
+    const rows: StoredEvent[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
+      if (kept(rules[i] as SiteRules, parsed, ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
+    }
+    return { rows, bots: 0, excluded: batch.length - rows.length };
   }
 
-  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged per event. */
-  function serverRows(batch: ParsedEvent[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
+  /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged and exclusions applied per event. */
+  function serverRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
     const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
     const rows: StoredEvent[] = [];
-    for (const parsed of batch) {
+    let bots = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const parsed = batch[i] as ParsedEvent;
       const facts = serverFacts(parsed.event, request, agentOf, countryOf);
-      if (!facts.agent.bot) rows.push(enricher.enrich(parsed, facts));
+      if (facts.agent.bot) bots++;
+      else if (kept(rules[i] as SiteRules, parsed, facts.ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
     }
-    return { rows, bots: batch.length - rows.length };
+    return { rows, bots, excluded: batch.length - bots - rows.length };
   }
 
   async function send(rows: StoredEvent[]): Promise<Outcome> {

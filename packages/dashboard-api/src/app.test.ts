@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { Server } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type ClickHouseClient, listening, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, listening, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.ts';
@@ -13,11 +13,18 @@ const untouchable = new Proxy({} as ClickHouseClient, {
   },
 });
 
-function app(token: string | null = null, corsOrigins: string[] | null = null) {
+function app(
+  token: string | null = null,
+  corsOrigins: string[] | null = null,
+  authProxy: { header: string; cidrs: string[] } | null = null,
+) {
   return createDashboardApp({
     client: untouchable,
     database: 'analytics',
     token,
+    authProxy,
+    // Never started: no key or site is known, and nothing is read.
+    access: createAccessRegistry({ client: untouchable, database: 'analytics', log: plainLogger() }),
     log: plainLogger(),
     registry: new Registry(),
     corsOrigins,
@@ -107,7 +114,9 @@ describe('dashboard API auth and CORS', () => {
     }
     // A valid token reaches the parameter checks (400 here, before any query).
     expect((await api.request('/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(400);
-    expect((await api.request('/api/v1/stream?token=s3cret')).status).toBe(400);
+    // No key in a URL any more: the stream takes the session cookie or the header like every route.
+    expect((await api.request('/api/v1/stream?token=s3cret')).status).toBe(401);
+    expect((await api.request('/api/v1/stream', { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(400);
     expect((await api.request('/healthz')).status).toBe(200);
     expect((await api.request('/')).status).toBe(200);
     expect((await api.request('/openapi.json')).status).toBe(200);
@@ -119,7 +128,9 @@ describe('dashboard API auth and CORS', () => {
     const metrics = await api.request('/metrics', { headers: { Authorization: 'Bearer s3cret' } });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('tidemark_api_query_seconds');
-    expect((await app().request('http://127.0.0.1/metrics')).status).toBe(200); // loopback only, no token
+    expect((await app().request('http://127.0.0.1/metrics')).status).toBe(200); // the open mode: loopback only, no token
+    // With proxy sign-in and no token, nobody anonymous reads it either.
+    expect((await app(null, null, { header: 'x-forwarded-user', cidrs: ['10.0.0.0/8'] }).request('/metrics')).status).toBe(401);
   });
 
   it('answers only loopback Host names without API_TOKEN (DNS rebinding)', async () => {
@@ -137,10 +148,13 @@ describe('dashboard API auth and CORS', () => {
     for (const host of ['localhost', '127.0.0.1:8081', '[::1]:8081', 'LOCALHOST:8081', '127.1.2.3']) {
       expect((await open.request(`http://${host}/api/v1/live`)).status, host).toBe(400); // past the guard: the parameters
     }
-    // With a token, the token guards the API wherever it is reached.
+    // With a token, or proxy sign-in, they guard the API wherever it is reached (the open mode is the one to fence).
     expect(
       (await app('s3cret').request('http://stats.example.com/api/v1/live', { headers: { Authorization: 'Bearer s3cret' } })).status,
     ).toBe(400);
+    const proxied = app(null, null, { header: 'x-forwarded-user', cidrs: ['10.0.0.0/8'] });
+    expect((await proxied.request('http://dashboard.example.com/healthz')).status).toBe(200);
+    expect((await proxied.request('http://dashboard.example.com/api/v1/live?site=a.com')).status).toBe(401);
   });
 
   it('reads the Host header a client sent, on a real socket', async () => {
@@ -193,22 +207,32 @@ describe('methods', () => {
 });
 
 describe('/openapi.json', () => {
-  it('documents every route with its parameters and answer schema', async () => {
-    const doc = (await (await app().request('/openapi.json')).json()) as {
+  it('documents every API route the app serves, with its parameters and answer schema', async () => {
+    const api = app();
+    const doc = (await (await api.request('/openapi.json')).json()) as {
       openapi: string;
-      paths: Record<string, { get: { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[] } }>;
+      paths: Record<
+        string,
+        Record<string, { parameters: { name: string; required: boolean; schema: { enum?: string[] } }[]; requestBody?: unknown }>
+      >;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(
-      [
-        ...['anomaly', 'breakdown', 'freshness', 'live', 'sites', 'stream', 'timeseries', 'top-pages'].map((p) => `/api/v1/${p}`),
-        '/api/v2/query',
-      ].sort(),
-    );
-    const breakdown = doc.paths['/api/v1/breakdown']?.get.parameters ?? [];
+    // Every /api route (and the shared links' unlock) is documented, and nothing else is.
+    const middleware = new Set(['/api/*', '/api/v1/*', '/api/v2/query', '/api/v2/users', '/api/v2/users/*', '/share/:slug/api/*']);
+    const served = api.routes
+      .filter((r) => r.method !== 'ALL' || !middleware.has(r.path))
+      // A documented path's other methods are its 405 (`Allow`), not operations of their own.
+      .filter((r) => r.method !== 'ALL' || !(r.path.replace(/:(\w+)/g, '{$1}') in doc.paths))
+      .filter((r) => r.path.startsWith('/api/') || r.path === '/share/:slug/unlock')
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+    expect(documented.sort()).toEqual([...new Set(served)].sort());
+    const breakdown = doc.paths['/api/v1/breakdown']?.get?.parameters ?? [];
     expect(breakdown.find((p) => p.name === 'site')?.required).toBe(true);
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'queryRequest', 'queryFilter', 'queryAnswer']));
+    expect(doc.paths['/api/v2/sites/{site}']?.patch?.parameters.map((p) => p.name)).toEqual(['site']);
+    expect(doc.paths['/api/v2/keys']?.post?.requestBody).toBeDefined();
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'v2.site', 'v2.keyCreated', 'v2.session']));
   });
 });

@@ -1,15 +1,37 @@
-/** The Stats API (SPEC §6), its SSE stream, OpenAPI document and the live dashboard page. */
-import { type ClickHouseClient, type Config, type Logger, ValidationError } from '@tidemark/shared';
+/**
+ * The Stats API (SPEC §6), its SSE stream, the admin API of sites, keys, shared links, users
+ * and the audit log (SPEC §11), sign-in, the OpenAPI document, and the dashboard's pages.
+ */
+import {
+  type AccessRegistry,
+  addressMatcher,
+  type ClickHouseClient,
+  type Config,
+  createRateLimiter,
+  type Logger,
+  ValidationError,
+} from '@tidemark/shared';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { bearerAuth } from './auth.ts';
+import { mountAudit } from './admin/audit.ts';
+import { type AdminContext, Conflict, NotFound, UnsupportedType } from './admin/common.ts';
+import { mountKeys } from './admin/keys.ts';
+import { mountLinks } from './admin/links.ts';
+import { mountSites } from './admin/sites.ts';
+import { mountUsers } from './admin/users.ts';
+import { type ApiEnv, type AuthDeps, isHttps } from './auth/context.ts';
+import { AccessDenied, createGuard } from './auth/guard.ts';
+import { authenticate } from './auth/middleware.ts';
+import { queryGuard } from './auth/query-guard.ts';
 import { loopbackHostOnly } from './host.ts';
-import { openApiDocument, ROUTE_DOCS } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
+import { mountSession, mountSignIn } from './routes/session.ts';
+import { mountShare } from './routes/share.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
@@ -19,6 +41,12 @@ export interface DashboardOptions {
   client: ClickHouseClient;
   database: string;
   token: string | null;
+  /** Sites, keys, shared links, users and sessions (SPEC §11), kept fresh by the caller (`start()`). */
+  access: AccessRegistry;
+  /** Sign-in through a reverse proxy (`AUTH_PROXY_HEADER`, `AUTH_PROXY_CIDRS`). */
+  authProxy?: Config['api']['authProxy'];
+  /** `TRUST_PROXY`: client addresses from `X-Forwarded-For` (rate limits, audit log). */
+  trustProxy?: boolean;
   log: Logger;
   registry: Registry;
   /** Origins allowed to call the API from a browser (`API_CORS_ORIGINS`); `['*']` for any; none by default. */
@@ -29,27 +57,34 @@ export interface DashboardOptions {
   distributed?: boolean;
   /** The clock (tests pin it to answer over a seeded dataset). */
   now?: () => number;
+  /** Failed sign-ins per client address per minute before it gets 429 (0: no limit; a fuzzer's run). */
+  failedSignInsPerMinute?: number;
   stream?: Omit<HubOptions, 'read' | 'log' | 'onDrop' | 'onClients'>;
   /** `RETENTION_DAYS`: how far back raw events reach (the Query API says when a range was cut). */
   retentionDays?: number;
-  /** A site's default time zone (the sites registry, SPEC §11); null → UTC. */
+  /** A site's default time zone; default: the sites registry's (SPEC §11); null → UTC. */
   siteTimezone?: (site: string) => string | null;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
 export function dashboardSettings(
   config: Config,
-): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'retentionDays'> {
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy' | 'retentionDays'> {
   return {
     database: config.clickhouse.database,
     retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
     corsOrigins: config.api.corsOrigins,
     distributed: config.clickhouse.cluster !== null,
+    authProxy: config.api.authProxy,
+    trustProxy: config.api.trustProxy,
   };
 }
 
-export type DashboardApp = Hono & {
+/** Failed sign-ins (wrong keys, unknown sessions) allowed per client address per minute. */
+export const FAILED_SIGN_INS_PER_MINUTE = 20;
+
+export type DashboardApp = Hono<ApiEnv> & {
   /** Ends every open stream (call before closing the server, which waits for them). */
   close(): void;
 };
@@ -83,15 +118,19 @@ export function createDashboardApp({
   client,
   database,
   token,
+  access,
+  authProxy = null,
+  trustProxy = false,
   log,
   registry,
   corsOrigins = null,
   backlog,
   distributed = false,
   now = Date.now,
+  failedSignInsPerMinute = FAILED_SIGN_INS_PER_MINUTE,
   stream = {},
   retentionDays = 90,
-  siteTimezone = () => null,
+  siteTimezone = (site) => access.current().sites.get(site)?.timezone ?? null,
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -111,48 +150,95 @@ export function createDashboardApp({
     log,
     onDrop: (reason) => m.dropped.inc({ reason }),
     onClients: (count) => m.clients.set(count),
-    async read(site, window) {
+    async read(site, window, locked) {
       const range = parseRange({ window }, '5m', now());
-      const numbers = await timed('stream', () => liveOnV2({ client, tables, now, retentionDays }, site, range.from, range.to));
+      const numbers = await timed('stream', () => liveOnV2({ client, tables, now, retentionDays, locked }, site, range.from, range.to));
       return { data: liveAnswer(site, range, numbers), signature: `${numbers.views}/${numbers.visitors}/${numbers.avgDurationMs}` };
     },
   });
 
-  const app = new Hono();
-  app.use('*', loopbackHostOnly(token));
+  const deps: AuthDeps = {
+    token,
+    proxy: authProxy ? { header: authProxy.header, trusted: addressMatcher(authProxy.cidrs) } : null,
+    registry: access,
+    failures: createRateLimiter({ limit: failedSignInsPerMinute, now }),
+    trustProxy,
+    log,
+    now,
+  };
+  const guard = createGuard(access);
+  const admin: AdminContext = { registry: access, now, https: (c) => isHttps(c, trustProxy) };
+
+  const auth = authenticate(deps);
+
+  const app = new Hono<ApiEnv>();
+  // The open mode trusts whoever reaches it: against DNS rebinding, only requests naming a loopback host.
+  if (token === null && authProxy === null) app.use('*', loopbackHostOnly());
   app.get('/healthz', (c) => c.json({ ok: true }));
-  // Behind the token when there is one: in the one-process mode the registry holds every service's metrics.
-  app.get('/metrics', bearerAuth({ token }), async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  // Every site's numbers, and in the one-process mode every service's: stats:read on every site
+  // (API_TOKEN, an admin, a key of all sites; anyone in the open mode).
+  app.get('/metrics', auth, async (c) => {
+    guard.all(c, 'stats:read');
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
+  });
   const document = openApiDocument();
   app.get('/openapi.json', (c) => c.json(document));
   mountPage(app);
+  mountShare(app, deps);
 
-  const api = new Hono();
-  const v2 = new Hono();
   if (corsOrigins && corsOrigins.length > 0) {
     const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
-    api.use('*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
-    v2.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }));
-  }
-  api.use('*', bearerAuth({ token, queryTokenPaths: ['/api/v1/stream'] }));
-  v2.use('*', bearerAuth({ token }));
-  const stats = { client, tables, now, backlog: backlog ?? null, timed, retentionDays };
-  mountStats(api, stats);
-  mountStream(api, hub);
-  mountQuery(v2, { ...stats, siteTimezone });
-  // The routes answer GET (and HEAD) only, the Query API POST: any other method is a 405 naming them, not a 404.
-  for (const { path } of ROUTE_DOCS) {
-    api.all(path.slice('/api/v1'.length), (c) =>
-      c.json({ error: `method ${c.req.method} not allowed: use GET` }, 405, { Allow: 'GET, HEAD' }),
+    app.use('/api/v1/*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
+    app.use(
+      '/api/v2/query',
+      cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }),
     );
   }
-  v2.all('/query', (c) => c.json({ error: `method ${c.req.method} not allowed: use POST` }, 405, { Allow: 'POST' }));
-  app.route('/api/v1', api);
+  // Sign-in needs no principal; everything else under /api does.
+  mountSignIn(app, deps);
+  app.use('/api/*', auth);
+
+  const api = new Hono<ApiEnv>();
+  mountSession(api, deps);
+  app.route('/api', api);
+
+  const stats = { client, tables, now, backlog: backlog ?? null, timed, guard, access, retentionDays };
+  const v1 = new Hono<ApiEnv>();
+  v1.use('*', guard.scope('stats:read'));
+  mountStats(v1, stats);
+  mountStream(v1, hub, guard);
+  app.route('/api/v1', v1);
+
+  const v2 = new Hono<ApiEnv>();
+  // stats:read on every site the query names; a shared link's locked filters held in the body.
+  v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
+  mountQuery(v2, { ...stats, siteTimezone });
+  mountSites(v2, guard, admin);
+  mountLinks(v2, guard, admin);
+  mountKeys(v2, guard, admin);
+  mountUsers(v2, guard, admin);
+  mountAudit(v2, guard, admin);
   app.route('/api/v2', v2);
+
+  // A documented path answers the methods it does not document with 405 naming those it does, not 404
+  // (v1: GET, HEAD; the Query API: POST).
+  for (const [path, operations] of Object.entries(document.paths as Record<string, object>)) {
+    const methods = Object.keys(operations).map((m) => m.toUpperCase());
+    const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (c) =>
+      c.json({ error: `method ${c.req.method} not allowed: use ${allow}` }, 405, { Allow: allow }),
+    );
+  }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
     if (error instanceof ValidationError) return c.json({ error: error.message, field: error.field }, 400);
+    if (error instanceof AccessDenied) {
+      return c.json({ error: error.message }, error.status, error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+    }
+    if (error instanceof NotFound) return c.json({ error: error.message }, 404);
+    if (error instanceof Conflict) return c.json({ error: error.message }, 409);
+    if (error instanceof UnsupportedType) return c.json({ error: error.message, field: 'Content-Type' }, 415);
     log.error({ err: error, path: c.req.path }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });

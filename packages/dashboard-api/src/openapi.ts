@@ -1,5 +1,11 @@
-/** `/openapi.json`, generated from the route schemas of `schemas.ts` (OpenAPI 3.1, JSON Schema 2020-12). */
+/**
+ * `/openapi.json`, generated from the route schemas of `schemas.ts` (the Stats API) and
+ * `v2/schema.ts` (the Query API), `admin/schemas.ts` + `admin/answers.ts` (the admin API and sign-in) — OpenAPI 3.1, JSON
+ * Schema 2020-12.
+ */
 import { z } from 'zod';
+import { ADMIN_ANSWER } from './admin/answers.ts';
+import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
 
@@ -40,12 +46,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
 
 type JsonSchema = { properties?: Record<string, JsonSchema & { description?: string }>; required?: string[]; [key: string]: unknown };
 
-function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
+export function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _, ...schema } = z.toJSONSchema(type, { io, unrepresentable: 'any' }) as JsonSchema;
   return schema;
 }
 
-function parameters(query: z.ZodType) {
+export function parameters(query: z.ZodType) {
   const schema = schemaOf(query, 'input');
   return Object.entries(schema.properties ?? {}).map(([name, { description, ...rest }]) => ({
     name,
@@ -68,7 +74,7 @@ export function eventOf(answer: string) {
   };
 }
 
-const error = (description: string) => ({
+export const error = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/error' } } },
 });
@@ -91,8 +97,11 @@ export function openApiDocument(): Record<string, unknown> {
               }
             : { description: 'OK', content: { 'application/json': { schema: ref } } },
           400: error('A parameter is missing or malformed.'),
-          401: error('API_TOKEN is set and the request has no valid Bearer token.'),
-          403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
+          401: error('No credentials, or a wrong or revoked key, session or link.'),
+          403: error(
+            'The credentials do not hold stats:read on this site; or, in the open mode (no API_TOKEN, no proxy sign-in), the request does not name a loopback host (localhost, 127.0.0.1, [::1]).',
+          ),
+          429: error('Too many failed sign-ins from this address (Retry-After).'),
           ...(route.eventStream ? { 503: error('Too many open streams.') } : {}),
         },
       },
@@ -114,25 +123,56 @@ export function openApiDocument(): Record<string, unknown> {
         400: error(
           'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; visit metrics take no event dimension (`page`, `event:*`, `prop:*`, …); at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
         ),
-        401: error('API_TOKEN is set and the request has no valid Bearer token.'),
-        403: error('API_TOKEN is not set and the request does not name a loopback host (localhost, 127.0.0.1, [::1]).'),
+        401: error('No credentials, or a wrong or revoked key, session or link.'),
+        403: error(
+          'The credentials do not hold stats:read on every site the query names; or, in the open mode (no API_TOKEN, no proxy sign-in), the request does not name a loopback host (localhost, 127.0.0.1, [::1]).',
+        ),
+        429: error('Too many failed sign-ins from this address (Retry-After).'),
         503: error('The query ran longer than the server-side limit; narrow the range or filters (with Retry-After).'),
       },
     },
   };
+  for (const doc of ADMIN_DOCS) {
+    paths[doc.path] = {
+      ...(paths[doc.path] as Record<string, unknown> | undefined),
+      [doc.method]: adminOperation(doc, { parameters, schemaOf, error }),
+    };
+  }
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Tidemark Stats API',
+      title: 'Tidemark API',
       version: '2',
-      description: 'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now) and the Query API (SPEC §10).',
+      description:
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN; the stream also accepts ?token=' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key (tmk_…) or API_TOKEN.' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'tidemark_session',
+          description: 'The dashboard’s sign-in (POST /api/session); changes also need X-CSRF-Token.',
+        },
+        proxy: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Forwarded-User',
+          description: 'AUTH_PROXY_HEADER, believed from AUTH_PROXY_CIDRS only.',
+        },
+        share: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Tidemark-Share',
+          description: 'A shared link’s slug, or the proof of its password.',
+        },
+      },
       schemas: {
         ...Object.fromEntries(Object.entries(ANSWER).map(([name, type]) => [name, schemaOf(type, 'output')])),
+        ...Object.fromEntries(Object.entries(ADMIN_ANSWER).map(([name, type]) => [`v2.${name}`, schemaOf(type, 'output')])),
         queryRequest: QUERY_REQUEST_SCHEMA,
         queryFilter: QUERY_FILTER_SCHEMA,
         queryAnswer: QUERY_ANSWER_SCHEMA,

@@ -54,11 +54,7 @@ export const QUERY = {
   }),
   breakdown: z.object({ site, ...range, dimension: dimension.describe('What to break down by.'), limit: limit(20) }),
   anomaly: z.object({ site }),
-  stream: z.object({
-    site,
-    window: window.optional(),
-    token: z.string().optional().describe('API token (EventSource cannot send headers).'),
-  }),
+  stream: z.object({ site, window: window.optional() }),
   freshness: z.object({ site: site.optional().describe('Only this site (default: all sites).') }),
   sites: z.object({ limit: limit(100) }),
 };

@@ -13,6 +13,7 @@
  * | `{{on_cluster}}`         | (nothing)              | `ON CLUSTER c`                                                            |
  * | `{{cluster}}`            | (nothing)              | `c`                                                                       |
  * | `{{engine:XMergeTree(a)}}` | `XMergeTree(a)`      | `ReplicatedXMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', a)` |
+ * | `{{global_engine:XMergeTree(a)}}` | `XMergeTree(a)` | `ReplicatedXMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', a)`: one copy on every node of every shard (small settings tables) |
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -31,13 +32,15 @@ export interface Migration {
 }
 
 const FILE = /^(\d+)_([a-z0-9_]+)(\.cluster)?\.sql$/;
-const ENGINE = /\{\{engine:(\w*MergeTree)(?:\(([^)]*)\))?\}\}/g;
+const ENGINE = /\{\{(engine|global_engine):(\w*MergeTree)(?:\(([^)]*)\))?\}\}/g;
 /** ClickHouse's own macros: each replica fills its shard and name from its config. */
 const REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'";
+/** One replica set across the whole cluster: every node holds the table, whatever its shard. */
+const GLOBAL_REPLICA_PATH = "'/clickhouse/tables/global/{database}/{table}', '{replica}'";
 
-function engine(cluster: string | null, name: string, args: string | undefined): string {
+function engine(cluster: string | null, name: string, args: string | undefined, path = REPLICA_PATH): string {
   if (cluster === null) return args === undefined ? name : `${name}(${args})`;
-  return `Replicated${name}(${[REPLICA_PATH, args].filter(Boolean).join(', ')})`;
+  return `Replicated${name}(${[path, args].filter(Boolean).join(', ')})`;
 }
 
 /** Fills the placeholders, drops comments, splits on `;`. */
@@ -48,7 +51,9 @@ export function renderMigration(sql: string, config: Config['clickhouse']): stri
     .replaceAll('{{retention_days}}', String(config.retentionDays))
     .replaceAll('{{on_cluster}}', cluster === null ? '' : `ON CLUSTER ${cluster}`)
     .replaceAll('{{cluster}}', cluster ?? '')
-    .replace(ENGINE, (_, name: string, args: string | undefined) => engine(cluster, name, args))
+    .replace(ENGINE, (_, kind: string, name: string, args: string | undefined) =>
+      engine(cluster, name, args, kind === 'global_engine' ? GLOBAL_REPLICA_PATH : REPLICA_PATH),
+    )
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('--'))
     .join('\n')

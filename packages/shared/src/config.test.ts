@@ -74,6 +74,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^${key}`));
   });
+
+  it('reads sign-in through a proxy: the header and the proxy addresses, both or neither', () => {
+    expect(loadConfig({}).api.authProxy).toBeNull();
+    expect(loadConfig({ AUTH_PROXY_HEADER: 'X-Forwarded-User', AUTH_PROXY_CIDRS: '10.0.0.0/8, 127.0.0.1' }).api.authProxy).toEqual({
+      header: 'x-forwarded-user',
+      cidrs: ['10.0.0.0/8', '127.0.0.1'],
+    });
+    expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X-Forwarded-User' })).toThrow(/AUTH_PROXY_CIDRS must be set/);
+    expect(() => loadConfig({ AUTH_PROXY_CIDRS: '10.0.0.0/8' })).toThrow(/AUTH_PROXY_HEADER must be set/);
+    expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X Bad', AUTH_PROXY_CIDRS: '10.0.0.0/8' })).toThrow(/AUTH_PROXY_HEADER/);
+    expect(() => loadConfig({ AUTH_PROXY_HEADER: 'Authorization', AUTH_PROXY_CIDRS: '10.0.0.0/8' })).toThrow(/a header of its own/);
+    expect(() => loadConfig({ AUTH_PROXY_HEADER: 'X-User', AUTH_PROXY_CIDRS: '10.0.0.0/33' })).toThrow(
+      /AUTH_PROXY_CIDRS=10\.0\.0\.0\/33 must be addresses or CIDR ranges/,
+    );
+    expect(loadConfig({ TRUST_PROXY: 'true' }).api.trustProxy).toBe(true);
+  });
 });
 
 describe('loadConfig errors', () => {

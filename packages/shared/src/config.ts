@@ -5,6 +5,7 @@
  * it and exits. Adding a variable: a line in `ENV`, a field in `Config`, a line in `loadConfig`.
  */
 import { z } from 'zod';
+import { parseAddressRange } from './addresses.ts';
 import { ConfigError } from './errors.ts';
 
 export interface Config {
@@ -41,6 +42,10 @@ export interface Config {
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
     corsOrigins: string[] | null;
+    /** `TRUST_PROXY`: the client address (rate limits, audit log) from `X-Forwarded-For`. */
+    trustProxy: boolean;
+    /** Sign-in through a reverse proxy (SPEC §11): its user header and the addresses it connects from. */
+    authProxy: { header: string; cidrs: string[] } | null;
   };
   ingester: { host: string; port: number; flushIntervalMs: number; flushMaxRows: number };
   clickhouse: {
@@ -137,53 +142,76 @@ const httpUrl = optional(
 ).transform((v) => v ?? null);
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Headers the proxy sign-in may not name: each means something else to the API. */
+const RESERVED_HEADERS = ['authorization', 'cookie', 'host', 'x-forwarded-for'];
+
 /** Every variable, with its rule and default (SPEC §7). */
-const ENV = z.object({
-  HOST: optional(z.string()),
-  COLLECTOR_PORT: int(8080, 0, 65535),
-  API_PORT: int(8081, 0, 65535),
-  INGESTER_PORT: int(8082, 0, 65535),
-  SCRIPT_PATH: urlPath('/script.js'),
-  EVENTS_PATH: urlPath('/api/event'),
-  TRUST_PROXY: bool(false),
-  SITES: list(),
-  RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
-  RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
-  COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
-  COLLECTOR_QUEUE_HOLD_MS: int(30_000, 100, 600_000),
-  COLLECTOR_FAST_PATH: bool(true),
-  COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
-  COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
-  COLLECTOR_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
-  COLLECTOR_BUFFER_MB: int(64, 1, 65_536),
-  API_TOKEN: optional(z.string()).transform((v) => v ?? null),
-  API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
-  FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
-  FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
-  CLICKHOUSE_URL: httpUrl,
-  CLICKHOUSE_USER: withDefault(z.string(), 'default'),
-  CLICKHOUSE_PASSWORD: withDefault(z.string(), ''),
-  CLICKHOUSE_DATABASE: withDefault(IDENTIFIER, 'analytics'),
-  CLICKHOUSE_CLUSTER: optional(IDENTIFIER).transform((v) => v ?? null),
-  DATA_DIR: withDefault(z.string(), './data'),
-  RETENTION_DAYS: int(90, 1, 36_500),
-  KAFKA_BROKERS: list(z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, 'must be host:port pairs, separated by commas')),
-  KAFKA_TOPIC: name('page_views'),
-  KAFKA_DLQ_TOPIC: name('page_views_dlq'),
-  KAFKA_GROUP_ID: name('tidemark-ingester'),
-  KAFKA_PARTITIONS: int(6, 1, 10_000),
-  KAFKA_SALTS_TOPIC: name('tidemark_salts'),
-  KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
-  KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
-  KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
-  LOG_LEVEL: withDefault(
-    z
-      .string()
-      .toLowerCase()
-      .pipe(z.enum(LEVELS, `must be one of ${LEVELS.join(', ')}`)),
-    'info',
-  ),
-});
+const ENV = z
+  .object({
+    HOST: optional(z.string()),
+    COLLECTOR_PORT: int(8080, 0, 65535),
+    API_PORT: int(8081, 0, 65535),
+    INGESTER_PORT: int(8082, 0, 65535),
+    SCRIPT_PATH: urlPath('/script.js'),
+    EVENTS_PATH: urlPath('/api/event'),
+    TRUST_PROXY: bool(false),
+    SITES: list(),
+    RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
+    RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
+    COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
+    COLLECTOR_QUEUE_HOLD_MS: int(30_000, 100, 600_000),
+    COLLECTOR_FAST_PATH: bool(true),
+    COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
+    COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
+    COLLECTOR_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+    COLLECTOR_BUFFER_MB: int(64, 1, 65_536),
+    API_TOKEN: optional(z.string()).transform((v) => v ?? null),
+    AUTH_PROXY_HEADER: optional(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
+        .toLowerCase()
+        .refine((v) => !RESERVED_HEADERS.includes(v), 'must be a header of its own, like X-Forwarded-User'),
+    ),
+    AUTH_PROXY_CIDRS: list(z.string().refine((v) => parseAddressRange(v) !== null, 'must be addresses or CIDR ranges like 10.0.0.0/8')),
+    API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
+    FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
+    FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
+    CLICKHOUSE_URL: httpUrl,
+    CLICKHOUSE_USER: withDefault(z.string(), 'default'),
+    CLICKHOUSE_PASSWORD: withDefault(z.string(), ''),
+    CLICKHOUSE_DATABASE: withDefault(IDENTIFIER, 'analytics'),
+    CLICKHOUSE_CLUSTER: optional(IDENTIFIER).transform((v) => v ?? null),
+    DATA_DIR: withDefault(z.string(), './data'),
+    RETENTION_DAYS: int(90, 1, 36_500),
+    KAFKA_BROKERS: list(z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, 'must be host:port pairs, separated by commas')),
+    KAFKA_TOPIC: name('page_views'),
+    KAFKA_DLQ_TOPIC: name('page_views_dlq'),
+    KAFKA_GROUP_ID: name('tidemark-ingester'),
+    KAFKA_PARTITIONS: int(6, 1, 10_000),
+    KAFKA_SALTS_TOPIC: name('tidemark_salts'),
+    KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
+    KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
+    KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
+    LOG_LEVEL: withDefault(
+      z
+        .string()
+        .toLowerCase()
+        .pipe(z.enum(LEVELS, `must be one of ${LEVELS.join(', ')}`)),
+      'info',
+    ),
+  })
+  // Sign-in through a reverse proxy needs both: the header naming the user, and who may send it.
+  .superRefine((e, ctx) => {
+    if (e.AUTH_PROXY_HEADER !== undefined && e.AUTH_PROXY_CIDRS === null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_PROXY_CIDRS'],
+        message: 'must be set with AUTH_PROXY_HEADER: the addresses of the proxy, e.g. 127.0.0.1/32',
+      });
+    if (e.AUTH_PROXY_HEADER === undefined && e.AUTH_PROXY_CIDRS !== null)
+      ctx.addIssue({ code: 'custom', path: ['AUTH_PROXY_HEADER'], message: 'must be set with AUTH_PROXY_CIDRS (e.g. X-Forwarded-User)' });
+  });
 
 /** Variables whose value may be a secret: an error names them without their value. */
 const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER']);
@@ -217,7 +245,17 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnections: e.COLLECTOR_MAX_CONNECTIONS,
       bufferBytes: e.COLLECTOR_BUFFER_MB * 1024 * 1024,
     },
-    api: { host: e.HOST ?? '127.0.0.1', port: e.API_PORT, token: e.API_TOKEN, corsOrigins: e.API_CORS_ORIGINS },
+    api: {
+      host: e.HOST ?? '127.0.0.1',
+      port: e.API_PORT,
+      token: e.API_TOKEN,
+      corsOrigins: e.API_CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY,
+      authProxy:
+        e.AUTH_PROXY_HEADER === undefined || e.AUTH_PROXY_CIDRS === null
+          ? null
+          : { header: e.AUTH_PROXY_HEADER, cidrs: e.AUTH_PROXY_CIDRS },
+    },
     ingester: { host: e.HOST ?? '0.0.0.0', port: e.INGESTER_PORT, flushIntervalMs: e.FLUSH_INTERVAL_MS, flushMaxRows: e.FLUSH_MAX_ROWS },
     clickhouse: {
       url: e.CLICKHOUSE_URL,

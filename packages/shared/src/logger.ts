@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -12,7 +12,7 @@ export function createLogger(level: string, name: string): Logger {
   });
 }
 
-/** A logger that writes nothing (tests), or only from `level` up, always as JSON. */
-export function plainLogger(level = 'silent'): Logger {
-  return pino({ level });
+/** A logger that writes nothing (tests), or only from `level` up, always as JSON (to `destination`, default stdout). */
+export function plainLogger(level = 'silent', destination?: DestinationStream): Logger {
+  return destination ? pino({ level }, destination) : pino({ level });
 }

@@ -7,6 +7,14 @@ export const TABLES = {
   ingestRanges: 'ingest_ranges',
   /** One row per visit, cut by the ingester (clickhouse/005_visits.sql). */
   visits: 'visits',
+  /** Sites, keys, links, users, sessions and the audit log (clickhouse/006_access.sql, SPEC §11). */
+  sites: 'sites',
+  apiKeys: 'api_keys',
+  apiKeyUses: 'api_key_uses',
+  sharedLinks: 'shared_links',
+  users: 'users',
+  sessions: 'sessions',
+  auditLog: 'audit_log',
 } as const;
 
 export const LIMITS = {

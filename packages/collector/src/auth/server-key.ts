@@ -6,9 +6,8 @@
  * so guessing keys is rate-limited too. Which
  * keys exist is the `KeyAuthorizer`'s business (`API_TOKEN` today, the keys registry later).
  */
-import type { KeyAuthorizer, KeyGrant } from '@tidemark/shared';
+import type { KeyAuthorizer, KeyGrant, RateLimiter } from '@tidemark/shared';
 import { bearerKey } from '@tidemark/shared';
-import type { RateLimiter } from '../rate-limit/rate-limit.ts';
 
 export type KeyCheck =
   | { ok: true; grant: KeyGrant }

@@ -1,40 +1,39 @@
 // The live dashboard: numbers from the SSE stream, panels refetched when they change.
-// Plain browser JavaScript, served by the API itself (no CDN, no build step).
+// Plain browser JavaScript, served by the API itself (no CDN, no build step). At /share/<slug>
+// the same page shows one site read-only, for a shared link (session.js).
+import { call, Forbidden, openStream, shareSlug, signIn, signOut, Unauthorized, unlock, whoAmI } from './session.js';
+import { fillTable } from './table.js';
+
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'tidemark_token';
 const COLORS = ['#2563eb', '#12b76a', '#f79009', '#7a5af8', '#ee46bc', '#98a2b3'];
 const fmt = new Intl.NumberFormat();
 
 const url = new URL(location.href);
-const fromUrl = url.searchParams.get('token');
-if (fromUrl) {
-  sessionStorage.setItem(TOKEN_KEY, fromUrl);
+// Links from before sign-in existed carried the key in the URL: drop it, never use it.
+const keyInUrl = url.searchParams.has('token');
+if (keyInUrl) {
   url.searchParams.delete('token');
   history.replaceState(null, '', url.pathname + url.search + url.hash);
 }
-let token = sessionStorage.getItem(TOKEN_KEY);
 let site = url.searchParams.get('site');
 let win = url.searchParams.get('window') || '5m';
-let source = null;
+let closeStream = null;
 let refreshTimer = null;
 let lastRefresh = 0;
 let lastChart = null;
+let me = null;
 
-class Unauthorized extends Error {}
+const api = (path) => call('GET', `/api/v1${path}`);
 
-async function api(path) {
-  const res = await fetch(`/api/v1${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (res.status === 401) throw new Unauthorized();
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return res.json();
-}
-
-function askToken() {
-  const given = prompt('API token for this dashboard');
-  if (!given) return false;
-  token = given.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
-  return true;
+/** Shows one of the page's states: the dashboard, the sign-in form, or a shared link's password form. */
+function show(state, message = '') {
+  document.body.dataset.state = state;
+  $('signin').hidden = state !== 'signin';
+  $('unlock').hidden = state !== 'unlock';
+  $('board').hidden = state !== 'board';
+  $(state === 'unlock' ? 'unlock-error' : 'signin-error').textContent = message;
+  if (state === 'signin') $('signin-key').focus();
+  if (state === 'unlock') $('unlock-password').focus();
 }
 
 const q = (extra = {}) => `?${new URLSearchParams({ site, window: win, ...extra })}`;
@@ -52,30 +51,7 @@ function showLive(live) {
 }
 
 function table(id, head, rows) {
-  const el = $(id);
-  el.replaceChildren();
-  const tr = el.insertRow();
-  for (const [i, h] of head.entries()) {
-    const th = document.createElement('th');
-    th.textContent = h;
-    if (i > 0) th.className = 'n';
-    tr.append(th);
-  }
-  if (rows.length === 0) {
-    const cell = el.insertRow().insertCell();
-    cell.colSpan = head.length;
-    cell.className = 'empty';
-    cell.textContent = 'no data yet';
-  }
-  for (const row of rows) {
-    const r = el.insertRow();
-    for (const [i, v] of row.entries()) {
-      const cell = r.insertCell();
-      cell.textContent = v;
-      cell.className = i === 0 ? 'name' : 'n';
-      if (i === 0) cell.title = v;
-    }
-  }
+  fillTable($(id), head, rows, { empty: 'no data yet', numbers: true });
 }
 
 const label = (v) => v || '(none)';
@@ -200,33 +176,45 @@ function scheduleRefresh() {
 }
 
 function connect() {
-  source?.close();
+  closeStream?.();
   const params = new URLSearchParams({ site, window: win });
-  if (token) params.set('token', token);
-  source = new EventSource(`/api/v1/stream?${params}`);
-  source.addEventListener('live', (e) => {
-    $('status').className = 'dot on';
-    showLive(JSON.parse(e.data));
-    scheduleRefresh();
-  });
-  source.addEventListener('error', () => {
-    $('status').className = 'dot off';
-    // EventSource hides the status: ask the API whether the token is the problem.
-    api(`/live${q()}`).catch(onError);
-  });
+  closeStream = openStream(
+    `/api/v1/stream?${params}`,
+    (live) => {
+      $('status').className = 'dot on';
+      showLive(live);
+      scheduleRefresh();
+    },
+    () => {
+      $('status').className = 'dot off';
+      // EventSource hides the status: ask the API whether signing in is the problem.
+      api(`/live${q()}`).catch(onError);
+    },
+  );
 }
 
 function onError(err) {
   if (err instanceof Unauthorized) {
-    source?.close();
-    if (askToken()) start();
-    else $('freshness').textContent = 'an API token is needed';
+    closeStream?.();
+    closeStream = null;
+    if (shareSlug) show('unlock', err.body?.error || '');
+    else show('signin', err.body?.error || '');
+    return;
+  }
+  if (err instanceof Forbidden) {
+    $('freshness').textContent = err.message;
     return;
   }
   console.error(err);
 }
 
 async function pickSite() {
+  if (me?.kind === 'share') {
+    site = me.site;
+    $('site').replaceChildren(new Option(site, site, false, true));
+    $('site').disabled = true;
+    return;
+  }
   const { sites } = await api('/sites');
   const names = sites.map((s) => s.site);
   if (!site) site = names[0] || null;
@@ -234,8 +222,25 @@ async function pickSite() {
   $('site').replaceChildren(...names.map((name) => new Option(name, name, false, name === site)));
 }
 
+/** The header's account part: who, the settings link for admins, sign out for sessions. */
+function showAccount() {
+  const admin = me && Array.isArray(me.scopes) && me.scopes.includes('sites:admin') && me.kind !== 'share';
+  $('settings-link').hidden = !admin;
+  $('signout').hidden = me?.via !== 'session';
+  $('who').textContent = me?.kind === 'share' ? `shared: ${me.name || me.site}` : me?.name || (me?.kind === 'token' ? 'API_TOKEN' : '');
+}
+
 async function start() {
   try {
+    me = null;
+    me = await whoAmI();
+    if (me.kind === null || (me.kind === 'anonymous' && !(me.sites?.['stats:read']?.length > 0))) {
+      const note = keyInUrl ? 'Keys in links are no longer accepted: sign in instead.' : shareSlug ? me.error : '';
+      show(shareSlug ? 'unlock' : 'signin', note || '');
+      return;
+    }
+    show('board');
+    showAccount();
     await pickSite();
     if (!site) {
       $('freshness').textContent = 'no sites yet: add the script tag to a page';
@@ -246,7 +251,9 @@ async function start() {
     connect();
     await refresh();
   } catch (err) {
-    onError(err);
+    // Refused before anything was shown (a proxy user nobody added): say so where a key can be given.
+    if (me === null && err instanceof Forbidden && !shareSlug) show('signin', err.message);
+    else onError(err);
   }
 }
 
@@ -258,6 +265,32 @@ function navigate() {
   start();
 }
 
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await signIn($('signin-key').value.trim());
+    $('signin-key').value = '';
+    await start();
+  } catch (err) {
+    show('signin', err.message);
+  }
+});
+$('unlock-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await unlock($('unlock-password').value);
+    $('unlock-password').value = '';
+    await start();
+  } catch (err) {
+    show('unlock', err.message);
+  }
+});
+$('signout').addEventListener('click', async () => {
+  await signOut().catch(console.error);
+  closeStream?.();
+  me = null;
+  show('signin');
+});
 $('site').addEventListener('change', (e) => {
   site = e.target.value;
   navigate();

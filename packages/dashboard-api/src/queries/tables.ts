@@ -7,32 +7,29 @@ import { TABLES } from '@tidemark/shared';
 
 export interface Tables {
   events: string;
-  eventsMinute: string;
-  pagesMinute: string;
-  countriesMinute: string;
-  dimensionsMinute: string;
   /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
   visits: string;
-  /** Quarter-hour rollups of the Query API (clickhouse/007_rollups_15m.sql). */
+  /** Quarter-hour rollups of the Query API (clickhouse/007_query_rollups.sql). */
   events15m: string;
   pages15m: string;
   /** The same per UTC day. */
   events1d: string;
   pages1d: string;
+  /** Visit metrics per visit dimension and value, per quarter-hour / UTC day of the visit's start (clickhouse/009_visit_rollups.sql). */
+  visits15m: string;
+  visits1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
   const name = (table: string) => `${database}.${table}${distributed ? '_all' : ''}`;
   return {
     events: name(TABLES.events),
-    eventsMinute: name('events_minute'),
-    pagesMinute: name('pages_minute'),
-    countriesMinute: name('countries_minute'),
-    dimensionsMinute: name('dimensions_minute'),
     visits: name(TABLES.visits),
     events15m: name('events_15m'),
     pages15m: name('pages_15m'),
     events1d: name('events_1d'),
     pages1d: name('pages_1d'),
+    visits15m: name('visits_15m'),
+    visits1d: name('visits_1d'),
   };
 }

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, plainLogger } from '@tidemark/shared';
+import { type ClickHouseClient, createAccessRegistry, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../app.ts';
@@ -16,7 +16,9 @@ const untouchable = new Proxy({} as ClickHouseClient, {
 });
 
 function post(client: ClickHouseClient, body: unknown, token: string | null = null, headers: Record<string, string> = {}) {
-  const app = createDashboardApp({ client, database: 'analytics', token, log: plainLogger(), registry: new Registry() });
+  // The access registry is never started: no key or site is known, and nothing is read.
+  const access = createAccessRegistry({ client: untouchable, database: 'analytics', log: plainLogger() });
+  const app = createDashboardApp({ client, database: 'analytics', token, access, log: plainLogger(), registry: new Registry() });
   return app.request('/api/v2/query', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
 }
 

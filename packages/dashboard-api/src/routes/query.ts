@@ -1,6 +1,7 @@
 /** `POST /api/v2/query` (SPEC §10): parse the body, run the engine, answer JSON or stream CSV. */
 import { ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
+import type { ApiEnv } from '../auth/context.ts';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
 import { echo, parseQuery } from '../v2/parse.ts';
@@ -13,7 +14,7 @@ export interface QueryContext extends StatsContext {
 
 const MAX_BODY = 64 * 1024;
 
-export function mountQuery(api: Hono, context: QueryContext): void {
+export function mountQuery(api: Hono<ApiEnv>, context: QueryContext): void {
   api.post('/query', async (c) => {
     const text = await c.req.text();
     if (text.length > MAX_BODY) throw new ValidationError(`body: larger than ${MAX_BODY} bytes`, '');

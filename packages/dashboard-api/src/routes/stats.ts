@@ -1,6 +1,8 @@
 /** The JSON routes of `/api/v1` (SPEC §6): each parses its parameters and calls its queries. */
-import type { ClickHouseClient } from '@tidemark/shared';
+import type { AccessRegistry, ClickHouseClient } from '@tidemark/shared';
 import type { Hono } from 'hono';
+import type { ApiContext, ApiEnv } from '../auth/context.ts';
+import type { Guard } from '../auth/guard.ts';
 import { parseQuery, parseRange, parseSite, type TimeRange } from '../params.ts';
 import { anomalyPeriods } from '../queries/anomaly.ts';
 import { bucketCount, INTERVALS, type Interval } from '../queries/buckets.ts';
@@ -17,6 +19,8 @@ export interface StatsContext {
   backlog: (() => Promise<number | null>) | null;
   /** Times a query and counts it by route (Prometheus). */
   timed: <T>(route: string, run: () => Promise<T>) => Promise<T>;
+  guard: Guard;
+  access: AccessRegistry;
   /** `RETENTION_DAYS` (the v2 engine under these routes says when raw events were cut). */
   retentionDays: number;
 }
@@ -51,11 +55,20 @@ export function liveAnswer(
   return { site, window: range.window, from: range.from.toISOString(), to: range.to.toISOString(), ...numbers };
 }
 
-export function mountStats(api: Hono, { client, tables, now, backlog, timed, retentionDays }: StatsContext): void {
-  const v2 = { client, tables, now, retentionDays };
+export function mountStats(api: Hono<ApiEnv>, { client, tables, now, backlog, timed, guard, access, retentionDays }: StatsContext): void {
+  /**
+   * The `site` parameter, which the caller must be allowed to read (SPEC §11), and the v2 context
+   * of its queries: a shared link's locked filters hold in each of them.
+   */
+  const readable = (c: ApiContext, value: string | undefined) => {
+    const site = parseSite(value);
+    guard.site(c, 'stats:read', site);
+    return { site, v2: { client, tables, now, retentionDays, locked: guard.locked(c) } };
+  };
+
   api.get('/live', async (c) => {
     const q = parseQuery(QUERY.live, c.req.query());
-    const site = parseSite(q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '5m', now());
     const numbers = await timed('live', () => liveOnV2(v2, site, range.from, range.to));
     return c.json(liveAnswer(site, range, numbers));
@@ -63,7 +76,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/top-pages', async (c) => {
     const q = parseQuery(QUERY.topPages, c.req.query());
-    const site = parseSite(q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '10m', now());
     const pages = await timed('top-pages', () => topPagesOnV2(v2, site, range.from, range.to, q.limit ?? 20));
     return c.json({ pages } satisfies Answer<'topPages'>);
@@ -71,7 +84,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/timeseries', async (c) => {
     const q = parseQuery(QUERY.timeseries, c.req.query());
-    const site = parseSite(q.site);
+    const { site, v2 } = readable(c, q.site);
     const asked = parseRange(q, '1h', now());
     const { interval, range } = fitPoints(q.interval ?? defaultInterval(asked), asked);
     const dimension = q.breakdown;
@@ -92,7 +105,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/breakdown', async (c) => {
     const q = parseQuery(QUERY.breakdown, c.req.query());
-    const site = parseSite(q.site);
+    const { site, v2 } = readable(c, q.site);
     const range = parseRange(q, '1h', now());
     const rows = await timed('breakdown', () => breakdownOnV2(v2, site, q.dimension, range.from, range.to, q.limit ?? 20));
     return c.json({ dimension: q.dimension, rows } satisfies Answer<'breakdown'>);
@@ -100,7 +113,7 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/anomaly', async (c) => {
     const q = parseQuery(QUERY.anomaly, c.req.query());
-    const site = parseSite(q.site);
+    const { site, v2 } = readable(c, q.site);
     const at = now();
     const { current, previous } = anomalyPeriods(at);
     const [currentViews, previousViews] = await timed('anomaly', () =>
@@ -121,7 +134,8 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/freshness', async (c) => {
     const q = parseQuery(QUERY.freshness, c.req.query());
-    const site = q.site === undefined ? null : parseSite(q.site);
+    const site = q.site === undefined ? null : readable(c, q.site).site;
+    if (site === null) guard.all(c, 'stats:read');
     const at = now();
     const [last, queueBacklog] = await Promise.all([
       timed('freshness', () => queryLastEvent(client, tables, site, new Date(at - DAY_MS))),
@@ -134,7 +148,25 @@ export function mountStats(api: Hono, { client, tables, now, backlog, timed, ret
 
   api.get('/sites', async (c) => {
     const q = parseQuery(QUERY.sites, c.req.query());
-    const sites = await timed('sites', () => querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100));
+    const allowed = guard.sites(c, 'stats:read');
+    const locked = guard.locked(c);
+    if (locked.length > 0 && allowed !== 'all') {
+      // A shared link with locked filters: its one site, with the views those filters let through.
+      const v2 = { client, tables, now, retentionDays, locked };
+      const to = new Date(now());
+      const sites = await Promise.all(
+        allowed.map(async (site) => ({ site, views: await pageviewsOnV2(v2, site, new Date(to.getTime() - 30 * DAY_MS), to) })),
+      );
+      return c.json({ sites } satisfies Answer<'sites'>);
+    }
+    const seen = await timed('sites', () =>
+      querySites(client, tables, new Date(now() - 30 * DAY_MS), q.limit ?? 100, allowed === 'all' ? null : [...allowed]),
+    );
+    // Registered sites (and a limited caller's own) are listed too, before their first pageview.
+    const listed = new Set(seen.map((s) => s.site));
+    const known = allowed === 'all' ? [...access.current().sites.keys()] : allowed;
+    const quiet = known.filter((s) => !listed.has(s)).sort();
+    const sites = [...seen, ...quiet.map((site) => ({ site, views: 0 }))].slice(0, q.limit ?? 100);
     return c.json({ sites } satisfies Answer<'sites'>);
   });
 }

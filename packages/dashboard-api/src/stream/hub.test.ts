@@ -40,6 +40,23 @@ describe('stream hub', () => {
     hub.close();
   });
 
+  it('gives a shared link with locked filters a channel of its own, whose queries hold them', async () => {
+    const hub = createStreamHub({
+      log: plainLogger(),
+      tickMs: 20,
+      read: async (site, _window, locked) => ({ data: { site, locked }, signature: JSON.stringify(locked) }),
+    });
+    const de = [['is', 'event:country', ['DE']]];
+    const plain = hub.subscribe('a.com', '5m')?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const filtered = hub.subscribe('a.com', '5m', de)?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    expect(await nextEvent(plain)).toContain('"locked":[]');
+    expect(await nextEvent(filtered)).toContain('"locked":[["is","event:country",["DE"]]]');
+    await plain.cancel();
+    await filtered.cancel();
+    expect(hub.clients()).toBe(0);
+    hub.close();
+  });
+
   it('sends the answer again after maxSilenceMs even when nothing changed', async () => {
     const hub = createStreamHub({
       log: plainLogger(),

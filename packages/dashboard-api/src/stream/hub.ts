@@ -14,7 +14,8 @@ export interface Reading {
 }
 
 export interface HubOptions {
-  read: (site: string, window: string) => Promise<Reading>;
+  /** `locked`: a shared link's locked filters (SPEC §11), held in the channel's queries. */
+  read: (site: string, window: string, locked: readonly unknown[]) => Promise<Reading>;
   log: Logger;
   tickMs?: number;
   maxSilenceMs?: number;
@@ -30,8 +31,10 @@ interface Subscriber {
 }
 
 interface Channel {
+  key: string;
   site: string;
   window: string;
+  locked: readonly unknown[];
   subscribers: Set<Subscriber>;
   timer: NodeJS.Timeout;
   last: Reading | null;
@@ -42,7 +45,8 @@ interface Channel {
 
 export interface StreamHub {
   /** A `text/event-stream` body, or null when the connection cap is reached. */
-  subscribe(site: string, window: string): ReadableStream<Uint8Array> | null;
+  /** Subscribers of one (site, window, locked filters) share a channel. */
+  subscribe(site: string, window: string, locked?: readonly unknown[]): ReadableStream<Uint8Array> | null;
   clients(): number;
   /** Queries run so far (for tests of the one-query-per-tick rule). */
   queries(): number;
@@ -72,7 +76,7 @@ export function createStreamHub({
     onClients(count);
     if (channel.subscribers.size === 0) {
       clearInterval(channel.timer);
-      channels.delete(`${channel.site}\n${channel.window}`);
+      channels.delete(channel.key);
     }
   }
 
@@ -103,7 +107,7 @@ export function createStreamHub({
     channel.busy = true;
     try {
       queryCount += 1;
-      const reading = await read(channel.site, channel.window);
+      const reading = await read(channel.site, channel.window, channel.locked);
       const now = Date.now();
       if (reading.signature !== channel.last?.signature || now - channel.lastSentAt >= maxSilenceMs - tickMs / 2) {
         channel.last = reading;
@@ -121,13 +125,15 @@ export function createStreamHub({
     }
   }
 
-  function channelFor(site: string, window: string): Channel {
-    const key = `${site}\n${window}`;
+  function channelFor(site: string, window: string, locked: readonly unknown[]): Channel {
+    const key = `${site}\n${window}\n${JSON.stringify(locked)}`;
     const existing = channels.get(key);
     if (existing) return existing;
     const channel: Channel = {
+      key,
       site,
       window,
+      locked,
       subscribers: new Set(),
       timer: setInterval(() => void tick(channel), tickMs),
       last: null,
@@ -140,7 +146,7 @@ export function createStreamHub({
   }
 
   return {
-    subscribe(site, window) {
+    subscribe(site, window, locked = []) {
       if (count >= maxClients) {
         onDrop('full');
         return null;
@@ -150,7 +156,7 @@ export function createStreamHub({
       return new ReadableStream<Uint8Array>(
         {
           start(controller) {
-            channel = channelFor(site, window);
+            channel = channelFor(site, window, locked);
             sub = { controller };
             channel.subscribers.add(sub);
             count += 1;

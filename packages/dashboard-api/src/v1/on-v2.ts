@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type Answer, runQuery } from '../v2/engine.ts';
-import { parseQuery } from '../v2/parse.ts';
+import { parseQuery, withLocked } from '../v2/parse.ts';
 
 export type V1Dimension =
   | 'source'
@@ -29,13 +29,22 @@ export interface V2Context {
   tables: Tables;
   now: () => number;
   retentionDays: number;
+  /** A shared link's locked filters (SPEC §11): they hold in every query. */
+  locked?: readonly unknown[];
 }
 
 const PAGEVIEWS = ['is', 'event', ['pageview']];
 const CUSTOM = ['is_not', 'event', ['pageview']];
 
 function ask(ctx: V2Context, site: string, from: Date, to: Date, body: Record<string, unknown>): Promise<Answer> {
-  const query = parseQuery({ site, dateRange: [from.toISOString(), to.toISOString()], timezone: 'UTC', limit: 10_000, ...body });
+  const query = parseQuery({
+    site,
+    dateRange: [from.toISOString(), to.toISOString()],
+    timezone: 'UTC',
+    limit: 10_000,
+    ...body,
+    filters: withLocked(ctx.locked ?? [], body.filters),
+  });
   return runQuery(ctx.client, ctx.tables, query, {
     now: ctx.now(),
     retentionDays: ctx.retentionDays,

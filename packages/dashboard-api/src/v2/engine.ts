@@ -15,9 +15,12 @@ import {
   dayAligned,
   eventStatement,
   rollupEligible,
+  rollupSpans,
   rollupStatement,
   type Statement,
   type StatementInput,
+  visitRollupEligible,
+  visitRollupStatement,
   visitStatement,
 } from './statements.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
@@ -139,7 +142,11 @@ async function grouped(
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
   const events =
     eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input, buckets) : eventStatement(input)) : null;
-  const visitsSql = visitMetrics ? visitStatement(input) : null;
+  const visitsSql = visitMetrics
+    ? visitRollupEligible(input, buckets)
+      ? visitRollupStatement(input, buckets)
+      : visitStatement(input)
+    : null;
   const [eventRows, visits] = await Promise.all([
     events ? run(client, events, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
@@ -413,7 +420,15 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
     if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }
-  if (visitMetrics) out.add(tables.visits);
+  if (visitMetrics) {
+    const input = inputOf(query, tables, span, interval);
+    if (visitRollupEligible(input, buckets)) {
+      const { q0, q1, d0, d1 } = rollupSpans(input, buckets);
+      if (d0 < d1) out.add(tables.visits1d);
+      if (q0 < d0 || d1 < q1) out.add(tables.visits15m);
+      if (span.from < q0 || q1 < span.to) out.add(tables.visits);
+    } else out.add(tables.visits);
+  }
   return [...out];
 }
 

@@ -1,14 +1,15 @@
 /**
- * The one table from the Query API's words to fixed SQL. Expressions are written against three
- * row sources: `e` (an event of `events`), `v` (a visit of `visits`) and `p` (one distinct
- * (name, path) pair of a visit's pageviews and custom events). Request values never appear in
+ * The one table from the Query API's words to fixed SQL. Expressions are written against four
+ * row sources: `e` (an event of `events`), `v` (a visit of `visits`), `p` (one distinct
+ * (name, path) pair of a visit's pageviews and custom events) and `r` (a row of the visit
+ * rollups: one visit dimension's `value` and the `first_at` bucket). Request values never appear in
  * SQL text: they are bound parameters created through `Params`.
  */
 import { ValidationError } from '@tidemark/shared';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, PROP_PREFIX } from './vocabulary.ts';
 
-export type Source = 'e' | 'p' | 'v';
+export type Source = 'e' | 'p' | 'v' | 'r';
 
 /** Bound parameters of one statement: `add` returns the `{name:Type}` placeholder. */
 export class Params {
@@ -46,6 +47,10 @@ const VISIT_COLUMN: Record<string, string> = {
   screen:
     "multiIf(v.screen_width = 0, '', v.screen_width < 576, 'Mobile', v.screen_width < 992, 'Tablet', v.screen_width < 1440, 'Laptop', 'Desktop')",
 };
+
+/** The `visits` columns the expressions above read (a join of events to visits reads only these, never `pairs`). */
+export const VISIT_ATTRIBUTE_COLUMNS =
+  'site, visitor_id, first_at, last_at, host, entry_page, exit_page, source, referrer_host, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, device, browser, browser_version, os, os_version, screen_width';
 
 /** Each event's own attributes (`event:*`), as `/api/v1/breakdown` counts them. */
 const EVENT_ATTRIBUTE: Record<string, string> = {
@@ -96,12 +101,12 @@ export function dimensionSql(
 ): string {
   if (isTimeDimension(d)) {
     if (!time) throw new ValidationError(`${d}: not here`, pointer);
-    return bucketSql(src === 'v' ? 'v.first_at' : 'e.timestamp', time.interval, time.zone);
+    return bucketSql(src === 'v' || src === 'r' ? `${src}.first_at` : 'e.timestamp', time.interval, time.zone);
   }
   if (!isEventDimension(d)) {
-    return VISIT_COLUMN[d] as string;
+    return src === 'r' ? 'r.value' : (VISIT_COLUMN[d] as string);
   }
-  if (src === 'v') throw new ValidationError(`${d}: an event dimension has no single value per visit`, pointer);
+  if (src === 'v' || src === 'r') throw new ValidationError(`${d}: an event dimension has no single value per visit`, pointer);
   if (d === 'page') return `${src}.path`;
   if (d === 'event') return `toString(${src}.name)`;
   if (d === 'goal') return goalOf(src);
@@ -140,14 +145,15 @@ function leafSql(op: string, x: string, values: string[], params: Params): strin
 
 /**
  * The filter as SQL over an event and its visit (`src` 'e') or over a visit's pair and the
- * visit (`src` 'p'). A goal filter also requires the event to complete a goal.
+ * visit (`src` 'p'), or over a visit rollup row (`src` 'r': visit dimensions only). A goal
+ * filter also requires the event to complete a goal.
  */
-export function filterSql(filters: readonly Filter[], src: 'e' | 'p', params: Params): string {
+export function filterSql(filters: readonly Filter[], src: 'e' | 'p' | 'r', params: Params): string {
   if (filters.length === 0) return '1';
   const one = (f: Filter): string => {
     if ('filters' in f) return `(${f.filters.map(one).join(f.op === 'and' ? ' AND ' : ' OR ')})`;
     if ('filter' in f) return `NOT (${one(f.filter)})`;
-    const x = dimensionSql(f.dimension, isEventDimension(f.dimension) ? src : 'v', params, null, `${f.pointer}/1`);
+    const x = dimensionSql(f.dimension, src === 'r' || isEventDimension(f.dimension) ? src : 'v', params, null, `${f.pointer}/1`);
     const leaf = leafSql(f.op, x, f.values, params);
     return f.dimension === 'goal' ? `(${x} != '' AND ${leaf})` : leaf;
   };

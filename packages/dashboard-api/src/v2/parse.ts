@@ -154,6 +154,25 @@ function filter(value: unknown, pointer: string, depth: number): Filter {
   return { op: op as FilterOp, dimension: dim, values: values as string[], pointer };
 }
 
+/**
+ * A list of at most `max` filters, `pointer` its JSON pointer. `depth` 1 (a shared link's locked
+ * filters, SPEC §11) leaves them room to be held in one `and` (`withLocked`) within the nesting limit.
+ */
+export function parseFilters(value: unknown, pointer: string, max: number, depth = 0): Filter[] {
+  if (!Array.isArray(value) || value.length > max) fail(`filters: a list of at most ${max} filters`, pointer);
+  return value.map((f, i) => filter(f, `${pointer}/${i}`, depth));
+}
+
+/**
+ * A query's own filters and a shared link's locked ones, which must all hold: the locked ones as
+ * one `and` after the query's own (whose JSON pointers stay theirs). Filters that are not a list
+ * stay as they are, for the parser to refuse.
+ */
+export function withLocked(locked: readonly unknown[], own: unknown): unknown {
+  if (locked.length === 0 || (own !== undefined && !Array.isArray(own))) return own;
+  return [...(own ?? []), ['and', locked]];
+}
+
 function integer(value: unknown, pointer: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
@@ -190,9 +209,7 @@ export function parseQuery(body: unknown, options: ParseOptions = {}): Query {
   const dimensions = ((body.dimensions as unknown[] | undefined) ?? []).map((d, i) => dimension(d, `/dimensions/${i}`, true));
   if (new Set(dimensions).size !== dimensions.length) fail('dimensions: a dimension is listed twice', '/dimensions');
   if (dimensions.filter(isTimeDimension).length > 1) fail('dimensions: at most one time dimension', '/dimensions');
-  if (body.filters !== undefined && (!Array.isArray(body.filters) || body.filters.length > 50))
-    fail('filters: a list of at most 50 filters', '/filters');
-  const filters = ((body.filters as unknown[] | undefined) ?? []).map((f, i) => filter(f, `/filters/${i}`, 0));
+  const filters = body.filters === undefined ? [] : parseFilters(body.filters, '/filters', 50);
   let compare: Compare | null = null;
   if (body.compare !== undefined && body.compare !== null) {
     if (body.compare === 'previous_period' || body.compare === 'year_over_year') compare = body.compare;

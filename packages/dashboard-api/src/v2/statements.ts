@@ -4,10 +4,13 @@
  *   joined to their visit (the visit of the same visitor whose span holds the event) when a
  *   visit dimension or filter is used — pageviews, events, visitors, time on page, conversions;
  * - visits: the visits (`visits` FINAL) that start in the range and have a pageview or custom
- *   event that passes the filters — visits, bounces, durations, pageviews per visit.
+ *   event that passes the filters — visits, bounces, durations, pageviews per visit; or, when
+ *   the query uses at most one visit dimension and no event dimension, the same sums from the
+ *   visit rollups (`visits_1d`, `visits_15m`) for the whole quarter-hours of the range and from
+ *   `visits` FINAL for its partial edges.
  */
 import type { Tables } from '../queries/tables.ts';
-import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import { dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
 
@@ -65,7 +68,7 @@ export function eventStatement(input: StatementInput): Statement {
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
   if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
   const join = joinVisits
-    ? `INNER JOIN (SELECT * FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
+    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
@@ -161,6 +164,75 @@ const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+
+/** The one visit dimension (besides time) a query groups or filters by, '' for none, or null when it uses more or an event dimension. */
+function visitRollupDimension(input: StatementInput): string | null {
+  const used = [...input.dimensions, ...filterDimensions(input.filters)].filter((d) => !isTimeDimension(d));
+  if (!used.every(isVisitDimension)) return null;
+  const distinct = [...new Set(used)];
+  return distinct.length > 1 ? null : (distinct[0] ?? '');
+}
+
+/**
+ * Whether the visit statement can read the visit rollups: at most one visit dimension (the
+ * rollups hold one (dimension, value) pair per row) used in dimensions and filters together, no
+ * event dimension, time buckets (if any) on quarter-hours, and a whole quarter-hour in the range.
+ */
+export function visitRollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (visitRollupDimension(input) === null) return false;
+  if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
+  return Math.ceil(input.from / QUARTER) * QUARTER < Math.floor(input.to / QUARTER) * QUARTER;
+}
+
+/** The whole quarter-hours [q0, q1) of a range and the whole UTC days [d0, d1) the day rollups answer (d0 = d1: none). */
+export function rollupSpans(input: StatementInput, bucketStarts: readonly number[]) {
+  const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
+  const q1 = Math.floor(input.to / QUARTER) * QUARTER;
+  const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
+  return d0 < d1 && dayAligned(input, bucketStarts) ? { q0, q1, d0, d1 } : { q0, q1, d0: q0, d1: q0 };
+}
+
+/**
+ * Visit metrics from the visit rollups: whole UTC days from `visits_1d` (when every boundary of
+ * the query is a UTC midnight), the other whole quarter-hours from `visits_15m`, and the visits
+ * starting in the partial edges from `visits` FINAL. Sums only (visits, bounces, durations,
+ * pageviews), so the parts add up exactly.
+ */
+export function visitRollupStatement(input: StatementInput, bucketStarts: readonly number[]): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const dimension = visitRollupDimension(input) ?? '';
+  const { q0, q1, d0, d1 } = rollupSpans(input, bucketStarts);
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
+  const [from, whole0, whole1, to, day0, day1] = [at(input.from), at(q0), at(q1), at(input.to), at(d0), at(d1)];
+  const dim = params.add('String', dimension);
+  const columns = 'site, bucket AS first_at, value, visits, bounces, duration, pageviews';
+  const value = dimension === '' ? "''" : dimensionSql(dimension as Dimension, 'v', params, null, '');
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'r', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const sql = `
+    SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
+    FROM (
+      SELECT ${columns} FROM ${input.tables.visits15m}
+      WHERE site IN ${sites} AND dimension = ${dim} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
+      UNION ALL
+      SELECT ${columns} FROM ${input.tables.visits1d}
+      WHERE site IN ${sites} AND dimension = ${dim} AND bucket >= ${day0} AND bucket < ${day1}
+      UNION ALL
+      SELECT v.site AS site, v.first_at AS first_at, ${value} AS value, toInt64(1) AS visits,
+             toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
+             toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS duration, toInt64(v.pageviews) AS pageviews
+      FROM ${input.tables.visits} AS v FINAL
+      WHERE v.site IN ${sites} AND v.pageviews + v.events > 0
+        AND ((v.first_at >= ${from} AND v.first_at < ${whole0}) OR (v.first_at >= ${whole1} AND v.first_at < ${to}))
+    ) AS r
+    WHERE ${filterSql(input.filters, 'r', params)}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}
+    HAVING visits != 0`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
 
 export function visitStatement(input: StatementInput): Statement {
   const params = new Params();

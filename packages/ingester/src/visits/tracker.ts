@@ -73,7 +73,12 @@ export function createVisitTracker({ client, database, log, now = Date.now }: Vi
           table,
           values: applied.rows,
           format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+          // The visit rollups' views (clickhouse/009_visit_rollups.sql) drop a replayed block too.
+          clickhouse_settings: {
+            insert_deduplication_token: token,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            async_insert: 0,
+          },
         });
       }
       applied.commit();

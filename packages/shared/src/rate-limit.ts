@@ -6,6 +6,8 @@
  * Memory is bounded: the counts are dropped at every window, and past `maxClients` distinct
  * IPs in one window new ones are let through uncounted rather than remembered (a spray of
  * addresses cannot grow the map).
+ * The dashboard API counts failed sign-ins and wrong link passwords with it the same way
+ * (`count(key, 1)` per failure; the key an IP, or IP and link).
  */
 
 export interface RateLimitOptions {
