@@ -18,6 +18,8 @@ export type KafkaConfig = Config['kafka'] & { brokers: string[] };
 export interface KafkaTimeouts {
   requestTimeoutMs?: number;
   retries?: number;
+  /** The longest wait between two attempts (the waits grow up to it). */
+  maxRetryTimeMs?: number;
 }
 
 /** A message bound for one partition. */

@@ -52,7 +52,11 @@ function kafkaClient(
     brokers,
     connectionTimeout: 3000,
     requestTimeout: timeouts.requestTimeoutMs ?? 10_000,
-    retry: { initialRetryTime: 200, retries: timeouts.retries ?? 5 },
+    retry: {
+      initialRetryTime: 200,
+      retries: timeouts.retries ?? 5,
+      ...(timeouts.maxRetryTimeMs === undefined ? {} : { maxRetryTime: timeouts.maxRetryTimeMs }),
+    },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -78,6 +82,19 @@ async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void>
     // Another instance may have created it between list and create.
     if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
   }
+}
+
+/** A heartbeat's error saying the group coordinator is gone: its connection failed, or another broker now coordinates. */
+function coordinatorLost(error: unknown): boolean {
+  let e = error as { name?: string; type?: string; originalError?: unknown } | undefined;
+  while (e?.originalError) e = e.originalError as typeof e;
+  return (
+    e?.name === 'KafkaJSConnectionError' ||
+    e?.name === 'KafkaJSConnectionClosedError' ||
+    e?.name === 'KafkaJSBrokerNotFound' ||
+    e?.type === 'NOT_COORDINATOR_FOR_GROUP' ||
+    e?.type === 'GROUP_COORDINATOR_NOT_AVAILABLE'
+  );
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -111,7 +128,10 @@ function queueMessage(m: KafkaMessage): QueueMessage {
  * resolved offset).
  */
 async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
-  const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log);
+  // Waits between attempts of at most a second: after a dead broker is fenced, the consumer finds
+  // the new coordinator or leader within about a second, not after kafkajs's backoff (up to 30 s;
+  // 8.7 s seen before a restart after a lost coordinator).
+  const kafka = kafkaClient(config.brokers, 'tidemark-ingester', log, { maxRetryTimeMs: 1_000 });
   const admin = kafka.admin();
   await admin.connect();
   const maxBytes = 64 * 1024 * 1024;
@@ -130,27 +150,44 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
 
-  // A crash kafkajs does not restart from itself (a "non-retriable" error, as a lost group
-  // coordinator can cause: `Broker N not found in the cached metadata`) would leave the
-  // ingester alive and idle: it is restarted here, as kafkajs restarts the retriable ones.
+  // The consumer restarted by the adapter, in two cases, one restart at a time:
+  // - a crash kafkajs does not restart from itself (a "non-retriable" error, as a lost group
+  //   coordinator can cause: `Broker N not found in the cached metadata`), which would leave the
+  //   ingester alive and idle (kafkajs restarts the retriable ones);
+  // - the group coordinator gone (a heartbeat's connection refused or reset, or another broker
+  //   named coordinator): kafkajs would keep calling the dead broker until its retries run out
+  //   and it crashes (20 s and more seen).
+  // It rejoins as the same member (patches/kafkajs: rejoinAs), so the coordinator taking over
+  // completes the rebalance without waiting out a lost member's session; until the dead broker
+  // is fenced the join itself fails and is retried.
   let runConfig: Parameters<Consumer['run']>[0] | null = null;
   let closing = false;
+  let restarting = false;
+  const restart = async () => {
+    if (restarting || closing || runConfig === null) return;
+    restarting = true;
+    try {
+      await consumer.stop(); // also cancels a restart kafkajs scheduled itself
+      await consumer.connect();
+      await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+      await consumer.run(runConfig);
+      restarting = false;
+    } catch (error) {
+      restarting = false;
+      log.error({ err: error }, 'kafka_consumer_restart_failed');
+      setTimeout(() => void restart(), 1_000).unref();
+    }
+  };
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart || closing || runConfig === null) return;
     log.error({ err: payload.error }, 'kafka_consumer_crashed_restarting');
-    const again = async () => {
-      if (closing || runConfig === null) return;
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-        await consumer.run(runConfig);
-      } catch (error) {
-        log.error({ err: error }, 'kafka_consumer_restart_failed');
-        setTimeout(() => void again(), 1_000).unref();
-      }
-    };
-    setTimeout(() => void again(), 200).unref();
+    setTimeout(() => void restart(), 200).unref();
   });
+  const coordinatorGone = (error: unknown) => {
+    if (restarting || closing) return;
+    log.warn({ err: error }, 'kafka_coordinator_lost_rejoining');
+    void restart();
+  };
 
   let assignment = 0;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -185,20 +222,34 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
           if (batch.messages.length === 0) return;
-          await handle({
-            topic,
-            partition,
-            assignment,
-            messages: batch.messages.map(queueMessage),
-            highWatermark: BigInt(batch.highWatermark),
-            active: () => isRunning() && !isStale(),
-            heartbeat,
-            async commit(next) {
-              await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
-              resolveOffset(String(next - 1n));
-            },
-            stop: () => consumer.pause([{ topic, partitions: [partition] }]),
-          });
+          // kafkajs heartbeats only between batches: a batch whose insert or commit waits (a
+          // commit blocks until the offsets' in-sync replicas drop a dead broker, ≈ 9 s) would
+          // let the session lapse and cost a rebalance, so heartbeats go on while it is handled.
+          const beat = setInterval(() => {
+            if (!isRunning() || isStale()) return;
+            heartbeat().catch((error: unknown) => {
+              // A rebalance is seen by the batch's own calls; a coordinator gone is acted on here.
+              if (coordinatorLost(error)) coordinatorGone(error);
+            });
+          }, HEARTBEAT_MS);
+          try {
+            await handle({
+              topic,
+              partition,
+              assignment,
+              messages: batch.messages.map(queueMessage),
+              highWatermark: BigInt(batch.highWatermark),
+              active: () => isRunning() && !isStale(),
+              heartbeat,
+              async commit(next) {
+                await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+                resolveOffset(String(next - 1n));
+              },
+              stop: () => consumer.pause([{ topic, partitions: [partition] }]),
+            });
+          } finally {
+            clearInterval(beat);
+          }
         },
       };
       await consumer.run(runConfig);
