@@ -37,7 +37,8 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
       figures[`${visitors}: 3 brokers collector (req/s)`] = rps(three, '3 brokers');
       figures[`${visitors}: 3 brokers / 1 broker${many ? ' (target ≥ 0.7)' : ''}`] = Number(ratio.toFixed(2));
       figures[`${visitors}: 3 brokers collector p50/p99 (ms)`] = three['3 brokers collector p50/p99 (ms)'] ?? '';
-      figures[`${visitors}: non-2xx (1 broker / 3 brokers)`] = `${one['1 broker collector non-2xx'] ?? ''} / ${three['3 brokers collector non-2xx'] ?? ''}`;
+      figures[`${visitors}: non-2xx (1 broker / 3 brokers)`] =
+        `${one['1 broker collector non-2xx'] ?? ''} / ${three['3 brokers collector non-2xx'] ?? ''}`;
     }
   } finally {
     await stopKafka(opts);
