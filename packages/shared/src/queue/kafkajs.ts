@@ -170,7 +170,7 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
       await consumer.stop(); // also cancels a restart kafkajs scheduled itself
       await consumer.connect();
       await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-      await consumer.run(runConfig);
+      if (!closing) await consumer.run(runConfig); // not after close() began
       restarting = false;
     } catch (error) {
       restarting = false;
