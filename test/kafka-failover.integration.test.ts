@@ -100,6 +100,8 @@ describe('Kafka cluster failover', () => {
   }, 300_000);
 
   afterAll(async () => {
+    // FAILOVER_LOG=info (a log level): the collector's and ingester's logs, for the timeline of each failover.
+    if (process.env.FAILOVER_LOG) for (const s of services) writeFileSync(join(ROOT, '.tmp', `kafka-failover-${s.name}.log`), s.output());
     await Promise.all(services.map((s) => s.stop()));
     await admin?.disconnect().catch(() => {});
     // A throwaway cluster: kill -9 rather than each node's controlled shutdown (seconds each).
@@ -297,8 +299,6 @@ describe('Kafka cluster failover', () => {
       `failover: ${sent.length} sent, ${accepted.length} answered 202, ${refused.length} otherwise (${[...new Set(refused.map((s) => s.status))].join(', ')})`,
     );
 
-    // FAILOVER_LOG=info (a log level): the ingester's log, for the timeline of each failover.
-    if (process.env.FAILOVER_LOG) writeFileSync(join(ROOT, '.tmp', 'kafka-failover-ingester.log'), services[1]?.output() ?? '');
     if (failovers.some((f) => f.caughtUpMs >= RESUME_MS)) console.log(services[1]?.output().slice(-5_000));
     expect(refused.map((s) => s.status)).toEqual([]);
     expect(accepted.filter((s) => stored.get(s.eventId) !== 1)).toEqual([]);
