@@ -70,6 +70,15 @@ const BENCHES: Bench[] = [
     optIn: true,
   },
   { name: 'storage', run: async (quick) => (await import('./storage.ts')).benchStorage({ rows: quick ? 100_000 : 2_000_000 }) },
+  {
+    name: 'import',
+    // A Plausible export of 1 GB (100 MB quick), embedded, and with the ClickHouse server of CLICKHOUSE_URL when set.
+    run: async (quick) =>
+      (await import('./import.ts')).benchImport({
+        megabytes: quick ? 100 : 1024,
+        ...(process.env.CLICKHOUSE_URL && { clickhouseUrl: process.env.CLICKHOUSE_URL }),
+      }),
+  },
 ];
 
 function versionOf(command: string, args: string[]): string {

@@ -7,7 +7,7 @@
  * CPU) is in docs/storage.md. Runs alone: `npx tsx bench/wire.ts [--quick]`.
  */
 import { BatchBody, createRecentIds } from '@tidemark/ingester';
-import { encodeMessages, frameOf, HEADERS, jsonEvents, type QueueMessage, type StoredEvent } from '@tidemark/shared';
+import { encodeMessages, frameOf, HEADERS, jsonEvents, type QueueMessage, SCHEMA_VERSION, type StoredEvent } from '@tidemark/shared';
 import { syntheticEvent } from '../test/ingester-support.ts';
 import { type Figures, round } from './lib.ts';
 
@@ -33,7 +33,7 @@ function jsonMessages(events: StoredEvent[]): QueueMessage[] {
     out.push({
       offset: BigInt(i),
       value,
-      headers: { [HEADERS.format]: 'JSONEachRow', [HEADERS.schema]: '1', [HEADERS.rows]: String(slice.length) },
+      headers: { [HEADERS.format]: 'JSONEachRow', [HEADERS.schema]: String(SCHEMA_VERSION), [HEADERS.rows]: String(slice.length) },
     });
   }
   return out;

@@ -26,12 +26,17 @@ interface Holder {
   /** Sites its scopes apply to; 'all' for every site. */
   sites: 'all' | readonly string[];
   anonymous?: boolean;
+  /** A shared link (refused raw events whatever its stats:read reaches). */
+  link?: boolean;
   /** Made again before each request (a shared link goes when its site is deleted). */
   renew?: () => Promise<Who>;
 }
 
-/** What a route asks: a scope on site A, on any one site, or on every site; or nothing. */
-type Need = { scope: Scope; on: 'A' | 'any' | 'all' } | 'anyone';
+/**
+ * What a route asks: a scope on site A, on any one site, or on every site; or nothing.
+ * `noLinks`: a shared link is refused even where its stats:read would reach (raw events).
+ */
+type Need = { scope: Scope; on: 'A' | 'any' | 'all'; noLinks?: true } | 'anyone';
 
 interface Route {
   method: string;
@@ -39,7 +44,17 @@ interface Route {
   pattern: string;
   need: Need;
   /** Makes what the request needs (with API_TOKEN), answers the concrete path and body. */
-  prepare: (t: AccessApp, n: number) => Promise<{ path: string; body?: unknown }>;
+  prepare: (t: AccessApp, n: number) => Promise<{ path: string; body?: unknown; raw?: string }>;
+}
+
+/** An Umami data export (website_event CSV) of one pageview on a day of its own, 2020-01-01 plus `n` days. */
+function umamiExport(n: number): string {
+  const day = new Date(Date.UTC(2020, 0, 1 + n)).toISOString().slice(0, 10);
+  return [
+    'website_id,session_id,visit_id,event_id,hostname,browser,os,device,screen,language,country,subdivision1,subdivision2,city,url_path,url_query,referrer_path,referrer_query,referrer_domain,page_title,event_type,event_name,created_at',
+    `0b6c1f9e-8a57-4a39-9d33-7a2f1e5b4c21,s${n},v${n},e${n},a.example,chrome,Linux,desktop,1920x1080,en,DE,,,,/,,,,,Home,1,,${day} 10:00:00`,
+    '',
+  ].join('\n');
 }
 
 const fixed =
@@ -178,6 +193,43 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'GET', pattern: '/api/v2/audit', need: { scope: 'sites:admin', on: 'all' }, prepare: fixed('/api/v2/audit') },
+  {
+    method: 'GET',
+    pattern: '/api/v2/sites/:site/export',
+    need: { scope: 'stats:read', on: 'A', noLinks: true },
+    prepare: fixed(`/api/v2/sites/${A}/export?from=2026-01-01&to=2026-01-01`),
+  },
+  {
+    method: 'GET',
+    pattern: '/api/v2/sites/:site/imports',
+    need: { scope: 'sites:admin', on: 'A' },
+    prepare: fixed(`/api/v2/sites/${A}/imports`),
+  },
+  {
+    method: 'POST',
+    pattern: '/api/v2/sites/:site/imports',
+    need: { scope: 'sites:admin', on: 'A' },
+    // Each import of a different day (an overlap is a 409), made from Umami's export format.
+    prepare: async (_, n) => ({
+      path: `/api/v2/sites/${A}/imports?source=umami`,
+      raw: umamiExport(n),
+    }),
+  },
+  {
+    method: 'DELETE',
+    pattern: '/api/v2/sites/:site/imports/:id',
+    need: { scope: 'sites:admin', on: 'A' },
+    async prepare(t, n) {
+      const made = await t.request(`/api/v2/sites/${A}/imports?source=umami`, {
+        method: 'POST',
+        as: { bearer: TOKEN },
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: umamiExport(10_000 + n),
+      });
+      expect(made.status).toBe(201);
+      return { path: `/api/v2/sites/${A}/imports/${((await made.json()) as { id: string }).id}` };
+    },
+  },
 ];
 
 /** Routes served without any credentials (pages, health, documents, sign-in itself). */
@@ -201,6 +253,7 @@ const OPEN = [
 
 function allowed(holder: Holder, need: Need): boolean {
   if (need === 'anyone') return true;
+  if (need.noLinks && holder.link) return false;
   if (!holder.scopes.includes(need.scope)) return false;
   if (holder.sites === 'all') return true;
   if (need.on === 'all') return false;
@@ -252,7 +305,7 @@ describe('route × scope matrix', () => {
       }
       return { share: slug };
     };
-    holders.push({ name: 'shared link of a', who: await renew(), scopes: ['stats:read'], sites: [A], renew });
+    holders.push({ name: 'shared link of a', who: await renew(), scopes: ['stats:read'], sites: [A], renew, link: true });
     holders.push({ name: 'nobody', who: null, scopes: [], sites: [], anonymous: true });
   });
   afterAll(async () => {
@@ -277,14 +330,19 @@ describe('route × scope matrix', () => {
     for (const route of ROUTES) {
       for (const holder of holders) {
         n++;
-        const { path, body } = await route.prepare(t, n);
+        const { path, body, raw } = await route.prepare(t, n);
         if (holder.renew) holder.who = await holder.renew();
-        const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+        const headers: Record<string, string> =
+          raw !== undefined
+            ? { 'Content-Type': 'application/octet-stream' }
+            : body === undefined
+              ? {}
+              : { 'Content-Type': 'application/json' };
         const res = await t.request(path, {
           method: route.method,
           as: holder.who,
           headers,
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         let text = '';
         if (route.pattern === '/api/v1/stream') await res.body?.cancel();

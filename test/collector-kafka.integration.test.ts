@@ -15,6 +15,7 @@ import {
   loadConfig,
   plainLogger,
   type QueueConsumer,
+  SCHEMA_VERSION,
   type StoredEvent,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
@@ -161,7 +162,7 @@ describe('collector → Kafka', () => {
       expect(event.click_id).toMatch(/^gclid:g\d+$/);
       expect(event.visitor_id).toMatch(/^\d+$/);
     }
-    expect([...formats]).toEqual(['RowBinary v1']);
+    expect([...formats]).toEqual([`RowBinary v${SCHEMA_VERSION}`]);
     const all = raw.join('\n');
     for (const secret of ['81.2.69.160', '192.0.2.', 'Mozilla/5.0', 'iPhone OS', 'AppleWebKit']) expect(all).not.toContain(secret);
 

@@ -7,11 +7,11 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, MIGRATIONS_DIR, migrate } from '@tidemark/ingester';
-import { createClickHouse, loadConfig, type StoredEvent } from '@tidemark/shared';
+import { createClickHouse, EXACT_64BIT_JSON, loadConfig, type StoredEvent } from '@tidemark/shared';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './harness.ts';
 import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
-import { cutVisits } from './reference/visits.ts';
+import { cutVisits, rowSignature, SIGNATURE_COLUMNS, visitSignature } from './reference/visits.ts';
 
 describe('ClickHouse schema (server)', () => {
   const config = loadConfig({ CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: uniqueName('schema'), RETENTION_DAYS: '30' });
@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -45,6 +45,18 @@ describe('ClickHouse schema (server)', () => {
       events_15m_mv: 'MaterializedView',
       events_1d: 'AggregatingMergeTree',
       events_1d_mv: 'MaterializedView',
+      imported_browsers: 'MergeTree',
+      imported_custom_events: 'MergeTree',
+      imported_devices: 'MergeTree',
+      imported_entry_pages: 'MergeTree',
+      imported_exit_pages: 'MergeTree',
+      imported_locations: 'MergeTree',
+      imported_operating_systems: 'MergeTree',
+      imported_pages: 'MergeTree',
+      imported_sources: 'MergeTree',
+      imported_umami_events: 'MergeTree',
+      imported_visitors: 'MergeTree',
+      imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
@@ -98,10 +110,14 @@ describe('ClickHouse schema (server)', () => {
       const site = 'backfill.example';
       await client.insert({
         table: `${older.database}.events`,
-        values: Array.from({ length: 400 }, (_, i) => syntheticEvent(site, i)),
+        // Visitor ids as the collector makes them, past 2^53 (each one a different double apart).
+        values: Array.from({ length: 400 }, (_, i) => ({
+          ...syntheticEvent(site, i),
+          visitor_id: (2n ** 63n + BigInt(i % 97) * 1_000_003n).toString(),
+        })),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -126,9 +142,21 @@ describe('ClickHouse schema (server)', () => {
       expect(await sums('events_15m')).toEqual(raw);
       // …and the visits of those events, cut as the ingester cuts them.
       const stored = await (
-        await client.query({ query: `SELECT * FROM ${older.database}.events`, format: 'JSONEachRow' })
+        await client.query({
+          query: `SELECT * FROM ${older.database}.events`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
       ).json<StoredEvent>();
       const visits = cutVisits(stored);
+      const backfilled = await (
+        await client.query({
+          query: `SELECT ${SIGNATURE_COLUMNS} FROM ${older.database}.visits FINAL`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
+      ).json<Record<string, string | number>>();
+      expect(backfilled.map(rowSignature).sort()).toEqual(visits.map(visitSignature).sort());
       const found = numbers(
         await one<Record<string, unknown>>(
           `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,
@@ -151,6 +179,27 @@ describe('ClickHouse schema (server)', () => {
       const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
       expect(await rollup('visits_15m')).toEqual(want);
       expect(await rollup('visits_1d')).toEqual(want);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration up to 010 applies the imports and scroll depth (011, 012) next', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_010') };
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
+      expect(await migrate(client, older)).toEqual([11, 12]);
+      const columns = await (
+        await client.query({
+          query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ table: string; name: string }>();
+      expect(columns.map((c) => `${c.table}.${c.name}`).sort()).toEqual(['events.scroll_depth', 'imports.id']);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -64,6 +64,7 @@ export function syntheticEvent(site: string, i: number, at = Date.now()): Stored
     screen_width: 1440,
     duration_ms: name === 'engagement' ? 1000 + (i % 50) * 100 : 0,
     props: name === 'signup' ? { plan: 'pro' } : {},
+    scroll_depth: name === 'engagement' ? (i * 7) % 101 : 0,
   };
 }
 

@@ -6,10 +6,7 @@
  * 405 with `Allow` for other methods, 401 without the token. Over the seeded dataset on the
  * real ClickHouse server. schemathesis must be on PATH (`scripts/prerequisites.sh` installs it).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createDashboardApp, type DashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
@@ -25,17 +22,10 @@ import {
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seed } from './dashboard-seed.ts';
-import { ROOT, uniqueName } from './harness.ts';
+import { uniqueName } from './harness.ts';
+import { runSchemathesis } from './schemathesis.ts';
 
 const TOKEN = 'schemathesis-token';
-
-function schemathesisVersion(): string | null {
-  try {
-    return execFileSync('schemathesis', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return null;
-  }
-}
 
 describe('schemathesis against the Stats API and the Query API (--checks all)', () => {
   const database = uniqueName('st');
@@ -68,45 +58,16 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
   });
 
   it('finds no failure in any operation', async () => {
-    const version = schemathesisVersion();
-    if (version === null) {
-      throw new Error('schemathesis is not on PATH: run scripts/prerequisites.sh, or `python3 -m pip install schemathesis` (4.x)');
-    }
-    const args = [
-      '--config-file',
-      join(ROOT, 'test', 'schemathesis.toml'),
-      'run',
-      `http://127.0.0.1:${port}/openapi.json`,
-      '-H',
-      `Authorization: Bearer ${TOKEN}`,
-      '--checks',
-      'all',
-      '--max-examples',
-      '25',
-      '--request-timeout',
-      '20',
-      '--no-color',
-      '--generation-database',
-      'none',
-    ];
-    mkdirSync(join(ROOT, '.tmp'), { recursive: true }); // schemathesis writes its reports under its working directory
-    const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      // The hooks hold the Query API's 400s for schema-valid bodies to its rules between fields.
-      const env = { ...process.env, SCHEMATHESIS_HOOKS: join(ROOT, 'test', 'schemathesis_hooks.py') };
-      execFile('schemathesis', args, { cwd: join(ROOT, '.tmp'), env, maxBuffer: 32 << 20, timeout: 600_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
-      });
+    // The hooks hold the Query API's 400s for schema-valid bodies to its rules between fields.
+    const { output, selected } = await runSchemathesis({
+      documentUrl: `http://127.0.0.1:${port}/openapi.json`,
+      token: TOKEN,
+      configFile: 'schemathesis.toml',
+      hooksFile: 'schemathesis_hooks.py',
+      maxExamples: 25,
+      timeoutMs: 600_000,
     });
-    expect(code, `${version} failed:\n${output}`).toBe(0);
-    // Every operation of the document was selected and exercised.
-    const [, selected, total] = /Selected: (\d+)\/(\d+)/.exec(output) ?? [];
-    expect(Number(selected)).toBeGreaterThanOrEqual(8);
-    expect(selected).toBe(total);
-    expect(/Tested: (\d+)/.exec(output)?.[1]).toBe(total);
-    expect(output).not.toMatch(/FAILURES/);
-    const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(output) ?? [];
-    expect(Number(generated)).toBeGreaterThan(0);
-    expect(passed).toBe(generated);
+    expect(selected).toBeGreaterThanOrEqual(8);
     // No issues; or one warning: the unlock of a link answered 404 for every slug it tried (only the
     // stateful phase, at times, finds a slug a shared-links POST made). Any other warning fails.
     const warnings = /={5,} (\d+) warnings? in/.exec(output)?.[1];

@@ -1,6 +1,11 @@
 """
 Schemathesis hooks of test/schemathesis.integration.test.ts (loaded through SCHEMATHESIS_HOOKS).
 
+The same holds for a site's raw export (both days or both instants, in order, a zone only with
+days) and an import (any bytes are schema-valid; only an export of its source is taken, and a
+refusal must name the uploaded file, `field` "body"); for both, a `timezone` of the documented
+pattern that names no zone.
+
 The Query API's body has rules between its fields that JSON Schema cannot state (they are listed
 in the 400 answer's description in /openapi.json and in docs/query.md). A body the request schema
 calls valid may therefore still be a 400, so test/schemathesis.toml lets POST /api/v2/query answer
@@ -13,7 +18,7 @@ import re
 
 import schemathesis
 
-# (pointer, message) of each rule between fields, as the parser and the engine word them.
+# (pointer, message) of each rule between fields, as the parser and the engine word them, by path.
 CROSS_FIELD_RULES = [
     (r"^/orderBy/\d+/0$", r"order by a metric or dimension of the query"),
     (r"^/(dateRange|compare)/0$", r"from is after to"),
@@ -23,22 +28,31 @@ CROSS_FIELD_RULES = [
     (r"^/(dimensions|filters)(/\d+|/1)*$", r"an event dimension has no single value per visit|works with event metrics"),
     (r"^/dimensions(/\d+)?$", r"buckets over this range|groups: add filters"),
 ]
-
-
+EXPORT_RULES = [
+    (r"^(from|to)$", r"both dates or both times"),
+    (r"^to$", r"must not be before from|must be after from"),
+    (r"^timezone$", r"only with dates"),
+    (r"^timezone$", r"not an IANA time zone"),
+]
+# An import's refusals of a schema-valid request: the uploaded bytes are not an export of its source,
+# or a zone name (the document states their pattern, not the list) no zone has.
+IMPORT_RULES = [(r"^body$", r"."), (r"^timezone$", r"not an IANA time zone")]
 # A shared link's locked filters are Query API filters, checked by its parser when the link is
 # made: the one rule of theirs JSON Schema cannot state is how deep they nest.
 LINK_RULES = [(r"^/filters(/\d+|/1/\d+|/1)*$", r"nested more than 8 levels")]
 RULES = {
-    "/api/v2/query": CROSS_FIELD_RULES,
-    "/api/v2/sites/{site}/shared-links": LINK_RULES,
+    ("POST", "/api/v2/query"): CROSS_FIELD_RULES,
+    ("POST", "/api/v2/sites/{site}/shared-links"): LINK_RULES,
+    ("GET", "/api/v2/sites/{site}/export"): EXPORT_RULES,
+    ("POST", "/api/v2/sites/{site}/imports"): IMPORT_RULES,
 }
 
 
 @schemathesis.check
 def query_refusals_follow_rules_between_fields(ctx, response, case):
-    """A schema-valid Query API body (or a link's locked filters) is refused only for a rule between its fields."""
+    """A schema-valid request (Query API body, a link's locked filters, export range, import) is refused only for a rule the schema cannot state."""
     meta = case.meta
-    rules = RULES.get(case.operation.path) if case.operation.method.upper() == "POST" else None
+    rules = RULES.get((case.operation.method.upper(), case.operation.path))
     if rules is None or meta is None or not meta.generation.mode.is_positive:
         return None
     if response.status_code != 400:

@@ -129,10 +129,9 @@ describe('the SDKs, packed and installed in a fresh project', () => {
     (await clickhouse.query({ query: sql.replaceAll('{db}', database), query_params: { site }, format: 'JSONEachRow' })).json<T>();
 
   beforeAll(async () => {
-    // Build and pack both, as `npm publish` would ship them.
-    await run('pnpm', ['--filter', '@tidemark/tracker', '--filter', '@tidemark/node', 'build'], { cwd: ROOT, timeout: 180_000 });
+    // Pack both, as `npm publish` would ship them: each package's `prepack` builds its dist/.
     for (const name of ['tracker', 'node']) {
-      await run('pnpm', ['pack', '--pack-destination', project], { cwd: join(ROOT, 'packages', name), timeout: 60_000 });
+      await run('pnpm', ['pack', '--pack-destination', project], { cwd: join(ROOT, 'packages', name), timeout: 180_000 });
     }
     const tarballs = readdirSync(project).filter((f) => f.endsWith('.tgz'));
     expect(tarballs.sort()).toEqual(['tidemark-node-0.1.0.tgz', 'tidemark-tracker-0.1.0.tgz']);

@@ -2,8 +2,8 @@
  * Server-side events (SPEC §11) end to end, in both modes: a request with an `events:write`
  * key stores backdated events at their own `timestamp`, with the country of their `ip` and
  * the browser of their `userAgent`, visible in the Stats API at that time; browsers cannot
- * set those fields (400), a wrong key is 401, a key without the scope or the site is 403, and
- * nothing refused is stored.
+ * set those fields (400), a wrong key is 401, a key without the scope or the site is 403, a key
+ * past its rate limit is 429 with `Retry-After` (per key, not per IP), and nothing refused is stored.
  */
 import type { KeyAuthorizer } from '@tidemark/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +14,8 @@ const DAY = 86_400_000;
 const GB_IP = '81.2.69.160';
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SENDER = { 'User-Agent': 'tidemark-test-server/1.0' };
+/** Events per key per minute in these stacks: small, so the 429 test sends little; the other tests' keys stay far below it. */
+const KEY_LIMIT = 20;
 
 /** `API_TOKEN`, plus a key limited to one site and one without `events:write`. */
 function keysFor(site: string): KeyAuthorizer {
@@ -22,6 +24,8 @@ function keysFor(site: string): KeyAuthorizer {
       if (key === TOKEN) return { id: 'token', scopes: ['events:write', 'stats:read', 'sites:admin'], sites: 'all' };
       if (key === 'site-key') return { id: 'site-key', scopes: ['events:write'], sites: [site] };
       if (key === 'read-key') return { id: 'read-key', scopes: ['stats:read'], sites: 'all' };
+      // Keys of the rate-limit test: each its own id, so each its own count.
+      if (key.startsWith('limited-')) return { id: key, scopes: ['events:write'], sites: 'all' };
       return null;
     },
   };
@@ -52,7 +56,10 @@ describe.each(modes)('server-side events, %s', (_, envOf) => {
   const stored = (s: string) => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {s:String}', { s });
 
   beforeAll(async () => {
-    stack = await startStack({ API_TOKEN: TOKEN, FLUSH_INTERVAL_MS: '100', ...envOf() }, { keys: keysFor(site) });
+    stack = await startStack(
+      { API_TOKEN: TOKEN, FLUSH_INTERVAL_MS: '100', RATE_LIMIT_PER_KEY_PER_MINUTE: String(KEY_LIMIT), ...envOf() },
+      { keys: keysFor(site) },
+    );
   });
   afterAll(async () => {
     await stack?.stop();
@@ -157,5 +164,60 @@ describe.each(modes)('server-side events, %s', (_, envOf) => {
       (r) => Number(r[0]?.n) === 1,
     );
     expect(Number((await stored(other))[0]?.n)).toBe(0);
+  });
+
+  it('answers 429 with Retry-After once a key has sent its limit, per key and not per IP, and stores only what it took', async () => {
+    const limitedSite = `${uniqueName('limited')}.example`;
+    const event = (path: string) => ({
+      site: limitedSite,
+      name: 'pageview',
+      url: `https://${limitedSite}/${path}`,
+      ip: GB_IP,
+      userAgent: FIREFOX,
+    });
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => event(`${tag}-${i}`));
+    // The limit counts in fixed one-minute windows from the collector's start: should a window end
+    // between the sends, the key's count starts again and the 429 does not come; then the whole
+    // sequence runs once more with a fresh key, in a window that has only just begun.
+    let accepted = 0;
+    let limited: Response | undefined;
+    for (const attempt of [1, 2]) {
+      const key = bearer(`limited-${attempt}-${uniqueName('k')}`);
+      // Under the limit, then a batch that crosses it (still taken: a sender sends at most one batch past it).
+      const first = await postEvents(stack.collectorUrl, batch(KEY_LIMIT - 5, `a${attempt}`), key);
+      expect(first.status).toBe(202);
+      const crossing = await postEvents(stack.collectorUrl, batch(10, `b${attempt}`), key);
+      expect(crossing.status).toBe(202);
+      accepted += KEY_LIMIT + 5;
+      const past = await postEvents(stack.collectorUrl, batch(1, `c${attempt}`), key);
+      if (past.status === 202 && attempt === 1) {
+        accepted += 1;
+        continue;
+      }
+      limited = past;
+      break;
+    }
+    expect(limited?.status).toBe(429);
+    const retryAfter = Number(limited?.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await limited?.json()).toMatchObject({ error: expect.stringContaining('too many requests') });
+
+    // Another key from the same address, and a browser from it, are not limited by that key's count.
+    const other = await postEvents(stack.collectorUrl, event('other-key'), bearer(`limited-other-${uniqueName('k')}`));
+    expect(other.status).toBe(202);
+    const browser = await postEvents(stack.collectorUrl, { site: limitedSite, name: 'pageview', url: `https://${limitedSite}/browser` });
+    expect(browser.status).toBe(202);
+
+    // Everything taken is stored; the refused event is not (the probe of the other key arrived after it).
+    const rows = await waitFor(
+      () => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {s:String}', { s: limitedSite }),
+      (r) => Number(r[0]?.n) >= accepted + 2,
+    );
+    expect(Number(rows[0]?.n)).toBe(accepted + 2);
+    const refused = await stack.query<{ n: string }>("SELECT count() AS n FROM {db}.events WHERE site = {s:String} AND path LIKE '/c%'", {
+      s: limitedSite,
+    });
+    expect(Number(refused[0]?.n)).toBe(accepted === KEY_LIMIT + 5 ? 0 : 1);
   });
 });

@@ -1,10 +1,10 @@
 /**
  * Adding a column, the procedure of docs/topic.md ("Adding a column"), on the real broker and
- * ClickHouse server, with a build one version ahead (`region`, schema version 2):
- * - an ingester of today's build meets a version-2 message: it stores what comes before it,
+ * ClickHouse server, with a build one version ahead (`region`, the version after this build's):
+ * - an ingester of today's build meets a message of that version: it stores what comes before it,
  *   commits up to it, stops that partition (no dead letter), and the other partitions go on;
  * - after the migration, the newer build's ingester takes the group over and stores the rest —
- *   version 2, version 1 and the framing written before headers — every event once.
+ *   the newer version, today's and the framing written before headers — every event once.
  */
 import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -19,6 +19,7 @@ import {
   openKafkaTopics,
   partitionOf,
   plainLogger,
+  SCHEMA_VERSION,
   type StoredEvent,
   type WireMessage,
   wireSchemas,
@@ -33,16 +34,17 @@ const t = uniqueTopics('upgrade');
 const config = loadConfig({ ...ingesterEnv(brokers, inject('clickhouseUrl'), t), KAFKA_PARTITIONS: '3', FLUSH_INTERVAL_MS: '200' });
 const client = createClickHouse(config.clickhouse);
 const log = plainLogger((process.env.TEST_LOG as 'info' | undefined) ?? 'silent');
-const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+const AHEAD = SCHEMA_VERSION + 1;
+const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', AHEAD]]);
 const SITE = 'upgrade.example';
 
-/** A version-2 message of one event: its version-1 row with the region appended. */
+/** A message of the next version, of one event: its row of today's version with the region appended. */
 function v2(event: StoredEvent, region: string): WireMessage {
   const text = Buffer.from(region);
   return {
     key: keyOf(event),
     value: Buffer.concat([encodeEvents([event]), Buffer.from([text.length]), text]),
-    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+    headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: String(AHEAD), [HEADERS.rows]: '1' },
   };
 }
 
@@ -76,7 +78,12 @@ describe('adding a column: an old ingester stops the partition, the new one read
     const others = events.filter((e) => partitionOf(e, 3) !== p);
     // On partition p, in order: a message of the earlier framing, a version-1 message, a version-2 one, a version-1 one.
     const [before, after] = [mine.slice(0, 3), mine.slice(3)];
-    const legacy: WireMessage = { key: keyOf(first), value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([first])]), headers: {} };
+    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16 at the end).
+    const legacy: WireMessage = {
+      key: keyOf(first),
+      value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([first]).subarray(0, -2)]),
+      headers: {},
+    };
     const newer = syntheticEvent(SITE, 1000);
     const onP = [legacy, ...encodeMessages(before), v2({ ...newer, visitor_id: first.visitor_id }, 'Bavaria'), ...encodeMessages(after)];
     const topics = await openKafkaTopics(loadConfig({ KAFKA_BROKERS: brokers }).kafka, 'upgrade-test', log);

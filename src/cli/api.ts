@@ -5,6 +5,7 @@
  * its open loopback mode.
  */
 import { type Command, usageText } from './command.ts';
+import { apiTarget, refusalOf } from './http.ts';
 
 export class CliError extends Error {}
 
@@ -14,13 +15,11 @@ export interface Api {
 }
 
 function createApi(env: Record<string, string | undefined>, url?: string): Api {
-  const base = (url ?? env.TIDEMARK_URL ?? `http://127.0.0.1:${env.API_PORT ?? '8081'}`).replace(/\/+$/, '');
-  const key = env.TIDEMARK_KEY ?? env.API_TOKEN;
+  const { url: base, headers: auth } = apiTarget(env, url);
   return {
     url: base,
     async call(method, path, body) {
-      const headers: Record<string, string> = {};
-      if (key) headers.Authorization = `Bearer ${key}`;
+      const headers: Record<string, string> = { ...auth };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       let res: Response;
       try {
@@ -29,12 +28,8 @@ function createApi(env: Record<string, string | undefined>, url?: string): Api {
         throw new CliError(`cannot reach ${base} (${(error as Error).cause ?? (error as Error).message}); set TIDEMARK_URL`);
       }
       const text = await res.text();
-      const data = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-      if (!res.ok) {
-        const hint = res.status === 401 ? ' (set TIDEMARK_KEY or API_TOKEN)' : '';
-        throw new CliError(`${res.status}: ${String(data.error ?? text)}${hint}`);
-      }
-      return data as never;
+      if (!res.ok) throw new CliError(refusalOf(res.status, text));
+      return (text ? JSON.parse(text) : {}) as never;
     },
   };
 }

@@ -4,13 +4,16 @@
  */
 import { audit } from './audit.ts';
 import { type Command, usageText } from './command.ts';
+import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
+import { importsCommand } from './imports.ts';
 import { keys } from './keys.ts';
 import { links } from './links.ts';
 import { sites } from './sites.ts';
 import { topicTail } from './topic-tail.ts';
 import { users } from './users.ts';
 
-const COMMANDS: Command[] = [topicTail, sites, keys, links, users, audit];
+const COMMANDS: Command[] = [topicTail, sites, keys, links, users, audit, exportCommand, importCommand, importsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -98,6 +98,7 @@ function zero(): Raw {
     events: 0,
     visitors: 0,
     timeOnPage: 0,
+    scrollDepth: 0,
     conversions: 0,
     converters: 0,
     visits: 0,
@@ -112,6 +113,7 @@ interface Group {
   visitors: Set<string>;
   converters: Set<string>;
   engagements: number[];
+  scrolls: number[];
 }
 
 function groups(
@@ -128,7 +130,7 @@ function groups(
     const key = JSON.stringify(dimsOf.map(String));
     let entry = byKey.get(key);
     if (!entry) {
-      entry = { dims: dimsOf, g: { raw: zero(), visitors: new Set(), converters: new Set(), engagements: [] } };
+      entry = { dims: dimsOf, g: { raw: zero(), visitors: new Set(), converters: new Set(), engagements: [], scrolls: [] } };
       byKey.set(key, entry);
     }
     return entry.g;
@@ -144,8 +146,10 @@ function groups(
     if (dims.includes('goal') && !isCustom(e)) continue;
     const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : dimensionValue(d, e, v))));
     if (e.name === 'pageview') g.raw.pageviews++;
-    else if (e.name === 'engagement') g.engagements.push(e.duration_ms);
-    else {
+    else if (e.name === 'engagement') {
+      g.engagements.push(e.duration_ms);
+      if (e.scroll_depth > 0) g.scrolls.push(e.scroll_depth);
+    } else {
       g.raw.events++;
       g.raw.conversions++;
       g.converters.add(`${e.site}\0${e.visitor_id}`);
@@ -188,6 +192,7 @@ function groups(
     g.raw.visitors = g.visitors.size;
     g.raw.converters = g.converters.size;
     g.raw.timeOnPage = g.engagements.length === 0 ? 0 : g.engagements.reduce((a, b) => a + b, 0) / g.engagements.length;
+    g.raw.scrollDepth = g.scrolls.length === 0 ? 0 : g.scrolls.reduce((a, b) => a + b, 0) / g.scrolls.length;
   }
   return byKey;
 }

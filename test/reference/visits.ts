@@ -116,3 +116,14 @@ export function visitSignature(v: RefVisit): string {
     v.channel,
   ].join('|');
 }
+
+/** The `visits` columns a signature is made of, in its order: a SELECT list. */
+export const SIGNATURE_COLUMNS =
+  'site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel';
+
+/** The signature of a `visits` row (read back with `SIGNATURE_COLUMNS`, or as the ingester writes it). */
+export function rowSignature(row: Record<string, unknown>): string {
+  return SIGNATURE_COLUMNS.split(', ')
+    .map((column) => row[column])
+    .join('|');
+}

@@ -115,6 +115,7 @@ export function workload({ seed, sites = ['a.example', 'b.example'], visitors = 
               name: 'engagement',
               pageview_id: pageviewId,
               duration_ms: Math.floor(stay * rnd()),
+              scroll_depth: stay % 101, // 0 (none sent) now and then
               timestamp: toClickHouseTime(t + stay),
             }),
           );

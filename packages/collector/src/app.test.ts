@@ -1,9 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type KeyAuthorizer, loadConfig, plainLogger, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Collector, createCollector } from './app.ts';
+import { type KeyAuthorizer, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
+import { describe, expect, it } from 'vitest';
+import { startTestCollector } from './app.test-support.ts';
 
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 const event = {
@@ -14,7 +11,6 @@ const event = {
 };
 
 function setup(env: Record<string, string> = {}, fail = false, keys?: KeyAuthorizer) {
-  env = { RATE_LIMIT_PER_MINUTE: '0', ...env };
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = {
     async send(events) {
@@ -24,33 +20,12 @@ function setup(env: Record<string, string> = {}, fail = false, keys?: KeyAuthori
     ready: async () => !fail,
     close: async () => {},
   };
-  const registry = new Registry();
-  const collector = createCollector({
-    config: loadConfig(env).collector,
-    producer,
-    log: plainLogger('silent'),
-    registry,
-    ...(keys && { keys }),
-  });
   // Events go to the collector's own server, as in production; other routes to its Hono app.
-  const server = collector.createServer();
-  running.push({ collector, server });
-  const url = new Promise<string>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
+  const { collector, registry, url } = startTestCollector(env, { producer, ...(keys && { keys }) });
   const post = async (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/api/event') =>
     fetch(`${await url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'User-Agent': UA, ...headers } });
   return { app: collector.app, sent, post, metrics: () => registry.metrics() };
 }
-
-const running: { collector: Collector; server: Server }[] = [];
-afterEach(async () => {
-  for (const { collector, server } of running.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await collector.close();
-  }
-});
 
 describe('collector', () => {
   it('accepts an event with 202 and produces it enriched, without IP or User-Agent', async () => {

@@ -18,11 +18,14 @@ import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { createServerKeyCheck } from './auth/server-key.ts';
 import { createByteBudget } from './body/budget.ts';
+import { UMAMI_PREFLIGHT } from './dialects/replies.ts';
+import { NO_UMAMI_WEBSITES, registryUmamiWebsites, type UmamiWebsites } from './dialects/umami.ts';
 import { createEnricher } from './enrich.ts';
 import { createEventRoute } from './event-route.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
+import { collectorOpenApi } from './openapi.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
 import { createLaneCommit, type LaneCommitOptions } from './produce/lane-commit.ts';
@@ -45,6 +48,8 @@ export interface CollectorOptions {
   access?: AccessRegistry | null;
   /** Which keys may send server-side events (SPEC §11); by default the registry's keys and `API_TOKEN` (`API_TOKEN` alone without a registry). */
   keys?: KeyAuthorizer;
+  /** Umami website id → site, for `/api/send` (SPEC §13); by default the registry's `umamiWebsiteId`s (without a registry every id is unknown: 403). */
+  umamiWebsites?: UmamiWebsites;
 }
 
 export interface Collector {
@@ -66,6 +71,9 @@ export function fullPathOf(scriptRoute: string): string {
   return scriptRoute.endsWith('.js') ? `${scriptRoute.slice(0, -3)}.full.js` : `${scriptRoute}.full`;
 }
 
+/** Where Umami's tracker and `@umami/node` send (`${hostUrl}/api/send`). */
+export const UMAMI_PATH = '/api/send';
+
 export function createCollector({
   config,
   producer: queue,
@@ -75,6 +83,7 @@ export function createCollector({
   groupCommit,
   access = null,
   keys,
+  umamiWebsites = access ? registryUmamiWebsites(access) : NO_UMAMI_WEBSITES,
 }: CollectorOptions): Collector {
   let backlog = () => 0;
   const budget = createByteBudget(config.bufferBytes);
@@ -120,6 +129,7 @@ export function createCollector({
       ipLimiter: rateLimiter,
     }),
     sites,
+    umamiWebsites,
     metrics,
     log,
   });
@@ -146,21 +156,37 @@ export function createCollector({
   app.options(fullPathOf(config.scriptPath), () => respond(PREFLIGHT));
   app.options(config.eventsPath, () => respond(PREFLIGHT));
 
+  const openapi = JSON.stringify(collectorOpenApi({ eventsPath: config.eventsPath }));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
+  // Any other method on a route of the document: 405 naming the allowed ones (HEAD is GET's).
+  for (const [path, allow] of [
+    [config.eventsPath, 'POST, OPTIONS'],
+    ['/openapi.json', 'GET, HEAD'],
+    ['/healthz', 'GET, HEAD'],
+    ['/readyz', 'GET, HEAD'],
+  ] as const) {
+    app.all(path, (c) => c.json({ error: `method not allowed: ${allow}` }, 405, { Allow: allow }));
+  }
+
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
     log.error({ err: error }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });
 
-  const route = createEventRoute({
+  const onFault = (error: unknown) => log.error({ err: error }, 'request_failed');
+  const route = createEventRoute({ pipeline, eventsPath: config.eventsPath, trustProxy: config.trustProxy, metrics, budget, onFault });
+  const umami = createEventRoute({
     pipeline,
-    eventsPath: config.eventsPath,
+    eventsPath: UMAMI_PATH,
+    api: 'umami',
+    preflight: UMAMI_PREFLIGHT,
     trustProxy: config.trustProxy,
     metrics,
     budget,
-    onFault: (error) => log.error({ err: error }, 'request_failed'),
+    onFault,
   });
-  const listener = createRequestListener(app, route);
+  const listener = createRequestListener(app, route, [umami]);
   return {
     app,
     listener,

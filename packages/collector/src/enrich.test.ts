@@ -1,8 +1,7 @@
-import { parseEventBatch } from '@tidemark/shared';
+import { classifyReferrer, parseEventBatch } from '@tidemark/shared';
 import { describe, expect, it } from 'vitest';
 import { createEnricher } from './enrich.ts';
 import { countryFromHeaders, createCountryLookup } from './geo/country.ts';
-import { classifyReferrer } from './referrer.ts';
 import { parseAgent } from './user-agent.ts';
 import { createEventSalts, createMemorySalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 

@@ -4,8 +4,7 @@
  * A server-side event's `timestamp` (SPEC §11) is its time, and picks the salt of its own day.
  */
 import { randomUUID } from 'node:crypto';
-import { NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
-import { classifyReferrer } from './referrer.ts';
+import { classifyReferrer, NIL_UUID, type ParsedEvent, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import type { Agent } from './user-agent.ts';
 import { createEventSalts, createVisitorIds, type SaltSource, visitorId } from './visitor.ts';
 
@@ -66,7 +65,7 @@ export function createEnricher(salts: SaltSource): Enricher {
   const visitorIds = createVisitorIds();
   const eventSalt = createEventSalts(salts);
   return {
-    enrich({ event, url }, { ip, agent, userAgent, country, nowMs }) {
+    enrich({ event, url, path }, { ip, agent, userAgent, country, nowMs }) {
       const host = url.hostname.toLowerCase();
       const hasQuery = url.search.length > 1;
       const params = url.searchParams;
@@ -98,7 +97,7 @@ export function createEnricher(salts: SaltSource): Enricher {
         pageview_id: event.pageviewId ?? NIL_UUID,
         url: withoutCredentials(event.url, url),
         host,
-        path: url.pathname,
+        path: path ?? url.pathname,
         query: url.search,
         referrer: event.referrer === undefined ? '' : withoutCredentials(event.referrer),
         referrer_host: referrer.host,
@@ -117,6 +116,7 @@ export function createEnricher(salts: SaltSource): Enricher {
         os_version: agent.osVersion,
         screen_width: event.screenWidth ?? 0,
         duration_ms: event.durationMs ?? 0,
+        scroll_depth: event.scrollDepth ?? 0,
         props,
       };
     },

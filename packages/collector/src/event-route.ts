@@ -8,11 +8,15 @@ import { clientIp } from '@tidemark/shared';
 import type { ByteBudget } from './body/budget.ts';
 import type { BodyResult } from './body/read.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import { type EventPipeline, type Outcome, SERVER_BUSY } from './pipeline.ts';
+import { type EventApi, type EventPipeline, type Outcome, PREFLIGHT, SERVER_BUSY } from './pipeline.ts';
 
 export interface RouteOptions {
   pipeline: EventPipeline;
   eventsPath: string;
+  /** Which API the path serves: the Events API (default) or Umami's `/api/send`. */
+  api?: EventApi;
+  /** The answer to `OPTIONS` (default: the Events API's preflight). */
+  preflight?: Outcome;
   trustProxy: boolean;
   metrics: CollectorMetrics;
   /** Bytes of event requests still arriving, on both paths (`COLLECTOR_BUFFER_MB`). */
@@ -22,6 +26,8 @@ export interface RouteOptions {
 
 export interface EventRoute {
   path: string;
+  /** The answer to `OPTIONS`. */
+  preflight: Outcome;
   /**
    * What the head alone decides: an outcome to answer now (its body is not read), or null to
    * read the body and `process` it. Counted in the metrics; a fault is reported and answered 500.
@@ -40,7 +46,16 @@ export interface EventRoute {
 
 export const FAULT: Outcome = { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"internal error"}' };
 
-export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, budget, onFault }: RouteOptions): EventRoute {
+export function createEventRoute({
+  pipeline,
+  eventsPath,
+  api = 'events',
+  preflight = PREFLIGHT,
+  trustProxy,
+  metrics,
+  budget,
+  onFault,
+}: RouteOptions): EventRoute {
   const counted = (outcome: Outcome): Outcome => {
     metrics.request(eventsPath, outcome.status);
     return outcome;
@@ -59,13 +74,14 @@ export function createEventRoute({ pipeline, eventsPath, trustProxy, metrics, bu
   };
   const process = async (headers: IncomingHttpHeaders, remoteAddress: string, body: BodyResult): Promise<Outcome> => {
     try {
-      return counted(await pipeline.process(body, headers, clientIp(headers, remoteAddress, trustProxy)));
+      return counted(await pipeline.process(body, headers, clientIp(headers, remoteAddress, trustProxy), api));
     } catch (error) {
       return counted(fault(error));
     }
   };
   return {
     path: eventsPath,
+    preflight,
     onFault,
     metrics,
     budget,

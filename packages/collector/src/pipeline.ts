@@ -17,7 +17,6 @@ import {
   LIMITS,
   type Logger,
   type ParsedEvent,
-  parseEventBatch,
   QueueOutcomeUnknownError,
   type QueueProducer,
   QueueUnavailableError,
@@ -28,6 +27,9 @@ import {
 import type { KeyCheck, ServerKeyCheck } from './auth/server-key.ts';
 import type { BodyResult } from './body/read.ts';
 import { declaredTooLarge } from './body/read.ts';
+import { parseEventsBody } from './dialects/events-body.ts';
+import { plausibleReply, UMAMI_BOT, UMAMI_EXCLUDED, umamiReply } from './dialects/replies.ts';
+import { parseUmamiBody, type UmamiWebsites, UnknownWebsiteError } from './dialects/umami.ts';
 import type { Enricher } from './enrich.ts';
 import type { CountryOf } from './geo/country.ts';
 import type { CollectorMetrics } from './metrics.ts';
@@ -134,19 +136,47 @@ export interface PipelineOptions {
   serverKey: ServerKeyCheck;
   /** Which sites are accepted, and their exclusions (`SITES` and the sites registry). */
   sites: SiteGate;
+  /** Umami website ids of the sites (SPEC §13, `/api/send`): the registry's `umamiWebsiteId`s. */
+  umamiWebsites: UmamiWebsites;
   metrics: CollectorMetrics;
   log: Logger;
+}
+
+/** Which API a body came to: the Events API (Tidemark's and Plausible's events) or Umami's `/api/send`. */
+export type EventApi = 'events' | 'umami';
+
+/** Events of a request not stored: bots, and events their site's exclusions drop. */
+interface Dropped {
+  bots: number;
+  excluded: number;
+}
+
+/** A validated body: its events, and how the request is answered once they were taken. */
+interface Taken {
+  batch: ParsedEvent[];
+  answer(rows: StoredEvent[], dropped: Dropped, nowMs: number): Outcome;
+  /** Nothing to store (Umami's `identify`): answered from this one event's visitor, never produced. */
+  probe?: boolean;
+  /** Each event's place in the body's array, when they differ (a Plausible event of several sites is several events). */
+  indices?: number[];
 }
 
 export interface EventPipeline {
   /** Checks that need no body; an outcome means answer now, `null` means read the body. */
   precheck(headers: IncomingHttpHeaders, ip: string): Outcome | null;
   /** Everything after the body was read. Rejects only on a real fault (a 500). */
-  process(read: BodyResult, headers: IncomingHttpHeaders, ip: string): Promise<Outcome>;
+  process(read: BodyResult, headers: IncomingHttpHeaders, ip: string, api?: EventApi): Promise<Outcome>;
+}
+
+/** Tidemark's answer: 202, and whether events of the request were excluded or dropped as bots (how many bots). */
+function tidemarkAnswer(rows: StoredEvent[], { bots, excluded }: Dropped): Outcome {
+  if (excluded > 0) return EXCLUDED;
+  if (rows.length === 0) return BOT;
+  return bots > 0 ? someBots(bots) : ACCEPTED;
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, metrics, log } = options;
+  const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
   const logFailure = createFailureLog(log);
   /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
   const count = (grant: KeyGrant | null, ip: string, events: number) => {
@@ -186,7 +216,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       return null;
     },
 
-    async process(read, headers, ip) {
+    async process(read, headers, ip, api = 'events') {
       let grant: KeyGrant | null = null;
       if (headers.authorization !== undefined) {
         const check = await serverKey(headers.authorization, ip);
@@ -214,32 +244,59 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       }
       const nowMs = Date.now();
       const text = read.body.toString('utf8');
-      let batch: ParsedEvent[];
+      let taken: Taken;
       try {
-        batch = parseEventBatch(text, grant === null ? undefined : { server: true, nowMs });
+        taken = await take(text, api, grant === null ? {} : { server: true, nowMs });
       } catch (error) {
+        if (error instanceof UnknownWebsiteError) {
+          count(grant, ip, 1);
+          metrics.dropped('forbidden_site');
+          return fail(403, error.message, error.field);
+        }
         if (!(error instanceof ValidationError)) throw error;
         count(grant, ip, 1);
         metrics.dropped('invalid');
         return fail(400, error.message, error.field ?? 'body');
       }
+      const { batch } = taken;
       // The rate limits count events: a batch of 100 counts 100 (a refused request counts one).
       count(grant, ip, batch.length);
       const rules = siteRules(batch, grant);
       if (!Array.isArray(rules)) {
         metrics.dropped('forbidden_site', batch.length);
         // In an array, the field names the event as a 400's does (`3.site`), so a sender can drop just that one.
-        return fail(403, rules.error, ARRAY.test(text) ? `${rules.index}.site` : 'site');
+        const index = taken.indices?.[rules.index] ?? rules.index;
+        return fail(403, rules.error, ARRAY.test(text) ? `${index}.site` : 'site');
       }
       const { rows, bots, excluded } =
         grant === null ? browserRows(batch, rules, headers, ip, nowMs) : serverRows(batch, rules, headers, ip, nowMs);
+      const dropped = { bots, excluded };
+      if (taken.probe === true) return taken.answer(rows, dropped, nowMs);
       if (bots > 0) metrics.dropped('bot', bots);
-      if (rows.length === 0) return excluded > 0 ? EXCLUDED : BOT;
+      if (rows.length === 0) return taken.answer(rows, dropped, nowMs);
       const sent = await send(rows);
-      if (sent !== ACCEPTED) return sent;
-      return excluded > 0 ? EXCLUDED : bots > 0 ? someBots(bots) : ACCEPTED;
+      return sent === ACCEPTED ? taken.answer(rows, dropped, nowMs) : sent;
     },
   };
+
+  /** The body as events of one API, and how to answer it. */
+  async function take(text: string, api: EventApi, validate: { server?: boolean; nowMs?: number }): Promise<Taken> {
+    if (api === 'umami') {
+      const body = await parseUmamiBody(text, umamiWebsites, validate);
+      const answer = (rows: StoredEvent[], dropped: Dropped, nowMs: number) =>
+        rows[0] !== undefined ? umamiReply(rows[0].visitor_id, nowMs) : dropped.excluded > 0 ? UMAMI_EXCLUDED : UMAMI_BOT;
+      if (body.type === 'event') return { batch: [body.parsed], answer };
+      // identify: nothing is stored; the answer names the visitor a pageview of the site would have.
+      const url = new URL(`https://${body.site}/`);
+      return { batch: [{ event: { site: body.site, name: 'pageview', url: url.href }, url }], answer, probe: true };
+    }
+    const { batch, dialect, indices } = parseEventsBody(text, validate);
+    return {
+      batch,
+      indices,
+      answer: dialect === 'plausible' ? (rows, dropped) => plausibleReply(dropped, rows.length) : tidemarkAnswer,
+    };
+  }
 
   /**
    * Each event's site rules, or the first event whose site may not be stored and why: the

@@ -13,7 +13,7 @@ import type { EventRoute } from './event-route.ts';
 import { refuseInOrder } from './http/client-errors.ts';
 import { FastConnection } from './http/connection.ts';
 import { closesConnection, createResponseWriter } from './http/response.ts';
-import { type Outcome, PREFLIGHT } from './pipeline.ts';
+import type { Outcome } from './pipeline.ts';
 
 /**
  * Writes an outcome with its length, so Node keeps an HTTP/1.0 keep-alive connection open
@@ -35,12 +35,15 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** The `node:http` listener: the event route from Node's request objects, the rest through Hono. */
-export function createRequestListener(app: Hono, route: EventRoute): RequestListener {
+/**
+ * The `node:http` listener: the event routes (the Events API, and Umami's `/api/send` in `more`)
+ * from Node's request objects, the rest through Hono.
+ */
+export function createRequestListener(app: Hono, events: EventRoute, more: readonly EventRoute[] = []): RequestListener {
   const hono = getRequestListener(app.fetch);
-  const { path, metrics, budget } = route;
+  const routes = [events, ...more];
 
-  const collect = (req: IncomingMessage, res: ServerResponse) => {
+  const collect = (route: EventRoute, req: IncomingMessage, res: ServerResponse) => {
     const remoteAddress = req.socket.remoteAddress ?? '';
     // Answered on the head alone: at once (before Node reads on), the body discarded.
     const early = route.check(req.headers, remoteAddress);
@@ -49,7 +52,7 @@ export function createRequestListener(app: Hono, route: EventRoute): RequestList
       send(res, early, closesConnection(early));
       return;
     }
-    readNodeBody(req, budget)
+    readNodeBody(req, route.budget)
       .then((body) => route.process(req.headers, remoteAddress, body))
       .then(
         (outcome) => send(res, outcome, closesConnection(outcome)),
@@ -62,14 +65,15 @@ export function createRequestListener(app: Hono, route: EventRoute): RequestList
 
   return (req, res) => {
     const url = req.url ?? '/';
-    if (url.startsWith(path) && pathOf(url) === path) {
+    for (const route of routes) {
+      if (!url.startsWith(route.path) || pathOf(url) !== route.path) continue;
       if (req.method === 'POST') {
-        collect(req, res);
+        collect(route, req, res);
         return;
       }
       if (req.method === 'OPTIONS') {
-        metrics.request(path, 204);
-        send(res, PREFLIGHT, false);
+        route.metrics.request(route.path, route.preflight.status);
+        send(res, route.preflight, false);
         return;
       }
     }

@@ -233,6 +233,14 @@ describe('/openapi.json', () => {
     expect(breakdown.find((p) => p.name === 'dimension')?.schema.enum).toContain('utm_campaign');
     expect(doc.paths['/api/v2/sites/{site}']?.patch?.parameters.map((p) => p.name)).toEqual(['site']);
     expect(doc.paths['/api/v2/keys']?.post?.requestBody).toBeDefined();
+    expect(doc.paths['/api/v2/sites/{site}/imports']?.post?.requestBody).toBeDefined();
+    expect(doc.paths['/api/v2/sites/{site}/export']?.get?.parameters.map((p) => p.name)).toEqual([
+      'site',
+      'from',
+      'to',
+      'timezone',
+      'format',
+    ]);
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['live', 'v2.site', 'v2.keyCreated', 'v2.session']));
   });
 });

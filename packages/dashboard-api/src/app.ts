@@ -25,9 +25,12 @@ import { AccessDenied, createGuard } from './auth/guard.ts';
 import { authenticate } from './auth/middleware.ts';
 import { queryGuard } from './auth/query-guard.ts';
 import { loopbackHostOnly } from './host.ts';
+import { createImportStore } from './imports/store.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
+import { mountExport } from './routes/export.ts';
+import { mountImports } from './routes/imports.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
 import { mountSession, mountSignIn } from './routes/session.ts';
@@ -218,6 +221,8 @@ export function createDashboardApp({
   mountKeys(v2, guard, admin);
   mountUsers(v2, guard, admin);
   mountAudit(v2, guard, admin);
+  mountExport(v2, guard, admin, { client, tables });
+  mountImports(v2, guard, admin, { client, database, store: createImportStore(client, database), now, siteTimezone });
   app.route('/api/v2', v2);
 
   // A documented path answers the methods it does not document with 405 naming those it does, not 404

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ADMIN_ANSWER } from './admin/answers.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
+import { switchingPaths } from './imports/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
 
@@ -138,13 +139,14 @@ export function openApiDocument(): Record<string, unknown> {
       [doc.method]: adminOperation(doc, { parameters, schemaOf, error }),
     };
   }
+  Object.assign(paths, switchingPaths());
   return {
     openapi: '3.1.0',
     info: {
       title: 'Tidemark API',
       version: '2',
       description:
-        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), and the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md).',
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md), and a site’s export and imports (SPEC §13, docs/imports.md).',
     },
     security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,

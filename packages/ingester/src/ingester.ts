@@ -132,7 +132,13 @@ export function createIngester(options: IngesterOptions): Ingester {
   /** The run's visits, after its events are stored (retried like the insert; same token, its own table). */
   async function cutVisits(fetch: PartitionFetch, range: OffsetRange, events: ReturnType<typeof decodeRows>, token: string) {
     if (!visits) return;
-    const ref = { topic: range.topic, partition: range.partition, firstOffset: range.first, lastOffset: range.last };
+    const ref = {
+      topic: range.topic,
+      partition: range.partition,
+      firstOffset: range.first,
+      lastOffset: range.last,
+      assignment: fetch.assignment,
+    };
     await retrying(`visits ${token}`, fetch, async () => {
       try {
         await visits.apply(ref, events, token);
@@ -225,8 +231,14 @@ export function createIngester(options: IngesterOptions): Ingester {
       }
       if (run.last >= end) break; // a recorded run that holds a message too new
       const range: OffsetRange = { topic, partition, first: offsets[start] as bigint, last: run.last };
-      await insertRun(fetch, messages.slice(start, run.end), frames.slice(start, run.end), range, !run.recorded);
-      await fetch.commit(range.last + 1n); // only after the insert succeeded
+      try {
+        await insertRun(fetch, messages.slice(start, run.end), frames.slice(start, run.end), range, !run.recorded);
+        await fetch.commit(range.last + 1n); // only after the insert succeeded
+      } catch (error) {
+        // Fetched again from `range.first` (a failed commit keeps the assignment): cut as recorded.
+        plans.forget(partition);
+        throw error;
+      }
       metrics.stall.committed();
       plans.advance(plan, range.last);
       start = run.end;

@@ -27,7 +27,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const cluster = await loadMigrations(loadConfig({ CLICKHOUSE_CLUSTER: 'tidemark' }).clickhouse);
     const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
-    expect(cluster.length).toBe(single.length + 3); // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups (.cluster.sql)
+    // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 4);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);

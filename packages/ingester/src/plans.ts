@@ -20,6 +20,11 @@ export interface Plans {
   planFor(fetch: PartitionFetch, read: (recorded: () => Promise<OffsetRange[]>) => Promise<OffsetRange[]>): Promise<Plan>;
   /** After a run up to `last` was inserted and committed. */
   advance(plan: Plan, last: bigint): void;
+  /**
+   * After a run failed: the partition's next fetch reads the log again, even one from the same
+   * offset under the same assignment, since the failed run may have been recorded (and inserted).
+   */
+  forget(partition: number): void;
 }
 
 /** `ranges` is null when the queue never delivers a fetch again (the in-process queue): nothing is recorded. */
@@ -39,6 +44,9 @@ export function createPlans(ranges: RangeLog | null, onReplay: (fetch: Partition
     advance(plan, last) {
       plan.next = last + 1n;
       plan.ranges = plan.ranges.filter((r) => r.first >= plan.next);
+    },
+    forget(partition) {
+      plans.delete(partition);
     },
   };
 }

@@ -4,7 +4,7 @@
  * metadata because kafkajs cannot attach metadata to a commit, and over a local file because
  * another ingester of the group may take the partition over. One tiny insert per batch.
  */
-import { type ClickHouseClient, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, EXACT_64BIT_JSON, TABLES } from '@tidemark/shared';
 
 /** A batch's offsets, inclusive, as recorded before its insert. */
 export interface OffsetRange {
@@ -34,6 +34,7 @@ export function createRangeLog(client: ClickHouseClient, database: string): Rang
                 ORDER BY first_offset`,
         query_params: { topic, partition, from: String(from) },
         format: 'JSONEachRow',
+        clickhouse_settings: EXACT_64BIT_JSON, // UInt64 offsets as decimal text
       });
       const rows = await result.json<{ first_offset: string; last_offset: string }>();
       return rows.map((r): OffsetRange => ({ topic, partition, first: BigInt(r.first_offset), last: BigInt(r.last_offset) }));

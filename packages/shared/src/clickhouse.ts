@@ -28,6 +28,15 @@ export function clickhouseErrorCode(error: unknown): string | null {
   return typeof code === 'string' ? code : null;
 }
 
+/**
+ * Settings for a JSON read whose rows carry 64-bit integers into JavaScript (`visitor_id`, event
+ * id keys, offsets): each arrives as a decimal string. ClickHouse 26.7 — the server and the
+ * embedded engine here — writes them as bare JSON numbers by default
+ * (`output_format_json_quote_64bit_integers = 0`), which `JSON.parse` rounds to the nearest double
+ * past 2^53: almost every visitor id comes back as another number.
+ */
+export const EXACT_64BIT_JSON = { output_format_json_quote_64bit_integers: 1 } as const;
+
 /** An insert body handed to the in-process engine as it is (a text format: chdb takes no binary bodies). */
 export interface RawInsert {
   table: string;

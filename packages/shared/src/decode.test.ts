@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkStoredEvent } from './decode.ts';
 import { type StoredEvent, storedEvent } from './event.ts';
 import { decodeMessage } from './wire/message.ts';
-import { EVENT_COLUMNS, wireSchemas } from './wire/schema.ts';
+import { EVENT_COLUMNS, SCHEMA_VERSION, wireSchemas } from './wire/schema.ts';
 
 /** A JSON message without headers, read as the ingester reads it. */
 const decodeStoredEvent = (text: string | Buffer) => decodeMessage({ value: Buffer.from(text), headers: {} })[0];
@@ -24,9 +24,11 @@ describe('a JSON message', () => {
   });
 
   it('fills a column added by a later version with its zero value, and requires those of its own version', () => {
-    const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
-    expect(checkStoredEvent({ ...good }, 1, next)).toEqual({ ...good, region: '' });
-    expect(() => checkStoredEvent({ ...good }, 2, next)).toThrow('region: must be a string');
+    const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', SCHEMA_VERSION + 1]]);
+    expect(checkStoredEvent({ ...good }, SCHEMA_VERSION, next)).toEqual({ ...good, region: '' });
+    expect(() => checkStoredEvent({ ...good }, SCHEMA_VERSION + 1, next)).toThrow('region: must be a string');
+    const { scroll_depth: _, ...versionOne } = good;
+    expect(checkStoredEvent(versionOne, 1)).toEqual({ ...good, scroll_depth: 0 });
   });
 
   it.each([

@@ -16,6 +16,8 @@ export interface IncomingEvent {
   eventId?: string;
   pageviewId?: string;
   durationMs?: number;
+  /** For `engagement`: how far down the page the visitor scrolled, in percent (0 … 100). */
+  scrollDepth?: number;
   screenWidth?: number;
   props?: Record<string, PropValue>;
   /** Server-side only: when it happened, in ms since the epoch (from the ISO 8601 `timestamp`). */
@@ -57,6 +59,8 @@ export interface StoredEvent {
   screen_width: number;
   duration_ms: number;
   props: Record<string, string>;
+  /** An engagement's scroll depth in percent (0 … 100; 0 when none was sent). Schema version 2. */
+  scroll_depth: number;
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -98,6 +102,7 @@ export function storedEvent(fields: Partial<StoredEvent> = {}): StoredEvent {
     screen_width: 0,
     duration_ms: 0,
     props: {},
+    scroll_depth: 0,
     ...fields,
   };
 }

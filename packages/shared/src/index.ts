@@ -19,6 +19,7 @@ export * from './retry.ts';
 export * from './run-main.ts';
 export * from './startup-retry.ts';
 export * from './validate.ts';
+export * from './visits/referrer.ts';
 export * from './visits/source.ts';
 export * from './wire/message.ts';
 export * from './wire/partition.ts';

@@ -15,7 +15,26 @@ export const TABLES = {
   users: 'users',
   sessions: 'sessions',
   auditLog: 'audit_log',
+  /** Imports of other products' history, one row version per change (clickhouse/011_imports.sql). */
+  imports: 'imports',
+  /** Umami's raw events while an import aggregates them. */
+  importedUmamiEvents: 'imported_umami_events',
 } as const;
+
+/** The imported daily totals, one table per report, as Plausible's export names them (SPEC §13). */
+export const IMPORTED_TABLES = [
+  'imported_visitors',
+  'imported_sources',
+  'imported_pages',
+  'imported_entry_pages',
+  'imported_exit_pages',
+  'imported_custom_events',
+  'imported_locations',
+  'imported_devices',
+  'imported_browsers',
+  'imported_operating_systems',
+] as const;
+export type ImportedTable = (typeof IMPORTED_TABLES)[number];
 
 export const LIMITS = {
   /** Largest body of a single event, in bytes. */
@@ -29,6 +48,8 @@ export const LIMITS = {
   urlChars: 2048,
   referrerChars: 2048,
   durationMs: 86_400_000,
+  /** An engagement's `scrollDepth`, in percent. */
+  scrollDepth: 100,
   screenWidth: 20_000,
   propsKeys: 30,
   propKeyChars: 64,

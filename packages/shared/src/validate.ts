@@ -89,6 +89,11 @@ export interface ValidateOptions {
   server?: boolean;
   /** The receive time that `timestamp` is bounded against (at most 30 days before, 1 minute after). */
   nowMs?: number;
+  /**
+   * An `engagement` may come without `pageviewId` (Plausible's, SPEC §13): the ingester ties it
+   * to the visitor's latest pageview of its URL. Tidemark's own engagement always names its pageview.
+   */
+  engagementWithoutPageview?: boolean;
 }
 
 function timestamp(value: unknown, field: string, nowMs: number): number {
@@ -121,10 +126,12 @@ function serverFields(input: Json, event: IncomingEvent, prefix: string, options
 export interface ParsedEvent {
   event: IncomingEvent;
   url: URL;
+  /** The page's path when it is not `url.pathname`: a Plausible hash-routed page (`h: 1`) counts `pathname + hash`. */
+  path?: string;
 }
 
 /** Validates one event; `prefix` names its place in an array (`"3."`). */
-function checkEvent(input: unknown, prefix: string, options: ValidateOptions): ParsedEvent {
+export function checkEvent(input: unknown, prefix: string, options: ValidateOptions): ParsedEvent {
   if (!isObject(input)) throw new ValidationError(`${prefix || 'body'}: must be an event object`, prefix.slice(0, -1) || undefined);
   for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(input, key)) fail(prefix + key, 'is a reserved key');
 
@@ -146,11 +153,13 @@ function checkEvent(input: unknown, prefix: string, options: ValidateOptions): P
   if (input.props !== undefined) event.props = props(input.props, `${prefix}props`);
 
   if (name === ENGAGEMENT) {
-    if (input.pageviewId === undefined) fail(`${prefix}pageviewId`, 'is required for engagement');
+    if (input.pageviewId === undefined && options.engagementWithoutPageview !== true)
+      fail(`${prefix}pageviewId`, 'is required for engagement');
     if (input.durationMs === undefined) fail(`${prefix}durationMs`, 'is required for engagement');
   }
   if (input.pageviewId !== undefined) event.pageviewId = uuid(input.pageviewId, `${prefix}pageviewId`);
   if (input.durationMs !== undefined) event.durationMs = integer(input.durationMs, `${prefix}durationMs`, LIMITS.durationMs);
+  if (input.scrollDepth !== undefined) event.scrollDepth = integer(input.scrollDepth, `${prefix}scrollDepth`, LIMITS.scrollDepth);
   serverFields(input, event, prefix, options);
   return { event, url };
 }

@@ -44,8 +44,8 @@ export function propsProblem(props: unknown): string {
   return '';
 }
 
-const FLAGS = ['allowLocalhost', 'respectDnt', 'hashRouting', 'autoPageviews'] as const;
-const FEATURES = ['outboundLinks', 'fileDownloads'] as const;
+const FLAGS = ['allowLocalhost', 'autoPageviews'] as const;
+const FEATURES = ['respectDnt', 'hashRouting', 'outboundLinks', 'fileDownloads'] as const;
 const KNOWN = ['site', 'endpoint', ...FLAGS, ...FEATURES, 'beforeSend'];
 
 /** Development build: the endpoint `init` will send to, or a `TypeError` naming what is wrong with the options. */

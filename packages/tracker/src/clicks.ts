@@ -3,13 +3,13 @@
 // links, or anything inside them. Downloads start first and mark the click, so a file on another
 // host is one `download`, not also an `outbound`. Nothing is prevented or delayed: the beacon
 // outlives the navigation.
-import type { Send } from './types.js';
+import type { Tracker } from './types.js';
 
 const FILE = /\.(pdf|xlsx?|docx?|txt|rtf|csv|exe|key|pps|pptx?|7z|pkg|rar|gz|zip|avi|mov|mp4|mpe?g|wmv|midi?|mp3|wav|wma|dmg|iso|msi)$/i;
 /** Clicks a download already counted. */
 const counted = /* @__PURE__ */ new WeakSet<Event>();
 
-function linkClicks(send: Send, name: string, test: (link: HTMLAnchorElement) => unknown): void {
+function linkClicks({ send }: Tracker, name: string, test: (link: HTMLAnchorElement) => unknown): void {
   const onClick = (event: MouseEvent) => {
     const link = (event.target as Element).closest?.('a') as HTMLAnchorElement | null;
     if (link && (event.type === 'click' || event.button === 1) && !counted.has(event) && test(link)) {
@@ -23,11 +23,11 @@ function linkClicks(send: Send, name: string, test: (link: HTMLAnchorElement) =>
 }
 
 /** `download` events for clicks on links to files (pdf, xlsx, docx, zip, mp4, …). */
-export function fileDownloads(send: Send): void {
-  linkClicks(send, 'download', (link) => FILE.test(link.pathname));
+export function fileDownloads(tracker: Tracker): void {
+  linkClicks(tracker, 'download', (link) => FILE.test(link.pathname));
 }
 
 /** `outbound` events for clicks on links to other hosts. */
-export function outboundLinks(send: Send): void {
-  linkClicks(send, 'outbound', (link) => link.host && link.host !== location.host);
+export function outboundLinks(tracker: Tracker): void {
+  linkClicks(tracker, 'outbound', (link) => link.host && link.host !== location.host);
 }

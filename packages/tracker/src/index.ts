@@ -11,11 +11,12 @@
  * ships only what it imports.
  */
 import { checkInit, eventProblem, propsProblem, validEvent, validProps } from './check.js';
-import { start, type View } from './engine.js';
-import type { Props, Send, TrackerOptions } from './types.js';
+import { start } from './engine.js';
+import type { Props, Tracker, TrackerOptions } from './types.js';
 
 export { fileDownloads, outboundLinks } from './clicks.js';
-export type { Feature, Props, Send, TidemarkEvent, TrackerOptions as InitOptions } from './types.js';
+export { hashRouting, respectDnt } from './features.js';
+export type { Feature, Props, Send, TidemarkEvent, Tracker, TrackerOptions as InitOptions } from './types.js';
 
 export interface TrackOptions {
   props?: Props;
@@ -30,13 +31,13 @@ export interface PageviewOptions {
 /** False during server rendering: then every function does nothing. */
 const browser = typeof window !== 'undefined';
 let started: unknown;
-let send: Send | undefined;
-let view: View | undefined;
-/** Calls made before `init` (at most 100), replayed in order after the initial pageview. */
-const early: (() => void)[] = [];
+/** The running tracker, once the initial pageview is sent. */
+let running: Tracker | undefined;
+/** Calls made before the tracker runs (at most 100), replayed in order after the initial pageview. */
+const early: ((tracker: Tracker) => void)[] = [];
 
-const later = (call: () => void) => {
-  if (send) call();
+const later = (call: (tracker: Tracker) => void) => {
+  if (running) call(running);
   else if (browser && early.length < 100) early.push(call);
 };
 
@@ -50,34 +51,25 @@ const warn = (...what: unknown[]) => console.warn('tidemark:', ...what);
  */
 export function init(options: TrackerOptions): void {
   if (!browser || started) return;
-  let endpoint: URL | undefined;
-  if (__DEV__) endpoint = checkInit(options);
-  else {
-    try {
-      endpoint = new URL(options.endpoint || '/api/event', location.href);
-    } catch {}
-    if (!options?.site || !/^https?:$/.test(endpoint?.protocol as string)) {
-      warn('bad init options:', options);
-      return;
-    }
-  }
-  started = 1;
   try {
-    start({ ...options, endpoint: endpoint as URL }, (s, v) => {
-      send = s;
-      view = v;
-      for (const call of early.splice(0)) call();
+    const endpoint = __DEV__ ? checkInit(options) : new URL(options.endpoint || '/api/event', location.href);
+    if (!__DEV__ && !(options.site && /^https?:$/.test(endpoint.protocol))) throw options;
+    started = 1;
+    const { respectDnt, hashRouting, fileDownloads, outboundLinks } = options;
+    start({ ...options, endpoint, features: [respectDnt, hashRouting, fileDownloads, outboundLinks] }, (tracker) => {
+      running = tracker;
+      for (const call of early.splice(0)) call(tracker);
     });
   } catch (error) {
     if (__DEV__) throw error;
-    warn(error);
+    warn('bad init options:', error);
   }
 }
 
 /** Sends a custom event. A bad name or props drops it with one console warning. */
 export function track(name: string, options?: TrackOptions): void {
   const props = options?.props;
-  if (validEvent(name, props)) later(() => send?.(name, props));
+  if (validEvent(name, props)) later((tracker) => tracker.send(name, props));
   else warn('event dropped:', name, __DEV__ ? eventProblem(name, props) : props);
 }
 
@@ -89,6 +81,6 @@ export function track(name: string, options?: TrackOptions): void {
 export function trackPageview(options?: PageviewOptions): void {
   const props = options?.props;
   const url = options?.url;
-  if ((url === undefined || typeof url === 'string') && validProps(props)) later(() => view?.(1, url, props));
+  if ((url === undefined || typeof url === 'string') && validProps(props)) later((tracker) => tracker.page?.(url || location.href, props));
   else warn('pageview dropped:', __DEV__ ? propsProblem(props) || 'url must be a string' : options);
 }

@@ -7,11 +7,15 @@ import { appMinify } from '../rollup.config.mjs';
 
 /**
  * The module's budget: an app using automatic pageviews (with engagement time) and `track` with
- * props. Issue 23 asked for 1 024 B, which this does not meet (≈ 1 450 B): the script's core
- * alone is ≈ 1 000 B, and the module adds typed options, `beforeSend`, calls queued before `init`
- * and `track`'s checks of name and props (≈ 250 B). The sizes per feature are in the README.
+ * props. Issue 23 asked for 1 024 B, which this does not meet (1 359 B): the engine alone (SPA
+ * pageviews, engagement, bfcache and prerendering, opt-outs, beacon transport) is ≈ 900 B, as in
+ * the script tag, and `track`'s checks of name and props (the issue's "one warning" for a bad
+ * event) ≈ 180 B; every optional feature is an import. The sizes per feature are in the README.
  */
-export const MODULE_BUDGET = { app: 'init + track', bytes: 1500 } as const;
+export const MODULE_BUDGET = { app: 'init + track', bytes: 1360 } as const;
+
+const TRACK = `track('signup', { props: { plan: location.hash } });`;
+const BEFORE_SEND = `beforeSend: (event) => (event.url.includes('/admin') ? null : event)`;
 
 /**
  * Each app adds one feature to the one before it. Values come from the page (`location`), as an
@@ -19,13 +23,18 @@ export const MODULE_BUDGET = { app: 'init + track', bytes: 1500 } as const;
  */
 export const MODULE_APPS: Record<string, string> = {
   init: `import { init } from '@tidemark/tracker'; init({ site: 'example.com' });`,
-  'init + track': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com' }); track('signup', { props: { plan: location.hash } });`,
-  '+ trackPageview': `import { init, track, trackPageview } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
-  '+ fileDownloads': `import { init, track, trackPageview, fileDownloads } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false, fileDownloads }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
-  '+ outboundLinks': `import { init, track, trackPageview, fileDownloads, outboundLinks } from '@tidemark/tracker';
-    init({ site: 'example.com', autoPageviews: false, fileDownloads, outboundLinks }); track('signup', { props: { plan: location.hash } }); trackPageview({ url: location.pathname });`,
+  'init + track': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com' }); ${TRACK}`,
+  '+ beforeSend': `import { init, track } from '@tidemark/tracker'; init({ site: 'example.com', ${BEFORE_SEND} }); ${TRACK}`,
+  '+ respectDnt': `import { init, track, respectDnt } from '@tidemark/tracker';
+    init({ site: 'example.com', ${BEFORE_SEND}, respectDnt }); ${TRACK}`,
+  '+ hashRouting': `import { init, track, respectDnt, hashRouting } from '@tidemark/tracker';
+    init({ site: 'example.com', ${BEFORE_SEND}, respectDnt, hashRouting }); ${TRACK}`,
+  '+ trackPageview': `import { init, track, respectDnt, hashRouting, trackPageview } from '@tidemark/tracker';
+    init({ site: 'example.com', ${BEFORE_SEND}, respectDnt, hashRouting, autoPageviews: false }); ${TRACK} trackPageview({ url: location.pathname });`,
+  '+ fileDownloads': `import { init, track, respectDnt, hashRouting, trackPageview, fileDownloads } from '@tidemark/tracker';
+    init({ site: 'example.com', ${BEFORE_SEND}, respectDnt, hashRouting, autoPageviews: false, fileDownloads }); ${TRACK} trackPageview({ url: location.pathname });`,
+  '+ outboundLinks': `import { init, track, respectDnt, hashRouting, trackPageview, fileDownloads, outboundLinks } from '@tidemark/tracker';
+    init({ site: 'example.com', ${BEFORE_SEND}, respectDnt, hashRouting, autoPageviews: false, fileDownloads, outboundLinks }); ${TRACK} trackPageview({ url: location.pathname });`,
 };
 
 export interface AppSize {

@@ -40,7 +40,11 @@ describe('tracker builds: one size test for the script tag and the npm module', 
   it('tree-shakes: an app ships only the features it imports', () => {
     const code = (name: string) => apps[name]?.code ?? '';
     // Event names and listeners of each feature, and the warnings of track and trackPageview.
-    expect(code('init')).not.toMatch(/event dropped|"download"|"outbound"|auxclick/);
+    expect(code('init')).not.toMatch(/event dropped|"download"|"outbound"|auxclick|doNotTrack|hashchange/);
+    expect(code('init + track')).not.toMatch(/doNotTrack|globalPrivacyControl|hashchange/);
+    expect(code('+ respectDnt')).toMatch(/globalPrivacyControl/);
+    expect(code('+ respectDnt')).not.toMatch(/hashchange/);
+    expect(code('+ hashRouting')).toMatch(/hashchange/);
     expect(code('init + track')).toContain('event dropped');
     expect(code('init + track')).not.toMatch(/pageview dropped|"download"|"outbound"|auxclick/);
     expect(code('+ trackPageview')).toContain('pageview dropped');
@@ -75,7 +79,15 @@ describe('tracker builds: one size test for the script tag and the npm module', 
       writeFileSync(`${path}.map`, file(name).map ?? '');
       writeFileSync(path, file(name).code);
       const module = await import(pathToFileURL(path).href);
-      expect(Object.keys(module).sort()).toEqual(['fileDownloads', 'init', 'outboundLinks', 'track', 'trackPageview']);
+      expect(Object.keys(module).sort()).toEqual([
+        'fileDownloads',
+        'hashRouting',
+        'init',
+        'outboundLinks',
+        'respectDnt',
+        'track',
+        'trackPageview',
+      ]);
       expect(() => {
         module.init({ site: 'example.com' });
         module.track('signup', { props: { plan: 'pro' } });

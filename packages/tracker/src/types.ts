@@ -7,7 +7,7 @@ export interface TidemarkEvent {
   name: string;
   /** The page's URL (`location.href`, or the `url` given to `trackPageview`). */
   url: string;
-  /** The page's referrer: `document.referrer`, or the previous page after an SPA navigation. */
+  /** The page's referrer: `document.referrer`, or the previous page after an SPA navigation; absent when there is none. */
   referrer?: string | undefined;
   props?: Props | undefined;
 }
@@ -15,12 +15,26 @@ export interface TidemarkEvent {
 /** Sends a custom event of the current page (its name and props already checked). */
 export type Send = (name: string, props?: Props) => void;
 
+/** The running tracker, as features see it. */
+export interface Tracker {
+  /** Sends a custom event now. */
+  send: Send;
+  /** Counts a pageview when the URL changed since the last one (what navigations call). */
+  view: () => void;
+  /** Module only: a pageview now, of `url`, with `props` (what `trackPageview()` calls). */
+  page?: (url?: string, props?: Props) => void;
+  /** Truthy: send nothing (a loopback page, or Do Not Track with `respectDnt`). */
+  off?: unknown;
+  /** Truthy: the hash is part of the page's URL (`hashRouting`). */
+  hash?: unknown;
+}
+
 /**
  * An optional feature, passed to `init` as the value of its option: `init({ site, outboundLinks })`
  * after `import { outboundLinks } from '@tidemark/tracker'`. Being an import rather than a
  * `true`, a feature an app does not use is not in its bundle.
  */
-export type Feature = (send: Send) => void;
+export type Feature = (tracker: Tracker) => void;
 
 /** What `init` takes: the script tag's `data-*` attributes as typed fields, and `beforeSend`. */
 export interface TrackerOptions {
@@ -33,10 +47,13 @@ export interface TrackerOptions {
   endpoint?: string;
   /** Also track on `localhost`, `127.*`, `[::1]` and `file:` pages. Default `false`. */
   allowLocalhost?: boolean;
-  /** Send nothing when the browser sends Global Privacy Control or Do Not Track. Default `false`. */
-  respectDnt?: boolean;
-  /** Count hash changes (`#/route`) as pageviews, for hash-routed apps. Default `false`. */
-  hashRouting?: boolean;
+  /**
+   * Send nothing when the browser sends Global Privacy Control or Do Not Track: pass the
+   * `respectDnt` export. Default off.
+   */
+  respectDnt?: Feature;
+  /** Count hash changes (`#/route`) as pageviews, for hash-routed apps: pass the `hashRouting` export. Default off. */
+  hashRouting?: Feature;
   /**
    * Send an `outbound` event (`props: { url }`) when a link to another host is clicked or
    * middle-clicked: pass the `outboundLinks` export. Default off.

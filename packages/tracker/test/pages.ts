@@ -82,7 +82,7 @@ export async function startPages(collectorUrl: string) {
   /**
    * The module form of the same page: `init` with the options the script tag's attributes name
    * (the module's default endpoint is the page's own origin, so it is given the collector's),
-   * the full build's features imported, and `window.tidemark` calling `track` — the calls a
+   * the features the attributes name (and the full build's clicks) imported, and `window.tidemark` calling `track` — the calls a
    * page queued before (the README snippet) go through `track` before `init`, so the module's
    * own pre-init queue orders them after the initial pageview.
    */
@@ -103,12 +103,12 @@ export async function startPages(collectorUrl: string) {
       `site: ${JSON.stringify(attrs.site)}`,
       `endpoint: ${JSON.stringify(typeof attrs.api === 'string' ? attrs.api : endpoint)}`,
       `allowLocalhost: ${attrs['allow-localhost'] !== undefined}`,
-      `respectDnt: ${attrs['respect-dnt'] !== undefined}`,
-      `hashRouting: ${full && attrs.hash !== undefined}`,
+      ...(attrs['respect-dnt'] !== undefined ? ['respectDnt'] : []),
+      ...(full && attrs.hash !== undefined ? ['hashRouting'] : []),
       ...(full ? ['fileDownloads', 'outboundLinks'] : []),
     ];
     return `<script type="module"${data}>
-import { init, track, fileDownloads, outboundLinks } from '${base(id, host)}/_/index.js';
+import { init, track, fileDownloads, outboundLinks, respectDnt, hashRouting } from '${base(id, host)}/_/index.js';
 const queued = window.tidemark?.q ?? [];
 window.tidemark = (name, options) => track(name, options);
 for (const args of queued) track(...args);

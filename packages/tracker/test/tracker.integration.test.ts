@@ -555,7 +555,7 @@ describe('the npm module only: beforeSend, trackPageview, bad input', () => {
         const dev = await import('${devModule}');
         const prod = await import('${module}');
         const errors = [];
-        for (const bad of [{}, { site: 'a.test', endpoint: 'ftp://a.test/e' }, { site: 'a.test', outboundLinks: true }, { site: 'a.test', colour: 'blue' }]) {
+        for (const bad of [{}, { site: 'a.test', endpoint: 'ftp://a.test/e' }, { site: 'a.test', outboundLinks: true }, { site: 'a.test', respectDnt: true }, { site: 'a.test', colour: 'blue' }]) {
           try { dev.init(bad); errors.push('no error'); } catch (error) { errors.push(error.name + ': ' + error.message); }
         }
         window.devErrors = errors;
@@ -573,6 +573,7 @@ describe('the npm module only: beforeSend, trackPageview, bad input', () => {
       expect.stringMatching(/^TypeError: Tidemark init: site is required/),
       expect.stringMatching(/^TypeError: Tidemark init: endpoint must be an http\(s\) URL/),
       expect.stringMatching(/^TypeError: Tidemark init: outboundLinks takes the feature itself: import \{ outboundLinks \}/),
+      expect.stringMatching(/^TypeError: Tidemark init: respectDnt takes the feature itself: import \{ respectDnt \}/),
       expect.stringMatching(/^TypeError: Tidemark init: unknown option "colour"/),
     ]);
     expect(warnings).toEqual([expect.stringMatching(/^tidemark: bad init options/)]);

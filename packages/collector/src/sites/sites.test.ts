@@ -4,22 +4,17 @@
  * ClickHouse in test/access-*.integration.test.ts); the collector is the real one.
  */
 
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   type AccessRegistry,
   type AccessSnapshot,
   emptySnapshot,
-  loadConfig,
   newSite,
-  plainLogger,
   type QueueProducer,
   type Site,
   type StoredEvent,
 } from '@tidemark/shared';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Collector, createCollector } from '../app.ts';
+import { describe, expect, it } from 'vitest';
+import { startTestCollector } from '../app.test-support.ts';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
@@ -44,31 +39,11 @@ function fakeRegistry(sites: Site[] = [], loaded = true) {
   };
 }
 
-const running: { collector: Collector; server: Server }[] = [];
-afterEach(async () => {
-  for (const { collector, server } of running.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await collector.close();
-  }
-});
-
 function setup(registry: AccessRegistry | null, env: Record<string, string> = {}) {
   const sent: StoredEvent[] = [];
   const producer: QueueProducer = { send: async (events) => void sent.push(...events), ready: async () => true, close: async () => {} };
-  const collector = createCollector({
-    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', TRUST_PROXY: 'true', ...env }).collector,
-    producer,
-    log: plainLogger(),
-    registry: new Registry(),
-    access: registry,
-  });
   // Events go to the collector's own server, as in production.
-  const server = collector.createServer();
-  running.push({ collector, server });
-  const url = new Promise<string>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
+  const { collector, url } = startTestCollector({ TRUST_PROXY: 'true', ...env }, { producer, access: registry });
   const post = async (body: unknown, ip = '198.51.100.1', headers: Record<string, string> = {}) =>
     fetch(`${await url}/api/event`, {
       method: 'POST',

@@ -49,7 +49,11 @@ const user = z.object({ user: z.string(), role: z.enum(ROLES), sites: z.array(z.
 const auditEntry = z.object({
   at: time,
   actor: z.string().describe('token, key:<id>, user:<name>, open'),
-  action: z.string().describe('site.create, site.update, site.delete, key.create, key.revoke, link.create, link.revoke, user.create, …'),
+  action: z
+    .string()
+    .describe(
+      'site.create, site.update, site.delete, site.export, import.create, import.delete, key.create, key.revoke, link.create, link.revoke, user.create, …',
+    ),
   site: z.string(),
   target: z.string(),
   details: z.record(z.string(), z.unknown()),

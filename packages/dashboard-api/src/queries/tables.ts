@@ -6,6 +6,8 @@
 import { TABLES } from '@tidemark/shared';
 
 export interface Tables {
+  /** The database (the imported tables are read in it: they are local, never Distributed). */
+  database: string;
   events: string;
   /** One row per visit (VersionedCollapsingMergeTree; read FINAL). */
   visits: string;
@@ -23,6 +25,7 @@ export interface Tables {
 export function tableNames(database: string, distributed = false): Tables {
   const name = (table: string) => `${database}.${table}${distributed ? '_all' : ''}`;
   return {
+    database,
     events: name(TABLES.events),
     visits: name(TABLES.visits),
     events15m: name('events_15m'),

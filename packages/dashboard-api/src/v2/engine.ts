@@ -9,6 +9,7 @@ import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@ti
 import type { Tables } from '../queries/tables.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
+import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
@@ -58,6 +59,8 @@ export interface Answer {
     /** Set when the range reaches before the raw events kept: event metrics count from `from` on. */
     cut?: { from: string; reason: string };
     tables: string[];
+    /** With `"include": { "imports": true }`: whether imported rows could count, or why not. */
+    imports?: { included: boolean; table?: string; reason?: string };
   };
   query?: Record<string, unknown>;
 }
@@ -147,9 +150,11 @@ async function grouped(
       ? visitRollupStatement(input, buckets)
       : visitStatement(input)
     : null;
-  const [eventRows, visits] = await Promise.all([
+  const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
+  const [eventRows, visits, importedRows] = await Promise.all([
     events ? run(client, events, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
+    imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
@@ -166,6 +171,17 @@ async function grouped(
   };
   add(eventRows, out.events);
   add(visits, out.visits);
+  for (const row of importedRows) {
+    const key = keyOf(row, dims);
+    const sum = addImported(out.events.get(key), out.visits.get(key), row);
+    out.events.set(key, sum.events);
+    out.visits.set(key, sum.visits);
+    if (!out.keys.has(key))
+      out.keys.set(
+        key,
+        dims.map((d) => row[d] as string | number),
+      );
+  }
   return out;
 }
 
@@ -176,6 +192,7 @@ function raw(events: Record<string, unknown> | undefined, visits: Record<string,
     events: n(events, 'events'),
     visitors: n(events, 'visitors'),
     timeOnPage: n(events, 'time_on_page'),
+    scrollDepth: n(events, 'scroll_depth'),
     conversions: n(events, 'conversions'),
     converters: n(events, 'converters'),
     visits: n(visits, 'visits'),
@@ -217,7 +234,14 @@ async function period(
     dimensions: query.dimensions,
     pointers,
     filters: query.filters,
+    rawOnly: query.metrics.includes('scroll_depth'),
   };
+  // Imported rows count in every grouping of the period, or in none (rows and totals agree).
+  if (query.include.imports) {
+    const days = wholeDays(span, query.timezone);
+    if (days !== null && importedPlan({ ...input, imported: days }, days).ok && (await anyImports(client, tables, query.sites, days)))
+      input.imported = days;
+  }
   const wantsRate = query.metrics.includes('conversion_rate');
   const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
   const baseInput = {
@@ -369,6 +393,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
         ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
         : {}),
       tables: answeredBy(query, tables, span, interval, buckets),
+      ...(query.include.imports ? { imports: importsMeta(query, tables, span, interval) } : {}),
     },
   };
 }
@@ -383,6 +408,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): 
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    rawOnly: query.metrics.includes('scroll_depth'),
   };
 }
 
@@ -430,6 +456,13 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
     } else out.add(tables.visits);
   }
   return [...out];
+}
+
+/** Whether imported rows count in the query's answer: the imported table of its grouping, or why none can. */
+function importsMeta(query: Query, tables: Tables, span: Span, interval: Interval): NonNullable<Answer['meta']['imports']> {
+  const days = wholeDays(span, query.timezone);
+  const plan = importedPlan({ ...inputOf(query, tables, span, interval), imported: days }, days);
+  return plan.ok ? { included: true, table: `${tables.database}.${plan.table}` } : { included: false, reason: plan.reason };
 }
 
 function bucketsOf(span: Span, interval: Interval, zone: string): number[] {

@@ -10,6 +10,8 @@ export interface Raw {
   events: number;
   visitors: number;
   timeOnPage: number;
+  /** Mean scroll depth (percent) of the engagements that carry one. */
+  scrollDepth: number;
   conversions: number;
   converters: number;
   visits: number;
@@ -41,6 +43,8 @@ export function finish(metrics: readonly Metric[], r: Raw, context: { totalVisit
         return r.visits === 0 ? 0 : Math.round(r.duration / r.visits);
       case 'time_on_page':
         return Math.round(r.timeOnPage);
+      case 'scroll_depth':
+        return Math.round(r.scrollDepth);
       case 'percentage':
         return context.totalVisitors === 0 ? 0 : round1((r.visitors / context.totalVisitors) * 100);
       default:

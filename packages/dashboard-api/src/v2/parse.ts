@@ -39,10 +39,25 @@ export interface Query {
   limit: number;
   offset: number;
   format: 'json' | 'csv';
+  /** What else counts besides native events: imported history (SPEC §13). */
+  include: { imports: boolean };
 }
 
 export const MAX_LIMIT = 10_000;
-const KEYS = ['site', 'metrics', 'dateRange', 'timezone', 'dimensions', 'filters', 'compare', 'orderBy', 'limit', 'offset', 'format'];
+const KEYS = [
+  'site',
+  'metrics',
+  'dateRange',
+  'timezone',
+  'dimensions',
+  'filters',
+  'compare',
+  'orderBy',
+  'limit',
+  'offset',
+  'format',
+  'include',
+];
 const SITE = new RegExp(SITE_NAME.source.replaceAll('a-z', 'A-Za-z'));
 /**
  * The exact text of a window, a date, an instant and a custom property's dimension: these
@@ -180,6 +195,15 @@ function integer(value: unknown, pointer: string, min: number, max: number, fall
   return value;
 }
 
+function include(value: unknown): Query['include'] {
+  if (value === undefined) return { imports: false };
+  if (!isObject(value)) fail('include: must be an object, e.g. { "imports": true }', '/include');
+  for (const key of Object.keys(value))
+    if (key !== 'imports') fail(`include: unknown key ${JSON.stringify(key).slice(0, 60)}; only "imports"`, '/include');
+  if (value.imports !== undefined && typeof value.imports !== 'boolean') fail('include: imports must be true or false', '/include/imports');
+  return { imports: value.imports === true };
+}
+
 export interface ParseOptions {
   /** The default time zone of a site (SPEC §11's registry), else UTC. */
   siteTimezone?: (site: string) => string | null;
@@ -241,7 +265,20 @@ export function parseQuery(body: unknown, options: ParseOptions = {}): Query {
   const offset = integer(body.offset, '/offset', 0, 1_000_000, 0);
   if (body.format !== undefined && body.format !== 'json' && body.format !== 'csv') fail('format: "json" or "csv"', '/format');
   const format = body.format === 'csv' || (body.format === undefined && options.acceptCsv) ? 'csv' : 'json';
-  return { sites: siteList, metrics, dateRange: range, timezone, dimensions, filters, compare, orderBy, limit, offset, format };
+  return {
+    sites: siteList,
+    metrics,
+    dateRange: range,
+    timezone,
+    dimensions,
+    filters,
+    compare,
+    orderBy,
+    limit,
+    offset,
+    format,
+    include: include(body.include),
+  };
 }
 
 /** True when a filter (at any depth) is on `dimension`. */
@@ -267,5 +304,6 @@ export function echo(q: Query): Record<string, unknown> {
     limit: q.limit,
     offset: q.offset,
     format: q.format,
+    include: q.include,
   };
 }

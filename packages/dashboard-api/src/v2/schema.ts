@@ -102,6 +102,18 @@ export const QUERY_REQUEST_SCHEMA = {
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
     format: { enum: ['json', 'csv'], description: '`csv` (or `Accept: text/csv`) streams the rows as CSV with a header line.' },
+    include: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        imports: {
+          type: 'boolean',
+          default: false,
+          description:
+            "Count imported history (Plausible's or Umami's, docs/imports.md) in whole days without native data; `meta.imports` says whether it could.",
+        },
+      },
+    },
   },
 };
 
@@ -174,6 +186,12 @@ export const QUERY_ANSWER_SCHEMA = {
           description: 'Present when the range reaches before the raw events kept (RETENTION_DAYS): event metrics count from `from` on.',
         },
         tables: { type: 'array', items: { type: 'string' }, description: 'The tables that answered.' },
+        imports: {
+          type: 'object',
+          required: ['included'],
+          properties: { included: { type: 'boolean' }, table: { type: 'string' }, reason: { type: 'string' } },
+          description: 'With `include.imports`: the imported table that counted, or why none could.',
+        },
       },
     },
     query: { type: 'object', description: 'The query as understood, defaults filled.' },

@@ -11,6 +11,7 @@
  */
 import type { Tables } from '../queries/tables.ts';
 import { dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import type { ImportedDays } from './imported.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
 
@@ -32,16 +33,23 @@ export interface StatementInput {
   /** Pointers of the dimensions (for errors). */
   pointers: string[];
   filters: Filter[];
+  /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
+  imported?: ImportedDays | null;
+  /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
+  rawOnly?: boolean;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 const EVENT_COLUMNS =
-  'site, name, timestamp, visitor_id, path, duration_ms, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
+  'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
 export const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
   ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
+  countIf(e.name = 'engagement') AS engagements,
+  ifNotFinite(avgIf(e.scroll_depth, e.name = 'engagement' AND e.scroll_depth > 0), 0) AS scroll_depth,
+  countIf(e.name = 'engagement' AND e.scroll_depth > 0) AS scrolls,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqIf(e.visitor_id, e.name NOT IN ('pageview', 'engagement')) AS converters`;
 
@@ -100,6 +108,7 @@ export function dayAligned(input: StatementInput, bucketStarts: readonly number[
  * quarter-hours — true of hours, days, weeks and months in every zone in use, not of minutes.
  */
 export function rollupEligible(input: StatementInput, bucketStarts: readonly number[]): boolean {
+  if (input.rawOnly === true) return false;
   const used = [...input.dimensions, ...filterDimensions(input.filters)];
   if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
   if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
@@ -162,6 +171,7 @@ const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
+  sumIf(e.c, e.name = 'engagement') AS engagements,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
   uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
 

@@ -15,6 +15,7 @@ export const METRICS = [
   'conversions',
   'conversion_rate',
   'percentage',
+  'scroll_depth',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 

@@ -60,6 +60,19 @@ export const ZONE_NAMES: readonly string[] = [
 ].sort();
 
 /** True when `zone` is an IANA name this runtime knows. */
+/**
+ * A zone's name as a query parameter takes it (`/openapi.json` states this pattern, not the 438
+ * names, for the export's and imports' `timezone`): Area/Location names, `UTC`, `Etc/GMT+5`.
+ * Offsets (`+05:00`), which the runtime would also take, are not names.
+ */
+export const ZONE_NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_+-]{0,30}(?:/[A-Za-z0-9_+-]{1,30}){0,2}$';
+const ZONE_NAME = new RegExp(ZONE_NAME_PATTERN);
+
+/** A zone by its name (`ZONE_NAME_PATTERN`) that the runtime knows. */
+export function namedZone(zone: string): boolean {
+  return ZONE_NAME.test(zone) && knownZone(zone);
+}
+
 export function knownZone(zone: string): boolean {
   try {
     formatter(zone);

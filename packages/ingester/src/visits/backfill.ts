@@ -6,7 +6,7 @@
  * two does not count twice); the ingester's partitions then continue these visits (a rebuilt
  * partition loads the open ones).
  */
-import { type ClickHouseClient, type StoredEvent, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, EXACT_64BIT_JSON, type StoredEvent, TABLES } from '@tidemark/shared';
 import { eventTime, VISIT_GAP_MS, type Visit, visitOf, visitRow, withEvent } from './visit.ts';
 
 const CHUNK = 10_000;
@@ -19,6 +19,7 @@ export async function backfillVisits(client: ClickHouseClient, database: string)
   const result = await client.query({
     query: `SELECT * FROM ${database}.${TABLES.events} ORDER BY site, visitor_id, timestamp, event_id`,
     format: 'JSONEachRow',
+    clickhouse_settings: EXACT_64BIT_JSON, // visitor_id as its decimal text, not a rounded number
   });
   let pending: Record<string, unknown>[] = [];
   let written = 0;

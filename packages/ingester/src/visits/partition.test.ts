@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@tidemark/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cutVisits, visitSignature } from '../../../../test/reference/visits.ts';
+import { cutVisits, rowSignature, visitSignature } from '../../../../test/reference/visits.ts';
 import { arrivalOrder, workload } from '../../../../test/reference/workload.ts';
 import { type LookupVisits, PartitionVisits } from './partition.ts';
 import { VISIT_GAP_MS, type Visit, type VisitRowRead, visitFromRow } from './visit.ts';
@@ -33,23 +33,7 @@ class Table {
       .map((r) => visitFromRow(JSON.parse(JSON.stringify(r)) as VisitRowRead & Visit['entry']));
   }
   summary() {
-    return [...this.rows.values()]
-      .map((r) =>
-        [
-          r.site,
-          r.visitor_id,
-          r.first_at,
-          r.last_at,
-          r.pageviews,
-          r.events,
-          r.engagements,
-          r.entry_page,
-          r.exit_page,
-          r.source,
-          r.channel,
-        ].join('|'),
-      )
-      .sort();
+    return [...this.rows.values()].map(rowSignature).sort();
   }
 }
 

@@ -2,19 +2,26 @@
  * The ingester's hook for visits: after a batch's events are inserted, its events are cut into
  * visits per partition (`PartitionVisits`) and the changed visits are inserted into `visits`
  * with the batch's deduplication token. The partition state is rebuilt from ClickHouse when a
- * batch does not continue where this process left off (start, a partition assignment, a
- * replay), from the visits of that partition that ended in the last two hours.
+ * batch does not continue where this process left off (start, a replay) and on every new
+ * assignment, from the visits of that partition that ended in the last two hours: a partition
+ * that comes back at the offset this process left it at may still have changed in between (its
+ * other owner wrote visits and died before its commit).
  */
-import { type ClickHouseClient, type Logger, type StoredEvent, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, EXACT_64BIT_JSON, type Logger, type StoredEvent, TABLES } from '@tidemark/shared';
 import { type BatchRef, PartitionVisits } from './partition.ts';
 import { type EntryAttributes, VISIT_GAP_MS, VISIT_READ_COLUMNS, type Visit, type VisitRowRead, visitFromRow } from './visit.ts';
 
 /** How far back a rebuilt partition loads open visits, and how long memory keeps ended ones. */
 const KEEP_MS = 2 * 3_600_000;
 
+/** A batch and the assignment it was fetched under (`PartitionFetch.assignment`). */
+export interface AssignedBatch extends BatchRef {
+  assignment: number;
+}
+
 export interface VisitTracker {
   /** Cuts the batch's events into visits and inserts the changed ones (idempotent under `token`). */
-  apply(batch: BatchRef, events: StoredEvent[], token: string): Promise<{ rows: number; skipped: number }>;
+  apply(batch: AssignedBatch, events: StoredEvent[], token: string): Promise<{ rows: number; skipped: number }>;
 }
 
 export interface VisitTrackerOptions {
@@ -29,13 +36,16 @@ type Row = VisitRowRead & EntryAttributes;
 
 export function createVisitTracker({ client, database, log, now = Date.now }: VisitTrackerOptions): VisitTracker {
   const table = `${database}.${TABLES.visits}`;
-  const partitions = new Map<string, PartitionVisits>();
+  const partitions = new Map<string, { state: PartitionVisits; assignment: number }>();
 
   async function read(where: string, params: Record<string, unknown>): Promise<Visit[]> {
     const result = await client.query({
       query: `SELECT ${VISIT_READ_COLUMNS} FROM ${table} FINAL WHERE ${where}`,
       query_params: params,
       format: 'JSONEachRow',
+      // visitor_id and the pick keys are UInt64: as JSON numbers they would come back rounded,
+      // and a visit read under another visitor id is one this partition never finds again.
+      clickhouse_settings: EXACT_64BIT_JSON,
     });
     return (await result.json<Row>()).map(visitFromRow);
   }
@@ -49,17 +59,17 @@ export function createVisitTracker({ client, database, log, now = Date.now }: Vi
     return found.filter((v) => wanted.has(`${v.site}\0${v.visitorId}`));
   }
 
-  async function stateFor(batch: BatchRef): Promise<PartitionVisits> {
+  async function stateFor(batch: AssignedBatch): Promise<PartitionVisits> {
     const key = `${batch.topic}\0${batch.partition}`;
     const known = partitions.get(key);
-    if (known && known.next === batch.firstOffset) return known;
+    if (known && known.assignment === batch.assignment && known.state.next === batch.firstOffset) return known.state;
     const horizon = now() - KEEP_MS;
     const open = await read('src_partition = {partition:UInt32} AND last_at >= fromUnixTimestamp64Milli({since:Int64})', {
       partition: batch.partition,
       since: horizon,
     });
     const state = new PartitionVisits(batch.partition, horizon, open);
-    partitions.set(key, state);
+    partitions.set(key, { state, assignment: batch.assignment });
     log.info({ topic: batch.topic, partition: batch.partition, open: open.length, from: String(batch.firstOffset) }, 'visits_rebuilt');
     return state;
   }

@@ -201,22 +201,25 @@ export function visitRow(v: Visit, sign: 1 | -1): Record<string, unknown> {
   };
 }
 
-/** The row as read back from `visits` (JSONEachRow), as the visit it was written from. */
+/**
+ * The row as read back from `visits` (JSONEachRow, with `EXACT_64BIT_JSON`: UInt64 columns as
+ * decimal strings), as the visit it was written from.
+ */
 export interface VisitRowRead {
   site: string;
-  visitor_id: string;
+  visitor_id: string | number;
   first_at: string;
   last_at: string;
   version: number;
   entry_page: string;
   exit_page: string;
   entry_page_at: string;
-  entry_page_id: string;
+  entry_page_id: string | number;
   exit_page_at: string;
-  exit_page_id: string;
+  exit_page_id: string | number;
   entry_rank: number;
   entry_at: string;
-  entry_id: string;
+  entry_id: string | number;
   pageviews: number;
   events: number;
   engagements: number;
@@ -224,29 +227,44 @@ export interface VisitRowRead {
   pairs: { name: string; path: string }[];
   src_topic: string;
   src_partition: number;
-  src_offset: string;
+  src_offset: string | number;
 }
 
 const ms = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
+
+/**
+ * A UInt64 column's decimal text. Read with `EXACT_64BIT_JSON` it is a string; a JSON number is
+ * taken only while it is exact (a safe integer): a rounded visitor id would file the visit under
+ * another visitor, where no later event of its own finds it.
+ */
+export function uint64Text(value: string | number, column: string): string {
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  throw new TypeError(`visits.${column}: ${JSON.stringify(value)} is not an exact UInt64 (read 64-bit integers as strings)`);
+}
 
 export function visitFromRow(r: VisitRowRead & EntryAttributes): Visit {
   const entry = { ...entryOf(r as unknown as StoredEvent), screen_width: Number(r.screen_width) };
   return {
     site: r.site,
-    visitorId: String(r.visitor_id),
+    visitorId: uint64Text(r.visitor_id, 'visitor_id'),
     firstAt: ms(r.first_at),
     lastAt: ms(r.last_at),
     version: Number(r.version),
-    entryPick: { rank: Number(r.entry_rank), t: ms(r.entry_at), id: uint64ToKey(r.entry_id) },
+    entryPick: { rank: Number(r.entry_rank), t: ms(r.entry_at), id: uint64ToKey(uint64Text(r.entry_id, 'entry_id')) },
     entry,
-    entryPage: r.pageviews > 0 ? { t: ms(r.entry_page_at), id: uint64ToKey(r.entry_page_id), path: r.entry_page } : null,
-    exitPage: r.pageviews > 0 ? { t: ms(r.exit_page_at), id: uint64ToKey(r.exit_page_id), path: r.exit_page } : null,
+    entryPage:
+      r.pageviews > 0
+        ? { t: ms(r.entry_page_at), id: uint64ToKey(uint64Text(r.entry_page_id, 'entry_page_id')), path: r.entry_page }
+        : null,
+    exitPage:
+      r.pageviews > 0 ? { t: ms(r.exit_page_at), id: uint64ToKey(uint64Text(r.exit_page_id, 'exit_page_id')), path: r.exit_page } : null,
     pageviews: Number(r.pageviews),
     events: Number(r.events),
     engagements: Number(r.engagements),
-    engagedMs: Number(r.engaged_ms),
+    engagedMs: Number(uint64Text(r.engaged_ms, 'engaged_ms')),
     pairs: new Set(r.pairs.map(({ name, path }) => `${name}\0${path}`)),
-    source: { topic: r.src_topic, partition: Number(r.src_partition), offset: BigInt(r.src_offset) },
+    source: { topic: r.src_topic, partition: Number(r.src_partition), offset: BigInt(uint64Text(r.src_offset, 'src_offset')) },
   };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.ts';
 import { storedEvent } from '../event.ts';
 import { decodeMessage, messageRows } from '../wire/message.ts';
+import { SCHEMA_VERSION } from '../wire/schema.ts';
 import { createMemoryQueue } from './memory.ts';
 import { type PartitionFetch, QueueUnavailableError } from './types.ts';
 
@@ -45,7 +46,7 @@ describe('memory queue', () => {
     await until(() => queue.size() === 0);
     const [message] = fetches[0]?.messages ?? [];
     expect(fetches).toHaveLength(1);
-    expect(message?.headers).toEqual({ 'tidemark-format': 'RowBinary', 'tidemark-schema': '1', 'tidemark-rows': '7' });
+    expect(message?.headers).toEqual({ 'tidemark-format': 'RowBinary', 'tidemark-schema': String(SCHEMA_VERSION), 'tidemark-rows': '7' });
     expect(message?.key).toBe('a.com/1');
     expect(message && decodeMessage(message)).toEqual(sent);
     await queue.consumer.close();

@@ -3,7 +3,7 @@ import { SchemaVersionError, ValidationError } from '../errors.ts';
 import { type StoredEvent, storedEvent } from '../event.ts';
 import { decodeMessage, encodeMessages, frameOf, HEADERS, LEGACY_ROW_BINARY, messageRows, type WireMessage } from './message.ts';
 import { encodeEvents } from './row-binary.ts';
-import { EVENT_COLUMNS, wireSchemas } from './schema.ts';
+import { EVENT_COLUMNS, SCHEMA_VERSION, wireSchemas } from './schema.ts';
 
 const event = (i: number) =>
   storedEvent({
@@ -13,13 +13,19 @@ const event = (i: number) =>
     props: { plan: `p${i}`, 'ü-key': 'ünïcode' },
   });
 
-/** A message of the framing before headers: format byte, varint count, version-1 rows. */
-function legacy(events: StoredEvent[]): WireMessage {
-  return { value: Buffer.concat([Buffer.from([LEGACY_ROW_BINARY, events.length]), encodeEvents(events)]), headers: {} };
+/** Rows of schema version 1: each event's row without what version 2 appended (`scroll_depth`, a UInt16). */
+function versionOne(events: StoredEvent[]): Buffer {
+  return Buffer.concat(events.map((e) => encodeEvents([e]).subarray(0, -2)));
 }
 
-/** A build one version ahead: the same columns and one more (`region`, added by version 2). */
-const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', 2]]);
+/** A message of the framing before headers: format byte, varint count, version-1 rows. */
+function legacy(events: StoredEvent[]): WireMessage {
+  return { value: Buffer.concat([Buffer.from([LEGACY_ROW_BINARY, events.length]), versionOne(events)]), headers: {} };
+}
+
+/** A build one version ahead: the same columns and one more (`region`, added by the next version). */
+const AHEAD = SCHEMA_VERSION + 1;
+const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', AHEAD]]);
 
 describe('queue messages', () => {
   it('frame RowBinary rows with headers and a key, and read back in order', () => {
@@ -27,7 +33,7 @@ describe('queue messages', () => {
     const messages = encodeMessages(events);
     expect(messages).toHaveLength(1);
     const [message] = messages as [WireMessage];
-    expect(message.headers).toEqual({ [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '1', [HEADERS.rows]: '300' });
+    expect(message.headers).toEqual({ [HEADERS.format]: 'RowBinary', [HEADERS.schema]: String(SCHEMA_VERSION), [HEADERS.rows]: '300' });
     expect(message.key).toBe('unit.example/1000');
     expect(message.value.equals(encodeEvents(events))).toBe(true); // the value is rows and nothing else
     expect(messageRows(message)).toBe(300);
@@ -83,24 +89,35 @@ describe('queue messages', () => {
 
   it('says a version newer than the build knows is not bad data', () => {
     const [message] = encodeMessages([event(1)]) as [WireMessage];
-    const newer = { ...message, headers: { ...message.headers, [HEADERS.schema]: '2' } };
+    const newer = { ...message, headers: { ...message.headers, [HEADERS.schema]: String(AHEAD) } };
     expect(() => frameOf(newer)).toThrow(SchemaVersionError);
-    expect(() => frameOf(newer)).toThrow('message of schema version 2; this build knows versions 1 to 1');
+    expect(() => frameOf(newer)).toThrow(`message of schema version ${AHEAD}; this build knows versions 1 to ${SCHEMA_VERSION}`);
   });
 
   it('reads older versions in a newer build: the added column holds its zero value', () => {
     const events = [event(1), event(2)];
-    const [v1] = encodeMessages(events) as [WireMessage];
-    expect(decodeMessage(v1, NEXT).map((e) => (e as StoredEvent & { region: string }).region)).toEqual(['', '']);
-    expect(decodeMessage(legacy(events), NEXT)).toEqual(decodeMessage(v1, NEXT));
-    // A version-2 message (rows of version 1 with the region appended) reads in the newer build only.
+    const [current] = encodeMessages(events) as [WireMessage];
+    expect(decodeMessage(current, NEXT).map((e) => (e as StoredEvent & { region: string }).region)).toEqual(['', '']);
+    expect(decodeMessage(legacy(events), NEXT)).toEqual(decodeMessage(current, NEXT));
+    // A message of the next version (rows of this one with the region appended) reads in the newer build only.
     const region = Buffer.from([2, 0x44, 0x45]); // 'DE'
-    const v2: WireMessage = {
+    const ahead: WireMessage = {
       value: Buffer.concat([encodeEvents([event(1)]), region]),
-      headers: { ...v1.headers, [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+      headers: { ...current.headers, [HEADERS.schema]: String(AHEAD), [HEADERS.rows]: '1' },
     };
-    expect(decodeMessage(v2, NEXT)).toEqual([{ ...event(1), region: 'DE' }]);
-    expect(() => decodeMessage(v2)).toThrow(SchemaVersionError);
+    expect(decodeMessage(ahead, NEXT)).toEqual([{ ...event(1), region: 'DE' }]);
+    expect(() => decodeMessage(ahead)).toThrow(SchemaVersionError);
+  });
+
+  it('reads version 1 (before scroll_depth) in this build: scroll_depth 0', () => {
+    const deep = { ...event(3), name: 'engagement', scroll_depth: 80 };
+    const v1: WireMessage = {
+      value: versionOne([deep]),
+      headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '1', [HEADERS.rows]: '1' },
+    };
+    expect(decodeMessage(v1)).toEqual([{ ...deep, scroll_depth: 0 }]);
+    const [v2] = encodeMessages([deep]) as [WireMessage];
+    expect(decodeMessage(v2)).toEqual([deep]);
   });
 
   it('keeps a props key named __proto__ as an own key', () => {

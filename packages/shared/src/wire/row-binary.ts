@@ -87,6 +87,7 @@ export class RowBinaryWriter extends ByteWriter {
       this.uint(e.screen_width, 0xffff, 2, 'screen_width');
       this.uint(e.duration_ms, 0xffff_ffff, 4, 'duration_ms');
       this.map(e.props);
+      this.uint(e.scroll_depth, 0xffff, 2, 'scroll_depth');
     } catch (error) {
       this.pos = start;
       throw error;

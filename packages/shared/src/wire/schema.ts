@@ -47,6 +47,8 @@ export const EVENT_COLUMNS = [
   ['screen_width', 'UInt16', 1],
   ['duration_ms', 'UInt32', 1],
   ['props', 'Map(String, String)', 1],
+  // Version 2 (clickhouse/012_scroll_depth.sql): an engagement's scroll depth, in percent.
+  ['scroll_depth', 'UInt16', 2],
 ] as const satisfies readonly (readonly [keyof StoredEvent, WireType, number])[];
 
 /** The columns of one schema version. */

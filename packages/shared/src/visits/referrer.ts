@@ -1,4 +1,4 @@
-/** Referrer host and source class. The host lists are data, not code. */
+/** A referrer's host and source class (the collector stores both on each event; imports class their referrers alike). The host lists are data, not code. */
 
 const SEARCH = [
   'google.',

@@ -1,0 +1,74 @@
+/**
+ * Runs schemathesis (PyPI; `scripts/prerequisites.sh` installs it) against one OpenAPI document
+ * with every check (`--checks all`), a config file and hooks from test/, and a bearer token, and
+ * checks what every run must show: it passed, every operation of the document was selected and
+ * tested, and every generated case passed. Each test asserts its own warnings and extras.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { ROOT } from './harness.ts';
+
+export interface SchemathesisRun {
+  /** `http://host:port/openapi.json`. */
+  documentUrl: string;
+  token: string;
+  /** File names under test/. */
+  configFile: string;
+  hooksFile: string;
+  maxExamples: number;
+  timeoutMs: number;
+}
+
+function schemathesisVersion(): string {
+  try {
+    return execFileSync('schemathesis', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('schemathesis is not on PATH: run scripts/prerequisites.sh, or `python3 -m pip install schemathesis` (4.x)');
+  }
+}
+
+/** Runs it, asserts the common outcome, and returns its output and the number of operations selected. */
+export async function runSchemathesis(run: SchemathesisRun): Promise<{ output: string; selected: number }> {
+  const version = schemathesisVersion();
+  const args = [
+    '--config-file',
+    join(ROOT, 'test', run.configFile),
+    'run',
+    run.documentUrl,
+    '-H',
+    `Authorization: Bearer ${run.token}`,
+    '--checks',
+    'all',
+    '--max-examples',
+    String(run.maxExamples),
+    '--request-timeout',
+    '20',
+    '--no-color',
+    '--generation-database',
+    'none',
+  ];
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true }); // schemathesis writes its reports under its working directory
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+    const env = { ...process.env, SCHEMATHESIS_HOOKS: join(ROOT, 'test', run.hooksFile) };
+    execFile(
+      'schemathesis',
+      args,
+      { cwd: join(ROOT, '.tmp'), env, maxBuffer: 32 << 20, timeout: run.timeoutMs },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
+      },
+    );
+  });
+  expect(code, `${version} failed:\n${output}`).toBe(0);
+  // Every operation of the document was selected and exercised.
+  const [, selected, total] = /Selected: (\d+)\/(\d+)/.exec(output) ?? [];
+  expect(selected).toBe(total);
+  expect(/Tested: (\d+)/.exec(output)?.[1]).toBe(total);
+  expect(output).not.toMatch(/FAILURES/);
+  const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(output) ?? [];
+  expect(Number(generated)).toBeGreaterThan(0);
+  expect(passed).toBe(generated);
+  return { output, selected: Number(selected) };
+}
