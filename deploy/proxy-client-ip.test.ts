@@ -84,6 +84,7 @@ async function visitorThrough(
       path,
       method: 'POST',
       localAddress,
+      agent: false, // a fresh connection each time: no kept-alive socket closing under a request
       headers: {
         Host: host,
         'Content-Type': 'text/plain',
@@ -109,19 +110,9 @@ async function visitorThrough(
 const visitorOf = (ip: string) =>
   visitorThrough(ports.collector, { localAddress: '127.0.0.1', host: 'collector', forwardedFor: `${FORGED}, ${ip}` });
 
-beforeAll(async () => {
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-  // The collector, as compose runs it behind the proxy (first-party paths, as the snippets say).
-  const producer: QueueProducer = { send: async (events) => void stored.push(...events), ready: async () => true, close: async () => {} };
-  const config = loadConfig({ TRUST_PROXY: 'true', RATE_LIMIT_PER_MINUTE: '0', EVENTS_PATH: '/tm/event', SCRIPT_PATH: '/tm/script.js' });
-  const collector = createCollector({ config: config.collector, producer, log: plainLogger(), registry: new Registry() });
-  const server = collector.createServer();
-  await new Promise<void>((resolve) => server.listen(ports.collector, '127.0.0.1', resolve));
-  close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  };
-
+/** Starts nginx and both Caddies on fresh ports, answering once every path reaches the collector. */
+async function startProxies(): Promise<void> {
+  for (const key of Object.keys(ports) as (keyof typeof ports)[]) if (key !== 'collector') ports[key] = await freePort();
   // nginx: the host config (the first-party realip lines uncommented for the site proxy) and the site snippet twice.
   const { cert, key } = await selfSignedCertificate(dir, 'stats.example.com');
   const host = nginxHostConfig({ cert, key })
@@ -174,16 +165,80 @@ beforeAll(async () => {
     .replace('header_up Host {upstream_hostport}', 'header_up Host stats.example.com');
   writeFileSync(join(dir, 'Caddyfile.site'), `${global}${siteBlock}\n`);
   exits.push(start('caddy', ['run', '--config', join(dir, 'Caddyfile.site'), '--adapter', 'caddyfile'], caddyEnv('site-caddy')));
+  await Promise.race([throughEveryPath(), ...exits]);
+}
+
+/** One event through every path; resolves when each reached the collector (servers may still be binding). */
+async function throughEveryPath(): Promise<void> {
   await Promise.race([
     Promise.all([ports.nginxTls, ports.siteToNginx, ports.siteToCaddy, ports.caddy, ports.siteCaddy].map(listening)),
     ...exits,
   ]);
-}, 60_000);
+  const paths = [
+    { port: ports.nginxTls, tls: true, host: 'stats.example.com' },
+    { port: ports.siteToNginx, host: 'www.example.com' },
+    { port: ports.caddy, host: 'stats.example.com' },
+    { port: ports.siteToCaddy, host: 'www.example.com' },
+    { port: ports.siteCaddy, host: 'www.example.com' },
+  ];
+  for (const path of paths) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await visitorThrough(path.port, { ...path, localAddress: '127.0.0.2' });
+        break;
+      } catch (error) {
+        if (attempt === 20) throw new Error(`port ${path.port} (${path.host}) never reached the collector: ${error}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+}
 
-afterAll(async () => {
-  for (const exit of exits) exit.catch(() => {}); // stopped on purpose now
+/** Stops what startProxies started. */
+async function stopProxies(): Promise<void> {
+  for (const exit of exits.splice(0)) exit.catch(() => {}); // stopped on purpose now
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+  children.length = 0;
+}
+
+beforeAll(async () => {
+  ports.collector = await freePort();
+  // The collector, as compose runs it behind the proxy (first-party paths, as the snippets say).
+  const producer: QueueProducer = { send: async (events) => void stored.push(...events), ready: async () => true, close: async () => {} };
+  const config = loadConfig({ TRUST_PROXY: 'true', RATE_LIMIT_PER_MINUTE: '0', EVENTS_PATH: '/tm/event', SCRIPT_PATH: '/tm/script.js' });
+  const collector = createCollector({ config: config.collector, producer, log: plainLogger(), registry: new Registry() });
+  const server = collector.createServer();
+  await new Promise<void>((resolve) => server.listen(ports.collector, '127.0.0.1', resolve));
+  close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+
+  // A port taken by another test between our check and a proxy's bind would send requests elsewhere:
+  // every path is tried once before the tests, and the proxies restarted on new ports if one fails.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startProxies();
+      break;
+    } catch (error) {
+      const log = (() => {
+        try {
+          return readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000);
+        } catch {
+          return '';
+        }
+      })();
+      await stopProxies();
+      if (attempt === 3) throw new Error(`the proxies did not start: ${error}\nnginx error.log:\n${log}`);
+      console.warn(`proxies: attempt ${attempt} failed, retrying on new ports: ${error}`);
+    }
+  }
+  stored.length = 0;
+}, 120_000);
+
+afterAll(async () => {
+  await stopProxies();
   await close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 15]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -69,6 +69,7 @@ describe('ClickHouse schema (server)', () => {
       shared_links: 'ReplacingMergeTree',
       sites: 'ReplacingMergeTree',
       users: 'ReplacingMergeTree',
+      visitors_1d: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
       visits_15m: 'AggregatingMergeTree',
       visits_15m_mv: 'MaterializedView',
@@ -117,7 +118,12 @@ describe('ClickHouse schema (server)', () => {
         })),
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12]);
+      // A complete UTC day of another site, for the visitor counts' backfill (migration 015).
+      const daySite = 'days.example';
+      const dayNoon = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2.5 * 86_400_000;
+      const dayEvents = Array.from({ length: 300 }, (_, i) => syntheticEvent(daySite, i, dayNoon));
+      await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 15]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -148,7 +154,8 @@ describe('ClickHouse schema (server)', () => {
           clickhouse_settings: EXACT_64BIT_JSON,
         })
       ).json<StoredEvent>();
-      const visits = cutVisits(stored);
+      // Every visit backfilled (both sites) has the signature the reference cuts from the stored events.
+      const cut = cutVisits(stored);
       const backfilled = await (
         await client.query({
           query: `SELECT ${SIGNATURE_COLUMNS} FROM ${older.database}.visits FINAL`,
@@ -156,10 +163,11 @@ describe('ClickHouse schema (server)', () => {
           clickhouse_settings: EXACT_64BIT_JSON,
         })
       ).json<Record<string, string | number>>();
-      expect(backfilled.map(rowSignature).sort()).toEqual(visits.map(visitSignature).sort());
+      expect(backfilled.map(rowSignature).sort()).toEqual(cut.map(visitSignature).sort());
+      const visits = cut.filter((v) => v.site === site);
       const found = numbers(
         await one<Record<string, unknown>>(
-          `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL`,
+          `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom, sum(engagements) AS engagements FROM ${older.database}.visits FINAL WHERE site = '${site}'`,
         ),
       );
       expect(found).toEqual({
@@ -173,26 +181,57 @@ describe('ClickHouse schema (server)', () => {
       const rollup = async (table: string) =>
         numbers(
           await one<Record<string, unknown>>(
-            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = ''`,
+            `SELECT sum(visits) AS visits, sum(bounces) AS bounces, sum(pageviews) AS pageviews FROM ${older.database}.${table} WHERE dimension = '' AND site = '${site}'`,
           ),
         );
       const want = { visits: counted.length, bounces: counted.filter((v) => v.bounce).length, pageviews: 280 };
       expect(await rollup('visits_15m')).toEqual(want);
       expect(await rollup('visits_1d')).toEqual(want);
+      // …and the visitor counts of the complete day (today's events are not counted: the day is not over).
+      const counts = await (
+        await client.query({
+          query: `SELECT site, dimension, toUnixTimestamp(bucket) * 1000 AS day, events, values, visitors, pageviews, customs, engagements
+                  FROM ${older.database}.visitors_1d ORDER BY site, dimension`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
+      )
+        .json<{ site: string; dimension: string; day: string; events: string; values: string[]; visitors: string[]; pageviews: string[] }>()
+        .then((rows) =>
+          rows.map((r) => ({
+            ...r,
+            day: Number(r.day),
+            events: Number(r.events),
+            visitors: r.visitors.map(Number),
+            pageviews: r.pageviews.map(Number),
+          })),
+        );
+      const distinct = (events: StoredEvent[]) => new Set(events.filter((e) => e.name !== 'engagement').map((e) => e.visitor_id)).size;
+      const paths = [...new Set(dayEvents.map((e) => e.path))];
+      const byPath = (values: string[], visitors: number[]) => Object.fromEntries(values.map((v, i) => [v, visitors[i]]));
+      expect(counts.map((c) => [c.site, c.dimension, c.day, c.events])).toEqual([
+        [daySite, '', Math.floor(dayNoon / 86_400_000) * 86_400_000, 300],
+        [daySite, 'page', Math.floor(dayNoon / 86_400_000) * 86_400_000, 300],
+      ]);
+      expect(byPath(counts[0]?.values ?? [], counts[0]?.visitors ?? [])).toEqual({ '': distinct(dayEvents) });
+      expect(counts[0]?.pageviews).toEqual([dayEvents.filter((e) => e.name === 'pageview').length]);
+      expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
+        Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
+      );
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports and scroll depth (011, 012) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth and visitor counts (011, 012, 015) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12]);
+      expect(await migrate(client, older)).toEqual([11, 12, 15]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,

@@ -1,18 +1,47 @@
 /** Runs Tidemark services as separate OS processes, configured only by the environment. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './harness.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports this process handed out, never handed out twice. */
+const handedOut = new Set<number>();
+
+/** The first port of the kernel's ephemeral range (`listen(0)` and outgoing connections use it). */
+function ephemeralStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 12_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port nothing listens on, for a server a test starts. Chosen at random BELOW the kernel's
+ * ephemeral range: a port there is also what `listen(0)` hands any other process and the local
+ * end of outgoing connections, so between our check and the server's bind (nginx, Caddy, a
+ * broker take seconds to start) another test could take it, and our requests would reach
+ * someone else's server.
+ */
+export async function freePort(): Promise<number> {
+  const top = ephemeralStart();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port found between 10000 and ${top}`);
 }
 
 export interface Service {

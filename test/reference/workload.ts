@@ -3,8 +3,11 @@
  * 30-minute visit cut, SPA pageviews, engagements tied to their pageview, custom events with
  * props, UTM links, click ids, AI and search referrers, several sites; attributes that come
  * from the IP and User-Agent (country, device, browser, OS, screen) stay constant per visitor,
- * as the collector makes them. Deterministic for a seed (a small PRNG), so a failure names
- * the seed that reproduces it.
+ * as the collector makes them, and so does the visitor id's rotation: the collector hashes it with
+ * the salt of the event's own UTC day, so a person is a different visitor id each UTC day (an
+ * engagement beacon received after midnight included) — which the Query API's visitor counts rely
+ * on (docs/query.md, "Distinct visitors over many days"). Deterministic for a seed (a small PRNG),
+ * so a failure names the seed that reproduces it.
  */
 import { randomUUID } from 'node:crypto';
 import { type StoredEvent, storedEvent, toClickHouseTime } from '@tidemark/shared';
@@ -66,11 +69,12 @@ export function workload({ seed, sites = ['a.example', 'b.example'], visitors = 
   const events: StoredEvent[] = [];
   for (let v = 0; v < visitors; v++) {
     const site = pick(sites);
-    const visitorId = String(1_000 + Math.floor(rnd() * 1e9));
+    const person = 1_000 + Math.floor(rnd() * 1e9);
+    /** The id the collector gives this person on the UTC day of `ms` (distinct for every person and day). */
+    const idOn = (ms: number) => String(person * 100_000 + Math.floor(ms / 86_400_000));
     const [device, browser, browserVersion, os, osVersion] = pick(AGENTS);
     const fixed = {
       site,
-      visitor_id: visitorId,
       host: rnd() < 0.85 ? site : `www.${site}`,
       country: pick(COUNTRIES),
       device,
@@ -105,12 +109,13 @@ export function workload({ seed, sites = ['a.example', 'b.example'], visitors = 
       };
       const kind = rnd();
       if (kind < 0.75) {
-        events.push(storedEvent({ ...base, event_id: pageviewId, name: 'pageview', timestamp: toClickHouseTime(t) }));
+        events.push(storedEvent({ ...base, visitor_id: idOn(t), event_id: pageviewId, name: 'pageview', timestamp: toClickHouseTime(t) }));
         if (rnd() < 0.6) {
           const stay = Math.floor(rnd() * 20 * 60_000);
           events.push(
             storedEvent({
               ...base,
+              visitor_id: idOn(t + stay),
               event_id: randomUUID(),
               name: 'engagement',
               pageview_id: pageviewId,
@@ -123,7 +128,7 @@ export function workload({ seed, sites = ['a.example', 'b.example'], visitors = 
       } else {
         const name = pick(['signup', 'download', 'Outbound Link: Click']);
         const props = rnd() < 0.7 ? { plan: pick(['free', 'pro', 'team']), ...(rnd() < 0.5 ? { ab: pick(['x', 'y']) } : {}) } : {};
-        events.push(storedEvent({ ...base, event_id: randomUUID(), name, props, timestamp: toClickHouseTime(t) }));
+        events.push(storedEvent({ ...base, visitor_id: idOn(t), event_id: randomUUID(), name, props, timestamp: toClickHouseTime(t) }));
       }
       landing = false;
       const gap = pick(GAPS_MIN) * 60_000;

@@ -4,6 +4,8 @@
  * forgotten after 48 hours, so an id cannot be linked across days or reversed. Visits (a
  * visitor's events with no gap over 30 minutes) are cut by the ingester that owns the
  * visitor's partition, not here: a collector sees only the events it received.
+ * The Query API relies on an id never spanning two UTC days (the salt is chosen by the event's
+ * own UTC day): it sums days' distinct visitors (docs/query.md, "Distinct visitors over many days").
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { GenerationCache } from '@tidemark/shared';

@@ -5,6 +5,7 @@ export { createIngesterMetrics, type IngesterMetrics } from './metrics.ts';
 export { loadMigrations, MIGRATIONS_DIR, migrate, renderMigration } from './migrate.ts';
 export { createRangeLog, type OffsetRange, type RangeLog } from './ranges.ts';
 export { createRecentIds, type RecentIds } from './recent-ids.ts';
+export { countVisitors } from './visitor-counts.ts';
 export { PartitionVisits } from './visits/partition.ts';
 export { createVisitTracker, type VisitTracker } from './visits/tracker.ts';
 export { VISIT_GAP_MS, type Visit } from './visits/visit.ts';

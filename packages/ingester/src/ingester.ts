@@ -31,6 +31,7 @@ import { createPlans } from './plans.ts';
 import { createRangeLog, type OffsetRange } from './ranges.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
 import { cutRun } from './runs.ts';
+import { countVisitors } from './visitor-counts.ts';
 import { createVisitTracker, type VisitTracker } from './visits/tracker.ts';
 
 export type { InsertFormat };
@@ -60,6 +61,8 @@ export interface IngesterOptions {
   replicated?: boolean;
   /** The schema versions this ingester reads (tests of an upgrade give another build's). */
   schemas?: WireSchemas;
+  /** How often complete days' distinct visitors are counted into `visitors_1d` (default 10 min; null: never). */
+  countVisitorsEveryMs?: number | null;
   /** Cuts visits after each run (default: on, into `<database>.visits`). */
   visits?: VisitTracker | null;
 }
@@ -272,6 +275,15 @@ export function createIngester(options: IngesterOptions): Ingester {
 
   let running: Promise<void> | null = null;
   let lagTimer: NodeJS.Timeout | null = null;
+  let countTimer: NodeJS.Timeout | null = null;
+  let counting: Promise<void> = Promise.resolve();
+  const countEveryMs = options.countVisitorsEveryMs === undefined ? 600_000 : options.countVisitorsEveryMs;
+  const count = () => {
+    // One at a time; a failure is logged and retried at the next tick (a missing count only costs speed).
+    counting = counting.then(() =>
+      countVisitors(client, database).catch((error: unknown) => log.warn({ err: error }, 'visitor_count_failed')),
+    );
+  };
   return {
     async start() {
       await inserter.refreshStart(); // before the first batch, so its retries can tell a restarted server
@@ -283,9 +295,15 @@ export function createIngester(options: IngesterOptions): Ingester {
         void inserter.refreshStart();
       }, lagEveryMs);
       lagTimer.unref();
+      if (countEveryMs !== null) {
+        count();
+        countTimer = setInterval(count, countEveryMs);
+        countTimer.unref();
+      }
     },
     async stop() {
       if (lagTimer) clearInterval(lagTimer);
+      if (countTimer) clearInterval(countTimer);
       // Let the batch in hand finish its insert (the consumer waits for it), then stop retrying.
       const closing = consumer.close();
       const giveUp = setTimeout(() => stopping.abort(), 10_000);
@@ -301,6 +319,7 @@ export function createIngester(options: IngesterOptions): Ingester {
       }
       stopping.abort();
       await running;
+      await counting;
     },
   };
 }

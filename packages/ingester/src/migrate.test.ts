@@ -27,8 +27,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const cluster = await loadMigrations(loadConfig({ CLICKHOUSE_CLUSTER: 'tidemark' }).clickhouse);
     const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
-    // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 4);
+    // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed,
+    // 016_distributed_visitor_counts (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 5);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -36,7 +37,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
-    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(12);
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(13);
+    const counts = all(cluster).find((s) => s.includes('.visitors_1d ON CLUSTER'));
+    expect(counts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");

@@ -18,10 +18,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type ClickHouseClient, type Config, TABLES } from '@tidemark/shared';
+import { countVisitors } from './visitor-counts.ts';
 import { backfillVisits } from './visits/backfill.ts';
 
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
+/** Creates `visitors_1d`; its backfill counts every complete day the day rollups hold. */
+const VISITOR_COUNTS_MIGRATION = 15;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -96,6 +99,7 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
+    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

@@ -20,6 +20,8 @@ export interface Tables {
   /** Visit metrics per visit dimension and value, per quarter-hour / UTC day of the visit's start (clickhouse/009_visit_rollups.sql). */
   visits15m: string;
   visits1d: string;
+  /** Distinct visitors per (site, UTC day[, path]), counted once (clickhouse/015_visitor_counts.sql). */
+  visitors1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -34,5 +36,6 @@ export function tableNames(database: string, distributed = false): Tables {
     pages1d: name('pages_1d'),
     visits15m: name('visits_15m'),
     visits1d: name('visits_1d'),
+    visitors1d: name('visitors_1d'),
   };
 }

@@ -13,6 +13,7 @@ import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts'
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
+  countsEligible,
   dayAligned,
   eventStatement,
   rollupEligible,
@@ -221,6 +222,7 @@ async function period(
   interval: Interval,
   seconds: number,
   buckets: readonly number[],
+  rawFrom: number,
   withTotals = true,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
@@ -234,6 +236,8 @@ async function period(
     dimensions: query.dimensions,
     pointers,
     filters: query.filters,
+    converters: query.metrics.includes('conversion_rate'),
+    rawFrom,
     rawOnly: query.metrics.includes('scroll_depth'),
   };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
@@ -249,6 +253,7 @@ async function period(
     dimensions: baseDims,
     pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
     filters: withoutGoals(query.filters),
+    converters: false, // the base counts visitors only
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const [main, totals, base, baseTotal] = await Promise.all([
@@ -310,10 +315,21 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
   }
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
+  // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
+  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, options.totals ?? true),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true),
     compareSpan
-      ? period(client, tables, query, compareSpan, interval, seconds, timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [])
+      ? period(
+          client,
+          tables,
+          query,
+          compareSpan,
+          interval,
+          seconds,
+          timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
+          cutFrom,
+        )
       : null,
   ]);
   const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
@@ -373,7 +389,6 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
     }
     return row;
   });
-  const cutFrom = options.now - options.retentionDays * 86_400_000;
   const usesEvents = needs(query, query.dimensions).eventMetrics;
   return {
     results,
@@ -408,6 +423,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): 
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    converters: query.metrics.includes('conversion_rate'),
     rawOnly: query.metrics.includes('scroll_depth'),
   };
 }
@@ -441,6 +457,7 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
       const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
+      if (days && countsEligible(inputOf(query, tables, span, interval))) out.add(tables.visitors1d);
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
     if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);

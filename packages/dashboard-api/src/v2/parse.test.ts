@@ -116,7 +116,7 @@ describe('parseQuery', () => {
       { ...base, filters: [['like', 'page', ['/']]] },
       { ...base, x: 1 },
       { ...base, site: 'not a host' },
-      { ...base, timezone: 'Mars/Olympus' },
+      { ...base, timezone: 'not a zone' },
       { ...base, dateRange: '86401s' },
       { ...base, dateRange: ['2026-02-29', '2026-03-01'] },
       { ...base, dateRange: ['2026-01-01', '2026-01-01T00:00Z'] },
@@ -129,7 +129,13 @@ describe('parseQuery', () => {
       expect(pointerOf(body)).toBeDefined();
       expect(validate(body), JSON.stringify(body)).toBe(false);
     }
-    // Every zone the document lists is taken.
-    for (const timezone of ZONE_NAMES) expect(pointerOf({ ...base, timezone })).toBeUndefined();
+    // The document states the form of a zone's name: every zone the runtime knows has it and is
+    // taken; a name of that form no zone has is the parser's 400 (a rule schemathesis' hooks allow).
+    for (const timezone of ZONE_NAMES) {
+      expect(validate({ ...base, timezone }), timezone).toBe(true);
+      expect(pointerOf({ ...base, timezone })).toBeUndefined();
+    }
+    expect(validate({ ...base, timezone: 'Mars/Olympus' })).toBe(true);
+    expect(pointerOf({ ...base, timezone: 'Mars/Olympus' })).toBe('/timezone');
   });
 });

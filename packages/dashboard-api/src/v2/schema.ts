@@ -14,7 +14,7 @@ import {
   TIME_DIMENSIONS,
   VISIT_DIMENSIONS,
 } from './vocabulary.ts';
-import { ZONE_NAMES } from './zone.ts';
+import { ZONE_NAME_PATTERN } from './zone.ts';
 
 const prop = { type: 'string', pattern: PROP_PATTERN, description: 'A custom property: `prop:<key>`, a key of 1–64 characters.' };
 const DIMENSION_NAMES = [...EVENT_DIMENSIONS, ...VISIT_DIMENSIONS, ...EVENT_ATTRIBUTE_DIMENSIONS, ...TIME_DIMENSIONS];
@@ -65,8 +65,11 @@ export const QUERY_REQUEST_SCHEMA = {
     metrics: { type: 'array', items: { enum: METRICS }, minItems: 1, maxItems: METRICS.length, uniqueItems: true },
     dateRange: { ...range, description: 'Default `7d`.' },
     timezone: {
-      enum: ZONE_NAMES,
-      description: "An IANA zone; default the site's, else UTC. Other aliases this server's time-zone data knows are taken too.",
+      type: 'string',
+      maxLength: 64,
+      pattern: ZONE_NAME_PATTERN,
+      description:
+        "An IANA zone name (`Europe/Berlin`, `UTC`, `Etc/GMT+5`); default the site's, else UTC. A name of this form that this server's time-zone data does not know is a 400.",
     },
     dimensions: {
       type: 'array',

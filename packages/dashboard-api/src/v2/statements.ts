@@ -37,6 +37,10 @@ export interface StatementInput {
   imported?: ImportedDays | null;
   /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
   rawOnly?: boolean;
+  /** The query needs distinct converters (conversion_rate): they are merged from states, never counted. */
+  converters?: boolean;
+  /** Where raw events start (RETENTION_DAYS before now): the event statement reads raw events, and their visits, from there. */
+  rawFrom?: number;
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -66,7 +70,9 @@ export function eventStatement(input: StatementInput): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime64(3, 'UTC')", time(input.from));
+  // Nothing older than the raw events' retention is read, nor the visits that ended before it:
+  // a 12-month breakdown by a visit attribute joins 90 days of events to 90 days of visits.
+  const from = params.add("DateTime64(3, 'UTC')", time(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
   const to = params.add("DateTime64(3, 'UTC')", time(input.to));
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   const dims = input.dimensions.map(
@@ -116,9 +122,26 @@ export function rollupEligible(input: StatementInput, bucketStarts: readonly num
 }
 
 /**
+ * Whether whole UTC days may take their distinct visitors from the visitor counts
+ * (`visitors_1d`) instead of merging the day rollup's states: no filter (a count is of all the
+ * site's, or one path's, pageviews and custom events), no dimension but `page` and time, and no
+ * conversion_rate (its converters are merged from states).
+ */
+export function countsEligible(input: StatementInput): boolean {
+  return input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
+}
+
+const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
+
+/**
  * The event statement over the quarter-hour rollups: the whole quarter-hours of the range from
  * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
- * states merged (visitors stay distinct across both).
+ * states merged (visitors stay distinct across both). Whole UTC days come from the day rollups
+ * when every boundary is a UTC midnight; their distinct visitors, when the query allows
+ * (`countsEligible`), from `visitors_1d` for every (day, key) whose count is current — its
+ * `events` equal the rollup's — and from the day rollup's states for the others. Visitor ids
+ * rotate with the UTC day, so no id is in two days and a day's count adds to the rest exactly
+ * (docs/query.md, "Distinct visitors over many days").
  */
 export function rollupStatement(input: StatementInput, bucketStarts: readonly number[] = []): Statement {
   const params = new Params();
@@ -135,7 +158,35 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   const days = d0 < d1 && dayAligned(input, bucketStarts);
   const [day0, day1] = days ? [at(d0), at(d1)] : [whole0, whole0];
   const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
-  const columns = `site, toString(name) AS name, bucket AS timestamp, ${pages ? 'path' : "'' AS path"}, events AS c, visitors AS u, duration_ms AS d`;
+  const path = pages ? 'path' : "'' AS path";
+  const columns = `site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, visitors AS u, duration_ms AS d, toUInt64(0) AS n`;
+  const inDays = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
+  let dayParts = `SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`;
+  if (days && countsEligible(input)) {
+    // The days whose count is current: the row's events equal the day's events now (read from
+    // `events_1d`, a few hundred rows a year; `pages_1d` holds the same totals, fed by the same
+    // inserts). A current day is read from its row alone: visitors and sums, per value; a
+    // repeated count is the same row (LIMIT 1 BY). The other days read the day rollup, sums and
+    // states, through its primary key.
+    const dimension = params.add('String', pages ? 'page' : '');
+    const counts = `SELECT * FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension} LIMIT 1 BY site, bucket, events`;
+    const daySums = `SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket`;
+    const current = `SELECT kc.* FROM (${counts}) AS kc INNER JOIN (${daySums}) AS kr ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    const others = `SELECT kr.site, kr.bucket FROM (${daySums}) AS kr LEFT ANTI JOIN (${counts}) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    // Without a time dimension, a counted value's days fold into one row first.
+    const byDay = input.dimensions.some(isTimeDimension);
+    const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
+    dayParts = `
+      SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) GLOBAL IN (${others})
+      UNION ALL
+      SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
+             tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
+      FROM (
+        SELECT site, ${bucketOut} AS timestamp, value AS path, sum(vi) AS v, sum(pv) AS p, sum(cu) AS cc, sum(en) AS g, sum(ms) AS m
+        FROM (${current}) ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
+        GROUP BY site, ${bucketKey}value)
+      ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`;
+  }
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
@@ -149,12 +200,10 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       FROM ${table}
       WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
       UNION ALL
-      SELECT ${columns}
-      FROM ${dayTable}
-      WHERE site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}
+      ${dayParts}
       UNION ALL
       SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
-             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d
+             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d, toUInt64(0) AS n
       FROM (
         SELECT site, name, timestamp, path, visitor_id, duration_ms FROM ${input.tables.events}
         WHERE site IN ${sites} AND ((timestamp >= ${from} AND timestamp < ${whole0}) OR (timestamp >= ${whole1} AND timestamp < ${to}))
@@ -167,9 +216,13 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
 }
 
+/**
+ * `n` is a counted day's distinct visitors (rows of pageviews, so it passes the visitor
+ * condition); counts are never used when the query needs `converters` (conversion_rate).
+ */
 const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
-  uniqMergeIf(e.u, e.name != 'engagement') AS visitors,
+  uniqMergeIf(e.u, e.name != 'engagement') + sumIf(e.n, e.name != 'engagement') AS visitors,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
   sumIf(e.c, e.name = 'engagement') AS engagements,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
