@@ -31,6 +31,7 @@ const BENCHES: Bench[] = [
       };
     },
   },
+  { name: 'kafka-cluster', run: async (quick) => (await import('./kafka-cluster.ts')).benchKafkaCluster({ quick }) },
   { name: 'wire', run: async (quick) => (await import('./wire.ts')).benchWire({ quick }) },
   { name: 'ingest', run: async (quick) => (await import('./ingest.ts')).benchIngest({ quick }) },
   {

@@ -6,7 +6,7 @@
 import { parseAddressRange, ROLES, SCOPES, ValidationError } from '@tidemark/shared';
 import { z } from 'zod';
 import { SITE_PATTERN } from '../patterns.ts';
-import { namedZone, ZONE_NAME_PATTERN } from '../v2/zone.ts';
+import { namedZone, ZONE_NAME_PATTERN, zoneName } from '../v2/zone.ts';
 import { Conflict } from './common.ts';
 import { checkFilters, MAX_LOCKED_FILTERS } from './filters.ts';
 
@@ -38,6 +38,7 @@ const timezone = z
   .string({ error: 'must be an IANA time zone like Europe/Berlin' })
   .max(64)
   .refine(namedZone, { error: 'must be an IANA time zone like Europe/Berlin' })
+  .transform((zone) => zoneName(zone) ?? zone) // as ClickHouse takes it: `europe/berlin` → `Europe/Berlin`
   // The document states a zone name's pattern, not the list of 438 (a fuzzer would try each one); a name
   // this server's time-zone data does not know is a 400.
   .meta({ pattern: ZONE_NAME_PATTERN })

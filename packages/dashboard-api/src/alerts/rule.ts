@@ -10,7 +10,7 @@ import { ValidationError } from '@tidemark/shared';
 import { integerRange } from '../patterns.ts';
 import { resolveRange } from '../v2/dates.ts';
 import { parseQuery, type Query } from '../v2/parse.ts';
-import { namedZone } from '../v2/zone.ts';
+import { zoneName } from '../v2/zone.ts';
 
 export type Channel = { type: 'webhook' | 'slack'; url: string; secret?: string } | { type: 'email'; to: string[] };
 export type Condition = { op: '>' | '<'; value: number } | { changePct: number; minVolume: number };
@@ -190,8 +190,9 @@ export function parseReport(body: unknown, options: { smtp: boolean; now: number
   if (body.period !== 'weekly' && body.period !== 'monthly') fail('period: weekly or monthly', '/period');
   const at = body.at === undefined ? '08:00' : body.at;
   if (typeof at !== 'string' || !AT.test(at)) fail('at: a time of day HH:MM', '/at');
-  const timezone = body.timezone === undefined ? (options.siteTimezone ?? 'UTC') : body.timezone;
-  if (typeof timezone !== 'string' || !namedZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
+  const given = body.timezone === undefined ? (options.siteTimezone ?? 'UTC') : body.timezone;
+  const timezone = typeof given === 'string' ? zoneName(given) : null;
+  if (timezone === null) fail('timezone: unknown IANA time zone', '/timezone');
   return {
     id: options.id,
     kind: 'report',

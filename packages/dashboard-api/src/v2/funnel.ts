@@ -14,7 +14,7 @@ import { filterDimensions, filterSql, Params } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { dateRange, type Filter, filter, sites, windowMs } from './parse.ts';
 import { isEventDimension } from './vocabulary.ts';
-import { namedZone } from './zone.ts';
+import { zoneName } from './zone.ts';
 
 export interface FunnelQuery {
   sites: string[];
@@ -56,8 +56,9 @@ export function parseFunnel(body: unknown, siteTimezone: (site: string) => strin
   const siteList = sites(body.site);
   const range = dateRange(body.dateRange === undefined ? '7d' : body.dateRange, '/dateRange');
   const zones = siteList.map((s) => siteTimezone(s) ?? 'UTC');
-  const timezone = body.timezone === undefined ? (new Set(zones).size === 1 ? zones[0] : 'UTC') : body.timezone;
-  if (typeof timezone !== 'string' || !namedZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
+  const given = body.timezone === undefined ? (new Set(zones).size === 1 ? zones[0] : 'UTC') : body.timezone;
+  const timezone = typeof given === 'string' ? zoneName(given) : null;
+  if (timezone === null) fail('timezone: unknown IANA time zone', '/timezone');
   const within = body.within === undefined ? '30m' : body.within;
   const withinMs = typeof within === 'string' ? windowMs(within) : null;
   if (withinMs === null) fail('within: a window 30s … 24h (visitor ids rotate daily, so a funnel ends within a day)', '/within');

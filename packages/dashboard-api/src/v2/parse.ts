@@ -18,7 +18,7 @@ import {
   NAMED_RANGES,
   PROP_PREFIX,
 } from './vocabulary.ts';
-import { namedZone } from './zone.ts';
+import { zoneName } from './zone.ts';
 
 export type Filter =
   | { op: FilterOp; dimension: Dimension; values: string[]; pointer: string }
@@ -226,8 +226,9 @@ export function parseQuery(body: unknown, options: ParseOptions = {}): Query {
   new Set(metrics).size !== metrics.length && fail('metrics: a metric is listed twice', '/metrics');
   const range = dateRange(body.dateRange ?? '7d', '/dateRange');
   const fallbackZone = siteList.map((s) => options.siteTimezone?.(s) ?? 'UTC');
-  const timezone = body.timezone ?? (new Set(fallbackZone).size === 1 ? fallbackZone[0] : 'UTC');
-  if (typeof timezone !== 'string' || !namedZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
+  const given = body.timezone ?? (new Set(fallbackZone).size === 1 ? fallbackZone[0] : 'UTC');
+  const timezone = typeof given === 'string' ? zoneName(given) : null;
+  if (timezone === null) fail('timezone: unknown IANA time zone', '/timezone');
   if (body.dimensions !== undefined && (!Array.isArray(body.dimensions) || body.dimensions.length > 5))
     fail('dimensions: a list of at most 5 dimensions', '/dimensions');
   const dimensions = ((body.dimensions as unknown[] | undefined) ?? []).map((d, i) => dimension(d, `/dimensions/${i}`, true));
