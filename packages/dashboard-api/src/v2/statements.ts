@@ -218,8 +218,13 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     dayParts = `
       SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL IN (${others})
       UNION ALL
-      SELECT site, toString(name) AS name, bucket AS timestamp, '' AS path, events AS c, ${EMPTY_UNIQ} AS u, duration_ms AS d, toUInt64(0) AS n
-      FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL NOT IN (${others})
+      SELECT site, toString(name) AS name, part AS timestamp, '' AS path, sum(events) AS c, ${EMPTY_UNIQ} AS u, sum(duration_ms) AS d,
+             toUInt64(0) AS n
+      FROM (
+        SELECT site, name, events, duration_ms, toStartOfDay(bucket) AS day, ${sp.replaceAll('bucket', 'day')} AS q,
+               if(q = 0 OR bucket < day + toIntervalSecond(q * 900), day, day + toIntervalSecond(q * 900)) AS part
+        FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL NOT IN (${others}))
+      GROUP BY site, name, part
       UNION ALL
       SELECT site, 'pageview' AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u,
              toUInt64(0) AS d, tupleElement(part, 2) AS n
