@@ -62,6 +62,21 @@ done = function(summary, latency, requests)
 end
 `;
 
+/**
+ * The same load from many visitors: each request names another client address
+ * (`X-Forwarded-For`, the collector trusting its proxy), so its events spread over the
+ * topic's partitions as real traffic does; from one address they all share one partition,
+ * whose sends follow one another to keep a visitor's events in order.
+ */
+const WRK_MANY_VISITORS = `
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["X-Forwarded-For"] = "10." .. (n % 250) .. "." .. (math.floor(n / 250) % 250) .. ".7"
+  return wrk.format()
+end
+`;
+
 interface Server {
   url: string;
   child: ChildProcess;
@@ -188,9 +203,10 @@ async function atRate(url: string, rate: number, seconds: number): Promise<{ p99
  */
 export type ServerKind = 'fast' | 'node' | 'hono';
 
-async function startCollector(mode: 'embedded' | 'distributed', brokers: string, kind: ServerKind): Promise<Server> {
+async function startCollector(mode: 'embedded' | 'distributed', brokers: string, kind: ServerKind, manyVisitors: boolean): Promise<Server> {
   const common = {
     HOST: '127.0.0.1',
+    TRUST_PROXY: String(manyVisitors),
     COLLECTOR_PORT: '0',
     COLLECTOR_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
@@ -237,6 +253,11 @@ export async function benchCollector(opts: {
   servers?: ServerKind[];
   rounds?: number;
   seconds?: number;
+  /** Distributed mode against these brokers instead of `pnpm services:start`'s one, its figures named by `label`. */
+  brokers?: string;
+  label?: string;
+  /** Each request from another visitor (events over every partition) instead of all from one. */
+  manyVisitors?: boolean;
 }): Promise<Record<string, number | string>> {
   const seconds = opts.seconds ?? (opts.quick ? 2 : 6);
   const kinds = opts.servers ?? ['fast'];
@@ -247,16 +268,16 @@ export async function benchCollector(opts: {
   let brokers = '';
   if (opts.mode === 'distributed') {
     const { startServices } = await import('../services/index.ts');
-    brokers = (await startServices()).kafkaBrokers;
+    brokers = opts.brokers ?? (await startServices()).kafkaBrokers;
     await dropTopics(brokers, [COLLECTOR_TOPIC]); // a fresh topic: earlier runs' gigabytes slow the broker
   }
   const script = join(ROOT, '.tmp', `bench-collector-${process.pid}.lua`);
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  writeFileSync(script, WRK_SCRIPT);
+  writeFileSync(script, opts.manyVisitors ? WRK_SCRIPT + WRK_MANY_VISITORS : WRK_SCRIPT);
   const bare = await startServer(process.execPath, ['-e', BARE_SERVER], {});
   const collectors = new Map<ServerKind, Server>();
   try {
-    for (const kind of kinds) collectors.set(kind, await startCollector(opts.mode, brokers, kind));
+    for (const kind of kinds) collectors.set(kind, await startCollector(opts.mode, brokers, kind, opts.manyVisitors ?? false));
     const warmup = opts.quick ? 1 : 2;
     await wrk(bare, warmup, script); // warm-up: JIT, caches, Kafka metadata
     for (const collector of collectors.values()) await wrk(collector, warmup, script);
@@ -267,7 +288,7 @@ export async function benchCollector(opts: {
       for (const [kind, collector] of collectors) runs.get(kind)?.push(await wrk(collector, seconds, script));
     }
     const mean = (list: Load[], key: keyof Load) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
-    const m = opts.mode;
+    const m = opts.label ?? opts.mode;
     const figures: Record<string, number | string> = { [`${m} bare node:http (req/s)`]: Math.round(mean(bareRuns, 'rps')) };
     for (const [kind, collector] of collectors) {
       const list = runs.get(kind) ?? [];

@@ -31,6 +31,7 @@ const BENCHES: Bench[] = [
       };
     },
   },
+  { name: 'kafka-cluster', run: async (quick) => (await import('./kafka-cluster.ts')).benchKafkaCluster({ quick }) },
   { name: 'wire', run: async (quick) => (await import('./wire.ts')).benchWire({ quick }) },
   { name: 'ingest', run: async (quick) => (await import('./ingest.ts')).benchIngest({ quick }) },
   {
@@ -59,6 +60,7 @@ const BENCHES: Bench[] = [
     },
   },
   { name: 'queries', run: async (quick) => (await import('./queries.ts')).benchQueries({ quick }) },
+  { name: 'alerts', run: async (quick) => (await import('./alerts.ts')).benchAlerts({ quick }) },
   {
     name: 'query12m',
     run: async (quick) => (await import('./query12m.ts')).benchQuery12m({ quick, rows: quick ? 1_000_000 : 10_000_000 }),

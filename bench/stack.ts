@@ -8,6 +8,8 @@ import { type Child, freePort, ROOT, startChild, TSX, waitOk } from './lib.ts';
 export interface BenchStack {
   collectorUrl: string;
   apiUrl: string;
+  /** The process that serves the API (the one process when embedded). */
+  apiPid: number;
   stop(): Promise<void>;
 }
 
@@ -30,11 +32,13 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const children: Child[] = [];
   let cleanup = async () => {};
+  let apiPid = 0;
 
   if (mode === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'tidemark-bench-'));
     const one = startChild(TSX, [join(ROOT, 'src/start.ts')], { ...env, DATA_DIR: dataDir });
     children.push(one);
+    apiPid = one.child.pid ?? 0;
     await waitOk(`${apiUrl}/healthz`, one);
     await waitOk(`${collectorUrl}/healthz`, one);
     cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
@@ -55,6 +59,7 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
     const collector = service('collector');
     const api = service('dashboard-api');
     children.push(collector, api);
+    apiPid = api.child.pid ?? 0;
     await Promise.all([waitOk(`${collectorUrl}/readyz`, collector), waitOk(`${apiUrl}/healthz`, api)]);
     cleanup = async () => {
       await dropTopics(services.kafkaBrokers, [`bench_${suffix}`, `bench_${suffix}_dlq`]);
@@ -65,6 +70,7 @@ export async function startBenchStack(mode: 'embedded' | 'distributed', extraEnv
   return {
     collectorUrl,
     apiUrl,
+    apiPid,
     async stop() {
       await Promise.all(children.map((c) => c.stop()));
       await cleanup();

@@ -187,7 +187,11 @@ export function parseDockerfile(text: string): ParsedDockerfile {
 // ---------------------------------------------------------------------------------------------
 
 /** A throwaway self-signed certificate (openssl) in `dir`, standing in for Let's Encrypt's. */
-export async function selfSignedCertificate(dir: string, commonName = 'test'): Promise<{ cert: string; key: string }> {
+export async function selfSignedCertificate(
+  dir: string,
+  commonName = 'test',
+  subjectAltName?: string,
+): Promise<{ cert: string; key: string }> {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   await promisify(execFile)('openssl', [
@@ -204,6 +208,7 @@ export async function selfSignedCertificate(dir: string, commonName = 'test'): P
     key,
     '-out',
     cert,
+    ...(subjectAltName ? ['-addext', `subjectAltName=${subjectAltName}`] : []),
   ]);
   return { cert, key };
 }

@@ -1,10 +1,21 @@
 // Real Kafka and ClickHouse as local processes, for `pnpm services:start` and test setups.
 import { clickhouseUrl, startClickHouse, stopClickHouse } from './clickhouse.ts';
-import { kafkaBrokers, startKafka, stopKafka } from './kafka.ts';
+import { activeController, defaultKafkaCluster, kafkaBrokers, kafkaNodePid, killKafkaNode, startKafka, stopKafka } from './kafka.ts';
 import type { ServiceOptions } from './options.ts';
 
-export type { Log, ServiceOptions } from './options.ts';
-export { clickhouseUrl, kafkaBrokers, startClickHouse, startKafka, stopClickHouse, stopKafka };
+export type { KafkaNodePorts, Log, ServiceOptions } from './options.ts';
+export {
+  activeController,
+  clickhouseUrl,
+  defaultKafkaCluster,
+  kafkaBrokers,
+  kafkaNodePid,
+  killKafkaNode,
+  startClickHouse,
+  startKafka,
+  stopClickHouse,
+  stopKafka,
+};
 
 export interface ServicesHandle {
   kafkaBrokers: string;
@@ -30,14 +41,19 @@ export async function startServices(opts: ServiceOptions = {}): Promise<Services
     await stop(); // leave nothing half-started behind
     throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map(message).join('\n'));
   }
-  return { kafkaBrokers, clickhouseUrl, startedByUs: ours.kafka || ours.clickhouse, stop };
+  const brokers = kafka.status === 'fulfilled' ? kafka.value.brokers : kafkaBrokers;
+  return { kafkaBrokers: brokers, clickhouseUrl, startedByUs: ours.kafka || ours.clickhouse, stop };
 }
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Stops both services if they were started from this root; no error if they are not running. */
+/**
+ * Stops both services if they were started from this root — the one-broker Kafka and the
+ * `--brokers N` cluster alike; no error if they are not running.
+ */
 export async function stopServices(opts: ServiceOptions = {}): Promise<void> {
-  await Promise.all([stopKafka(opts), stopClickHouse(opts)]);
+  const cluster = { ...opts, kafkaCluster: opts.kafkaCluster ?? defaultKafkaCluster(3) };
+  await Promise.all([stopKafka({ ...opts, kafkaCluster: undefined }), stopKafka(cluster), stopClickHouse(opts)]);
 }

@@ -26,7 +26,7 @@ interface Holder {
   /** Sites its scopes apply to; 'all' for every site. */
   sites: 'all' | readonly string[];
   anonymous?: boolean;
-  /** A shared link (refused raw events whatever its stats:read reaches). */
+  /** A shared link: reads its site's stats, never raw events or its settings (alert rules, reports). */
   link?: boolean;
   /** Made again before each request (a shared link goes when its site is deleted). */
   renew?: () => Promise<Who>;
@@ -34,7 +34,7 @@ interface Holder {
 
 /**
  * What a route asks: a scope on site A, on any one site, or on every site; or nothing.
- * `noLinks`: a shared link is refused even where its stats:read would reach (raw events).
+ * `noLinks`: a shared link is refused even where its stats:read would reach (raw events; alert rules and reports).
  */
 type Need = { scope: Scope; on: 'A' | 'any' | 'all'; noLinks?: true } | 'anyone';
 
@@ -194,6 +194,20 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', pattern: '/api/v2/audit', need: { scope: 'sites:admin', on: 'all' }, prepare: fixed('/api/v2/audit') },
   {
+    method: 'POST',
+    pattern: '/api/v2/funnel',
+    need: { scope: 'stats:read', on: 'A' },
+    prepare: fixed('/api/v2/funnel', {
+      site: A,
+      steps: [
+        ['is', 'page', ['/']],
+        ['is', 'event', ['signup']],
+      ],
+    }),
+  },
+  { method: 'GET', pattern: '/api/v2/goals', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/goals?site=${A}`) },
+  { method: 'GET', pattern: '/api/v2/properties', need: { scope: 'stats:read', on: 'A' }, prepare: fixed(`/api/v2/properties?site=${A}`) },
+  {
     method: 'GET',
     pattern: '/api/v2/sites/:site/export',
     need: { scope: 'stats:read', on: 'A', noLinks: true },
@@ -230,7 +244,57 @@ const ROUTES: Route[] = [
       return { path: `/api/v2/sites/${A}/imports/${((await made.json()) as { id: string }).id}` };
     },
   },
+  ...(['alert', 'report'] as const).flatMap(ruleRoutes),
 ];
+
+/** A rule of site A, made with API_TOKEN (once, or `fresh` for each request that deletes it). */
+function ruleOf(kind: 'alert' | 'report', fresh = false): (t: AccessApp) => Promise<string> {
+  let id = '';
+  return async (t) => {
+    if (id === '' || fresh) {
+      const channels = [{ type: 'webhook', url: 'http://127.0.0.1:1/closed' }];
+      const body =
+        kind === 'alert'
+          ? { site: A, name: 'matrix', query: { metrics: ['pageviews'] }, condition: { op: '>', value: 1 }, every: '1h', channels }
+          : { site: A, period: 'weekly', channels };
+      await ensureSite(t, A);
+      id = (await t.admin<{ id: string }>('POST', `/api/v2/${kind}s`, body)).id;
+    }
+    return id;
+  };
+}
+
+function ruleRoutes(kind: 'alert' | 'report'): Route[] {
+  const base = `/api/v2/${kind}s`;
+  const kept = ruleOf(kind);
+  const fresh = ruleOf(kind, true);
+  const read = { scope: 'stats:read', on: 'A', noLinks: true } as const;
+  const admin = { scope: 'sites:admin', on: 'A', noLinks: true } as const;
+  const channels = [{ type: 'webhook', url: 'http://127.0.0.1:1/closed' }];
+  const body =
+    kind === 'alert'
+      ? { site: A, name: 'made', query: { metrics: ['visitors'] }, condition: { changePct: 50, minVolume: 10 }, every: '1h', channels }
+      : { site: A, period: 'monthly', channels };
+  return [
+    // The list is everyone's with stats:read somewhere (each sees the rules of their own sites).
+    { method: 'GET', pattern: base, need: { scope: 'stats:read', on: 'any', noLinks: true }, prepare: fixed(base) },
+    { method: 'POST', pattern: base, need: admin, prepare: fixed(base, body) },
+    { method: 'GET', pattern: `${base}/:id`, need: read, prepare: async (t) => ({ path: `${base}/${await kept(t)}` }) },
+    { method: 'DELETE', pattern: `${base}/:id`, need: admin, prepare: async (t) => ({ path: `${base}/${await fresh(t)}` }) },
+    {
+      method: 'GET',
+      pattern: `${base}/:id/deliveries`,
+      need: read,
+      prepare: async (t) => ({ path: `${base}/${await kept(t)}/deliveries` }),
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/:id/test`,
+      need: admin,
+      prepare: async (t) => ({ path: `${base}/${await kept(t)}/test` }),
+    },
+  ];
+}
 
 /** Routes served without any credentials (pages, health, documents, sign-in itself). */
 const OPEN = [
@@ -244,6 +308,7 @@ const OPEN = [
   'GET /assets/dashboard.css',
   'GET /assets/settings.js',
   'GET /assets/table.js',
+  'GET /assets/conversions.js',
   'GET /share/:slug',
   'POST /share/:slug/unlock',
   // The API through a link: the link is its only credential (test/access-api.integration.test.ts).

@@ -2,7 +2,8 @@
  * Kafka stopped mid-run, against a private broker (its own ports and data directory, so
  * the shared one keeps serving everyone else): the collector — its own OS process —
  * answers 503 with Retry-After and /readyz 503, stays alive, resumes by itself when the
- * broker is back, and every event it answered 202 is on the topic.
+ * broker is back, every event it answered 202 is on the topic and none it answered 503 is
+ * (a request whose send was out when the broker went is answered 504: it may be stored).
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { createKafkaQueueConsumer, decodeMessage, loadConfig, plainLogger } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, stopKafka } from '../services/index.ts';
 import { DESKTOP_UA, ROOT, uniqueName, waitFor } from './harness.ts';
+import { CLIENT } from './ingester-support.ts';
 import { freePort, type Service, startService, waitHealthy } from './processes.ts';
 
 interface Sent {
@@ -42,6 +44,7 @@ describe('collector with Kafka stopped mid-run', () => {
       KAFKA_PARTITIONS: '2',
       RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
+      ...CLIENT,
     });
     await waitHealthy(collector, `${url}/readyz`);
   });
@@ -117,7 +120,7 @@ describe('collector with Kafka stopped mid-run', () => {
     await Promise.all(workers);
 
     // 4. Every event answered 202 is on the topic.
-    expect(sent.filter((s) => s.status === -1 || s.status >= 500).every((s) => s.status === 503)).toBe(true);
+    expect(sent.filter((s) => s.status === -1 || s.status >= 500).every((s) => s.status === 503 || s.status === 504)).toBe(true);
     const accepted = new Set(sent.filter((s) => s.status === 202).map((s) => s.eventId));
     const onTopic = new Set<string>();
     const config = loadConfig({
@@ -125,11 +128,13 @@ describe('collector with Kafka stopped mid-run', () => {
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: uniqueName('down_reader'),
       KAFKA_DLQ_TOPIC: uniqueName('down_dlq'),
+      ...CLIENT,
     });
     const consumer = await createKafkaQueueConsumer(config.kafka, plainLogger('error'), { maxRows: 5000, intervalMs: 100 });
     void consumer.run(async (batch) => {
       for (const m of batch.messages) for (const e of decodeMessage(m)) onTopic.add(e.event_id);
     });
+    const refused = sent.filter((s) => s.status === 503).map((s) => s.eventId);
     const missing = () => [...accepted].filter((id) => !onTopic.has(id));
     await waitFor(
       async () => missing().length,
@@ -138,13 +143,21 @@ describe('collector with Kafka stopped mid-run', () => {
     );
     await consumer.close();
     expect(missing()).toEqual([]);
+    expect(refused.filter((id) => onTopic.has(id))).toEqual([]); // a 503 means "not written"
     expect(collector.child.exitCode).toBeNull();
     console.log(
-      `kafka-down: ${accepted.size} accepted (all on the topic), ${count(503)} answered 503, ${onTopic.size} messages on the topic`,
+      `kafka-down: ${accepted.size} accepted (all on the topic), ${count(503)} answered 503 (none on it), ${count(504)} 504, ${onTopic.size} messages on the topic`,
     );
   });
 
   it('stops gracefully on SIGTERM', async () => {
-    expect(await collector.stop()).toBe(0);
+    // SIGKILL only after a minute: a loaded machine makes the graceful stop slower (once > 15 s at
+    // load 20 in a run of the integration tests), a hang still fails. How long it took is printed.
+    const started = Date.now();
+    const code = await collector.stop(60_000);
+    console.log(`kafka-down: the collector stopped (exit ${code}) ${Date.now() - started} ms after SIGTERM`);
+    // A stop that needed SIGKILL (exit code null) shows what the collector was doing.
+    if (code !== 0) console.log(collector.output().slice(-6_000));
+    expect(code).toBe(0);
   });
 });

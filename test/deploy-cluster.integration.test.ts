@@ -126,7 +126,9 @@ describe('cluster migrations run on a one-node cluster', () => {
       `SELECT table, zookeeper_path, replica_name FROM system.replicas WHERE database = '${database}'`,
     );
     expect(replicas.map((r) => r.table).sort()).toEqual(tables.filter((t) => t.engine.startsWith('Replicated')).map((t) => t.name));
-    const global = new Set(['sites', 'api_keys', 'api_key_uses', 'shared_links', 'users', 'sessions', 'audit_log']);
+    const settings = ['sites', 'api_keys', 'api_key_uses', 'shared_links', 'users', 'sessions', 'audit_log'];
+    const alerts = ['alert_rules', 'alert_notices', 'alert_deliveries', 'alert_lease'];
+    const global = new Set([...settings, ...alerts]);
     for (const t of tables) if (t.name === 'imports' || t.name.startsWith('imported_')) global.add(t.name); // 011
     for (const replica of replicas) {
       // Settings tables and imports are one replica set across every shard; the data tables one per shard.

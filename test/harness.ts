@@ -69,6 +69,25 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
   return value;
 }
 
+/**
+ * `waitFor` that fails instead of returning a value that is not done: the error names what was
+ * awaited, the deadline, and what was last seen (`show`), so a slow machine's failure says why.
+ */
+export async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  {
+    timeoutMs,
+    everyMs = 200,
+    show = (value: T) => JSON.stringify(value),
+  }: { timeoutMs: number; everyMs?: number; show?: (value: T) => string },
+): Promise<T> {
+  const value = await waitFor(read, done, timeoutMs, everyMs);
+  if (!done(value)) throw new Error(`${what}: not within ${timeoutMs / 1000} s; last seen: ${show(value)}`);
+  return value;
+}
+
 /** The answer of /api/v1/live (SPEC §6). */
 export interface LiveAnswer {
   site: string;

@@ -27,12 +27,16 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 15, 17]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
     ).json<{ name: string; engine: string }>();
     expect(Object.fromEntries(tables.map((t) => [t.name, t.engine]))).toEqual({
+      alert_deliveries: 'MergeTree',
+      alert_lease: 'MergeTree',
+      alert_notices: 'MergeTree',
+      alert_rules: 'ReplacingMergeTree',
       api_key_uses: 'ReplacingMergeTree',
       api_keys: 'ReplacingMergeTree',
       audit_log: 'MergeTree',
@@ -127,7 +131,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 15, 17]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -248,14 +252,14 @@ describe('ClickHouse schema (server)', () => {
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth and visitor counts (011, 012, 015, 017) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 15, 17]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,

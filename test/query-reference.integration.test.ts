@@ -8,7 +8,7 @@
  * (including Asia/Kolkata, Asia/Kathmandu, Australia/Eucla and the October DST days of
  * Europe/Berlin and America/New_York) and comparison. A failure prints the query's seed.
  */
-import { createDashboardApp, parseQuery } from '@tidemark/dashboard-api';
+import { createDashboardApp, type Goal, type GoalLookup, parseFunnel, parseQuery } from '@tidemark/dashboard-api';
 import { countVisitors, createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
   type ClickHouseClient,
@@ -26,14 +26,33 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { operationChecker } from './dashboard-openapi.ts';
 import { processDataDir, uniqueName, waitFor } from './harness.ts';
 import { groupState, produce, uniqueTopics } from './ingester-support.ts';
+import { referenceFunnel } from './reference/funnel.ts';
 import { randomQuery } from './reference/queries.ts';
 import { referenceQuery } from './reference/query.ts';
-import { arrivalOrder, workload } from './reference/workload.ts';
+import { arrivalOrder, prng, workload } from './reference/workload.ts';
 
 const HOUR = 3_600_000;
 /** A pinned clock: noon UTC two days ago (raw events are kept 90 days, so everything stays). */
 const NOW = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 36 * HOUR;
 const SITES = ['a.example', 'b.example'];
+/**
+ * a.example has configured goals (overlapping pageview globs, event goals); b.example none, so
+ * each custom event name is its goal. PROP_GOALS adds a goal with a property condition.
+ */
+const GOALS: Goal[] = [
+  { name: 'Signup', event: 'signup' },
+  { name: 'Blog', path: '/blog/*' },
+  { name: 'Any blog', path: '/blog**' },
+  { name: 'Docs', path: '/docs**' },
+  { name: 'Download', event: 'download' },
+];
+const goals: GoalLookup = (site) => (site === SITES[0] ? GOALS : null);
+const PROP_GOALS: Goal[] = [
+  ...GOALS,
+  { name: 'Pro signup', event: 'signup', props: { plan: 'pro' } },
+  { name: 'Free download', event: 'download', props: { plan: 'free' } },
+];
+const propGoals: GoalLookup = (site) => (site === SITES[0] ? PROP_GOALS : null);
 const DST = Date.UTC(2026, 9, 24); // Europe/Berlin 2026-10-25, America/New_York 2026-11-01
 const DATE_RANGES: unknown[] = [
   '5m',
@@ -66,6 +85,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   const all = arrivalOrder(events(), 7, 0.1);
   let client: ClickHouseClient;
   let app: ReturnType<typeof createDashboardApp>;
+  let propApp: ReturnType<typeof createDashboardApp>;
   const topics = uniqueTopics('query_ref');
 
   beforeAll(async () => {
@@ -127,25 +147,21 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       await drained(first);
       await ingester.stop();
     }
-    app = createDashboardApp({
-      client,
-      database,
-      token: null,
-      access: createAccessRegistry({ client, database, log }),
-      log,
-      registry: new Registry(),
-      now: () => NOW,
-    });
+    const access = createAccessRegistry({ client, database, log });
+    const options = { client, database, token: null, access, log, now: () => NOW };
+    app = createDashboardApp({ ...options, registry: new Registry(), siteGoals: goals });
+    propApp = createDashboardApp({ ...options, registry: new Registry(), siteGoals: propGoals });
   });
 
   afterAll(async () => {
     app?.close();
+    propApp?.close();
     await client?.command({ query: `DROP DATABASE IF EXISTS ${database}` });
     await client?.close();
   });
 
-  async function ask(body: Record<string, unknown>) {
-    const res = await app.request('/api/v2/query', {
+  async function ask(body: Record<string, unknown>, on = app) {
+    const res = await on.request('/api/v2/query', {
       method: 'POST',
       body: JSON.stringify(body),
       headers: { 'Content-Type': 'application/json' },
@@ -262,7 +278,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     for (const body of bodies) {
       const got = await ask(body);
       for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
-      const want = referenceQuery(all, parseQuery(body), NOW);
+      const want = referenceQuery(all, parseQuery(body), NOW, goals);
       expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
     }
     // Whole UTC days answer from the day rollups, other whole quarter-hours from the quarter-hour
@@ -334,8 +350,91 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     for (let seed = 1; seed <= 60; seed++) {
       const body = randomQuery(seed, SITES, DATE_RANGES);
       const got = await ask(body);
-      const want = referenceQuery(all, parseQuery(body), NOW);
+      const want = referenceQuery(all, parseQuery(body), NOW, goals);
       expect({ seed, body, results: got.results, totals: got.totals }).toEqual({ seed, body, ...want });
     }
+  });
+
+  it('answers random funnels exactly (windowFunnel against the reference)', async () => {
+    const STEPS: unknown[] = [
+      'Signup',
+      'Blog',
+      'Any blog',
+      'Docs',
+      'Download',
+      'signup',
+      ['is', 'page', ['/pricing']],
+      ['contains', 'page', ['/docs']],
+      ['is', 'event', ['signup', 'download']],
+      ['is', 'prop:plan', ['pro']],
+      ['matches', 'page', ['^/blog']],
+      ['is', 'event', ['pageview']],
+      [
+        'or',
+        [
+          ['is', 'page', ['/']],
+          ['is', 'goal', ['Download']],
+        ],
+      ],
+    ];
+    let nonEmpty = 0;
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = prng(seed * 7919);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+      const body = {
+        site: rnd() < 0.6 ? SITES[0] : SITES,
+        dateRange: pick(DATE_RANGES),
+        timezone: pick(['UTC', 'Europe/Berlin', 'Asia/Kolkata']),
+        steps: Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => pick(STEPS)),
+        within: pick(['30s', '5m', '30m', '2h', '24h']),
+      };
+      const res = await propApp.request('/api/v2/funnel', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const got = (await res.json()) as { steps: { visitors: number }[] };
+      expect({ seed, status: res.status }).toEqual({ seed, status: 200 });
+      const want = referenceFunnel(all, parseFunnel(body), NOW, propGoals);
+      expect({ seed, body, steps: got.steps }).toEqual({ seed, body, steps: want });
+      if ((want[1]?.visitors ?? 0) > 0) nonEmpty++;
+    }
+    expect(nonEmpty).toBeGreaterThan(5);
+    const bad = await app.request('/api/v2/funnel', {
+      method: 'POST',
+      body: JSON.stringify({ site: SITES[0], steps: ['Signup', ['is', 'country', ['DE']]] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect({ status: bad.status, body: await bad.json() }).toMatchObject({ status: 400, body: { field: '/steps/1' } });
+  });
+
+  it('counts goals with property conditions and conversions exactly, and refuses them with visit metrics', async () => {
+    const bodies = [
+      { site: SITES, metrics: ['visitors', 'conversions', 'conversion_rate', 'events'], dateRange: '7d', dimensions: ['goal'] },
+      { site: SITES[0], metrics: ['conversions', 'conversion_rate'], dateRange: '24h', filters: [['is', 'goal', ['Pro signup']]] },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'conversions', 'conversion_rate'],
+        dateRange: '7d',
+        dimensions: ['goal', 'country'],
+        filters: [['is_not', 'goal', ['Signup']]],
+      },
+      { site: SITES[0], metrics: ['pageviews', 'conversions'], dateRange: '7d', dimensions: ['time:day', 'goal'] },
+    ];
+    for (const body of bodies) {
+      const got = await ask(body, propApp);
+      const want = referenceQuery(all, parseQuery(body), NOW, propGoals);
+      expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
+      expect(got.results.length).toBeGreaterThan(0);
+    }
+    const refused = await propApp.request('/api/v2/query', {
+      method: 'POST',
+      body: JSON.stringify({ site: SITES[0], metrics: ['visits'], filters: [['is', 'goal', ['Blog']]] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect({ status: refused.status, body: await refused.json() }).toMatchObject({
+      status: 400,
+      body: { field: '/filters/0/1', error: expect.stringContaining('property conditions') },
+    });
   });
 });

@@ -45,7 +45,10 @@ describe('schemathesis against the Stats API and the Query API (--checks all)', 
     await access.start();
     // The fuzzer sends wrong credentials by the hundred: the failed sign-in limit (its own tests in
     // access-api) would answer the rest of the run 429.
-    app = createDashboardApp({ client, database, token: TOKEN, access, log, registry: new Registry(), failedSignInsPerMinute: 0 });
+    // Alerts: e-mail channels are taken (an SMTP server is configured; nothing listens there), and
+    // a test notice is one short attempt per channel (the fuzzer's webhooks lead nowhere).
+    const alerts = { smtp: { url: 'smtp://127.0.0.1:1', from: 'tidemark@localhost' }, delivery: { attempts: 1, timeoutMs: 500 } };
+    app = createDashboardApp({ client, database, token: TOKEN, access, log, registry: new Registry(), failedSignInsPerMinute: 0, alerts });
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     port = await listening(server as Server);
   });

@@ -2,7 +2,7 @@
 import { METRICS as ALL_METRICS, EVENT_DIMENSIONS, VISIT_DIMENSIONS } from '../../packages/dashboard-api/src/v2/vocabulary.ts';
 import { prng } from './workload.ts';
 
-const METRICS = ALL_METRICS.filter((m) => m !== 'conversions' && m !== 'conversion_rate'); // those need a goal
+const METRICS = ALL_METRICS.filter((m) => m !== 'conversions' && m !== 'conversion_rate'); // those need a goal (added below)
 const DIMENSIONS = [
   ...EVENT_DIMENSIONS,
   ...VISIT_DIMENSIONS.filter((d) => d !== 'region' && d !== 'city' && d !== 'browser_version' && d !== 'utm_content' && d !== 'hostname'),
@@ -22,7 +22,7 @@ const VALUES: Record<string, string[]> = {
   country: ['DE', 'US', 'IN', ''],
   device: ['desktop', 'mobile'],
   event: ['signup', 'pageview', 'download'],
-  goal: ['signup', 'download'],
+  goal: ['signup', 'download', 'Signup', 'Blog', 'Any blog', 'Docs'],
   'prop:plan': ['pro', 'free'],
 };
 
@@ -62,6 +62,9 @@ export function randomQuery(seed: number, sites: string[], dateRanges: unknown[]
     filters,
     limit: 1 + Math.floor(rnd() * 40),
   };
+  // Conversions when a goal is at hand (configured goals on one site, event names on the other).
+  const goalUsed = dimensions.includes('goal') || JSON.stringify(filters).includes('"goal"') || JSON.stringify(filters).includes('"event"');
+  if (goalUsed && rnd() < 0.6) (metrics as string[]).push(pick(['conversions', 'conversion_rate']));
   if (rnd() < 0.25) body.compare = pick(['previous_period', 'year_over_year']);
   if (rnd() < 0.2 && dimensions.length > 0) body.orderBy = [[pick([...metrics, ...dimensions]), pick(['asc', 'desc'])]];
   if (rnd() < 0.1) body.offset = Math.floor(rnd() * 5);

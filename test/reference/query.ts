@@ -7,6 +7,7 @@
 import type { StoredEvent } from '@tidemark/shared';
 import { autoInterval, comparisonRange, resolveRange, type Span } from '../../packages/dashboard-api/src/v2/dates.ts';
 import { change } from '../../packages/dashboard-api/src/v2/engine.ts';
+import type { GoalLookup } from '../../packages/dashboard-api/src/v2/goals.ts';
 import { finish, type Raw } from '../../packages/dashboard-api/src/v2/numbers.ts';
 import type { Filter, Query } from '../../packages/dashboard-api/src/v2/parse.ts';
 import {
@@ -17,10 +18,13 @@ import {
   VISIT_METRICS,
 } from '../../packages/dashboard-api/src/v2/vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from '../../packages/dashboard-api/src/v2/zone.ts';
+import { type GoalEvent, goalsOf } from './goals.ts';
 import { cutVisits, type RefEvent, type RefVisit } from './visits.ts';
 
+/** The goals an event (or a visit's pair, with the visit's site) completes. */
+export type Goals = (e: GoalEvent, site: string) => string[];
+
 const screenClass = (w: number) => (w === 0 ? '' : w < 576 ? 'Mobile' : w < 992 ? 'Tablet' : w < 1440 ? 'Laptop' : 'Desktop');
-const isCustom = (e: { name: string }) => e.name !== 'pageview' && e.name !== 'engagement';
 
 function visitValue(v: RefVisit, d: Dimension): string {
   const e = v.entryEvent;
@@ -55,7 +59,7 @@ function dimensionValue(
 ): string {
   if (d === 'page') return e.path;
   if (d === 'event') return e.name;
-  if (d === 'goal') return isCustom(e) ? e.name : '';
+  if (d === 'goal') throw new Error('goal has a list of values: see goalsOf');
   if (d.startsWith('prop:')) return e.props?.[d.slice(5)] ?? '';
   if (d.startsWith('event:')) {
     const key = ({ 'event:source': 'referrer_source', 'event:referrer': 'referrer_host' } as Record<string, string>)[d] ?? d.slice(6);
@@ -65,10 +69,21 @@ function dimensionValue(
   return visitValue(v, d);
 }
 
-function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit | null): boolean {
-  if ('filters' in f) return f.op === 'and' ? f.filters.every((x) => holds(x, e, v)) : f.filters.some((x) => holds(x, e, v));
-  if ('filter' in f) return !holds(f.filter, e, v);
-  const x = dimensionValue(f.dimension, e, isEventDimension(f.dimension) ? null : v);
+export function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit, goals: Goals): boolean {
+  if ('filters' in f) return f.op === 'and' ? f.filters.every((x) => holds(x, e, v, goals)) : f.filters.some((x) => holds(x, e, v, goals));
+  if ('filter' in f) return !holds(f.filter, e, v, goals);
+  if (f.dimension === 'goal') {
+    // One of the event's goals passes; or, negated, it completes a goal and none passes the positive form.
+    const completed = goals(e, v.site);
+    const positive = f.op.replace(/_not$/, '') as Filter['op'];
+    const any = completed.some((g) => leafHolds(positive, g, f.values));
+    return f.op.endsWith('_not') ? completed.length > 0 && !any : any;
+  }
+  return leafHolds(f.op, dimensionValue(f.dimension, e, isEventDimension(f.dimension) ? null : v), f.values);
+}
+
+function leafHolds(op: Filter['op'], x: string, values: string[]): boolean {
+  const f = { op, values };
   let ok: boolean;
   switch (f.op) {
     case 'is':
@@ -89,7 +104,7 @@ function holds(f: Filter, e: Parameters<typeof dimensionValue>[1], v: RefVisit |
     default:
       ok = !f.values.some((r) => new RegExp(r).test(x));
   }
-  return f.dimension === 'goal' ? x !== '' && ok : ok;
+  return ok;
 }
 
 function zero(): Raw {
@@ -124,6 +139,7 @@ function groups(
   visits: RefVisit[],
   span: Span,
   interval: Interval,
+  goals: Goals,
 ) {
   const byKey = new Map<string, { dims: (string | number)[]; g: Group }>();
   const group = (dimsOf: (string | number)[]) => {
@@ -141,20 +157,23 @@ function groups(
   for (const e of events) {
     if (e.t < span.from || e.t >= span.to) continue;
     const v = visitOfEvent.get(e) as RefVisit;
-    if (!filters.every((f) => holds(f, e, v))) continue;
+    if (!filters.every((f) => holds(f, e, v, goals))) continue;
     if (dims.includes('event') && e.name === 'engagement') continue;
-    if (dims.includes('goal') && !isCustom(e)) continue;
-    const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : dimensionValue(d, e, v))));
-    if (e.name === 'pageview') g.raw.pageviews++;
-    else if (e.name === 'engagement') {
-      g.engagements.push(e.duration_ms);
-      if (e.scroll_depth > 0) g.scrolls.push(e.scroll_depth);
-    } else {
-      g.raw.events++;
-      g.raw.conversions++;
-      g.converters.add(`${e.site}\0${e.visitor_id}`);
+    const completed = goals(e, e.site);
+    // With the goal dimension, the event counts once under each goal it completes (none: not at all).
+    for (const goal of dims.includes('goal') ? completed : [null]) {
+      const g = group(dims.map((d) => (isTimeDimension(d) ? bucket(e.t) : d === 'goal' ? (goal as string) : dimensionValue(d, e, v))));
+      if (e.name === 'pageview') g.raw.pageviews++;
+      else if (e.name === 'engagement') {
+        g.engagements.push(e.duration_ms);
+        if (e.scroll_depth > 0) g.scrolls.push(e.scroll_depth);
+      } else g.raw.events++;
+      if (completed.length > 0) {
+        g.raw.conversions++;
+        g.converters.add(`${e.site}\0${e.visitor_id}`);
+      }
+      if (e.name !== 'engagement') g.visitors.add(`${e.site}\0${e.visitor_id}`);
     }
-    if (e.name !== 'engagement') g.visitors.add(`${e.site}\0${e.visitor_id}`);
   }
   const wantsVisits = query.metrics.some((m) => VISIT_METRICS.includes(m));
   if (wantsVisits) {
@@ -162,19 +181,25 @@ function groups(
       if (!v.counted || v.firstAt < span.from || v.firstAt >= span.to) continue;
       const pairs = new Map<string, { name: string; path: string }>();
       for (const e of v.events) if (e.name !== 'engagement') pairs.set(`${e.name}\0${e.path}`, { name: e.name, path: e.path });
-      const matching = [...pairs.values()].filter((p) => filters.every((f) => holds(f, p, v)));
+      const matching = [...pairs.values()].filter((p) => filters.every((f) => holds(f, p, v, goals)));
       const eventDims = dims.filter((d) => isEventDimension(d));
       const keys = new Set<string>();
       if (eventDims.length > 0) {
         for (const p of matching) {
-          if (dims.includes('goal') && !isCustom(p)) continue;
-          keys.add(
-            JSON.stringify(
-              dims.map((d) =>
-                isTimeDimension(d) ? bucket(v.firstAt) : isEventDimension(d) ? dimensionValue(d, p, null) : visitValue(v, d),
+          for (const goal of dims.includes('goal') ? goals(p, v.site) : [null])
+            keys.add(
+              JSON.stringify(
+                dims.map((d) =>
+                  isTimeDimension(d)
+                    ? bucket(v.firstAt)
+                    : d === 'goal'
+                      ? goal
+                      : isEventDimension(d)
+                        ? dimensionValue(d, p, null)
+                        : visitValue(v, d),
+                ),
               ),
-            ),
-          );
+            );
         }
       } else if (matching.length > 0) {
         keys.add(JSON.stringify(dims.map((d) => (isTimeDimension(d) ? bucket(v.firstAt) : visitValue(v, d)))));
@@ -212,7 +237,8 @@ export interface RefAnswer {
   totals: (number | null)[];
 }
 
-export function referenceQuery(all: readonly StoredEvent[], query: Query, now: number): RefAnswer {
+export function referenceQuery(all: readonly StoredEvent[], query: Query, now: number, lookup: GoalLookup = () => null): RefAnswer {
+  const goals: Goals = (e, site) => goalsOf(e, site, lookup);
   const siteEvents = all.filter((e) => query.sites.includes(e.site));
   const unique = new Map<string, StoredEvent>();
   for (const e of siteEvents) if (!unique.has(e.event_id)) unique.set(e.event_id, e);
@@ -223,10 +249,10 @@ export function referenceQuery(all: readonly StoredEvent[], query: Query, now: n
   const interval: Interval = timeDim ? (timeDim === 'time' ? autoInterval(span) : (timeDim.slice(5) as Interval)) : autoInterval(span);
   const baseDims = query.dimensions.filter((d) => d !== 'goal' && d !== 'event');
   const periodOf = (s: Span) => {
-    const main = groups(query, query.dimensions, query.filters, events, visits, s, interval);
-    const total = groups(query, [], query.filters, events, visits, s, interval).get('[]')?.g.raw ?? zero();
-    const base = groups(query, baseDims, withoutGoals(query.filters), events, visits, s, interval);
-    const baseTotal = groups(query, [], withoutGoals(query.filters), events, visits, s, interval).get('[]')?.g.raw.visitors ?? 0;
+    const main = groups(query, query.dimensions, query.filters, events, visits, s, interval, goals);
+    const total = groups(query, [], query.filters, events, visits, s, interval, goals).get('[]')?.g.raw ?? zero();
+    const base = groups(query, baseDims, withoutGoals(query.filters), events, visits, s, interval, goals);
+    const baseTotal = groups(query, [], withoutGoals(query.filters), events, visits, s, interval, goals).get('[]')?.g.raw.visitors ?? 0;
     const baseOf = (dims: (string | number)[]) =>
       base.get(
         JSON.stringify(

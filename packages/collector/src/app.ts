@@ -28,6 +28,7 @@ import { createMetricsServer } from './metrics-server.ts';
 import { collectorOpenApi } from './openapi.ts';
 import { createEventPipeline, type Outcome, PREFLIGHT } from './pipeline.ts';
 import { createGroupCommit, type GroupCommitOptions, type GroupCommitProducer } from './produce/group-commit.ts';
+import { createLaneCommit, type LaneCommitOptions } from './produce/lane-commit.ts';
 import { loadScript, serveScript } from './scripts.ts';
 import { type CollectorServerOptions, createCollectorServer, createRequestListener } from './server.ts';
 import { createSiteGate, type SiteGate } from './sites/gate.ts';
@@ -42,7 +43,7 @@ export interface CollectorOptions {
   /** Where the daily visitor-id salt comes from; in-memory (one instance) by default. */
   salts?: SaltSource;
   /** Tuning of the group commit in front of `producer`. */
-  groupCommit?: GroupCommitOptions;
+  groupCommit?: GroupCommitOptions & LaneCommitOptions;
   /** The sites registry and keys (SPEC §11); without it only `SITES` applies. */
   access?: AccessRegistry | null;
   /** Which keys may send server-side events (SPEC §11); by default the registry's keys and `API_TOKEN` (`API_TOKEN` alone without a registry). */
@@ -91,15 +92,26 @@ export function createCollector({
     () => backlog(),
     () => budget.used,
   );
-  const producer = createGroupCommit(queue, {
+  const commitOptions = {
     maxBacklogEvents: config.backlogEvents,
     ...groupCommit,
-    onSend(events, seconds, error) {
+    onSend(events: number, seconds: number, error: Error | null) {
       metrics.batchEvents.observe(events);
       metrics.produceSeconds.observe({ outcome: error ? 'error' : 'ok' }, seconds);
       groupCommit?.onSend?.(events, seconds, error);
     },
-  });
+  };
+  // A queue of several ordered lanes (Kafka's partitions) gets a group commit per lane; the embedded queue one for all.
+  const { lanes } = queue;
+  const producer = lanes
+    ? createLaneCommit(
+        { ...queue, lanes },
+        {
+          ...commitOptions,
+          onPartial: (request) => log.warn(request, 'queue_partial_write: answered 503 although part of the request was written'),
+        },
+      )
+    : createGroupCommit(queue, commitOptions);
   backlog = () => producer.backlog();
   const sites = createSiteGate({ listed: config.sites, registry: access, log });
   const rateLimiter = createRateLimiter({ limit: config.rateLimitPerMinute });
@@ -133,7 +145,9 @@ export function createCollector({
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     const ready = await producer.ready().catch(() => false);
-    return c.json({ ready, backlog: producer.backlog() }, ready ? 200 : 503);
+    const health = producer.health?.();
+    const leaderless = health ? { partitionsWithoutLeader: health.unavailable, queueReachable: health.reachable } : {};
+    return c.json({ ready, backlog: producer.backlog(), ...leaderless }, ready ? 200 : 503);
   });
 
   app.get(config.scriptPath, (c) => serveScript(c, scripts.core));

@@ -14,6 +14,7 @@ export type DropReason =
   | 'forbidden_site'
   | 'rate_limited'
   | 'queue_unavailable'
+  | 'queue_unconfirmed'
   | 'server_busy'
   | Exclusion;
 

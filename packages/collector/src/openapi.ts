@@ -165,7 +165,11 @@ export function collectorOpenApi({ eventsPath }: OpenApiOptions) {
               retryAfter('Seconds until the window ends.'),
             ),
             '503': error(
-              'The queue is unavailable or full, the collector is busy, or the key could not be checked: retry.',
+              'The queue is unavailable or full, the collector is busy, or the key could not be checked: nothing was written; retry.',
+              retryAfter('Seconds to wait before retrying.'),
+            ),
+            '504': error(
+              'Kafka did not confirm the events in time: they may be stored. Retry with the same `eventId` (an event id is stored once).',
               retryAfter('Seconds to wait before retrying.'),
             ),
           },
@@ -193,13 +197,22 @@ export function collectorOpenApi({ eventsPath }: OpenApiOptions) {
             (['200', '503'] as const).map((status) => [
               status,
               {
-                description: status === '200' ? 'Ready.' : 'The queue is not reachable.',
+                description: status === '200' ? 'Ready.' : 'The queue is not reachable, no partition has a leader, or the backlog is full.',
                 content: {
                   'application/json': {
                     schema: {
                       type: 'object',
                       required: ['ready', 'backlog'],
-                      properties: { ready: { type: 'boolean' }, backlog: { type: 'integer', minimum: 0 } },
+                      properties: {
+                        ready: { type: 'boolean' },
+                        backlog: { type: 'integer', minimum: 0 },
+                        partitionsWithoutLeader: {
+                          type: 'integer',
+                          minimum: 0,
+                          description: "Kafka only: the events topic's partitions that have no leader (their events are held).",
+                        },
+                        queueReachable: { type: 'boolean', description: 'Kafka only: a broker answered the last metadata fetch.' },
+                      },
                     },
                   },
                 },

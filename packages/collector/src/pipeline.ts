@@ -17,6 +17,7 @@ import {
   LIMITS,
   type Logger,
   type ParsedEvent,
+  QueueOutcomeUnknownError,
   type QueueProducer,
   QueueUnavailableError,
   type RateLimiter,
@@ -68,6 +69,15 @@ const UNAVAILABLE: Outcome = {
   status: 503,
   headers: { ...JSON_CORS, 'Retry-After': QUEUE_RETRY_SECONDS },
   body: '{"error":"the queue is unavailable, retry later"}',
+};
+/**
+ * The queue neither took nor refused the events in time (a Kafka send whose answer did not
+ * come): they may be stored. A retry is safe — an event id is stored once (SPEC §4).
+ */
+const UNCONFIRMED: Outcome = {
+  status: 504,
+  headers: { ...JSON_CORS, 'Retry-After': QUEUE_RETRY_SECONDS },
+  body: '{"error":"the queue did not confirm the events in time; they may be stored: retry with the same eventId"}',
 };
 /** The collector holds as many bytes of arriving requests as it may (`COLLECTOR_BUFFER_MB`): retry; the connection closes. */
 export const SERVER_BUSY: Outcome = {
@@ -345,6 +355,11 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     try {
       await producer.send(rows);
     } catch (error) {
+      if (error instanceof QueueOutcomeUnknownError) {
+        metrics.dropped('queue_unconfirmed', rows.length);
+        warnQueue(error, rows.length);
+        return UNCONFIRMED;
+      }
       if (!isQueueFault(error)) throw error;
       metrics.dropped('queue_unavailable', rows.length);
       warnQueue(error as Error, rows.length);

@@ -1,6 +1,7 @@
 /**
  * The Stats API (SPEC §6), its SSE stream, the admin API of sites, keys, shared links, users
- * and the audit log (SPEC §11), sign-in, the OpenAPI document, and the dashboard's pages.
+ * and the audit log (SPEC §11), funnels, goals, alerts and reports (SPEC §12), sign-in, the OpenAPI
+ * document, and the dashboard's pages.
  */
 import {
   type AccessRegistry,
@@ -20,6 +21,9 @@ import { mountKeys } from './admin/keys.ts';
 import { mountLinks } from './admin/links.ts';
 import { mountSites } from './admin/sites.ts';
 import { mountUsers } from './admin/users.ts';
+import type { SmtpOptions } from './alerts/deliver.ts';
+import { createEvaluator, type Evaluator, type EvaluatorOptions } from './alerts/evaluator.ts';
+import { createAlertStore } from './alerts/store.ts';
 import { type ApiEnv, type AuthDeps, isHttps } from './auth/context.ts';
 import { AccessDenied, createGuard } from './auth/guard.ts';
 import { authenticate } from './auth/middleware.ts';
@@ -29,7 +33,10 @@ import { createImportStore } from './imports/store.ts';
 import { openApiDocument } from './openapi.ts';
 import { parseRange } from './params.ts';
 import { tableNames } from './queries/tables.ts';
+import { mountAlerts } from './routes/alerts.ts';
 import { mountExport } from './routes/export.ts';
+import { mountFunnel } from './routes/funnel.ts';
+import { mountGoals } from './routes/goals.ts';
 import { mountImports } from './routes/imports.ts';
 import { mountPage } from './routes/page.ts';
 import { mountQuery } from './routes/query.ts';
@@ -39,6 +46,7 @@ import { liveAnswer, mountStats } from './routes/stats.ts';
 import { mountStream } from './routes/stream.ts';
 import { createStreamHub, type HubOptions } from './stream/hub.ts';
 import { liveOnV2 } from './v1/on-v2.ts';
+import type { GoalLookup } from './v2/goals.ts';
 
 export interface DashboardOptions {
   client: ClickHouseClient;
@@ -67,13 +75,33 @@ export interface DashboardOptions {
   retentionDays?: number;
   /** A site's default time zone; default: the sites registry's (SPEC §11); null → UTC. */
   siteTimezone?: (site: string) => string | null;
+  /** A site's goals; default: the sites registry's (SPEC §12); none → every custom event name is a goal. */
+  siteGoals?: GoalLookup;
+  /** Alerts and reports (SPEC §12): their API is always mounted; `evaluate` runs this instance's evaluator loop. */
+  alerts?: AlertsOptions;
+}
+
+export interface AlertsOptions {
+  /** `SMTP_URL`: e-mail channels are refused without it. */
+  smtp?: SmtpOptions | null;
+  /** Run the evaluator loop here (the lease lets one instance of many evaluate). Default: off. */
+  evaluate?: boolean;
+  /** The dashboard's address, linked from notices. */
+  dashboardUrl?: string;
+  delivery?: EvaluatorOptions['delivery'];
+  leaseMs?: number;
 }
 
 /** The options that come from configuration, the same in the API's own process and the one-process mode. */
 export function dashboardSettings(
   config: Config,
-): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy' | 'retentionDays'> {
+): Pick<DashboardOptions, 'database' | 'token' | 'corsOrigins' | 'distributed' | 'authProxy' | 'trustProxy' | 'retentionDays' | 'alerts'> {
   return {
+    alerts: {
+      smtp: config.api.smtpUrl ? { url: config.api.smtpUrl, from: config.api.smtpFrom } : null,
+      evaluate: true,
+      dashboardUrl: `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/`,
+    },
     database: config.clickhouse.database,
     retentionDays: config.clickhouse.retentionDays,
     token: config.api.token,
@@ -88,8 +116,10 @@ export function dashboardSettings(
 export const FAILED_SIGN_INS_PER_MINUTE = 20;
 
 export type DashboardApp = Hono<ApiEnv> & {
-  /** Ends every open stream (call before closing the server, which waits for them). */
+  /** Ends every open stream (call before closing the server, which waits for them) and stops the alert evaluator. */
   close(): void;
+  /** The alert evaluator (its loop runs only with `alerts.evaluate`). */
+  alerts: Evaluator;
 };
 
 function metrics(registry: Registry) {
@@ -108,6 +138,28 @@ function metrics(registry: Registry) {
       registers: [registry],
     }),
     clients: new Gauge({ name: 'tidemark_api_stream_clients', help: 'Open /api/v1/stream connections', registers: [registry] }),
+    evaluations: new Histogram({
+      name: 'tidemark_alert_evaluation_seconds',
+      help: 'Alert rule evaluations (each runs its query) by this instance',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    evaluationFailures: new Counter({
+      name: 'tidemark_alert_evaluation_failures_total',
+      help: 'Alert rule evaluations that failed (retried at the next interval)',
+      registers: [registry],
+    }),
+    alertQueries: new Counter({
+      name: 'tidemark_alert_queries_total',
+      help: 'Distinct queries the alert evaluator ran (rules due together that share a query share its answer)',
+      registers: [registry],
+    }),
+    notices: new Counter({
+      name: 'tidemark_alert_notices_total',
+      help: 'Alert notices claimed by this instance, by state',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
     dropped: new Counter({
       name: 'tidemark_api_stream_dropped_total',
       help: 'Stream connections dropped (slow: stopped reading) or refused (full)',
@@ -134,6 +186,8 @@ export function createDashboardApp({
   stream = {},
   retentionDays = 90,
   siteTimezone = (site) => access.current().sites.get(site)?.timezone ?? null,
+  siteGoals = (site) => access.current().sites.get(site)?.goals ?? null,
+  alerts = {},
 }: DashboardOptions): DashboardApp {
   const m = metrics(registry);
   const tables = tableNames(database, distributed);
@@ -192,10 +246,8 @@ export function createDashboardApp({
   if (corsOrigins && corsOrigins.length > 0) {
     const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
     app.use('/api/v1/*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
-    app.use(
-      '/api/v2/query',
-      cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }),
-    );
+    for (const path of ['/api/v2/query', '/api/v2/funnel'])
+      app.use(path, cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }));
   }
   // Sign-in needs no principal; everything else under /api does.
   mountSignIn(app, deps);
@@ -215,7 +267,31 @@ export function createDashboardApp({
   const v2 = new Hono<ApiEnv>();
   // stats:read on every site the query names; a shared link's locked filters held in the body.
   v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
-  mountQuery(v2, { ...stats, siteTimezone });
+  mountQuery(v2, { ...stats, siteTimezone, siteGoals });
+  // The same for a funnel; a shared link's locked filters are held in each of its steps (routes/funnel.ts).
+  v2.use('/funnel', guard.scope('stats:read'), queryGuard(guard, false));
+  mountFunnel(v2, { ...stats, siteTimezone, siteGoals });
+  mountGoals(v2, { ...stats, siteTimezone, siteGoals });
+  const store = createAlertStore(client, database);
+  const queryContext = { client, tables, retentionDays, goals: siteGoals, siteTimezone };
+  const evaluator = createEvaluator({
+    ...queryContext,
+    store,
+    log,
+    now,
+    smtp: alerts.smtp ?? null,
+    dashboardUrl: alerts.dashboardUrl ?? 'http://127.0.0.1:8081/',
+    ...(alerts.delivery ? { delivery: alerts.delivery } : {}),
+    ...(alerts.leaseMs ? { leaseMs: alerts.leaseMs } : {}),
+    observe: {
+      evaluation: (seconds, failed) => (failed ? m.evaluationFailures.inc() : m.evaluations.observe(seconds)),
+      notice: (state) => m.notices.inc({ state }),
+      queries: (count) => m.alertQueries.inc(count),
+    },
+  });
+  // Rules are read with stats:read on their site and managed with sites:admin (routes/alerts.ts).
+  mountAlerts(v2, { ...queryContext, store, evaluator, smtp: (alerts.smtp ?? null) !== null, now, guard, admin });
+  if (alerts.evaluate) evaluator.start();
   mountSites(v2, guard, admin);
   mountLinks(v2, guard, admin);
   mountKeys(v2, guard, admin);
@@ -226,7 +302,7 @@ export function createDashboardApp({
   app.route('/api/v2', v2);
 
   // A documented path answers the methods it does not document with 405 naming those it does, not 404
-  // (v1: GET, HEAD; the Query API: POST).
+  // (v1: GET, HEAD; the Query API and funnels: POST).
   for (const [path, operations] of Object.entries(document.paths as Record<string, object>)) {
     const methods = Object.keys(operations).map((m) => m.toUpperCase());
     const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');
@@ -247,5 +323,11 @@ export function createDashboardApp({
     log.error({ err: error, path: c.req.path }, 'request_failed');
     return c.json({ error: 'internal error' }, 500);
   });
-  return Object.assign(app, { close: () => hub.close() });
+  return Object.assign(app, {
+    close: () => {
+      hub.close();
+      void evaluator.close();
+    },
+    alerts: evaluator,
+  });
 }

@@ -6,9 +6,17 @@
 import { z } from 'zod';
 import { ADMIN_ANSWER } from './admin/answers.ts';
 import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
+import { alertPaths } from './alerts/openapi.ts';
+import { ALERT_SCHEMAS } from './alerts/schema.ts';
 import { switchingPaths } from './imports/openapi.ts';
 import { ANSWER, QUERY } from './schemas.ts';
-import { QUERY_ANSWER_SCHEMA, QUERY_FILTER_SCHEMA, QUERY_REQUEST_SCHEMA } from './v2/schema.ts';
+import {
+  FUNNEL_ANSWER_SCHEMA,
+  FUNNEL_REQUEST_SCHEMA,
+  QUERY_ANSWER_SCHEMA,
+  QUERY_FILTER_SCHEMA,
+  QUERY_REQUEST_SCHEMA,
+} from './v2/schema.ts';
 
 interface RouteDoc {
   path: string;
@@ -133,6 +141,30 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v2/funnel'] = {
+    post: {
+      operationId: 'funnel',
+      summary:
+        'A funnel (SPEC §12): visitors per ordered step (goal names or event filters) within a time limit, drop-off, conversion from step 1.',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/funnelRequest' } } } },
+      responses: {
+        200: {
+          description: 'Visitors per step.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/funnelAnswer' } } },
+        },
+        400: error(
+          'A malformed funnel: `field` is a JSON pointer. Besides the request schema: a step filter names event dimensions only; `matches` patterns are RE2; a range starts no later than it ends; filters nest at most 8 deep.',
+        ),
+        401: error('No credentials, or a wrong or revoked key, session or link.'),
+        403: error(
+          'The credentials do not hold stats:read on every site the funnel names (a shared link: or its locked filters name visit attributes, which event steps cannot hold); or, in the open mode, the request does not name a loopback host.',
+        ),
+        429: error('Too many failed sign-ins from this address (Retry-After).'),
+        503: error('The funnel ran longer than the server-side limit (with Retry-After).'),
+      },
+    },
+  };
+  Object.assign(paths, alertPaths(error));
   for (const doc of ADMIN_DOCS) {
     paths[doc.path] = {
       ...(paths[doc.path] as Record<string, unknown> | undefined),
@@ -146,7 +178,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Tidemark API',
       version: '2',
       description:
-        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md), and a site’s export and imports (SPEC §13, docs/imports.md).',
+        'Real-time web analytics: the Stats API (SPEC §6; times UTC, windows slide up to now), the Query API (SPEC §10; a shared link’s locked filters hold in its queries), funnels, goals, alerts and reports (SPEC §12, docs/alerts.md), the admin API of sites, keys, shared links, users and the audit log (SPEC §11, docs/admin.md), and a site’s export and imports (SPEC §13, docs/imports.md).',
     },
     security: [{ bearer: [] }, { session: [] }, { proxy: [] }, { share: [] }],
     paths,
@@ -178,6 +210,9 @@ export function openApiDocument(): Record<string, unknown> {
         queryRequest: QUERY_REQUEST_SCHEMA,
         queryFilter: QUERY_FILTER_SCHEMA,
         queryAnswer: QUERY_ANSWER_SCHEMA,
+        funnelRequest: FUNNEL_REQUEST_SCHEMA,
+        funnelAnswer: FUNNEL_ANSWER_SCHEMA,
+        ...Object.fromEntries(Object.entries(ALERT_SCHEMAS).map(([name, schema]) => [`alerts.${name}`, schema])),
       },
     },
   };

@@ -19,7 +19,7 @@ import {
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createIngester } from './ingester.ts';
-import { createIngesterMetrics } from './metrics.ts';
+import { commitStall, createIngesterMetrics } from './metrics.ts';
 
 const event = (i: number, id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`): StoredEvent => storedEvent({ event_id: id });
 
@@ -421,5 +421,24 @@ describe('ingester: schema versions', () => {
     ];
     expect(body.equals(Buffer.concat(rows))).toBe(true);
     expect(queue.commits).toEqual([3n]);
+  });
+});
+
+describe('commit stall', () => {
+  it('counts from the last commit only while messages wait', () => {
+    let now = 1_000;
+    const stall = commitStall(() => now);
+    expect(stall.seconds()).toBe(0);
+    now += 5_000;
+    stall.lag(0);
+    expect(stall.seconds()).toBe(0); // nothing waits: no stall however old the last commit
+    stall.lag(10);
+    now += 3_000;
+    expect(stall.seconds()).toBe(3); // waiting for 3 s (the last commit is older)
+    stall.committed();
+    now += 1_000;
+    expect(stall.seconds()).toBe(1);
+    stall.lag(0);
+    expect(stall.seconds()).toBe(0);
   });
 });

@@ -242,6 +242,7 @@ export function createIngester(options: IngesterOptions): Ingester {
         plans.forget(partition);
         throw error;
       }
+      metrics.stall.committed();
       plans.advance(plan, range.last);
       start = run.end;
       await fetch.heartbeat();
@@ -259,9 +260,13 @@ export function createIngester(options: IngesterOptions): Ingester {
   async function readLag(): Promise<void> {
     try {
       if (consumer.partitionLag) {
-        for (const { partition, lag } of await consumer.partitionLag()) metrics.consumerLag.set({ partition: String(partition) }, lag);
+        const lags = await consumer.partitionLag();
+        for (const { partition, lag } of lags) metrics.consumerLag.set({ partition: String(partition) }, lag);
+        metrics.stall.lag(lags.reduce((sum, p) => sum + p.lag, 0));
       } else {
-        metrics.consumerLag.set({ partition: '0' }, await consumer.backlog());
+        const backlog = await consumer.backlog();
+        metrics.consumerLag.set({ partition: '0' }, backlog);
+        metrics.stall.lag(backlog);
       }
     } catch (error) {
       log.warn({ err: error }, 'lag_unavailable');

@@ -2,9 +2,43 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type IngesterMetrics = ReturnType<typeof createIngesterMetrics>;
 
+/**
+ * How long commits have stalled: seconds since the last commit while messages wait (the lag
+ * last read is above 0), else 0. The alert of a stuck ingester (docs/operations: alert when
+ * it stays above a minute) — a lost group coordinator, ClickHouse down, a stopped partition.
+ */
+export function commitStall(now: () => number = Date.now) {
+  let lastCommit = now();
+  let waitingSince: number | null = null;
+  return {
+    committed() {
+      lastCommit = now();
+    },
+    /** The total lag just read. */
+    lag(messages: number) {
+      if (messages <= 0) waitingSince = null;
+      else waitingSince ??= now();
+    },
+    seconds(): number {
+      if (waitingSince === null) return 0;
+      return Math.max(0, now() - Math.max(lastCommit, waitingSince)) / 1000;
+    },
+  };
+}
+
 export function createIngesterMetrics(registry: Registry) {
   const registers = [registry];
+  const stall = commitStall();
   return {
+    stall,
+    commitStalled: new Gauge({
+      name: 'tidemark_ingester_commit_stalled_seconds',
+      help: 'Seconds since the last offset commit while messages wait to be stored (0 when none wait); alert when it stays high',
+      registers,
+      collect() {
+        this.set(stall.seconds());
+      },
+    }),
     rowsInserted: new Counter({ name: 'tidemark_ingester_rows_inserted_total', help: 'Rows inserted into ClickHouse', registers }),
     deadLettered: new Counter({ name: 'tidemark_ingester_dead_lettered_total', help: 'Messages sent to the DLQ', registers }),
     duplicatesDropped: new Counter({

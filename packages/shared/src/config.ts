@@ -24,6 +24,8 @@ export interface Config {
     apiToken: string | null;
     /** Events that may wait for the queue before requests get 503. */
     backlogEvents: number;
+    /** `COLLECTOR_QUEUE_HOLD_MS`: how long a request may wait for the queue (a Kafka partition without a leader) before its answer. */
+    queueHoldMs: number;
     /** `COLLECTOR_FAST_PATH`: serve plain event POSTs straight from the socket (docs/collector-http.md). */
     fastPath: boolean;
     /** `COLLECTOR_METRICS_HOST` / `_PORT`: where `/metrics` is served, apart from the public port. */
@@ -40,6 +42,10 @@ export interface Config {
     token: string | null;
     /** `API_CORS_ORIGINS`: browser origins allowed to call the Stats API (`*` for any); unset → none. */
     corsOrigins: string[] | null;
+    /** `SMTP_URL` (`smtp://user:pass@host:587`, STARTTLS; `smtps://` for TLS from the start): alert and report e-mail; unset → no e-mail. */
+    smtpUrl: string | null;
+    /** `SMTP_FROM`: the sender of alert and report e-mail. */
+    smtpFrom: string;
     /** `TRUST_PROXY`: the client address (rate limits, audit log) from `X-Forwarded-For`. */
     trustProxy: boolean;
     /** Sign-in through a reverse proxy (SPEC §11): its user header and the addresses it connects from. */
@@ -66,6 +72,10 @@ export interface Config {
     saltsTopic: string;
     /** `KAFKA_CLIENT`: the Kafka client library (docs/kafka-client.md). */
     client: 'kafkajs' | 'platformatic';
+    /** `KAFKA_REPLICATION_FACTOR` of the topics Tidemark creates; null: 3 on a cluster of 3 or more brokers, else 1. */
+    replicationFactor: number | null;
+    /** `KAFKA_MIN_INSYNC_REPLICAS` of those topics; null: 2 with replication 3 or more, else 1. */
+    minInsyncReplicas: number | null;
   };
   logLevel: string;
 }
@@ -81,6 +91,13 @@ const withDefault = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
 const int = (fallback: number, min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return withDefault(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message)), fallback);
+};
+/** An integer, or null when unset (the default is decided later, e.g. from the Kafka cluster's size). */
+const optionalInt = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return optional(z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message))).transform(
+    (v) => v ?? null,
+  );
 };
 const bool = (fallback: boolean) =>
   withDefault(
@@ -146,6 +163,7 @@ const ENV = z
     RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
     RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
     COLLECTOR_BACKLOG_EVENTS: int(50_000, 100, 10_000_000),
+    COLLECTOR_QUEUE_HOLD_MS: int(30_000, 100, 600_000),
     COLLECTOR_FAST_PATH: bool(true),
     COLLECTOR_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
     COLLECTOR_METRICS_PORT: int(8083, 0, 65535),
@@ -161,6 +179,13 @@ const ENV = z
     ),
     AUTH_PROXY_CIDRS: list(z.string().refine((v) => parseAddressRange(v) !== null, 'must be addresses or CIDR ranges like 10.0.0.0/8')),
     API_CORS_ORIGINS: list(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'must be * or origins like https://example.com')),
+    SMTP_URL: optional(z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be smtp://[user:pass@]host[:port] or smtps://…')).transform(
+      (v) => v ?? null,
+    ),
+    SMTP_FROM: withDefault(
+      z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an e-mail address'),
+      'tidemark@localhost',
+    ),
     FLUSH_INTERVAL_MS: int(1000, 10, 60_000),
     FLUSH_MAX_ROWS: int(10_000, 1, 1_000_000),
     CLICKHOUSE_URL: httpUrl,
@@ -177,6 +202,8 @@ const ENV = z
     KAFKA_PARTITIONS: int(6, 1, 10_000),
     KAFKA_SALTS_TOPIC: name('tidemark_salts'),
     KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
+    KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
+    KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
     LOG_LEVEL: withDefault(
       z
         .string()
@@ -198,7 +225,7 @@ const ENV = z
   });
 
 /** Variables whose value may be a secret: an error names them without their value. */
-const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER']);
+const SECRET = new Set(['API_TOKEN', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'SMTP_URL']);
 
 /** Reads and checks every variable; the first bad one throws a `ConfigError` of one line naming it. */
 export function loadConfig(env: Env = process.env): Config {
@@ -222,6 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
       keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,
       apiToken: e.API_TOKEN,
       backlogEvents: e.COLLECTOR_BACKLOG_EVENTS,
+      queueHoldMs: e.COLLECTOR_QUEUE_HOLD_MS,
       fastPath: e.COLLECTOR_FAST_PATH,
       metricsHost: e.COLLECTOR_METRICS_HOST,
       metricsPort: e.COLLECTOR_METRICS_PORT,
@@ -233,6 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
       port: e.API_PORT,
       token: e.API_TOKEN,
       corsOrigins: e.API_CORS_ORIGINS,
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
       trustProxy: e.TRUST_PROXY,
       authProxy:
         e.AUTH_PROXY_HEADER === undefined || e.AUTH_PROXY_CIDRS === null
@@ -257,6 +287,8 @@ export function loadConfig(env: Env = process.env): Config {
       partitions: e.KAFKA_PARTITIONS,
       saltsTopic: e.KAFKA_SALTS_TOPIC,
       client: e.KAFKA_CLIENT,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
     },
     logLevel: e.LOG_LEVEL,
   };

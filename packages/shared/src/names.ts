@@ -19,6 +19,11 @@ export const TABLES = {
   imports: 'imports',
   /** Umami's raw events while an import aggregates them. */
   importedUmamiEvents: 'imported_umami_events',
+  /** Alert rules and report schedules, their notices, delivery log and evaluator lease (clickhouse/014_alerts.sql). */
+  alertRules: 'alert_rules',
+  alertNotices: 'alert_notices',
+  alertDeliveries: 'alert_deliveries',
+  alertLease: 'alert_lease',
 } as const;
 
 /** The imported daily totals, one table per report, as Plausible's export names them (SPEC §13). */

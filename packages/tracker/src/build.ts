@@ -21,7 +21,9 @@ export interface BuiltScript {
 }
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
-const inputs = ['engine.ts', 'script.ts', 'index.ts', 'check.ts', 'clicks.ts', 'types.ts', 'env.d.ts'].map((f) => root(`src/${f}`));
+const inputs = ['engine.ts', 'script.ts', 'index.ts', 'check.ts', 'clicks.ts', 'features.ts', 'types.ts', 'env.d.ts'].map((f) =>
+  root(`src/${f}`),
+);
 inputs.push(root('rollup.config.mjs'), root('tsconfig.json'));
 
 const isBudget = (plugin: unknown) =>

@@ -1,7 +1,8 @@
-// What the npm module checks before the collector would (SPEC §4): `track`'s name and props in
-// every build (a bad event is dropped with one console warning; the reason is spelled out in the
-// development build), and `init`'s options in the development build (a clear TypeError, thrown
-// at the call that made the mistake).
+// The development build's checks (index.dev.js, the `development` export condition): `track`'s
+// and `trackPageview`'s name and props as the collector will check them (SPEC §4; a bad event is
+// dropped with one console warning saying why), and `init`'s options (a clear TypeError, thrown at
+// the call that made the mistake). The production build ships none of this: the collector refuses
+// a bad event (400, nothing stored), and `init` checks only that there is a site.
 
 import type { TrackerOptions } from './types.js';
 

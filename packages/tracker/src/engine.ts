@@ -2,36 +2,37 @@
 //   dist/script.js        the script tag, core:  __SCRIPT__, !__FULL__
 //   dist/script.full.js   the script tag, full:  __SCRIPT__, __FULL__ (hash routing, outbound links, downloads)
 //   dist/index.js         the npm module (`init`, `track`): !__SCRIPT__ (features are imports, features.ts)
-//   dist/index.dev.js     the same with __DEV__ (clear errors for bad options)
+//   dist/index.dev.js     the same with __DEV__ (the checks of check.ts: clear errors for bad options and events)
 // Contract: SPEC.md §3 (behaviour) and §4 (event fields). No cookies, no storage, no fingerprinting:
 // the only thing read from storage is the user's own opt-out flag. Nothing here runs at import:
 // `start` touches `window` only when called. Every byte counts (SPEC §3 budgets, and the npm
-// module's 1 KB for an app using pageviews and `track`): what only some sites use (respecting Do
-// Not Track, hash routing, link clicks) is a feature (features.ts, clicks.ts) given to `start`,
-// so a module app that does not import it does not ship it.
+// module's 1 KB for an app using pageviews and `track`, src/module-size.ts): what only some sites
+// use (respecting Do Not Track, hash routing, link clicks) is a feature (features.ts, clicks.ts)
+// given to `start`, so a module app that does not import it does not ship it.
+// Some shapes here are chosen for the bytes they save; each says so where it is not obvious.
 
-import type { Props, Send, TidemarkEvent, Tracker } from './types.js';
+import type { Feature, Props, Send, TidemarkEvent, Tracker, TrackerOptions } from './types.js';
 
-/** What `start` takes: the script tag's attributes, or `init`'s options. */
-export interface StartOptions {
-  site: string;
-  endpoint: URL;
-  allowLocalhost?: boolean | undefined;
-  /** Module only: `false` when the app calls `trackPageview()` itself. */
-  autoPageviews?: boolean | undefined;
-  /** Module only: sees every event; returns it (changed or not), or null to drop it. */
-  beforeSend?: ((event: TidemarkEvent) => TidemarkEvent | null | undefined) | undefined;
-  /** Features to start (respect DNT, hash routing, clicks), in this order; `false` entries are skipped. */
-  features?: readonly (((tracker: Tracker) => void) | false | undefined)[];
-}
+/**
+ * What `start` takes: the script tag's attributes, or `init`'s options. Every function among them
+ * but `beforeSend` is a feature (features.ts, clicks.ts), started before the first pageview.
+ */
+export type StartOptions = Omit<TrackerOptions, 'endpoint' | FeatureName> & {
+  [F in FeatureName]?: Feature;
+} & {
+  /** Script tag only: the features its attributes and build turn on; `false` entries are skipped. */
+  features?: (Feature | false)[];
+};
+
+type FeatureName = 'respectDnt' | 'hashRouting' | 'fileDownloads' | 'outboundLinks';
 
 /**
  * Starts tracking: listeners and features now; the initial pageview, then `ready(tracker)`, once
  * the page is shown (now, or when a prerendered page is activated).
  */
-export function start(options: StartOptions, ready: (tracker: Tracker) => void): void {
-  const { site, endpoint, beforeSend } = options;
-  const auto = __SCRIPT__ || options.autoPageviews !== false;
+export function start(options: StartOptions, endpoint: URL, ready: (tracker: Tracker) => void): void {
+  const { site, beforeSend } = options;
+  const auto = __SCRIPT__ || (options.autoPageviews ?? true);
 
   /** Referrer of the current page: document.referrer, then the previous page after an SPA navigation. */
   let referrer = document.referrer;
@@ -45,33 +46,42 @@ export function start(options: StartOptions, ready: (tracker: Tracker) => void):
   let visibleSince = 0;
 
   /** Sends one event; returns its eventId, or undefined when opted out or dropped by `beforeSend`. */
-  const send = (name: string, props?: Props, extra?: object, url = location.href) => {
+  const send = (name: string, props?: Props, url = location.href, extra?: object) => {
     // The user's opt-out is read at every send, so setting it takes effect without a reload.
     // localStorage can throw (storage disabled, sandboxed frames): that is "not ignored".
     try {
       if (tracker.off || localStorage.tidemark_ignore === 'true') return;
     } catch {}
-    // The collector refuses URLs over 2048 characters: a cut URL still counts the view.
-    let event: TidemarkEvent | null | undefined = { name, url: url.slice(0, 2048), referrer: referrer.slice(0, 2048) || undefined, props };
-    // The host's hook must not break its own navigation (this may run inside pushState): a throw drops the event.
-    if (!__SCRIPT__ && beforeSend)
-      try {
+    // Whatever fails below drops this one event and never throws into the host page (this may run
+    // inside its pushState): a throwing `beforeSend`, props JSON cannot hold (a BigInt, a cycle;
+    // the production module does not check props), an endpoint that is not http(s) (sendBeacon throws).
+    try {
+      // The collector refuses URLs over 2048 characters: a cut URL still counts the view.
+      let event: TidemarkEvent | null | undefined = {
+        name,
+        url: url.slice(0, 2048),
+        referrer: referrer.slice(0, 2048) || undefined,
+        props,
+      };
+      if (!__SCRIPT__ && beforeSend) {
         event = beforeSend(event);
         if (!event) return;
-      } catch (error) {
-        return void (__DEV__ && console.error('tidemark: beforeSend threw; the event is dropped', error));
       }
-    // A v4 UUID from getRandomValues (crypto.randomUUID exists only in secure contexts).
-    const eventId = '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
-      (+c ^ ((crypto.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+c / 4)))).toString(16),
-    );
-    const body = JSON.stringify({ site, ...event, eventId, screenWidth: screen.width, ...extra });
-    // A string body is sent as text/plain;charset=UTF-8 by both sendBeacon and fetch: a CORS
-    // "simple" request, no preflight. sendBeacon returns false when the browser refuses to queue it;
-    // fetch keepalive outlives the page too. A failed fetch is ignored (no unhandled rejection
-    // reaching the site's error monitoring).
-    if (!navigator.sendBeacon?.(endpoint, body)) fetch(endpoint, { method: 'POST', body, keepalive: true }).catch(() => {});
-    return eventId;
+      // A random (v4) UUID, in every context: a blob URL ends with one (File API), where
+      // crypto.randomUUID exists only in secure contexts. Revoked at once: nothing stays registered.
+      const blob = URL.createObjectURL(new Blob());
+      URL.revokeObjectURL(blob);
+      const eventId = blob.slice(-36);
+      const body = JSON.stringify({ site, ...event, eventId, screenWidth: screen.width, ...extra });
+      // A string body is sent as text/plain;charset=UTF-8 by both sendBeacon and fetch: a CORS
+      // "simple" request, no preflight. sendBeacon returns false when the browser refuses to queue it;
+      // fetch keepalive outlives the page too. A failed fetch is ignored (no unhandled rejection
+      // reaching the site's error monitoring).
+      if (!navigator.sendBeacon?.(endpoint, body)) fetch(endpoint, { method: 'POST', body, keepalive: true }).catch(() => {});
+      return eventId;
+    } catch (error) {
+      if (__DEV__) console.error('tidemark: the event is dropped:', error);
+    }
   };
 
   // Engagement: visible time of the current pageview, sent at most once per pageview, at the first
@@ -83,13 +93,15 @@ export function start(options: StartOptions, ready: (tracker: Tracker) => void):
   // Time hidden before the page was first shown (background tabs, prerendering) never counts.
   const engage = () => {
     if (pageviewId)
-      send('engagement', undefined, { pageviewId, durationMs: visibleSince && Math.round(performance.now() - visibleSince) }, pageviewUrl);
+      // `| 0`: whole milliseconds, shorter than Math.round.
+      send('engagement', undefined, pageviewUrl, { pageviewId, durationMs: visibleSince && (performance.now() - visibleSince) | 0 });
     pageviewId = undefined;
   };
 
   // A navigation counts when the URL changed; the module's `trackPageview()` gives a URL and always counts.
   const view = (url?: string, props?: Props) => {
-    const current = __FULL__ && tracker.hash ? location.href : location.href.split('#')[0];
+    // The page's URL: without its hash, or whole with hash routing (tracker.cut undefined).
+    const current = location.href.split(__FULL__ ? (tracker.cut as string) : '#')[0];
     // replaceState with the same URL, pushState of a hash (without hash routing), popstate of a fragment: no new view.
     if ((!__SCRIPT__ && url) || current !== lastUrl) {
       engage();
@@ -97,7 +109,7 @@ export function start(options: StartOptions, ready: (tracker: Tracker) => void):
       if (lastUrl) referrer = lastUrl;
       lastUrl = current;
       pageviewUrl = (!__SCRIPT__ && url) || location.href;
-      pageviewId = send('pageview', __SCRIPT__ ? undefined : props, undefined, pageviewUrl);
+      pageviewId = send('pageview', __SCRIPT__ ? undefined : props, pageviewUrl);
       visibleSince = document.hidden ? 0 : performance.now();
     }
   };
@@ -107,10 +119,11 @@ export function start(options: StartOptions, ready: (tracker: Tracker) => void):
   const tracker: Tracker = {
     // Static opt-out, decided once: loopback hosts and host-less pages (file:, about:) unless allowLocalhost.
     off: !options.allowLocalhost && /^(localhost|\[::1\]|)$|^127\./.test(location.hostname),
+    cut: '#',
     send: send as Send,
     view: autoView,
+    page: __SCRIPT__ ? undefined : view,
   };
-  if (!__SCRIPT__) tracker.page = view;
 
   if (auto) {
     for (const method of ['pushState', 'replaceState'] as const) {
@@ -130,14 +143,18 @@ export function start(options: StartOptions, ready: (tracker: Tracker) => void):
     });
   }
   addEventListener('pagehide', engage);
-  document.addEventListener('visibilitychange', () => {
+  // visibilitychange is fired at the document and bubbles to the window (HTML: "update the
+  // visibility state"), so `document.` is not needed to hear it.
+  addEventListener('visibilitychange', () => {
     if (document.hidden) engage();
     else if (!visibleSince) visibleSince = performance.now();
   });
 
-  // Features (features.ts, clicks.ts): opt-outs and hash routing before the first pageview,
-  // downloads before outbound links.
-  for (const feature of options.features ?? []) if (feature) feature(tracker);
+  // Features (features.ts, clicks.ts), before the first pageview: the script tag lists them; in
+  // the module they are the options that are functions (`?.call`: a function's, every other option
+  // is a string, a boolean or undefined), less `beforeSend`. Their order does not matter.
+  for (const feature of __SCRIPT__ ? (options.features as Feature[]) : Object.values(options))
+    if (__SCRIPT__ ? feature : (feature as Feature | undefined)?.call && feature !== beforeSend) (feature as Feature)(tracker);
 
   // Order: the initial pageview first, then the calls made before the start, in call order.
   // A prerendered page (speculation rules) does both when the visitor navigates to it.

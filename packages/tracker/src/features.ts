@@ -10,6 +10,6 @@ export function respectDnt(tracker: Tracker): void {
 
 /** Hash changes (`#/route`) are navigations: the hash is part of the page's URL. */
 export function hashRouting(tracker: Tracker): void {
-  tracker.hash = 1;
+  tracker.cut = undefined;
   addEventListener('hashchange', tracker.view);
 }

@@ -6,13 +6,14 @@ import { rollup } from 'rollup';
 import { appMinify } from '../rollup.config.mjs';
 
 /**
- * The module's budget: an app using automatic pageviews (with engagement time) and `track` with
- * props. Issue 23 asked for 1 024 B, which this does not meet (1 359 B): the engine alone (SPA
- * pageviews, engagement, bfcache and prerendering, opt-outs, beacon transport) is ≈ 900 B, as in
- * the script tag, and `track`'s checks of name and props (the issue's "one warning" for a bad
- * event) ≈ 180 B; every optional feature is an import. The sizes per feature are in the README.
+ * The module's budget (issue 23): an app using automatic pageviews (with engagement time, SPA
+ * navigations, back-forward-cache restores, prerendering, the opt-outs) and `track` with props
+ * ships at most 1 KB gzip -9. What made it fit: the production build leaves the checks of `track`'s
+ * name and props to the collector (the development build keeps them, check.ts), event ids come
+ * from a blob URL instead of a hand-made UUID, and features are the options that are functions.
+ * The sizes per feature are in the README.
  */
-export const MODULE_BUDGET = { app: 'init + track', bytes: 1360 } as const;
+export const MODULE_BUDGET = { app: 'init + track', bytes: 1024 } as const;
 
 const TRACK = `track('signup', { props: { plan: location.hash } });`;
 const BEFORE_SEND = `beforeSend: (event) => (event.url.includes('/admin') ? null : event)`;

@@ -11,12 +11,12 @@ const queued = window.tidemark?.q;
 start(
   {
     site: attr('site') || location.hostname,
-    endpoint: new URL(attr('api') || '/api/event', script.src),
     allowLocalhost: attr('allow-localhost') != null,
     features: __FULL__
       ? [attr('respect-dnt') != null && respectDnt, attr('hash') != null && hashRouting, fileDownloads, outboundLinks]
       : [attr('respect-dnt') != null && respectDnt],
   },
+  new URL(attr('api') || '/api/event', script.src),
   (tracker) => {
     const api: Tidemark = (name, options) => tracker.send(name, options?.props);
     window.tidemark = api;

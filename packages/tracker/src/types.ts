@@ -12,7 +12,7 @@ export interface TidemarkEvent {
   props?: Props | undefined;
 }
 
-/** Sends a custom event of the current page (its name and props already checked). */
+/** Sends a custom event of the current page, as it is (the collector refuses a bad one). */
 export type Send = (name: string, props?: Props) => void;
 
 /** The running tracker, as features see it. */
@@ -25,8 +25,11 @@ export interface Tracker {
   page?: (url?: string, props?: Props) => void;
   /** Truthy: send nothing (a loopback page, or Do Not Track with `respectDnt`). */
   off?: unknown;
-  /** Truthy: the hash is part of the page's URL (`hashRouting`). */
-  hash?: unknown;
+  /**
+   * Where a URL is cut to compare pages: at `'#'` (a new hash is no new page), or nowhere with
+   * `hashRouting` (`undefined`: `split(undefined)` keeps the whole URL).
+   */
+  cut?: string | undefined;
 }
 
 /**

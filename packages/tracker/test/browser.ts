@@ -56,7 +56,8 @@ export async function emulateVisibility(page: Page, initial: DocumentVisibilityS
     window.__setVisibility = (next) => {
       state = next;
       const at = performance.now();
-      document.dispatchEvent(new Event('visibilitychange'));
+      // As a browser fires it (HTML "update the visibility state"): at the document, bubbling to the window.
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
       return at;
     };
   }, initial);

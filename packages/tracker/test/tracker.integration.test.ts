@@ -120,7 +120,7 @@ describe.each(['script', 'module'] as const)('tracker (%s) in Chromium → colle
     expect(sent?.request.resourceType()).toBe('ping');
     expect(sent?.request.url()).toBe(`${backend.collectorUrl}/api/event`);
     expect(sent?.request.headers()['content-type']).toBe('text/plain;charset=UTF-8');
-    // http://<id>.test is not a secure context: no crypto.randomUUID, the fallback made the id.
+    // http://<id>.test is not a secure context, where crypto.randomUUID does not exist: the id is a blob URL's, which does.
     expect(await s.page.evaluate(() => [isSecureContext, typeof crypto.randomUUID])).toEqual([false, 'undefined']);
   });
 
@@ -283,7 +283,7 @@ describe.each(['script', 'module'] as const)('tracker (%s) in Chromium → colle
       expect(await backend.rows(s.site.name)).toEqual([]);
     });
 
-    it('tracks a loopback host with data-allow-localhost (a secure context: ids from crypto.randomUUID)', async () => {
+    it('tracks a loopback host with data-allow-localhost (a secure context: v4 ids there too)', async () => {
       const s = await session(form, { host: 'loopback', attrs: { 'allow-localhost': true } });
       await s.page.goto(s.site.url('/local'));
       const [row] = await stored(s.site, 1);
@@ -524,29 +524,84 @@ describe('the npm module only: beforeSend, trackPageview, bad input', () => {
     ]);
   });
 
-  it('track drops a bad name or props with one console warning each, and sends nothing for them', async () => {
-    const s = await session('module');
+  it('counts a file on another host as one download, whatever order the click features are given in', async () => {
+    const file = `http://elsewhere.test:${pages.port}/files/report.pdf`;
+    const s = await session('module', {
+      body: `<a id="file" href="${file}">report</a>`,
+      moduleScript: ({ site, module, endpoint }) => `
+        import { init, outboundLinks, fileDownloads } from '${module}';
+        init({ site: '${site}', endpoint: '${endpoint}', outboundLinks, fileDownloads });`,
+    });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.click('#file');
+    // Both features hear the click in one dispatch: the download marks it, the outbound link skips it.
+    const sent = await sentUntil(s, (events) => events.length === 2);
+    expect(sent.map((event) => [event.name, event.props?.url])).toEqual([
+      ['pageview', undefined],
+      ['download', file],
+    ]);
+  });
+
+  /** Bad calls of `track` (through `window.tidemark`), then a good one. */
+  const BAD_EVENTS = (reservedName: boolean) => {
+    const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
+    tidemark('sign<up>');
+    tidemark('x'.repeat(65));
+    if (reservedName) tidemark('pageview');
+    tidemark('signup', { props: { nested: { a: 1 } } });
+    tidemark('signup', { props: { long: 'v'.repeat(257) } });
+    tidemark('signup', { props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) });
+    tidemark('signup', { props: { plan: 'pro', seats: 3, trial: true } }); // fine
+  };
+
+  /** A module page importing the production or the development build, `window.tidemark` calling its `track`. */
+  const moduleBuild =
+    (build: 'production' | 'development'): SiteOptions['moduleScript'] =>
+    ({ site, module, devModule, endpoint }) =>
+      `
+      import { init, track } from '${build === 'production' ? module : devModule}';
+      window.tidemark = (name, options) => track(name, options);
+      init({ site: '${site}', endpoint: '${endpoint}' });`;
+
+  it('track in the development build drops a bad name or props with one console warning each, and sends nothing for them', async () => {
+    const s = await session('module', { moduleScript: moduleBuild('development') });
     const warnings: string[] = [];
     s.page.on('console', (message) => {
       if (message.type() === 'warning') warnings.push(message.text());
     });
     await s.page.goto(s.site.url('/'));
     await sentUntil(s, (events) => events.length === 1);
-    await s.page.evaluate(() => {
-      const tidemark = window.tidemark as (name: unknown, options?: unknown) => void;
-      tidemark('sign<up>');
-      tidemark('x'.repeat(65));
-      tidemark('pageview');
-      tidemark('signup', { props: { nested: { a: 1 } } });
-      tidemark('signup', { props: { long: 'v'.repeat(257) } });
-      tidemark('signup', { props: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) });
-      tidemark('signup', { props: { plan: 'pro', seats: 3, trial: true } }); // fine
-    });
+    await s.page.evaluate(BAD_EVENTS, true);
     const sent = await mark(s);
     expect(names(sent)).toEqual(['pageview', 'signup', 'marker']);
     expect(warnings).toHaveLength(6);
     for (const warning of warnings) expect(warning).toMatch(/^tidemark: event dropped:/);
+    expect(warnings[2]).toContain('"pageview" is sent by the tracker itself');
     await stored(s.site, 3);
+  });
+
+  it('track in the production build leaves bad events to the collector, which stores none of them; it never throws', async () => {
+    const s = await session('module', { moduleScript: moduleBuild('production') });
+    await s.page.goto(s.site.url('/'));
+    await sentUntil(s, (events) => events.length === 1);
+    await s.page.evaluate(BAD_EVENTS, false);
+    // Props JSON cannot hold make the call throw nowhere: the event is dropped before it is sent.
+    await s.page.evaluate(() => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      window.tidemark?.('signup', { props: cycle as never });
+      window.tidemark?.('signup', { props: { big: 10n } as never });
+    });
+    const sent = await mark(s);
+    // Sent without checks (5 bad, 1 good), each answered 400 by the collector except the good one.
+    expect(names(sent)).toEqual(['pageview', 'sign<up>', 'x'.repeat(65), 'signup', 'signup', 'signup', 'signup', 'marker']);
+    const rows = await stored(s.site, 3);
+    expect(rows.map((row) => [row.name, row.props])).toEqual([
+      ['pageview', {}],
+      ['signup', { plan: 'pro', seats: '3', trial: 'true' }],
+      ['marker', {}],
+    ]);
   });
 
   it('init: the development build throws a clear TypeError; the production build warns and tracks nothing', async () => {

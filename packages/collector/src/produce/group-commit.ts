@@ -6,7 +6,7 @@
  * turns into unbounded memory. After a failed send the circuit opens (fast 503s) until a
  * probe of the queue's `ready()` succeeds, so the service resumes by itself.
  */
-import { type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
+import { type QueueHealth, type QueueProducer, QueueUnavailableError, type StoredEvent } from '@tidemark/shared';
 
 export interface GroupCommitOptions {
   /** Most events in one send. */
@@ -32,8 +32,10 @@ export interface GroupCommitOptions {
 export interface GroupCommitProducer extends QueueProducer {
   /** Events waiting or in flight. */
   backlog(): number;
-  /** False while the circuit is open after a failed send. */
+  /** False while the circuit is open after a failed send (lanes: while the queue cannot take writes). */
   healthy(): boolean;
+  /** The queue's lanes as last seen (`lane-commit.ts`); absent for a queue of one lane. */
+  health?(): QueueHealth;
 }
 
 interface Batch {

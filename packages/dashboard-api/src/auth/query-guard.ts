@@ -2,7 +2,9 @@
  * `POST /api/v2/query` (SPEC §10) reads one site or several (`"site": "a.com"` or `["a.com",
  * "b.com"]`): the caller needs `stats:read` on every one of them. A body whose sites cannot be
  * read asks for `stats:read` on every site (the route then answers its 400). A shared link's
- * locked filters are held with the query's own (all must hold: `withLocked`), in the body the route reads.
+ * locked filters are held with the query's own (all must hold: `withLocked`), in the body the route
+ * reads — unless `holdLocked` is false: a funnel (`POST /api/v2/funnel`) has no `filters`, its
+ * route holds them in each step.
  */
 import { SITE_NAME } from '@tidemark/shared';
 import type { MiddlewareHandler } from 'hono';
@@ -19,7 +21,7 @@ function sitesOf(body: unknown): string[] | null {
   return names.every((s) => SITE_NAME.test(s)) ? names : null;
 }
 
-export function queryGuard(guard: Guard): MiddlewareHandler<ApiEnv> {
+export function queryGuard(guard: Guard, holdLocked = true): MiddlewareHandler<ApiEnv> {
   return async function query(c, next) {
     if (c.req.method !== 'POST') return next();
     let body: unknown = null;
@@ -31,7 +33,7 @@ export function queryGuard(guard: Guard): MiddlewareHandler<ApiEnv> {
     const sites = sitesOf(body);
     if (sites === null) guard.all(c, 'stats:read');
     else for (const site of sites) guard.site(c, 'stats:read', site);
-    const locked = guard.locked(c);
+    const locked = holdLocked ? guard.locked(c) : [];
     if (locked.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body)) {
       const filters = withLocked(locked, (body as { filters?: unknown }).filters);
       // Hono keeps the body it read as text (`bodyCache`), and `c.req.json()`/`text()` of the

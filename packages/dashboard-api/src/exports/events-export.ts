@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { type ClickHouseClient, EVENT_COLUMN_NAMES, isEmbeddedClient, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { DATE_PATTERN, INSTANT_PATTERN } from '../v2/parse.ts';
-import { namedZone } from '../v2/zone.ts';
+import { zoneName } from '../v2/zone.ts';
 
 export const EXPORT_FORMATS = { csv: 'CSVWithNames', parquet: 'Parquet' } as const;
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
@@ -44,8 +44,8 @@ export function parseExportRange(query: { from?: string; to?: string; timezone?:
   if (to === undefined) throw new ValidationError('to: is required (YYYY-MM-DD or an ISO 8601 time)', 'to');
   if (DAY.test(from) && DAY.test(to)) {
     if (to < from) throw new ValidationError('to: must not be before from', 'to');
-    const timezone = query.timezone ?? 'UTC';
-    if (!namedZone(timezone)) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
+    const timezone = zoneName(query.timezone ?? 'UTC');
+    if (timezone === null) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
     const clamp = (day: string) => (day < FIRST_DAY ? FIRST_DAY : day > LAST_DAY ? LAST_DAY : day);
     return { kind: 'days', from: clamp(from), to: clamp(to), timezone };
   }

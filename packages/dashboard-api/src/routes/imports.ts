@@ -27,7 +27,7 @@ import { FILE_NAME_PATTERN, UUID_PATTERN } from '../imports/openapi.ts';
 import { type ImportDeps, ImportOverlapError, runImport } from '../imports/run.ts';
 import type { ImportSource } from '../imports/store.ts';
 import { parseSite } from '../params.ts';
-import { namedZone } from '../v2/zone.ts';
+import { zoneName } from '../v2/zone.ts';
 
 /** Largest upload taken: Plausible's exports of years run to hundreds of MB. */
 export const MAX_IMPORT_BYTES = 16 * 1024 ** 3;
@@ -48,8 +48,8 @@ function sourceOf(value: string | undefined): ImportSource {
 }
 
 function zoneOf(value: string | undefined, fallback: string | null): string {
-  const zone = value ?? fallback ?? 'UTC';
-  if (!namedZone(zone)) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
+  const zone = zoneName(value ?? fallback ?? 'UTC');
+  if (zone === null) throw new ValidationError('timezone: not an IANA time zone', 'timezone');
   return zone;
 }
 

@@ -30,6 +30,7 @@ export const ASSETS = {
   '/assets/dashboard.css': load('dashboard.css'),
   '/assets/settings.js': load('settings.js'),
   '/assets/table.js': load('table.js'),
+  '/assets/conversions.js': load('conversions.js'),
 } as const;
 
 /** Who may frame a page: nobody, unless a shared link names origins. */

@@ -1,35 +1,32 @@
 /** `POST /api/v2/query` (SPEC §10): parse the body, run the engine, answer JSON or stream CSV. */
-import { ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import type { ApiEnv } from '../auth/context.ts';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
+import type { GoalLookup } from '../v2/goals.ts';
 import { echo, parseQuery } from '../v2/parse.ts';
+import { jsonBody } from './body.ts';
 import type { StatsContext } from './stats.ts';
 
 export interface QueryContext extends StatsContext {
   retentionDays: number;
   siteTimezone: (site: string) => string | null;
+  siteGoals: GoalLookup;
 }
-
-const MAX_BODY = 64 * 1024;
 
 export function mountQuery(api: Hono<ApiEnv>, context: QueryContext): void {
   api.post('/query', async (c) => {
-    const text = await c.req.text();
-    if (text.length > MAX_BODY) throw new ValidationError(`body: larger than ${MAX_BODY} bytes`, '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ValidationError('body: not valid JSON', '');
-    }
+    const body = await jsonBody(c);
     const acceptCsv = (c.req.header('accept') ?? '').includes('text/csv');
     const query = parseQuery(body, { siteTimezone: context.siteTimezone, acceptCsv });
     let answer: Awaited<ReturnType<typeof runQuery>>;
     try {
       answer = await context.timed('query', () =>
-        runQuery(context.client, context.tables, query, { now: context.now(), retentionDays: context.retentionDays }),
+        runQuery(context.client, context.tables, query, {
+          now: context.now(),
+          retentionDays: context.retentionDays,
+          goals: context.siteGoals,
+        }),
       );
     } catch (error) {
       if (error instanceof QueryTimeoutError) return c.json({ error: error.message }, 503, { 'Retry-After': '10' });

@@ -9,6 +9,7 @@ import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@ti
 import type { Tables } from '../queries/tables.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
+import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { finish, type Raw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
@@ -16,6 +17,7 @@ import {
   countsEligible,
   dayAligned,
   eventStatement,
+  needsPages,
   rollupEligible,
   rollupSpans,
   rollupStatement,
@@ -39,6 +41,8 @@ export interface EngineOptions {
    * extra statement; `totals` is then all zeros unless a `percentage` metric needs it.
    */
   totals?: boolean;
+  /** A site's configured goals (SPEC §12; the sites registry); none → every custom event name is a goal. */
+  goals?: GoalLookup;
 }
 
 export interface ResultRow {
@@ -73,7 +77,11 @@ export class QueryTimeoutError extends Error {
 const MAX_GROUPS = 100_000;
 const MAX_BUCKETS = 10_000;
 
-async function run(client: ClickHouseClient, s: Statement, seconds: number): Promise<Record<string, unknown>[]> {
+export async function run(
+  client: ClickHouseClient,
+  s: Pick<Statement, 'sql' | 'params'>,
+  seconds: number,
+): Promise<Record<string, unknown>[]> {
   try {
     const result = await client.query({
       query: s.sql,
@@ -92,7 +100,7 @@ async function run(client: ClickHouseClient, s: Statement, seconds: number): Pro
 }
 
 /** Checks each `matches` pattern with ClickHouse's own RE2 (bound, never in SQL text). */
-async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[]): Promise<void> {
+export async function checkPatterns(client: ClickHouseClient, filters: readonly Filter[]): Promise<void> {
   for (const f of filters) {
     if ('filters' in f) await checkPatterns(client, f.filters);
     else if ('filter' in f) await checkPatterns(client, [f.filter]);
@@ -245,22 +253,10 @@ async function period(
   buckets: readonly number[],
   rawFrom: number,
   withTotals = true,
+  goals: GoalLookup = NO_GOALS,
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
-  const input: StatementInput = {
-    tables,
-    sites: query.sites,
-    from: span.from,
-    to: span.to,
-    zone: query.timezone,
-    interval,
-    dimensions: query.dimensions,
-    pointers,
-    filters: query.filters,
-    converters: query.metrics.includes('conversion_rate'),
-    rawFrom,
-    rawOnly: query.metrics.includes('scroll_depth'),
-  };
+  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
   if (query.include.imports) {
     const days = wholeDays(span, query.timezone);
@@ -274,7 +270,9 @@ async function period(
     dimensions: baseDims,
     pointers: baseDims.map((d) => `/dimensions/${query.dimensions.indexOf(d)}`),
     filters: withoutGoals(query.filters),
-    converters: false, // the base counts visitors only
+    // The base counts visitors only (no goals evaluated: path goals would read per-page rows and counts).
+    converters: false,
+    conversions: false,
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const summed = totalsAreSums(query, input, buckets);
@@ -343,7 +341,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
   const cutFrom = options.now - options.retentionDays * 86_400_000;
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals),
     compareSpan
       ? period(
           client,
@@ -354,6 +352,8 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
           seconds,
           timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
           cutFrom,
+          true,
+          options.goals,
         )
       : null,
   ]);
@@ -428,34 +428,38 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
         ? { comparison: { from: new Date(compareSpan.from).toISOString(), to: new Date(compareSpan.to).toISOString() } }
         : {}),
       ...(usesEvents &&
-      (rawBefore(query, tables, span, interval, buckets, cutFrom) ||
-        (compareSpan && rawBefore(query, tables, compareSpan, interval, [], cutFrom)))
+      (rawBefore(inputOf(query, tables, span, interval, options.goals), buckets, cutFrom) ||
+        (compareSpan && rawBefore(inputOf(query, tables, compareSpan, interval, options.goals), [], cutFrom)))
         ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
         : {}),
-      tables: answeredBy(query, tables, span, interval, buckets),
-      ...(query.include.imports ? { imports: importsMeta(query, tables, span, interval) } : {}),
+      tables: answeredBy(query, inputOf(query, tables, span, interval, options.goals), buckets),
+      ...(query.include.imports ? { imports: importsMeta(query, tables, span, interval, options.goals) } : {}),
     },
   };
 }
 
-function inputOf(query: Query, tables: Tables, span: Span, interval: Interval): StatementInput {
+function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, goals: GoalLookup = NO_GOALS): StatementInput {
   return {
     tables,
     sites: query.sites,
-    ...span,
+    from: span.from,
+    to: span.to,
     zone: query.timezone,
     interval,
     dimensions: query.dimensions,
     pointers: [],
     filters: query.filters,
+    goals: siteGoals(query.sites, goals),
+    conversions: query.metrics.includes('conversions') || query.metrics.includes('conversion_rate'),
     converters: query.metrics.includes('conversion_rate'),
     rawOnly: query.metrics.includes('scroll_depth'),
   };
 }
 
 /** The raw-event spans the event statement reads: the whole range, or the rollups' two partial edges. */
-function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): Span[] {
-  if (!rollupEligible(inputOf(query, tables, span, interval), buckets)) return [span];
+function rawSpans(input: StatementInput, buckets: readonly number[]): Span[] {
+  const span = { from: input.from, to: input.to };
+  if (!rollupEligible(input, buckets)) return [span];
   const q0 = Math.ceil(span.from / 900_000) * 900_000;
   const q1 = Math.floor(span.to / 900_000) * 900_000;
   return [
@@ -465,31 +469,32 @@ function rawSpans(query: Query, tables: Tables, span: Span, interval: Interval, 
 }
 
 /** True when the event statement needs raw events from before `cutFrom` (they are gone: RETENTION_DAYS). */
-function rawBefore(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[], cutFrom: number): boolean {
-  return rawSpans(query, tables, span, interval, buckets).some((s) => s.from < cutFrom);
+function rawBefore(input: StatementInput, buckets: readonly number[], cutFrom: number): boolean {
+  return rawSpans(input, buckets).some((s) => s.from < cutFrom);
 }
 
 /** Which tables answer the query (for `meta.tables`). */
-function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval, buckets: readonly number[]): string[] {
+function answeredBy(query: Query, input: StatementInput, buckets: readonly number[]): string[] {
   const out = new Set<string>();
+  const { tables } = input;
+  const span = { from: input.from, to: input.to };
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
   if (eventMetrics || !visitMetrics) {
-    if (rollupEligible(inputOf(query, tables, span, interval), buckets)) {
-      const pages = used.includes('page');
+    if (rollupEligible(input, buckets)) {
+      const pages = needsPages(input);
       const q0 = Math.ceil(span.from / 900_000) * 900_000;
       const q1 = Math.floor(span.to / 900_000) * 900_000;
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
-      const days = d0 < d1 && dayAligned(inputOf(query, tables, span, interval), buckets);
+      const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
-      if (days && countsEligible(inputOf(query, tables, span, interval))) out.add(tables.visitors1d);
+      if (days && countsEligible(input)) out.add(tables.visitors1d);
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
-    if (rawSpans(query, tables, span, interval, buckets).length > 0) out.add(tables.events);
+    if (rawSpans(input, buckets).length > 0) out.add(tables.events);
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }
   if (visitMetrics) {
-    const input = inputOf(query, tables, span, interval);
     if (visitRollupEligible(input, buckets)) {
       const { q0, q1, d0, d1 } = rollupSpans(input, buckets);
       if (d0 < d1) out.add(tables.visits1d);
@@ -501,9 +506,15 @@ function answeredBy(query: Query, tables: Tables, span: Span, interval: Interval
 }
 
 /** Whether imported rows count in the query's answer: the imported table of its grouping, or why none can. */
-function importsMeta(query: Query, tables: Tables, span: Span, interval: Interval): NonNullable<Answer['meta']['imports']> {
+function importsMeta(
+  query: Query,
+  tables: Tables,
+  span: Span,
+  interval: Interval,
+  goals: GoalLookup = NO_GOALS,
+): NonNullable<Answer['meta']['imports']> {
   const days = wholeDays(span, query.timezone);
-  const plan = importedPlan({ ...inputOf(query, tables, span, interval), imported: days }, days);
+  const plan = importedPlan({ ...inputOf(query, tables, span, interval, goals), imported: days }, days);
   return plan.ok ? { included: true, table: `${tables.database}.${plan.table}` } : { included: false, reason: plan.reason };
 }
 

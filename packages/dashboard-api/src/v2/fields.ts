@@ -6,15 +6,26 @@
  * SQL text: they are bound parameters created through `Params`.
  */
 import { ValidationError } from '@tidemark/shared';
+import { goalsSql, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, PROP_PREFIX } from './vocabulary.ts';
 
 export type Source = 'e' | 'p' | 'v' | 'r';
 
-/** Bound parameters of one statement: `add` returns the `{name:Type}` placeholder. */
+/**
+ * Bound parameters of one statement: `add` returns the `{name:Type}` placeholder. It also
+ * carries what the statement's goal expressions need: the sites' goals, and whether its rows
+ * are raw events (property goals need their props; rollup rows have none).
+ */
 export class Params {
   readonly values: Record<string, unknown> = {};
   private n = 0;
+  readonly goals: SiteGoals;
+  readonly raw: boolean;
+  constructor(goals: SiteGoals = { configured: [], implicit: [] }, raw = true) {
+    this.goals = goals;
+    this.raw = raw;
+  }
   add(type: string, value: unknown): string {
     const name = `p${this.n++}`;
     this.values[name] = value;
@@ -65,9 +76,14 @@ const EVENT_ATTRIBUTE: Record<string, string> = {
   'event:utm_campaign': 'toString(e.utm_campaign)',
 };
 
-/** The goal an event completes: every custom event name is an event goal (configured goals come with the sites registry). */
-function goalOf(src: 'e' | 'p'): string {
-  return `if(${src}.name IN ('pageview', 'engagement'), '', toString(${src}.name))`;
+/** The goals a row completes (an array; `goals.ts`), or an error where property goals cannot be answered. */
+export function goalsOf(src: 'e' | 'p', params: Params, pointer: string): string {
+  if (src === 'p' && hasPropGoals(params.goals))
+    throw new ValidationError(
+      'goal: a goal with property conditions works with event metrics (visitors, pageviews, events, conversions, conversion_rate), not with visits, bounce_rate, visit_duration or views_per_visit',
+      pointer,
+    );
+  return goalsSql(src, params.goals, params, params.raw);
 }
 
 export function intervalOf(d: Dimension, auto: Interval): Interval {
@@ -109,7 +125,7 @@ export function dimensionSql(
   if (src === 'v' || src === 'r') throw new ValidationError(`${d}: an event dimension has no single value per visit`, pointer);
   if (d === 'page') return `${src}.path`;
   if (d === 'event') return `toString(${src}.name)`;
-  if (d === 'goal') return goalOf(src);
+  if (d === 'goal') return `arrayJoin(${goalsOf(src, params, pointer)})`;
   if (d.startsWith(PROP_PREFIX)) {
     if (src === 'p') throw unsupported(d, pointer);
     return `e.props[${params.add('String', d.slice(PROP_PREFIX.length))}]`;
@@ -153,9 +169,16 @@ export function filterSql(filters: readonly Filter[], src: 'e' | 'p' | 'r', para
   const one = (f: Filter): string => {
     if ('filters' in f) return `(${f.filters.map(one).join(f.op === 'and' ? ' AND ' : ' OR ')})`;
     if ('filter' in f) return `NOT (${one(f.filter)})`;
+    if (f.dimension === 'goal' && src !== 'r') {
+      // An event passes when one of its goals passes (is, contains, matches), or when it completes
+      // a goal and none of its goals passes the positive form (is_not, contains_not, matches_not).
+      const goals = goalsOf(src, params, `${f.pointer}/1`);
+      const negated = f.op.endsWith('_not');
+      const any = `arrayExists(gx -> ${leafSql(negated ? f.op.slice(0, -4) : f.op, 'gx', f.values, params)}, ${goals})`;
+      return negated ? `(notEmpty(${goals}) AND NOT ${any})` : any;
+    }
     const x = dimensionSql(f.dimension, src === 'r' || isEventDimension(f.dimension) ? src : 'v', params, null, `${f.pointer}/1`);
-    const leaf = leafSql(f.op, x, f.values, params);
-    return f.dimension === 'goal' ? `(${x} != '' AND ${leaf})` : leaf;
+    return leafSql(f.op, x, f.values, params);
   };
   return filters.map(one).join(' AND ');
 }

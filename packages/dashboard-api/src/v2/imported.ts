@@ -8,6 +8,7 @@ import { type ClickHouseClient, TABLES } from '@tidemark/shared';
 import { type ImportedFilter, type ImportedPlan, importedStatement } from '../imports/query.ts';
 import type { Tables } from '../queries/tables.ts';
 import type { Span } from './dates.ts';
+import { filterDimensions } from './fields.ts';
 import type { Filter } from './parse.ts';
 import type { StatementInput } from './statements.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
@@ -62,6 +63,14 @@ function importedFilters(filters: readonly Filter[]): ImportedFilter[] | string 
 /** The imported statement of one grouping of the engine, or why imports cannot answer it. */
 export function importedPlan(input: StatementInput, days: ImportedDays | null): ImportedPlan {
   if (days === null) return { ok: false, reason: 'the range holds no whole day in its time zone (imported data is daily)' };
+  // Imported custom events are goals only as the implicit ones (every custom event name): a site's configured goals
+  // (paths, property values) are not in the imported reports.
+  const goalsUsed = input.conversions || [...input.dimensions, ...filterDimensions(input.filters)].includes('goal');
+  if (goalsUsed && input.goals.configured.length > 0)
+    return {
+      ok: false,
+      reason: `goal: the configured goals of ${input.goals.configured.map(([site]) => site).join(', ')} are not in the imported reports`,
+    };
   const filters = importedFilters(input.filters);
   if (typeof filters === 'string') return { ok: false, reason: filters };
   return importedStatement({

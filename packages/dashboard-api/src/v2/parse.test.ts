@@ -116,6 +116,7 @@ describe('parseQuery', () => {
       { ...base, filters: [['like', 'page', ['/']]] },
       { ...base, x: 1 },
       { ...base, site: 'not a host' },
+      { ...base, timezone: '+05:00' },
       { ...base, timezone: 'not a zone' },
       { ...base, dateRange: '86401s' },
       { ...base, dateRange: ['2026-02-29', '2026-03-01'] },

@@ -18,7 +18,7 @@ import {
   NAMED_RANGES,
   PROP_PREFIX,
 } from './vocabulary.ts';
-import { knownZone } from './zone.ts';
+import { zoneName } from './zone.ts';
 
 export type Filter =
   | { op: FilterOp; dimension: Dimension; values: string[]; pointer: string }
@@ -81,7 +81,7 @@ function fail(message: string, pointer: string): never {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function sites(value: unknown): string[] {
+export function sites(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
   if (value === undefined) fail('site: is required (a site, or an array of sites)', '/site');
   if (list.length === 0 || list.length > 100) fail('site: give 1 to 100 sites', '/site');
@@ -108,7 +108,7 @@ function codePoints(text: string): number {
   return n;
 }
 
-function dateRange(value: unknown, pointer: string, what = 'dateRange'): string | [string, string] {
+export function dateRange(value: unknown, pointer: string, what = 'dateRange'): string | [string, string] {
   if (typeof value === 'string') {
     if ((NAMED_RANGES as readonly string[]).includes(value) || windowMs(value) !== null) return value;
     fail(`${what}: must be one of ${NAMED_RANGES.join(', ')}, a window 30s … 24h, or [from, to]`, pointer);
@@ -140,7 +140,7 @@ function dimension(value: unknown, pointer: string, allowTime: boolean): Dimensi
   fail(`dimension: unknown dimension ${JSON.stringify(value).slice(0, 80)}`, pointer);
 }
 
-function filter(value: unknown, pointer: string, depth: number): Filter {
+export function filter(value: unknown, pointer: string, depth: number): Filter {
   if (depth > 8) fail('filters: nested more than 8 levels', pointer);
   if (!Array.isArray(value) || value.length === 0)
     fail('filters: each filter is [op, dimension, values], ["and"|"or", [...]] or ["not", filter]', pointer);
@@ -226,8 +226,9 @@ export function parseQuery(body: unknown, options: ParseOptions = {}): Query {
   new Set(metrics).size !== metrics.length && fail('metrics: a metric is listed twice', '/metrics');
   const range = dateRange(body.dateRange ?? '7d', '/dateRange');
   const fallbackZone = siteList.map((s) => options.siteTimezone?.(s) ?? 'UTC');
-  const timezone = body.timezone ?? (new Set(fallbackZone).size === 1 ? fallbackZone[0] : 'UTC');
-  if (typeof timezone !== 'string' || !knownZone(timezone)) fail('timezone: unknown IANA time zone', '/timezone');
+  const given = body.timezone ?? (new Set(fallbackZone).size === 1 ? fallbackZone[0] : 'UTC');
+  const timezone = typeof given === 'string' ? zoneName(given) : null;
+  if (timezone === null) fail('timezone: unknown IANA time zone', '/timezone');
   if (body.dimensions !== undefined && (!Array.isArray(body.dimensions) || body.dimensions.length > 5))
     fail('dimensions: a list of at most 5 dimensions', '/dimensions');
   const dimensions = ((body.dimensions as unknown[] | undefined) ?? []).map((d, i) => dimension(d, `/dimensions/${i}`, true));

@@ -64,6 +64,7 @@ export const QUERY_REQUEST_SCHEMA = {
     },
     metrics: { type: 'array', items: { enum: METRICS }, minItems: 1, maxItems: METRICS.length, uniqueItems: true },
     dateRange: { ...range, description: 'Default `7d`.' },
+    // A zone's name by its pattern, not the list of 438: a fuzzer would try each one (as the export's and imports').
     timezone: {
       type: 'string',
       maxLength: 64,
@@ -198,5 +199,69 @@ export const QUERY_ANSWER_SCHEMA = {
       },
     },
     query: { type: 'object', description: 'The query as understood, defaults filled.' },
+  },
+};
+
+/** `POST /api/v2/funnel` (docs/alerts.md): steps are goal names or filters on event dimensions. */
+export const FUNNEL_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['site', 'steps'],
+  properties: {
+    site: QUERY_REQUEST_SCHEMA.properties.site,
+    dateRange: QUERY_REQUEST_SCHEMA.properties.dateRange,
+    timezone: QUERY_REQUEST_SCHEMA.properties.timezone,
+    within: {
+      type: 'string',
+      pattern: WINDOW_PATTERN,
+      default: '30m',
+      description: 'How long after step 1 the last step may come, 30s … 24h.',
+    },
+    steps: {
+      type: 'array',
+      minItems: 2,
+      maxItems: 8,
+      items: {
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 120, description: 'A goal name.' },
+          { $ref: '#/components/schemas/queryFilter' },
+        ],
+      },
+      description: 'In order. A filter names event dimensions only (page, event, goal, prop:*, event:*).',
+    },
+  },
+};
+
+export const FUNNEL_ANSWER_SCHEMA = {
+  type: 'object',
+  required: ['steps', 'meta', 'query'],
+  properties: {
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['step', 'label', 'visitors', 'dropOff', 'dropOffRate', 'conversionRate'],
+        properties: {
+          step: { type: 'integer' },
+          label: { type: 'string' },
+          visitors: { type: 'integer' },
+          dropOff: { type: 'integer' },
+          dropOffRate: { type: 'number' },
+          conversionRate: { type: 'number', description: 'Percent of step 1, one decimal.' },
+        },
+      },
+    },
+    meta: {
+      type: 'object',
+      required: ['from', 'to', 'timezone', 'within', 'tookMs'],
+      properties: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        timezone: { type: 'string' },
+        within: { type: 'string' },
+        tookMs: { type: 'integer' },
+      },
+    },
+    query: { type: 'object' },
   },
 };

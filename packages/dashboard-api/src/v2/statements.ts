@@ -10,7 +10,8 @@
  *   `visits` FINAL for its partial edges.
  */
 import type { Tables } from '../queries/tables.ts';
-import { dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
@@ -33,6 +34,10 @@ export interface StatementInput {
   /** Pointers of the dimensions (for errors). */
   pointers: string[];
   filters: Filter[];
+  /** The goals of the sites (configured, or implicit: every custom event name). */
+  goals: SiteGoals;
+  /** Whether `conversions` / `converters` are wanted (they evaluate every goal of every event). */
+  conversions: boolean;
   /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
   imported?: ImportedDays | null;
   /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
@@ -47,15 +52,22 @@ const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 const EVENT_COLUMNS =
   'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
-export const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
+/** Conversions: the selected events that complete a goal, and the visitors who did. */
+function conversionsSql(input: StatementInput, params: Params, rollup: boolean): string {
+  if (!input.conversions) return '0 AS conversions, 0 AS converters';
+  const done = `notEmpty(${goalsOf('e', params, '/metrics')})`;
+  return rollup
+    ? `sumIf(e.c, ${done}) AS conversions, uniqMergeIf(e.u, ${done}) AS converters`
+    : `countIf(${done}) AS conversions, uniqIf(e.visitor_id, ${done}) AS converters`;
+}
+
+const EVENT_METRICS_SQL = `countIf(e.name = 'pageview') AS pageviews,
   countIf(e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqIf(e.visitor_id, e.name != 'engagement') AS visitors,
   ifNotFinite(avgIf(e.duration_ms, e.name = 'engagement'), 0) AS time_on_page,
   countIf(e.name = 'engagement') AS engagements,
   ifNotFinite(avgIf(e.scroll_depth, e.name = 'engagement' AND e.scroll_depth > 0), 0) AS scroll_depth,
-  countIf(e.name = 'engagement' AND e.scroll_depth > 0) AS scrolls,
-  countIf(e.name NOT IN ('pageview', 'engagement')) AS conversions,
-  uniqIf(e.visitor_id, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+  countIf(e.name = 'engagement' AND e.scroll_depth > 0) AS scrolls`;
 
 export const VISIT_METRICS_SQL = `count() AS visits,
   countIf(v.pageviews = 1 AND v.events = 0) AS bounces,
@@ -67,7 +79,7 @@ function groupBy(dims: string[]): string {
 }
 
 export function eventStatement(input: StatementInput): Statement {
-  const params = new Params();
+  const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   // Nothing older than the raw events' retention is read, nor the visits that ended before it:
@@ -80,14 +92,13 @@ export function eventStatement(input: StatementInput): Statement {
   );
   const where = [filterSql(input.filters, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
-  if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
   const join = joinVisits
     ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
   const sql = `
-    SELECT ${[...dims, EVENT_METRICS_SQL].join(',\n  ')}
+    SELECT ${[...dims, EVENT_METRICS_SQL, conversionsSql(input, params, false)].join(',\n  ')}
     FROM (
       SELECT ${EVENT_COLUMNS} FROM ${input.tables.events}
       WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}
@@ -117,18 +128,27 @@ export function rollupEligible(input: StatementInput, bucketStarts: readonly num
   if (input.rawOnly === true) return false;
   const used = [...input.dimensions, ...filterDimensions(input.filters)];
   if (!used.every((d) => d === 'page' || d === 'event' || d === 'goal' || isTimeDimension(d))) return false;
+  if ((used.includes('goal') || input.conversions) && hasPropGoals(input.goals)) return false;
   if (input.dimensions.some(isTimeDimension) && (input.interval === 'minute' || bucketStarts.some((t) => t % QUARTER !== 0))) return false;
   return Math.ceil(input.from / QUARTER) * QUARTER < Math.floor(input.to / QUARTER) * QUARTER;
+}
+
+/** Whether the rollup rows need their paths: a page is used, or a pageview goal is evaluated. */
+export function needsPages(input: StatementInput): boolean {
+  const used = [...input.dimensions, ...filterDimensions(input.filters)];
+  return used.includes('page') || ((used.includes('goal') || input.conversions) && hasPathGoals(input.goals));
 }
 
 /**
  * Whether whole UTC days may take their distinct visitors from the visitor counts
  * (`visitors_1d`) instead of merging the day rollup's states: no filter (a count is of all the
  * site's, or one path's, pageviews and custom events), no dimension but `page` and time, and no
- * conversion_rate (its converters are merged from states).
+ * conversion_rate (its converters are merged from states) nor conversions.
  */
 export function countsEligible(input: StatementInput): boolean {
-  return input.converters !== true && input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
+  // Conversions evaluate goals per row (path goals read per-page rows, whose counts do not add up to the site's).
+  if (input.converters === true || input.conversions) return false;
+  return input.filters.length === 0 && input.dimensions.every((d) => d === 'page' || isTimeDimension(d));
 }
 
 const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
@@ -160,14 +180,14 @@ export function daySplits(d0: number, d1: number, bucketStarts: readonly number[
  * (docs/query.md, "Distinct visitors over many days").
  */
 export function rollupStatement(input: StatementInput, bucketStarts: readonly number[] = []): Statement {
-  const params = new Params();
+  const params = new Params(input.goals, false);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
   const q1 = Math.floor(input.to / QUARTER) * QUARTER;
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
   const [from, whole0, whole1, to] = [at(input.from), at(q0), at(q1), at(input.to)];
-  const pages = [...input.dimensions, ...filterDimensions(input.filters)].includes('page');
+  const pages = needsPages(input);
   const table = pages ? input.tables.pages15m : input.tables.events15m;
   // Whole UTC days from the day rollup, when every boundary of the query is a UTC midnight.
   const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
@@ -236,9 +256,8 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   );
   const where = [filterSql(input.filters, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
-  if (input.dimensions.includes('goal')) where.push("e.name NOT IN ('pageview', 'engagement')");
   const sql = `
-    SELECT ${[...dims, ROLLUP_METRICS_SQL].join(',\n  ')}
+    SELECT ${[...dims, ROLLUP_METRICS_SQL, conversionsSql(input, params, true)].join(',\n  ')}
     FROM (
       SELECT ${columns}
       FROM ${table}
@@ -268,9 +287,7 @@ const ROLLUP_METRICS_SQL = `sumIf(e.c, e.name = 'pageview') AS pageviews,
   sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS events,
   uniqMergeIf(e.u, e.name != 'engagement') + sumIf(e.n, e.name != 'engagement') AS visitors,
   ifNotFinite(sumIf(e.d, e.name = 'engagement') / sumIf(e.c, e.name = 'engagement'), 0) AS time_on_page,
-  sumIf(e.c, e.name = 'engagement') AS engagements,
-  sumIf(e.c, e.name NOT IN ('pageview', 'engagement')) AS conversions,
-  uniqMergeIf(e.u, e.name NOT IN ('pageview', 'engagement')) AS converters`;
+  sumIf(e.c, e.name = 'engagement') AS engagements`;
 
 /** The one visit dimension (besides time) a query groups or filters by, '' for none, or null when it uses more or an event dimension. */
 function visitRollupDimension(input: StatementInput): string | null {
@@ -342,7 +359,7 @@ export function visitRollupStatement(input: StatementInput, bucketStarts: readon
 }
 
 export function visitStatement(input: StatementInput): Statement {
-  const params = new Params();
+  const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const from = params.add("DateTime64(3, 'UTC')", time(input.from));
@@ -354,9 +371,19 @@ export function visitStatement(input: StatementInput): Statement {
   let arrayJoin = '';
   const filter = filterSql(input.filters, 'p', params);
   if (pairDims.length > 0) {
-    const tuple = pairDims.map(({ d, i }) => dimensionSql(d, 'p', params, null, input.pointers[i] ?? '')).join(', ');
-    const keep = [filter, ...(input.dimensions.includes('goal') ? ["p.name NOT IN ('pageview', 'engagement')"] : [])].join(' AND ');
-    arrayJoin = `ARRAY JOIN arrayDistinct(arrayMap(p -> tuple(${tuple}), arrayFilter(p -> ${keep}, v.pairs))) AS pd`;
+    const goalAt = pairDims.findIndex(({ d }) => d === 'goal');
+    const pairs = `arrayFilter(p -> ${filter}, v.pairs)`;
+    if (goalAt < 0) {
+      const tuple = pairDims.map(({ d, i }) => dimensionSql(d, 'p', params, null, input.pointers[i] ?? '')).join(', ');
+      arrayJoin = `ARRAY JOIN arrayDistinct(arrayMap(p -> tuple(${tuple}), ${pairs})) AS pd`;
+    } else {
+      // One tuple per (pair, goal it completes): a pair completing no goal adds none.
+      const goals = goalsOf('p', params, input.pointers[pairDims[goalAt]?.i ?? 0] ?? '');
+      const tuple = pairDims
+        .map(({ d, i }) => (d === 'goal' ? 'gy' : dimensionSql(d, 'p', params, null, input.pointers[i] ?? '')))
+        .join(', ');
+      arrayJoin = `ARRAY JOIN arrayDistinct(arrayFlatten(arrayMap(p -> arrayMap(gy -> tuple(${tuple}), ${goals}), ${pairs}))) AS pd`;
+    }
   } else if (eventLevel) {
     where.push(`arrayExists(p -> ${filter}, v.pairs)`);
   } else {

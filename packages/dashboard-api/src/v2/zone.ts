@@ -73,6 +73,20 @@ export function namedZone(zone: string): boolean {
   return ZONE_NAME.test(zone) && knownZone(zone);
 }
 
+const LISTED = new Set(ZONE_NAMES);
+
+/**
+ * The zone's name as ClickHouse takes it, or null when it is no zone's name. The runtime's zone
+ * data ignores case and knows aliases; ClickHouse reads its zone files by exact name, so
+ * `europe/berlin` would be its error (a 500): a name not listed as given is the runtime's own
+ * name for that zone (`Europe/Berlin`, `America/New_York` for `us/eastern`).
+ */
+export function zoneName(zone: string): string | null {
+  if (LISTED.has(zone)) return zone;
+  if (!namedZone(zone)) return null;
+  return formatter(zone).resolvedOptions().timeZone;
+}
+
 export function knownZone(zone: string): boolean {
   try {
     formatter(zone);

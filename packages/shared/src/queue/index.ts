@@ -1,12 +1,15 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createKafkaProducer, type KafkaClientAdapter, type KafkaTimeouts, type KafkaTopics } from './kafka.ts';
+import type { KafkaClientAdapter, KafkaTimeouts, KafkaTopics } from './kafka.ts';
+import { createKafkaProducer } from './kafka-producer.ts';
 import { kafkajsAdapter } from './kafkajs.ts';
 import { platformaticAdapter } from './platformatic.ts';
+import { ensureReplicatedTopics } from './replication.ts';
 import type { QueueConsumer, QueueProducer } from './types.ts';
 
-export { type KafkaTopics, partitionMessages, type TopicRecord, type TopicSpec } from './kafka.ts';
+export { type KafkaTopics, type PartitionState, partitionMessages, type TopicRecord, type TopicSpec } from './kafka.ts';
 export { createMemoryQueue, type MemoryQueue } from './memory.ts';
+export { ensureReplicatedTopics, type ReplicationMismatch, replicationOf } from './replication.ts';
 export * from './types.ts';
 export type { KafkaTimeouts };
 
@@ -25,12 +28,29 @@ export function createKafkaQueueProducer(config: Config['kafka'], log: Logger, t
   return createKafkaProducer(adapterOf(config.client), { ...config, brokers: brokersOf(config) }, log, timeouts);
 }
 
-export function createKafkaQueueConsumer(
+/** The ingester's consumer; its topic and dead-letter topic are made (replicated) first when missing. */
+export async function createKafkaQueueConsumer(
   config: Config['kafka'],
   log: Logger,
   options: { maxRows: number; intervalMs: number },
 ): Promise<QueueConsumer> {
-  return adapterOf(config.client).consumer({ ...config, brokers: brokersOf(config) }, log, options);
+  const adapter = adapterOf(config.client);
+  const brokers = brokersOf(config);
+  const topics = await adapter.topics(brokers, 'tidemark-ingester-admin', log);
+  try {
+    await ensureReplicatedTopics(
+      topics,
+      [
+        { topic: config.topic, partitions: config.partitions },
+        { topic: config.dlqTopic, partitions: 1 },
+      ],
+      config,
+      log,
+    );
+  } finally {
+    await topics.close();
+  }
+  return adapter.consumer({ ...config, brokers }, log, options);
 }
 
 /** Topics for every other Kafka use (salts, `topic tail`, tests), through the configured client. */

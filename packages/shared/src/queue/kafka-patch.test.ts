@@ -2,7 +2,8 @@
  * kafkajs is patched (patches/kafkajs@2.2.4.patch): its request queue never sets a negative timer
  * (Node 24 prints a TimeoutNegativeWarning for one); record batches are checksummed with the
  * native CRC-32C of @node-rs/crc32 (it must load, and agree with kafkajs's own table), and its
- * encoders grow into memory that is not zero-filled (no byte of it may reach a request).
+ * encoders grow into memory that is not zero-filled (no byte of it may reach a request); a consumer
+ * that stopped without leaving its group (the coordinator died) joins again as the same member.
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -100,5 +101,61 @@ describe('kafkajs request queue on Node 24', () => {
     }
     expect(delays).toHaveLength(1);
     expect(delays[0]).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('kafkajs consumer rejoining after a crash', () => {
+  it('joins again as the member it was when it stopped without leaving the group (no wait for the lost member’s session)', async () => {
+    const createConsumer = fromKafkajs('./src/consumer/index.js') as (options: object) => {
+      subscribe(options: object): Promise<void>;
+      run(options: object): Promise<void>;
+      on(event: string, listener: (e: { payload: { restart: boolean } }) => void): void;
+      events: { CRASH: string };
+      disconnect(): Promise<void>;
+    };
+    const joins: string[] = [];
+    const coordinator = {
+      async joinGroup({ memberId }: { memberId: string }) {
+        joins.push(memberId);
+        return {
+          generationId: joins.length,
+          leaderId: 'someone-else',
+          memberId: memberId || 'member-1',
+          members: [],
+          groupProtocol: 'RoundRobinAssigner',
+        };
+      },
+      // The coordinator dies between join and sync: a crash that cannot leave the group.
+      async syncGroup() {
+        throw Object.assign(new Error('Broker 3 not found in the cached metadata'), { name: 'KafkaJSNonRetriableError', retriable: false });
+      },
+      async leaveGroup() {
+        throw new Error('connect ECONNREFUSED');
+      },
+    };
+    const cluster = {
+      async connect() {},
+      async disconnect() {},
+      isConnected: () => true,
+      async refreshMetadata() {},
+      async refreshMetadataIfNecessary() {},
+      async addMultipleTargetTopics() {},
+      async findGroupCoordinator() {
+        return coordinator;
+      },
+      removeBroker() {},
+    };
+    const logger = { namespace: () => logger, debug() {}, info() {}, warn() {}, error() {}, setLogLevel() {} };
+    const consumer = createConsumer({ cluster, groupId: 'g', logger, retry: { retries: 0 } });
+    const crashed = () => new Promise<void>((resolve) => consumer.on(consumer.events.CRASH, () => resolve()));
+    await consumer.subscribe({ topics: ['t'] });
+    let crash = crashed();
+    await consumer.run({ eachBatch: async () => {} });
+    await crash;
+    crash = crashed();
+    await consumer.run({ eachBatch: async () => {} });
+    await crash;
+    await consumer.disconnect();
+    expect(joins).toEqual(['', 'member-1']);
   });
 });

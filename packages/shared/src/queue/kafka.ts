@@ -1,16 +1,16 @@
 /**
  * The Kafka side of the queue, whichever client runs (`KAFKA_CLIENT`, docs/kafka-client.md):
- * the small interfaces each client adapter implements (`kafkajs.ts`, `platformatic.ts`), and
- * what does not depend on the client — how events become messages per partition, and the
- * collector's producer with its guard against a send whose answer was lost. No client library
- * is imported here, nor anywhere outside its adapter.
+ * the small interfaces each client adapter implements (`kafkajs.ts`, `platformatic.ts`), how
+ * events become messages per partition, and what a failed send means. The producer built on
+ * them is `kafka-producer.ts`, the topics' replication `replication.ts`. No client library is
+ * imported here, nor anywhere outside its adapter.
  */
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
 import { encodeMessages, type WireMessage } from '../wire/message.ts';
 import { partitionOf } from '../wire/partition.ts';
-import { type QueueConsumer, type QueueProducer, QueueUnavailableError } from './types.ts';
+import { groupByLane, type QueueConsumer } from './types.ts';
 
 export type KafkaConfig = Config['kafka'] & { brokers: string[] };
 
@@ -18,6 +18,8 @@ export type KafkaConfig = Config['kafka'] & { brokers: string[] };
 export interface KafkaTimeouts {
   requestTimeoutMs?: number;
   retries?: number;
+  /** The longest wait between two attempts (the waits grow up to it). */
+  maxRetryTimeMs?: number;
 }
 
 /** A message bound for one partition. */
@@ -37,19 +39,38 @@ export interface TopicRecord {
 export interface TopicSpec {
   topic: string;
   partitions: number;
-  /** Topic-level settings (`retention.ms`, `cleanup.policy`, …). */
+  /** Replicas of each partition; the broker's `default.replication.factor` when absent. */
+  replicationFactor?: number;
+  /** Topic-level settings (`retention.ms`, `cleanup.policy`, `min.insync.replicas`, …). */
   config?: Record<string, string>;
 }
 
+/** A partition as the cluster's metadata has it now. */
+export interface PartitionState {
+  partition: number;
+  /** The broker leading it, -1 while it has none. */
+  leader: number;
+  replicas: number[];
+  /** Replicas in sync with the leader. */
+  isr: number[];
+}
+
 /**
- * The small interface of every other Kafka use (the collectors' salt topic, `tidemark topic
- * tail`, tests): topics made when missing, read whole without committing, written with acks=all.
+ * The small interface of every other Kafka use (topics and their replication, the collectors'
+ * salt topic, `tidemark topic tail`, tests): topics made when missing, read whole without
+ * committing, written with acks=all.
  */
 export interface KafkaTopics {
   /** Creates the topics that are missing; existing ones are left as they are. */
   ensure(specs: TopicSpec[]): Promise<void>;
   /** How many partitions the topic has (metadata only: no leader needed, so right after it was made). */
   partitions(topic: string): Promise<number>;
+  /** Live brokers of the cluster. */
+  brokers(): Promise<number>;
+  /** The topic's partitions, leaders and replicas, fresh from a broker (empty when the topic does not exist). */
+  layout(topic: string): Promise<PartitionState[]>;
+  /** The topic's settings named, as the broker reports them (its defaults included). */
+  settings(topic: string, names: string[]): Promise<Record<string, string>>;
   /** Each partition's first and next offset now. */
   ends(topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]>;
   /** Reads the topic from its beginning or from now on, in a consumer group of its own that commits nothing. */
@@ -66,11 +87,14 @@ export interface KafkaTopics {
   close(): Promise<void>;
 }
 
-/** A connected idempotent producer (acks=all) of one client, sending to the partitions given. */
+/**
+ * A connected idempotent producer (acks=all) of one client. Each `send` is one attempt at one
+ * partition's messages — the client retries nothing itself — and a failure is a `SendFailure`
+ * saying whether the messages may have been written. The caller sends one partition at a time
+ * per partition (`kafka-producer.ts`).
+ */
 export interface RawProducer {
-  send(topic: string, messages: PartitionMessage[]): Promise<void>;
-  /** False once the client saw its connection go. */
-  connected(): boolean;
+  send(topic: string, partition: number, messages: WireMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,101 +112,92 @@ export interface KafkaConsumerOptions {
   concurrency?: number;
 }
 
+/** The ingester's consumer group session: a member that vanished is dropped after this long. */
+export const SESSION_TIMEOUT_MS = 6_000;
+export const HEARTBEAT_MS = 1_000;
+
 /** A rough size of one produced event (a RowBinary row), to ask the broker for about a batch per fetch. */
 export const BYTES_PER_EVENT = 200;
-const READY_TIMEOUT_MS = 2000;
 
 /** The events of one send as messages per partition (`wire/message.ts`), by key (`wire/partition.ts`), in order within each partition. */
 export function partitionMessages(events: readonly StoredEvent[], partitions: number): PartitionMessage[] {
-  const byPartition = new Map<number, StoredEvent[]>();
-  for (const event of events) {
-    const p = partitionOf(event, partitions);
-    const list = byPartition.get(p);
-    if (list) list.push(event);
-    else byPartition.set(p, [event]);
-  }
   const messages: PartitionMessage[] = [];
-  for (const [partition, list] of byPartition) for (const message of encodeMessages(list)) messages.push({ ...message, partition });
+  for (const [partition, list] of groupByLane(events, (event) => partitionOf(event, partitions)))
+    for (const message of encodeMessages(list)) messages.push({ ...message, partition });
   return messages;
 }
 
-function unavailable(error: unknown): QueueUnavailableError {
-  return new QueueUnavailableError(`kafka: ${(error as Error).message}`, { cause: error });
+/**
+ * A failed attempt to send one partition's messages, as far as the client could tell:
+ * - `written: 'no'`: the messages certainly were not written — the broker answered with a
+ *   refusal (not the leader, not enough in-sync replicas, too large, …);
+ * - `written: 'maybe'`: anything else (the connection went, the answer did not come in time):
+ *   the broker may have written them, so only the same messages may follow, never others;
+ * - `renew`: the broker no longer knows the producer's id or sequence numbers; a new producer must send;
+ * - `permanent`: the broker will refuse these messages however often they come.
+ */
+export class SendFailure extends Error {
+  override readonly name = 'SendFailure';
+  readonly written: 'no' | 'maybe';
+  readonly renew: boolean;
+  readonly permanent: boolean;
+  constructor(message: string, written: 'no' | 'maybe', renew: boolean, permanent: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.written = written;
+    this.renew = renew;
+    this.permanent = permanent;
+  }
 }
 
 /**
- * The producer behind the collector. Idempotent (acks=all), with one guard a client may lack
- * (kafkajs does, `test/kafka-producer-lost-answer.integration.test.ts`): a client that rolls a
- * partition's sequence number back when a send fails, although the broker may have written
- * that send (its answer was lost, or it timed out), reuses those sequence numbers for the next
- * events, and a batch of the same size is taken by the broker for a retry of the written one:
- * acknowledged, and silently not stored. So sends run one after another, and after any failed
- * send the next one first replaces the producer — a new producer id, whose sequence numbers
- * cannot collide with the old ones. Failures are `QueueUnavailableError`s (the collector's 503).
+ * Not a Kafka error code: the adapter's word for an attempt that never reached a broker (the
+ * connection was refused, no metadata, no known leader), so nothing can have been written.
  */
-export async function createKafkaProducer(
-  adapter: KafkaClientAdapter,
-  config: KafkaConfig,
-  log: Logger,
-  timeouts: KafkaTimeouts = {},
-): Promise<QueueProducer> {
-  const topics = await adapter.topics(config.brokers, 'tidemark-collector-admin', log, timeouts);
-  let partitions: number;
-  try {
-    await topics.ensure([{ topic: config.topic, partitions: config.partitions }]);
-    // The topic's own count (it may predate KAFKA_PARTITIONS); partitions added later stay unused.
-    partitions = (await topics.partitions(config.topic)) || config.partitions;
-  } catch (error) {
-    await topics.close();
-    throw error;
-  }
-  const connect = () => adapter.producer(config.brokers, 'tidemark-collector', log, timeouts);
-  let current = await connect();
-  let poisoned = false; // the last send failed: its sequence numbers may be taken
-  let tail: Promise<unknown> = Promise.resolve();
-  const sendNow = async (events: readonly StoredEvent[]) => {
-    const messages = partitionMessages(events, partitions); // an event the table cannot hold throws here, before Kafka
-    if (poisoned) {
-      const old = current;
-      current = await connect().catch((error: unknown) => {
-        throw unavailable(error); // Kafka still down: the send fails, still poisoned
-      });
-      poisoned = false;
-      old.close().catch((error: unknown) => log.warn({ err: error }, 'producer_disconnect_failed'));
-      log.info({}, 'producer_replaced');
-    }
-    try {
-      await current.send(config.topic, messages);
-    } catch (error) {
-      poisoned = true;
-      throw unavailable(error);
-    }
-  };
-  let reachable: Promise<boolean> | null = null;
-  return {
-    send(events) {
-      const sent = tail.then(() => sendNow(events));
-      tail = sent.catch(() => {});
-      return sent;
-    },
-    async ready() {
-      if (!current.connected() && !poisoned) return false;
-      // A metadata round trip to the broker (the producer itself may not notice a lost broker),
-      // shared by concurrent callers, bounded in time.
-      reachable ??= topics
-        .partitions(config.topic)
-        .then(
-          () => true,
-          () => false,
-        )
-        .finally(() => {
-          reachable = null;
-        });
-      return Promise.race([reachable, new Promise<boolean>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref())]);
-    },
-    async close() {
-      await tail;
-      await Promise.all([current.close(), topics.close()]);
-    },
-  };
+export const NOT_SENT = 'NOT_SENT';
+
+/** Kafka error codes of a produce answer that mean the broker did not append the batch, and will take it later. */
+const REFUSED = new Set([
+  NOT_SENT,
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'NOT_ENOUGH_REPLICAS',
+  'CORRUPT_MESSAGE',
+  'KAFKA_STORAGE_ERROR',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+]);
+/** Refusals because the broker no longer knows the producer's state: not appended, and a new producer id is needed. */
+const RENEW = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+/** Refusals that no retry changes. */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'INVALID_REQUIRED_ACKS',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
+
+/**
+ * A `SendFailure` from the Kafka error codes of every broker answer the attempt got (the
+ * adapter finds them in its client's error). Written 'no' only when every answer was a
+ * refusal and nothing else happened; a connection error or a timeout leaves it 'maybe'.
+ */
+export function sendFailure(error: unknown, answers: readonly (string | null)[]): SendFailure {
+  const refused = answers.length > 0 && answers.every((a) => a !== null && (REFUSED.has(a) || RENEW.has(a) || PERMANENT.has(a)));
+  const message = `kafka: ${error instanceof Error ? error.message : String(error)}`;
+  return new SendFailure(
+    message,
+    refused ? 'no' : 'maybe',
+    answers.some((a) => a !== null && RENEW.has(a)),
+    refused && answers.some((a) => a !== null && PERMANENT.has(a)),
+    { cause: error },
+  );
 }

@@ -14,18 +14,22 @@
  * tail from there on.
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, type Message, ProduceAcks, Producer } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, Consumer, type Message, type MessagesStream, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from '../logger.ts';
 import { messageRows } from '../wire/message.ts';
 import { murmur2 } from '../wire/partition.ts';
 import {
   BYTES_PER_EVENT,
+  HEARTBEAT_MS,
   type KafkaClientAdapter,
   type KafkaConfig,
   type KafkaConsumerOptions,
   type KafkaTimeouts,
   type KafkaTopics,
+  NOT_SENT,
   type RawProducer,
+  SESSION_TIMEOUT_MS,
+  sendFailure,
 } from './kafka.ts';
 import type { PartitionFetch, QueueConsumer, QueueMessage } from './types.ts';
 
@@ -67,29 +71,44 @@ function keyBuffer(key: string | Buffer | null | undefined): Buffer | undefined 
   return key === null || key === undefined ? undefined : Buffer.isBuffer(key) ? key : Buffer.from(key);
 }
 
+/**
+ * The Kafka error codes in a @platformatic/kafka error (it nests them: `errors`, `cause`): a
+ * protocol error's code, `NOT_SENT` for a connection that was never made, and null for any
+ * other network fault or timeout (the request may have reached the broker).
+ */
+function answersOf(error: unknown, out: (string | null)[] = [], seen = new Set<unknown>()): (string | null)[] {
+  if (error === null || typeof error !== 'object' || seen.has(error)) return out;
+  seen.add(error);
+  const e = error as { apiId?: unknown; code?: unknown; errors?: unknown[]; cause?: unknown; message?: unknown };
+  const nested = [...(Array.isArray(e.errors) ? e.errors : []), ...(e.cause === undefined ? [] : [e.cause])];
+  if (typeof e.apiId === 'string') out.push(e.apiId);
+  else if (e.code === 'ECONNREFUSED') out.push(NOT_SENT);
+  else if (nested.length === 0) out.push(null);
+  for (const inner of nested) answersOf(inner, out, seen); // wrappers say nothing themselves: their leaves do
+  return out;
+}
+
+/** An idempotent producer; the caller picks the partition, and the library retries nothing (each `send` is one attempt). */
 async function connectProducer(brokers: string[], clientId: string, _log: Logger, timeouts: KafkaTimeouts = {}): Promise<RawProducer> {
-  const producer = new Producer({ ...base(brokers, clientId, timeouts), idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false });
-  let connected = true;
-  producer.on('client:broker:disconnect', () => {
-    connected = false;
-  });
-  producer.on('client:broker:connect', () => {
-    connected = true;
+  const producer = new Producer({
+    ...base(brokers, clientId, timeouts),
+    retries: 0,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics: false,
   });
   await producer.metadata({ topics: [] }); // connects, or rejects while the brokers are down
   return {
-    async send(topic, messages) {
-      await producer.send({
-        messages: messages.map((m) => ({
-          topic,
-          partition: m.partition,
-          key: keyBuffer(m.key),
-          value: m.value,
-          headers: bufferHeaders(m.headers),
-        })),
-      });
+    async send(topic, partition, messages) {
+      try {
+        await producer.send({
+          messages: messages.map((m) => ({ topic, partition, key: keyBuffer(m.key), value: m.value, headers: bufferHeaders(m.headers) })),
+        });
+      } catch (error) {
+        const answers = answersOf(error);
+        throw sendFailure(error, answers.length === 0 ? [null] : answers);
+      }
     },
-    connected: () => connected,
     close: () => producer.close(),
   };
 }
@@ -102,18 +121,18 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
   return {
     async ensure(specs) {
       const existing = new Set(await admin.listTopics());
-      for (const { topic, partitions, config } of specs) {
+      for (const { topic, partitions, replicationFactor, config } of specs) {
         if (existing.has(topic)) continue;
         try {
           await admin.createTopics({
             topics: [topic],
             partitions,
-            replicas: -1,
+            replicas: replicationFactor ?? -1,
             configs: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
           });
         } catch (error) {
-          // Another instance may have created it between list and create.
-          if (!(await admin.listTopics()).includes(topic)) throw error;
+          // Another instance may have created it between list and create (its metadata may not show it yet).
+          if (!answersOf(error).includes('TOPIC_ALREADY_EXISTS') && !(await admin.listTopics()).includes(topic)) throw error;
         }
         // Until every partition has a leader, sends to it fail: wait for the metadata to say so.
         for (let i = 0; i < 50; i++) {
@@ -128,6 +147,20 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
       const metadata = await admin.metadata({ topics: [topic] });
       return metadata.topics.get(topic)?.partitionsCount ?? 0;
     },
+    async brokers() {
+      return (await admin.metadata({ topics: [], forceUpdate: true })).brokers.size;
+    },
+    async layout(topic) {
+      if (!(await admin.listTopics()).includes(topic)) return [];
+      const t = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+      return (t?.partitions ?? []).map((p, partition) => ({ partition, leader: p.leader, replicas: p.replicas, isr: p.isr }));
+    },
+    async settings(topic, names) {
+      const [described] = await admin.describeConfigs({
+        resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: names }],
+      });
+      return Object.fromEntries((described?.configs ?? []).map((c) => [c.name, c.value ?? '']));
+    },
     async ends(topic) {
       const [low, high] = await Promise.all([
         offsets.listOffsets({ topics: [topic], timestamp: -2n }),
@@ -137,7 +170,16 @@ async function openTopics(brokers: string[], clientId: string, log: Logger, time
     },
     async read(topic, { fromBeginning }, onRecord) {
       const consumer = new Consumer({ ...base(brokers, clientId, {}), groupId: `${clientId}-${randomUUID()}`, maxWaitTime: 500 });
-      const stream = await consumer.consume({ topics: [topic], mode: fromBeginning ? 'earliest' : 'latest', autocommit: false });
+      // A topic just made may not be in every broker's metadata yet (a cluster): asked again for a few seconds.
+      let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+      for (let attempt = 0; stream === undefined; attempt++) {
+        try {
+          stream = await consumer.consume({ topics: [topic], mode: fromBeginning ? 'earliest' : 'latest', autocommit: false });
+        } catch (error) {
+          if (attempt >= 25 || !/unknown topic/i.test(String((error as Error).message))) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
       const done = (async () => {
         for await (const m of stream as AsyncIterable<Message>) {
           await onRecord({
@@ -203,16 +245,14 @@ interface Kept {
 
 async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaConsumerOptions): Promise<QueueConsumer> {
   const topics = await openTopics(config.brokers, 'tidemark-ingester', log);
-  await topics.ensure([
-    { topic: config.topic, partitions: config.partitions },
-    { topic: config.dlqTopic, partitions: 1 },
-  ]);
   const maxBytes = 64 * 1024 * 1024;
   const consumer = new Consumer({
     ...base(config.brokers, 'tidemark-ingester'),
     groupId: config.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A member lost with its coordinator (its process restarted the consumer) holds a rebalance
+    // until its session expires: 6 s (the broker's least), not 30 (docs/kafka-client.md, issue 24).
+    sessionTimeout: SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_MS,
     maxWaitTime: options.intervalMs,
     minBytes: Math.min(options.maxRows * BYTES_PER_EVENT, maxBytes / 2),
     maxBytes,
@@ -245,9 +285,8 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     notify();
   });
 
-  const stream = await consumer.consume({ topics: [config.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
   let keptMessages = 0;
-  stream.on('data', (m: Message) => {
+  const onMessage = (m: Message) => {
     let k = kept.get(m.partition);
     if (!k) {
       k = { messages: [], leaderEpoch: m.leaderEpoch, rows: 0, since: Date.now(), busy: false, stopped: false, handedOver: 0 };
@@ -276,7 +315,33 @@ async function createConsumer(config: KafkaConfig, log: Logger, options: KafkaCo
     keptMessages++;
     if (keptMessages >= KEEP_MESSAGES) stream.pause();
     if (k.rows >= options.maxRows) notify();
-  });
+  };
+  /**
+   * The stream ends with an 'error' when its fetches fail past the library's retries (a
+   * partition leader killed: "fetch failed 3 times"); unhandled, that error ends the process.
+   * A new stream takes over from the committed offsets; what it repeats replaces the kept tail.
+   */
+  const consume = async (): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> => {
+    const next = await consumer.consume({ topics: [config.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    next.on('data', onMessage);
+    next.on('error', (error: unknown) => {
+      if (closing) return;
+      log.warn({ err: error }, 'kafka_stream_failed_restarting');
+      const again = async () => {
+        if (closing) return;
+        try {
+          await next.close().catch(() => {});
+          stream = await consume();
+        } catch (restartError) {
+          log.warn({ err: restartError }, 'kafka_stream_restart_failed');
+          setTimeout(() => void again(), 1_000).unref();
+        }
+      };
+      setTimeout(() => void again(), 500).unref();
+    });
+    return next;
+  };
+  let stream = await consume();
 
   const commitUpTo = (partition: number, k: Kept) => async (next: bigint) => {
     await consumer.commit({ offsets: [{ topic: config.topic, partition, offset: next, leaderEpoch: k.leaderEpoch }] });

@@ -8,11 +8,58 @@ import type { StoredEvent } from '../event.ts';
 import type { WireMessage } from '../wire/message.ts';
 
 export interface QueueProducer {
-  /** Resolves once every event is durably taken (Kafka: acknowledged by all in-sync replicas). */
+  /**
+   * Resolves once every event is durably taken (Kafka: acknowledged by all in-sync replicas).
+   * Rejects with `QueueUnavailableError` when the queue did not take them (with Kafka, a send
+   * spanning partitions may have been taken in part: the collector sends through `lanes`).
+   */
   send(events: StoredEvent[]): Promise<void>;
   /** True while the queue can take events (for `/readyz`). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+  /** The queue's independent ordered lanes, when it has several (Kafka: its partitions). */
+  lanes?: QueueLanes;
+}
+
+/**
+ * Lanes of a queue: each keeps its events in order and takes one send at a time; lanes do
+ * not wait for each other, so a lane whose destination is gone (a Kafka partition without
+ * its leader) holds its own events only.
+ */
+export interface QueueLanes {
+  readonly count: number;
+  /** The lane of an event (Kafka: the partition of its key), so a visitor's events keep their order. */
+  of(event: StoredEvent): number;
+  /**
+   * Sends events to one lane after the lane's earlier sends. Resolves once they are durably
+   * taken. While they may have been written (a send whose answer did not come), it sends the
+   * same events again, however long that takes, and resolves when they are acknowledged;
+   * `signal` makes it give up only while nothing may have been written.
+   * Rejects with `QueueUnavailableError` only when none of the events was written, and with
+   * `QueueOutcomeUnknownError` when the producer closed while they might have been.
+   */
+  send(lane: number, events: StoredEvent[], signal?: AbortSignal): Promise<void>;
+  /** Whether the queue answers now, and which lanes have nowhere to write (partitions without a leader). */
+  health(): Promise<QueueHealth>;
+}
+
+/** Events by lane, in their order within each lane. */
+export function groupByLane(events: readonly StoredEvent[], laneOf: (event: StoredEvent) => number): Map<number, StoredEvent[]> {
+  const byLane = new Map<number, StoredEvent[]>();
+  for (const event of events) {
+    const lane = laneOf(event);
+    const list = byLane.get(lane);
+    if (list) list.push(event);
+    else byLane.set(lane, [event]);
+  }
+  return byLane;
+}
+
+export interface QueueHealth {
+  /** The queue answered (Kafka: a broker gave the topic's metadata). */
+  reachable: boolean;
+  /** Lanes without a destination now (partitions without a leader). */
+  unavailable: number[];
 }
 
 /** One message as read, at its offset. */
@@ -67,6 +114,12 @@ export interface QueueConsumer {
   close(): Promise<void>;
 }
 
+/** The queue did not take the events: none was written. */
 export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
+}
+
+/** The queue may or may not have taken the events (it stopped before it could tell). */
+export class QueueOutcomeUnknownError extends Error {
+  override readonly name = 'QueueOutcomeUnknownError';
 }

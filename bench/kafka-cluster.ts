@@ -1,0 +1,70 @@
+/**
+ * `pnpm bench --only kafka-cluster`: the collector on a private 3-node Kafka cluster
+ * (replication 3, min.insync.replicas 2: every send waits for two brokers) against the same
+ * collector on `pnpm services:start`'s one broker, the same wrk load, measured in the same run
+ * (target: at least 0.7× — issue 24), from many visitors (the headline) and from one. Then the failover test (`test/kafka-failover.integration.test.ts`,
+ * its own private cluster) for the seconds of refusals and of the ingester's pause per kind of
+ * broker killed (targets 0 and < 15 s).
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchCollector } from './collector.ts';
+import { type Figures, freePort, progress, ROOT } from './lib.ts';
+
+export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<Figures> {
+  const { clickhouseUrl, kafkaBrokers, startKafka, startServices, stopKafka } = await import('../services/index.ts');
+  const root = join(ROOT, '.tmp', `bench-kafka-cluster-${process.pid}`);
+  const kafkaCluster = [];
+  for (let i = 0; i < 3; i++) kafkaCluster.push({ port: await freePort(), controllerPort: await freePort() });
+  const opts = { root, kafkaCluster, log: progress };
+  const figures: Figures = {};
+  try {
+    await startServices();
+    const { brokers } = await startKafka(opts);
+    // Many visitors (real traffic: events over every partition, a send in flight per partition)
+    // is the headline; one visitor (every event on one partition, its sends one after another to
+    // keep the visitor's order) is the worst case. Each pair measured back to back.
+    for (const [visitors, many] of [
+      ['many visitors', true],
+      ['one visitor', false],
+    ] as const) {
+      const one = await benchCollector({ quick, mode: 'distributed', brokers: kafkaBrokers, label: '1 broker', manyVisitors: many });
+      const three = await benchCollector({ quick, mode: 'distributed', brokers, label: '3 brokers', manyVisitors: many });
+      const rps = (f: Figures, label: string) => Number(f[`${label} collector (req/s)`] ?? 0);
+      const ratio = rps(three, '3 brokers') / rps(one, '1 broker');
+      figures[`${visitors}: 1 broker collector (req/s)`] = rps(one, '1 broker');
+      figures[`${visitors}: 3 brokers collector (req/s)`] = rps(three, '3 brokers');
+      figures[`${visitors}: 3 brokers / 1 broker${many ? ' (target ≥ 0.7)' : ''}`] = Number(ratio.toFixed(2));
+      figures[`${visitors}: 3 brokers collector p50/p99 (ms)`] = three['3 brokers collector p50/p99 (ms)'] ?? '';
+      figures[`${visitors}: non-2xx (1 broker / 3 brokers)`] =
+        `${one['1 broker collector non-2xx'] ?? ''} / ${three['3 brokers collector non-2xx'] ?? ''}`;
+    }
+  } finally {
+    await stopKafka(opts);
+    rmSync(root, { recursive: true, force: true });
+  }
+  if (quick) return figures;
+  progress('kafka-cluster: the failover test (three kills on a private cluster)');
+  const output = execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/kafka-failover.integration.test.ts'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers, CLICKHOUSE_URL: clickhouseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const line =
+    /failover (.+?) \(node \d+\): fenced ([\d.]+) s after the kill; ingester caught up ([\d.]+) s after fencing, longest pause between inserts ([\d.]+) s; (\d+) requests not answered 202 over ([\d.]+) s/g;
+  for (const m of output.matchAll(line)) {
+    const [, kind, fenced, caughtUp, pause, refused, refusedSeconds] = m;
+    figures[`failover ${kind}: fenced after (s)`] = Number(fenced);
+    figures[`failover ${kind}: seconds of refusals (target 0)`] = Number(refusedSeconds);
+    figures[`failover ${kind}: requests refused`] = Number(refused);
+    figures[`failover ${kind}: ingester caught up after fencing (s, target < 15)`] = Number(caughtUp);
+    figures[`failover ${kind}: ingester's longest pause from the kill (s)`] = Number(pause);
+  }
+  return figures;
+}

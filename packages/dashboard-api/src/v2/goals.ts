@@ -1,0 +1,73 @@
+/**
+ * Goals (SPEC §12): what counts as a conversion on a site. A pageview goal is a path glob
+ * (`*` any characters but `/`, `**` any characters, the rest literal, the whole path); an event
+ * goal is a custom event name with optional property values (each listed key must hold its
+ * value). A site without configured goals has one implicit goal per custom event name. Goals are
+ * a site's settings in the sites registry (SPEC §11: `PATCH /api/v2/sites/{site}`).
+ *
+ * An event may complete several goals; `goalsSql` is the array of the goals one event (or one
+ * (name, path) pair of a visit) completes, with every name, path and value bound, never in SQL.
+ * A glob becomes the collector's own anchored pattern (`globToRegExp`), which RE2 reads alike.
+ */
+import { type Goal, globToRegExp } from '@tidemark/shared';
+import type { Params } from './fields.ts';
+
+/** A site's goal as the sites registry keeps it (admin/schemas.ts checks it; names are unique per site). */
+export type { Goal };
+
+/** The goals of a site (its settings in the sites registry), or null / [] when it has none (then every custom event name is a goal). */
+export type GoalLookup = (site: string) => readonly Goal[] | null;
+
+export const NO_GOALS: GoalLookup = () => null;
+
+export interface SiteGoals {
+  /** Configured goals by site. */
+  configured: [string, readonly Goal[]][];
+  /** Sites without configured goals (one implicit goal per custom event name). */
+  implicit: string[];
+}
+
+export function siteGoals(sites: readonly string[], lookup: GoalLookup): SiteGoals {
+  const configured: SiteGoals['configured'] = [];
+  const implicit: string[] = [];
+  for (const site of sites) {
+    const goals = lookup(site);
+    if (goals && goals.length > 0) configured.push([site, goals]);
+    else implicit.push(site);
+  }
+  return { configured, implicit };
+}
+
+export const hasPropGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'event' in x && x.props));
+export const hasPathGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'path' in x));
+
+/**
+ * The goals a row completes, as `Array(String)`: `src` 'e' is an event (or a rollup row),
+ * 'p' one (name, path) pair of the visit `v`. Property conditions need raw events (`withProps`).
+ */
+export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withProps: boolean): string {
+  const site = src === 'p' ? 'v.site' : 'e.site';
+  const items: string[] = [];
+  for (const [s, list] of goals.configured) {
+    const onSite = `${site} = ${params.add('String', s)}`;
+    for (const goal of list) {
+      const conditions = [onSite];
+      if ('path' in goal)
+        conditions.push(`${src}.name = 'pageview'`, `match(${src}.path, ${params.add('String', globToRegExp(goal.path).source)})`);
+      else {
+        conditions.push(`${src}.name = ${params.add('String', goal.event)}`);
+        for (const [key, value] of Object.entries(goal.props ?? {})) {
+          if (!withProps) throw new Error('property goals need raw events');
+          conditions.push(`e.props[${params.add('String', key)}] = ${params.add('String', value)}`);
+        }
+      }
+      items.push(`if(${conditions.join(' AND ')}, ${params.add('String', goal.name)}, '')`);
+    }
+  }
+  if (goals.implicit.length > 0)
+    items.push(
+      `if(${site} IN ${params.add('Array(String)', goals.implicit)} AND ${src}.name NOT IN ('pageview', 'engagement'), toString(${src}.name), '')`,
+    );
+  if (items.length === 0) return "CAST([], 'Array(String)')";
+  return `arrayFilter(gl -> gl != '', [${items.join(', ')}])`;
+}

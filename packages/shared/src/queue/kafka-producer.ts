@@ -1,0 +1,218 @@
+/**
+ * The producer behind the collector: one lane per partition (`QueueLanes`), each sending one
+ * batch at a time and the lanes side by side, so a partition whose leader is gone holds only
+ * its own events while the others keep writing, and a cluster of several brokers has a send
+ * in flight to each.
+ *
+ * The invariant: after an attempt that may have been written, a lane sends the same
+ * messages again — never other ones — until they are acknowledged. The producer is
+ * idempotent: the broker takes a repeat of a batch it already wrote (same producer id and
+ * sequence numbers) for the duplicate it is and acknowledges it without writing it twice.
+ * Sending other messages instead would reuse those sequence numbers (the client rolls them
+ * back after a failure) and be acknowledged as that duplicate without being stored
+ * (`test/kafka-producer-lost-answer.integration.test.ts`). So a send gives up only while
+ * nothing of it may have been written: a `QueueUnavailableError` then means "not written".
+ * A broker that no longer knows the producer (`renew`) refused the batch: a new producer
+ * sends it; lanes still in a send keep theirs until that send ends.
+ */
+import type { StoredEvent } from '../event.ts';
+import type { Logger } from '../logger.ts';
+import { backoffMs, sleep } from '../retry.ts';
+import { encodeMessages } from '../wire/message.ts';
+import { partitionOf } from '../wire/partition.ts';
+import { type KafkaClientAdapter, type KafkaConfig, type KafkaTimeouts, type RawProducer, SendFailure, sendFailure } from './kafka.ts';
+import { ensureReplicatedTopics } from './replication.ts';
+import {
+  groupByLane,
+  type QueueHealth,
+  type QueueLanes,
+  QueueOutcomeUnknownError,
+  type QueueProducer,
+  QueueUnavailableError,
+} from './types.ts';
+
+/** How long a metadata read for `health()` may take, and how long its answer is reused. */
+const HEALTH_TIMEOUT_MS = 2_000;
+const HEALTH_FRESH_MS = 500;
+/** After `close()` began, how long sends that may have been written still try. */
+const CLOSE_GRACE_MS = 5_000;
+/** Retry waits between attempts of one send: from about 50 ms up to about a second. */
+const RETRY = { baseMs: 50, maxMs: 1_000 };
+/** One warning per lane per this many ms while its sends fail. */
+const WARN_EVERY_MS = 5_000;
+
+interface Held {
+  raw: RawProducer;
+  users: number;
+  retired: boolean;
+}
+
+/** The current producer and those replaced but still used by a send in progress. */
+function producerPool(connect: () => Promise<RawProducer>, log: Logger) {
+  let current: Held | null = null;
+  const closeIfDone = (held: Held) => {
+    if (held.retired && held.users === 0) held.raw.close().catch((error: unknown) => log.warn({ err: error }, 'producer_close_failed'));
+  };
+  return {
+    async start() {
+      current = { raw: await connect(), users: 0, retired: false };
+    },
+    acquire(): Held {
+      if (current === null) throw new QueueUnavailableError('kafka: producer not started');
+      current.users++;
+      return current;
+    },
+    release(held: Held) {
+      held.users--;
+      closeIfDone(held);
+    },
+    /** A new producer in place of `held` (once, however many lanes ask); resolves to it, acquired. */
+    async renew(held: Held): Promise<Held> {
+      if (held === current) {
+        const fresh = { raw: await connect(), users: 0, retired: false };
+        held.retired = true;
+        current = fresh;
+        log.info({}, 'producer_replaced');
+      }
+      const next = this.acquire();
+      this.release(held);
+      return next;
+    },
+    async close() {
+      if (current === null) return;
+      current.retired = true;
+      closeIfDone(current);
+    },
+  };
+}
+
+export async function createKafkaProducer(
+  adapter: KafkaClientAdapter,
+  config: KafkaConfig,
+  log: Logger,
+  timeouts: KafkaTimeouts = {},
+): Promise<QueueProducer> {
+  const { topic } = config;
+  const topics = await adapter.topics(config.brokers, 'tidemark-collector-admin', log, timeouts);
+  let partitions: number;
+  try {
+    await ensureReplicatedTopics(topics, [{ topic, partitions: config.partitions }], config, log);
+    // The topic's own count (it may predate KAFKA_PARTITIONS); partitions added later stay unused.
+    partitions = (await topics.partitions(topic)) || config.partitions;
+  } catch (error) {
+    await topics.close();
+    throw error;
+  }
+  const producers = producerPool(() => adapter.producer(config.brokers, 'tidemark-collector', log, timeouts), log);
+  try {
+    await producers.start();
+  } catch (error) {
+    await topics.close();
+    throw error;
+  }
+
+  let closing = false;
+  let stopped = false; // closed for good: sends still trying end with an unknown outcome
+  const stop = new AbortController();
+  const lastWarn = new Array<number>(partitions).fill(0);
+
+  /** One batch to one partition, attempted until acknowledged or known not written. */
+  async function sendOnce(lane: number, events: StoredEvent[], signal: AbortSignal | undefined): Promise<void> {
+    const messages = encodeMessages(events); // an event the table cannot hold throws here, before Kafka
+    let written: 'no' | 'maybe' = 'no';
+    let held = producers.acquire();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (written === 'no' && (signal?.aborted || closing)) {
+          throw new QueueUnavailableError(`kafka: not sent to partition ${lane} (${closing ? 'closing' : 'given up'})`);
+        }
+        if (stopped) throw new QueueOutcomeUnknownError(`kafka: closed while a send to partition ${lane} may have been written`);
+        try {
+          await held.raw.send(topic, lane, messages);
+          if (attempt > 0) log.info({ partition: lane, attempts: attempt + 1, written }, 'kafka_send_recovered');
+          return;
+        } catch (error) {
+          const failure = error instanceof SendFailure ? error : sendFailure(error, []);
+          if (failure.written === 'maybe') written = 'maybe';
+          if (failure.permanent && written === 'no') throw new QueueUnavailableError(failure.message, { cause: failure });
+          if (Date.now() - (lastWarn[lane] ?? 0) >= WARN_EVERY_MS) {
+            lastWarn[lane] = Date.now();
+            log.warn({ err: failure, partition: lane, attempt, written }, 'kafka_send_retry');
+          }
+          if (failure.renew) held = await producers.renew(held).catch(() => held); // still down: the next attempt renews
+          // While something may be written, nothing but the same batch may follow: only `close` ends the wait early.
+          await sleep(backoffMs(attempt, RETRY), written === 'no' ? anySignal(signal, stop.signal) : stop.signal);
+        }
+      }
+    } finally {
+      producers.release(held);
+    }
+  }
+
+  const tails: Promise<unknown>[] = new Array(partitions).fill(Promise.resolve());
+  const health = cachedHealth(async () => {
+    const layout = await topics.layout(topic);
+    return { reachable: true, unavailable: layout.filter((p) => p.leader < 0).map((p) => p.partition) };
+  });
+
+  const lanes: QueueLanes = {
+    count: partitions,
+    of: (event) => partitionOf(event, partitions),
+    send(lane, events, signal) {
+      if (!Number.isInteger(lane) || lane < 0 || lane >= partitions) return Promise.reject(new RangeError(`no partition ${lane}`));
+      const sent = (tails[lane] as Promise<unknown>).then(() => sendOnce(lane, events, signal));
+      tails[lane] = sent.catch(() => {});
+      return sent;
+    },
+    health: () => health(),
+  };
+
+  return {
+    lanes,
+    async send(events) {
+      const sent = await Promise.allSettled([...groupByLane(events, lanes.of)].map(([lane, list]) => lanes.send(lane, list)));
+      const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    async ready() {
+      const h = await health();
+      return h.reachable && h.unavailable.length < partitions;
+    },
+    async close() {
+      closing = true;
+      const settled = Promise.all(tails);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
+      stopped = true;
+      stop.abort();
+      // An attempt still waiting for its answer ends with the producer it uses.
+      await Promise.race([settled, sleep(2_000)]);
+      await producers.close();
+      await topics.close();
+    },
+  };
+}
+
+/** Aborts when either does. */
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+/** `read` shared by concurrent callers, bounded in time, its answer reused for a moment; a failure is "unreachable". */
+function cachedHealth(read: () => Promise<QueueHealth>): () => Promise<QueueHealth> {
+  let last: { at: number; value: QueueHealth } | null = null;
+  let pending: Promise<QueueHealth> | null = null;
+  return () => {
+    if (last && Date.now() - last.at < HEALTH_FRESH_MS) return Promise.resolve(last.value);
+    pending ??= Promise.race([
+      read().catch(() => ({ reachable: false, unavailable: [] })),
+      new Promise<QueueHealth>((resolve) => setTimeout(resolve, HEALTH_TIMEOUT_MS, { reachable: false, unavailable: [] }).unref()),
+    ]).then((value) => {
+      last = { at: Date.now(), value };
+      pending = null;
+      return value;
+    });
+    return pending;
+  };
+}
