@@ -232,7 +232,19 @@ function totalsAreSums(query: Query, input: StatementInput, buckets: readonly nu
 }
 
 function sumRaws(rows: Raw[]): Raw {
-  const total: Raw = { pageviews: 0, events: 0, visitors: 0, timeOnPage: 0, scrollDepth: 0, conversions: 0, converters: 0, visits: 0, bounces: 0, duration: 0, visitPageviews: 0 };
+  const total: Raw = {
+    pageviews: 0,
+    events: 0,
+    visitors: 0,
+    timeOnPage: 0,
+    scrollDepth: 0,
+    conversions: 0,
+    converters: 0,
+    visits: 0,
+    bounces: 0,
+    duration: 0,
+    visitPageviews: 0,
+  };
   for (const r of rows) for (const k of Object.keys(total) as (keyof Raw)[]) total[k] += r[k];
   return { ...total, timeOnPage: 0, scrollDepth: 0 };
 }
