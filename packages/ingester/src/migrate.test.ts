@@ -42,7 +42,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(counts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     // The visitor splits (017, 018) reach the local table and the Distributed one on every node.
     for (const table of ['visitors_1d', 'visitors_1d_all'])
-      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(/ADD COLUMN IF NOT EXISTS after/);
+      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
+        /ADD COLUMN IF NOT EXISTS after/,
+      );
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");
