@@ -11,7 +11,7 @@ import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.
 import { filterDimensions, intervalOf } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
-import { finish, type Raw } from './numbers.ts';
+import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
   countsEligible,
@@ -232,19 +232,7 @@ function totalsAreSums(query: Query, input: StatementInput, buckets: readonly nu
 }
 
 function sumRaws(rows: Raw[]): Raw {
-  const total: Raw = {
-    pageviews: 0,
-    events: 0,
-    visitors: 0,
-    timeOnPage: 0,
-    scrollDepth: 0,
-    conversions: 0,
-    converters: 0,
-    visits: 0,
-    bounces: 0,
-    duration: 0,
-    visitPageviews: 0,
-  };
+  const total = zeroRaw();
   for (const r of rows) for (const k of Object.keys(total) as (keyof Raw)[]) total[k] += r[k];
   return { ...total, timeOnPage: 0, scrollDepth: 0 };
 }
