@@ -16,6 +16,7 @@ import type { Filter, Query } from './parse.ts';
 import {
   countsEligible,
   dayAligned,
+  daySplits,
   eventStatement,
   needsPages,
   rollupEligible,
@@ -489,6 +490,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
       if (days && countsEligible(input)) out.add(tables.visitors1d);
+      // Buckets off UTC midnights: counted whole UTC days read their parts' counts (and the day totals).
+      if (!days && d0 < d1 && !pages && countsEligible(input) && daySplits(d0, d1, buckets) !== null) {
+        out.add(tables.events1d);
+        out.add(tables.visitors1d);
+      }
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
     if (rawSpans(input, buckets).length > 0) out.add(tables.events);
