@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDashboardApp } from '@tidemark/dashboard-api';
-import { migrate } from '@tidemark/ingester';
+import { countVisitors, migrate } from '@tidemark/ingester';
 import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger, type StoredEvent } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { cutVisits, visitSignature } from '../test/reference/visits.ts';
@@ -238,6 +238,10 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
       const seeding = performance.now();
       await seed(client, config.clickhouse.database, visits, end);
       results['seed s (events, visits, every view)'] = Math.round((performance.now() - seeding) / 1000);
+      // What an ingester does at start-up: count the complete days' visitors (visitor counts).
+      const counting = performance.now();
+      await countVisitors(client, config.clickhouse.database);
+      results['visitor counts s (an ingester start-up count of the year)'] = Math.round((performance.now() - counting) / 1000);
       if (kept) writeFileSync(marker, JSON.stringify({ rows, end }));
     }
     const [stored] = await (

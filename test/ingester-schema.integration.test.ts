@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -122,12 +122,16 @@ describe('ClickHouse schema (server)', () => {
         })),
         format: 'JSONEachRow',
       });
-      // A complete UTC day of another site, for the visitor counts' backfill (migration 015).
+      // A complete UTC day of another site, for the visitor counts' backfill (migrations 015, 017).
       const daySite = 'days.example';
       const dayNoon = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2.5 * 86_400_000;
-      const dayEvents = Array.from({ length: 300 }, (_, i) => syntheticEvent(daySite, i, dayNoon));
+      // Spread over the day's morning (01:00–11:50 UTC), 37 visitors coming back: the day's splits differ per quarter-hour.
+      const dayEvents = Array.from({ length: 300 }, (_, i) => ({
+        ...syntheticEvent(daySite, i, dayNoon - 11 * 3_600_000 + i * 130_000),
+        visitor_id: String(1 + (i % 37)),
+      }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -194,13 +198,24 @@ describe('ClickHouse schema (server)', () => {
       // …and the visitor counts of the complete day (today's events are not counted: the day is not over).
       const counts = await (
         await client.query({
-          query: `SELECT site, dimension, toUnixTimestamp(bucket) * 1000 AS day, events, values, visitors, pageviews, customs, engagements
+          query: `SELECT site, dimension, toUnixTimestamp(bucket) * 1000 AS day, events, values, visitors, pageviews, customs, engagements,
+                         before, after
                   FROM ${older.database}.visitors_1d ORDER BY site, dimension`,
           format: 'JSONEachRow',
           clickhouse_settings: EXACT_64BIT_JSON,
         })
       )
-        .json<{ site: string; dimension: string; day: string; events: string; values: string[]; visitors: string[]; pageviews: string[] }>()
+        .json<{
+          site: string;
+          dimension: string;
+          day: string;
+          events: string;
+          values: string[];
+          visitors: string[];
+          pageviews: string[];
+          before: string[];
+          after: string[];
+        }>()
         .then((rows) =>
           rows.map((r) => ({
             ...r,
@@ -208,6 +223,8 @@ describe('ClickHouse schema (server)', () => {
             events: Number(r.events),
             visitors: r.visitors.map(Number),
             pageviews: r.pageviews.map(Number),
+            before: r.before.map(Number),
+            after: r.after.map(Number),
           })),
         );
       const distinct = (events: StoredEvent[]) => new Set(events.filter((e) => e.name !== 'engagement').map((e) => e.visitor_id)).size;
@@ -219,6 +236,13 @@ describe('ClickHouse schema (server)', () => {
       ]);
       expect(byPath(counts[0]?.values ?? [], counts[0]?.visitors ?? [])).toEqual({ '': distinct(dayEvents) });
       expect(counts[0]?.pageviews).toEqual([dayEvents.filter((e) => e.name === 'pageview').length]);
+      // The whole site's splits (migration 017): distinct visitors before and from each quarter-hour of the day.
+      const quarter = (e: StoredEvent) => Math.floor((Date.parse(`${e.timestamp.replace(' ', 'T')}Z`) % 86_400_000) / 900_000);
+      const quarters = Array.from({ length: 96 }, (_, q) => q);
+      expect(new Set(dayEvents.map(quarter)).size).toBeGreaterThan(30);
+      expect(counts[0]?.before).toEqual(quarters.map((q) => distinct(dayEvents.filter((e) => quarter(e) < q))));
+      expect(counts[0]?.after).toEqual(quarters.map((q) => distinct(dayEvents.filter((e) => quarter(e) >= q))));
+      expect([counts[1]?.before, counts[1]?.after]).toEqual([[], []]);
       expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
         Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
       );
@@ -228,14 +252,14 @@ describe('ClickHouse schema (server)', () => {
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,

@@ -240,6 +240,14 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         timezone: 'Asia/Kathmandu',
         dimensions: ['time:day'],
       },
+      // UTC buckets: the totals are the sums of the rows (no statement of their own).
+      {
+        site: SITES,
+        metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration', 'views_per_visit'],
+        dateRange: ['2026-10-24', '2026-11-02'],
+        dimensions: ['time:day'],
+      },
+      { site: SITES[0], metrics: ['visitors', 'pageviews', 'percentage'], dateRange: '30d', dimensions: ['time:week'] },
       { site: SITES[0], metrics: ['visitors', 'pageviews', 'time_on_page'], dateRange: '7d', dimensions: ['page'], limit: 100 },
       { site: SITES[0], metrics: ['visits', 'visitors', 'bounce_rate'], dateRange: '7d', dimensions: ['entry_page'] },
       { site: SITES[0], metrics: ['visits', 'visitors'], dateRange: '7d', dimensions: ['channel'] },

@@ -8,7 +8,7 @@ import type { StoredEvent } from '@tidemark/shared';
 import { autoInterval, comparisonRange, resolveRange, type Span } from '../../packages/dashboard-api/src/v2/dates.ts';
 import { change } from '../../packages/dashboard-api/src/v2/engine.ts';
 import type { GoalLookup } from '../../packages/dashboard-api/src/v2/goals.ts';
-import { finish, type Raw } from '../../packages/dashboard-api/src/v2/numbers.ts';
+import { finish, type Raw, zeroRaw } from '../../packages/dashboard-api/src/v2/numbers.ts';
 import type { Filter, Query } from '../../packages/dashboard-api/src/v2/parse.ts';
 import {
   type Dimension,
@@ -107,21 +107,7 @@ function leafHolds(op: Filter['op'], x: string, values: string[]): boolean {
   return ok;
 }
 
-function zero(): Raw {
-  return {
-    pageviews: 0,
-    events: 0,
-    visitors: 0,
-    timeOnPage: 0,
-    scrollDepth: 0,
-    conversions: 0,
-    converters: 0,
-    visits: 0,
-    bounces: 0,
-    duration: 0,
-    visitPageviews: 0,
-  };
-}
+const zero = zeroRaw;
 
 interface Group {
   raw: Raw;

@@ -23,8 +23,11 @@ import { backfillVisits } from './visits/backfill.ts';
 
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
-/** Creates `visitors_1d`; its backfill counts every complete day the day rollups hold. */
-const VISITOR_COUNTS_MIGRATION = 15;
+/**
+ * Gives `visitors_1d` (015) its day splits: the backfill counts every complete day the day rollups
+ * hold (or whose whole-site row has no splits) once the columns exist.
+ */
+const VISITOR_COUNTS_MIGRATION = 17;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 

@@ -14,30 +14,63 @@
  */
 import type { ClickHouseClient } from '@tidemark/shared';
 
-/** The whole site from `events_1d`, each path from `pages_1d`. */
-const KINDS = [
-  { dimension: '', table: 'events_1d', value: "''" },
-  { dimension: 'page', table: 'pages_1d', value: 'path' },
-] as const;
+const COMPLETE = "bucket < toStartOfDay(now('UTC'))";
 
-function countSql(database: string, kind: (typeof KINDS)[number]): string {
-  const complete = "bucket < toStartOfDay(now('UTC'))";
+/** The days (complete, UTC) of a day rollup whose `visitors_1d` row of `dimension` is missing, stale or (`split`) without splits. */
+function staleDays(database: string, table: string, dimension: string, split: boolean): string {
+  const counted = `SELECT site, bucket, events FROM ${database}.visitors_1d WHERE dimension = '${dimension}'${split ? ' AND length(after) = 96' : ''}`;
+  return `(site, toStartOfDay(bucket)) IN (
+    SELECT site, bucket FROM (SELECT site, bucket, sum(events) AS e FROM ${database}.${table} WHERE ${COMPLETE} GROUP BY site, bucket)
+    WHERE (site, bucket, e) NOT IN (${counted}))`;
+}
+
+/** Each path's row per day, from `pages_1d`. */
+function pagesSql(database: string): string {
   return `
     INSERT INTO ${database}.visitors_1d (site, dimension, bucket, events, values, visitors, pageviews, customs, engagements, engaged_ms)
-    SELECT site, '${kind.dimension}', bucket, sum(e), groupArray(value), groupArray(n), groupArray(pv), groupArray(cu), groupArray(en), groupArray(ms)
+    SELECT site, 'page', bucket, sum(e), groupArray(path), groupArray(n), groupArray(pv), groupArray(cu), groupArray(en), groupArray(ms)
     FROM (
-      SELECT site, bucket, ${kind.value} AS value, sum(events) AS e, uniqMergeIf(visitors, name != 'engagement') AS n,
+      SELECT site, bucket, path, sum(events) AS e, uniqMergeIf(visitors, name != 'engagement') AS n,
              sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
              sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
-      FROM ${database}.${kind.table}
-      WHERE ${complete} AND (site, bucket) IN (
-        SELECT site, bucket FROM (SELECT site, bucket, sum(events) AS e FROM ${database}.${kind.table} WHERE ${complete} GROUP BY site, bucket)
-        WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visitors_1d WHERE dimension = '${kind.dimension}'))
-      GROUP BY site, bucket, value)
+      FROM ${database}.pages_1d
+      WHERE ${COMPLETE} AND ${staleDays(database, 'pages_1d', 'page', false)}
+      GROUP BY site, bucket, path)
     GROUP BY site, bucket`;
+}
+
+/**
+ * The whole site's row per day, from the quarter-hours of `events_15m` (the same events as
+ * `events_1d`, fed by the same inserts): the day's sums and distinct visitors, and its splits —
+ * `before[q + 1]` the distinct visitors of quarter-hours [0, q), `after[q + 1]` of [q, 96) —
+ * from two running merges of the quarter-hours' states (window functions), one pass per day.
+ */
+function siteSql(database: string): string {
+  return `
+    INSERT INTO ${database}.visitors_1d (site, dimension, bucket, events, values, visitors, pageviews, customs, engagements, engaged_ms, before, after)
+    SELECT site, '', day, e, [''], [after[1]], [pv], [cu], [en], [ms], before, after
+    FROM (
+      SELECT site, day, sum(e) AS e, sum(pv) AS pv, sum(cu) AS cu, sum(en) AS en, sum(ms) AS ms,
+             arraySort(groupArray((q, upto, since))) AS marks,
+             arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 2), range(96)) AS before,
+             arrayMap(i -> tupleElement(arrayFirst(m -> tupleElement(m, 1) >= i, marks), 3), range(96)) AS after
+      FROM (
+        SELECT site, day, q, e, pv, cu, en, ms,
+               uniqMerge(s) OVER (PARTITION BY site, day ORDER BY q ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+               uniqMerge(s) OVER (PARTITION BY site, day ORDER BY q DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS since
+        FROM (
+          SELECT site, toStartOfDay(bucket) AS day, toUInt8(intDiv(toUInt32(bucket) - toUInt32(toStartOfDay(bucket)), 900)) AS q,
+                 uniqMergeStateIf(visitors, name != 'engagement') AS s, sum(events) AS e,
+                 sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
+                 sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
+          FROM ${database}.events_15m
+          WHERE ${COMPLETE} AND ${staleDays(database, 'events_1d', '', true)}
+          GROUP BY site, bucket))
+      GROUP BY site, day)`;
 }
 
 /** Counts the days (complete, UTC) whose row is missing or stale, per site and per path. */
 export async function countVisitors(client: ClickHouseClient, database: string): Promise<void> {
-  for (const kind of KINDS) await client.command({ query: countSql(database, kind) });
+  await client.command({ query: siteSql(database) });
+  await client.command({ query: pagesSql(database) });
 }

@@ -11,11 +11,12 @@ import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.
 import { filterDimensions, intervalOf } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
-import { finish, type Raw } from './numbers.ts';
+import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
   countsEligible,
   dayAligned,
+  daySplits,
   eventStatement,
   needsPages,
   rollupEligible,
@@ -216,6 +217,27 @@ function withoutGoals(filters: Filter[]): Filter[] {
   return filters.filter((f) => !filterDimensions([f]).some((d) => d === 'goal' || d === 'event'));
 }
 
+/**
+ * Whether a query's totals are the sums of its rows, so its second statement (without
+ * dimensions) is not run: one time dimension whose buckets all start at UTC midnights (UTC days,
+ * weeks, months), native data only, and only metrics that add up across such buckets — counts,
+ * sums, and distinct visitors, whose ids rotate with the UTC day so two buckets never share one
+ * (docs/query.md, "Distinct visitors over many days"); not the means (time_on_page, scroll_depth)
+ * nor conversion_rate.
+ */
+function totalsAreSums(query: Query, input: StatementInput, buckets: readonly number[]): boolean {
+  const [only, ...more] = query.dimensions;
+  if (only === undefined || more.length > 0 || !isTimeDimension(only) || input.imported !== undefined) return false;
+  if (query.metrics.some((m) => m === 'time_on_page' || m === 'scroll_depth' || m === 'conversion_rate')) return false;
+  return dayAligned(input, buckets);
+}
+
+function sumRaws(rows: Raw[]): Raw {
+  const total = zeroRaw();
+  for (const r of rows) for (const k of Object.keys(total) as (keyof Raw)[]) total[k] += r[k];
+  return { ...total, timeOnPage: 0, scrollDepth: 0 };
+}
+
 interface Period {
   rows: { dims: (string | number)[]; raw: Raw; base: number }[];
   totals: Raw;
@@ -254,15 +276,19 @@ async function period(
     conversions: false,
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
+  const summed = totalsAreSums(query, input, buckets);
   const [main, totals, base, baseTotal] = await Promise.all([
     query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
-    query.dimensions.length === 0 || withTotals || query.metrics.includes('percentage')
+    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed)
       ? grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, [])
       : Promise.resolve({ keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
-  const totalRaw = raw(totals.events.get('[]'), totals.visits.get('[]'));
+  const totalRaw =
+    summed && main
+      ? sumRaws([...main.keys.keys()].map((key) => raw(main.events.get(key), main.visits.get(key))))
+      : raw(totals.events.get('[]'), totals.visits.get('[]'));
   const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
   const rows: Period['rows'] = [];
   if (query.dimensions.length === 0) rows.push({ dims: [], raw: totalRaw, base: totalBase });
@@ -464,6 +490,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
       if (days && countsEligible(input)) out.add(tables.visitors1d);
+      // Buckets off UTC midnights: counted whole UTC days read their parts' counts (and the day totals).
+      if (!days && d0 < d1 && !pages && countsEligible(input) && daySplits(d0, d1, buckets) !== null) {
+        out.add(tables.events1d);
+        out.add(tables.visitors1d);
+      }
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
     if (rawSpans(input, buckets).length > 0) out.add(tables.events);

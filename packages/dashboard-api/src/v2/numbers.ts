@@ -20,6 +20,23 @@ export interface Raw {
   visitPageviews: number;
 }
 
+/** Every raw figure zero: what nothing counted gives. */
+export function zeroRaw(): Raw {
+  return {
+    pageviews: 0,
+    events: 0,
+    visitors: 0,
+    timeOnPage: 0,
+    scrollDepth: 0,
+    conversions: 0,
+    converters: 0,
+    visits: 0,
+    bounces: 0,
+    duration: 0,
+    visitPageviews: 0,
+  };
+}
+
 export const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export function finish(metrics: readonly Metric[], r: Raw, context: { totalVisitors: number; baseVisitors: number }): (number | null)[] {

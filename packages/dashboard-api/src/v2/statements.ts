@@ -154,6 +154,22 @@ export function countsEligible(input: StatementInput): boolean {
 const EMPTY_UNIQ = "arrayReduce('uniqState', emptyArrayUInt64())";
 
 /**
+ * For each UTC day [d0 + i·DAY, …) of [d0, d1): the quarter-hour of the day where a time bucket
+ * starts (0: none inside, the day is in one bucket), or null when a day holds more than one
+ * bucket start or one off a quarter-hour (hours): the day's parts then have no count.
+ */
+export function daySplits(d0: number, d1: number, bucketStarts: readonly number[]): number[] | null {
+  const splits = new Array<number>((d1 - d0) / DAY).fill(0);
+  for (const t of bucketStarts) {
+    if (t <= d0 || t >= d1 || t % DAY === 0) continue;
+    const i = Math.floor((t - d0) / DAY);
+    if (t % QUARTER !== 0 || splits[i] !== 0) return null;
+    splits[i] = (t % DAY) / QUARTER;
+  }
+  return splits;
+}
+
+/**
  * The event statement over the quarter-hour rollups: the whole quarter-hours of the range from
  * `pages_15m` (or `events_15m` when no page is involved), the partial edges from raw events,
  * states merged (visitors stay distinct across both). Whole UTC days come from the day rollups
@@ -176,7 +192,9 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   // Whole UTC days from the day rollup, when every boundary of the query is a UTC midnight.
   const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
   const days = d0 < d1 && dayAligned(input, bucketStarts);
-  const [day0, day1] = days ? [at(d0), at(d1)] : [whole0, whole0];
+  // Buckets off UTC midnights (days in Asia/Kolkata): whole UTC days may still sum their two parts' counts.
+  const splits = !days && d0 < d1 && !pages && countsEligible(input) ? daySplits(d0, d1, bucketStarts) : null;
+  const [day0, day1] = days || splits ? [at(d0), at(d1)] : [whole0, whole0];
   const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
   const path = pages ? 'path' : "'' AS path";
   const columns = `site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, visitors AS u, duration_ms AS d, toUInt64(0) AS n`;
@@ -206,6 +224,32 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
         FROM (${current}) ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
         GROUP BY site, ${bucketKey}value)
       ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`;
+  }
+  if (splits) {
+    // Every whole UTC day from the quarter-hours (sums; states only for the days not counted),
+    // and a counted day's distinct visitors from its row: the part before its split and the part
+    // from it (the whole day when it has none), each dated inside the bucket it falls in.
+    const split = params.add('Array(UInt8)', splits);
+    const counts = `SELECT * FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = '' AND length(after) = 96 LIMIT 1 BY site, bucket, events`;
+    const daySums = `SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket`;
+    const current = `SELECT kc.* FROM (${counts}) AS kc INNER JOIN (${daySums}) AS kr ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    const others = `SELECT kr.site, kr.bucket FROM (${daySums}) AS kr LEFT ANTI JOIN (${counts}) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+    const sp = `${split}[intDiv(toUInt32(bucket) - toUInt32(${day0}), 86400) + 1]`;
+    dayParts = `
+      SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL IN (${others})
+      UNION ALL
+      SELECT site, toString(name) AS name, part AS timestamp, '' AS path, sum(events) AS c, ${EMPTY_UNIQ} AS u, sum(duration_ms) AS d,
+             toUInt64(0) AS n
+      FROM (
+        SELECT site, name, events, duration_ms, toStartOfDay(bucket) AS day, ${sp.replaceAll('bucket', 'day')} AS q,
+               if(q = 0 OR bucket < day + toIntervalSecond(q * 900), day, day + toIntervalSecond(q * 900)) AS part
+        FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL NOT IN (${others}))
+      GROUP BY site, name, part
+      UNION ALL
+      SELECT site, 'pageview' AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u,
+             toUInt64(0) AS d, tupleElement(part, 2) AS n
+      FROM (${current})
+      ARRAY JOIN if(${sp} = 0, [(bucket, after[1])], [(bucket, before[${sp} + 1]), (bucket + toIntervalSecond(${sp} * 900), after[${sp} + 1])]) AS part`;
   }
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
