@@ -95,23 +95,29 @@ describe('cluster migrations run on a one-node cluster', () => {
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     const all = (await statements(database)).map(local);
     // This machine's ClickHouse keeps Replicated tables read-only under its testkeeper (is_readonly
-    // at once; it has no Keeper server to use instead), so the one ALTER of a Replicated table
-    // (012_scroll_depth.sql) is refused here with TABLE_IS_READ_ONLY: only that refusal is allowed,
-    // and counted. A real cluster with Keeper runs it; the Distributed table's ALTER (013) runs here.
+    // at once; it has no Keeper server to use instead), so the ALTERs of Replicated tables
+    // (012_scroll_depth.sql on events, 017_visitor_splits.sql on visitors_1d) are refused here with
+    // TABLE_IS_READ_ONLY: only those refusals are allowed, and counted. A real cluster with Keeper
+    // runs them; the Distributed tables' ALTERs (013, 018) run here.
     const readOnly: string[] = [];
     for (const round of [1, 2]) {
       for (const statement of all) {
         await client.command({ query: statement }).catch((error: unknown) => {
-          if (/ALTER TABLE \S+\.events\s/.test(statement) && clickhouseErrorCode(error) === '242') readOnly.push(statement);
+          if (/ALTER TABLE \S+\.(events|visitors_1d)\s/.test(statement) && clickhouseErrorCode(error) === '242') readOnly.push(statement);
           else throw new Error(`round ${round}: ${(error as Error).message}\n${statement}`);
         });
       }
     }
-    expect(readOnly).toHaveLength(2); // 012's ALTER, once per round
-    const scrollColumn = await rows<{ name: string }>(
-      `SELECT name FROM system.columns WHERE database = '${database}' AND table = 'events_all' AND name = 'scroll_depth'`,
+    expect(readOnly).toHaveLength(4); // 012's and 017's ALTERs, once per round
+    const added = await rows<{ table: string; name: string }>(
+      `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all')
+         AND name IN ('scroll_depth', 'before', 'after') ORDER BY table, name`,
     );
-    expect(scrollColumn).toHaveLength(1);
+    expect(added.map((c) => `${c.table}.${c.name}`)).toEqual([
+      'events_all.scroll_depth',
+      'visitors_1d_all.after',
+      'visitors_1d_all.before',
+    ]);
     const tables = await rows<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,
     );
