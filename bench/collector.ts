@@ -6,7 +6,7 @@
  *
  * Modes: `embedded` (the whole one-process stack: collector → in-process queue → ingester →
  * chdb) and `distributed` (the collector's own main against the Kafka broker, `acks=all`).
- * Runs alone: `npx tsx bench/collector.ts [--quick] [--mode embedded|distributed]`; `pnpm bench` runs both.
+ * Runs alone: `npx tsx bench/collector.ts [--quick] [--mode embedded|distributed] [--many-visitors] [--cpu-prof dir]`; `pnpm bench` runs both.
  * Both servers face the same load: wrk, one thread, 256 connections, the same pageview body.
  * Each run also reads the server's main-thread CPU time (/proc), so the figures include the
  * CPU a request costs the thread that serves it — steadier on a shared machine than req/s,
@@ -233,9 +233,11 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string,
     KAFKA_TOPIC: COLLECTOR_TOPIC,
     KAFKA_SALTS_TOPIC: 'tidemark_bench_salts',
   };
+  // `--cpu-prof <dir>`: the collector writes a V8 CPU profile there when it stops.
+  const profile = arg('--cpu-prof');
   return startServer(
     process.execPath,
-    [...NODE_TSX, join(ROOT, 'packages', 'collector', 'src', 'main.ts')],
+    [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), ...NODE_TSX, join(ROOT, 'packages', 'collector', 'src', 'main.ts')],
     env,
     `http://127.0.0.1:${port}`,
   );
@@ -355,6 +357,7 @@ else if (self) {
       servers: mode === 'distributed' ? servers.filter((k) => k !== 'hono') : servers,
       ...(rounds ? { rounds: Number(rounds) } : {}),
       ...(seconds ? { seconds: Number(seconds) } : {}),
+      manyVisitors: process.argv.includes('--many-visitors'),
     });
     for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(48)} ${value}`);
   }

@@ -14,13 +14,27 @@
  * nothing of it may have been written: a `QueueUnavailableError` then means "not written".
  * A broker that no longer knows the producer (`renew`) refused the batch: a new producer
  * sends it; lanes still in a send keep theirs until that send ends.
+ *
+ * A lane's first attempt at a batch joins the next request to its partition's leader, with
+ * the other partitions that leader leads (`leader-batch.ts`: one produce request per broker
+ * instead of one per partition); a failure of such a request says nothing certain of each
+ * partition (`sendFailure`), so the repeats go alone, each answered for itself.
  */
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs, sleep } from '../retry.ts';
 import { encodeMessages } from '../wire/message.ts';
 import { partitionOf } from '../wire/partition.ts';
-import { type KafkaClientAdapter, type KafkaConfig, type KafkaTimeouts, type RawProducer, SendFailure, sendFailure } from './kafka.ts';
+import {
+  type KafkaClientAdapter,
+  type KafkaConfig,
+  type KafkaTimeouts,
+  type PartitionState,
+  type RawProducer,
+  SendFailure,
+  sendFailure,
+} from './kafka.ts';
+import { createLeaderBatcher } from './leader-batch.ts';
 import { ensureReplicatedTopics } from './replication.ts';
 import {
   groupByLane,
@@ -38,6 +52,8 @@ const HEALTH_FRESH_MS = 500;
 const CLOSE_GRACE_MS = 5_000;
 /** Retry waits between attempts of one send: from about 50 ms up to about a second. */
 const RETRY = { baseMs: 50, maxMs: 1_000 };
+/** How often the partitions' leaders are read again (leadership moves back to a restarted broker within minutes). */
+const LEADERS_REFRESH_MS = 10_000;
 /** One warning per lane per this many ms while its sends fail. */
 const WARN_EVERY_MS = 5_000;
 
@@ -128,7 +144,10 @@ export async function createKafkaProducer(
         }
         if (stopped) throw new QueueOutcomeUnknownError(`kafka: closed while a send to partition ${lane} may have been written`);
         try {
-          await held.raw.send(topic, lane, messages);
+          // The first attempt joins the next request to the partition's leader; a repeat goes alone, so its answer is its own.
+          const leader = leaders[lane] ?? -1;
+          if (attempt === 0 && leader >= 0) await batcher.send(held.raw, lane, messages);
+          else await held.raw.send(topic, [{ partition: lane, messages }]);
           if (attempt > 0) log.info({ partition: lane, attempts: attempt + 1, written }, 'kafka_send_recovered');
           return;
         } catch (error) {
@@ -139,6 +158,7 @@ export async function createKafkaProducer(
             lastWarn[lane] = Date.now();
             log.warn({ err: failure, partition: lane, attempt, written }, 'kafka_send_retry');
           }
+          refreshLeaders();
           if (failure.renew) held = await producers.renew(held).catch(() => held); // still down: the next attempt renews
           // While something may be written, nothing but the same batch may follow: only `close` ends the wait early.
           await sleep(backoffMs(attempt, RETRY), written === 'no' ? anySignal(signal, stop.signal) : stop.signal);
@@ -150,10 +170,30 @@ export async function createKafkaProducer(
   }
 
   const tails: Promise<unknown>[] = new Array(partitions).fill(Promise.resolve());
+  // Each partition's leader as last read (-1: unknown): the partitions of one leader are sent together.
+  const leaders = new Array<number>(partitions).fill(-1);
+  const learn = (layout: PartitionState[]) => {
+    for (const p of layout) if (p.partition < partitions) leaders[p.partition] = p.leader;
+  };
+  const batcher = createLeaderBatcher(topic, (lane) => leaders[lane] ?? -1);
+  let reading: Promise<unknown> | null = null;
+  /** Reads the leaders again (one read at a time); after a failed attempt, and every `LEADERS_REFRESH_MS`. */
+  const refreshLeaders = () => {
+    reading ??= topics
+      .layout(topic)
+      .then(learn, () => {})
+      .finally(() => {
+        reading = null;
+      });
+  };
   const health = cachedHealth(async () => {
     const layout = await topics.layout(topic);
+    learn(layout);
     return { reachable: true, unavailable: layout.filter((p) => p.leader < 0).map((p) => p.partition) };
   });
+  refreshLeaders();
+  const refresher = setInterval(refreshLeaders, LEADERS_REFRESH_MS);
+  refresher.unref();
 
   const lanes: QueueLanes = {
     count: partitions,
@@ -180,6 +220,7 @@ export async function createKafkaProducer(
     },
     async close() {
       closing = true;
+      clearInterval(refresher);
       const settled = Promise.all(tails);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);

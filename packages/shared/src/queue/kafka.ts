@@ -87,14 +87,22 @@ export interface KafkaTopics {
   close(): Promise<void>;
 }
 
+/** One partition's messages in a send. */
+export interface PartitionBatch {
+  partition: number;
+  messages: WireMessage[];
+}
+
 /**
- * A connected idempotent producer (acks=all) of one client. Each `send` is one attempt at one
- * partition's messages — the client retries nothing itself — and a failure is a `SendFailure`
- * saying whether the messages may have been written. The caller sends one partition at a time
- * per partition (`kafka-producer.ts`).
+ * A connected idempotent producer (acks=all) of one client. Each `send` is one attempt at the
+ * messages of one or more partitions — the client retries nothing itself — and a failure is a
+ * `SendFailure` saying whether the messages may have been written (`sendFailure`: of several
+ * partitions, "not written" only when no request reached a broker). The caller sends one batch
+ * at a time per partition, and the partitions of one leader together (`kafka-producer.ts`,
+ * `leader-batch.ts`), so a send is one produce request to one broker.
  */
 export interface RawProducer {
-  send(topic: string, partition: number, messages: WireMessage[]): Promise<void>;
+  send(topic: string, batches: PartitionBatch[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -189,9 +197,16 @@ const PERMANENT = new Set([
  * A `SendFailure` from the Kafka error codes of every broker answer the attempt got (the
  * adapter finds them in its client's error). Written 'no' only when every answer was a
  * refusal and nothing else happened; a connection error or a timeout leaves it 'maybe'.
+ * An attempt at several partitions (`partitions` > 1) is one request per broker whose answer
+ * carries a code per partition, but the clients report one code for all: a refusal of one
+ * partition says nothing of the others, which may have been appended. So such an attempt is
+ * 'no' only when it never reached a broker (`NOT_SENT`), and never permanent (each partition
+ * is then sent alone, which tells).
  */
-export function sendFailure(error: unknown, answers: readonly (string | null)[]): SendFailure {
-  const refused = answers.length > 0 && answers.every((a) => a !== null && (REFUSED.has(a) || RENEW.has(a) || PERMANENT.has(a)));
+export function sendFailure(error: unknown, answers: readonly (string | null)[], partitions = 1): SendFailure {
+  const refusal = (a: string | null) =>
+    a !== null && (partitions > 1 ? a === NOT_SENT : REFUSED.has(a) || RENEW.has(a) || PERMANENT.has(a));
+  const refused = answers.length > 0 && answers.every(refusal);
   const message = `kafka: ${error instanceof Error ? error.message : String(error)}`;
   return new SendFailure(
     message,

@@ -385,7 +385,8 @@ function answerOf(error: unknown): string | null {
  * to say so to kafkajs). kafkajs insists on at least one retry of its own for an idempotent
  * producer; a failure is judged "not written" only when no error line of this producer during
  * the send said a request may have reached a broker (lanes share the producer: conservative).
- * kafkajs holds one produce request per broker at a time, so lanes run one send per leader.
+ * kafkajs holds one produce request per broker at a time (its idempotent producer's broker
+ * lock), so the caller sends the partitions of one leader together (`leader-batch.ts`).
  */
 async function connectProducer(brokers: string[], clientId: string, log: Logger, timeouts: KafkaTimeouts = {}): Promise<RawProducer> {
   let ambiguous = 0;
@@ -401,16 +402,18 @@ async function connectProducer(brokers: string[], clientId: string, log: Logger,
   });
   await producer.connect();
   return {
-    async send(topic, partition, messages) {
+    async send(topic, batches) {
       const before = ambiguous;
       try {
         await producer.send({
           topic,
           acks: -1,
-          messages: messages.map((m) => ({ partition, key: m.key ?? null, value: m.value, headers: m.headers })),
+          messages: batches.flatMap(({ partition, messages }) =>
+            messages.map((m) => ({ partition, key: m.key ?? null, value: m.value, headers: m.headers })),
+          ),
         });
       } catch (error) {
-        throw sendFailure(error, [ambiguous === before ? answerOf(error) : null]);
+        throw sendFailure(error, [ambiguous === before ? answerOf(error) : null], batches.length);
       }
     },
     close: () => producer.disconnect(),

@@ -99,14 +99,16 @@ async function connectProducer(brokers: string[], clientId: string, _log: Logger
   });
   await producer.metadata({ topics: [] }); // connects, or rejects while the brokers are down
   return {
-    async send(topic, partition, messages) {
+    async send(topic, batches) {
       try {
         await producer.send({
-          messages: messages.map((m) => ({ topic, partition, key: keyBuffer(m.key), value: m.value, headers: bufferHeaders(m.headers) })),
+          messages: batches.flatMap(({ partition, messages }) =>
+            messages.map((m) => ({ topic, partition, key: keyBuffer(m.key), value: m.value, headers: bufferHeaders(m.headers) })),
+          ),
         });
       } catch (error) {
         const answers = answersOf(error);
-        throw sendFailure(error, answers.length === 0 ? [null] : answers);
+        throw sendFailure(error, answers.length === 0 ? [null] : answers, batches.length);
       }
     },
     close: () => producer.close(),
