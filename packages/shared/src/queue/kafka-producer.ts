@@ -176,14 +176,16 @@ export async function createKafkaProducer(
     for (const p of layout) if (p.partition < partitions) leaders[p.partition] = p.leader;
   };
   const batcher = createLeaderBatcher(topic, (lane) => leaders[lane] ?? -1);
-  let reading: Promise<unknown> | null = null;
+  let reading = false;
   /** Reads the leaders again (one read at a time); after a failed attempt, and every `LEADERS_REFRESH_MS`. */
   const refreshLeaders = () => {
-    reading ??= topics
+    if (reading) return;
+    reading = true;
+    topics
       .layout(topic)
       .then(learn, () => {})
       .finally(() => {
-        reading = null;
+        reading = false;
       });
   };
   const health = cachedHealth(async () => {

@@ -71,11 +71,10 @@ export function createLeaderBatcher(topic: string, leaderOf: (partition: number)
   return {
     send(raw, partition, messages) {
       const leader = leaderOf(partition);
-      let byLeader = queues.get(raw);
-      if (!byLeader) queues.set(raw, (byLeader = new Map()));
-      let queue = byLeader.get(leader);
-      if (!queue) byLeader.set(leader, (queue = { waiting: [], sending: false }));
-      const target = queue;
+      const byLeader = queues.get(raw) ?? new Map<number, LeaderQueue>();
+      queues.set(raw, byLeader);
+      const target = byLeader.get(leader) ?? { waiting: [], sending: false };
+      byLeader.set(leader, target);
       return new Promise<void>((resolve, reject) => {
         target.waiting.push({ partition, messages, resolve, reject });
         // The lanes that start a send in this turn of the event loop join the request.
