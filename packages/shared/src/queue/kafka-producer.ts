@@ -147,7 +147,10 @@ export async function createKafkaProducer(
           // The first attempt joins the next request to the partition's leader; a repeat goes alone, so its answer is its own.
           const leader = leaders[lane] ?? -1;
           if (attempt === 0 && leader >= 0) await batcher.send(held.raw, lane, messages);
-          else await held.raw.send(topic, [{ partition: lane, messages }]);
+          else {
+            if (leader < 0) refreshLeaders(); // not known yet (or leaderless when last read): ask again
+            await held.raw.send(topic, [{ partition: lane, messages }]);
+          }
           if (attempt > 0) log.info({ partition: lane, attempts: attempt + 1, written }, 'kafka_send_recovered');
           return;
         } catch (error) {
