@@ -126,11 +126,6 @@ transaction.state.log.num.partitions=3
 share.coordinator.state.topic.replication.factor=${replicas}
 share.coordinator.state.topic.min.isr=${minIsr}
 share.coordinator.state.topic.num.partitions=3
-# Three nodes share a small machine with everything else: fewer request and background threads
-# than Kafka's defaults (3 network, 8 I/O, 10 background), which are sized for a server of its own.
-num.network.threads=2
-num.io.threads=2
-background.threads=4
 `;
 }
 
