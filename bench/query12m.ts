@@ -20,11 +20,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDashboardApp } from '@tidemark/dashboard-api';
-import { countVisitors, migrate } from '@tidemark/ingester';
+import { migrate } from '@tidemark/ingester';
 import { createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { childFigures, type Figures, percentile, progress, ROOT, round } from './lib.ts';
-import { checkGenerator, EVENTS_PER_VISIT, SITE, seed } from './seed-12m.ts';
+import { SITE, seedYear, withSeedServer } from './seed-12m.ts';
 
 /**
  * Wall time of each run, and the process's CPU time over it (user + system, every thread): the
@@ -90,33 +90,31 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
   const reuse =
     kept !== undefined && existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { rows: number; end: number }) : null;
   const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: 'bench_q12m' });
-  const client = createClickHouse(config.clickhouse);
   const results: Figures = {};
   const end = reuse?.end ?? Date.now();
+  // Seeded by a private server on the data directory (two statements at once), then measured
+  // in-process like the 10M figures; BENCH_SEED_ENGINE=embedded seeds in-process (one at a time).
+  const engine = process.env.BENCH_SEED_ENGINE === 'embedded' ? 'embedded' : 'server';
+  results['seeded by'] = reuse
+    ? 'kept data'
+    : engine === 'server'
+      ? 'a private ClickHouse server, 2 statements at once'
+      : 'the in-process engine';
+  if (!reuse && engine === 'server') {
+    const streams = Number(process.env.BENCH_SEED_STREAMS ?? 2);
+    Object.assign(results, await withSeedServer(dir, (server, pid) => seedYear(server, config.clickhouse, { rows, end, streams, pid })));
+  }
+  const client = createClickHouse(config.clickhouse);
   try {
     if (reuse) {
       progress(`query12m: reusing ${reuse.rows} seeded events in ${dir}`);
       const migrating = performance.now();
       await migrate(client, config.clickhouse);
       results['migrations on the kept data s'] = Math.round((performance.now() - migrating) / 1000);
-    } else {
-      // Raw events are kept RETENTION_DAYS (90): the sample keeps all of its year, to cut it whole.
-      const sample = { ...config.clickhouse, database: 'bench_q12m_check', retentionDays: 400 };
-      await migrate(client, sample);
-      await checkGenerator(client, sample.database, 4000, end);
-      await client.command({ query: `DROP DATABASE ${sample.database} SYNC` });
-
-      await migrate(client, config.clickhouse);
-      const visits = Math.round(rows / EVENTS_PER_VISIT);
-      const seeding = performance.now();
-      await seed(client, config.clickhouse.database, visits, end);
-      results['seed s (events, visits, every view)'] = Math.round((performance.now() - seeding) / 1000);
-      // What an ingester does at start-up: count the complete days' visitors (visitor counts).
-      const counting = performance.now();
-      await countVisitors(client, config.clickhouse.database);
-      results['visitor counts s (an ingester start-up count of the year)'] = Math.round((performance.now() - counting) / 1000);
-      if (kept) writeFileSync(marker, JSON.stringify({ rows, end }));
+    } else if (engine === 'embedded') {
+      Object.assign(results, await seedYear(client, config.clickhouse, { rows, end, streams: 1, pid: process.pid }));
     }
+    if (kept && !reuse) writeFileSync(marker, JSON.stringify({ rows, end }));
     const [stored] = await (
       await client.query({
         query: `SELECT (SELECT sum(events) FROM ${config.clickhouse.database}.events_1d) AS events,
@@ -128,14 +126,23 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
     results['events generated (12 months, 80 % one site; every rollup has them)'] = Number(stored?.events);
     results['raw events kept (RETENTION_DAYS = 90)'] = Number(stored?.raw);
     results['visits stored'] = Number(stored?.visits);
-    const [counts] = await (
+    // Compressed bytes of the active parts, as background merges left them (not OPTIMIZEd).
+    const parts = await (
       await client.query({
-        query: `SELECT sum(data_compressed_bytes) AS bytes FROM system.parts
-                WHERE database = '${config.clickhouse.database}' AND table = 'visitors_1d' AND active`,
+        query: `SELECT table, sum(data_compressed_bytes) AS bytes FROM system.parts
+                WHERE database = '${config.clickhouse.database}' AND active GROUP BY table`,
         format: 'JSONEachRow',
       })
-    ).json<{ bytes: string }>();
-    results['visitor counts (visitors_1d) bytes/event, compressed'] = round(Number(counts?.bytes) / Number(stored?.events), 2);
+    ).json<{ table: string; bytes: string }>();
+    const perEvent = (bytes: number) => round(bytes / Number(stored?.events), 2);
+    results['visitor counts (visitors_1d) bytes/event, compressed'] = perEvent(Number(parts.find((p) => p.table === 'visitors_1d')?.bytes));
+    results['all tables bytes/event, compressed (active parts, merges as they were)'] = perEvent(
+      parts.reduce((sum, p) => sum + Number(p.bytes), 0),
+    );
+    results['bytes/event by table'] = parts
+      .sort((a, b) => Number(b.bytes) - Number(a.bytes))
+      .map((p) => `${p.table} ${perEvent(Number(p.bytes))}`)
+      .join(', ');
     const log = plainLogger('warn');
     const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
     const app = createDashboardApp({
