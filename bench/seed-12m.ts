@@ -220,7 +220,7 @@ export async function seedYear(
 export async function withSeedServer<T extends Figures>(
   dataPath: string,
   run: (client: ClickHouseClient, pid: number) => Promise<T>,
-  settleMs = 20 * 60_000,
+  settleMs = 10 * 60_000,
 ): Promise<Figures> {
   const server = await startPrivateClickHouse({ dataPath });
   // A statement may take minutes on a loaded machine; the project's client gives up after 30 s.
