@@ -37,10 +37,13 @@ export function childFigures(script: string, args: string[]): Promise<Figures> {
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`${script} child exited ${code}: ${out}`));
+      if (!last.startsWith('{')) reject(new Error(`${script} child exited ${signal ?? code}: ${out}`));
+      // A child that dies while exiting (the in-process engine has crashed on its way out after
+      // a query it cancelled) still measured everything: keep its figures, and say how it ended.
+      else if (code === 0) resolve(JSON.parse(last));
+      else resolve({ ...JSON.parse(last), 'child exit': `${signal ?? code}, after printing its figures` });
     });
   });
 }

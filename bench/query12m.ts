@@ -4,13 +4,11 @@
  * pages, sources, channels, countries, devices — and a `contains` page filter over 30 days,
  * each timed through the real Hono app (`POST /api/v2/query`), p50/p95.
  *
- * Seeding happens inside ClickHouse (`INSERT … SELECT … FROM numbers()`, through the
- * materialized views): visits first, then the events of exactly those visits (the same hashes of
- * the visit number), and the visit rows the ingester would have cut from them. The ingester
- * cannot take this load itself: the Events API takes `timestamp` at most 30 days old, and events
- * a year old make every batch read their visitors' visits back from ClickHouse. That the
- * generated visits are the ingester's cut is checked first, on a small sample, against the
- * reference cut (test/reference/visits.ts).
+ * The data is generated inside ClickHouse through the real materialized views (bench/seed-12m.ts:
+ * visits, their events, the ingester's visit rows; the generator checked against the reference
+ * cut first), by a private ClickHouse server on the data directory running two insert
+ * statements at once; the server then stops and the queries run in-process, as the 10M figures
+ * always have (`BENCH_SEED_ENGINE=embedded` seeds in-process instead, one statement at a time).
  *
  * `pnpm bench --only query12m` (10 million events; `--quick`: 1 million) and
  * `pnpm bench --only query12m-100m` (100 million, not part of a plain `pnpm bench`).
