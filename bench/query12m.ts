@@ -76,8 +76,8 @@ const CONTAINS: [string, Record<string, unknown>][] = [
 /**
  * `BENCH_QUERY12M_DIR=<dir>` keeps the seeded data directory between runs: the first run seeds
  * it (and writes `seeded.json`: rows and the end instant), later runs only apply pending
- * migrations (with their backfills) and measure — seeding 10 million events takes 10–20 minutes
- * on this machine.
+ * migrations (with their backfills) and measure — seeding 100 million events took 18 minutes
+ * on this machine (`BENCH_SEED_STREAMS`: statements in flight on the seeding server, 2).
  */
 async function run(rows: number, quick: boolean): Promise<Figures> {
   const iterations = quick ? 5 : 20;
@@ -93,13 +93,9 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
   // Seeded by a private server on the data directory (two statements at once), then measured
   // in-process like the 10M figures; BENCH_SEED_ENGINE=embedded seeds in-process (one at a time).
   const engine = process.env.BENCH_SEED_ENGINE === 'embedded' ? 'embedded' : 'server';
-  results['seeded by'] = reuse
-    ? 'kept data'
-    : engine === 'server'
-      ? 'a private ClickHouse server, 2 statements at once'
-      : 'the in-process engine';
+  const streams = Number(process.env.BENCH_SEED_STREAMS ?? 2);
+  results['seeded by'] = reuse ? 'kept data' : engine === 'server' ? 'a private ClickHouse server' : 'the in-process engine';
   if (!reuse && engine === 'server') {
-    const streams = Number(process.env.BENCH_SEED_STREAMS ?? 2);
     Object.assign(results, await withSeedServer(dir, (server, pid) => seedYear(server, config.clickhouse, { rows, end, streams, pid })));
   }
   const client = createClickHouse(config.clickhouse);
