@@ -7,6 +7,7 @@
  */
 import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
+import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
@@ -255,9 +256,10 @@ async function period(
   rawFrom: number,
   withTotals = true,
   goals: GoalLookup = NO_GOALS,
+  counted?: CountedDay[],
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
-  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom };
+  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom, counted };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
   if (query.include.imports) {
     const days = wholeDays(span, query.timezone);
@@ -341,8 +343,9 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
   const cutFrom = options.now - options.retentionDays * 86_400_000;
+  const counted = await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds);
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
     compareSpan
       ? period(
           client,
@@ -355,6 +358,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
           cutFrom,
           true,
           options.goals,
+          counted,
         )
       : null,
   ]);
@@ -439,6 +443,30 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   };
 }
 
+/**
+ * Which whole UTC days of the query's periods have current visitor counts: one statement per
+ * query (`counted.ts`), when its event statements may read counts — event metrics, no filter,
+ * dimensions of page and time only (`countsEligible`) — and its periods hold a whole UTC day.
+ * The statements read each day from its count or its states by this list: a day that gains its
+ * first events after the check counts from the next query on.
+ */
+async function checkCounts(
+  client: ClickHouseClient,
+  query: Query,
+  input: StatementInput,
+  compareSpan: Span | null,
+  seconds: number,
+): Promise<CountedDay[] | undefined> {
+  // The totals (no dimension) may read counts where the rows cannot: checked with none.
+  if (!needs(query, query.dimensions).eventMetrics || !countsEligible({ ...input, dimensions: [] })) return undefined;
+  const spans = [{ from: input.from, to: input.to }, ...(compareSpan ? [compareSpan] : [])];
+  const whole = spans.map((s) => wholeDaysOf(s.from, s.to)).filter((d) => d !== null);
+  if (whole.length === 0) return undefined;
+  const d0 = Math.min(...whole.map((d) => d.d0));
+  const d1 = Math.max(...whole.map((d) => d.d1));
+  return countedDays(await run(client, countedDaysStatement(input.tables, query.sites, d0, d1), seconds));
+}
+
 function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, goals: GoalLookup = NO_GOALS): StatementInput {
   return {
     tables,
@@ -502,9 +530,9 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   }
   if (visitMetrics) {
     if (visitRollupEligible(input, buckets)) {
-      const { q0, q1, d0, d1 } = rollupSpans(input, buckets);
+      const { q0, q1, d0, d1, splits } = rollupSpans(input, buckets);
       if (d0 < d1) out.add(tables.visits1d);
-      if (q0 < d0 || d1 < q1) out.add(tables.visits15m);
+      if (q0 < d0 || d1 < q1 || splits?.some((q) => q > 0)) out.add(tables.visits15m);
       if (span.from < q0 || q1 < span.to) out.add(tables.visits);
     } else out.add(tables.visits);
   }
