@@ -233,6 +233,12 @@ function totalsAreSums(query: Query, input: StatementInput, buckets: readonly nu
   return dayAligned(input, buckets);
 }
 
+/** Whether the visit totals are the sums of the rows: one time dimension (each visit starts in one bucket), native data only. */
+function visitTotalsAreSums(query: Query, input: StatementInput): boolean {
+  const [only, ...more] = query.dimensions;
+  return only !== undefined && more.length === 0 && isTimeDimension(only) && input.imported === undefined;
+}
+
 function sumRaws(rows: Raw[]): Raw {
   const total = zeroRaw();
   for (const r of rows) for (const k of Object.keys(total) as (keyof Raw)[]) total[k] += r[k];
@@ -279,18 +285,24 @@ async function period(
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const summed = totalsAreSums(query, input, buckets);
+  // Over one time dimension each visit is in one bucket: the visit totals are the rows' sums in any zone.
+  const visitsSummed = !summed && visitTotalsAreSums(query, input);
+  const totalsQuery = visitsSummed ? { ...query, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) } : query;
+  const none = { keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped;
   const [main, totals, base, baseTotal] = await Promise.all([
     query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
-    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed)
-      ? grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, [])
-      : Promise.resolve({ keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped),
+    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed && totalsQuery.metrics.length > 0)
+      ? grouped(client, { ...input, dimensions: [], pointers: [] }, totalsQuery, seconds, [])
+      : Promise.resolve(none),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
-  const totalRaw =
-    summed && main
-      ? sumRaws([...main.keys.keys()].map((key) => raw(main.events.get(key), main.visits.get(key))))
-      : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  const rowSums = () => sumRaws([...(main?.keys.keys() ?? [])].map((key) => raw(main?.events.get(key), main?.visits.get(key))));
+  const totalRaw = summed && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  if (visitsSummed) {
+    const sums = rowSums();
+    Object.assign(totalRaw, { visits: sums.visits, bounces: sums.bounces, duration: sums.duration, visitPageviews: sums.visitPageviews });
+  }
   const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
   const rows: Period['rows'] = [];
   if (query.dimensions.length === 0) rows.push({ dims: [], raw: totalRaw, base: totalBase });
