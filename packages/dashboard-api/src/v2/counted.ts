@@ -16,7 +16,7 @@ export interface CountedDay {
   day: number;
   /** The whole site's count (dimension ''). */
   whole: boolean;
-  /** The whole site's count with its quarter-hour splits (`before`, `after`). */
+  /** The whole site's count with its quarter-hour splits (`before`, `after`) and their sums (`pageviews_before`, …). */
   split: boolean;
   /** The per-path count (dimension 'page'). */
   page: boolean;
@@ -37,7 +37,8 @@ export function countedDaysStatement(tables: Tables, sites: string[], d0: number
            maxIf(kc.ok AND kc.split, kc.dimension = '') AS split, maxIf(kc.ok, kc.dimension = 'page') AS page
     FROM (SELECT site, bucket, sum(events) AS e FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
     LEFT JOIN (
-      SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AS split, toUInt8(1) AS ok
+      SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
+             toUInt8(1) AS ok
       FROM ${tables.visitors1d} WHERE ${inDays} AND dimension IN ('', 'page')
     ) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e
     GROUP BY kr.site, kr.bucket`;

@@ -235,42 +235,25 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`);
   }
   if (splits) {
-    // The days not counted: their quarter-hours (sums and states). A counted day: its sums from
-    // the day rollup and from the quarter-hours of its shorter part (the longer part is the day
-    // less the shorter), and its distinct visitors from its row — the part before its split and
-    // the part from it (the whole day when it has none) — each dated inside the bucket it falls in.
+    // The days not counted: their quarter-hours (sums and states). A counted day is read from its
+    // row alone: the part before its split and the part from it (the whole day when it has none),
+    // distinct visitors and sums, each dated inside the bucket it falls in.
     const split = params.add('Array(UInt8)', splits);
     const sp = (day: string) => `${split}[intDiv(toUInt32(${day}) - toUInt32(${day0}), 86400) + 1]`;
     if (others.length > 0)
       dayParts.push(`SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, others)}`);
     if (counted.length > 0) {
-      const list = dayListSql(params, counted);
+      const q = sp('bucket');
+      const parts = `if(${q} = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
+        [(bucket, before[${q} + 1], pageviews_before[${q} + 1], customs_before[${q} + 1], engagements_before[${q} + 1], engaged_ms_before[${q} + 1]),
+         (bucket + toIntervalSecond(${q} * 900), after[${q} + 1], ${['pageviews', 'customs', 'engagements', 'engaged_ms'].map((x) => `toUInt64(${x}[1] - ${x}_before[${q} + 1])`).join(', ')})])`;
       dayParts.push(`
-      SELECT site, name, tupleElement(part, 1) AS timestamp, '' AS path, tupleElement(part, 2) AS c, ${EMPTY_UNIQ} AS u,
-             tupleElement(part, 3) AS d, toUInt64(0) AS n
-      FROM (
-        SELECT site, name, day, ${sp('day')} AS q, toUInt64(sumIf(events, whole)) AS we, toUInt64(least(sumIf(events, NOT whole), we)) AS se,
-               toUInt64(sumIf(duration_ms, whole)) AS wd, toUInt64(least(sumIf(duration_ms, NOT whole), wd)) AS sd
-        FROM (
-          SELECT site, toString(name) AS name, bucket AS day, true AS whole, events, duration_ms FROM ${input.tables.events1d}
-          WHERE ${inDays} AND (site, bucket) IN ${list}
-          UNION ALL
-          SELECT site, name, day, whole, events, duration_ms
-          FROM (
-            SELECT site, toString(name) AS name, bucket, toStartOfDay(bucket) AS day, false AS whole, events, duration_ms, ${sp('day')} AS s
-            FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) IN ${list})
-          WHERE s > 0 AND if(s >= 48, bucket >= day + toIntervalSecond(s * 900), bucket < day + toIntervalSecond(s * 900)))
-        GROUP BY site, name, day)
-      ARRAY JOIN if(q = 0, [(day, we, wd)],
-        if(q >= 48, [(day, toUInt64(we - se), toUInt64(wd - sd)), (day + toIntervalSecond(q * 900), se, sd)],
-                    [(day, se, sd), (day + toIntervalSecond(q * 900), toUInt64(we - se), toUInt64(wd - sd))])) AS part
-      WHERE tupleElement(part, 2) > 0`);
-      dayParts.push(`
-      SELECT site, 'pageview' AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u,
-             toUInt64(0) AS d, tupleElement(part, 2) AS n
-      FROM (${countRows('site, bucket, before, after', ' AND after.size0 = 96')})
-      ARRAY JOIN if(${sp('bucket')} = 0, [(bucket, after[1])],
-        [(bucket, before[${sp('bucket')} + 1]), (bucket + toIntervalSecond(${sp('bucket')} * 900), after[${sp('bucket')} + 1])]) AS part`);
+      SELECT site, tupleElement(kind, 1) AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(tupleElement(kind, 2)) AS c,
+             ${EMPTY_UNIQ} AS u, toUInt64(tupleElement(kind, 3)) AS d, toUInt64(tupleElement(kind, 4)) AS n
+      FROM (${countRows('site, bucket, before, after, pageviews, customs, engagements, engaged_ms, pageviews_before, customs_before, engagements_before, engaged_ms_before', ' AND after.size0 = 96 AND pageviews_before.size0 = 96')})
+      ARRAY JOIN ${parts} AS part
+      ARRAY JOIN [('pageview', tupleElement(part, 3), toUInt64(0), tupleElement(part, 2)), ('custom', tupleElement(part, 4), toUInt64(0), toUInt64(0)),
+                  ('engagement', tupleElement(part, 5), tupleElement(part, 6), toUInt64(0))] AS kind`);
     }
   }
   const dims = input.dimensions.map(
@@ -379,10 +362,11 @@ export function visitRollupStatement(input: StatementInput, bucketStarts: readon
       SELECT site, if(sign = 1, bucket, ${longer('day', 's')}) AS first_at, value, sign * visits AS visits, sign * bounces AS bounces,
              sign * duration AS duration, sign * pageviews AS pageviews
       FROM (
-        SELECT site, bucket, toStartOfDay(bucket) AS day, ${sp('day')} AS s, value, visits, bounces, duration, pageviews
-        FROM ${input.tables.visits15m} WHERE ${inDays})
-      ARRAY JOIN [toInt64(1), toInt64(-1)] AS sign
-      WHERE s > 0 AND if(s >= 48, bucket >= day + toIntervalSecond(s * 900), bucket < day + toIntervalSecond(s * 900))`;
+        SELECT * FROM (
+          SELECT site, bucket, toStartOfDay(bucket) AS day, ${sp('day')} AS s, value, visits, bounces, duration, pageviews
+          FROM ${input.tables.visits15m} WHERE ${inDays})
+        WHERE s > 0 AND if(s >= 48, bucket >= day + toIntervalSecond(s * 900), bucket < day + toIntervalSecond(s * 900)))
+      ARRAY JOIN [toInt64(1), toInt64(-1)] AS sign`;
   }
   const sql = `
     SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
