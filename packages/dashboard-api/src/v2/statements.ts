@@ -243,14 +243,14 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     if (others.length > 0)
       dayParts.push(`SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, others)}`);
     if (counted.length > 0) {
-      const q = sp('bucket');
+      const q = 'q';
       const parts = `if(${q} = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
         [(bucket, before[${q} + 1], pageviews_before[${q} + 1], customs_before[${q} + 1], engagements_before[${q} + 1], engaged_ms_before[${q} + 1]),
          (bucket + toIntervalSecond(${q} * 900), after[${q} + 1], ${['pageviews', 'customs', 'engagements', 'engaged_ms'].map((x) => `toUInt64(${x}[1] - ${x}_before[${q} + 1])`).join(', ')})])`;
       dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(tupleElement(kind, 2)) AS c,
              ${EMPTY_UNIQ} AS u, toUInt64(tupleElement(kind, 3)) AS d, toUInt64(tupleElement(kind, 4)) AS n
-      FROM (${countRows('site, bucket, before, after, pageviews, customs, engagements, engaged_ms, pageviews_before, customs_before, engagements_before, engaged_ms_before', ' AND after.size0 = 96 AND pageviews_before.size0 = 96')})
+      FROM (SELECT *, ${sp('bucket')} AS q FROM (${countRows('site, bucket, before, after, pageviews, customs, engagements, engaged_ms, pageviews_before, customs_before, engagements_before, engaged_ms_before', ' AND after.size0 = 96 AND pageviews_before.size0 = 96')}))
       ARRAY JOIN ${parts} AS part
       ARRAY JOIN [('pageview', tupleElement(part, 3), toUInt64(0), tupleElement(part, 2)), ('custom', tupleElement(part, 4), toUInt64(0), toUInt64(0)),
                   ('engagement', tupleElement(part, 5), tupleElement(part, 6), toUInt64(0))] AS kind`);
