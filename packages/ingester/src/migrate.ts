@@ -24,11 +24,11 @@ import { backfillVisits } from './visits/backfill.ts';
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
 /**
- * Give `visitors_1d` (015) its day splits (017) and their sums (019): the backfill counts every
- * complete day the day rollups hold (or whose whole-site row has no splits or no split sums) once
- * the columns exist.
+ * Gives `visitors_1d` (015) its day splits (017) and their sums: the backfill counts every complete
+ * day the day rollups hold (or whose whole-site row has no splits or no split sums) once the last
+ * of its columns exist (it writes them all).
  */
-const VISITOR_COUNTS_MIGRATIONS = [17, 19];
+const VISITOR_COUNTS_MIGRATION = 19;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -103,7 +103,7 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
-    if (VISITOR_COUNTS_MIGRATIONS.includes(migration.version)) await countVisitors(client, db);
+    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }
