@@ -36,7 +36,7 @@ const HOUR = 3_600_000;
 const NOW = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 36 * HOUR;
 const SITES = ['a.example', 'b.example'];
 /** The whole UTC days of the near workload, up to the day of NOW (its late events arrive after the counts). */
-const NEAR_DAYS = [new Date(NOW - 60 * HOUR).toISOString().slice(0, 10), new Date(NOW).toISOString().slice(0, 10)];
+const NEAR_DAYS: [string, string] = [new Date(NOW - 60 * HOUR).toISOString().slice(0, 10), new Date(NOW).toISOString().slice(0, 10)];
 /**
  * a.example has configured goals (overlapping pageview globs, event goals); b.example none, so
  * each custom event name is its goal. PROP_GOALS adds a goal with a property condition.
