@@ -469,8 +469,8 @@ async function checkCounts(
   compareSpan: Span | null,
   seconds: number,
 ): Promise<CountedDay[] | undefined> {
-  // The totals (no dimension) may read counts where the rows cannot: checked with none.
-  if (!needs(query, query.dimensions).eventMetrics || !countsEligible({ ...input, dimensions: [] })) return undefined;
+  // Only dimensions that can read counts (page, time): any other one could still be refused (a 400) before a statement runs.
+  if (!needs(query, query.dimensions).eventMetrics || !countsEligible(input)) return undefined;
   const spans = [{ from: input.from, to: input.to }, ...(compareSpan ? [compareSpan] : [])];
   const whole = spans.map((s) => wholeDaysOf(s.from, s.to)).filter((d) => d !== null);
   if (whole.length === 0) return undefined;
