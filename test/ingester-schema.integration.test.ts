@@ -249,13 +249,13 @@ describe('ClickHouse schema (server)', () => {
       expect(counts[0]?.after).toEqual(quarters.map((q) => distinct(dayEvents.filter((e) => quarter(e) >= q))));
       expect([counts[1]?.before, counts[1]?.after]).toEqual([[], []]);
       // Their sums (migration 019): pageviews, custom events, engagements and engaged time before each quarter-hour.
-      const before = (q: number) => dayEvents.filter((e) => quarter(e) < q);
+      const earlier = (q: number) => dayEvents.filter((e) => quarter(e) < q);
       const engaged = (events: StoredEvent[]) => events.filter((e) => e.name === 'engagement');
       expect(counts[0]?.sums).toEqual([
-        quarters.map((q) => before(q).filter((e) => e.name === 'pageview').length),
-        quarters.map((q) => before(q).filter((e) => e.name !== 'pageview' && e.name !== 'engagement').length),
-        quarters.map((q) => engaged(before(q)).length),
-        quarters.map((q) => engaged(before(q)).reduce((sum, e) => sum + e.duration_ms, 0)),
+        quarters.map((q) => earlier(q).filter((e) => e.name === 'pageview').length),
+        quarters.map((q) => earlier(q).filter((e) => e.name !== 'pageview' && e.name !== 'engagement').length),
+        quarters.map((q) => engaged(earlier(q)).length),
+        quarters.map((q) => engaged(earlier(q)).reduce((sum, e) => sum + e.duration_ms, 0)),
       ]);
       expect(counts[0]?.sums[0]?.[95]).toBeGreaterThan(0);
       expect(counts[1]?.sums).toEqual([[], [], [], []]);
