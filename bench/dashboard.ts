@@ -63,21 +63,32 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       const clicks: number[] = [];
       const rounds = quick ? 3 : 7;
       const limitMs = 60_000;
-      // Each API request of the last first render: when it started after navigation, how long it took.
+      // Each request of the last first render (the page, its assets, the API): when it started after navigation, how long it took.
       let requests: { label: string; start: number; ms: number }[] = [];
       let navigated = 0;
       // Times from the events Playwright sends as the page issues a request and as it finishes (the
       // browser's own request timing starts when a request leaves its queue of six per host).
       const issued = new Map<object, number>();
       page.on('request', (r) => issued.set(r, Date.now()));
+      // What went wrong, when the page does not settle: its errors, and the requests still open.
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      const open = new Set<{ url(): string }>();
+      page.on('request', (r) => open.add(r));
+      page.on('requestfinished', (r) => open.delete(r));
+      page.on('requestfailed', (r) => open.delete(r));
       page.on('requestfinished', (r) => {
         const path = new URL(r.url()).pathname;
         const start = issued.get(r);
-        if (!path.startsWith('/api/') || path.endsWith('/stream') || start === undefined || start < navigated) return;
+        if (path.endsWith('/stream') || start === undefined || start < navigated) return;
         requests.push({ label: requestLabel(path, r.postData()), start, ms: Date.now() - start });
       });
+      let stage = '';
       try {
         for (let i = 0; i < rounds + 1; i++) {
+          stage = `render ${i}`;
           requests = [];
           const started = performance.now();
           navigated = Date.now();
@@ -91,6 +102,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
             }
           }
           // A filter click: one of the first channels.
+          stage = `filter click ${i}`;
           const row = page.locator('#panel-sources tbody tr button').nth(i % 3);
           const clicked = performance.now();
           await row.click();
@@ -100,7 +112,9 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
         }
       } catch (error) {
         // A page that does not settle within the limit is a figure too, not a crash.
-        results['dashboard: did not settle'] = `within ${limitMs / 1000} s (${(error as Error).name})`;
+        results['dashboard: did not settle'] = `${stage}: within ${limitMs / 1000} s (${(error as Error).name})`;
+        const still = [...open].map((r) => `open: ${new URL(r.url()).pathname}`);
+        results['dashboard: did not settle: open requests, problems'] = [...still, ...problems].slice(0, 12).join('; ') || 'none';
         await page.close();
       }
       const fmt = (ms: number[]) =>

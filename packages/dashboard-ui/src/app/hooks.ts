@@ -1,4 +1,5 @@
 /** Data hooks: a Query API answer that refetches when its body or the live tick changes; the live stream. */
+import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
 import { openStream } from './auth';
@@ -44,6 +45,27 @@ export function useLoad<T>(key: string | null, load: (signal: AbortSignal) => Pr
     };
   }, [key, tick]);
   return state.key === key ? state : { data: null, error: null, loading: key !== null };
+}
+
+/**
+ * Whether the element has been on screen (and stays true once it has): what is below the fold
+ * asks its queries when it is scrolled into view, so the first view's queries are the engine's
+ * only work at first render (bench/dashboard.ts).
+ */
+export function useSeen(ref: RefObject<Element | null>): boolean {
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (seen || !el) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      observer.disconnect();
+      setSeen(true);
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [seen]);
+  return seen;
 }
 
 /** A Query API answer for `body`, asked again on each live tick. */
