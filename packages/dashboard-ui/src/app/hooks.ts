@@ -12,9 +12,22 @@ export interface Loaded<T> {
 
 /** Pending queries, for tests and the bench (`document.body.dataset.pending`): 0 is a settled page. */
 let pending = 0;
+let onSettled: (() => void)[] = [];
 function track(delta: number): void {
   pending += delta;
   document.body.dataset.pending = String(pending);
+  if (pending === 0) for (const f of onSettled.splice(0)) f();
+}
+
+/**
+ * Calls `f` once the loads now pending (at least one) have all answered: what the first view
+ * does not show waits for it (the embedded engine answers one query after another).
+ */
+export function afterSettled(f: () => void): () => void {
+  onSettled.push(f);
+  return () => {
+    onSettled = onSettled.filter((g) => g !== f);
+  };
 }
 
 /**
@@ -88,11 +101,11 @@ export interface Live {
  * most 6 HTTP/1.1 connections to a host: open streams in background tabs would starve the rest)
  * and opened again, with a refresh, when the tab shows.
  */
-export function useLive(site: string, enabled: boolean): Live {
+export function useLive(site: string, enabled: boolean, ready = true): Live {
   const [live, setLive] = useState<Live>({ tick: 0, current: null, freshness: null, connected: false });
   const last = useRef('');
   useEffect(() => {
-    if (!site) return;
+    if (!site || !ready) return;
     let stop: (() => void) | null = null;
     const refreshFreshness = () =>
       readFreshness(site).then(
@@ -140,6 +153,6 @@ export function useLive(site: string, enabled: boolean): Live {
       removeEventListener('pagehide', close);
       removeEventListener('pageshow', onShow);
     };
-  }, [site, enabled]);
+  }, [site, enabled, ready]);
   return live;
 }
