@@ -28,15 +28,18 @@ const SPAN_MS = 30 * 86_400_000;
 
 async function run(rows: number, quick: boolean): Promise<Record<string, number | string>> {
   await ensureUiBuilt();
+  // BENCH_DASHBOARD_CLICKHOUSE_URL=<url>: a ClickHouse server instead (queries side by side, not in
+  // turn), in a database of this run's own, dropped at the end.
+  const clickhouseUrl = process.env.BENCH_DASHBOARD_CLICKHOUSE_URL || null;
   // BENCH_DASHBOARD_DATA=<dir>: seeded once there and kept, read again by the next runs of the same
   // size (10M events take minutes to seed; the data's last 30 days end when it was seeded).
-  const kept = process.env.BENCH_DASHBOARD_DATA || null;
+  const kept = (!clickhouseUrl && process.env.BENCH_DASHBOARD_DATA) || null;
   const dir =
     kept ?? join(fileURLToPath(new URL('..', import.meta.url)), '.tmp', `bench-dashboard-${process.pid}-${randomBytes(3).toString('hex')}`);
   const seeded = kept !== null && existsSync(join(dir, `seeded-${rows}`));
   mkdirSync(dir, { recursive: true });
-  const database = 'bench_dashboard';
-  const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: database });
+  const database = clickhouseUrl ? `bench_dashboard_${randomBytes(4).toString('hex')}` : 'bench_dashboard';
+  const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: database, ...(clickhouseUrl ? { CLICKHOUSE_URL: clickhouseUrl } : {}) });
   const client = createClickHouse(config.clickhouse);
   const results: Record<string, number | string> = {};
   const js = readFileSync(join(DIST, 'app.js'));
@@ -52,6 +55,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       results['dashboard: seed s'] = round((performance.now() - seeding) / 1000);
     } else results['dashboard: seeded at'] = readFileSync(join(dir, `seeded-${rows}`), 'utf8');
     results['dashboard: stored events'] = rows;
+    results['dashboard: engine'] = clickhouseUrl ? `ClickHouse server ${clickhouseUrl}` : 'embedded (chdb)';
 
     const log = plainLogger('warn');
     const access = createAccessRegistry({ client, database, log });
@@ -146,6 +150,7 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     // page's last queries have (closing the engine under a running query crashes the process).
     await client.query({ query: 'SELECT {x:UInt8} AS x', query_params: { x: 1 }, format: 'JSONEachRow' }).catch(() => {});
     await client.close();
+    if (clickhouseUrl) await client.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
     if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
