@@ -79,7 +79,9 @@ async function start(f: Files, log: Log): Promise<boolean> {
   try {
     return await startOnce(f, log);
   } catch (err) {
-    // One more try: a first start on a fresh machine has been seen to die without a word.
+    // One more try: a first start on a fresh machine has been seen to die without a word. (A
+    // server with many tables takes a while to load them: the wait is long, and ends early only
+    // if the process dies.)
     log(`clickhouse: ${(err as Error).message}; trying once more`);
     return await startOnce(f, log);
   }
@@ -93,7 +95,7 @@ async function startOnce(f: Files, log: Log): Promise<boolean> {
   }
   if (running !== undefined) {
     log(`clickhouse: pid ${running} not answering yet, waiting`);
-    await waitUntilReady({ name: 'clickhouse', pid: running, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log });
+    await waitUntilReady({ name: 'clickhouse', pid: running, marker: f.marker, ready: ping, timeoutMs: 180_000, logFile: f.log });
     return false;
   }
 
@@ -113,7 +115,7 @@ async function startOnce(f: Files, log: Log): Promise<boolean> {
   ];
   const pid = await spawnDetached({ command: python(), args, cwd: f.dir, logFile: f.log, pidFile: f.pid });
   try {
-    await waitUntilReady({ name: 'clickhouse', pid, marker: f.marker, ready: ping, timeoutMs: 30_000, logFile: f.log, intervalMs: 100 });
+    await waitUntilReady({ name: 'clickhouse', pid, marker: f.marker, ready: ping, timeoutMs: 180_000, logFile: f.log, intervalMs: 100 });
   } catch (err) {
     await terminate(pid, f.marker, 2_000);
     await rm(f.pid, { force: true });
