@@ -70,11 +70,15 @@ export function useSeen(ref: RefObject<Element | null>): boolean {
   useEffect(() => {
     const el = ref.current;
     if (seen || !el) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
-      observer.disconnect();
-      setSeen(true);
-    });
+    // Seen: at least its head (40 px) on screen, not a border at the bottom edge.
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        observer.disconnect();
+        setSeen(true);
+      },
+      { rootMargin: '0px 0px -40px 0px' },
+    );
     observer.observe(el);
     return () => observer.disconnect();
   }, [seen]);
