@@ -81,7 +81,8 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
           </p>
         )}
         {tab.map ? (
-          <WorldMap rows={rows} onPick={(code) => ctx.onFilter(['is', 'country', [code]])} />
+          // The map's shapes (40 KB gzip) are fetched when it is seen, like the rows.
+          seen && <WorldMap rows={rows} onPick={(code) => ctx.onFilter(['is', 'country', [code]])} />
         ) : (
           <table class="rows" data-dimension={dimension}>
             <thead>
