@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
-import { createDashboardApp } from '@tidemark/dashboard-api';
 import { DIST } from '@tidemark/dashboard-ui';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { migrate } from '@tidemark/ingester';
@@ -28,6 +27,8 @@ const SPAN_MS = 30 * 86_400_000;
 
 async function run(rows: number, quick: boolean): Promise<Record<string, number | string>> {
   await ensureUiBuilt();
+  // Imported after the build: the dashboard-api reads the UI's files when it is loaded.
+  const { createDashboardApp } = await import('@tidemark/dashboard-api');
   // BENCH_DASHBOARD_CLICKHOUSE_URL=<url>: a ClickHouse server instead (queries side by side, not in
   // turn), in a database of this run's own, dropped at the end.
   const clickhouseUrl = process.env.BENCH_DASHBOARD_CLICKHOUSE_URL || null;
