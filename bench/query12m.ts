@@ -4,13 +4,11 @@
  * pages, sources, channels, countries, devices — and a `contains` page filter over 30 days,
  * each timed through the real Hono app (`POST /api/v2/query`), p50/p95.
  *
- * Seeding happens inside ClickHouse (`INSERT … SELECT … FROM numbers()`, through the
- * materialized views): visits first, then the events of exactly those visits (the same hashes of
- * the visit number), and the visit rows the ingester would have cut from them. The ingester
- * cannot take this load itself: the Events API takes `timestamp` at most 30 days old, and events
- * a year old make every batch read their visitors' visits back from ClickHouse. That the
- * generated visits are the ingester's cut is checked first, on a small sample, against the
- * reference cut (test/reference/visits.ts).
+ * The data is generated inside ClickHouse through the real materialized views (bench/seed-12m.ts:
+ * visits, their events, the ingester's visit rows; the generator checked against the reference
+ * cut first), by a private ClickHouse server on the data directory running two insert
+ * statements at once; the server then stops and the queries run in-process, as the 10M figures
+ * always have (`BENCH_SEED_ENGINE=embedded` seeds in-process instead, one statement at a time).
  *
  * `pnpm bench --only query12m` (10 million events; `--quick`: 1 million) and
  * `pnpm bench --only query12m-100m` (100 million, not part of a plain `pnpm bench`).
@@ -20,138 +18,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDashboardApp } from '@tidemark/dashboard-api';
-import { countVisitors, migrate } from '@tidemark/ingester';
-import { type ClickHouseClient, createAccessRegistry, createClickHouse, loadConfig, plainLogger, type StoredEvent } from '@tidemark/shared';
+import { migrate } from '@tidemark/ingester';
+import { createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { cutVisits, visitSignature } from '../test/reference/visits.ts';
 import { childFigures, type Figures, percentile, progress, ROOT, round } from './lib.ts';
-
-const SITE = 'bench.example';
-const DAY = 86_400_000;
-const SPAN_MS = 365 * DAY;
-/** Events per visit on average: pageviews [1,1,1,2,2,3,4,6] (2.5), an engagement after each in half the visits, a signup in one in ten. */
-const EVENTS_PER_VISIT = 2.5 * 1.5 + 0.1;
-
-/** Where visits come from: (referrer host, referrer class, utm source, medium, campaign, source name, channel), by weight. */
-const TRAFFIC: [string, string, string, string, string, string, string][] = [
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
-  ['news.ycombinator.com', 'social', '', '', '', 'Hacker News', 'Organic Social'],
-  ['chatgpt.com', 'other', '', '', '', 'ChatGPT', 'AI Assistants'],
-  ['t.co', 'social', '', '', '', 'Twitter', 'Organic Social'],
-  ['', 'direct', 'newsletter', 'email', 'spring', 'newsletter', 'Email'],
-  ['www.google.com', 'search', 'google', 'cpc', 'brand', 'Google', 'Paid Search'],
-  ['example.org', 'other', '', '', '', 'example.org', 'Referral'],
-];
-const AGENTS: [string, string, string, string, string, number][] = [
-  ['desktop', 'Chrome', '130', 'Windows', '10', 1920],
-  ['desktop', 'Firefox', '132', 'Linux', '', 1440],
-  ['mobile', 'Safari', '18', 'iOS', '18.1', 390],
-  ['mobile', 'Chrome', '130', 'Android', '14', 412],
-  ['tablet', 'Safari', '18', 'iOS', '18.1', 820],
-];
-const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'CA', 'NL', 'ES', 'NP', ''];
-
-const list = (rows: readonly (readonly (string | number)[])[]) =>
-  `[${rows.map((r) => `(${r.map((v) => (typeof v === 'number' ? String(v) : `'${v}'`)).join(', ')})`).join(', ')}]`;
-
-/**
- * One row per visit `v` of [first, first + count) out of `total`: its site, visitor, start, shape
- * and attributes, all functions of `v`. A visitor (per UTC day) comes back every `total / 800`
- * visits, about 11 hours later, so two visits of one visitor never meet within 30 minutes.
- */
-function visitsSql(first: number, count: number, total: number, end: number): string {
-  const period = Math.max(1000, Math.floor(total / 800));
-  return `
-    SELECT v,
-      if(v % 5 = 0, concat('site', toString(v % 20), '.example'), '${SITE}') AS site,
-      toInt64(${end - SPAN_MS}) + intDiv(toInt64(v) * ${SPAN_MS}, ${total}) + toInt64(cityHash64(v, 2) % 60000) AS t0,
-      cityHash64(v % ${period}, toDate(fromUnixTimestamp64Milli(t0, 'UTC'))) AS visitor,
-      [1, 1, 1, 2, 2, 3, 4, 6][cityHash64(v, 1) % 8 + 1] AS n,
-      toInt64(10000 + cityHash64(v, 3) % 600000) AS g,
-      cityHash64(v, 4) % 2 = 0 AS engaged,
-      cityHash64(v, 5) % 10 = 0 AS custom,
-      arrayMap(i -> concat('/page/', toString(intDiv((cityHash64(v, i, 6) % 1000) * (cityHash64(v, i, 6) % 1000), 2000))), range(n)) AS paths,
-      ${list(TRAFFIC)}[cityHash64(v, 7) % ${TRAFFIC.length} + 1] AS traffic,
-      ${list(AGENTS)}[cityHash64(v, 8) % ${AGENTS.length} + 1] AS agent,
-      [${COUNTRIES.map((c) => `'${c}'`).join(', ')}][cityHash64(v, 9) % ${COUNTRIES.length} + 1] AS country
-    FROM (SELECT number + ${first} AS v FROM numbers(${count}))`;
-}
-
-/** Each event: (name, offset from the visit's start in ms, page index, duration_ms). */
-const EVENTS_OF_VISIT = `arrayConcat(
-  arrayMap(i -> ('pageview', i * g, i, toUInt32(0)), range(n)),
-  if(engaged, arrayMap(i -> ('engagement', i * g + intDiv(g, 2), i, toUInt32(intDiv(g, 2))), range(n)), []),
-  if(custom, [('signup', (n - 1) * g + 1000, n - 1, toUInt32(0))], []))`;
-
-function eventsInsert(database: string, visits: string): string {
-  return `
-    INSERT INTO ${database}.events (event_id, site, name, timestamp, visitor_id, url, host, path, referrer, referrer_host,
-      referrer_source, utm_source, utm_medium, utm_campaign, country, device, browser, browser_version, os, os_version,
-      screen_width, duration_ms)
-    SELECT generateUUIDv4(e), site, e.1, fromUnixTimestamp64Milli(t0 + e.2, 'UTC'), visitor,
-      concat('https://', site, paths[e.3 + 1]), site, paths[e.3 + 1],
-      if(traffic.1 = '', '', concat('https://', traffic.1, '/')), traffic.1, traffic.2, traffic.3, traffic.4, traffic.5,
-      country, agent.1, agent.2, agent.3, agent.4, agent.5, agent.6, e.4
-    FROM (${visits}) ARRAY JOIN ${EVENTS_OF_VISIT} AS e`;
-}
-
-/** The visit rows the ingester writes for those events (version 1, never changed). */
-function visitsInsert(database: string, visits: string): string {
-  return `
-    INSERT INTO ${database}.visits (site, visitor_id, first_at, last_at, sign, version, host, entry_page, exit_page,
-      entry_page_at, exit_page_at, entry_at, referrer_host, referrer_source, source, channel, utm_source, utm_medium,
-      utm_campaign, country, device, browser, browser_version, os, os_version, screen_width, pageviews, events,
-      engagements, engaged_ms, pairs)
-    SELECT site, visitor, fromUnixTimestamp64Milli(t0, 'UTC'),
-      fromUnixTimestamp64Milli(t0 + (n - 1) * g + multiIf(engaged, intDiv(g, 2), custom, 1000, 0), 'UTC'), 1, 1, site,
-      paths[1], paths[n], fromUnixTimestamp64Milli(t0, 'UTC'), fromUnixTimestamp64Milli(t0 + (n - 1) * g, 'UTC'),
-      fromUnixTimestamp64Milli(t0, 'UTC'), traffic.1, traffic.2, traffic.6, traffic.7, traffic.3, traffic.4, traffic.5,
-      country, agent.1, agent.2, agent.3, agent.4, agent.5, agent.6, n, toUInt32(custom), if(engaged, n, 0),
-      if(engaged, n * intDiv(g, 2), 0),
-      arrayDistinct(arrayConcat(arrayMap(p -> ('pageview', p), paths), if(custom, [('signup', paths[n])], [])))
-    FROM (${visits})`;
-}
-
-export async function seed(client: ClickHouseClient, database: string, visits: number, end: number): Promise<void> {
-  const chunk = 2_000_000;
-  for (let first = 0; first < visits; first += chunk) {
-    const sql = visitsSql(first, Math.min(chunk, visits - first), visits, end);
-    const settings = { max_insert_block_size: '1000000', max_threads: 2 };
-    await client.command({ query: eventsInsert(database, sql), clickhouse_settings: settings });
-    await client.command({ query: visitsInsert(database, sql), clickhouse_settings: settings });
-    progress(`query12m: ${Math.min(first + chunk, visits)}/${visits} visits seeded`);
-  }
-}
-
-/** The generated visits equal the reference cut of the generated events (a sample of `visits` visits). */
-async function checkGenerator(client: ClickHouseClient, database: string, visits: number, end: number): Promise<void> {
-  await seed(client, database, visits, end);
-  const exact = { output_format_json_quote_64bit_integers: 1 } as const;
-  const events = await (
-    await client.query({ query: `SELECT * FROM ${database}.events`, format: 'JSONEachRow', clickhouse_settings: exact })
-  ).json<StoredEvent>();
-  const expected = cutVisits(events).map(visitSignature).sort();
-  const rows = await (
-    await client.query({
-      query: `SELECT site, visitor_id, first_at, last_at, pageviews, events, engagements, entry_page, exit_page, source, channel
-              FROM ${database}.visits FINAL`,
-      format: 'JSONEachRow',
-      clickhouse_settings: exact,
-    })
-  ).json<Record<string, string | number>>();
-  const actual = rows.map((r) => Object.values(r).join('|')).sort();
-  const differ = actual.filter((s, i) => s !== expected[i]);
-  if (actual.length !== expected.length || differ.length > 0)
-    throw new Error(
-      `generated visits differ from the reference cut: ${actual.length} vs ${expected.length}, e.g. ${differ[0]} vs ${expected[actual.indexOf(differ[0] ?? '')]}`,
-    );
-  progress(`query12m: generator checked: ${events.length} events → ${actual.length} visits, as the reference cuts them`);
-}
+import { SITE, seedYear, withSeedServer } from './seed-12m.ts';
 
 /**
  * Wall time of each run, and the process's CPU time over it (user + system, every thread): the
@@ -205,8 +76,8 @@ const CONTAINS: [string, Record<string, unknown>][] = [
 /**
  * `BENCH_QUERY12M_DIR=<dir>` keeps the seeded data directory between runs: the first run seeds
  * it (and writes `seeded.json`: rows and the end instant), later runs only apply pending
- * migrations (with their backfills) and measure — seeding 10 million events takes 10–20 minutes
- * on this machine.
+ * migrations (with their backfills) and measure — seeding 100 million events took 18 minutes
+ * on this machine (`BENCH_SEED_STREAMS`: statements in flight on the seeding server, 2).
  */
 async function run(rows: number, quick: boolean): Promise<Figures> {
   const iterations = quick ? 5 : 20;
@@ -217,33 +88,27 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
   const reuse =
     kept !== undefined && existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { rows: number; end: number }) : null;
   const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: 'bench_q12m' });
-  const client = createClickHouse(config.clickhouse);
   const results: Figures = {};
   const end = reuse?.end ?? Date.now();
+  // Seeded by a private server on the data directory (two statements at once), then measured
+  // in-process like the 10M figures; BENCH_SEED_ENGINE=embedded seeds in-process (one at a time).
+  const engine = process.env.BENCH_SEED_ENGINE === 'embedded' ? 'embedded' : 'server';
+  const streams = Number(process.env.BENCH_SEED_STREAMS ?? 2);
+  results['seeded by'] = reuse ? 'kept data' : engine === 'server' ? 'a private ClickHouse server' : 'the in-process engine';
+  if (!reuse && engine === 'server') {
+    Object.assign(results, await withSeedServer(dir, (server, pid) => seedYear(server, config.clickhouse, { rows, end, streams, pid })));
+  }
+  const client = createClickHouse(config.clickhouse);
   try {
     if (reuse) {
       progress(`query12m: reusing ${reuse.rows} seeded events in ${dir}`);
       const migrating = performance.now();
       await migrate(client, config.clickhouse);
       results['migrations on the kept data s'] = Math.round((performance.now() - migrating) / 1000);
-    } else {
-      // Raw events are kept RETENTION_DAYS (90): the sample keeps all of its year, to cut it whole.
-      const sample = { ...config.clickhouse, database: 'bench_q12m_check', retentionDays: 400 };
-      await migrate(client, sample);
-      await checkGenerator(client, sample.database, 4000, end);
-      await client.command({ query: `DROP DATABASE ${sample.database} SYNC` });
-
-      await migrate(client, config.clickhouse);
-      const visits = Math.round(rows / EVENTS_PER_VISIT);
-      const seeding = performance.now();
-      await seed(client, config.clickhouse.database, visits, end);
-      results['seed s (events, visits, every view)'] = Math.round((performance.now() - seeding) / 1000);
-      // What an ingester does at start-up: count the complete days' visitors (visitor counts).
-      const counting = performance.now();
-      await countVisitors(client, config.clickhouse.database);
-      results['visitor counts s (an ingester start-up count of the year)'] = Math.round((performance.now() - counting) / 1000);
-      if (kept) writeFileSync(marker, JSON.stringify({ rows, end }));
+    } else if (engine === 'embedded') {
+      Object.assign(results, await seedYear(client, config.clickhouse, { rows, end, streams: 1, pid: process.pid }));
     }
+    if (kept && !reuse) writeFileSync(marker, JSON.stringify({ rows, end }));
     const [stored] = await (
       await client.query({
         query: `SELECT (SELECT sum(events) FROM ${config.clickhouse.database}.events_1d) AS events,
@@ -255,14 +120,23 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
     results['events generated (12 months, 80 % one site; every rollup has them)'] = Number(stored?.events);
     results['raw events kept (RETENTION_DAYS = 90)'] = Number(stored?.raw);
     results['visits stored'] = Number(stored?.visits);
-    const [counts] = await (
+    // Compressed bytes of the active parts, as background merges left them (not OPTIMIZEd).
+    const parts = await (
       await client.query({
-        query: `SELECT sum(data_compressed_bytes) AS bytes FROM system.parts
-                WHERE database = '${config.clickhouse.database}' AND table = 'visitors_1d' AND active`,
+        query: `SELECT table, sum(data_compressed_bytes) AS bytes FROM system.parts
+                WHERE database = '${config.clickhouse.database}' AND active GROUP BY table`,
         format: 'JSONEachRow',
       })
-    ).json<{ bytes: string }>();
-    results['visitor counts (visitors_1d) bytes/event, compressed'] = round(Number(counts?.bytes) / Number(stored?.events), 2);
+    ).json<{ table: string; bytes: string }>();
+    const perEvent = (bytes: number) => round(bytes / Number(stored?.events), 2);
+    results['visitor counts (visitors_1d) bytes/event, compressed'] = perEvent(Number(parts.find((p) => p.table === 'visitors_1d')?.bytes));
+    results['all tables bytes/event, compressed (active parts, merges as they were)'] = perEvent(
+      parts.reduce((sum, p) => sum + Number(p.bytes), 0),
+    );
+    results['bytes/event by table'] = parts
+      .sort((a, b) => Number(b.bytes) - Number(a.bytes))
+      .map((p) => `${p.table} ${perEvent(Number(p.bytes))}`)
+      .join(', ');
     const log = plainLogger('warn');
     const access = createAccessRegistry({ client, database: config.clickhouse.database, log });
     const app = createDashboardApp({

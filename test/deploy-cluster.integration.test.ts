@@ -96,9 +96,9 @@ describe('cluster migrations run on a one-node cluster', () => {
     const all = (await statements(database)).map(local);
     // This machine's ClickHouse keeps Replicated tables read-only under its testkeeper (is_readonly
     // at once; it has no Keeper server to use instead), so the ALTERs of Replicated tables
-    // (012_scroll_depth.sql on events, 017_visitor_splits.sql on visitors_1d) are refused here with
-    // TABLE_IS_READ_ONLY: only those refusals are allowed, and counted. A real cluster with Keeper
-    // runs them; the Distributed tables' ALTERs (013, 018) run here.
+    // (012_scroll_depth.sql on events, 017_visitor_splits.sql and 019_visitor_split_sums.sql on
+    // visitors_1d) are refused here with TABLE_IS_READ_ONLY: only those refusals are allowed, and
+    // counted. A real cluster with Keeper runs them; the Distributed tables' ALTERs (013, 018, 020) run here.
     const readOnly: string[] = [];
     for (const round of [1, 2]) {
       for (const statement of all) {
@@ -108,15 +108,17 @@ describe('cluster migrations run on a one-node cluster', () => {
         });
       }
     }
-    expect(readOnly).toHaveLength(4); // 012's and 017's ALTERs, once per round
+    expect(readOnly).toHaveLength(6); // 012's, 017's and 019's ALTERs, once per round
     const added = await rows<{ table: string; name: string }>(
       `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all')
-         AND name IN ('scroll_depth', 'before', 'after') ORDER BY table, name`,
+         AND name IN ('scroll_depth', 'before', 'after', 'pageviews_before', 'engaged_ms_before') ORDER BY table, name`,
     );
     expect(added.map((c) => `${c.table}.${c.name}`)).toEqual([
       'events_all.scroll_depth',
       'visitors_1d_all.after',
       'visitors_1d_all.before',
+      'visitors_1d_all.engaged_ms_before',
+      'visitors_1d_all.pageviews_before',
     ]);
     const tables = await rows<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,

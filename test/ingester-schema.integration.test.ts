@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -122,7 +122,7 @@ describe('ClickHouse schema (server)', () => {
         })),
         format: 'JSONEachRow',
       });
-      // A complete UTC day of another site, for the visitor counts' backfill (migrations 015, 017).
+      // A complete UTC day of another site, for the visitor counts' backfill (migrations 015, 017, 019).
       const daySite = 'days.example';
       const dayNoon = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2.5 * 86_400_000;
       // Spread over the day's morning (01:00–11:50 UTC), 37 visitors coming back: the day's splits differ per quarter-hour.
@@ -131,7 +131,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -199,7 +199,7 @@ describe('ClickHouse schema (server)', () => {
       const counts = await (
         await client.query({
           query: `SELECT site, dimension, toUnixTimestamp(bucket) * 1000 AS day, events, values, visitors, pageviews, customs, engagements,
-                         before, after
+                         before, after, pageviews_before, customs_before, engagements_before, engaged_ms_before
                   FROM ${older.database}.visitors_1d ORDER BY site, dimension`,
           format: 'JSONEachRow',
           clickhouse_settings: EXACT_64BIT_JSON,
@@ -215,6 +215,10 @@ describe('ClickHouse schema (server)', () => {
           pageviews: string[];
           before: string[];
           after: string[];
+          pageviews_before: string[];
+          customs_before: string[];
+          engagements_before: string[];
+          engaged_ms_before: string[];
         }>()
         .then((rows) =>
           rows.map((r) => ({
@@ -225,6 +229,7 @@ describe('ClickHouse schema (server)', () => {
             pageviews: r.pageviews.map(Number),
             before: r.before.map(Number),
             after: r.after.map(Number),
+            sums: [r.pageviews_before, r.customs_before, r.engagements_before, r.engaged_ms_before].map((a) => a.map(Number)),
           })),
         );
       const distinct = (events: StoredEvent[]) => new Set(events.filter((e) => e.name !== 'engagement').map((e) => e.visitor_id)).size;
@@ -243,6 +248,17 @@ describe('ClickHouse schema (server)', () => {
       expect(counts[0]?.before).toEqual(quarters.map((q) => distinct(dayEvents.filter((e) => quarter(e) < q))));
       expect(counts[0]?.after).toEqual(quarters.map((q) => distinct(dayEvents.filter((e) => quarter(e) >= q))));
       expect([counts[1]?.before, counts[1]?.after]).toEqual([[], []]);
+      // Their sums (migration 019): pageviews, custom events, engagements and engaged time before each quarter-hour.
+      const earlier = (q: number) => dayEvents.filter((e) => quarter(e) < q);
+      const engaged = (events: StoredEvent[]) => events.filter((e) => e.name === 'engagement');
+      expect(counts[0]?.sums).toEqual([
+        quarters.map((q) => earlier(q).filter((e) => e.name === 'pageview').length),
+        quarters.map((q) => earlier(q).filter((e) => e.name !== 'pageview' && e.name !== 'engagement').length),
+        quarters.map((q) => engaged(earlier(q)).length),
+        quarters.map((q) => engaged(earlier(q)).reduce((sum, e) => sum + e.duration_ms, 0)),
+      ]);
+      expect(counts[0]?.sums[0]?.[95]).toBeGreaterThan(0);
+      expect(counts[1]?.sums).toEqual([[], [], [], []]);
       expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
         Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
       );
@@ -252,14 +268,14 @@ describe('ClickHouse schema (server)', () => {
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017, 019) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,

@@ -18,6 +18,8 @@ const HOLDER_QUERY = 'SELECT sleepEachRow(0.1) FROM system.numbers SETTINGS max_
 
 export interface PrivateClickHouse {
   url: string;
+  /** The server's process (the launcher runs the engine in-process): its CPU time is the server's. */
+  pid: number;
   tcpPort: number;
   dir: string;
   /** A query over HTTP as `user` (`default` when omitted); rejects with the server's message. */
@@ -31,6 +33,8 @@ export interface PrivateClickHouseOptions {
   /** The main config (`config.xml`); by default one that loads `users.xml`. */
   config?: string;
   env?: Record<string, string>;
+  /** The server's data directory (`--path`), kept by `stop()`; by default one inside its own directory, removed with it. */
+  dataPath?: string;
 }
 
 const USERS = `<clickhouse>
@@ -57,7 +61,7 @@ export async function startPrivateClickHouse(opts: PrivateClickHouseOptions = {}
       LAUNCHER,
       findLibchdb(),
       `--config-file=${join(dir, 'config.xml')}`,
-      `--path=${join(dir, 'data')}/`,
+      `--path=${opts.dataPath ?? join(dir, 'data')}/`,
       '--listen_host=127.0.0.1',
       `--http_port=${http}`,
       `--tcp_port=${tcp}`,
@@ -93,6 +97,7 @@ export async function startPrivateClickHouse(opts: PrivateClickHouseOptions = {}
 
   return {
     url,
+    pid: server.pid as number,
     tcpPort: tcp,
     dir,
     query,

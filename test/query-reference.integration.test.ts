@@ -35,6 +35,8 @@ const HOUR = 3_600_000;
 /** A pinned clock: noon UTC two days ago (raw events are kept 90 days, so everything stays). */
 const NOW = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 36 * HOUR;
 const SITES = ['a.example', 'b.example'];
+/** The whole UTC days of the near workload, up to the day of NOW (its late events arrive after the counts). */
+const NEAR_DAYS: [string, string] = [new Date(NOW - 60 * HOUR).toISOString().slice(0, 10), new Date(NOW).toISOString().slice(0, 10)];
 /**
  * a.example has configured goals (overlapping pageview globs, event goals); b.example none, so
  * each custom event name is its goal. PROP_GOALS adds a goal with a property condition.
@@ -235,11 +237,21 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       },
       {
         site: SITES,
-        metrics: ['visitors', 'visits'],
+        metrics: ['visitors', 'visits', 'pageviews', 'events', 'time_on_page'],
         dateRange: ['2026-10-24', '2026-11-02'],
         timezone: 'Asia/Kathmandu',
         dimensions: ['time:day'],
       },
+      // The near days, the last of them counted before its late events (stale): its counts must not be read.
+      ...['UTC', 'Asia/Kolkata', 'America/New_York'].map((timezone) => ({
+        site: SITES,
+        metrics: ['visitors', 'visits', 'pageviews', 'events', 'time_on_page'],
+        dateRange: NEAR_DAYS,
+        timezone,
+        dimensions: ['time:day'],
+      })),
+      { site: SITES, metrics: ['visitors', 'visits', 'pageviews', 'events'], dateRange: NEAR_DAYS },
+      { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: NEAR_DAYS, dimensions: ['page'], limit: 100 },
       // UTC buckets: the totals are the sums of the rows (no statement of their own).
       {
         site: SITES,
@@ -274,6 +286,19 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         filters: [['matches', 'page', ['^/docs']]],
       },
     ];
+    // The premise of the near days' queries: some of their whole UTC days have current counts, some stale.
+    const [days] = await (
+      await client.query({
+        query: `SELECT countIf(c.ok = 1) AS current, countIf(c.ok = 0) AS stale
+                FROM (SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} GROUP BY site, bucket) AS r
+                LEFT JOIN (SELECT site, bucket, events, 1 AS ok FROM ${database}.visitors_1d WHERE dimension = '' AND length(pageviews_before) = 96) AS c
+                  ON c.site = r.site AND c.bucket = r.bucket AND c.events = r.e`,
+        query_params: { from: NEAR_DAYS[0], to: new Date(Date.parse(NEAR_DAYS[1]) + 24 * HOUR).toISOString().slice(0, 10) },
+        format: 'JSONEachRow',
+      })
+    ).json<{ current: string; stale: string }>();
+    expect(Number(days?.current)).toBeGreaterThan(0);
+    expect(Number(days?.stale)).toBeGreaterThan(0);
     const tables = new Set<string>();
     for (const body of bodies) {
       const got = await ask(body);

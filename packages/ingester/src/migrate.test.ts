@@ -28,8 +28,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
     // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed,
-    // 016_distributed_visitor_counts, 018_visitor_splits_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 6);
+    // 016_distributed_visitor_counts, 018_visitor_splits_distributed, 020_visitor_split_sums_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 7);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -40,11 +40,12 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(13);
     const counts = all(cluster).find((s) => s.includes('.visitors_1d ON CLUSTER'));
     expect(counts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
-    // The visitor splits (017, 018) reach the local table and the Distributed one on every node.
-    for (const table of ['visitors_1d', 'visitors_1d_all'])
-      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
-        /ADD COLUMN IF NOT EXISTS after/,
-      );
+    // The visitor splits (017, 018) and their sums (019, 020) reach the local table and the Distributed one on every node.
+    for (const table of ['visitors_1d', 'visitors_1d_all']) {
+      const alters = all(cluster).filter((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`));
+      expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS after'))).toBeDefined();
+      expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS pageviews_before'))).toMatch(/engaged_ms_before Array\(UInt64\)/);
+    }
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");

@@ -24,10 +24,11 @@ import { backfillVisits } from './visits/backfill.ts';
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
 /**
- * Gives `visitors_1d` (015) its day splits: the backfill counts every complete day the day rollups
- * hold (or whose whole-site row has no splits) once the columns exist.
+ * Gives `visitors_1d` (015) its day splits (017) and their sums: the backfill counts every complete
+ * day the day rollups hold (or whose whole-site row has no splits or no split sums) once the last
+ * of its columns exist (it writes them all).
  */
-const VISITOR_COUNTS_MIGRATION = 17;
+const VISITOR_COUNTS_MIGRATION = 19;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 

@@ -18,7 +18,7 @@ const COMPLETE = "bucket < toStartOfDay(now('UTC'))";
 
 /** The days (complete, UTC) of a day rollup whose `visitors_1d` row of `dimension` is missing, stale or (`split`) without splits. */
 function staleDays(database: string, table: string, dimension: string, split: boolean): string {
-  const counted = `SELECT site, bucket, events FROM ${database}.visitors_1d WHERE dimension = '${dimension}'${split ? ' AND length(after) = 96' : ''}`;
+  const counted = `SELECT site, bucket, events FROM ${database}.visitors_1d WHERE dimension = '${dimension}'${split ? ' AND length(after) = 96 AND length(pageviews_before) = 96' : ''}`;
   return `(site, toStartOfDay(bucket)) IN (
     SELECT site, bucket FROM (SELECT site, bucket, sum(events) AS e FROM ${database}.${table} WHERE ${COMPLETE} GROUP BY site, bucket)
     WHERE (site, bucket, e) NOT IN (${counted}))`;
@@ -42,22 +42,31 @@ function pagesSql(database: string): string {
 /**
  * The whole site's row per day, from the quarter-hours of `events_15m` (the same events as
  * `events_1d`, fed by the same inserts): the day's sums and distinct visitors, and its splits —
- * `before[q + 1]` the distinct visitors of quarter-hours [0, q), `after[q + 1]` of [q, 96) —
- * from two running merges of the quarter-hours' states (window functions), one pass per day.
+ * `before[q + 1]` the distinct visitors of quarter-hours [0, q), `after[q + 1]` of [q, 96), and
+ * `pageviews_before[q + 1]` (and customs, engagements, their time) the sums of [0, q) — from
+ * running merges and sums of the quarter-hours (window functions), one pass per day.
  */
 function siteSql(database: string): string {
+  const running = (x: string) => `sum(${x}) OVER (PARTITION BY site, day ORDER BY q ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   return `
-    INSERT INTO ${database}.visitors_1d (site, dimension, bucket, events, values, visitors, pageviews, customs, engagements, engaged_ms, before, after)
-    SELECT site, '', day, e, [''], [after[1]], [pv], [cu], [en], [ms], before, after
+    INSERT INTO ${database}.visitors_1d (site, dimension, bucket, events, values, visitors, pageviews, customs, engagements, engaged_ms, before, after,
+                                         pageviews_before, customs_before, engagements_before, engaged_ms_before)
+    SELECT site, '', day, e, [''], [after[1]], [pv], [cu], [en], [ms], before, after,
+           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 4), range(96)),
+           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 5), range(96)),
+           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 6), range(96)),
+           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 7), range(96))
     FROM (
       SELECT site, day, sum(e) AS e, sum(pv) AS pv, sum(cu) AS cu, sum(en) AS en, sum(ms) AS ms,
-             arraySort(groupArray((q, upto, since))) AS marks,
+             arraySort(groupArray((q, upto, since, pv_upto, cu_upto, en_upto, ms_upto))) AS marks,
              arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 2), range(96)) AS before,
              arrayMap(i -> tupleElement(arrayFirst(m -> tupleElement(m, 1) >= i, marks), 3), range(96)) AS after
       FROM (
         SELECT site, day, q, e, pv, cu, en, ms,
                uniqMerge(s) OVER (PARTITION BY site, day ORDER BY q ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
-               uniqMerge(s) OVER (PARTITION BY site, day ORDER BY q DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS since
+               uniqMerge(s) OVER (PARTITION BY site, day ORDER BY q DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS since,
+               toUInt64(${running('pv')}) AS pv_upto, toUInt64(${running('cu')}) AS cu_upto,
+               toUInt64(${running('en')}) AS en_upto, toUInt64(${running('ms')}) AS ms_upto
         FROM (
           SELECT site, toStartOfDay(bucket) AS day, toUInt8(intDiv(toUInt32(bucket) - toUInt32(toStartOfDay(bucket)), 900)) AS q,
                  uniqMergeStateIf(visitors, name != 'engagement') AS s, sum(events) AS e,

@@ -7,6 +7,7 @@
  */
 import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
+import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
@@ -232,6 +233,12 @@ function totalsAreSums(query: Query, input: StatementInput, buckets: readonly nu
   return dayAligned(input, buckets);
 }
 
+/** Whether the visit totals are the sums of the rows: one time dimension (each visit starts in one bucket), native data only. */
+function visitTotalsAreSums(query: Query, input: StatementInput): boolean {
+  const [only, ...more] = query.dimensions;
+  return only !== undefined && more.length === 0 && isTimeDimension(only) && input.imported === undefined;
+}
+
 function sumRaws(rows: Raw[]): Raw {
   const total = zeroRaw();
   for (const r of rows) for (const k of Object.keys(total) as (keyof Raw)[]) total[k] += r[k];
@@ -255,9 +262,10 @@ async function period(
   rawFrom: number,
   withTotals = true,
   goals: GoalLookup = NO_GOALS,
+  counted?: CountedDay[],
 ): Promise<Period> {
   const pointers = query.dimensions.map((_, i) => `/dimensions/${i}`);
-  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom };
+  const input: StatementInput = { ...inputOf(query, tables, span, interval, goals), pointers, rawFrom, counted };
   // Imported rows count in every grouping of the period, or in none (rows and totals agree).
   if (query.include.imports) {
     const days = wholeDays(span, query.timezone);
@@ -277,18 +285,24 @@ async function period(
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const summed = totalsAreSums(query, input, buckets);
+  // Over one time dimension each visit is in one bucket: the visit totals are the rows' sums in any zone.
+  const visitsSummed = !summed && visitTotalsAreSums(query, input);
+  const totalsQuery = visitsSummed ? { ...query, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) } : query;
+  const none = { keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped;
   const [main, totals, base, baseTotal] = await Promise.all([
     query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
-    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed)
-      ? grouped(client, { ...input, dimensions: [], pointers: [] }, query, seconds, [])
-      : Promise.resolve({ keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped),
+    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed && totalsQuery.metrics.length > 0)
+      ? grouped(client, { ...input, dimensions: [], pointers: [] }, totalsQuery, seconds, [])
+      : Promise.resolve(none),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
-  const totalRaw =
-    summed && main
-      ? sumRaws([...main.keys.keys()].map((key) => raw(main.events.get(key), main.visits.get(key))))
-      : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  const rowSums = () => sumRaws([...(main?.keys.keys() ?? [])].map((key) => raw(main?.events.get(key), main?.visits.get(key))));
+  const totalRaw = summed && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  if (visitsSummed) {
+    const sums = rowSums();
+    Object.assign(totalRaw, { visits: sums.visits, bounces: sums.bounces, duration: sums.duration, visitPageviews: sums.visitPageviews });
+  }
   const totalBase = baseTotal ? raw(baseTotal.events.get('[]'), undefined).visitors : 0;
   const rows: Period['rows'] = [];
   if (query.dimensions.length === 0) rows.push({ dims: [], raw: totalRaw, base: totalBase });
@@ -341,8 +355,9 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
   const cutFrom = options.now - options.retentionDays * 86_400_000;
+  const counted = await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds);
   const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals),
+    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
     compareSpan
       ? period(
           client,
@@ -355,6 +370,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
           cutFrom,
           true,
           options.goals,
+          counted,
         )
       : null,
   ]);
@@ -439,6 +455,30 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   };
 }
 
+/**
+ * Which whole UTC days of the query's periods have current visitor counts: one statement per
+ * query (`counted.ts`), when its event statements may read counts — event metrics, no filter,
+ * dimensions of page and time only (`countsEligible`) — and its periods hold a whole UTC day.
+ * The statements read each day from its count or its states by this list: a day that gains its
+ * first events after the check counts from the next query on.
+ */
+async function checkCounts(
+  client: ClickHouseClient,
+  query: Query,
+  input: StatementInput,
+  compareSpan: Span | null,
+  seconds: number,
+): Promise<CountedDay[] | undefined> {
+  // Only dimensions that can read counts (page, time): any other one could still be refused (a 400) before a statement runs.
+  if (!needs(query, query.dimensions).eventMetrics || !countsEligible(input)) return undefined;
+  const spans = [{ from: input.from, to: input.to }, ...(compareSpan ? [compareSpan] : [])];
+  const whole = spans.map((s) => wholeDaysOf(s.from, s.to)).filter((d) => d !== null);
+  if (whole.length === 0) return undefined;
+  const d0 = Math.min(...whole.map((d) => d.d0));
+  const d1 = Math.max(...whole.map((d) => d.d1));
+  return countedDays(await run(client, countedDaysStatement(input.tables, query.sites, d0, d1), seconds));
+}
+
 function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, goals: GoalLookup = NO_GOALS): StatementInput {
   return {
     tables,
@@ -502,9 +542,9 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   }
   if (visitMetrics) {
     if (visitRollupEligible(input, buckets)) {
-      const { q0, q1, d0, d1 } = rollupSpans(input, buckets);
+      const { q0, q1, d0, d1, splits } = rollupSpans(input, buckets);
       if (d0 < d1) out.add(tables.visits1d);
-      if (q0 < d0 || d1 < q1) out.add(tables.visits15m);
+      if (q0 < d0 || d1 < q1 || splits?.some((q) => q > 0)) out.add(tables.visits15m);
       if (span.from < q0 || q1 < span.to) out.add(tables.visits);
     } else out.add(tables.visits);
   }

@@ -10,6 +10,7 @@
  *   `visits` FINAL for its partial edges.
  */
 import type { Tables } from '../queries/tables.ts';
+import { type CountedDay, dayListSql } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -46,6 +47,8 @@ export interface StatementInput {
   converters?: boolean;
   /** Where raw events start (RETENTION_DAYS before now): the event statement reads raw events, and their visits, from there. */
   rawFrom?: number;
+  /** The days whose visitor counts are current, checked once per query (`counted.ts`); absent: no counts are read. */
+  counted?: CountedDay[];
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -192,64 +195,66 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   // Whole UTC days from the day rollup, when every boundary of the query is a UTC midnight.
   const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
   const days = d0 < d1 && dayAligned(input, bucketStarts);
+  // Counts are read only for the days the query's check found current (`counted.ts`).
+  const counting = countsEligible(input) && input.counted !== undefined;
   // Buckets off UTC midnights (days in Asia/Kolkata): whole UTC days may still sum their two parts' counts.
-  const splits = !days && d0 < d1 && !pages && countsEligible(input) ? daySplits(d0, d1, bucketStarts) : null;
+  const splits = !days && d0 < d1 && !pages && counting ? daySplits(d0, d1, bucketStarts) : null;
   const [day0, day1] = days || splits ? [at(d0), at(d1)] : [whole0, whole0];
   const dayTable = pages ? input.tables.pages1d : input.tables.events1d;
   const path = pages ? 'path' : "'' AS path";
   const columns = `site, toString(name) AS name, bucket AS timestamp, ${path}, events AS c, visitors AS u, duration_ms AS d, toUInt64(0) AS n`;
   const inDays = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
-  let dayParts = `SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`;
-  if (days && countsEligible(input)) {
-    // The days whose count is current: the row's events equal the day's events now (read from
-    // `events_1d`, a few hundred rows a year; `pages_1d` holds the same totals, fed by the same
-    // inserts). A current day is read from its row alone: visitors and sums, per value; a
-    // repeated count is the same row (LIMIT 1 BY). The other days read the day rollup, sums and
-    // states, through its primary key.
-    const dimension = params.add('String', pages ? 'page' : '');
-    const counts = `SELECT * FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension} LIMIT 1 BY site, bucket, events`;
-    const daySums = `SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket`;
-    const current = `SELECT kc.* FROM (${counts}) AS kc INNER JOIN (${daySums}) AS kr ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
-    const others = `SELECT kr.site, kr.bucket FROM (${daySums}) AS kr LEFT ANTI JOIN (${counts}) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
+  const within = (input.counted ?? []).filter((c) => c.day >= d0 && c.day < d1);
+  const isCounted = (c: CountedDay) => (splits ? c.split : pages ? c.page : c.whole);
+  const counted = counting ? within.filter(isCounted) : [];
+  const others = counting ? within.filter((c) => !isCounted(c)) : [];
+  const dimension = params.add('String', pages ? 'page' : '');
+  // A counted day's row: the newest count of the day (a newer one is of more events, counted later: exact too).
+  const countRows = (cols: string, extra = '') =>
+    `SELECT ${cols} FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension}${extra} AND (site, bucket) IN ${dayListSql(params, counted)}
+     ORDER BY site, bucket, events DESC LIMIT 1 BY site, bucket`;
+  const dayParts: string[] = [];
+  if (days && !counting) dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`);
+  if (days && counting) {
+    // The other days read the day rollup, sums and states, through its primary key; a counted
+    // day is read from its row alone: visitors and sums, per value.
+    if (others.length > 0)
+      dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) IN ${dayListSql(params, others)}`);
     // Without a time dimension, a counted value's days fold into one row first.
     const byDay = input.dimensions.some(isTimeDimension);
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
-    dayParts = `
-      SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) GLOBAL IN (${others})
-      UNION ALL
+    if (counted.length > 0)
+      dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
              tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
       FROM (
         SELECT site, ${bucketOut} AS timestamp, value AS path, sum(vi) AS v, sum(pv) AS p, sum(cu) AS cc, sum(en) AS g, sum(ms) AS m
-        FROM (${current}) ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
+        FROM (${countRows('site, bucket, values, visitors, pageviews, customs, engagements, engaged_ms')})
+        ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
         GROUP BY site, ${bucketKey}value)
-      ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`;
+      ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`);
   }
   if (splits) {
-    // Every whole UTC day from the quarter-hours (sums; states only for the days not counted),
-    // and a counted day's distinct visitors from its row: the part before its split and the part
-    // from it (the whole day when it has none), each dated inside the bucket it falls in.
+    // The days not counted: their quarter-hours (sums and states). A counted day is read from its
+    // row alone: the part before its split and the part from it (the whole day when it has none),
+    // distinct visitors and sums, each dated inside the bucket it falls in.
     const split = params.add('Array(UInt8)', splits);
-    const counts = `SELECT * FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = '' AND length(after) = 96 LIMIT 1 BY site, bucket, events`;
-    const daySums = `SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket`;
-    const current = `SELECT kc.* FROM (${counts}) AS kc INNER JOIN (${daySums}) AS kr ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
-    const others = `SELECT kr.site, kr.bucket FROM (${daySums}) AS kr LEFT ANTI JOIN (${counts}) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e`;
-    const sp = `${split}[intDiv(toUInt32(bucket) - toUInt32(${day0}), 86400) + 1]`;
-    dayParts = `
-      SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL IN (${others})
-      UNION ALL
-      SELECT site, toString(name) AS name, part AS timestamp, '' AS path, sum(events) AS c, ${EMPTY_UNIQ} AS u, sum(duration_ms) AS d,
-             toUInt64(0) AS n
-      FROM (
-        SELECT site, name, events, duration_ms, toStartOfDay(bucket) AS day, ${sp.replaceAll('bucket', 'day')} AS q,
-               if(q = 0 OR bucket < day + toIntervalSecond(q * 900), day, day + toIntervalSecond(q * 900)) AS part
-        FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) GLOBAL NOT IN (${others}))
-      GROUP BY site, name, part
-      UNION ALL
-      SELECT site, 'pageview' AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(0) AS c, ${EMPTY_UNIQ} AS u,
-             toUInt64(0) AS d, tupleElement(part, 2) AS n
-      FROM (${current})
-      ARRAY JOIN if(${sp} = 0, [(bucket, after[1])], [(bucket, before[${sp} + 1]), (bucket + toIntervalSecond(${sp} * 900), after[${sp} + 1])]) AS part`;
+    const sp = (day: string) => `${split}[intDiv(toUInt32(${day}) - toUInt32(${day0}), 86400) + 1]`;
+    if (others.length > 0)
+      dayParts.push(`SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, others)}`);
+    if (counted.length > 0) {
+      const q = 'q';
+      const parts = `if(${q} = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
+        [(bucket, before[${q} + 1], pageviews_before[${q} + 1], customs_before[${q} + 1], engagements_before[${q} + 1], engaged_ms_before[${q} + 1]),
+         (bucket + toIntervalSecond(${q} * 900), after[${q} + 1], ${['pageviews', 'customs', 'engagements', 'engaged_ms'].map((x) => `toUInt64(${x}[1] - ${x}_before[${q} + 1])`).join(', ')})])`;
+      dayParts.push(`
+      SELECT site, tupleElement(kind, 1) AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(tupleElement(kind, 2)) AS c,
+             ${EMPTY_UNIQ} AS u, toUInt64(tupleElement(kind, 3)) AS d, toUInt64(tupleElement(kind, 4)) AS n
+      FROM (SELECT *, ${sp('bucket')} AS q FROM (${countRows('site, bucket, before, after, pageviews, customs, engagements, engaged_ms, pageviews_before, customs_before, engagements_before, engaged_ms_before', ' AND after.size0 = 96 AND pageviews_before.size0 = 96')}))
+      ARRAY JOIN ${parts} AS part
+      ARRAY JOIN [('pageview', tupleElement(part, 3), toUInt64(0), tupleElement(part, 2)), ('custom', tupleElement(part, 4), toUInt64(0), toUInt64(0)),
+                  ('engagement', tupleElement(part, 5), tupleElement(part, 6), toUInt64(0))] AS kind`);
+    }
   }
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
@@ -263,8 +268,7 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       FROM ${table}
       WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
       UNION ALL
-      ${dayParts}
-      UNION ALL
+      ${dayParts.map((part) => `${part}\n      UNION ALL`).join('\n')}
       SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
              count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d, toUInt64(0) AS n
       FROM (
@@ -308,26 +312,34 @@ export function visitRollupEligible(input: StatementInput, bucketStarts: readonl
   return Math.ceil(input.from / QUARTER) * QUARTER < Math.floor(input.to / QUARTER) * QUARTER;
 }
 
-/** The whole quarter-hours [q0, q1) of a range and the whole UTC days [d0, d1) the day rollups answer (d0 = d1: none). */
+/**
+ * The whole quarter-hours [q0, q1) of a range and the whole UTC days [d0, d1) the day rollups
+ * answer (d0 = d1: none), and for buckets off UTC midnights each day's split (`daySplits`).
+ */
 export function rollupSpans(input: StatementInput, bucketStarts: readonly number[]) {
   const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
   const q1 = Math.floor(input.to / QUARTER) * QUARTER;
   const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
-  return d0 < d1 && dayAligned(input, bucketStarts) ? { q0, q1, d0, d1 } : { q0, q1, d0: q0, d1: q0 };
+  if (d0 >= d1) return { q0, q1, d0: q0, d1: q0, splits: null };
+  if (dayAligned(input, bucketStarts)) return { q0, q1, d0, d1, splits: null };
+  const splits = daySplits(d0, d1, bucketStarts);
+  return splits ? { q0, q1, d0, d1, splits } : { q0, q1, d0: q0, d1: q0, splits: null };
 }
 
 /**
- * Visit metrics from the visit rollups: whole UTC days from `visits_1d` (when every boundary of
- * the query is a UTC midnight), the other whole quarter-hours from `visits_15m`, and the visits
- * starting in the partial edges from `visits` FINAL. Sums only (visits, bounces, durations,
- * pageviews), so the parts add up exactly.
+ * Visit metrics from the visit rollups: whole UTC days from `visits_1d`, the other whole
+ * quarter-hours from `visits_15m`, and the visits starting in the partial edges from `visits`
+ * FINAL. Sums only (visits, bounces, durations, pageviews), so the parts add up exactly. When the
+ * buckets start off UTC midnights (days in Asia/Kolkata), a day cut by a bucket start is the day's
+ * row dated in its longer part, plus its shorter part's quarter-hours added where they start and
+ * taken back from the longer part.
  */
 export function visitRollupStatement(input: StatementInput, bucketStarts: readonly number[]): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const dimension = visitRollupDimension(input) ?? '';
-  const { q0, q1, d0, d1 } = rollupSpans(input, bucketStarts);
+  const { q0, q1, d0, d1, splits } = rollupSpans(input, bucketStarts);
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
   const [from, whole0, whole1, to, day0, day1] = [at(input.from), at(q0), at(q1), at(input.to), at(d0), at(d1)];
   const dim = params.add('String', dimension);
@@ -336,14 +348,33 @@ export function visitRollupStatement(input: StatementInput, bucketStarts: readon
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'r', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
+  const inDays = `site IN ${sites} AND dimension = ${dim} AND bucket >= ${day0} AND bucket < ${day1}`;
+  let days = `SELECT ${columns} FROM ${input.tables.visits1d} WHERE ${inDays}`;
+  if (splits) {
+    const split = params.add('Array(UInt8)', splits);
+    const sp = (day: string) => `${split}[intDiv(toUInt32(${day}) - toUInt32(${day0}), 86400) + 1]`;
+    // The longer part of day `day` starts at the day (split none or late) or at its split (early).
+    const longer = (day: string, q: string) => `if(${q} > 0 AND ${q} < 48, ${day} + toIntervalSecond(${q} * 900), ${day})`;
+    days = `
+      SELECT site, ${longer('bucket', sp('bucket'))} AS first_at, value, visits, bounces, duration, pageviews
+      FROM ${input.tables.visits1d} WHERE ${inDays}
+      UNION ALL
+      SELECT site, if(sign = 1, bucket, ${longer('day', 's')}) AS first_at, value, sign * visits AS visits, sign * bounces AS bounces,
+             sign * duration AS duration, sign * pageviews AS pageviews
+      FROM (
+        SELECT * FROM (
+          SELECT site, bucket, toStartOfDay(bucket) AS day, ${sp('day')} AS s, value, visits, bounces, duration, pageviews
+          FROM ${input.tables.visits15m} WHERE ${inDays})
+        WHERE s > 0 AND if(s >= 48, bucket >= day + toIntervalSecond(s * 900), bucket < day + toIntervalSecond(s * 900)))
+      ARRAY JOIN [toInt64(1), toInt64(-1)] AS sign`;
+  }
   const sql = `
     SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
     FROM (
       SELECT ${columns} FROM ${input.tables.visits15m}
       WHERE site IN ${sites} AND dimension = ${dim} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
       UNION ALL
-      SELECT ${columns} FROM ${input.tables.visits1d}
-      WHERE site IN ${sites} AND dimension = ${dim} AND bucket >= ${day0} AND bucket < ${day1}
+      ${days}
       UNION ALL
       SELECT v.site AS site, v.first_at AS first_at, ${value} AS value, toInt64(1) AS visits,
              toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
