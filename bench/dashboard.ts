@@ -7,12 +7,11 @@
  * data directory: `npx tsx bench/dashboard.ts [--quick]` (`BENCH_DASHBOARD_ROWS=n` for another size).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
-import { createDashboardApp } from '@tidemark/dashboard-api';
 import { DIST } from '@tidemark/dashboard-ui';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { migrate } from '@tidemark/ingester';
@@ -28,14 +27,20 @@ const SPAN_MS = 30 * 86_400_000;
 
 async function run(rows: number, quick: boolean): Promise<Record<string, number | string>> {
   await ensureUiBuilt();
-  const dir = join(
-    fileURLToPath(new URL('..', import.meta.url)),
-    '.tmp',
-    `bench-dashboard-${process.pid}-${randomBytes(3).toString('hex')}`,
-  );
+  // Imported after the build: the dashboard-api reads the UI's files when it is loaded.
+  const { createDashboardApp } = await import('@tidemark/dashboard-api');
+  // BENCH_DASHBOARD_CLICKHOUSE_URL=<url>: a ClickHouse server instead (queries side by side, not in
+  // turn), in a database of this run's own, dropped at the end.
+  const clickhouseUrl = process.env.BENCH_DASHBOARD_CLICKHOUSE_URL || null;
+  // BENCH_DASHBOARD_DATA=<dir>: seeded once there and kept, read again by the next runs of the same
+  // size (10M events take minutes to seed; the data's last 30 days end when it was seeded).
+  const kept = (!clickhouseUrl && process.env.BENCH_DASHBOARD_DATA) || null;
+  const dir =
+    kept ?? join(fileURLToPath(new URL('..', import.meta.url)), '.tmp', `bench-dashboard-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const seeded = kept !== null && existsSync(join(dir, `seeded-${rows}`));
   mkdirSync(dir, { recursive: true });
-  const database = 'bench_dashboard';
-  const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: database });
+  const database = clickhouseUrl ? `bench_dashboard_${randomBytes(4).toString('hex')}` : 'bench_dashboard';
+  const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: database, ...(clickhouseUrl ? { CLICKHOUSE_URL: clickhouseUrl } : {}) });
   const client = createClickHouse(config.clickhouse);
   const results: Record<string, number | string> = {};
   const js = readFileSync(join(DIST, 'app.js'));
@@ -44,10 +49,14 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     await migrate(client, config.clickhouse);
     const now = Date.now();
     const seeding = performance.now();
-    await seedEvents(client, database, { site: SITE, rows, now, spanMs: SPAN_MS });
-    await seedVisits(client, database, { site: SITE, visits: Math.round(rows / 3), now, spanMs: SPAN_MS });
+    if (!seeded) {
+      await seedEvents(client, database, { site: SITE, rows, now, spanMs: SPAN_MS });
+      await seedVisits(client, database, { site: SITE, visits: Math.round(rows / 3), now, spanMs: SPAN_MS });
+      if (kept) writeFileSync(join(dir, `seeded-${rows}`), new Date(now).toISOString());
+      results['dashboard: seed s'] = round((performance.now() - seeding) / 1000);
+    } else results['dashboard: seeded at'] = readFileSync(join(dir, `seeded-${rows}`), 'utf8');
     results['dashboard: stored events'] = rows;
-    results['dashboard: seed s'] = round((performance.now() - seeding) / 1000);
+    results['dashboard: engine'] = clickhouseUrl ? `ClickHouse server ${clickhouseUrl}` : 'embedded (chdb)';
 
     const log = plainLogger('warn');
     const access = createAccessRegistry({ client, database, log });
@@ -63,44 +72,66 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       const clicks: number[] = [];
       const rounds = quick ? 3 : 7;
       const limitMs = 60_000;
-      // Each API request of the last first render: when it started after navigation, how long it took.
+      // Each request of the last first render (the page, its assets, the API): when it started after navigation, how long it took.
       let requests: { label: string; start: number; ms: number }[] = [];
       let navigated = 0;
       // Times from the events Playwright sends as the page issues a request and as it finishes (the
       // browser's own request timing starts when a request leaves its queue of six per host).
       const issued = new Map<object, number>();
       page.on('request', (r) => issued.set(r, Date.now()));
+      // What went wrong, when the page does not settle: its errors, and the requests still open.
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      const open = new Set<{ url(): string }>();
+      page.on('request', (r) => open.add(r));
+      page.on('requestfinished', (r) => open.delete(r));
+      page.on('requestfailed', (r) => open.delete(r));
       page.on('requestfinished', (r) => {
         const path = new URL(r.url()).pathname;
         const start = issued.get(r);
-        if (!path.startsWith('/api/') || path.endsWith('/stream') || start === undefined || start < navigated) return;
+        if (path.endsWith('/stream') || start === undefined || start < navigated) return;
         requests.push({ label: requestLabel(path, r.postData()), start, ms: Date.now() - start });
       });
+      const breakdown = (what: string) => {
+        for (const r of requests.sort((a, b) => a.start - b.start))
+          results[`dashboard: ${what}: ${r.label} start / duration ms`] = `${Math.round(r.start - navigated)} / ${Math.round(r.ms)}`;
+      };
+      let stage = '';
       try {
+        // The first round of each warms the engine's caches (and the browser's): not counted.
         for (let i = 0; i < rounds + 1; i++) {
+          stage = `render ${i}`;
           requests = [];
           const started = performance.now();
           navigated = Date.now();
           await page.goto(`${url}/?site=${SITE}&period=30d`);
           await settled(page, limitMs);
-          if (i > 0) renders.push(performance.now() - started); // the first round warms the engine's caches
-          if (i === rounds) {
-            for (const r of requests.sort((a, b) => a.start - b.start)) {
-              results[`dashboard: first render: ${r.label} start / duration ms`] =
-                `${Math.round(r.start - navigated)} / ${Math.round(r.ms)}`;
-            }
-          }
-          // A filter click: one of the first channels.
+          if (i > 0) renders.push(performance.now() - started);
+          if (i === rounds) breakdown('first render');
+        }
+        // A filter click: one of the first channels, from the settled 30-day view.
+        for (let i = 0; i < rounds + 1; i++) {
+          stage = `filter click ${i}`;
+          await page.goto(`${url}/?site=${SITE}&period=30d`);
+          await settled(page, limitMs);
+          requests = [];
           const row = page.locator('#panel-sources tbody tr button').nth(i % 3);
           const clicked = performance.now();
+          navigated = Date.now();
           await row.click();
           await page.waitForURL(/f=is%2Cchannel/);
           await settled(page, limitMs);
           if (i > 0) clicks.push(performance.now() - clicked);
+          if (i === rounds) breakdown('filter click');
         }
       } catch (error) {
         // A page that does not settle within the limit is a figure too, not a crash.
-        results['dashboard: did not settle'] = `within ${limitMs / 1000} s (${(error as Error).name})`;
+        results['dashboard: did not settle'] = `${stage}: within ${limitMs / 1000} s (${(error as Error).name})`;
+        const still = [...open].map((r) => `open: ${new URL(r.url()).pathname}`);
+        results['dashboard: did not settle: open requests, problems'] = [...still, ...problems].slice(0, 12).join('; ') || 'none';
+        breakdown(`${stage} (did not settle)`);
         await page.close();
       }
       const fmt = (ms: number[]) =>
@@ -120,7 +151,8 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
     // page's last queries have (closing the engine under a running query crashes the process).
     await client.query({ query: 'SELECT {x:UInt8} AS x', query_params: { x: 1 }, format: 'JSONEachRow' }).catch(() => {});
     await client.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (clickhouseUrl) await client.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 

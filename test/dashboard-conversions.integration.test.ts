@@ -145,6 +145,7 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
       ['Pricing', [4, 4, 100]],
       ['Signup', [2, 2, 50]],
     ]);
+    await page.locator('#panel-goals').scrollIntoViewIfNeeded(); // below the fold: asked when seen
     await page.locator('#panel-goals tbody tr[data-value="Signup"]').waitFor({ timeout: 20_000 });
     for (const r of goals.results) expect(await cells(page, `#panel-goals tbody tr[data-value="${r.dimensions[0]}"]`)).toEqual(r.metrics);
     expect(await page.locator('#panel-goals tr[data-value="Pricing"] .goal-def').textContent()).toBe(' pageview /pricing');
@@ -194,6 +195,7 @@ describe('dashboard UI: goals, funnel and alerts in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`${url}${new URL(link.url, url).pathname}?period=7d`);
     await settled(page);
+    await page.locator('#panel-goals').scrollIntoViewIfNeeded(); // below the fold: asked when seen
     await page.locator('#panel-goals tbody tr[data-value="Signup"]').waitFor({ timeout: 20_000 });
     await drawFunnel(page);
     expect(await page.locator('#alerts-panel').count()).toBe(0);

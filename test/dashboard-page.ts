@@ -30,6 +30,19 @@ export async function settled(page: Page, timeout = 20_000): Promise<void> {
   await page.waitForFunction(ready, undefined, { timeout, polling: 'raf' });
 }
 
+/**
+ * Scrolls `selector` (default: every card of the page, in turn) into view and waits until the
+ * page is settled: below the fold, panels and cards ask their rows once they are seen.
+ */
+export async function seeing(page: Page, selector = 'main .card'): Promise<void> {
+  for (const card of await page.locator(selector).all()) {
+    await card.scrollIntoViewIfNeeded();
+    // Two frames: the intersection observers see the new scroll position.
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  }
+  await settled(page);
+}
+
 /** The six top numbers as the page holds them (`data-value`), null where it shows none. */
 export function topNumbers(page: Page): Promise<(number | null)[]> {
   return page.$$eval('.stat-value', (els) =>

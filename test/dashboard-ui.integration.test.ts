@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
-import { type PageDocument, seriousViolations, settled, signIn, topNumbers } from './dashboard-page.ts';
+import { type PageDocument, seeing, seriousViolations, settled, signIn, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
 import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
 
@@ -48,10 +48,12 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     if (process.env.DEBUG_UI) console.log('open', query, Date.now() - t, 'ms');
   };
 
-  const panelRows = (page: Page, panel: string) =>
-    page.$$eval(`#panel-${panel} tbody tr`, (trs) =>
+  const panelRows = async (page: Page, panel: string) => {
+    await seeing(page, `#panel-${panel}`);
+    return page.$$eval(`#panel-${panel} tbody tr`, (trs) =>
       trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('td.num')?.getAttribute('data-value'))]),
     );
+  };
 
   const expectPanel = async (page: Page, panel: string, dimension: string, metric: string, base: Record<string, unknown>) => {
     const answer = (await api({ ...base, metrics: [metric], dimensions: [dimension], limit: 9 })) as Answer;
@@ -349,7 +351,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         await page.goto(shared.url);
         await page.locator('#unlock-password').fill('a long password');
         await page.locator('#unlock-form button').click();
-        await settled(page);
+        await seeing(page);
         expect(await page.locator('#site').isDisabled()).toBe(true);
         expect(await seriousViolations(page), `shared ${name} ${colorScheme}`).toEqual([]);
         if (name === 'laptop') await page.screenshot({ path: join(SHOTS, `shared-${name}-${colorScheme}.png`), fullPage: true });
@@ -359,7 +361,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
         await settled(page);
         await page.locator('#panel-locations [data-tab="map"]').click();
         await page.locator('svg.map path').first().waitFor();
-        await settled(page);
+        await seeing(page); // every card below the fold drawn, for the full-page screenshot
         await page.screenshot({ path: join(SHOTS, `dashboard-${name}-${colorScheme}.png`), fullPage: true });
         expect(await seriousViolations(page), `${name} ${colorScheme}`).toEqual([]);
         await page.goto(`${stack.apiUrl}/settings`);

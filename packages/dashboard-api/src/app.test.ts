@@ -199,6 +199,33 @@ describe('dashboard API auth and CORS', () => {
   });
 });
 
+describe('the pages', () => {
+  it('name their assets by version: that version is cached a year as immutable, anything else revalidated', async () => {
+    const a = app();
+    const host = { Host: '127.0.0.1' };
+    for (const [page, names] of [
+      ['/', ['/assets/app.css', '/assets/app.js']],
+      ['/settings', ['/assets/app.css', '/assets/settings.css', '/assets/settings.js']],
+    ] as const) {
+      const html = await (await a.request(page, { headers: host })).text();
+      const refs = [...html.matchAll(/"(\/assets\/[\w.-]+)\?v=([\w-]+)"/g)];
+      expect(refs.map((m) => m[1]).sort(), page).toEqual(expect.arrayContaining([...names]));
+      for (const [, path, version] of refs) {
+        const fresh = await a.request(`${path}?v=${version}`, { headers: host });
+        expect(fresh.status).toBe(200);
+        expect(fresh.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        expect(fresh.headers.get('etag')).toBe(`"${version}"`);
+        for (const other of [`${path}`, `${path}?v=old`]) {
+          const res = await a.request(other, { headers: host });
+          expect(res.headers.get('cache-control'), other).toBe('no-cache');
+        }
+      }
+    }
+    // The page itself is always revalidated.
+    expect((await a.request('/', { headers: host })).headers.get('cache-control')).toBe('no-cache');
+  });
+});
+
 describe('methods', () => {
   it('answers a method other than GET on a documented route with 405 and Allow (not 404)', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {

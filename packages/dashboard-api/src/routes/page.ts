@@ -4,6 +4,8 @@
  * for a shared link (routes/share.ts) — and the settings page at `/settings` (`../page/`, plain
  * scripts on the same session calls, styled by the UI's app.css). Files are read once, gzipped
  * once, and answered with an ETag; a missing UI build answers 503 naming the command that makes it.
+ * A page names its assets with their version (`/assets/app.js?v=<hash>`): asked with that version,
+ * an asset is cached for a year as immutable, so a page load revalidates only the page itself.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ export interface Asset {
   gzip: Buffer;
   type: string;
   etag: string;
+  /** The content's hash, as a page names the asset (`?v=`). */
+  version: string;
 }
 
 const TYPES: Record<string, string> = {
@@ -29,28 +33,46 @@ const TYPES: Record<string, string> = {
 };
 const PAGE = fileURLToPath(new URL('../page/', import.meta.url));
 
+function asset(file: string, body: Buffer): Asset {
+  const type = TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+  const version = createHash('sha1').update(body).digest('base64url').slice(0, 16);
+  return { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${version}"`, version };
+}
+
 function load(dir: string, file: string): Asset | null {
-  let body: Buffer;
   try {
-    body = readFileSync(join(dir, file));
+    return asset(file, readFileSync(join(dir, file)));
   } catch {
     return null;
   }
-  const type = TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
-  return { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
-/** Every page and asset by path; the dashboard's `/` is what `/share/<slug>` serves too. */
-export const ASSETS = {
-  '/': load(DIST, 'index.html'),
+/** A page whose `"/assets/<file>"` references carry the version of the asset they name. */
+function page(dir: string, file: string, assets: Record<string, Asset | null>): Asset | null {
+  const html = load(dir, file);
+  if (html === null) return null;
+  const text = html.body.toString('utf8').replace(/"(\/assets\/[\w.-]+)"/g, (ref, path: string) => {
+    const named = assets[path];
+    return named ? `"${path}?v=${named.version}"` : ref;
+  });
+  return asset(file, Buffer.from(text));
+}
+
+const FILES = {
   '/assets/app.js': load(DIST, 'app.js'),
   '/assets/app.css': load(DIST, 'app.css'),
   '/assets/world.json': load(DIST, 'world.json'),
-  '/settings': load(PAGE, 'settings.html'),
   '/assets/settings.js': load(PAGE, 'settings.js'),
   '/assets/settings.css': load(PAGE, 'settings.css'),
   '/assets/session.js': load(PAGE, 'session.js'),
   '/assets/table.js': load(PAGE, 'table.js'),
+};
+
+/** Every page and asset by path; the dashboard's `/` is what `/share/<slug>` serves too. */
+export const ASSETS = {
+  '/': page(DIST, 'index.html', FILES),
+  '/settings': page(PAGE, 'settings.html', FILES),
+  ...FILES,
 } satisfies Record<string, Asset | null>;
 
 /** Who may frame a page: nobody, unless a shared link names origins. */
@@ -66,7 +88,8 @@ export function serveAsset(c: Context, asset: Asset | null, frameAncestors: read
   const headers: Record<string, string> = {
     'Content-Type': asset.type,
     ETag: asset.etag,
-    'Cache-Control': 'no-cache',
+    // The version a page names never changes its content; anything else is revalidated.
+    'Cache-Control': c.req.query('v') === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
     Vary: 'Accept-Encoding',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',

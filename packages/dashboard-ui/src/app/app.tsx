@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, sites as readSites } from './api';
 import { isAdmin, type Me, signOut, whoLabel } from './auth';
-import { useLive, useQuery } from './hooks';
+import { afterSettled, useLive, useQuery } from './hooks';
 import { PANELS, type Tab, usableMetrics } from './panels';
 import { dateRangeOf, grainsOf, periodOf } from './periods';
 import { Alerts } from './ui/alerts';
@@ -35,9 +35,19 @@ export function App({ me, onSignedOut }: Props) {
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, [locked]);
-  // The site list is for the picker: with a site in the URL it waits until the first numbers are
-  // drawn (the engine answers one query after another; the numbers a user waits for go first).
+  // The site list (for the picker, with a site in the URL) and the live stream (current visitors,
+  // data lag) wait until the first view's queries have answered: the embedded engine answers one
+  // query after another, and the numbers a user waits for go first.
   const [wantSites, setWantSites] = useState(locked === null && !view.site);
+  const [firstView, setFirstView] = useState(!view.site);
+  useEffect(
+    () =>
+      afterSettled(() => {
+        setFirstView(true);
+        if (locked === null) setWantSites(true);
+      }),
+    [locked],
+  );
   useEffect(() => {
     if (!wantSites) return;
     readSites().then(
@@ -62,7 +72,7 @@ export function App({ me, onSignedOut }: Props) {
   }, [view]);
 
   const period = periodOf(view.period);
-  const live = useLive(view.site, period.live);
+  const live = useLive(view.site, period.live, firstView);
   const grains = grainsOf(view.period, view.from, view.to);
   const grain = view.grain || (grains[0] ?? 'day');
 
@@ -88,8 +98,7 @@ export function App({ me, onSignedOut }: Props) {
   useEffect(() => {
     if (top.loading) return;
     setPanelTick(live.tick);
-    if (locked === null) setWantSites(true);
-  }, [top.loading, live.tick, locked]);
+  }, [top.loading, live.tick]);
   const timezone = top.data?.meta.timezone ?? view.tz;
   const onFilter = useCallback((f: Filter) => setView((v) => nextWith(v, withFilter(v.filters, f))), []);
   const range = top.data ? { from: top.data.meta.from, to: top.data.meta.to } : null;

@@ -1,4 +1,5 @@
 /** Data hooks: a Query API answer that refetches when its body or the live tick changes; the live stream. */
+import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
 import { openStream } from './auth';
@@ -11,9 +12,22 @@ export interface Loaded<T> {
 
 /** Pending queries, for tests and the bench (`document.body.dataset.pending`): 0 is a settled page. */
 let pending = 0;
+let onSettled: (() => void)[] = [];
 function track(delta: number): void {
   pending += delta;
   document.body.dataset.pending = String(pending);
+  if (pending === 0) for (const f of onSettled.splice(0)) f();
+}
+
+/**
+ * Calls `f` once the loads now pending (at least one) have all answered: what the first view
+ * does not show waits for it (the embedded engine answers one query after another).
+ */
+export function afterSettled(f: () => void): () => void {
+  onSettled.push(f);
+  return () => {
+    onSettled = onSettled.filter((g) => g !== f);
+  };
 }
 
 /**
@@ -46,6 +60,31 @@ export function useLoad<T>(key: string | null, load: (signal: AbortSignal) => Pr
   return state.key === key ? state : { data: null, error: null, loading: key !== null };
 }
 
+/**
+ * Whether the element has been on screen (and stays true once it has): what is below the fold
+ * asks its queries when it is scrolled into view, so the first view's queries are the engine's
+ * only work at first render (bench/dashboard.ts).
+ */
+export function useSeen(ref: RefObject<Element | null>): boolean {
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (seen || !el) return;
+    // Seen: at least its head (40 px) on screen, not a border at the bottom edge.
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        observer.disconnect();
+        setSeen(true);
+      },
+      { rootMargin: '0px 0px -40px 0px' },
+    );
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [seen]);
+  return seen;
+}
+
 /** A Query API answer for `body`, asked again on each live tick. */
 export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
   return useLoad(body ? JSON.stringify(body) : null, (signal) => query(body as QueryBody, signal), tick);
@@ -66,11 +105,11 @@ export interface Live {
  * most 6 HTTP/1.1 connections to a host: open streams in background tabs would starve the rest)
  * and opened again, with a refresh, when the tab shows.
  */
-export function useLive(site: string, enabled: boolean): Live {
+export function useLive(site: string, enabled: boolean, ready = true): Live {
   const [live, setLive] = useState<Live>({ tick: 0, current: null, freshness: null, connected: false });
   const last = useRef('');
   useEffect(() => {
-    if (!site) return;
+    if (!site || !ready) return;
     let stop: (() => void) | null = null;
     const refreshFreshness = () =>
       readFreshness(site).then(
@@ -118,6 +157,6 @@ export function useLive(site: string, enabled: boolean): Live {
       removeEventListener('pagehide', close);
       removeEventListener('pageshow', onShow);
     };
-  }, [site, enabled]);
+  }, [site, enabled, ready]);
   return live;
 }

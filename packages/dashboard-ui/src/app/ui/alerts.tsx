@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { deliveries, type Rule, type RuleKind, rules, testNotice } from '../api';
 import { Forbidden } from '../auth';
-import { useLoad } from '../hooks';
+import { useLoad, useSeen } from '../hooks';
 
 const REFRESH_MS = 30_000;
 
@@ -28,8 +28,11 @@ export function Alerts({ site, admin }: { site: string; admin: boolean }) {
     const timer = setInterval(() => document.visibilityState !== 'hidden' && setTick((t) => t + 1), REFRESH_MS);
     return () => clearInterval(timer);
   }, []);
+  // Below the fold: the rules are read once the card is scrolled into view.
+  const box = useRef<HTMLElement>(null);
+  const seen = useSeen(box);
   const list = useLoad(
-    site,
+    seen ? site : null,
     async () => {
       try {
         const [alerts, reports] = await Promise.all([rules('alert', site), rules('report', site)]);
@@ -42,10 +45,10 @@ export function Alerts({ site, admin }: { site: string; admin: boolean }) {
     tick,
   );
   const [open, setOpen] = useState<(Rule & { kind: RuleKind }) | null>(null);
-  if (list.data === null && !list.loading && !list.error) return null;
+  if (seen && list.data === null && !list.loading && !list.error) return null;
   const all = list.data ?? [];
   return (
-    <section class="card" id="alerts-panel" aria-labelledby="alerts-title" aria-busy={list.loading}>
+    <section ref={box} class="card" id="alerts-panel" aria-labelledby="alerts-title" aria-busy={list.loading}>
       <div class="card-head">
         <h2 id="alerts-title">Alerts &amp; reports</h2>
         <a class="small" href="/openapi.json">

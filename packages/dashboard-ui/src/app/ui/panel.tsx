@@ -1,8 +1,8 @@
 /** A report panel: tabs, the top rows of the chosen tab as bars (click one to filter the page), details and CSV. */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
-import { useLoad, useQuery } from '../hooks';
+import { useLoad, useQuery, useSeen } from '../hooks';
 import { METRIC_LABELS, type PanelSpec, type Tab, usableMetrics } from '../panels';
 import type { Filter } from '../view';
 import { MetricCells, ValueCell } from './cells';
@@ -46,16 +46,19 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
   const [propKey, setPropKey] = useState('');
   const tab = spec.tabs.find((t) => t.id === tabId) ?? (spec.tabs[0] as Tab);
   const dimension = tab.dimension === 'prop:' ? (propKey ? `prop:${propKey}` : '') : tab.dimension;
-  const body = dimension ? tabQuery(ctx.base, tab, dimension, tab.map ? 300 : ROWS, true) : null;
+  // A panel below the fold asks its rows once it is scrolled into view.
+  const box = useRef<HTMLElement>(null);
+  const seen = useSeen(box);
+  const body = seen && dimension ? tabQuery(ctx.base, tab, dimension, tab.map ? 300 : ROWS, true) : null;
   const answer = useQuery(body, ctx.tick);
   const rows = answer.data?.results ?? [];
   const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
   const metrics = body?.metrics ?? ['visitors'];
   const goalTab = dimension === 'goal';
-  const defined = useLoad(goalTab ? ctx.base.site : null, () => readGoals(ctx.base.site), ctx.tick);
+  const defined = useLoad(goalTab && seen ? ctx.base.site : null, () => readGoals(ctx.base.site), ctx.tick);
   const byName = new Map((defined.data?.goals ?? []).map((g) => [g.name, g]));
   return (
-    <section class="card panel" id={`panel-${spec.id}`} aria-labelledby={`title-${spec.id}`} aria-busy={answer.loading}>
+    <section ref={box} class="card panel" id={`panel-${spec.id}`} aria-labelledby={`title-${spec.id}`} aria-busy={answer.loading}>
       <div class="card-head">
         <h2 id={`title-${spec.id}`}>{spec.title}</h2>
         <div class="tabs" role="tablist" aria-label={`${spec.title} reports`}>
@@ -67,7 +70,9 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
         </div>
       </div>
       <div role="tabpanel" aria-label={tab.label} class="panel-body">
-        {tab.dimension === 'prop:' && <PropertyPicker site={ctx.base.site} range={ctx.range} value={propKey} onChange={setPropKey} />}
+        {tab.dimension === 'prop:' && seen && (
+          <PropertyPicker site={ctx.base.site} range={ctx.range} value={propKey} onChange={setPropKey} />
+        )}
         {goalTab && defined.data && (
           <p class="muted small" id="goals-note">
             {defined.data.configured
@@ -76,7 +81,8 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
           </p>
         )}
         {tab.map ? (
-          <WorldMap rows={rows} onPick={(code) => ctx.onFilter(['is', 'country', [code]])} />
+          // The map's shapes (40 KB gzip) are fetched when it is seen, like the rows.
+          seen && <WorldMap rows={rows} onPick={(code) => ctx.onFilter(['is', 'country', [code]])} />
         ) : (
           <table class="rows" data-dimension={dimension}>
             <thead>
