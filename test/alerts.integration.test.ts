@@ -206,6 +206,11 @@ describe('alerts', () => {
         '/query/dateRange',
       ],
       [{ ...base, condition: { changePct: 50 }, channels: [{ type: 'slack', url: `${hookBase}/s` }] }, '/condition/minVolume'],
+      // A pattern RE2 refuses is found by the engine when the rule is first evaluated: still a pointer into the rule.
+      [
+        { ...base, query: { ...base.query, filters: [['matches', 'page', ['?+']]] }, channels: [{ type: 'slack', url: `${hookBase}/s` }] },
+        '/query/filters/0/2/0',
+      ],
     ];
     for (const [body, field] of cases) {
       const res = await post(a, '/api/v2/alerts', body);

@@ -140,9 +140,14 @@ export function alertQuery(rule: Pick<AlertRule, 'site' | 'query'>, siteTimezone
   try {
     return parseQuery({ site: rule.site, ...rule.query }, siteTimezone ? { siteTimezone } : {});
   } catch (error) {
-    if (error instanceof ValidationError && error.field !== '/site') throw new ValidationError(error.message, `/query${error.field}`);
-    throw error;
+    throw underQuery(error);
   }
+}
+
+/** A refusal of the rule's query (by its parser or, like RE2's of a pattern, by the engine) as a pointer into the rule's body: under `/query`, but `/site`. */
+export function underQuery(error: unknown): unknown {
+  if (!(error instanceof ValidationError) || error.field === '/site' || error.field?.startsWith('/query')) return error;
+  return new ValidationError(error.message, `/query${error.field ?? ''}`);
 }
 
 export function parseAlert(body: unknown, options: { smtp: boolean; now: number; id: string }): AlertRule {

@@ -15,7 +15,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { type AdminContext, audit } from '../admin/common.ts';
 import { measure, type QueryContext } from '../alerts/condition.ts';
 import type { Evaluator } from '../alerts/evaluator.ts';
-import { everyMs, parseAlert, parseReport, type Rule, redact } from '../alerts/rule.ts';
+import { everyMs, parseAlert, parseReport, type Rule, redact, underQuery } from '../alerts/rule.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { ApiContext, ApiEnv } from '../auth/context.ts';
 import { AccessDenied, type Guard } from '../auth/guard.ts';
@@ -89,7 +89,7 @@ export function mountAlerts(api: Hono<ApiEnv>, context: AlertsContext): void {
             await measure(context, rule, context.now());
           } catch (error) {
             if (error instanceof QueryTimeoutError) return Number.POSITIVE_INFINITY;
-            throw error;
+            throw underQuery(error); // e.g. RE2 refusing a `matches` pattern: a 400 pointing into the rule's query
           }
           return performance.now() - started;
         };
