@@ -3,7 +3,7 @@
  * second datastore). Claims (`claim`) are inserts with a deduplication token: ClickHouse keeps
  * the first insert of a token, so reading the row back tells each racer whether it won.
  */
-import { type ClickHouseClient, TABLES } from '@tidemark/shared';
+import { type ClickHouseClient, TABLES, toClickHouseTime } from '@tidemark/shared';
 import type { Rule } from './rule.ts';
 
 export interface Notice {
@@ -32,7 +32,6 @@ export interface Delivery {
   at: string;
 }
 
-const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 export const isoOf = (t: string) => `${t.replace(' ', 'T')}Z`;
 
 export interface AlertStore {
@@ -73,7 +72,7 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
           version: nextVersion(),
           deleted,
           definition: JSON.stringify(rule),
-          created_at: chTime(Date.parse(rule.createdAt)),
+          created_at: toClickHouseTime(Date.parse(rule.createdAt)),
         },
       ],
       format: 'JSONEachRow',
@@ -121,7 +120,7 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
       const token = `${notice.rule_id}:${notice.seq}`;
       await client.insert({
         table: t('alertNotices'),
-        values: [{ ...notice, at: chTime(notice.at) }],
+        values: [{ ...notice, at: toClickHouseTime(notice.at) }],
         format: 'JSONEachRow',
         clickhouse_settings: dedup(token),
       });
@@ -139,7 +138,7 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
       return list.map(toNotice);
     },
     async logDelivery(d) {
-      await client.insert({ table: t('alertDeliveries'), values: [{ ...d, at: chTime(d.at) }], format: 'JSONEachRow' });
+      await client.insert({ table: t('alertDeliveries'), values: [{ ...d, at: toClickHouseTime(d.at) }], format: 'JSONEachRow' });
     },
     async deliveries(ruleId, limit) {
       const list = await rows<Delivery>(
@@ -156,14 +155,14 @@ export function createAlertStore(client: ClickHouseClient, database: string): Al
            ON n.rule_id = d.rule_id AND n.seq = d.seq AND n.state = d.state
          WHERE n.at >= {since:DateTime64(3, 'UTC')}
          ORDER BY n.at`,
-        { since: chTime(now - sinceMs) },
+        { since: toClickHouseTime(now - sinceMs) },
       );
       return list.map((r) => ({ ...toNotice(r), done: Number(r.done ?? 0) }));
     },
     async lease(term, holder, now) {
       await client.insert({
         table: t('alertLease'),
-        values: [{ term, holder, at: chTime(now) }],
+        values: [{ term, holder, at: toClickHouseTime(now) }],
         format: 'JSONEachRow',
         clickhouse_settings: dedup(`lease:${term}`),
       });

@@ -5,6 +5,7 @@
  * events in `events_1d` (`pages_1d` holds the same totals, fed by the same inserts). The
  * statements then read each day from its count or from the day's states by these lists alone.
  */
+import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { Params } from './fields.ts';
 import type { Statement } from './statements.ts';
@@ -23,14 +24,13 @@ export interface CountedDay {
 }
 
 const DAY = 86_400_000;
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 
 /** The days [d0, d1) of the sites with events, and their current counts (a row of the rollup's day sums and its matching counts). */
 export function countedDaysStatement(tables: Tables, sites: string[], d0: number, d1: number): Statement {
   const params = new Params();
   const s = params.add('Array(String)', sites);
-  const from = params.add("DateTime64(3, 'UTC')", time(d0));
-  const to = params.add("DateTime64(3, 'UTC')", time(d1));
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d0));
+  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d1));
   const inDays = `site IN ${s} AND bucket >= ${from} AND bucket < ${to}`;
   const sql = `
     SELECT kr.site AS site, toUInt32(kr.bucket) AS day, maxIf(kc.ok, kc.dimension = '') AS whole,

@@ -6,7 +6,7 @@
  * Steps select events (pageviews and custom events): `page`, `event`, `goal`, `prop:*`, `event:*`.
  * The answer gives per step: visitors, drop-off from the step before, conversion from step 1.
  */
-import { type ClickHouseClient, ValidationError } from '@tidemark/shared';
+import { type ClickHouseClient, toClickHouseTime, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { resolveRange, type Span } from './dates.ts';
 import { checkPatterns, run } from './engine.ts';
@@ -77,8 +77,6 @@ export function parseFunnel(body: unknown, siteTimezone: (site: string) => strin
   return { sites: siteList, dateRange: range, timezone, steps, withinMs, within: within as string };
 }
 
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-
 /** The statement: per (site, visitor) the deepest step reached, then visitors per depth. */
 export function funnelStatement(
   tables: Tables,
@@ -88,8 +86,8 @@ export function funnelStatement(
 ): { sql: string; params: Record<string, unknown> } {
   const params = new Params(siteGoals(q.sites, goals));
   const sites = params.add('Array(String)', q.sites);
-  const from = params.add("DateTime64(3, 'UTC')", time(span.from));
-  const to = params.add("DateTime64(3, 'UTC')", time(span.to));
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(span.from));
+  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(span.to));
   const conditions = q.steps.map((step, i) => `if(${filterSql([step.filter], 'e', params)}, ${i + 1}, 0)`);
   // windowFunnel sorts by (time, condition) and lets a step-1 match restart the chain before a
   // later step at the same time is seen, so an event completing steps 1 and 2 would cut a chain

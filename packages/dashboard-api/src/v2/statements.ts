@@ -9,6 +9,7 @@
  *   visit rollups (`visits_1d`, `visits_15m`) for the whole quarter-hours of the range and from
  *   `visits` FINAL for its partial edges.
  */
+import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, dayListSql } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
@@ -51,7 +52,6 @@ export interface StatementInput {
   counted?: CountedDay[];
 }
 
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 const EVENT_COLUMNS =
   'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
@@ -87,8 +87,8 @@ export function eventStatement(input: StatementInput): Statement {
   const sites = params.add('Array(String)', input.sites);
   // Nothing older than the raw events' retention is read, nor the visits that ended before it:
   // a 12-month breakdown by a visit attribute joins 90 days of events to 90 days of visits.
-  const from = params.add("DateTime64(3, 'UTC')", time(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
-  const to = params.add("DateTime64(3, 'UTC')", time(input.to));
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
+  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
@@ -188,7 +188,7 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   const sites = params.add('Array(String)', input.sites);
   const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
   const q1 = Math.floor(input.to / QUARTER) * QUARTER;
-  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   const [from, whole0, whole1, to] = [at(input.from), at(q0), at(q1), at(input.to)];
   const pages = needsPages(input);
   const table = pages ? input.tables.pages15m : input.tables.events15m;
@@ -340,7 +340,7 @@ export function visitRollupStatement(input: StatementInput, bucketStarts: readon
   const sites = params.add('Array(String)', input.sites);
   const dimension = visitRollupDimension(input) ?? '';
   const { q0, q1, d0, d1, splits } = rollupSpans(input, bucketStarts);
-  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", time(ms));
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   const [from, whole0, whole1, to, day0, day1] = [at(input.from), at(q0), at(q1), at(input.to), at(d0), at(d1)];
   const dim = params.add('String', dimension);
   const columns = 'site, bucket AS first_at, value, visits, bounces, duration, pageviews';
@@ -393,8 +393,8 @@ export function visitStatement(input: StatementInput): Statement {
   const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime64(3, 'UTC')", time(input.from));
-  const to = params.add("DateTime64(3, 'UTC')", time(input.to));
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.from));
+  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
   const eventLevel = [...input.dimensions, ...filterDimensions(input.filters)].some((d) => isEventDimension(d));
   const pairDims = input.dimensions.map((d, i) => ({ d, i })).filter(({ d }) => isEventDimension(d));
   const where = ['v.pageviews + v.events > 0'];
