@@ -21,6 +21,21 @@ export interface CountedDay {
   split: boolean;
   /** The per-path count (dimension 'page'). */
   page: boolean;
+  /**
+   * When `whole`: the day's distinct visitors (its count) and sums (from the day rollup, read by
+   * the check itself), so a whole-site statement takes a counted day from these numbers, bound as
+   * parameters, instead of reading `visitors_1d` again.
+   */
+  sums?: DaySums;
+}
+
+/** A counted day's whole-site numbers: distinct visitors, pageviews, custom events, engagements and their time (ms). */
+export interface DaySums {
+  visitors: string;
+  pageviews: string;
+  customs: string;
+  engagements: string;
+  engagedMs: string;
 }
 
 const DAY = 86_400_000;
@@ -34,11 +49,16 @@ export function countedDaysStatement(tables: Tables, sites: string[], d0: number
   const inDays = `site IN ${s} AND bucket >= ${from} AND bucket < ${to}`;
   const sql = `
     SELECT kr.site AS site, toUInt32(kr.bucket) AS day, maxIf(kc.ok, kc.dimension = '') AS whole,
-           maxIf(kc.ok AND kc.split, kc.dimension = '') AS split, maxIf(kc.ok, kc.dimension = 'page') AS page
-    FROM (SELECT site, bucket, sum(events) AS e FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
+           maxIf(kc.ok AND kc.split, kc.dimension = '') AS split, maxIf(kc.ok, kc.dimension = 'page') AS page,
+           toString(maxIf(kc.visitors, kc.ok AND kc.dimension = '')) AS visitors, toString(any(kr.pv)) AS pageviews,
+           toString(any(kr.cu)) AS customs, toString(any(kr.en)) AS engagements, toString(any(kr.ms)) AS engaged_ms
+    FROM (
+      SELECT site, bucket, sum(events) AS e, sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
+             sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
+      FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
     LEFT JOIN (
       SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
-             toUInt8(1) AS ok
+             if(dimension = '', visitors[1], 0) AS visitors, toUInt8(1) AS ok
       FROM ${tables.visitors1d} WHERE ${inDays} AND dimension IN ('', 'page')
     ) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e
     GROUP BY kr.site, kr.bucket`;
@@ -46,13 +66,59 @@ export function countedDaysStatement(tables: Tables, sites: string[], d0: number
 }
 
 export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
-  return rows.map((r) => ({
-    site: String(r.site),
-    day: Number(r.day) * 1000,
-    whole: Number(r.whole) === 1,
-    split: Number(r.split) === 1,
-    page: Number(r.page) === 1,
-  }));
+  return rows.map((r) => {
+    const whole = Number(r.whole) === 1;
+    const day: CountedDay = {
+      site: String(r.site),
+      day: Number(r.day) * 1000,
+      whole,
+      split: Number(r.split) === 1,
+      page: Number(r.page) === 1,
+    };
+    // 64-bit sums as decimal strings (bound back as UInt64): never rounded by JavaScript.
+    if (whole)
+      day.sums = {
+        visitors: String(r.visitors),
+        pageviews: String(r.pageviews),
+        customs: String(r.customs),
+        engagements: String(r.engagements),
+        engagedMs: String(r.engaged_ms),
+      };
+    return day;
+  });
+}
+
+/**
+ * Counted days as rows of the rollup statement's shape (site, name, timestamp, path, c, u, d, n),
+ * from the numbers the check read: per day a pageview row (its sum and distinct visitors), a
+ * custom-event row and an engagement row (its sum and time), each at the day's start. No table is
+ * read. `emptyUniq` is the statement's empty `uniq` state (its visitors are in `n`).
+ */
+export function countedRowsSql(params: Params, days: readonly CountedDay[], emptyUniq: string): string {
+  const column = (type: string, values: (string | number | bigint)[]) => params.add(`Array(${type})`, values);
+  const sums = days.map((d) => d.sums ?? { visitors: '0', pageviews: '0', customs: '0', engagements: '0', engagedMs: '0' });
+  const zipped = [
+    column(
+      'String',
+      days.map((d) => d.site),
+    ),
+    column(
+      'UInt32',
+      days.map((d) => d.day / 1000),
+    ),
+    ...(['pageviews', 'visitors', 'customs', 'engagements', 'engagedMs'] as const).map((k) =>
+      column(
+        'UInt64',
+        sums.map((s) => BigInt(s[k])),
+      ),
+    ),
+  ];
+  return `
+      SELECT tupleElement(t, 1) AS site, tupleElement(kind, 1) AS name, toDateTime(tupleElement(t, 2), 'UTC') AS timestamp, '' AS path,
+             tupleElement(kind, 2) AS c, ${emptyUniq} AS u, tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
+      FROM (SELECT arrayJoin(arrayZip(${zipped.join(', ')})) AS t)
+      ARRAY JOIN [('pageview', tupleElement(t, 3), toUInt64(0), tupleElement(t, 4)), ('custom', tupleElement(t, 5), toUInt64(0), toUInt64(0)),
+                  ('engagement', tupleElement(t, 6), tupleElement(t, 7), toUInt64(0))] AS kind`;
 }
 
 /** The whole UTC days [d0, d1) inside a span, or null when it holds none. */

@@ -11,7 +11,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
-import { type CountedDay, dayListSql } from './counted.ts';
+import { type CountedDay, countedRowsSql, dayListSql } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -223,7 +223,10 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     // Without a time dimension, a counted value's days fold into one row first.
     const byDay = input.dimensions.some(isTimeDimension);
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
-    if (counted.length > 0)
+    // The whole site's counted days: their numbers came with the check, bound here (no table read).
+    if (counted.length > 0 && !pages && counted.every((c) => c.sums !== undefined))
+      dayParts.push(countedRowsSql(params, counted, EMPTY_UNIQ));
+    else if (counted.length > 0)
       dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
              tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
