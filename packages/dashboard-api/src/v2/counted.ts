@@ -22,14 +22,17 @@ export interface CountedDay {
   /** The per-path count (dimension 'page'). */
   page: boolean;
   /**
-   * When `whole`: the day's distinct visitors (its count) and sums (from the day rollup, read by
-   * the check itself), so a whole-site statement takes a counted day from these numbers, bound as
-   * parameters, instead of reading `visitors_1d` again.
+   * When the whole site's count is current and has its splits (every row counted since migration
+   * 017): the day's distinct visitors and sums, read by the check itself (visitors from the
+   * row's `after[1]`, sums from the day rollup), so a whole-site statement takes the day from
+   * these numbers, bound as parameters, instead of reading `visitors_1d` again.
    */
   sums?: DaySums;
+  /** With `sums`, when the check was given the query's split of this day (q > 0): the part before it (its visitors and sums) and the visitors from it. */
+  split_at?: { q: number; before: DaySums; afterVisitors: string };
 }
 
-/** A counted day's whole-site numbers: distinct visitors, pageviews, custom events, engagements and their time (ms). */
+/** Whole-site numbers of a day or part of one: distinct visitors, pageviews, custom events, engagements and their time (ms), as decimal strings. */
 export interface DaySums {
   visitors: string;
   pageviews: string;
@@ -40,25 +43,42 @@ export interface DaySums {
 
 const DAY = 86_400_000;
 
-/** The days [d0, d1) of the sites with events, and their current counts (a row of the rollup's day sums and its matching counts). */
-export function countedDaysStatement(tables: Tables, sites: string[], d0: number, d1: number): Statement {
+/**
+ * The days [d0, d1) of the sites with events, and their current counts (a row of the rollup's day
+ * sums and its matching counts). `splits` (per day of [d0, d1), `daySplits`): the quarter-hour
+ * where a time bucket starts inside the day, whose part sums the check then returns too.
+ * The count's columns it reads exist on whole-site rows only (`after`, `before`, `*_before`):
+ * per-path rows' big arrays share their granules and are never read here.
+ */
+export function countedDaysStatement(
+  tables: Tables,
+  sites: string[],
+  d0: number,
+  d1: number,
+  splits?: readonly number[] | null,
+): Statement {
   const params = new Params();
   const s = params.add('Array(String)', sites);
   const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d0));
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d1));
   const inDays = `site IN ${s} AND bucket >= ${from} AND bucket < ${to}`;
+  const q = splits ? `${params.add('Array(UInt8)', splits)}[intDiv(toUInt32(bucket) - toUInt32(${from}), 86400) + 1]` : 'toUInt8(0)';
+  const at = (column: string) => `toString(maxIf(kc.${column}, kc.ok AND kc.dimension = ''))`;
   const sql = `
     SELECT kr.site AS site, toUInt32(kr.bucket) AS day, maxIf(kc.ok, kc.dimension = '') AS whole,
            maxIf(kc.ok AND kc.split, kc.dimension = '') AS split, maxIf(kc.ok, kc.dimension = 'page') AS page,
-           toString(maxIf(kc.visitors, kc.ok AND kc.dimension = '')) AS visitors, toString(any(kr.pv)) AS pageviews,
-           toString(any(kr.cu)) AS customs, toString(any(kr.en)) AS engagements, toString(any(kr.ms)) AS engaged_ms
+           ${at('visitors')} AS visitors, toString(any(kr.pv)) AS pageviews, toString(any(kr.cu)) AS customs,
+           toString(any(kr.en)) AS engagements, toString(any(kr.ms)) AS engaged_ms, any(kc.q) AS q,
+           ${at('vb')} AS visitors_before, ${at('va')} AS visitors_after, ${at('pb')} AS pageviews_before, ${at('cb')} AS customs_before,
+           ${at('eb')} AS engagements_before, ${at('mb')} AS engaged_ms_before
     FROM (
       SELECT site, bucket, sum(events) AS e, sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
              sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
       FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
     LEFT JOIN (
       SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
-             if(dimension = '', visitors[1], 0) AS visitors, toUInt8(1) AS ok
+             toUInt8(1) AS ok, ${q} AS q, after[1] AS visitors, before[q + 1] AS vb, after[q + 1] AS va, pageviews_before[q + 1] AS pb,
+             customs_before[q + 1] AS cb, engagements_before[q + 1] AS eb, engaged_ms_before[q + 1] AS mb
       FROM ${tables.visitors1d} WHERE ${inDays} AND dimension IN ('', 'page')
     ) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e
     GROUP BY kr.site, kr.bucket`;
@@ -67,16 +87,16 @@ export function countedDaysStatement(tables: Tables, sites: string[], d0: number
 
 export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
   return rows.map((r) => {
-    const whole = Number(r.whole) === 1;
+    const split = Number(r.split) === 1;
     const day: CountedDay = {
       site: String(r.site),
       day: Number(r.day) * 1000,
-      whole,
-      split: Number(r.split) === 1,
+      whole: Number(r.whole) === 1,
+      split,
       page: Number(r.page) === 1,
     };
-    // 64-bit sums as decimal strings (bound back as UInt64): never rounded by JavaScript.
-    if (whole)
+    // 64-bit numbers as decimal strings (bound back as UInt64): never rounded by JavaScript.
+    if (split) {
       day.sums = {
         visitors: String(r.visitors),
         pageviews: String(r.pageviews),
@@ -84,32 +104,86 @@ export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
         engagements: String(r.engagements),
         engagedMs: String(r.engaged_ms),
       };
+      if (Number(r.q) > 0)
+        day.split_at = {
+          q: Number(r.q),
+          before: {
+            visitors: String(r.visitors_before),
+            pageviews: String(r.pageviews_before),
+            customs: String(r.customs_before),
+            engagements: String(r.engagements_before),
+            engagedMs: String(r.engaged_ms_before),
+          },
+          afterVisitors: String(r.visitors_after),
+        };
+    }
     return day;
   });
 }
 
+/** A counted part of a day: its site, start (ms) and numbers. */
+export interface CountedPart {
+  site: string;
+  at: number;
+  sums: DaySums;
+}
+
 /**
- * Counted days as rows of the rollup statement's shape (site, name, timestamp, path, c, u, d, n),
- * from the numbers the check read: per day a pageview row (its sum and distinct visitors), a
- * custom-event row and an engagement row (its sum and time), each at the day's start. No table is
- * read. `emptyUniq` is the statement's empty `uniq` state (its visitors are in `n`).
+ * The parts of counted days a whole-site statement needs, from the check's numbers alone: the
+ * whole day (`splits` none or 0 for it), or its two parts either side of its split q, each dated
+ * where it starts (the part from q: the day's sums less the part before). Null when a day lacks
+ * them (a count without splits, or a check that was given another split): the statement then
+ * reads the day's row.
  */
-export function countedRowsSql(params: Params, days: readonly CountedDay[], emptyUniq: string): string {
+export function countedParts(days: readonly CountedDay[], d0: number, splits: readonly number[] | null): CountedPart[] | null {
+  const parts: CountedPart[] = [];
+  for (const c of days) {
+    const q = splits?.[(c.day - d0) / DAY] ?? 0;
+    if (c.sums === undefined) return null;
+    if (q === 0) {
+      parts.push({ site: c.site, at: c.day, sums: c.sums });
+      continue;
+    }
+    if (c.split_at?.q !== q) return null;
+    const { before, afterVisitors } = c.split_at;
+    const less = (k: keyof DaySums) => String(BigInt(c.sums?.[k] ?? '0') - BigInt(before[k]));
+    parts.push({ site: c.site, at: c.day, sums: before });
+    parts.push({
+      site: c.site,
+      at: c.day + q * 900_000,
+      sums: {
+        visitors: afterVisitors,
+        pageviews: less('pageviews'),
+        customs: less('customs'),
+        engagements: less('engagements'),
+        engagedMs: less('engagedMs'),
+      },
+    });
+  }
+  return parts;
+}
+
+/**
+ * Counted parts as rows of the rollup statement's shape (site, name, timestamp, path, c, u, d, n):
+ * per part a pageview row (its sum and distinct visitors), a custom-event row and an engagement
+ * row (its sum and time), each at the part's start. No table is read. `emptyUniq` is the
+ * statement's empty `uniq` state (the visitors are in `n`).
+ */
+export function countedRowsSql(params: Params, parts: readonly CountedPart[], emptyUniq: string): string {
   const column = (type: string, values: (string | number | bigint)[]) => params.add(`Array(${type})`, values);
-  const sums = days.map((d) => d.sums ?? { visitors: '0', pageviews: '0', customs: '0', engagements: '0', engagedMs: '0' });
   const zipped = [
     column(
       'String',
-      days.map((d) => d.site),
+      parts.map((p) => p.site),
     ),
     column(
       'UInt32',
-      days.map((d) => d.day / 1000),
+      parts.map((p) => p.at / 1000),
     ),
     ...(['pageviews', 'visitors', 'customs', 'engagements', 'engagedMs'] as const).map((k) =>
       column(
         'UInt64',
-        sums.map((s) => BigInt(s[k])),
+        parts.map((p) => BigInt(p.sums[k])),
       ),
     ),
   ];

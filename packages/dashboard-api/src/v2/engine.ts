@@ -355,7 +355,11 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   const compareSpan = query.compare ? comparisonRange(query.compare, span, query.timezone) : null;
   // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
   const cutFrom = options.now - options.retentionDays * 86_400_000;
-  const counted = await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds);
+  const compareBuckets = compareSpan && timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [];
+  const counted = await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
+    ...buckets,
+    ...compareBuckets,
+  ]);
   const [current, previous] = await Promise.all([
     period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
     compareSpan
@@ -468,6 +472,7 @@ async function checkCounts(
   input: StatementInput,
   compareSpan: Span | null,
   seconds: number,
+  bucketStarts: readonly number[],
 ): Promise<CountedDay[] | undefined> {
   // Only dimensions that can read counts (page, time): any other one could still be refused (a 400) before a statement runs.
   if (!needs(query, query.dimensions).eventMetrics || !countsEligible(input)) return undefined;
@@ -476,7 +481,10 @@ async function checkCounts(
   if (whole.length === 0) return undefined;
   const d0 = Math.min(...whole.map((d) => d.d0));
   const d1 = Math.max(...whole.map((d) => d.d1));
-  return countedDays(await run(client, countedDaysStatement(input.tables, query.sites, d0, d1), seconds));
+  // Buckets off UTC midnights (days in Asia/Kolkata): the check also returns each counted day's parts either side of its split.
+  const splits = daySplits(d0, d1, [...new Set(bucketStarts)]);
+  const split = splits?.some((q) => q > 0) ? splits : null;
+  return countedDays(await run(client, countedDaysStatement(input.tables, query.sites, d0, d1, split), seconds));
 }
 
 function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, goals: GoalLookup = NO_GOALS): StatementInput {

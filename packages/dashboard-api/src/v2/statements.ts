@@ -11,7 +11,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
-import { type CountedDay, countedRowsSql, dayListSql } from './counted.ts';
+import { type CountedDay, countedParts, countedRowsSql, dayListSql } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -224,8 +224,8 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     const byDay = input.dimensions.some(isTimeDimension);
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
-    if (counted.length > 0 && !pages && counted.every((c) => c.sums !== undefined))
-      dayParts.push(countedRowsSql(params, counted, EMPTY_UNIQ));
+    const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
+    if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
     else if (counted.length > 0)
       dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
@@ -245,7 +245,10 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     const sp = (day: string) => `${split}[intDiv(toUInt32(${day}) - toUInt32(${day0}), 86400) + 1]`;
     if (others.length > 0)
       dayParts.push(`SELECT ${columns} FROM ${table} WHERE ${inDays} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, others)}`);
-    if (counted.length > 0) {
+    // The check's numbers of each counted day's parts, when it was given this split (no table read).
+    const constant = counted.length > 0 ? countedParts(counted, d0, splits) : null;
+    if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
+    else if (counted.length > 0) {
       const q = 'q';
       const parts = `if(${q} = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
         [(bucket, before[${q} + 1], pageviews_before[${q} + 1], customs_before[${q} + 1], engagements_before[${q} + 1], engaged_ms_before[${q} + 1]),
