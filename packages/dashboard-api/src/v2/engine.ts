@@ -502,6 +502,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, g
     conversions: query.metrics.includes('conversions') || query.metrics.includes('conversion_rate'),
     converters: query.metrics.includes('conversion_rate'),
     rawOnly: query.metrics.includes('scroll_depth'),
+    sumsUsed: { customs: query.metrics.includes('events'), engagements: query.metrics.includes('time_on_page') },
   };
 }
 

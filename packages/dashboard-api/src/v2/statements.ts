@@ -50,6 +50,12 @@ export interface StatementInput {
   rawFrom?: number;
   /** The days whose visitor counts are current, checked once per query (`counted.ts`); absent: no counts are read. */
   counted?: CountedDay[];
+  /**
+   * Which of a count's sums the query's metrics use besides pageviews and visitors: custom events
+   * (`events`), engagements and their time (`time_on_page`); absent: all. Per-path counts skip
+   * reading the others (their `events` / `time_on_page` columns are then 0 and unused).
+   */
+  sumsUsed?: { customs: boolean; engagements: boolean };
 }
 
 const EVENT_COLUMNS =
@@ -226,16 +232,33 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
     const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
     if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
-    else if (counted.length > 0)
+    else if (counted.length > 0) {
+      // Only the arrays the query's metrics use are read: a row's per-path arrays are most of what it costs.
+      const used = input.sumsUsed ?? { customs: true, engagements: true };
+      const arrays = [
+        ['values', 'value'],
+        ['visitors', 'vi'],
+        ['pageviews', 'pv'],
+        ...(used.customs ? [['customs', 'cu']] : []),
+        ...(used.engagements
+          ? [
+              ['engagements', 'en'],
+              ['engaged_ms', 'ms'],
+            ]
+          : []),
+      ];
+      const sumOf = (alias: string, on: boolean) => (on ? `sum(${alias})` : 'toUInt64(0)');
       dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, timestamp, path, tupleElement(kind, 2) AS c, ${EMPTY_UNIQ} AS u,
              tupleElement(kind, 3) AS d, tupleElement(kind, 4) AS n
       FROM (
-        SELECT site, ${bucketOut} AS timestamp, value AS path, sum(vi) AS v, sum(pv) AS p, sum(cu) AS cc, sum(en) AS g, sum(ms) AS m
-        FROM (${countRows('site, bucket, values, visitors, pageviews, customs, engagements, engaged_ms')})
-        ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
+        SELECT site, ${bucketOut} AS timestamp, value AS path, sum(vi) AS v, sum(pv) AS p, ${sumOf('cu', used.customs)} AS cc,
+               ${sumOf('en', used.engagements)} AS g, ${sumOf('ms', used.engagements)} AS m
+        FROM (${countRows(`site, bucket, ${arrays.map(([column]) => column).join(', ')}`)})
+        ARRAY JOIN ${arrays.map(([column, alias]) => `${column} AS ${alias}`).join(', ')}
         GROUP BY site, ${bucketKey}value)
       ARRAY JOIN [('pageview', p, toUInt64(0), v), ('custom', cc, toUInt64(0), toUInt64(0)), ('engagement', g, m, toUInt64(0))] AS kind`);
+    }
   }
   if (splits) {
     // The days not counted: their quarter-hours (sums and states). A counted day is read from its
