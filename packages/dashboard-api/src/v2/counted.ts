@@ -63,6 +63,10 @@ export function countedDaysStatement(
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d1));
   const inDays = `site IN ${s} AND bucket >= ${from} AND bucket < ${to}`;
   const q = splits ? `${params.add('Array(UInt8)', splits)}[intDiv(toUInt32(bucket) - toUInt32(${from}), 86400) + 1]` : 'toUInt8(0)';
+  // The parts' columns are read only when a split is asked for (each column read costs, per part of the table).
+  const parts = splits
+    ? 'before[q + 1] AS vb, after[q + 1] AS va, pageviews_before[q + 1] AS pb, customs_before[q + 1] AS cb, engagements_before[q + 1] AS eb, engaged_ms_before[q + 1] AS mb'
+    : ['vb', 'va', 'pb', 'cb', 'eb', 'mb'].map((c) => `toUInt64(0) AS ${c}`).join(', ');
   const at = (column: string) => `toString(maxIf(kc.${column}, kc.ok AND kc.dimension = ''))`;
   const sql = `
     SELECT kr.site AS site, toUInt32(kr.bucket) AS day, maxIf(kc.ok, kc.dimension = '') AS whole,
@@ -77,8 +81,7 @@ export function countedDaysStatement(
       FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
     LEFT JOIN (
       SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
-             toUInt8(1) AS ok, ${q} AS q, after[1] AS visitors, before[q + 1] AS vb, after[q + 1] AS va, pageviews_before[q + 1] AS pb,
-             customs_before[q + 1] AS cb, engagements_before[q + 1] AS eb, engaged_ms_before[q + 1] AS mb
+             toUInt8(1) AS ok, ${q} AS q, after[1] AS visitors, ${parts}
       FROM ${tables.visitors1d} WHERE ${inDays} AND dimension IN ('', 'page')
     ) AS kc ON kc.site = kr.site AND kc.bucket = kr.bucket AND kc.events = kr.e
     GROUP BY kr.site, kr.bucket`;
