@@ -78,6 +78,7 @@ const CONTAINS: [string, Record<string, unknown>][] = [
  * it (and writes `seeded.json`: rows and the end instant), later runs only apply pending
  * migrations (with their backfills) and measure — seeding 100 million events took 18 minutes
  * on this machine (`BENCH_SEED_STREAMS`: statements in flight on the seeding server, 2).
+ * `BENCH_QUERY12M_OPTIMIZE=1` merges every table's parts (`OPTIMIZE … FINAL`) before measuring.
  */
 async function run(rows: number, quick: boolean): Promise<Figures> {
   const iterations = quick ? 5 : 20;
