@@ -77,6 +77,34 @@ request = function()
 end
 `;
 
+/**
+ * A rate-driven load (`sustainedRate`): instead of each connection sending its next request as
+ * soon as the last is answered (a closed loop: 256 connections make req/s = 256 / latency, so
+ * any latency shows as lost throughput), requests leave at a fixed overall rate on whichever
+ * connection is free — visitors do not wait for each other. One schedule for the thread: each
+ * request takes the next slot (1/rate apart) and waits for it (LuaJIT's FFI reads the monotonic
+ * clock; wrk's \`delay\` is in whole ms). The rate holds while connections are free, i.e. while
+ * rate × latency < connections; when the server falls behind, the achieved rate drops below the
+ * target, which is what \`sustainedRate\` checks.
+ */
+const wrkPaced = (rate: number) => `
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } tidemark_ts; int clock_gettime(int, tidemark_ts *); ]]
+local ts = ffi.new("tidemark_ts")
+local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end
+local gap = ${1000 / rate}
+local slot = 0
+delay = function()
+  local t = now_ms()
+  if slot < t then slot = t end
+  local wait = slot - t
+  slot = slot + gap
+  return math.floor(wait)
+end
+`;
+/** Connections of the rate-driven load: at 10 000 req/s they allow a mean latency of 200 ms. */
+const PACED_CONNECTIONS = 2048;
+
 interface Server {
   url: string;
   child: ChildProcess;
@@ -167,9 +195,9 @@ function mainThreadCpuMs(pid: number | undefined): number {
   }
 }
 
-async function wrk(server: Server, seconds: number, script: string): Promise<Load> {
+async function wrk(server: Server, seconds: number, script: string, connections = CONNECTIONS): Promise<Load> {
   const cpuBefore = mainThreadCpuMs(server.child.pid);
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `${server.url}/api/event`], {
+  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `${server.url}/api/event`], {
     maxBuffer: 1 << 20,
   });
   const cpuMs = mainThreadCpuMs(server.child.pid) - cpuBefore;
@@ -318,6 +346,63 @@ export async function benchCollector(opts: {
     rmSync(script, { force: true });
     for (const kind of kinds) rmSync(join(ROOT, '.tmp', `bench-collector-${process.pid}-${kind}`), { recursive: true, force: true });
   }
+}
+
+/**
+ * The highest request rate the distributed collector sustains: rates rising by 1.4× from 1 000
+ * req/s (the rate-driven load above, `PACED_CONNECTIONS`), each held for a few seconds; a rate is
+ * sustained when at least 95 % of it was answered, all 2xx, with p99 within `p99BoundMs`. After
+ * the first rate that is not, one step halfway (geometrically) between it and the last that was.
+ * The same method for every setup it compares (`bench/kafka-cluster.ts`: 1 broker and 3).
+ */
+export async function sustainedRate(opts: {
+  quick: boolean;
+  brokers: string;
+  label: string;
+  manyVisitors: boolean;
+  p99BoundMs: number;
+}): Promise<Record<string, number | string>> {
+  const seconds = opts.quick ? 2 : 5;
+  await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+  const script = (rate: number) => {
+    const path = join(ROOT, '.tmp', `bench-collector-paced-${process.pid}-${Math.round(rate)}.lua`);
+    writeFileSync(path, WRK_SCRIPT + (opts.manyVisitors ? WRK_MANY_VISITORS : '') + wrkPaced(rate));
+    return path;
+  };
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors);
+  const tried: { rate: number; load: Load; ok: boolean }[] = [];
+  const attempt = async (rate: number) => {
+    const path = script(rate);
+    try {
+      const load = await wrk(collector, seconds, path, PACED_CONNECTIONS);
+      const ok = load.rps >= 0.95 * rate && load.non2xx + load.socketErrors === 0 && load.p99Ms <= opts.p99BoundMs;
+      tried.push({ rate, load, ok });
+      return ok;
+    } finally {
+      rmSync(path, { force: true });
+    }
+  };
+  try {
+    await wrk(collector, 1, script(1000), PACED_CONNECTIONS); // warm-up: JIT, caches, Kafka metadata
+    let rate = 1000;
+    while ((await attempt(rate)) && rate < 200_000) rate *= 1.4;
+    await new Promise((r) => setTimeout(r, 1000)); // what the failed rate left waiting drains
+    if (rate > 1000) await attempt(rate / Math.sqrt(1.4));
+  } finally {
+    await collector.stop();
+    await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+  }
+  const best = tried.filter((t) => t.ok).sort((a, b) => b.rate - a.rate)[0];
+  const m = opts.label;
+  return {
+    [`${m} sustained (req/s, p99 ≤ ${opts.p99BoundMs} ms)`]: best ? Math.round(best.load.rps) : 0,
+    [`${m} sustained p50/p99 (ms)`]: best ? `${best.load.p50Ms.toFixed(1)} / ${best.load.p99Ms.toFixed(1)}` : '',
+    [`${m} sustained main-thread CPU µs/request`]: best ? Number(best.load.cpuUs.toFixed(1)) : 0,
+    [`${m} sustained steps (target → answered req/s, p99 ms)`]: tried
+      .map((t) => `${Math.round(t.rate)}→${Math.round(t.load.rps)}${t.ok ? '' : '✗'} ${t.load.p99Ms.toFixed(0)}`)
+      .join(', '),
+  };
 }
 
 /** The embedded stack in its own process: prints `{"url": …}` once listening (of the Hono app alone for `hono`). */
