@@ -102,8 +102,8 @@ delay = function()
   return math.floor(wait)
 end
 `;
-/** Connections of the rate-driven load: at 10 000 req/s they allow a mean latency of 200 ms. */
-const PACED_CONNECTIONS = 2048;
+/** Connections of the rate-driven load: at 10 000 req/s they allow a mean latency of 100 ms. */
+const PACED_CONNECTIONS = 1024;
 
 interface Server {
   url: string;
@@ -349,9 +349,11 @@ export async function benchCollector(opts: {
 }
 
 /**
- * The highest request rate the distributed collector sustains: rates rising by 1.4× from 1 000
+ * The highest request rate the distributed collector sustains: rates rising by 1.4× from 500
  * req/s (the rate-driven load above, `PACED_CONNECTIONS`), each held for a few seconds; a rate is
- * sustained when at least 95 % of it was answered, all 2xx, with p99 within `p99BoundMs`. After
+ * sustained when at least 90 % of it was answered (wrk counts no answer still out when it stops,
+ * nor the time its connections take to open: a short window loses a few per cent that way; a
+ * server that falls behind loses far more), all 2xx, with p99 within `p99BoundMs`. After
  * the first rate that is not, one step halfway (geometrically) between it and the last that was.
  * The same method for every setup it compares (`bench/kafka-cluster.ts`: 1 broker and 3).
  */
@@ -362,7 +364,7 @@ export async function sustainedRate(opts: {
   manyVisitors: boolean;
   p99BoundMs: number;
 }): Promise<Record<string, number | string>> {
-  const seconds = opts.quick ? 2 : 5;
+  const seconds = opts.quick ? 3 : 6;
   await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
   const script = (rate: number) => {
     const path = join(ROOT, '.tmp', `bench-collector-paced-${process.pid}-${Math.round(rate)}.lua`);
@@ -376,7 +378,7 @@ export async function sustainedRate(opts: {
     const path = script(rate);
     try {
       const load = await wrk(collector, seconds, path, PACED_CONNECTIONS);
-      const ok = load.rps >= 0.95 * rate && load.non2xx + load.socketErrors === 0 && load.p99Ms <= opts.p99BoundMs;
+      const ok = load.rps >= 0.9 * rate && load.non2xx + load.socketErrors === 0 && load.p99Ms <= opts.p99BoundMs;
       tried.push({ rate, load, ok });
       return ok;
     } finally {
@@ -384,11 +386,11 @@ export async function sustainedRate(opts: {
     }
   };
   try {
-    await wrk(collector, 1, script(1000), PACED_CONNECTIONS); // warm-up: JIT, caches, Kafka metadata
-    let rate = 1000;
+    await wrk(collector, 1, script(500), PACED_CONNECTIONS); // warm-up: JIT, caches, Kafka metadata
+    let rate = 500;
     while ((await attempt(rate)) && rate < 200_000) rate *= 1.4;
     await new Promise((r) => setTimeout(r, 1000)); // what the failed rate left waiting drains
-    if (rate > 1000) await attempt(rate / Math.sqrt(1.4));
+    if (rate > 500) await attempt(rate / Math.sqrt(1.4));
   } finally {
     await collector.stop();
     await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);

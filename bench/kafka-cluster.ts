@@ -9,7 +9,7 @@
  * latency that replication adds, not what the collector can carry), printed as before; and the
  * headline since issue 24's second pass, the highest rate sustained by a rate-driven load (requests
  * leave on a schedule, as visitors' do, whatever the answers' latency; `sustainedRate` in
- * collector.ts) with 95 % of it answered and p99 within `P99_BOUND_MS`. Then the failover test (`test/kafka-failover.integration.test.ts`,
+ * collector.ts) with 90 % of it answered and p99 within `P99_BOUND_MS`. Then the failover test (`test/kafka-failover.integration.test.ts`,
  * its own private cluster) for the seconds of refusals and of the ingester's pause per kind of
  * broker killed (targets 0 and < 15 s).
  */
