@@ -346,7 +346,7 @@ export async function benchCollector(opts: {
       bareRuns.push(await wrk(bare, seconds, script));
       for (const [kind, collector] of collectors) runs.get(kind)?.push(await wrk(collector, seconds, script));
     }
-    const mean = (list: Load[], key: keyof Load) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
+    const mean = (list: Load[], key: Exclude<keyof Load, 'sentPerSecond'>) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
     const m = opts.label ?? opts.mode;
     const figures: Record<string, number | string> = { [`${m} bare node:http (req/s)`]: Math.round(mean(bareRuns, 'rps')) };
     for (const [kind, collector] of collectors) {
