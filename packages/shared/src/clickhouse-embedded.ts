@@ -15,6 +15,28 @@ import { paramStatement } from './clickhouse-params.ts';
 
 type Chdb = typeof import('chdb/connection');
 
+/**
+ * Statements at once, in the whole process: each runs on a thread of libuv's pool (4 unless
+ * UV_THREADPOOL_SIZE says otherwise), which file reads, scrypt, gunzip and chdb's raw inserts
+ * share, so one thread stays free for them. More would not finish sooner on two cores.
+ */
+const SIDE_BY_SIDE = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1);
+let running = 0;
+const queued: (() => void)[] = [];
+
+async function turn<R>(run: () => Promise<R>): Promise<R> {
+  if (running >= SIDE_BY_SIDE) await new Promise<void>((resolve) => queued.push(resolve));
+  else running++;
+  try {
+    return await run();
+  } finally {
+    const next = queued.shift();
+    if (next)
+      next(); // the slot passes straight on
+    else running--;
+  }
+}
+
 export interface EmbeddedConnection extends Connection<Readable> {
   /** The long-lived connection, for chdb's raw insert. */
   readonly main: ChdbConnection;
@@ -27,14 +49,16 @@ export function createEmbeddedConnection(chdb: Chdb, path: string): EmbeddedConn
   async function alone<P extends ConnBaseQueryParams, R>(params: P, run: (c: ChdbConnection, p: P) => Promise<R>): Promise<R> {
     const { query_params, ...rest } = params;
     const query = `${paramStatement(query_params)}${params.query}`;
-    const connection = chdb.createChdbConnection({ path });
-    try {
-      return await run(connection, { ...rest, query } as P);
-    } finally {
-      // The result is already read into memory; a statement still running after an abort keeps
-      // the native connection until it ends (chdb defers the teardown).
-      await connection.close();
-    }
+    return turn(async () => {
+      const connection = chdb.createChdbConnection({ path });
+      try {
+        return await run(connection, { ...rest, query } as P);
+      } finally {
+        // The result is already read into memory; a statement still running after an abort keeps
+        // the native connection until it ends (chdb defers the teardown).
+        await connection.close();
+      }
+    });
   }
 
   return {
