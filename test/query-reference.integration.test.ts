@@ -301,12 +301,26 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
           site: SITES,
           metrics: ['visitors', 'pageviews', 'events', 'time_on_page'],
           dimensions: ['time:hour'],
-          filters: [['or', [['is_not', 'country', ['DE']], ['contains', 'source', ['o']]]]],
+          filters: [
+            [
+              'or',
+              [
+                ['is_not', 'country', ['DE']],
+                ['contains', 'source', ['o']],
+              ],
+            ],
+          ],
           ...period,
         },
         { site: SITES[0], metrics: ['visitors'], dimensions: ['time:day'], filters: [['is_not', 'channel', ['Direct']]], ...period },
         { site: SITES[0], metrics: ['visitors', 'percentage'], dimensions: ['page'], filters: [['is', 'device', ['desktop']]], ...period },
-        { site: SITES, metrics: ['visitors', 'events'], dimensions: ['source'], filters: [['not', ['is', 'device', ['mobile']]]], ...period },
+        {
+          site: SITES,
+          metrics: ['visitors', 'events'],
+          dimensions: ['source'],
+          filters: [['not', ['is', 'device', ['mobile']]]],
+          ...period,
+        },
       ]),
     ];
     // The premise of the near days' queries: some of their whole UTC days have current counts, some stale.
