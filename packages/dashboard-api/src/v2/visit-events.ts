@@ -45,23 +45,33 @@ export function visitEventsStatement(input: StatementInput): Statement {
   const time = { interval: input.interval, zone };
   const timeDim = input.dimensions.find(isTimeDimension);
   const filter = filterSql(input.filters, 'e', params);
-  // A visit wholly inside the range (and inside one time bucket) is counted from its row.
-  const sameBucket = timeDim
-    ? ` AND ${bucketSql('v.first_at', input.interval, zone)} = ${bucketSql('v.last_at', input.interval, zone)}`
-    : '';
-  const inside = `v.first_at >= ${from} AND v.last_at < ${to}${sameBucket}`;
-  const crossers = (columns: string) =>
-    `SELECT ${columns} FROM ${input.tables.visits} AS v FINAL
-     WHERE v.site IN ${sites} AND v.last_at >= ${from} AND v.first_at < ${to} AND NOT (${inside}) AND ${filter}`;
+  // A visit wholly inside the range (and inside one time bucket) is counted from its row; the
+  // others are those crossing the range's start, its end, or (with a time dimension) a bucket's.
+  const bucketOf = (column: string) => bucketSql(column, input.interval, zone);
+  const sameBucket = timeDim ? ` AND ${bucketOf('v.first_at')} = ${bucketOf('v.last_at')}` : '';
+  const inside = `v.first_at >= ${from} AND v.first_at < ${to} AND v.last_at < ${to}${sameBucket}`;
+  // Each kind apart, so that the primary key (first_at) and the skip index (last_at) bound its read.
+  const kinds = [
+    `v.first_at < ${from} AND v.last_at >= ${from}`,
+    `v.first_at >= ${from} AND v.first_at < ${to} AND v.last_at >= ${to}`,
+    ...(timeDim ? [`v.first_at >= ${from} AND v.last_at < ${to} AND ${bucketOf('v.first_at')} != ${bucketOf('v.last_at')}`] : []),
+  ];
+  // FINAL for the rows counted; the bounds of the event read may take a superseded row too (a wider bound).
+  const crossing = (kind: string, columns: string, final = ' FINAL') =>
+    `SELECT ${columns} FROM ${input.tables.visits} AS v${final} WHERE v.site IN ${sites} AND ${kind} AND ${filter}`;
+  const crossers = (columns: string, final = ' FINAL') => kinds.map((k) => crossing(k, columns, final)).join(' UNION ALL ');
   const dimOf = (d: Dimension, i: number, src: 'v' | 'e') =>
     d === 'page' ? (src === 'v' ? 'page' : 'e.path') : dimensionSql(d, src, params, time, input.pointers[i] ?? '');
   const dims = (src: 'v' | 'e') => input.dimensions.map((d, i) => `${dimOf(d, i, src)} AS d${i}`);
   const pages = input.dimensions.includes('page') ? 'ARRAY JOIN arrayDistinct(arrayMap(p -> p.path, v.pairs)) AS page' : '';
-  // The crossing visits' events lie within their spans: the read is bounded by the earliest and
-  // latest of them on each side of the range's start (none: an empty span, nothing read).
-  const none = "toDateTime64(0, 3, 'UTC')";
-  const bounds = `(e0.timestamp <= (SELECT ifNull(maxOrNull(v.last_at), ${none}) FROM (${crossers('v.last_at')} AND v.first_at < ${from}) AS v)
-      OR e0.timestamp >= (SELECT ifNull(minOrNull(v.first_at), ${to}) FROM (${crossers('v.first_at')} AND v.first_at >= ${from}) AS v))`;
+  // The crossing visits' events lie within their spans: each kind's read is bounded by its
+  // earliest start and latest end (none: an empty span, nothing read).
+  const bounds = kinds
+    .map((k) => {
+      const span = crossing(k, `ifNull(minOrNull(v.first_at), ${to}) AS lo, ifNull(maxOrNull(v.last_at), ${from}) AS hi`, '');
+      return `(e0.timestamp >= (SELECT lo FROM (${span})) AND e0.timestamp <= (SELECT hi FROM (${span})))`;
+    })
+    .join(' OR ');
   const sql = `
     SELECT ${[...input.dimensions.map((_, i) => `d${i}`), METRICS_SQL].join(',\n  ')}
     FROM (
@@ -75,8 +85,8 @@ export function visitEventsStatement(input: StatementInput): Statement {
         SELECT e0.site AS site, e0.name AS name, e0.timestamp AS timestamp, e0.visitor_id AS visitor_id, e0.path AS path,
                e0.duration_ms AS duration_ms
         FROM ${input.tables.events} AS e0
-        WHERE e0.site IN ${sites} AND e0.timestamp >= ${from} AND e0.timestamp < ${to} AND ${bounds}
-          AND (e0.site, e0.visitor_id) IN (SELECT v.site, v.visitor_id FROM (${crossers('v.site, v.visitor_id')}) AS v)
+        WHERE e0.site IN ${sites} AND e0.timestamp >= ${from} AND e0.timestamp < ${to} AND (${bounds})
+          AND (e0.site, e0.visitor_id) IN (${crossers('v.site, v.visitor_id', '')})
         LIMIT 1 BY e0.event_id
       ) AS e
       INNER JOIN (${crossers(VISIT_ATTRIBUTE_COLUMNS)}) AS v
