@@ -20,15 +20,16 @@ const FROM_VISITS: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time
 const BY_PAGE: readonly Metric[] = ['visitors', 'percentage'];
 
 /**
- * Whether the event statement can count from visits: filters on visit attributes only (at least
- * one), dimensions of the visit, time, or `page` (then distinct visitors only), and event metrics
- * a visit holds the counts of (no scroll depth, conversions, goals or properties).
+ * Whether the event statement can count from visits: a visit attribute used (a filter or a
+ * dimension), filters on visit attributes only, dimensions of the visit, time, or `page` (then
+ * distinct visitors only), and event metrics a visit holds the counts of (no scroll depth,
+ * conversions, goals or properties).
  */
 export function visitEventsEligible(input: StatementInput): boolean {
   const { metrics } = input;
   if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
   const filtered = filterDimensions(input.filters);
-  if (filtered.length === 0 || !filtered.every(isVisitDimension)) return false;
+  if (!filtered.every(isVisitDimension) || ![...filtered, ...input.dimensions].some(isVisitDimension)) return false;
   const page = input.dimensions.includes('page');
   const allowed = page ? BY_PAGE : FROM_VISITS;
   if (!metrics.every((m) => VISIT_METRICS.includes(m) || allowed.includes(m))) return false;
