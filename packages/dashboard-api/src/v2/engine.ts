@@ -149,7 +149,7 @@ function needs(query: Query, dims: readonly string[]) {
 /** The event statement: the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
-  return visitEventsEligible(input) ? visitEventsStatement(input) : eventStatement(input);
+  return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 
 async function grouped(
@@ -161,8 +161,7 @@ async function grouped(
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
-  const events =
-    eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
+  const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
   const visitsSql = visitMetrics
     ? visitRollupEligible(input, buckets)
       ? visitRollupStatement(input, buckets)

@@ -12,12 +12,13 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { bucketSql, dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
-import type { Statement, StatementInput } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput } from './statements.ts';
 import { type Dimension, isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 /** Event metrics a visit's row holds the counts of (per visit; by page only its distinct visitors). */
 const FROM_VISITS: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time_on_page', 'percentage'];
 const BY_PAGE: readonly Metric[] = ['visitors', 'percentage'];
+const DAY = 86_400_000;
 
 /**
  * Whether the event statement can count from visits: a visit attribute used (a filter or a
@@ -36,12 +37,13 @@ export function visitEventsEligible(input: StatementInput): boolean {
   return input.dimensions.every((d) => d === 'page' || isVisitDimension(d) || isTimeDimension(d));
 }
 
-export function visitEventsStatement(input: StatementInput): Statement {
+export function visitEventsStatement(input: StatementInput, buckets: readonly number[]): Statement {
   const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   // Raw events count from their retention on (as `eventStatement`): so do the visits' counts.
-  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
+  const fromMs = Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from));
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(fromMs));
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
   const time = { interval: input.interval, zone };
   const timeDim = input.dimensions.find(isTimeDimension);
@@ -49,13 +51,16 @@ export function visitEventsStatement(input: StatementInput): Statement {
   // A visit wholly inside the range (and inside one time bucket) is counted from its row; the
   // others are those crossing the range's start, its end, or (with a time dimension) a bucket's.
   const bucketOf = (column: string) => bucketSql(column, input.interval, zone);
-  const sameBucket = timeDim ? ` AND ${bucketOf('v.first_at')} = ${bucketOf('v.last_at')}` : '';
+  const splitsBuckets = timeDim !== undefined && !dayAligned(input, buckets);
+  const sameBucket = splitsBuckets ? ` AND ${bucketOf('v.first_at')} = ${bucketOf('v.last_at')}` : '';
   const inside = `v.first_at >= ${from} AND v.first_at < ${to} AND v.last_at < ${to}${sameBucket}`;
   // Each kind apart, so that the primary key (first_at) and the skip index (last_at) bound its read.
+  // Visitor ids rotate with the UTC day, so no visit crosses a UTC midnight: a boundary there
+  // has no crossing visit to look for (a 30-day view in UTC has none at all).
   const kinds = [
-    `v.first_at < ${from} AND v.last_at >= ${from}`,
-    `v.first_at >= ${from} AND v.first_at < ${to} AND v.last_at >= ${to}`,
-    ...(timeDim ? [`v.first_at >= ${from} AND v.last_at < ${to} AND ${bucketOf('v.first_at')} != ${bucketOf('v.last_at')}`] : []),
+    ...(fromMs % DAY === 0 ? [] : [`v.first_at < ${from} AND v.last_at >= ${from}`]),
+    ...(input.to % DAY === 0 ? [] : [`v.first_at >= ${from} AND v.first_at < ${to} AND v.last_at >= ${to}`]),
+    ...(splitsBuckets ? [`v.first_at >= ${from} AND v.last_at < ${to} AND ${bucketOf('v.first_at')} != ${bucketOf('v.last_at')}`] : []),
   ];
   // FINAL for the rows counted; the bounds of the event read may take a superseded row too (a wider bound).
   const crossing = (kind: string, columns: string, final = ' FINAL') =>
@@ -80,7 +85,10 @@ export function visitEventsStatement(input: StatementInput): Statement {
       FROM ${input.tables.visits} AS v FINAL
       ${pages}
       WHERE v.site IN ${sites} AND ${inside} AND ${filter}
-      UNION ALL
+      ${
+        kinds.length === 0
+          ? ''
+          : `UNION ALL
       SELECT ${[...dims('e'), EVENT_COUNTS].join(', ')}
       FROM (
         SELECT e0.site AS site, e0.name AS name, e0.timestamp AS timestamp, e0.visitor_id AS visitor_id, e0.path AS path,
@@ -92,7 +100,8 @@ export function visitEventsStatement(input: StatementInput): Statement {
       ) AS e
       INNER JOIN (${crossers(VISIT_ATTRIBUTE_COLUMNS)}) AS v
         ON e.site = v.site AND e.visitor_id = v.visitor_id
-      WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at
+      WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at`
+      }
     )
     ${input.dimensions.length === 0 ? '' : `GROUP BY ${input.dimensions.map((_, i) => `d${i}`).join(', ')}`}`;
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
