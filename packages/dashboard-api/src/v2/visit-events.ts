@@ -69,7 +69,7 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
   const dimOf = (d: Dimension, i: number, src: 'v' | 'e') =>
     d === 'page' ? (src === 'v' ? 'page' : 'e.path') : dimensionSql(d, src, params, time, input.pointers[i] ?? '');
   const dims = (src: 'v' | 'e') => input.dimensions.map((d, i) => `${dimOf(d, i, src)} AS d${i}`);
-  const pages = input.dimensions.includes('page') ? 'ARRAY JOIN arrayDistinct(arrayMap(p -> p.path, v.pairs)) AS page' : '';
+  const pages = input.dimensions.includes('page') ? 'ARRAY JOIN arrayDistinct(v.pairs.path) AS page' : '';
   // The crossing visits' events lie within their spans: each kind's read is bounded by its
   // earliest start and latest end (none: an empty span, nothing read).
   const bounds = kinds
@@ -79,7 +79,7 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
     })
     .join(' OR ');
   const sql = `
-    SELECT ${[...input.dimensions.map((_, i) => `d${i}`), METRICS_SQL].join(',\n  ')}
+    SELECT ${[...input.dimensions.map((_, i) => `d${i}`), pages ? VISITORS_SQL : METRICS_SQL].join(',\n  ')}
     FROM (
       SELECT ${[...dims('v'), VISIT_COUNTS].join(', ')}
       FROM ${input.tables.visits} AS v FINAL
@@ -113,6 +113,10 @@ const VISIT_COUNTS = `v.visitor_id AS visitor_id, v.pageviews + v.events > 0 AS 
 const EVENT_COUNTS = `e.visitor_id AS visitor_id, e.name != 'engagement' AS counted, toUInt64(e.name = 'pageview') AS pv,
   toUInt64(e.name NOT IN ('pageview', 'engagement')) AS ev, toUInt64(e.name = 'engagement') AS en,
   toUInt64(if(e.name = 'engagement', e.duration_ms, 0)) AS ms`;
+
+/** By page: distinct visitors only (a visit's counts are not per path); its other columns are never asked. */
+const VISITORS_SQL = `0 AS pageviews, 0 AS events, uniqIf(visitor_id, counted) AS visitors, 0 AS time_on_page, 0 AS engagements,
+  0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters`;
 
 /** The event statement's columns (`statements.ts`); those a visit does not hold are zero (never asked: `visitEventsEligible`). */
 const METRICS_SQL = `sum(pv) AS pageviews, sum(ev) AS events, uniqIf(visitor_id, counted) AS visitors,
