@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.ts';
 import { type PageDocument, seeing, seriousViolations, settled, signIn, topNumbers } from './dashboard-page.ts';
 import { sendServerEvents, uiWorkload } from './dashboard-ui-seed.ts';
-import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor } from './harness.ts';
+import { postEvents, ROOT, type Stack, startStack, uniqueName, waitFor, waitUntil } from './harness.ts';
 
 const TOKEN = uniqueName('token');
 const TOP = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
@@ -324,6 +324,41 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     // Speed is a benchmark's (bench/freshness.ts); a test asserting it fails on a loaded machine.
     console.log(`realtime view: the event showed ${latencyMs} ms after its 202 (target < 2000 ms)`);
     await settled(page); // the panels' refresh answered: nothing in flight when the stack stops
+    await page.close();
+  });
+
+  it('the realtime view shows an event that landed before its stream opened', async () => {
+    // The stream opens after the first view has answered: what lands in between (here, held
+    // there on purpose) must show when the stream's first message comes, not with the next change.
+    const page = await context.newPage();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/v1/stream?*', async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await open(page, 'period=realtime');
+    const pageviews = async () => Number(await page.locator('.stat[data-metric="pageviews"] .stat-value').getAttribute('data-value'));
+    const before = await pageviews();
+    const stored = async () => ((await api({ dateRange: '30m', metrics: ['pageviews'] })) as Answer).results[0]?.metrics[0] ?? 0;
+    const storedBefore = await stored();
+    const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/before-stream` });
+    expect(res.status).toBe(202);
+    await waitUntil('the event stored', stored, (n) => n === storedBefore + 1, { timeoutMs: 30_000 });
+    expect(await pageviews()).toBe(before); // nothing refreshed yet: the stream is held
+    release();
+    await page.waitForFunction(
+      ([n]) => {
+        const document = (globalThis as unknown as { document: PageDocument }).document;
+        return Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0);
+      },
+      [before],
+      { timeout: 60_000 },
+    );
+    expect(await pageviews()).toBe(before + 1);
+    await settled(page);
     await page.close();
   });
 

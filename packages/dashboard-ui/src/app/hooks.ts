@@ -101,15 +101,19 @@ export interface Live {
 
 /**
  * `/api/v1/stream` of the site: a new tick whenever the stored numbers change, and the data lag.
- * The stream is closed while the tab is hidden or in the back-forward cache (a browser holds at
- * most 6 HTTP/1.1 connections to a host: open streams in background tabs would starve the rest)
- * and opened again, with a refresh, when the tab shows.
+ * The first message of each connection (the first open, a reconnect after an error, the tab shown
+ * again) is a tick too: what landed between the view's answers and that message, or while the
+ * stream was down, would otherwise wait for the next change. The stream is closed while the tab is
+ * hidden or in the back-forward cache (a browser holds at most 6 HTTP/1.1 connections to a host:
+ * open streams in background tabs would starve the rest) and opened again when the tab shows.
  */
 export function useLive(site: string, enabled: boolean, ready = true): Live {
   const [live, setLive] = useState<Live>({ tick: 0, current: null, freshness: null, connected: false });
+  /** The last message's numbers; '' until the connection's first message (which always ticks). */
   const last = useRef('');
   useEffect(() => {
     if (!site || !ready) return;
+    last.current = '';
     let stop: (() => void) | null = null;
     const refreshFreshness = () =>
       readFreshness(site).then(
@@ -123,12 +127,16 @@ export function useLive(site: string, enabled: boolean, ready = true): Live {
         (data) => {
           const d = data as { views: number; visitors: number; avgDurationMs: number };
           const signature = `${d.views}/${d.visitors}/${d.avgDurationMs}`;
-          const changed = last.current !== '' && last.current !== signature;
+          const changed = last.current !== signature;
           last.current = signature;
           setLive((l) => ({ ...l, current: d.visitors, connected: true, tick: changed && enabled ? l.tick + 1 : l.tick }));
           void refreshFreshness();
         },
-        () => setLive((l) => ({ ...l, connected: false })),
+        () => {
+          // EventSource reconnects by itself: its first message afterwards refreshes the view.
+          last.current = '';
+          setLive((l) => ({ ...l, connected: false }));
+        },
       );
     };
     const close = () => {
@@ -140,7 +148,6 @@ export function useLive(site: string, enabled: boolean, ready = true): Live {
       if (document.visibilityState === 'hidden') return close();
       last.current = '';
       open();
-      if (enabled) setLive((l) => ({ ...l, tick: l.tick + 1 }));
     };
     const onShow = (e: PageTransitionEvent) => e.persisted && onVisibility();
     // The freshness is read on each stream message (the first comes as the stream opens), and every
