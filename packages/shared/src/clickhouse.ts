@@ -1,13 +1,15 @@
 /**
  * The ClickHouse client factory: `CLICKHOUSE_URL` set → that server; unset → the engine
  * in-process (chdb) on `DATA_DIR`. Both are `@clickhouse/client` clients, so every query,
- * insert and error takes one code path. Tables are always named with their database
+ * insert and error takes one code path; the in-process one runs statements side by side, with
+ * their parameters bound by the engine as a server binds them (clickhouse-embedded.ts). Tables are always named with their database
  * (`analytics.events`), so one client serves migrations, inserts and queries.
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { createEmbeddedConnection } from './clickhouse-embedded.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 
@@ -23,7 +25,13 @@ export { ClickHouseError } from '@clickhouse/client';
  * which `instanceof` against the client's class does not recognise.
  */
 export function clickhouseErrorCode(error: unknown): string | null {
-  if (!(error instanceof Error) || (error.name !== 'ClickHouseError' && error.constructor.name !== 'ClickHouseError')) return null;
+  if (!(error instanceof Error)) return null;
+  if (error.name !== 'ClickHouseError' && error.constructor.name !== 'ClickHouseError') {
+    // A message the client's parser cannot read (one that quotes a value with a line break in it)
+    // leaves a plain Error; chdb's own error, its cause, still has the code.
+    const code = (error.cause as { clickhouseCode?: unknown } | undefined)?.clickhouseCode;
+    return typeof code === 'number' ? String(code) : null;
+  }
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : null;
 }
@@ -76,9 +84,9 @@ export function createClickHouse(config: Config['clickhouse']): ClickHouseClient
   mkdirSync(path, { recursive: true });
   // chdb types its connection against @clickhouse/client-common 1.23.0, the client ships
   // 1.23.1's identical shapes under other names: the cast only bridges the two copies.
-  const chdb = loadChdb().createChdbConnection({ path });
-  const client = createClient({ connection: chdb as unknown as Connection });
-  embeddedClients.set(client, ({ columns, ...insert }) => chdb.chdb.rawInsert({ ...insert, columns: [...columns] }));
+  const connection = createEmbeddedConnection(loadChdb(), path);
+  const client = createClient({ connection: connection as unknown as Connection });
+  embeddedClients.set(client, ({ columns, ...insert }) => connection.main.chdb.rawInsert({ ...insert, columns: [...columns] }));
   return client;
 }
 
