@@ -2,15 +2,25 @@
  * `pnpm bench --only kafka-cluster`: the collector on a private 3-node Kafka cluster
  * (replication 3, min.insync.replicas 2: every send waits for two brokers) against the same
  * collector on `pnpm services:start`'s one broker, the same wrk load, measured in the same run
- * (target: at least 0.7× — issue 24), from many visitors (the headline) and from one. Then the failover test (`test/kafka-failover.integration.test.ts`,
+ * (target: at least 0.7× — issue 24), from many visitors (the headline) and from one.
+ *
+ * Two measures of "req/s", each the same for 1 and 3 brokers: wrk's closed loop (256 connections,
+ * each sending its next request once the last is answered: req/s = 256 / latency, so it reads the
+ * latency that replication adds, not what the collector can carry), printed as before; and the
+ * headline since issue 24's second pass, the highest rate sustained by a rate-driven load (requests
+ * leave on a schedule, as visitors' do, whatever the answers' latency; `sustainedRate` in
+ * collector.ts) with the schedule kept (90 % of the rate sent), all 2xx, p99 within `P99_BOUND_MS`. Then the failover test (`test/kafka-failover.integration.test.ts`,
  * its own private cluster) for the seconds of refusals and of the ingester's pause per kind of
  * broker killed (targets 0 and < 15 s).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchCollector } from './collector.ts';
+import { benchCollector, sustainedRate } from './collector.ts';
 import { type Figures, freePort, progress, ROOT } from './lib.ts';
+
+/** The latency bound of a sustained rate: a beacon answered within half a second for 99 % of requests. */
+const P99_BOUND_MS = 500;
 
 export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<Figures> {
   const { clickhouseUrl, kafkaBrokers, startKafka, startServices, stopKafka } = await import('../services/index.ts');
@@ -25,6 +35,22 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
     // Many visitors (real traffic: events over every partition, a send in flight per partition)
     // is the headline; one visitor (every event on one partition, its sends one after another to
     // keep the visitor's order) is the worst case. Each pair measured back to back.
+    // The headline: the rate each sustains (many visitors), back to back.
+    const sustained = (f: Figures, label: string) => Number(f[`${label} sustained (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] ?? 0);
+    const oneRate = await sustainedRate({ quick, brokers: kafkaBrokers, label: '1 broker', manyVisitors: true, p99BoundMs: P99_BOUND_MS });
+    const threeRate = await sustainedRate({ quick, brokers, label: '3 brokers', manyVisitors: true, p99BoundMs: P99_BOUND_MS });
+    for (const [label, f] of [
+      ['1 broker', oneRate],
+      ['3 brokers', threeRate],
+    ] as const) {
+      figures[`many visitors, sustained rate: ${label} (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] = sustained(f, label);
+      figures[`many visitors, sustained rate: ${label} p50/p99 (ms)`] = f[`${label} sustained p50/p99 (ms)`] ?? '';
+      figures[`many visitors, sustained rate: ${label} steps (target→sent/answered, p99 ms)`] =
+        f[`${label} sustained steps (target → sent/answered req/s, p99 ms)`] ?? '';
+    }
+    const sustainedRatio = sustained(threeRate, '3 brokers') / sustained(oneRate, '1 broker');
+    figures['many visitors, sustained rate: 3 brokers / 1 broker (target ≥ 0.7)'] = Number(sustainedRatio.toFixed(2));
+    // wrk's closed loop, as measured before (the latency ratio more than a capacity ratio).
     for (const [visitors, many] of [
       ['many visitors', true],
       ['one visitor', false],
@@ -35,7 +61,7 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
       const ratio = rps(three, '3 brokers') / rps(one, '1 broker');
       figures[`${visitors}: 1 broker collector (req/s)`] = rps(one, '1 broker');
       figures[`${visitors}: 3 brokers collector (req/s)`] = rps(three, '3 brokers');
-      figures[`${visitors}: 3 brokers / 1 broker${many ? ' (target ≥ 0.7)' : ''}`] = Number(ratio.toFixed(2));
+      figures[`${visitors}: 3 brokers / 1 broker (closed loop)`] = Number(ratio.toFixed(2));
       figures[`${visitors}: 3 brokers collector p50/p99 (ms)`] = three['3 brokers collector p50/p99 (ms)'] ?? '';
       figures[`${visitors}: non-2xx (1 broker / 3 brokers)`] =
         `${one['1 broker collector non-2xx'] ?? ''} / ${three['3 brokers collector non-2xx'] ?? ''}`;
