@@ -3,16 +3,25 @@
  * engine (`INSERT … SELECT … FROM numbers(N)`; the materialized views fill the rollups), and
  * visits to go with them (the SQL seed bypasses the ingester that cuts visits).
  */
-import type { ClickHouseClient } from '@tidemark/shared';
+import { type ClickHouseClient, toClickHouseTime } from '@tidemark/shared';
 
-/** `rows` events spread evenly over `spanMs` before `now`: 80% for `site`, the rest over 20 other sites; 1 in 10 an engagement, 1 in 50 custom. */
+/**
+ * `rows` events spread evenly over `spanMs` before `now`: 80% for `site`, the rest over 20 other
+ * sites; 1 in 10 an engagement, 1 in 50 custom. Visitors: 200 000 ids seen all month, or with
+ * `visits: true` visits as the tracker makes them — ids that rotate with the UTC day, each of
+ * four events about 5 minutes apart (a visit of about 15 minutes), for `seedVisits` to cut.
+ */
 export async function seedEvents(
   client: ClickHouseClient,
   database: string,
-  { site, rows, now, spanMs }: { site: string; rows: number; now: number; spanMs: number },
+  { site, rows, now, spanMs, visits = false }: { site: string; rows: number; now: number; spanMs: number; visits?: boolean },
 ): Promise<void> {
   const pick = (list: string[], salt: number) =>
     `arrayElement([${list.map((v) => `'${v}'`).join(',')}], (cityHash64(number, ${salt}) % ${list.length}) + 1)`;
+  // Visitors interleaved so that a visitor's events are about 5 minutes apart; lanes ≡ 1 (mod 50),
+  // so a visitor's four events are not all engagements or all custom events.
+  const lanes = 50 * Math.max(1, Math.round(300_000 / (spanMs / rows) / 50)) + 1;
+  const timestamp = "fromUnixTimestamp64Milli(toInt64({now:UInt64} - intDiv(number * {span:UInt64}, {rows:UInt64})), 'UTC')";
   await client.command({
     query: `
       INSERT INTO ${database}.events
@@ -22,8 +31,8 @@ export async function seedEvents(
         generateUUIDv4(number),
         if(number % 5 = 0, concat('site', toString(number % 20), '.example'), '${site}'),
         multiIf(number % 10 = 7, 'engagement', number % 50 = 3, 'signup', 'pageview'),
-        fromUnixTimestamp64Milli(toInt64({now:UInt64} - intDiv(number * {span:UInt64}, {rows:UInt64})), 'UTC'),
-        cityHash64(number % 200000),
+        ${timestamp},
+        ${visits ? `cityHash64(intDiv(number, ${4 * lanes}), number % ${lanes}, toDate(${timestamp}))` : 'cityHash64(number % 200000)'},
         cityHash64(number % 200000, intDiv(number, 1000000)),
         '', '${site}',
         concat('/page/', toString(cityHash64(number, 2) % 500)),
@@ -42,43 +51,43 @@ export async function seedEvents(
 }
 
 /**
- * One visit per 3 events of `site` (about what the event seed's visitors make): entry and exit
- * pages, channel, country, device and browser from fixed lists, 1–5 pageviews, 0–10 min long.
+ * The visits of the events `seedEvents` wrote with `visits: true`, cut as the ingester cuts them
+ * (one per site and visitor id there: its events are minutes apart, the next visit has a new id):
+ * counts, span, entry and exit pages, the (name, path) pairs, and the first event's attributes
+ * (pageviews first), its source and channel from its referrer (fixed lists). A UTC day an insert.
  */
 export async function seedVisits(
   client: ClickHouseClient,
   database: string,
-  { site, visits, now, spanMs }: { site: string; visits: number; now: number; spanMs: number },
+  { now, spanMs }: { now: number; spanMs: number },
 ): Promise<void> {
-  const pick = (list: string[], salt: number) =>
-    `arrayElement([${list.map((v) => `'${v}'`).join(',')}], (cityHash64(number, ${salt}) % ${list.length}) + 1)`;
-  await client.command({
-    query: `
-      INSERT INTO ${database}.visits
-        (site, visitor_id, first_at, last_at, sign, version, host, entry_page, exit_page, referrer_source, source, channel,
-         utm_source, country, device, browser, browser_version, os, os_version, screen_width, pageviews, events)
-      SELECT
-        '${site}', cityHash64(number % 200000),
-        fromUnixTimestamp64Milli(toInt64({now:UInt64} - intDiv(number * {span:UInt64}, {visits:UInt64})), 'UTC') AS first,
-        first + toIntervalMillisecond(cityHash64(number, 11) % 600000),
-        1, 1, '${site}',
-        concat('/page/', toString(cityHash64(number, 2) % 500)),
-        concat('/page/', toString(cityHash64(number, 12) % 500)),
-        ${pick(['direct', 'search', 'social', 'email', 'other'], 3)},
-        ${pick(['', 'Google', 'Hacker News', 'Twitter'], 4)},
-        ${pick(['Direct', 'Organic Search', 'Organic Social', 'Email', 'Referral'], 3)},
-        ${pick(['', '', '', 'newsletter', 'twitter'], 5)},
-        ${pick(['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'CA', 'NL', 'ES'], 6)},
-        ${pick(['desktop', 'desktop', 'mobile', 'tablet'], 7)},
-        ${pick(['Chrome', 'Firefox', 'Safari', 'Edge'], 8)},
-        ${pick(['120', '121', '17'], 13)},
-        ${pick(['Windows', 'macOS', 'Linux', 'iOS', 'Android'], 9)},
-        ${pick(['10', '14', '17'], 14)},
-        ${pick(['1440', '390', '1920'], 15)},
-        1 + cityHash64(number, 16) % 5,
-        cityHash64(number, 17) % 2
-      FROM numbers({visits:UInt64})`,
-    query_params: { now, span: spanMs, visits },
-    clickhouse_settings: { max_insert_block_size: '1000000', max_threads: 2 },
-  });
+  const DAY = 86_400_000;
+  const entry = (i: number) => `tupleElement(argMin(tuple(${ENTRY}), (name != 'pageview', timestamp)), ${i})`;
+  const exit = (i: number) => `tupleElement(argMaxIf(tuple(timestamp, path), timestamp, name = 'pageview'), ${i})`;
+  for (let day = Math.floor((now - spanMs) / DAY) * DAY; day <= now; day += DAY) {
+    await client.command({
+      query: `
+        INSERT INTO ${database}.visits
+          (site, visitor_id, first_at, last_at, sign, version, host, entry_page, exit_page, entry_page_at, exit_page_at,
+           referrer_host, referrer_source, source, channel, utm_source, country, device, browser, os, pageviews, events,
+           engagements, engaged_ms, pairs)
+        SELECT site, visitor_id, min(timestamp), max(timestamp), 1, 1, any(host), ${exit(2).replace('argMaxIf', 'argMinIf')}, ${exit(2)},
+               ${exit(1).replace('argMaxIf', 'argMinIf')}, ${exit(1)}, ${entry(1)} AS referrer, ${entry(2)} AS class,
+               multiIf(referrer = 'www.google.com', 'Google', referrer = 'news.ycombinator.com', 'Hacker News', referrer = 't.co', 'Twitter',
+                       ${entry(3)} != '', ${entry(3)}, 'Direct / None'),
+               multiIf(class = 'search', 'Organic Search', class = 'social', 'Organic Social', class = 'email', 'Email',
+                       class = 'direct', 'Direct', 'Referral'),
+               ${entry(3)}, ${entry(4)}, ${entry(5)}, ${entry(6)}, ${entry(7)},
+               countIf(name = 'pageview'), countIf(name NOT IN ('pageview', 'engagement')), countIf(name = 'engagement'),
+               sumIf(duration_ms, name = 'engagement'), arrayDistinct(groupArrayIf((toString(name), path), name != 'engagement'))
+        FROM ${database}.events
+        WHERE timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+        GROUP BY site, visitor_id`,
+      query_params: { from: toClickHouseTime(day), to: toClickHouseTime(day + DAY) },
+      clickhouse_settings: { max_threads: 2 },
+    });
+  }
 }
+
+const ENTRY =
+  'toString(referrer_host), toString(referrer_source), toString(utm_source), toString(country), toString(device), toString(browser), toString(os)';

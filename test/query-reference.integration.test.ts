@@ -285,6 +285,43 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         dimensions: ['page'],
         filters: [['matches', 'page', ['^/docs']]],
       },
+      // A click on a visit attribute (visit-events.ts): event metrics counted from the visits inside
+      // the range (and bucket), the events of the visits crossing its edges or a bucket read raw.
+      ...[
+        { dateRange: NEAR_DAYS, timezone: 'UTC', compare: 'previous_period' },
+        { dateRange: [new Date(NOW - 30 * HOUR).toISOString(), new Date(NOW - 2 * HOUR + 1234).toISOString()], timezone: 'Asia/Kolkata' },
+      ].flatMap((period) => [
+        {
+          site: SITES[0],
+          metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'],
+          filters: [['is', 'channel', ['Direct', 'Organic Search']]],
+          ...period,
+        },
+        {
+          site: SITES,
+          metrics: ['visitors', 'pageviews', 'events', 'time_on_page'],
+          dimensions: ['time:hour'],
+          filters: [
+            [
+              'or',
+              [
+                ['is_not', 'country', ['DE']],
+                ['contains', 'source', ['o']],
+              ],
+            ],
+          ],
+          ...period,
+        },
+        { site: SITES[0], metrics: ['visitors'], dimensions: ['time:day'], filters: [['is_not', 'channel', ['Direct']]], ...period },
+        { site: SITES[0], metrics: ['visitors', 'percentage'], dimensions: ['page'], filters: [['is', 'device', ['desktop']]], ...period },
+        {
+          site: SITES,
+          metrics: ['visitors', 'events'],
+          dimensions: ['source'],
+          filters: [['not', ['is', 'device', ['mobile']]]],
+          ...period,
+        },
+      ]),
     ];
     // The premise of the near days' queries: some of their whole UTC days have current counts, some stale.
     const [days] = await (

@@ -29,6 +29,7 @@ import {
   visitRollupStatement,
   visitStatement,
 } from './statements.ts';
+import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
 
@@ -145,6 +146,12 @@ function needs(query: Query, dims: readonly string[]) {
   return { visitMetrics, eventMetrics };
 }
 
+/** The event statement: the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
+function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
+  if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
+  return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
+}
+
 async function grouped(
   client: ClickHouseClient,
   input: StatementInput,
@@ -154,8 +161,7 @@ async function grouped(
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
-  const events =
-    eventMetrics || !visitMetrics ? (rollupEligible(input, buckets) ? rollupStatement(input, buckets) : eventStatement(input)) : null;
+  const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
   const visitsSql = visitMetrics
     ? visitRollupEligible(input, buckets)
       ? visitRollupStatement(input, buckets)
@@ -501,6 +507,7 @@ function inputOf(query: Query, tables: Tables, span: Span, interval: Interval, g
     goals: siteGoals(query.sites, goals),
     conversions: query.metrics.includes('conversions') || query.metrics.includes('conversion_rate'),
     converters: query.metrics.includes('conversion_rate'),
+    metrics: query.metrics,
     rawOnly: query.metrics.includes('scroll_depth'),
     sumsUsed: { customs: query.metrics.includes('events'), engagements: query.metrics.includes('time_on_page') },
   };

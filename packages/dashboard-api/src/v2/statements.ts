@@ -16,7 +16,7 @@ import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRI
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import type { Filter } from './parse.ts';
-import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension } from './vocabulary.ts';
+import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension, type Metric } from './vocabulary.ts';
 
 export interface Statement {
   sql: string;
@@ -42,6 +42,8 @@ export interface StatementInput {
   conversions: boolean;
   /** The whole days imported rows may fill (`"include": { "imports": true }`); absent: native data only. */
   imported?: ImportedDays | null;
+  /** The query's metrics (absent: any); `visit-events.ts` counts events from visits only for some. */
+  metrics?: readonly Metric[];
   /** A metric the rollups do not hold (scroll_depth): the event statement reads raw events only. */
   rawOnly?: boolean;
   /** The query needs distinct converters (conversion_rate): they are merged from states, never counted. */

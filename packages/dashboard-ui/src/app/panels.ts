@@ -6,8 +6,8 @@ export interface Tab {
   dimension: string;
   /**
    * The list shows the first metric, the details view all. Tabs of a visit dimension list
-   * visits: the visits table answers them alone, where visitors by a visit attribute join every
-   * event to its visit (several times slower on large ranges; bench/dashboard.ts).
+   * visits: the visit rollups answer them; visitors by a visit attribute are counted from the
+   * visits table (docs/query.md, "Which tables answer").
    */
   metrics: string[];
   /** How many of the metrics the panel's list shows (default 1). */
