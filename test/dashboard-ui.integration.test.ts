@@ -48,6 +48,21 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     if (process.env.DEBUG_UI) console.log('open', query, Date.now() - t, 'ms');
   };
 
+  /** The top pageviews number the page holds. */
+  const pageviewsOf = async (page: Page) =>
+    Number(await page.locator('.stat[data-metric="pageviews"] .stat-value').getAttribute('data-value'));
+
+  /** Waits (a live refresh) until the page's pageviews number is above `n`. */
+  const pageviewsAbove = (page: Page, n: number) =>
+    page.waitForFunction(
+      ([above]) => {
+        const document = (globalThis as unknown as { document: PageDocument }).document;
+        return Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (above ?? 0);
+      },
+      [n],
+      { timeout: 60_000 },
+    );
+
   const panelRows = async (page: Page, panel: string) => {
     await seeing(page, `#panel-${panel}`);
     return page.$$eval(`#panel-${panel} tbody tr`, (trs) =>
@@ -306,19 +321,12 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     const page = await newPage();
     await open(page, 'period=realtime');
     await page.locator('#freshness[data-lag]:not([data-lag=""])').waitFor();
-    const pageviews = async () => Number(await page.locator('.stat[data-metric="pageviews"] .stat-value').getAttribute('data-value'));
+    const pageviews = () => pageviewsOf(page);
     const before = await pageviews();
     const posted = Date.now();
     const res = await postEvents(stack.collectorUrl, { site, name: 'pageview', url: `https://${site}/live` });
     expect(res.status).toBe(202);
-    await page.waitForFunction(
-      ([n]) => {
-        const document = (globalThis as unknown as { document: PageDocument }).document;
-        return Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0);
-      },
-      [before],
-      { timeout: 60_000 },
-    );
+    await pageviewsAbove(page, before);
     const latencyMs = Date.now() - posted;
     expect(await pageviews()).toBe(before + 1);
     // Speed is a benchmark's (bench/freshness.ts); a test asserting it fails on a loaded machine.
@@ -340,7 +348,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       await route.continue();
     });
     await open(page, 'period=realtime');
-    const pageviews = async () => Number(await page.locator('.stat[data-metric="pageviews"] .stat-value').getAttribute('data-value'));
+    const pageviews = () => pageviewsOf(page);
     const before = await pageviews();
     const stored = async () => ((await api({ dateRange: '30m', metrics: ['pageviews'] })) as Answer).results[0]?.metrics[0] ?? 0;
     const storedBefore = await stored();
@@ -349,14 +357,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await waitUntil('the event stored', stored, (n) => n === storedBefore + 1, { timeoutMs: 30_000 });
     expect(await pageviews()).toBe(before); // nothing refreshed yet: the stream is held
     release();
-    await page.waitForFunction(
-      ([n]) => {
-        const document = (globalThis as unknown as { document: PageDocument }).document;
-        return Number(document.querySelector('.stat[data-metric="pageviews"] .stat-value')?.getAttribute('data-value')) > (n ?? 0);
-      },
-      [before],
-      { timeout: 60_000 },
-    );
+    await pageviewsAbove(page, before);
     expect(await pageviews()).toBe(before + 1);
     await settled(page);
     await page.close();
