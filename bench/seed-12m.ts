@@ -21,14 +21,17 @@ const SPAN_MS = 365 * DAY;
 /** Events per visit on average: pageviews [1,1,1,2,2,3,4,6] (2.5), an engagement after each in half the visits, a signup in one in ten. */
 export const EVENTS_PER_VISIT = 2.5 * 1.5 + 0.1;
 
-/** Where visits come from: (referrer host, referrer class, utm source, medium, campaign, source name, channel), by weight. */
-const TRAFFIC: [string, string, string, string, string, string, string][] = [
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['', 'direct', '', '', '', 'Direct / None', 'Direct'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
-  ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'],
+type Source = [string, string, string, string, string, string, string];
+const DIRECT: Source = ['', 'direct', '', '', '', 'Direct / None', 'Direct'];
+const GOOGLE: Source = ['www.google.com', 'search', '', '', '', 'Google', 'Organic Search'];
+/** Where visits come from: (referrer host, referrer class, utm source, medium, campaign, source name, channel), by weight (a row repeated). */
+const TRAFFIC: Source[] = [
+  DIRECT,
+  DIRECT,
+  DIRECT,
+  GOOGLE,
+  GOOGLE,
+  GOOGLE,
   ['news.ycombinator.com', 'social', '', '', '', 'Hacker News', 'Organic Social'],
   ['chatgpt.com', 'other', '', '', '', 'ChatGPT', 'AI Assistants'],
   ['t.co', 'social', '', '', '', 'Twitter', 'Organic Social'],

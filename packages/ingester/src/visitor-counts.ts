@@ -47,19 +47,18 @@ function pagesSql(database: string): string {
  * running merges and sums of the quarter-hours (window functions), one pass per day.
  */
 function siteSql(database: string): string {
+  // Per quarter-hour q of the day, element `k` of the last mark before q: the running value over [0, q).
+  const upTo = (k: number) => `arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), ${k}), range(96))`;
   const running = (x: string) => `sum(${x}) OVER (PARTITION BY site, day ORDER BY q ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   return `
     INSERT INTO ${database}.visitors_1d (site, dimension, bucket, events, values, visitors, pageviews, customs, engagements, engaged_ms, before, after,
                                          pageviews_before, customs_before, engagements_before, engaged_ms_before)
     SELECT site, '', day, e, [''], [after[1]], [pv], [cu], [en], [ms], before, after,
-           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 4), range(96)),
-           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 5), range(96)),
-           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 6), range(96)),
-           arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 7), range(96))
+           ${[4, 5, 6, 7].map(upTo).join(',\n           ')}
     FROM (
       SELECT site, day, sum(e) AS e, sum(pv) AS pv, sum(cu) AS cu, sum(en) AS en, sum(ms) AS ms,
              arraySort(groupArray((q, upto, since, pv_upto, cu_upto, en_upto, ms_upto))) AS marks,
-             arrayMap(i -> tupleElement(arrayLast(m -> tupleElement(m, 1) < i, marks), 2), range(96)) AS before,
+             ${upTo(2)} AS before,
              arrayMap(i -> tupleElement(arrayFirst(m -> tupleElement(m, 1) >= i, marks), 3), range(96)) AS after
       FROM (
         SELECT site, day, q, e, pv, cu, en, ms,

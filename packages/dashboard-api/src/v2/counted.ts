@@ -88,6 +88,17 @@ export function countedDaysStatement(
   return { sql, params: params.values, dims: [] };
 }
 
+/** The check's row's numbers whose columns end in `suffix` ('' for the whole day, '_before' for the part before its split). */
+function sumsOf(r: Record<string, unknown>, suffix: string): DaySums {
+  return {
+    visitors: String(r[`visitors${suffix}`]),
+    pageviews: String(r[`pageviews${suffix}`]),
+    customs: String(r[`customs${suffix}`]),
+    engagements: String(r[`engagements${suffix}`]),
+    engagedMs: String(r[`engaged_ms${suffix}`]),
+  };
+}
+
 export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
   return rows.map((r) => {
     const split = Number(r.split) === 1;
@@ -100,23 +111,11 @@ export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
     };
     // 64-bit numbers as decimal strings (bound back as UInt64): never rounded by JavaScript.
     if (split) {
-      day.sums = {
-        visitors: String(r.visitors),
-        pageviews: String(r.pageviews),
-        customs: String(r.customs),
-        engagements: String(r.engagements),
-        engagedMs: String(r.engaged_ms),
-      };
+      day.sums = sumsOf(r, '');
       if (Number(r.q) > 0)
         day.split_at = {
           q: Number(r.q),
-          before: {
-            visitors: String(r.visitors_before),
-            pageviews: String(r.pageviews_before),
-            customs: String(r.customs_before),
-            engagements: String(r.engagements_before),
-            engagedMs: String(r.engaged_ms_before),
-          },
+          before: sumsOf(r, '_before'),
           afterVisitors: String(r.visitors_after),
         };
     }

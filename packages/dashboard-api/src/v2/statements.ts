@@ -274,10 +274,9 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     const constant = counted.length > 0 ? countedParts(counted, d0, splits) : null;
     if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
     else if (counted.length > 0) {
-      const q = 'q';
-      const parts = `if(${q} = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
-        [(bucket, before[${q} + 1], pageviews_before[${q} + 1], customs_before[${q} + 1], engagements_before[${q} + 1], engaged_ms_before[${q} + 1]),
-         (bucket + toIntervalSecond(${q} * 900), after[${q} + 1], ${['pageviews', 'customs', 'engagements', 'engaged_ms'].map((x) => `toUInt64(${x}[1] - ${x}_before[${q} + 1])`).join(', ')})])`;
+      const parts = `if(q = 0, [(bucket, after[1], pageviews[1], customs[1], engagements[1], engaged_ms[1])],
+        [(bucket, before[q + 1], pageviews_before[q + 1], customs_before[q + 1], engagements_before[q + 1], engaged_ms_before[q + 1]),
+         (bucket + toIntervalSecond(q * 900), after[q + 1], ${['pageviews', 'customs', 'engagements', 'engaged_ms'].map((x) => `toUInt64(${x}[1] - ${x}_before[q + 1])`).join(', ')})])`;
       dayParts.push(`
       SELECT site, tupleElement(kind, 1) AS name, tupleElement(part, 1) AS timestamp, '' AS path, toUInt64(tupleElement(kind, 2)) AS c,
              ${EMPTY_UNIQ} AS u, toUInt64(tupleElement(kind, 3)) AS d, toUInt64(tupleElement(kind, 4)) AS n
