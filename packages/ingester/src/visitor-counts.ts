@@ -77,8 +77,41 @@ function siteSql(database: string): string {
       GROUP BY site, day)`;
 }
 
-/** Counts the days (complete, UTC) whose row is missing or stale, per site and per path. */
+/**
+ * Each path's row per complete UTC month (`page_visitors_1mo`, clickhouse/025), summed from the
+ * month's day rows of `visitors_1d`: only a month whose every day with events has a current page
+ * row (its `events` equal the day's in `events_1d`) and that has no row of its present total yet.
+ * Its `events` is the month's total, so the Query API can tell a current month by that alone.
+ */
+function monthsSql(database: string): string {
+  const done = "bucket < toStartOfMonth(now('UTC'))";
+  const month = "toDateTime(toStartOfMonth(bucket), 'UTC')";
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${done} GROUP BY site, bucket`;
+  const countable = `
+    SELECT site, month FROM (
+      SELECT r.site AS site, toDateTime(toStartOfMonth(r.bucket), 'UTC') AS month, sum(r.e) AS me, countIf(c.ok = 1) AS counted, count() AS days
+      FROM (${dayTotals}) AS r
+      LEFT JOIN (SELECT DISTINCT site, bucket, events, toUInt8(1) AS ok FROM ${database}.visitors_1d WHERE dimension = 'page' AND ${done}) AS c
+        ON c.site = r.site AND c.bucket = r.bucket AND c.events = r.e
+      GROUP BY site, month)
+    WHERE counted = days AND (site, month, me) NOT IN (SELECT site, bucket, events FROM ${database}.page_visitors_1mo)`;
+  return `
+    INSERT INTO ${database}.page_visitors_1mo (site, bucket, path, events, visitors, pageviews, customs, engagements, engaged_ms)
+    SELECT site, month, value, any(me), sum(vi), sum(pv), sum(cu), sum(en), sum(ms)
+    FROM (
+      SELECT site, month, values, visitors, pageviews, customs, engagements, engaged_ms, sum(events) OVER (PARTITION BY site, month) AS me
+      FROM (
+        SELECT site, bucket, ${month} AS month, events, values, visitors, pageviews, customs, engagements, engaged_ms
+        FROM ${database}.visitors_1d
+        WHERE dimension = 'page' AND ${done} AND (site, ${month}) IN (${countable}) AND (site, bucket, events) IN (${dayTotals})
+        LIMIT 1 BY site, bucket))
+    ARRAY JOIN values AS value, visitors AS vi, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms
+    GROUP BY site, month, value`;
+}
+
+/** Counts the days (complete, UTC) whose row is missing or stale, per site and per path, then the complete months of paths. */
 export async function countVisitors(client: ClickHouseClient, database: string): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
+  await client.command({ query: monthsSql(database) });
 }

@@ -22,6 +22,8 @@ export interface Tables {
   visits1d: string;
   /** Distinct visitors per (site, UTC day[, path]), counted once (clickhouse/015_visitor_counts.sql). */
   visitors1d: string;
+  /** Distinct visitors and sums per (site, complete UTC month, path), summed from the days' counts (clickhouse/025_page_visitor_months.sql). */
+  pageVisitors1mo: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -37,5 +39,6 @@ export function tableNames(database: string, distributed = false): Tables {
     visits15m: name('visits_15m'),
     visits1d: name('visits_1d'),
     visitors1d: name('visitors_1d'),
+    pageVisitors1mo: name('page_visitors_1mo'),
   };
 }

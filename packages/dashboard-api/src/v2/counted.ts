@@ -214,5 +214,5 @@ export function dayListSql(params: Params, days: readonly CountedDay[]): string 
     'Array(UInt32)',
     days.map((d) => d.day / 1000),
   );
-  return `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC') FROM (SELECT arrayJoin(arrayZip(${sites}, ${starts})) AS t))`;
+  return `(SELECT tupleElement(t, 1) AS site, toDateTime(tupleElement(t, 2), 'UTC') AS bucket FROM (SELECT arrayJoin(arrayZip(${sites}, ${starts})) AS t))`;
 }

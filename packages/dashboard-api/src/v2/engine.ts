@@ -12,6 +12,7 @@ import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.
 import { filterDimensions, intervalOf } from './fields.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
+import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import {
@@ -546,6 +547,9 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
       if (days && countsEligible(input)) out.add(tables.visitors1d);
+      // Per path without a time dimension: whole UTC months from their month rows (`months.ts`).
+      if (days && countsEligible(input) && pages && !query.dimensions.some(isTimeDimension) && wholeMonthsOf(d0, d1))
+        out.add(tables.pageVisitors1mo);
       // Buckets off UTC midnights: counted whole UTC days read their parts' counts (and the day totals).
       if (!days && d0 < d1 && !pages && countsEligible(input) && daySplits(d0, d1, buckets) !== null) {
         out.add(tables.events1d);

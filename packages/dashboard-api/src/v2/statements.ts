@@ -12,6 +12,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql } from './counted.ts';
+import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -218,18 +219,28 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
   const others = counting ? within.filter((c) => !isCounted(c)) : [];
   const dimension = params.add('String', pages ? 'page' : '');
   // A counted day's row: the newest count of the day (a newer one is of more events, counted later: exact too).
+  // Days of whole months read from their month rows are left out of the day lists (`months.ts`).
+  let dayList = (days: readonly CountedDay[]) => dayListSql(params, days);
   const countRows = (cols: string, extra = '') =>
-    `SELECT ${cols} FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension}${extra} AND (site, bucket) IN ${dayListSql(params, counted)}
+    `SELECT ${cols} FROM ${input.tables.visitors1d} WHERE ${inDays} AND dimension = ${dimension}${extra} AND (site, bucket) IN ${dayList(counted)}
      ORDER BY site, bucket, events DESC LIMIT 1 BY site, bucket`;
   const dayParts: string[] = [];
   if (days && !counting) dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays}`);
   if (days && counting) {
+    // Without a time dimension, a counted value's days fold into one row first.
+    const byDay = input.dimensions.some(isTimeDimension);
+    // Per path without a time dimension, whole UTC months whose month rows are current are read
+    // from them (`months.ts`), and their days are not read.
+    const months = pages && !byDay ? wholeMonthsOf(d0, d1) : null;
+    if (months) {
+      const sql = pageMonthsSql(input.tables, sites, at(months.m0), at(months.m1), EMPTY_UNIQ);
+      dayParts.push(sql.rows);
+      dayList = (days) => sql.outside(dayListSql(params, days));
+    }
     // The other days read the day rollup, sums and states, through its primary key; a counted
     // day is read from its row alone: visitors and sums, per value.
     if (others.length > 0)
-      dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) IN ${dayListSql(params, others)}`);
-    // Without a time dimension, a counted value's days fold into one row first.
-    const byDay = input.dimensions.some(isTimeDimension);
+      dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) IN ${dayList(others)}`);
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
     const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
