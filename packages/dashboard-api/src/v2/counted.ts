@@ -21,6 +21,8 @@ export interface CountedDay {
   split: boolean;
   /** The per-path count (dimension 'page'). */
   page: boolean;
+  /** The day's events (every name) in the day rollup, as a decimal string: a month's total is its days' sum (`months.ts`). */
+  events: string;
   /**
    * When the whole site's count is current and has its splits (every row counted since migration
    * 017): the day's distinct visitors and sums, read by the check itself (visitors from the
@@ -108,6 +110,8 @@ export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
       whole: Number(r.whole) === 1,
       split,
       page: Number(r.page) === 1,
+      // Pageviews, custom events and engagements are every event of the day.
+      events: String(BigInt(String(r.pageviews)) + BigInt(String(r.customs)) + BigInt(String(r.engagements))),
     };
     // 64-bit numbers as decimal strings (bound back as UInt64): never rounded by JavaScript.
     if (split) {

@@ -232,10 +232,10 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     // Per path without a time dimension, whole UTC months whose month rows are current are read
     // from them (`months.ts`), and their days are not read.
     const months = pages && !byDay ? wholeMonthsOf(d0, d1) : null;
-    if (months) {
-      const sql = pageMonthsSql(input.tables, sites, at(months.m0), at(months.m1), EMPTY_UNIQ);
-      dayParts.push(sql.rows);
-      dayList = (days) => sql.outside(dayListSql(params, days));
+    const monthly = months ? pageMonthsSql(params, input.tables, sites, months, within, EMPTY_UNIQ) : null;
+    if (monthly) {
+      dayParts.push(monthly.rows);
+      dayList = (days) => monthly.outside(dayListSql(params, days));
     }
     // The other days read the day rollup, sums and states, through its primary key; a counted
     // day is read from its row alone: visitors and sums, per value.
