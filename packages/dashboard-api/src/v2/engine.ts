@@ -14,6 +14,7 @@ import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
+import { seriesOverlap } from './series-totals.ts';
 import type { Filter, Query } from './parse.ts';
 import {
   countsEligible,
@@ -236,8 +237,12 @@ function withoutGoals(filters: Filter[]): Filter[] {
 function totalsAreSums(query: Query, input: StatementInput, buckets: readonly number[]): boolean {
   const [only, ...more] = query.dimensions;
   if (only === undefined || more.length > 0 || !isTimeDimension(only) || input.imported !== undefined) return false;
-  if (query.metrics.some((m) => m === 'time_on_page' || m === 'scroll_depth' || m === 'conversion_rate')) return false;
-  return dayAligned(input, buckets);
+  return sumsOnly(query) && dayAligned(input, buckets);
+}
+
+/** Whether every metric of the query adds up across rows (not the means, time_on_page and scroll_depth, nor conversion_rate). */
+function sumsOnly(query: Query): boolean {
+  return !query.metrics.some((m) => m === 'time_on_page' || m === 'scroll_depth' || m === 'conversion_rate');
 }
 
 /** Whether the visit totals are the sums of the rows: one time dimension (each visit starts in one bucket), native data only. */
@@ -292,20 +297,25 @@ async function period(
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const summed = totalsAreSums(query, input, buckets);
+  // Buckets inside UTC days (days in Asia/Kolkata): the totals are the rows' sums less the visitors
+  // of each cut day seen on both sides, when the check returned them for every such day (`series-totals.ts`).
+  const overlap = !summed && sumsOnly(query) && visitTotalsAreSums(query, input) ? seriesOverlap(input, buckets) : null;
   // Over one time dimension each visit is in one bucket: the visit totals are the rows' sums in any zone.
-  const visitsSummed = !summed && visitTotalsAreSums(query, input);
+  const visitsSummed = !summed && overlap === null && visitTotalsAreSums(query, input);
   const totalsQuery = visitsSummed ? { ...query, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) } : query;
   const none = { keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped;
   const [main, totals, base, baseTotal] = await Promise.all([
     query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
-    query.dimensions.length === 0 || ((withTotals || query.metrics.includes('percentage')) && !summed && totalsQuery.metrics.length > 0)
+    query.dimensions.length === 0 ||
+    ((withTotals || query.metrics.includes('percentage')) && !summed && overlap === null && totalsQuery.metrics.length > 0)
       ? grouped(client, { ...input, dimensions: [], pointers: [] }, totalsQuery, seconds, [])
       : Promise.resolve(none),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
   const rowSums = () => sumRaws([...(main?.keys.keys() ?? [])].map((key) => raw(main?.events.get(key), main?.visits.get(key))));
-  const totalRaw = summed && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  const totalRaw = (summed || overlap !== null) && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
+  if (overlap !== null) totalRaw.visitors -= overlap;
   if (visitsSummed) {
     const sums = rowSums();
     Object.assign(totalRaw, { visits: sums.visits, bounces: sums.bounces, duration: sums.duration, visitPageviews: sums.visitPageviews });
