@@ -82,9 +82,19 @@ function events(): StoredEvent[] {
   return [...near, ...dst].filter((e) => Date.parse(`${e.timestamp.replace(' ', 'T')}Z`) <= NOW);
 }
 
+/**
+ * Events of a complete UTC month (the one before NOW's) that arrive last, after the visitor counts:
+ * that month's per-path month rows and its days' counts go stale (its earlier months stay current).
+ */
+function backdated(): StoredEvent[] {
+  const now = new Date(NOW);
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 3, 10);
+  return workload({ seed: 13, sites: SITES, visitors: 8, start, spanMs: 4 * HOUR });
+}
+
 describe.each(['embedded', 'server'] as const)('Query API = reference on random workloads (%s)', (mode) => {
   const database = uniqueName('query_ref');
-  const all = arrivalOrder(events(), 7, 0.1);
+  const all = [...arrivalOrder(events(), 7, 0.1), ...backdated()];
   let client: ClickHouseClient;
   let app: ReturnType<typeof createDashboardApp>;
   let propApp: ReturnType<typeof createDashboardApp>;
@@ -359,8 +369,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   });
 
   it('reads whole months of pages from their month rows, and a zoned series takes its totals from its rows, exactly', async () => {
-    // The premise: some complete months have current per-path month rows (page_visitors_1mo);
-    // the late events that arrived after the count made others stale, if any.
+    // The premise: some complete months have current per-path month rows (page_visitors_1mo),
+    // the backdated events that arrived after the count made the last complete month's stale.
     const [months] = await (
       await client.query({
         query: `SELECT countIf(m.events = r.e) AS current, countIf(m.events != r.e) AS stale
@@ -371,6 +381,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       })
     ).json<{ current: string; stale: string }>();
     expect(Number(months?.current)).toBeGreaterThan(0);
+    expect(Number(months?.stale)).toBeGreaterThan(0);
     const bodies = [
       { site: SITES[0], metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dateRange: '12mo', dimensions: ['page'], limit: 100 },
       { site: SITES, metrics: ['visitors', 'pageviews', 'percentage'], dateRange: 'all', dimensions: ['page'], compare: 'previous_period' },
