@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 25]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -68,6 +68,7 @@ describe('ClickHouse schema (server)', () => {
       pages_15m_mv: 'MaterializedView',
       pages_1d: 'AggregatingMergeTree',
       pages_1d_mv: 'MaterializedView',
+      page_visitors_1mo: 'ReplacingMergeTree',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
       shared_links: 'ReplacingMergeTree',
@@ -131,7 +132,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 25]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -262,20 +263,44 @@ describe('ClickHouse schema (server)', () => {
       expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
         Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
       );
+      // The page months (migration 025): a complete UTC month's paths, summed from its counted days
+      // (here the one day), with the month's events; a month not over yet has none.
+      const monthOf = (ms: number) => Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), 1);
+      const months = await (
+        await client.query({
+          query: `SELECT site, toUnixTimestamp(bucket) * 1000 AS month, path, events, visitors, pageviews
+                  FROM ${older.database}.page_visitors_1mo ORDER BY path`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
+      ).json<Record<string, string>>();
+      const complete = monthOf(dayNoon) < monthOf(Date.now());
+      expect(months.map((m) => ({ ...m, month: Number(m.month) }))).toEqual(
+        complete
+          ? [...paths].sort().map((path) => ({
+              site: daySite,
+              month: monthOf(dayNoon),
+              path,
+              events: '300',
+              visitors: String(distinct(dayEvents.filter((e) => e.path === path))),
+              pageviews: String(dayEvents.filter((e) => e.path === path && e.name === 'pageview').length),
+            }))
+          : [],
+      );
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017, 019) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017, 019, 025) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 25]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
