@@ -43,7 +43,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(counts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     const months = all(cluster).find((s) => s.includes('.page_visitors_1mo ON CLUSTER'));
     expect(months).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
-    expect(all(cluster).find((s) => s.includes('.page_visitors_1mo_all ON CLUSTER'))).toContain('Distributed(tidemark, analytics, page_visitors_1mo)');
+    expect(all(cluster).find((s) => s.includes('.page_visitors_1mo_all ON CLUSTER'))).toContain(
+      'Distributed(tidemark, analytics, page_visitors_1mo)',
+    );
     // The visitor splits (017, 018) and their sums (019, 020) reach the local table and the Distributed one on every node.
     for (const table of ['visitors_1d', 'visitors_1d_all']) {
       const alters = all(cluster).filter((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`));

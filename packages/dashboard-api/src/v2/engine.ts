@@ -14,8 +14,8 @@ import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
-import { seriesOverlap } from './series-totals.ts';
 import type { Filter, Query } from './parse.ts';
+import { seriesOverlap } from './series-totals.ts';
 import {
   countsEligible,
   dayAligned,

@@ -12,10 +12,10 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql } from './counted.ts';
-import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
+import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension, type Metric } from './vocabulary.ts';
 
@@ -239,8 +239,7 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     }
     // The other days read the day rollup, sums and states, through its primary key; a counted
     // day is read from its row alone: visitors and sums, per value.
-    if (others.length > 0)
-      dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) IN ${dayList(others)}`);
+    if (others.length > 0) dayParts.push(`SELECT ${columns} FROM ${dayTable} WHERE ${inDays} AND (site, bucket) IN ${dayList(others)}`);
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
     const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
