@@ -128,7 +128,8 @@ async function run(rows: number, quick: boolean): Promise<Figures> {
     const partCounts = await (
       await client.query({
         query: `SELECT table, count() AS parts FROM system.parts WHERE database = '${config.clickhouse.database}' AND active
-                AND table IN ('events_1d', 'events_15m', 'pages_1d', 'visitors_1d', 'visits_1d', 'visits_15m') GROUP BY table ORDER BY table`,
+                AND table IN ('events_1d', 'events_15m', 'pages_1d', 'visitors_1d', 'page_visitors_1mo', 'visits_1d', 'visits_15m')
+                GROUP BY table ORDER BY table`,
         format: 'JSONEachRow',
       })
     ).json<{ table: string; parts: string }>();

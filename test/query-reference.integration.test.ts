@@ -183,6 +183,18 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     return json as { results: unknown[]; totals: unknown[] };
   }
 
+  /** Asks each query and expects the reference's answer; returns the tables that answered them (`meta.tables`). */
+  async function answersEqualReference(bodies: Record<string, unknown>[]): Promise<Set<string>> {
+    const tables = new Set<string>();
+    for (const body of bodies) {
+      const got = await ask(body);
+      for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
+      const want = referenceQuery(all, parseQuery(body), NOW, goals);
+      expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
+    }
+    return tables;
+  }
+
   it('stores every event once and exactly the reference visits', async () => {
     const result = await client.query({
       query: `SELECT count() AS visits, sum(pageviews) AS pageviews, sum(events) AS custom FROM ${database}.visits FINAL`,
@@ -346,13 +358,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     ).json<{ current: string; stale: string }>();
     expect(Number(days?.current)).toBeGreaterThan(0);
     expect(Number(days?.stale)).toBeGreaterThan(0);
-    const tables = new Set<string>();
-    for (const body of bodies) {
-      const got = await ask(body);
-      for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
-      const want = referenceQuery(all, parseQuery(body), NOW, goals);
-      expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
-    }
+    const tables = await answersEqualReference(bodies);
     // Whole UTC days answer from the day rollups, other whole quarter-hours from the quarter-hour
     // ones (events and visits alike); `visits` itself for page filters and partial edges; raw
     // events only where needed.
@@ -404,13 +410,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       ),
       { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: '12mo', timezone: 'Asia/Kolkata', dimensions: ['time:week'] },
     ];
-    const tables = new Set<string>();
-    for (const body of bodies) {
-      const got = await ask(body);
-      for (const t of (got as unknown as { meta: { tables: string[] } }).meta.tables) tables.add(t.split('.')[1] ?? t);
-      const want = referenceQuery(all, parseQuery(body), NOW, goals);
-      expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
-    }
+    const tables = await answersEqualReference(bodies);
     expect(tables).toContain('page_visitors_1mo');
   });
 
