@@ -82,6 +82,8 @@ function siteSql(database: string): string {
  * month's day rows of `visitors_1d`: only a month whose every day with events has a current page
  * row (its `events` equal the day's in `events_1d`) and that has no row of its present total yet.
  * Its `events` is the month's total, so the Query API can tell a current month by that alone.
+ * A month past the 2-year TTL (its row expires with its first day, its days one by one after) is
+ * not counted again.
  */
 function monthsSql(database: string): string {
   const done = "bucket < toStartOfMonth(now('UTC'))";
@@ -94,7 +96,8 @@ function monthsSql(database: string): string {
       LEFT JOIN (SELECT DISTINCT site, bucket, events, toUInt8(1) AS ok FROM ${database}.visitors_1d WHERE dimension = 'page' AND ${done}) AS c
         ON c.site = r.site AND c.bucket = r.bucket AND c.events = r.e
       GROUP BY site, month)
-    WHERE counted = days AND (site, month, me) NOT IN (SELECT site, bucket, events FROM ${database}.page_visitors_1mo)`;
+    WHERE counted = days AND (site, month, me) NOT IN (SELECT site, bucket, events FROM ${database}.page_visitors_1mo)
+      AND month > now('UTC') - INTERVAL 2 YEAR`;
   return `
     INSERT INTO ${database}.page_visitors_1mo (site, bucket, path, events, visitors, pageviews, customs, engagements, engaged_ms)
     SELECT site, month, value, any(me), sum(vi), sum(pv), sum(cu), sum(en), sum(ms)
