@@ -30,6 +30,7 @@ import {
   visitStatement,
 } from './statements.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
+import { singleFlight, statementKey } from './single-flight.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
 
@@ -86,13 +87,16 @@ export async function run(
   seconds: number,
 ): Promise<Record<string, unknown>[]> {
   try {
-    const result = await client.query({
-      query: s.sql,
-      query_params: s.params,
-      format: 'JSONEachRow',
-      clickhouse_settings: { max_execution_time: seconds, max_result_rows: String(MAX_GROUPS + 1), result_overflow_mode: 'throw' },
+    // The same statement asked by another query of the page while it runs is read once (single-flight.ts).
+    return await singleFlight(client, statementKey(s.sql, s.params, seconds), async () => {
+      const result = await client.query({
+        query: s.sql,
+        query_params: s.params,
+        format: 'JSONEachRow',
+        clickhouse_settings: { max_execution_time: seconds, max_result_rows: String(MAX_GROUPS + 1), result_overflow_mode: 'throw' },
+      });
+      return await result.json<Record<string, unknown>>();
     });
-    return await result.json<Record<string, unknown>>();
   } catch (error) {
     const code = clickhouseErrorCode(error);
     if (code === '159' || code === '160')
