@@ -166,7 +166,8 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       for (const [dimension, ms] of Object.entries(clicks))
         results[`dashboard: filter click (${dimension}) to settled p50 / max ms`] = fmt(ms.sort((a, b) => a - b));
       // Only when every kind was measured: a figure over some kinds is not the click's.
-      results['dashboard: filter click (every kind) to settled p50 / max ms'] = all.length < CLICKS.length * rounds ? `> ${limitMs}` : fmt(all.sort((a, b) => a - b));
+      results['dashboard: filter click (every kind) to settled p50 / max ms'] =
+        all.length < CLICKS.length * rounds ? `> ${limitMs}` : fmt(all.sort((a, b) => a - b));
     } finally {
       await browser.close();
       app.close();

@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 23]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -131,7 +131,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 23]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -275,7 +275,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 23]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -283,6 +283,64 @@ describe('ClickHouse schema (server)', () => {
         })
       ).json<{ table: string; name: string }>();
       expect(columns.map((c) => `${c.table}.${c.name}`).sort()).toEqual(['events.scroll_depth', 'imports.id']);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it("a database that ran every migration before 023 keeps its visits' pages, now LowCardinality (023)", async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-022-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_022') };
+    const pairsType = async () =>
+      (
+        await one<{ type: string }>(
+          `SELECT type FROM system.columns WHERE database = '${older.database}' AND table = 'visits' AND name = 'pairs'`,
+        )
+      )?.type;
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 23))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      expect(await pairsType()).toBe('Array(Tuple(name String, path String))');
+      const pairs = [
+        { name: 'pageview', path: '/' },
+        { name: 'pageview', path: '/pricing?plan=pro' },
+        { name: 'signup', path: '/pricing?plan=pro' },
+        { name: 'pageview', path: 'caf\u00e9/\u{1F30A}' },
+      ];
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          {
+            site: 'pairs.example',
+            visitor_id: '1',
+            first_at: '2026-11-01 10:00:00.000',
+            last_at: '2026-11-01 10:05:00.000',
+            sign: 1,
+            version: 1,
+            pageviews: 3,
+            events: 1,
+            pairs,
+          },
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(await migrate(client, older)).toEqual([23]);
+      expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
+      const read = async () =>
+        (
+          await one<{ pairs: { name: string; path: string }[] }>(
+            `SELECT pairs FROM ${older.database}.visits FINAL WHERE site = 'pairs.example'`,
+          )
+        )?.pairs;
+      expect(await read()).toEqual(pairs);
+      // The rewrite of the old part, done or not, reads the same; a re-run changes nothing.
+      await client.command({ query: `OPTIMIZE TABLE ${older.database}.visits FINAL` });
+      expect(await read()).toEqual(pairs);
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 23)?.statements ?? [])
+        await client.command({ query: statement });
+      expect(await read()).toEqual(pairs);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
