@@ -100,6 +100,12 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
       page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      // An answer the page shows as an error (a 503: a statement over its time limit), with what it said.
+      page.on('response', async (r) => {
+        if (r.status() < 500) return;
+        const text = await r.text().catch(() => '');
+        problems.push(`${r.status()}: ${requestLabel(new URL(r.url()).pathname, r.request().postData())}: ${text.slice(0, 200)}`);
+      });
       const open = new Set<{ url(): string }>();
       page.on('request', (r) => open.add(r));
       page.on('requestfinished', (r) => open.delete(r));

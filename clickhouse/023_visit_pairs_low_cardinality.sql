@@ -3,8 +3,8 @@
 -- visits, and every Query API statement that filters by a page or counts visitors by page under
 -- a visit filter reads this column for every visit of its range. Dictionary-encoded, it reads
 -- about 2–3 times faster and holds the same values (docs/storage.md "Visits"); the ingester
--- writes the same JSON into it. Existing parts are rewritten by a background mutation and read
--- converted until then, so the migration does not wait for it. Runs twice safely: modifying a
--- column to the type it has changes nothing.
+-- writes the same JSON into it. ClickHouse rewrites the column in the existing parts (a
+-- mutation; a part not yet rewritten reads converted). Runs twice safely: modifying a column to
+-- the type it has changes nothing.
 ALTER TABLE {{database}}.visits {{on_cluster}}
     MODIFY COLUMN pairs Array(Tuple(name LowCardinality(String), path LowCardinality(String))) CODEC(ZSTD(1));
