@@ -104,7 +104,8 @@ describe('cluster migrations run on a one-node cluster', () => {
     for (const round of [1, 2]) {
       for (const statement of all) {
         await client.command({ query: statement }).catch((error: unknown) => {
-          if (/ALTER TABLE \S+\.(events|visitors_1d|visits)\s/.test(statement) && clickhouseErrorCode(error) === '242') readOnly.push(statement);
+          if (/ALTER TABLE \S+\.(events|visitors_1d|visits)\s/.test(statement) && clickhouseErrorCode(error) === '242')
+            readOnly.push(statement);
           else throw new Error(`round ${round}: ${(error as Error).message}\n${statement}`);
         });
       }

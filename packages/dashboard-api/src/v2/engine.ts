@@ -14,6 +14,7 @@ import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
+import { singleFlight, statementKey } from './single-flight.ts';
 import {
   countsEligible,
   dayAligned,
@@ -30,7 +31,6 @@ import {
   visitStatement,
 } from './statements.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
-import { singleFlight, statementKey } from './single-flight.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
 
