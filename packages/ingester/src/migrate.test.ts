@@ -28,8 +28,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     const all = (ms: typeof single) => ms.flatMap((m) => m.statements);
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
     // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed,
-    // 016_distributed_visitor_counts, 018_visitor_splits_distributed, 020_visitor_split_sums_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 7);
+    // 016_distributed_visitor_counts, 018_visitor_splits_distributed, 020_visitor_split_sums_distributed,
+    // 024_visit_pairs_low_cardinality_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 8);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -46,6 +47,11 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS after'))).toBeDefined();
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS pageviews_before'))).toMatch(/engaged_ms_before Array\(UInt64\)/);
     }
+    // The visits' pairs as LowCardinality (023, 024): the local table and the Distributed one on every node.
+    for (const table of ['visits', 'visits_all'])
+      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
+        /MODIFY COLUMN pairs Array\(Tuple\(name LowCardinality\(String\), path LowCardinality\(String\)\)\)/,
+      );
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");
