@@ -406,6 +406,8 @@ export async function sustainedRate(opts: {
   label: string;
   manyVisitors: boolean;
   p99BoundMs: number;
+  /** More of the collector's environment (`KAFKA_PRODUCERS`). */
+  env?: Record<string, string>;
 }): Promise<Record<string, number | string>> {
   const seconds = opts.quick ? 3 : 6;
   await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
@@ -415,7 +417,7 @@ export async function sustainedRate(opts: {
     return path;
   };
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors);
+  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors, opts.env);
   const tried: { rate: number; load: Load; ok: boolean }[] = [];
   const attempt = async (rate: number) => {
     const path = script(rate);
@@ -492,7 +494,7 @@ export async function cpuPerEvent(opts: {
   writeFileSync(path, WRK_SCRIPT + (opts.manyVisitors ? WRK_MANY_VISITORS : '') + wrkPaced(opts.rate));
   const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors, opts.env);
   try {
-    await wrk(collector, 2, path, PACED_CONNECTIONS); // warm-up: JIT, caches, Kafka metadata, the topic's first segments
+    await wrk(collector, 5, path, PACED_CONNECTIONS); // warm-up: JIT (the brokers' too), caches, Kafka metadata
     const pids = { collector: collector.child.pid as number, ...Object.fromEntries(opts.brokerPids.map((p, i) => [`broker ${i + 1}`, p])) };
     const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
     const wrkBefore = processCpuSeconds('self', true);

@@ -37,48 +37,44 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
     const [{ brokers: oneBroker }, { brokers }] = await Promise.all([startKafka(single), startKafka(opts)]);
     const pidsOf = async (o: typeof single | typeof opts, n: number) =>
       (await Promise.all(Array.from({ length: n }, (_, i) => kafkaNodePid(o, i + 1)))).filter((p): p is number => p !== undefined);
-    // The bound (issue 24): CPU per accepted event of every process at one rate both sustain,
-    // back to back. On a saturated machine 3 brokers / 1 broker cannot exceed cpu(1) / cpu(3).
+    // Each setup: the one broker, the cluster, and the cluster with `KAFKA_PRODUCERS` producers
+    // per collector for each count in BENCH_CLUSTER_PRODUCERS (default 2: issue 24's "two
+    // producers, each visitor pinned to one"), measured back to back.
+    const setups: { label: string; brokers: string; pids: number[]; env: Record<string, string> }[] = [
+      { label: '1 broker', brokers: oneBroker, pids: await pidsOf(single, 1), env: {} },
+      { label: '3 brokers', brokers, pids: await pidsOf(opts, 3), env: {} },
+    ];
+    for (const n of (process.env.BENCH_CLUSTER_PRODUCERS ?? '2').split(',').filter(Boolean)) {
+      setups.push({ label: `3 brokers, ${n} producers`, brokers, pids: setups[1]?.pids ?? [], env: { KAFKA_PRODUCERS: n } });
+    }
+    // The bound (issue 24): CPU per accepted event of every process at one rate all sustain.
+    // On a saturated machine 3 brokers / 1 broker cannot exceed cpu(1) / cpu(3).
     const rate = Number(process.env.BENCH_CLUSTER_CPU_RATE ?? 1000);
     const seconds = quick ? 8 : 15;
-    const cpuOne = await cpuPerEvent({
-      brokers: oneBroker,
-      brokerPids: await pidsOf(single, 1),
-      label: '1 broker',
-      rate,
-      seconds,
-      manyVisitors: true,
-    });
-    const cpuThree = await cpuPerEvent({
-      brokers,
-      brokerPids: await pidsOf(opts, 3),
-      label: '3 brokers',
-      rate,
-      seconds,
-      manyVisitors: true,
-    });
-    Object.assign(figures, cpuOne.figures, cpuThree.figures);
-    const bound = cpuOne.totalMsPerEvent / cpuThree.totalMsPerEvent;
-    figures['bound on 3 brokers / 1 broker when CPU-saturated: CPU per event 1 / 3'] = Number(bound.toFixed(2));
-    // Many visitors (real traffic: events over every partition, a send in flight per partition)
-    // is the headline; one visitor (every event on one partition, its sends one after another to
-    // keep the visitor's order) is the worst case. Each pair measured back to back.
-    // The headline: the rate each sustains (many visitors), back to back.
-    const sustained = (f: Figures, label: string) => Number(f[`${label} sustained (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] ?? 0);
-    const oneRate = await sustainedRate({ quick, brokers: oneBroker, label: '1 broker', manyVisitors: true, p99BoundMs: P99_BOUND_MS });
-    const threeRate = await sustainedRate({ quick, brokers, label: '3 brokers', manyVisitors: true, p99BoundMs: P99_BOUND_MS });
-    for (const [label, f] of [
-      ['1 broker', oneRate],
-      ['3 brokers', threeRate],
-    ] as const) {
-      figures[`many visitors, sustained rate: ${label} (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] = sustained(f, label);
+    const cpu: number[] = [];
+    for (const setup of setups) {
+      const measured = await cpuPerEvent({ ...setup, brokerPids: setup.pids, rate, seconds, manyVisitors: true });
+      Object.assign(figures, measured.figures);
+      cpu.push(measured.totalMsPerEvent);
+    }
+    const bound = (i: number) => Number(((cpu[0] ?? 0) / (cpu[i] ?? 1)).toFixed(2));
+    for (let i = 1; i < setups.length; i++) figures[`bound on ${setups[i]?.label} / 1 broker when CPU-saturated: CPU per event`] = bound(i);
+    // The headline: the rate each sustains (many visitors: events over every partition), back to back.
+    const headline = `sustained (req/s, p99 ≤ ${P99_BOUND_MS} ms)`;
+    const rates: number[] = [];
+    for (const { label, brokers: b, env } of setups) {
+      const f = await sustainedRate({ quick, brokers: b, label, manyVisitors: true, p99BoundMs: P99_BOUND_MS, env });
+      rates.push(Number(f[`${label} ${headline}`] ?? 0));
+      figures[`many visitors, sustained rate: ${label} (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] = rates.at(-1) ?? 0;
       figures[`many visitors, sustained rate: ${label} p50/p99 (ms)`] = f[`${label} sustained p50/p99 (ms)`] ?? '';
       figures[`many visitors, sustained rate: ${label} steps (target→sent/answered, p99 ms)`] =
         f[`${label} sustained steps (target → sent/answered req/s, p99 ms)`] ?? '';
     }
-    const sustainedRatio = sustained(threeRate, '3 brokers') / sustained(oneRate, '1 broker');
-    figures['many visitors, sustained rate: 3 brokers / 1 broker (target ≥ 0.7)'] = Number(sustainedRatio.toFixed(2));
-    figures['many visitors, sustained rate: the CPU bound beside it'] = Number(bound.toFixed(2));
+    for (let i = 1; i < setups.length; i++) {
+      figures[`many visitors, sustained rate: ${setups[i]?.label} / 1 broker (target ≥ 0.7; CPU bound)`] =
+        `${((rates[i] ?? 0) / (rates[0] || 1)).toFixed(2)} (bound ${bound(i)})`;
+    }
+    if (process.env.BENCH_CLUSTER_CLOSED_LOOP === '0') return figures;
     // wrk's closed loop, as measured before (the latency ratio more than a capacity ratio).
     for (const [visitors, many] of [
       ['many visitors', true],
