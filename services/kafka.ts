@@ -33,6 +33,11 @@ const LOCK_WAIT_MS = 5 * 60_000; // a first start may spend minutes in mvn
 const HEAP_ONE = '-Xmx512m';
 const HEAP_CLUSTER = '-Xmx256m';
 const READY_TIMEOUT_MS = 120_000;
+/**
+ * More JVM flags for every node, one broker or a cluster alike (space-separated), after the
+ * defaults: to try a setting (docs/kafka-client.md, "Broker CPU per event") without editing this file.
+ */
+const extraJvmFlags = () => (process.env.TIDEMARK_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
 
 /** `pnpm services:start --brokers N`: node n (1-based) on 9092 + 2(n-1), its controller on the port after. */
 export function defaultKafkaCluster(nodes: number): KafkaNodePorts[] {
@@ -267,7 +272,7 @@ async function start(l: Layout, log: Log): Promise<boolean> {
         const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.properties, ...(l.cluster ? [] : ['--standalone'])];
         await runToLog('java', [...jvm, ...format], n.dir, n.log);
       }
-      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, ...jvm, 'kafka.Kafka', n.properties];
+      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, ...extraJvmFlags(), ...jvm, 'kafka.Kafka', n.properties];
       pids[n.id - 1] = await spawnDetached({ command: 'java', args, cwd: n.dir, logFile: n.log, pidFile: n.pid });
     }),
   );
