@@ -38,6 +38,14 @@ const READY_TIMEOUT_MS = 120_000;
  * defaults: to try a setting (docs/kafka-client.md, "Broker CPU per event") without editing this file.
  */
 const extraJvmFlags = () => (process.env.TIDEMARK_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
+/** More broker settings for every node (`name=value` pairs separated by commas), after the defaults: later lines win. */
+const extraProperties = () =>
+  (process.env.TIDEMARK_KAFKA_PROPERTIES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => `${p}\n`)
+    .join('');
 
 /** `pnpm services:start --brokers N`: node n (1-based) on 9092 + 2(n-1), its controller on the port after. */
 export function defaultKafkaCluster(nodes: number): KafkaNodePorts[] {
@@ -266,7 +274,7 @@ async function start(l: Layout, log: Log): Promise<boolean> {
     missing.map(async (n) => {
       await mkdir(n.data, { recursive: true });
       await rotateLog(n.log);
-      await writeFile(n.properties, serverProperties(l, n));
+      await writeFile(n.properties, serverProperties(l, n) + extraProperties());
       if (!existsSync(join(n.data, 'meta.properties'))) {
         log(`kafka: formatting node ${n.id}'s storage`);
         const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.properties, ...(l.cluster ? [] : ['--standalone'])];
