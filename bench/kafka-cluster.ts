@@ -80,7 +80,7 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
     for (let i = 1; i < setups.length; i++) {
       const bound = ((cpu[0] ?? 0) / (cpu[i] ?? 1)).toFixed(2);
       figures[`many visitors, sustained rate: ${setups[i]?.label} / 1 broker (target ≥ 0.7; CPU bound)`] =
-        `${((rates[i] ?? 0) / (rates[0] || 1)).toFixed(2)} (bound ${bound})`;
+        `${rates[0] ? ((rates[i] ?? 0) / rates[0]).toFixed(2) : 'n/a (1 broker sustained no step)'} (bound ${bound})`;
     }
     if (process.env.BENCH_CLUSTER_CLOSED_LOOP === '0') return figures;
     // wrk's closed loop, as measured before (the latency ratio more than a capacity ratio).
