@@ -37,13 +37,13 @@ const HEAP_CLUSTER = '-Xmx256m';
  * JVM's choice on 2 cores, spends more CPU per event (its write barriers and concurrent
  * threads) for pause times a heap this small does not need. Measured (issue 24): the brokers'
  * CPU per accepted event about 10–25 % lower, 1 and 3 brokers alike (docs/kafka-client.md,
- * "Broker CPU per event"). A small production broker can use the same; larger heaps keep G1.
+ * "The CPU bound, two producers, broker CPU per event"). A small production broker can use the same; larger heaps keep G1.
  */
 const GC = '-XX:+UseSerialGC';
 const READY_TIMEOUT_MS = 120_000;
 /**
  * More JVM flags for every node, one broker or a cluster alike (space-separated), after the
- * defaults: to try a setting (docs/kafka-client.md, "Broker CPU per event") without editing this file.
+ * defaults: to try a setting (docs/kafka-client.md, "The CPU bound, two producers, broker CPU per event") without editing this file.
  */
 const extraJvmFlags = () => (process.env.TIDEMARK_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
 /** More broker settings for every node (`name=value` pairs separated by commas), after the defaults: later lines win. */
