@@ -32,18 +32,11 @@ const LOCK_WAIT_MS = 5 * 60_000; // a first start may spend minutes in mvn
 /** Heap of one JVM: 512 MB alone; a cluster's nodes share the machine with everything else. */
 const HEAP_ONE = '-Xmx512m';
 const HEAP_CLUSTER = '-Xmx256m';
-/**
- * The serial collector for these small heaps (256–512 MB) on a machine of few cores: G1, the
- * JVM's choice on 2 cores, spends more CPU per event (its write barriers and concurrent
- * threads) for pause times a heap this small does not need. Measured (issue 24): the brokers'
- * CPU per accepted event about 10–25 % lower, 1 and 3 brokers alike (docs/kafka-client.md,
- * "The CPU bound, two producers, broker CPU per event"). A small production broker can use the same; larger heaps keep G1.
- */
-const GC = '-XX:+UseSerialGC';
 const READY_TIMEOUT_MS = 120_000;
 /**
  * More JVM flags for every node, one broker or a cluster alike (space-separated), after the
- * defaults: to try a setting (docs/kafka-client.md, "The CPU bound, two producers, broker CPU per event") without editing this file.
+ * defaults: to try a setting without editing this file (docs/kafka-client.md, "The CPU bound,
+ * two producers, broker CPU per event": the serial GC was tried so, and not adopted).
  */
 const extraJvmFlags = () => (process.env.TIDEMARK_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
 /** More broker settings for every node (`name=value` pairs separated by commas), after the defaults: later lines win. */
@@ -288,7 +281,7 @@ async function start(l: Layout, log: Log): Promise<boolean> {
         const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.properties, ...(l.cluster ? [] : ['--standalone'])];
         await runToLog('java', [...jvm, ...format], n.dir, n.log);
       }
-      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, GC, ...extraJvmFlags(), ...jvm, 'kafka.Kafka', n.properties];
+      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, ...extraJvmFlags(), ...jvm, 'kafka.Kafka', n.properties];
       pids[n.id - 1] = await spawnDetached({ command: 'java', args, cwd: n.dir, logFile: n.log, pidFile: n.pid });
     }),
   );
