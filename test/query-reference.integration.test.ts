@@ -251,6 +251,37 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         dimensions: ['time:day'],
       })),
       { site: SITES, metrics: ['visitors', 'visits', 'pageviews', 'events'], dateRange: NEAR_DAYS },
+      // Whole-site totals (site-totals.ts: one statement over site_days, the partial days' quarter-hours and the raw edges),
+      // both periods, ranges that end now and start off a quarter-hour, in zones off UTC.
+      {
+        site: SITES,
+        metrics: [
+          'visitors',
+          'visits',
+          'pageviews',
+          'events',
+          'bounce_rate',
+          'visit_duration',
+          'views_per_visit',
+          'time_on_page',
+          'percentage',
+        ],
+        dateRange: [new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(), new Date(NOW).toISOString()],
+        compare: 'previous_period',
+      },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate'],
+        dateRange: '28d',
+        timezone: 'Asia/Kolkata',
+        compare: 'previous_period',
+      },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'pageviews', 'visits'],
+        dateRange: [new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(), new Date(NOW - 2 * HOUR + 1234).toISOString()],
+        compare: 'year_over_year',
+      },
       { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: NEAR_DAYS, dimensions: ['page'], limit: 100 },
       // UTC buckets: the totals are the sums of the rows (no statement of their own).
       {
@@ -351,6 +382,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       'events_15m',
       'events_1d',
       'pages_1d',
+      'site_days',
       'visitors_1d',
       'visits',
       'visits_15m',
