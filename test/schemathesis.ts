@@ -72,3 +72,28 @@ export async function runSchemathesis(run: SchemathesisRun): Promise<{ output: s
   expect(passed).toBe(generated);
   return { output, selected: Number(selected) };
 }
+
+/** One block of schemathesis's WARNINGS section: its kind ("Missing test data", …) and the operations it lists. */
+export interface SchemathesisWarning {
+  kind: string;
+  operations: string[];
+}
+
+/**
+ * The warnings a run printed, read from its WARNINGS section: each block is a line
+ * `<kind>: <count> operation(s) <summary>` followed by `  - <METHOD> <path>` lines, in groups whose
+ * headings end with ':' (headings and tips are skipped).
+ */
+export function schemathesisWarnings(output: string): SchemathesisWarning[] {
+  const section = /^=+ WARNINGS =+$\n([\s\S]*?)^=+ /m.exec(output)?.[1] ?? '';
+  const warnings: SchemathesisWarning[] = [];
+  for (const line of section.split('\n')) {
+    const item = /^ {2}- (\S+ \S+)$/.exec(line);
+    if (item) warnings.at(-1)?.operations.push(item[1] as string);
+    else {
+      const block = /^([A-Z][^:]*): \d+ .*[^:]$/.exec(line); // a group's heading ends with ':'
+      if (block) warnings.push({ kind: block[1] as string, operations: [] });
+    }
+  }
+  return warnings;
+}
