@@ -13,7 +13,7 @@
  * The statement's parts give rows, not groups (each part grouped on its own cost more than the
  * reads), tagged with their period by one comparison: the periods must not overlap.
  */
-import { type ClickHouseClient, toClickHouseTime } from '@tidemark/shared';
+import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { dayListSql } from './counted.ts';
 import type { Span } from './dates.ts';
