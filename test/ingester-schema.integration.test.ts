@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 23]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -70,6 +70,10 @@ describe('ClickHouse schema (server)', () => {
       pages_1d_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
+      site_days: 'AggregatingMergeTree',
+      site_days_counts_mv: 'MaterializedView',
+      site_days_events_mv: 'MaterializedView',
+      site_days_visits_mv: 'MaterializedView',
       shared_links: 'ReplacingMergeTree',
       sites: 'ReplacingMergeTree',
       users: 'ReplacingMergeTree',
@@ -131,7 +135,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 23]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -262,20 +266,43 @@ describe('ClickHouse schema (server)', () => {
       expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
         Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
       );
+      // …and the whole-site days (migration 021): each day's sums, visit sums and count as the tables it mirrors hold them.
+      const mirrored = `
+        SELECT site, toUnixTimestamp(day) AS day, sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs,
+               sum(engagements) AS engagements, sum(engaged_ms) AS engaged_ms, sum(visits) AS visits, sum(bounces) AS bounces,
+               sum(duration) AS duration, sum(visit_pageviews) AS visit_pageviews, toString(max(counted)) AS counted
+        FROM ${older.database}.site_days GROUP BY site, day ORDER BY site, day`;
+      const sources = `
+        SELECT site, toUnixTimestamp(bucket) AS day, sum(e.events) AS events, sumIf(e.events, e.name = 'pageview') AS pageviews,
+               sumIf(e.events, e.name NOT IN ('pageview', 'engagement')) AS customs, sumIf(e.events, e.name = 'engagement') AS engagements,
+               sumIf(e.duration_ms, e.name = 'engagement') AS engaged_ms,
+               any(v.visits) AS visits, any(v.bounces) AS bounces, any(v.duration) AS duration, any(v.pageviews) AS visit_pageviews,
+               toString(any(c.counted)) AS counted
+        FROM ${older.database}.events_1d AS e
+        LEFT JOIN (SELECT site, bucket, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews
+                   FROM ${older.database}.visits_1d WHERE dimension = '' GROUP BY site, bucket) AS v USING (site, bucket)
+        LEFT JOIN (SELECT site, bucket, max((events, visitors[1])) AS counted FROM ${older.database}.visitors_1d WHERE dimension = '' GROUP BY site, bucket) AS c
+          USING (site, bucket)
+        GROUP BY site, bucket ORDER BY site, day`;
+      const rows = async (query: string) =>
+        (await client.query({ query, format: 'JSONEachRow', clickhouse_settings: EXACT_64BIT_JSON })).json<Record<string, unknown>>();
+      const days = await rows(mirrored);
+      expect(days).toEqual(await rows(sources));
+      expect(days.filter((d) => d.counted !== '(0,0)').map((d) => d.site)).toEqual([daySite]);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017, 019) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts, visitor counts and whole-site days (011, 012, 014, 015, 017, 019, 021) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 23]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,

@@ -22,6 +22,8 @@ export interface Tables {
   visits1d: string;
   /** Distinct visitors per (site, UTC day[, path]), counted once (clickhouse/015_visitor_counts.sql). */
   visitors1d: string;
+  /** The whole site's sums, visit sums and visitor count per UTC day, one small row (clickhouse/021_site_days.sql). */
+  siteDays: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -37,5 +39,6 @@ export function tableNames(database: string, distributed = false): Tables {
     visits15m: name('visits_15m'),
     visits1d: name('visits_1d'),
     visitors1d: name('visitors_1d'),
+    siteDays: name('site_days'),
   };
 }
