@@ -194,6 +194,8 @@ function freePort(): Promise<number> {
 
 interface Load {
   rps: number;
+  /** Requests answered in the run. */
+  requests: number;
   /** CPU time of the server's main thread per request answered, µs. */
   cpuUs: number;
   p50Ms: number;
@@ -235,6 +237,7 @@ async function wrk(server: Server, seconds: number, script: string, connections 
   return {
     ...(r.sent === undefined ? {} : { sentPerSecond: r.sent / (r.durationUs / 1e6) }),
     rps: r.requests / (r.durationUs / 1e6),
+    requests: r.requests,
     cpuUs: (cpuMs * 1000) / r.requests,
     p50Ms: r.p50 / 1000,
     p99Ms: r.p99 / 1000,
@@ -260,7 +263,13 @@ async function atRate(url: string, rate: number, seconds: number): Promise<{ p99
  */
 export type ServerKind = 'fast' | 'node' | 'hono';
 
-async function startCollector(mode: 'embedded' | 'distributed', brokers: string, kind: ServerKind, manyVisitors: boolean): Promise<Server> {
+async function startCollector(
+  mode: 'embedded' | 'distributed',
+  brokers: string,
+  kind: ServerKind,
+  manyVisitors: boolean,
+  extraEnv: Record<string, string> = {},
+): Promise<Server> {
   const common = {
     HOST: '127.0.0.1',
     TRUST_PROXY: String(manyVisitors),
@@ -289,6 +298,7 @@ async function startCollector(mode: 'embedded' | 'distributed', brokers: string,
     KAFKA_BROKERS: brokers,
     KAFKA_TOPIC: COLLECTOR_TOPIC,
     KAFKA_SALTS_TOPIC: 'tidemark_bench_salts',
+    ...extraEnv,
   };
   // `--cpu-prof <dir>`: the collector writes a V8 CPU profile there when it stops.
   const profile = arg('--cpu-prof');
@@ -346,7 +356,8 @@ export async function benchCollector(opts: {
       bareRuns.push(await wrk(bare, seconds, script));
       for (const [kind, collector] of collectors) runs.get(kind)?.push(await wrk(collector, seconds, script));
     }
-    const mean = (list: Load[], key: Exclude<keyof Load, 'sentPerSecond'>) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
+    const mean = (list: Load[], key: Exclude<keyof Load, 'sentPerSecond' | 'requests'>) =>
+      list.reduce((sum, r) => sum + r[key], 0) / list.length;
     const m = opts.label ?? opts.mode;
     const figures: Record<string, number | string> = { [`${m} bare node:http (req/s)`]: Math.round(mean(bareRuns, 'rps')) };
     for (const [kind, collector] of collectors) {
@@ -395,6 +406,8 @@ export async function sustainedRate(opts: {
   label: string;
   manyVisitors: boolean;
   p99BoundMs: number;
+  /** More of the collector's environment (`KAFKA_PRODUCERS`). */
+  env?: Record<string, string>;
 }): Promise<Record<string, number | string>> {
   const seconds = opts.quick ? 3 : 6;
   await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
@@ -404,7 +417,7 @@ export async function sustainedRate(opts: {
     return path;
   };
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors);
+  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors, opts.env);
   const tried: { rate: number; load: Load; ok: boolean }[] = [];
   const attempt = async (rate: number) => {
     const path = script(rate);
@@ -440,6 +453,87 @@ export async function sustainedRate(opts: {
       )
       .join(', '),
   };
+}
+
+/** User + system CPU seconds of a whole process, every thread (Linux: /proc/<pid>/stat). */
+function processCpuSeconds(pid: number | 'self', children = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime (fields 14, 15); cutime, cstime (16, 17: children waited for); clock ticks, USER_HZ = 100
+  const [a, b] = children ? [13, 14] : [11, 12];
+  return (Number(fields[a]) + Number(fields[b])) / 100;
+}
+
+/** CPU seconds the whole machine spent (every core, not idle or iowait) per /proc/stat. */
+function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+}
+
+/**
+ * CPU per accepted event of every process of the distributed path, at one fixed request rate
+ * below saturation (the rate-driven load above): the collector, each broker (whole JVMs) and the
+ * load generator (wrk, read as this process's waited-for children's CPU: wrk is the only child
+ * that exits in the window). Each request is one event. When the machine is saturated, the
+ * request rates of two setups cannot differ by more than the inverse ratio of these totals —
+ * whatever the collector does (`bench/kafka-cluster.ts` prints that bound beside its ratio).
+ */
+export async function cpuPerEvent(opts: {
+  brokers: string;
+  brokerPids: number[];
+  label: string;
+  rate: number;
+  seconds: number;
+  manyVisitors: boolean;
+  env?: Record<string, string>;
+}): Promise<{ totalMsPerEvent: number; figures: Record<string, number | string> }> {
+  await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const path = join(ROOT, '.tmp', `bench-collector-cpu-${process.pid}.lua`);
+  writeFileSync(path, WRK_SCRIPT + (opts.manyVisitors ? WRK_MANY_VISITORS : '') + wrkPaced(opts.rate));
+  const collector = await startCollector('distributed', opts.brokers, 'fast', opts.manyVisitors, opts.env);
+  try {
+    await wrk(collector, 5, path, PACED_CONNECTIONS); // warm-up: JIT (the brokers' too), caches, Kafka metadata
+    const pids = { collector: collector.child.pid as number, ...Object.fromEntries(opts.brokerPids.map((p, i) => [`broker ${i + 1}`, p])) };
+    const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+    const wrkBefore = processCpuSeconds('self', true);
+    const machineBefore = machineBusySeconds();
+    const started = performance.now();
+    const load = await wrk(collector, opts.seconds, path, PACED_CONNECTIONS);
+    const wall = (performance.now() - started) / 1000;
+    const machine = machineBusySeconds() - machineBefore;
+    const cpu: Record<string, number> = Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid) - (before[name] ?? 0)]),
+    );
+    cpu.wrk = processCpuSeconds('self', true) - wrkBefore;
+    const events = load.requests;
+    const perEvent = (s: number) => (s * 1000) / events; // ms of CPU per event
+    const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+    const brokersTotal = Object.entries(cpu)
+      .filter(([n]) => n.startsWith('broker'))
+      .reduce((a, [, s]) => a + s, 0);
+    const m = `${opts.label} at ${opts.rate} req/s`;
+    return {
+      totalMsPerEvent: perEvent(total),
+      figures: {
+        [`${m}: answered (req/s), p50/p99 (ms), non-2xx`]: `${Math.round(load.rps)}, ${load.p50Ms.toFixed(1)} / ${load.p99Ms.toFixed(1)}, ${load.non2xx + load.socketErrors}`,
+        [`${m}: CPU µs per event, total`]: Math.round(perEvent(total) * 1000),
+        [`${m}: CPU µs per event, collector / brokers / wrk`]: [cpu.collector ?? 0, brokersTotal, cpu.wrk]
+          .map((s) => Math.round(perEvent(s) * 1000))
+          .join(' / '),
+        [`${m}: CPU µs per event, each broker`]: Object.entries(cpu)
+          .filter(([n]) => n.startsWith('broker'))
+          .map(([, s]) => Math.round(perEvent(s) * 1000))
+          .join(' / '),
+        [`${m}: cores busy, these processes / whole machine`]: `${(total / wall).toFixed(2)} / ${(machine / wall).toFixed(2)}`,
+      },
+    };
+  } finally {
+    await collector.stop();
+    await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+    rmSync(path, { force: true });
+  }
 }
 
 /** The embedded stack in its own process: prints `{"url": …}` once listening (of the Hono app alone for `hono`). */

@@ -33,6 +33,20 @@ const LOCK_WAIT_MS = 5 * 60_000; // a first start may spend minutes in mvn
 const HEAP_ONE = '-Xmx512m';
 const HEAP_CLUSTER = '-Xmx256m';
 const READY_TIMEOUT_MS = 120_000;
+/**
+ * More JVM flags for every node, one broker or a cluster alike (space-separated), after the
+ * defaults: to try a setting without editing this file (docs/kafka-client.md, "The CPU bound,
+ * two producers, broker CPU per event": the serial GC was tried so, and not adopted).
+ */
+const extraJvmFlags = () => (process.env.TIDEMARK_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
+/** More broker settings for every node (`name=value` pairs separated by commas), after the defaults: later lines win. */
+const extraProperties = () =>
+  (process.env.TIDEMARK_KAFKA_PROPERTIES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => `${p}\n`)
+    .join('');
 
 /** `pnpm services:start --brokers N`: node n (1-based) on 9092 + 2(n-1), its controller on the port after. */
 export function defaultKafkaCluster(nodes: number): KafkaNodePorts[] {
@@ -261,13 +275,13 @@ async function start(l: Layout, log: Log): Promise<boolean> {
     missing.map(async (n) => {
       await mkdir(n.data, { recursive: true });
       await rotateLog(n.log);
-      await writeFile(n.properties, serverProperties(l, n));
+      await writeFile(n.properties, serverProperties(l, n) + extraProperties());
       if (!existsSync(join(n.data, 'meta.properties'))) {
         log(`kafka: formatting node ${n.id}'s storage`);
         const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.properties, ...(l.cluster ? [] : ['--standalone'])];
         await runToLog('java', [...jvm, ...format], n.dir, n.log);
       }
-      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, ...jvm, 'kafka.Kafka', n.properties];
+      const args = [l.cluster ? HEAP_CLUSTER : HEAP_ONE, ...extraJvmFlags(), ...jvm, 'kafka.Kafka', n.properties];
       pids[n.id - 1] = await spawnDetached({ command: 'java', args, cwd: n.dir, logFile: n.log, pidFile: n.pid });
     }),
   );

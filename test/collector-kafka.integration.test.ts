@@ -13,6 +13,7 @@ import {
   createKafkaQueueProducer,
   decodeMessage,
   loadConfig,
+  partitionOf,
   plainLogger,
   type QueueConsumer,
   SCHEMA_VERSION,
@@ -58,6 +59,8 @@ describe('collector → Kafka', () => {
   const received: StoredEvent[] = [];
   const raw: string[] = [];
   const formats = new Set<string>();
+  /** Events found on another partition than Kafka's default placement of their key gives. */
+  const misplaced: string[] = [];
 
   beforeAll(async () => {
     config = loadConfig({
@@ -71,7 +74,8 @@ describe('collector → Kafka', () => {
       RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
     });
-    instances = await Promise.all([startInstance(config), startInstance(config)]);
+    // The second instance runs two idempotent producers, each visitor pinned to one (KAFKA_PRODUCERS).
+    instances = await Promise.all([startInstance(config), startInstance({ ...config, kafka: { ...config.kafka, producers: 2 } })]);
     consumer = await createKafkaQueueConsumer(config.kafka, log, { maxRows: 1000, intervalMs: 100 });
     // Ready first, as a load balancer would wait: one event per instance until it is taken.
     for (const instance of instances) {
@@ -87,7 +91,10 @@ describe('collector → Kafka', () => {
       for (const message of fetch.messages) {
         formats.add(`${message.headers['tidemark-format']} v${message.headers['tidemark-schema']}`);
         raw.push(message.value.toString('latin1'));
-        for (const event of decodeMessage(message)) if (event.site !== 'warmup.example') received.push(event);
+        for (const event of decodeMessage(message)) {
+          if (event.site !== 'warmup.example') received.push(event);
+          if (partitionOf(event, 3) !== fetch.partition) misplaced.push(event.event_id);
+        }
       }
       const last = fetch.messages[fetch.messages.length - 1];
       if (last) await fetch.commit(last.offset + 1n);
@@ -143,6 +150,7 @@ describe('collector → Kafka', () => {
     );
     expect(received).toHaveLength(400);
     expect(new Set(received.map((e) => e.event_id))).toEqual(new Set(sent.keys()));
+    expect(misplaced).toEqual([]); // with one producer or two, a visitor's partition is Kafka's
 
     for (const event of received) {
       const from = sent.get(event.event_id);

@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 25]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -71,6 +71,10 @@ describe('ClickHouse schema (server)', () => {
       page_visitors_1mo: 'ReplacingMergeTree',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
+      site_days: 'AggregatingMergeTree',
+      site_days_counts_mv: 'MaterializedView',
+      site_days_events_mv: 'MaterializedView',
+      site_days_visits_mv: 'MaterializedView',
       shared_links: 'ReplacingMergeTree',
       sites: 'ReplacingMergeTree',
       users: 'ReplacingMergeTree',
@@ -132,7 +136,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 25]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -263,6 +267,29 @@ describe('ClickHouse schema (server)', () => {
       expect(byPath(counts[1]?.values ?? [], counts[1]?.visitors ?? [])).toEqual(
         Object.fromEntries(paths.map((p) => [p, distinct(dayEvents.filter((e) => e.path === p))])),
       );
+      // …and the whole-site days (migration 021): each day's sums, visit sums and count as the tables it mirrors hold them.
+      const mirrored = `
+        SELECT site, toUnixTimestamp(day) AS day, sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs,
+               sum(engagements) AS engagements, sum(engaged_ms) AS engaged_ms, sum(visits) AS visits, sum(bounces) AS bounces,
+               sum(duration) AS duration, sum(visit_pageviews) AS visit_pageviews, toString(max(counted)) AS counted
+        FROM ${older.database}.site_days GROUP BY site, day ORDER BY site, day`;
+      const sources = `
+        SELECT site, toUnixTimestamp(bucket) AS day, sum(e.events) AS events, sumIf(e.events, e.name = 'pageview') AS pageviews,
+               sumIf(e.events, e.name NOT IN ('pageview', 'engagement')) AS customs, sumIf(e.events, e.name = 'engagement') AS engagements,
+               sumIf(e.duration_ms, e.name = 'engagement') AS engaged_ms,
+               any(v.visits) AS visits, any(v.bounces) AS bounces, any(v.duration) AS duration, any(v.pageviews) AS visit_pageviews,
+               toString(any(c.counted)) AS counted
+        FROM ${older.database}.events_1d AS e
+        LEFT JOIN (SELECT site, bucket, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews
+                   FROM ${older.database}.visits_1d WHERE dimension = '' GROUP BY site, bucket) AS v USING (site, bucket)
+        LEFT JOIN (SELECT site, bucket, max((events, visitors[1])) AS counted FROM ${older.database}.visitors_1d WHERE dimension = '' GROUP BY site, bucket) AS c
+          USING (site, bucket)
+        GROUP BY site, bucket ORDER BY site, day`;
+      const rows = async (query: string) =>
+        (await client.query({ query, format: 'JSONEachRow', clickhouse_settings: EXACT_64BIT_JSON })).json<Record<string, unknown>>();
+      const days = await rows(mirrored);
+      expect(days).toEqual(await rows(sources));
+      expect(days.filter((d) => d.counted !== '(0,0)').map((d) => d.site)).toEqual([daySite]);
       // The page months (migration 025): a complete UTC month's paths, summed from its counted days
       // (here the one day), with the month's events; a month not over yet has none.
       const monthOf = (ms: number) => Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), 1);
@@ -293,14 +320,14 @@ describe('ClickHouse schema (server)', () => {
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts and visitor counts (011, 012, 014, 015, 017, 019, 025) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts, visitor counts and whole-site days (011, 012, 014, 015, 017, 019, 021, 023, 025) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 25]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -308,6 +335,64 @@ describe('ClickHouse schema (server)', () => {
         })
       ).json<{ table: string; name: string }>();
       expect(columns.map((c) => `${c.table}.${c.name}`).sort()).toEqual(['events.scroll_depth', 'imports.id']);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it("a database that ran every migration before 023 keeps its visits' pages, now LowCardinality (023)", async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-022-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_022') };
+    const pairsType = async () =>
+      (
+        await one<{ type: string }>(
+          `SELECT type FROM system.columns WHERE database = '${older.database}' AND table = 'visits' AND name = 'pairs'`,
+        )
+      )?.type;
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 23))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      expect(await pairsType()).toBe('Array(Tuple(name String, path String))');
+      const pairs = [
+        { name: 'pageview', path: '/' },
+        { name: 'pageview', path: '/pricing?plan=pro' },
+        { name: 'signup', path: '/pricing?plan=pro' },
+        { name: 'pageview', path: 'caf\u00e9/\u{1F30A}' },
+      ];
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          {
+            site: 'pairs.example',
+            visitor_id: '1',
+            first_at: '2026-11-01 10:00:00.000',
+            last_at: '2026-11-01 10:05:00.000',
+            sign: 1,
+            version: 1,
+            pageviews: 3,
+            events: 1,
+            pairs,
+          },
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(await migrate(client, older)).toEqual([23]);
+      expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
+      const read = async () =>
+        (
+          await one<{ pairs: { name: string; path: string }[] }>(
+            `SELECT pairs FROM ${older.database}.visits FINAL WHERE site = 'pairs.example'`,
+          )
+        )?.pairs;
+      expect(await read()).toEqual(pairs);
+      // The rewrite of the old part, done or not, reads the same; a re-run changes nothing.
+      await client.command({ query: `OPTIMIZE TABLE ${older.database}.visits FINAL` });
+      expect(await read()).toEqual(pairs);
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 23)?.statements ?? [])
+        await client.command({ query: statement });
+      expect(await read()).toEqual(pairs);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

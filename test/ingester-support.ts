@@ -22,8 +22,13 @@ import { findLibchdb } from '../services/clickhouse.ts';
 import { ROOT, uniqueName } from './harness.ts';
 import { freePort } from './processes.ts';
 
-/** `KAFKA_CLIENT` from the environment, so a whole run can use either client (docs/kafka-client.md). */
-export const CLIENT: Record<string, string> = process.env.KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.KAFKA_CLIENT } : {};
+/**
+ * `KAFKA_CLIENT` and `KAFKA_PRODUCERS` from the environment, so a whole run can use either client
+ * or several producers per collector (docs/kafka-client.md).
+ */
+export const CLIENT: Record<string, string> = Object.fromEntries(
+  ['KAFKA_CLIENT', 'KAFKA_PRODUCERS'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+);
 
 const PATHS = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/about', '/signup'];
 const COUNTRIES = ['DE', 'US', 'FR', 'NL', 'GB', ''];

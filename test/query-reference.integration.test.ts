@@ -243,6 +243,19 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   });
 
   it('answers the dashboard queries exactly', async () => {
+    // A range whose partial quarter-hours at both ends hold a visit's first event (raw events and `visits` read there), with a
+    // whole UTC day in it and in the period before it (the whole-site statement answers it).
+    const firsts = new Map<string, number>();
+    for (const e of all) {
+      const key = `${e.site} ${e.visitor_id}`;
+      const t = Date.parse(`${e.timestamp.replace(' ', 'T')}Z`);
+      if (t < (firsts.get(key) ?? Number.POSITIVE_INFINITY)) firsts.set(key, t);
+    }
+    const starts = [...firsts.values()].filter((t) => t % 900_000 !== 0).sort((a, b) => a - b);
+    const edges = {
+      from: starts.find((t) => t >= NOW - 49 * HOUR) ?? NOW - 49 * HOUR,
+      to: starts.findLast((t) => t <= NOW - 3 * HOUR) ?? NOW - 3 * HOUR,
+    };
     const bodies = [
       {
         site: SITES[0],
@@ -273,6 +286,37 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         dimensions: ['time:day'],
       })),
       { site: SITES, metrics: ['visitors', 'visits', 'pageviews', 'events'], dateRange: NEAR_DAYS },
+      // Whole-site totals (site-totals.ts: one statement over site_days, the partial days' quarter-hours and the raw edges),
+      // both periods, ranges that end now and start off a quarter-hour, in zones off UTC.
+      {
+        site: SITES,
+        metrics: [
+          'visitors',
+          'visits',
+          'pageviews',
+          'events',
+          'bounce_rate',
+          'visit_duration',
+          'views_per_visit',
+          'time_on_page',
+          'percentage',
+        ],
+        dateRange: [new Date(edges.from).toISOString(), new Date(edges.to).toISOString()],
+        compare: 'previous_period',
+      },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate'],
+        dateRange: '28d',
+        timezone: 'Asia/Kolkata',
+        compare: 'previous_period',
+      },
+      {
+        site: SITES[0],
+        metrics: ['visitors', 'pageviews', 'visits'],
+        dateRange: [new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(), new Date(NOW - 2 * HOUR + 1234).toISOString()],
+        compare: 'year_over_year',
+      },
       { site: SITES[0], metrics: ['visitors', 'pageviews'], dateRange: NEAR_DAYS, dimensions: ['page'], limit: 100 },
       // UTC buckets: the totals are the sums of the rows (no statement of their own).
       {
@@ -367,6 +411,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       'events_15m',
       'events_1d',
       'pages_1d',
+      'site_days',
       'visitors_1d',
       'visits',
       'visits_15m',

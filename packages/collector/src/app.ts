@@ -146,7 +146,7 @@ export function createCollector({
   app.get('/readyz', async (c) => {
     const ready = await producer.ready().catch(() => false);
     const health = producer.health?.();
-    const leaderless = health ? { partitionsWithoutLeader: health.unavailable, queueReachable: health.reachable } : {};
+    const leaderless = health ? { partitionsWithoutLeader: health.leaderless ?? health.unavailable, queueReachable: health.reachable } : {};
     return c.json({ ready, backlog: producer.backlog(), ...leaderless }, ready ? 200 : 503);
   });
 

@@ -29,8 +29,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(all(single).some((s) => /ON CLUSTER|Replicated|Distributed/.test(s))).toBe(false);
     // 004_distributed, 008_distributed_query, 010_distributed_visit_rollups, 013_scroll_depth_distributed,
     // 016_distributed_visitor_counts, 018_visitor_splits_distributed, 020_visitor_split_sums_distributed,
-    // 026_page_visitor_months_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 8);
+    // 022_site_days_distributed, 024_visit_pairs_low_cardinality_distributed, 026_page_visitor_months_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 10);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -38,7 +38,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
-    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(14);
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(15);
+    const days = all(cluster).find((s) => s.includes('.site_days ON CLUSTER'));
+    expect(days).toContain("ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const counts = all(cluster).find((s) => s.includes('.visitors_1d ON CLUSTER'));
     expect(counts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     const months = all(cluster).find((s) => s.includes('.page_visitors_1mo ON CLUSTER'));
@@ -52,6 +54,11 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS after'))).toBeDefined();
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS pageviews_before'))).toMatch(/engaged_ms_before Array\(UInt64\)/);
     }
+    // The visits' pairs as LowCardinality (023, 024): the local table and the Distributed one on every node.
+    for (const table of ['visits', 'visits_all'])
+      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
+        /MODIFY COLUMN pairs Array\(Tuple\(name LowCardinality\(String\), path LowCardinality\(String\)\)\)/,
+      );
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");

@@ -76,6 +76,8 @@ export interface Config {
     replicationFactor: number | null;
     /** `KAFKA_MIN_INSYNC_REPLICAS` of those topics; null: 2 with replication 3 or more, else 1. */
     minInsyncReplicas: number | null;
+    /** `KAFKA_PRODUCERS`: idempotent producers per collector, each visitor pinned to one (docs/kafka-client.md). */
+    producers: number;
   };
   logLevel: string;
 }
@@ -204,6 +206,7 @@ const ENV = z
     KAFKA_CLIENT: withDefault(z.enum(['kafkajs', 'platformatic'], 'must be kafkajs or platformatic'), 'kafkajs'),
     KAFKA_REPLICATION_FACTOR: optionalInt(1, 32),
     KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 32),
+    KAFKA_PRODUCERS: int(1, 1, 16),
     LOG_LEVEL: withDefault(
       z
         .string()
@@ -289,6 +292,7 @@ export function loadConfig(env: Env = process.env): Config {
       client: e.KAFKA_CLIENT,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
+      producers: e.KAFKA_PRODUCERS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -24,6 +24,8 @@ export interface Tables {
   visitors1d: string;
   /** Distinct visitors and sums per (site, complete UTC month, path), summed from the days' counts (clickhouse/025_page_visitor_months.sql). */
   pageVisitors1mo: string;
+  /** The whole site's sums, visit sums and visitor count per UTC day, one small row (clickhouse/021_site_days.sql). */
+  siteDays: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -40,5 +42,6 @@ export function tableNames(database: string, distributed = false): Tables {
     visits1d: name('visits_1d'),
     visitors1d: name('visitors_1d'),
     pageVisitors1mo: name('page_visitors_1mo'),
+    siteDays: name('site_days'),
   };
 }

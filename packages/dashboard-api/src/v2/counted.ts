@@ -209,7 +209,7 @@ export function wholeDaysOf(from: number, to: number): { d0: number; d1: number 
 }
 
 /** A set of (site, day) for `(site, bucket) IN …`: the days bound as two parameters (never SQL text). */
-export function dayListSql(params: Params, days: readonly CountedDay[]): string {
+export function dayListSql(params: Params, days: readonly Pick<CountedDay, 'site' | 'day'>[]): string {
   const sites = params.add(
     'Array(String)',
     days.map((d) => d.site),

@@ -16,6 +16,8 @@ import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
+import { singleFlight, statementKey } from './single-flight.ts';
+import { siteTotalsEligible, siteTotalsOf, siteTotalsStatement, staleDaysOf, staleVisitorsStatement } from './site-totals.ts';
 import {
   countsEligible,
   dayAligned,
@@ -88,13 +90,16 @@ export async function run(
   seconds: number,
 ): Promise<Record<string, unknown>[]> {
   try {
-    const result = await client.query({
-      query: s.sql,
-      query_params: s.params,
-      format: 'JSONEachRow',
-      clickhouse_settings: { max_execution_time: seconds, max_result_rows: String(MAX_GROUPS + 1), result_overflow_mode: 'throw' },
+    // The same statement asked by another query of the page while it runs is read once (single-flight.ts).
+    return await singleFlight(client, statementKey(s.sql, s.params, seconds), async () => {
+      const result = await client.query({
+        query: s.sql,
+        query_params: s.params,
+        format: 'JSONEachRow',
+        clickhouse_settings: { max_execution_time: seconds, max_result_rows: String(MAX_GROUPS + 1), result_overflow_mode: 'throw' },
+      });
+      return await result.json<Record<string, unknown>>();
     });
-    return await result.json<Record<string, unknown>>();
   } catch (error) {
     const code = clickhouseErrorCode(error);
     if (code === '159' || code === '160')
@@ -341,6 +346,30 @@ async function period(
   return { rows, totals: totalRaw, totalBase };
 }
 
+/**
+ * The periods of a whole-site query from one statement (`site-totals.ts`): one row each, no
+ * dimension; a second statement only for days whose visitor count is missing or stale.
+ */
+async function siteTotalsPeriods(
+  client: ClickHouseClient,
+  tables: Tables,
+  query: Query,
+  spans: readonly Span[],
+  seconds: number,
+): Promise<{ periods: [Period, Period | null]; tables: string[] }> {
+  const statement = siteTotalsStatement(tables, query.sites, spans, query.metrics);
+  const rows = await run(client, statement, seconds);
+  const stale = query.metrics.some((m) => m === 'visitors' || m === 'percentage') ? staleDaysOf(rows) : [];
+  const staleRows = stale.length > 0 ? await run(client, staleVisitorsStatement(tables, spans, stale), seconds) : [];
+  const periods = siteTotalsOf(rows, staleRows, spans.length).map(
+    (r): Period => ({ rows: [{ dims: [], raw: r, base: 0 }], totals: r, totalBase: 0 }),
+  );
+  return {
+    periods: [periods[0] as Period, periods[1] ?? null],
+    tables: stale.length > 0 ? [...statement.tables, tables.events1d] : statement.tables,
+  };
+}
+
 function compareValues(a: string | number | null, b: string | number | null): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
@@ -373,28 +402,35 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   // Raw events are kept RETENTION_DAYS: raw reads start there (what `meta.cut` says).
   const cutFrom = options.now - options.retentionDays * 86_400_000;
   const compareBuckets = compareSpan && timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [];
-  const counted = await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
-    ...buckets,
-    ...compareBuckets,
-  ]);
-  const [current, previous] = await Promise.all([
-    period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
-    compareSpan
-      ? period(
-          client,
-          tables,
-          query,
-          compareSpan,
-          interval,
-          seconds,
-          timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
-          cutFrom,
-          true,
-          options.goals,
-          counted,
-        )
-      : null,
-  ]);
+  const spans = compareSpan ? [span, compareSpan] : [span];
+  // Whole-site totals (no dimension, no filter): every period in one statement, no count check (`site-totals.ts`).
+  const wholeSite = siteTotalsEligible(query, spans) ? await siteTotalsPeriods(client, tables, query, spans, seconds) : null;
+  const counted = wholeSite
+    ? undefined
+    : await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
+        ...buckets,
+        ...compareBuckets,
+      ]);
+  const [current, previous] =
+    wholeSite?.periods ??
+    (await Promise.all([
+      period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
+      compareSpan
+        ? period(
+            client,
+            tables,
+            query,
+            compareSpan,
+            interval,
+            seconds,
+            timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
+            cutFrom,
+            true,
+            options.goals,
+            counted,
+          )
+        : null,
+    ]));
   const timeAt = timeDim ? query.dimensions.indexOf(timeDim) : -1;
   const label = (v: string | number) => (timeAt >= 0 ? bucketLabel(Number(v) * 1000, interval, query.timezone) : v);
   const metricsOf = (r: Raw, base: number, totals: Period) =>
@@ -470,7 +506,7 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
         (compareSpan && rawBefore(inputOf(query, tables, compareSpan, interval, options.goals), [], cutFrom)))
         ? { cut: { from: new Date(cutFrom).toISOString(), reason: `raw events are kept ${options.retentionDays} days (RETENTION_DAYS)` } }
         : {}),
-      tables: answeredBy(query, inputOf(query, tables, span, interval, options.goals), buckets),
+      tables: wholeSite?.tables ?? answeredBy(query, inputOf(query, tables, span, interval, options.goals), buckets),
       ...(query.include.imports ? { imports: importsMeta(query, tables, span, interval, options.goals) } : {}),
     },
   };

@@ -19,12 +19,20 @@
  * the other partitions that leader leads (`leader-batch.ts`: one produce request per broker
  * instead of one per partition); a failure of such a request says nothing certain of each
  * partition (`sendFailure`), so the repeats go alone, each answered for itself.
+ *
+ * Several producers (`KAFKA_PRODUCERS`, default 1): each an idempotent producer of its own
+ * (its own producer id and sequence numbers, covering its own repeats), each visitor pinned to
+ * one of them (from the key's hash, as its partition is). A lane is then a partition through
+ * one producer: lane = partition + partitions × producer. A visitor's events share one lane,
+ * so their order holds; two lanes of one partition interleave as two collectors' would. The
+ * clients hold one produce request per broker each, so N producers have up to N requests in
+ * flight to each broker.
  */
 import type { StoredEvent } from '../event.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs, sleep } from '../retry.ts';
 import { encodeMessages } from '../wire/message.ts';
-import { partitionOf } from '../wire/partition.ts';
+import { keyHash } from '../wire/partition.ts';
 import {
   type KafkaClientAdapter,
   type KafkaConfig,
@@ -119,39 +127,46 @@ export async function createKafkaProducer(
     await topics.close();
     throw error;
   }
-  const producers = producerPool(() => adapter.producer(config.brokers, 'tidemark-collector', log, timeouts), log);
+  // `KAFKA_PRODUCERS` idempotent producers, each visitor pinned to one (see "Several producers" above).
+  const pools = Array.from({ length: config.producers }, () =>
+    producerPool(() => adapter.producer(config.brokers, 'tidemark-collector', log, timeouts), log),
+  );
   try {
-    await producers.start();
+    await Promise.all(pools.map((pool) => pool.start()));
   } catch (error) {
+    await Promise.all(pools.map((pool) => pool.close()));
     await topics.close();
     throw error;
   }
+  const laneCount = partitions * pools.length;
 
   let closing = false;
   let stopped = false; // closed for good: sends still trying end with an unknown outcome
   const stop = new AbortController();
-  const lastWarn = new Array<number>(partitions).fill(0);
+  const lastWarn = new Array<number>(laneCount).fill(0);
 
-  /** One batch to one partition, attempted until acknowledged or known not written. */
+  /** One batch to one lane (a partition, through one of the producers), attempted until acknowledged or known not written. */
   async function sendOnce(lane: number, events: StoredEvent[], signal: AbortSignal | undefined): Promise<void> {
     const messages = encodeMessages(events); // an event the table cannot hold throws here, before Kafka
+    const partition = lane % partitions;
+    const producers = pools[Math.floor(lane / partitions)] as ReturnType<typeof producerPool>;
     let written: 'no' | 'maybe' = 'no';
     let held = producers.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
         if (written === 'no' && (signal?.aborted || closing)) {
-          throw new QueueUnavailableError(`kafka: not sent to partition ${lane} (${closing ? 'closing' : 'given up'})`);
+          throw new QueueUnavailableError(`kafka: not sent to partition ${partition} (${closing ? 'closing' : 'given up'})`);
         }
-        if (stopped) throw new QueueOutcomeUnknownError(`kafka: closed while a send to partition ${lane} may have been written`);
+        if (stopped) throw new QueueOutcomeUnknownError(`kafka: closed while a send to partition ${partition} may have been written`);
         try {
           // The first attempt joins the next request to the partition's leader; a repeat goes alone, so its answer is its own.
-          const leader = leaders[lane] ?? -1;
-          if (attempt === 0 && leader >= 0) await batcher.send(held.raw, lane, messages);
+          const leader = leaders[partition] ?? -1;
+          if (attempt === 0 && leader >= 0) await batcher.send(held.raw, partition, messages);
           else {
             if (leader < 0) refreshLeaders(); // not known yet (or leaderless when last read): ask again
-            await held.raw.send(topic, [{ partition: lane, messages }]);
+            await held.raw.send(topic, [{ partition, messages }]);
           }
-          if (attempt > 0) log.info({ partition: lane, attempts: attempt + 1, written }, 'kafka_send_recovered');
+          if (attempt > 0) log.info({ partition, lane, attempts: attempt + 1, written }, 'kafka_send_recovered');
           return;
         } catch (error) {
           const failure = error instanceof SendFailure ? error : sendFailure(error, []);
@@ -159,7 +174,7 @@ export async function createKafkaProducer(
           if (failure.permanent && written === 'no') throw new QueueUnavailableError(failure.message, { cause: failure });
           if (Date.now() - (lastWarn[lane] ?? 0) >= WARN_EVERY_MS) {
             lastWarn[lane] = Date.now();
-            log.warn({ err: failure, partition: lane, attempt, written }, 'kafka_send_retry');
+            log.warn({ err: failure, partition, lane, attempt, written }, 'kafka_send_retry');
           }
           refreshLeaders();
           if (failure.renew) held = await producers.renew(held).catch(() => held); // still down: the next attempt renews
@@ -172,13 +187,13 @@ export async function createKafkaProducer(
     }
   }
 
-  const tails: Promise<unknown>[] = new Array(partitions).fill(Promise.resolve());
+  const tails: Promise<unknown>[] = new Array(laneCount).fill(Promise.resolve());
   // Each partition's leader as last read (-1: unknown): the partitions of one leader are sent together.
   const leaders = new Array<number>(partitions).fill(-1);
   const learn = (layout: PartitionState[]) => {
     for (const p of layout) if (p.partition < partitions) leaders[p.partition] = p.leader;
   };
-  const batcher = createLeaderBatcher(topic, (lane) => leaders[lane] ?? -1);
+  const batcher = createLeaderBatcher(topic, (partition) => leaders[partition] ?? -1);
   let reading = false;
   /** Reads the leaders again (one read at a time); after a failed attempt, and every `LEADERS_REFRESH_MS`. */
   const refreshLeaders = () => {
@@ -194,17 +209,24 @@ export async function createKafkaProducer(
   const health = cachedHealth(async () => {
     const layout = await topics.layout(topic);
     learn(layout);
-    return { reachable: true, unavailable: layout.filter((p) => p.leader < 0).map((p) => p.partition) };
+    const leaderless = layout.filter((p) => p.leader < 0 && p.partition < partitions).map((p) => p.partition);
+    // Every lane of a leaderless partition (one per producer) has nowhere to write.
+    const unavailable = pools.flatMap((_, k) => leaderless.map((p) => p + k * partitions));
+    return { reachable: true, unavailable, leaderless };
   });
   refreshLeaders();
   const refresher = setInterval(refreshLeaders, LEADERS_REFRESH_MS);
   refresher.unref();
 
   const lanes: QueueLanes = {
-    count: partitions,
-    of: (event) => partitionOf(event, partitions),
+    count: laneCount,
+    // The partition of the visitor's key (Kafka's placement), and one producer per visitor from the same hash's quotient.
+    of(event) {
+      const hash = keyHash(event);
+      return (hash % partitions) + partitions * (Math.floor(hash / partitions) % pools.length);
+    },
     send(lane, events, signal) {
-      if (!Number.isInteger(lane) || lane < 0 || lane >= partitions) return Promise.reject(new RangeError(`no partition ${lane}`));
+      if (!Number.isInteger(lane) || lane < 0 || lane >= laneCount) return Promise.reject(new RangeError(`no partition ${lane}`));
       const sent = (tails[lane] as Promise<unknown>).then(() => sendOnce(lane, events, signal));
       tails[lane] = sent.catch(() => {});
       return sent;
@@ -221,7 +243,7 @@ export async function createKafkaProducer(
     },
     async ready() {
       const h = await health();
-      return h.reachable && h.unavailable.length < partitions;
+      return h.reachable && h.unavailable.length < laneCount;
     },
     async close() {
       closing = true;
@@ -234,7 +256,7 @@ export async function createKafkaProducer(
       stop.abort();
       // An attempt still waiting for its answer ends with the producer it uses.
       await Promise.race([settled, sleep(2_000)]);
-      await producers.close();
+      await Promise.all(pools.map((pool) => pool.close()));
       await topics.close();
     },
   };
@@ -251,9 +273,10 @@ function cachedHealth(read: () => Promise<QueueHealth>): () => Promise<QueueHeal
   let pending: Promise<QueueHealth> | null = null;
   return () => {
     if (last && Date.now() - last.at < HEALTH_FRESH_MS) return Promise.resolve(last.value);
+    const unreachable: QueueHealth = { reachable: false, unavailable: [] };
     pending ??= Promise.race([
-      read().catch(() => ({ reachable: false, unavailable: [] })),
-      new Promise<QueueHealth>((resolve) => setTimeout(resolve, HEALTH_TIMEOUT_MS, { reachable: false, unavailable: [] }).unref()),
+      read().catch(() => unreachable),
+      new Promise<QueueHealth>((resolve) => setTimeout(() => resolve(unreachable), HEALTH_TIMEOUT_MS).unref()),
     ]).then((value) => {
       last = { at: Date.now(), value };
       pending = null;

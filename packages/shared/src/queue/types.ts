@@ -17,7 +17,7 @@ export interface QueueProducer {
   /** True while the queue can take events (for `/readyz`). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
-  /** The queue's independent ordered lanes, when it has several (Kafka: its partitions). */
+  /** The queue's independent ordered lanes, when it has several (Kafka: its partitions, once per producer). */
   lanes?: QueueLanes;
 }
 
@@ -58,8 +58,10 @@ export function groupByLane(events: readonly StoredEvent[], laneOf: (event: Stor
 export interface QueueHealth {
   /** The queue answered (Kafka: a broker gave the topic's metadata). */
   reachable: boolean;
-  /** Lanes without a destination now (partitions without a leader). */
+  /** Lanes without a destination now (with Kafka: every lane of a partition without a leader). */
   unavailable: number[];
+  /** Kafka: the partitions without a leader (lanes are partitions × producers). */
+  leaderless?: number[];
 }
 
 /** One message as read, at its offset. */

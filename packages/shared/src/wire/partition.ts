@@ -32,17 +32,27 @@ export function murmur2(bytes: Uint8Array, length = bytes.length): number {
   return h | 0;
 }
 
-/** The partition Kafka's default partitioner gives a key (a string, as its UTF-8 bytes). */
-export function partitionOfKey(key: string, partitions: number): number {
+/** Kafka's default partitioner's hash of a key (a string, as its UTF-8 bytes): murmur2, made positive. */
+export function hashOfKey(key: string): number {
   const max = key.length * 3;
   if (scratch.length < max) scratch = Buffer.allocUnsafe(max);
   const length = scratch.write(key, 0, 'utf8');
-  return (murmur2(scratch, length) & 0x7fffffff) % partitions;
+  return murmur2(scratch, length) & 0x7fffffff;
+}
+
+/** The partition Kafka's default partitioner gives a key. */
+export function partitionOfKey(key: string, partitions: number): number {
+  return hashOfKey(key) % partitions;
 }
 
 /** The message key of an event: its site and visitor. */
 export function keyOf(event: StoredEvent): string {
   return `${event.site}/${event.visitor_id}`;
+}
+
+/** The hash of an event's key, whose remainder modulo the partition count is its partition. */
+export function keyHash(event: StoredEvent): number {
+  return hashOfKey(keyOf(event));
 }
 
 /** The partition of an event's key. */

@@ -1,0 +1,228 @@
+/**
+ * The whole site's totals of a query without dimensions or filters — the dashboard's top numbers
+ * and their comparison — for both periods of the query in ONE statement, with no count check
+ * before it: each whole UTC day is one row of `site_days` (clickhouse/021_site_days.sql) holding
+ * the day's event sums, visit sums and its newest visitor count, used while the count's events
+ * equal the row's; the partial days' whole quarter-hours come from `events_15m` / `visits_15m`,
+ * and the range's partial quarter-hours from raw events and `visits` FINAL, as in
+ * `statements.ts`. A day whose count is missing or stale (a late event since it was counted) is
+ * returned by the statement, and only then a second statement merges those days' `uniq` states.
+ * Visitor ids rotate with the UTC day, so each day's visitors add to the other parts' exactly
+ * (docs/query.md, "Distinct visitors over many days").
+ *
+ * The statement's parts give rows, not groups (each part grouped on its own cost more than the
+ * reads), tagged with their period by one comparison: the periods must not overlap.
+ */
+import { toClickHouseTime } from '@tidemark/shared';
+import type { Tables } from '../queries/tables.ts';
+import { dayListSql } from './counted.ts';
+import type { Span } from './dates.ts';
+import { Params } from './fields.ts';
+import { type Raw, zeroRaw } from './numbers.ts';
+import type { Query } from './parse.ts';
+import type { Statement } from './statements.ts';
+import { type Metric, VISIT_METRICS } from './vocabulary.ts';
+
+const QUARTER = 900_000;
+const DAY = 86_400_000;
+
+/** Metrics that are sums over the parts of a range (or ratios of such sums). */
+const SUMMED: readonly Metric[] = [
+  'visitors',
+  'visits',
+  'pageviews',
+  'events',
+  'views_per_visit',
+  'bounce_rate',
+  'visit_duration',
+  'time_on_page',
+  'percentage',
+];
+
+/** A period cut into its parts: raw edges [from, q0) and [q1, to), quarter-hours [q0, d0) and [d1, q1), whole UTC days [d0, d1). */
+interface Parts {
+  from: number;
+  q0: number;
+  d0: number;
+  d1: number;
+  q1: number;
+  to: number;
+}
+
+function partsOf(span: Span): Parts | null {
+  const q0 = Math.ceil(span.from / QUARTER) * QUARTER;
+  const q1 = Math.floor(span.to / QUARTER) * QUARTER;
+  const d0 = Math.ceil(q0 / DAY) * DAY;
+  const d1 = Math.floor(q1 / DAY) * DAY;
+  return d0 < d1 ? { from: span.from, q0, d0, d1, q1, to: span.to } : null;
+}
+
+/**
+ * Whether `siteTotalsStatement` answers the query: no dimension, no filter, native data only, the
+ * metrics above (no conversions, no scroll depth), a whole UTC day in every period, and periods
+ * that do not overlap (a compared custom range may).
+ */
+export function siteTotalsEligible(query: Query, spans: readonly Span[]): boolean {
+  if (query.dimensions.length > 0 || query.filters.length > 0 || query.include.imports) return false;
+  if (!query.metrics.every((m) => SUMMED.includes(m))) return false;
+  const [current, other] = spans;
+  if (current && other && other.from < current.to && current.from < other.to) return false;
+  return spans.every((s) => partsOf(s) !== null);
+}
+
+/** The statement and the tables it reads (`meta.tables`). */
+export interface SiteTotals extends Statement {
+  tables: string[];
+}
+
+/** A (site, UTC day) whose visitor count is missing or stale: its visitors come from its states. */
+export interface StaleDay {
+  site: string;
+  day: number;
+}
+
+/**
+ * One statement: a row per period (`p`: 0 the query's range, 1 the compared one) with its sums,
+ * its distinct visitors but those of stale days, and the stale days (`stale`: [site, day s]).
+ */
+export function siteTotalsStatement(
+  tables: Tables,
+  sites: readonly string[],
+  spans: readonly Span[],
+  metrics: readonly Metric[],
+): SiteTotals {
+  const params = new Params();
+  const s = params.add('Array(String)', sites);
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  const parts = spans.map((span) => partsOf(span) as Parts);
+  const [from, to] = [at(spans[0]?.from ?? 0), at(spans[0]?.to ?? 0)];
+  // Every row read is in one period's intervals, and the periods do not overlap: 0 inside the query's range, else 1.
+  const period = (column: string) => `toUInt8(NOT (${column} >= ${from} AND ${column} < ${to}))`;
+  // The periods' non-empty intervals of a part, or null when it has none (the part is not read).
+  const within = (column: string, intervals: (p: Parts) => [number, number][]) => {
+    const held = parts.flatMap(intervals).filter(([a, b]) => a < b);
+    return held.length === 0 ? null : held.map(([a, b]) => `(${column} >= ${at(a)} AND ${column} < ${at(b)})`).join(' OR ');
+  };
+  const quarters = (column: string) =>
+    within(column, (p) => [
+      [p.q0, p.d0],
+      [p.d1, p.q1],
+    ]);
+  const edges = (column: string) =>
+    within(column, (p) => [
+      [p.from, p.q0],
+      [p.q1, p.to],
+    ]);
+  const read = new Set<string>([tables.siteDays]);
+  const unions: string[] = [];
+  const part = (table: string, where: string | null, sql: (where: string) => string) => {
+    if (where === null) return;
+    read.add(table);
+    unions.push(sql(where));
+  };
+  const EMPTY = "arrayReduce('uniqState', emptyArrayUInt64())";
+  // Not `site`/`day`: an alias would shadow the table's column in the part's WHERE.
+  const noDay = "'' AS ss, toDateTime(0, 'UTC') AS sd, toUInt8(0) AS stale";
+  const noEvents = `toUInt64(0) AS pv, toUInt64(0) AS cu, toUInt64(0) AS en, toUInt64(0) AS ms, toUInt64(0) AS n, ${EMPTY} AS u, toUInt8(0) AS k`;
+  const noVisits = 'toInt64(0) AS vi, toInt64(0) AS bo, toInt64(0) AS du, toInt64(0) AS vp';
+  // Whole days: one row each (its unmerged rows summed), its count's visitors while the count is current.
+  part(
+    tables.siteDays,
+    within('day', (p) => [[p.d0, p.d1]]),
+    (
+      where,
+    ) => `SELECT ${period('day')} AS p, site AS ss, day AS sd, toUInt8(tupleElement(counted, 1) != events) AS stale, pageviews AS pv, customs AS cu,
+            engagements AS en, engaged_ms AS ms, if(stale, 0, tupleElement(counted, 2)) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
+            visits AS vi, bounces AS bo, duration AS du, visit_pageviews AS vp
+     FROM (SELECT site, day, sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs, sum(engagements) AS engagements,
+                  sum(engaged_ms) AS engaged_ms, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration,
+                  sum(visit_pageviews) AS visit_pageviews, max(counted) AS counted
+           FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}) GROUP BY site, day)`,
+  );
+  if (metrics.some((m) => !VISIT_METRICS.includes(m))) {
+    // The partial days' whole quarter-hours: a row per (quarter-hour, name), its state merged when it counts as a visitor's.
+    part(
+      tables.events15m,
+      quarters('bucket'),
+      (
+        where,
+      ) => `SELECT ${period('bucket')} AS p, ${noDay}, if(name = 'pageview', events, 0) AS pv, if(name NOT IN ('pageview', 'engagement'), events, 0) AS cu,
+              if(name = 'engagement', events, 0) AS en, if(name = 'engagement', duration_ms, 0) AS ms, toUInt64(0) AS n,
+              visitors AS u, toUInt8(name != 'engagement') AS k, ${noVisits}
+       FROM ${tables.events15m} WHERE site IN ${s} AND (${where})`,
+    );
+    // The range's partial quarter-hours: raw events, one row per event id.
+    part(
+      tables.events,
+      edges('timestamp'),
+      (where) => `SELECT p, ${noDay}, countIf(name = 'pageview') AS pv, countIf(name NOT IN ('pageview', 'engagement')) AS cu,
+              countIf(name = 'engagement') AS en, sumIf(toUInt64(duration_ms), name = 'engagement') AS ms, toUInt64(0) AS n,
+              uniqStateIf(visitor_id, name != 'engagement') AS u, toUInt8(1) AS k, ${noVisits}
+       FROM (SELECT ${period('timestamp')} AS p, name, visitor_id, duration_ms FROM ${tables.events}
+             WHERE site IN ${s} AND (${where}) LIMIT 1 BY event_id)
+       GROUP BY p`,
+    );
+  }
+  if (metrics.some((m) => VISIT_METRICS.includes(m))) {
+    part(
+      tables.visits15m,
+      quarters('bucket'),
+      (where) => `SELECT ${period('bucket')} AS p, ${noDay}, ${noEvents}, visits AS vi, bounces AS bo, duration AS du, pageviews AS vp
+       FROM ${tables.visits15m} WHERE site IN ${s} AND dimension = '' AND (${where})`,
+    );
+    part(
+      tables.visits,
+      edges('first_at'),
+      (where) => `SELECT ${period('first_at')} AS p, ${noDay}, ${noEvents}, toInt64(1) AS vi, toInt64(pageviews = 1 AND events = 0) AS bo,
+              toUnixTimestamp64Milli(last_at) - toUnixTimestamp64Milli(first_at) AS du, toInt64(pageviews) AS vp
+       FROM ${tables.visits} FINAL WHERE site IN ${s} AND pageviews + events > 0 AND (${where})`,
+    );
+  }
+  const sql = `
+    SELECT p, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms, sum(n) + uniqMergeIf(u, k = 1) AS visitors,
+           sum(vi) AS visits, sum(bo) AS bounces, sum(du) AS duration, sum(vp) AS visit_pageviews,
+           groupArrayIf((toString(ss), toUInt32(sd)), stale = 1) AS stale
+    FROM (
+      ${unions.join('\n      UNION ALL\n      ')}
+    )
+    GROUP BY p`;
+  return { sql, params: params.values, dims: [], tables: [...read] };
+}
+
+/** The distinct visitors of stale days per period, from the day rollup's states (`p` as above). */
+export function staleVisitorsStatement(tables: Tables, spans: readonly Span[], stale: readonly StaleDay[]): Statement {
+  const params = new Params();
+  const [current] = spans as [Span];
+  const [from, to] = [current.from, current.to].map((ms) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms)));
+  const sites = params.add('Array(String)', [...new Set(stale.map((d) => d.site))]);
+  const sql = `
+    SELECT toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, uniqMergeIf(visitors, name != 'engagement') AS visitors
+    FROM ${tables.events1d} WHERE site IN ${sites} AND (site, bucket) IN ${dayListSql(params, stale)}
+    GROUP BY p`;
+  return { sql, params: params.values, dims: [] };
+}
+
+/** The stale days of the statement's rows. */
+export function staleDaysOf(rows: Record<string, unknown>[]): StaleDay[] {
+  return rows.flatMap((r) => (r.stale as [string, number][]).map(([site, day]) => ({ site, day: Number(day) * 1000 })));
+}
+
+/** Each period's numbers from the statement's rows and the stale days' visitors (a period nothing counted in has none: zeros). */
+export function siteTotalsOf(rows: Record<string, unknown>[], staleRows: Record<string, unknown>[], periods: number): Raw[] {
+  return Array.from({ length: periods }, (_, i) => {
+    const r = rows.find((row) => Number(row.p) === i);
+    const n = (k: string) => Number(r?.[k] ?? 0);
+    const engagements = n('engagements');
+    return {
+      ...zeroRaw(),
+      pageviews: n('pageviews'),
+      events: n('events'),
+      visitors: n('visitors') + Number(staleRows.find((row) => Number(row.p) === i)?.visitors ?? 0),
+      timeOnPage: engagements === 0 ? 0 : n('engaged_ms') / engagements,
+      visits: n('visits'),
+      bounces: n('bounces'),
+      duration: n('duration'),
+      visitPageviews: n('visit_pageviews'),
+    };
+  });
+}
