@@ -378,7 +378,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23]);
+      expect(await migrate(client, older)).toEqual([23, 25]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
