@@ -299,6 +299,7 @@ async function period(
     // The base counts visitors only (no goals evaluated: path goals would read per-page rows and counts).
     converters: false,
     conversions: false,
+    metrics: ['visitors' as const],
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   const summed = totalsAreSums(query, input, buckets);
