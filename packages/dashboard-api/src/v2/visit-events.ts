@@ -95,8 +95,9 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
   // Goals evaluated: by goal, or for conversions (their count) or converters (conversion_rate).
   const counting = metrics.includes('conversions') || (byGoal && (metrics.includes('pageviews') || metrics.includes('events')));
   const goals = byGoal || counting || input.converters === true ? visitGoals(byGoal, params) : null;
-  // A visit whose goal counts its row cannot tell is read raw (when those counts are asked).
-  const exact = goals && counting ? goals.exact : null;
+  // A visit whose goal counts its row cannot tell is read raw (when those counts are asked). Without
+  // the goal dimension and configured goals, every custom event is a conversion and no pageview is.
+  const exact = goals && counting && (byGoal || input.goals.configured.length > 0) ? goals.exact : null;
   // A visit wholly inside the range (and inside one time bucket) is counted from its row; the
   // others are those crossing the range's start, its end, or (with a time dimension) a bucket's.
   const bucketOf = (column: string) => bucketSql(column, input.interval, zone);
@@ -125,13 +126,12 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
       ? `ARRAY JOIN ${goals.goals} AS g`
       : '';
   // The crossing visits' events lie within their spans: each kind's read is bounded by its
-  // earliest start and latest end (none: an empty span, nothing read).
-  const bounds = kinds
-    .map((k) => {
-      const span = crossing(k, `ifNull(minOrNull(v.first_at), ${to}) AS lo, ifNull(maxOrNull(v.last_at), ${from}) AS hi`, '');
-      return `(e0.timestamp >= (SELECT lo FROM (${span})) AND e0.timestamp <= (SELECT hi FROM (${span})))`;
-    })
-    .join(' OR ');
+  // earliest start and latest end (none: an empty span, nothing read), one scalar each.
+  const spans = kinds.map(
+    (k, i) =>
+      `(SELECT tuple(ifNull(minOrNull(v.first_at), ${to}), ifNull(maxOrNull(v.last_at), ${from})) ${crossing(k, '', '').slice('SELECT '.length)}) AS b${i}`,
+  );
+  const bounds = kinds.map((_, i) => `(e0.timestamp >= tupleElement(b${i}, 1) AND e0.timestamp <= tupleElement(b${i}, 2))`).join(' OR ');
   const visitRows = `FROM ${input.tables.visits} AS v FINAL`;
   const visitWhere = `WHERE v.site IN ${sites} AND ${inside} AND ${filter}`;
   // With goals, the visits' pairs as `pg` first (each pair's goals evaluated once), then per visit or per goal.
@@ -152,7 +152,9 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
           ? ''
           : `UNION ALL
       SELECT ${[...dims('e'), EVENT_COUNTS, eventGoals].join(', ')}
-      FROM (
+      FROM (${crossers(VISIT_ATTRIBUTE_COLUMNS)}) AS v
+      INNER JOIN (
+        WITH ${spans.join(', ')}
         SELECT e0.site AS site, e0.name AS name, e0.timestamp AS timestamp, e0.visitor_id AS visitor_id, e0.path AS path,
                e0.duration_ms AS duration_ms
         FROM ${input.tables.events} AS e0
@@ -160,7 +162,6 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
           AND (e0.site, e0.visitor_id) IN (${crossers('v.site, v.visitor_id', '')})
         LIMIT 1 BY e0.event_id
       ) AS e
-      INNER JOIN (${crossers(VISIT_ATTRIBUTE_COLUMNS)}) AS v
         ON e.site = v.site AND e.visitor_id = v.visitor_id
       WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at`
       }
