@@ -387,6 +387,36 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
           filters: [['not', ['is', 'device', ['mobile']]]],
           ...period,
         },
+        // The goals panel under a visit filter: conversions from the visits' pairs where each kind of a visit's events
+        // completes one set of goals, raw events for the others (a.example's overlapping globs) and the crossing visits.
+        {
+          site: SITES[0],
+          metrics: ['visitors', 'conversions', 'conversion_rate'],
+          dimensions: ['goal'],
+          filters: [['is', 'channel', ['Direct', 'Organic Search']]],
+          ...period,
+        },
+        {
+          site: SITES,
+          metrics: ['visitors', 'pageviews', 'events', 'conversions', 'conversion_rate', 'percentage'],
+          dimensions: ['goal'],
+          filters: [['is_not', 'country', ['DE']]],
+          ...period,
+        },
+        {
+          site: SITES,
+          metrics: ['conversions', 'visitors', 'conversion_rate'],
+          dimensions: ['time:hour', 'goal'],
+          filters: [['contains', 'source', ['o']]],
+          ...period,
+        },
+        {
+          site: SITES[1],
+          metrics: ['visitors', 'conversions', 'conversion_rate'],
+          dimensions: ['goal', 'device'],
+          filters: [['not', ['is', 'device', ['mobile']]]],
+          ...period,
+        },
       ]),
     ];
     // The premise of the near days' queries: some of their whole UTC days have current counts, some stale.
