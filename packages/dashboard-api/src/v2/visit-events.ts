@@ -118,7 +118,13 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
     `SELECT ${columns} FROM ${input.tables.visits} AS v${final} WHERE v.site IN ${sites} AND ${kind} AND ${filter}`;
   const crossers = (columns: string, final = ' FINAL') => kinds.map((k) => crossing(k, columns, final)).join(' UNION ALL ');
   const dimOf = (d: Dimension, i: number, src: 'v' | 'e') =>
-    d === 'page' ? (src === 'v' ? 'page' : 'e.path') : d === 'goal' && src === 'v' ? 'g' : dimensionSql(d, src, params, time, input.pointers[i] ?? '');
+    d === 'page'
+      ? src === 'v'
+        ? 'page'
+        : 'e.path'
+      : d === 'goal' && src === 'v'
+        ? 'g'
+        : dimensionSql(d, src, params, time, input.pointers[i] ?? '');
   const dims = (src: 'v' | 'e') => input.dimensions.map((d, i) => `${dimOf(d, i, src)} AS d${i}`);
   const arrayJoin = input.dimensions.includes('page')
     ? 'ARRAY JOIN arrayDistinct(v.pairs.path) AS page'
@@ -142,7 +148,11 @@ export function visitEventsStatement(input: StatementInput, buckets: readonly nu
     : `SELECT ${[...dims('v'), VISIT_COUNTS, NO_GOALS].join(', ')}
       ${visitRows} ${arrayJoin}
       ${visitWhere}`;
-  const eventGoals = goals ? (byGoal ? GOAL_EVENT : `toUInt64(notEmpty(${goalsOf('e', params, '/metrics')})) AS cn, toUInt8(cn) AS cv`) : NO_GOALS;
+  const eventGoals = goals
+    ? byGoal
+      ? GOAL_EVENT
+      : `toUInt64(notEmpty(${goalsOf('e', params, '/metrics')})) AS cn, toUInt8(cn) AS cv`
+    : NO_GOALS;
   const sql = `
     SELECT ${[...input.dimensions.map((_, i) => `d${i}`), input.dimensions.includes('page') ? VISITORS_SQL : METRICS_SQL].join(',\n  ')}
     FROM (
