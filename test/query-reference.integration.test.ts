@@ -457,8 +457,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     ];
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('page_visitors_1mo');
-    // A current month every day of which has current whole-site and per-path counts: top pages
-    // take the whole site's totals from their own statement (`siteTotalsFold`), months included.
+    // A current month every day of which has current whole-site and per-path counts, with partial
+    // edges: the rows from the month rows, the totals from the check's numbers summed per site (`partsPerSite`).
     const [folded] = await (
       await client.query({
         query: `SELECT toUInt32(min(m.bucket)) AS month

@@ -29,7 +29,6 @@ import {
   rollupStatement,
   type Statement,
   type StatementInput,
-  siteTotalsFold,
   visitRollupEligible,
   visitRollupStatement,
   visitStatement,
@@ -145,8 +144,6 @@ interface Grouped {
   keys: Map<string, (string | number)[]>;
   events: Map<string, Record<string, unknown>>;
   visits: Map<string, Record<string, unknown>>;
-  /** The whole site's row, when the event statement folded it in (`siteTotalsFold`). */
-  siteTotals?: Record<string, unknown>;
 }
 
 function needs(query: Query, dims: readonly string[]) {
@@ -178,17 +175,13 @@ async function grouped(
       : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
-  let [eventRows, visits, importedRows] = await Promise.all([
+  const [eventRows, visits, importedRows] = await Promise.all([
     events ? run(client, events, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
-  if (input.foldTotals === true) {
-    out.siteTotals = eventRows.find((row) => Number(row.total) === 1) ?? {};
-    eventRows = eventRows.filter((row) => Number(row.total) !== 1);
-  }
   const add = (rows: Record<string, unknown>[], into: Map<string, Record<string, unknown>>) => {
     for (const row of rows) {
       const key = keyOf(row, dims);
@@ -316,22 +309,17 @@ async function period(
   const visitsSummed = !summed && overlap === null && visitTotalsAreSums(query, input);
   const totalsQuery = visitsSummed ? { ...query, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) } : query;
   const none = { keys: new Map(), events: new Map(), visits: new Map() } satisfies Grouped;
-  const wantsTotals = (withTotals || query.metrics.includes('percentage')) && !summed && overlap === null && totalsQuery.metrics.length > 0;
-  // Top pages: the per-path statement returns the whole site's row too (`siteTotalsFold`), no second statement.
-  const fold = wantsTotals && !needs(query, query.dimensions).visitMetrics && siteTotalsFold(input, buckets);
   const [main, totals, base, baseTotal] = await Promise.all([
-    query.dimensions.length > 0 ? grouped(client, fold ? { ...input, foldTotals: true } : input, query, seconds, buckets) : null,
-    query.dimensions.length === 0 || (wantsTotals && !fold)
+    query.dimensions.length > 0 ? grouped(client, input, query, seconds, buckets) : null,
+    query.dimensions.length === 0 ||
+    ((withTotals || query.metrics.includes('percentage')) && !summed && overlap === null && totalsQuery.metrics.length > 0)
       ? grouped(client, { ...input, dimensions: [], pointers: [] }, totalsQuery, seconds, [])
       : Promise.resolve(none),
     wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
     wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
   ]);
   const rowSums = () => sumRaws([...(main?.keys.keys() ?? [])].map((key) => raw(main?.events.get(key), main?.visits.get(key))));
-  const totalRaw =
-    (summed || overlap !== null) && main
-      ? rowSums()
-      : raw(fold ? main?.siteTotals : totals.events.get('[]'), fold ? undefined : totals.visits.get('[]'));
+  const totalRaw = (summed || overlap !== null) && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
   if (overlap !== null) totalRaw.visitors -= overlap;
   if (visitsSummed) {
     const sums = rowSums();

@@ -11,7 +11,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
-import { type CountedDay, countedParts, countedRowsSql, dayListSql } from './counted.ts';
+import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -59,11 +59,6 @@ export interface StatementInput {
    * reading the others (their `events` / `time_on_page` columns are then 0 and unused).
    */
   sumsUsed?: { customs: boolean; engagements: boolean };
-  /**
-   * Per path: the statement also returns the whole site's row (`total` = 1) when
-   * `siteTotalsFold` allows, so the query's totals need no statement of their own.
-   */
-  foldTotals?: boolean;
 }
 
 const EVENT_COLUMNS =
@@ -248,7 +243,8 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
     const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
-    if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
+    // Without a time dimension, one row per site (a year's days summed) instead of one per day.
+    if (constant) dayParts.push(countedRowsSql(params, byDay ? constant : partsPerSite(constant), EMPTY_UNIQ));
     else if (counted.length > 0) {
       // Only the arrays the query's metrics use are read: a row's per-path arrays are most of what it costs.
       const used = input.sumsUsed ?? { customs: true, engagements: true };
@@ -301,34 +297,21 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
                   ('engagement', tupleElement(part, 5), tupleElement(part, 6), toUInt64(0))] AS kind`);
     }
   }
-  // Folded totals (`siteTotalsFold`): each row is of the paths (k = 1), of the whole site (k = 2:
-  // the counted days' numbers the check returned), or of both (k = 0: quarter-hours and raw edges,
-  // whose states merge across paths exactly); `total` = 1 is the whole site's group.
-  const fold = input.foldTotals === true && siteTotalsFold(input, bucketStarts);
-  const siteParts = fold ? countedParts(counted, d0, null) : null;
-  const k = (part: string, kind: number) => (fold ? `SELECT *, toUInt8(${kind}) AS k FROM (${part})` : part);
-  const kOf = (kind: number) => (fold ? `, toUInt8(${kind}) AS k` : '');
-  if (fold) {
-    const pathParts = dayParts.splice(0);
-    dayParts.push(...pathParts.map((part) => k(part, 1)));
-    if (siteParts && siteParts.length > 0) dayParts.push(k(countedRowsSql(params, siteParts, EMPTY_UNIQ), 2));
-  }
-  const dims = input.dimensions.map((d, i) => {
-    const sql = dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '');
-    return `${fold ? `if(total = 1, '', ${sql})` : sql} AS d${i}`;
-  });
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
   const where = [filterSql(input.filters, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
   const sql = `
-    SELECT ${[...dims, ...(fold ? ['total'] : []), ROLLUP_METRICS_SQL, conversionsSql(input, params, true)].join(',\n  ')}
+    SELECT ${[...dims, ROLLUP_METRICS_SQL, conversionsSql(input, params, true)].join(',\n  ')}
     FROM (
-      SELECT ${columns}${kOf(0)}
+      SELECT ${columns}
       FROM ${table}
       WHERE site IN ${sites} AND bucket >= ${whole0} AND bucket < ${whole1} AND NOT (bucket >= ${day0} AND bucket < ${day1})
       UNION ALL
       ${dayParts.map((part) => `${part}\n      UNION ALL`).join('\n')}
       SELECT site, toString(name) AS name, toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS timestamp, path,
-             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d, toUInt64(0) AS n${kOf(0)}
+             count() AS c, uniqState(visitor_id) AS u, sum(toUInt64(duration_ms)) AS d, toUInt64(0) AS n
       FROM (
         SELECT site, name, timestamp, path, visitor_id, duration_ms FROM ${input.tables.events}
         WHERE site IN ${sites} AND ((timestamp >= ${from} AND timestamp < ${whole0}) OR (timestamp >= ${whole1} AND timestamp < ${to}))
@@ -336,27 +319,9 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       )
       GROUP BY site, name, timestamp, path
     ) AS e
-    ${fold ? 'ARRAY JOIN if(e.k = 0, [toUInt8(0), toUInt8(1)], [toUInt8(e.k - 1)]) AS total' : ''}
     WHERE ${where.join(' AND ')}
-    ${groupBy([...input.dimensions.map((_, i) => `d${i}`), ...(fold ? ['total'] : [])])}`;
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
-}
-
-/**
- * Whether a per-path rollup statement can also answer the whole site's totals (`foldTotals`):
- * `page` the only dimension, no filter, whole UTC days every one of which has current per-path
- * and whole-site counts with the check's numbers (`counted.ts`). The whole site's days then come
- * from those numbers (no table read), the paths' days from their counts and month rows, and the
- * quarter-hours and raw edges, read once, count in both (their visitor states merge exactly).
- */
-export function siteTotalsFold(input: StatementInput, bucketStarts: readonly number[]): boolean {
-  if (input.dimensions.length !== 1 || input.dimensions[0] !== 'page' || input.imported !== undefined) return false;
-  if (!rollupEligible(input, bucketStarts) || !countsEligible(input) || input.counted === undefined) return false;
-  const q0 = Math.ceil(input.from / QUARTER) * QUARTER;
-  const q1 = Math.floor(input.to / QUARTER) * QUARTER;
-  const [d0, d1] = [Math.ceil(q0 / DAY) * DAY, Math.floor(q1 / DAY) * DAY];
-  if (d0 >= d1) return false;
-  return input.counted.filter((c) => c.day >= d0 && c.day < d1).every((c) => c.page && c.whole && c.sums !== undefined);
 }
 
 /**
