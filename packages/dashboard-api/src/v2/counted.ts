@@ -170,6 +170,25 @@ export function countedParts(days: readonly CountedDay[], d0: number, splits: re
 }
 
 /**
+ * Counted parts folded into one per site, dated at its first (no time dimension: a site's
+ * distinct visitors over many UTC days are their days' sum, ids rotating with the day), so a
+ * statement binds a few numbers instead of a year of them.
+ */
+export function partsPerSite(parts: readonly CountedPart[]): CountedPart[] {
+  const out = new Map<string, CountedPart>();
+  for (const p of parts) {
+    const at = out.get(p.site);
+    if (at === undefined) {
+      out.set(p.site, { ...p, sums: { ...p.sums } });
+      continue;
+    }
+    at.at = Math.min(at.at, p.at);
+    for (const k of Object.keys(at.sums) as (keyof DaySums)[]) at.sums[k] = String(BigInt(at.sums[k]) + BigInt(p.sums[k]));
+  }
+  return [...out.values()];
+}
+
+/**
  * Counted parts as rows of the rollup statement's shape (site, name, timestamp, path, c, u, d, n):
  * per part a pageview row (its sum and distinct visitors), a custom-event row and an engagement
  * row (its sum and time), each at the part's start. No table is read. `emptyUniq` is the

@@ -11,7 +11,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
-import { type CountedDay, countedParts, countedRowsSql, dayListSql } from './counted.ts';
+import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
@@ -243,7 +243,8 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
     const [bucketOut, bucketKey] = byDay ? ['bucket', 'bucket, '] : ['min(bucket)', ''];
     // The whole site's counted days: their numbers came with the check, bound here (no table read).
     const constant = counted.length > 0 && !pages ? countedParts(counted, d0, null) : null;
-    if (constant) dayParts.push(countedRowsSql(params, constant, EMPTY_UNIQ));
+    // Without a time dimension, one row per site (a year's days summed) instead of one per day.
+    if (constant) dayParts.push(countedRowsSql(params, byDay ? constant : partsPerSite(constant), EMPTY_UNIQ));
     else if (counted.length > 0) {
       // Only the arrays the query's metrics use are read: a row's per-path arrays are most of what it costs.
       const used = input.sumsUsed ?? { customs: true, engagements: true };
