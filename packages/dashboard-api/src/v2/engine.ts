@@ -16,7 +16,7 @@ import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
-import { singleFlight, statementKey } from './single-flight.ts';
+import { asRequest, singleFlight, statementKey } from './single-flight.ts';
 import { siteTotalsEligible, siteTotalsOf, siteTotalsStatement, staleDaysOf, staleVisitorsStatement } from './site-totals.ts';
 import {
   countsEligible,
@@ -381,7 +381,15 @@ export function change(current: number | null, previous: number | null): number 
   return Math.round(((current - previous) / previous) * 1000) / 10;
 }
 
-export async function runQuery(client: ClickHouseClient, tables: Tables, query: Query, options: EngineOptions): Promise<Answer> {
+/**
+ * One Query API question's answer. Its statements are one request (`asRequest`): once it has its
+ * answer or error, any of them still running is joined by no later question (single-flight.ts).
+ */
+export function runQuery(client: ClickHouseClient, tables: Tables, query: Query, options: EngineOptions): Promise<Answer> {
+  return asRequest(() => answerQuery(client, tables, query, options));
+}
+
+async function answerQuery(client: ClickHouseClient, tables: Tables, query: Query, options: EngineOptions): Promise<Answer> {
   const started = performance.now();
   await checkPatterns(client, query.filters);
   const span = resolveRange(query.dateRange, query.timezone, options.now);

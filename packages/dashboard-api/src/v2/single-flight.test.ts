@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@tidemark/shared';
 import { describe, expect, it } from 'vitest';
-import { singleFlight, statementKey } from './single-flight.ts';
+import { asRequest, RequestEndedError, singleFlight, statementKey } from './single-flight.ts';
 
 /** A statement the test answers (or fails) when it likes, counting how often one was started. */
 function statements() {
@@ -72,5 +72,48 @@ describe('singleFlight', () => {
     expect(started).toHaveLength(2);
     started[1]?.answer([]);
     expect(await third).toEqual([]);
+  });
+
+  it('never gives a later request the error of a statement whose request has already ended', async () => {
+    // Request A asks two statements at once; one fails, so A ends (a 503) while the other (`slow`)
+    // still runs near its limit. Request B, asked right after with the same statement, must run
+    // its own, not join A's and get its error moments later.
+    const { started, start } = statements();
+    const slow = statementKey('SELECT slow', {}, 15);
+    const boom = statementKey('SELECT boom', {}, 15);
+    const a = asRequest(() => Promise.all([singleFlight(client, slow, start(slow)), singleFlight(client, boom, start(boom))]));
+    expect(started.map((s) => s.key)).toEqual([slow, boom]);
+    started[1]?.fail(new Error('timeout'));
+    await expect(a).rejects.toThrow('timeout');
+    const b = asRequest(() => singleFlight(client, slow, start(slow)));
+    // A's statement fails after B has asked: B is not answered by it.
+    started[0]?.fail(new Error('timeout'));
+    expect(started.map((s) => s.key)).toEqual([slow, boom, slow]);
+    started[2]?.answer([{ n: 1 }]);
+    expect(await b).toEqual([{ n: 1 }]);
+  });
+
+  it('shares a statement among requests while the one that started it runs, and starts nothing for one that has ended', async () => {
+    const { started, start } = statements();
+    const key = statementKey('SELECT shared', {}, 15);
+    let open: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let later: Promise<unknown> | undefined;
+    const a = asRequest(async () => {
+      const rows = await singleFlight(client, key, start(key));
+      // A branch of request A that goes on after A has ended (as one does after its sibling failed).
+      later = gate.then(() => singleFlight(client, key, start(key)));
+      return rows;
+    });
+    const b = asRequest(() => singleFlight(client, key, start(key)));
+    expect(started).toHaveLength(1);
+    started[0]?.answer([{ n: 1 }]);
+    expect(await a).toEqual([{ n: 1 }]);
+    expect(await b).toEqual([{ n: 1 }]);
+    open?.();
+    await expect(later).rejects.toBeInstanceOf(RequestEndedError);
+    expect(started).toHaveLength(1);
   });
 });
