@@ -24,12 +24,12 @@ import { backfillVisits } from './visits/backfill.ts';
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
 /**
- * Gives `visitors_1d` (015) its day splits (017) and their sums (019), and `page_visitors_1mo`
- * (025) its months: the backfill counts every complete day the day rollups hold (or whose
- * whole-site row has no splits or no split sums), then every complete month of counted days, once
- * the last of the tables and columns it writes exist.
+ * Gives `visitors_1d` (015) its day splits (017) and their sums (019), `page_visitors_1mo`
+ * (025) its months and `visit_visitors_1d` (029) its days: the backfill counts every complete day
+ * the day rollups hold (or whose whole-site row has no splits or no split sums), then every
+ * complete month of counted days, once the last of the tables and columns it writes exist.
  */
-const VISITOR_COUNTS_MIGRATION = 25;
+const VISITOR_COUNTS_MIGRATION = 29;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 

@@ -112,9 +112,54 @@ function monthsSql(database: string): string {
     GROUP BY site, month, value`;
 }
 
-/** Counts the days (complete, UTC) whose row is missing or stale, per site and per path, then the complete months of paths. */
+/** A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009), '' for every visit. */
+const VISIT_PAIRS = `[('', ''), ('entry_page', entry_page), ('exit_page', exit_page), ('hostname', toString(host)), ('source', toString(source)),
+  ('referrer', toString(referrer_host)), ('channel', toString(channel)), ('utm_source', toString(utm_source)),
+  ('utm_medium', toString(utm_medium)), ('utm_campaign', toString(utm_campaign)), ('utm_term', utm_term),
+  ('utm_content', utm_content), ('country', toString(country)), ('region', ''), ('city', ''), ('device', toString(device)),
+  ('browser', toString(browser)), ('browser_version', toString(browser_version)), ('os', toString(os)),
+  ('os_version', toString(os_version)),
+  ('screen', multiIf(screen_width = 0, '', screen_width < 576, 'Mobile', screen_width < 992, 'Tablet', screen_width < 1440, 'Laptop', 'Desktop'))]`;
+
+/**
+ * Each complete UTC day's visitors and sums per visit attribute and value, and per path of those
+ * visits (`visit_visitors_1d`, clickhouse/029), from the visits that start on the day (`FINAL`):
+ * only days whose '' row is missing or stale, and only while the day's visits hold exactly the
+ * day's events in `events_1d` (their pageviews, custom events and engagements add up to it), so a
+ * day whose visits are not all written yet is left for the next round.
+ */
+function visitsSql(database: string): string {
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  const stale = `SELECT site, bucket, e FROM (${dayTotals})
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '')`;
+  return `
+    INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors)
+    SELECT site, dimension, value, day, e, n, pv, cu, en, ms, ps, pn
+    FROM (
+      SELECT c.site AS site, c.dimension AS dimension, c.value AS value, c.day AS day, d.e AS e, c.n AS n, c.pv AS pv, c.cu AS cu,
+             c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn,
+             sumIf(c.pv + c.cu + c.en, c.dimension = '') OVER (PARTITION BY c.site, c.day) AS held
+      FROM (
+        SELECT site, day, dimension, value, sumIf(vn, NOT pathed) AS n, sumIf(vpv, NOT pathed) AS pv, sumIf(vcu, NOT pathed) AS cu,
+               sumIf(ven, NOT pathed) AS en, sumIf(vms, NOT pathed) AS ms, groupArrayIf(path, pathed) AS ps, groupArrayIf(vn, pathed) AS pn
+        FROM (
+          SELECT site, toDateTime(toStartOfDay(first_at), 'UTC') AS day, pair.1 AS dimension, pair.2 AS value, pp.1 AS pathed, pp.2 AS path,
+                 uniqIf(visitor_id, pageviews + events > 0) AS vn, sum(toUInt64(pageviews)) AS vpv, sum(toUInt64(events)) AS vcu,
+                 sum(toUInt64(engagements)) AS ven, sum(engaged_ms) AS vms
+          FROM ${database}.visits FINAL
+          ARRAY JOIN ${VISIT_PAIRS} AS pair
+          ARRAY JOIN arrayPushFront(if(pair.1 = '', [], arrayMap(p -> (1, toString(p)), arrayDistinct(pairs.path))), (0, '')) AS pp
+          WHERE (site, toDateTime(toStartOfDay(first_at), 'UTC')) IN (SELECT site, bucket FROM (${stale}))
+          GROUP BY site, day, dimension, value, pathed, path)
+        GROUP BY site, day, dimension, value) AS c
+      INNER JOIN (${stale}) AS d ON d.site = c.site AND d.bucket = c.day)
+    WHERE held = e`;
+}
+
+/** Counts the days (complete, UTC) whose row is missing or stale, per site, per path and per visit attribute, then the complete months of paths. */
 export async function countVisitors(client: ClickHouseClient, database: string): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
   await client.command({ query: monthsSql(database) });
+  await client.command({ query: visitsSql(database) });
 }

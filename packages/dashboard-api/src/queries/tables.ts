@@ -26,6 +26,8 @@ export interface Tables {
   pageVisitors1mo: string;
   /** The whole site's sums, visit sums and visitor count per UTC day, one small row (clickhouse/021_site_days.sql). */
   siteDays: string;
+  /** Distinct visitors and sums per (site, UTC day, visit attribute, value), with per-path visitors, counted once (clickhouse/029_visit_visitors.sql). */
+  visitVisitors1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -43,5 +45,6 @@ export function tableNames(database: string, distributed = false): Tables {
     visitors1d: name('visitors_1d'),
     pageVisitors1mo: name('page_visitors_1mo'),
     siteDays: name('site_days'),
+    visitVisitors1d: name('visit_visitors_1d'),
   };
 }

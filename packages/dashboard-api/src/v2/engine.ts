@@ -33,6 +33,7 @@ import {
   visitRollupStatement,
   visitStatement,
 } from './statements.ts';
+import { visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
@@ -156,6 +157,7 @@ function needs(query: Query, dims: readonly string[]) {
 /** The event statement: the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
+  if (visitCountsEligible(input, buckets)) return visitCountsStatement(input);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 

@@ -1,0 +1,100 @@
+/**
+ * Event metrics under one visit-attribute filter (`channel is Organic Search`, `country is NL`: a
+ * dashboard row click) from the day counts `visit_visitors_1d` (clickhouse/029): per site, UTC day,
+ * visit attribute and value, the distinct visitors of the visits that start on the day, their
+ * pageviews, custom events, engagements and time, and per path the distinct visitors. Visitor
+ * ids rotate with the UTC day, so a range of whole UTC days has as visitors the sum of its days'
+ * — of the site, of a day bucket, of a path (docs/query.md "Distinct visitors over many days").
+ *
+ * A day's counts are read while they are current: their `events` equal the day's in `events_1d`
+ * (the ingester counts a day only while its visits hold exactly those events). The other days of
+ * the range (not counted yet, or a late event since) are counted from their visits (`FINAL`), per
+ * day, in the same statement, so a count never changes an answer, only its speed.
+ */
+import { toClickHouseTime } from '@tidemark/shared';
+import { bucketSql, filterDimensions, filterSql, Params } from './fields.ts';
+import type { Filter } from './parse.ts';
+import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+/** Event metrics a count holds (by page: distinct visitors only). */
+const COUNTED: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time_on_page'];
+const BY_PAGE: readonly Metric[] = ['visitors'];
+
+/** The one `is` filter of one value on a visit attribute the counts answer, or null. */
+function countedFilter(filters: readonly Filter[]): { dimension: string; value: string } | null {
+  if (filters.length !== 1) return null;
+  const f = filters[0] as Filter;
+  if (!('values' in f) || f.op !== 'is' || f.values.length !== 1 || !isVisitDimension(f.dimension)) return null;
+  return { dimension: f.dimension, value: f.values[0] as string };
+}
+
+/**
+ * Whether the event statement can read the visit counts: one `is` filter of one value on a visit
+ * attribute and no other, whole UTC days (range and buckets: no dimension, a UTC-day-aligned time
+ * dimension, or `page` for visitors), raw events kept over the whole range, and metrics a count holds.
+ */
+export function visitCountsEligible(input: StatementInput, buckets: readonly number[]): boolean {
+  const { metrics } = input;
+  if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
+  if (countedFilter(input.filters) === null || !filterDimensions(input.filters).every(isVisitDimension)) return false;
+  if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
+  if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
+  const [d, ...more] = input.dimensions;
+  if (more.length > 0) return false;
+  const page = d === 'page';
+  if (d !== undefined && !page && !(isTimeDimension(d) && dayAligned(input, buckets))) return false;
+  const allowed = page ? BY_PAGE : COUNTED;
+  return metrics.every((m) => VISIT_METRICS.includes(m) || allowed.includes(m));
+}
+
+export function visitCountsStatement(input: StatementInput): Statement {
+  const params = new Params(input.goals);
+  const counted = countedFilter(input.filters) as { dimension: string; value: string };
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
+  const dimension = params.add('String', counted.dimension);
+  const value = params.add('String', counted.value);
+  const filter = filterSql(input.filters, 'e', params);
+  const d = input.dimensions[0];
+  const page = d === 'page';
+  const time = d !== undefined && isTimeDimension(d);
+  const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
+  // The days' events in the day rollup: a count is current while its `events` equal them.
+  const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
+  const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND (site, bucket, events) IN ${totals})`;
+  // Counted days: one row per day (a count repeated before a merge is the same row).
+  const countRows = `
+      SELECT site, bucket, any(visitors) AS n, any(pageviews) AS pv, any(customs) AS cu, any(engagements) AS en, any(engaged_ms) AS ms
+             ${page ? ', any(paths) AS ps, any(path_visitors) AS pn' : ''}
+      FROM ${input.tables.visitVisitors1d}
+      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
+      GROUP BY site, bucket`;
+  const counts = page
+    ? `SELECT page AS d0, n_page AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${countRows}) ARRAY JOIN ps AS page, pn AS n_page`
+    : `SELECT ${time ? `${bucketSql('bucket', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${countRows})`;
+  // The other days from their visits, each day's distinct visitors apart (then summed, as the counts are).
+  const visits = `
+      SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day${page ? ', page' : ''},
+             uniqIf(v.visitor_id, v.pageviews + v.events > 0) AS n, sum(toUInt64(v.pageviews)) AS pv, sum(toUInt64(v.events)) AS cu,
+             sum(toUInt64(v.engagements)) AS en, sum(v.engaged_ms) AS ms
+      FROM ${input.tables.visits} AS v FINAL
+      ${page ? 'ARRAY JOIN arrayDistinct(v.pairs.path) AS page' : ''}
+      WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${filter}
+        AND (v.site, toDateTime(toStartOfDay(v.first_at), 'UTC')) NOT IN ${current}
+      GROUP BY site, day${page ? ', page' : ''}`;
+  const uncounted = page
+    ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
+    : `SELECT ${time ? `${bucketSql('day', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${visits})`;
+  const sql = `
+    SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
+           sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
+    FROM (${counts}
+      UNION ALL
+      ${uncounted})
+    ${d === undefined ? '' : 'GROUP BY d0'}`;
+  return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
+}
