@@ -79,6 +79,7 @@ describe('ClickHouse schema (server)', () => {
       sites: 'ReplacingMergeTree',
       users: 'ReplacingMergeTree',
       visitors_1d: 'ReplacingMergeTree',
+      visit_visitors_1d: 'ReplacingMergeTree',
       visits: 'VersionedCollapsingMergeTree',
       visits_15m: 'AggregatingMergeTree',
       visits_15m_mv: 'MaterializedView',

@@ -522,6 +522,55 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     ]);
   });
 
+  it('counts visitors under one visit filter from the visit counts of current days and the visits of the others, exactly', async () => {
+    // The premise: some complete days have current visit counts (visit_visitors_1d), and the late
+    // and backdated events that arrived after the count made others stale.
+    const [days] = await (
+      await client.query({
+        query: `SELECT countIf(c.events = r.e) AS current, countIf(c.events != r.e) AS stale
+                FROM (SELECT site, bucket, max(events) AS events FROM ${database}.visit_visitors_1d WHERE dimension = '' GROUP BY site, bucket) AS c
+                INNER JOIN (SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d GROUP BY site, bucket) AS r
+                ON c.site = r.site AND c.bucket = r.bucket`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ current: string; stale: string }>();
+    expect(Number(days?.current)).toBeGreaterThan(0);
+    expect(Number(days?.stale)).toBeGreaterThan(0);
+    // Each site's most common value of a few visit attributes (a dashboard row click), and one no visit has.
+    const filters: [string, string, string][] = [];
+    for (const site of SITES)
+      for (const [dimension, column] of [
+        ['channel', 'channel'],
+        ['country', 'country'],
+        ['source', 'source'],
+        ['device', 'device'],
+        ['entry_page', 'entry_page'],
+        ['utm_source', 'utm_source'],
+      ]) {
+        const [top] = await (
+          await client.query({
+            query: `SELECT toString(${column}) AS value FROM ${database}.visits FINAL WHERE site = {site:String} GROUP BY value ORDER BY count() DESC, value LIMIT 1`,
+            query_params: { site },
+            format: 'JSONEachRow',
+          })
+        ).json<{ value: string }>();
+        filters.push([site as string, dimension as string, top?.value ?? '']);
+      }
+    filters.push([SITES[0] as string, 'country', 'no such country']);
+    const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02']];
+    const bodies = filters.flatMap(([site, dimension, value], i) => {
+      const base = { site, filters: [['is', dimension, [value]]], dateRange: ranges[i % ranges.length] };
+      return [
+        { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
+        { ...base, metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dimensions: ['time:day'] },
+        { ...base, metrics: ['visitors'], dimensions: ['page'], limit: 9 },
+        { ...base, metrics: ['visitors', 'pageviews'], dimensions: ['time:week'], dateRange: '30d' },
+      ];
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('visit_visitors_1d');
+  });
+
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       app.request('/api/v2/query', {

@@ -614,6 +614,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       }
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
     }
+    // One `is` visit filter over whole UTC days: the current days' visit counts (checked against the day rollup).
+    if (!rollupEligible(input, buckets) && visitCountsEligible(input, buckets)) {
+      out.add(tables.visitVisitors1d);
+      out.add(tables.events1d);
+    }
     if (rawSpans(input, buckets).length > 0) out.add(tables.events);
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }
