@@ -69,6 +69,8 @@ describe('ClickHouse schema (server)', () => {
       pages_1d: 'AggregatingMergeTree',
       pages_1d_mv: 'MaterializedView',
       page_visitors_1mo: 'ReplacingMergeTree',
+      page_visits_1d: 'AggregatingMergeTree',
+      page_visits_1d_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
       site_days: 'AggregatingMergeTree',

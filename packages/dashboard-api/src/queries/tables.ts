@@ -28,6 +28,8 @@ export interface Tables {
   siteDays: string;
   /** Distinct visitors and sums per (site, UTC day, visit attribute, value), with per-path visitors, counted once (clickhouse/029_visit_visitors.sql). */
   visitVisitors1d: string;
+  /** Visit sums per (site, path, UTC day, visit attribute, value) of the visits holding the path (clickhouse/031_page_visits.sql). */
+  pageVisits1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -46,5 +48,6 @@ export function tableNames(database: string, distributed = false): Tables {
     pageVisitors1mo: name('page_visitors_1mo'),
     siteDays: name('site_days'),
     visitVisitors1d: name('visit_visitors_1d'),
+    pageVisits1d: name('page_visits_1d'),
   };
 }

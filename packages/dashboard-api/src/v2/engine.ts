@@ -14,6 +14,7 @@ import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { wholeMonthsOf } from './months.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
+import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
 import { asRequest, singleFlight, statementKey } from './single-flight.ts';
@@ -174,7 +175,9 @@ async function grouped(
   const visitsSql = visitMetrics
     ? visitRollupEligible(input, buckets)
       ? visitRollupStatement(input, buckets)
-      : visitStatement(input)
+      : pageVisitsEligible(input, buckets)
+        ? pageVisitsStatement(input)
+        : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const [eventRows, visits, importedRows] = await Promise.all([
@@ -623,7 +626,8 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
     if (used.some((d) => !isEventDimension(d as never) && !isTimeDimension(d))) out.add(tables.visits);
   }
   if (visitMetrics) {
-    if (visitRollupEligible(input, buckets)) {
+    if (!visitRollupEligible(input, buckets) && pageVisitsEligible(input, buckets)) out.add(tables.pageVisits1d);
+    else if (visitRollupEligible(input, buckets)) {
       const { q0, q1, d0, d1, splits } = rollupSpans(input, buckets);
       if (d0 < d1) out.add(tables.visits1d);
       if (q0 < d0 || d1 < q1 || splits?.some((q) => q > 0)) out.add(tables.visits15m);
