@@ -4,7 +4,10 @@
 -- that start on the day, with the visit-attribute expressions of `visits_15m` (009): `visitors`
 -- (distinct visitors of the visits with a pageview or custom event), `pageviews`, `customs`,
 -- `engagements`, `engaged_ms` (the visits' own counts), and per path of their pageviews and custom
--- events the distinct visitors (`paths`, `path_visitors`). The dimension '' (value '') is every
+-- events the distinct visitors (`paths`, `path_visitors`); of their custom events (raw, joined to
+-- the visits), the distinct visitors (`custom_visitors`) and per event name the distinct visitors
+-- and the events (`names`, `name_visitors`, `name_events`: the goals panel, where a site's goals
+-- are event names). The dimension '' (value '') is every
 -- visit of the day: the row that says the day was counted. Visitor ids rotate with the UTC day, so
 -- a range's visitors under `dimension is value` are the sum of its days' (docs/query.md).
 -- `events` is the day's events (every name) in `events_1d` when counted; the ingester counts a day
@@ -27,7 +30,11 @@ CREATE TABLE IF NOT EXISTS {{database}}.visit_visitors_1d {{on_cluster}}
     engagements   UInt64,
     engaged_ms    UInt64,
     paths         Array(LowCardinality(String)) CODEC(ZSTD(1)),
-    path_visitors Array(UInt64) CODEC(ZSTD(1))
+    path_visitors Array(UInt64) CODEC(ZSTD(1)),
+    custom_visitors UInt64,
+    names         Array(LowCardinality(String)) CODEC(ZSTD(1)),
+    name_visitors Array(UInt64) CODEC(ZSTD(1)),
+    name_events   Array(UInt64) CODEC(ZSTD(1))
 )
 ENGINE = {{engine:ReplacingMergeTree(events)}}
 PARTITION BY toYYYYMM(bucket)

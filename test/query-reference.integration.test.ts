@@ -588,6 +588,94 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
   });
 
+  it('counts the goals panel under one visit filter from the visit counts when every day is counted, exactly', async () => {
+    // Per site, the longest run of consecutive UTC days whose visit counts are all current (the
+    // counts answer the goals there) — and '30d', where some days are stale (the visits answer).
+    const runs = new Map<string, [string, string]>();
+    for (const site of SITES) {
+      const days = await (
+        await client.query({
+          query: `SELECT toString(toDate(r.bucket)) AS day, countIf(c.events = r.e) > 0 AS current
+                  FROM (SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE site = {site:String} GROUP BY site, bucket) AS r
+                  LEFT JOIN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '') AS c
+                    ON c.site = r.site AND c.bucket = r.bucket
+                  GROUP BY day ORDER BY day`,
+          query_params: { site },
+          format: 'JSONEachRow',
+        })
+      ).json<{ day: string; current: boolean | number }>();
+      let best: [string, string, number] | null = null;
+      let start: string | null = null;
+      let prev: string | null = null;
+      let length = 0;
+      for (const d of days) {
+        const next = prev !== null && Date.parse(d.day) - Date.parse(prev) === 86_400_000;
+        if (Number(d.current) === 1) {
+          if (start === null || !next) [start, length] = [d.day, 0];
+          length++;
+          if (best === null || length > best[2]) best = [start, d.day, length];
+        } else start = null;
+        prev = d.day;
+      }
+      expect(best?.[2] ?? 0).toBeGreaterThan(1);
+      if (best) runs.set(site as string, [best[0], best[1]]);
+    }
+    const lookups: [string, GoalLookup][] = [
+      ['every custom event name a goal (b.example), configured goals with pageview globs (a.example)', goals],
+      [
+        'event goals of two names',
+        () => [
+          { name: 'Signup', event: 'signup' },
+          { name: 'Download', event: 'download' },
+          { name: 'Any signup', event: 'signup' },
+        ],
+      ],
+      ['one event goal', () => [{ name: 'Signup', event: 'signup' }]],
+    ];
+    for (const [, lookup] of lookups) {
+      const on = createDashboardApp({
+        client,
+        database,
+        token: null,
+        access: createAccessRegistry({ client, database, log: plainLogger('warn') }),
+        log: plainLogger('warn'),
+        now: () => NOW,
+        registry: new Registry(),
+        siteGoals: lookup,
+      });
+      try {
+        for (const site of SITES) {
+          for (const [dimension, column] of [
+            ['channel', 'channel'],
+            ['country', 'country'],
+            ['device', 'device'],
+          ]) {
+            const [top] = await (
+              await client.query({
+                query: `SELECT toString(${column}) AS value FROM ${database}.visits FINAL WHERE site = {site:String} GROUP BY value ORDER BY count() DESC, value LIMIT 1`,
+                query_params: { site },
+                format: 'JSONEachRow',
+              })
+            ).json<{ value: string }>();
+            for (const dateRange of [runs.get(site as string), '30d']) {
+              const base = { site, filters: [['is', dimension, [top?.value ?? '']]], dateRange };
+              for (const body of [
+                { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'] },
+                { ...base, metrics: ['visitors', 'events', 'conversions'], dimensions: ['goal'] },
+              ]) {
+                const got = await ask(body, on);
+                const want = referenceQuery(all, parseQuery(body), NOW, lookup);
+                expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
+              }
+            }
+          }
+        }
+      } finally {
+        on.close();
+      }
+    }
+  });
+
   it('answers visit metrics under one page filter from the per-path visit sums, exactly', async () => {
     // Each site's two most visited paths and one no visit has (a pages row click), over whole UTC days.
     const paths: [string, string][] = [];

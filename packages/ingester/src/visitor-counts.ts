@@ -113,13 +113,15 @@ function monthsSql(database: string): string {
 }
 
 /** A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009), '' for every visit. */
-const VISIT_PAIRS = `[('', ''), ('entry_page', entry_page), ('exit_page', exit_page), ('hostname', toString(host)), ('source', toString(source)),
-  ('referrer', toString(referrer_host)), ('channel', toString(channel)), ('utm_source', toString(utm_source)),
-  ('utm_medium', toString(utm_medium)), ('utm_campaign', toString(utm_campaign)), ('utm_term', utm_term),
-  ('utm_content', utm_content), ('country', toString(country)), ('region', ''), ('city', ''), ('device', toString(device)),
-  ('browser', toString(browser)), ('browser_version', toString(browser_version)), ('os', toString(os)),
-  ('os_version', toString(os_version)),
-  ('screen', multiIf(screen_width = 0, '', screen_width < 576, 'Mobile', screen_width < 992, 'Tablet', screen_width < 1440, 'Laptop', 'Desktop'))]`;
+const visitPairs = (
+  v = '',
+) => `[('', ''), ('entry_page', ${v}entry_page), ('exit_page', ${v}exit_page), ('hostname', toString(${v}host)), ('source', toString(${v}source)),
+  ('referrer', toString(${v}referrer_host)), ('channel', toString(${v}channel)), ('utm_source', toString(${v}utm_source)),
+  ('utm_medium', toString(${v}utm_medium)), ('utm_campaign', toString(${v}utm_campaign)), ('utm_term', ${v}utm_term),
+  ('utm_content', ${v}utm_content), ('country', toString(${v}country)), ('region', ''), ('city', ''), ('device', toString(${v}device)),
+  ('browser', toString(${v}browser)), ('browser_version', toString(${v}browser_version)), ('os', toString(${v}os)),
+  ('os_version', toString(${v}os_version)),
+  ('screen', multiIf(${v}screen_width = 0, '', ${v}screen_width < 576, 'Mobile', ${v}screen_width < 992, 'Tablet', ${v}screen_width < 1440, 'Laptop', 'Desktop'))]`;
 
 /**
  * Each complete UTC day's visitors and sums per visit attribute and value, and per path of those
@@ -133,11 +135,12 @@ function visitsSql(database: string): string {
   const stale = `SELECT site, bucket, e FROM (${dayTotals})
     WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '')`;
   return `
-    INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors)
-    SELECT site, dimension, value, day, e, n, pv, cu, en, ms, ps, pn
+    INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors,
+                                               custom_visitors, names, name_visitors, name_events)
+    SELECT site, dimension, value, day, e, n, pv, cu, en, ms, ps, pn, kcv, kns, knv, kne
     FROM (
       SELECT c.site AS site, c.dimension AS dimension, c.value AS value, c.day AS day, d.e AS e, c.n AS n, c.pv AS pv, c.cu AS cu,
-             c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn,
+             c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn, k.cv AS kcv, k.ns AS kns, k.nv AS knv, k.ne AS kne,
              sumIf(c.pv + c.cu + c.en, c.dimension = '') OVER (PARTITION BY c.site, c.day) AS held
       FROM (
         SELECT site, day, dimension, value, sumIf(vn, NOT pathed) AS n, sumIf(vpv, NOT pathed) AS pv, sumIf(vcu, NOT pathed) AS cu,
@@ -147,12 +150,33 @@ function visitsSql(database: string): string {
                  uniqIf(visitor_id, pageviews + events > 0) AS vn, sum(toUInt64(pageviews)) AS vpv, sum(toUInt64(events)) AS vcu,
                  sum(toUInt64(engagements)) AS ven, sum(engaged_ms) AS vms
           FROM ${database}.visits FINAL
-          ARRAY JOIN ${VISIT_PAIRS} AS pair
+          ARRAY JOIN ${visitPairs()} AS pair
           ARRAY JOIN arrayPushFront(if(pair.1 = '', [], arrayMap(p -> (1, toString(p)), arrayDistinct(pairs.path))), (0, '')) AS pp
           WHERE (site, toDateTime(toStartOfDay(first_at), 'UTC')) IN (SELECT site, bucket FROM (${stale}))
           GROUP BY site, day, dimension, value, pathed, path)
         GROUP BY site, day, dimension, value) AS c
-      INNER JOIN (${stale}) AS d ON d.site = c.site AND d.bucket = c.day)
+      INNER JOIN (${stale}) AS d ON d.site = c.site AND d.bucket = c.day
+      LEFT JOIN (
+        SELECT site, day, dimension, value, sumIf(kn, NOT named) AS cv, groupArrayIf(name, named) AS ns, groupArrayIf(kn, named) AS nv,
+               groupArrayIf(ke, named) AS ne
+        FROM (
+          SELECT site, day, pair.1 AS dimension, pair.2 AS value, nn.1 AS named, nn.2 AS name, uniq(visitor_id) AS kn, count() AS ke
+          FROM (
+            SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day, e.visitor_id AS visitor_id, e.name AS event_name,
+                   ${visitPairs('v.')} AS attributes
+            FROM (
+              SELECT site, visitor_id, timestamp, toString(name) AS name FROM ${database}.events
+              WHERE name NOT IN ('pageview', 'engagement') AND (site, toDateTime(toStartOfDay(timestamp), 'UTC')) IN (SELECT site, bucket FROM (${stale}))
+              LIMIT 1 BY event_id) AS e
+            INNER JOIN (
+              SELECT * FROM ${database}.visits FINAL
+              WHERE (site, toDateTime(toStartOfDay(first_at), 'UTC')) IN (SELECT site, bucket FROM (${stale}))) AS v
+              ON v.site = e.site AND v.visitor_id = e.visitor_id
+            WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at)
+          ARRAY JOIN attributes AS pair
+          ARRAY JOIN [(toUInt8(0), ''), (toUInt8(1), event_name)] AS nn
+          GROUP BY site, day, dimension, value, named, name)
+        GROUP BY site, day, dimension, value) AS k ON k.site = c.site AND k.day = c.day AND k.dimension = c.dimension AND k.value = c.value)
     WHERE held = e`;
 }
 

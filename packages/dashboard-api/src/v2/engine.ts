@@ -10,6 +10,7 @@ import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
+import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { wholeMonthsOf } from './months.ts';
@@ -172,6 +173,8 @@ async function grouped(
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
   const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
+  // The goals panel under one visit filter: from the visit counts when every day of the range is counted (`goal-counts.ts`).
+  const goalCounts = events && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
   const visitsSql = visitMetrics
     ? visitRollupEligible(input, buckets)
       ? visitRollupStatement(input, buckets)
@@ -180,8 +183,9 @@ async function grouped(
         : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
+  const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
   const [eventRows, visits, importedRows] = await Promise.all([
-    events ? run(client, events, seconds) : Promise.resolve([]),
+    counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);

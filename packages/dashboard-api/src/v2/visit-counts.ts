@@ -23,7 +23,7 @@ const COUNTED: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time_on_
 const BY_PAGE: readonly Metric[] = ['visitors'];
 
 /** The one `is` filter of one value on a visit attribute the counts answer, or null. */
-function countedFilter(filters: readonly Filter[]): { dimension: string; value: string } | null {
+export function countedFilter(filters: readonly Filter[]): { dimension: string; value: string } | null {
   if (filters.length !== 1) return null;
   const f = filters[0] as Filter;
   if (!('values' in f) || f.op !== 'is' || f.values.length !== 1 || !isVisitDimension(f.dimension)) return null;

@@ -1,0 +1,113 @@
+/**
+ * The goals panel under one visit-attribute filter (`country is NL`: a locations row click) from
+ * the visit counts `visit_visitors_1d` (clickhouse/029), when a site's goals are event names: a
+ * site without configured goals (each custom event name is a goal) or with event goals without
+ * property conditions (no pageview goal, no engagement goal). A day's row holds, per custom event
+ * name, the distinct visitors and the events of the visits with the filter's value (`names`,
+ * `name_visitors`, `name_events`), and the distinct visitors of any custom event
+ * (`custom_visitors`). Visitor ids rotate with the UTC day, so over whole UTC days a goal's
+ * converters are the sum of its name's days' visitors, and its conversions the sum of the events.
+ * The totals (no `goal` dimension: conversions and converters of any goal) need converters of any
+ * goal: a site without configured goals has them (`custom_visitors`), a site with configured goals
+ * only when they are all of one event name.
+ *
+ * Unlike the other counts these are used only when every day of the range with events is counted
+ * and current (`uncountedDaysStatement`, checked first); otherwise the query counts from visits.
+ */
+import { toClickHouseTime } from '@tidemark/shared';
+import { Params } from './fields.ts';
+import { goalsSql, type SiteGoals } from './goals.ts';
+import type { Statement, StatementInput } from './statements.ts';
+import { countedFilter } from './visit-counts.ts';
+import { isVisitDimension, type Metric } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+const GOAL_METRICS: readonly Metric[] = ['visitors', 'events', 'conversions', 'conversion_rate'];
+
+/** The one event name of a site's configured goals, or null (none, several, or a pageview or property goal among them). */
+function oneName(goals: SiteGoals['configured'][number][1]): string | null {
+  const names = new Set(goals.map((g) => ('event' in g && !g.props ? g.event : null)));
+  return names.size === 1 ? ([...names][0] ?? null) : null;
+}
+
+/** Whether every goal is an event name (implicit, or configured event goals without properties and not of engagements). */
+function goalsAreNames(goals: SiteGoals): boolean {
+  return goals.configured.every(([, list]) =>
+    list.every((g) => 'event' in g && !g.props && g.event !== 'engagement' && g.event !== 'pageview'),
+  );
+}
+
+export function goalCountsEligible(input: StatementInput, buckets: readonly number[]): boolean {
+  const { metrics } = input;
+  if (metrics === undefined || input.rawOnly === true || buckets.length > 0) return false;
+  const [d, ...more] = input.dimensions;
+  const byGoal = d === 'goal' && more.length === 0;
+  if (!byGoal && !(d === undefined && (input.conversions || input.converters === true))) return false;
+  if (!metrics.every((m) => GOAL_METRICS.includes(m))) return false;
+  const f = countedFilter(input.filters);
+  if (f === null || !isVisitDimension(f.dimension)) return false;
+  if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
+  if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
+  if (!goalsAreNames(input.goals)) return false;
+  return byGoal || input.goals.configured.every(([, list]) => oneName(list) !== null);
+}
+
+function daysOf(input: StatementInput, params: Params) {
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
+  const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
+  return { days, totals: `(SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)` };
+}
+
+/** The days of the range with events whose visit counts are missing or stale: `uncounted`, 0 when the counts answer. */
+export function uncountedDaysStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const { days, totals } = daysOf(input, params);
+  const sql = `
+    SELECT count() AS uncounted FROM ${totals}
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '')`;
+  return { sql, params: params.values, dims: [] };
+}
+
+export function goalCountsStatement(input: StatementInput): Statement {
+  const params = new Params(input.goals);
+  const counted = countedFilter(input.filters) as { dimension: string; value: string };
+  const { days, totals } = daysOf(input, params);
+  const dimension = params.add('String', counted.dimension);
+  const value = params.add('String', counted.value);
+  const rows = `
+      SELECT site, bucket, any(visitors) AS n, any(pageviews) AS pv, any(customs) AS cu, any(engagements) AS en, any(engaged_ms) AS ms,
+             any(custom_visitors) AS cv, any(names) AS ns, any(name_visitors) AS nvs, any(name_events) AS nes
+      FROM ${input.tables.visitVisitors1d}
+      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
+      GROUP BY site, bucket`;
+  if (input.dimensions[0] === 'goal') {
+    const sql = `
+      SELECT g AS d0, 0 AS pageviews, sum(e.ne) AS events, sum(e.nv) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth,
+             0 AS scrolls, sum(e.ne) AS conversions, sum(e.nv) AS converters
+      FROM (SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne) AS e
+      ARRAY JOIN ${goalsSql('e', input.goals, params, false)} AS g
+      GROUP BY d0`;
+    return { sql, params: params.values, dims: ['d0'] };
+  }
+  // Conversions and converters of any goal: a site's custom events (no configured goals), or its one goal name's.
+  const implicit = params.add('Array(String)', input.goals.implicit);
+  const configured = input.goals.configured.map(([site, list]) => [site, oneName(list) ?? ''] as const);
+  const nameOf = `transform(toString(site), ${params.add(
+    'Array(String)',
+    configured.map(([s]) => s),
+  )}, ${params.add(
+    'Array(String)',
+    configured.map(([, n]) => n),
+  )}, '')`;
+  const ofName = (xs: string) => `arraySum(arrayMap((x, nm) -> if(toString(nm) = ${nameOf}, x, 0), ${xs}, ns))`;
+  const sql = `
+    SELECT sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page, sum(en) AS engagements,
+           0 AS scroll_depth, 0 AS scrolls, sum(conv) AS conversions, sum(cvv) AS converters
+    FROM (
+      SELECT n, pv, cu, en, ms, if(has(${implicit}, toString(site)), cu, ${ofName('nes')}) AS conv,
+             if(has(${implicit}, toString(site)), cv, ${ofName('nvs')}) AS cvv
+      FROM (${rows}))`;
+  return { sql, params: params.values, dims: [] };
+}
