@@ -10,10 +10,12 @@
 -- are event names). The dimension '' (value '') is every
 -- visit of the day: the row that says the day was counted. Visitor ids rotate with the UTC day, so
 -- a range's visitors under `dimension is value` are the sum of its days' (docs/query.md).
--- `events` is the day's events (every name) in `events_1d` when counted; the ingester counts a day
--- only while its visits hold exactly those events (their pageviews, custom events and engagements
--- add up to it), and the Query API reads a day's rows only while `events` still equals the day's
--- in `events_1d`: a late event makes the day read its visits again until it is re-counted, so a
+-- `events` is the day's events (every name) in `events_1d` when counted, `held` the events its
+-- visits hold (their pageviews, custom events and engagements). A day whose visits hold exactly
+-- the day's events (`held` = `events`) gets every row; one whose visits do not (not all written
+-- yet) gets its '' row alone, with its `held`, so it is not counted again every round until its
+-- events change. The Query API reads a day's rows only while `held` and `events` still equal
+-- the day's events in `events_1d`: a late event makes the day read its visits again until it is re-counted, so a
 -- count never changes an answer, only its speed. Written by the ingester (`countVisitors`,
 -- packages/ingester/src/visitor-counts.ts), a day in one insert; a newer count replaces an older
 -- one in merges (version `events`). Backfilled when this migration runs. Kept 2 years.
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.visit_visitors_1d {{on_cluster}}
     value         String CODEC(ZSTD(1)),
     bucket        DateTime('UTC'),
     events        UInt64,
+    held          UInt64,
     visitors      UInt64,
     pageviews     UInt64,
     customs       UInt64,

@@ -124,20 +124,22 @@ const visitPairs = (
   ('screen', multiIf(${v}screen_width = 0, '', ${v}screen_width < 576, 'Mobile', ${v}screen_width < 992, 'Tablet', ${v}screen_width < 1440, 'Laptop', 'Desktop'))]`;
 
 /**
- * Each complete UTC day's visitors and sums per visit attribute and value, and per path of those
- * visits (`visit_visitors_1d`, clickhouse/029), from the visits that start on the day (`FINAL`):
- * only days whose '' row is missing or stale, and only while the day's visits hold exactly the
- * day's events in `events_1d` (their pageviews, custom events and engagements add up to it), so a
- * day whose visits are not all written yet is left for the next round.
+ * Each complete UTC day's visitors and sums per visit attribute and value, per path and per custom
+ * event name of those visits (`visit_visitors_1d`, clickhouse/029), from the visits that start on
+ * the day (`FINAL`) and the day's custom events: only days whose '' row is missing or stale. A day
+ * whose visits do not hold exactly the day's events in `events_1d` (their pageviews, custom events
+ * and engagements add up to another number: not all written yet) gets its '' row alone, with that
+ * number as `held`, which the Query API does not read as a count: the day is tried again once its
+ * events change, not every round.
  */
 function visitsSql(database: string): string {
   const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
   const stale = `SELECT site, bucket, e FROM (${dayTotals})
     WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '')`;
   return `
-    INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors,
+    INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, held, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors,
                                                custom_visitors, names, name_visitors, name_events)
-    SELECT site, dimension, value, day, e, n, pv, cu, en, ms, ps, pn, kcv, kns, knv, kne
+    SELECT site, dimension, value, day, e, held, n, pv, cu, en, ms, ps, pn, kcv, kns, knv, kne
     FROM (
       SELECT c.site AS site, c.dimension AS dimension, c.value AS value, c.day AS day, d.e AS e, c.n AS n, c.pv AS pv, c.cu AS cu,
              c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn, k.cv AS kcv, k.ns AS kns, k.nv AS knv, k.ne AS kne,
@@ -177,7 +179,7 @@ function visitsSql(database: string): string {
           ARRAY JOIN [(toUInt8(0), ''), (toUInt8(1), event_name)] AS nn
           GROUP BY site, day, dimension, value, named, name)
         GROUP BY site, day, dimension, value) AS k ON k.site = c.site AND k.day = c.day AND k.dimension = c.dimension AND k.value = c.value)
-    WHERE held = e`;
+    WHERE held = e OR dimension = ''`;
 }
 
 /** Counts the days (complete, UTC) whose row is missing or stale, per site, per path and per visit attribute, then the complete months of paths. */

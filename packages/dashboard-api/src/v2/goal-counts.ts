@@ -66,7 +66,7 @@ export function uncountedDaysStatement(input: StatementInput): Statement {
   const { days, totals } = daysOf(input, params);
   const sql = `
     SELECT count() AS uncounted FROM ${totals}
-    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '')`;
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND held = events)`;
   return { sql, params: params.values, dims: [] };
 }
 

@@ -65,7 +65,7 @@ export function visitCountsStatement(input: StatementInput): Statement {
   const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
   // The days' events in the day rollup: a count is current while its `events` equal them.
   const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
-  const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND (site, bucket, events) IN ${totals})`;
+  const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND held = events AND (site, bucket, events) IN ${totals})`;
   // Counted days: one row per day (a count repeated before a merge is the same row).
   const countRows = `
       SELECT site, bucket, any(visitors) AS n, any(pageviews) AS pv, any(customs) AS cu, any(engagements) AS en, any(engaged_ms) AS ms
