@@ -17,7 +17,15 @@ import { finish, type Raw, zeroRaw } from './numbers.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
 import { singleFlight, statementKey } from './single-flight.ts';
-import { siteTotalsEligible, siteTotalsOf, siteTotalsStatement, staleDaysOf, staleVisitorsStatement } from './site-totals.ts';
+import {
+  siteSeriesEligible,
+  siteSeriesOf,
+  siteTotalsEligible,
+  siteTotalsOf,
+  siteTotalsStatement,
+  staleDaysOf,
+  staleVisitorsStatement,
+} from './site-totals.ts';
 import {
   countsEligible,
   dayAligned,
@@ -371,6 +379,33 @@ async function siteTotalsPeriods(
   };
 }
 
+/**
+ * The periods of a whole-site time series whose buckets start at UTC midnights from one statement
+ * (`site-totals.ts`): a row per bucket with data, totals the rows' sums; a second statement only
+ * for days whose visitor count is missing or stale.
+ */
+async function siteSeriesPeriods(
+  client: ClickHouseClient,
+  tables: Tables,
+  query: Query,
+  spans: readonly Span[],
+  interval: Interval,
+  seconds: number,
+): Promise<{ periods: [Period, Period | null]; tables: string[] }> {
+  const time = { interval, zone: query.timezone };
+  const statement = siteTotalsStatement(tables, query.sites, spans, query.metrics, time);
+  const rows = await run(client, statement, seconds);
+  const stale = query.metrics.some((m) => m === 'visitors' || m === 'percentage') ? staleDaysOf(rows) : [];
+  const staleRows = stale.length > 0 ? await run(client, staleVisitorsStatement(tables, spans, stale, time), seconds) : [];
+  const periods = siteSeriesOf(rows, staleRows, spans.length).map(
+    (p): Period => ({ rows: p.buckets.map((r) => ({ dims: [r.b], raw: r.raw, base: 0 })), totals: p.totals, totalBase: 0 }),
+  );
+  return {
+    periods: [periods[0] as Period, periods[1] ?? null],
+    tables: stale.length > 0 ? [...statement.tables, tables.events1d] : statement.tables,
+  };
+}
+
 function compareValues(a: string | number | null, b: string | number | null): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
@@ -405,7 +440,12 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   const compareBuckets = compareSpan && timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [];
   const spans = compareSpan ? [span, compareSpan] : [span];
   // Whole-site totals (no dimension, no filter): every period in one statement, no count check (`site-totals.ts`).
-  const wholeSite = siteTotalsEligible(query, spans) ? await siteTotalsPeriods(client, tables, query, spans, seconds) : null;
+  // A whole-site series by UTC days (weeks, months): the same statement grouped by bucket, no count check either.
+  const wholeSite = siteTotalsEligible(query, spans)
+    ? await siteTotalsPeriods(client, tables, query, spans, seconds)
+    : siteSeriesEligible(query, spans, interval, [...buckets, ...compareBuckets])
+      ? await siteSeriesPeriods(client, tables, query, spans, interval, seconds)
+      : null;
   const counted = wholeSite
     ? undefined
     : await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [

@@ -17,11 +17,11 @@ import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { dayListSql } from './counted.ts';
 import type { Span } from './dates.ts';
-import { Params } from './fields.ts';
+import { bucketSql, Params } from './fields.ts';
 import { type Raw, zeroRaw } from './numbers.ts';
 import type { Query } from './parse.ts';
 import type { Statement } from './statements.ts';
-import { type Metric, VISIT_METRICS } from './vocabulary.ts';
+import { type Interval, isTimeDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 const QUARTER = 900_000;
 const DAY = 86_400_000;
@@ -70,6 +70,20 @@ export function siteTotalsEligible(query: Query, spans: readonly Span[]): boolea
   return spans.every((s) => partsOf(s) !== null);
 }
 
+/**
+ * Whether `siteTotalsStatement` answers a whole-site time series by bucket: one time dimension
+ * (day, week or month) whose buckets, in every period, all start at UTC midnights — so each
+ * whole UTC day lies in one bucket and its `site_days` row adds to it — and otherwise what
+ * `siteTotalsEligible` asks. The totals are then the rows' sums (visitor ids rotate with the UTC
+ * day: no id is in two buckets).
+ */
+export function siteSeriesEligible(query: Query, spans: readonly Span[], interval: Interval, bucketStarts: readonly number[]): boolean {
+  const [only, ...more] = query.dimensions;
+  if (only === undefined || more.length > 0 || !isTimeDimension(only)) return false;
+  if (interval === 'minute' || interval === 'hour' || !bucketStarts.every((t) => t % DAY === 0)) return false;
+  return siteTotalsEligible({ ...query, dimensions: [] }, spans);
+}
+
 /** The statement and the tables it reads (`meta.tables`). */
 export interface SiteTotals extends Statement {
   tables: string[];
@@ -90,9 +104,13 @@ export function siteTotalsStatement(
   sites: readonly string[],
   spans: readonly Span[],
   metrics: readonly Metric[],
+  time?: { interval: Interval; zone: string },
 ): SiteTotals {
   const params = new Params();
   const s = params.add('Array(String)', sites);
+  // A series: each row read is dated in its bucket (`b`, Unix seconds of the bucket's start); totals: 0.
+  const zone = time ? params.add('String', time.zone) : '';
+  const bucket = (column: string) => (time ? bucketSql(column, time.interval, zone) : 'toUInt32(0)');
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   const parts = spans.map((span) => partsOf(span) as Parts);
   const [from, to] = [at(spans[0]?.from ?? 0), at(spans[0]?.to ?? 0)];
@@ -131,7 +149,7 @@ export function siteTotalsStatement(
     within('day', (p) => [[p.d0, p.d1]]),
     (
       where,
-    ) => `SELECT ${period('day')} AS p, site AS ss, day AS sd, toUInt8(tupleElement(counted, 1) != events) AS stale, pageviews AS pv, customs AS cu,
+    ) => `SELECT ${period('day')} AS p, ${bucket('day')} AS b, site AS ss, day AS sd, toUInt8(tupleElement(counted, 1) != events) AS stale, pageviews AS pv, customs AS cu,
             engagements AS en, engaged_ms AS ms, if(stale, 0, tupleElement(counted, 2)) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
             visits AS vi, bounces AS bo, duration AS du, visit_pageviews AS vp
      FROM (SELECT site, day, sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs, sum(engagements) AS engagements,
@@ -146,7 +164,7 @@ export function siteTotalsStatement(
       quarters('bucket'),
       (
         where,
-      ) => `SELECT ${period('bucket')} AS p, ${noDay}, if(name = 'pageview', events, 0) AS pv, if(name NOT IN ('pageview', 'engagement'), events, 0) AS cu,
+      ) => `SELECT ${period('bucket')} AS p, ${bucket('bucket')} AS b, ${noDay}, if(name = 'pageview', events, 0) AS pv, if(name NOT IN ('pageview', 'engagement'), events, 0) AS cu,
               if(name = 'engagement', events, 0) AS en, if(name = 'engagement', duration_ms, 0) AS ms, toUInt64(0) AS n,
               visitors AS u, toUInt8(name != 'engagement') AS k, ${noVisits}
        FROM ${tables.events15m} WHERE site IN ${s} AND (${where})`,
@@ -155,50 +173,60 @@ export function siteTotalsStatement(
     part(
       tables.events,
       edges('timestamp'),
-      (where) => `SELECT p, ${noDay}, countIf(name = 'pageview') AS pv, countIf(name NOT IN ('pageview', 'engagement')) AS cu,
+      (where) => `SELECT p, b, ${noDay}, countIf(name = 'pageview') AS pv, countIf(name NOT IN ('pageview', 'engagement')) AS cu,
               countIf(name = 'engagement') AS en, sumIf(toUInt64(duration_ms), name = 'engagement') AS ms, toUInt64(0) AS n,
               uniqStateIf(visitor_id, name != 'engagement') AS u, toUInt8(1) AS k, ${noVisits}
-       FROM (SELECT ${period('timestamp')} AS p, name, visitor_id, duration_ms FROM ${tables.events}
+       FROM (SELECT ${period('timestamp')} AS p, ${bucket('timestamp')} AS b, name, visitor_id, duration_ms FROM ${tables.events}
              WHERE site IN ${s} AND (${where}) LIMIT 1 BY event_id)
-       GROUP BY p`,
+       GROUP BY p, b`,
     );
   }
   if (metrics.some((m) => VISIT_METRICS.includes(m))) {
     part(
       tables.visits15m,
       quarters('bucket'),
-      (where) => `SELECT ${period('bucket')} AS p, ${noDay}, ${noEvents}, visits AS vi, bounces AS bo, duration AS du, pageviews AS vp
+      (
+        where,
+      ) => `SELECT ${period('bucket')} AS p, ${bucket('bucket')} AS b, ${noDay}, ${noEvents}, visits AS vi, bounces AS bo, duration AS du, pageviews AS vp
        FROM ${tables.visits15m} WHERE site IN ${s} AND dimension = '' AND (${where})`,
     );
     part(
       tables.visits,
       edges('first_at'),
-      (where) => `SELECT ${period('first_at')} AS p, ${noDay}, ${noEvents}, toInt64(1) AS vi, toInt64(pageviews = 1 AND events = 0) AS bo,
+      (
+        where,
+      ) => `SELECT ${period('first_at')} AS p, ${bucket('first_at')} AS b, ${noDay}, ${noEvents}, toInt64(1) AS vi, toInt64(pageviews = 1 AND events = 0) AS bo,
               toUnixTimestamp64Milli(last_at) - toUnixTimestamp64Milli(first_at) AS du, toInt64(pageviews) AS vp
        FROM ${tables.visits} FINAL WHERE site IN ${s} AND pageviews + events > 0 AND (${where})`,
     );
   }
   const sql = `
-    SELECT p, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms, sum(n) + uniqMergeIf(u, k = 1) AS visitors,
+    SELECT p, b, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms, sum(n) + uniqMergeIf(u, k = 1) AS visitors,
            sum(vi) AS visits, sum(bo) AS bounces, sum(du) AS duration, sum(vp) AS visit_pageviews,
            groupArrayIf((toString(ss), toUInt32(sd)), stale = 1) AS stale
     FROM (
       ${unions.join('\n      UNION ALL\n      ')}
     )
-    GROUP BY p`;
+    GROUP BY p, b`;
   return { sql, params: params.values, dims: [], tables: [...read] };
 }
 
-/** The distinct visitors of stale days per period, from the day rollup's states (`p` as above). */
-export function staleVisitorsStatement(tables: Tables, spans: readonly Span[], stale: readonly StaleDay[]): Statement {
+/** The distinct visitors of stale days per period (and bucket, for a series), from the day rollup's states (`p`, `b` as above). */
+export function staleVisitorsStatement(
+  tables: Tables,
+  spans: readonly Span[],
+  stale: readonly StaleDay[],
+  time?: { interval: Interval; zone: string },
+): Statement {
   const params = new Params();
   const [current] = spans as [Span];
   const [from, to] = [current.from, current.to].map((ms) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms)));
   const sites = params.add('Array(String)', [...new Set(stale.map((d) => d.site))]);
+  const b = time ? bucketSql('bucket', time.interval, params.add('String', time.zone)) : 'toUInt32(0)';
   const sql = `
-    SELECT toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, uniqMergeIf(visitors, name != 'engagement') AS visitors
+    SELECT toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, ${b} AS b, uniqMergeIf(visitors, name != 'engagement') AS visitors
     FROM ${tables.events1d} WHERE site IN ${sites} AND (site, bucket) IN ${dayListSql(params, stale)}
-    GROUP BY p`;
+    GROUP BY p, b`;
   return { sql, params: params.values, dims: [] };
 }
 
@@ -207,22 +235,66 @@ export function staleDaysOf(rows: Record<string, unknown>[]): StaleDay[] {
   return rows.flatMap((r) => (r.stale as [string, number][]).map(([site, day]) => ({ site, day: Number(day) * 1000 })));
 }
 
-/** Each period's numbers from the statement's rows and the stale days' visitors (a period nothing counted in has none: zeros). */
-export function siteTotalsOf(rows: Record<string, unknown>[], staleRows: Record<string, unknown>[], periods: number): Raw[] {
-  return Array.from({ length: periods }, (_, i) => {
-    const r = rows.find((row) => Number(row.p) === i);
-    const n = (k: string) => Number(r?.[k] ?? 0);
-    const engagements = n('engagements');
-    return {
+/** A period's or bucket's sums as the statement returns them (engagements and their time kept apart: a mean is finished last). */
+interface Sums {
+  raw: Raw;
+  engagements: number;
+  engagedMs: number;
+}
+
+function sumsOf(r: Record<string, unknown> | undefined, staleVisitors: number): Sums {
+  const n = (k: string) => Number(r?.[k] ?? 0);
+  const engagements = n('engagements');
+  return {
+    raw: {
       ...zeroRaw(),
       pageviews: n('pageviews'),
       events: n('events'),
-      visitors: n('visitors') + Number(staleRows.find((row) => Number(row.p) === i)?.visitors ?? 0),
+      visitors: n('visitors') + staleVisitors,
       timeOnPage: engagements === 0 ? 0 : n('engaged_ms') / engagements,
       visits: n('visits'),
       bounces: n('bounces'),
       duration: n('duration'),
       visitPageviews: n('visit_pageviews'),
-    };
+    },
+    engagements,
+    engagedMs: n('engaged_ms'),
+  };
+}
+
+/** Each period's numbers from the statement's rows and the stale days' visitors (a period nothing counted in has none: zeros). */
+export function siteTotalsOf(rows: Record<string, unknown>[], staleRows: Record<string, unknown>[], periods: number): Raw[] {
+  return Array.from({ length: periods }, (_, i) => {
+    const r = rows.find((row) => Number(row.p) === i);
+    return sumsOf(r, Number(staleRows.find((row) => Number(row.p) === i)?.visitors ?? 0)).raw;
+  });
+}
+
+/**
+ * Each period's buckets (start, Unix seconds) and numbers, and its totals — the buckets' sums
+ * (each UTC day lies in one bucket, and visitor ids rotate with the UTC day), time on page the
+ * mean of all engagements.
+ */
+export function siteSeriesOf(
+  rows: Record<string, unknown>[],
+  staleRows: Record<string, unknown>[],
+  periods: number,
+): { buckets: { b: number; raw: Raw }[]; totals: Raw }[] {
+  const stale = new Map(staleRows.map((r) => [`${Number(r.p)} ${Number(r.b)}`, Number(r.visitors)]));
+  return Array.from({ length: periods }, (_, i) => {
+    const mine = rows
+      .filter((r) => Number(r.p) === i)
+      .map((r) => ({ b: Number(r.b), ...sumsOf(r, stale.get(`${i} ${Number(r.b)}`) ?? 0) }));
+    const totals = zeroRaw();
+    let engagements = 0;
+    let engagedMs = 0;
+    for (const m of mine) {
+      for (const k of ['pageviews', 'events', 'visitors', 'visits', 'bounces', 'duration', 'visitPageviews'] as const)
+        totals[k] += m.raw[k];
+      engagements += m.engagements;
+      engagedMs += m.engagedMs;
+    }
+    totals.timeOnPage = engagements === 0 ? 0 : engagedMs / engagements;
+    return { buckets: mine.map((m) => ({ b: m.b, raw: m.raw })), totals };
   });
 }
