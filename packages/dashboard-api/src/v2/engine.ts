@@ -18,12 +18,14 @@ import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
 import { singleFlight, statementKey } from './single-flight.ts';
 import {
-  siteSeriesEligible,
+  type SeriesTime,
   siteSeriesOf,
+  siteSeriesPlan,
   siteTotalsEligible,
   siteTotalsOf,
   siteTotalsStatement,
   staleDaysOf,
+  staleSplitVisitorsStatement,
   staleVisitorsStatement,
 } from './site-totals.ts';
 import {
@@ -389,20 +391,20 @@ async function siteSeriesPeriods(
   tables: Tables,
   query: Query,
   spans: readonly Span[],
-  interval: Interval,
+  time: SeriesTime,
   seconds: number,
 ): Promise<{ periods: [Period, Period | null]; tables: string[] }> {
-  const time = { interval, zone: query.timezone };
   const statement = siteTotalsStatement(tables, query.sites, spans, query.metrics, time);
   const rows = await run(client, statement, seconds);
   const stale = query.metrics.some((m) => m === 'visitors' || m === 'percentage') ? staleDaysOf(rows) : [];
-  const staleRows = stale.length > 0 ? await run(client, staleVisitorsStatement(tables, spans, stale, time), seconds) : [];
+  const staleStatement = time.splits ? staleSplitVisitorsStatement : staleVisitorsStatement;
+  const staleRows = stale.length > 0 ? await run(client, staleStatement(tables, spans, stale, time), seconds) : [];
   const periods = siteSeriesOf(rows, staleRows, spans.length).map(
     (p): Period => ({ rows: p.buckets.map((r) => ({ dims: [r.b], raw: r.raw, base: 0 })), totals: p.totals, totalBase: 0 }),
   );
   return {
     periods: [periods[0] as Period, periods[1] ?? null],
-    tables: stale.length > 0 ? [...statement.tables, tables.events1d] : statement.tables,
+    tables: stale.length > 0 ? [...statement.tables, time.splits ? tables.events15m : tables.events1d] : statement.tables,
   };
 }
 
@@ -440,11 +442,12 @@ export async function runQuery(client: ClickHouseClient, tables: Tables, query: 
   const compareBuckets = compareSpan && timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [];
   const spans = compareSpan ? [span, compareSpan] : [span];
   // Whole-site totals (no dimension, no filter): every period in one statement, no count check (`site-totals.ts`).
-  // A whole-site series by UTC days (weeks, months): the same statement grouped by bucket, no count check either.
+  // A whole-site series by days (weeks, months): the same statement grouped by bucket, no count check either.
+  const series = siteTotalsEligible(query, spans) ? null : siteSeriesPlan(query, spans, interval, [buckets, compareBuckets]);
   const wholeSite = siteTotalsEligible(query, spans)
     ? await siteTotalsPeriods(client, tables, query, spans, seconds)
-    : siteSeriesEligible(query, spans, interval, [...buckets, ...compareBuckets])
-      ? await siteSeriesPeriods(client, tables, query, spans, interval, seconds)
+    : series
+      ? await siteSeriesPeriods(client, tables, query, spans, series, seconds)
       : null;
   const counted = wholeSite
     ? undefined

@@ -71,22 +71,54 @@ export function siteTotalsEligible(query: Query, spans: readonly Span[]): boolea
 }
 
 /**
- * Whether `siteTotalsStatement` answers a whole-site time series by bucket: one time dimension
- * (day, week or month) whose buckets, in every period, all start at UTC midnights — so each
- * whole UTC day lies in one bucket and its `site_days` row adds to it — and otherwise what
- * `siteTotalsEligible` asks. The totals are then the rows' sums (visitor ids rotate with the UTC
- * day: no id is in two buckets).
+ * How `siteTotalsStatement` answers a whole-site time series by bucket, or null when it does not:
+ * one time dimension (day, week or month), and otherwise what `siteTotalsEligible` asks. Buckets
+ * that all start at UTC midnights hold whole UTC days; buckets starting inside UTC days (daily in
+ * Asia/Kolkata) need each whole UTC day to hold at most one start, on a quarter-hour (its split),
+ * and the periods' partial days none (their visitors could not be told apart). Visitor ids
+ * rotate with the UTC day, so the totals are the rows' sums less the cut days' visitors seen on
+ * both sides of their cut.
  */
-export function siteSeriesEligible(query: Query, spans: readonly Span[], interval: Interval, bucketStarts: readonly number[]): boolean {
+export function siteSeriesPlan(
+  query: Query,
+  spans: readonly Span[],
+  interval: Interval,
+  bucketStarts: readonly (readonly number[])[],
+): SeriesTime | null {
   const [only, ...more] = query.dimensions;
-  if (only === undefined || more.length > 0 || !isTimeDimension(only)) return false;
-  if (interval === 'minute' || interval === 'hour' || !bucketStarts.every((t) => t % DAY === 0)) return false;
-  return siteTotalsEligible({ ...query, dimensions: [] }, spans);
+  if (only === undefined || more.length > 0 || !isTimeDimension(only)) return null;
+  if (interval === 'minute' || interval === 'hour' || !siteTotalsEligible({ ...query, dimensions: [] }, spans)) return null;
+  const time = { interval, zone: query.timezone };
+  if (bucketStarts.every((starts) => starts.every((t) => t % DAY === 0))) return time;
+  const parts = spans.map((span) => partsOf(span) as Parts);
+  for (const [i, p] of parts.entries())
+    if ((bucketStarts[i] ?? []).some((t) => (t > p.from && t < p.d0) || (t > p.d1 && t < p.to))) return null;
+  const d0 = Math.min(...parts.map((p) => p.d0));
+  const d1 = Math.max(...parts.map((p) => p.d1));
+  const q = new Array<number>((d1 - d0) / DAY).fill(0);
+  for (const t of bucketStarts.flat()) {
+    if (t <= d0 || t >= d1 || t % DAY === 0) continue;
+    const day = Math.floor((t - d0) / DAY);
+    if (t % QUARTER !== 0 || (q[day] !== 0 && q[day] !== (t % DAY) / QUARTER)) return null;
+    q[day] = (t % DAY) / QUARTER;
+  }
+  return { ...time, splits: { d0, q } };
 }
 
 /** The statement and the tables it reads (`meta.tables`). */
 export interface SiteTotals extends Statement {
   tables: string[];
+}
+
+/**
+ * A series' buckets: their interval and zone, and when some start inside UTC days (daily in
+ * Asia/Kolkata), each whole UTC day's split — the quarter-hour of the day where a bucket starts,
+ * 0 for none — for the days [d0, d0 + q.length · DAY).
+ */
+export interface SeriesTime {
+  interval: Interval;
+  zone: string;
+  splits?: { d0: number; q: readonly number[] } | null;
 }
 
 /** A (site, UTC day) whose visitor count is missing or stale: its visitors come from its states. */
@@ -104,7 +136,7 @@ export function siteTotalsStatement(
   sites: readonly string[],
   spans: readonly Span[],
   metrics: readonly Metric[],
-  time?: { interval: Interval; zone: string },
+  time?: SeriesTime,
 ): SiteTotals {
   const params = new Params();
   const s = params.add('Array(String)', sites);
@@ -140,23 +172,55 @@ export function siteTotalsStatement(
   };
   const EMPTY = "arrayReduce('uniqState', emptyArrayUInt64())";
   // Not `site`/`day`: an alias would shadow the table's column in the part's WHERE.
-  const noDay = "'' AS ss, toDateTime(0, 'UTC') AS sd, toUInt8(0) AS stale";
+  const noDay = "'' AS ss, toDateTime(0, 'UTC') AS sd, toUInt8(0) AS stale, toInt64(0) AS o";
   const noEvents = `toUInt64(0) AS pv, toUInt64(0) AS cu, toUInt64(0) AS en, toUInt64(0) AS ms, toUInt64(0) AS n, ${EMPTY} AS u, toUInt8(0) AS k`;
   const noVisits = 'toInt64(0) AS vi, toInt64(0) AS bo, toInt64(0) AS du, toInt64(0) AS vp';
-  // Whole days: one row each (its unmerged rows summed), its count's visitors while the count is current.
-  part(
-    tables.siteDays,
-    within('day', (p) => [[p.d0, p.d1]]),
-    (
-      where,
-    ) => `SELECT ${period('day')} AS p, ${bucket('day')} AS b, site AS ss, day AS sd, toUInt8(tupleElement(counted, 1) != events) AS stale, pageviews AS pv, customs AS cu,
-            engagements AS en, engaged_ms AS ms, if(stale, 0, tupleElement(counted, 2)) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
-            visits AS vi, bounces AS bo, duration AS du, visit_pageviews AS vp
-     FROM (SELECT site, day, sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs, sum(engagements) AS engagements,
+  const wholeDays = within('day', (p) => [[p.d0, p.d1]]);
+  const daySums = `sum(events) AS events, sum(pageviews) AS pageviews, sum(customs) AS customs, sum(engagements) AS engagements,
                   sum(engaged_ms) AS engaged_ms, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration,
-                  sum(visit_pageviews) AS visit_pageviews, max(counted) AS counted
-           FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}) GROUP BY site, day)`,
-  );
+                  sum(visit_pageviews) AS visit_pageviews, max(counted) AS counted`;
+  const splits = time?.splits;
+  if (!splits) {
+    // Whole days: one row each (its unmerged rows summed), its count's visitors while the count is current.
+    part(
+      tables.siteDays,
+      wholeDays,
+      (
+        where,
+      ) => `SELECT ${period('day')} AS p, ${bucket('day')} AS b, site AS ss, day AS sd, toUInt8(tupleElement(counted, 1) != events) AS stale,
+            toInt64(0) AS o, pageviews AS pv, customs AS cu, engagements AS en, engaged_ms AS ms, if(stale, 0, tupleElement(counted, 2)) AS n,
+            ${EMPTY} AS u, toUInt8(0) AS k, visits AS vi, bounces AS bo, duration AS du, visit_pageviews AS vp
+     FROM (SELECT site, day, ${daySums} FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}) GROUP BY site, day)`,
+    );
+  } else {
+    // Whole days cut by a bucket start at quarter-hour q (0: none): the part before q and the part
+    // from it, each dated where it starts — sums from the day's quarter-hour sums, distinct visitors
+    // from its count's splits (before[q + 1], after[q + 1]) while they are current; the part from q
+    // also carries `o`, the day's visitors seen on both sides (before + after − the whole day's),
+    // which the totals take back. A day without a cut is one row, as above.
+    const q = `${params.add('Array(UInt8)', splits.q)}[intDiv(toUInt32(day) - ${params.add('UInt32', splits.d0 / 1000)}, 86400) + 1]`;
+    const before = (sums: string, i: number, type: string) =>
+      `arraySum(arrayMap((kk, v) -> if(kk < q, v, ${type}(0)), tupleElement(${sums}, 1), tupleElement(${sums}, ${i})))`;
+    const cut = (whole: string, sums: string, i: number, type: string) =>
+      `multiIf(half = 2, ${whole}, half = 0, ${before(sums, i, type)}, ${type}(${whole} - ${before(sums, i, type)}))`;
+    part(
+      tables.siteDays,
+      wholeDays,
+      (where) => `SELECT ${period('t')} AS p, ${bucket('t')} AS b, site AS ss, day AS sd, stale,
+            if(half = 1 AND NOT stale, toInt64(sb[q + 1]) + toInt64(sa[q + 1]) - toInt64(sa[1]), toInt64(0)) AS o,
+            ${cut('pageviews', 'qs', 2, 'toUInt64')} AS pv, ${cut('customs', 'qs', 3, 'toUInt64')} AS cu,
+            ${cut('engagements', 'qs', 4, 'toUInt64')} AS en, ${cut('engaged_ms', 'qs', 5, 'toUInt64')} AS ms,
+            if(stale, toUInt64(0), multiIf(half = 2, tupleElement(counted, 2), half = 0, sb[q + 1], sa[q + 1])) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
+            ${cut('visits', 'vq', 2, 'toInt64')} AS vi, ${cut('bounces', 'vq', 3, 'toInt64')} AS bo,
+            ${cut('duration', 'vq', 4, 'toInt64')} AS du, ${cut('visit_pageviews', 'vq', 5, 'toInt64')} AS vp
+     FROM (
+       SELECT *, half, if(half = 1, day + toIntervalSecond(q * 900), day) AS t, tupleElement(sp, 2) AS sb, tupleElement(sp, 3) AS sa,
+              toUInt8(if(half = 2, tupleElement(counted, 1) != events, tupleElement(sp, 1) != events OR length(sa) != 96)) AS stale
+       FROM (SELECT site, day, ${daySums}, sumMap(quarters) AS qs, sumMap(visit_quarters) AS vq, max(splits) AS sp, ${q} AS q
+             FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}) GROUP BY site, day)
+       ARRAY JOIN if(q = 0, [toUInt8(2)], [toUInt8(0), toUInt8(1)]) AS half)`,
+    );
+  }
   if (metrics.some((m) => !VISIT_METRICS.includes(m))) {
     // The partial days' whole quarter-hours: a row per (quarter-hour, name), its state merged when it counts as a visitor's.
     part(
@@ -201,7 +265,7 @@ export function siteTotalsStatement(
     );
   }
   const sql = `
-    SELECT p, b, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms, sum(n) + uniqMergeIf(u, k = 1) AS visitors,
+    SELECT p, b, sum(o) AS overlap, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms, sum(n) + uniqMergeIf(u, k = 1) AS visitors,
            sum(vi) AS visits, sum(bo) AS bounces, sum(du) AS duration, sum(vp) AS visit_pageviews,
            groupArrayIf((toString(ss), toUInt32(sd)), stale = 1) AS stale
     FROM (
@@ -230,9 +294,42 @@ export function staleVisitorsStatement(
   return { sql, params: params.values, dims: [] };
 }
 
-/** The stale days of the statement's rows. */
+/**
+ * The distinct visitors of stale days cut by a bucket start, from their quarter-hours' states:
+ * per period and bucket the parts' (`w` 0), and per period the whole days' (`w` 1), so the
+ * visitors seen on both sides of a cut are the difference of their sums.
+ */
+export function staleSplitVisitorsStatement(
+  tables: Tables,
+  spans: readonly Span[],
+  stale: readonly StaleDay[],
+  time: SeriesTime,
+): Statement {
+  const params = new Params();
+  const [current] = spans as [Span];
+  const [from, to] = [current.from, current.to].map((ms) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms)));
+  const sites = params.add('Array(String)', [...new Set(stale.map((d) => d.site))]);
+  const first = Math.min(...stale.map((d) => d.day));
+  const last = Math.max(...stale.map((d) => d.day)) + DAY;
+  const [d0, d1] = [first, last].map((ms) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms)));
+  const b = bucketSql('bucket', time.interval, params.add('String', time.zone));
+  const rows = `SELECT site, toStartOfDay(bucket) AS dd, toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, ${b} AS b, name, visitors
+    FROM ${tables.events15m} WHERE site IN ${sites} AND bucket >= ${d0} AND bucket < ${d1} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, stale)}`;
+  const sql = `
+    SELECT p, b, w, sum(v) AS visitors FROM (
+      SELECT p, b, toUInt8(0) AS w, uniqMergeIf(visitors, name != 'engagement') AS v FROM (${rows}) GROUP BY p, b, site, dd
+      UNION ALL
+      SELECT p, toUInt32(0) AS b, toUInt8(1) AS w, uniqMergeIf(visitors, name != 'engagement') AS v FROM (${rows}) GROUP BY p, site, dd)
+    GROUP BY p, b, w`;
+  return { sql, params: params.values, dims: [] };
+}
+
+/** The stale days of the statement's rows (each once: a cut day's two parts both name it). */
 export function staleDaysOf(rows: Record<string, unknown>[]): StaleDay[] {
-  return rows.flatMap((r) => (r.stale as [string, number][]).map(([site, day]) => ({ site, day: Number(day) * 1000 })));
+  const days = new Map<string, StaleDay>();
+  for (const r of rows)
+    for (const [site, day] of r.stale as [string, number][]) days.set(`${site}\n${day}`, { site, day: Number(day) * 1000 });
+  return [...days.values()];
 }
 
 /** A period's or bucket's sums as the statement returns them (engagements and their time kept apart: a mean is finished last). */
@@ -280,7 +377,14 @@ export function siteSeriesOf(
   staleRows: Record<string, unknown>[],
   periods: number,
 ): { buckets: { b: number; raw: Raw }[]; totals: Raw }[] {
-  const stale = new Map(staleRows.map((r) => [`${Number(r.p)} ${Number(r.b)}`, Number(r.visitors)]));
+  // Stale days' visitors per bucket (`w` 0 or none); with splits, the whole days' too (`w` 1): the parts' sum less these is counted twice.
+  const stale = new Map<string, number>();
+  const twice = new Array<number>(periods).fill(0);
+  for (const r of staleRows) {
+    const [p, v] = [Number(r.p), Number(r.visitors)];
+    if (r.w !== undefined) twice[p] = (twice[p] ?? 0) + (Number(r.w) === 1 ? -v : v);
+    if (Number(r.w ?? 0) === 0) stale.set(`${p} ${Number(r.b)}`, (stale.get(`${p} ${Number(r.b)}`) ?? 0) + v);
+  }
   return Array.from({ length: periods }, (_, i) => {
     const mine = rows
       .filter((r) => Number(r.p) === i)
@@ -295,6 +399,8 @@ export function siteSeriesOf(
       engagedMs += m.engagedMs;
     }
     totals.timeOnPage = engagements === 0 ? 0 : engagedMs / engagements;
+    // Visitors of a UTC day cut by a bucket start are in both buckets: counted once in the totals.
+    totals.visitors -= rows.filter((r) => Number(r.p) === i).reduce((n, r) => n + Number(r.overlap ?? 0), 0) + (twice[i] ?? 0);
     return { buckets: mine.map((m) => ({ b: m.b, raw: m.raw })), totals };
   });
 }
