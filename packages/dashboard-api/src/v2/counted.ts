@@ -2,7 +2,8 @@
  * Which whole UTC days have a current visitor count (`visitors_1d`, clickhouse/015 and 017):
  * checked once per query, by one statement over every period of it, instead of once or twice
  * inside every statement that reads counts. A count is current while its `events` equal the day's
- * events in `events_1d` (`pages_1d` holds the same totals, fed by the same inserts). The
+ * events in `events_1d` (`pages_1d` holds the same totals, fed by the same inserts), read from the
+ * day's `site_days` row (clickhouse/021: the same sums, one small row a day, a few parts a year). The
  * statements then read each day from its count or from the day's states by these lists alone.
  */
 import { toClickHouseTime } from '@tidemark/shared';
@@ -78,9 +79,8 @@ export function countedDaysStatement(
            ${at('vb')} AS visitors_before, ${at('va')} AS visitors_after, ${at('pb')} AS pageviews_before, ${at('cb')} AS customs_before,
            ${at('eb')} AS engagements_before, ${at('mb')} AS engaged_ms_before
     FROM (
-      SELECT site, bucket, sum(events) AS e, sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
-             sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
-      FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
+      SELECT site, day AS bucket, sum(events) AS e, sum(pageviews) AS pv, sum(customs) AS cu, sum(engagements) AS en, sum(engaged_ms) AS ms
+      FROM ${tables.siteDays} WHERE site IN ${s} AND day >= ${from} AND day < ${to} GROUP BY site, day) AS kr
     LEFT JOIN (
       SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
              toUInt8(1) AS ok, ${q} AS q, after[1] AS visitors, ${parts}

@@ -636,13 +636,17 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
-      if (days && countsEligible(input)) out.add(tables.visitors1d);
+      // The count check (`counted.ts`) reads the days' sums from `site_days` and the counts from `visitors_1d`.
+      if (days && countsEligible(input)) {
+        out.add(tables.siteDays);
+        out.add(tables.visitors1d);
+      }
       // Per path without a time dimension: whole UTC months from their month rows (`months.ts`).
       if (days && countsEligible(input) && pages && !query.dimensions.some(isTimeDimension) && wholeMonthsOf(d0, d1))
         out.add(tables.pageVisitors1mo);
       // Buckets off UTC midnights: counted whole UTC days read their parts' counts (and the day totals).
       if (!days && d0 < d1 && !pages && countsEligible(input) && daySplits(d0, d1, buckets) !== null) {
-        out.add(tables.events1d);
+        out.add(tables.siteDays);
         out.add(tables.visitors1d);
       }
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);

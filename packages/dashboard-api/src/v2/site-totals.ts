@@ -199,25 +199,45 @@ export function siteTotalsStatement(
     // also carries `o`, the day's visitors seen on both sides (before + after − the whole day's),
     // which the totals take back. A day without a cut is one row, as above.
     const q = `${params.add('Array(UInt8)', splits.q)}[intDiv(toUInt32(day) - ${params.add('UInt32', splits.d0 / 1000)}, 86400) + 1]`;
-    const before = (sums: string, i: number, type: string) =>
-      `arraySum(arrayMap((kk, v) -> if(kk < q, v, ${type}(0)), tupleElement(${sums}, 1), tupleElement(${sums}, ${i})))`;
-    const cut = (whole: string, sums: string, i: number, type: string) =>
-      `multiIf(half = 2, ${whole}, half = 0, ${before(sums, i, type)}, ${type}(${whole} - ${before(sums, i, type)}))`;
+    // Each stored row's sums before q, then summed per day (no map merged): a `sumMap` keeps its
+    // keys sorted, so the quarter-hours before q are the first `arrayCount(k < q)` of each array.
+    // Only the sums the metrics use are cut (the statement's analysis costs more than its reads).
+    const used = (...names: Metric[]) => metrics.some((m) => names.includes(m));
+    const sums: { name: string; whole: string; map: 'quarters' | 'visit_quarters'; at: number; type: string; on: boolean }[] = [
+      { name: 'pv', whole: 'pageviews', map: 'quarters', at: 2, type: 'toUInt64', on: used('pageviews') },
+      { name: 'cu', whole: 'customs', map: 'quarters', at: 3, type: 'toUInt64', on: used('events') },
+      { name: 'en', whole: 'engagements', map: 'quarters', at: 4, type: 'toUInt64', on: used('time_on_page') },
+      { name: 'ms', whole: 'engaged_ms', map: 'quarters', at: 5, type: 'toUInt64', on: used('time_on_page') },
+      { name: 'vi', whole: 'visits', map: 'visit_quarters', at: 2, type: 'toInt64', on: used(...VISIT_METRICS) },
+      { name: 'bo', whole: 'bounces', map: 'visit_quarters', at: 3, type: 'toInt64', on: used('bounce_rate') },
+      { name: 'du', whole: 'duration', map: 'visit_quarters', at: 4, type: 'toInt64', on: used('visit_duration') },
+      { name: 'vp', whole: 'visit_pageviews', map: 'visit_quarters', at: 5, type: 'toInt64', on: used('views_per_visit') },
+    ];
+    const on = sums.filter((c) => c.on);
+    const maps = [...new Set(on.map((c) => c.map))];
+    const befores = [
+      ...maps.map((m) => `arrayCount(kk -> kk < q, tupleElement(${m}, 1)) AS ${m}_n`),
+      ...on.map((c) => `arraySum(arraySlice(tupleElement(${c.map}, ${c.at}), 1, ${c.map}_n)) AS ${c.name}_b`),
+    ];
+    const cut = (c: (typeof sums)[number]) =>
+      c.on
+        ? `multiIf(half = 2, ${c.whole}, half = 0, ${c.name}_b, ${c.type}(${c.whole} - ${c.name}_b)) AS ${c.name}`
+        : `${c.type}(0) AS ${c.name}`;
+    const column = (name: string) => cut(sums.find((c) => c.name === name) as (typeof sums)[number]);
     part(
       tables.siteDays,
       wholeDays,
       (where) => `SELECT ${period('t')} AS p, ${bucket('t')} AS b, site AS ss, day AS sd, stale,
             if(half = 1 AND NOT stale, toInt64(sb[q + 1]) + toInt64(sa[q + 1]) - toInt64(sa[1]), toInt64(0)) AS o,
-            ${cut('pageviews', 'qs', 2, 'toUInt64')} AS pv, ${cut('customs', 'qs', 3, 'toUInt64')} AS cu,
-            ${cut('engagements', 'qs', 4, 'toUInt64')} AS en, ${cut('engaged_ms', 'qs', 5, 'toUInt64')} AS ms,
+            ${['pv', 'cu', 'en', 'ms'].map(column).join(', ')},
             if(stale, toUInt64(0), multiIf(half = 2, tupleElement(counted, 2), half = 0, sb[q + 1], sa[q + 1])) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
-            ${cut('visits', 'vq', 2, 'toInt64')} AS vi, ${cut('bounces', 'vq', 3, 'toInt64')} AS bo,
-            ${cut('duration', 'vq', 4, 'toInt64')} AS du, ${cut('visit_pageviews', 'vq', 5, 'toInt64')} AS vp
+            ${['vi', 'bo', 'du', 'vp'].map(column).join(', ')}
      FROM (
        SELECT *, half, if(half = 1, day + toIntervalSecond(q * 900), day) AS t, tupleElement(sp, 2) AS sb, tupleElement(sp, 3) AS sa,
               toUInt8(if(half = 2, tupleElement(counted, 1) != events, tupleElement(sp, 1) != events OR length(sa) != 96)) AS stale
-       FROM (SELECT site, day, ${daySums}, sumMap(quarters) AS qs, sumMap(visit_quarters) AS vq, max(splits) AS sp, ${q} AS q
-             FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}) GROUP BY site, day)
+       FROM (SELECT site, day, q, ${daySums}, max(splits) AS sp${on.map((c) => `, sum(${c.name}_b) AS ${c.name}_b`).join('')}
+             FROM (SELECT *, ${[`${q} AS q`, ...befores].join(', ')} FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}))
+             GROUP BY site, day, q)
        ARRAY JOIN if(q = 0, [toUInt8(2)], [toUInt8(0), toUInt8(1)]) AS half)`,
     );
   }
