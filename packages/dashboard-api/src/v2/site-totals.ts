@@ -199,43 +199,49 @@ export function siteTotalsStatement(
     // also carries `o`, the day's visitors seen on both sides (before + after − the whole day's),
     // which the totals take back. A day without a cut is one row, as above.
     const q = `${params.add('Array(UInt8)', splits.q)}[intDiv(toUInt32(day) - ${params.add('UInt32', splits.d0 / 1000)}, 86400) + 1]`;
-    // Each stored row's sums before q, then summed per day (no map merged): a `sumMap` keeps its
-    // keys sorted, so the quarter-hours before q are the first `arrayCount(k < q)` of each array.
-    // Only the sums the metrics use are cut (the statement's analysis costs more than its reads).
+    // The event sums before q are the count's (its split sums, while it is current: a stale day's
+    // come from its quarter-hours, with its visitors, in a second statement); the visit sums before
+    // q are each stored row's first `arrayCount(k < q)` quarter-hours (a `sumMap` keeps its keys
+    // sorted), summed per day (no map merged). Only the sums the metrics use are cut: the
+    // statement's analysis costs more than its reads.
     const used = (...names: Metric[]) => metrics.some((m) => names.includes(m));
-    const sums: { name: string; whole: string; map: 'quarters' | 'visit_quarters'; at: number; type: string; on: boolean }[] = [
-      { name: 'pv', whole: 'pageviews', map: 'quarters', at: 2, type: 'toUInt64', on: used('pageviews') },
-      { name: 'cu', whole: 'customs', map: 'quarters', at: 3, type: 'toUInt64', on: used('events') },
-      { name: 'en', whole: 'engagements', map: 'quarters', at: 4, type: 'toUInt64', on: used('time_on_page') },
-      { name: 'ms', whole: 'engaged_ms', map: 'quarters', at: 5, type: 'toUInt64', on: used('time_on_page') },
-      { name: 'vi', whole: 'visits', map: 'visit_quarters', at: 2, type: 'toInt64', on: used(...VISIT_METRICS) },
-      { name: 'bo', whole: 'bounces', map: 'visit_quarters', at: 3, type: 'toInt64', on: used('bounce_rate') },
-      { name: 'du', whole: 'duration', map: 'visit_quarters', at: 4, type: 'toInt64', on: used('visit_duration') },
-      { name: 'vp', whole: 'visit_pageviews', map: 'visit_quarters', at: 5, type: 'toInt64', on: used('views_per_visit') },
+    const events = [
+      { name: 'pv', whole: 'pageviews', at: 4, on: used('pageviews') },
+      { name: 'cu', whole: 'customs', at: 5, on: used('events') },
+      { name: 'en', whole: 'engagements', at: 6, on: used('time_on_page') },
+      { name: 'ms', whole: 'engaged_ms', at: 7, on: used('time_on_page') },
     ];
-    const on = sums.filter((c) => c.on);
-    const maps = [...new Set(on.map((c) => c.map))];
-    const befores = [
-      ...maps.map((m) => `arrayCount(kk -> kk < q, tupleElement(${m}, 1)) AS ${m}_n`),
-      ...on.map((c) => `arraySum(arraySlice(tupleElement(${c.map}, ${c.at}), 1, ${c.map}_n)) AS ${c.name}_b`),
+    const visits = [
+      { name: 'vi', whole: 'visits', at: 2, on: used(...VISIT_METRICS) },
+      { name: 'bo', whole: 'bounces', at: 3, on: used('bounce_rate') },
+      { name: 'du', whole: 'duration', at: 4, on: used('visit_duration') },
+      { name: 'vp', whole: 'visit_pageviews', at: 5, on: used('views_per_visit') },
     ];
-    const cut = (c: (typeof sums)[number]) =>
+    const eventSum = (c: (typeof events)[number]) =>
       c.on
-        ? `multiIf(half = 2, ${c.whole}, half = 0, ${c.name}_b, ${c.type}(${c.whole} - ${c.name}_b)) AS ${c.name}`
-        : `${c.type}(0) AS ${c.name}`;
-    const column = (name: string) => cut(sums.find((c) => c.name === name) as (typeof sums)[number]);
+        ? `multiIf(stale, toUInt64(0), half = 2, ${c.whole}, half = 0, tupleElement(sp, ${c.at})[q + 1], toUInt64(${c.whole} - tupleElement(sp, ${c.at})[q + 1])) AS ${c.name}`
+        : `toUInt64(0) AS ${c.name}`;
+    const visitSum = (c: (typeof visits)[number]) =>
+      c.on
+        ? `multiIf(half = 2, ${c.whole}, half = 0, ${c.name}_b, toInt64(${c.whole} - ${c.name}_b)) AS ${c.name}`
+        : `toInt64(0) AS ${c.name}`;
+    const cutVisits = visits.filter((c) => c.on);
+    const befores = [
+      ...(cutVisits.length > 0 ? ['arrayCount(kk -> kk < q, tupleElement(visit_quarters, 1)) AS vq_n'] : []),
+      ...cutVisits.map((c) => `arraySum(arraySlice(tupleElement(visit_quarters, ${c.at}), 1, vq_n)) AS ${c.name}_b`),
+    ];
     part(
       tables.siteDays,
       wholeDays,
       (where) => `SELECT ${period('t')} AS p, ${bucket('t')} AS b, site AS ss, day AS sd, stale,
             if(half = 1 AND NOT stale, toInt64(sb[q + 1]) + toInt64(sa[q + 1]) - toInt64(sa[1]), toInt64(0)) AS o,
-            ${['pv', 'cu', 'en', 'ms'].map(column).join(', ')},
+            ${events.map(eventSum).join(', ')},
             if(stale, toUInt64(0), multiIf(half = 2, tupleElement(counted, 2), half = 0, sb[q + 1], sa[q + 1])) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
-            ${['vi', 'bo', 'du', 'vp'].map(column).join(', ')}
+            ${visits.map(visitSum).join(', ')}
      FROM (
        SELECT *, half, if(half = 1, day + toIntervalSecond(q * 900), day) AS t, tupleElement(sp, 2) AS sb, tupleElement(sp, 3) AS sa,
-              toUInt8(if(half = 2, tupleElement(counted, 1) != events, tupleElement(sp, 1) != events OR length(sa) != 96)) AS stale
-       FROM (SELECT site, day, q, ${daySums}, max(splits) AS sp${on.map((c) => `, sum(${c.name}_b) AS ${c.name}_b`).join('')}
+              toUInt8(if(half = 2, tupleElement(counted, 1) != events, tupleElement(sp, 1) != events OR length(sa) != 96 OR length(tupleElement(sp, 4)) != 96)) AS stale
+       FROM (SELECT site, day, q, ${daySums}, max(splits) AS sp${cutVisits.map((c) => `, sum(${c.name}_b) AS ${c.name}_b`).join('')}
              FROM (SELECT *, ${[`${q} AS q`, ...befores].join(', ')} FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}))
              GROUP BY site, day, q)
        ARRAY JOIN if(q = 0, [toUInt8(2)], [toUInt8(0), toUInt8(1)]) AS half)`,
@@ -315,9 +321,10 @@ export function staleVisitorsStatement(
 }
 
 /**
- * The distinct visitors of stale days cut by a bucket start, from their quarter-hours' states:
- * per period and bucket the parts' (`w` 0), and per period the whole days' (`w` 1), so the
- * visitors seen on both sides of a cut are the difference of their sums.
+ * The distinct visitors and event sums of stale days in a series with splits, from their
+ * quarter-hours: per period and bucket the parts' (`w` 0: visitors from their states, and the
+ * sums), and per period the whole days' visitors (`w` 1), so the visitors seen on both sides of a
+ * cut are the difference of their sums.
  */
 export function staleSplitVisitorsStatement(
   tables: Tables,
@@ -333,13 +340,16 @@ export function staleSplitVisitorsStatement(
   const last = Math.max(...stale.map((d) => d.day)) + DAY;
   const [d0, d1] = [first, last].map((ms) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms)));
   const b = bucketSql('bucket', time.interval, params.add('String', time.zone));
-  const rows = `SELECT site, toStartOfDay(bucket) AS dd, toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, ${b} AS b, name, visitors
+  const rows = `SELECT site, toStartOfDay(bucket) AS dd, toUInt8(NOT (bucket >= ${from} AND bucket < ${to})) AS p, ${b} AS b, name, events, duration_ms, visitors
     FROM ${tables.events15m} WHERE site IN ${sites} AND bucket >= ${d0} AND bucket < ${d1} AND (site, toStartOfDay(bucket)) IN ${dayListSql(params, stale)}`;
+  const sums = `sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
+                sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms`;
+  const none = 'toUInt64(0) AS pv, toUInt64(0) AS cu, toUInt64(0) AS en, toUInt64(0) AS ms';
   const sql = `
-    SELECT p, b, w, sum(v) AS visitors FROM (
-      SELECT p, b, toUInt8(0) AS w, uniqMergeIf(visitors, name != 'engagement') AS v FROM (${rows}) GROUP BY p, b, site, dd
+    SELECT p, b, w, sum(v) AS visitors, sum(pv) AS pageviews, sum(cu) AS events, sum(en) AS engagements, sum(ms) AS engaged_ms FROM (
+      SELECT p, b, toUInt8(0) AS w, uniqMergeIf(visitors, name != 'engagement') AS v, ${sums} FROM (${rows}) GROUP BY p, b, site, dd
       UNION ALL
-      SELECT p, toUInt32(0) AS b, toUInt8(1) AS w, uniqMergeIf(visitors, name != 'engagement') AS v FROM (${rows}) GROUP BY p, site, dd)
+      SELECT p, toUInt32(0) AS b, toUInt8(1) AS w, uniqMergeIf(visitors, name != 'engagement') AS v, ${none} FROM (${rows}) GROUP BY p, site, dd)
     GROUP BY p, b, w`;
   return { sql, params: params.values, dims: [] };
 }
@@ -397,18 +407,24 @@ export function siteSeriesOf(
   staleRows: Record<string, unknown>[],
   periods: number,
 ): { buckets: { b: number; raw: Raw }[]; totals: Raw }[] {
-  // Stale days' visitors per bucket (`w` 0 or none); with splits, the whole days' too (`w` 1): the parts' sum less these is counted twice.
-  const stale = new Map<string, number>();
+  // Stale days' visitors per bucket (`w` 0 or none), with splits their event sums too (the main
+  // statement's are 0 for them) and the whole days' visitors (`w` 1): the parts' sum less these is
+  // counted twice.
   const twice = new Array<number>(periods).fill(0);
+  const byBucket = new Map<string, Record<string, unknown>>();
+  for (const r of rows) byBucket.set(`${Number(r.p)} ${Number(r.b)}`, { ...r });
   for (const r of staleRows) {
     const [p, v] = [Number(r.p), Number(r.visitors)];
     if (r.w !== undefined) twice[p] = (twice[p] ?? 0) + (Number(r.w) === 1 ? -v : v);
-    if (Number(r.w ?? 0) === 0) stale.set(`${p} ${Number(r.b)}`, (stale.get(`${p} ${Number(r.b)}`) ?? 0) + v);
+    if (Number(r.w ?? 0) !== 0) continue;
+    const key = `${p} ${Number(r.b)}`;
+    const into = byBucket.get(key) ?? { p, b: r.b };
+    for (const k of ['visitors', 'pageviews', 'events', 'engagements', 'engaged_ms']) into[k] = Number(into[k] ?? 0) + Number(r[k] ?? 0);
+    byBucket.set(key, into);
   }
+  const merged = [...byBucket.values()];
   return Array.from({ length: periods }, (_, i) => {
-    const mine = rows
-      .filter((r) => Number(r.p) === i)
-      .map((r) => ({ b: Number(r.b), ...sumsOf(r, stale.get(`${i} ${Number(r.b)}`) ?? 0) }));
+    const mine = merged.filter((r) => Number(r.p) === i).map((r) => ({ b: Number(r.b), ...sumsOf(r, 0) }));
     const totals = zeroRaw();
     let engagements = 0;
     let engagedMs = 0;
