@@ -219,29 +219,39 @@ export function siteTotalsStatement(
     ];
     const eventSum = (c: (typeof events)[number]) =>
       c.on
-        ? `multiIf(stale, toUInt64(0), half = 2, ${c.whole}, half = 0, tupleElement(sp, ${c.at})[q + 1], toUInt64(${c.whole} - tupleElement(sp, ${c.at})[q + 1])) AS ${c.name}`
+        ? `multiIf(stale, toUInt64(0), half = 2, ${c.whole}, half = 0, ${c.name}_s, toUInt64(${c.whole} - ${c.name}_s)) AS ${c.name}`
         : `toUInt64(0) AS ${c.name}`;
     const visitSum = (c: (typeof visits)[number]) =>
       c.on
         ? `multiIf(half = 2, ${c.whole}, half = 0, ${c.name}_b, toInt64(${c.whole} - ${c.name}_b)) AS ${c.name}`
         : `toInt64(0) AS ${c.name}`;
     const cutVisits = visits.filter((c) => c.on);
+    const cutEvents = events.filter((c) => c.on);
+    // Per stored row, the numbers at q only (a max of the whole tuple would copy its arrays row by
+    // row): the count's events, visitors before and from q and of the whole day, its sums before q.
     const befores = [
       ...(cutVisits.length > 0 ? ['arrayCount(kk -> kk < q, tupleElement(visit_quarters, 1)) AS vq_n'] : []),
       ...cutVisits.map((c) => `arraySum(arraySlice(tupleElement(visit_quarters, ${c.at}), 1, vq_n)) AS ${c.name}_b`),
+      'tupleElement(splits, 1) AS r_se',
+      'toUInt8(length(tupleElement(splits, 3)) = 96 AND length(tupleElement(splits, 4)) = 96) AS r_s96',
+      'tupleElement(splits, 2)[q + 1] AS r_sb',
+      'tupleElement(splits, 3)[q + 1] AS r_sa',
+      'tupleElement(splits, 3)[1] AS r_s1',
+      ...cutEvents.map((c) => `tupleElement(splits, ${c.at})[q + 1] AS r_${c.name}_s`),
     ];
+    const newest = ['s96', 'sb', 'sa', 's1', ...cutEvents.map((c) => `${c.name}_s`)].map((c) => `argMax(r_${c}, r_se) AS ${c}`);
     part(
       tables.siteDays,
       wholeDays,
       (where) => `SELECT ${period('t')} AS p, ${bucket('t')} AS b, site AS ss, day AS sd, stale,
-            if(half = 1 AND NOT stale, toInt64(sb[q + 1]) + toInt64(sa[q + 1]) - toInt64(sa[1]), toInt64(0)) AS o,
+            if(half = 1 AND NOT stale, toInt64(sb) + toInt64(sa) - toInt64(s1), toInt64(0)) AS o,
             ${events.map(eventSum).join(', ')},
-            if(stale, toUInt64(0), multiIf(half = 2, tupleElement(counted, 2), half = 0, sb[q + 1], sa[q + 1])) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
+            if(stale, toUInt64(0), multiIf(half = 2, tupleElement(counted, 2), half = 0, sb, sa)) AS n, ${EMPTY} AS u, toUInt8(0) AS k,
             ${visits.map(visitSum).join(', ')}
      FROM (
-       SELECT *, half, if(half = 1, day + toIntervalSecond(q * 900), day) AS t, tupleElement(sp, 2) AS sb, tupleElement(sp, 3) AS sa,
-              toUInt8(if(half = 2, tupleElement(counted, 1) != events, tupleElement(sp, 1) != events OR length(sa) != 96 OR length(tupleElement(sp, 4)) != 96)) AS stale
-       FROM (SELECT site, day, q, ${daySums}, max(splits) AS sp${cutVisits.map((c) => `, sum(${c.name}_b) AS ${c.name}_b`).join('')}
+       SELECT *, half, if(half = 1, day + toIntervalSecond(q * 900), day) AS t,
+              toUInt8(if(half = 2, tupleElement(counted, 1) != events, se != events OR s96 = 0)) AS stale
+       FROM (SELECT site, day, q, ${daySums}, max(r_se) AS se, ${newest.join(', ')}${cutVisits.map((c) => `, sum(${c.name}_b) AS ${c.name}_b`).join('')}
              FROM (SELECT *, ${[`${q} AS q`, ...befores].join(', ')} FROM ${tables.siteDays} WHERE site IN ${s} AND (${where}))
              GROUP BY site, day, q)
        ARRAY JOIN if(q = 0, [toUInt8(2)], [toUInt8(0), toUInt8(1)]) AS half)`,
