@@ -27,7 +27,7 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 29, 31]);
+    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -76,6 +76,8 @@ describe('ClickHouse schema (server)', () => {
       site_days: 'AggregatingMergeTree',
       site_days_counts_mv: 'MaterializedView',
       site_days_events_mv: 'MaterializedView',
+      site_days_splits_mv: 'MaterializedView',
+      site_days_visit_quarters_mv: 'MaterializedView',
       site_days_visits_mv: 'MaterializedView',
       shared_links: 'ReplacingMergeTree',
       sites: 'ReplacingMergeTree',
@@ -139,7 +141,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 29, 31]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -293,6 +295,25 @@ describe('ClickHouse schema (server)', () => {
       const days = await rows(mirrored);
       expect(days).toEqual(await rows(sources));
       expect(days.filter((d) => d.counted !== '(0,0)').map((d) => d.site)).toEqual([daySite]);
+      // …with their quarter-hours (migration 027): each quarter's visit sums as `visits_15m` holds them, and the whole
+      // site's count with its splits and their sums as `visitors_1d` holds it.
+      const quartered = `
+        SELECT site, toUnixTimestamp(day) AS day, toString(sumMap(visit_quarters)) AS visit_quarters, toString(max(splits)) AS splits
+        FROM ${older.database}.site_days GROUP BY site, day ORDER BY site, day`;
+      const quarterSources = `
+        SELECT site, toUnixTimestamp(dd) AS day, toString(any(v.quarters)) AS visit_quarters, toString(any(c.splits)) AS splits
+        FROM (SELECT DISTINCT site, day AS dd FROM ${older.database}.site_days) AS d
+        LEFT JOIN (SELECT site, toStartOfDay(bucket) AS dd,
+                          sumMap(([toUInt8(intDiv(toUInt32(bucket) % 86400, 900))], [visits], [bounces], [duration], [pageviews])) AS quarters
+                   FROM ${older.database}.visits_15m WHERE dimension = '' GROUP BY site, dd) AS v USING (site, dd)
+        LEFT JOIN (SELECT site, bucket AS dd,
+                          max((events, before, after, pageviews_before, customs_before, engagements_before, engaged_ms_before)) AS splits
+                   FROM ${older.database}.visitors_1d WHERE dimension = '' AND length(after) = 96 GROUP BY site, dd) AS c USING (site, dd)
+        GROUP BY site, dd ORDER BY site, day`;
+      const quarterRows = await rows(quartered);
+      expect(quarterRows).toEqual(await rows(quarterSources));
+      expect(quarterRows.filter((d) => String(d.splits).length > 30).map((d) => d.site)).toEqual([daySite]);
+      expect(quarterRows.some((d) => String(d.visit_quarters).length > 20)).toBe(true);
       // The page months (migration 025): a complete UTC month's paths, summed from its counted days
       // (here the one day), with the month's events; a month not over yet has none.
       const monthOf = (ms: number) => Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), 1);
@@ -323,14 +344,14 @@ describe('ClickHouse schema (server)', () => {
     }
   });
 
-  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts, visitor counts and whole-site days (011, 012, 014, 015, 017, 019, 021, 023, 025) next', async () => {
+  it('a database that ran every migration up to 010 applies the imports, scroll depth, alerts, visitor counts and whole-site days (011, 012, 014, 015, 017, 019, 021, 023, 025, 027) next', async () => {
     const old = mkdtempSync(join(tmpdir(), 'tidemark-010-schema-'));
     const older = { ...config.clickhouse, database: uniqueName('schema_010') };
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 29, 31]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -381,7 +402,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 29, 31]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (

@@ -24,12 +24,14 @@ import { backfillVisits } from './visits/backfill.ts';
 /** The migration that creates `visits`: its visits are backfilled from the raw events right after it. */
 const VISITS_MIGRATION = 5;
 /**
- * Gives `visitors_1d` (015) its day splits (017) and their sums (019), `page_visitors_1mo`
- * (025) its months and `visit_visitors_1d` (029) its days: the backfill counts every complete day
- * the day rollups hold (or whose whole-site row has no splits or no split sums), then every
- * complete month of counted days, once the last of the tables and columns it writes exist.
+ * Gives `visitors_1d` (015) its day splits (017) and their sums (019), and `page_visitors_1mo`
+ * (025) its months: the backfill counts every complete day the day rollups hold (or whose
+ * whole-site row has no splits or no split sums), then every complete month of counted days, once
+ * the last of the tables and columns it writes exist (the later migrations read those counts).
  */
-const VISITOR_COUNTS_MIGRATION = 29;
+const VISITOR_COUNTS_MIGRATION = 25;
+/** Gives `visit_visitors_1d` (029) its days: the same count again, now with the visit counts. */
+const VISIT_COUNTS_MIGRATION = 29;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -104,7 +106,8 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
-    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db);
+    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db, { visits: false });
+    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

@@ -183,9 +183,10 @@ function visitsSql(database: string): string {
 }
 
 /** Counts the days (complete, UTC) whose row is missing or stale, per site, per path and per visit attribute, then the complete months of paths. */
-export async function countVisitors(client: ClickHouseClient, database: string): Promise<void> {
+export async function countVisitors(client: ClickHouseClient, database: string, options: { visits?: boolean } = {}): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
   await client.command({ query: monthsSql(database) });
-  await client.command({ query: visitsSql(database) });
+  // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
+  if (options.visits !== false) await client.command({ query: visitsSql(database) });
 }

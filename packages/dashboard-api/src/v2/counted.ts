@@ -2,7 +2,8 @@
  * Which whole UTC days have a current visitor count (`visitors_1d`, clickhouse/015 and 017):
  * checked once per query, by one statement over every period of it, instead of once or twice
  * inside every statement that reads counts. A count is current while its `events` equal the day's
- * events in `events_1d` (`pages_1d` holds the same totals, fed by the same inserts). The
+ * events in `events_1d` (`pages_1d` holds the same totals, fed by the same inserts), read from the
+ * day's `site_days` row (clickhouse/021: the same sums, one small row a day, a few parts a year). The
  * statements then read each day from its count or from the day's states by these lists alone.
  */
 import { toClickHouseTime } from '@tidemark/shared';
@@ -24,10 +25,11 @@ export interface CountedDay {
   /** The day's events (every name) in the day rollup, as a decimal string: a month's total is its days' sum (`months.ts`). */
   events: string;
   /**
-   * When the whole site's count is current and has its splits (every row counted since migration
-   * 017): the day's distinct visitors and sums, read by the check itself (visitors from the
-   * row's `after[1]`, sums from the day rollup), so a whole-site statement takes the day from
-   * these numbers, bound as parameters, instead of reading `visitors_1d` again.
+   * When the whole site's count is current (with its splits, when the check reads them: every row
+   * counted since migration 017): the day's distinct visitors and sums, read by the check itself
+   * (visitors from the count — `site_days.counted`, or the row's `after[1]` — sums from the day's
+   * `site_days` row), so a whole-site statement takes the day from these numbers, bound as
+   * parameters, instead of reading `visitors_1d` again.
    */
   sums?: DaySums;
   /** With `sums`, when the check was given the query's split of this day (q > 0): the part before it (its visitors and sums) and the visitors from it. */
@@ -64,6 +66,22 @@ export function countedDaysStatement(
   const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d0));
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(d1));
   const inDays = `site IN ${s} AND bucket >= ${from} AND bucket < ${to}`;
+  if (!splits) {
+    // No split asked (a query of UTC days, or without time): the whole site's count, current or
+    // not, is the day's own `site_days` row (`counted`, its events and visitors); the per-path
+    // count's events alone from `visitors_1d` (never its arrays). One small table and one column:
+    // this statement's analysis costs more than its reads. `summed`: the day's sums are the
+    // count's (its visitors current), as `split` says when splits are read.
+    const sql = `
+    SELECT site, toUInt32(day) AS day, toUInt8(tupleElement(c, 1) = e) AS whole, toUInt8(0) AS split, whole AS summed,
+           toUInt8((site, day, e) IN (SELECT site, bucket, events FROM ${tables.visitors1d} WHERE ${inDays} AND dimension = 'page')) AS page,
+           toString(tupleElement(c, 2)) AS visitors, toString(pv) AS pageviews, toString(cu) AS customs, toString(en) AS engagements,
+           toString(ms) AS engaged_ms, toUInt8(0) AS q
+    FROM (SELECT site, day, sum(events) AS e, sum(pageviews) AS pv, sum(customs) AS cu, sum(engagements) AS en, sum(engaged_ms) AS ms,
+                 max(counted) AS c
+          FROM ${tables.siteDays} WHERE site IN ${s} AND day >= ${from} AND day < ${to} GROUP BY site, day)`;
+    return { sql, params: params.values, dims: [] };
+  }
   const q = splits ? `${params.add('Array(UInt8)', splits)}[intDiv(toUInt32(bucket) - toUInt32(${from}), 86400) + 1]` : 'toUInt8(0)';
   // The parts' columns are read only when a split is asked for (each column read costs, per part of the table).
   const parts = splits
@@ -78,9 +96,8 @@ export function countedDaysStatement(
            ${at('vb')} AS visitors_before, ${at('va')} AS visitors_after, ${at('pb')} AS pageviews_before, ${at('cb')} AS customs_before,
            ${at('eb')} AS engagements_before, ${at('mb')} AS engaged_ms_before
     FROM (
-      SELECT site, bucket, sum(events) AS e, sumIf(events, name = 'pageview') AS pv, sumIf(events, name NOT IN ('pageview', 'engagement')) AS cu,
-             sumIf(events, name = 'engagement') AS en, sumIf(duration_ms, name = 'engagement') AS ms
-      FROM ${tables.events1d} WHERE ${inDays} GROUP BY site, bucket) AS kr
+      SELECT site, day AS bucket, sum(events) AS e, sum(pageviews) AS pv, sum(customs) AS cu, sum(engagements) AS en, sum(engaged_ms) AS ms
+      FROM ${tables.siteDays} WHERE site IN ${s} AND day >= ${from} AND day < ${to} GROUP BY site, day) AS kr
     LEFT JOIN (
       SELECT site, bucket, toString(dimension) AS dimension, events, after.size0 = 96 AND pageviews_before.size0 = 96 AS split,
              toUInt8(1) AS ok, ${q} AS q, after[1] AS visitors, ${parts}
@@ -104,6 +121,7 @@ function sumsOf(r: Record<string, unknown>, suffix: string): DaySums {
 export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
   return rows.map((r) => {
     const split = Number(r.split) === 1;
+    const summed = Number(r.summed ?? r.split) === 1;
     const day: CountedDay = {
       site: String(r.site),
       day: Number(r.day) * 1000,
@@ -114,8 +132,8 @@ export function countedDays(rows: Record<string, unknown>[]): CountedDay[] {
       events: String(BigInt(String(r.pageviews)) + BigInt(String(r.customs)) + BigInt(String(r.engagements))),
     };
     // 64-bit numbers as decimal strings (bound back as UInt64): never rounded by JavaScript.
+    if (summed) day.sums = sumsOf(r, '');
     if (split) {
-      day.sums = sumsOf(r, '');
       if (Number(r.q) > 0)
         day.split_at = {
           q: Number(r.q),

@@ -19,7 +19,17 @@ import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
 import { asRequest, singleFlight, statementKey } from './single-flight.ts';
-import { siteTotalsEligible, siteTotalsOf, siteTotalsStatement, staleDaysOf, staleVisitorsStatement } from './site-totals.ts';
+import {
+  type SeriesTime,
+  siteSeriesOf,
+  siteSeriesPlan,
+  siteTotalsEligible,
+  siteTotalsOf,
+  siteTotalsStatement,
+  staleDaysOf,
+  staleSplitVisitorsStatement,
+  staleVisitorsStatement,
+} from './site-totals.ts';
 import {
   countsEligible,
   dayAligned,
@@ -380,6 +390,33 @@ async function siteTotalsPeriods(
   };
 }
 
+/**
+ * The periods of a whole-site time series whose buckets start at UTC midnights from one statement
+ * (`site-totals.ts`): a row per bucket with data, totals the rows' sums; a second statement only
+ * for days whose visitor count is missing or stale.
+ */
+async function siteSeriesPeriods(
+  client: ClickHouseClient,
+  tables: Tables,
+  query: Query,
+  spans: readonly Span[],
+  time: SeriesTime,
+  seconds: number,
+): Promise<{ periods: [Period, Period | null]; tables: string[] }> {
+  const statement = siteTotalsStatement(tables, query.sites, spans, query.metrics, time);
+  const rows = await run(client, statement, seconds);
+  const stale = query.metrics.some((m) => m === 'visitors' || m === 'percentage') ? staleDaysOf(rows) : [];
+  const staleStatement = time.splits ? staleSplitVisitorsStatement : staleVisitorsStatement;
+  const staleRows = stale.length > 0 ? await run(client, staleStatement(tables, spans, stale, time), seconds) : [];
+  const periods = siteSeriesOf(rows, staleRows, spans.length).map(
+    (p): Period => ({ rows: p.buckets.map((r) => ({ dims: [r.b], raw: r.raw, base: 0 })), totals: p.totals, totalBase: 0 }),
+  );
+  return {
+    periods: [periods[0] as Period, periods[1] ?? null],
+    tables: stale.length > 0 ? [...statement.tables, time.splits ? tables.events15m : tables.events1d] : statement.tables,
+  };
+}
+
 function compareValues(a: string | number | null, b: string | number | null): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
@@ -422,7 +459,13 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
   const compareBuckets = compareSpan && timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [];
   const spans = compareSpan ? [span, compareSpan] : [span];
   // Whole-site totals (no dimension, no filter): every period in one statement, no count check (`site-totals.ts`).
-  const wholeSite = siteTotalsEligible(query, spans) ? await siteTotalsPeriods(client, tables, query, spans, seconds) : null;
+  // A whole-site series by days (weeks, months): the same statement grouped by bucket, no count check either.
+  const series = siteTotalsEligible(query, spans) ? null : siteSeriesPlan(query, spans, interval, [buckets, compareBuckets]);
+  const wholeSite = siteTotalsEligible(query, spans)
+    ? await siteTotalsPeriods(client, tables, query, spans, seconds)
+    : series
+      ? await siteSeriesPeriods(client, tables, query, spans, series, seconds)
+      : null;
   const counted = wholeSite
     ? undefined
     : await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
@@ -610,13 +653,17 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       const [d0, d1] = [Math.ceil(q0 / 86_400_000) * 86_400_000, Math.floor(q1 / 86_400_000) * 86_400_000];
       const days = d0 < d1 && dayAligned(input, buckets);
       if (days) out.add(pages ? tables.pages1d : tables.events1d);
-      if (days && countsEligible(input)) out.add(tables.visitors1d);
+      // The count check (`counted.ts`) reads the days' sums from `site_days` and the counts from `visitors_1d`.
+      if (days && countsEligible(input)) {
+        out.add(tables.siteDays);
+        out.add(tables.visitors1d);
+      }
       // Per path without a time dimension: whole UTC months from their month rows (`months.ts`).
       if (days && countsEligible(input) && pages && !query.dimensions.some(isTimeDimension) && wholeMonthsOf(d0, d1))
         out.add(tables.pageVisitors1mo);
       // Buckets off UTC midnights: counted whole UTC days read their parts' counts (and the day totals).
       if (!days && d0 < d1 && !pages && countsEligible(input) && daySplits(d0, d1, buckets) !== null) {
-        out.add(tables.events1d);
+        out.add(tables.siteDays);
         out.add(tables.visitors1d);
       }
       if (!days || q0 < d0 || d1 < q1) out.add(pages ? tables.pages15m : tables.events15m);
