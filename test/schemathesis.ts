@@ -97,3 +97,21 @@ export function schemathesisWarnings(output: string): SchemathesisWarning[] {
   }
   return warnings;
 }
+
+/**
+ * The operations of a schemathesis config file (`[[operations]]` blocks) whose schema-valid requests
+ * may be answered 400 (`"400"` in `checks.positive_data_acceptance.expected-statuses`: rules the
+ * document cannot state, which test/schemathesis_hooks.py holds each such 400 to), as
+ * `{ method, path }` (`method` undefined: every method of the path).
+ */
+export function operationsAnswering400(toml: string): { method?: string; path: string }[] {
+  return toml
+    .split(/^\[\[operations\]\]$/m)
+    .slice(1)
+    .filter((block) => /^checks\.positive_data_acceptance\.expected-statuses = \[[^\]]*"400"/m.test(block))
+    .flatMap((block) => {
+      const path = /^include-path = "([^"]+)"$/m.exec(block)?.[1];
+      const method = /^include-method = "([A-Z]+)"$/m.exec(block)?.[1];
+      return path ? [{ path, ...(method ? { method } : {}) }] : [];
+    });
+}

@@ -85,7 +85,7 @@ export function Chart({ answer, metric, grain, grains, onGrain }: Props) {
           </select>
         </label>
       </div>
-      <div ref={box} class="plot" data-points={rows.length} />
+      <div ref={box} class="plot" data-points={rows.length} data-grain={grain} />
       {answer.error && <p class="error">{answer.error}</p>}
     </section>
   );
