@@ -39,6 +39,8 @@ describe('ClickHouse schema (server)', () => {
       alert_rules: 'ReplacingMergeTree',
       api_key_uses: 'ReplacingMergeTree',
       api_keys: 'ReplacingMergeTree',
+      attribute_visits_1d: 'AggregatingMergeTree',
+      attribute_visits_1d_mv: 'MaterializedView',
       audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
