@@ -775,6 +775,15 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
           dateRange: range(4),
         },
         { site, metrics: ['visits'], filters: [['is', filter, ['no such value']]], dimensions: [by[i % by.length]], dateRange: range(5) },
+        // A zone off UTC: the range's first and last UTC days are partial (read from the visits).
+        {
+          site,
+          metrics: ['visits', 'visit_duration'],
+          filters: [['is', filter, [first]]],
+          dimensions: [by[(i + 5) % by.length]],
+          dateRange: '7d',
+          timezone: i % 2 === 0 ? 'Asia/Kolkata' : 'America/New_York',
+        },
       ];
     });
     const tables = await answersEqualReference(bodies);
