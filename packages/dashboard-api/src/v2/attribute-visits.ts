@@ -74,15 +74,18 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
   const filter = params.add('String', pair.filter);
   const dimension = params.add('String', pair.dimension);
   const [day0, day1] = [at(d0), at(d1)];
-  // Inside: `value` is the filter attribute's (the filters read `r.value`), `target` the grouped one's.
+  // The filters read `r.value`: the filter attribute's value is named so where they run, the grouped
+  // attribute's (`target`) a level above. Each rename is alone in its SELECT with no column of that
+  // name beneath it: an alias is seen by the whole SELECT (`filter_value AS value, value AS target`
+  // would make `target` the filter's value).
   const parts = [
-    `SELECT site, bucket AS first_at, filter_value AS value, value AS target, visits, bounces, duration, pageviews
+    `SELECT site, bucket AS first_at, filter_value, value AS target, visits, bounces, duration, pageviews
      FROM ${input.tables.attributeVisits1d}
      WHERE site IN ${sites} AND filter_dimension = ${filter} AND dimension = ${dimension} AND bucket >= ${day0} AND bucket < ${day1}`,
   ];
   if (input.from < d0 || d1 < input.to) {
     const [from, to] = [at(input.from), at(input.to)];
-    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${FILTER_COLUMNS[pair.filter]} AS value,
+    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${FILTER_COLUMNS[pair.filter]} AS filter_value,
              ${FILTER_COLUMNS[pair.dimension]} AS target, toInt64(1) AS visits, toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
              toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS duration, toInt64(v.pageviews) AS pageviews
       FROM ${input.tables.visits} AS v FINAL
@@ -96,8 +99,14 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
     SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
     FROM (
       SELECT site, first_at, target AS value, visits, bounces, duration, pageviews
-      FROM (${parts.join('\n      UNION ALL\n      ')}) AS r
-      WHERE ${filterSql(input.filters, 'r', params)}
+      FROM (
+        SELECT site, first_at, target, visits, bounces, duration, pageviews
+        FROM (
+          SELECT site, first_at, filter_value AS value, target, visits, bounces, duration, pageviews
+          FROM (${parts.join('\n          UNION ALL\n          ')})
+        ) AS r
+        WHERE ${filterSql(input.filters, 'r', params)}
+      )
     ) AS r
     GROUP BY ${input.dimensions.map((_, i) => `d${i}`).join(', ')}
     HAVING visits != 0`;
