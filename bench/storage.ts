@@ -12,6 +12,9 @@ import { Registry } from 'prom-client';
 import { workload } from '../test/reference/workload.ts';
 import { type Figures, progress, round } from './lib.ts';
 
+/** The per-visit tables, measured on the workload's visits: `visits` and the rollups its views feed (009, 031, 033). */
+const VISIT_TABLES = ['visits', 'visits_15m', 'visits_1d', 'page_visits_1d', 'attribute_visits_1d'];
+
 /** An INSERT … SELECT generating `count` events spread over the last day. */
 export function syntheticEventsSql(database: string, count: number, offset: number): string {
   return `
@@ -72,7 +75,7 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
     }
     figures['all tables but visits bytes/event (compressed)'] = round(total / rows, 2);
     const visits = await visitsBytes(client, config.database, rows >= 1_000_000 ? 200_000 : 20_000);
-    const perEvent = ['visits', 'visits_15m', 'visits_1d'].reduce((n, t) => n + Number(visits[`${t} bytes/event (compressed)`]), 0);
+    const perEvent = VISIT_TABLES.reduce((n, t) => n + Number(visits[`${t} bytes/event (compressed)`]), 0);
     return { ...figures, ...visits, 'all tables bytes/event (compressed)': round(total / rows + perEvent, 2) };
   } finally {
     await client.close();
@@ -91,7 +94,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
  * real ingester, into a table of its own, after merges.
  */
 async function visitsBytes(client: ClickHouseClient, database: string, target: number): Promise<Figures> {
-  const tables = ['visits', 'visits_15m', 'visits_1d'];
+  const tables = VISIT_TABLES;
   for (const t of tables) await client.command({ query: `TRUNCATE TABLE ${database}.${t}` });
   const events = workload({
     seed: 1,

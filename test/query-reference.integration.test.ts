@@ -706,6 +706,92 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     expect(tables).toContain('page_visits_1d');
   });
 
+  it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {
+    // Each site's two most visited values of a few attributes (a country, channel, device … row click),
+    // and a value no visit has; grouped by another attribute, over whole UTC days and ranges with partial days.
+    const tops: [string, string, string[]][] = [];
+    for (const site of SITES)
+      for (const [dimension, column] of [
+        ['country', 'toString(country)'],
+        ['channel', 'toString(channel)'],
+        ['device', 'toString(device)'],
+        ['source', 'toString(source)'],
+        [
+          'screen',
+          "multiIf(screen_width = 0, '', screen_width < 576, 'Mobile', screen_width < 992, 'Tablet', screen_width < 1440, 'Laptop', 'Desktop')",
+        ],
+      ] as const) {
+        const top = await (
+          await client.query({
+            query: `SELECT ${column} AS value FROM ${database}.visits FINAL WHERE site = {site:String} AND pageviews + events > 0
+                    GROUP BY value ORDER BY count() DESC, value LIMIT 2`,
+            query_params: { site },
+            format: 'JSONEachRow',
+          })
+        ).json<{ value: string }>();
+        tops.push([site as string, dimension, top.map((t) => t.value)]);
+      }
+    const targets = ['channel', 'country', 'device', 'browser', 'os', 'screen'];
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const ranges: unknown[] = [NEAR_DAYS, '30d', partial, '7d', ['2026-10-24', '2026-11-02'], 'month'];
+    const bodies = tops.flatMap(([site, filter, values], i) => {
+      const [first = '', second = first] = values;
+      const by = targets.filter((t) => t !== filter);
+      const range = (k: number) => ranges[(i + k) % ranges.length];
+      return [
+        { site, metrics: ['visits'], filters: [['is', filter, [first]]], dimensions: [by[i % by.length]], dateRange: range(0), limit: 9 },
+        {
+          site,
+          metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'],
+          filters: [['is', filter, [first]]],
+          dimensions: [by[(i + 1) % by.length]],
+          dateRange: range(1),
+        },
+        {
+          site,
+          metrics: ['visits', 'bounce_rate'],
+          filters: [['is', filter, [first, second, 'no such value']]],
+          dimensions: [by[(i + 2) % by.length]],
+          dateRange: range(2),
+        },
+        {
+          site,
+          metrics: ['visits', 'visit_duration'],
+          filters: [['is_not', filter, [first]]],
+          dimensions: [by[(i + 3) % by.length]],
+          dateRange: range(3),
+        },
+        {
+          site,
+          // With an event metric: by day, the reference also lists a day holding only events of visits that
+          // started the day before (visits 0), which the visit statements alone leave out (on main too).
+          metrics: ['visits', 'views_per_visit', 'pageviews'],
+          filters: [
+            ['contains', filter, [first.slice(0, 2) || 'x']],
+            ['is_not', filter, [second]],
+          ],
+          dimensions: ['time:day', by[(i + 4) % by.length]],
+          dateRange: range(4),
+        },
+        { site, metrics: ['visits'], filters: [['is', filter, ['no such value']]], dimensions: [by[i % by.length]], dateRange: range(5) },
+        // A zone off UTC: the range's first and last UTC days are partial (read from the visits).
+        {
+          site,
+          metrics: ['visits', 'visit_duration'],
+          filters: [['is', filter, [first]]],
+          dimensions: [by[(i + 5) % by.length]],
+          dateRange: '7d',
+          timezone: i % 2 === 0 ? 'Asia/Kolkata' : 'America/New_York',
+        },
+      ];
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('attribute_visits_1d');
+  });
+
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       app.request('/api/v2/query', {

@@ -30,6 +30,8 @@ export interface Tables {
   visitVisitors1d: string;
   /** Visit sums per (site, path, UTC day, visit attribute, value) of the visits holding the path (clickhouse/031_page_visits.sql). */
   pageVisits1d: string;
+  /** Visit sums per (site, UTC day, filter attribute and value, attribute and value) (clickhouse/033_attribute_visits.sql). */
+  attributeVisits1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -49,5 +51,6 @@ export function tableNames(database: string, distributed = false): Tables {
     siteDays: name('site_days'),
     visitVisitors1d: name('visit_visitors_1d'),
     pageVisits1d: name('page_visits_1d'),
+    attributeVisits1d: name('attribute_visits_1d'),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
+import { attributeVisitsEligible, attributeVisitsStatement } from './attribute-visits.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
@@ -190,7 +191,9 @@ async function grouped(
       ? visitRollupStatement(input, buckets)
       : pageVisitsEligible(input, buckets)
         ? pageVisitsStatement(input)
-        : visitStatement(input)
+        : attributeVisitsEligible(input, buckets)
+          ? attributeVisitsStatement(input)
+          : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
@@ -678,7 +681,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   }
   if (visitMetrics) {
     if (!visitRollupEligible(input, buckets) && pageVisitsEligible(input, buckets)) out.add(tables.pageVisits1d);
-    else if (visitRollupEligible(input, buckets)) {
+    else if (!visitRollupEligible(input, buckets) && attributeVisitsEligible(input, buckets)) {
+      // Whole UTC days from the pair sums, the partial ones from the visits.
+      out.add(tables.attributeVisits1d);
+      if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);
+    } else if (visitRollupEligible(input, buckets)) {
       const { q0, q1, d0, d1, splits } = rollupSpans(input, buckets);
       if (d0 < d1) out.add(tables.visits1d);
       if (q0 < d0 || d1 < q1 || splits?.some((q) => q > 0)) out.add(tables.visits15m);

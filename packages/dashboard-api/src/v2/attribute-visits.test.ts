@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { tableNames } from '../queries/tables.ts';
+import { attributeVisitsEligible, attributeVisitsStatement } from './attribute-visits.ts';
+import { siteGoals } from './goals.ts';
+import type { Filter } from './parse.ts';
+import type { StatementInput } from './statements.ts';
+import type { Dimension } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
+const country = leaf('is', 'country', ['NL']);
+
+function input(dimensions: Dimension[], filters: Filter[] = [country], from = 100 * DAY, to = 130 * DAY): StatementInput {
+  return {
+    tables: tableNames('db'),
+    sites: ['a.example'],
+    from,
+    to,
+    zone: 'UTC',
+    interval: 'day',
+    dimensions,
+    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
+    filters,
+    goals: siteGoals(['a.example'], () => null),
+    conversions: false,
+    metrics: ['visits'],
+  };
+}
+
+const days = (from: number, to: number) => Array.from({ length: (to - from) / DAY }, (_, i) => from + i * DAY);
+
+describe('visit metrics by one attribute under filters on another (attribute-visits.ts)', () => {
+  it('answers one low-cardinality attribute under filters on one other attribute the table holds', () => {
+    expect(attributeVisitsEligible(input(['device']), [])).toBe(true);
+    expect(attributeVisitsEligible(input(['channel']), [])).toBe(true);
+    expect(attributeVisitsEligible(input(['country'], [leaf('is', 'referrer', ['t.co'])]), [])).toBe(true);
+    // Any operator and several values of the one filter attribute: a visit has one value of it.
+    expect(attributeVisitsEligible(input(['os'], [leaf('contains', 'country', ['N']), leaf('is_not', 'country', ['NO', 'NZ'])]), [])).toBe(
+      true,
+    );
+    expect(attributeVisitsEligible(input(['time:day', 'device']), days(100 * DAY, 130 * DAY))).toBe(true);
+    // Not: the filter's own attribute (visits_1d answers), no filter, an attribute it does not group by,
+    // filters on two attributes, event filters, two attribute dimensions, no whole UTC day, hours.
+    expect(attributeVisitsEligible(input(['country']), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], []), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['entry_page']), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['browser_version']), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], [leaf('is', 'entry_page', ['/'])]), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], [country, leaf('is', 'channel', ['Direct'])]), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], [leaf('is', 'page', ['/'])]), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device', 'browser']), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], [country], 100 * DAY + 1, 101 * DAY + 5), [])).toBe(false);
+    const hours = { ...input(['time:hour', 'device']), interval: 'hour' as const };
+    expect(attributeVisitsEligible(hours, [100 * DAY, 100 * DAY + 3_600_000])).toBe(false);
+  });
+
+  it('reads the visits only for the partial UTC days of the range', () => {
+    const whole = attributeVisitsStatement(input(['device']));
+    expect(whole.sql).toContain('db.attribute_visits_1d');
+    expect(whole.sql).not.toContain('db.visits');
+    const partial = attributeVisitsStatement(input(['device'], [country], 100 * DAY - 5, 130 * DAY + 7));
+    expect(partial.sql).toContain('db.attribute_visits_1d');
+    expect(partial.sql).toContain('db.visits AS v FINAL');
+    expect(Object.values(partial.params)).toEqual(expect.arrayContaining(['country', 'device', ['NL']]));
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Visit metrics by one visit attribute under filters on another (`visits by device where country
+ * is NL`: the channel and devices panels after a click on a country row) from
+ * `attribute_visits_1d` (clickhouse/033): per site, UTC day, filter attribute and value, and
+ * attribute and value, the sign-weighted sums of the visits starting on the day. Sums add up, and a
+ * visit has one value of each attribute, so whole UTC days of those rows answer exactly what
+ * `visits` FINAL answers, under any filter of the filter attribute alone (is, is not, contains,
+ * matches, several values, nested). The range's partial UTC days are read from `visits` FINAL in
+ * the same statement (docs/query.md "Which tables answer").
+ */
+import { toClickHouseTime } from '@tidemark/shared';
+import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { type Dimension, isTimeDimension } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+
+/** The `visits` expression of each filter attribute the table holds (as `fields.ts` VISIT_COLUMN). */
+const FILTER_COLUMNS: Record<string, string> = {
+  hostname: 'toString(v.host)',
+  source: 'toString(v.source)',
+  referrer: 'toString(v.referrer_host)',
+  utm_source: 'toString(v.utm_source)',
+  utm_medium: 'toString(v.utm_medium)',
+  utm_campaign: 'toString(v.utm_campaign)',
+  channel: 'toString(v.channel)',
+  country: 'toString(v.country)',
+  device: 'toString(v.device)',
+  browser: 'toString(v.browser)',
+  os: 'toString(v.os)',
+  screen:
+    "multiIf(v.screen_width = 0, '', v.screen_width < 576, 'Mobile', v.screen_width < 992, 'Tablet', v.screen_width < 1440, 'Laptop', 'Desktop')",
+};
+
+/** The attributes the table groups by (a dimension under the filter): the low-cardinality panel tabs. */
+const TARGETS: readonly string[] = ['channel', 'country', 'device', 'browser', 'os', 'screen'];
+
+/** The query's attribute dimension and its filters' one attribute, or null when the table cannot answer them. */
+function pairOf(input: StatementInput): { filter: string; dimension: string } | null {
+  const attributes = input.dimensions.filter((d) => !isTimeDimension(d));
+  if (attributes.length !== 1 || input.filters.length === 0) return null;
+  const dimension = attributes[0] as string;
+  const used = [...new Set(filterDimensions(input.filters))];
+  if (used.length !== 1) return null;
+  const filter = used[0] as string;
+  if (filter === dimension || !TARGETS.includes(dimension) || FILTER_COLUMNS[filter] === undefined) return null;
+  return { filter, dimension };
+}
+
+/** The whole UTC days [d0, d1) of the range. */
+function wholeDays(input: StatementInput): [number, number] {
+  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
+}
+
+/**
+ * Whether the visit statement can read `attribute_visits_1d`: one attribute dimension the table
+ * groups by and filters on one other attribute it holds (nothing else), a whole UTC day in the
+ * range, and time buckets (if any) at UTC midnights.
+ */
+export function attributeVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
+  if (pairOf(input) === null) return false;
+  const [d0, d1] = wholeDays(input);
+  if (d0 >= d1) return false;
+  return !input.dimensions.some(isTimeDimension) || dayAligned(input, buckets);
+}
+
+export function attributeVisitsStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const pair = pairOf(input) as { filter: string; dimension: string };
+  const [d0, d1] = wholeDays(input);
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  const filter = params.add('String', pair.filter);
+  const dimension = params.add('String', pair.dimension);
+  const [day0, day1] = [at(d0), at(d1)];
+  // The filters read `r.value`: the filter attribute's value is named so where they run, the grouped
+  // attribute's (`target`) a level above. Each rename is alone in its SELECT with no column of that
+  // name beneath it: an alias is seen by the whole SELECT (`filter_value AS value, value AS target`
+  // would make `target` the filter's value).
+  const parts = [
+    `SELECT site, bucket AS first_at, filter_value, value AS target, visits, bounces, duration, pageviews
+     FROM ${input.tables.attributeVisits1d}
+     WHERE site IN ${sites} AND filter_dimension = ${filter} AND dimension = ${dimension} AND bucket >= ${day0} AND bucket < ${day1}`,
+  ];
+  if (input.from < d0 || d1 < input.to) {
+    const [from, to] = [at(input.from), at(input.to)];
+    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${FILTER_COLUMNS[pair.filter]} AS filter_value,
+             ${FILTER_COLUMNS[pair.dimension]} AS target, toInt64(1) AS visits, toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
+             toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS duration, toInt64(v.pageviews) AS pageviews
+      FROM ${input.tables.visits} AS v FINAL
+      WHERE v.site IN ${sites} AND v.pageviews + v.events > 0
+        AND ((v.first_at >= ${from} AND v.first_at < ${day0}) OR (v.first_at >= ${day1} AND v.first_at < ${to}))`);
+  }
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d as Dimension, 'r', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const sql = `
+    SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
+    FROM (
+      SELECT site, first_at, target AS value, visits, bounces, duration, pageviews
+      FROM (
+        SELECT site, first_at, target, visits, bounces, duration, pageviews
+        FROM (
+          SELECT site, first_at, filter_value AS value, target, visits, bounces, duration, pageviews
+          FROM (${parts.join('\n          UNION ALL\n          ')})
+        ) AS r
+        WHERE ${filterSql(input.filters, 'r', params)}
+      )
+    ) AS r
+    GROUP BY ${input.dimensions.map((_, i) => `d${i}`).join(', ')}
+    HAVING visits != 0`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
