@@ -75,6 +75,18 @@ const DATE_RANGES: unknown[] = [
   [new Date(NOW - 30 * HOUR).toISOString(), new Date(NOW - 2 * HOUR + 1234).toISOString()],
 ].filter((r) => !Array.isArray(r) || Date.parse(String(r[0])) > NOW - 80 * 24 * HOUR);
 
+/** A site's most common value of a visit attribute (a dashboard row click); '' when it has no visits. */
+async function topValue(client: ClickHouseClient, database: string, site: string, column: string): Promise<string> {
+  const [top] = await (
+    await client.query({
+      query: `SELECT toString(${column}) AS value FROM ${database}.visits FINAL WHERE site = {site:String} GROUP BY value ORDER BY count() DESC, value LIMIT 1`,
+      query_params: { site },
+      format: 'JSONEachRow',
+    })
+  ).json<{ value: string }>();
+  return top?.value ?? '';
+}
+
 function events(): StoredEvent[] {
   const near = workload({ seed: 11, sites: SITES, visitors: 45, start: NOW - 50 * HOUR, spanMs: 50 * HOUR });
   const dst = workload({ seed: 12, sites: SITES, visitors: 45, start: DST, spanMs: 10 * 24 * HOUR });
@@ -547,14 +559,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         ['entry_page', 'entry_page'],
         ['utm_source', 'utm_source'],
       ]) {
-        const [top] = await (
-          await client.query({
-            query: `SELECT toString(${column}) AS value FROM ${database}.visits FINAL WHERE site = {site:String} GROUP BY value ORDER BY count() DESC, value LIMIT 1`,
-            query_params: { site },
-            format: 'JSONEachRow',
-          })
-        ).json<{ value: string }>();
-        filters.push([site as string, dimension as string, top?.value ?? '']);
+        const top = await topValue(client, database, site as string, column as string);
+        filters.push([site as string, dimension as string, top]);
       }
     filters.push([SITES[0] as string, 'country', 'no such country']);
     const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02']];
@@ -650,15 +656,9 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
             ['country', 'country'],
             ['device', 'device'],
           ]) {
-            const [top] = await (
-              await client.query({
-                query: `SELECT toString(${column}) AS value FROM ${database}.visits FINAL WHERE site = {site:String} GROUP BY value ORDER BY count() DESC, value LIMIT 1`,
-                query_params: { site },
-                format: 'JSONEachRow',
-              })
-            ).json<{ value: string }>();
+            const top = await topValue(client, database, site as string, column as string);
             for (const dateRange of [runs.get(site as string), '30d']) {
-              const base = { site, filters: [['is', dimension, [top?.value ?? '']]], dateRange };
+              const base = { site, filters: [['is', dimension, [top]]], dateRange };
               for (const body of [
                 { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'] },
                 { ...base, metrics: ['visitors', 'events', 'conversions'], dimensions: ['goal'] },
