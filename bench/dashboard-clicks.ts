@@ -15,6 +15,7 @@ import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLog
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
+import { wallAndCpu } from './lib.ts';
 
 const SITE = 'bench.example';
 const dir = process.env.BENCH_DASHBOARD_DATA;
@@ -86,11 +87,8 @@ function label(body: string): string {
 }
 
 async function measure(f: () => Promise<unknown>) {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await f();
-  const cpu = process.cpuUsage(cpu0);
-  return { cpuMs: Math.round((cpu.user + cpu.system) / 1000), wallMs: Math.round(performance.now() - t0) };
+  const { wall, cpu } = await wallAndCpu(f);
+  return { cpuMs: Math.round(cpu), wallMs: Math.round(wall) };
 }
 
 // Warm-up: each body once.

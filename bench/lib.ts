@@ -18,6 +18,18 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i] as number;
 }
 
+/**
+ * One call's wall time and this process's CPU time over it (user + system, every thread), in ms:
+ * the embedded engine runs in this process, so its CPU is the query's.
+ */
+export async function wallAndCpu(run: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const used = process.cpuUsage();
+  const started = performance.now();
+  await run();
+  const d = process.cpuUsage(used);
+  return { wall: performance.now() - started, cpu: (d.user + d.system) / 1000 };
+}
+
 export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;

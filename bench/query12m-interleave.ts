@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { migrate } from '@tidemark/ingester';
 import { createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { percentile, ROOT } from './lib.ts';
+import { percentile, ROOT, wallAndCpu } from './lib.ts';
 import { SITE } from './seed-12m.ts';
 
 const QUERIES: Record<string, Record<string, unknown>> = {
@@ -69,13 +69,7 @@ async function ask(app: App, body: Record<string, unknown>): Promise<{ results: 
   return JSON.parse(text) as { results: unknown; totals: unknown };
 }
 
-async function timed(app: App, body: Record<string, unknown>): Promise<{ cpu: number; wall: number }> {
-  const used = process.cpuUsage();
-  const started = performance.now();
-  await ask(app, body);
-  const d = process.cpuUsage(used);
-  return { cpu: (d.user + d.system) / 1000, wall: performance.now() - started };
-}
+const timed = (app: App, body: Record<string, unknown>) => wallAndCpu(() => ask(app, body));
 
 const p = (xs: number[]) => `${percentile(xs, 50).toFixed(0)} / ${percentile(xs, 95).toFixed(0)}`;
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);

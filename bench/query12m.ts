@@ -21,7 +21,7 @@ import { createDashboardApp } from '@tidemark/dashboard-api';
 import { migrate } from '@tidemark/ingester';
 import { createAccessRegistry, createClickHouse, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
-import { childFigures, type Figures, percentile, progress, ROOT, round } from './lib.ts';
+import { childFigures, type Figures, percentile, progress, ROOT, round, wallAndCpu } from './lib.ts';
 import { SITE, seedYear, withSeedServer } from './seed-12m.ts';
 
 /**
@@ -34,12 +34,9 @@ async function time(run: () => Promise<unknown>, iterations: number): Promise<{ 
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < iterations; i += 1) {
-    const used = process.cpuUsage();
-    const started = performance.now();
-    await run();
-    wall.push(performance.now() - started);
-    const d = process.cpuUsage(used);
-    cpu.push((d.user + d.system) / 1000);
+    const t = await wallAndCpu(run);
+    wall.push(t.wall);
+    cpu.push(t.cpu);
   }
   return { wall: wall.sort((a, b) => a - b), cpu: cpu.sort((a, b) => a - b) };
 }
