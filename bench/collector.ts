@@ -120,6 +120,8 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 `;
+/** Steps of `sustainedRate`'s bisection after the first rate not sustained (1.4× gap → 1.04×). */
+const BISECTIONS = 3;
 /** Connections of the rate-driven load: at 10 000 req/s they allow a mean latency of 100 ms. */
 const PACED_CONNECTIONS = 1024;
 
@@ -397,7 +399,7 @@ export async function benchCollector(opts: {
  * `p99BoundMs`. (Not "answered ≥ x % of the rate": wrk does not count answers still out when it
  * stops, rate × latency of them, which judged a slower but keeping-up server by its latency
  * twice.) The figure is the answered req/s at the highest such rate. After
- * the first rate that is not, one step halfway (geometrically) between it and the last that was.
+ * the first rate that is not, `BISECTIONS` steps of a geometric bisection between it and the last that was.
  * The same method for every setup it compares (`bench/kafka-cluster.ts`: 1 broker and 3).
  */
 export async function sustainedRate(opts: {
@@ -434,8 +436,17 @@ export async function sustainedRate(opts: {
     await wrk(collector, 1, script(500), PACED_CONNECTIONS); // warm-up: JIT, caches, Kafka metadata
     let rate = 500;
     while ((await attempt(rate)) && rate < 200_000) rate *= 1.4;
-    await new Promise((r) => setTimeout(r, 1000)); // what the failed rate left waiting drains
-    if (rate > 500) await attempt(rate / Math.sqrt(1.4));
+    // Bisection between the last sustained rate and the first that was not, geometrically:
+    // `BISECTIONS` steps narrow the 1.4× gap to 1.4^(1/2^n) (1.04× for 3). With one step (before
+    // issue 24's sixth pass) the figure could only land on a coarse grid, and a ratio of two such
+    // figures moved by ±0.1 with the grid, not with the setups.
+    let [low, high] = [rate / 1.4, rate];
+    for (let i = 0; i < BISECTIONS && rate > 500; i++) {
+      await new Promise((r) => setTimeout(r, 1000)); // what the failed rate left waiting drains
+      const mid = Math.sqrt(low * high);
+      if (await attempt(mid)) low = mid;
+      else high = mid;
+    }
   } finally {
     await collector.stop();
     await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
