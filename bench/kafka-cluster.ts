@@ -61,6 +61,8 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
       rates.push(Number(f[`${label} ${headline}`] ?? 0));
       figures[`many visitors, sustained rate: ${label} (req/s, p99 ≤ ${P99_BOUND_MS} ms)`] = rates.at(-1) ?? 0;
       figures[`many visitors, sustained rate: ${label} p50/p99 (ms)`] = f[`${label} sustained p50/p99 (ms)`] ?? '';
+      figures[`many visitors, sustained rate: ${label} collector main thread (CPU µs/request)`] =
+        f[`${label} sustained main-thread CPU µs/request`] ?? '';
       figures[`many visitors, sustained rate: ${label} steps (target→sent/answered, p99 ms)`] =
         f[`${label} sustained steps (target → sent/answered req/s, p99 ms)`] ?? '';
     }
