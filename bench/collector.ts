@@ -13,7 +13,7 @@
  * and the ratio of the two is what the req/s ratio would be if that thread were the only limit.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -480,6 +480,70 @@ function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+}
+
+/**
+ * CPU seconds of JVMs' JIT compiler threads (HotSpot's `C1/C2 CompilerThread…`) and of the whole
+ * processes, summed over `pids` (Linux: /proc/<pid>/task/<tid>/stat; a thread's name is cut to 15
+ * characters there).
+ */
+export function jitCpuSeconds(pids: number[]): { jit: number; total: number } {
+  let jit = 0;
+  let total = 0;
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+      total += cpu;
+      if (/^C\d CompilerThre/.test(stat.slice(stat.indexOf('(') + 1))) jit += cpu;
+    }
+  }
+  return { jit, total };
+}
+
+/**
+ * Warms a setup's broker JVMs until their JIT compilers are done with its load (issue 24's
+ * sixth pass): fresh JVMs spend seconds of CPU compiling the hot code, three of them three times
+ * what one does, and more slowly (each sees a third of the requests, so its methods reach the
+ * compile thresholds later), so a cluster measured in its first minutes paid for its
+ * compilation in req/s, unlike a production cluster, which is warm. One collector, the
+ * rate-driven load at `rate`, in windows of `windowSeconds` until the brokers' compiler threads
+ * took under `jitShare` of their CPU in a window (at most `maxWindows`). Returns each window's share.
+ */
+export async function warmBrokers(opts: {
+  brokers: string;
+  brokerPids: number[];
+  rate: number;
+  windowSeconds: number;
+  maxWindows: number;
+  jitShare: number;
+}): Promise<number[]> {
+  await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const path = join(ROOT, '.tmp', `bench-collector-warm-${process.pid}.lua`);
+  writeFileSync(path, WRK_SCRIPT + WRK_MANY_VISITORS + wrkPaced(opts.rate));
+  const collector = await startCollector('distributed', opts.brokers, 'fast', true);
+  const shares: number[] = [];
+  try {
+    for (let i = 0; i < opts.maxWindows; i++) {
+      const before = jitCpuSeconds(opts.brokerPids);
+      await wrk(collector, opts.windowSeconds, path, PACED_CONNECTIONS);
+      const after = jitCpuSeconds(opts.brokerPids);
+      shares.push((after.jit - before.jit) / Math.max(after.total - before.total, 1e-9));
+      if ((shares.at(-1) ?? 1) < opts.jitShare) break;
+    }
+  } finally {
+    await collector.stop();
+    await dropTopics(opts.brokers, [COLLECTOR_TOPIC]);
+    rmSync(path, { force: true });
+  }
+  return shares;
 }
 
 /**
