@@ -572,12 +572,14 @@ export async function cpuPerEvent(opts: {
     await wrk(collector, 5, path, PACED_CONNECTIONS); // warm-up: JIT (the brokers' too), caches, Kafka metadata
     const pids = { collector: collector.child.pid as number, ...Object.fromEntries(opts.brokerPids.map((p, i) => [`broker ${i + 1}`, p])) };
     const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+    const jitBefore = jitCpuSeconds(opts.brokerPids).jit;
     const wrkBefore = processCpuSeconds('self', true);
     const machineBefore = machineBusySeconds();
     const started = performance.now();
     const load = await wrk(collector, opts.seconds, path, PACED_CONNECTIONS);
     const wall = (performance.now() - started) / 1000;
     const machine = machineBusySeconds() - machineBefore;
+    const jit = jitCpuSeconds(opts.brokerPids).jit - jitBefore;
     const cpu: Record<string, number> = Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid) - (before[name] ?? 0)]),
     );
@@ -597,6 +599,7 @@ export async function cpuPerEvent(opts: {
         [`${m}: CPU µs per event, collector / brokers / wrk`]: [cpu.collector ?? 0, brokersTotal, cpu.wrk]
           .map((s) => Math.round(perEvent(s) * 1000))
           .join(' / '),
+        [`${m}: CPU µs per event, the brokers' JIT compilers (part of the brokers')`]: Math.round(perEvent(jit) * 1000),
         [`${m}: CPU µs per event, each broker`]: Object.entries(cpu)
           .filter(([n]) => n.startsWith('broker'))
           .map(([, s]) => Math.round(perEvent(s) * 1000))
