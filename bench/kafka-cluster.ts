@@ -6,7 +6,10 @@
  * (the headline) and from one; and the cluster again with `KAFKA_PRODUCERS` producers per
  * collector for each count in BENCH_CLUSTER_PRODUCERS (default "2").
  *
- * Measures, each the same for every setup: the headline since issue 24's second pass, the
+ * First both setups' broker JVMs are warmed alike (issue 24's sixth pass: `warmBrokers`, windows of
+ * load until their JIT compilers take under a tenth of their CPU; the cluster's three fresh JVMs
+ * needed about 70 s at 8 000 req/s, the one broker 30 s). Then it measures, each the same for every
+ * setup: the headline since issue 24's second pass, the
  * highest rate sustained by a rate-driven load (requests leave on a schedule, as visitors' do,
  * whatever the answers' latency; `sustainedRate` in collector.ts) with the schedule kept (90 % of
  * the rate sent), all 2xx, p99 within `P99_BOUND_MS`; beside it the CPU bound (issue 24's third
