@@ -707,7 +707,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   });
 
   it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {
-    // Each site's two most visited values of a few attributes (a country, channel, device … row click),
+    // Each site's two most visited values of a few attributes (a country, channel, device, entry page, version … row click),
     // and a value no visit has; grouped by another attribute, over whole UTC days and ranges with partial days.
     const tops: [string, string, string[]][] = [];
     for (const site of SITES)
@@ -716,6 +716,13 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         ['channel', 'toString(channel)'],
         ['device', 'toString(device)'],
         ['source', 'toString(source)'],
+        // 035's filter attributes: entry and exit pages, UTM term and content, versions.
+        ['entry_page', 'entry_page'],
+        ['exit_page', 'exit_page'],
+        ['utm_term', 'utm_term'],
+        ['utm_content', 'utm_content'],
+        ['browser_version', 'toString(browser_version)'],
+        ['os_version', 'toString(os_version)'],
         [
           'screen',
           "multiIf(screen_width = 0, '', screen_width < 576, 'Mobile', screen_width < 992, 'Tablet', screen_width < 1440, 'Laptop', 'Desktop')",
