@@ -50,6 +50,8 @@ else {
     for (const kind of CLICKS) {
       await page.goto(`${url}/?site=${SITE}&period=30d`);
       await settled(page, 60_000);
+      await page.locator(kind.panel).scrollIntoViewIfNeeded();
+      await settled(page, 60_000);
       if (kind.tab) {
         await page.locator(`${kind.panel} [data-tab="${kind.tab}"]`).click();
         await settled(page, 60_000);

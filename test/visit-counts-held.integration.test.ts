@@ -53,7 +53,16 @@ describe.each(['embedded', 'server'] as const)('visit counts of a day whose visi
     path,
     country: 'NL',
   });
-  const visit = (visitor: number, sign: number, version: number, first: number, last: number, pageviews: number, events: number, pairs: [string, string][]) => ({
+  const visit = (
+    visitor: number,
+    sign: number,
+    version: number,
+    first: number,
+    last: number,
+    pageviews: number,
+    events: number,
+    pairs: [string, string][],
+  ) => ({
     site: SITE,
     visitor_id: visitor,
     first_at: at(first),
@@ -101,7 +110,12 @@ describe.each(['embedded', 'server'] as const)('visit counts of a day whose visi
   it('keeps a marker row alone, answers from the visits, and counts the day in full once its events change', async () => {
     // Visitor 1: two pageviews; visitor 2: a pageview and a signup. Only visitor 1's visit is written.
     await insert('events', [event(1, 'pageview', 0), event(1, 'pageview', 5, '/a'), event(2, 'pageview', 20), event(2, 'signup', 22)]);
-    await insert('visits', [visit(1, 1, 1, 0, 5, 2, 0, [['pageview', '/'], ['pageview', '/a']])]);
+    await insert('visits', [
+      visit(1, 1, 1, 0, 5, 2, 0, [
+        ['pageview', '/'],
+        ['pageview', '/a'],
+      ]),
+    ]);
     await countVisitors(client, database);
     // The marker: the '' row alone, holding 2 of the day's 4 events. The day has no `channel` row, so
     // an answer read from its counts would be 0 visitors: the answers below are the visits'.
@@ -111,7 +125,12 @@ describe.each(['embedded', 'server'] as const)('visit counts of a day whose visi
 
     // Visitor 2's visit lands: the visits now hold the day's events, but the day's events have not
     // changed, so it is not counted again (not every round), and the answer comes from the visits.
-    await insert('visits', [visit(2, 1, 1, 20, 22, 1, 1, [['pageview', '/'], ['signup', '/']])]);
+    await insert('visits', [
+      visit(2, 1, 1, 20, 22, 1, 1, [
+        ['pageview', '/'],
+        ['signup', '/'],
+      ]),
+    ]);
     await countVisitors(client, database);
     expect(await dayRows()).toEqual([{ dimension: '', value: '', events: 4, held: 2, visitors: 1 }]);
     const landed = await ask({ ...clicked, metrics: ['visitors', 'pageviews', 'events'] });
@@ -122,8 +141,15 @@ describe.each(['embedded', 'server'] as const)('visit counts of a day whose visi
     // A late pageview of visitor 2 (its visit rewritten to hold it): the day's events change, and it is counted in full.
     await insert('events', [event(2, 'pageview', 25, '/b')]);
     await insert('visits', [
-      visit(2, -1, 1, 20, 22, 1, 1, [['pageview', '/'], ['signup', '/']]),
-      visit(2, 1, 2, 20, 25, 2, 1, [['pageview', '/'], ['signup', '/'], ['pageview', '/b']]),
+      visit(2, -1, 1, 20, 22, 1, 1, [
+        ['pageview', '/'],
+        ['signup', '/'],
+      ]),
+      visit(2, 1, 2, 20, 25, 2, 1, [
+        ['pageview', '/'],
+        ['signup', '/'],
+        ['pageview', '/b'],
+      ]),
     ]);
     await countVisitors(client, database);
     const counted = await dayRows();

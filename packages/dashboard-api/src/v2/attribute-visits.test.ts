@@ -43,9 +43,9 @@ describe('visit metrics by one attribute under filters on another (attribute-vis
     for (const f of ['entry_page', 'exit_page', 'utm_term', 'utm_content', 'browser_version', 'os_version'])
       for (const d of ['channel', 'country', 'device', 'browser', 'os', 'screen'] as Dimension[])
         expect(attributeVisitsEligible(input([d], [leaf('is', f, ['x'])]), [])).toBe(true);
-    expect(attributeVisitsEligible(input(['device'], [leaf('contains', 'entry_page', ['/blog']), leaf('is_not', 'entry_page', ['/'])]), [])).toBe(
-      true,
-    );
+    expect(
+      attributeVisitsEligible(input(['device'], [leaf('contains', 'entry_page', ['/blog']), leaf('is_not', 'entry_page', ['/'])]), []),
+    ).toBe(true);
     // Not: the filter's own attribute (visits_1d answers), no filter, an attribute it does not group by,
     // filters on two attributes, event filters, two attribute dimensions, no whole UTC day, hours.
     expect(attributeVisitsEligible(input(['country']), [])).toBe(false);
