@@ -27,7 +27,9 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35]);
+    expect(await migrate(client, config.clickhouse)).toEqual([
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37,
+    ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -65,6 +67,8 @@ describe('ClickHouse schema (server)', () => {
       imported_visitors: 'MergeTree',
       imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
+      name_visits_1d: 'AggregatingMergeTree',
+      name_visits_1d_mv: 'MaterializedView',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
       pages_15m: 'AggregatingMergeTree',

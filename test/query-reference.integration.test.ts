@@ -707,7 +707,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   });
 
   it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {
-    // Each site's two most visited values of a few attributes (a country, channel, device, entry page, version … row click),
+    // Each site's two most visited values of a few attributes (a country, channel, device, version … row click),
     // and a value no visit has; grouped by another attribute, over whole UTC days and ranges with partial days.
     const tops: [string, string, string[]][] = [];
     for (const site of SITES)
@@ -716,11 +716,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         ['channel', 'toString(channel)'],
         ['device', 'toString(device)'],
         ['source', 'toString(source)'],
-        // 035's filter attributes: entry and exit pages, UTM term and content, versions.
-        ['entry_page', 'entry_page'],
-        ['exit_page', 'exit_page'],
-        ['utm_term', 'utm_term'],
-        ['utm_content', 'utm_content'],
+        // 035's filter attributes: browser and OS versions.
         ['browser_version', 'toString(browser_version)'],
         ['os_version', 'toString(os_version)'],
         [
@@ -797,6 +793,41 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('attribute_visits_1d');
+  });
+
+  it('answers visit metrics under one goal or custom event filter from the per-name visit sums, exactly', async () => {
+    // A goals panel row click: a.example's configured event goals (and a pageview goal, which the
+    // visits answer), b.example's implicit goals (each custom event name), custom event names, and
+    // a goal and a name no visit has; over whole UTC days, partial days and a zone off UTC.
+    const filters: [string, string, string][] = [
+      [SITES[0] as string, 'goal', 'Signup'],
+      [SITES[0] as string, 'goal', 'Download'],
+      [SITES[0] as string, 'goal', 'Blog'],
+      [SITES[0] as string, 'goal', 'signup'],
+      [SITES[0] as string, 'event', 'download'],
+      [SITES[1] as string, 'goal', 'signup'],
+      [SITES[1] as string, 'goal', 'Outbound Link: Click'],
+      [SITES[1] as string, 'event', 'signup'],
+      [SITES[1] as string, 'event', 'no such event'],
+    ];
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02'], partial];
+    const bodies = filters.flatMap(([site, dimension, value], i) => {
+      const base = { site, filters: [['is', dimension, [value]]], dateRange: ranges[i % ranges.length] };
+      return [
+        { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
+        { ...base, metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'], dimensions: ['channel'] },
+        { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['country'], limit: 9 },
+        { ...base, metrics: ['visits'], dimensions: ['device'], dateRange: ranges[(i + 1) % ranges.length] },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['time:day'], dateRange: '30d' },
+        { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['screen'], dateRange: '7d', timezone: 'Asia/Kolkata' },
+      ];
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('name_visits_1d');
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {

@@ -17,13 +17,9 @@ const DAY = 86_400_000;
 
 /**
  * The `visits` expression of each filter attribute the table holds (as `fields.ts` VISIT_COLUMN):
- * 033's low-cardinality ones, and 035's entry and exit pages, UTM term and content, versions.
+ * 033's low-cardinality ones, and 035's browser and OS versions.
  */
 const FILTER_COLUMNS: Record<string, string> = {
-  entry_page: 'v.entry_page',
-  exit_page: 'v.exit_page',
-  utm_term: 'v.utm_term',
-  utm_content: 'v.utm_content',
   browser_version: 'toString(v.browser_version)',
   os_version: 'toString(v.os_version)',
   hostname: 'toString(v.host)',
