@@ -427,16 +427,16 @@ describe('ClickHouse schema (server)', () => {
       // 035 and 037 backfilled the visit written before them (its versions: ''; its custom event name:
       // signup, once), and a re-run of their statements (the backfills included) adds nothing.
       const sums = async () => ({
-        names: await one<{ rows: string; visits: string }>(
+        names: await one<{ rows: number; visits: number }>(
           `SELECT count() AS rows, sum(visits) AS visits FROM ${older.database}.name_visits_1d
            WHERE site = 'pairs.example' AND name = 'signup' AND dimension = ''`,
         ),
-        versions: await one<{ rows: string; visits: string }>(
+        versions: await one<{ rows: number; visits: number }>(
           `SELECT uniqExact(dimension) AS rows, sum(visits) AS visits FROM ${older.database}.attribute_visits_1d
            WHERE site = 'pairs.example' AND filter_dimension = 'browser_version' AND filter_value = ''`,
         ),
       });
-      const backfilled = { names: { rows: '1', visits: '1' }, versions: { rows: '6', visits: '6' } };
+      const backfilled = { names: { rows: 1, visits: 1 }, versions: { rows: 6, visits: 6 } };
       expect(await sums()).toEqual(backfilled);
       for (const version of [35, 37])
         for (const statement of (await loadMigrations(older)).find((m) => m.version === version)?.statements ?? [])

@@ -651,14 +651,25 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       });
       try {
         for (const site of SITES) {
+          const filters: unknown[] = [];
           for (const [dimension, column] of [
             ['channel', 'channel'],
             ['country', 'country'],
             ['device', 'device'],
           ]) {
             const top = await topValue(client, database, site as string, column as string);
+            filters.push(['is', dimension, [top]]);
+          }
+          // A goal or custom event row click: the '' rows' event names (goals that are event names), or the visits.
+          filters.push(
+            ['is', 'goal', ['Signup']],
+            ['is', 'goal', ['signup']],
+            ['is', 'goal', ['Any signup']],
+            ['is', 'event', ['download']],
+          );
+          for (const filter of filters) {
             for (const dateRange of [runs.get(site as string), '30d']) {
-              const base = { site, filters: [['is', dimension, [top]]], dateRange };
+              const base = { site, filters: [filter], dateRange };
               for (const body of [
                 { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'] },
                 { ...base, metrics: ['visitors', 'events', 'conversions'], dimensions: ['goal'] },
