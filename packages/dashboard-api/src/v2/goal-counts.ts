@@ -98,10 +98,12 @@ export function goalCountsStatement(input: StatementInput): Statement {
   }
   if (named) {
     // Under a goal or event filter only the events of one name per site pass (`nameFilter`): its
-    // converters are that name's visitors, its conversions its events.
+    // visitors are that name's visitors, its events its events, and they convert when the name
+    // completes a goal (always under a goal filter; under `event is download` maybe not).
+    const done = `notEmpty(${goalsSql('e', input.goals, params, false)})`;
     const sql = `
       SELECT 0 AS pageviews, sum(e.ne) AS events, sum(e.nv) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth,
-             0 AS scrolls, sum(e.ne) AS conversions, sum(e.nv) AS converters
+             0 AS scrolls, sumIf(e.ne, ${done}) AS conversions, sumIf(e.nv, ${done}) AS converters
       FROM (SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne) AS e
       WHERE ${named}`;
     return { sql, params: params.values, dims: [] };
