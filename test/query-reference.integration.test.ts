@@ -594,7 +594,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
   });
 
-  it('counts the goals panel under one visit filter from the visit counts when every day is counted, exactly', async () => {
+  it('counts the goals panel under one visit, goal or event filter from the visit counts when every day is counted, exactly', async () => {
     // Per site, the longest run of consecutive UTC days whose visit counts are all current (the
     // counts answer the goals there) — and '30d', where some days are stale (the visits answer).
     const runs = new Map<string, [string, string]>();
