@@ -1,7 +1,7 @@
 /**
  * Where a dashboard filter click's CPU goes (issue 18), on data the dashboard bench kept
  * (`BENCH_DASHBOARD_DATA=<dir>`, `BENCH_DASHBOARD_ROWS=n`): the real UI in headless Chromium
- * records the Query API bodies a channel, a page and a country click ask, then each body is run
+ * records the Query API bodies each kind of row click asks (`click-kinds.ts`), then each body is run
  * alone through the dashboard-api in this process (the embedded engine runs here, so process CPU
  * is the engine's), `CLICK_RUNS` times (default 3), and the click's bodies all at once.
  * Prints one JSON line per body: `npx tsx bench/dashboard-clicks.ts` (under the bench lock).
@@ -15,17 +15,13 @@ import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLog
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
+import { CLICKS, rowButton } from './click-kinds.ts';
 import { wallAndCpu } from './lib.ts';
 
 const SITE = 'bench.example';
 const dir = process.env.BENCH_DASHBOARD_DATA;
 if (!dir) throw new Error('BENCH_DASHBOARD_DATA=<dir> of seeded data');
 const runs = Number(process.env.CLICK_RUNS) || 3;
-const CLICKS = [
-  { dimension: 'channel', panel: '#panel-sources' },
-  { dimension: 'page', panel: '#panel-pages' },
-  { dimension: 'country', panel: '#panel-locations', tab: 'country' },
-];
 
 await ensureUiBuilt();
 const { createDashboardApp } = await import('@tidemark/dashboard-api');
@@ -54,13 +50,15 @@ else {
     for (const kind of CLICKS) {
       await page.goto(`${url}/?site=${SITE}&period=30d`);
       await settled(page, 60_000);
+      await page.locator(kind.panel).scrollIntoViewIfNeeded();
+      await settled(page, 60_000);
       if (kind.tab) {
         await page.locator(`${kind.panel} [data-tab="${kind.tab}"]`).click();
         await settled(page, 60_000);
       }
       recording = [];
-      await page.locator(`${kind.panel} tbody tr button`).first().click();
-      await page.waitForURL(new RegExp(`f=is%2C${kind.dimension}`));
+      await page.locator(rowButton(kind, 0)).click();
+      await page.waitForURL(new RegExp(`f=is%2C${kind.dimension}%2C`));
       await settled(page, 60_000);
       bodies[kind.dimension] = recording;
       recording = null;

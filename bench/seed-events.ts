@@ -9,7 +9,9 @@ import { type ClickHouseClient, toClickHouseTime } from '@tidemark/shared';
  * `rows` events spread evenly over `spanMs` before `now`: 80% for `site`, the rest over 20 other
  * sites; 1 in 10 an engagement, 1 in 50 custom. Visitors: 200 000 ids seen all month, or with
  * `visits: true` visits as the tracker makes them — ids that rotate with the UTC day, each of
- * four events about 5 minutes apart (a visit of about 15 minutes), for `seedVisits` to cut.
+ * four events about 5 minutes apart (a visit of about 15 minutes), for `seedVisits` to cut, and
+ * values for every attribute a dashboard panel lists (UTM medium, campaign, term and content,
+ * browser and OS versions, screen widths: `EXTRA`), so that each of its tabs has rows to click.
  */
 export async function seedEvents(
   client: ClickHouseClient,
@@ -26,7 +28,7 @@ export async function seedEvents(
     query: `
       INSERT INTO ${database}.events
         (event_id, site, name, timestamp, visitor_id, session_id, url, host, path, referrer_source, referrer_host,
-         utm_source, country, device, browser, os, duration_ms)
+         utm_source, country, device, browser, os, duration_ms${visits ? `, ${EXTRA.join(', ')}` : ''})
       SELECT
         generateUUIDv4(number),
         if(number % 5 = 0, concat('site', toString(number % 20), '.example'), '${site}'),
@@ -43,7 +45,7 @@ export async function seedEvents(
         ${pick(['desktop', 'desktop', 'mobile', 'tablet'], 7)},
         ${pick(['Chrome', 'Firefox', 'Safari', 'Edge'], 8)},
         ${pick(['Windows', 'macOS', 'Linux', 'iOS', 'Android'], 9)},
-        if(number % 10 = 7, toUInt32(number % 120000), 0)
+        if(number % 10 = 7, toUInt32(number % 120000), 0)${visits ? `,${extra(pick)}` : ''}
       FROM numbers({rows:UInt64})`,
     query_params: { now, span: spanMs, rows },
     clickhouse_settings: { max_insert_block_size: '1000000', max_threads: 2 },
@@ -69,7 +71,7 @@ export async function seedVisits(
       query: `
         INSERT INTO ${database}.visits
           (site, visitor_id, first_at, last_at, sign, version, host, entry_page, exit_page, entry_page_at, exit_page_at,
-           referrer_host, referrer_source, source, channel, utm_source, country, device, browser, os, pageviews, events,
+           referrer_host, referrer_source, source, channel, utm_source, country, device, browser, os, ${EXTRA.join(', ')}, pageviews, events,
            engagements, engaged_ms, pairs)
         SELECT site, visitor_id, min(timestamp), max(timestamp), 1, 1, any(host), ${exit(2).replace('argMaxIf', 'argMinIf')}, ${exit(2)},
                ${exit(1).replace('argMaxIf', 'argMinIf')}, ${exit(1)}, ${entry(1)} AS referrer, ${entry(2)} AS class,
@@ -77,7 +79,7 @@ export async function seedVisits(
                        ${entry(3)} != '', ${entry(3)}, 'Direct / None'),
                multiIf(class = 'search', 'Organic Search', class = 'social', 'Organic Social', class = 'email', 'Email',
                        class = 'direct', 'Direct', 'Referral'),
-               ${entry(3)}, ${entry(4)}, ${entry(5)}, ${entry(6)}, ${entry(7)},
+               ${entry(3)}, ${entry(4)}, ${entry(5)}, ${entry(6)}, ${entry(7)}, ${EXTRA.map((_, i) => entry(8 + i)).join(', ')},
                countIf(name = 'pageview'), countIf(name NOT IN ('pageview', 'engagement')), countIf(name = 'engagement'),
                sumIf(duration_ms, name = 'engagement'), arrayDistinct(groupArrayIf((toString(name), path), name != 'engagement'))
         FROM ${database}.events
@@ -89,5 +91,21 @@ export async function seedVisits(
   }
 }
 
-const ENTRY =
-  'toString(referrer_host), toString(referrer_source), toString(utm_source), toString(country), toString(device), toString(browser), toString(os)';
+/** The attributes only the dashboard's data has (`seedEvents` with `visits: true`), as the visits take them from their entry. */
+const EXTRA = ['utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser_version', 'os_version', 'screen_width'];
+
+/** Their values: the UTM medium follows the source (same hash); terms and contents and versions a few dozen. */
+function extra(pick: (list: string[], salt: number) => string): string {
+  const some = (prefix: string, salt: number, n: number, empty: number) =>
+    `if(cityHash64(number, ${salt}) % 100 < ${empty}, '', concat('${prefix}', toString(cityHash64(number, ${salt + 1}) % ${n})))`;
+  return `
+        ${pick(['', '', '', 'email', 'social'], 5)},
+        ${pick(['', '', 'spring-sale', 'launch', 'black-friday', 'webinar'], 10)},
+        ${some('term ', 11, 40, 60)},
+        ${some('content-', 13, 30, 60)},
+        concat(toString(100 + cityHash64(number, 15) % 40), '.0'),
+        toString(10 + cityHash64(number, 16) % 8),
+        toUInt16(${pick(['390', '768', '1280', '1440', '1920'], 17)})`;
+}
+
+const ENTRY = `toString(referrer_host), toString(referrer_source), toString(utm_source), toString(country), toString(device), toString(browser), toString(os), ${EXTRA.map((c) => (c === 'screen_width' ? c : `toString(${c})`)).join(', ')}`;

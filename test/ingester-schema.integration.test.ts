@@ -27,7 +27,9 @@ describe('ClickHouse schema (server)', () => {
     (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0];
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
-    expect(await migrate(client, config.clickhouse)).toEqual([1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33]);
+    expect(await migrate(client, config.clickhouse)).toEqual([
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37,
+    ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
       await client.query({ query: `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`, format: 'JSONEachRow' })
@@ -41,6 +43,7 @@ describe('ClickHouse schema (server)', () => {
       api_keys: 'ReplacingMergeTree',
       attribute_visits_1d: 'AggregatingMergeTree',
       attribute_visits_1d_mv: 'MaterializedView',
+      attribute_visits_1d_more_mv: 'MaterializedView',
       audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
@@ -64,6 +67,8 @@ describe('ClickHouse schema (server)', () => {
       imported_visitors: 'MergeTree',
       imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
+      name_visits_1d: 'AggregatingMergeTree',
+      name_visits_1d_mv: 'MaterializedView',
       pages_minute: 'AggregatingMergeTree',
       pages_minute_mv: 'MaterializedView',
       pages_15m: 'AggregatingMergeTree',
@@ -143,7 +148,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -353,7 +358,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -404,7 +409,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -419,6 +424,24 @@ describe('ClickHouse schema (server)', () => {
       for (const statement of (await loadMigrations(older)).find((m) => m.version === 23)?.statements ?? [])
         await client.command({ query: statement });
       expect(await read()).toEqual(pairs);
+      // 035 and 037 backfilled the visit written before them (its versions: ''; its custom event name:
+      // signup, once), and a re-run of their statements (the backfills included) adds nothing.
+      const sums = async () => ({
+        names: await one<{ rows: number; visits: number }>(
+          `SELECT count() AS rows, sum(visits) AS visits FROM ${older.database}.name_visits_1d
+           WHERE site = 'pairs.example' AND name = 'signup' AND dimension = ''`,
+        ),
+        versions: await one<{ rows: number; visits: number }>(
+          `SELECT uniqExact(dimension) AS rows, sum(visits) AS visits FROM ${older.database}.attribute_visits_1d
+           WHERE site = 'pairs.example' AND filter_dimension = 'browser_version' AND filter_value = ''`,
+        ),
+      });
+      const backfilled = { names: { rows: 1, visits: 1 }, versions: { rows: 6, visits: 6 } };
+      expect(await sums()).toEqual(backfilled);
+      for (const version of [35, 37])
+        for (const statement of (await loadMigrations(older)).find((m) => m.version === version)?.statements ?? [])
+          await client.command({ query: statement });
+      expect(await sums()).toEqual(backfilled);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -594,7 +594,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
   });
 
-  it('counts the goals panel under one visit filter from the visit counts when every day is counted, exactly', async () => {
+  it('counts the goals panel under one visit, goal or event filter from the visit counts when every day is counted, exactly', async () => {
     // Per site, the longest run of consecutive UTC days whose visit counts are all current (the
     // counts answer the goals there) — and '30d', where some days are stale (the visits answer).
     const runs = new Map<string, [string, string]>();
@@ -651,14 +651,25 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       });
       try {
         for (const site of SITES) {
+          const filters: unknown[] = [];
           for (const [dimension, column] of [
             ['channel', 'channel'],
             ['country', 'country'],
             ['device', 'device'],
           ]) {
             const top = await topValue(client, database, site as string, column as string);
+            filters.push(['is', dimension, [top]]);
+          }
+          // A goal or custom event row click: the '' rows' event names (goals that are event names), or the visits.
+          filters.push(
+            ['is', 'goal', ['Signup']],
+            ['is', 'goal', ['signup']],
+            ['is', 'goal', ['Any signup']],
+            ['is', 'event', ['download']],
+          );
+          for (const filter of filters) {
             for (const dateRange of [runs.get(site as string), '30d']) {
-              const base = { site, filters: [['is', dimension, [top]]], dateRange };
+              const base = { site, filters: [filter], dateRange };
               for (const body of [
                 { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'] },
                 { ...base, metrics: ['visitors', 'events', 'conversions'], dimensions: ['goal'] },
@@ -707,7 +718,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
   });
 
   it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {
-    // Each site's two most visited values of a few attributes (a country, channel, device … row click),
+    // Each site's two most visited values of a few attributes (a country, channel, device, version … row click),
     // and a value no visit has; grouped by another attribute, over whole UTC days and ranges with partial days.
     const tops: [string, string, string[]][] = [];
     for (const site of SITES)
@@ -716,6 +727,9 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         ['channel', 'toString(channel)'],
         ['device', 'toString(device)'],
         ['source', 'toString(source)'],
+        // 035's filter attributes: browser and OS versions.
+        ['browser_version', 'toString(browser_version)'],
+        ['os_version', 'toString(os_version)'],
         [
           'screen',
           "multiIf(screen_width = 0, '', screen_width < 576, 'Mobile', screen_width < 992, 'Tablet', screen_width < 1440, 'Laptop', 'Desktop')",
@@ -790,6 +804,41 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('attribute_visits_1d');
+  });
+
+  it('answers visit metrics under one goal or custom event filter from the per-name visit sums, exactly', async () => {
+    // A goals panel row click: a.example's configured event goals (and a pageview goal, which the
+    // visits answer), b.example's implicit goals (each custom event name), custom event names, and
+    // a goal and a name no visit has; over whole UTC days, partial days and a zone off UTC.
+    const filters: [string, string, string][] = [
+      [SITES[0] as string, 'goal', 'Signup'],
+      [SITES[0] as string, 'goal', 'Download'],
+      [SITES[0] as string, 'goal', 'Blog'],
+      [SITES[0] as string, 'goal', 'signup'],
+      [SITES[0] as string, 'event', 'download'],
+      [SITES[1] as string, 'goal', 'signup'],
+      [SITES[1] as string, 'goal', 'Outbound Link: Click'],
+      [SITES[1] as string, 'event', 'signup'],
+      [SITES[1] as string, 'event', 'no such event'],
+    ];
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02'], partial];
+    const bodies = filters.flatMap(([site, dimension, value], i) => {
+      const base = { site, filters: [['is', dimension, [value]]], dateRange: ranges[i % ranges.length] };
+      return [
+        { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
+        { ...base, metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'], dimensions: ['channel'] },
+        { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['country'], limit: 9 },
+        { ...base, metrics: ['visits'], dimensions: ['device'], dateRange: ranges[(i + 1) % ranges.length] },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['time:day'], dateRange: '30d' },
+        { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['screen'], dateRange: '7d', timezone: 'Asia/Kolkata' },
+      ];
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('name_visits_1d');
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {

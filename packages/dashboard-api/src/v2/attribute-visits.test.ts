@@ -39,13 +39,24 @@ describe('visit metrics by one attribute under filters on another (attribute-vis
       true,
     );
     expect(attributeVisitsEligible(input(['time:day', 'device']), days(100 * DAY, 130 * DAY))).toBe(true);
+    // 035's filter attributes (browser and OS versions), by the same grouped attributes.
+    for (const f of ['browser_version', 'os_version'])
+      for (const d of ['channel', 'country', 'device', 'browser', 'os', 'screen'] as Dimension[])
+        expect(attributeVisitsEligible(input([d], [leaf('is', f, ['x'])]), [])).toBe(true);
+    expect(
+      attributeVisitsEligible(input(['device'], [leaf('contains', 'os_version', ['1']), leaf('is_not', 'os_version', ['17'])]), []),
+    ).toBe(true);
     // Not: the filter's own attribute (visits_1d answers), no filter, an attribute it does not group by,
     // filters on two attributes, event filters, two attribute dimensions, no whole UTC day, hours.
     expect(attributeVisitsEligible(input(['country']), [])).toBe(false);
     expect(attributeVisitsEligible(input(['device'], []), [])).toBe(false);
     expect(attributeVisitsEligible(input(['entry_page']), [])).toBe(false);
+    // Not the entry and exit pages, UTM term and content as the filter attribute (a row per value and day is about one per visit).
+    for (const f of ['entry_page', 'exit_page', 'utm_term', 'utm_content'])
+      expect(attributeVisitsEligible(input(['device'], [leaf('is', f, ['x'])]), [])).toBe(false);
     expect(attributeVisitsEligible(input(['browser_version']), [])).toBe(false);
-    expect(attributeVisitsEligible(input(['device'], [leaf('is', 'entry_page', ['/'])]), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['entry_page'], [leaf('is', 'browser_version', ['120.0'])]), [])).toBe(false);
+    expect(attributeVisitsEligible(input(['device'], [leaf('is', 'region', ['x'])]), [])).toBe(false);
     expect(attributeVisitsEligible(input(['device'], [country, leaf('is', 'channel', ['Direct'])]), [])).toBe(false);
     expect(attributeVisitsEligible(input(['device'], [leaf('is', 'page', ['/'])]), [])).toBe(false);
     expect(attributeVisitsEligible(input(['device', 'browser']), [])).toBe(false);
@@ -62,5 +73,8 @@ describe('visit metrics by one attribute under filters on another (attribute-vis
     expect(partial.sql).toContain('db.attribute_visits_1d');
     expect(partial.sql).toContain('db.visits AS v FINAL');
     expect(Object.values(partial.params)).toEqual(expect.arrayContaining(['country', 'device', ['NL']]));
+    const version = attributeVisitsStatement(input(['channel'], [leaf('is', 'browser_version', ['120'])], 100 * DAY - 5, 130 * DAY));
+    expect(version.sql).toContain('toString(v.browser_version) AS filter_value');
+    expect(Object.values(version.params)).toEqual(expect.arrayContaining(['browser_version', 'channel', ['120']]));
   });
 });

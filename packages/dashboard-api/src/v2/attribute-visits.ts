@@ -15,8 +15,13 @@ import { type Dimension, isTimeDimension } from './vocabulary.ts';
 
 const DAY = 86_400_000;
 
-/** The `visits` expression of each filter attribute the table holds (as `fields.ts` VISIT_COLUMN). */
+/**
+ * The `visits` expression of each filter attribute the table holds (as `fields.ts` VISIT_COLUMN):
+ * 033's low-cardinality ones, and 035's browser and OS versions.
+ */
 const FILTER_COLUMNS: Record<string, string> = {
+  browser_version: 'toString(v.browser_version)',
+  os_version: 'toString(v.os_version)',
   hostname: 'toString(v.host)',
   source: 'toString(v.source)',
   referrer: 'toString(v.referrer_host)',

@@ -15,6 +15,7 @@ import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from 
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { wholeMonthsOf } from './months.ts';
+import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
@@ -191,9 +192,11 @@ async function grouped(
       ? visitRollupStatement(input, buckets)
       : pageVisitsEligible(input, buckets)
         ? pageVisitsStatement(input)
-        : attributeVisitsEligible(input, buckets)
-          ? attributeVisitsStatement(input)
-          : visitStatement(input)
+        : nameVisitsEligible(input, buckets)
+          ? nameVisitsStatement(input)
+          : attributeVisitsEligible(input, buckets)
+            ? attributeVisitsStatement(input)
+            : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
@@ -681,6 +684,7 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   }
   if (visitMetrics) {
     if (!visitRollupEligible(input, buckets) && pageVisitsEligible(input, buckets)) out.add(tables.pageVisits1d);
+    else if (!visitRollupEligible(input, buckets) && nameVisitsEligible(input, buckets)) out.add(tables.nameVisits1d);
     else if (!visitRollupEligible(input, buckets) && attributeVisitsEligible(input, buckets)) {
       // Whole UTC days from the pair sums, the partial ones from the visits.
       out.add(tables.attributeVisits1d);

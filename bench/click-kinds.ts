@@ -1,0 +1,44 @@
+/**
+ * The filter clicks the dashboard benches measure (issue 18: "a filter click < 400 ms to a
+ * settled page", any row a user clicks): a row of each tab of the 30-day view's panels, clicked
+ * from that tab (the panel stays on it, so it then lists that dimension under its own filter).
+ * `BENCH_DASHBOARD_CLICKS=channel,page,…` measures only those kinds.
+ */
+export interface ClickKind {
+  /** The filter's dimension (`f=is,<dimension>,…` in the URL). */
+  dimension: string;
+  panel: string;
+  /** The panel's tab, when not its first. */
+  tab?: string;
+}
+
+const ALL: ClickKind[] = [
+  { dimension: 'channel', panel: '#panel-sources' },
+  { dimension: 'page', panel: '#panel-pages' },
+  { dimension: 'country', panel: '#panel-locations', tab: 'country' },
+  { dimension: 'entry_page', panel: '#panel-pages', tab: 'entry_page' },
+  { dimension: 'exit_page', panel: '#panel-pages', tab: 'exit_page' },
+  { dimension: 'source', panel: '#panel-sources', tab: 'source' },
+  { dimension: 'referrer', panel: '#panel-sources', tab: 'referrer' },
+  { dimension: 'utm_medium', panel: '#panel-sources', tab: 'utm_medium' },
+  { dimension: 'utm_source', panel: '#panel-sources', tab: 'utm_source' },
+  { dimension: 'utm_campaign', panel: '#panel-sources', tab: 'utm_campaign' },
+  { dimension: 'utm_term', panel: '#panel-sources', tab: 'utm_term' },
+  { dimension: 'utm_content', panel: '#panel-sources', tab: 'utm_content' },
+  { dimension: 'device', panel: '#panel-devices' },
+  { dimension: 'browser', panel: '#panel-devices', tab: 'browser' },
+  { dimension: 'browser_version', panel: '#panel-devices', tab: 'browser_version' },
+  { dimension: 'os', panel: '#panel-devices', tab: 'os' },
+  { dimension: 'os_version', panel: '#panel-devices', tab: 'os_version' },
+  { dimension: 'screen', panel: '#panel-devices', tab: 'screen' },
+  { dimension: 'goal', panel: '#panel-goals' },
+  { dimension: 'event', panel: '#panel-goals', tab: 'event' },
+];
+
+const only = process.env.BENCH_DASHBOARD_CLICKS?.split(',').filter(Boolean);
+export const CLICKS: ClickKind[] = only ? ALL.filter((k) => only.includes(k.dimension)) : ALL;
+
+/** The n-th row's value button of the kind's tab (not a goal row's "Properties" button). */
+export function rowButton(kind: ClickKind, n: number): string {
+  return `${kind.panel} tbody tr >> nth=${n} >> td.label button`;
+}
