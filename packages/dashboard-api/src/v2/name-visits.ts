@@ -11,29 +11,15 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, Params } from './fields.ts';
 import type { SiteGoals } from './goals.ts';
+import { PAGE_VISIT_DIMENSIONS } from './page-visits.ts';
 import type { Filter } from './parse.ts';
 import { dayAligned, type Statement, type StatementInput } from './statements.ts';
 import { type Dimension, isTimeDimension } from './vocabulary.ts';
 
 const DAY = 86_400_000;
 
-/** The visit attributes the table holds per name (as `page_visits_1d`). */
-const NAME_VISIT_DIMENSIONS: readonly string[] = [
-  'hostname',
-  'source',
-  'referrer',
-  'channel',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'country',
-  'region',
-  'city',
-  'device',
-  'browser',
-  'os',
-  'screen',
-];
+/** The visit attributes the table holds per name: `page_visits_1d`'s (037 lists 031's). */
+const NAME_VISIT_DIMENSIONS = PAGE_VISIT_DIMENSIONS;
 
 /** Names the table does not hold (the pairs keep no engagement; pageviews are per path: `page_visits_1d`). */
 const NOT_CUSTOM = ['pageview', 'engagement'];

@@ -14,7 +14,7 @@ import { type Dimension, isTimeDimension } from './vocabulary.ts';
 const DAY = 86_400_000;
 
 /** The visit attributes the table holds per path (not entry / exit pages, UTM term and content, versions). */
-const PAGE_VISIT_DIMENSIONS: readonly string[] = [
+export const PAGE_VISIT_DIMENSIONS: readonly string[] = [
   'hostname',
   'source',
   'referrer',
