@@ -8,13 +8,12 @@
  * when one of its pairs has that name. Sums add up, so whole UTC days of those rows answer exactly
  * what `visits` FINAL with its pairs answers (docs/query.md "Which tables answer").
  */
-import { toClickHouseTime } from '@tidemark/shared';
-import { dimensionSql, Params } from './fields.ts';
+import { Params } from './fields.ts';
 import type { SiteGoals } from './goals.ts';
-import { PAGE_VISIT_DIMENSIONS } from './page-visits.ts';
+import { daySumsStatement, PAGE_VISIT_DIMENSIONS } from './page-visits.ts';
 import type { Filter } from './parse.ts';
 import { dayAligned, type Statement, type StatementInput } from './statements.ts';
-import { type Dimension, isTimeDimension } from './vocabulary.ts';
+import { isTimeDimension } from './vocabulary.ts';
 
 const DAY = 86_400_000;
 
@@ -79,20 +78,5 @@ export function nameVisitsStatement(input: StatementInput): Statement {
     pairs.length === 0
       ? '0'
       : `(${pairs.map(([site, name]) => `(site = ${params.add('String', site)} AND name = ${params.add('String', name)})`).join(' OR ')})`;
-  const dimension = params.add('String', input.dimensions.find((d) => !isTimeDimension(d)) ?? '');
-  const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
-  const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
-  const dims = input.dimensions.map(
-    (d, i) => `${dimensionSql(d as Dimension, 'r', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
-  );
-  const sql = `
-    SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
-    FROM (
-      SELECT site, bucket AS first_at, value, visits, bounces, duration, pageviews
-      FROM ${input.tables.nameVisits1d}
-      WHERE ${held} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to}
-    ) AS r
-    ${input.dimensions.length === 0 ? '' : `GROUP BY ${input.dimensions.map((_, i) => `d${i}`).join(', ')}`}
-    HAVING visits != 0`;
-  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+  return daySumsStatement(input, params, zone, input.tables.nameVisits1d, held);
 }

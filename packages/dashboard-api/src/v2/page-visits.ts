@@ -56,6 +56,15 @@ export function pageVisitsStatement(input: StatementInput): Statement {
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const path = params.add('String', pageFilter(input.filters) as string);
+  return daySumsStatement(input, params, zone, input.tables.pageVisits1d, `site IN ${sites} AND path = ${path}`);
+}
+
+/**
+ * The visit metrics of a day-sums table (`page_visits_1d`, `name_visits_1d`: per site, key, UTC day,
+ * visit attribute and value, sign-weighted sums) over whole UTC days, by the asked dimensions, for
+ * the rows `where` selects.
+ */
+export function daySumsStatement(input: StatementInput, params: Params, zone: string, table: string, where: string): Statement {
   const dimension = params.add('String', input.dimensions.find((d) => !isTimeDimension(d)) ?? '');
   const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
   const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
@@ -66,8 +75,8 @@ export function pageVisitsStatement(input: StatementInput): Statement {
     SELECT ${[...dims, 'sum(r.visits) AS visits, sum(r.bounces) AS bounces, sum(r.duration) AS duration, sum(r.pageviews) AS visit_pageviews'].join(',\n  ')}
     FROM (
       SELECT site, bucket AS first_at, value, visits, bounces, duration, pageviews
-      FROM ${input.tables.pageVisits1d}
-      WHERE site IN ${sites} AND path = ${path} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to}
+      FROM ${table}
+      WHERE ${where} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to}
     ) AS r
     ${input.dimensions.length === 0 ? '' : `GROUP BY ${input.dimensions.map((_, i) => `d${i}`).join(', ')}`}
     HAVING visits != 0`;
