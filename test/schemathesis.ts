@@ -48,6 +48,8 @@ export async function runSchemathesis(run: SchemathesisRun): Promise<{ output: s
     '--no-color',
     '--generation-database',
     'none',
+    // A failure prints its seed; SCHEMATHESIS_SEED=<it> replays that run.
+    ...(process.env.SCHEMATHESIS_SEED ? ['--seed', process.env.SCHEMATHESIS_SEED] : []),
   ];
   mkdirSync(join(ROOT, '.tmp'), { recursive: true }); // schemathesis writes its reports under its working directory
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {

@@ -140,7 +140,10 @@ function groups(
   const bucket = (t: number) => bucketStart(t, interval, query.timezone) / 1000;
   const visitOfEvent = new Map<RefEvent, RefVisit>();
   for (const v of visits) for (const e of v.events) visitOfEvent.set(e, v);
-  for (const e of events) {
+  // Asked for visit metrics only, a row is a group of the visits that started in the period: events of
+  // visits started before it make no row (their every asked metric would be 0).
+  const visitsOnly = query.metrics.every((m) => VISIT_METRICS.includes(m));
+  for (const e of visitsOnly ? [] : events) {
     if (e.t < span.from || e.t >= span.to) continue;
     const v = visitOfEvent.get(e) as RefVisit;
     if (!filters.every((f) => holds(f, e, v, goals))) continue;

@@ -11,6 +11,7 @@
  * ahead; the byte limits of a body (413).
  */
 import { LIMITS } from '@tidemark/shared';
+import { PLAUSIBLE_SITE_KEYS } from './dialects/plausible.ts';
 
 /** A host-name label, either case (the site is stored lower-case): SITE_NAME of validate.ts, less its length lookahead (maxLength says it). */
 const LABEL = '[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -30,9 +31,11 @@ const retryAfter = (what: string) => ({
 const event = {
   type: 'object',
   description:
-    'One event. Fields not listed here are ignored, except `__proto__`, `constructor` and `prototype` (reserved: a 400). `timestamp`, `ip` and `userAgent` are the server-side form (SPEC §11): only a request carrying `Authorization: Bearer <key holding events:write>` may give them; from a browser (no `Authorization`) any of them is a 400 naming it.',
+    'One event. Fields not listed here are ignored, except `__proto__`, `constructor` and `prototype` (reserved: a 400) and `d` and `domain`: they are how a Plausible event names its site (SPEC §13), so an event with `site` and either of them is a 400. `timestamp`, `ip` and `userAgent` are the server-side form (SPEC §11): only a request carrying `Authorization: Bearer <key holding events:write>` may give them; from a browser (no `Authorization`) any of them is a 400 naming it.',
   required: ['site', 'name', 'url'],
   propertyNames: { not: { enum: RESERVED } },
+  // Plausible's site keys beside `site` (events-body.ts refuses the mix).
+  not: { anyOf: PLAUSIBLE_SITE_KEYS.map((key) => ({ required: [key] })) },
   properties: {
     site: {
       type: 'string',
