@@ -358,6 +358,12 @@ describe('Kafka cluster failover', () => {
           `ingester caught up ${(f.caughtUpMs / 1000).toFixed(1)} s after fencing (target < ${RESUME_TARGET_MS / 1000} s), longest pause between inserts ${(longest / 1000).toFixed(1)} s; ` +
           `${refusedIn.length} requests not answered 202 over ${refusedSeconds.toFixed(1)} s`,
       );
+      // The same figures for `pnpm bench --only kafka-cluster` to read (bench/kafka-cluster.ts).
+      const s = (ms: number) => Number((ms / 1000).toFixed(1));
+      const figures = { kind: f.kind, fenced: s(f.fencedAt - f.killedAt), caughtUp: s(f.caughtUpMs), longestPause: s(longest) };
+      console.log(
+        `failover-figures ${JSON.stringify({ ...figures, refused: refusedIn.length, refusedSeconds: Number(refusedSeconds.toFixed(1)) })}`,
+      );
     }
     console.log(`failover: ${sent.length} sent, ${accepted.length} answered 202, ${refused.length} otherwise (${statuses(refused)})`);
     if (failovers.some((f) => f.caughtUpMs >= RESUME_TARGET_MS)) console.log(services[1]?.output().slice(-5_000));
