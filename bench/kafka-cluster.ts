@@ -101,7 +101,8 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
           (measured[setup.label] as Measured).cpu = { rate, msPerEvent: totalMsPerEvent };
         }
         if (process.env.BENCH_CLUSTER_CLOSED_LOOP !== '0') {
-          for (const setup of phase.setups.slice(0, 1)) await closedLoop({ quick, brokers, label: setup.label }, figures);
+          const [first] = phase.setups;
+          if (first) (measured[first.label] as Measured).closedLoop = await closedLoop({ quick, brokers, label: first.label }, figures);
         }
         figures[`${phase.label}: load at the end (1-minute average)`] = loadavg()[0]?.toFixed(1) ?? '';
       } finally {
@@ -109,11 +110,6 @@ export async function benchKafkaCluster({ quick }: { quick: boolean }): Promise<
       }
     }
     ratios(measured, figures);
-    for (const visitors of ['many visitors', 'one visitor']) {
-      const rps = (label: string) => Number(figures[`${visitors}: ${label} collector, closed loop (req/s)`] ?? 0);
-      if (rps('1 broker') && rps('3 brokers'))
-        figures[`${visitors}: 3 brokers / 1 broker (closed loop)`] = Number((rps('3 brokers') / rps('1 broker')).toFixed(2));
-    }
   } finally {
     await Promise.all([stopKafka(cluster), stopKafka(single)]);
     rmSync(root, { recursive: true, force: true });
@@ -137,7 +133,11 @@ interface Phase {
 interface Measured {
   rate: number;
   cpu?: { rate: number; msPerEvent: number };
+  /** wrk's closed-loop req/s, from many visitors and from one. */
+  closedLoop?: Record<Visitors, number>;
 }
+
+type Visitors = 'many visitors' | 'one visitor';
 
 /**
  * Warms a setup's broker JVMs (issue 24's sixth pass: the cluster's three fresh JVMs spent a third
@@ -207,6 +207,11 @@ function ratios(measured: Record<string, Measured>, figures: Figures): void {
     const bound = one.cpu && m.cpu ? (one.cpu.msPerEvent / m.cpu.msPerEvent).toFixed(2) : 'n/a';
     figures[`many visitors, sustained rate: ${label} / 1 broker (target ≥ 0.7; CPU bound at ${m.cpu?.rate ?? '?'} req/s)`] =
       `${one.rate ? (m.rate / one.rate).toFixed(2) : 'n/a (1 broker sustained no step)'} (bound ${bound})`;
+    if (label !== '3 brokers' || !m.closedLoop || !one.closedLoop) continue;
+    for (const [visitors, rps] of Object.entries(m.closedLoop)) {
+      const base = one.closedLoop[visitors as Visitors];
+      if (rps && base) figures[`${visitors}: 3 brokers / 1 broker (closed loop)`] = Number((rps / base).toFixed(2));
+    }
   }
 }
 
@@ -215,7 +220,8 @@ function ratios(measured: Record<string, Measured>, figures: Figures): void {
  * req/s = 256 / latency, so it reads the latency that replication adds, not what the collector
  * can carry), from many visitors and from one.
  */
-async function closedLoop(setup: { quick: boolean; brokers: string; label: string }, figures: Figures): Promise<void> {
+async function closedLoop(setup: { quick: boolean; brokers: string; label: string }, figures: Figures): Promise<Record<Visitors, number>> {
+  const rps: Record<Visitors, number> = { 'many visitors': 0, 'one visitor': 0 };
   for (const [visitors, many] of [
     ['many visitors', true],
     ['one visitor', false],
@@ -227,10 +233,12 @@ async function closedLoop(setup: { quick: boolean; brokers: string; label: strin
       label: setup.label,
       manyVisitors: many,
     });
-    figures[`${visitors}: ${setup.label} collector, closed loop (req/s)`] = Number(f[`${setup.label} collector (req/s)`] ?? 0);
+    rps[visitors] = Number(f[`${setup.label} collector (req/s)`] ?? 0);
+    figures[`${visitors}: ${setup.label} collector, closed loop (req/s)`] = rps[visitors];
     figures[`${visitors}: ${setup.label} collector, closed loop p50/p99 (ms)`] = f[`${setup.label} collector p50/p99 (ms)`] ?? '';
     figures[`${visitors}: ${setup.label} collector, closed loop non-2xx`] = f[`${setup.label} collector non-2xx`] ?? '';
   }
+  return rps;
 }
 
 /** The failover test (`test/kafka-failover.integration.test.ts`, its own private cluster): its report lines. */
@@ -260,17 +268,17 @@ function failoverFigures(output: string): Figures {
     if (at < 0) continue;
     const f = JSON.parse(line.slice(at + 'failover-figures '.length)) as {
       kind: string;
-      fenced: number;
-      caughtUp: number;
-      longestPause: number;
+      fenced: string;
+      caughtUp: string;
+      longestPause: string;
       refused: number;
-      refusedSeconds: number;
+      refusedSeconds: string;
     };
-    figures[`failover ${f.kind}: fenced after (s)`] = f.fenced;
-    figures[`failover ${f.kind}: seconds of refusals (target 0)`] = f.refusedSeconds;
+    figures[`failover ${f.kind}: fenced after (s)`] = Number(f.fenced);
+    figures[`failover ${f.kind}: seconds of refusals (target 0)`] = Number(f.refusedSeconds);
     figures[`failover ${f.kind}: requests refused`] = f.refused;
-    figures[`failover ${f.kind}: ingester caught up after fencing (s, target < 15)`] = f.caughtUp;
-    figures[`failover ${f.kind}: ingester's longest pause from the kill (s)`] = f.longestPause;
+    figures[`failover ${f.kind}: ingester caught up after fencing (s, target < 15)`] = Number(f.caughtUp);
+    figures[`failover ${f.kind}: ingester's longest pause from the kill (s)`] = Number(f.longestPause);
   }
   if (Object.keys(figures).length === 0) {
     const lines = output.split('\n').filter((l) => l.includes('failover'));

@@ -352,18 +352,23 @@ describe('Kafka cluster failover', () => {
         }
       }
       const refusedIn = refused.filter((s) => s.at >= f.killedAt && s.at <= f.fencedAt + f.caughtUpMs);
-      const refusedSeconds = refusedIn.length === 0 ? 0 : ((refusedIn.at(-1)?.at ?? 0) - (refusedIn[0]?.at ?? 0)) / 1000;
+      const refusedMs = refusedIn.length === 0 ? 0 : (refusedIn.at(-1)?.at ?? 0) - (refusedIn[0]?.at ?? 0);
+      // One set of figures, as prose and as a JSON line for `pnpm bench --only kafka-cluster`.
+      const s = (ms: number) => (ms / 1000).toFixed(1);
+      const r = {
+        kind: f.kind,
+        fenced: s(f.fencedAt - f.killedAt),
+        caughtUp: s(f.caughtUpMs),
+        longestPause: s(longest),
+        refused: refusedIn.length,
+        refusedSeconds: s(refusedMs),
+      };
       console.log(
-        `failover ${f.kind} (node ${f.node}): fenced ${((f.fencedAt - f.killedAt) / 1000).toFixed(1)} s after the kill; ` +
-          `ingester caught up ${(f.caughtUpMs / 1000).toFixed(1)} s after fencing (target < ${RESUME_TARGET_MS / 1000} s), longest pause between inserts ${(longest / 1000).toFixed(1)} s; ` +
-          `${refusedIn.length} requests not answered 202 over ${refusedSeconds.toFixed(1)} s`,
+        `failover ${r.kind} (node ${f.node}): fenced ${r.fenced} s after the kill; ` +
+          `ingester caught up ${r.caughtUp} s after fencing (target < ${RESUME_TARGET_MS / 1000} s), longest pause between inserts ${r.longestPause} s; ` +
+          `${r.refused} requests not answered 202 over ${r.refusedSeconds} s`,
       );
-      // The same figures for `pnpm bench --only kafka-cluster` to read (bench/kafka-cluster.ts).
-      const s = (ms: number) => Number((ms / 1000).toFixed(1));
-      const figures = { kind: f.kind, fenced: s(f.fencedAt - f.killedAt), caughtUp: s(f.caughtUpMs), longestPause: s(longest) };
-      console.log(
-        `failover-figures ${JSON.stringify({ ...figures, refused: refusedIn.length, refusedSeconds: Number(refusedSeconds.toFixed(1)) })}`,
-      );
+      console.log(`failover-figures ${JSON.stringify(r)}`);
     }
     console.log(`failover: ${sent.length} sent, ${accepted.length} answered 202, ${refused.length} otherwise (${statuses(refused)})`);
     if (failovers.some((f) => f.caughtUpMs >= RESUME_TARGET_MS)) console.log(services[1]?.output().slice(-5_000));
