@@ -162,14 +162,18 @@ describe('ingester: Kafka → ClickHouse server, one process', () => {
     const failuresBefore = await metric(metricsUrl, 'tidemark_ingester_insert_failures_total');
     const events = Array.from({ length: 500 }, (_, i) => syntheticEvent(site, i));
     await produce(brokers, t, events);
-    // Every batch's first attempt wrote its raw part, then failed.
+    // A batch's first attempt wrote its raw part, then failed. (Not necessarily all 500: the
+    // consumer may have fetched them as several batches, and while the first is retried the
+    // next wait — a slow run saw 157 rows here, which the retry below must still bring to
+    // every rollup.)
     const raw = await waitFor(
       () => rawCount(client, t.database, site),
-      (c) => c.rows >= 500,
+      (c) => c.rows >= 1,
       30_000,
       100,
     );
-    expect(raw).toEqual({ rows: 500, ids: 500 });
+    expect(raw.rows).toBe(raw.ids);
+    expect(raw.rows).toBeGreaterThan(0);
     // The failure is reported after the views ran, which is after the raw rows became visible.
     await waitFor(
       () => metric(metricsUrl, 'tidemark_ingester_insert_failures_total'),
