@@ -13,7 +13,9 @@
 -- visit inserts reach it in both modes with their deduplication tokens, and every count the
 -- ingester writes (`countVisitors`) reaches it too. Partitioned by year: a two-year range is two or
 -- three parts. Backfilled from the three tables when this migration runs (into an empty table only,
--- before the views exist). Kept 2 years, like them. Runs twice safely (IF NOT EXISTS, the guard).
+-- before the views exist). Kept 2 years, like them. Runs twice safely (IF NOT EXISTS, the guard),
+-- also beside another ingester that has already added 027's columns (the insert names its columns:
+-- without them, "Number of columns doesn't match (source: 12 and result: 14)" ended that start).
 CREATE TABLE IF NOT EXISTS {{database}}.site_days {{on_cluster}}
 (
     site            LowCardinality(String),
@@ -35,7 +37,7 @@ ORDER BY (site, day)
 TTL day + INTERVAL 2 YEAR
 SETTINGS non_replicated_deduplication_window = 10000;
 
-INSERT INTO {{database}}.site_days
+INSERT INTO {{database}}.site_days (site, day, events, pageviews, customs, engagements, engaged_ms, visits, bounces, duration, visit_pageviews, counted)
 SELECT site, day, sum(events), sum(pageviews), sum(customs), sum(engagements), sum(engaged_ms), sum(visits), sum(bounces), sum(duration),
        sum(visit_pageviews), max(counted)
 FROM (
