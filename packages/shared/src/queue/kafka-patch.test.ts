@@ -105,14 +105,17 @@ describe('kafkajs request queue on Node 24', () => {
 });
 
 describe('kafkajs consumer rejoining after a crash', () => {
-  it('joins again as the member it was when it stopped without leaving the group (no wait for the lost member’s session)', async () => {
-    const createConsumer = fromKafkajs('./src/consumer/index.js') as (options: object) => {
-      subscribe(options: object): Promise<void>;
-      run(options: object): Promise<void>;
-      on(event: string, listener: (e: { payload: { restart: boolean } }) => void): void;
-      events: { CRASH: string };
-      disconnect(): Promise<void>;
-    };
+  type PatchedConsumer = {
+    subscribe(options: object): Promise<void>;
+    run(options: object): Promise<void>;
+    on(event: string, listener: (e: { payload: { restart: boolean } }) => void): void;
+    events: { CRASH: string };
+    disconnect(): Promise<void>;
+    memberId(): string | null;
+    rejoinAs(id: string | null): void;
+  };
+  /** A coordinator that dies between join and sync (a crash that cannot leave the group), and the joins it saw. */
+  const dyingCoordinator = () => {
     const joins: string[] = [];
     const coordinator = {
       async joinGroup({ memberId }: { memberId: string }) {
@@ -146,16 +149,39 @@ describe('kafkajs consumer rejoining after a crash', () => {
       removeBroker() {},
     };
     const logger = { namespace: () => logger, debug() {}, info() {}, warn() {}, error() {}, setLogLevel() {} };
-    const consumer = createConsumer({ cluster, groupId: 'g', logger, retry: { retries: 0 } });
-    const crashed = () => new Promise<void>((resolve) => consumer.on(consumer.events.CRASH, () => resolve()));
+    const createConsumer = fromKafkajs('./src/consumer/index.js') as (options: object) => PatchedConsumer;
+    const consumer = () => createConsumer({ cluster, groupId: 'g', logger, retry: { retries: 0, restartOnFailure: async () => false } });
+    return { joins, consumer };
+  };
+  /** Runs the consumer until it crashed (kafkajs's own restart is off, as in the adapter). */
+  const runUntilCrash = async (consumer: PatchedConsumer) => {
+    const crash = new Promise<void>((resolve) => consumer.on(consumer.events.CRASH, () => resolve()));
+    await consumer.run({ eachBatch: async () => {} });
+    await crash;
+  };
+
+  it('joins again as the member it was when it stopped without leaving the group (no wait for the lost member’s session)', async () => {
+    const { joins, consumer: create } = dyingCoordinator();
+    const consumer = create();
     await consumer.subscribe({ topics: ['t'] });
-    let crash = crashed();
-    await consumer.run({ eachBatch: async () => {} });
-    await crash;
-    crash = crashed();
-    await consumer.run({ eachBatch: async () => {} });
-    await crash;
+    await runUntilCrash(consumer);
+    await runUntilCrash(consumer);
     await consumer.disconnect();
+    expect(joins).toEqual(['', 'member-1']);
+  });
+
+  it('hands its member id to a fresh consumer that replaces it (memberId / rejoinAs)', async () => {
+    const { joins, consumer: create } = dyingCoordinator();
+    const old = create();
+    expect(old.memberId()).toBe(null);
+    await old.subscribe({ topics: ['t'] });
+    await runUntilCrash(old);
+    expect(old.memberId()).toBe('member-1');
+    const fresh = create();
+    fresh.rejoinAs(old.memberId());
+    await fresh.subscribe({ topics: ['t'] });
+    await runUntilCrash(fresh);
+    await Promise.all([old.disconnect(), fresh.disconnect()]);
     expect(joins).toEqual(['', 'member-1']);
   });
 });
