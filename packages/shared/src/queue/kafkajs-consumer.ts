@@ -98,7 +98,8 @@ export async function createConsumer(config: KafkaConfig, log: Logger, options: 
     partitionsConsumedConcurrently: options.concurrency ?? config.partitions,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const { topic, partition } = batch;
-      if (batch.messages.length === 0 || member !== consumer) return;
+      if (member !== consumer) return dropStale(member);
+      if (batch.messages.length === 0) return;
       const active = () => member === consumer && isRunning() && !isStale();
       // kafkajs heartbeats only between batches: a batch whose insert or commit waits (a commit
       // blocks until the offsets' in-sync replicas drop a dead broker, ≈ 9 s) would let the
@@ -133,10 +134,22 @@ export async function createConsumer(config: KafkaConfig, log: Logger, options: 
     },
   });
 
+  /**
+   * A replaced consumer that still runs (its stop returned while it was joining, and the join then
+   * went through) is disconnected again, from outside its batch: it must not heartbeat or fetch
+   * as the member its replacement now is.
+   */
+  const dropped = new WeakSet<Member>();
+  const dropStale = (member: Member) => {
+    if (dropped.has(member)) return;
+    dropped.add(member);
+    setImmediate(() => void member.disconnect().catch((e: unknown) => log.warn({ err: e }, 'kafka_consumer_stop_failed')));
+  };
+
   /** Events of one kafkajs consumer, acted on while it is the current one. */
   const listen = (member: Member) => {
     member.on(member.events.GROUP_JOIN, ({ payload }) => {
-      if (member !== consumer) return;
+      if (member !== consumer) return dropStale(member);
       assignment++;
       watch.assigned(payload.memberAssignment[config.topic] ?? []);
       // A partition stopped under the last assignment is tried again under this one.
