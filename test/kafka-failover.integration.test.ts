@@ -213,8 +213,17 @@ describe('Kafka cluster failover', () => {
 
   it('survives kill -9 of a partition leader, the group coordinator and the active controller', async ({ onTestFailed }) => {
     // What the services said, for a failure's reason (their own logs: see FAILOVER_LOG above).
-    onTestFailed(() => {
+    onTestFailed(async () => {
       for (const s of services) console.log(`--- the ${s.name}'s log, last 8 000 characters:\n${s.output().slice(-8_000)}`);
+      // A silent ingester: exited (and how), or alive with its event loop answering or not.
+      const { exitCode, signalCode } = services[1]?.child ?? {};
+      const answers = await fetch(metricsUrl, { signal: AbortSignal.timeout(3_000) }).then(
+        (r) => `answers (${r.status})`,
+        (error: unknown) => `does not answer in 3 s (${String(error)})`,
+      );
+      console.log(
+        `--- the ingester process: ${exitCode === null && signalCode === null ? 'running' : `exited (code ${exitCode}, signal ${signalCode})`}; its /metrics ${answers}`,
+      );
     });
     // Browsers that never retry: each request one event of a visitor of its own address.
     const sent: Sent[] = [];

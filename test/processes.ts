@@ -58,7 +58,14 @@ export function startService(name: 'collector' | 'ingester' | 'dashboard-api', e
   const child = spawn(process.execPath, [join(ROOT, 'packages', name, 'src', 'main.ts')], {
     cwd: ROOT,
     // A collector's metrics port is a free one unless the test names it.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COLLECTOR_METRICS_PORT: '0', ...env },
+    // SERVICE_NODE_OPTIONS: Node options for the services only (e.g. `--report-on-signal`, to see where a stuck one is).
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      COLLECTOR_METRICS_PORT: '0',
+      ...(process.env.SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
