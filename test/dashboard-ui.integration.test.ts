@@ -258,7 +258,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       await page.goto(`${stack.apiUrl}/?site=${goalSite}&period=30d`);
       await settled(page);
       await seeing(page, '#panel-goals');
-      await page.locator(`#panel-goals tbody tr[data-value="${goal}"] button`).click();
+      await page.locator(`#panel-goals tbody tr[data-value="${goal}"] button.link`).click();
       await page.waitForURL(new RegExp(`f=is%2Cgoal%2C${encodeURIComponent(goal).replaceAll('%20', '(%20|\\+)')}`));
       await settled(page);
       const answer = (await api({ site: goalSite, dateRange: '30d', filters: [['is', 'goal', [goal]]], metrics: TOP })) as Answer;
