@@ -261,16 +261,17 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       await page.locator(`#panel-goals tbody tr[data-value="${goal}"] button.link`).click();
       await page.waitForURL(new RegExp(`f=is%2Cgoal%2C${encodeURIComponent(goal).replaceAll('%20', '(%20|\\+)')}`));
       await settled(page);
-      const answer = (await api({ site: goalSite, dateRange: '30d', filters: [['is', 'goal', [goal]]], metrics: TOP })) as Answer;
-      const numbers = answer.results[0]?.metrics ?? [];
-      expect(
-        numbers.every((n) => typeof n === 'number'),
-        goal,
-      ).toBe(true);
-      expect(numbers[1], goal).toBeGreaterThan(0);
-      expect(await topNumbers(page), goal).toEqual(numbers);
+      // What a user sees first: no error anywhere on the page, and six numbers.
       await seeing(page);
       expect(await page.locator('.error').allTextContents(), goal).toEqual([]);
+      const shown = await topNumbers(page);
+      expect(
+        shown.every((n) => n !== null),
+        goal,
+      ).toBe(true);
+      const answer = (await api({ site: goalSite, dateRange: '30d', filters: [['is', 'goal', [goal]]], metrics: TOP })) as Answer;
+      expect(answer.results[0]?.metrics[1], goal).toBeGreaterThan(0);
+      expect(shown, goal).toEqual(answer.results[0]?.metrics);
     }
     await page.close();
   });
