@@ -26,6 +26,8 @@ interface Answer {
 
 describe('dashboard UI (embedded stack, real Chromium)', () => {
   const site = `${uniqueName('ui')}.example`;
+  /** A site of its own, registered with goals (one with a property condition) by the goal-row test alone. */
+  const goalSite = `${uniqueName('ui-goals')}.example`;
   let stack: Stack;
   let browser: Browser;
   let context: BrowserContext;
@@ -39,6 +41,30 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     });
     expect(res.status).toBe(200);
     return accept === 'text/csv' ? res.text() : ((await res.json()) as Answer);
+  };
+
+  /** Stores `events` and waits until their visits are cut (their count holds still). */
+  const stored = async (of: string, events: ReturnType<typeof uiWorkload>) => {
+    await sendServerEvents(stack.collectorUrl, TOKEN, events);
+    await waitFor(
+      () => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {site:String}', { site: of }),
+      (rows) => Number(rows[0]?.n) === events.length,
+      30_000,
+    );
+    let visits = -1;
+    await waitFor(
+      async () => {
+        const [row] = await stack.query<{ n: string }>('SELECT count() AS n FROM {db}.visits FINAL WHERE site = {site:String}', {
+          site: of,
+        });
+        const same = Number(row?.n) === visits && visits > 0;
+        visits = Number(row?.n);
+        return same;
+      },
+      (same) => same,
+      30_000,
+      1000,
+    );
   };
 
   const open = async (page: Page, query: string) => {
@@ -77,27 +103,10 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ API_TOKEN: TOKEN });
-    const events = uiWorkload(site, Date.now());
-    await sendServerEvents(stack.collectorUrl, TOKEN, events);
-    await waitFor(
-      () => stack.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE site = {site:String}', { site }),
-      (rows) => Number(rows[0]?.n) === events.length,
-      30_000,
-    );
-    // Visits are cut from the stored events a moment later: wait until their count holds still.
-    let visits = -1;
-    await waitFor(
-      async () => {
-        const [row] = await stack.query<{ n: string }>('SELECT count() AS n FROM {db}.visits FINAL WHERE site = {site:String}', { site });
-        const same = Number(row?.n) === visits && visits > 0;
-        visits = Number(row?.n);
-        return same;
-      },
-      (same) => same,
-      30_000,
-      1000,
-    );
+    // SITES: the shared site's events stay accepted once a test registers its own site (registration is enforcement).
+    stack = await startStack({ API_TOKEN: TOKEN, SITES: `${site},${goalSite}` });
+    // Visits are cut from the stored events a moment later: `stored` waits until their count holds still.
+    await stored(site, uiWorkload(site, Date.now()));
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     context.on('request', (r) => {
@@ -225,6 +234,48 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await page.close();
   });
 
+  it('a click on each goal row of a site with a property goal shows the Query API numbers, no error', async () => {
+    // Its own site, registered with goals here and left registered: the shared site is not touched.
+    const goals = [
+      { name: 'Pricing', path: '/pricing' },
+      { name: 'Docs', path: '/docs**' },
+      { name: 'Signup', event: 'signup' },
+      { name: 'Pro signup', event: 'signup', props: { plan: 'pro' } },
+    ];
+    const res = await fetch(`${stack.apiUrl}/api/v2/sites`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ site: goalSite, goals }),
+    });
+    expect(res.status).toBe(201);
+    await stored(goalSite, uiWorkload(goalSite, Date.now(), 80, 29));
+    const rows = ((await api({ site: goalSite, dateRange: '30d', metrics: ['visitors'], dimensions: ['goal'], limit: 9 })) as Answer)
+      .results;
+    expect(rows.map((r) => r.dimensions[0]).sort()).toEqual(goals.map((g) => g.name).sort());
+    const page = await context.newPage();
+    for (const { dimensions } of rows) {
+      const goal = dimensions[0] as string;
+      await page.goto(`${stack.apiUrl}/?site=${goalSite}&period=30d`);
+      await settled(page);
+      await seeing(page, '#panel-goals');
+      await page.locator(`#panel-goals tbody tr[data-value="${goal}"] button.link`).click();
+      await page.waitForURL(new RegExp(`f=is%2Cgoal%2C${encodeURIComponent(goal).replaceAll('%20', '(%20|\\+)')}`));
+      await settled(page);
+      // What a user sees first: no error anywhere on the page, and six numbers.
+      await seeing(page);
+      expect(await page.locator('.error').allTextContents(), goal).toEqual([]);
+      const shown = await topNumbers(page);
+      expect(
+        shown.every((n) => n !== null),
+        goal,
+      ).toBe(true);
+      const answer = (await api({ site: goalSite, dateRange: '30d', filters: [['is', 'goal', [goal]]], metrics: TOP })) as Answer;
+      expect(answer.results[0]?.metrics[1], goal).toBeGreaterThan(0);
+      expect(shown, goal).toEqual(answer.results[0]?.metrics);
+    }
+    await page.close();
+  });
+
   it('the filter bar adds is / is not / contains on a dimension and on a custom property', async () => {
     const page = await newPage();
     await open(page, 'period=30d');
@@ -237,11 +288,12 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await page.waitForURL(/f=is_not%2Cprop%3Aplan%2Cfree/);
     await settled(page);
     const base = { dateRange: '30d', filters: [['is_not', 'prop:plan', ['free']]] };
-    // The Query API takes no visit metric beside a custom property filter: those show as "—".
-    const eventMetrics = ['visitors', 'pageviews'];
-    const [visitors, pageviews] = ((await api({ ...base, metrics: eventMetrics })) as Answer).results[0]?.metrics ?? [];
-    expect(await topNumbers(page)).toEqual([visitors, null, pageviews, null, null, null]);
-    expect(await page.locator('.stat[data-metric="bounce_rate"] .stat-value').textContent()).toBe('—');
+    // All six top numbers: a visit counts when one of its events carries the property's value.
+    const numbers = ((await api({ ...base, metrics: TOP })) as Answer).results[0]?.metrics ?? [];
+    expect(numbers.every((n) => typeof n === 'number')).toBe(true);
+    expect(numbers[1]).toBeGreaterThan(0);
+    expect(await topNumbers(page)).toEqual(numbers);
+    expect(await page.locator('.error').count()).toBe(0);
     // The goals panel: goals, then the properties of custom events.
     await expectPanel(page, 'goals', 'goal', 'visitors', base);
     await page.locator('#panel-goals [data-tab="props"]').click();

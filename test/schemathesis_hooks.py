@@ -27,7 +27,6 @@ CROSS_FIELD_RULES = [
     (r"^/filters(/\d+|/1/\d+)*/2/\d+$", r"RE2 refuses this pattern"),
     (r"^/filters(/\d+|/1/\d+|/1)*$", r"nested more than 8 levels"),
     (r"^/metrics$", r"conversions and conversion_rate need a goal"),
-    (r"^/(dimensions|filters)(/\d+|/1)*$", r"an event dimension has no single value per visit|works with event metrics"),
     (r"^/dimensions(/\d+)?$", r"buckets over this range|groups: add filters"),
     # The document states the pattern of a zone's name, not the 438 names (each would be cases).
     (r"^/timezone$", r"unknown IANA time zone"),

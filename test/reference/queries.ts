@@ -36,9 +36,8 @@ export function randomQuery(seed: number, sites: string[], dateRanges: unknown[]
       dimensions.findIndex((d) => d.startsWith('time')),
       1,
     );
-  const visitMetric = metrics.some((m) => ['visits', 'views_per_visit', 'bounce_rate', 'visit_duration'].includes(m));
-  if (visitMetric) for (let i = dimensions.length - 1; i >= 0; i--) if (dimensions[i]?.startsWith('event:')) dimensions.splice(i, 1);
-  const prop = metrics.every((m) => !['visits', 'views_per_visit', 'bounce_rate', 'visit_duration'].includes(m)) && rnd() < 0.2;
+  // Visit metrics beside `prop:*` and `event:*` too: a visit counts from its own events (matched-visits.ts).
+  const prop = rnd() < 0.2;
   if (prop && dimensions.length < 2) dimensions.push('prop:plan');
   const leaf = (): unknown[] => {
     const dims = Object.keys(VALUES).filter((d) => prop || d !== 'prop:plan');

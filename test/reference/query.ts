@@ -168,9 +168,9 @@ function groups(
   if (wantsVisits) {
     for (const v of visits) {
       if (!v.counted || v.firstAt < span.from || v.firstAt >= span.to) continue;
-      const pairs = new Map<string, { name: string; path: string }>();
-      for (const e of v.events) if (e.name !== 'engagement') pairs.set(`${e.name}\0${e.path}`, { name: e.name, path: e.path });
-      const matching = [...pairs.values()].filter((p) => filters.every((f) => holds(f, p, v, goals)));
+      // A visit passes when one of its own pageviews or custom events passes the whole filter (props, goals with
+      // property conditions and event attributes included), and counts once under each value of those events.
+      const matching = v.events.filter((e) => e.name !== 'engagement' && filters.every((f) => holds(f, e, v, goals)));
       const eventDims = dims.filter((d) => isEventDimension(d));
       const keys = new Set<string>();
       if (eventDims.length > 0) {

@@ -137,7 +137,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         400: error(
-          'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; visit metrics take no event dimension (`page`, `event:*`, `prop:*`, …); at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
+          'A malformed query: `field` is a JSON pointer into the body (e.g. `/filters/0/1`). Besides what the request schema says, the rules between fields: `orderBy` names metrics or dimensions of the query; a range starts no later than it ends; `matches` patterns are RE2; conversions need a goal (or event) filter or the goal dimension; at most 10 000 time buckets and 100 000 groups; filters nest at most 8 deep.',
         ),
         401: error('No credentials, or a wrong or revoked key, session or link.'),
         403: error(

@@ -34,7 +34,7 @@ describe('POST /api/v2/query', () => {
     const cases: [unknown, string][] = [
       ['not json', ''],
       [{ site: 'example.com', metrics: ['visitors'], dimensions: ['page', 'planet'] }, '/dimensions/1'],
-      [{ site: 'example.com', metrics: ['visits'], dimensions: ['prop:plan'] }, '/dimensions/0'],
+      [{ site: 'example.com', metrics: ['visits'], orderBy: [['pageviews', 'desc']] }, '/orderBy/0/0'],
     ];
     for (const [body, field] of cases) {
       const res = await post(untouchable, body);

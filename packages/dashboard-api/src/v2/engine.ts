@@ -14,6 +14,7 @@ import { filterDimensions, intervalOf } from './fields.ts';
 import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
+import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import { wholeMonthsOf } from './months.ts';
 import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
@@ -196,7 +197,9 @@ async function grouped(
           ? nameVisitsStatement(input)
           : attributeVisitsEligible(input, buckets)
             ? attributeVisitsStatement(input)
-            : visitStatement(input)
+            : matchedVisitsEligible(input)
+              ? matchedVisitsStatement(input)
+              : visitStatement(input)
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
@@ -555,7 +558,9 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
     }
     return row;
   });
-  const usesEvents = needs(query, query.dimensions).eventMetrics;
+  // Raw events count the event metrics, and the visit metrics under conditions the pairs do not hold (`matched-visits.ts`).
+  const { eventMetrics, visitMetrics } = needs(query, query.dimensions);
+  const usesEvents = eventMetrics || (visitMetrics && matchedVisitsEligible(inputOf(query, tables, span, interval, options.goals)));
   return {
     results,
     totals: finish(query.metrics, current.totals, { totalVisitors: current.totals.visitors, baseVisitors: current.totalBase }),
@@ -694,7 +699,10 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       if (d0 < d1) out.add(tables.visits1d);
       if (q0 < d0 || d1 < q1 || splits?.some((q) => q > 0)) out.add(tables.visits15m);
       if (span.from < q0 || q1 < span.to) out.add(tables.visits);
-    } else out.add(tables.visits);
+    } else {
+      out.add(tables.visits);
+      if (matchedVisitsEligible(input)) out.add(tables.events);
+    }
   }
   return [...out];
 }

@@ -76,13 +76,13 @@ const EVENT_ATTRIBUTE: Record<string, string> = {
   'event:utm_campaign': 'toString(e.utm_campaign)',
 };
 
-/** The goals a row completes (an array; `goals.ts`), or an error where property goals cannot be answered. */
+/**
+ * The goals a row completes (an array; `goals.ts`). A visit's pairs hold no properties: the engine
+ * sends the queries whose goals have property conditions to `matched-visits.ts` (raw events), or
+ * leaves those goals out where the filter cannot pick them (`withoutPropGoals`).
+ */
 export function goalsOf(src: 'e' | 'p', params: Params, pointer: string): string {
-  if (src === 'p' && hasPropGoals(params.goals))
-    throw new ValidationError(
-      'goal: a goal with property conditions works with event metrics (visitors, pageviews, events, conversions, conversion_rate), not with visits, bounce_rate, visit_duration or views_per_visit',
-      pointer,
-    );
+  if (src === 'p' && hasPropGoals(params.goals)) throw new Error(`${pointer}: goals with property conditions need raw events, not pairs`);
   return goalsSql(src, params.goals, params, params.raw);
 }
 
@@ -134,11 +134,9 @@ export function dimensionSql(
   return EVENT_ATTRIBUTE[d] as string;
 }
 
-function unsupported(d: string, pointer: string): ValidationError {
-  return new ValidationError(
-    `${d} works with event metrics (visitors, pageviews, events, time_on_page, conversions), not with visits, bounce_rate, visit_duration or views_per_visit`,
-    pointer,
-  );
+/** A visit's pairs hold names and paths only: the engine answers other event dimensions from raw events (`matched-visits.ts`). */
+function unsupported(d: string, pointer: string): Error {
+  return new Error(`${pointer}: ${d} needs raw events, not a visit's pairs`);
 }
 
 function leafSql(op: string, x: string, values: string[], params: Params): string {

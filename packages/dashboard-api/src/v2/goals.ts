@@ -11,6 +11,7 @@
  */
 import { type Goal, globToRegExp } from '@tidemark/shared';
 import type { Params } from './fields.ts';
+import type { Filter } from './parse.ts';
 
 /** A site's goal as the sites registry keeps it (admin/schemas.ts checks it; names are unique per site). */
 export type { Goal };
@@ -38,7 +39,41 @@ export function siteGoals(sites: readonly string[], lookup: GoalLookup): SiteGoa
   return { configured, implicit };
 }
 
-export const hasPropGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'event' in x && x.props));
+/** A goal with property conditions: the (name, path) pairs of a visit cannot say whether one of its events completes it. */
+const isPropGoal = (g: Goal) => 'event' in g && Boolean(g.props);
+
+export const hasPropGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some(isPropGoal));
+
+/**
+ * Whether a goal filter leaf can pick no property goal on any site, so a visit's pairs decide it
+ * with the property goals left out (`withoutPropGoals`): `is` naming none of them, `contains` of a
+ * value none of their names contains. Only positive operators: an event completing a property goal
+ * and another goal fails `is_not Pro` with every goal and passes it without the property ones;
+ * `matches` is RE2's, not checked here.
+ */
+export function leafSkipsPropGoals(op: Filter['op'], values: readonly string[], goals: SiteGoals): boolean {
+  const names = goals.configured.flatMap(([, list]) => list.filter(isPropGoal).map((g) => g.name));
+  if (op === 'is') return !names.some((n) => values.includes(n));
+  if (op === 'contains') return !names.some((n) => values.some((v) => n.includes(v)));
+  return names.length === 0;
+}
+
+/** Whether every goal leaf of the filters (any depth) skips the property goals (`leafSkipsPropGoals`). */
+export function filtersSkipPropGoals(filters: readonly Filter[], goals: SiteGoals): boolean {
+  return filters.every((f) =>
+    'filters' in f
+      ? filtersSkipPropGoals(f.filters, goals)
+      : 'filter' in f
+        ? filtersSkipPropGoals([f.filter], goals)
+        : f.dimension !== 'goal' || leafSkipsPropGoals(f.op, f.values, goals),
+  );
+}
+
+/** The goals without those with property conditions (a site left with none keeps an empty list: its custom events are no goals). */
+export function withoutPropGoals(goals: SiteGoals): SiteGoals {
+  return { ...goals, configured: goals.configured.map(([site, list]) => [site, list.filter((g) => !isPropGoal(g))]) };
+}
+
 export const hasPathGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'path' in x));
 
 /**

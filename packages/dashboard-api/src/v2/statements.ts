@@ -13,7 +13,7 @@ import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
-import { hasPathGoals, hasPropGoals, type SiteGoals } from './goals.ts';
+import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, withoutPropGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import type { Filter } from './parse.ts';
@@ -61,7 +61,8 @@ export interface StatementInput {
   sumsUsed?: { customs: boolean; engagements: boolean };
 }
 
-const EVENT_COLUMNS =
+/** The `events` columns a statement over raw events reads. */
+export const EVENT_COLUMNS =
   'site, name, timestamp, visitor_id, path, duration_ms, scroll_depth, props, referrer_source, referrer_host, country, device, browser, os, utm_source, utm_medium, utm_campaign';
 
 /** Conversions: the selected events that complete a goal, and the visitors who did. */
@@ -430,8 +431,14 @@ export function visitRollupStatement(input: StatementInput, bucketStarts: readon
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
 }
 
+/**
+ * Visit metrics from `visits` FINAL, a visit's event conditions decided by its (name, path) pairs.
+ * Goals with property conditions are left out: the engine asks this only of filters that cannot
+ * pick one and without the goal dimension (`matched-visits.ts` answers the others from raw events).
+ */
 export function visitStatement(input: StatementInput): Statement {
-  const params = new Params(input.goals);
+  const pairs = filtersSkipPropGoals(input.filters, input.goals) && !input.dimensions.includes('goal');
+  const params = new Params(pairs ? withoutPropGoals(input.goals) : input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.from));

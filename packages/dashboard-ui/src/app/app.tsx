@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, sites as readSites } from './api';
 import { isAdmin, type Me, signOut, whoLabel } from './auth';
 import { afterSettled, useLive, useQuery } from './hooks';
-import { PANELS, type Tab, usableMetrics } from './panels';
+import { PANELS, type Tab } from './panels';
 import { dateRangeOf, grainsOf, periodOf } from './periods';
 import { Alerts } from './ui/alerts';
 import { Chart } from './ui/chart';
@@ -87,8 +87,8 @@ export function App({ me, onSignedOut }: Props) {
     };
   }, [view.site, view.period, view.from, view.to, view.tz, view.filters]);
   const compare = view.compare ? { compare: view.compare } : {};
-  const top = useQuery(base && { ...base, metrics: usableMetrics(TOP_METRICS, base.filters ?? []), ...compare }, live.tick);
-  const chartMetric = usableMetrics([view.metric], base?.filters ?? [])[0] ?? 'visitors';
+  const top = useQuery(base && { ...base, metrics: TOP_METRICS, ...compare }, live.tick);
+  const chartMetric = view.metric;
   const series = useQuery(base && { ...base, metrics: [chartMetric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
   // Panels ask after the top numbers and the chart, a commit later (a child's effects run before
   // its parent's: panels would be sent first), and on a live tick once the top numbers answered.

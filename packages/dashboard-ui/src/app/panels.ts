@@ -101,12 +101,3 @@ export const METRIC_LABELS: Record<string, string> = {
   conversion_rate: 'Conversion rate',
   percentage: 'Share',
 };
-
-/** Metrics of visits: the Query API takes none of them with a custom property filter or dimension. */
-export const VISIT_METRICS = ['visits', 'views_per_visit', 'bounce_rate', 'visit_duration'];
-
-/** The metrics a query can ask with these filters and dimension (visit metrics dropped beside `prop:*`). */
-export function usableMetrics(metrics: string[], filters: unknown[], dimension = ''): string[] {
-  const props = dimension.startsWith('prop:') || JSON.stringify(filters).includes('"prop:');
-  return props ? metrics.filter((m) => !VISIT_METRICS.includes(m)) : metrics;
-}

@@ -3,7 +3,7 @@ import { useRef, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
 import { useLoad, useQuery, useSeen } from '../hooks';
-import { METRIC_LABELS, type PanelSpec, type Tab, usableMetrics } from '../panels';
+import { METRIC_LABELS, type PanelSpec, type Tab } from '../panels';
 import type { Filter } from '../view';
 import { MetricCells, ValueCell } from './cells';
 import { downloadCsv } from './csv';
@@ -30,8 +30,7 @@ export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: nu
   // A property tab lists the events that carry the property.
   const own = dimension.startsWith('prop:') ? [['is_not', dimension, ['']]] : (tab.filters ?? []);
   const filters = [...(base.filters ?? []), ...own];
-  const metrics = usableMetrics(tab.metrics, filters, dimension);
-  return { ...base, metrics: listOnly ? metrics.slice(0, tab.list ?? 1) : metrics, dimensions: [dimension], filters, limit };
+  return { ...base, metrics: listOnly ? tab.metrics.slice(0, tab.list ?? 1) : tab.metrics, dimensions: [dimension], filters, limit };
 }
 
 /** A goal as its settings say: `pageview /pricing`, `event signup (plan = pro | team)`. */

@@ -14,7 +14,7 @@ interface Props {
 
 export function TopStats({ answer, metric, onMetric }: Props) {
   const row = answer.data?.results[0];
-  // The metrics asked (visit metrics are left out beside a custom property filter).
+  // The metrics the answer holds, in its order.
   const asked = (answer.data?.query?.metrics as string[] | undefined) ?? TOP_METRICS;
   return (
     <section class="top" aria-label="Totals" aria-busy={answer.loading}>
@@ -26,11 +26,7 @@ export function TopStats({ answer, metric, onMetric }: Props) {
         return (
           <button type="button" key={m} class="stat" data-metric={m} aria-pressed={metric === m} onClick={() => onMetric(m)}>
             <span class="stat-label">{METRIC_LABELS[m]}</span>
-            <span
-              class="stat-value"
-              data-value={value ?? ''}
-              title={i < 0 ? 'Not available with a custom property filter' : value === null ? '' : formatMetric(m, value, true)}
-            >
+            <span class="stat-value" data-value={value ?? ''} title={value === null ? '' : formatMetric(m, value, true)}>
               {answer.data ? formatMetric(m, i < 0 ? null : value) : '…'}
             </span>
             {row?.comparison && (

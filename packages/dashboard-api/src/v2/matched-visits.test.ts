@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { tableNames } from '../queries/tables.ts';
+import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, withoutPropGoals } from './goals.ts';
+import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
+import type { Filter } from './parse.ts';
+import { type StatementInput, visitStatement } from './statements.ts';
+import type { Dimension } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
+const GOALS: Goal[] = [
+  { name: 'Signup', event: 'signup' },
+  { name: 'Blog', path: '/blog/*' },
+  { name: 'Pro signup', event: 'signup', props: { plan: 'pro' } },
+];
+const withProps = siteGoals(['a.example'], () => GOALS);
+const plain = siteGoals(['a.example'], () => GOALS.slice(0, 2));
+
+function input(dimensions: Dimension[], filters: Filter[], goals = withProps): StatementInput {
+  return {
+    tables: tableNames('db'),
+    sites: ['a.example'],
+    from: 100 * DAY,
+    to: 107 * DAY,
+    zone: 'UTC',
+    interval: 'day',
+    dimensions,
+    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
+    filters,
+    goals,
+    conversions: false,
+    metrics: ['visits'],
+  };
+}
+
+describe('goal filters that pick no property goal (goals.ts)', () => {
+  it('skips the property goals only where a positive leaf cannot pick one', () => {
+    expect(leafSkipsPropGoals('is', ['Blog', 'Signup'], withProps)).toBe(true);
+    expect(leafSkipsPropGoals('is', ['Blog', 'Pro signup'], withProps)).toBe(false);
+    expect(leafSkipsPropGoals('contains', ['Blog'], withProps)).toBe(true);
+    expect(leafSkipsPropGoals('contains', ['signup'], withProps)).toBe(false);
+    // Negated: an event completing Pro signup and Signup fails `is_not Pro signup`, passes it without the property goal.
+    expect(leafSkipsPropGoals('is_not', ['Pro signup'], withProps)).toBe(false);
+    expect(leafSkipsPropGoals('matches', ['^Blog$'], withProps)).toBe(false);
+    expect(leafSkipsPropGoals('is_not', ['Blog'], plain)).toBe(true);
+    const nested: Filter = {
+      op: 'or',
+      filters: [leaf('is', 'goal', ['Blog']), { op: 'not', filter: leaf('is', 'goal', ['Pro signup']), pointer: '' }],
+      pointer: '',
+    };
+    expect(filtersSkipPropGoals([leaf('is', 'goal', ['Blog']), leaf('is', 'country', ['NL'])], withProps)).toBe(true);
+    expect(filtersSkipPropGoals([nested], withProps)).toBe(false);
+    expect(withoutPropGoals(withProps).configured).toEqual([['a.example', GOALS.slice(0, 2)]]);
+  });
+});
+
+describe('visit metrics from the visits’ own events (matched-visits.ts)', () => {
+  it('answers what the pairs cannot: property goals, props, event attributes, the goal dimension beside property goals', () => {
+    expect(matchedVisitsEligible(input([], [leaf('is', 'goal', ['Pro signup'])]))).toBe(true);
+    expect(matchedVisitsEligible(input([], [leaf('is_not', 'goal', ['Blog'])]))).toBe(true);
+    expect(matchedVisitsEligible(input(['goal'], []))).toBe(true);
+    expect(matchedVisitsEligible(input([], [leaf('is', 'prop:plan', ['pro'])], plain))).toBe(true);
+    expect(matchedVisitsEligible(input(['prop:plan'], [], plain))).toBe(true);
+    expect(matchedVisitsEligible(input(['event:country'], [], plain))).toBe(true);
+    expect(matchedVisitsEligible(input([], [leaf('is', 'event:device', ['mobile'])], plain))).toBe(true);
+    // The pairs decide these (the property goals left out of a filter that cannot pick one).
+    expect(matchedVisitsEligible(input([], [leaf('is', 'goal', ['Blog'])]))).toBe(false);
+    expect(matchedVisitsEligible(input(['goal', 'page'], [], plain))).toBe(false);
+    expect(matchedVisitsEligible(input(['event'], [leaf('is', 'country', ['NL'])]))).toBe(false);
+    expect(() => visitStatement(input([], [leaf('is', 'goal', ['Blog'])]))).not.toThrow();
+  });
+
+  it('joins the range’s events to their visits, property conditions bound, never in SQL', () => {
+    const s = matchedVisitsStatement(input(['goal', 'time:day'], [leaf('is', 'prop:tier', ['gold'])]));
+    expect(s.dims).toEqual(['d0', 'd1']);
+    expect(s.sql).toContain('FROM db.events');
+    expect(s.sql).toContain('FROM db.visits FINAL');
+    expect(s.sql).toContain('INNER JOIN');
+    for (const word of ['tier', 'gold', 'Pro signup', 'plan']) expect(s.sql).not.toContain(word);
+    expect(Object.values(s.params)).toEqual(expect.arrayContaining(['tier', ['gold'], 'Pro signup', 'plan', 'pro']));
+  });
+});
