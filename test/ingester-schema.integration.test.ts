@@ -112,7 +112,9 @@ describe('ClickHouse schema (server)', () => {
     const failed: string[] = [];
     for (const migration of await loadMigrations(config.clickhouse)) {
       for (const statement of migration.statements) {
-        await client.command({ query: statement }).catch((error: unknown) => failed.push(`${migration.version}_${migration.name}: ${String(error)}`));
+        await client
+          .command({ query: statement })
+          .catch((error: unknown) => failed.push(`${migration.version}_${migration.name}: ${String(error)}`));
       }
     }
     expect(failed).toEqual([]);

@@ -185,3 +185,39 @@ describe('kafkajs consumer rejoining after a crash', () => {
     expect(joins).toEqual(['', 'member-1']);
   });
 });
+
+describe('kafkajs fetch manager stopped while its fetchers are rebuilt', () => {
+  it('does not start new fetchers after the stop (they spun on the stopped runner’s empty fetches and froze the event loop)', async () => {
+    const createFetchManager = fromKafkajs('./src/consumer/fetchManager.js') as (options: object) => {
+      start(): Promise<void>;
+      stop(): Promise<void>;
+    };
+    const logger = { namespace: () => logger, debug() {}, info() {}, warn() {}, error() {} };
+    let nodeIds = [1, 2];
+    let running = true; // the runner's own flag: its fetch answers [] at once once it is false
+    let afterStop = 0;
+    const manager = createFetchManager({
+      logger,
+      getNodeIds: () => nodeIds,
+      handler: async () => {},
+      concurrency: 1,
+      fetch: async (nodeId: number) => {
+        if (!running) {
+          // Bounded here so that a regression fails instead of hanging the test process.
+          if (++afterStop > 1_000) throw new Error('fetchers still running 1 000 fetches after the stop');
+          return [];
+        }
+        if (nodeId === 1) {
+          // Broker 2 fenced (the next fetch sees other node ids: a fetcher rebuild) while the runner stops.
+          nodeIds = [1];
+          running = false;
+          void manager.stop();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return [];
+      },
+    });
+    await manager.start();
+    expect(afterStop).toBeLessThan(10);
+  });
+});
