@@ -2,9 +2,9 @@
  * Tells when a queue consumer stopped consuming without saying so: a partition it was given
  * holds messages not yet committed, yet no fetch of it has reached the handler for `stallMs`,
  * and no fetch is being handled at all (a batch in hand, e.g. an insert retried while
- * ClickHouse is down, is progress of its own and is left alone). kafkajs can end up there
- * after a group coordinator dies — joined, no fetch, no crash, no error (issue 24; the same
- * symptom as kafkajs issue #659) — and the remedy, a fresh consumer, is the adapter's.
+ * ClickHouse is down, is progress of its own and is left alone). kafkajs consumers have been
+ * reported to end up there — joined, no fetch, no crash, no error (kafkajs issue #659) — and the
+ * remedy, a fresh consumer, is the adapter's (`kafkajs-consumer.ts`).
  */
 
 export interface StallWatch {
