@@ -80,9 +80,9 @@ describe('event metrics under one goal or custom event filter (name-counts.ts)',
     const { sql } = nameCountsStatement(input(['page'], [signup]));
     expect(sql).toContain('db.name_pages_1d');
     expect(sql).toMatch(
-      /WHERE site IN \{p\d+:Array\(String\)\} AND bucket >= .* AND \(site, bucket, events\) IN \(SELECT site, bucket, sum\(events\) FROM db\.events_1d/,
+      /WHERE site IN \{p\d+:Array\(String\)\} AND bucket >= .* AND \(site, bucket, events\) IN \(SELECT site, bucket, sum\(events\) AS e FROM db\.events_1d/,
     );
-    expect(sql).toContain('NOT IN (SELECT site, bucket FROM db.name_pages_1d');
+    expect(sql).toContain('NOT IN (SELECT site, bucket, events FROM db.name_pages_1d');
     // No whole UTC day in the range: raw events only.
     expect(nameCountsStatement(input([], [signup], ['visitors'], GOALS, 100 * DAY + 1000, 100 * DAY + 9000)).sql).not.toContain(
       'events_1d',

@@ -74,12 +74,16 @@ export function nameCountsStatement(input: StatementInput): Statement {
       ? '0'
       : `(${pairs.map(([site, name]) => `(site = ${params.add('String', site)} AND name = ${params.add('String', name)})`).join(' OR ')})`;
   const parts: string[] = [];
-  // The whole UTC days' current rows (stamp = the day's events in `events_1d`); none when the range holds no whole day.
-  let current = `(SELECT '' AS site, toDateTime(0, 'UTC') AS bucket WHERE 0)`;
+  // Raw events are read outside the whole UTC days, and on the whole days without a current row
+  // (through the primary key: a month of counted days reads today's events alone).
+  let raw = '1';
   if (d0 < d1) {
-    const days = `site IN ${sites} AND bucket >= ${at(d0)} AND bucket < ${at(d1)}`;
-    const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
-    current = `(SELECT site, bucket FROM ${input.tables.namePages1d} WHERE ${days} AND (site, bucket, events) IN ${totals})`;
+    const [day0, day1] = [at(d0), at(d1)];
+    const days = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
+    const totals = `(SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
+    // A current row's stamp is the day's events in `events_1d`.
+    const uncounted = `(SELECT site, bucket FROM ${totals} WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${input.tables.namePages1d} WHERE ${days}))`;
+    raw = `(timestamp < ${day0} OR timestamp >= ${day1} OR (site, toDateTime(toStartOfDay(timestamp), 'UTC')) IN ${uncounted})`;
     const [ns, vs, cs] = page ? ['path_names', 'path_visitors', 'path_counts'] : ['names', 'visitors', 'counts'];
     const rows = `
         SELECT site, bucket, any(${ns}) AS ns, any(${vs}) AS vs, any(${cs}) AS cs${page ? ', any(paths) AS ps' : ''}
@@ -93,13 +97,13 @@ export function nameCountsStatement(input: StatementInput): Statement {
       WHERE ${held}`);
   }
   // Every other day of the range (partial, uncounted, stale) from its raw events, each UTC day apart.
+  // (A day with events but no `events_1d` row yet — its first insert, between the two views' writes — is read once it has one.)
   parts.push(`
       SELECT site, name, toDateTime(toStartOfDay(timestamp), 'UTC') AS timestamp, ${page ? 'path' : "''"} AS path,
              uniq(visitor_id) AS n, count() AS c
       FROM (
         SELECT site, toString(name) AS name, timestamp, path, visitor_id FROM ${input.tables.events}
-        WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to} AND ${held}
-          AND (site, toDateTime(toStartOfDay(timestamp), 'UTC')) NOT IN ${current}
+        WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to} AND ${held} AND ${raw}
         LIMIT 1 BY event_id)
       GROUP BY site, name, timestamp, path`);
   const dims = input.dimensions.map(
