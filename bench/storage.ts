@@ -75,7 +75,7 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
     }
     figures['all tables but visits bytes/event (compressed)'] = round(total / rows, 2);
     const names = await namePagesBytes(client, config.database);
-    figures['name_pages_1d bytes/event (compressed)'] = round(names, 3);
+    figures['name_pages_1d bytes/event (compressed)'] = round(names, 4);
     const visits = await visitsBytes(client, config.database, rows >= 1_000_000 ? 200_000 : 20_000);
     const perEvent = VISIT_TABLES.reduce((n, t) => n + Number(visits[`${t} bytes/event (compressed)`]), 0);
     return { ...figures, ...visits, 'all tables bytes/event (compressed)': round(total / rows + names + perEvent, 2) };
