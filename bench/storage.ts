@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
+import { countVisitors, createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import { type ClickHouseClient, createClickHouse, createMemoryQueue, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { workload } from '../test/reference/workload.ts';
@@ -74,9 +74,11 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
       if (table === 'events') figures['events compression ratio'] = round(Number(part?.uncompressed ?? 0) / Math.max(bytes, 1), 1);
     }
     figures['all tables but visits bytes/event (compressed)'] = round(total / rows, 2);
+    const names = await namePagesBytes(client, config.database);
+    figures['name_pages_1d bytes/event (compressed)'] = round(names, 4);
     const visits = await visitsBytes(client, config.database, rows >= 1_000_000 ? 200_000 : 20_000);
     const perEvent = VISIT_TABLES.reduce((n, t) => n + Number(visits[`${t} bytes/event (compressed)`]), 0);
-    return { ...figures, ...visits, 'all tables bytes/event (compressed)': round(total / rows + perEvent, 2) };
+    return { ...figures, ...visits, 'all tables bytes/event (compressed)': round(total / rows + names + perEvent, 2) };
   } finally {
     await client.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -85,6 +87,24 @@ export async function benchStorage({ rows }: { rows: number }): Promise<Figures>
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   benchStorage({ rows: Number(process.argv[2] ?? 1_000_000) }).then((f) => console.table(f));
+}
+
+/**
+ * The per-name day counts (`name_pages_1d`, clickhouse/039) per event they counted: the ingester's
+ * count of the complete UTC days (the synthetic events' day before today), after merges. Its rows'
+ * stamps are the days' events, so the bytes are per event of the days it holds.
+ */
+async function namePagesBytes(client: ClickHouseClient, database: string): Promise<number> {
+  await countVisitors(client, database);
+  await client.command({ query: `OPTIMIZE TABLE ${database}.name_pages_1d FINAL` });
+  const result = await client.query({
+    query: `SELECT (SELECT sum(data_compressed_bytes) FROM system.parts WHERE database = {db:String} AND table = 'name_pages_1d' AND active) AS bytes,
+                   (SELECT sum(events) FROM ${database}.name_pages_1d) AS events`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ bytes: string; events: string }>();
+  return Number(row?.bytes ?? 0) / Math.max(Number(row?.events ?? 0), 1);
 }
 
 /**

@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -67,6 +67,7 @@ describe('ClickHouse schema (server)', () => {
       imported_visitors: 'MergeTree',
       imports: 'ReplacingMergeTree',
       ingest_ranges: 'ReplacingMergeTree',
+      name_pages_1d: 'ReplacingMergeTree',
       name_visits_1d: 'AggregatingMergeTree',
       name_visits_1d_mv: 'MaterializedView',
       pages_minute: 'AggregatingMergeTree',
@@ -164,7 +165,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -361,6 +362,24 @@ describe('ClickHouse schema (server)', () => {
             }))
           : [],
       );
+      // The per-name day counts (migration 039): the complete day's custom event names, overall and
+      // per path, stamped with the day's events in pages_1d.
+      const customs = dayEvents.filter((e) => e.name !== 'pageview' && e.name !== 'engagement');
+      const named = await one<Record<string, unknown>>(
+        `SELECT events, names, visitors, counts, arraySort(arrayZip(path_names, paths, path_visitors, path_counts)) AS per_path
+         FROM ${older.database}.name_pages_1d WHERE site = '${daySite}'`,
+      );
+      const customPaths = [...new Set(customs.map((e) => e.path))].sort();
+      expect(JSON.parse(JSON.stringify(named), (_, v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v))).toEqual({
+        events: 300,
+        names: ['signup'],
+        visitors: [distinct(customs)],
+        counts: [customs.length],
+        per_path: customPaths.map((path) => {
+          const on = customs.filter((e) => e.path === path);
+          return ['signup', path, distinct(on), on.length];
+        }),
+      });
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
@@ -374,7 +393,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -425,7 +444,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (

@@ -112,6 +112,37 @@ function monthsSql(database: string): string {
     GROUP BY site, month, value`;
 }
 
+/**
+ * Each complete UTC day's distinct visitors and events per custom event name, overall and per path
+ * (`name_pages_1d`, clickhouse/039), from `pages_1d`: only days whose row is missing or stale
+ * against the day's events in `events_1d`. The row is stamped with the day's events in `pages_1d`
+ * summed in the same pass as its counts, so its stamp says exactly which events it counted: the
+ * two rollups are written by two views of one insert, and a count taken between them holds a block
+ * `events_1d` does not have yet. The Query API reads the row only while the stamp equals
+ * `events_1d`'s total; otherwise the day stays stale here and is counted again next round.
+ */
+function namesSql(database: string): string {
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  const stale = `SELECT site, bucket FROM (${dayTotals})
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.name_pages_1d)`;
+  const custom = "name NOT IN ('pageview', 'engagement')";
+  return `
+    INSERT INTO ${database}.name_pages_1d (site, bucket, events, names, visitors, counts, path_names, paths, path_visitors, path_counts)
+    SELECT site, bucket, sum(ne), groupArrayIf(name, ${custom}), groupArrayIf(nv, ${custom}), groupArrayIf(ne, ${custom}),
+           arrayFlatten(groupArrayIf(arrayMap(p -> name, ps), ${custom})), arrayFlatten(groupArrayIf(ps, ${custom})),
+           arrayFlatten(groupArrayIf(pv, ${custom})), arrayFlatten(groupArrayIf(pe, ${custom}))
+    FROM (
+      SELECT site, bucket, name, sum(e) AS ne, uniqMerge(s) AS nv, groupArray(path) AS ps, groupArray(finalizeAggregation(s)) AS pv,
+             groupArray(e) AS pe
+      FROM (
+        SELECT site, bucket, toString(name) AS name, path, sum(events) AS e, uniqMergeState(visitors) AS s
+        FROM ${database}.pages_1d
+        WHERE ${COMPLETE} AND (site, bucket) IN (${stale})
+        GROUP BY site, bucket, name, path)
+      GROUP BY site, bucket, name)
+    GROUP BY site, bucket`;
+}
+
 /** A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009), '' for every visit. */
 const visitPairs = (
   v = '',
@@ -182,11 +213,20 @@ function visitsSql(database: string): string {
     WHERE held = e OR dimension = ''`;
 }
 
-/** Counts the days (complete, UTC) whose row is missing or stale, per site, per path and per visit attribute, then the complete months of paths. */
-export async function countVisitors(client: ClickHouseClient, database: string, options: { visits?: boolean } = {}): Promise<void> {
+/**
+ * Counts the days (complete, UTC) whose row is missing or stale, per site, per path, per custom
+ * event name and per visit attribute, then the complete months of paths.
+ */
+export async function countVisitors(
+  client: ClickHouseClient,
+  database: string,
+  options: { visits?: boolean; names?: boolean } = {},
+): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
   await client.command({ query: monthsSql(database) });
+  // `names: false`: the migrations that precede `name_pages_1d` (clickhouse/039).
+  if (options.names !== false) await client.command({ query: namesSql(database) });
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
   if (options.visits !== false) await client.command({ query: visitsSql(database) });
 }

@@ -34,6 +34,8 @@ export interface Tables {
   attributeVisits1d: string;
   /** Visit sums per (site, custom event name, UTC day, visit attribute, value) of the visits holding the name (clickhouse/037_name_visits.sql). */
   nameVisits1d: string;
+  /** Distinct visitors and events per (site, UTC day, custom event name[, path]), counted once (clickhouse/039_name_pages_1d.sql). */
+  namePages1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -55,5 +57,6 @@ export function tableNames(database: string, distributed = false): Tables {
     pageVisits1d: name('page_visits_1d'),
     attributeVisits1d: name('attribute_visits_1d'),
     nameVisits1d: name('name_visits_1d'),
+    namePages1d: name('name_pages_1d'),
   };
 }

@@ -16,6 +16,7 @@ import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
 import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts';
 import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import { wholeMonthsOf } from './months.ts';
+import { nameCountsEligible, nameCountsStatement } from './name-counts.ts';
 import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
@@ -169,8 +170,9 @@ function needs(query: Query, dims: readonly string[]) {
   return { visitMetrics, eventMetrics };
 }
 
-/** The event statement: the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
+/** The event statement: the per-name counts (a goal or event filter), the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
+  if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
   if (visitCountsEligible(input, buckets)) return visitCountsStatement(input);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
@@ -330,6 +332,13 @@ async function period(
     metrics: ['visitors' as const],
   };
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
+  // The base checks its own counted days (the query's check is skipped: conversions evaluate goals),
+  // so its whole UTC days sum their exact counts instead of merging a month of `uniq` states.
+  const baseQuery = { ...onlyEvents, dimensions: baseDims, filters: baseInput.filters };
+  const baseCounted =
+    wantsRate && input.counted === undefined
+      ? checkCounts(client, baseQuery, baseInput, null, seconds, buckets)
+      : Promise.resolve(input.counted);
   const summed = totalsAreSums(query, input, buckets);
   // Buckets inside UTC days (days in Asia/Kolkata): the totals are the rows' sums less the visitors
   // of each cut day seen on both sides, when the check returned them for every such day (`series-totals.ts`).
@@ -344,8 +353,12 @@ async function period(
     ((withTotals || query.metrics.includes('percentage')) && !summed && overlap === null && totalsQuery.metrics.length > 0)
       ? grouped(client, { ...input, dimensions: [], pointers: [] }, totalsQuery, seconds, [])
       : Promise.resolve(none),
-    wantsRate && baseDims.length > 0 ? grouped(client, baseInput, onlyEvents, seconds, buckets) : null,
-    wantsRate ? grouped(client, { ...baseInput, dimensions: [], pointers: [] }, onlyEvents, seconds, []) : null,
+    wantsRate && baseDims.length > 0
+      ? baseCounted.then((counted) => grouped(client, { ...baseInput, counted }, onlyEvents, seconds, buckets))
+      : null,
+    wantsRate
+      ? baseCounted.then((counted) => grouped(client, { ...baseInput, dimensions: [], pointers: [], counted }, onlyEvents, seconds, []))
+      : null,
   ]);
   const rowSums = () => sumRaws([...(main?.keys.keys() ?? [])].map((key) => raw(main?.events.get(key), main?.visits.get(key))));
   const totalRaw = (summed || overlap !== null) && main ? rowSums() : raw(totals.events.get('[]'), totals.visits.get('[]'));
@@ -656,7 +669,12 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   const span = { from: input.from, to: input.to };
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
-  if (eventMetrics || !visitMetrics) {
+  if ((eventMetrics || !visitMetrics) && nameCountsEligible(input, buckets)) {
+    // One goal or event filter: the current whole UTC days' per-name counts, the other days raw (`name-counts.ts`).
+    out.add(tables.namePages1d);
+    out.add(tables.events1d);
+    out.add(tables.events);
+  } else if (eventMetrics || !visitMetrics) {
     if (rollupEligible(input, buckets)) {
       const pages = needsPages(input);
       const q0 = Math.ceil(span.from / 900_000) * 900_000;

@@ -15,9 +15,8 @@
  * and current (`uncountedDaysStatement`, checked first); otherwise the query counts from visits.
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { filterSql, Params } from './fields.ts';
+import { Params } from './fields.ts';
 import { goalsSql, type SiteGoals } from './goals.ts';
-import { nameFilter } from './name-visits.ts';
 import type { Statement, StatementInput } from './statements.ts';
 import { countedFilter } from './visit-counts.ts';
 import { isVisitDimension, type Metric } from './vocabulary.ts';
@@ -45,13 +44,13 @@ export function goalCountsEligible(input: StatementInput, buckets: readonly numb
   const byGoal = d === 'goal' && more.length === 0;
   if (!byGoal && !(d === undefined && (input.conversions || input.converters === true))) return false;
   if (!metrics.every((m) => GOAL_METRICS.includes(m))) return false;
+  // A goal or custom event filter (a goals panel row click) is answered by the per-name counts (`name-counts.ts`).
   const f = countedFilter(input.filters);
-  const named = f === null && nameFilter(input.filters, input.sites, input.goals) !== null;
-  if (!named && (f === null || !isVisitDimension(f.dimension))) return false;
+  if (f === null || !isVisitDimension(f.dimension)) return false;
   if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   if (!goalsAreNames(input.goals)) return false;
-  return byGoal || named || input.goals.configured.every(([, list]) => oneName(list) !== null);
+  return byGoal || input.goals.configured.every(([, list]) => oneName(list) !== null);
 }
 
 function daysOf(input: StatementInput, params: Params) {
@@ -74,9 +73,7 @@ export function uncountedDaysStatement(input: StatementInput): Statement {
 
 export function goalCountsStatement(input: StatementInput): Statement {
   const params = new Params(input.goals);
-  // A goal or custom event filter (a goals panel row click) reads the day's '' row (every visit) and keeps the names passing it.
-  const counted = countedFilter(input.filters) ?? { dimension: '', value: '' };
-  const named = counted.dimension === '' ? filterSql(input.filters, 'e', params) : null;
+  const counted = countedFilter(input.filters) as { dimension: string; value: string };
   const { days, totals } = daysOf(input, params);
   const dimension = params.add('String', counted.dimension);
   const value = params.add('String', counted.value);
@@ -92,21 +89,8 @@ export function goalCountsStatement(input: StatementInput): Statement {
              0 AS scrolls, sum(e.ne) AS conversions, sum(e.nv) AS converters
       FROM (SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne) AS e
       ARRAY JOIN ${goalsSql('e', input.goals, params, false)} AS g
-      ${named ? `WHERE ${named}` : ''}
       GROUP BY d0`;
     return { sql, params: params.values, dims: ['d0'] };
-  }
-  if (named) {
-    // Under a goal or event filter only the events of one name per site pass (`nameFilter`): its
-    // visitors are that name's visitors, its events its events, and they convert when the name
-    // completes a goal (always under a goal filter; under `event is download` maybe not).
-    const done = `notEmpty(${goalsSql('e', input.goals, params, false)})`;
-    const sql = `
-      SELECT 0 AS pageviews, sum(e.ne) AS events, sum(e.nv) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth,
-             0 AS scrolls, sumIf(e.ne, ${done}) AS conversions, sumIf(e.nv, ${done}) AS converters
-      FROM (SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne) AS e
-      WHERE ${named}`;
-    return { sql, params: params.values, dims: [] };
   }
   // Conversions and converters of any goal: a site's custom events (no configured goals), or its one goal name's.
   const implicit = params.add('Array(String)', input.goals.implicit);
