@@ -84,7 +84,7 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     // The page visit sums of the visits holding the path among their custom events' paths only (041, 042): both tables.
     for (const table of ['page_visits_1d', 'page_visits_1d_all'])
       expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
-        /ADD COLUMN IF NOT EXISTS ev_visits SimpleAggregateFunction\(sum, Int64\)/,
+        /ADD COLUMN IF NOT EXISTS ev_visits\s+SimpleAggregateFunction\(sum, Int64\)/,
       );
     expect(all(cluster).find((s) => s.includes('.page_visits_1d_events_mv ON CLUSTER'))).toContain('TO analytics.page_visits_1d');
     // The visits' pairs as LowCardinality (023, 024): the local table and the Distributed one on every node.
