@@ -10,12 +10,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import type { Goal } from '@tidemark/dashboard-api';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import type { Goal } from '@tidemark/dashboard-api';
 import { CLICKS, kindName, rowButton } from './click-kinds.ts';
 import { wallAndCpu } from './lib.ts';
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
+import type { Goal } from '@tidemark/dashboard-api';
 import { DIST } from '@tidemark/dashboard-ui';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { countVisitors, migrate } from '@tidemark/ingester';
@@ -19,7 +20,6 @@ import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLog
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import type { Goal } from '@tidemark/dashboard-api';
 import { CLICKS, kindName, rowButton } from './click-kinds.ts';
 import { childFigures, childMain, percentile, round } from './lib.ts';
 import { seedEvents, seedVisits } from './seed-events.ts';

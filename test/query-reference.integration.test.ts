@@ -939,7 +939,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       new Date(NOW - 2 * HOUR + 1234).toISOString(),
     ];
     const ranges: unknown[] = [NEAR_DAYS, partial, '7d', '30d', ['2026-10-24', '2026-11-02']];
-    const bodies = ['UTC', 'Asia/Kolkata', 'America/New_York'].flatMap((timezone, z) =>
+    const bodies: Record<string, unknown>[] = ['UTC', 'Asia/Kolkata', 'America/New_York'].flatMap((timezone, z) =>
       ranges.flatMap((dateRange, i) => {
         const base = { site: SITES[0], filters: [['is', 'goal', ['Pricing']]], dateRange, timezone };
         return [
