@@ -130,6 +130,7 @@ const VIEWED_SUMS = ALL_SUMS.map((s) => `${s} - ev_${s}`);
 interface Edges {
   held: string;
   visits: string;
+  /** The table rows' sums to read (default: all of them, `ALL_SUMS`), matching the visits `held` selects. */
   sums?: readonly string[];
 }
 
