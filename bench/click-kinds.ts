@@ -2,15 +2,29 @@
  * The filter clicks the dashboard benches measure (issue 18: "a filter click < 400 ms to a
  * settled page", any row a user clicks): a row of each tab of the 30-day view's panels, clicked
  * from that tab (the panel stays on it, so it then lists that dimension under its own filter).
- * `BENCH_DASHBOARD_CLICKS=channel,page,…` measures only those kinds.
+ * `BENCH_DASHBOARD_CLICKS=channel,page,…` measures only those kinds (by `name`).
  */
+import type { Goal } from '@tidemark/dashboard-api';
+
 export interface ClickKind {
+  /** The kind's name in figures and `BENCH_DASHBOARD_CLICKS` (default: its dimension). */
+  name?: string;
   /** The filter's dimension (`f=is,<dimension>,…` in the URL). */
   dimension: string;
   panel: string;
   /** The panel's tab, when not its first. */
   tab?: string;
+  /** The label of the row to click (default: one of the first three rows). */
+  row?: string;
+  /** The bench site's configured goals while this kind is measured (default: none, every custom event name a goal). */
+  goals?: Goal[];
 }
+
+/** The seeded pages are /page/0 … /page/499: a pageview goal of one of them, beside the custom event's goal. */
+const PAGEVIEW_GOALS: Goal[] = [
+  { name: 'signup', event: 'signup' },
+  { name: 'Page 7', path: '/page/7' },
+];
 
 const ALL: ClickKind[] = [
   { dimension: 'channel', panel: '#panel-sources' },
@@ -33,12 +47,17 @@ const ALL: ClickKind[] = [
   { dimension: 'screen', panel: '#panel-devices', tab: 'screen' },
   { dimension: 'goal', panel: '#panel-goals' },
   { dimension: 'event', panel: '#panel-goals', tab: 'event' },
+  // A pageview goal's row (a goal defined by a path glob): the visits holding a pageview of the path.
+  { name: 'goal_pageview', dimension: 'goal', panel: '#panel-goals', row: 'Page 7', goals: PAGEVIEW_GOALS },
 ];
 
-const only = process.env.BENCH_DASHBOARD_CLICKS?.split(',').filter(Boolean);
-export const CLICKS: ClickKind[] = only ? ALL.filter((k) => only.includes(k.dimension)) : ALL;
+export const kindName = (k: ClickKind) => k.name ?? k.dimension;
 
-/** The n-th row's value button of the kind's tab (not a goal row's "Properties" button). */
+const only = process.env.BENCH_DASHBOARD_CLICKS?.split(',').filter(Boolean);
+export const CLICKS: ClickKind[] = only ? ALL.filter((k) => only.includes(kindName(k))) : ALL;
+
+/** The n-th row's value button of the kind's tab (not a goal row's "Properties" button), or the button of its `row`. */
 export function rowButton(kind: ClickKind, n: number): string {
+  if (kind.row !== undefined) return `${kind.panel} tbody tr td.label button:text-is(${JSON.stringify(kind.row)})`;
   return `${kind.panel} tbody tr >> nth=${n} >> td.label button`;
 }

@@ -10,12 +10,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import type { Goal } from '@tidemark/dashboard-api';
 import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
 import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import { CLICKS, rowButton } from './click-kinds.ts';
+import { CLICKS, kindName, rowButton } from './click-kinds.ts';
 import { wallAndCpu } from './lib.ts';
 
 const SITE = 'bench.example';
@@ -29,7 +30,11 @@ const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: 'bench_dashboard
 const client = createClickHouse(config.clickhouse);
 const log = plainLogger('warn');
 const access = createAccessRegistry({ client, database: 'bench_dashboard', log });
-const app = createDashboardApp({ client, database: 'bench_dashboard', token: null, access, log, registry: new Registry() });
+// The bench site's goals: none, or those of the kind asked (`click-kinds.ts`).
+let goals: Goal[] | null = null;
+const siteGoals = (site: string) => (site === SITE ? goals : null);
+const goalsOf = (name: string) => CLICKS.find((k) => kindName(k) === name)?.goals ?? null;
+const app = createDashboardApp({ client, database: 'bench_dashboard', token: null, access, log, registry: new Registry(), siteGoals });
 const bodiesFile = process.env.CLICK_BODIES || join(dir, 'click-bodies.json');
 
 let bodies: Record<string, string[]>;
@@ -48,6 +53,7 @@ else {
       if (recording && new URL(r.url()).pathname === '/api/v2/query' && r.postData()) recording.push(r.postData() as string);
     });
     for (const kind of CLICKS) {
+      goals = kind.goals ?? null;
       await page.goto(`${url}/?site=${SITE}&period=30d`);
       await settled(page, 60_000);
       await page.locator(kind.panel).scrollIntoViewIfNeeded();
@@ -60,7 +66,7 @@ else {
       await page.locator(rowButton(kind, 0)).click();
       await page.waitForURL(new RegExp(`f=is%2C${kind.dimension}%2C`));
       await settled(page, 60_000);
-      bodies[kind.dimension] = recording;
+      bodies[kindName(kind)] = recording;
       recording = null;
     }
   } finally {
@@ -90,9 +96,13 @@ async function measure(f: () => Promise<unknown>) {
 }
 
 // Warm-up: each body once.
-for (const list of Object.values(bodies)) for (const b of list) await ask(b);
+for (const [kind, list] of Object.entries(bodies)) {
+  goals = goalsOf(kind);
+  for (const b of list) await ask(b);
+}
 const answers: Record<string, unknown> = {};
 for (const [kind, list] of Object.entries(bodies)) {
+  goals = goalsOf(kind);
   for (const b of list) {
     const figures = [];
     for (let i = 0; i < runs; i++) figures.push(await measure(() => ask(b)));

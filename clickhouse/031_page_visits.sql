@@ -9,7 +9,7 @@
 -- pages, UTM term and content and browser and OS versions are left out (a row per path and value
 -- of those would be about one per visit). A visit holding a path twice counts once. Fed by a view
 -- on `visits`; backfilled from `visits` when this migration runs (into an empty table, before the
--- view exists). Kept 2 years, like `visits`.
+-- view exists; the INSERT names its columns: 041 adds more). Kept 2 years, like `visits`.
 CREATE TABLE IF NOT EXISTS {{database}}.page_visits_1d {{on_cluster}}
 (
     site      LowCardinality(String),
@@ -28,7 +28,7 @@ ORDER BY (site, path, dimension, bucket, value)
 TTL bucket + INTERVAL 2 YEAR
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
 
-INSERT INTO {{database}}.page_visits_1d
+INSERT INTO {{database}}.page_visits_1d (site, path, dimension, bucket, value, visits, bounces, duration, pageviews)
 SELECT site, toString(path) AS path, pair.1 AS dimension, toDateTime(toStartOfDay(first_at), 'UTC') AS bucket, pair.2 AS value,
        sum(w), sum(b), sum(d), sum(pv)
 FROM (

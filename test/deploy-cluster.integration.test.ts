@@ -97,16 +97,20 @@ describe('cluster migrations run on a one-node cluster', () => {
     // This machine's ClickHouse keeps Replicated tables read-only under its testkeeper (is_readonly
     // at once; it has no Keeper server to use instead), so the ALTERs of Replicated tables
     // (012_scroll_depth.sql on events, 017_visitor_splits.sql and 019_visitor_split_sums.sql on
-    // visitors_1d, 023_visit_pairs_low_cardinality.sql on visits, 027_site_day_quarters.sql on site_days) are refused
-    // here with TABLE_IS_READ_ONLY: only those refusals are allowed, and counted. A real cluster with Keeper
-    // runs them; the Distributed tables' ALTERs (013, 018, 020, 024, 028) run here.
+    // visitors_1d, 023_visit_pairs_low_cardinality.sql on visits, 027_site_day_quarters.sql on site_days,
+    // 041_page_visits_pageviews.sql on page_visits_1d) are refused here with TABLE_IS_READ_ONLY: only those
+    // refusals are allowed, and counted. A real cluster with Keeper runs them; the Distributed tables' ALTERs
+    // (013, 018, 020, 024, 028, 042) run here.
     const readOnly: string[] = [];
-    // …and so are 027's backfills and views, which name the columns its refused ALTER would have added.
+    // …and so are 027's and 041's backfills and views, which name the columns their refused ALTERs would have added.
     const missing: string[] = [];
     for (const round of [1, 2]) {
       for (const statement of all) {
         await client.command({ query: statement }).catch((error: unknown) => {
-          if (/ALTER TABLE \S+\.(events|visitors_1d|visits|site_days)\s/.test(statement) && clickhouseErrorCode(error) === '242')
+          if (
+            /ALTER TABLE \S+\.(events|visitors_1d|visits|site_days|page_visits_1d)\s/.test(statement) &&
+            clickhouseErrorCode(error) === '242'
+          )
             readOnly.push(statement);
           else if (
             /\.site_days[\s(]/.test(statement) &&
@@ -114,18 +118,26 @@ describe('cluster migrations run on a one-node cluster', () => {
             readOnly.some((s) => /\.site_days\s/.test(s))
           )
             missing.push(statement);
+          else if (
+            /\.page_visits_1d[\s(]/.test(statement) &&
+            /ev_visits/.test(statement) &&
+            readOnly.some((s) => /\.page_visits_1d\s/.test(s))
+          )
+            missing.push(statement);
           else throw new Error(`round ${round}: ${(error as Error).message}\n${statement}`);
         });
       }
     }
-    expect(readOnly).toHaveLength(10); // 012's, 017's, 019's, 023's and 027's ALTERs, once per round
-    expect(missing).toHaveLength(8); // 027's two backfills and two views, once per round
+    expect(readOnly).toHaveLength(12); // 012's, 017's, 019's, 023's, 027's and 041's ALTERs, once per round
+    expect(missing).toHaveLength(12); // 027's two backfills and two views, 041's backfill and view, once per round
     const added = await rows<{ table: string; name: string }>(
-      `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all', 'site_days_all')
-         AND name IN ('scroll_depth', 'before', 'after', 'pageviews_before', 'engaged_ms_before', 'visit_quarters', 'splits') ORDER BY table, name`,
+      `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all', 'site_days_all', 'page_visits_1d_all')
+         AND name IN ('scroll_depth', 'before', 'after', 'pageviews_before', 'engaged_ms_before', 'visit_quarters', 'splits', 'ev_visits', 'ev_pageviews') ORDER BY table, name`,
     );
     expect(added.map((c) => `${c.table}.${c.name}`)).toEqual([
       'events_all.scroll_depth',
+      'page_visits_1d_all.ev_pageviews',
+      'page_visits_1d_all.ev_visits',
       'site_days_all.splits',
       'site_days_all.visit_quarters',
       'visitors_1d_all.after',

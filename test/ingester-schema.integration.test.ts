@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -79,6 +79,7 @@ describe('ClickHouse schema (server)', () => {
       page_visitors_1mo: 'ReplacingMergeTree',
       page_visits_1d: 'AggregatingMergeTree',
       page_visits_1d_mv: 'MaterializedView',
+      page_visits_1d_events_mv: 'MaterializedView',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
       site_days: 'AggregatingMergeTree',
@@ -165,7 +166,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -393,7 +394,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -444,7 +445,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -477,6 +478,78 @@ describe('ClickHouse schema (server)', () => {
         for (const statement of (await loadMigrations(older)).find((m) => m.version === version)?.statements ?? [])
           await client.command({ query: statement });
       expect(await sums()).toEqual(backfilled);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration before 041 gets the page visit sums of the visits holding a path among custom events only, once', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-040-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_040') };
+    const visit = (visitor: string, sign: number, version: number, pairs: { name: string; path: string }[], minutes: number) => ({
+      site: 'goals.example',
+      visitor_id: visitor,
+      first_at: '2026-11-01 10:00:00.000',
+      last_at: `2026-11-01 10:${String(minutes).padStart(2, '0')}:00.000`,
+      sign,
+      version,
+      channel: 'Direct',
+      pageviews: pairs.filter((p) => p.name === 'pageview').length,
+      events: pairs.filter((p) => p.name !== 'pageview').length,
+      pairs,
+    });
+    const viewed = { name: 'pageview', path: '/pricing' };
+    const signup = { name: 'signup', path: '/pricing' };
+    const about = { name: 'pageview', path: '/about' };
+    // The sums of /pricing by channel: all its visits' (031), those holding it among custom events only (041).
+    const sums = async () =>
+      one<Record<string, number>>(
+        `SELECT sum(visits) AS visits, sum(ev_visits) AS ev_visits, sum(ev_bounces) AS ev_bounces, sum(ev_duration) AS ev_duration,
+                sum(ev_pageviews) AS ev_pageviews
+         FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
+      );
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 41))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      // 1: a signup on /pricing only; 2: a pageview of /pricing and a signup there; 3: a signup on /pricing
+      // and a pageview of /about, rewritten (its cancel, then a pageview of /pricing joins it).
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          visit('1', 1, 1, [about, signup], 3),
+          visit('2', 1, 1, [viewed, signup], 4),
+          visit('3', 1, 1, [signup, about], 2),
+          visit('3', -1, 1, [signup, about], 2),
+          visit('3', 1, 2, [signup, about, viewed], 9),
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(
+        await one<{ visits: number }>(
+          `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
+        ),
+      ).toEqual({ visits: 3 });
+      expect(await migrate(client, older)).toEqual([41]);
+      const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
+      expect(await sums()).toEqual(backfilled);
+      // A re-run of its statements (the backfill included) adds nothing.
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 41)?.statements ?? [])
+        await client.command({ query: statement });
+      expect(await sums()).toEqual(backfilled);
+      // From now on the view adds them: another visit with a signup on /pricing only, one rewritten to hold a pageview of it.
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          visit('4', 1, 1, [signup], 1),
+          visit('5', 1, 1, [signup], 1),
+          visit('5', -1, 1, [signup], 1),
+          visit('5', 1, 2, [signup, viewed], 6),
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(await sums()).toEqual({ visits: 5, ev_visits: 2, ev_bounces: 0, ev_duration: 240_000, ev_pageviews: 1 });
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

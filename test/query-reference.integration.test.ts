@@ -8,6 +8,8 @@
  * (including Asia/Kolkata, Asia/Kathmandu, Australia/Eucla and the October DST days of
  * Europe/Berlin and America/New_York) and comparison. A failure prints the query's seed.
  */
+
+import { randomUUID } from 'node:crypto';
 import { createDashboardApp, type Goal, type GoalLookup, parseFunnel, parseQuery } from '@tidemark/dashboard-api';
 import { countVisitors, createIngester, createIngesterMetrics, migrate } from '@tidemark/ingester';
 import {
@@ -20,6 +22,8 @@ import {
   loadConfig,
   plainLogger,
   type StoredEvent,
+  storedEvent,
+  toClickHouseTime,
 } from '@tidemark/shared';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -47,6 +51,7 @@ const GOALS: Goal[] = [
   { name: 'Any blog', path: '/blog**' },
   { name: 'Docs', path: '/docs**' },
   { name: 'Download', event: 'download' },
+  { name: 'Pricing', path: '/pricing' },
 ];
 const goals: GoalLookup = (site) => (site === SITES[0] ? GOALS : null);
 const PROP_GOALS: Goal[] = [
@@ -115,9 +120,60 @@ function older(): StoredEvent[] {
   return workload({ seed: 14, sites: SITES, visitors: 8, start, spanMs: 4 * HOUR });
 }
 
+/**
+ * Visits of a.example that a pageview goal of a literal path (Pricing: `/pricing`) must tell apart,
+ * on a whole UTC day of the near workload (11:00 two days before NOW's) and on the partial UTC day
+ * of NOW (08:00; a range ending at NOW reads it from the visits): custom events on /pricing and no
+ * pageview of it (never counted), two pageviews of /pricing (counted once), and visits rewritten by
+ * events that arrive last (`late`): a visit whose custom event on /pricing is later joined by a
+ * pageview of /pricing (counted from then on), one whose pageview of /pricing is followed by more.
+ */
+function pricing(): { early: StoredEvent[]; late: StoredEvent[] } {
+  const early: StoredEvent[] = [];
+  const late: StoredEvent[] = [];
+  const day = Math.floor(NOW / (24 * HOUR)) * 24 * HOUR;
+  for (const [k, start] of [
+    [0, day - 48 * HOUR + 11 * HOUR],
+    [1, day + 8 * HOUR],
+  ] as const) {
+    const event = (visitor: number, minute: number, name: string, path: string, extra: Partial<StoredEvent> = {}) =>
+      storedEvent({
+        event_id: randomUUID(),
+        site: SITES[0],
+        name,
+        path,
+        url: `https://${SITES[0]}${path}`,
+        host: SITES[0],
+        timestamp: toClickHouseTime(start + minute * 60_000),
+        visitor_id: String(900_000_000 + k * 10 + visitor),
+        session_id: String(k * 10 + visitor),
+        country: ['NL', 'US', 'DE'][visitor % 3] as string,
+        device: visitor % 2 === 0 ? 'mobile' : 'desktop',
+        referrer_source: visitor % 2 === 0 ? 'search' : 'direct',
+        ...(visitor % 2 === 0 ? { referrer: 'https://www.google.com/', referrer_host: 'google.com' } : {}),
+        ...extra,
+      });
+    // Custom events on /pricing, no pageview of it: a pageview of /about, two signups on /pricing.
+    early.push(event(0, 0, 'pageview', '/about'), event(0, 2, 'signup', '/pricing'), event(0, 3, 'download', '/pricing'));
+    // Two pageviews of /pricing: one visit.
+    early.push(event(1, 0, 'pageview', '/pricing'), event(1, 4, 'pageview', '/pricing'), event(1, 9, 'pageview', '/docs'));
+    // A custom event on /pricing, its pageview of /pricing arriving last (the visit is rewritten).
+    early.push(event(2, 0, 'signup', '/pricing'));
+    late.push(event(2, 5, 'pageview', '/pricing'));
+    // A bounce on /pricing, turned into a longer visit by a late pageview of /blog/one.
+    early.push(event(3, 0, 'pageview', '/pricing'));
+    late.push(event(3, 12, 'pageview', '/blog/one'));
+    // A pageview of /pricing, a later custom event on /pricing and a pageview elsewhere arriving last.
+    early.push(event(4, 0, 'pageview', '/pricing'));
+    late.push(event(4, 1, 'signup', '/pricing'), event(4, 20, 'pageview', '/'));
+  }
+  return { early, late };
+}
+
 describe.each(['embedded', 'server'] as const)('Query API = reference on random workloads (%s)', (mode) => {
   const database = uniqueName('query_ref');
-  const all = [...older(), ...arrivalOrder(events(), 7, 0.1), ...backdated()];
+  const crafted = pricing();
+  const all = [...older(), ...crafted.early, ...arrivalOrder(events(), 7, 0.1), ...backdated(), ...crafted.late];
   let client: ClickHouseClient;
   let app: ReturnType<typeof createDashboardApp>;
   let propApp: ReturnType<typeof createDashboardApp>;
@@ -945,6 +1001,71 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('name_pages_1d');
+  });
+
+  it('answers visit metrics under one pageview goal of a literal path from the per-path visit sums, exactly', async () => {
+    // A goals panel row click on a pageview goal (Pricing: `/pricing`): the visits holding a pageview of the
+    // path, not those holding it among their custom events' paths only (a visit of the crafted ones above), a
+    // visit viewing it twice once, visits rewritten by late events as they are last. Over whole UTC days,
+    // ranges with partial UTC days (read from the visits), zones off UTC, by channel, country, device, day,
+    // week and month.
+    // Visits holding /pricing among their custom events' paths only (the crafted ones and the workload's).
+    const [counts] = await (
+      await client.query({
+        query: `SELECT countIf(has(pairs.path, '/pricing') AND NOT has(arrayFilter((p, n) -> n = 'pageview', pairs.path, pairs.name), '/pricing')) AS events_only
+                FROM ${database}.visits FINAL WHERE site = {site:String}`,
+        query_params: { site: SITES[0] },
+        format: 'JSONEachRow',
+      })
+    ).json<{ events_only: string }>();
+    expect(Number(counts?.events_only)).toBeGreaterThan(2);
+    // The crafted visits viewing /pricing twice (their pairs hold the pageview once).
+    const [twice] = await (
+      await client.query({
+        query: `SELECT count() AS visits FROM ${database}.visits FINAL
+                WHERE site = {site:String} AND visitor_id IN (900000001, 900000011) AND pageviews = 3 AND has(pairs, ('pageview', '/pricing'))`,
+        query_params: { site: SITES[0] },
+        format: 'JSONEachRow',
+      })
+    ).json<{ visits: string }>();
+    expect(Number(twice?.visits)).toBe(2);
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const ranges: unknown[] = [NEAR_DAYS, partial, '7d', '30d', ['2026-10-24', '2026-11-02']];
+    const bodies: Record<string, unknown>[] = ['UTC', 'Asia/Kolkata', 'America/New_York'].flatMap((timezone, z) =>
+      ranges.flatMap((dateRange, i) => {
+        const base = { site: SITES[0], filters: [['is', 'goal', ['Pricing']]], dateRange, timezone };
+        return [
+          { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
+          { ...base, metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'], dimensions: ['channel'] },
+          { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['country'], limit: 9 },
+          { ...base, metrics: ['visits', 'bounce_rate', 'views_per_visit'], dimensions: ['device'] },
+          ...((i + z) % 2 === 0 ? [{ ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['time:day'] }] : []),
+        ];
+      }),
+    );
+    bodies.push(
+      {
+        site: SITES[0],
+        filters: [['is', 'goal', ['Pricing']]],
+        metrics: ['visitors', 'visits'],
+        dimensions: ['time:week'],
+        dateRange: '30d',
+      },
+      {
+        site: SITES[0],
+        filters: [['is', 'goal', ['Pricing']]],
+        metrics: ['visits', 'visit_duration'],
+        dimensions: ['time:month'],
+        dateRange: '12mo',
+      },
+      // Both sites: b.example has no configured goals (Pricing would be a custom event name there): the visits answer.
+      { site: SITES, filters: [['is', 'goal', ['Pricing']]], metrics: ['visits', 'bounce_rate'], dimensions: ['channel'], dateRange: '7d' },
+    );
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('page_visits_1d');
   });
 
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {

@@ -31,8 +31,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     // 016_distributed_visitor_counts, 018_visitor_splits_distributed, 020_visitor_split_sums_distributed,
     // 022_site_days_distributed, 024_visit_pairs_low_cardinality_distributed, 026_page_visitor_months_distributed,
     // 028_site_day_quarters_distributed, 030_visit_visitors_distributed, 032_page_visits_distributed,
-    // 034_attribute_visits_distributed, 038_name_visits_distributed, 040_name_pages_1d_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 16);
+    // 034_attribute_visits_distributed, 038_name_visits_distributed, 040_name_pages_1d_distributed, 042_page_visits_pageviews_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 17);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -87,6 +87,12 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS after'))).toBeDefined();
       expect(alters.find((s) => s.includes('ADD COLUMN IF NOT EXISTS pageviews_before'))).toMatch(/engaged_ms_before Array\(UInt64\)/);
     }
+    // The page visit sums of the visits holding the path among their custom events' paths only (041, 042): both tables.
+    for (const table of ['page_visits_1d', 'page_visits_1d_all'])
+      expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
+        /ADD COLUMN IF NOT EXISTS ev_visits\s+SimpleAggregateFunction\(sum, Int64\)/,
+      );
+    expect(all(cluster).find((s) => s.includes('.page_visits_1d_events_mv ON CLUSTER'))).toContain('TO analytics.page_visits_1d');
     // The visits' pairs as LowCardinality (023, 024): the local table and the Distributed one on every node.
     for (const table of ['visits', 'visits_all'])
       expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
