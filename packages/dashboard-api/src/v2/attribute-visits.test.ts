@@ -1,30 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { tableNames } from '../queries/tables.ts';
 import { attributeVisitsEligible, attributeVisitsStatement } from './attribute-visits.ts';
-import { siteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
+import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
 const country = leaf('is', 'country', ['NL']);
 
 function input(dimensions: Dimension[], filters: Filter[] = [country], from = 100 * DAY, to = 130 * DAY): StatementInput {
-  return {
-    tables: tableNames('db'),
-    sites: ['a.example'],
-    from,
-    to,
-    zone: 'UTC',
-    interval: 'day',
-    dimensions,
-    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
-    filters,
-    goals: siteGoals(['a.example'], () => null),
-    conversions: false,
-    metrics: ['visits'],
-  };
+  return statementInput(dimensions, filters, { from, to });
 }
 
 const days = (from: number, to: number) => Array.from({ length: (to - from) / DAY }, (_, i) => from + i * DAY);

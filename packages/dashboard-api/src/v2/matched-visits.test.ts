@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { tableNames } from '../queries/tables.ts';
 import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, withoutPropGoals } from './goals.ts';
 import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import type { Filter } from './parse.ts';
+import { DAY, statementInput } from './statement-input.fixture.ts';
 import { type StatementInput, visitStatement } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
 const GOALS: Goal[] = [
   { name: 'Signup', event: 'signup' },
@@ -17,20 +16,7 @@ const withProps = siteGoals(['a.example'], () => GOALS);
 const plain = siteGoals(['a.example'], () => GOALS.slice(0, 2));
 
 function input(dimensions: Dimension[], filters: Filter[], goals = withProps): StatementInput {
-  return {
-    tables: tableNames('db'),
-    sites: ['a.example'],
-    from: 100 * DAY,
-    to: 107 * DAY,
-    zone: 'UTC',
-    interval: 'day',
-    dimensions,
-    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
-    filters,
-    goals,
-    conversions: false,
-    metrics: ['visits'],
-  };
+  return statementInput(dimensions, filters, { to: 107 * DAY, goals });
 }
 
 describe('goal filters that pick no property goal (goals.ts)', () => {

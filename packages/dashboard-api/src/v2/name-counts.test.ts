@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { tableNames } from '../queries/tables.ts';
 import { type Goal, siteGoals } from './goals.ts';
 import { countedNames, nameCountsEligible, nameCountsStatement } from './name-counts.ts';
 import type { Filter } from './parse.ts';
+import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
 import type { Dimension, Metric } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
 const GOALS: Goal[] = [
   { name: 'Signup', event: 'signup' },
@@ -22,22 +21,14 @@ function input(
   from = 100 * DAY,
   to = 130 * DAY,
 ): StatementInput {
-  const sites = ['a.example'];
-  return {
-    tables: tableNames('db'),
-    sites,
+  return statementInput(dimensions, filters, {
     from,
     to,
-    zone: 'UTC',
-    interval: 'day',
-    dimensions,
-    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
-    filters,
-    goals: siteGoals(sites, () => goals),
+    goals: siteGoals(['a.example'], () => goals),
     conversions: metrics.includes('conversions') || metrics.includes('conversion_rate'),
     converters: metrics.includes('conversion_rate'),
     metrics,
-  };
+  });
 }
 
 describe('event metrics under one goal or custom event filter (name-counts.ts)', () => {

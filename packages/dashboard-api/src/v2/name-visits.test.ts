@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { tableNames } from '../queries/tables.ts';
 import { type Goal, siteGoals } from './goals.ts';
 import { nameFilter, nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import type { Filter } from './parse.ts';
+import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
 const GOALS: Goal[] = [
   { name: 'Signup', event: 'signup' },
@@ -16,20 +15,7 @@ const GOALS: Goal[] = [
 ];
 
 function input(dimensions: Dimension[], filters: Filter[], sites = ['a.example'], from = 100 * DAY, to = 130 * DAY): StatementInput {
-  return {
-    tables: tableNames('db'),
-    sites,
-    from,
-    to,
-    zone: 'UTC',
-    interval: 'day',
-    dimensions,
-    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
-    filters,
-    goals: siteGoals(sites, (s) => (s === 'c.example' ? GOALS : null)),
-    conversions: false,
-    metrics: ['visits'],
-  };
+  return statementInput(dimensions, filters, { sites, from, to, goals: siteGoals(sites, (s) => (s === 'c.example' ? GOALS : null)) });
 }
 
 describe('visit metrics under one goal or custom event filter (name-visits.ts)', () => {
