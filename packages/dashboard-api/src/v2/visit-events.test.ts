@@ -1,30 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { tableNames } from '../queries/tables.ts';
 import { siteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
+import { statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import type { Dimension, Metric } from './vocabulary.ts';
 
 const country: Filter = { op: 'is', dimension: 'country', values: ['NL'], pointer: '/filters/0' };
-const DAY = 86_400_000;
 
 function input(dimensions: Dimension[], metrics: Metric[], goals: Parameters<typeof siteGoals>[1] = () => null): StatementInput {
-  return {
-    tables: tableNames('db'),
-    sites: ['a.example'],
-    from: 100 * DAY,
-    to: 130 * DAY,
-    zone: 'UTC',
-    interval: 'day',
-    dimensions,
-    pointers: dimensions.map((_, i) => `/dimensions/${i}`),
-    filters: [country],
+  return statementInput(dimensions, [country], {
     goals: siteGoals(['a.example'], goals),
     conversions: metrics.includes('conversions') || metrics.includes('conversion_rate'),
     converters: metrics.includes('conversion_rate'),
     metrics,
-  };
+  });
 }
 
 const GOALS = ['visitors', 'conversions', 'conversion_rate'] as Metric[];
