@@ -323,15 +323,23 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       dialog
         .locator('tbody tr')
         .evaluateAll((trs) =>
-          trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('td.num')?.getAttribute('data-value'))]),
+          trs.map((tr) => [
+            tr.getAttribute('data-value'),
+            ...[...tr.querySelectorAll('td.num')].map((td) => Number(td.getAttribute('data-value'))),
+          ]),
         );
-    const metrics = ['visitors', 'pageviews', 'time_on_page', 'percentage'];
+    // Plausible's top pages details: visitors, pageviews, bounce rate, time on page, scroll depth.
+    const metrics = ['visitors', 'pageviews', 'bounce_rate', 'time_on_page', 'scroll_depth', 'percentage'];
+    const cells = (a: Answer) => a.results.map((r) => [r.dimensions[0], ...r.metrics]);
     let answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100 })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
+    // The seed's engagements give every page a time on page and a scroll depth, and some pages bounces.
+    for (const i of [2, 3, 4]) expect(answer.results.some((r) => (r.metrics[i] ?? 0) > 0)).toBe(true);
+    await expect.poll(() => dialog.locator('thead').textContent()).toContain('Scroll depth');
     await dialog.locator('[data-sort="page"]').click();
     await settled(page);
     answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100, orderBy: [['page', 'asc']] })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
     await dialog.getByRole('searchbox').fill('docs');
     await settled(page);
     answer = (await api({
@@ -342,7 +350,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       orderBy: [['page', 'asc']],
       filters: [['contains', 'page', ['docs']]],
     })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
     expect(answer.results.length).toBeGreaterThan(0);
     await page.close();
   });

@@ -30,7 +30,12 @@ export const PANELS: PanelSpec[] = [
     id: 'pages',
     title: 'Pages',
     tabs: [
-      { id: 'page', label: 'Top pages', dimension: 'page', metrics: ['visitors', 'pageviews', 'time_on_page', 'percentage'] },
+      {
+        id: 'page',
+        label: 'Top pages',
+        dimension: 'page',
+        metrics: ['visitors', 'pageviews', 'bounce_rate', 'time_on_page', 'scroll_depth', 'percentage'],
+      },
       { id: 'entry_page', label: 'Entry pages', dimension: 'entry_page', metrics: VISITS },
       { id: 'exit_page', label: 'Exit pages', dimension: 'exit_page', metrics: VISITS },
     ],
@@ -96,6 +101,7 @@ export const METRIC_LABELS: Record<string, string> = {
   bounce_rate: 'Bounce rate',
   visit_duration: 'Visit duration',
   time_on_page: 'Time on page',
+  scroll_depth: 'Scroll depth',
   events: 'Events',
   conversions: 'Conversions',
   conversion_rate: 'Conversion rate',
