@@ -902,6 +902,14 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visits'], dimensions: ['device'], dateRange: ranges[(i + 1) % ranges.length] },
         { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['time:day'], dateRange: '30d' },
         { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['screen'], dateRange: '7d', timezone: 'Asia/Kolkata' },
+        // The top numbers and the sources panel in a site's own zone: whole UTC days from the sums, the two partial ones from the visits.
+        {
+          ...base,
+          metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'],
+          dateRange: '30d',
+          timezone: 'Europe/Berlin',
+        },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['channel'], dateRange: '7d', timezone: 'America/New_York' },
       ];
     });
     const tables = await answersEqualReference(bodies);
