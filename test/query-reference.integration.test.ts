@@ -637,6 +637,17 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
         { ...base, metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dimensions: ['time:day'] },
         { ...base, metrics: ['visitors', 'pageviews'], dimensions: ['time:week'], dateRange: '30d' },
+        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw.
+        {
+          ...base,
+          metrics: ['visitors', 'pageviews', 'events', 'time_on_page', 'visits'],
+          timezone: i % 2 ? 'Europe/Berlin' : 'Asia/Kolkata',
+        },
+        {
+          ...base,
+          metrics: ['visitors', 'events'],
+          dateRange: [new Date(NOW - 9 * 24 * HOUR - 5 * HOUR - 1234).toISOString(), new Date(NOW - HOUR).toISOString()],
+        },
       ];
     });
     const tables = await answersEqualReference(bodies);
@@ -650,6 +661,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         site,
         filters: [['is', dimension, [value]]],
         dateRange: ranges[i % ranges.length],
+        // Every third in a zone off UTC: the partial UTC days at either end read raw.
+        ...(i % 3 === 0 ? { timezone: 'Europe/Berlin' } : {}),
         metrics: ['visitors'],
         dimensions: ['page'],
       };
