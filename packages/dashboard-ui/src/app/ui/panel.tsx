@@ -131,6 +131,14 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
         {answer.error && <p class="error">{answer.error}</p>}
       </div>
       <div class="card-foot">
+        {spec.credit && (
+          <span class="muted small credit">
+            {spec.credit.text}{' '}
+            <a href={spec.credit.href} target="_blank" rel="noopener noreferrer">
+              {spec.credit.name}
+            </a>
+          </span>
+        )}
         <button type="button" class="ghost" disabled={!dimension} onClick={() => ctx.onDetails(tab, dimension)}>
           Details
         </button>
