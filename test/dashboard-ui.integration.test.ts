@@ -243,6 +243,10 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await settled(page);
     const regions = await expectPanel(page, 'locations', 'region', 'visits', base);
     expect(regions.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['California', 'England']));
+    // Each place with its country (the names alone may stand in several).
+    const country = (value: string) => page.locator(`#panel-locations tbody tr[data-value="${value}"] .place-country`).textContent();
+    expect((await country('California'))?.trim()).toBe('United States');
+    expect((await country('England'))?.trim()).toBe('United Kingdom');
     await page.locator('#panel-locations [data-tab="city"]').click();
     await settled(page);
     const cities = await expectPanel(page, 'locations', 'city', 'visits', base);
