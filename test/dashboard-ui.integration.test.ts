@@ -234,6 +234,40 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await page.close();
   });
 
+  it('the Regions and Cities tabs show the collected places as the Query API counts them; a row click filters; DB-IP is credited', async () => {
+    // The seed's visitors come from real addresses (8.8.8.8: California, Mountain View; 81.2.69.160: England, London …).
+    const page = await newPage();
+    await open(page, 'period=30d');
+    const base = { dateRange: '30d' };
+    await page.locator('#panel-locations [data-tab="region"]').click();
+    await settled(page);
+    const regions = await expectPanel(page, 'locations', 'region', 'visits', base);
+    expect(regions.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['California', 'England']));
+    // Each place with its country (the names alone may stand in several).
+    const country = (value: string) => page.locator(`#panel-locations tbody tr[data-value="${value}"] .place-country`).textContent();
+    expect((await country('California'))?.trim()).toBe('United States');
+    expect((await country('England'))?.trim()).toBe('United Kingdom');
+    await page.locator('#panel-locations [data-tab="city"]').click();
+    await settled(page);
+    const cities = await expectPanel(page, 'locations', 'city', 'visits', base);
+    expect(cities.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['Mountain View', 'London']));
+    const credit = page.locator('#panel-locations .credit a');
+    expect(await page.locator('#panel-locations .credit').textContent()).toBe('IP geolocation by DB-IP');
+    expect(await credit.getAttribute('href')).toBe('https://db-ip.com');
+    // A click on a city row filters the whole page by it.
+    await page.locator('#panel-locations tbody tr[data-value="Mountain View"] button').click();
+    await page.waitForURL(/f=is%2Ccity%2CMountain(%20|\+)View/);
+    await settled(page);
+    const filtered = { dateRange: '30d', filters: [['is', 'city', ['Mountain View']]] };
+    expect(await topNumbers(page)).toEqual(((await api({ ...filtered, metrics: TOP })) as Answer).results[0]?.metrics);
+    await page.locator('#panel-locations [data-tab="region"]').click();
+    await settled(page);
+    expect((await expectPanel(page, 'locations', 'region', 'visits', filtered)).results.map((r) => r.dimensions[0])).toEqual([
+      'California',
+    ]);
+    await page.close();
+  });
+
   it('a click on each goal row of a site with a property goal shows the Query API numbers, no error', async () => {
     // Its own site, registered with goals here and left registered: the shared site is not touched.
     const goals = [

@@ -767,6 +767,41 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
   });
 
+  it('answers region and city breakdowns and filters (is, is not, contains) exactly, from the visit rollups where they hold them', async () => {
+    const ranges: unknown[] = [NEAR_DAYS, '7d', '30d', ['2026-10-24', '2026-11-02']];
+    const visitMetrics = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration', 'views_per_visit'];
+    const bodies: Record<string, unknown>[] = [];
+    ranges.forEach((dateRange, i) => {
+      const site = SITES[i % SITES.length];
+      bodies.push(
+        // The Regions and Cities tabs, then a row click on each.
+        { site, metrics: ['visitors', 'visits', 'percentage'], dateRange, dimensions: ['region'], limit: 20 },
+        { site, metrics: ['visitors', 'visits'], dateRange, dimensions: ['city'], limit: 20 },
+        { site, metrics: visitMetrics, dateRange, filters: [['is', 'region', ['Bavaria']]] },
+        { site, metrics: ['visitors', 'visits'], dateRange, dimensions: ['city'], filters: [['is', 'region', ['California']]] },
+        { site, metrics: ['visits', 'bounce_rate'], dateRange, dimensions: ['region'], filters: [['is_not', 'city', ['Paris']]] },
+        { site, metrics: ['visitors', 'pageviews'], dateRange, dimensions: ['page'], filters: [['contains', 'city', ['Par']]], limit: 20 },
+        { site, metrics: ['visits'], dateRange, dimensions: ['region'], filters: [['is', 'country', ['US']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['channel'], filters: [['contains', 'region', ['ali', 'yer']]] },
+        // Under a page or goal filter (the per-path and per-name sums hold regions, not cities).
+        { site, metrics: ['visits', 'visit_duration'], dateRange, dimensions: ['region'], filters: [['is', 'page', ['/pricing']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['city'], filters: [['is', 'page', ['/pricing']]] },
+        { site, metrics: ['visits', 'bounce_rate'], dateRange, dimensions: ['region'], filters: [['is', 'event', ['signup']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['city'], filters: [['is', 'goal', ['Signup']]] },
+        { site, metrics: ['visitors'], dateRange, dimensions: ['time:day'], filters: [['is', 'city', ['Paris', 'Munich']]] },
+      );
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('visits_1d');
+    expect(tables).toContain('page_visits_1d');
+    // The workload holds the places the queries ask for (so the answers above are not all zeros).
+    const regions = referenceQuery(all, parseQuery({ site: SITES, metrics: ['visits'], dateRange: 'all', dimensions: ['region'] }), NOW);
+    const cities = referenceQuery(all, parseQuery({ site: SITES, metrics: ['visits'], dateRange: 'all', dimensions: ['city'] }), NOW);
+    const named = (r: { results: unknown[] }) => r.results.map((row) => (row as { dimensions: string[] }).dimensions[0]);
+    expect(named(regions)).toEqual(expect.arrayContaining(['Bavaria', 'California', 'Île-de-France', '']));
+    expect(named(cities)).toEqual(expect.arrayContaining(['Paris', 'Munich', 'Mountain View', '']));
+  });
+
   it('answers visit metrics under one page filter from the per-path visit sums, exactly', async () => {
     // Each site's two most visited paths and one no visit has (a pages row click), over whole UTC days.
     const paths: [string, string][] = [];

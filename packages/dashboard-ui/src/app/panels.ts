@@ -21,6 +21,8 @@ export interface PanelSpec {
   id: string;
   title: string;
   tabs: Tab[];
+  /** A source the panel's data needs credited (a link only: the page makes no request to it). */
+  credit?: { text: string; name: string; href: string };
 }
 
 const VISITS = ['visits', 'visitors', 'bounce_rate', 'visit_duration'];
@@ -63,6 +65,8 @@ export const PANELS: PanelSpec[] = [
       { id: 'region', label: 'Regions', dimension: 'region', metrics: VISITS },
       { id: 'city', label: 'Cities', dimension: 'city', metrics: VISITS },
     ],
+    // DB-IP City Lite (CC BY 4.0), the collector's region and city database, asks for this credit.
+    credit: { text: 'IP geolocation by', name: 'DB-IP', href: 'https://db-ip.com' },
   },
   {
     id: 'devices',
