@@ -78,6 +78,7 @@ export function nameVisitsStatement(input: StatementInput): Statement {
   const bound = pairs.map(([site, name]) => [params.add('String', site), params.add('String', name)]);
   const held = bound.length === 0 ? '0' : `(${bound.map(([site, name]) => `(site = ${site} AND name = ${name})`).join(' OR ')})`;
   // The partial days' visits: those holding the name among their (name, path) pairs, as the view's rows.
-  const visits = bound.length === 0 ? '0' : `(${bound.map(([site, name]) => `(v.site = ${site} AND has(v.pairs.name, ${name}))`).join(' OR ')})`;
+  const visits =
+    bound.length === 0 ? '0' : `(${bound.map(([site, name]) => `(v.site = ${site} AND has(v.pairs.name, ${name}))`).join(' OR ')})`;
   return daySumsStatement(input, params, zone, input.tables.nameVisits1d, held, { held: visits, visits: input.tables.visits });
 }
