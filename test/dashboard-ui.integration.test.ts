@@ -251,6 +251,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await settled(page);
     const cities = await expectPanel(page, 'locations', 'city', 'visits', base);
     expect(cities.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['Mountain View', 'London']));
+    await page.locator('#panel-locations').screenshot({ path: join(SHOTS, 'locations-cities-laptop-light.png') });
     const credit = page.locator('#panel-locations .credit a');
     expect(await page.locator('#panel-locations .credit').textContent()).toBe('IP geolocation by DB-IP');
     expect(await credit.getAttribute('href')).toBe('https://db-ip.com');
