@@ -588,7 +588,9 @@ describe('ClickHouse schema (server)', () => {
         })
       )
         .json<Record<string, string | number>>()
-        .then((rows) => rows.map((r) => `${r.filter_dimension} ${r.filter_value} ${r.value}: ${r.visits} ${r.bounces} ${r.duration} ${r.pageviews}`));
+        .then((rows) =>
+          rows.map((r) => `${r.filter_dimension} ${r.filter_value} ${r.value}: ${r.visits} ${r.bounces} ${r.duration} ${r.pageviews}`),
+        );
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 43))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
