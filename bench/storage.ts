@@ -12,8 +12,16 @@ import { Registry } from 'prom-client';
 import { workload } from '../test/reference/workload.ts';
 import { type Figures, progress, round } from './lib.ts';
 
-/** The per-visit tables, measured on the workload's visits: `visits` and the rollups its views feed (009, 031, 033). */
-const VISIT_TABLES = ['visits', 'visits_15m', 'visits_1d', 'page_visits_1d', 'attribute_visits_1d', 'name_visits_1d'];
+/** The per-visit tables, measured on the workload's visits: `visits` and the rollups its views feed (009, 031, 033, 037, 043). */
+const VISIT_TABLES = [
+  'visits',
+  'visits_15m',
+  'visits_1d',
+  'page_visits_1d',
+  'attribute_visits_1d',
+  'entry_exit_visits_1d',
+  'name_visits_1d',
+];
 
 /** An INSERT … SELECT generating `count` events spread over the last day. */
 export function syntheticEventsSql(database: string, count: number, offset: number): string {

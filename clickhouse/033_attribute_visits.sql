@@ -11,7 +11,8 @@
 -- and campaign, country, device, browser, OS, screen); the attributes grouped by (`dimension`):
 -- the lowest-cardinality panel tabs only (channel, country, device, browser, OS, screen), 66 pairs
 -- a visit. Left out: entry and exit pages, UTM term and content, browser and OS versions (a row per
--- value and day of those is about one per visit), and region and city (always '' today).
+-- value and day of those is about one per visit), and region and city (always '' today). (035 adds
+-- the versions; 043 the entry and exit pages by the channel alone, in a table of their own.)
 -- Fed by a view on `visits`; backfilled from `visits` when this migration runs (into an empty
 -- table, before the view exists). Kept 2 years, like `visits`.
 CREATE TABLE IF NOT EXISTS {{database}}.attribute_visits_1d {{on_cluster}}

@@ -6,8 +6,9 @@
 -- (channel, country, device, browser, OS, screen). Versions are tens to hundreds a site, so the
 -- rows are few. Not the entry and exit pages (or UTM term and content): a row per value and day of
 -- those is about one per visit — at the dashboard bench's 10M events they made 4.7M of 5.3M rows,
--- 6.7 B/event with the versions, against 0.3 without (docs/storage.md "Visit counts") — and their
--- clicks settle under 400 ms without them (the panels under the fold are not asked).
+-- 6.7 B/event with the versions, against 0.3 without (docs/storage.md "Visit counts"). An entry or
+-- exit page click asks only visits by channel above the fold (the panels below it are not asked):
+-- 043 answers that from a table of its own, per page, day and channel only.
 -- Fed by a second view on `visits`; backfilled from `visits` when this migration runs, only while
 -- the table holds neither version (a second run adds nothing), before the view exists.
 INSERT INTO {{database}}.attribute_visits_1d

@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -47,6 +47,8 @@ describe('ClickHouse schema (server)', () => {
       audit_log: 'MergeTree',
       countries_minute: 'AggregatingMergeTree',
       countries_minute_mv: 'MaterializedView',
+      entry_exit_visits_1d: 'AggregatingMergeTree',
+      entry_exit_visits_1d_mv: 'MaterializedView',
       events: 'MergeTree',
       events_minute: 'AggregatingMergeTree',
       events_minute_mv: 'MaterializedView',
@@ -166,7 +168,9 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
+      expect(await migrate(client, older)).toEqual([
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45,
+      ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -394,7 +398,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -445,7 +449,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -531,7 +535,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 45]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -550,6 +554,85 @@ describe('ClickHouse schema (server)', () => {
         format: 'JSONEachRow',
       });
       expect(await sums()).toEqual({ visits: 5, ev_visits: 2, ev_bounces: 0, ev_duration: 240_000, ev_pageviews: 1 });
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration before 043 gets the visit sums per entry and exit page and channel, once, and the view keeps them', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-042-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_042') };
+    const visit = (visitor: string, sign: number, version: number, entry: string, exit: string, channel: string, pageviews: number) => ({
+      site: 'pages.example',
+      visitor_id: visitor,
+      first_at: '2026-11-01 10:00:00.000',
+      last_at: `2026-11-01 10:0${pageviews}:00.000`,
+      sign,
+      version,
+      entry_page: entry,
+      exit_page: exit,
+      channel,
+      pageviews,
+      events: 0,
+    });
+    // Per (page kind, page, channel): visits, bounces, duration, pageviews; rows whose sums cancelled out left out.
+    const sums = async () =>
+      (
+        await client.query({
+          query: `SELECT filter_dimension, filter_value, value, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration,
+                         sum(pageviews) AS pageviews
+                  FROM ${older.database}.entry_exit_visits_1d WHERE site = 'pages.example' AND dimension = 'channel'
+                  GROUP BY filter_dimension, filter_value, value HAVING visits != 0 OR pageviews != 0
+                  ORDER BY filter_dimension, filter_value, value`,
+          format: 'JSONEachRow',
+          clickhouse_settings: EXACT_64BIT_JSON,
+        })
+      )
+        .json<Record<string, string | number>>()
+        .then((rows) =>
+          rows.map((r) => `${r.filter_dimension} ${r.filter_value} ${r.value}: ${r.visits} ${r.bounces} ${r.duration} ${r.pageviews}`),
+        );
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 43))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      // 1: a bounce on / from Direct; 2: / to /pricing from Direct, rewritten (its cancel, then a third pageview
+      // ending on /docs, now from Search: the cancel takes back what it added).
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          visit('1', 1, 1, '/', '/', 'Direct', 1),
+          visit('2', 1, 1, '/', '/pricing', 'Direct', 2),
+          visit('2', -1, 1, '/', '/pricing', 'Direct', 2),
+          visit('2', 1, 2, '/', '/docs', 'Organic Search', 3),
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(await migrate(client, older)).toEqual([43, 45]);
+      const backfilled = [
+        'entry_page / Direct: 1 1 60000 1',
+        'entry_page / Organic Search: 1 0 180000 3',
+        'exit_page / Direct: 1 1 60000 1',
+        'exit_page /docs Organic Search: 1 0 180000 3',
+      ];
+      expect(await sums()).toEqual(backfilled);
+      // A re-run of its statements (the backfill included) adds nothing.
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 43)?.statements ?? [])
+        await client.command({ query: statement });
+      expect(await sums()).toEqual(backfilled);
+      // From now on the view adds them: visit 1 rewritten to end on /pricing (two pageviews).
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [visit('1', -1, 1, '/', '/', 'Direct', 1), visit('1', 1, 2, '/', '/pricing', 'Direct', 2)],
+        format: 'JSONEachRow',
+      });
+      expect(await sums()).toEqual([
+        'entry_page / Direct: 1 0 120000 2',
+        'entry_page / Organic Search: 1 0 180000 3',
+        'exit_page /docs Organic Search: 1 0 180000 3',
+        'exit_page /pricing Direct: 1 0 120000 2',
+      ]);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

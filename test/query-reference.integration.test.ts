@@ -921,6 +921,92 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     expect(tables).toContain('attribute_visits_1d');
   });
 
+  it('answers visits by channel under filters on the entry or exit page from their own sums, exactly', async () => {
+    // Each site's two most visited entry and exit pages (an entry / exit page row click, then the sources
+    // panel by channel), and a page no visit has; over whole UTC days, ranges with partial days and zones off UTC.
+    const tops: [string, string, string[]][] = [];
+    for (const site of SITES)
+      for (const filter of ['entry_page', 'exit_page']) {
+        const top = await (
+          await client.query({
+            query: `SELECT ${filter} AS value FROM ${database}.visits FINAL WHERE site = {site:String} AND pageviews + events > 0
+                    GROUP BY value ORDER BY count() DESC, value LIMIT 2`,
+            query_params: { site },
+            format: 'JSONEachRow',
+          })
+        ).json<{ value: string }>();
+        tops.push([site as string, filter, top.map((t) => t.value)]);
+      }
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const ranges: unknown[] = [NEAR_DAYS, '30d', partial, '7d', ['2026-10-24', '2026-11-02'], 'month'];
+    const bodies = tops.flatMap(([site, filter, values], i) => {
+      const [first = '', second = first] = values;
+      const range = (k: number) => ranges[(i + k) % ranges.length];
+      return [
+        { site, metrics: ['visits'], filters: [['is', filter, [first]]], dimensions: ['channel'], dateRange: range(0), limit: 9 },
+        {
+          site,
+          metrics: ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'],
+          filters: [['is', filter, [first]]],
+          dimensions: ['channel'],
+          dateRange: range(1),
+        },
+        {
+          site,
+          metrics: ['visits', 'bounce_rate'],
+          filters: [['is', filter, [first, second, '/no/such/page']]],
+          dimensions: ['channel'],
+          dateRange: range(2),
+        },
+        {
+          site,
+          metrics: ['visits', 'visit_duration'],
+          filters: [['is_not', filter, [first]]],
+          dimensions: ['channel'],
+          dateRange: range(3),
+        },
+        {
+          site,
+          metrics: ['visits', 'views_per_visit'],
+          filters: [
+            ['contains', filter, [first.slice(0, 3) || '/']],
+            ['is_not', filter, [second]],
+          ],
+          dimensions: ['time:day', 'channel'],
+          dateRange: range(4),
+        },
+        { site, metrics: ['visits'], filters: [['is', filter, ['/no/such/page']]], dimensions: ['channel'], dateRange: range(5) },
+        // A zone off UTC: the range's first and last UTC days are partial (read from the visits).
+        {
+          site,
+          metrics: ['visits', 'visit_duration'],
+          filters: [['is', filter, [first]]],
+          dimensions: ['channel'],
+          dateRange: '7d',
+          timezone: i % 2 === 0 ? 'Asia/Kolkata' : 'America/New_York',
+        },
+        // Not in the table: by country (visits FINAL answers, as before).
+        { site, metrics: ['visits', 'bounce_rate'], filters: [['is', filter, [first]]], dimensions: ['country'], dateRange: range(0) },
+      ];
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('entry_exit_visits_1d');
+    // The table holds the entry and exit pages by the channel only (043).
+    const kinds = await (
+      await client.query({
+        query: `SELECT DISTINCT filter_dimension, dimension FROM ${database}.entry_exit_visits_1d ORDER BY filter_dimension, dimension`,
+        format: 'JSONEachRow',
+      })
+    ).json();
+    expect(kinds).toEqual([
+      { filter_dimension: 'entry_page', dimension: 'channel' },
+      { filter_dimension: 'exit_page', dimension: 'channel' },
+    ]);
+  });
+
   it('answers visit metrics under one goal or custom event filter from the per-name visit sums, exactly', async () => {
     // A goals panel row click: a.example's configured event goals (and a pageview goal, which the
     // visits answer), b.example's implicit goals (each custom event name), custom event names, and

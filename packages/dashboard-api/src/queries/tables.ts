@@ -32,6 +32,8 @@ export interface Tables {
   pageVisits1d: string;
   /** Visit sums per (site, UTC day, filter attribute and value, attribute and value) (clickhouse/033_attribute_visits.sql). */
   attributeVisits1d: string;
+  /** The same per (site, UTC day, entry or exit page, channel) (clickhouse/043_entry_exit_visits.sql). */
+  entryExitVisits1d: string;
   /** Visit sums per (site, custom event name, UTC day, visit attribute, value) of the visits holding the name (clickhouse/037_name_visits.sql). */
   nameVisits1d: string;
   /** Distinct visitors and events per (site, UTC day, custom event name[, path]), counted once (clickhouse/039_name_pages_1d.sql). */
@@ -56,6 +58,7 @@ export function tableNames(database: string, distributed = false): Tables {
     visitVisitors1d: name('visit_visitors_1d'),
     pageVisits1d: name('page_visits_1d'),
     attributeVisits1d: name('attribute_visits_1d'),
+    entryExitVisits1d: name('entry_exit_visits_1d'),
     nameVisits1d: name('name_visits_1d'),
     namePages1d: name('name_pages_1d'),
   };

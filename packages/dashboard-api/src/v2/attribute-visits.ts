@@ -6,7 +6,10 @@
  * visit has one value of each attribute, so whole UTC days of those rows answer exactly what
  * `visits` FINAL answers, under any filter of the filter attribute alone (is, is not, contains,
  * matches, several values, nested). The range's partial UTC days are read from `visits` FINAL in
- * the same statement (docs/query.md "Which tables answer").
+ * the same statement (docs/query.md "Which tables answer"). The entry and exit pages as the filter
+ * attribute (a click on an entry or exit page row, then the sources panel's visits by channel)
+ * are in a table of their own with the same columns, `entry_exit_visits_1d` (clickhouse/043), by
+ * the channel only.
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
@@ -40,16 +43,45 @@ const FILTER_COLUMNS: Record<string, string> = {
 /** The attributes the table groups by (a dimension under the filter): the low-cardinality panel tabs. */
 const TARGETS: readonly string[] = ['channel', 'country', 'device', 'browser', 'os', 'screen'];
 
-/** The query's attribute dimension and its filters' one attribute, or null when the table cannot answer them. */
-function pairOf(input: StatementInput): { filter: string; dimension: string } | null {
+/** The filter attributes of `entry_exit_visits_1d` (043) and their `visits` expressions (as `fields.ts` VISIT_COLUMN). */
+const PAGE_FILTER_COLUMNS: Record<string, string> = {
+  entry_page: 'v.entry_page',
+  exit_page: 'v.exit_page',
+};
+
+/** The attributes `entry_exit_visits_1d` groups by: the channel only (the sources panel's first tab; 043 says why). */
+const PAGE_TARGETS: readonly string[] = ['channel'];
+
+interface Pair {
+  filter: string;
+  dimension: string;
+  /** The `visits` expression of the filter attribute. */
+  column: string;
+  /** Which table holds the pair. */
+  table: 'attributeVisits1d' | 'entryExitVisits1d';
+}
+
+/** The query's attribute dimension and its filters' one attribute, or null when neither table can answer them. */
+function pairOf(input: StatementInput): Pair | null {
   const attributes = input.dimensions.filter((d) => !isTimeDimension(d));
   if (attributes.length !== 1 || input.filters.length === 0) return null;
   const dimension = attributes[0] as string;
   const used = [...new Set(filterDimensions(input.filters))];
   if (used.length !== 1) return null;
   const filter = used[0] as string;
-  if (filter === dimension || !TARGETS.includes(dimension) || FILTER_COLUMNS[filter] === undefined) return null;
-  return { filter, dimension };
+  if (filter === dimension) return null;
+  const attribute = FILTER_COLUMNS[filter];
+  if (attribute !== undefined && TARGETS.includes(dimension)) return { filter, dimension, column: attribute, table: 'attributeVisits1d' };
+  const page = PAGE_FILTER_COLUMNS[filter];
+  if (page !== undefined && PAGE_TARGETS.includes(dimension)) return { filter, dimension, column: page, table: 'entryExitVisits1d' };
+  return null;
+}
+
+/** The table the visit statement reads under `attributeVisitsEligible` (for `meta.tables`). */
+export function attributeVisitsTable(input: StatementInput): string {
+  const pair = pairOf(input);
+  if (pair === null) throw new Error('attributeVisitsTable: not eligible');
+  return input.tables[pair.table];
 }
 
 /** The whole UTC days [d0, d1) of the range. */
@@ -58,9 +90,9 @@ function wholeDays(input: StatementInput): [number, number] {
 }
 
 /**
- * Whether the visit statement can read `attribute_visits_1d`: one attribute dimension the table
- * groups by and filters on one other attribute it holds (nothing else), a whole UTC day in the
- * range, and time buckets (if any) at UTC midnights.
+ * Whether the visit statement can read `attribute_visits_1d` (or `entry_exit_visits_1d`): one
+ * attribute dimension the table groups by and filters on one other attribute it holds (nothing
+ * else), a whole UTC day in the range, and time buckets (if any) at UTC midnights.
  */
 export function attributeVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   if (pairOf(input) === null) return false;
@@ -73,7 +105,7 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const pair = pairOf(input) as { filter: string; dimension: string };
+  const pair = pairOf(input) as Pair;
   const [d0, d1] = wholeDays(input);
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   const filter = params.add('String', pair.filter);
@@ -85,12 +117,12 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
   // would make `target` the filter's value).
   const parts = [
     `SELECT site, bucket AS first_at, filter_value, value AS target, visits, bounces, duration, pageviews
-     FROM ${input.tables.attributeVisits1d}
+     FROM ${input.tables[pair.table]}
      WHERE site IN ${sites} AND filter_dimension = ${filter} AND dimension = ${dimension} AND bucket >= ${day0} AND bucket < ${day1}`,
   ];
   if (input.from < d0 || d1 < input.to) {
     const [from, to] = [at(input.from), at(input.to)];
-    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${FILTER_COLUMNS[pair.filter]} AS filter_value,
+    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${pair.column} AS filter_value,
              ${FILTER_COLUMNS[pair.dimension]} AS target, toInt64(1) AS visits, toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
              toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS duration, toInt64(v.pageviews) AS pageviews
       FROM ${input.tables.visits} AS v FINAL

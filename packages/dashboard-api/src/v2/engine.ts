@@ -7,7 +7,7 @@
  */
 import { type ClickHouseClient, clickhouseErrorCode, ValidationError } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
-import { attributeVisitsEligible, attributeVisitsStatement } from './attribute-visits.ts';
+import { attributeVisitsEligible, attributeVisitsStatement, attributeVisitsTable } from './attribute-visits.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
@@ -715,8 +715,8 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       out.add(tables.nameVisits1d);
       if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);
     } else if (!visitRollupEligible(input, buckets) && attributeVisitsEligible(input, buckets)) {
-      // Whole UTC days from the pair sums, the partial ones from the visits.
-      out.add(tables.attributeVisits1d);
+      // Whole UTC days from the pair sums (of 033, or of the entry and exit pages: 043), the partial ones from the visits.
+      out.add(attributeVisitsTable(input));
       if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);
     } else if (visitRollupEligible(input, buckets)) {
       const { q0, q1, d0, d1, splits } = rollupSpans(input, buckets);
