@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, withoutPropGoals } from './goals.ts';
-import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
+import { matchedVisitsEligible, matchedVisitsStatement, negatedSplit } from './matched-visits.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
 import { type StatementInput, visitStatement } from './statements.ts';
@@ -64,5 +64,49 @@ describe('visit metrics from the visits’ own events (matched-visits.ts)', () =
     expect(s.sql).toContain('INNER JOIN');
     for (const word of ['tier', 'gold', 'Pro signup', 'plan']) expect(s.sql).not.toContain(word);
     expect(Object.values(s.params)).toEqual(expect.arrayContaining(['tier', ['gold'], 'Pro signup', 'plan', 'pro']));
+  });
+
+  it('counts instead of joining when every event-level filter is a negation whose positive form no event lacking the value passes', () => {
+    const not = (f: Filter): Filter => ({ op: 'not', filter: f, pointer: '/filters/0' });
+    const isNot = leaf('is_not', 'prop:plan', ['free', 'team']);
+    const channel = leaf('is', 'channel', ['Direct']);
+    const split = (dims: Dimension[], filters: Filter[]) => negatedSplit(input(dims, filters, plain));
+    expect(split([], [isNot])).toEqual({ visit: [], positive: { ...isNot, op: 'is' } });
+    expect(split(['time:day', 'country'], [isNot, channel])).toEqual({ visit: [channel], positive: { ...isNot, op: 'is' } });
+    expect(split([], [not(leaf('contains', 'prop:plan', ['re']))])?.positive).toEqual(leaf('contains', 'prop:plan', ['re']));
+    expect(split([], [leaf('contains_not', 'event:country', ['U']), leaf('matches_not', 'page', ['^/x'])])?.positive).toEqual({
+      op: 'or',
+      filters: [leaf('contains', 'event:country', ['U']), leaf('matches', 'page', ['^/x'])],
+      pointer: '',
+    });
+    // Joined: a positive form an event without the property passes (the properties tab's own
+    // `is_not ''`), a positive event filter, an event dimension, a goal, a filter across both levels.
+    expect(split([], [leaf('is_not', 'prop:plan', ['free', ''])])).toBeNull();
+    expect(split([], [leaf('contains_not', 'prop:plan', [''])])).toBeNull();
+    expect(split([], [leaf('matches_not', 'prop:plan', ['^(pro)?$'])])).toBeNull();
+    expect(split([], [leaf('matches_not', 'prop:plan', ['('])])).toBeNull();
+    expect(split([], [isNot, leaf('is', 'prop:ab', ['x'])])).toBeNull();
+    expect(split([], [leaf('is', 'channel', ['Direct'])])).toBeNull();
+    expect(split(['prop:plan'], [isNot])).toBeNull();
+    expect(split(['page'], [isNot])).toBeNull();
+    expect(split([], [leaf('is_not', 'goal', ['Blog'])])).toBeNull();
+    expect(split([], [not(not(leaf('is', 'prop:plan', ['free'])))])).toBeNull();
+    expect(split([], [{ op: 'or', filters: [isNot, channel], pointer: '' }])).toBeNull();
+  });
+
+  it('reads only the events of the positive form, per visitor, against the visits’ own counts', () => {
+    const counted = matchedVisitsStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['free']), leaf('is', 'country', ['NL'])], plain));
+    expect(counted.sql).not.toContain('INNER JOIN');
+    expect(counted.sql).toContain('LEFT JOIN');
+    expect(counted.sql).toContain('v.pageviews + v.events > arrayCount(');
+    expect(counted.sql).not.toMatch(/NOT has/);
+    expect(Object.values(counted.params)).toEqual(expect.arrayContaining(['plan', ['free'], ['NL']]));
+    // A range longer than the raw events: the visits that start before them are joined.
+    const cut = matchedVisitsStatement({ ...input([], [leaf('is_not', 'prop:plan', ['free'])], plain), rawFrom: 110 * DAY });
+    expect(cut.sql).toContain('INNER JOIN');
+    expect(cut.sql).toContain('UNION ALL');
+    expect(cut.sql).toContain('LEFT JOIN');
+    const joined = matchedVisitsStatement(input([], [leaf('is', 'prop:plan', ['free'])], plain));
+    expect(joined.sql).not.toContain('LEFT JOIN');
   });
 });
