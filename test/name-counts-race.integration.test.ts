@@ -93,7 +93,13 @@ describe.each(['embedded', 'server'] as const)('name counts and a day not in eve
   const bodies = [
     { site: SITE, metrics: ['visitors', 'events'], dateRange: [day(4), day(1)], filters: [['is', 'event', ['signup']]] },
     { site: SITE, metrics: ['visitors'], dateRange: [day(4), day(1)], dimensions: ['time:day'], filters: [['is', 'goal', ['signup']]] },
-    { site: SITE, metrics: ['visitors', 'events'], dateRange: [day(4), day(1)], dimensions: ['page'], filters: [['is', 'event', ['signup']]] },
+    {
+      site: SITE,
+      metrics: ['visitors', 'events'],
+      dateRange: [day(4), day(1)],
+      dimensions: ['page'],
+      filters: [['is', 'event', ['signup']]],
+    },
   ];
 
   it('counts a whole day whose events have landed before its events_1d row, from its raw events', async () => {

@@ -95,7 +95,9 @@ describe('visit metrics from the visits’ own events (matched-visits.ts)', () =
   });
 
   it('reads only the events of the positive form, per visitor, against the visits’ own counts', () => {
-    const counted = matchedVisitsStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['free']), leaf('is', 'country', ['NL'])], plain));
+    const counted = matchedVisitsStatement(
+      input(['channel'], [leaf('is_not', 'prop:plan', ['free']), leaf('is', 'country', ['NL'])], plain),
+    );
     expect(counted.sql).not.toContain('INNER JOIN');
     expect(counted.sql).toContain('LEFT JOIN');
     expect(counted.sql).toContain('v.pageviews + v.events > arrayCount(');

@@ -43,7 +43,7 @@ function positiveOf(f: Filter): Filter | null {
   const leaf = 'filter' in f ? f.filter : f;
   if (!('values' in leaf) || !countable(leaf.dimension)) return null;
   const negated = leaf.op.endsWith('_not');
-  if (negated === ('filter' in f)) return null;
+  if (negated === 'filter' in f) return null;
   const op = (negated ? leaf.op.slice(0, -4) : leaf.op) as 'is' | 'contains' | 'matches';
   // The positive form of a negation every event passes is of almost no event; one that may hold
   // for a value an event lacks ('': a missing property) is of almost every event: joined instead.
@@ -102,7 +102,12 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
   });
   const keys = input.dimensions.map((_, i) => `d${i}`);
   const visitsOfRange = `site IN ${sites} AND first_at >= ${from} AND first_at < ${to}`;
-  const metrics = ['count() AS visits', 'countIf(m.pv = 1 AND m.ev = 0) AS bounces', 'sum(m.ms) AS duration', 'sum(m.pv) AS visit_pageviews'];
+  const metrics = [
+    'count() AS visits',
+    'countIf(m.pv = 1 AND m.ev = 0) AS bounces',
+    'sum(m.ms) AS duration',
+    'sum(m.pv) AS visit_pageviews',
+  ];
   const eventsUpTo = (visits: string) =>
     `site IN ${sites} AND name != 'engagement' AND timestamp >= ${rawFrom}
           AND timestamp <= (SELECT max(last_at) FROM ${input.tables.visits} WHERE ${visits})`;

@@ -75,7 +75,9 @@ describe('event metrics under one goal or custom event filter (name-counts.ts)',
     );
     // The other days are every (site, whole day) of the range but the rows read: also a day not in events_1d yet.
     const { sql: days, params } = nameCountsStatement(input([], [signup]));
-    expect(days).toMatch(/WHERE \(site, bucket\) NOT IN \(SELECT site, bucket FROM db\.name_pages_1d WHERE .* AND \(site, bucket, events\) IN \(/);
+    expect(days).toMatch(
+      /WHERE \(site, bucket\) NOT IN \(SELECT site, bucket FROM db\.name_pages_1d WHERE .* AND \(site, bucket, events\) IN \(/,
+    );
     expect(days).toMatch(/arrayJoin\(arrayMap\(i -> \{p\d+:DateTime\('UTC'\)\} \+ toIntervalDay\(i\), range\(\{p\d+:UInt32\}\)\)\)/);
     expect(Object.values(params)).toContain(30);
     // No whole UTC day in the range: raw events only.
