@@ -187,3 +187,16 @@ export function filterDimensions(filters: readonly Filter[]): Dimension[] {
     'filters' in f ? filterDimensions(f.filters) : 'filter' in f ? filterDimensions([f.filter]) : [f.dimension],
   );
 }
+
+/**
+ * A filter list split by what it reads: the filters of events alone (every dimension of theirs an
+ * event's: page, event, goal, `prop:*`, `event:*`) and the others (a visit's, or both). Raw reads
+ * apply the first before keeping one row per event id (copies of an event are alike), so a
+ * filter few events pass dedups and joins few rows.
+ */
+export function byLevel(filters: readonly Filter[]): { event: Filter[]; rest: Filter[] } {
+  const event: Filter[] = [];
+  const rest: Filter[] = [];
+  for (const f of filters) (filterDimensions([f]).every(isEventDimension) ? event : rest).push(f);
+  return { event, rest };
+}

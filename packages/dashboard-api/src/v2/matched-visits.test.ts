@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { byLevel } from './fields.ts';
 import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, withoutPropGoals } from './goals.ts';
 import { matchedVisitsEligible, matchedVisitsStatement, negatedSplit } from './matched-visits.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
-import { type StatementInput, visitStatement } from './statements.ts';
+import { eventStatement, type StatementInput, visitStatement } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
@@ -110,5 +111,26 @@ describe('visit metrics from the visits’ own events (matched-visits.ts)', () =
     expect(cut.sql).toContain('LEFT JOIN');
     const joined = matchedVisitsStatement(input([], [leaf('is', 'prop:plan', ['free'])], plain));
     expect(joined.sql).not.toContain('LEFT JOIN');
+  });
+
+  it('applies event conditions before one row per event id, visit conditions and mixed ones after', () => {
+    const prop = leaf('is', 'prop:plan', ['pro']);
+    const mixed: Filter = { op: 'or', filters: [leaf('is', 'prop:ab', ['x']), leaf('is', 'country', ['NL'])], pointer: '' };
+    const country = leaf('is', 'country', ['NL']);
+    expect(byLevel([prop, country, mixed, leaf('is', 'goal', ['Blog'])])).toEqual({
+      event: [prop, leaf('is', 'goal', ['Blog'])],
+      rest: [country, mixed],
+    });
+    const before = (sql: string) => sql.slice(0, sql.indexOf('LIMIT 1 BY event_id'));
+    const after = (sql: string) => sql.slice(sql.indexOf('LIMIT 1 BY event_id'));
+    for (const s of [
+      eventStatement(input(['channel'], [prop, country], plain)),
+      matchedVisitsStatement(input(['prop:ab'], [prop, country], plain)),
+    ]) {
+      expect(before(s.sql)).toMatch(/has\(\{p\d+:Array\(String\)\}, e\.props\[/);
+      expect(before(s.sql)).not.toContain('v.country');
+      expect(after(s.sql)).toContain('v.country');
+      expect(after(s.sql)).not.toContain('e.props[');
+    }
   });
 });

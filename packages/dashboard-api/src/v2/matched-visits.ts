@@ -19,7 +19,7 @@
  * events are not read, so their counts would not match).
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { byLevel, dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { filtersSkipPropGoals, hasPropGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
 import { EVENT_COLUMNS, type Statement, type StatementInput } from './statements.ts';
@@ -111,20 +111,22 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
   const eventsUpTo = (visits: string) =>
     `site IN ${sites} AND name != 'engagement' AND timestamp >= ${rawFrom}
           AND timestamp <= (SELECT max(last_at) FROM ${input.tables.visits} WHERE ${visits})`;
-  // Each (visit, dimension values) with a passing event, once: the range's events joined to their visits.
+  // Each (visit, dimension values) with a passing event, once: the range's events joined to their
+  // visits, the event conditions applied before one row per event id (a filter few events pass joins few).
+  const levels = byLevel(input.filters);
   const joined = (visits: string) => `
       SELECT DISTINCT v.site AS vs, v.visitor_id AS vid, v.first_at AS vf, v.pageviews AS pv, v.events AS ev,
              toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS ms${dims.map((d) => `, ${d}`).join('')}
       FROM (
-        SELECT ${EVENT_COLUMNS} FROM ${input.tables.events}
-        WHERE ${eventsUpTo(visits)}
+        SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
+        WHERE ${eventsUpTo(visits)}${levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`}
         LIMIT 1 BY event_id
       ) AS e
       INNER JOIN (
         SELECT ${VISIT_ATTRIBUTE_COLUMNS}, pageviews, events FROM ${input.tables.visits} FINAL
         WHERE ${visits} AND pageviews + events > 0
       ) AS v ON e.site = v.site AND e.visitor_id = v.visitor_id
-      WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at AND ${filterSql(input.filters, 'e', params)}`;
+      WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at AND ${filterSql(levels.rest, 'e', params)}`;
   const split = negatedSplit(input);
   let rows: string;
   if (split === null) rows = joined(visitsOfRange);

@@ -12,7 +12,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
-import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { byLevel, dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, withoutPropGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
@@ -103,7 +103,10 @@ export function eventStatement(input: StatementInput): Statement {
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
-  const where = [filterSql(input.filters, 'e', params)];
+  // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
+  const levels = byLevel(input.filters);
+  const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
+  const where = [filterSql(levels.rest, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
   const join = joinVisits
     ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
@@ -113,8 +116,8 @@ export function eventStatement(input: StatementInput): Statement {
   const sql = `
     SELECT ${[...dims, EVENT_METRICS_SQL, conversionsSql(input, params, false)].join(',\n  ')}
     FROM (
-      SELECT ${EVENT_COLUMNS} FROM ${input.tables.events}
-      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}
+      SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
+      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read}
       LIMIT 1 BY event_id
     ) AS e
     ${join}
