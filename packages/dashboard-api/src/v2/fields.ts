@@ -200,3 +200,14 @@ export function byLevel(filters: readonly Filter[]): { event: Filter[]; rest: Fi
   for (const f of filters) (filterDimensions([f]).every(isEventDimension) ? event : rest).push(f);
   return { event, rest };
 }
+
+/**
+ * Whether event filters (`byLevel`) pass few events, so that a join reads only the visits of their
+ * visitors: one of them is a positive leaf (`is`, `contains`, `matches`), or a property's `is_not`
+ * of `''` among others (the property is set: the properties tab's own filter).
+ */
+export function fewEvents(event: readonly Filter[]): boolean {
+  return event.some(
+    (f) => 'values' in f && (!f.op.endsWith('_not') || (f.op === 'is_not' && f.dimension.startsWith(PROP_PREFIX) && f.values.includes(''))),
+  );
+}

@@ -130,7 +130,12 @@ describe('visit metrics from the visits’ own events (matched-visits.ts)', () =
       expect(before(s.sql)).toMatch(/has\(\{p\d+:Array\(String\)\}, e\.props\[/);
       expect(before(s.sql)).not.toContain('v.country');
       expect(after(s.sql)).toContain('v.country');
-      expect(after(s.sql)).not.toContain('e.props[');
+      // The join reads only the visits of the passing events' visitors; the condition is not repeated after it.
+      expect(after(s.sql)).toContain('AND (site, visitor_id) IN (SELECT site, visitor_id FROM db.events AS e WHERE');
+      expect(s.sql.slice(s.sql.indexOf(') AS v ON'))).not.toContain('e.props[');
     }
+    // Not under a negation most events pass (every visitor's visits would be listed).
+    expect(eventStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['pro'])], plain)).sql).not.toContain('(site, visitor_id) IN');
+    expect(eventStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['', 'pro'])], plain)).sql).toContain('(site, visitor_id) IN');
   });
 });

@@ -19,7 +19,7 @@
  * events are not read, so their counts would not match).
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { byLevel, dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { filtersSkipPropGoals, hasPropGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
 import { EVENT_COLUMNS, type Statement, type StatementInput } from './statements.ts';
@@ -114,17 +114,23 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
   // Each (visit, dimension values) with a passing event, once: the range's events joined to their
   // visits, the event conditions applied before one row per event id (a filter few events pass joins few).
   const levels = byLevel(input.filters);
+  const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
+  // Under event filters few events pass, only the visits of their visitors are read.
+  const few = (visits: string) =>
+    fewEvents(levels.event)
+      ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${eventsUpTo(visits)}${read})`
+      : '';
   const joined = (visits: string) => `
       SELECT DISTINCT v.site AS vs, v.visitor_id AS vid, v.first_at AS vf, v.pageviews AS pv, v.events AS ev,
              toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS ms${dims.map((d) => `, ${d}`).join('')}
       FROM (
         SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
-        WHERE ${eventsUpTo(visits)}${levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`}
+        WHERE ${eventsUpTo(visits)}${read}
         LIMIT 1 BY event_id
       ) AS e
       INNER JOIN (
         SELECT ${VISIT_ATTRIBUTE_COLUMNS}, pageviews, events FROM ${input.tables.visits} FINAL
-        WHERE ${visits} AND pageviews + events > 0
+        WHERE ${visits} AND pageviews + events > 0${few(visits)}
       ) AS v ON e.site = v.site AND e.visitor_id = v.visitor_id
       WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at AND ${filterSql(levels.rest, 'e', params)}`;
   const split = negatedSplit(input);

@@ -12,7 +12,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
-import { byLevel, dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, withoutPropGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
@@ -108,8 +108,12 @@ export function eventStatement(input: StatementInput): Statement {
   const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
   const where = [filterSql(levels.rest, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  // Under event filters few events pass, only the visits of their visitors are read for the join.
+  const few = fewEvents(levels.event)
+    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
+    : '';
   const join = joinVisits
-    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
+    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}${few}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
