@@ -20,6 +20,8 @@ import { CLICKS, filteredUrl, kindName, prepareClick } from './click-kinds.ts';
 import { wallAndCpu } from './lib.ts';
 
 const SITE = 'bench.example';
+// BENCH_DASHBOARD_TZ=<IANA zone>: the view in that time zone, as bench/dashboard.ts.
+const VIEW = `period=30d${process.env.BENCH_DASHBOARD_TZ ? `&tz=${encodeURIComponent(process.env.BENCH_DASHBOARD_TZ)}` : ''}`;
 const dir = process.env.BENCH_DASHBOARD_DATA;
 if (!dir) throw new Error('BENCH_DASHBOARD_DATA=<dir> of seeded data');
 const runs = Number(process.env.CLICK_RUNS) || 3;
@@ -54,7 +56,7 @@ else {
     });
     for (const kind of CLICKS) {
       goals = kind.goals ?? null;
-      await page.goto(`${url}/?site=${SITE}&period=30d`);
+      await page.goto(`${url}/?site=${SITE}&${VIEW}`);
       await settled(page, 60_000);
       await page.locator(kind.panel).scrollIntoViewIfNeeded();
       await settled(page, 60_000);

@@ -35,11 +35,26 @@ export interface SeedEvent {
   userAgent: string;
   screenWidth: number;
   props?: Record<string, string>;
+  eventId?: string;
+  pageviewId?: string;
+  durationMs?: number;
+  scrollDepth?: number;
 }
 
-/** `visits` visits, each of one visitor (ip × agent), 1–4 pageviews a minute apart, some with a signup. */
+/** A UUID drawn from `random` (the collector accepts any well-formed id). */
+function uuid(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * `visits` visits, each of one visitor (ip × agent), 1–4 pageviews a minute apart, some with a
+ * signup; about half the pageviews are left with an engagement 30 s later (time on page and
+ * scroll depth), drawn from a second generator so the visits are those of the seed alone.
+ */
 export function uiWorkload(site: string, now: number, visits = 120, seed = 18): SeedEvent[] {
   const random = prng(seed);
+  const engaged = prng(seed + 1_000);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const events: SeedEvent[] = [];
   for (let v = 0; v < visits; v++) {
@@ -53,6 +68,7 @@ export function uiWorkload(site: string, now: number, visits = 120, seed = 18): 
     for (let p = 0; p < pages; p++) {
       const path = p === 0 ? pick(PATHS) : pick(PATHS.slice(1));
       const at = new Date(start + p * 60_000).toISOString();
+      const eventId = uuid(engaged);
       events.push({
         site,
         name: 'pageview',
@@ -61,7 +77,21 @@ export function uiWorkload(site: string, now: number, visits = 120, seed = 18): 
         timestamp: at,
         ...visitor,
         screenWidth,
+        eventId,
       });
+      if (engaged() < 0.5) {
+        events.push({
+          site,
+          name: 'engagement',
+          url: `https://${site}${path}`,
+          timestamp: new Date(start + p * 60_000 + 30_000).toISOString(),
+          ...visitor,
+          screenWidth,
+          pageviewId: eventId,
+          durationMs: 5_000 + Math.floor(engaged() * 25_000),
+          scrollDepth: 10 + Math.floor(engaged() * 91),
+        });
+      }
     }
     if (random() < 0.25) {
       events.push({

@@ -234,6 +234,41 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
     await page.close();
   });
 
+  it('the Regions and Cities tabs show the collected places as the Query API counts them; a row click filters; DB-IP is credited', async () => {
+    // The seed's visitors come from real addresses (8.8.8.8: California, Mountain View; 81.2.69.160: England, London …).
+    const page = await newPage();
+    await open(page, 'period=30d');
+    const base = { dateRange: '30d' };
+    await page.locator('#panel-locations [data-tab="region"]').click();
+    await settled(page);
+    const regions = await expectPanel(page, 'locations', 'region', 'visits', base);
+    expect(regions.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['California', 'England']));
+    // Each place with its country (the names alone may stand in several).
+    const country = (value: string) => page.locator(`#panel-locations tbody tr[data-value="${value}"] .place-country`).textContent();
+    expect((await country('California'))?.trim()).toBe('United States');
+    expect((await country('England'))?.trim()).toBe('United Kingdom');
+    await page.locator('#panel-locations [data-tab="city"]').click();
+    await settled(page);
+    const cities = await expectPanel(page, 'locations', 'city', 'visits', base);
+    expect(cities.results.map((r) => r.dimensions[0])).toEqual(expect.arrayContaining(['Mountain View', 'London']));
+    await page.locator('#panel-locations').screenshot({ path: join(SHOTS, 'locations-cities-laptop-light.png') });
+    const credit = page.locator('#panel-locations .credit a');
+    expect(await page.locator('#panel-locations .credit').textContent()).toBe('IP geolocation by DB-IP');
+    expect(await credit.getAttribute('href')).toBe('https://db-ip.com');
+    // A click on a city row filters the whole page by it.
+    await page.locator('#panel-locations tbody tr[data-value="Mountain View"] button').click();
+    await page.waitForURL(/f=is%2Ccity%2CMountain(%20|\+)View/);
+    await settled(page);
+    const filtered = { dateRange: '30d', filters: [['is', 'city', ['Mountain View']]] };
+    expect(await topNumbers(page)).toEqual(((await api({ ...filtered, metrics: TOP })) as Answer).results[0]?.metrics);
+    await page.locator('#panel-locations [data-tab="region"]').click();
+    await settled(page);
+    expect((await expectPanel(page, 'locations', 'region', 'visits', filtered)).results.map((r) => r.dimensions[0])).toEqual([
+      'California',
+    ]);
+    await page.close();
+  });
+
   it('a click on each goal row of a site with a property goal shows the Query API numbers, no error', async () => {
     // Its own site, registered with goals here and left registered: the shared site is not touched.
     const goals = [
@@ -323,15 +358,23 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       dialog
         .locator('tbody tr')
         .evaluateAll((trs) =>
-          trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.querySelector('td.num')?.getAttribute('data-value'))]),
+          trs.map((tr) => [
+            tr.getAttribute('data-value'),
+            ...[...tr.querySelectorAll('td.num')].map((td) => Number(td.getAttribute('data-value'))),
+          ]),
         );
-    const metrics = ['visitors', 'pageviews', 'time_on_page', 'percentage'];
+    // Plausible's top pages details: visitors, pageviews, bounce rate, time on page, scroll depth.
+    const metrics = ['visitors', 'pageviews', 'bounce_rate', 'time_on_page', 'scroll_depth', 'percentage'];
+    const cells = (a: Answer) => a.results.map((r) => [r.dimensions[0], ...r.metrics]);
     let answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100 })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
+    // The seed's engagements give every page a time on page and a scroll depth, and some pages bounces.
+    for (const i of [2, 3, 4]) expect(answer.results.some((r) => (r.metrics[i] ?? 0) > 0)).toBe(true);
+    await expect.poll(() => dialog.locator('thead').textContent()).toContain('Scroll depth');
     await dialog.locator('[data-sort="page"]').click();
     await settled(page);
     answer = (await api({ dateRange: '30d', metrics, dimensions: ['page'], limit: 100, orderBy: [['page', 'asc']] })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
     await dialog.getByRole('searchbox').fill('docs');
     await settled(page);
     answer = (await api({
@@ -342,7 +385,7 @@ describe('dashboard UI (embedded stack, real Chromium)', () => {
       orderBy: [['page', 'asc']],
       filters: [['contains', 'page', ['docs']]],
     })) as Answer;
-    expect(await rows()).toEqual(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+    expect(await rows()).toEqual(cells(answer));
     expect(answer.results.length).toBeGreaterThan(0);
     await page.close();
   });

@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -166,7 +166,7 @@ describe('ClickHouse schema (server)', () => {
         visitor_id: String(1 + (i % 37)),
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
+      expect(await migrate(client, older)).toEqual([5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
       const sums = async (table: string) =>
@@ -394,7 +394,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -445,7 +445,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 45]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -531,7 +531,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41]);
+      expect(await migrate(client, older)).toEqual([41, 45]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -550,6 +550,94 @@ describe('ClickHouse schema (server)', () => {
         format: 'JSONEachRow',
       });
       expect(await sums()).toEqual({ visits: 5, ev_visits: 2, ev_bounces: 0, ev_duration: 240_000, ev_pageviews: 1 });
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration before 045 gets region and city in events and visits, and the visit rollups read them from then on', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-044-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_044') };
+    const visit = (visitor: string, place: Record<string, string>) => ({
+      site: 'places.example',
+      visitor_id: visitor,
+      first_at: '2026-11-01 10:00:00.000',
+      last_at: '2026-11-01 10:03:00.000',
+      sign: 1,
+      version: 1,
+      country: 'US',
+      ...place,
+      pageviews: 1,
+      events: 1,
+      pairs: [
+        { name: 'pageview', path: '/pricing' },
+        { name: 'signup', path: '/pricing' },
+      ],
+    });
+    const placed = { region: 'California', city: 'Mountain View' };
+    /** Visits per (table, dimension, value) of the site, in the rollups fed by the changed views. */
+    const sums = async () => {
+      const rows = await (
+        await client.query({
+          query: `SELECT t, dimension, value, toUInt32(sum(visits)) AS visits FROM (
+                    SELECT 'visits_1d' AS t, dimension, value, visits FROM ${older.database}.visits_1d WHERE site = 'places.example'
+                    UNION ALL SELECT 'page_visits_1d', dimension, value, visits FROM ${older.database}.page_visits_1d WHERE site = 'places.example' AND path = '/pricing'
+                    UNION ALL SELECT 'name_visits_1d', dimension, value, visits FROM ${older.database}.name_visits_1d WHERE site = 'places.example' AND name = 'signup')
+                  WHERE dimension IN ('region', 'city') GROUP BY t, dimension, value ORDER BY t, dimension, value`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ t: string; dimension: string; value: string; visits: number }>();
+      return rows.map((r) => `${r.t} ${r.dimension}=${r.value}: ${r.visits}`);
+    };
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 45))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
+      expect(await migrate(client, older)).toEqual([45]);
+      const columns = await (
+        await client.query({
+          query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ table: string; name: string; type: string }>();
+      expect(columns.map((c) => `${c.table}.${c.name} ${c.type}`)).toEqual([
+        'events.city LowCardinality(String)',
+        'events.region LowCardinality(String)',
+        'visits.city LowCardinality(String)',
+        'visits.region LowCardinality(String)',
+      ]);
+      // The events columns are the last two, in the order of schema version 3 (docs/topic.md).
+      const eventColumns = await (
+        await client.query({
+          query: `SELECT name FROM system.columns WHERE database = '${older.database}' AND table = 'events' ORDER BY position`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ name: string }>();
+      expect(eventColumns.slice(-3).map((c) => c.name)).toEqual(['scroll_depth', 'region', 'city']);
+      await client.insert({ table: `${older.database}.visits`, values: [visit('2', placed)], format: 'JSONEachRow' });
+      // The visit written before 045 keeps its '' rows; the one after is counted by its region and city,
+      // except city in the per-path and per-name rollups (045 says why).
+      const expected = [
+        'name_visits_1d region=: 1',
+        'name_visits_1d region=California: 1',
+        'page_visits_1d region=: 1',
+        'page_visits_1d region=California: 1',
+        'visits_1d city=: 1',
+        'visits_1d city=Mountain View: 1',
+        'visits_1d region=: 1',
+        'visits_1d region=California: 1',
+      ];
+      const before045 = ['name_visits_1d city=: 1', 'page_visits_1d city=: 1'];
+      expect(await sums()).toEqual([...before045, ...expected].sort());
+      // A re-run of its statements changes nothing, and the views go on reading the columns.
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 45)?.statements ?? [])
+        await client.command({ query: statement });
+      await client.insert({ table: `${older.database}.visits`, values: [visit('3', placed)], format: 'JSONEachRow' });
+      expect(await sums()).toEqual(
+        [...before045, ...expected.map((line) => (/=[A-Z]/.test(line) ? line.replace(/1$/, '2') : line))].sort(),
+      );
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

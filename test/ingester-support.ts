@@ -32,6 +32,14 @@ export const CLIENT: Record<string, string> = Object.fromEntries(
 
 const PATHS = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/about', '/signup'];
 const COUNTRIES = ['DE', 'US', 'FR', 'NL', 'GB', ''];
+/** Each country's region and city (none for ''). */
+const PLACES: Record<string, [string, string]> = {
+  DE: ['Berlin', 'Berlin'],
+  US: ['California', 'Mountain View'],
+  FR: ['Île-de-France', 'Paris'],
+  NL: ['North Holland', 'Amsterdam'],
+  GB: ['England', 'London'],
+};
 const SOURCES = ['direct', 'search', 'social', 'email', 'other'];
 
 /** Event `i` of a synthetic stream: mostly pageviews, some engagements and custom events. */
@@ -61,6 +69,8 @@ export function syntheticEvent(site: string, i: number, at = Date.now()): Stored
     utm_content: '',
     click_id: '',
     country: COUNTRIES[i % COUNTRIES.length] ?? '',
+    region: PLACES[COUNTRIES[i % COUNTRIES.length] ?? '']?.[0] ?? '',
+    city: PLACES[COUNTRIES[i % COUNTRIES.length] ?? '']?.[1] ?? '',
     device: i % 2 ? 'desktop' : 'mobile',
     browser: 'Chrome',
     browser_version: '130',

@@ -637,6 +637,17 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
         { ...base, metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dimensions: ['time:day'] },
         { ...base, metrics: ['visitors', 'pageviews'], dimensions: ['time:week'], dateRange: '30d' },
+        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw.
+        {
+          ...base,
+          metrics: ['visitors', 'pageviews', 'events', 'time_on_page', 'visits'],
+          timezone: i % 2 ? 'Europe/Berlin' : 'Asia/Kolkata',
+        },
+        {
+          ...base,
+          metrics: ['visitors', 'events'],
+          dateRange: [new Date(NOW - 9 * 24 * HOUR - 5 * HOUR - 1234).toISOString(), new Date(NOW - HOUR).toISOString()],
+        },
       ];
     });
     const tables = await answersEqualReference(bodies);
@@ -650,6 +661,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         site,
         filters: [['is', dimension, [value]]],
         dateRange: ranges[i % ranges.length],
+        // Every third in a zone off UTC: the partial UTC days at either end read raw.
+        ...(i % 3 === 0 ? { timezone: 'Europe/Berlin' } : {}),
         metrics: ['visitors'],
         dimensions: ['page'],
       };
@@ -752,6 +765,41 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         on.close();
       }
     }
+  });
+
+  it('answers region and city breakdowns and filters (is, is not, contains) exactly, from the visit rollups where they hold them', async () => {
+    const ranges: unknown[] = [NEAR_DAYS, '7d', '30d', ['2026-10-24', '2026-11-02']];
+    const visitMetrics = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration', 'views_per_visit'];
+    const bodies: Record<string, unknown>[] = [];
+    ranges.forEach((dateRange, i) => {
+      const site = SITES[i % SITES.length];
+      bodies.push(
+        // The Regions and Cities tabs, then a row click on each.
+        { site, metrics: ['visitors', 'visits', 'percentage'], dateRange, dimensions: ['region'], limit: 20 },
+        { site, metrics: ['visitors', 'visits'], dateRange, dimensions: ['city'], limit: 20 },
+        { site, metrics: visitMetrics, dateRange, filters: [['is', 'region', ['Bavaria']]] },
+        { site, metrics: ['visitors', 'visits'], dateRange, dimensions: ['city'], filters: [['is', 'region', ['California']]] },
+        { site, metrics: ['visits', 'bounce_rate'], dateRange, dimensions: ['region'], filters: [['is_not', 'city', ['Paris']]] },
+        { site, metrics: ['visitors', 'pageviews'], dateRange, dimensions: ['page'], filters: [['contains', 'city', ['Par']]], limit: 20 },
+        { site, metrics: ['visits'], dateRange, dimensions: ['region'], filters: [['is', 'country', ['US']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['channel'], filters: [['contains', 'region', ['ali', 'yer']]] },
+        // Under a page or goal filter (the per-path and per-name sums hold regions, not cities).
+        { site, metrics: ['visits', 'visit_duration'], dateRange, dimensions: ['region'], filters: [['is', 'page', ['/pricing']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['city'], filters: [['is', 'page', ['/pricing']]] },
+        { site, metrics: ['visits', 'bounce_rate'], dateRange, dimensions: ['region'], filters: [['is', 'event', ['signup']]] },
+        { site, metrics: ['visits', 'visitors'], dateRange, dimensions: ['city'], filters: [['is', 'goal', ['Signup']]] },
+        { site, metrics: ['visitors'], dateRange, dimensions: ['time:day'], filters: [['is', 'city', ['Paris', 'Munich']]] },
+      );
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('visits_1d');
+    expect(tables).toContain('page_visits_1d');
+    // The workload holds the places the queries ask for (so the answers above are not all zeros).
+    const regions = referenceQuery(all, parseQuery({ site: SITES, metrics: ['visits'], dateRange: 'all', dimensions: ['region'] }), NOW);
+    const cities = referenceQuery(all, parseQuery({ site: SITES, metrics: ['visits'], dateRange: 'all', dimensions: ['city'] }), NOW);
+    const named = (r: { results: unknown[] }) => r.results.map((row) => (row as { dimensions: string[] }).dimensions[0]);
+    expect(named(regions)).toEqual(expect.arrayContaining(['Bavaria', 'California', 'Île-de-France', '']));
+    expect(named(cities)).toEqual(expect.arrayContaining(['Paris', 'Munich', 'Mountain View', '']));
   });
 
   it('answers visit metrics under one page filter from the per-path visit sums, exactly', async () => {
@@ -902,6 +950,14 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visits'], dimensions: ['device'], dateRange: ranges[(i + 1) % ranges.length] },
         { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['time:day'], dateRange: '30d' },
         { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['screen'], dateRange: '7d', timezone: 'Asia/Kolkata' },
+        // The top numbers and the sources panel in a site's own zone: whole UTC days from the sums, the two partial ones from the visits.
+        {
+          ...base,
+          metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'],
+          dateRange: '30d',
+          timezone: 'Europe/Berlin',
+        },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['channel'], dateRange: '7d', timezone: 'America/New_York' },
       ];
     });
     const tables = await answersEqualReference(bodies);

@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 import {
   createClickHouse,
   createKafkaQueueProducer,
+  decodeMessage,
+  encodeEvents,
   HEADERS,
   loadConfig,
   openKafkaTopics,
@@ -98,6 +100,28 @@ describe('the topic, read by tools nobody here wrote', () => {
       decoded.push(...rows);
     }
     expect(decoded.sort(byId)).toEqual([...sent].sort(byId));
+  });
+
+  it('writes version 3 (region and city at the end); rows of versions 1 and 2 read with the structure of their version, and in this build', async () => {
+    expect(SCHEMAS.current.version).toBe(3);
+    expect(SCHEMAS.current.names.slice(-3)).toEqual(['scroll_depth', 'region', 'city']);
+    expect(sent.some((e) => e.region !== '' && e.city !== '')).toBe(true);
+    // Rows an older collector wrote: today's without the appended columns (two empty Strings: one byte each; then a UInt16).
+    const bare = sent.slice(0, 20).map((e) => ({ ...e, region: '', city: '' }));
+    for (const [version, cut] of [
+      [2, 2],
+      [1, 4],
+    ] as const) {
+      const value = Buffer.concat(bare.map((e) => encodeEvents([e]).subarray(0, -cut)));
+      const structure = (SCHEMAS.of(version)?.structure ?? '').replaceAll("'", "\\'");
+      const rows = await query<Record<string, unknown>>(
+        `SELECT * FROM format(RowBinary, '${structure}', unhex('${value.toString('hex')}'))`,
+      );
+      const older = bare.map(({ region: _r, city: _c, scroll_depth, ...e }) => (version === 1 ? e : { ...e, scroll_depth }));
+      expect(rows).toEqual(older);
+      const headers = { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: String(version), [HEADERS.rows]: String(bare.length) };
+      expect(decodeMessage({ value, headers })).toEqual(bare.map((e) => (version === 1 ? { ...e, scroll_depth: 0 } : e)));
+    }
   });
 
   it('a ClickHouse Kafka table engine, defined as docs/topic.md shows, reads the topic', async () => {

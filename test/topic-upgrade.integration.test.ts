@@ -1,6 +1,6 @@
 /**
  * Adding a column, the procedure of docs/topic.md ("Adding a column"), on the real broker and
- * ClickHouse server, with a build one version ahead (`region`, the version after this build's):
+ * ClickHouse server, with a build one version ahead (`future`, the version after this build's):
  * - an ingester of today's build meets a message of that version: it stores what comes before it,
  *   commits up to it, stops that partition (no dead letter), and the other partitions go on;
  * - after the migration, the newer build's ingester takes the group over and stores the rest —
@@ -35,12 +35,12 @@ const config = loadConfig({ ...ingesterEnv(brokers, inject('clickhouseUrl'), t),
 const client = createClickHouse(config.clickhouse);
 const log = plainLogger((process.env.TEST_LOG as 'info' | undefined) ?? 'silent');
 const AHEAD = SCHEMA_VERSION + 1;
-const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', AHEAD]]);
+const NEXT = wireSchemas([...EVENT_COLUMNS, ['future', 'String', AHEAD]]);
 const SITE = 'upgrade.example';
 
-/** A message of the next version, of one event: its row of today's version with the region appended. */
-function v2(event: StoredEvent, region: string): WireMessage {
-  const text = Buffer.from(region);
+/** A message of the next version, of one event: its row of today's version with the new column appended. */
+function next(event: StoredEvent, future: string): WireMessage {
+  const text = Buffer.from(future);
   return {
     key: keyOf(event),
     value: Buffer.concat([encodeEvents([event]), Buffer.from([text.length]), text]),
@@ -48,19 +48,19 @@ function v2(event: StoredEvent, region: string): WireMessage {
   };
 }
 
-async function stored(): Promise<{ event_id: string; region?: string }[]> {
+async function stored(): Promise<{ event_id: string; region: string; future?: string }[]> {
   const columns = await (
     await client.query({
       query: `SELECT name FROM system.columns WHERE database = '${t.database}' AND table = 'events'`,
       format: 'JSONEachRow',
     })
   ).json<{ name: string }>();
-  const region = columns.some((c) => c.name === 'region') ? ', region' : '';
+  const future = columns.some((c) => c.name === 'future') ? ', future' : '';
   const result = await client.query({
-    query: `SELECT toString(event_id) AS event_id${region} FROM ${t.database}.events`,
+    query: `SELECT toString(event_id) AS event_id, toString(region) AS region${future} FROM ${t.database}.events`,
     format: 'JSONEachRow',
   });
-  return (await result.json<{ event_id: string; region?: string }>()).sort((a, b) => a.event_id.localeCompare(b.event_id));
+  return (await result.json<{ event_id: string; region: string; future?: string }>()).sort((a, b) => a.event_id.localeCompare(b.event_id));
 }
 
 describe('adding a column: an old ingester stops the partition, the new one reads every version', () => {
@@ -76,16 +76,17 @@ describe('adding a column: an old ingester stops the partition, the new one read
     const p = partitionOf(first, 3);
     const mine = events.filter((e) => partitionOf(e, 3) === p && e !== first);
     const others = events.filter((e) => partitionOf(e, 3) !== p);
-    // On partition p, in order: a message of the earlier framing, a version-1 message, a version-2 one, a version-1 one.
+    // On partition p, in order: a message of the earlier framing, messages of today's version, one of the next, today's again.
     const [before, after] = [mine.slice(0, 3), mine.slice(3)];
-    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16 at the end).
+    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16) and version 3's
+    // region and city (two Strings, one byte each while empty) at the end.
     const legacy: WireMessage = {
       key: keyOf(first),
-      value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([first]).subarray(0, -2)]),
+      value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([{ ...first, region: '', city: '' }]).subarray(0, -4)]),
       headers: {},
     };
     const newer = syntheticEvent(SITE, 1000);
-    const onP = [legacy, ...encodeMessages(before), v2({ ...newer, visitor_id: first.visitor_id }, 'Bavaria'), ...encodeMessages(after)];
+    const onP = [legacy, ...encodeMessages(before), next({ ...newer, visitor_id: first.visitor_id }, 'Bavaria'), ...encodeMessages(after)];
     const topics = await openKafkaTopics(loadConfig({ KAFKA_BROKERS: brokers }).kafka, 'upgrade-test', log);
     await topics.ensure([{ topic: t.topic, partitions: 3 }]);
     // One record at a time, keyed: Kafka's default partitioner puts each on the partition of its key.
@@ -124,7 +125,7 @@ describe('adding a column: an old ingester stops the partition, the new one read
     expect(dlq).toBe(0);
 
     // The upgrade: the migration adds the column, then the newer build's ingester takes the group over.
-    await client.command({ query: `ALTER TABLE ${t.database}.events ADD COLUMN IF NOT EXISTS region LowCardinality(String)` });
+    await client.command({ query: `ALTER TABLE ${t.database}.events ADD COLUMN IF NOT EXISTS future LowCardinality(String)` });
     const upgraded = createIngester({
       client,
       database: t.database,
@@ -139,7 +140,10 @@ describe('adding a column: an old ingester stops the partition, the new one read
     await upgraded.stop();
     await topics.close();
     expect(rows.map((r) => r.event_id)).toEqual(all);
-    expect(rows.find((r) => r.event_id === newer.event_id)?.region).toBe('Bavaria');
-    expect(rows.filter((r) => r.region === '').length).toBe(all.length - 1);
+    expect(rows.find((r) => r.event_id === newer.event_id)?.future).toBe('Bavaria');
+    expect(rows.filter((r) => r.future === '').length).toBe(all.length - 1);
+    // Today's rows keep their region (version 3); the legacy row has none.
+    const byId = new Map([...events, newer].map((e) => [e.event_id, e.region]));
+    expect(rows.map((r) => r.region)).toEqual(rows.map((r) => (r.event_id === first.event_id ? '' : byId.get(r.event_id))));
   });
 });

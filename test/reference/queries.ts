@@ -5,7 +5,7 @@ import { prng } from './workload.ts';
 const METRICS = ALL_METRICS.filter((m) => m !== 'conversions' && m !== 'conversion_rate'); // those need a goal (added below)
 const DIMENSIONS = [
   ...EVENT_DIMENSIONS,
-  ...VISIT_DIMENSIONS.filter((d) => d !== 'region' && d !== 'city' && d !== 'browser_version' && d !== 'utm_content' && d !== 'hostname'),
+  ...VISIT_DIMENSIONS.filter((d) => d !== 'browser_version' && d !== 'utm_content' && d !== 'hostname'),
   'time',
   'time:hour',
   'time:day',
@@ -20,6 +20,8 @@ const VALUES: Record<string, string[]> = {
   source: ['Google', 'Direct / None', 'Hacker News', 'ChatGPT', 'newsletter'],
   channel: ['Direct', 'Organic Search', 'Paid Search', 'Email', 'AI Assistants', 'Referral', 'Organic Social', 'Paid Social'],
   country: ['DE', 'US', 'IN', ''],
+  region: ['Bavaria', 'California', 'Île-de-France', ''],
+  city: ['Paris', 'Munich', 'Kathmandu', ''],
   device: ['desktop', 'mobile'],
   event: ['signup', 'pageview', 'download'],
   goal: ['signup', 'download', 'Signup', 'Blog', 'Any blog', 'Docs'],

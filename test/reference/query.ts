@@ -41,9 +41,6 @@ function visitValue(v: RefVisit, d: Dimension): string {
       return e.referrer_host;
     case 'channel':
       return v.channel;
-    case 'region':
-    case 'city':
-      return '';
     case 'screen':
       return screenClass(e.screen_width);
     default:

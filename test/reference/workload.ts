@@ -2,7 +2,7 @@
  * Random workloads for the property tests: visitors whose events come with gaps around the
  * 30-minute visit cut, SPA pageviews, engagements tied to their pageview, custom events with
  * props, UTM links, click ids, AI and search referrers, several sites; attributes that come
- * from the IP and User-Agent (country, device, browser, OS, screen) stay constant per visitor,
+ * from the IP and User-Agent (country, region, city, device, browser, OS, screen) stay constant per visitor,
  * as the collector makes them, and so does the visitor id's rotation: the collector hashes it with
  * the salt of the event's own UTC day, so a person is a different visitor id each UTC day (an
  * engagement beacon received after midnight included) — which the Query API's visitor counts rely
@@ -54,6 +54,30 @@ const UTMS: [string, string, string][] = [
   ['chatgpt.com', '', ''],
 ];
 const COUNTRIES = ['DE', 'US', 'IN', 'NP', 'FR', ''];
+/**
+ * Each country's regions and cities as the collector's city database names them (a place may be
+ * unknown: ''); Paris is in France and in Texas, and a region name may stand for a city too.
+ */
+const PLACES: Record<string, [string, string][]> = {
+  DE: [
+    ['Bavaria', 'Munich'],
+    ['Bavaria', 'Nuremberg'],
+    ['Berlin', 'Berlin'],
+  ],
+  US: [
+    ['California', 'Mountain View'],
+    ['California', 'San Francisco'],
+    ['Texas', 'Paris'],
+    ['', ''],
+  ],
+  IN: [['Karnataka', 'Bengaluru']],
+  NP: [['Bagmati Province', 'Kathmandu']],
+  FR: [
+    ['Île-de-France', 'Paris'],
+    ['Grand Est', 'Strasbourg'],
+  ],
+  '': [['', '']],
+};
 const AGENTS: [string, string, string, string, string][] = [
   ['desktop', 'Chrome', '130', 'Windows', '10'],
   ['mobile', 'Safari', '18', 'iOS', '18.1'],
@@ -73,10 +97,18 @@ export function workload({ seed, sites = ['a.example', 'b.example'], visitors = 
     /** The id the collector gives this person on the UTC day of `ms` (distinct for every person and day). */
     const idOn = (ms: number) => String(person * 100_000 + Math.floor(ms / 86_400_000));
     const [device, browser, browserVersion, os, osVersion] = pick(AGENTS);
+    // Drawn in the order they always were (host, then country): a seed's workload stays as it was.
+    const host = rnd() < 0.85 ? site : `www.${site}`;
+    const country = pick(COUNTRIES);
+    // Picked by the person, no draw of its own.
+    const places = PLACES[country] ?? [['', '']];
+    const [region, city] = places[person % places.length] ?? ['', ''];
     const fixed = {
       site,
-      host: rnd() < 0.85 ? site : `www.${site}`,
-      country: pick(COUNTRIES),
+      host,
+      country,
+      region,
+      city,
       device,
       browser,
       browser_version: browserVersion,

@@ -222,6 +222,21 @@ describe('collector', () => {
     expect(direct.sent[0]?.country).toBe(''); // no socket here, and the headers are not trusted
   });
 
+  it('adds the region and city of the client IP where the city database agrees with the country, unless GEO_CITY=false', async () => {
+    const trusted = setup({ TRUST_PROXY: 'true' });
+    await trusted.post(JSON.stringify(event), { 'X-Forwarded-For': '8.8.8.8' });
+    await trusted.post(JSON.stringify(event), { 'CF-IPCountry': 'GB', 'X-Forwarded-For': '81.2.69.142' });
+    await trusted.post(JSON.stringify(event), { 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '81.2.69.142' });
+    expect(trusted.sent.map(({ country, region, city }) => [country, region, city])).toEqual([
+      ['US', 'California', 'Mountain View'],
+      ['GB', 'England', 'London'],
+      ['NZ', '', ''],
+    ]);
+    const off = setup({ TRUST_PROXY: 'true', GEO_CITY: 'false' });
+    await off.post(JSON.stringify(event), { 'X-Forwarded-For': '8.8.8.8' });
+    expect(off.sent[0]).toMatchObject({ country: 'US', region: '', city: '' });
+  });
+
   it('serves EVENTS_PATH and SCRIPT_PATH instead of the defaults, with CORS preflight on both', async () => {
     const { app, post, sent } = setup({ EVENTS_PATH: '/t/e', SCRIPT_PATH: '/t/s.js' });
     expect((await post(JSON.stringify(event), {}, '/t/e')).status).toBe(202);
@@ -326,7 +341,7 @@ describe('collector', () => {
       expect(sent[0]).toMatchObject({ country: 'GB', browser: '', device: '', os: '' });
       // A given ip is looked up in the database, never taken from the sender's CDN header.
       await post(JSON.stringify({ ...event, ip: GB_IP }), { ...bearer, 'CF-IPCountry': 'NZ', 'X-Forwarded-For': '203.0.113.7' });
-      expect(sent[1]?.country).toBe('GB');
+      expect(sent[1]).toMatchObject({ country: 'GB', region: 'England', city: 'London' });
     });
 
     it.each(['timestamp', 'ip', 'userAgent'])('answers a browser sending %s with 400 naming it, storing nothing', async (field) => {

@@ -22,6 +22,7 @@ import { UMAMI_PREFLIGHT } from './dialects/replies.ts';
 import { NO_UMAMI_WEBSITES, registryUmamiWebsites, type UmamiWebsites } from './dialects/umami.ts';
 import { createEnricher } from './enrich.ts';
 import { createEventRoute } from './event-route.ts';
+import { createLocationLookup, createPlaceLookup } from './geo/city.ts';
 import { createCountryLookup } from './geo/country.ts';
 import { createCollectorMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
@@ -120,7 +121,10 @@ export function createCollector({
     producer,
     enricher: createEnricher(salts ?? createMemorySalts()),
     agentOf: createAgentCache(),
-    countryOf: createCountryLookup({ trustProxy: config.trustProxy }),
+    locationOf: createLocationLookup(
+      createCountryLookup({ trustProxy: config.trustProxy }),
+      createPlaceLookup({ enabled: config.geoCity }),
+    ),
     rateLimiter,
     keyLimiter,
     serverKey: createServerKeyCheck({

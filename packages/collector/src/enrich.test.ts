@@ -13,7 +13,10 @@ const IPAD =
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36';
 
-function enrichOne(event: Record<string, unknown>, facts: Partial<{ ip: string; userAgent: string; country: string; nowMs: number }> = {}) {
+function enrichOne(
+  event: Record<string, unknown>,
+  facts: Partial<{ ip: string; userAgent: string; country: string; region: string; city: string; nowMs: number }> = {},
+) {
   const enricher = createEnricher(createMemorySalts());
   const [parsed] = parseEventBatch(JSON.stringify({ site: 'example.com', name: 'pageview', ...event }));
   if (!parsed) throw new Error('no event');
@@ -23,6 +26,8 @@ function enrichOne(event: Record<string, unknown>, facts: Partial<{ ip: string; 
     agent: parseAgent(userAgent),
     userAgent,
     country: facts.country ?? '',
+    region: facts.region ?? '',
+    city: facts.city ?? '',
     nowMs: facts.nowMs ?? Date.UTC(2026, 0, 2, 3, 4, 5, 6),
   });
 }
@@ -261,7 +266,15 @@ describe('salts of server-side events of other days', () => {
       const body = JSON.stringify({ site: 'example.com', name: 'pageview', url: 'https://example.com/', ...(timestamp && { timestamp }) });
       const [parsed] = parseEventBatch(body, { server: true, nowMs });
       if (!parsed) throw new Error('no event');
-      return enricher.enrich(parsed, { ip: '203.0.113.9', agent: parseAgent(CHROME_WIN), userAgent: CHROME_WIN, country: '', nowMs });
+      return enricher.enrich(parsed, {
+        ip: '203.0.113.9',
+        agent: parseAgent(CHROME_WIN),
+        userAgent: CHROME_WIN,
+        country: '',
+        region: '',
+        city: '',
+        nowMs,
+      });
     };
     const live = enrich(undefined, now);
     const sameDay = enrich('2026-03-31T01:02:03.456Z', now);

@@ -14,6 +14,9 @@ export interface RequestFacts {
   agent: Agent;
   userAgent: string;
   country: string;
+  /** Region and city (`geo/city.ts`): '' when unknown, off, or not in `country`. */
+  region: string;
+  city: string;
   /** Receive time. */
   nowMs: number;
 }
@@ -65,7 +68,7 @@ export function createEnricher(salts: SaltSource): Enricher {
   const visitorIds = createVisitorIds();
   const eventSalt = createEventSalts(salts);
   return {
-    enrich({ event, url, path }, { ip, agent, userAgent, country, nowMs }) {
+    enrich({ event, url, path }, { ip, agent, userAgent, country, region, city, nowMs }) {
       const host = url.hostname.toLowerCase();
       const hasQuery = url.search.length > 1;
       const params = url.searchParams;
@@ -118,6 +121,8 @@ export function createEnricher(salts: SaltSource): Enricher {
         duration_ms: event.durationMs ?? 0,
         scroll_depth: event.scrollDepth ?? 0,
         props,
+        region,
+        city,
       };
     },
   };

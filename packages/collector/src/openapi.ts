@@ -90,7 +90,8 @@ const event = {
     ip: {
       type: 'string',
       anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }],
-      description: 'Server-side form only: the visitor’s IP address (country, visitor id); never stored. Default: the connection’s.',
+      description:
+        'Server-side form only: the visitor’s IP address (country, region, city, visitor id); never stored. Default: the connection’s.',
     },
     userAgent: {
       type: 'string',

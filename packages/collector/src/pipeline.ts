@@ -31,7 +31,7 @@ import { parseEventsBody } from './dialects/events-body.ts';
 import { plausibleReply, UMAMI_BOT, UMAMI_EXCLUDED, umamiReply } from './dialects/replies.ts';
 import { parseUmamiBody, type UmamiWebsites, UnknownWebsiteError } from './dialects/umami.ts';
 import type { Enricher } from './enrich.ts';
-import type { CountryOf } from './geo/country.ts';
+import type { LocationOf } from './geo/city.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { serverFacts, UNKNOWN_AGENT } from './server-facts.ts';
 import type { SiteGate } from './sites/gate.ts';
@@ -127,7 +127,8 @@ export interface PipelineOptions {
   producer: QueueProducer;
   enricher: Enricher;
   agentOf: (userAgent: string) => Agent;
-  countryOf: CountryOf;
+  /** The client's country (and region and city: `geo/city.ts`). */
+  locationOf: LocationOf;
   /** Events per client IP, for browser requests (and failed key checks). */
   rateLimiter: RateLimiter;
   /** Events per API key, for server-side requests (the same limiter the key check reads). */
@@ -176,7 +177,7 @@ function tidemarkAnswer(rows: StoredEvent[], { bots, excluded }: Dropped): Outco
 }
 
 export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { producer, enricher, agentOf, countryOf, rateLimiter, keyLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
+  const { producer, enricher, agentOf, locationOf, rateLimiter, keyLimiter, serverKey, sites, umamiWebsites, metrics, log } = options;
   const logFailure = createFailureLog(log);
   /** Adds events to the sender's limit: its key's for a server-side request, else its IP's. */
   const count = (grant: KeyGrant | null, ip: string, events: number) => {
@@ -328,7 +329,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     const userAgent = headers['user-agent'] ?? '';
     const agent = agentOf(userAgent);
     if (agent.bot) return { rows: [], bots: batch.length, excluded: 0 };
-    const facts = { ip, agent, userAgent, country: countryOf(ip, headers), nowMs };
+    const facts = { ip, agent, userAgent, ...locationOf(ip, headers), nowMs };
     const rows: StoredEvent[] = [];
     for (let i = 0; i < batch.length; i++) {
       const parsed = batch[i] as ParsedEvent;
@@ -339,12 +340,12 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
 
   /** A server's batch: each event its own visitor (`server-facts.ts`), bots judged and exclusions applied per event. */
   function serverRows(batch: ParsedEvent[], rules: SiteRules[], headers: IncomingHttpHeaders, ip: string, nowMs: number) {
-    const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', country: countryOf(ip, headers), nowMs };
+    const request = { ip, agent: UNKNOWN_AGENT, userAgent: headers['user-agent'] ?? '', ...locationOf(ip, headers), nowMs };
     const rows: StoredEvent[] = [];
     let bots = 0;
     for (let i = 0; i < batch.length; i++) {
       const parsed = batch[i] as ParsedEvent;
-      const facts = serverFacts(parsed.event, request, agentOf, countryOf);
+      const facts = serverFacts(parsed.event, request, agentOf, locationOf);
       if (facts.agent.bot) bots++;
       else if (kept(rules[i] as SiteRules, parsed, facts.ip, facts.country)) rows.push(enricher.enrich(parsed, facts));
     }

@@ -3,12 +3,12 @@
  * gives them, else the request's. The request's User-Agent is the sending program's (often one
  * `isbot` rightly calls a bot), so it is hashed into the visitor id but neither parsed nor
  * judged: an event without `userAgent` has no device, browser or OS and is never dropped as a
- * bot, while one with a bot's `userAgent` is. A given `ip` takes its country from the bundled
- * database only (a CDN's country header describes the sender, not the visitor).
+ * bot, while one with a bot's `userAgent` is. A given `ip` takes its country (and region and city)
+ * from the bundled databases only (a CDN's country header describes the sender, not the visitor).
  */
 import type { IncomingEvent } from '@tidemark/shared';
 import type { RequestFacts } from './enrich.ts';
-import type { CountryOf } from './geo/country.ts';
+import type { LocationOf } from './geo/city.ts';
 import type { Agent } from './user-agent.ts';
 
 export const UNKNOWN_AGENT: Agent = { bot: false, device: '', browser: '', browserVersion: '', os: '', osVersion: '' };
@@ -18,15 +18,18 @@ export function serverFacts(
   event: IncomingEvent,
   request: RequestFacts,
   agentOf: (userAgent: string) => Agent,
-  countryOf: CountryOf,
+  locationOf: LocationOf,
 ): RequestFacts {
   const { ip, userAgent } = event;
   if (ip === undefined && userAgent === undefined) return request;
+  const { country, region, city } = ip === undefined ? request : locationOf(ip, NO_HEADERS);
   return {
     ip: ip ?? request.ip,
     userAgent: userAgent ?? request.userAgent,
     agent: userAgent === undefined ? request.agent : agentOf(userAgent),
-    country: ip === undefined ? request.country : countryOf(ip, NO_HEADERS),
+    country,
+    region,
+    city,
     nowMs: request.nowMs,
   };
 }

@@ -80,7 +80,7 @@ describe('ingester (embedded queue)', () => {
     expect([...fake.stored.values()].flat()).toHaveLength(250);
     expect(fake.calls()).toBe(3 + 3);
     expect(fake.queries[0]).toMatch(
-      /^INSERT INTO db\.events \(event_id, site, .*, props, scroll_depth\) SELECT .* FROM input\('.*'\) FORMAT RowBinary$/,
+      /^INSERT INTO db\.events \(event_id, site, .*, props, scroll_depth, region, city\) SELECT .* FROM input\('.*'\) FORMAT RowBinary$/,
     );
     expect(await registry.getSingleMetricAsString('tidemark_ingester_insert_failures_total')).toMatch(/ 3$/);
   });
@@ -351,10 +351,10 @@ describe('ingester: a run whose commit failed', () => {
 });
 
 describe('ingester: schema versions', () => {
-  /** The next build: one more column, `region`, in the schema version after this build's. */
-  const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', SCHEMA_VERSION + 1]]);
-  const v2 = (e: StoredEvent, region: string): WireMessage => ({
-    value: Buffer.concat([encodeEvents([e]), Buffer.from([region.length]), Buffer.from(region)]),
+  /** The next build: one more column, `future`, in the schema version after this build's. */
+  const next = wireSchemas([...EVENT_COLUMNS, ['future', 'String', SCHEMA_VERSION + 1]]);
+  const v2 = (e: StoredEvent, future: string): WireMessage => ({
+    value: Buffer.concat([encodeEvents([e]), Buffer.from([future.length]), Buffer.from(future)]),
     headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: String(SCHEMA_VERSION + 1), [HEADERS.rows]: '1' },
   });
   const v1 = (e: StoredEvent) => encodeMessages([e])[0] as WireMessage;
@@ -387,13 +387,16 @@ describe('ingester: schema versions', () => {
   });
 
   it("a newer build reads every version, older rows padded with the new column's zero value", async () => {
-    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16, padded back as 0).
-    const legacy: WireMessage = { value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([event(5)]).subarray(0, -2)]), headers: {} };
+    // The framing before headers holds version-1 rows: without version 2's scroll_depth (a UInt16, padded back as 0)
+    // and version 3's region and city (two Strings, one byte each while empty, padded back as '').
+    const legacy: WireMessage = { value: Buffer.concat([Buffer.from([1, 1]), encodeEvents([event(5)]).subarray(0, -4)]), headers: {} };
     const queue = oneBatch([v1(event(1)), v2(event(3), 'DE'), legacy]);
     const bodies: Buffer[] = [];
     const client = {
       async exec(params: { query: string; values: Readable }) {
-        expect(params.query).toMatch(/, region\) SELECT .* FROM input\('.*, region String'\) FORMAT RowBinary$/);
+        expect(params.query).toMatch(
+          /, region, city, future\) SELECT .* FROM input\('.*, region String, city String, future String'\) FORMAT RowBinary$/,
+        );
         for await (const chunk of params.values) bodies.push(chunk as Buffer);
         return { stream: Readable.from([]) };
       },

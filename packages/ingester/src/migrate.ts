@@ -32,7 +32,10 @@ const VISITS_MIGRATION = 5;
 const VISITOR_COUNTS_MIGRATION = 25;
 /** Gives `visit_visitors_1d` (029) its days: the same count again, now with the visit counts. */
 const VISIT_COUNTS_MIGRATION = 29;
-/** Gives `name_pages_1d` (039) its days: the same count again, now with the per-name counts. */
+/**
+ * Gives `name_pages_1d` (039) its days: the same count again, now with the per-name counts. These
+ * counts run before `visits` has its region and city (045): they count those as '' (`placed: false`).
+ */
 const NAME_COUNTS_MIGRATION = 39;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
@@ -109,8 +112,8 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
     if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db, { visits: false, names: false });
-    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db, { names: false });
-    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db);
+    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db, { names: false, placed: false });
+    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false });
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

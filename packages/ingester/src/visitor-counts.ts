@@ -143,13 +143,18 @@ function namesSql(database: string): string {
     GROUP BY site, bucket`;
 }
 
-/** A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009), '' for every visit. */
+/**
+ * A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009, 045), '' for
+ * every visit. `placed: false`: the migrations before `visits` has its region and city (045).
+ */
 const visitPairs = (
   v = '',
+  placed = true,
 ) => `[('', ''), ('entry_page', ${v}entry_page), ('exit_page', ${v}exit_page), ('hostname', toString(${v}host)), ('source', toString(${v}source)),
   ('referrer', toString(${v}referrer_host)), ('channel', toString(${v}channel)), ('utm_source', toString(${v}utm_source)),
   ('utm_medium', toString(${v}utm_medium)), ('utm_campaign', toString(${v}utm_campaign)), ('utm_term', ${v}utm_term),
-  ('utm_content', ${v}utm_content), ('country', toString(${v}country)), ('region', ''), ('city', ''), ('device', toString(${v}device)),
+  ('utm_content', ${v}utm_content), ('country', toString(${v}country)),
+  ${placed ? `('region', toString(${v}region)), ('city', toString(${v}city))` : "('region', ''), ('city', '')"}, ('device', toString(${v}device)),
   ('browser', toString(${v}browser)), ('browser_version', toString(${v}browser_version)), ('os', toString(${v}os)),
   ('os_version', toString(${v}os_version)),
   ('screen', multiIf(${v}screen_width = 0, '', ${v}screen_width < 576, 'Mobile', ${v}screen_width < 992, 'Tablet', ${v}screen_width < 1440, 'Laptop', 'Desktop'))]`;
@@ -163,7 +168,7 @@ const visitPairs = (
  * number as `held`, which the Query API does not read as a count: the day is tried again once its
  * events change, not every round.
  */
-function visitsSql(database: string): string {
+function visitsSql(database: string, placed: boolean): string {
   const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
   const stale = `SELECT site, bucket, e FROM (${dayTotals})
     WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '')`;
@@ -183,7 +188,7 @@ function visitsSql(database: string): string {
                  uniqIf(visitor_id, pageviews + events > 0) AS vn, sum(toUInt64(pageviews)) AS vpv, sum(toUInt64(events)) AS vcu,
                  sum(toUInt64(engagements)) AS ven, sum(engaged_ms) AS vms
           FROM ${database}.visits FINAL
-          ARRAY JOIN ${visitPairs()} AS pair
+          ARRAY JOIN ${visitPairs('', placed)} AS pair
           ARRAY JOIN arrayPushFront(if(pair.1 = '', [], arrayMap(p -> (1, toString(p)), arrayDistinct(pairs.path))), (0, '')) AS pp
           WHERE (site, toDateTime(toStartOfDay(first_at), 'UTC')) IN (SELECT site, bucket FROM (${stale}))
           GROUP BY site, day, dimension, value, pathed, path)
@@ -196,7 +201,7 @@ function visitsSql(database: string): string {
           SELECT site, day, pair.1 AS dimension, pair.2 AS value, nn.1 AS named, nn.2 AS name, uniq(visitor_id) AS kn, count() AS ke
           FROM (
             SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day, e.visitor_id AS visitor_id, e.name AS event_name,
-                   ${visitPairs('v.')} AS attributes
+                   ${visitPairs('v.', placed)} AS attributes
             FROM (
               SELECT site, visitor_id, timestamp, toString(name) AS name FROM ${database}.events
               WHERE name NOT IN ('pageview', 'engagement') AND (site, toDateTime(toStartOfDay(timestamp), 'UTC')) IN (SELECT site, bucket FROM (${stale}))
@@ -220,7 +225,7 @@ function visitsSql(database: string): string {
 export async function countVisitors(
   client: ClickHouseClient,
   database: string,
-  options: { visits?: boolean; names?: boolean } = {},
+  options: { visits?: boolean; names?: boolean; placed?: boolean } = {},
 ): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
@@ -228,5 +233,6 @@ export async function countVisitors(
   // `names: false`: the migrations that precede `name_pages_1d` (clickhouse/039).
   if (options.names !== false) await client.command({ query: namesSql(database) });
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
-  if (options.visits !== false) await client.command({ query: visitsSql(database) });
+  // `placed: false`: the migrations that precede `visits.region` and `visits.city` (clickhouse/045).
+  if (options.visits !== false) await client.command({ query: visitsSql(database, options.placed !== false) });
 }

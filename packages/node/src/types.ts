@@ -13,7 +13,7 @@ export interface ServerEvent {
   props?: Props;
   /** When it happened (at most 30 days ago, at most 1 minute ahead); default: when the collector receives it. */
   timestamp?: Date | string | number;
-  /** The visitor's IP address (for the country and the visitor id; never stored). */
+  /** The visitor's IP address (for the country, region, city and the visitor id; never stored). */
   ip?: string;
   /** The visitor's User-Agent (device, browser, OS, bot filter, visitor id; never stored). */
   userAgent?: string;

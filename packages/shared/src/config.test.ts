@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       scriptPath: '/script.js',
       eventsPath: '/api/event',
       trustProxy: false,
+      geoCity: true,
       sites: null,
     });
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8081, token: null });
@@ -55,6 +56,8 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.collector.trustProxy).toBe(true);
     expect(config.clickhouse.url).toBe('http://ch:8123');
+    expect(loadConfig({ GEO_CITY: 'false' }).collector.geoCity).toBe(false);
+    expect(() => loadConfig({ GEO_CITY: 'sometimes' })).toThrow(/GEO_CITY/);
   });
 
   it.each([

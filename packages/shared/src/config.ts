@@ -15,6 +15,8 @@ export interface Config {
     scriptPath: string;
     eventsPath: string;
     trustProxy: boolean;
+    /** `GEO_CITY`: region and city from the bundled DB-IP City Lite database (off: both stay ''; saves its memory). */
+    geoCity: boolean;
     sites: string[] | null;
     /** Requests per client IP per minute; 0 turns the limit off. */
     rateLimitPerMinute: number;
@@ -161,6 +163,7 @@ const ENV = z
     SCRIPT_PATH: urlPath('/script.js'),
     EVENTS_PATH: urlPath('/api/event'),
     TRUST_PROXY: bool(false),
+    GEO_CITY: bool(true),
     SITES: list(),
     RATE_LIMIT_PER_MINUTE: int(6000, 0, 100_000_000),
     RATE_LIMIT_PER_KEY_PER_MINUTE: int(60_000, 0, 100_000_000),
@@ -247,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
       scriptPath: e.SCRIPT_PATH,
       eventsPath: e.EVENTS_PATH,
       trustProxy: e.TRUST_PROXY,
+      geoCity: e.GEO_CITY,
       sites: e.SITES,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       keyRateLimitPerMinute: e.RATE_LIMIT_PER_KEY_PER_MINUTE,

@@ -24,11 +24,14 @@ describe('a JSON message', () => {
   });
 
   it('fills a column added by a later version with its zero value, and requires those of its own version', () => {
-    const next = wireSchemas([...EVENT_COLUMNS, ['region', 'String', SCHEMA_VERSION + 1]]);
-    expect(checkStoredEvent({ ...good }, SCHEMA_VERSION, next)).toEqual({ ...good, region: '' });
-    expect(() => checkStoredEvent({ ...good }, SCHEMA_VERSION + 1, next)).toThrow('region: must be a string');
-    const { scroll_depth: _, ...versionOne } = good;
-    expect(checkStoredEvent(versionOne, 1)).toEqual({ ...good, scroll_depth: 0 });
+    const next = wireSchemas([...EVENT_COLUMNS, ['future', 'String', SCHEMA_VERSION + 1]]);
+    expect(checkStoredEvent({ ...good }, SCHEMA_VERSION, next)).toEqual({ ...good, future: '' });
+    expect(() => checkStoredEvent({ ...good }, SCHEMA_VERSION + 1, next)).toThrow('future: must be a string');
+    const { scroll_depth: _, region: _r, city: _c, ...versionOne } = good;
+    expect(checkStoredEvent(versionOne, 1)).toEqual({ ...good, scroll_depth: 0, region: '', city: '' });
+    const { region: _r2, city: _c2, ...versionTwo } = good;
+    expect(checkStoredEvent({ ...versionTwo }, 2)).toEqual({ ...good, region: '', city: '' });
+    expect(() => checkStoredEvent({ ...versionTwo }, 3)).toThrow('region: must be a string');
   });
 
   it.each([

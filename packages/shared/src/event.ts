@@ -22,7 +22,7 @@ export interface IncomingEvent {
   props?: Record<string, PropValue>;
   /** Server-side only: when it happened, in ms since the epoch (from the ISO 8601 `timestamp`). */
   timeMs?: number;
-  /** Server-side only: the visitor's IP address (for the country and the visitor id; never stored). */
+  /** Server-side only: the visitor's IP address (for the country, region, city and the visitor id; never stored). */
   ip?: string;
   /** Server-side only: the visitor's User-Agent (device, browser, OS, bot filter, visitor id; never stored). */
   userAgent?: string;
@@ -61,6 +61,9 @@ export interface StoredEvent {
   props: Record<string, string>;
   /** An engagement's scroll depth in percent (0 … 100; 0 when none was sent). Schema version 2. */
   scroll_depth: number;
+  /** The region (e.g. "California") and city of the client's IP address, '' when unknown. Schema version 3. */
+  region: string;
+  city: string;
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -103,6 +106,8 @@ export function storedEvent(fields: Partial<StoredEvent> = {}): StoredEvent {
     duration_ms: 0,
     props: {},
     scroll_depth: 0,
+    region: '',
+    city: '',
     ...fields,
   };
 }

@@ -710,8 +710,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
       // Whole UTC days from the page visit sums, the partial ones from the visits.
       out.add(tables.pageVisits1d);
       if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);
-    } else if (!visitRollupEligible(input, buckets) && nameVisitsEligible(input, buckets)) out.add(tables.nameVisits1d);
-    else if (!visitRollupEligible(input, buckets) && attributeVisitsEligible(input, buckets)) {
+    } else if (!visitRollupEligible(input, buckets) && nameVisitsEligible(input, buckets)) {
+      // Whole UTC days from the per-name visit sums, the partial ones from the visits.
+      out.add(tables.nameVisits1d);
+      if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);
+    } else if (!visitRollupEligible(input, buckets) && attributeVisitsEligible(input, buckets)) {
       // Whole UTC days from the pair sums, the partial ones from the visits.
       out.add(tables.attributeVisits1d);
       if (span.from % 86_400_000 !== 0 || span.to % 86_400_000 !== 0) out.add(tables.visits);

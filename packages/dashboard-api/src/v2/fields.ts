@@ -47,9 +47,9 @@ const VISIT_COLUMN: Record<string, string> = {
   utm_term: 'v.utm_term',
   utm_content: 'v.utm_content',
   country: 'toString(v.country)',
-  // The bundled IP database is country-only: no region or city is collected yet.
-  region: "''",
-  city: "''",
+  // The collector's DB-IP City Lite names (clickhouse/045); '' before it, and for imported-only data.
+  region: 'toString(v.region)',
+  city: 'toString(v.city)',
   device: 'toString(v.device)',
   browser: 'toString(v.browser)',
   browser_version: 'toString(v.browser_version)',
@@ -61,7 +61,7 @@ const VISIT_COLUMN: Record<string, string> = {
 
 /** The `visits` columns the expressions above read (a join of events to visits reads only these, never `pairs`). */
 export const VISIT_ATTRIBUTE_COLUMNS =
-  'site, visitor_id, first_at, last_at, host, entry_page, exit_page, source, referrer_host, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, device, browser, browser_version, os, os_version, screen_width';
+  'site, visitor_id, first_at, last_at, host, entry_page, exit_page, source, referrer_host, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, region, city, device, browser, browser_version, os, os_version, screen_width';
 
 /** Each event's own attributes (`event:*`), as `/api/v1/breakdown` counts them. */
 const EVENT_ATTRIBUTE: Record<string, string> = {

@@ -53,7 +53,15 @@ describe('visit metrics under one goal or custom event filter (name-visits.ts)',
     ).toBe(true);
     expect(nameVisitsEligible(input(['entry_page'], goal), [])).toBe(false);
     expect(nameVisitsEligible(input(['channel', 'device'], goal), [])).toBe(false);
-    expect(nameVisitsEligible(input(['channel'], goal, ['a.example'], 100 * DAY + 1, 130 * DAY), [])).toBe(false);
+    // Partial UTC days (a zone off UTC) beside a whole one: read from the visits; no whole UTC day: not.
+    expect(nameVisitsEligible(input(['channel'], goal, ['a.example'], 100 * DAY - 3_600_000, 130 * DAY - 3_600_000), [])).toBe(true);
+    expect(nameVisitsEligible(input(['channel'], goal, ['a.example'], 100 * DAY + 1, 101 * DAY + 5), [])).toBe(false);
+    expect(
+      nameVisitsEligible(input(['time:day'], goal, ['a.example'], 100 * DAY - 3_600_000, 102 * DAY - 3_600_000), [
+        100 * DAY - 3_600_000,
+        101 * DAY - 3_600_000,
+      ]),
+    ).toBe(false);
     expect(nameVisitsEligible(input(['channel'], [leaf('is', 'goal', ['Pricing'])], ['c.example']), [])).toBe(false);
   });
 
@@ -63,5 +71,19 @@ describe('visit metrics under one goal or custom event filter (name-visits.ts)',
     expect(Object.values(st.params)).toEqual(expect.arrayContaining(['a.example', 'Signup', 'c.example', 'signup', 'channel']));
     const none = nameVisitsStatement(input([], [leaf('is', 'goal', ['Nothing'])], ['c.example']));
     expect(none.sql).toMatch(/WHERE 0 AND/);
+    expect(st.sql).not.toContain('FINAL');
+  });
+
+  it('reads a range’s partial UTC days from the visits holding the name', () => {
+    const st = nameVisitsStatement(
+      input(['channel'], [leaf('is', 'goal', ['Signup'])], ['a.example'], 100 * DAY - 3_600_000, 130 * DAY + 5),
+    );
+    expect(st.sql).toContain('FROM db.name_visits_1d');
+    expect(st.sql).toMatch(
+      /FROM db\.visits AS v FINAL\s+WHERE \(\(v\.site = \{p\d+:String\} AND has\(v\.pairs\.name, \{p\d+:String\}\)\)\)/,
+    );
+    expect(Object.values(st.params)).toEqual(
+      expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-11 00:00:00', '1970-04-10 23:00:00.000', '1970-05-11 00:00:00.005']),
+    );
   });
 });

@@ -59,11 +59,12 @@ export function nameFilter(filters: readonly Filter[], sites: readonly string[],
 /**
  * Whether the visit statement can read `name_visits_1d`: one `is` filter of one value on `event`
  * (a custom event name) or on `goal` (a goal that is an event name on each site), and no other;
- * whole UTC days (range and time buckets), and at most one visit dimension, one the table holds.
+ * a whole UTC day in the range (its partial days — a zone off UTC, a range of instants — read from
+ * `visits`), time buckets (if any) at UTC midnights, and at most one visit dimension, one the table holds.
  */
 export function nameVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   if (nameFilter(input.filters, input.sites, input.goals) === null) return false;
-  if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
+  if (Math.ceil(input.from / DAY) * DAY >= Math.floor(input.to / DAY) * DAY) return false;
   const attributes = input.dimensions.filter((d) => !isTimeDimension(d));
   if (attributes.length > 1 || !attributes.every((d) => NAME_VISIT_DIMENSIONS.includes(d))) return false;
   return !input.dimensions.some(isTimeDimension) || dayAligned(input, buckets);
@@ -74,9 +75,10 @@ export function nameVisitsStatement(input: StatementInput): Statement {
   const zone = params.add('String', input.zone);
   const names = nameFilter(input.filters, input.sites, input.goals) as Map<string, string | null>;
   const pairs = [...names].filter((e): e is [string, string] => e[1] !== null);
-  const held =
-    pairs.length === 0
-      ? '0'
-      : `(${pairs.map(([site, name]) => `(site = ${params.add('String', site)} AND name = ${params.add('String', name)})`).join(' OR ')})`;
-  return daySumsStatement(input, params, zone, input.tables.nameVisits1d, held);
+  const bound = pairs.map(([site, name]) => [params.add('String', site), params.add('String', name)]);
+  const held = bound.length === 0 ? '0' : `(${bound.map(([site, name]) => `(site = ${site} AND name = ${name})`).join(' OR ')})`;
+  // The partial days' visits: those holding the name among their (name, path) pairs, as the view's rows.
+  const visits =
+    bound.length === 0 ? '0' : `(${bound.map(([site, name]) => `(v.site = ${site} AND has(v.pairs.name, ${name}))`).join(' OR ')})`;
+  return daySumsStatement(input, params, zone, input.tables.nameVisits1d, held, { held: visits, visits: input.tables.visits });
 }

@@ -99,15 +99,37 @@ export function eventStatement(input: StatementInput): Statement {
   // a 12-month breakdown by a visit attribute joins 90 days of events to 90 days of visits.
   const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(Math.min(input.to, Math.max(input.from, input.rawFrom ?? input.from))));
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
-  const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   const dims = input.dimensions.map(
     (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
+  const { source, where } = rawEventsSource(input, params, sites, from, to);
+  if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  const sql = `
+    SELECT ${[...dims, EVENT_METRICS_SQL, conversionsSql(input, params, false)].join(',\n  ')}
+    FROM ${source}
+    WHERE ${where.join(' AND ')}
+    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+/**
+ * The raw events of the sites in [from, to) (bound parameters), each id once, as `e`, joined to
+ * their visits (`v`, FINAL) when a dimension or filter is a visit attribute; and the conditions
+ * selecting the query's events (its filters; an event inside its visit's span). The filters of the
+ * event alone are applied as the events are read (`byLevel`), the others after the join.
+ */
+export function rawEventsSource(
+  input: StatementInput,
+  params: Params,
+  sites: string,
+  from: string,
+  to: string,
+): { source: string; where: string[] } {
+  const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
   const levels = byLevel(input.filters);
   const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
   const where = [filterSql(levels.rest, 'e', params)];
-  if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
   // Under event filters few events pass, only the visits of their visitors are read for the join.
   const few = fewEvents(levels.event)
     ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
@@ -117,17 +139,13 @@ export function eventStatement(input: StatementInput): Statement {
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
-  const sql = `
-    SELECT ${[...dims, EVENT_METRICS_SQL, conversionsSql(input, params, false)].join(',\n  ')}
-    FROM (
+  const source = `(
       SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
       WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read}
       LIMIT 1 BY event_id
     ) AS e
-    ${join}
-    WHERE ${where.join(' AND ')}
-    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
-  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+    ${join}`;
+  return { source, where };
 }
 
 const QUARTER = 900_000;

@@ -9,12 +9,13 @@
  * A day's counts are read while they are current: their `events` equal the day's in `events_1d`
  * (the ingester counts a day only while its visits hold exactly those events). The other days of
  * the range (not counted yet, or a late event since) are counted from their visits (`FINAL`), per
- * day, in the same statement, so a count never changes an answer, only its speed.
+ * day, in the same statement, so a count never changes an answer, only its speed. The range's
+ * partial UTC days at either end are read from raw events joined to their visits.
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { bucketSql, filterDimensions, filterSql, Params } from './fields.ts';
+import { bucketSql, dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, rawEventsSource, type Statement, type StatementInput } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 const DAY = 86_400_000;
@@ -32,14 +33,16 @@ export function countedFilter(filters: readonly Filter[]): { dimension: string; 
 
 /**
  * Whether the event statement can read the visit counts: one `is` filter of one value on a visit
- * attribute and no other, whole UTC days (range and buckets: no dimension, a UTC-day-aligned time
- * dimension, or `page` for visitors), raw events kept over the whole range, and metrics a count holds.
+ * attribute and no other, a whole UTC day in the range (its partial days — a zone off UTC, a range
+ * of instants — read from raw events), no dimension, a UTC-day-aligned time dimension, or `page`
+ * for visitors, raw events kept over the whole range, and metrics a count holds.
  */
 export function visitCountsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   const { metrics } = input;
   if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
   if (countedFilter(input.filters) === null || !filterDimensions(input.filters).every(isVisitDimension)) return false;
-  if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
+  // A whole UTC day in the range: its partial days (a zone off UTC, a range of instants) are read raw.
+  if (Math.ceil(input.from / DAY) * DAY >= Math.floor(input.to / DAY) * DAY) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   const [d, ...more] = input.dimensions;
   if (more.length > 0) return false;
@@ -54,8 +57,9 @@ export function visitCountsStatement(input: StatementInput): Statement {
   const counted = countedFilter(input.filters) as { dimension: string; value: string };
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
-  const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
+  const [d0, d1] = [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
+  const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
   const dimension = params.add('String', counted.dimension);
   const value = params.add('String', counted.value);
   const filter = filterSql(input.filters, 'e', params);
@@ -89,12 +93,32 @@ export function visitCountsStatement(input: StatementInput): Statement {
   const uncounted = page
     ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
     : `SELECT ${time ? `${bucketSql('day', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${visits})`;
+  // The partial UTC days at either end (each inside one UTC day: its distinct visitors add to the others') from raw events.
+  const edges = [
+    [input.from, d0],
+    [d1, input.to],
+  ]
+    .filter(([a, b]) => (a as number) < (b as number))
+    .map(([a, b]) => {
+      const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+      const { source, where } = rawEventsSource(input, params, sites, at(a as number), at(b as number));
+      const key = page
+        ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
+        : time
+          ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
+          : '';
+      return `
+      SELECT ${key}uniqIf(e.visitor_id, e.name != 'engagement') AS n, countIf(e.name = 'pageview') AS pv,
+             countIf(e.name NOT IN ('pageview', 'engagement')) AS cu, countIf(e.name = 'engagement') AS en,
+             sumIf(toUInt64(e.duration_ms), e.name = 'engagement') AS ms
+      FROM ${source}
+      WHERE ${where.join(' AND ')}
+      ${key ? 'GROUP BY d0' : ''}`;
+    });
   const sql = `
     SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
            sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
-    FROM (${counts}
-      UNION ALL
-      ${uncounted})
+    FROM (${[counts, uncounted, ...edges].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
 }

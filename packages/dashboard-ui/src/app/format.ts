@@ -14,6 +14,7 @@ export const METRIC_KIND: Record<string, MetricKind> = {
   bounce_rate: 'percent',
   conversion_rate: 'percent',
   percentage: 'percent',
+  scroll_depth: 'percent',
   visit_duration: 'duration',
   time_on_page: 'duration',
 };

@@ -21,6 +21,8 @@ export interface PanelSpec {
   id: string;
   title: string;
   tabs: Tab[];
+  /** A source the panel's data needs credited (a link only: the page makes no request to it). */
+  credit?: { text: string; name: string; href: string };
 }
 
 const VISITS = ['visits', 'visitors', 'bounce_rate', 'visit_duration'];
@@ -30,7 +32,12 @@ export const PANELS: PanelSpec[] = [
     id: 'pages',
     title: 'Pages',
     tabs: [
-      { id: 'page', label: 'Top pages', dimension: 'page', metrics: ['visitors', 'pageviews', 'time_on_page', 'percentage'] },
+      {
+        id: 'page',
+        label: 'Top pages',
+        dimension: 'page',
+        metrics: ['visitors', 'pageviews', 'bounce_rate', 'time_on_page', 'scroll_depth', 'percentage'],
+      },
       { id: 'entry_page', label: 'Entry pages', dimension: 'entry_page', metrics: VISITS },
       { id: 'exit_page', label: 'Exit pages', dimension: 'exit_page', metrics: VISITS },
     ],
@@ -58,6 +65,8 @@ export const PANELS: PanelSpec[] = [
       { id: 'region', label: 'Regions', dimension: 'region', metrics: VISITS },
       { id: 'city', label: 'Cities', dimension: 'city', metrics: VISITS },
     ],
+    // DB-IP City Lite (CC BY 4.0), the collector's region and city database, asks for this credit.
+    credit: { text: 'IP geolocation by', name: 'DB-IP', href: 'https://db-ip.com' },
   },
   {
     id: 'devices',
@@ -96,6 +105,7 @@ export const METRIC_LABELS: Record<string, string> = {
   bounce_rate: 'Bounce rate',
   visit_duration: 'Visit duration',
   time_on_page: 'Time on page',
+  scroll_depth: 'Scroll depth',
   events: 'Events',
   conversions: 'Conversions',
   conversion_rate: 'Conversion rate',

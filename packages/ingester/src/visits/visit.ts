@@ -279,6 +279,8 @@ export const ENTRY_KEYS = [
   'utm_content',
   'click_id',
   'country',
+  'region',
+  'city',
   'device',
   'browser',
   'browser_version',

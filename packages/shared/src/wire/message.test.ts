@@ -13,9 +13,17 @@ const event = (i: number) =>
     props: { plan: `p${i}`, 'ü-key': 'ünïcode' },
   });
 
-/** Rows of schema version 1: each event's row without what version 2 appended (`scroll_depth`, a UInt16). */
+/**
+ * Rows of schema version 2: each event's row without what version 3 appended (`region` and `city`,
+ * two Strings: one length byte each while empty, which the events here are).
+ */
+function versionTwo(events: StoredEvent[]): Buffer {
+  return Buffer.concat(events.map((e) => encodeEvents([{ ...e, region: '', city: '' }]).subarray(0, -2)));
+}
+
+/** Rows of schema version 1: version 2's without what it appended (`scroll_depth`, a UInt16). */
 function versionOne(events: StoredEvent[]): Buffer {
-  return Buffer.concat(events.map((e) => encodeEvents([e]).subarray(0, -2)));
+  return Buffer.concat(events.map((e) => encodeEvents([{ ...e, region: '', city: '' }]).subarray(0, -4)));
 }
 
 /** A message of the framing before headers: format byte, varint count, version-1 rows. */
@@ -23,9 +31,9 @@ function legacy(events: StoredEvent[]): WireMessage {
   return { value: Buffer.concat([Buffer.from([LEGACY_ROW_BINARY, events.length]), versionOne(events)]), headers: {} };
 }
 
-/** A build one version ahead: the same columns and one more (`region`, added by the next version). */
+/** A build one version ahead: the same columns and one more (`future`, added by the next version). */
 const AHEAD = SCHEMA_VERSION + 1;
-const NEXT = wireSchemas([...EVENT_COLUMNS, ['region', 'String', AHEAD]]);
+const NEXT = wireSchemas([...EVENT_COLUMNS, ['future', 'String', AHEAD]]);
 
 describe('queue messages', () => {
   it('frame RowBinary rows with headers and a key, and read back in order', () => {
@@ -97,15 +105,15 @@ describe('queue messages', () => {
   it('reads older versions in a newer build: the added column holds its zero value', () => {
     const events = [event(1), event(2)];
     const [current] = encodeMessages(events) as [WireMessage];
-    expect(decodeMessage(current, NEXT).map((e) => (e as StoredEvent & { region: string }).region)).toEqual(['', '']);
+    expect(decodeMessage(current, NEXT).map((e) => (e as StoredEvent & { future: string }).future)).toEqual(['', '']);
     expect(decodeMessage(legacy(events), NEXT)).toEqual(decodeMessage(current, NEXT));
-    // A message of the next version (rows of this one with the region appended) reads in the newer build only.
-    const region = Buffer.from([2, 0x44, 0x45]); // 'DE'
+    // A message of the next version (rows of this one with the new column appended) reads in the newer build only.
+    const future = Buffer.from([2, 0x44, 0x45]); // 'DE'
     const ahead: WireMessage = {
-      value: Buffer.concat([encodeEvents([event(1)]), region]),
+      value: Buffer.concat([encodeEvents([event(1)]), future]),
       headers: { ...current.headers, [HEADERS.schema]: String(AHEAD), [HEADERS.rows]: '1' },
     };
-    expect(decodeMessage(ahead, NEXT)).toEqual([{ ...event(1), region: 'DE' }]);
+    expect(decodeMessage(ahead, NEXT)).toEqual([{ ...event(1), future: 'DE' }]);
     expect(() => decodeMessage(ahead)).toThrow(SchemaVersionError);
   });
 
@@ -116,8 +124,36 @@ describe('queue messages', () => {
       headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '1', [HEADERS.rows]: '1' },
     };
     expect(decodeMessage(v1)).toEqual([{ ...deep, scroll_depth: 0 }]);
-    const [v2] = encodeMessages([deep]) as [WireMessage];
+    const v2: WireMessage = {
+      value: versionTwo([deep]),
+      headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+    };
     expect(decodeMessage(v2)).toEqual([deep]);
+  });
+
+  it('writes version 3: region and city appended after scroll_depth; versions 1 and 2 read with them empty', () => {
+    expect(SCHEMA_VERSION).toBe(3);
+    const placed = { ...event(4), name: 'engagement', scroll_depth: 40, country: 'US', region: 'California', city: 'Mountain View' };
+    const [v3] = encodeMessages([placed]) as [WireMessage];
+    expect(v3.headers[HEADERS.schema]).toBe('3');
+    // The row ends with scroll_depth (UInt16 LE), then the two Strings (varint length, UTF-8).
+    const tail = Buffer.concat([Buffer.from([40, 0, 10]), Buffer.from('California'), Buffer.from([13]), Buffer.from('Mountain View')]);
+    expect(v3.value.subarray(-tail.length).equals(tail)).toBe(true);
+    expect(decodeMessage(v3)).toEqual([placed]);
+    // JSON lines of version 3 carry the keys; of versions 1 and 2 they may leave them out.
+    const { region: _r, city: _c, ...unplaced } = placed;
+    const json = (version: string, row: object) => ({
+      value: Buffer.from(`${JSON.stringify(row)}\n`),
+      headers: { [HEADERS.format]: 'JSONEachRow', [HEADERS.schema]: version },
+    });
+    expect(decodeMessage(json('3', placed))).toEqual([placed]);
+    expect(decodeMessage(json('2', unplaced))).toEqual([{ ...placed, region: '', city: '' }]);
+    expect(() => decodeMessage(json('3', unplaced))).toThrow('region: must be a string');
+    const v2: WireMessage = {
+      value: versionTwo([placed]),
+      headers: { [HEADERS.format]: 'RowBinary', [HEADERS.schema]: '2', [HEADERS.rows]: '1' },
+    };
+    expect(decodeMessage(v2)).toEqual([{ ...placed, region: '', city: '' }]);
   });
 
   it('keeps a props key named __proto__ as an own key', () => {

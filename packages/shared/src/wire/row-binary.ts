@@ -88,6 +88,8 @@ export class RowBinaryWriter extends ByteWriter {
       this.uint(e.duration_ms, 0xffff_ffff, 4, 'duration_ms');
       this.map(e.props);
       this.uint(e.scroll_depth, 0xffff, 2, 'scroll_depth');
+      this.string(e.region);
+      this.string(e.city);
     } catch (error) {
       this.pos = start;
       throw error;

@@ -49,6 +49,9 @@ export const EVENT_COLUMNS = [
   ['props', 'Map(String, String)', 1],
   // Version 2 (clickhouse/012_scroll_depth.sql): an engagement's scroll depth, in percent.
   ['scroll_depth', 'UInt16', 2],
+  // Version 3 (clickhouse/045_region_city.sql): the region and city of the client's IP address (DB-IP City Lite).
+  ['region', 'String', 3],
+  ['city', 'String', 3],
 ] as const satisfies readonly (readonly [keyof StoredEvent, WireType, number])[];
 
 /** The columns of one schema version. */

@@ -1,6 +1,6 @@
 /** A report panel: tabs, the top rows of the chosen tab as bars (click one to filter the page), details and CSV. */
 import { useRef, useState } from 'preact/hooks';
-import { type Goal, type QueryBody, goals as readGoals } from '../api';
+import { type Goal, type QueryBody, type Row, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
 import { useLoad, useQuery, useSeen } from '../hooks';
 import { METRIC_LABELS, type PanelSpec, type Tab } from '../panels';
@@ -33,6 +33,34 @@ export function tabQuery(base: QueryBody, tab: Tab, dimension: string, limit: nu
   return { ...base, metrics: listOnly ? tab.metrics.slice(0, tab.list ?? 1) : tab.metrics, dimensions: [dimension], filters, limit };
 }
 
+/**
+ * The countries of a region or city tab's rows (a name such as Paris or Limburg stands in several),
+ * most visits first: asked once the rows are in, by both dimensions under a filter on the rows'
+ * values (read from `visits`, not the one-attribute rollups: only for these two tabs).
+ */
+function usePlaceCountries(ctx: PanelContext, dimension: string, rows: Row[]): Map<string, string[]> {
+  const values = dimension === 'region' || dimension === 'city' ? rows.map((r) => String(r.dimensions[0])).filter((v) => v !== '') : [];
+  const { compare: _, ...base } = ctx.base;
+  const body: QueryBody | null =
+    values.length > 0
+      ? {
+          ...base,
+          metrics: ['visits'],
+          dimensions: [dimension, 'country'],
+          filters: [...(base.filters ?? []), ['is', dimension, values]],
+          limit: 100,
+        }
+      : null;
+  const answer = useQuery(body, ctx.tick);
+  const out = new Map<string, string[]>();
+  for (const r of answer.data?.results ?? []) {
+    const [value, country] = r.dimensions.map(String) as [string, string];
+    if (country === '') continue;
+    out.set(value, [...(out.get(value) ?? []), country].slice(0, 2));
+  }
+  return out;
+}
+
 /** A goal as its settings say: `pageview /pricing`, `event signup (plan = pro | team)`. */
 export function describeGoal(g: Goal): string {
   if (g.path !== undefined) return `pageview ${g.path}`;
@@ -54,6 +82,7 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
   const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
   const metrics = body?.metrics ?? ['visitors'];
   const goalTab = dimension === 'goal';
+  const countriesOf = usePlaceCountries(ctx, dimension, rows);
   const defined = useLoad(goalTab && seen ? ctx.base.site : null, () => readGoals(ctx.base.site), ctx.tick);
   const byName = new Map((defined.data?.goals ?? []).map((g) => [g.name, g]));
   return (
@@ -112,6 +141,15 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
                     >
                       {valueLabel(dimension, value)}
                       {goal && <span class="muted small goal-def"> {describeGoal(goal)}</span>}
+                      {countriesOf.has(value) && (
+                        <span class="muted small place-country">
+                          {' '}
+                          {countriesOf
+                            .get(value)
+                            ?.map((c) => valueLabel('country', c))
+                            .join(', ')}
+                        </span>
+                      )}
                     </ValueCell>
                     <MetricCells metrics={metrics} row={r} changes />
                     {goalTab && (
@@ -131,6 +169,14 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
         {answer.error && <p class="error">{answer.error}</p>}
       </div>
       <div class="card-foot">
+        {spec.credit && (
+          <span class="muted small credit">
+            {spec.credit.text}{' '}
+            <a href={spec.credit.href} target="_blank" rel="noopener noreferrer">
+              {spec.credit.name}
+            </a>
+          </span>
+        )}
         <button type="button" class="ghost" disabled={!dimension} onClick={() => ctx.onDetails(tab, dimension)}>
           Details
         </button>

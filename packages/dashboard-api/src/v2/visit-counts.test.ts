@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { Filter } from './parse.ts';
+import { DAY, statementInput } from './statement-input.fixture.ts';
+import type { StatementInput } from './statements.ts';
+import { visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
+import type { Dimension } from './vocabulary.ts';
+
+const HOUR = 3_600_000;
+const channel: Filter = { op: 'is', dimension: 'channel', values: ['Direct'], pointer: '/filters/0' } as Filter;
+
+function input(dimensions: Dimension[], from = 100 * DAY, to = 130 * DAY, zone = 'UTC'): StatementInput {
+  return statementInput(dimensions, [channel], { from, to, zone, metrics: ['visitors'] });
+}
+
+describe('event metrics under one visit filter from the visit counts (visit-counts.ts)', () => {
+  it('answers a range holding a whole UTC day: its partial days too, but no bucket starting inside a UTC day', () => {
+    expect(visitCountsEligible(input([]), [])).toBe(true);
+    expect(visitCountsEligible(input(['page']), [])).toBe(true);
+    // 30 days in Europe/Berlin (winter): 23:00 UTC to 23:00 UTC.
+    expect(visitCountsEligible(input([], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
+    expect(visitCountsEligible(input(['page'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
+    // No whole UTC day; daily buckets off UTC midnights (the chart in Berlin).
+    expect(visitCountsEligible(input([], 100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
+    const berlinDays = Array.from({ length: 30 }, (_, i) => (100 + i) * DAY - HOUR);
+    expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), berlinDays)).toBe(false);
+    // UTC days with a partial first and last day (a range of instants): the buckets start at midnights.
+    const utcDays = Array.from({ length: 31 }, (_, i) => (99 + i) * DAY);
+    expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR), utcDays)).toBe(true);
+  });
+
+  it('reads whole UTC days from the counts and the partial ones raw, each edge apart', () => {
+    const whole = visitCountsStatement(input(['page']));
+    expect(whole.sql).toContain('FROM db.visit_visitors_1d');
+    expect(whole.sql).not.toMatch(/FROM db\.events\s/);
+    const zoned = visitCountsStatement(input(['page'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'));
+    expect(zoned.sql.match(/FROM db\.events\s/g)).toHaveLength(2);
+    const values = Object.values(zoned.params);
+    // The counted days [day 100, day 129), the edges [day 100 − 1 h, day 100) and [day 129, day 130 − 1 h).
+    expect(values).toEqual(expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-10 00:00:00']));
+    expect(values).toEqual(expect.arrayContaining(['1970-04-10 23:00:00.000', '1970-04-11 00:00:00.000', '1970-05-10 23:00:00.000']));
+  });
+});
