@@ -5,12 +5,18 @@
  * `BENCH_DASHBOARD_CLICKS=channel,page,…` measures only those kinds (by `name`).
  */
 import type { Goal } from '@tidemark/dashboard-api';
+import type { Locator, Page } from 'playwright-core';
 
 export interface ClickKind {
   /** The kind's name in figures and `BENCH_DASHBOARD_CLICKS` (default: its dimension). */
   name?: string;
   /** The filter's dimension (`f=is,<dimension>,…` in the URL). */
   dimension: string;
+  /**
+   * A filter added from the filter bar (operator, `|`-separated values) instead of a row click:
+   * a custom property, or an operator no row sets (`is_not`, `contains`).
+   */
+  form?: { op: string; value: string };
   panel: string;
   /** The panel's tab, when not its first. */
   tab?: string;
@@ -49,12 +55,39 @@ const ALL: ClickKind[] = [
   { dimension: 'event', panel: '#panel-goals', tab: 'event' },
   // A pageview goal's row (a goal defined by a path glob): the visits holding a pageview of the path.
   { name: 'goal_pageview', dimension: 'goal', panel: '#panel-goals', row: 'Page 7', goals: PAGEVIEW_GOALS },
+  // A custom property from the filter bar, every panel seen first (the goals panel is the last).
+  // The bench's events carry no `plan` (nor any) property: `is_not` passes every event, `is` and `contains` none.
+  { name: 'prop_is_not', dimension: 'prop:plan', panel: '#panel-goals', form: { op: 'is_not', value: 'free' } },
+  { name: 'prop_is', dimension: 'prop:plan', panel: '#panel-goals', form: { op: 'is', value: 'free' } },
+  { name: 'prop_contains', dimension: 'prop:plan', panel: '#panel-goals', form: { op: 'contains', value: 'fre' } },
+  { name: 'prop_contains_not', dimension: 'prop:plan', panel: '#panel-goals', form: { op: 'contains_not', value: 'fre' } },
 ];
 
 export const kindName = (k: ClickKind) => k.name ?? k.dimension;
 
 const only = process.env.BENCH_DASHBOARD_CLICKS?.split(',').filter(Boolean);
 export const CLICKS: ClickKind[] = only ? ALL.filter((k) => only.includes(kindName(k))) : ALL;
+
+/**
+ * Gets the kind's click ready (not measured): a filter bar kind fills the bar's form. Returns what
+ * the measured click clicks: the form's Apply button, or the n-th row's value button (`rowButton`).
+ */
+export async function prepareClick(page: Page, kind: ClickKind, n: number): Promise<Locator> {
+  if (!kind.form) return page.locator(rowButton(kind, n));
+  await page.getByRole('button', { name: '+ Filter' }).click();
+  const prop = kind.dimension.startsWith('prop:');
+  await page.getByLabel('Dimension').selectOption(prop ? 'prop' : kind.dimension);
+  if (prop) await page.getByLabel('Property', { exact: true }).fill(kind.dimension.slice(5));
+  await page.getByLabel('Operator').selectOption(kind.form.op);
+  await page.getByLabel(/^Value/).fill(kind.form.value);
+  return page.getByRole('button', { name: 'Apply' });
+}
+
+/** The page's URL once the kind's filter is applied (`f=<op>,<dimension>,…`). */
+export function filteredUrl(kind: ClickKind): RegExp {
+  const f = new URLSearchParams({ f: `${kind.form?.op ?? 'is'},${kind.dimension},` }).toString();
+  return new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
 
 /** The n-th row's value button of the kind's tab (not a goal row's "Properties" button), or the button of its `row`. */
 export function rowButton(kind: ClickKind, n: number): string {

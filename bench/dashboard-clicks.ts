@@ -16,7 +16,7 @@ import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLog
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import { CLICKS, kindName, rowButton } from './click-kinds.ts';
+import { CLICKS, filteredUrl, kindName, prepareClick } from './click-kinds.ts';
 import { wallAndCpu } from './lib.ts';
 
 const SITE = 'bench.example';
@@ -65,8 +65,8 @@ else {
         await settled(page, 60_000);
       }
       recording = [];
-      await page.locator(rowButton(kind, 0)).click();
-      await page.waitForURL(new RegExp(`f=is%2C${kind.dimension}%2C`));
+      await (await prepareClick(page, kind, 0)).click();
+      await page.waitForURL(filteredUrl(kind));
       await settled(page, 60_000);
       bodies[kindName(kind)] = recording;
       recording = null;

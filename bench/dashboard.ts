@@ -20,7 +20,7 @@ import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLog
 import { Registry } from 'prom-client';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
-import { CLICKS, kindName, rowButton } from './click-kinds.ts';
+import { CLICKS, filteredUrl, kindName, prepareClick } from './click-kinds.ts';
 import { childFigures, childMain, percentile, round } from './lib.ts';
 import { seedEvents, seedVisits } from './seed-events.ts';
 
@@ -150,11 +150,11 @@ async function run(rows: number, quick: boolean): Promise<Record<string, number 
             requests = [];
             // One of the first three rows (a panel may list fewer: the goals, the custom events).
             const rows = await page.locator(`${kind.panel} tbody tr`).count();
-            const row = page.locator(rowButton(kind, i % Math.max(1, Math.min(3, rows))));
+            const row = await prepareClick(page, kind, i % Math.max(1, Math.min(3, rows)));
             const clicked = performance.now();
             navigated = Date.now();
             await row.click();
-            await page.waitForURL(new RegExp(`f=is%2C${kind.dimension}%2C`));
+            await page.waitForURL(filteredUrl(kind));
             await settled(page, limitMs);
             if (i > 0) clicks[kindName(kind)]?.push(performance.now() - clicked);
             if (i === rounds) breakdown(`filter click (${kindName(kind)})`);

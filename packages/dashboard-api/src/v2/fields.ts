@@ -187,3 +187,27 @@ export function filterDimensions(filters: readonly Filter[]): Dimension[] {
     'filters' in f ? filterDimensions(f.filters) : 'filter' in f ? filterDimensions([f.filter]) : [f.dimension],
   );
 }
+
+/**
+ * A filter list split by what it reads: the filters of events alone (every dimension of theirs an
+ * event's: page, event, goal, `prop:*`, `event:*`) and the others (a visit's, or both). Raw reads
+ * apply the first before keeping one row per event id (copies of an event are alike), so a
+ * filter few events pass dedups and joins few rows.
+ */
+export function byLevel(filters: readonly Filter[]): { event: Filter[]; rest: Filter[] } {
+  const event: Filter[] = [];
+  const rest: Filter[] = [];
+  for (const f of filters) (filterDimensions([f]).every(isEventDimension) ? event : rest).push(f);
+  return { event, rest };
+}
+
+/**
+ * Whether event filters (`byLevel`) pass few events, so that a join reads only the visits of their
+ * visitors: one of them is a positive leaf (`is`, `contains`, `matches`), or a property's `is_not`
+ * of `''` among others (the property is set: the properties tab's own filter).
+ */
+export function fewEvents(event: readonly Filter[]): boolean {
+  return event.some(
+    (f) => 'values' in f && (!f.op.endsWith('_not') || (f.op === 'is_not' && f.dimension.startsWith(PROP_PREFIX) && f.values.includes(''))),
+  );
+}

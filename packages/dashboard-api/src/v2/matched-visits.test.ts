@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { byLevel } from './fields.ts';
 import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, withoutPropGoals } from './goals.ts';
-import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
+import { matchedVisitsEligible, matchedVisitsStatement, negatedSplit } from './matched-visits.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
-import { type StatementInput, visitStatement } from './statements.ts';
+import { eventStatement, type StatementInput, visitStatement } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
@@ -64,5 +65,77 @@ describe('visit metrics from the visits’ own events (matched-visits.ts)', () =
     expect(s.sql).toContain('INNER JOIN');
     for (const word of ['tier', 'gold', 'Pro signup', 'plan']) expect(s.sql).not.toContain(word);
     expect(Object.values(s.params)).toEqual(expect.arrayContaining(['tier', ['gold'], 'Pro signup', 'plan', 'pro']));
+  });
+
+  it('counts instead of joining when every event-level filter is a negation whose positive form no event lacking the value passes', () => {
+    const not = (f: Filter): Filter => ({ op: 'not', filter: f, pointer: '/filters/0' });
+    const isNot = leaf('is_not', 'prop:plan', ['free', 'team']);
+    const channel = leaf('is', 'channel', ['Direct']);
+    const split = (dims: Dimension[], filters: Filter[]) => negatedSplit(input(dims, filters, plain));
+    expect(split([], [isNot])).toEqual({ visit: [], positive: { ...isNot, op: 'is' } });
+    expect(split(['time:day', 'country'], [isNot, channel])).toEqual({ visit: [channel], positive: { ...isNot, op: 'is' } });
+    expect(split([], [not(leaf('contains', 'prop:plan', ['re']))])?.positive).toEqual(leaf('contains', 'prop:plan', ['re']));
+    expect(split([], [leaf('contains_not', 'event:country', ['U']), leaf('matches_not', 'page', ['^/x'])])?.positive).toEqual({
+      op: 'or',
+      filters: [leaf('contains', 'event:country', ['U']), leaf('matches', 'page', ['^/x'])],
+      pointer: '',
+    });
+    // Joined: a positive form an event without the property passes (the properties tab's own
+    // `is_not ''`), a positive event filter, an event dimension, a goal, a filter across both levels.
+    expect(split([], [leaf('is_not', 'prop:plan', ['free', ''])])).toBeNull();
+    expect(split([], [leaf('contains_not', 'prop:plan', [''])])).toBeNull();
+    expect(split([], [leaf('matches_not', 'prop:plan', ['^(pro)?$'])])).toBeNull();
+    expect(split([], [leaf('matches_not', 'prop:plan', ['('])])).toBeNull();
+    expect(split([], [isNot, leaf('is', 'prop:ab', ['x'])])).toBeNull();
+    expect(split([], [leaf('is', 'channel', ['Direct'])])).toBeNull();
+    expect(split(['prop:plan'], [isNot])).toBeNull();
+    expect(split(['page'], [isNot])).toBeNull();
+    expect(split([], [leaf('is_not', 'goal', ['Blog'])])).toBeNull();
+    expect(split([], [not(not(leaf('is', 'prop:plan', ['free'])))])).toBeNull();
+    expect(split([], [{ op: 'or', filters: [isNot, channel], pointer: '' }])).toBeNull();
+  });
+
+  it('reads only the events of the positive form, per visitor, against the visits’ own counts', () => {
+    const counted = matchedVisitsStatement(
+      input(['channel'], [leaf('is_not', 'prop:plan', ['free']), leaf('is', 'country', ['NL'])], plain),
+    );
+    expect(counted.sql).not.toContain('INNER JOIN');
+    expect(counted.sql).toContain('LEFT JOIN');
+    expect(counted.sql).toContain('v.pageviews + v.events > arrayCount(');
+    expect(counted.sql).not.toMatch(/NOT has/);
+    expect(Object.values(counted.params)).toEqual(expect.arrayContaining(['plan', ['free'], ['NL']]));
+    // A range longer than the raw events: the visits that start before them are joined.
+    const cut = matchedVisitsStatement({ ...input([], [leaf('is_not', 'prop:plan', ['free'])], plain), rawFrom: 110 * DAY });
+    expect(cut.sql).toContain('INNER JOIN');
+    expect(cut.sql).toContain('UNION ALL');
+    expect(cut.sql).toContain('LEFT JOIN');
+    const joined = matchedVisitsStatement(input([], [leaf('is', 'prop:plan', ['free'])], plain));
+    expect(joined.sql).not.toContain('LEFT JOIN');
+  });
+
+  it('applies event conditions before one row per event id, visit conditions and mixed ones after', () => {
+    const prop = leaf('is', 'prop:plan', ['pro']);
+    const mixed: Filter = { op: 'or', filters: [leaf('is', 'prop:ab', ['x']), leaf('is', 'country', ['NL'])], pointer: '' };
+    const country = leaf('is', 'country', ['NL']);
+    expect(byLevel([prop, country, mixed, leaf('is', 'goal', ['Blog'])])).toEqual({
+      event: [prop, leaf('is', 'goal', ['Blog'])],
+      rest: [country, mixed],
+    });
+    const before = (sql: string) => sql.slice(0, sql.indexOf('LIMIT 1 BY event_id'));
+    const after = (sql: string) => sql.slice(sql.indexOf('LIMIT 1 BY event_id'));
+    for (const s of [
+      eventStatement(input(['channel'], [prop, country], plain)),
+      matchedVisitsStatement(input(['prop:ab'], [prop, country], plain)),
+    ]) {
+      expect(before(s.sql)).toMatch(/has\(\{p\d+:Array\(String\)\}, e\.props\[/);
+      expect(before(s.sql)).not.toContain('v.country');
+      expect(after(s.sql)).toContain('v.country');
+      // The join reads only the visits of the passing events' visitors; the condition is not repeated after it.
+      expect(after(s.sql)).toContain('AND (site, visitor_id) IN (SELECT site, visitor_id FROM db.events AS e WHERE');
+      expect(s.sql.slice(s.sql.indexOf(') AS v ON'))).not.toContain('e.props[');
+    }
+    // Not under a negation most events pass (every visitor's visits would be listed).
+    expect(eventStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['pro'])], plain)).sql).not.toContain('(site, visitor_id) IN');
+    expect(eventStatement(input(['channel'], [leaf('is_not', 'prop:plan', ['', 'pro'])], plain)).sql).toContain('(site, visitor_id) IN');
   });
 });

@@ -73,7 +73,13 @@ describe('event metrics under one goal or custom event filter (name-counts.ts)',
     expect(sql).toMatch(
       /WHERE site IN \{p\d+:Array\(String\)\} AND bucket >= .* AND \(site, bucket, events\) IN \(SELECT site, bucket, sum\(events\) AS e FROM db\.events_1d/,
     );
-    expect(sql).toContain('NOT IN (SELECT site, bucket, events FROM db.name_pages_1d');
+    // The other days are every (site, whole day) of the range but the rows read: also a day not in events_1d yet.
+    const { sql: days, params } = nameCountsStatement(input([], [signup]));
+    expect(days).toMatch(
+      /WHERE \(site, bucket\) NOT IN \(SELECT site, bucket FROM db\.name_pages_1d WHERE .* AND \(site, bucket, events\) IN \(/,
+    );
+    expect(days).toMatch(/arrayJoin\(arrayMap\(i -> \{p\d+:DateTime\('UTC'\)\} \+ toIntervalDay\(i\), range\(\{p\d+:UInt32\}\)\)\)/);
+    expect(Object.values(params)).toContain(30);
     // No whole UTC day in the range: raw events only.
     expect(nameCountsStatement(input([], [signup], ['visitors'], GOALS, 100 * DAY + 1000, 100 * DAY + 9000)).sql).not.toContain(
       'events_1d',

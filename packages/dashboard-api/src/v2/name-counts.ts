@@ -9,10 +9,10 @@
  * events tab and the goals panel.
  *
  * A day's row is read while its stamp (`events`: the day's events in `pages_1d` it counted) equals
- * the day's events in `events_1d`. The other days — not counted yet, stale, or counted between the
- * two rollups' writes — and a range's partial UTC days (a zone off UTC) are read from raw events,
- * each day's distinct visitors apart, in the same statement: a count never changes an answer, only
- * its speed.
+ * the day's events in `events_1d`. The other days — not counted yet, stale, counted between the
+ * two rollups' writes, or with events not yet in `events_1d` — and a range's partial UTC days (a
+ * zone off UTC) are read from raw events, each day's distinct visitors apart, in the same
+ * statement: a count never changes an answer, only its speed.
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params } from './fields.ts';
@@ -81,8 +81,13 @@ export function nameCountsStatement(input: StatementInput): Statement {
     const [day0, day1] = [at(d0), at(d1)];
     const days = `site IN ${sites} AND bucket >= ${day0} AND bucket < ${day1}`;
     const totals = `(SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
-    // A current row's stamp is the day's events in `events_1d`.
-    const uncounted = `(SELECT site, bucket FROM ${totals} WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${input.tables.namePages1d} WHERE ${days}))`;
+    // A current row's stamp is the day's events in `events_1d`. Every other (site, whole day) of
+    // the range is read raw: also a day whose events have landed and whose `events_1d` row has not
+    // yet (its first insert, between the two writes), which no list of `events_1d` holds.
+    const counted = `(SELECT site, bucket FROM ${input.tables.namePages1d} WHERE ${days} AND (site, bucket, events) IN ${totals})`;
+    const n = params.add('UInt32', (d1 - d0) / DAY);
+    const uncounted = `(SELECT site, bucket FROM (SELECT arrayJoin(${sites}) AS site, arrayJoin(arrayMap(i -> ${day0} + toIntervalDay(i), range(${n}))) AS bucket)
+      WHERE (site, bucket) NOT IN ${counted})`;
     raw = `(timestamp < ${day0} OR timestamp >= ${day1} OR (site, toDateTime(toStartOfDay(timestamp), 'UTC')) IN ${uncounted})`;
     const [ns, vs, cs] = page ? ['path_names', 'path_visitors', 'path_counts'] : ['names', 'visitors', 'counts'];
     const rows = `
@@ -96,8 +101,7 @@ export function nameCountsStatement(input: StatementInput): Statement {
       ARRAY JOIN ns AS name, vs AS n, cs AS c${page ? ', ps AS path' : ''}
       WHERE ${held}`);
   }
-  // Every other day of the range (partial, uncounted, stale) from its raw events, each UTC day apart.
-  // (A day with events but no `events_1d` row yet — its first insert, between the two views' writes — is read once it has one.)
+  // Every other day of the range (partial, uncounted, stale, not in `events_1d` yet) from its raw events, each UTC day apart.
   parts.push(`
       SELECT site, name, toDateTime(toStartOfDay(timestamp), 'UTC') AS timestamp, ${page ? 'path' : "''"} AS path,
              uniq(visitor_id) AS n, count() AS c

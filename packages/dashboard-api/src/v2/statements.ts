@@ -12,7 +12,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import type { Tables } from '../queries/tables.ts';
 import { type CountedDay, countedParts, countedRowsSql, dayListSql, partsPerSite } from './counted.ts';
-import { dimensionSql, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
+import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, withoutPropGoals } from './goals.ts';
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
@@ -115,7 +115,8 @@ export function eventStatement(input: StatementInput): Statement {
 /**
  * The raw events of the sites in [from, to) (bound parameters), each id once, as `e`, joined to
  * their visits (`v`, FINAL) when a dimension or filter is a visit attribute; and the conditions
- * selecting the query's events (its filters; an event inside its visit's span).
+ * selecting the query's events (its filters; an event inside its visit's span). The filters of the
+ * event alone are applied as the events are read (`byLevel`), the others after the join.
  */
 export function rawEventsSource(
   input: StatementInput,
@@ -125,15 +126,22 @@ export function rawEventsSource(
   to: string,
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
-  const where = [filterSql(input.filters, 'e', params)];
+  // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
+  const levels = byLevel(input.filters);
+  const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
+  const where = [filterSql(levels.rest, 'e', params)];
+  // Under event filters few events pass, only the visits of their visitors are read for the join.
+  const few = fewEvents(levels.event)
+    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
+    : '';
   const join = joinVisits
-    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}) AS v
+    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}${few}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
   const source = `(
-      SELECT ${EVENT_COLUMNS} FROM ${input.tables.events}
-      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}
+      SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
+      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read}
       LIMIT 1 BY event_id
     ) AS e
     ${join}`;
