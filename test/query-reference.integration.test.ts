@@ -748,8 +748,14 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
             ['is', 'event', ['download']],
           );
           for (const filter of filters) {
-            for (const dateRange of [runs.get(site as string), '30d']) {
-              const base = { site, filters: [filter], dateRange };
+            // The run's days in a zone off UTC too: its whole UTC days counted, the partial ones raw.
+            for (const [dateRange, timezone] of [
+              [runs.get(site as string), undefined],
+              ['30d', undefined],
+              [runs.get(site as string), 'Europe/Berlin'],
+              [runs.get(site as string), 'America/New_York'],
+            ] as const) {
+              const base = { site, filters: [filter], dateRange, ...(timezone ? { timezone } : {}) };
               for (const body of [
                 { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'] },
                 { ...base, metrics: ['visitors', 'events', 'conversions'], dimensions: ['goal'] },

@@ -11,13 +11,14 @@
  * goal: a site without configured goals has them (`custom_visitors`), a site with configured goals
  * only when they are all of one event name.
  *
- * Unlike the other counts these are used only when every day of the range with events is counted
- * and current (`uncountedDaysStatement`, checked first); otherwise the query counts from visits.
+ * Unlike the other counts these are used only when every whole UTC day of the range with events is
+ * counted and current (`uncountedDaysStatement`, checked first); otherwise the query counts from
+ * visits. By goal, a range's partial UTC days (a zone off UTC) are read from raw events.
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { Params } from './fields.ts';
 import { goalsSql, type SiteGoals } from './goals.ts';
-import type { Statement, StatementInput } from './statements.ts';
+import { rawEventsSource, type Statement, type StatementInput } from './statements.ts';
 import { countedFilter } from './visit-counts.ts';
 import { isVisitDimension, type Metric } from './vocabulary.ts';
 
@@ -47,18 +48,52 @@ export function goalCountsEligible(input: StatementInput, buckets: readonly numb
   // A goal or custom event filter (a goals panel row click) is answered by the per-name counts (`name-counts.ts`).
   const f = countedFilter(input.filters);
   if (f === null || !isVisitDimension(f.dimension)) return false;
-  if (input.from % DAY !== 0 || input.to % DAY !== 0 || input.from >= input.to) return false;
+  // Whole UTC days; by goal, a range holding one (its partial UTC days — a zone off UTC — read raw).
+  const aligned = input.from % DAY === 0 && input.to % DAY === 0 && input.from < input.to;
+  if (!aligned && !(byGoal && Math.ceil(input.from / DAY) * DAY < Math.floor(input.to / DAY) * DAY)) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   if (!goalsAreNames(input.goals)) return false;
   return byGoal || input.goals.configured.every(([, list]) => oneName(list) !== null);
 }
 
+/** The range's whole UTC days [d0, d1). */
+function wholeDays(input: StatementInput): [number, number] {
+  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
+}
+
 function daysOf(input: StatementInput, params: Params) {
   const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime('UTC')", toClickHouseTime(input.from).slice(0, 19));
-  const to = params.add("DateTime('UTC')", toClickHouseTime(input.to).slice(0, 19));
+  const [d0, d1] = wholeDays(input);
+  const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
   const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
-  return { days, totals: `(SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)` };
+  return {
+    sites,
+    days,
+    totals: `(SELECT site, bucket, sum(events) AS e FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`,
+  };
+}
+
+/**
+ * Per site and custom event name, the distinct visitors and the events of the range's partial UTC
+ * days at either end (each inside one UTC day: its visitors add to the counted days'), from raw
+ * events joined to their visits under the query's filter.
+ */
+function edgeNames(input: StatementInput, params: Params, sites: string): string[] {
+  const [d0, d1] = wholeDays(input);
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  return [
+    [input.from, d0],
+    [d1, input.to],
+  ]
+    .filter(([a, b]) => (a as number) < (b as number))
+    .map(([a, b]) => {
+      const { source, where } = rawEventsSource(input, params, sites, at(a as number), at(b as number));
+      return `SELECT e.site AS site, toString(e.name) AS name, uniq(e.visitor_id) AS nv, count() AS ne
+        FROM ${source}
+        WHERE ${where.join(' AND ')} AND e.name NOT IN ('pageview', 'engagement')
+        GROUP BY site, name`;
+    });
 }
 
 /** The days of the range with events whose visit counts are missing or stale: `uncounted`, 0 when the counts answer. */
@@ -74,7 +109,7 @@ export function uncountedDaysStatement(input: StatementInput): Statement {
 export function goalCountsStatement(input: StatementInput): Statement {
   const params = new Params(input.goals);
   const counted = countedFilter(input.filters) as { dimension: string; value: string };
-  const { days, totals } = daysOf(input, params);
+  const { sites, days, totals } = daysOf(input, params);
   const dimension = params.add('String', counted.dimension);
   const value = params.add('String', counted.value);
   const rows = `
@@ -87,7 +122,7 @@ export function goalCountsStatement(input: StatementInput): Statement {
     const sql = `
       SELECT g AS d0, 0 AS pageviews, sum(e.ne) AS events, sum(e.nv) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth,
              0 AS scrolls, sum(e.ne) AS conversions, sum(e.nv) AS converters
-      FROM (SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne) AS e
+      FROM (${[`SELECT site, toString(name) AS name, nv, ne FROM (${rows}) ARRAY JOIN ns AS name, nvs AS nv, nes AS ne`, ...edgeNames(input, params, sites)].join('\n        UNION ALL ')}) AS e
       ARRAY JOIN ${goalsSql('e', input.goals, params, false)} AS g
       GROUP BY d0`;
     return { sql, params: params.values, dims: ['d0'] };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
@@ -38,5 +39,37 @@ describe('event metrics under one visit filter from the visit counts (visit-coun
     // The counted days [day 100, day 129), the edges [day 100 − 1 h, day 100) and [day 129, day 130 − 1 h).
     expect(values).toEqual(expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-10 00:00:00']));
     expect(values).toEqual(expect.arrayContaining(['1970-04-10 23:00:00.000', '1970-04-11 00:00:00.000', '1970-05-10 23:00:00.000']));
+  });
+});
+
+describe('the goals panel under one visit filter from the visit counts (goal-counts.ts)', () => {
+  const byGoal = (from: number, to: number) =>
+    statementInput(['goal'], [channel], {
+      from,
+      to,
+      zone: 'Europe/Berlin',
+      metrics: ['visitors', 'conversions', 'conversion_rate'],
+      conversions: true,
+      converters: true,
+    });
+  it('by goal, reads a range’s partial UTC days raw beside the counted whole days; the totals only over whole UTC days', () => {
+    expect(goalCountsEligible(byGoal(100 * DAY, 130 * DAY), [])).toBe(true);
+    expect(goalCountsEligible(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR), [])).toBe(true);
+    expect(goalCountsEligible(byGoal(100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
+    const totals = statementInput([], [channel], {
+      from: 100 * DAY - HOUR,
+      to: 130 * DAY - HOUR,
+      metrics: ['conversions'],
+      conversions: true,
+    });
+    expect(goalCountsEligible(totals, [])).toBe(false);
+    const whole = goalCountsStatement(byGoal(100 * DAY, 130 * DAY));
+    expect(whole.sql).not.toMatch(/FROM db\.events\s/);
+    const zoned = goalCountsStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR));
+    expect(zoned.sql.match(/FROM db\.events\s/g)).toHaveLength(2);
+    // The check of counted days looks at the whole UTC days only.
+    expect(Object.values(uncountedDaysStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR)).params)).toEqual(
+      expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-10 00:00:00']),
+    );
   });
 });
