@@ -13,10 +13,8 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
-import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { type Dimension, isTimeDimension } from './vocabulary.ts';
-
-const DAY = 86_400_000;
 
 /**
  * The `visits` expression of each filter attribute the table holds (as `fields.ts` VISIT_COLUMN):
@@ -84,11 +82,6 @@ export function attributeVisitsTable(input: StatementInput): string {
   return input.tables[pair.table];
 }
 
-/** The whole UTC days [d0, d1) of the range. */
-function wholeDays(input: StatementInput): [number, number] {
-  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
-}
-
 /**
  * Whether the visit statement can read `attribute_visits_1d` (or `entry_exit_visits_1d`): one
  * attribute dimension the table groups by and filters on one other attribute it holds (nothing
@@ -96,7 +89,7 @@ function wholeDays(input: StatementInput): [number, number] {
  */
 export function attributeVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   if (pairOf(input) === null) return false;
-  const [d0, d1] = wholeDays(input);
+  const [d0, d1] = wholeUtcDays(input);
   if (d0 >= d1) return false;
   return !input.dimensions.some(isTimeDimension) || dayAligned(input, buckets);
 }
@@ -106,7 +99,7 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
   const pair = pairOf(input) as Pair;
-  const [d0, d1] = wholeDays(input);
+  const [d0, d1] = wholeUtcDays(input);
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   const filter = params.add('String', pair.filter);
   const dimension = params.add('String', pair.dimension);

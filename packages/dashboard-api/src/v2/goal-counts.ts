@@ -18,7 +18,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import { Params } from './fields.ts';
 import { goalsSql, type SiteGoals } from './goals.ts';
-import { rawEventsSource, type Statement, type StatementInput } from './statements.ts';
+import { partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { countedFilter } from './visit-counts.ts';
 import { isVisitDimension, type Metric } from './vocabulary.ts';
 
@@ -50,20 +50,16 @@ export function goalCountsEligible(input: StatementInput, buckets: readonly numb
   if (f === null || !isVisitDimension(f.dimension)) return false;
   // Whole UTC days; by goal, a range holding one (its partial UTC days — a zone off UTC — read raw).
   const aligned = input.from % DAY === 0 && input.to % DAY === 0 && input.from < input.to;
-  if (!aligned && !(byGoal && Math.ceil(input.from / DAY) * DAY < Math.floor(input.to / DAY) * DAY)) return false;
+  const [d0, d1] = wholeUtcDays(input);
+  if (!aligned && !(byGoal && d0 < d1)) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   if (!goalsAreNames(input.goals)) return false;
   return byGoal || input.goals.configured.every(([, list]) => oneName(list) !== null);
 }
 
-/** The range's whole UTC days [d0, d1). */
-function wholeDays(input: StatementInput): [number, number] {
-  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
-}
-
 function daysOf(input: StatementInput, params: Params) {
   const sites = params.add('Array(String)', input.sites);
-  const [d0, d1] = wholeDays(input);
+  const [d0, d1] = wholeUtcDays(input);
   const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
   const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
   const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
@@ -80,20 +76,14 @@ function daysOf(input: StatementInput, params: Params) {
  * events joined to their visits under the query's filter.
  */
 function edgeNames(input: StatementInput, params: Params, sites: string): string[] {
-  const [d0, d1] = wholeDays(input);
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
-  return [
-    [input.from, d0],
-    [d1, input.to],
-  ]
-    .filter(([a, b]) => (a as number) < (b as number))
-    .map(([a, b]) => {
-      const { source, where } = rawEventsSource(input, params, sites, at(a as number), at(b as number));
-      return `SELECT e.site AS site, toString(e.name) AS name, uniq(e.visitor_id) AS nv, count() AS ne
+  return partialUtcDays(input).map(([a, b]) => {
+    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
+    return `SELECT e.site AS site, toString(e.name) AS name, uniq(e.visitor_id) AS nv, count() AS ne
         FROM ${source}
         WHERE ${where.join(' AND ')} AND e.name NOT IN ('pageview', 'engagement')
         GROUP BY site, name`;
-    });
+  });
 }
 
 /** The days of the range with events whose visit counts are missing or stale: `uncounted`, 0 when the counts answer. */

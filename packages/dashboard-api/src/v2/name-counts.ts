@@ -19,7 +19,7 @@ import { dimensionSql, filterDimensions, filterSql, goalsOf, Params } from './fi
 import { hasPropGoals } from './goals.ts';
 import { nameFilter } from './name-visits.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 const DAY = 86_400_000;
@@ -64,8 +64,7 @@ export function nameCountsStatement(input: StatementInput): Statement {
   const at = (ms: number) => params.add("DateTime('UTC')", toClickHouseTime(ms).slice(0, 19));
   const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.from));
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
-  const d0 = Math.ceil(input.from / DAY) * DAY;
-  const d1 = Math.floor(input.to / DAY) * DAY;
+  const [d0, d1] = wholeUtcDays(input);
   const page = input.dimensions[0] === 'page';
   const names = countedNames(input) as Map<string, string | null>;
   const pairs = [...names].filter((e): e is [string, string] => e[1] !== null);

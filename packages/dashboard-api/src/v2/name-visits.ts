@@ -12,10 +12,8 @@ import { Params } from './fields.ts';
 import type { SiteGoals } from './goals.ts';
 import { daySumsStatement, PAGE_VISIT_DIMENSIONS } from './page-visits.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension } from './vocabulary.ts';
-
-const DAY = 86_400_000;
 
 /** The visit attributes the table holds per name: `page_visits_1d`'s (037 lists 031's). */
 const NAME_VISIT_DIMENSIONS = PAGE_VISIT_DIMENSIONS;
@@ -64,7 +62,8 @@ export function nameFilter(filters: readonly Filter[], sites: readonly string[],
  */
 export function nameVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   if (nameFilter(input.filters, input.sites, input.goals) === null) return false;
-  if (Math.ceil(input.from / DAY) * DAY >= Math.floor(input.to / DAY) * DAY) return false;
+  const [d0, d1] = wholeUtcDays(input);
+  if (d0 >= d1) return false;
   const attributes = input.dimensions.filter((d) => !isTimeDimension(d));
   if (attributes.length > 1 || !attributes.every((d) => NAME_VISIT_DIMENSIONS.includes(d))) return false;
   return !input.dimensions.some(isTimeDimension) || dayAligned(input, buckets);

@@ -12,10 +12,8 @@ import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, Params } from './fields.ts';
 import type { SiteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { type Dimension, isTimeDimension } from './vocabulary.ts';
-
-const DAY = 86_400_000;
 
 /**
  * The visit attributes the table holds per path (not entry / exit pages, UTM term and content,
@@ -76,11 +74,6 @@ export function pageGoalFilter(filters: readonly Filter[], sites: readonly strin
   return [...out.values()].some((p) => p !== null) ? out : null;
 }
 
-/** The whole UTC days [d0, d1) of the range. */
-function wholeDays(input: StatementInput): [number, number] {
-  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
-}
-
 /**
  * Whether the visit statement can read `page_visits_1d`: one `is` page filter of one path, or one
  * `is` goal filter of a pageview goal of a literal path (`pageGoalFilter`), and no other; a whole
@@ -89,7 +82,7 @@ function wholeDays(input: StatementInput): [number, number] {
  */
 export function pageVisitsEligible(input: StatementInput, buckets: readonly number[]): boolean {
   if (pageFilter(input.filters) === null && pageGoalFilter(input.filters, input.sites, input.goals) === null) return false;
-  const [d0, d1] = wholeDays(input);
+  const [d0, d1] = wholeUtcDays(input);
   if (d0 >= d1) return false;
   const attributes = input.dimensions.filter((d) => !isTimeDimension(d));
   if (attributes.length > 1 || !attributes.every((d) => PAGE_VISIT_DIMENSIONS.includes(d))) return false;
@@ -152,7 +145,7 @@ export function daySumsStatement(
 ): Statement {
   const attribute = input.dimensions.find((d) => !isTimeDimension(d));
   const dimension = params.add('String', attribute ?? '');
-  const [d0, d1] = edges ? wholeDays(input) : [input.from, input.to];
+  const [d0, d1] = edges ? wholeUtcDays(input) : [input.from, input.to];
   const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
   const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
   const dims = input.dimensions.map(

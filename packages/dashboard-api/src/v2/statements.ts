@@ -151,6 +151,21 @@ export function rawEventsSource(
 const QUARTER = 900_000;
 const DAY = 86_400_000;
 
+/** The range's whole UTC days [d0, d1) (d0 ≥ d1: none). */
+export function wholeUtcDays(input: Pick<StatementInput, 'from' | 'to'>): [number, number] {
+  return [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
+}
+
+/** The range's partial UTC days at either end (a zone off UTC, a range of instants), each inside one UTC day: [from, to) spans. */
+export function partialUtcDays(input: Pick<StatementInput, 'from' | 'to'>): [number, number][] {
+  const [d0, d1] = wholeUtcDays(input);
+  const spans: [number, number][] = [
+    [input.from, d0],
+    [d1, input.to],
+  ];
+  return spans.filter(([a, b]) => a < b);
+}
+
 /** True when every time bucket of the query starts at a UTC midnight (none, or UTC days, weeks, months). */
 export function dayAligned(input: StatementInput, bucketStarts: readonly number[]): boolean {
   if (!input.dimensions.some(isTimeDimension)) return true;

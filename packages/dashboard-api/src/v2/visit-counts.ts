@@ -15,10 +15,9 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import { bucketSql, dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, rawEventsSource, type Statement, type StatementInput } from './statements.ts';
+import { dayAligned, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 /** Event metrics a count holds (by page: distinct visitors only). */
 const COUNTED: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time_on_page'];
 const BY_PAGE: readonly Metric[] = ['visitors'];
@@ -42,7 +41,8 @@ export function visitCountsEligible(input: StatementInput, buckets: readonly num
   if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
   if (countedFilter(input.filters) === null || !filterDimensions(input.filters).every(isVisitDimension)) return false;
   // A whole UTC day in the range: its partial days (a zone off UTC, a range of instants) are read raw.
-  if (Math.ceil(input.from / DAY) * DAY >= Math.floor(input.to / DAY) * DAY) return false;
+  const [w0, w1] = wholeUtcDays(input);
+  if (w0 >= w1) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   const [d, ...more] = input.dimensions;
   if (more.length > 0) return false;
@@ -57,7 +57,7 @@ export function visitCountsStatement(input: StatementInput): Statement {
   const counted = countedFilter(input.filters) as { dimension: string; value: string };
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const [d0, d1] = [Math.ceil(input.from / DAY) * DAY, Math.floor(input.to / DAY) * DAY];
+  const [d0, d1] = wholeUtcDays(input);
   const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
   const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
   const dimension = params.add('String', counted.dimension);
@@ -94,27 +94,22 @@ export function visitCountsStatement(input: StatementInput): Statement {
     ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
     : `SELECT ${time ? `${bucketSql('day', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${visits})`;
   // The partial UTC days at either end (each inside one UTC day: its distinct visitors add to the others') from raw events.
-  const edges = [
-    [input.from, d0],
-    [d1, input.to],
-  ]
-    .filter(([a, b]) => (a as number) < (b as number))
-    .map(([a, b]) => {
-      const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
-      const { source, where } = rawEventsSource(input, params, sites, at(a as number), at(b as number));
-      const key = page
-        ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
-        : time
-          ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
-          : '';
-      return `
+  const edges = partialUtcDays(input).map(([a, b]) => {
+    const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
+    const key = page
+      ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
+      : time
+        ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
+        : '';
+    return `
       SELECT ${key}uniqIf(e.visitor_id, e.name != 'engagement') AS n, countIf(e.name = 'pageview') AS pv,
              countIf(e.name NOT IN ('pageview', 'engagement')) AS cu, countIf(e.name = 'engagement') AS en,
              sumIf(toUInt64(e.duration_ms), e.name = 'engagement') AS ms
       FROM ${source}
       WHERE ${where.join(' AND ')}
       ${key ? 'GROUP BY d0' : ''}`;
-    });
+  });
   const sql = `
     SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
            sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
