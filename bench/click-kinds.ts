@@ -32,6 +32,12 @@ const PAGEVIEW_GOALS: Goal[] = [
   { name: 'Page 7', path: '/page/7' },
 ];
 
+/** A pageview goal of a glob with a wildcard (/page/1, /page/10 … /page/19, /page/100 … /page/199: 111 of the 500 pages). */
+const GLOB_GOALS: Goal[] = [
+  { name: 'signup', event: 'signup' },
+  { name: 'Pages 1*', path: '/page/1*' },
+];
+
 const ALL: ClickKind[] = [
   { dimension: 'channel', panel: '#panel-sources' },
   { dimension: 'page', panel: '#panel-pages' },
@@ -55,6 +61,7 @@ const ALL: ClickKind[] = [
   { dimension: 'event', panel: '#panel-goals', tab: 'event' },
   // A pageview goal's row (a goal defined by a path glob): the visits holding a pageview of the path.
   { name: 'goal_pageview', dimension: 'goal', panel: '#panel-goals', row: 'Page 7', goals: PAGEVIEW_GOALS },
+  { name: 'goal_glob', dimension: 'goal', panel: '#panel-goals', row: 'Pages 1*', goals: GLOB_GOALS },
   // A custom property from the filter bar, every panel seen first (the goals panel is the last).
   // The bench's events carry no `plan` (nor any) property: `is_not` passes every event, `is` and `contains` none.
   { name: 'prop_is_not', dimension: 'prop:plan', panel: '#panel-goals', form: { op: 'is_not', value: 'free' } },

@@ -5,7 +5,7 @@
  * attribute and value, the sign-weighted sums of the visits starting on the day. Sums add up, and a
  * visit has one value of each attribute, so whole UTC days of those rows answer exactly what
  * `visits` FINAL answers, under any filter of the filter attribute alone (is, is not, contains,
- * matches, several values, nested). The range's partial UTC days are read from `visits` FINAL in
+ * matches, several values, nested). The range's partial UTC days are read from `visits` in
  * the same statement (docs/query.md "Which tables answer"). The entry and exit pages as the filter
  * attribute (a click on an entry or exit page row, then the sources panel's visits by channel)
  * are in a table of their own with the same columns, `entry_exit_visits_1d` (clickhouse/043), by
@@ -13,7 +13,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
-import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, signedVisitSums, wholeUtcDays } from './statements.ts';
 import { type Dimension, isTimeDimension } from './vocabulary.ts';
 
 /**
@@ -116,9 +116,8 @@ export function attributeVisitsStatement(input: StatementInput): Statement {
   if (input.from < d0 || d1 < input.to) {
     const [from, to] = [at(input.from), at(input.to)];
     parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${pair.column} AS filter_value,
-             ${FILTER_COLUMNS[pair.dimension]} AS target, toInt64(1) AS visits, toInt64(v.pageviews = 1 AND v.events = 0) AS bounces,
-             toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS duration, toInt64(v.pageviews) AS pageviews
-      FROM ${input.tables.visits} AS v FINAL
+             ${FILTER_COLUMNS[pair.dimension]} AS target, ${signedVisitSums('v', ['visits', 'bounces', 'duration', 'pageviews'])}
+      FROM ${input.tables.visits} AS v
       WHERE v.site IN ${sites} AND v.pageviews + v.events > 0
         AND ((v.first_at >= ${from} AND v.first_at < ${day0}) OR (v.first_at >= ${day1} AND v.first_at < ${to}))`);
   }

@@ -6,7 +6,7 @@
  * SQL text: they are bound parameters created through `Params`.
  */
 import { ValidationError } from '@tidemark/shared';
-import { goalsSql, hasPropGoals, type SiteGoals } from './goals.ts';
+import { goalsNamed, goalsSql, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, PROP_PREFIX } from './vocabulary.ts';
 
@@ -81,9 +81,16 @@ const EVENT_ATTRIBUTE: Record<string, string> = {
  * sends the queries whose goals have property conditions to `matched-visits.ts` (raw events), or
  * leaves those goals out where the filter cannot pick them (`withoutPropGoals`).
  */
-export function goalsOf(src: 'e' | 'p', params: Params, pointer: string): string {
-  if (src === 'p' && hasPropGoals(params.goals)) throw new Error(`${pointer}: goals with property conditions need raw events, not pairs`);
-  return goalsSql(src, params.goals, params, params.raw);
+export function goalsOf(src: 'e' | 'p', params: Params, pointer: string, goals: SiteGoals = params.goals): string {
+  if (src === 'p' && hasPropGoals(goals)) throw new Error(`${pointer}: goals with property conditions need raw events, not pairs`);
+  return goalsSql(src, goals, params, params.raw);
+}
+
+/** The goals a positive goal filter can pass (`goalsNamed`): `is` one of its values, `contains` one; all of them for the others. */
+function goalsPassable(f: { op: string; values: readonly string[] }, goals: SiteGoals): SiteGoals {
+  if (f.op === 'is') return goalsNamed(goals, (name) => f.values.includes(name));
+  if (f.op === 'contains') return goalsNamed(goals, (name) => f.values.some((v) => name.includes(v)));
+  return goals;
 }
 
 export function intervalOf(d: Dimension, auto: Interval): Interval {
@@ -170,7 +177,7 @@ export function filterSql(filters: readonly Filter[], src: 'e' | 'p' | 'r', para
     if (f.dimension === 'goal' && src !== 'r') {
       // An event passes when one of its goals passes (is, contains, matches), or when it completes
       // a goal and none of its goals passes the positive form (is_not, contains_not, matches_not).
-      const goals = goalsOf(src, params, `${f.pointer}/1`);
+      const goals = goalsOf(src, params, `${f.pointer}/1`, goalsPassable(f, params.goals));
       const negated = f.op.endsWith('_not');
       const any = `arrayExists(gx -> ${leafSql(negated ? f.op.slice(0, -4) : f.op, 'gx', f.values, params)}, ${goals})`;
       return negated ? `(notEmpty(${goals}) AND NOT ${any})` : any;

@@ -74,6 +74,16 @@ export function withoutPropGoals(goals: SiteGoals): SiteGoals {
   return { ...goals, configured: goals.configured.map(([site, list]) => [site, list.filter((g) => !isPropGoal(g))]) };
 }
 
+/**
+ * The goals named so that `keep` holds (each site's configured list; sites without configured goals
+ * keep their implicit goals): under a positive goal filter (`is`, `contains`) an event passes when
+ * one of its goals passes, so the goals no value can pass need not be evaluated (each is a `match`
+ * per event or pair).
+ */
+export function goalsNamed(goals: SiteGoals, keep: (name: string) => boolean): SiteGoals {
+  return { ...goals, configured: goals.configured.map(([site, list]) => [site, list.filter((g) => keep(g.name))]) };
+}
+
 export const hasPathGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'path' in x));
 
 /**

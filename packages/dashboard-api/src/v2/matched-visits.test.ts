@@ -39,6 +39,22 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
     expect(filtersSkipPropGoals([nested], withProps)).toBe(false);
     expect(withoutPropGoals(withProps).configured).toEqual([['a.example', GOALS.slice(0, 2)]]);
   });
+
+  it('evaluates only the goals a positive goal filter can pass, over visit rows weighted by their sign', () => {
+    const bound = (f: Filter) => Object.values(visitStatement(input([], [f], plain)).params).flat();
+    const blogPattern = '^\\/blog\\/[^/]*$';
+    // `is Blog`: the Signup goal's event is not evaluated; `contains Sign`: the Blog glob is not.
+    expect(bound(leaf('is', 'goal', ['Blog']))).toEqual(expect.arrayContaining(['Blog', blogPattern]));
+    expect(bound(leaf('is', 'goal', ['Blog']))).not.toContain('signup');
+    expect(bound(leaf('contains', 'goal', ['Sign']))).toContain('signup');
+    expect(bound(leaf('contains', 'goal', ['Sign']))).not.toContain(blogPattern);
+    // A negation passes an event completing some goal and none of the values: every goal is evaluated.
+    expect(bound(leaf('is_not', 'goal', ['Blog']))).toEqual(expect.arrayContaining(['signup', blogPattern]));
+    const s = visitStatement(input(['channel'], [leaf('is', 'goal', ['Blog'])], plain));
+    expect(s.sql).not.toContain('FINAL');
+    expect(s.sql).toContain('sum(v.sign) AS visits');
+    expect(s.sql).toContain('HAVING visits != 0');
+  });
 });
 
 describe('visit metrics from the visits’ own events (matched-visits.ts)', () => {

@@ -6,13 +6,13 @@
  * paths, and (`ev_*`) of those holding it among their custom events' paths only, so that the
  * difference sums the visits holding a pageview of it. Sums add up, so whole UTC days of those
  * rows answer exactly what `visits` FINAL with its (name, path) pairs answers; the range's partial
- * UTC days are read from `visits` FINAL in the same statement (docs/query.md "Which tables answer").
+ * UTC days are read from `visits` (sign-weighted) in the same statement (docs/query.md "Which tables answer").
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, Params } from './fields.ts';
 import type { SiteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
+import { dayAligned, type Statement, type StatementInput, signedVisitSums, wholeUtcDays } from './statements.ts';
 import { type Dimension, isTimeDimension } from './vocabulary.ts';
 
 /**
@@ -121,7 +121,7 @@ export function pageVisitsStatement(input: StatementInput): Statement {
 const ALL_SUMS = ['visits', 'bounces', 'duration', 'pageviews'] as const;
 const VIEWED_SUMS = ALL_SUMS.map((s) => `${s} - ev_${s}`);
 
-/** The range's partial UTC days, read from `visits` FINAL: the visits `held` selects (over `v`). */
+/** The range's partial UTC days, read from `visits` (sign-weighted): the visits `held` selects (over `v`). */
 interface Edges {
   held: string;
   visits: string;
@@ -132,7 +132,7 @@ interface Edges {
 /**
  * The visit metrics of a day-sums table (`page_visits_1d`, `name_visits_1d`: per site, key, UTC day,
  * visit attribute and value, sign-weighted sums) over whole UTC days, by the asked dimensions, for
- * the rows `where` selects; with `edges`, the range's partial UTC days from `visits` FINAL (without,
+ * the rows `where` selects; with `edges`, the range's partial UTC days from `visits` (without,
  * the range must be whole UTC days).
  */
 export function daySumsStatement(
@@ -162,10 +162,8 @@ export function daySumsStatement(
     const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
     const [start, day0, day1, end] = [at(input.from), at(d0), at(d1), at(input.to)];
     const value = attribute === undefined ? "''" : dimensionSql(attribute as Dimension, 'v', params, null, '');
-    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${value} AS value, toInt64(1) AS s0,
-             toInt64(v.pageviews = 1 AND v.events = 0) AS s1, toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS s2,
-             toInt64(v.pageviews) AS s3
-      FROM ${edges.visits} AS v FINAL
+    parts.push(`SELECT v.site AS site, v.first_at AS first_at, ${value} AS value, ${signedVisitSums('v', ['s0', 's1', 's2', 's3'])}
+      FROM ${edges.visits} AS v
       WHERE ${edges.held} AND v.pageviews + v.events > 0
         AND ((v.first_at >= ${start} AND v.first_at < ${day0}) OR (v.first_at >= ${day1} AND v.first_at < ${end}))`);
   }

@@ -4,7 +4,7 @@
  * before it: each whole UTC day is one row of `site_days` (clickhouse/021_site_days.sql) holding
  * the day's event sums, visit sums and its newest visitor count, used while the count's events
  * equal the row's; the partial days' whole quarter-hours come from `events_15m` / `visits_15m`,
- * and the range's partial quarter-hours from raw events and `visits` FINAL, as in
+ * and the range's partial quarter-hours from raw events and `visits` (sign-weighted), as in
  * `statements.ts`. A day whose count is missing or stale (a late event since it was counted) is
  * returned by the statement, and only then a second statement merges those days' `uniq` states.
  * Visitor ids rotate with the UTC day, so each day's visitors add to the other parts' exactly
@@ -20,7 +20,7 @@ import type { Span } from './dates.ts';
 import { bucketSql, Params } from './fields.ts';
 import { type Raw, zeroRaw } from './numbers.ts';
 import type { Query } from './parse.ts';
-import type { Statement } from './statements.ts';
+import { type Statement, signedVisitSums } from './statements.ts';
 import { type Interval, isTimeDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 const QUARTER = 900_000;
@@ -295,9 +295,8 @@ export function siteTotalsStatement(
       edges('first_at'),
       (
         where,
-      ) => `SELECT ${period('first_at')} AS p, ${bucket('first_at')} AS b, ${noDay}, ${noEvents}, toInt64(1) AS vi, toInt64(pageviews = 1 AND events = 0) AS bo,
-              toUnixTimestamp64Milli(last_at) - toUnixTimestamp64Milli(first_at) AS du, toInt64(pageviews) AS vp
-       FROM ${tables.visits} FINAL WHERE site IN ${s} AND pageviews + events > 0 AND (${where})`,
+      ) => `SELECT ${period('first_at')} AS p, ${bucket('first_at')} AS b, ${noDay}, ${noEvents}, ${signedVisitSums('', ['vi', 'bo', 'du', 'vp'])}
+       FROM ${tables.visits} WHERE site IN ${s} AND pageviews + events > 0 AND (${where})`,
     );
   }
   const sql = `
