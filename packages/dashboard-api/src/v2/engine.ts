@@ -174,7 +174,7 @@ function needs(query: Query, dims: readonly string[]) {
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
-  if (visitCountsEligible(input, buckets)) return visitCountsStatement(input);
+  if (visitCountsEligible(input, buckets)) return visitCountsStatement(input, buckets);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 

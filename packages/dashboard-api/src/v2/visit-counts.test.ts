@@ -52,7 +52,7 @@ describe('the goals panel under one visit filter from the visit counts (goal-cou
       conversions: true,
       converters: true,
     });
-  it('by goal, reads a range’s partial UTC days raw beside the counted whole days; the totals only over whole UTC days', () => {
+  it('by goal and in the totals, reads a range’s partial UTC days raw beside the counted whole days', () => {
     expect(goalCountsEligible(byGoal(100 * DAY, 130 * DAY), [])).toBe(true);
     expect(goalCountsEligible(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR), [])).toBe(true);
     expect(goalCountsEligible(byGoal(100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
@@ -62,7 +62,12 @@ describe('the goals panel under one visit filter from the visit counts (goal-cou
       metrics: ['conversions'],
       conversions: true,
     });
-    expect(goalCountsEligible(totals, [])).toBe(false);
+    expect(goalCountsEligible(totals, [])).toBe(true);
+    expect(goalCountsEligible({ ...totals, to: totals.from + DAY }, [])).toBe(false);
+    // The totals' edges count conversions and converters of the goal names too.
+    const zonedTotals = goalCountsStatement(totals);
+    expect(zonedTotals.sql.match(/FROM db\.events\s/g)).toHaveLength(2);
+    expect(zonedTotals.sql.match(/countIf\(e\.name NOT IN \('pageview', 'engagement'\) AND \(has\(/g)).toHaveLength(2);
     const whole = goalCountsStatement(byGoal(100 * DAY, 130 * DAY));
     expect(whole.sql).not.toMatch(/FROM db\.events\s/);
     const zoned = goalCountsStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR));

@@ -15,7 +15,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import { bucketSql, dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
 import type { Filter } from './parse.ts';
-import { dayAligned, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
+import { dayAligned, daySplits, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
 /** Event metrics a count holds (by page: distinct visitors only). */
@@ -47,12 +47,25 @@ export function visitCountsEligible(input: StatementInput, buckets: readonly num
   const [d, ...more] = input.dimensions;
   if (more.length > 0) return false;
   const page = d === 'page';
-  if (d !== undefined && !page && !(isTimeDimension(d) && dayAligned(input, buckets))) return false;
-  const allowed = page ? BY_PAGE : COUNTED;
+  // Buckets that start inside UTC days (days in a zone off UTC): distinct visitors only, from the quarter-hour marks.
+  const split = d !== undefined && isTimeDimension(d) && !dayAligned(input, buckets);
+  if (split && quarterSplits(input, buckets) === null) return false;
+  if (d !== undefined && !page && !isTimeDimension(d)) return false;
+  const allowed = page || split ? BY_PAGE : COUNTED;
   return metrics.every((m) => VISIT_METRICS.includes(m) || allowed.includes(m));
 }
 
-export function visitCountsStatement(input: StatementInput): Statement {
+/**
+ * For each whole UTC day of the range, the quarter-hour where a time bucket starts inside it (0:
+ * none), or null when a day holds two bucket starts or one off a quarter-hour (hours, minutes).
+ */
+function quarterSplits(input: StatementInput, buckets: readonly number[]): number[] | null {
+  if (input.interval === 'minute' || input.interval === 'hour') return null;
+  const [d0, d1] = wholeUtcDays(input);
+  return daySplits(d0, d1, buckets);
+}
+
+export function visitCountsStatement(input: StatementInput, buckets: readonly number[] = []): Statement {
   const params = new Params(input.goals);
   const counted = countedFilter(input.filters) as { dimension: string; value: string };
   const zone = params.add('String', input.zone);
@@ -77,6 +90,8 @@ export function visitCountsStatement(input: StatementInput): Statement {
       FROM ${input.tables.visitVisitors1d}
       WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
       GROUP BY site, bucket`;
+  const splits = time && !dayAligned(input, buckets) ? quarterSplits(input, buckets) : null;
+  if (splits) return splitStatement(input, splits);
   const counts = page
     ? `SELECT page AS d0, n_page AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${countRows}) ARRAY JOIN ps AS page, pn AS n_page`
     : `SELECT ${time ? `${bucketSql('bucket', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${countRows})`;
@@ -116,4 +131,62 @@ export function visitCountsStatement(input: StatementInput): Statement {
     FROM (${[counts, uncounted, ...edges].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
+}
+
+/**
+ * Distinct visitors by time buckets that start inside UTC days (a daily chart in a zone off UTC)
+ * under the filter: a counted day in one bucket adds its count; a day cut by a bucket start at
+ * quarter-hour q adds its part before q (`upto` at the last mark before q) to the bucket it starts
+ * in, and its part from q (`since` at the first mark at or after q) to the bucket starting at q
+ * (clickhouse/047). Visitor ids rotate with the UTC day, so a bucket's parts of two days add up.
+ * The whole days not counted with their marks (not yet, or stale), and the partial UTC days at
+ * either end, are read from raw events joined to their visits.
+ */
+function splitStatement(input: StatementInput, splits: readonly number[]): Statement {
+  const params = new Params(input.goals);
+  const counted = countedFilter(input.filters) as { dimension: string; value: string };
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const [d0, d1] = wholeUtcDays(input);
+  const from = params.add("DateTime('UTC')", toClickHouseTime(d0).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(d1).slice(0, 19));
+  const dimension = params.add('String', counted.dimension);
+  const value = params.add('String', counted.value);
+  const split = params.add('Array(UInt8)', splits);
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  const bucketOf = (t: string) => bucketSql(t, input.interval, zone);
+  const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
+  const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
+  // Days counted with their marks, and current: their '' row holds the day's events of the day rollup.
+  const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND held = events AND quartered = 1 AND (site, bucket, events) IN ${totals})`;
+  const countRows = `
+      SELECT site, bucket, any(visitors) AS n, any(quarters) AS qs, any(upto) AS us, any(since) AS ss
+      FROM ${input.tables.visitVisitors1d}
+      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND quartered = 1 AND (site, bucket, events) IN ${totals}
+        AND (site, bucket) IN ${current}
+      GROUP BY site, bucket`;
+  const parts = `if(q = 0, [(bucket, n)],
+        [(bucket, arrayLast((u, m) -> m < q, us, qs)), (bucket + toIntervalSecond(q * 900), arrayFirst((x, m) -> m >= q, ss, qs))])`;
+  const counts = `
+      SELECT ${bucketOf('tupleElement(part, 1)')} AS d0, tupleElement(part, 2) AS pn
+      FROM (SELECT bucket, n, qs, us, ss, ${split}[intDiv(toUInt32(bucket) - toUInt32(${from}), 86400) + 1] AS q FROM (${countRows}))
+      ARRAY JOIN ${parts} AS part`;
+  // The whole days without a current count, and the partial UTC days at either end, from raw events.
+  const uncounted = (time: string) => `(site, toDateTime(toStartOfDay(${time}), 'UTC')) NOT IN ${current}`;
+  const raw = [
+    rawEventsSource(input, params, sites, at(d0), at(d1), uncounted),
+    ...partialUtcDays(input).map(([a, b]) => rawEventsSource(input, params, sites, at(a), at(b))),
+  ].map(
+    ({ source, where }) => `
+      SELECT ${bucketOf('e.timestamp')} AS d0, uniqIf(e.visitor_id, e.name != 'engagement') AS pn
+      FROM ${source}
+      WHERE ${where.join(' AND ')}
+      GROUP BY d0`,
+  );
+  const sql = `
+    SELECT d0, 0 AS pageviews, 0 AS events, sum(pn) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth, 0 AS scrolls,
+           0 AS conversions, 0 AS converters
+    FROM (${[counts, ...raw].join('\n      UNION ALL\n      ')})
+    GROUP BY d0`;
+  return { sql, params: params.values, dims: ['d0'] };
 }
