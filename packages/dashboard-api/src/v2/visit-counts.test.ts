@@ -20,13 +20,34 @@ describe('event metrics under one visit filter from the visit counts (visit-coun
     // 30 days in Europe/Berlin (winter): 23:00 UTC to 23:00 UTC.
     expect(visitCountsEligible(input([], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
     expect(visitCountsEligible(input(['page'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
-    // No whole UTC day; daily buckets off UTC midnights (the chart in Berlin).
+    // No whole UTC day.
     expect(visitCountsEligible(input([], 100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
+    // Daily buckets off UTC midnights (the chart in Berlin): visitors only, from the quarter-hour marks; not hours.
     const berlinDays = Array.from({ length: 30 }, (_, i) => (100 + i) * DAY - HOUR);
-    expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), berlinDays)).toBe(false);
+    const berlin = input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin');
+    expect(visitCountsEligible(berlin, berlinDays)).toBe(true);
+    expect(visitCountsEligible({ ...berlin, metrics: ['visitors', 'visits'] }, berlinDays)).toBe(true);
+    expect(visitCountsEligible({ ...berlin, metrics: ['visitors', 'pageviews'] }, berlinDays)).toBe(false);
+    const hours = Array.from({ length: 30 * 24 }, (_, i) => 100 * DAY - HOUR + i * HOUR);
+    expect(visitCountsEligible({ ...berlin, interval: 'hour' }, hours)).toBe(false);
     // UTC days with a partial first and last day (a range of instants): the buckets start at midnights.
     const utcDays = Array.from({ length: 31 }, (_, i) => (99 + i) * DAY);
     expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR), utcDays)).toBe(true);
+  });
+
+  it('cuts each counted UTC day at the local midnight from its marks; the days not counted and the edges raw', () => {
+    const berlinDays = Array.from({ length: 30 }, (_, i) => (100 + i) * DAY - HOUR);
+    const chart = visitCountsStatement(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), berlinDays);
+    // The whole UTC days 100 … 128, each cut at 23:00 (quarter-hour 92).
+    expect(Object.values(chart.params)).toContainEqual(Array.from({ length: 29 }, () => 92));
+    expect(chart.sql).toContain('quartered = 1');
+    expect(chart.sql).toContain('arrayLast((u, m) -> m < q, us, qs)');
+    expect(chart.sql).toContain('arrayFirst((x, m) -> m >= q, ss, qs)');
+    // The whole days without a current count, and the two edges.
+    expect(chart.sql.match(/FROM db\.events AS e\s/g)).toHaveLength(3);
+    expect(chart.sql).toContain('NOT IN (SELECT site, bucket FROM db.visit_visitors_1d WHERE');
+    // No visit crosses a UTC midnight: the joined visits start on the UTC day of the span read, or later.
+    expect(chart.sql).toContain('first_at >= toStartOfDay(');
   });
 
   it('reads whole UTC days from the counts and the partial ones raw, each edge apart', () => {
