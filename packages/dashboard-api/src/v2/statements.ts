@@ -17,6 +17,7 @@ import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, witho
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import type { Filter } from './parse.ts';
+import type { MarkedDay } from './visit-counts.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension, type Metric } from './vocabulary.ts';
 
 export interface Statement {
@@ -51,6 +52,8 @@ export interface StatementInput {
   converters?: boolean;
   /** Where raw events start (RETENTION_DAYS before now): the event statement reads raw events, and their visits, from there. */
   rawFrom?: number;
+  /** The days whose per-attribute counts hold current quarter-hour marks, checked by the engine (`visit-counts.ts`); absent: none read. */
+  marked?: MarkedDay[];
   /** The days whose visitor counts are current, checked once per query (`counted.ts`); absent: no counts are read. */
   counted?: CountedDay[];
   /**
