@@ -6,8 +6,8 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMigrations, MIGRATIONS_DIR, migrate } from '@tidemark/ingester';
-import { createClickHouse, EXACT_64BIT_JSON, loadConfig, type StoredEvent } from '@tidemark/shared';
+import { countVisitors, loadMigrations, MIGRATIONS_DIR, migrate } from '@tidemark/ingester';
+import { createClickHouse, EXACT_64BIT_JSON, loadConfig, type StoredEvent, toClickHouseTime } from '@tidemark/shared';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './harness.ts';
 import { rawCount, syntheticEvent, totalsEverywhere } from './ingester-support.ts';
@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -169,7 +169,7 @@ describe('ClickHouse schema (server)', () => {
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
       expect(await migrate(client, older)).toEqual([
-        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45,
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
       ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -398,7 +398,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -449,7 +449,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -535,7 +535,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 43, 45]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45, 47]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -609,7 +609,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([43, 45]);
+      expect(await migrate(client, older)).toEqual([43, 45, 47]);
       const backfilled = [
         'entry_page / Direct: 1 1 60000 1',
         'entry_page / Organic Search: 1 0 180000 3',
@@ -678,7 +678,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       await migrate(client, older, old);
       await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([45]);
+      expect(await migrate(client, older)).toEqual([45, 47]);
       const columns = await (
         await client.query({
           query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
@@ -721,6 +721,89 @@ describe('ClickHouse schema (server)', () => {
       expect(await sums()).toEqual(
         [...before045, ...expected.map((line) => (/=[A-Z]/.test(line) ? line.replace(/1$/, '2') : line))].sort(),
       );
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration before 047 gets the quarter-hour marks of its counted days, once', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-046-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_046') };
+    const site = 'marks.example';
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+    const at = (quarter: number, minute = 1) => toClickHouseTime(day + quarter * 900_000 + minute * 60_000);
+    // Visitor 1: pageviews in quarter-hours 40 and 41 (one visit); visitor 2: a pageview in 95 and an
+    // engagement after it (not a visitor's event); both from Direct. Visitor 3: a pageview in 2, from Search.
+    const event = (visitor: string, name: string, timestamp: string): StoredEvent => ({
+      ...syntheticEvent(site, 0, day),
+      visitor_id: visitor,
+      name,
+      timestamp,
+    });
+    const events = [
+      event('1', 'pageview', at(40)),
+      event('1', 'pageview', at(41)),
+      event('2', 'pageview', at(95, 1)),
+      event('2', 'engagement', at(95, 3)),
+      event('3', 'pageview', at(2)),
+    ];
+    const visit = (visitor: string, first: string, last: string, channel: string, pageviews: number, engagements = 0) => ({
+      site,
+      visitor_id: visitor,
+      first_at: first,
+      last_at: last,
+      sign: 1,
+      version: 1,
+      channel,
+      pageviews,
+      events: 0,
+      engagements,
+      pairs: [{ name: 'pageview', path: '/' }],
+    });
+    const marks = async () =>
+      (
+        await (
+          await client.query({
+            query: `SELECT dimension, value, quartered, quarters, upto, since FROM ${older.database}.visit_visitors_1d FINAL
+                    WHERE site = '${site}' AND dimension IN ('', 'channel') ORDER BY dimension, value`,
+            format: 'JSONEachRow',
+          })
+        ).json<Record<string, unknown>>()
+      ).map((r) => `${r.dimension}=${r.value} ${r.quartered}: ${JSON.stringify([r.quarters, r.upto, r.since])}`);
+    const rows = async () => Number((await one<{ n: string }>(`SELECT count() AS n FROM ${older.database}.visit_visitors_1d`))?.n);
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 47))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      await client.insert({ table: `${older.database}.events`, values: events, format: 'JSONEachRow' });
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          visit('1', at(40), at(41), 'Direct', 2),
+          visit('2', at(95, 1), at(95, 3), 'Direct', 1, 1),
+          visit('3', at(2), at(2), 'Organic Search', 1),
+        ],
+        format: 'JSONEachRow',
+      });
+      // Counted as the ingester did before 047: no marks.
+      await countVisitors(client, older.database, { quartered: false });
+      const before = await one<{ n: string }>(
+        `SELECT count() AS n FROM ${older.database}.visit_visitors_1d WHERE site = '${site}' AND dimension IN ('', 'channel') AND held = events`,
+      );
+      expect(Number(before?.n)).toBe(3);
+      expect(await migrate(client, older)).toEqual([47]);
+      const want = [
+        '= 1: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]',
+        'channel=Direct 1: [[40,41,95],[1,1,2],[2,2,1]]',
+        'channel=Organic Search 1: [[2],[1],[1]]',
+      ];
+      expect(await marks()).toEqual(want);
+      // Counting again (the ingester's next round) finds no day to count.
+      const counted = await rows();
+      await countVisitors(client, older.database);
+      expect(await rows()).toBe(counted);
+      expect(await marks()).toEqual(want);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -638,6 +638,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       }
     filters.push([SITES[0] as string, 'country', 'no such country']);
     const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02']];
+    const ZONES = ['Europe/Berlin', 'Asia/Kolkata', 'America/New_York', 'Asia/Kathmandu'];
     const bodies = filters.flatMap(([site, dimension, value], i) => {
       const base = { site, filters: [['is', dimension, [value]]], dateRange: ranges[i % ranges.length] };
       return [
@@ -655,6 +656,18 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
           metrics: ['visitors', 'events'],
           dateRange: [new Date(NOW - 9 * 24 * HOUR - 5 * HOUR - 1234).toISOString(), new Date(NOW - HOUR).toISOString()],
         },
+        // A chart in a zone off UTC (visitors): each counted UTC day cut at the local midnight from its
+        // quarter-hour marks (047) — half- and quarter-hour offsets, the October DST days (the fourth
+        // range), a comparison, weeks.
+        { ...base, metrics: ['visitors'], dimensions: ['time:day'], timezone: ZONES[i % ZONES.length] },
+        {
+          ...base,
+          metrics: ['visitors', 'visits'],
+          dimensions: ['time:day'],
+          timezone: ZONES[(i + 1) % ZONES.length],
+          compare: 'previous_period',
+        },
+        { ...base, metrics: ['visitors'], dimensions: ['time:week'], dateRange: '30d', timezone: ZONES[(i + 2) % ZONES.length] },
       ];
     });
     const tables = await answersEqualReference(bodies);

@@ -32,8 +32,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     // 022_site_days_distributed, 024_visit_pairs_low_cardinality_distributed, 026_page_visitor_months_distributed,
     // 028_site_day_quarters_distributed, 030_visit_visitors_distributed, 032_page_visits_distributed,
     // 034_attribute_visits_distributed, 038_name_visits_distributed, 040_name_pages_1d_distributed, 042_page_visits_pageviews_distributed,
-    // 044_entry_exit_visits_distributed, 046_region_city_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 19);
+    // 044_entry_exit_visits_distributed, 046_region_city_distributed, 048_visit_visitor_quarters_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 20);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);

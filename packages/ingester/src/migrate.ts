@@ -37,6 +37,8 @@ const VISIT_COUNTS_MIGRATION = 29;
  * counts run before `visits` has its region and city (045): they count those as '' (`placed: false`).
  */
 const NAME_COUNTS_MIGRATION = 39;
+/** Gives `visit_visitors_1d` its quarter-hour marks (047): every day counted before is counted again, once. */
+const VISIT_QUARTERS_MIGRATION = 47;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -112,8 +114,9 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
     if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db, { visits: false, names: false });
-    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db, { names: false, placed: false });
-    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false });
+    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db, { names: false, placed: false, quartered: false });
+    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false, quartered: false });
+    if (migration.version === VISIT_QUARTERS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

@@ -168,17 +168,48 @@ const visitPairs = (
  * number as `held`, which the Query API does not read as a count: the day is tried again once its
  * events change, not every round.
  */
-function visitsSql(database: string, placed: boolean): string {
+function visitsSql(database: string, placed: boolean, quartered: boolean): string {
   const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  // A day counted before its quarter-hour marks existed (047) is counted again, once.
   const stale = `SELECT site, bucket, e FROM (${dayTotals})
-    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = '')`;
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = ''${quartered ? ' AND quartered = 1' : ''})`;
+  const staleDay = (column: string) => `(site, toDateTime(toStartOfDay(${column}), 'UTC')) IN (SELECT site, bucket FROM (${stale}))`;
+  const columns = quartered ? ', quartered, quarters, upto, since' : '';
+  const values = quartered ? ', 1, arrayMap(m -> m.1, marks), arrayMap(m -> m.2, marks), arrayMap(m -> m.3, marks)' : '';
+  // Per quarter-hour q of the day with pageviews or custom events of the value's visits (their own
+  // timestamps): the distinct visitors of [0, q] and of [q, 96), by running merges over the day's
+  // quarter-hours (as `siteSql`). Duplicated events change no distinct count: no dedup needed.
+  const marks = `
+      LEFT JOIN (
+        SELECT site, day, dimension, value, arraySort(groupArray((q, upto, since))) AS marks
+        FROM (
+          SELECT site, day, dimension, value, q,
+                 uniqMerge(s) OVER (PARTITION BY site, day, dimension, value ORDER BY q ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+                 uniqMerge(s) OVER (PARTITION BY site, day, dimension, value ORDER BY q DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS since
+          FROM (
+            SELECT site, day, pair.1 AS dimension, pair.2 AS value, q, uniqState(visitor_id) AS s
+            FROM (
+              SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day, e.visitor_id AS visitor_id,
+                     toUInt8(least(95, intDiv(toUInt32(toDateTime(e.timestamp)) - toUInt32(toStartOfDay(v.first_at)), 900))) AS q,
+                     ${visitPairs('v.', placed)} AS attributes
+              FROM (SELECT site, visitor_id, timestamp FROM ${database}.events WHERE name != 'engagement' AND ${staleDay('timestamp')}) AS e
+              INNER JOIN (
+                SELECT site, visitor_id, first_at, last_at, host, entry_page, exit_page, source, referrer_host, channel, utm_source, utm_medium,
+                       utm_campaign, utm_term, utm_content, country, ${placed ? 'region, city, ' : ''}device, browser, browser_version, os, os_version, screen_width
+                FROM ${database}.visits FINAL
+                WHERE pageviews + events > 0 AND ${staleDay('first_at')}) AS v
+                ON v.site = e.site AND v.visitor_id = e.visitor_id
+              WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at)
+            ARRAY JOIN attributes AS pair
+            GROUP BY site, day, dimension, value, q))
+        GROUP BY site, day, dimension, value) AS m ON m.site = c.site AND m.day = c.day AND m.dimension = c.dimension AND m.value = c.value`;
   return `
     INSERT INTO ${database}.visit_visitors_1d (site, dimension, value, bucket, events, held, visitors, pageviews, customs, engagements, engaged_ms, paths, path_visitors,
-                                               custom_visitors, names, name_visitors, name_events)
-    SELECT site, dimension, value, day, e, held, n, pv, cu, en, ms, ps, pn, kcv, kns, knv, kne
+                                               custom_visitors, names, name_visitors, name_events${columns})
+    SELECT site, dimension, value, day, e, held, n, pv, cu, en, ms, ps, pn, kcv, kns, knv, kne${values}
     FROM (
       SELECT c.site AS site, c.dimension AS dimension, c.value AS value, c.day AS day, d.e AS e, c.n AS n, c.pv AS pv, c.cu AS cu,
-             c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn, k.cv AS kcv, k.ns AS kns, k.nv AS knv, k.ne AS kne,
+             c.en AS en, c.ms AS ms, c.ps AS ps, c.pn AS pn, k.cv AS kcv, k.ns AS kns, k.nv AS knv, k.ne AS kne,${quartered ? ' m.marks AS marks,' : ''}
              sumIf(c.pv + c.cu + c.en, c.dimension = '') OVER (PARTITION BY c.site, c.day) AS held
       FROM (
         SELECT site, day, dimension, value, sumIf(vn, NOT pathed) AS n, sumIf(vpv, NOT pathed) AS pv, sumIf(vcu, NOT pathed) AS cu,
@@ -214,7 +245,7 @@ function visitsSql(database: string, placed: boolean): string {
           ARRAY JOIN attributes AS pair
           ARRAY JOIN [(toUInt8(0), ''), (toUInt8(1), event_name)] AS nn
           GROUP BY site, day, dimension, value, named, name)
-        GROUP BY site, day, dimension, value) AS k ON k.site = c.site AND k.day = c.day AND k.dimension = c.dimension AND k.value = c.value)
+        GROUP BY site, day, dimension, value) AS k ON k.site = c.site AND k.day = c.day AND k.dimension = c.dimension AND k.value = c.value${quartered ? marks : ''})
     WHERE held = e OR dimension = ''`;
 }
 
@@ -225,7 +256,7 @@ function visitsSql(database: string, placed: boolean): string {
 export async function countVisitors(
   client: ClickHouseClient,
   database: string,
-  options: { visits?: boolean; names?: boolean; placed?: boolean } = {},
+  options: { visits?: boolean; names?: boolean; placed?: boolean; quartered?: boolean } = {},
 ): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
@@ -234,5 +265,6 @@ export async function countVisitors(
   if (options.names !== false) await client.command({ query: namesSql(database) });
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
   // `placed: false`: the migrations that precede `visits.region` and `visits.city` (clickhouse/045).
-  if (options.visits !== false) await client.command({ query: visitsSql(database, options.placed !== false) });
+  // `quartered: false`: the migrations that precede the quarter-hour marks (clickhouse/047).
+  if (options.visits !== false) await client.command({ query: visitsSql(database, options.placed !== false, options.quartered !== false) });
 }

@@ -49,7 +49,7 @@ import {
   visitRollupStatement,
   visitStatement,
 } from './statements.ts';
-import { visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
+import { markedDaysOf, markedDaysStatement, marksEligible, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
@@ -174,7 +174,7 @@ function needs(query: Query, dims: readonly string[]) {
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
-  if (visitCountsEligible(input, buckets)) return visitCountsStatement(input);
+  if (visitCountsEligible(input, buckets)) return visitCountsStatement(input, buckets);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 
@@ -186,6 +186,15 @@ async function grouped(
   buckets: readonly number[],
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
+  // Distinct visitors under one visit filter in a zone off UTC: first which days' quarter-hour marks are current (`visit-counts.ts`).
+  if (
+    (eventMetrics || !visitMetrics) &&
+    input.marked === undefined &&
+    !nameCountsEligible(input, buckets) &&
+    !rollupEligible(input, buckets) &&
+    marksEligible(input, buckets)
+  )
+    input = { ...input, marked: markedDaysOf(await run(client, markedDaysStatement(input), seconds), input.sites) };
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
   const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
   // The goals panel under one visit filter: from the visit counts when every day of the range is counted (`goal-counts.ts`).

@@ -13,7 +13,9 @@
  *
  * Unlike the other counts these are used only when every whole UTC day of the range with events is
  * counted and current (`uncountedDaysStatement`, checked first); otherwise the query counts from
- * visits. By goal, a range's partial UTC days (a zone off UTC) are read from raw events.
+ * visits. A range's partial UTC days (a zone off UTC), by goal and in the totals, are read from raw
+ * events joined to their visits (each inside one UTC day: its distinct visitors and converters add
+ * to the counted days').
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { Params } from './fields.ts';
@@ -22,7 +24,6 @@ import { partialUtcDays, rawEventsSource, type Statement, type StatementInput, w
 import { countedFilter } from './visit-counts.ts';
 import { isVisitDimension, type Metric } from './vocabulary.ts';
 
-const DAY = 86_400_000;
 const GOAL_METRICS: readonly Metric[] = ['visitors', 'events', 'conversions', 'conversion_rate'];
 
 /** The one event name of a site's configured goals, or null (none, several, or a pageview or property goal among them). */
@@ -48,10 +49,9 @@ export function goalCountsEligible(input: StatementInput, buckets: readonly numb
   // A goal or custom event filter (a goals panel row click) is answered by the per-name counts (`name-counts.ts`).
   const f = countedFilter(input.filters);
   if (f === null || !isVisitDimension(f.dimension)) return false;
-  // Whole UTC days; by goal, a range holding one (its partial UTC days — a zone off UTC — read raw).
-  const aligned = input.from % DAY === 0 && input.to % DAY === 0 && input.from < input.to;
+  // A range holding a whole UTC day (its partial UTC days — a zone off UTC — read raw).
   const [d0, d1] = wholeUtcDays(input);
-  if (!aligned && !(byGoal && d0 < d1)) return false;
+  if (d0 >= d1) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   if (!goalsAreNames(input.goals)) return false;
   return byGoal || input.goals.configured.every(([, list]) => oneName(list) !== null);
@@ -120,20 +120,37 @@ export function goalCountsStatement(input: StatementInput): Statement {
   // Conversions and converters of any goal: a site's custom events (no configured goals), or its one goal name's.
   const implicit = params.add('Array(String)', input.goals.implicit);
   const configured = input.goals.configured.map(([site, list]) => [site, oneName(list) ?? ''] as const);
-  const nameOf = `transform(toString(site), ${params.add(
-    'Array(String)',
-    configured.map(([s]) => s),
-  )}, ${params.add(
-    'Array(String)',
-    configured.map(([, n]) => n),
-  )}, '')`;
-  const ofName = (xs: string) => `arraySum(arrayMap((x, nm) -> if(toString(nm) = ${nameOf}, x, 0), ${xs}, ns))`;
+  const [siteList, nameList] = [
+    params.add(
+      'Array(String)',
+      configured.map(([s]) => s),
+    ),
+    params.add(
+      'Array(String)',
+      configured.map(([, n]) => n),
+    ),
+  ];
+  const nameOf = (site: string) => `transform(toString(${site}), ${siteList}, ${nameList}, '')`;
+  const ofName = (xs: string) => `arraySum(arrayMap((x, nm) -> if(toString(nm) = ${nameOf('site')}, x, 0), ${xs}, ns))`;
+  // The partial UTC days at either end (each inside one UTC day: its visitors add to the days') from raw events.
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  const edges = partialUtcDays(input).map(([a, b]) => {
+    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
+    const converts = `e.name NOT IN ('pageview', 'engagement') AND (has(${implicit}, toString(e.site)) OR toString(e.name) = ${nameOf('e.site')})`;
+    return `
+      SELECT uniqIf(e.visitor_id, e.name != 'engagement') AS n, countIf(e.name = 'pageview') AS pv,
+             countIf(e.name NOT IN ('pageview', 'engagement')) AS cu, countIf(e.name = 'engagement') AS en,
+             sumIf(toUInt64(e.duration_ms), e.name = 'engagement') AS ms, countIf(${converts}) AS conv, uniqIf(e.visitor_id, ${converts}) AS cvv
+      FROM ${source}
+      WHERE ${where.join(' AND ')}`;
+  });
+  const counts = `
+      SELECT n, pv, cu, en, ms, if(has(${implicit}, toString(site)), cu, ${ofName('nes')}) AS conv,
+             if(has(${implicit}, toString(site)), cv, ${ofName('nvs')}) AS cvv
+      FROM (${rows})`;
   const sql = `
     SELECT sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page, sum(en) AS engagements,
            0 AS scroll_depth, 0 AS scrolls, sum(conv) AS conversions, sum(cvv) AS converters
-    FROM (
-      SELECT n, pv, cu, en, ms, if(has(${implicit}, toString(site)), cu, ${ofName('nes')}) AS conv,
-             if(has(${implicit}, toString(site)), cv, ${ofName('nvs')}) AS cvv
-      FROM (${rows}))`;
+    FROM (${[counts, ...edges].join('\n      UNION ALL')})`;
   return { sql, params: params.values, dims: [] };
 }

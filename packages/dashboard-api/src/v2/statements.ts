@@ -17,6 +17,7 @@ import { filtersSkipPropGoals, hasPathGoals, hasPropGoals, type SiteGoals, witho
 import type { ImportedDays } from './imported.ts';
 import { pageMonthsSql, wholeMonthsOf } from './months.ts';
 import type { Filter } from './parse.ts';
+import type { MarkedDay } from './visit-counts.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, isVisitDimension, type Metric } from './vocabulary.ts';
 
 export interface Statement {
@@ -51,6 +52,8 @@ export interface StatementInput {
   converters?: boolean;
   /** Where raw events start (RETENTION_DAYS before now): the event statement reads raw events, and their visits, from there. */
   rawFrom?: number;
+  /** The days whose per-attribute counts hold current quarter-hour marks, checked by the engine (`visit-counts.ts`); absent: none read. */
+  marked?: MarkedDay[];
   /** The days whose visitor counts are current, checked once per query (`counted.ts`); absent: no counts are read. */
   counted?: CountedDay[];
   /**
@@ -146,18 +149,23 @@ export function rawEventsSource(
   sites: string,
   from: string,
   to: string,
+  /** A further condition on the events read (of `timestamp`) and on their visits (of `first_at`): some days of the span only. */
+  only?: (time: string) => string,
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
   const levels = byLevel(input.filters);
-  const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
+  const read = `${levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`}${only ? ` AND ${only('timestamp')}` : ''}`;
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
   const few = fewEvents(levels.event)
     ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
     : '';
+  // No visit crosses a UTC midnight (visitor ids rotate with the event's UTC day: docs/query.md), so a
+  // visit holding an event of [from, to) starts on from's UTC day or later: the sort key bounds the
+  // visits read on both sides (`last_at` alone prunes nothing under FINAL: every visit before `to` was read).
   const join = joinVisits
-    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}${few}) AS v
+    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND first_at >= toStartOfDay(${from}) AND first_at < ${to} AND last_at >= ${from}${only ? ` AND ${only('first_at')}` : ''}${few}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');

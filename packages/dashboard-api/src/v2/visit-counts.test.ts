@@ -3,7 +3,7 @@ import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from 
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
-import { visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
+import { markedParts, marksEligible, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
 import type { Dimension } from './vocabulary.ts';
 
 const HOUR = 3_600_000;
@@ -20,13 +20,59 @@ describe('event metrics under one visit filter from the visit counts (visit-coun
     // 30 days in Europe/Berlin (winter): 23:00 UTC to 23:00 UTC.
     expect(visitCountsEligible(input([], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
     expect(visitCountsEligible(input(['page'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
-    // No whole UTC day; daily buckets off UTC midnights (the chart in Berlin).
+    // No whole UTC day.
     expect(visitCountsEligible(input([], 100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
+    // Daily buckets off UTC midnights (the chart in Berlin): visitors only, from the quarter-hour marks; not hours.
     const berlinDays = Array.from({ length: 30 }, (_, i) => (100 + i) * DAY - HOUR);
-    expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), berlinDays)).toBe(false);
+    const berlin = input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin');
+    expect(visitCountsEligible(berlin, berlinDays)).toBe(true);
+    expect(visitCountsEligible({ ...berlin, metrics: ['visitors', 'visits'] }, berlinDays)).toBe(true);
+    expect(visitCountsEligible({ ...berlin, metrics: ['visitors', 'pageviews'] }, berlinDays)).toBe(false);
+    const hours = Array.from({ length: 30 * 24 }, (_, i) => 100 * DAY - HOUR + i * HOUR);
+    expect(visitCountsEligible({ ...berlin, interval: 'hour' }, hours)).toBe(false);
     // UTC days with a partial first and last day (a range of instants): the buckets start at midnights.
     const utcDays = Array.from({ length: 31 }, (_, i) => (99 + i) * DAY);
     expect(visitCountsEligible(input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR), utcDays)).toBe(true);
+  });
+
+  it('cuts each UTC day at the local midnight from its marks; the days without current marks raw', () => {
+    const berlinDays = Array.from({ length: 30 }, (_, i) => (100 + i) * DAY - HOUR);
+    const berlin = input(['time:day'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin');
+    // Day 99: its last hour; days 100 … 128: before 23:00 (quarter-hour 92) and after; day 129: before 23:00.
+    const parts = markedParts(berlin, berlinDays);
+    expect(parts).toHaveLength(31);
+    expect(parts[0]).toEqual([[92, 96]]);
+    expect(parts[1]).toEqual([
+      [0, 92],
+      [92, 96],
+    ]);
+    expect(parts[30]).toEqual([[0, 92]]);
+    // Off a quarter-hour, or a part inside the day: no marks for that day.
+    expect(markedParts({ from: 100 * DAY + 1000, to: 102 * DAY }, [])[0]).toEqual([]);
+    expect(markedParts({ from: 100 * DAY + HOUR, to: 100 * DAY + 2 * HOUR }, [])[0]).toEqual([]);
+    expect(marksEligible(berlin, berlinDays)).toBe(true);
+    expect(marksEligible(input([], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(true);
+    expect(marksEligible(input(['page'], 100 * DAY - HOUR, 130 * DAY - HOUR, 'Europe/Berlin'), [])).toBe(false);
+    expect(
+      marksEligible(
+        input(['time:day']),
+        Array.from({ length: 30 }, (_, i) => (100 + i) * DAY),
+      ),
+    ).toBe(false);
+    // Every day's marks current but day 110's: that day alone is read raw (the span it has in the range).
+    const marked = Array.from({ length: 31 }, (_, i) => ({ site: 'a.example', day: (99 + i) * DAY, events: 5 })).filter(
+      (m) => m.day !== 110 * DAY,
+    );
+    const chart = visitCountsStatement({ ...berlin, marked }, berlinDays);
+    expect(chart.sql).toContain('quartered = 1');
+    expect(chart.sql).toContain('arrayLast((u, m) -> m < pb, us, qs)');
+    expect(chart.sql).toContain('arrayFirst((x, m) -> m >= pa, ss, qs)');
+    expect(chart.sql.match(/FROM db\.events AS e\s/g)).toHaveLength(1);
+    expect(Object.values(chart.params)).toEqual(expect.arrayContaining(['1970-04-21 00:00:00.000', '1970-04-22 00:00:00.000']));
+    // No visit crosses a UTC midnight: the joined visits start on the UTC day of the span read, or later.
+    expect(chart.sql).toContain('first_at >= toStartOfDay(');
+    // Without the check's days, every part is read raw (adjoining days as one span).
+    expect(visitCountsStatement(berlin, berlinDays).sql.match(/FROM db\.events AS e\s/g)).toHaveLength(1);
   });
 
   it('reads whole UTC days from the counts and the partial ones raw, each edge apart', () => {
@@ -52,7 +98,7 @@ describe('the goals panel under one visit filter from the visit counts (goal-cou
       conversions: true,
       converters: true,
     });
-  it('by goal, reads a range’s partial UTC days raw beside the counted whole days; the totals only over whole UTC days', () => {
+  it('by goal and in the totals, reads a range’s partial UTC days raw beside the counted whole days', () => {
     expect(goalCountsEligible(byGoal(100 * DAY, 130 * DAY), [])).toBe(true);
     expect(goalCountsEligible(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR), [])).toBe(true);
     expect(goalCountsEligible(byGoal(100 * DAY + HOUR, 101 * DAY + 2 * HOUR), [])).toBe(false);
@@ -62,7 +108,12 @@ describe('the goals panel under one visit filter from the visit counts (goal-cou
       metrics: ['conversions'],
       conversions: true,
     });
-    expect(goalCountsEligible(totals, [])).toBe(false);
+    expect(goalCountsEligible(totals, [])).toBe(true);
+    expect(goalCountsEligible({ ...totals, to: totals.from + DAY }, [])).toBe(false);
+    // The totals' edges count conversions and converters of the goal names too.
+    const zonedTotals = goalCountsStatement(totals);
+    expect(zonedTotals.sql.match(/FROM db\.events\s/g)).toHaveLength(2);
+    expect(zonedTotals.sql.match(/countIf\(e\.name NOT IN \('pageview', 'engagement'\) AND \(has\(/g)).toHaveLength(2);
     const whole = goalCountsStatement(byGoal(100 * DAY, 130 * DAY));
     expect(whole.sql).not.toMatch(/FROM db\.events\s/);
     const zoned = goalCountsStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR));

@@ -18,6 +18,16 @@ import type { Filter } from './parse.ts';
 import { dayAligned, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
 
+const DAY = 86_400_000;
+const QUARTER = 900_000;
+
+/** A UTC day (ms) of a site whose count holds current quarter-hour marks, with the day's events it counted. */
+export interface MarkedDay {
+  site: string;
+  day: number;
+  events: number;
+}
+
 /** Event metrics a count holds (by page: distinct visitors only). */
 const COUNTED: readonly Metric[] = ['visitors', 'pageviews', 'events', 'time_on_page'];
 const BY_PAGE: readonly Metric[] = ['visitors'];
@@ -47,12 +57,48 @@ export function visitCountsEligible(input: StatementInput, buckets: readonly num
   const [d, ...more] = input.dimensions;
   if (more.length > 0) return false;
   const page = d === 'page';
-  if (d !== undefined && !page && !(isTimeDimension(d) && dayAligned(input, buckets))) return false;
-  const allowed = page ? BY_PAGE : COUNTED;
+  // Buckets that start inside UTC days (days in a zone off UTC): distinct visitors only, from the quarter-hour marks.
+  const split = d !== undefined && isTimeDimension(d) && !dayAligned(input, buckets);
+  if (split && (input.interval === 'minute' || input.interval === 'hour')) return false;
+  if (d !== undefined && !page && !isTimeDimension(d)) return false;
+  const allowed = page || split ? BY_PAGE : COUNTED;
   return metrics.every((m) => VISIT_METRICS.includes(m) || allowed.includes(m));
 }
 
-export function visitCountsStatement(input: StatementInput): Statement {
+/**
+ * Whether the counts' quarter-hour marks (clickhouse/047) answer the query: distinct visitors (and
+ * visit metrics) alone, by no dimension or by time, over a range with partial UTC days (a zone off
+ * UTC) or buckets that start inside UTC days (a daily chart in a zone off UTC).
+ */
+export function marksEligible(input: StatementInput, buckets: readonly number[]): boolean {
+  if (!visitCountsEligible(input, buckets)) return false;
+  const d = input.dimensions[0];
+  if (d !== undefined && !isTimeDimension(d)) return false;
+  if (!(input.metrics ?? []).every((m) => VISIT_METRICS.includes(m) || BY_PAGE.includes(m))) return false;
+  return partialUtcDays(input).length > 0 || (d !== undefined && !dayAligned(input, buckets));
+}
+
+/**
+ * For each UTC day the range touches, from the first: the parts of it the marks count, as
+ * quarter-hours [a, b) — the whole day [0, 96), its start [0, b) (`upto` at the last mark before
+ * b) or its end [a, 96) (`since` at the first mark at or after a), cut where a time bucket starts
+ * — or none when a part is none of those (a bound off a quarter-hour, a part inside the day, two
+ * bucket starts in the day): that day is read raw.
+ */
+export function markedParts(input: Pick<StatementInput, 'from' | 'to'>, buckets: readonly number[]): [number, number][][] {
+  const out: [number, number][][] = [];
+  for (let day = Math.floor(input.from / DAY) * DAY; day < input.to; day += DAY) {
+    const [lo, hi] = [Math.max(input.from, day), Math.min(input.to, day + DAY)];
+    const cuts = buckets.filter((t) => t > lo && t < hi);
+    const bounds = [lo, ...cuts, hi].map((t) => (t - day) / QUARTER);
+    const parts = bounds.slice(1).map((b, i) => [bounds[i] as number, b] as [number, number]);
+    const marked = cuts.length <= 1 && parts.every(([a, b]) => Number.isInteger(a) && Number.isInteger(b) && (a === 0 || b === 96));
+    out.push(marked ? parts : []);
+  }
+  return out;
+}
+
+export function visitCountsStatement(input: StatementInput, buckets: readonly number[] = []): Statement {
   const params = new Params(input.goals);
   const counted = countedFilter(input.filters) as { dimension: string; value: string };
   const zone = params.add('String', input.zone);
@@ -77,6 +123,7 @@ export function visitCountsStatement(input: StatementInput): Statement {
       FROM ${input.tables.visitVisitors1d}
       WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
       GROUP BY site, bucket`;
+  if (marksEligible(input, buckets)) return marksStatement(input, buckets);
   const counts = page
     ? `SELECT page AS d0, n_page AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${countRows}) ARRAY JOIN ps AS page, pn AS n_page`
     : `SELECT ${time ? `${bucketSql('bucket', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${countRows})`;
@@ -116,4 +163,121 @@ export function visitCountsStatement(input: StatementInput): Statement {
     FROM (${[counts, uncounted, ...edges].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
+}
+
+/**
+ * The UTC days the range touches whose counts hold current quarter-hour marks (047), per site,
+ * with the day's events they counted: the engine asks this before `marksStatement` (`marked`).
+ */
+export function markedDaysStatement(input: StatementInput): Statement {
+  const params = new Params();
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime('UTC')", toClickHouseTime(Math.floor(input.from / DAY) * DAY).slice(0, 19));
+  const to = params.add("DateTime('UTC')", toClickHouseTime(Math.ceil(input.to / DAY) * DAY).slice(0, 19));
+  const days = `site IN ${sites} AND bucket >= ${from} AND bucket < ${to}`;
+  const sql = `
+    SELECT DISTINCT toString(site) AS site, toUnixTimestamp(bucket) AS day, events
+    FROM ${input.tables.visitVisitors1d}
+    WHERE ${days} AND dimension = '' AND held = events AND quartered = 1
+      AND (site, bucket, events) IN (SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
+  return { sql, params: params.values, dims: [] };
+}
+
+/** The days whose marks answer for every site of the query: (site, day ms, events) of each. */
+export function markedDaysOf(rows: Record<string, unknown>[], sites: readonly string[]): MarkedDay[] {
+  const all = rows.map((r) => ({ site: String(r.site), day: Number(r.day) * 1000, events: Number(r.events) }));
+  const wanted = new Set(sites);
+  const bySite = new Map<number, Set<string>>();
+  for (const r of all) bySite.set(r.day, (bySite.get(r.day) ?? new Set()).add(r.site));
+  return all.filter((r) => [...wanted].every((s) => bySite.get(r.day)?.has(s)));
+}
+
+/**
+ * Distinct visitors under the filter by no dimension or by time (a daily chart in a zone off UTC,
+ * its totals), from the counts' quarter-hour marks (clickhouse/047): each UTC day the range
+ * touches adds its parts (`markedParts`) to the bucket each starts in — the whole day its count,
+ * its start before quarter-hour b the `upto` of its last mark before b, its end from quarter-hour a
+ * the `since` of its first mark at or after a. Visitor ids rotate with the UTC day, so the parts
+ * of different days add up. Only the days whose marks were current for every site when the engine
+ * asked (`marked`) are read so; the others, and the parts no mark tells, from raw events joined
+ * to their visits.
+ */
+function marksStatement(input: StatementInput, buckets: readonly number[]): Statement {
+  const params = new Params(input.goals);
+  const counted = countedFilter(input.filters) as { dimension: string; value: string };
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const time = input.dimensions[0] !== undefined;
+  const day0 = Math.floor(input.from / DAY) * DAY;
+  const parts = markedParts(input, buckets);
+  const marked = (input.marked ?? []).filter((m) => (parts[(m.day - day0) / DAY]?.length ?? 0) > 0);
+  const read = new Set(marked.map((m) => m.day));
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  const bucketOf = (t: string) => (time ? `${bucketSql(t, input.interval, zone)} AS d0, ` : '');
+  const selects: string[] = [];
+  if (marked.length > 0) {
+    const [daySites, dayStarts, dayEvents] = [
+      params.add(
+        'Array(String)',
+        marked.map((m) => m.site),
+      ),
+      params.add(
+        'Array(UInt32)',
+        marked.map((m) => m.day / 1000),
+      ),
+      params.add(
+        'Array(UInt64)',
+        marked.map((m) => m.events),
+      ),
+    ];
+    const list = `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
+    const [starts, ends] = [
+      params.add(
+        'Array(Array(UInt8))',
+        parts.map((p) => p.map(([a]) => a)),
+      ),
+      params.add(
+        'Array(Array(UInt8))',
+        parts.map((p) => p.map(([, b]) => b)),
+      ),
+    ];
+    const dimension = params.add('String', counted.dimension);
+    const value = params.add('String', counted.value);
+    const first = params.add("DateTime('UTC')", toClickHouseTime(day0).slice(0, 19));
+    // A day's rows of the count the engine found current (its events): one row per day (a count written twice is the same row).
+    const rows = `
+      SELECT site, bucket, any(visitors) AS n, any(quarters) AS qs, any(upto) AS us, any(since) AS ss
+      FROM ${input.tables.visitVisitors1d}
+      WHERE site IN ${sites} AND dimension = ${dimension} AND value = ${value} AND quartered = 1 AND (toString(site), bucket, events) IN ${list}
+      GROUP BY site, bucket`;
+    const day = `intDiv(toUInt32(bucket) - toUInt32(${first}), 86400) + 1`;
+    selects.push(`
+      SELECT ${bucketOf('bucket + toIntervalSecond(pa * 900)')}
+             multiIf(pa = 0 AND pb = 96, n, pa = 0, arrayLast((u, m) -> m < pb, us, qs), arrayFirst((x, m) -> m >= pa, ss, qs)) AS pn
+      FROM (SELECT bucket, n, qs, us, ss, ${starts}[${day}] AS sa, ${ends}[${day}] AS sb FROM (${rows}))
+      ARRAY JOIN sa AS pa, sb AS pb`);
+  }
+  // The rest of the range from raw events: the spans of the days not read from marks, adjoining ones as one.
+  const spans: [number, number][] = [];
+  for (let day = day0; day < input.to; day += DAY) {
+    if (read.has(day)) continue;
+    const [lo, hi] = [Math.max(input.from, day), Math.min(input.to, day + DAY)];
+    const last = spans[spans.length - 1];
+    if (last && last[1] === lo) last[1] = hi;
+    else spans.push([lo, hi]);
+  }
+  for (const [lo, hi] of spans) {
+    const { source, where } = rawEventsSource(input, params, sites, at(lo), at(hi));
+    selects.push(`
+      SELECT ${bucketOf('e.timestamp')}uniqIf(e.visitor_id, e.name != 'engagement') AS pn
+      FROM ${source}
+      WHERE ${where.join(' AND ')}
+      ${time ? 'GROUP BY d0' : ''}`);
+  }
+  const sql = `
+    SELECT ${time ? 'd0, ' : ''}0 AS pageviews, 0 AS events, sum(pn) AS visitors, 0 AS time_on_page, 0 AS engagements, 0 AS scroll_depth,
+           0 AS scrolls, 0 AS conversions, 0 AS converters
+    FROM (${selects.join('\n      UNION ALL\n      ')})
+    ${time ? 'GROUP BY d0' : ''}`;
+  return { sql, params: params.values, dims: time ? ['d0'] : [] };
 }
