@@ -17,6 +17,7 @@ import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts'
 import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import { wholeMonthsOf } from './months.ts';
 import { nameCountsEligible, nameCountsStatement } from './name-counts.ts';
+import { negatedCountsPlan, negatedCountsStatement, negatedFilters, subtractNegated } from './negated-counts.ts';
 import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
@@ -186,10 +187,13 @@ async function grouped(
   buckets: readonly number[],
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
+  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
+  const negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
-  const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
+  const events = eventMetrics || !visitMetrics ? eventStatementOf(negated?.base ?? input, buckets) : null;
+  const taken = negated ? negatedCountsStatement(input, negated) : null;
   // The goals panel under one visit filter: from the visit counts when every day of the range is counted (`goal-counts.ts`).
-  const goalCounts = events && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
+  const goalCounts = events && !negated && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
   const visitsSql = visitMetrics
     ? visitRollupEligible(input, buckets)
       ? visitRollupStatement(input, buckets)
@@ -205,12 +209,14 @@ async function grouped(
     : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
-  const [eventRows, visits, importedRows] = await Promise.all([
+  const [baseRows, takenRows, visits, importedRows] = await Promise.all([
     counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
+    taken ? run(client, taken, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
+  const eventRows = taken ? subtractNegated(baseRows, takenRows, (row) => keyOf(row, dims)) : baseRows;
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
   const add = (rows: Record<string, unknown>[], into: Map<string, Record<string, unknown>>) => {
     for (const row of rows) {
@@ -488,9 +494,12 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
     : series
       ? await siteSeriesPeriods(client, tables, query, spans, series, seconds)
       : null;
+  // Under negations counted the other way round (`negated-counts.ts`), the days are checked for the statement without them.
+  const negated = negatedFilters(query.filters);
+  const countQuery = negated ? { ...query, filters: negated.kept } : query;
   const counted = wholeSite
     ? undefined
-    : await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
+    : await checkCounts(client, countQuery, inputOf(countQuery, tables, span, interval, options.goals), compareSpan, seconds, [
         ...buckets,
         ...compareBuckets,
       ]);
@@ -663,11 +672,21 @@ function rawBefore(input: StatementInput, buckets: readonly number[], cutFrom: n
 }
 
 /** Which tables answer the query (for `meta.tables`). */
-function answeredBy(query: Query, input: StatementInput, buckets: readonly number[]): string[] {
+function answeredBy(query: Query, input: StatementInput, buckets: readonly number[], plain = false): string[] {
   const out = new Set<string>();
   const { tables } = input;
-  const span = { from: input.from, to: input.to };
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
+  const negated = !plain && (eventMetrics || !visitMetrics) ? negatedCountsPlan(input, buckets) : null;
+  if (negated) {
+    // The counts without the negations, and the raw events of the visitors with an event passing their positive form.
+    const counts = { ...query, filters: negated.kept, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) };
+    for (const t of answeredBy(counts, negated.base, buckets, true)) out.add(t);
+    out.add(tables.events);
+    const visitsOnly = { ...query, metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)), dimensions: [] };
+    if (visitMetrics) for (const t of answeredBy(visitsOnly, { ...input, dimensions: query.dimensions }, buckets, true)) out.add(t);
+    return [...out];
+  }
+  const span = { from: input.from, to: input.to };
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
   if ((eventMetrics || !visitMetrics) && nameCountsEligible(input, buckets)) {
     // One goal or event filter: the current whole UTC days' per-name counts, the other days raw (`name-counts.ts`).

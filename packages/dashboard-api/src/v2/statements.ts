@@ -124,16 +124,21 @@ export function rawEventsSource(
   sites: string,
   from: string,
   to: string,
+  visitorsOf?: string,
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
   const levels = byLevel(input.filters);
-  const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
+  const inRange = `site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}`;
+  // `visitorsOf` (a condition few events pass): only the events, and visits, of the visitors with such an event in the range.
+  const only =
+    visitorsOf === undefined ? '' : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
+  const read = (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only;
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
   const few = fewEvents(levels.event)
-    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
-    : '';
+    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
+    : only;
   const join = joinVisits
     ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND last_at >= ${from} AND first_at < ${to}${few}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
@@ -141,7 +146,7 @@ export function rawEventsSource(
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
   const source = `(
       SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
-      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read}
+      WHERE ${inRange}${read}
       LIMIT 1 BY event_id
     ) AS e
     ${join}`;
