@@ -17,7 +17,15 @@ import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts'
 import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import { wholeMonthsOf } from './months.ts';
 import { nameCountsEligible, nameCountsStatement } from './name-counts.ts';
-import { negatedCountsPlan, negatedCountsStatement, negatedFilters, subtractNegated } from './negated-counts.ts';
+import {
+  negatedCountsPlan,
+  negatedCountsStatement,
+  negatedFilters,
+  negatedVisitsPlan,
+  negatedVisitsStatement,
+  subtractNegated,
+  subtractVisits,
+} from './negated-counts.ts';
 import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
@@ -179,6 +187,15 @@ function eventStatementOf(input: StatementInput, buckets: readonly number[]): St
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 
+/** The visit statement: the visit rollups, the per-page, per-name or pair sums, the visits' own events, or the visits' pairs. */
+function visitStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
+  if (visitRollupEligible(input, buckets)) return visitRollupStatement(input, buckets);
+  if (pageVisitsEligible(input, buckets)) return pageVisitsStatement(input);
+  if (nameVisitsEligible(input, buckets)) return nameVisitsStatement(input);
+  if (attributeVisitsEligible(input, buckets)) return attributeVisitsStatement(input);
+  return matchedVisitsEligible(input) ? matchedVisitsStatement(input) : visitStatement(input);
+}
+
 async function grouped(
   client: ClickHouseClient,
   input: StatementInput,
@@ -194,29 +211,22 @@ async function grouped(
   const taken = negated ? negatedCountsStatement(input, negated) : null;
   // The goals panel under one visit filter: from the visit counts when every day of the range is counted (`goal-counts.ts`).
   const goalCounts = events && !negated && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
-  const visitsSql = visitMetrics
-    ? visitRollupEligible(input, buckets)
-      ? visitRollupStatement(input, buckets)
-      : pageVisitsEligible(input, buckets)
-        ? pageVisitsStatement(input)
-        : nameVisitsEligible(input, buckets)
-          ? nameVisitsStatement(input)
-          : attributeVisitsEligible(input, buckets)
-            ? attributeVisitsStatement(input)
-            : matchedVisitsEligible(input)
-              ? matchedVisitsStatement(input)
-              : visitStatement(input)
-    : null;
+  // Visit metrics under such negations: the visit sums without them less the visits all of whose events pass the positive form.
+  const negatedVisits = visitMetrics ? negatedVisitsPlan(input, buckets) : null;
+  const visitsSql = visitMetrics ? visitStatementOf(negatedVisits?.base ?? input, buckets) : null;
+  const visitsTaken = negatedVisits ? negatedVisitsStatement(input, negatedVisits) : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
-  const [baseRows, takenRows, visits, importedRows] = await Promise.all([
+  const [baseRows, takenRows, visitRows, visitsTakenRows, importedRows] = await Promise.all([
     counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
     taken ? run(client, taken, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
+    visitsTaken ? run(client, visitsTaken, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
   const eventRows = taken ? subtractNegated(baseRows, takenRows, (row) => keyOf(row, dims)) : baseRows;
+  const visits = visitsTaken ? subtractVisits(visitRows, visitsTakenRows, (row) => keyOf(row, dims)) : visitRows;
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
   const add = (rows: Record<string, unknown>[], into: Map<string, Record<string, unknown>>) => {
     for (const row of rows) {
@@ -677,13 +687,16 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
   const { tables } = input;
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
   const negated = !plain && (eventMetrics || !visitMetrics) ? negatedCountsPlan(input, buckets) : null;
-  if (negated) {
-    // The counts without the negations, and the raw events of the visitors with an event passing their positive form.
-    const counts = { ...query, filters: negated.kept, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) };
-    for (const t of answeredBy(counts, negated.base, buckets, true)) out.add(t);
+  const negatedVisits = !plain && visitMetrics ? negatedVisitsPlan(input, buckets) : null;
+  if (negated || negatedVisits) {
+    // The counts and sums without the negations, and the raw events (and visits) of the visitors with an event passing their positive form.
+    const counts = { ...query, filters: negated?.kept ?? query.filters, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) };
+    if (eventMetrics || !visitMetrics) for (const t of answeredBy(counts, negated?.base ?? input, buckets, true)) out.add(t);
+    // Visit metrics alone (the dimensions are the input's): the visit branch below.
+    const visitsOnly = { ...query, filters: negatedVisits?.kept ?? query.filters, metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)), dimensions: [] };
+    if (visitMetrics) for (const t of answeredBy(visitsOnly, negatedVisits?.base ?? input, buckets, true)) out.add(t);
     out.add(tables.events);
-    const visitsOnly = { ...query, metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)), dimensions: [] };
-    if (visitMetrics) for (const t of answeredBy(visitsOnly, { ...input, dimensions: query.dimensions }, buckets, true)) out.add(t);
+    if (negatedVisits) out.add(tables.visits);
     return [...out];
   }
   const span = { from: input.from, to: input.to };

@@ -21,13 +21,16 @@
  * filter passes few events already (`fewEvents`: the plain statement reads few).
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, goalsOf, Params } from './fields.ts';
+import { attributeVisitsEligible } from './attribute-visits.ts';
+import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import { positiveOf } from './matched-visits.ts';
 import { nameCountsEligible } from './name-counts.ts';
+import { nameVisitsEligible } from './name-visits.ts';
+import { pageVisitsEligible } from './page-visits.ts';
 import type { Filter } from './parse.ts';
-import { rawEventsSource, rollupEligible, type Statement, type StatementInput } from './statements.ts';
+import { EVENT_COLUMNS, rawEventsSource, rollupEligible, type Statement, type StatementInput, visitRollupEligible } from './statements.ts';
 import { visitCountsEligible } from './visit-counts.ts';
-import { EVENT_ATTRIBUTE_DIMENSIONS, type Metric, PROP_PREFIX, VISIT_METRICS } from './vocabulary.ts';
+import { EVENT_ATTRIBUTE_DIMENSIONS, isEventDimension, isVisitDimension, type Metric, PROP_PREFIX, VISIT_METRICS } from './vocabulary.ts';
 
 /** The metrics whose figures are counts (subtractable); the visit metrics come from their own statement. */
 const COUNTS: readonly Metric[] = ['visitors', 'pageviews', 'events', 'conversions', 'conversion_rate', 'percentage'];
@@ -156,6 +159,101 @@ export function subtractNegated(
     const left: Record<string, unknown> = { ...row };
     for (const k of TAKEN) left[k] = Math.max(0, Number(row[k] ?? 0) - Number(t[k] ?? 0));
     if (Number(left.pageviews) + Number(left.events) + Number(left.engagements) > 0) out.push(left);
+  }
+  return out;
+}
+
+/**
+ * The visit statement's plan under negations: visit metrics by visit attributes and time only (a
+ * visit counts once), every other filter of one level (a visit's, or its events'), and the visit
+ * statement without the negations reading the visit rollups or sums. Visits are sums (visits,
+ * bounces, duration, pageviews), so those under N are those without N less the visits whose
+ * events passing the other event filters all pass P — visits of the visitors with an event passing P.
+ */
+export function negatedVisitsPlan(input: StatementInput, buckets: readonly number[]): (Negated & { base: StatementInput }) | null {
+  if (input.from >= input.to || input.dimensions.some((d) => isEventDimension(d))) return null;
+  if (input.rawFrom !== undefined && input.rawFrom > input.from) return null;
+  const negated = negatedFilters(input.filters);
+  if (negated === null) return null;
+  for (const f of negated.kept) {
+    const dims = filterDimensions([f]);
+    if (!dims.every(isVisitDimension) && !dims.every(isEventDimension)) return null;
+  }
+  const base = { ...input, filters: negated.kept };
+  // engine.ts asks these first, in this order: the first that holds answers the statement without the negations.
+  const fast =
+    visitRollupEligible(base, buckets) ||
+    pageVisitsEligible(base, buckets) ||
+    nameVisitsEligible(base, buckets) ||
+    attributeVisitsEligible(base, buckets);
+  return fast ? { ...negated, base } : null;
+}
+
+/**
+ * Per group, the visits starting in the range (and their sums) whose pageviews and custom events
+ * that pass the other event filters are all events passing P (one at least): the raw events of the
+ * visitors with an event passing P, each id once, joined to their visits.
+ */
+export function negatedVisitsStatement(input: StatementInput, negated: Negated): Statement {
+  const params = new Params(input.goals);
+  const zone = params.add('String', input.zone);
+  const sites = params.add('Array(String)', input.sites);
+  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.from));
+  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
+  const keys = input.dimensions.map((_, i) => `d${i}`);
+  const dims = input.dimensions.map(
+    (d, i) => `${dimensionSql(d, 'v', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+  );
+  const levels = byLevel(negated.kept);
+  const p = filterSql([negated.positive], 'e', params);
+  const other = filterSql(levels.event, 'e', params);
+  const visitsOfRange = `site IN ${sites} AND first_at >= ${from} AND first_at < ${to}`;
+  // The events of the range's visits: from its start (no visit of it starts earlier) to the last one's end.
+  const eventsOf = `site IN ${sites} AND name != 'engagement' AND timestamp >= ${from}
+          AND timestamp <= (SELECT max(last_at) FROM ${input.tables.visits} WHERE ${visitsOfRange})`;
+  const few = `(site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${eventsOf} AND ${p})`;
+  const sql = `
+    SELECT ${[...keys, 'count() AS visits', 'countIf(m.pv = 1 AND m.ev = 0) AS bounces', 'sum(m.ms) AS duration', 'sum(m.pv) AS visit_pageviews'].join(', ')}
+    FROM (
+      SELECT v.pageviews AS pv, v.events AS ev,
+             toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS ms${dims.map((d) => `, ${d}`).join('')},
+             countIf(${other}) AS n, countIf(${other} AND ${p}) AS np
+      FROM (
+        SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
+        WHERE ${eventsOf} AND ${few}
+        LIMIT 1 BY event_id
+      ) AS e
+      INNER JOIN (
+        SELECT ${VISIT_ATTRIBUTE_COLUMNS}, pageviews, events FROM ${input.tables.visits} FINAL
+        WHERE ${visitsOfRange} AND pageviews + events > 0 AND ${few}
+      ) AS v ON e.site = v.site AND e.visitor_id = v.visitor_id
+      WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at AND ${filterSql(levels.rest, 'e', params)}
+      GROUP BY v.site, v.visitor_id, v.first_at, v.last_at, v.pageviews, v.events${keys.map((k) => `, ${k}`).join('')}
+      HAVING n > 0 AND np = n
+    ) AS m
+    ${keys.length === 0 ? '' : `GROUP BY ${keys.join(', ')}`}`;
+  return { sql, params: params.values, dims: keys };
+}
+
+const VISIT_SUMS = ['visits', 'bounces', 'duration', 'visit_pageviews'] as const;
+
+/** The visit rows without the negations less the visits taken (`negatedVisitsStatement`); a group with no visit left has no row. */
+export function subtractVisits(
+  base: Record<string, unknown>[],
+  taken: Record<string, unknown>[],
+  key: (row: Record<string, unknown>) => string,
+): Record<string, unknown>[] {
+  const minus = new Map(taken.map((r) => [key(r), r]));
+  const out: Record<string, unknown>[] = [];
+  for (const row of base) {
+    const t = minus.get(key(row));
+    if (t === undefined) {
+      out.push(row);
+      continue;
+    }
+    const left: Record<string, unknown> = { ...row };
+    for (const k of VISIT_SUMS) left[k] = Number(row[k] ?? 0) - Number(t[k] ?? 0);
+    if (Number(left.visits) > 0) out.push(left);
   }
   return out;
 }
