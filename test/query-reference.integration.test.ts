@@ -1500,6 +1500,7 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
       { site: site(i), metrics: ['visitors', 'pageviews', 'events', 'percentage'], dateRange: '7d', dimensions: ['page'], filters: f },
       { site: site(i), metrics: ['visitors', 'conversions', 'conversion_rate'], dateRange: '7d', dimensions: ['goal'], filters: f },
       { site: site(i), metrics: ['visitors', 'events'], dateRange: NEAR_DAYS, dimensions: ['event'], filters: f },
+      { site: site(i), metrics: ['visits', 'bounce_rate', 'visit_duration'], dateRange: '7d', dimensions: ['channel'], filters: f },
       { site: site(i), metrics: ['visitors', 'pageviews'], dateRange: '7d', dimensions: ['time:day'], filters: f },
       {
         site: site(i),

@@ -17,6 +17,7 @@ import { addImported, anyImports, importedPlan, wholeDays } from './imported.ts'
 import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.ts';
 import { wholeMonthsOf } from './months.ts';
 import { nameCountsEligible, nameCountsStatement } from './name-counts.ts';
+import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import {
   negatedCountsPlan,
   negatedCountsStatement,
@@ -26,7 +27,6 @@ import {
   subtractNegated,
   subtractVisits,
 } from './negated-counts.ts';
-import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
@@ -693,7 +693,12 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
     const counts = { ...query, filters: negated?.kept ?? query.filters, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) };
     if (eventMetrics || !visitMetrics) for (const t of answeredBy(counts, negated?.base ?? input, buckets, true)) out.add(t);
     // Visit metrics alone (the dimensions are the input's): the visit branch below.
-    const visitsOnly = { ...query, filters: negatedVisits?.kept ?? query.filters, metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)), dimensions: [] };
+    const visitsOnly = {
+      ...query,
+      filters: negatedVisits?.kept ?? query.filters,
+      metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)),
+      dimensions: [],
+    };
     if (visitMetrics) for (const t of answeredBy(visitsOnly, negatedVisits?.base ?? input, buckets, true)) out.add(t);
     out.add(tables.events);
     if (negatedVisits) out.add(tables.visits);

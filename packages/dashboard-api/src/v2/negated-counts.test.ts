@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type Goal, siteGoals } from './goals.ts';
-import { negatedCountsPlan, negatedCountsStatement, negatedFilters, subtractNegated } from './negated-counts.ts';
+import {
+  negatedCountsPlan,
+  negatedCountsStatement,
+  negatedFilters,
+  negatedVisitsPlan,
+  negatedVisitsStatement,
+  subtractNegated,
+  subtractVisits,
+} from './negated-counts.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
 import type { StatementInput } from './statements.ts';
@@ -10,7 +18,12 @@ const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op,
 const not = (f: Filter): Filter => ({ op: 'not', filter: f, pointer: '/filters/0' }) as Filter;
 const isNotFree = leaf('is_not', 'prop:plan', ['free']);
 
-function input(dimensions: Dimension[], filters: Filter[], metrics: Metric[] = ['visitors', 'pageviews'], over: Partial<StatementInput> = {}) {
+function input(
+  dimensions: Dimension[],
+  filters: Filter[],
+  metrics: Metric[] = ['visitors', 'pageviews'],
+  over: Partial<StatementInput> = {},
+) {
   return statementInput(dimensions, filters, { metrics, rawFrom: 90 * DAY, ...over });
 }
 
@@ -57,7 +70,9 @@ describe('negations counted from the counts without them (negated-counts.ts)', (
     const visits = [leaf('is', 'country', ['NL']), leaf('is', 'device', ['desktop'])];
     expect(negatedCountsPlan(input([], [isNotFree, ...visits]), [])).toBeNull();
     // Beside one `is` visit filter, the visit counts answer the rest.
-    expect(negatedCountsPlan(input([], [isNotFree, leaf('is', 'country', ['NL'])]), [])?.base.filters).toEqual([leaf('is', 'country', ['NL'])]);
+    expect(negatedCountsPlan(input([], [isNotFree, leaf('is', 'country', ['NL'])]), [])?.base.filters).toEqual([
+      leaf('is', 'country', ['NL']),
+    ]);
   });
 
   it('reads the positive form’s visitors only, each event once, joined to visits only under a visit filter', () => {
@@ -96,5 +111,48 @@ describe('negations counted from the counts without them (negated-counts.ts)', (
       { d0: '/a', pageviews: 7, events: 1, engagements: 2, visitors: 4, conversions: 1, converters: 2 },
       base[2],
     ]);
+  });
+
+  it('plans visit metrics by visit attributes and time where the visit rollups or sums answer the rest', () => {
+    const visits: Metric[] = ['visits', 'bounce_rate'];
+    for (const dims of [[], ['channel'], ['time:day'], ['country']] as Dimension[][])
+      expect(negatedVisitsPlan(input(dims, [isNotFree], visits), [])?.base.filters).toEqual([]);
+    // An event dimension (a visit under each value of its passing events), a range before the raw events
+    // kept, a filter of both levels, or a remaining statement of the visits' pairs or own events: the plain one.
+    expect(negatedVisitsPlan(input(['page'], [isNotFree], visits), [])).toBeNull();
+    expect(negatedVisitsPlan(input([], [isNotFree], visits, { rawFrom: 110 * DAY }), [])).toBeNull();
+    const mixed = { op: 'or', filters: [leaf('is', 'country', ['NL']), leaf('is', 'page', ['/a'])], pointer: '' } as Filter;
+    expect(negatedVisitsPlan(input([], [isNotFree, mixed], visits), [])).toBeNull();
+    expect(negatedVisitsPlan(input(['channel'], [isNotFree, leaf('is', 'prop:ab', ['x'])], visits), [])).toBeNull();
+    const two = [leaf('is', 'country', ['NL']), leaf('is', 'device', ['desktop']), leaf('is', 'browser', ['Chrome'])];
+    expect(negatedVisitsPlan(input(['channel'], [isNotFree, ...two], visits), [])).toBeNull();
+    // A positive page filter beside: the plain statement reads few visits already.
+    expect(negatedVisitsPlan(input([], [isNotFree, leaf('is', 'page', ['/a'])], visits), [])).toBeNull();
+    // One visit filter kept: the visit rollups (no dimension) or the pair sums (by another attribute) answer it.
+    const nl = leaf('is', 'country', ['NL']);
+    expect(negatedVisitsPlan(input([], [isNotFree, nl], visits), [])?.base.filters).toEqual([nl]);
+    expect(negatedVisitsPlan(input(['channel'], [isNotFree, nl], visits), [])?.base.filters).toEqual([nl]);
+  });
+
+  it('takes the visits of the positive form’s visitors whose kept events all pass it', () => {
+    const i = input(['channel'], [isNotFree, leaf('is', 'country', ['NL'])], ['visits']);
+    const s = negatedVisitsStatement(i, negatedVisitsPlan(i, []) as NonNullable<ReturnType<typeof negatedVisitsPlan>>);
+    expect(s.sql).toContain('FROM db.visits FINAL');
+    expect(s.sql).toContain('LIMIT 1 BY event_id');
+    expect(s.sql).toContain('HAVING n > 0 AND np = n');
+    expect(s.sql).toContain('toString(v.channel) AS d0');
+    expect(s.sql.split('(site, visitor_id) IN (SELECT site, visitor_id FROM db.events AS e WHERE').length).toBe(3);
+    expect(s.sql).not.toContain('NOT has(');
+    expect(s.dims).toEqual(['d0']);
+    const key = (r: Record<string, unknown>) => String(r.d0);
+    const base = [
+      { d0: 'Direct', visits: '5', bounces: '2', duration: '1000', visit_pageviews: '9' },
+      { d0: 'Search', visits: '1', bounces: '1', duration: '0', visit_pageviews: '1' },
+    ];
+    const taken = [
+      { d0: 'Direct', visits: '2', bounces: '1', duration: '400', visit_pageviews: '3' },
+      { d0: 'Search', visits: '1', bounces: '1', duration: '0', visit_pageviews: '1' },
+    ];
+    expect(subtractVisits(base, taken, key)).toEqual([{ d0: 'Direct', visits: 3, bounces: 1, duration: 600, visit_pageviews: 6 }]);
   });
 });

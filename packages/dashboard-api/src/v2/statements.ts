@@ -132,7 +132,9 @@ export function rawEventsSource(
   const inRange = `site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}`;
   // `visitorsOf` (a condition few events pass): only the events, and visits, of the visitors with such an event in the range.
   const only =
-    visitorsOf === undefined ? '' : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
+    visitorsOf === undefined
+      ? ''
+      : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
   const read = (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only;
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
