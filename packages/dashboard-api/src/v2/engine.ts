@@ -18,6 +18,15 @@ import { matchedVisitsEligible, matchedVisitsStatement } from './matched-visits.
 import { wholeMonthsOf } from './months.ts';
 import { nameCountsEligible, nameCountsStatement } from './name-counts.ts';
 import { nameVisitsEligible, nameVisitsStatement } from './name-visits.ts';
+import {
+  negatedCountsPlan,
+  negatedCountsStatement,
+  negatedFilters,
+  negatedVisitsPlan,
+  negatedVisitsStatement,
+  subtractNegated,
+  subtractVisits,
+} from './negated-counts.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
@@ -178,6 +187,15 @@ function eventStatementOf(input: StatementInput, buckets: readonly number[]): St
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
 }
 
+/** The visit statement: the visit rollups, the per-page, per-name or pair sums, the visits' own events, or the visits' pairs. */
+function visitStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
+  if (visitRollupEligible(input, buckets)) return visitRollupStatement(input, buckets);
+  if (pageVisitsEligible(input, buckets)) return pageVisitsStatement(input);
+  if (nameVisitsEligible(input, buckets)) return nameVisitsStatement(input);
+  if (attributeVisitsEligible(input, buckets)) return attributeVisitsStatement(input);
+  return matchedVisitsEligible(input) ? matchedVisitsStatement(input) : visitStatement(input);
+}
+
 async function grouped(
   client: ClickHouseClient,
   input: StatementInput,
@@ -195,31 +213,29 @@ async function grouped(
     marksEligible(input, buckets)
   )
     input = { ...input, marked: markedDaysOf(await run(client, markedDaysStatement(input), seconds), input.sites) };
+  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
+  const negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
-  const events = eventMetrics || !visitMetrics ? eventStatementOf(input, buckets) : null;
+  const events = eventMetrics || !visitMetrics ? eventStatementOf(negated?.base ?? input, buckets) : null;
+  const taken = negated ? negatedCountsStatement(input, negated) : null;
   // The goals panel under one visit filter: from the visit counts when every day of the range is counted (`goal-counts.ts`).
-  const goalCounts = events && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
-  const visitsSql = visitMetrics
-    ? visitRollupEligible(input, buckets)
-      ? visitRollupStatement(input, buckets)
-      : pageVisitsEligible(input, buckets)
-        ? pageVisitsStatement(input)
-        : nameVisitsEligible(input, buckets)
-          ? nameVisitsStatement(input)
-          : attributeVisitsEligible(input, buckets)
-            ? attributeVisitsStatement(input)
-            : matchedVisitsEligible(input)
-              ? matchedVisitsStatement(input)
-              : visitStatement(input)
-    : null;
+  const goalCounts = events && !negated && goalCountsEligible(input, buckets) ? goalCountsStatement(input) : null;
+  // Visit metrics under such negations: the visit sums without them less the visits all of whose events pass the positive form.
+  const negatedVisits = visitMetrics ? negatedVisitsPlan(input, buckets) : null;
+  const visitsSql = visitMetrics ? visitStatementOf(negatedVisits?.base ?? input, buckets) : null;
+  const visitsTaken = negatedVisits ? negatedVisitsStatement(input, negatedVisits) : null;
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
-  const [eventRows, visits, importedRows] = await Promise.all([
+  const [baseRows, takenRows, visitRows, visitsTakenRows, importedRows] = await Promise.all([
     counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
+    taken ? run(client, taken, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
+    visitsTaken ? run(client, visitsTaken, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);
   const dims = input.dimensions.map((_, i) => `d${i}`);
+  const eventRows = taken ? subtractNegated(baseRows, takenRows, (row) => keyOf(row, dims)) : baseRows;
+  const visits = visitsTaken ? subtractVisits(visitRows, visitsTakenRows, (row) => keyOf(row, dims)) : visitRows;
   const out: Grouped = { keys: new Map(), events: new Map(), visits: new Map() };
   const add = (rows: Record<string, unknown>[], into: Map<string, Record<string, unknown>>) => {
     for (const row of rows) {
@@ -497,9 +513,12 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
     : series
       ? await siteSeriesPeriods(client, tables, query, spans, series, seconds)
       : null;
+  // Under negations counted the other way round (`negated-counts.ts`), the days are checked for the statement without them.
+  const negated = negatedFilters(query.filters);
+  const countQuery = negated ? { ...query, filters: negated.kept } : query;
   const counted = wholeSite
     ? undefined
-    : await checkCounts(client, query, inputOf(query, tables, span, interval, options.goals), compareSpan, seconds, [
+    : await checkCounts(client, countQuery, inputOf(countQuery, tables, span, interval, options.goals), compareSpan, seconds, [
         ...buckets,
         ...compareBuckets,
       ]);
@@ -672,11 +691,29 @@ function rawBefore(input: StatementInput, buckets: readonly number[], cutFrom: n
 }
 
 /** Which tables answer the query (for `meta.tables`). */
-function answeredBy(query: Query, input: StatementInput, buckets: readonly number[]): string[] {
+function answeredBy(query: Query, input: StatementInput, buckets: readonly number[], plain = false): string[] {
   const out = new Set<string>();
   const { tables } = input;
-  const span = { from: input.from, to: input.to };
   const { visitMetrics, eventMetrics } = needs(query, query.dimensions);
+  const negated = !plain && (eventMetrics || !visitMetrics) ? negatedCountsPlan(input, buckets) : null;
+  const negatedVisits = !plain && visitMetrics ? negatedVisitsPlan(input, buckets) : null;
+  if (negated || negatedVisits) {
+    // The counts and sums without the negations, and the raw events (and visits) of the visitors with an event passing their positive form.
+    const counts = { ...query, filters: negated?.kept ?? query.filters, metrics: query.metrics.filter((m) => !VISIT_METRICS.includes(m)) };
+    if (eventMetrics || !visitMetrics) for (const t of answeredBy(counts, negated?.base ?? input, buckets, true)) out.add(t);
+    // Visit metrics alone (the dimensions are the input's): the visit branch below.
+    const visitsOnly = {
+      ...query,
+      filters: negatedVisits?.kept ?? query.filters,
+      metrics: query.metrics.filter((m) => VISIT_METRICS.includes(m)),
+      dimensions: [],
+    };
+    if (visitMetrics) for (const t of answeredBy(visitsOnly, negatedVisits?.base ?? input, buckets, true)) out.add(t);
+    out.add(tables.events);
+    if (negatedVisits) out.add(tables.visits);
+    return [...out];
+  }
+  const span = { from: input.from, to: input.to };
   const used = [...query.dimensions, ...filterDimensions(query.filters)];
   if ((eventMetrics || !visitMetrics) && nameCountsEligible(input, buckets)) {
     // One goal or event filter: the current whole UTC days' per-name counts, the other days raw (`name-counts.ts`).

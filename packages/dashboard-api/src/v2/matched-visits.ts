@@ -39,7 +39,7 @@ function countable(d: string): boolean {
 }
 
 /** The positive form of an event-level negation (`is_not` → `is`, `not [is …]` → `is …`), or null. */
-function positiveOf(f: Filter): Filter | null {
+export function positiveOf(f: Filter): Filter | null {
   const leaf = 'filter' in f ? f.filter : f;
   if (!('values' in leaf) || !countable(leaf.dimension)) return null;
   const negated = leaf.op.endsWith('_not');

@@ -149,29 +149,34 @@ export function rawEventsSource(
   sites: string,
   from: string,
   to: string,
-  /** A further condition on the events read (of `timestamp`) and on their visits (of `first_at`): some days of the span only. */
-  only?: (time: string) => string,
+  visitorsOf?: string,
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
   const levels = byLevel(input.filters);
-  const read = `${levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`}${only ? ` AND ${only('timestamp')}` : ''}`;
+  const inRange = `site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}`;
+  // `visitorsOf` (a condition few events pass): only the events, and visits, of the visitors with such an event in the range.
+  const only =
+    visitorsOf === undefined
+      ? ''
+      : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
+  const read = (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only;
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
   const few = fewEvents(levels.event)
-    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read})`
-    : '';
+    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
+    : only;
   // No visit crosses a UTC midnight (visitor ids rotate with the event's UTC day: docs/query.md), so a
   // visit holding an event of [from, to) starts on from's UTC day or later: the sort key bounds the
   // visits read on both sides (`last_at` alone prunes nothing under FINAL: every visit before `to` was read).
   const join = joinVisits
-    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND first_at >= toStartOfDay(${from}) AND first_at < ${to} AND last_at >= ${from}${only ? ` AND ${only('first_at')}` : ''}${few}) AS v
+    ? `INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE site IN ${sites} AND first_at >= toStartOfDay(${from}) AND first_at < ${to} AND last_at >= ${from}${few}) AS v
        ON e.site = v.site AND e.visitor_id = v.visitor_id`
     : '';
   if (joinVisits) where.push('e.timestamp >= v.first_at AND e.timestamp <= v.last_at');
   const source = `(
       SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
-      WHERE site IN ${sites} AND timestamp >= ${from} AND timestamp < ${to}${read}
+      WHERE ${inRange}${read}
       LIMIT 1 BY event_id
     ) AS e
     ${join}`;
