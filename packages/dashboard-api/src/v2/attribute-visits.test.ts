@@ -57,7 +57,8 @@ describe('visit metrics by one attribute under filters on another (attribute-vis
     expect(whole.sql).not.toContain('db.visits');
     const partial = attributeVisitsStatement(input(['device'], [country], 100 * DAY - 5, 130 * DAY + 7));
     expect(partial.sql).toContain('db.attribute_visits_1d');
-    expect(partial.sql).toContain('db.visits AS v FINAL');
+    expect(partial.sql).toMatch(/FROM db\.visits AS v\s+WHERE/);
+    expect(partial.sql).toContain('toInt64(v.sign) AS visits');
     expect(Object.values(partial.params)).toEqual(expect.arrayContaining(['country', 'device', ['NL']]));
     const version = attributeVisitsStatement(input(['channel'], [leaf('is', 'browser_version', ['120'])], 100 * DAY - 5, 130 * DAY));
     expect(version.sql).toContain('toString(v.browser_version) AS filter_value');
@@ -99,7 +100,8 @@ describe('visit metrics by one attribute under filters on another (attribute-vis
     expect(Object.values(whole.params)).toEqual(expect.arrayContaining(['exit_page', 'channel', ['/pricing']]));
     const partial = attributeVisitsStatement(input(['channel'], [leaf('is', 'entry_page', ['/pricing'])], 100 * DAY - 5, 130 * DAY + 7));
     expect(partial.sql).toContain('FROM db.entry_exit_visits_1d');
-    expect(partial.sql).toContain('db.visits AS v FINAL');
+    expect(partial.sql).toMatch(/FROM db\.visits AS v\s+WHERE/);
+    expect(partial.sql).toContain('toInt64(v.sign) AS visits');
     expect(partial.sql).toContain('v.entry_page AS filter_value');
     expect(partial.sql).toContain('toString(v.channel) AS target');
     expect(Object.values(partial.params)).toEqual(expect.arrayContaining(['entry_page', 'channel', ['/pricing']]));

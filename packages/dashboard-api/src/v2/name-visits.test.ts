@@ -80,7 +80,7 @@ describe('visit metrics under one goal or custom event filter (name-visits.ts)',
     );
     expect(st.sql).toContain('FROM db.name_visits_1d');
     expect(st.sql).toMatch(
-      /FROM db\.visits AS v FINAL\s+WHERE \(\(v\.site = \{p\d+:String\} AND has\(v\.pairs\.name, \{p\d+:String\}\)\)\)/,
+      /FROM db\.visits AS v\s+WHERE \(\(v\.site = \{p\d+:String\} AND has\(v\.pairs\.name, \{p\d+:String\}\)\)\)/,
     );
     expect(Object.values(st.params)).toEqual(
       expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-11 00:00:00', '1970-04-10 23:00:00.000', '1970-05-11 00:00:00.005']),
