@@ -159,6 +159,19 @@ const visitPairs = (
   ('os_version', toString(${v}os_version)),
   ('screen', multiIf(${v}screen_width = 0, '', ${v}screen_width < 576, 'Mobile', ${v}screen_width < 992, 'Tablet', ${v}screen_width < 1440, 'Laptop', 'Desktop'))]`;
 
+const WEEK = 7 * 86_400;
+
+/**
+ * The complete UTC days (site, bucket, e: the day's events) whose '' row of `visit_visitors_1d` is
+ * missing or stale — or, `quartered`, was counted before its quarter-hour marks existed (047): such
+ * a day is counted again, once.
+ */
+function staleVisitDaysSql(database: string, quartered: boolean): string {
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  return `SELECT site, bucket, e FROM (${dayTotals})
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = ''${quartered ? ' AND quartered = 1' : ''})`;
+}
+
 /**
  * Each complete UTC day's visitors and sums per visit attribute and value, per path and per custom
  * event name of those visits (`visit_visitors_1d`, clickhouse/029), from the visits that start on
@@ -169,10 +182,7 @@ const visitPairs = (
  * events change, not every round.
  */
 function visitsSql(database: string, placed: boolean, quartered: boolean): string {
-  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
-  // A day counted before its quarter-hour marks existed (047) is counted again, once.
-  const stale = `SELECT site, bucket, e FROM (${dayTotals})
-    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.visit_visitors_1d WHERE dimension = ''${quartered ? ' AND quartered = 1' : ''})`;
+  const stale = `${staleVisitDaysSql(database, quartered)} AND intDiv(toUnixTimestamp(bucket), ${WEEK}) = {week:UInt32}`;
   const staleDay = (column: string) => `(site, toDateTime(toStartOfDay(${column}), 'UTC')) IN (SELECT site, bucket FROM (${stale}))`;
   const columns = quartered ? ', quartered, quarters, upto, since' : '';
   const values = quartered ? ', 1, arrayMap(m -> m.1, marks), arrayMap(m -> m.2, marks), arrayMap(m -> m.3, marks)' : '';
@@ -266,5 +276,15 @@ export async function countVisitors(
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
   // `placed: false`: the migrations that precede `visits.region` and `visits.city` (clickhouse/045).
   // `quartered: false`: the migrations that precede the quarter-hour marks (clickhouse/047).
-  if (options.visits !== false) await client.command({ query: visitsSql(database, options.placed !== false, options.quartered !== false) });
+  if (options.visits === false) return;
+  // The stale days a week (`{week:UInt32}`, of the Unix epoch) at a time: 047's recount of every day
+  // of 10M events at once peaked at 11.3 GB of memory.
+  const quartered = options.quartered !== false;
+  const weeks = await client.query({
+    query: `SELECT DISTINCT intDiv(toUnixTimestamp(bucket), ${WEEK}) AS week FROM (${staleVisitDaysSql(database, quartered)}) ORDER BY week`,
+    format: 'JSONEachRow',
+  });
+  const query = visitsSql(database, options.placed !== false, quartered);
+  for (const { week } of await weeks.json<{ week: number | string }>())
+    await client.command({ query, query_params: { week: Number(week) } });
 }

@@ -79,9 +79,7 @@ describe('visit metrics under one goal or custom event filter (name-visits.ts)',
       input(['channel'], [leaf('is', 'goal', ['Signup'])], ['a.example'], 100 * DAY - 3_600_000, 130 * DAY + 5),
     );
     expect(st.sql).toContain('FROM db.name_visits_1d');
-    expect(st.sql).toMatch(
-      /FROM db\.visits AS v\s+WHERE \(\(v\.site = \{p\d+:String\} AND has\(v\.pairs\.name, \{p\d+:String\}\)\)\)/,
-    );
+    expect(st.sql).toMatch(/FROM db\.visits AS v\s+WHERE \(\(v\.site = \{p\d+:String\} AND has\(v\.pairs\.name, \{p\d+:String\}\)\)\)/);
     expect(Object.values(st.params)).toEqual(
       expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-11 00:00:00', '1970-04-10 23:00:00.000', '1970-05-11 00:00:00.005']),
     );
