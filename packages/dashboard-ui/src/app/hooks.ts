@@ -3,6 +3,7 @@ import type { RefObject } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
 import { openStream } from './auth';
+import { batchedStarts } from './starts';
 
 export interface Loaded<T> {
   data: T | null;
@@ -30,25 +31,13 @@ export function afterSettled(f: () => void): () => void {
   };
 }
 
-/** Loads a commit asks for, started together once its layout effects have run (`useLoad`). */
-let starting: { first: boolean; start: () => void }[] = [];
-
 /**
- * Starts `start` in a microtask, with every other load of the same commit: those marked `first`
- * (the top numbers, the chart) before the rest, whatever the order of the components' effects (a
- * child's run before its parent's). The panels are sent in the same task as the numbers, not a
- * commit and a frame later: a filter click's queries all leave at once (issue 18).
+ * A commit's loads start together once its layout effects have run, those marked `first` (the top
+ * numbers, the chart) before the rest, whatever the order of the components' effects (a child's
+ * run before its parent's): a filter click's panels are sent in the same task as the numbers, not
+ * a commit and a frame later (issue 18).
  */
-function schedule(first: boolean, start: () => void): void {
-  if (starting.length === 0)
-    queueMicrotask(() => {
-      const batch = starting;
-      starting = [];
-      for (const s of batch) if (s.first) s.start();
-      for (const s of batch) if (!s.first) s.start();
-    });
-  starting.push({ first, start });
-}
+const schedule = batchedStarts();
 
 /**
  * Something loaded for `key` (null: nothing to load), again when `key` or `tick` changes; counted
