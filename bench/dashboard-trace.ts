@@ -61,6 +61,22 @@ function label(body: string): string {
   return `${q.metrics.join(',')}${q.dimensions?.length ? ` by ${q.dimensions.join(',')}` : ''}`;
 }
 
+/** The main thread's events a task's line sums (ms each). */
+const KINDS = new Set([
+  'FunctionCall',
+  'EventDispatch',
+  'TimerFire',
+  'FireAnimationFrame',
+  'RunMicrotasks',
+  'UpdateLayoutTree',
+  'Layout',
+  'PrePaint',
+  'Paint',
+  'Layerize',
+  'HitTest',
+  'IntersectionObserverController::computeIntersections',
+]);
+
 interface TraceEvent {
   name: string;
   cat: string;
@@ -91,8 +107,9 @@ try {
       const rows = await page.locator(`${kind.panel} tbody tr`).count();
       const row = await prepareClick(page, kind, i % Math.max(1, Math.min(3, rows)));
       const events: TraceEvent[] = [];
+      const onData = (e: { value: object[] }) => events.push(...(e.value as TraceEvent[]));
       const collected = new Promise<void>((resolve) => {
-        cdp.on('Tracing.dataCollected', (e: { value: TraceEvent[] }) => events.push(...e.value));
+        cdp.on('Tracing.dataCollected', onData);
         cdp.once('Tracing.tracingComplete', () => resolve());
       });
       await cdp.send('Tracing.start', {
@@ -120,7 +137,7 @@ try {
       const settledWall = Date.now();
       await cdp.send('Tracing.end');
       await collected;
-      cdp.removeAllListeners('Tracing.dataCollected');
+      cdp.off('Tracing.dataCollected', onData);
       if (i === 0) continue;
       const mark = events.find((e) => e.name === 'probe' && e.cat.includes('user_timing'));
       if (!mark) throw new Error('no mark in the trace');
@@ -135,12 +152,12 @@ try {
         .filter((e) => toWall(e.ts) >= clickWall - 5);
       const kids = (t: TraceEvent) => {
         const inside = events.filter(
-          (e) => e.pid === t.pid && e.tid === t.tid && e.ph === 'X' && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= t.ts + (t.dur ?? 0) && e !== t,
+          (e) =>
+            e.pid === t.pid && e.tid === t.tid && e.ph === 'X' && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= t.ts + (t.dur ?? 0) && e !== t,
         );
         const by = new Map<string, number>();
         for (const e of inside) {
-          if (['FunctionCall', 'EventDispatch', 'TimerFire', 'FireAnimationFrame', 'UpdateLayoutTree', 'Layout', 'Paint', 'PrePaint', 'Layerize', 'ParseHTML', 'v8.run', 'HitTest', 'ScheduleStyleRecalculation', 'UpdateLayerTree', 'RunMicrotasks', 'FireIdleCallback', 'IntersectionObserverController::computeIntersections', 'ResourceReceivedData', 'v8.callFunction'].includes(e.name))
-            by.set(e.name, (by.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
+          if (KINDS.has(e.name)) by.set(e.name, (by.get(e.name) ?? 0) + (e.dur ?? 0) / 1000);
         }
         return [...by].map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ');
       };
@@ -157,13 +174,20 @@ try {
         if (e.name === 'ResourceFinish') r.finish = toWall(e.ts);
         requests.set(d.requestId, r);
       }
-      console.log(`\n== ${kindName(kind)} round ${i}: click → settled ${settledWall - clickedWall} ms (dispatch at +${Math.round(clickWall - clickedWall)} after row.click() began; settled at +${rel(settledWall)})`);
+      console.log(
+        `\n== ${kindName(kind)} round ${i}: click → settled ${settledWall - clickedWall} ms (dispatch at +${Math.round(clickWall - clickedWall)} after row.click() began; settled at +${rel(settledWall)})`,
+      );
       for (const s of served.sort((a, b) => a.arrived - b.arrived))
-        console.log(`  server ${s.label.padEnd(70)} arrived +${rel(s.arrived)} answered +${rel(s.answered)} (${Math.round(s.answered - s.arrived)} ms)`);
+        console.log(
+          `  server ${s.label.padEnd(70)} arrived +${rel(s.arrived)} answered +${rel(s.answered)} (${Math.round(s.answered - s.arrived)} ms)`,
+        );
       for (const r of [...requests.values()].filter((r) => r.send !== undefined).sort((a, b) => (a.send ?? 0) - (b.send ?? 0)))
-        console.log(`  browser ${new URL(r.url || 'http://x/?').pathname.padEnd(20)} sent +${rel(r.send ?? 0)} response +${r.response ? rel(r.response) : '-'} finished +${r.finish ? rel(r.finish) : '-'}`);
+        console.log(
+          `  browser ${new URL(r.url || 'http://x/?').pathname.padEnd(20)} sent +${rel(r.send ?? 0)} response +${r.response ? rel(r.response) : '-'} finished +${r.finish ? rel(r.finish) : '-'}`,
+        );
       for (const t of tasks) console.log(`  task +${rel(toWall(t.ts))} ${((t.dur ?? 0) / 1000).toFixed(1)} ms: ${kids(t)}`);
-      if (process.env.TRACE_FILE && i === rounds) writeFileSync(`${process.env.TRACE_FILE}-${kindName(kind)}.json`, JSON.stringify({ traceEvents: events }));
+      if (process.env.TRACE_FILE && i === rounds)
+        writeFileSync(`${process.env.TRACE_FILE}-${kindName(kind)}.json`, JSON.stringify({ traceEvents: events }));
     }
   }
 } finally {
