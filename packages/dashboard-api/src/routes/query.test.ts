@@ -42,6 +42,29 @@ describe('POST /api/v2/query', () => {
     }
   });
 
+  it('include.totals false: totals null, and no statement without the dimensions', async () => {
+    // A client that records each statement and answers no rows.
+    const recording = (log: string[]) =>
+      ({
+        query: async (p: { query: string }) => {
+          log.push(p.query);
+          return { json: async () => [] };
+        },
+      }) as unknown as ClickHouseClient;
+    const body = { site: 'example.com', metrics: ['visitors', 'visits'], dimensions: ['page'], filters: [['is', 'device', ['Desktop']]] };
+    const withTotals: string[] = [];
+    const without: string[] = [];
+    const a = await post(recording(withTotals), body);
+    const b = await post(recording(without), { ...body, include: { totals: false } });
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(((await a.json()) as { totals: unknown[] }).totals).toEqual([0, 0]);
+    const answer = (await b.json()) as { totals: unknown[]; query: { include: unknown } };
+    expect(answer.totals).toEqual([null, null]);
+    expect(answer.query.include).toEqual({ imports: false, totals: false });
+    expect(without.length).toBeGreaterThan(0);
+    expect(without.length).toBeLessThan(withTotals.length);
+  });
+
   it('needs the API token when one is set', async () => {
     expect((await post(untouchable, { site: 'example.com', metrics: ['visitors'] }, 'secret')).status).toBe(401);
   });

@@ -525,7 +525,19 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
   const [current, previous] =
     wholeSite?.periods ??
     (await Promise.all([
-      period(client, tables, query, span, interval, seconds, buckets, cutFrom, options.totals ?? true, options.goals, counted),
+      period(
+        client,
+        tables,
+        query,
+        span,
+        interval,
+        seconds,
+        buckets,
+        cutFrom,
+        (options.totals ?? true) && query.include.totals,
+        options.goals,
+        counted,
+      ),
       compareSpan
         ? period(
             client,
@@ -536,7 +548,7 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
             seconds,
             timeDim ? bucketsOf(compareSpan, interval, query.timezone) : [],
             cutFrom,
-            true,
+            query.include.totals,
             options.goals,
             counted,
           )
@@ -604,7 +616,10 @@ async function answerQuery(client: ClickHouseClient, tables: Tables, query: Quer
   const usesEvents = eventMetrics || (visitMetrics && matchedVisitsEligible(inputOf(query, tables, span, interval, options.goals)));
   return {
     results,
-    totals: finish(query.metrics, current.totals, { totalVisitors: current.totals.visitors, baseVisitors: current.totalBase }),
+    // `include.totals: false`: none, whatever the statements summed on the way (a percentage's base).
+    totals: query.include.totals
+      ? finish(query.metrics, current.totals, { totalVisitors: current.totals.visitors, baseVisitors: current.totalBase })
+      : query.metrics.map(() => null),
     meta: {
       from: new Date(span.from).toISOString(),
       to: new Date(span.to).toISOString(),

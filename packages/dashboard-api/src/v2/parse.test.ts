@@ -30,7 +30,10 @@ describe('parseQuery', () => {
       limit: 100,
       offset: 0,
       format: 'json',
+      include: { imports: false, totals: true },
     });
+    expect(parseQuery({ ...base, include: { totals: false } }).include).toEqual({ imports: false, totals: false });
+    expect(parseQuery({ ...base, include: { imports: true, totals: true } }).include).toEqual({ imports: true, totals: true });
     expect(parseQuery({ ...base, dimensions: ['time:day'] }).orderBy).toEqual([['time:day', 'asc']]);
     expect(parseQuery(base, { siteTimezone: () => 'Asia/Kolkata' }).timezone).toBe('Asia/Kolkata');
     expect(parseQuery(base, { acceptCsv: true }).format).toBe('csv');
@@ -79,6 +82,8 @@ describe('parseQuery', () => {
     ['a bad comparison', { ...base, compare: 'last_week' }, '/compare'],
     ['conversion_rate without a goal', { ...base, metrics: ['conversion_rate'] }, '/metrics'],
     ['a bad format', { ...base, format: 'xml' }, '/format'],
+    ['an unknown include key', { ...base, include: { rows: true } }, '/include'],
+    ['include.totals not a boolean', { ...base, include: { totals: 'no' } }, '/include/totals'],
   ])('refuses %s with a pointer into the body', (_, body, pointer) => {
     expect(pointerOf(body)).toBe(pointer);
   });

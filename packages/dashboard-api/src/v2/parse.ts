@@ -40,7 +40,8 @@ export interface Query {
   offset: number;
   format: 'json' | 'csv';
   /** What else counts besides native events: imported history (SPEC §13). */
-  include: { imports: boolean };
+  /** `imports`: imported history counts; `totals` (default true): the answer's totals are computed. */
+  include: { imports: boolean; totals: boolean };
 }
 
 export const MAX_LIMIT = 10_000;
@@ -196,12 +197,14 @@ function integer(value: unknown, pointer: string, min: number, max: number, fall
 }
 
 function include(value: unknown): Query['include'] {
-  if (value === undefined) return { imports: false };
+  if (value === undefined) return { imports: false, totals: true };
   if (!isObject(value)) fail('include: must be an object, e.g. { "imports": true }', '/include');
   for (const key of Object.keys(value))
-    if (key !== 'imports') fail(`include: unknown key ${JSON.stringify(key).slice(0, 60)}; only "imports"`, '/include');
+    if (key !== 'imports' && key !== 'totals')
+      fail(`include: unknown key ${JSON.stringify(key).slice(0, 60)}; only "imports" and "totals"`, '/include');
   if (value.imports !== undefined && typeof value.imports !== 'boolean') fail('include: imports must be true or false', '/include/imports');
-  return { imports: value.imports === true };
+  if (value.totals !== undefined && typeof value.totals !== 'boolean') fail('include: totals must be true or false', '/include/totals');
+  return { imports: value.imports === true, totals: value.totals !== false };
 }
 
 export interface ParseOptions {

@@ -116,6 +116,12 @@ export const QUERY_REQUEST_SCHEMA = {
           description:
             "Count imported history (Plausible's or Umami's, docs/imports.md) in whole days without native data; `meta.imports` says whether it could.",
         },
+        totals: {
+          type: 'boolean',
+          default: true,
+          description:
+            '`false`: `totals` is null for every metric, not computed (a query with dimensions then runs no statement without them): for a list that shows its rows only.',
+        },
       },
     },
   },

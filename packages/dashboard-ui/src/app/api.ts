@@ -26,6 +26,7 @@ export interface Row {
 export interface Answer {
   results: Row[];
   query?: { metrics?: string[] };
+  /** Null for every metric: the page asks none (`include.totals: false`). */
   totals: (number | null)[];
   meta: {
     from: string;
@@ -42,8 +43,10 @@ export { ApiError } from './auth';
 /**
  * A body as sent: imported history (Plausible's and Umami's exports) counts in the whole days
  * of every view, as it does in the /api/v1 routes (the engine says in `meta.imports` when it cannot).
+ * The page shows rows only, never an answer's `totals`: not asked (a panel's query then runs no
+ * statement for them, issue 18).
  */
-const withImports = (body: QueryBody): string => JSON.stringify({ ...body, include: { imports: true } });
+const withImports = (body: QueryBody): string => JSON.stringify({ ...body, include: { imports: true, totals: false } });
 
 interface InFlight {
   answer: Promise<Answer>;

@@ -1,5 +1,5 @@
 /** The dashboard: header, period, filters, top numbers, chart and report panels, all from one view in the URL. */
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, sites as readSites } from './api';
 import { isAdmin, type Me, signOut, whoLabel } from './auth';
 import { afterSettled, useLive, useQuery } from './hooks';
@@ -13,7 +13,7 @@ import { FilterBar } from './ui/filter-bar';
 import { Funnel } from './ui/funnel';
 import { GoalProperties } from './ui/goal-properties';
 import { LiveStatus } from './ui/live-status';
-import { Panel } from './ui/panel';
+import { type PanelContext, StablePanel } from './ui/panel';
 import { TopStats } from './ui/top-stats';
 import { type Filter, readView, TOP_METRICS, type View, withFilter, writeView } from './view';
 
@@ -87,13 +87,16 @@ export function App({ me, onSignedOut }: Props) {
     };
   }, [view.site, view.period, view.from, view.to, view.tz, view.filters]);
   const compare = view.compare ? { compare: view.compare } : {};
-  const top = useQuery(base && { ...base, metrics: TOP_METRICS, ...compare }, live.tick);
+  // The top numbers and the chart are sent first; the panels in the same task, right after them
+  // (`useLoad`: a child's effects run before its parent's, the panels would be sent first).
+  const top = useQuery(base && { ...base, metrics: TOP_METRICS, ...compare }, live.tick, true);
   const chartMetric = view.metric;
-  const series = useQuery(base && { ...base, metrics: [chartMetric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 }, live.tick);
-  // Panels ask after the top numbers and the chart, a commit later (a child's effects run before
-  // its parent's: panels would be sent first), and on a live tick once the top numbers answered.
-  const [panelBase, setPanelBase] = useState<QueryBody | null>(null);
-  useEffect(() => setPanelBase(base), [base]);
+  const series = useQuery(
+    base && { ...base, metrics: [chartMetric], dimensions: [`time:${grain}`], ...compare, limit: 10_000 },
+    live.tick,
+    true,
+  );
+  // On a live tick the panels ask again once the top numbers answered.
   const [panelTick, setPanelTick] = useState(0);
   useEffect(() => {
     if (top.loading) return;
@@ -101,8 +104,25 @@ export function App({ me, onSignedOut }: Props) {
   }, [top.loading, live.tick]);
   const timezone = top.data?.meta.timezone ?? view.tz;
   const onFilter = useCallback((f: Filter) => setView((v) => nextWith(v, withFilter(v.filters, f))), []);
-  const range = top.data ? { from: top.data.meta.from, to: top.data.meta.to } : null;
+  // The period's exact range, kept while the top numbers of a new filter load (a filter does not
+  // move it): the panels' context stays the same object until their own query changes.
+  const rangeKey = JSON.stringify([view.site, view.period, view.from, view.to, view.tz]);
+  const known = useRef<{ key: string; range: { from: string; to: string } } | null>(null);
+  if (
+    top.data &&
+    (known.current?.key !== rangeKey || known.current.range.from !== top.data.meta.from || known.current.range.to !== top.data.meta.to)
+  )
+    known.current = { key: rangeKey, range: { from: top.data.meta.from, to: top.data.meta.to } };
+  const range = known.current?.key === rangeKey ? known.current.range : null;
   const exportName = `${view.site}-${view.period === 'custom' ? `${view.from}_${view.to}` : view.period}`;
+  const onDetails = useCallback((tab: Tab, dimension: string) => setDetails({ tab, dimension }), []);
+  const onGoalProperties = useCallback((name: string, goal: Goal | undefined) => setGoalProps({ name, goal }), []);
+  // One context for every panel, a new one only when what they ask changes: an answer of the top
+  // numbers or the chart redraws those, not the panels (`StablePanel`).
+  const ctx = useMemo<PanelContext | null>(
+    () => base && { base, tick: panelTick, onFilter, onDetails, onGoalProperties, exportName, range },
+    [base, panelTick, onFilter, onDetails, onGoalProperties, exportName, range],
+  );
 
   return (
     <>
@@ -160,32 +180,11 @@ export function App({ me, onSignedOut }: Props) {
                 Raw events before {top.data.meta.cut.from.slice(0, 10)} are no longer kept: some reports start there.
               </p>
             )}
-            <div class="grid">
-              {PANELS.map(
-                (spec) =>
-                  panelBase && (
-                    <Panel
-                      key={spec.id}
-                      spec={spec}
-                      ctx={{
-                        base: panelBase,
-                        tick: panelTick,
-                        onFilter,
-                        onDetails: (tab, dimension) => setDetails({ tab, dimension }),
-                        onGoalProperties: (name, goal) => setGoalProps({ name, goal }),
-                        exportName,
-                        range,
-                      }}
-                    />
-                  ),
-              )}
+            <div class="grid">{ctx && PANELS.map((spec) => <StablePanel key={spec.id} spec={spec} ctx={ctx} />)}</div>
+            <div class="grid below">
+              <Funnel base={base} tick={panelTick} />
+              {locked === null && <Alerts site={view.site} admin={isAdmin(me)} />}
             </div>
-            {panelBase && (
-              <div class="grid below">
-                <Funnel base={panelBase} tick={panelTick} />
-                {locked === null && <Alerts site={view.site} admin={isAdmin(me)} />}
-              </div>
-            )}
             {goalProps && (
               <GoalProperties
                 base={base}

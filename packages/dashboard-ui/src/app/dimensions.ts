@@ -40,15 +40,23 @@ export function dimensionLabel(d: string): string {
 
 const regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames(['en'], { type: 'region' }) : null;
 
+/** Country names by code, as `regionNames` gives them (the map names some 180 on each draw). */
+const countryNames = new Map<string, string>();
+
 /** How a value shows: countries by name, empty values as "(none)". */
 export function valueLabel(d: string, v: string): string {
   if (v === '') return d === 'source' || d === 'referrer' || d === 'channel' ? 'Direct / none' : '(none)';
   if (d === 'country' && /^[A-Z]{2}$/.test(v)) {
-    try {
-      return regionNames?.of(v) ?? v;
-    } catch {
-      return v;
+    let name = countryNames.get(v);
+    if (name === undefined) {
+      try {
+        name = regionNames?.of(v) ?? v;
+      } catch {
+        name = v;
+      }
+      countryNames.set(v, name);
     }
+    return name;
   }
   return v;
 }

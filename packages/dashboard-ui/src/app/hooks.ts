@@ -1,8 +1,9 @@
 /** Data hooks: a Query API answer that refetches when its body or the live tick changes; the live stream. */
 import type { RefObject } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Answer, type Freshness, type QueryBody, query, freshness as readFreshness } from './api';
 import { openStream } from './auth';
+import { batchedStarts } from './starts';
 
 export interface Loaded<T> {
   data: T | null;
@@ -31,28 +32,47 @@ export function afterSettled(f: () => void): () => void {
 }
 
 /**
- * Something loaded for `key` (null: nothing to load), again when `key` or `tick` changes; counted
- * in the page's pending loads. A new key's answer is not the old key's: nothing stale shows.
+ * A commit's loads start together once its layout effects have run, those marked `first` (the top
+ * numbers, the chart) before the rest, whatever the order of the components' effects (a child's
+ * run before its parent's): a filter click's panels are sent in the same task as the numbers, not
+ * a commit and a frame later (issue 18).
  */
-export function useLoad<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>, tick = 0): Loaded<T> {
+const schedule = batchedStarts();
+
+/**
+ * Something loaded for `key` (null: nothing to load), again when `key` or `tick` changes; counted
+ * in the page's pending loads. A new key's answer is not the old key's: nothing stale shows. Sent
+ * as the commit that asks for it is made (a layout effect), not after the next frame; `first`:
+ * before the other loads of that commit.
+ */
+export function useLoad<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>, tick = 0, first = false): Loaded<T> {
   const [state, setState] = useState<Loaded<T> & { key: string }>({ data: null, error: null, loading: true, key: '' });
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (key === null) return;
     const controller = new AbortController();
-    setState((s) => ({ ...s, loading: true }));
     track(1);
     let done = false;
-    load(controller.signal)
-      .then(
-        (data) => setState({ data, error: null, loading: false, key }),
-        (error: Error) => {
-          if (!controller.signal.aborted) setState({ data: null, error: error.message, loading: false, key });
-        },
-      )
-      .finally(() => {
+    schedule(first, () => {
+      if (controller.signal.aborted) {
         done = true;
         track(-1);
-      });
+        return;
+      }
+      load(controller.signal)
+        .then(
+          (data) => setState({ data, error: null, loading: false, key }),
+          (error: Error) => {
+            if (!controller.signal.aborted) setState({ data: null, error: error.message, loading: false, key });
+          },
+        )
+        .finally(() => {
+          done = true;
+          track(-1);
+        });
+    });
+    // The same key asked again (a live tick): loading, its answer kept meanwhile. A new key shows
+    // as loading already (below): no render of its own before the loads are sent.
+    if (state.key === key) setState((s) => ({ ...s, loading: true }));
     return () => {
       if (!done) controller.abort();
     };
@@ -85,9 +105,9 @@ export function useSeen(ref: RefObject<Element | null>): boolean {
   return seen;
 }
 
-/** A Query API answer for `body`, asked again on each live tick. */
-export function useQuery(body: QueryBody | null, tick: number): Loaded<Answer> {
-  return useLoad(body ? JSON.stringify(body) : null, (signal) => query(body as QueryBody, signal), tick);
+/** A Query API answer for `body`, asked again on each live tick; `first`: before the other queries of its commit. */
+export function useQuery(body: QueryBody | null, tick: number, first = false): Loaded<Answer> {
+  return useLoad(body ? JSON.stringify(body) : null, (signal) => query(body as QueryBody, signal), tick, first);
 }
 
 export interface Live {

@@ -1,4 +1,5 @@
 /** A report panel: tabs, the top rows of the chosen tab as bars (click one to filter the page), details and CSV. */
+import { Component } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { type Goal, type QueryBody, type Row, goals as readGoals } from '../api';
 import { dimensionLabel, valueLabel } from '../dimensions';
@@ -193,4 +194,18 @@ export function Panel({ spec, ctx }: { spec: PanelSpec; ctx: PanelContext }) {
       </div>
     </section>
   );
+}
+
+/**
+ * A panel drawn again only when its spec or context changes (`App` keeps the context while what
+ * the panels ask stays the same), not on each render of the page (an answer of the top numbers or
+ * the chart): a filter click's answers each redraw their own part of the page.
+ */
+export class StablePanel extends Component<{ spec: PanelSpec; ctx: PanelContext }> {
+  override shouldComponentUpdate(next: { spec: PanelSpec; ctx: PanelContext }): boolean {
+    return next.spec !== this.props.spec || next.ctx !== this.props.ctx;
+  }
+  override render() {
+    return <Panel spec={this.props.spec} ctx={this.props.ctx} />;
+  }
 }
