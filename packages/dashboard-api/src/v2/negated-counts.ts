@@ -139,28 +139,48 @@ export function negatedCountsStatement(input: StatementInput, negated: Negated):
 
 const TAKEN = ['pageviews', 'events', 'engagements', 'visitors', 'conversions', 'converters'] as const;
 
+type Row = Record<string, unknown>;
+
 /**
- * The rows without the negations less what the events passing P take (`negatedCountsStatement`),
- * by the dimension values (`key`); a group none of whose events is left has no row.
+ * The rows of `base` less those of `taken` with the same dimension values (`key`), column by
+ * column (each difference through `floor`); a row that `left` says has nothing left is dropped.
  */
-export function subtractNegated(
-  base: Record<string, unknown>[],
-  taken: Record<string, unknown>[],
-  key: (row: Record<string, unknown>) => string,
-): Record<string, unknown>[] {
+function subtractRows(
+  base: Row[],
+  taken: Row[],
+  key: (row: Row) => string,
+  columns: readonly string[],
+  left: (row: Row) => boolean,
+  floor: (n: number) => number = (n) => n,
+): Row[] {
   const minus = new Map(taken.map((r) => [key(r), r]));
-  const out: Record<string, unknown>[] = [];
+  const out: Row[] = [];
   for (const row of base) {
     const t = minus.get(key(row));
     if (t === undefined) {
       out.push(row);
       continue;
     }
-    const left: Record<string, unknown> = { ...row };
-    for (const k of TAKEN) left[k] = Math.max(0, Number(row[k] ?? 0) - Number(t[k] ?? 0));
-    if (Number(left.pageviews) + Number(left.events) + Number(left.engagements) > 0) out.push(left);
+    const rest: Row = { ...row };
+    for (const k of columns) rest[k] = floor(Number(row[k] ?? 0) - Number(t[k] ?? 0));
+    if (left(rest)) out.push(rest);
   }
   return out;
+}
+
+/**
+ * The rows without the negations less what the events passing P take (`negatedCountsStatement`),
+ * by the dimension values (`key`); a group none of whose events is left has no row.
+ */
+export function subtractNegated(base: Row[], taken: Row[], key: (row: Row) => string): Row[] {
+  return subtractRows(
+    base,
+    taken,
+    key,
+    TAKEN,
+    (r) => Number(r.pageviews) + Number(r.events) + Number(r.engagements) > 0,
+    (n) => Math.max(0, n),
+  );
 }
 
 /**
@@ -238,22 +258,6 @@ export function negatedVisitsStatement(input: StatementInput, negated: Negated):
 const VISIT_SUMS = ['visits', 'bounces', 'duration', 'visit_pageviews'] as const;
 
 /** The visit rows without the negations less the visits taken (`negatedVisitsStatement`); a group with no visit left has no row. */
-export function subtractVisits(
-  base: Record<string, unknown>[],
-  taken: Record<string, unknown>[],
-  key: (row: Record<string, unknown>) => string,
-): Record<string, unknown>[] {
-  const minus = new Map(taken.map((r) => [key(r), r]));
-  const out: Record<string, unknown>[] = [];
-  for (const row of base) {
-    const t = minus.get(key(row));
-    if (t === undefined) {
-      out.push(row);
-      continue;
-    }
-    const left: Record<string, unknown> = { ...row };
-    for (const k of VISIT_SUMS) left[k] = Number(row[k] ?? 0) - Number(t[k] ?? 0);
-    if (Number(left.visits) > 0) out.push(left);
-  }
-  return out;
+export function subtractVisits(base: Row[], taken: Row[], key: (row: Row) => string): Row[] {
+  return subtractRows(base, taken, key, VISIT_SUMS, (r) => Number(r.visits) > 0);
 }
