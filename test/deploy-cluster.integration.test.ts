@@ -98,9 +98,10 @@ describe('cluster migrations run on a one-node cluster', () => {
     // at once; it has no Keeper server to use instead), so the ALTERs of Replicated tables
     // (012_scroll_depth.sql on events, 017_visitor_splits.sql and 019_visitor_split_sums.sql on
     // visitors_1d, 023_visit_pairs_low_cardinality.sql on visits, 027_site_day_quarters.sql on site_days,
-    // 041_page_visits_pageviews.sql on page_visits_1d, 045_region_city.sql on events and visits) are refused here
+    // 041_page_visits_pageviews.sql on page_visits_1d, 045_region_city.sql on events and visits,
+    // 047_visit_visitor_quarters.sql on visit_visitors_1d) are refused here
     // with TABLE_IS_READ_ONLY: only those refusals are allowed, and counted. A real cluster with Keeper runs them;
-    // the Distributed tables' ALTERs (013, 018, 020, 024, 028, 042, 046) run here.
+    // the Distributed tables' ALTERs (013, 018, 020, 024, 028, 042, 046, 048) run here.
     const readOnly: string[] = [];
     // …and so are 027's and 041's backfills and views, and 045's view queries, which name the columns their
     // refused ALTERs would have added.
@@ -109,7 +110,7 @@ describe('cluster migrations run on a one-node cluster', () => {
       for (const statement of all) {
         await client.command({ query: statement }).catch((error: unknown) => {
           if (
-            /ALTER TABLE \S+\.(events|visitors_1d|visits|site_days|page_visits_1d)\s/.test(statement) &&
+            /ALTER TABLE \S+\.(events|visitors_1d|visits|site_days|page_visits_1d|visit_visitors_1d)\s/.test(statement) &&
             clickhouseErrorCode(error) === '242'
           )
             readOnly.push(statement);
@@ -131,12 +132,12 @@ describe('cluster migrations run on a one-node cluster', () => {
         });
       }
     }
-    expect(readOnly).toHaveLength(16); // 012's, 017's, 019's, 023's, 027's and 041's ALTERs, 045's two, once per round
+    expect(readOnly).toHaveLength(18); // 012's, 017's, 019's, 023's, 027's, 041's and 047's ALTERs, 045's two, once per round
     // 027's two backfills and two views, 041's backfill and view, 045's four view queries, once per round
     expect(missing).toHaveLength(20);
     const added = await rows<{ table: string; name: string }>(
-      `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all', 'site_days_all', 'page_visits_1d_all', 'visits_all')
-         AND name IN ('scroll_depth', 'before', 'after', 'pageviews_before', 'engaged_ms_before', 'visit_quarters', 'splits', 'ev_visits', 'ev_pageviews', 'region', 'city') ORDER BY table, name`,
+      `SELECT table, name FROM system.columns WHERE database = '${database}' AND table IN ('events_all', 'visitors_1d_all', 'site_days_all', 'page_visits_1d_all', 'visits_all', 'visit_visitors_1d_all')
+         AND name IN ('scroll_depth', 'before', 'after', 'pageviews_before', 'engaged_ms_before', 'visit_quarters', 'splits', 'ev_visits', 'ev_pageviews', 'region', 'city', 'quartered', 'quarters', 'upto', 'since') ORDER BY table, name`,
     );
     expect(added.map((c) => `${c.table}.${c.name}`)).toEqual([
       'events_all.city',
@@ -146,6 +147,10 @@ describe('cluster migrations run on a one-node cluster', () => {
       'page_visits_1d_all.ev_visits',
       'site_days_all.splits',
       'site_days_all.visit_quarters',
+      'visit_visitors_1d_all.quartered',
+      'visit_visitors_1d_all.quarters',
+      'visit_visitors_1d_all.since',
+      'visit_visitors_1d_all.upto',
       'visitors_1d_all.after',
       'visitors_1d_all.before',
       'visitors_1d_all.engaged_ms_before',
