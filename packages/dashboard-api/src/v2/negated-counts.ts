@@ -89,12 +89,10 @@ export function negatedCountsPlan(input: StatementInput, buckets: readonly numbe
 }
 
 /**
- * Per group, what the events passing P take from the counts without the negations: their
- * pageviews, custom events, engagements and conversions, and the visitors (converters) whose
- * events of the group (completing a goal) all pass P. Only the visitors with an event passing P
- * in the range are read.
+ * A statement's bound range and sites, and its dimension columns (`d0`…) over `src`: the events
+ * (`e`) or their visits (`v`).
  */
-export function negatedCountsStatement(input: StatementInput, negated: Negated): Statement {
+function rangeParts(input: StatementInput, src: 'e' | 'v') {
   const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
@@ -102,8 +100,19 @@ export function negatedCountsStatement(input: StatementInput, negated: Negated):
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
   const keys = input.dimensions.map((_, i) => `d${i}`);
   const dims = input.dimensions.map(
-    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+    (d, i) => `${dimensionSql(d, src, params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
   );
+  return { params, sites, from, to, keys, dims };
+}
+
+/**
+ * Per group, what the events passing P take from the counts without the negations: their
+ * pageviews, custom events, engagements and conversions, and the visitors (converters) whose
+ * events of the group (completing a goal) all pass P. Only the visitors with an event passing P
+ * in the range are read.
+ */
+export function negatedCountsStatement(input: StatementInput, negated: Negated): Statement {
+  const { params, sites, from, to, keys, dims } = rangeParts(input, 'e');
   const p = filterSql([negated.positive], 'e', params);
   const { source, where } = rawEventsSource({ ...input, filters: negated.kept }, params, sites, from, to, p);
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
@@ -215,15 +224,7 @@ export function negatedVisitsPlan(input: StatementInput, buckets: readonly numbe
  * visitors with an event passing P, each id once, joined to their visits.
  */
 export function negatedVisitsStatement(input: StatementInput, negated: Negated): Statement {
-  const params = new Params(input.goals);
-  const zone = params.add('String', input.zone);
-  const sites = params.add('Array(String)', input.sites);
-  const from = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.from));
-  const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
-  const keys = input.dimensions.map((_, i) => `d${i}`);
-  const dims = input.dimensions.map(
-    (d, i) => `${dimensionSql(d, 'v', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
-  );
+  const { params, sites, from, to, keys, dims } = rangeParts(input, 'v');
   const levels = byLevel(negated.kept);
   const p = filterSql([negated.positive], 'e', params);
   const other = filterSql(levels.event, 'e', params);
