@@ -39,8 +39,7 @@ export interface Query {
   limit: number;
   offset: number;
   format: 'json' | 'csv';
-  /** What else counts besides native events: imported history (SPEC §13). */
-  /** `imports`: imported history counts; `totals` (default true): the answer's totals are computed. */
+  /** `imports`: imported history counts besides native events (SPEC §13); `totals` (default true): the answer's totals are computed. */
   include: { imports: boolean; totals: boolean };
 }
 
