@@ -70,6 +70,9 @@ describe('one event', () => {
     ['screenWidth NaN-like', { ...ok, screenWidth: null }, 'screenWidth'],
     ['props key empty', { ...ok, props: { '': 'x' } }, 'props.'],
     ['props key too long', { ...ok, props: { ['k'.repeat(65)]: 'x' } }, `props.${'k'.repeat(64)}`],
+    ['props key of 65 astral characters', { ...ok, props: { ['𝔞'.repeat(65)]: 'x' } }, `props.${'𝔞'.repeat(32)}`],
+    ['props value of 257 astral characters', { ...ok, props: { a: '😀'.repeat(257) } }, 'props.a'],
+    ['a referrer of 2049 characters', { ...ok, referrer: `https://a.com/${'é'.repeat(2049 - 14)}` }, 'referrer'],
     ['props value null', { ...ok, props: { a: null } }, 'props.a'],
     ['props null', { ...ok, props: null }, 'props'],
     ['__proto__ at the top', JSON.parse('{"site":"a.com","name":"x","url":"https://a.com","__proto__":{"x":1}}'), '__proto__'],
@@ -91,6 +94,10 @@ describe('one event', () => {
       { ...ok, props: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, 'v'.repeat(256)])) },
     ],
     ['unknown fields (ignored)', { ...ok, hash: true }],
+    // JSON Schema's maxLength (the OpenAPI document) counts code points: an astral character is one.
+    ['a props key of 64 astral characters (128 UTF-16 units)', { ...ok, props: { ['𝔞'.repeat(64)]: 'x' } }],
+    ['a props value of 256 emoji', { ...ok, props: { a: '😀'.repeat(256) } }],
+    ['a URL of 2048 characters, some astral', { ...ok, url: `https://example.com/${'😀'.repeat(2048 - 20)}` }],
   ])('accepts %s', (_, input) => {
     expect(fieldOf(input)).toBeUndefined();
   });

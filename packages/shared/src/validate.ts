@@ -27,9 +27,21 @@ function fail(field: string, message: string): never {
   throw new ValidationError(`${field}: ${message}`, field);
 }
 
+/**
+ * Whether `text` is longer than `max` characters, counted as JSON Schema's `maxLength` counts
+ * them (Unicode code points), not as UTF-16 units: an astral character is one. A string no
+ * longer than `max` units is within it without counting.
+ */
+function longer(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let points = 0;
+  for (const _ of text) if (++points > max) return true;
+  return false;
+}
+
 function string(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string') fail(field, 'must be a string');
-  if (value.length === 0 || value.length > max) fail(field, `must be 1 to ${max} characters`);
+  if (value.length === 0 || longer(value, max)) fail(field, `must be 1 to ${max} characters`);
   return value;
 }
 
@@ -63,11 +75,11 @@ function props(value: unknown, field: string): Record<string, PropValue> {
   const out: Record<string, PropValue> = {};
   for (const key of keys) {
     const at = `${field}.${key.slice(0, 64)}`;
-    if (key.length === 0 || key.length > LIMITS.propKeyChars) fail(at, `keys must be 1 to ${LIMITS.propKeyChars} characters`);
+    if (key.length === 0 || longer(key, LIMITS.propKeyChars)) fail(at, `keys must be 1 to ${LIMITS.propKeyChars} characters`);
     if (FORBIDDEN_KEYS.has(key)) fail(at, 'is a reserved key');
     const v = value[key];
     if (typeof v === 'string') {
-      if (v.length > LIMITS.propValueChars) fail(at, `must be at most ${LIMITS.propValueChars} characters`);
+      if (longer(v, LIMITS.propValueChars)) fail(at, `must be at most ${LIMITS.propValueChars} characters`);
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) fail(at, 'must be a finite number');
     } else if (typeof v !== 'boolean') {
