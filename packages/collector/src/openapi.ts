@@ -5,9 +5,9 @@
  * (`@tidemark/shared` validate.ts); test/collector-schemathesis.integration.test.ts holds the
  * collector to this document with a fuzzer nobody here wrote.
  *
- * What JSON Schema cannot state is said in the descriptions: lengths are counted in UTF-16 code
- * units (JavaScript's `length`; a character outside the Basic Multilingual Plane counts 2); a
- * `url` must also parse as a WHATWG URL; a `timestamp` lies at most 30 days back and 1 minute
+ * Lengths are counted as JSON Schema's `maxLength` counts them, in Unicode code points (a
+ * character outside the Basic Multilingual Plane counts 1, not JavaScript's 2). What JSON Schema
+ * cannot state is said in the descriptions: a `url` must also parse as a WHATWG URL; a `timestamp` lies at most 30 days back and 1 minute
  * ahead; the byte limits of a body (413).
  */
 import { LIMITS } from '@tidemark/shared';
@@ -79,7 +79,7 @@ const event = {
       maxProperties: LIMITS.propsKeys,
       propertyNames: { minLength: 1, maxLength: LIMITS.propKeyChars, not: { enum: RESERVED } },
       additionalProperties: { anyOf: [{ type: 'string', maxLength: LIMITS.propValueChars }, { type: 'number' }, { type: 'boolean' }] },
-      description: `Custom properties: at most ${LIMITS.propsKeys} keys of 1–${LIMITS.propKeyChars} characters; values a string of at most ${LIMITS.propValueChars} characters, a number or a boolean.`,
+      description: `Custom properties: at most ${LIMITS.propsKeys} keys of 1–${LIMITS.propKeyChars} characters (code points, as every length here); values a string of at most ${LIMITS.propValueChars} characters, a number or a boolean.`,
     },
     timestamp: {
       type: 'string',

@@ -74,7 +74,8 @@ function props(value: unknown, field: string): Record<string, PropValue> {
   if (keys.length > LIMITS.propsKeys) fail(field, `must have at most ${LIMITS.propsKeys} keys`);
   const out: Record<string, PropValue> = {};
   for (const key of keys) {
-    const at = `${field}.${key.slice(0, 64)}`;
+    // Named by its first 64 characters (code points: an astral character is not cut in two).
+    const at = `${field}.${key.length > 64 ? [...key].slice(0, 64).join('') : key}`;
     if (key.length === 0 || longer(key, LIMITS.propKeyChars)) fail(at, `keys must be 1 to ${LIMITS.propKeyChars} characters`);
     if (FORBIDDEN_KEYS.has(key)) fail(at, 'is a reserved key');
     const v = value[key];
