@@ -25,6 +25,11 @@ export interface Statement {
   params: Record<string, unknown>;
   /** Result column names of the dimensions, in order. */
   dims: string[];
+  /**
+   * The statement's own rows among those its text returns, when the text answers more than this
+   * statement (`sharedVisitsSql`: one scan shared by the queries of a dashboard view); absent: all.
+   */
+  pick?: (rows: Record<string, unknown>[]) => Record<string, unknown>[];
 }
 
 export interface StatementInput {
@@ -539,6 +544,8 @@ export function visitStatement(input: StatementInput): Statement {
     }
   } else if (eventLevel) {
     where.push(`arrayExists(p -> ${filter}, v.pairs)`);
+    const shared = sharedVisitsStatement(input, params, sites, from, to, where);
+    if (shared) return shared;
   } else {
     where.push(filterSql(input.filters, 'p', params));
   }
@@ -554,6 +561,61 @@ export function visitStatement(input: StatementInput): Statement {
     WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${where.join(' AND ')}
     ${groupBy(input.dimensions.map((_, i) => `d${i}`))}${input.dimensions.length === 0 ? '' : '\n    HAVING visits != 0'}`;
   return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+}
+
+/**
+ * The visit dimensions of the panels a dashboard view shows beside its top numbers (the first tab
+ * of its sources, locations and devices panels): under a filter only a visit's pairs decide, each
+ * of their visit statements and the top numbers' (no dimension) is one scan of the range's visits
+ * with their pairs, the same filter evaluated on every pair (0.4 s of CPU for a month of 10M events
+ * under a wildcard pageview goal), four times per click.
+ */
+export const SHARED_VISIT_DIMENSIONS = ['channel', 'country', 'device'] as const;
+
+/**
+ * The visit statement under a filter on the visits' pairs, without a dimension or by one of
+ * `SHARED_VISIT_DIMENSIONS`: one text for all of them, the visits grouped by each of those
+ * dimensions and not at all (GROUPING SETS), each statement picking its own rows. The queries of a
+ * view ask it at once, so single-flight (`single-flight.ts`) runs the scan and the filter once for
+ * all of them (nothing is kept after it has answered); each set's sums are those its own statement
+ * would sum. Null for other dimensions.
+ */
+function sharedVisitsStatement(
+  input: StatementInput,
+  params: Params,
+  sites: string,
+  from: string,
+  to: string,
+  where: readonly string[],
+): Statement | null {
+  const [only, ...more] = input.dimensions;
+  if (more.length > 0) return null;
+  const at = only === undefined ? -1 : (SHARED_VISIT_DIMENSIONS as readonly string[]).indexOf(only);
+  if (only !== undefined && at < 0) return null;
+  const keys = SHARED_VISIT_DIMENSIONS.map((d, i) => `${dimensionSql(d, 'v', params, null, '')} AS k${i}`);
+  const names = SHARED_VISIT_DIMENSIONS.map((_, i) => `k${i}`);
+  // `grouping` (SQL standard): a bit per key, the first the highest, set when the row's set leaves the key out.
+  const all = (1 << names.length) - 1;
+  const sql = `
+    SELECT grouping(${names.join(', ')}) AS g, ${[...keys, VISIT_METRICS_SQL].join(',\n  ')}
+    FROM ${input.tables.visits} AS v
+    WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${where.join(' AND ')}
+    GROUP BY GROUPING SETS ((), ${names.map((k) => `(${k})`).join(', ')})
+    HAVING visits != 0 OR g = ${all}`;
+  const mask = at < 0 ? all : all & ~(1 << (names.length - 1 - at));
+  const metrics = (row: Record<string, unknown>) => ({
+    visits: row.visits,
+    bounces: row.bounces,
+    duration: row.duration,
+    visit_pageviews: row.visit_pageviews,
+  });
+  const pick = (rows: Record<string, unknown>[]) => {
+    const own = rows.filter((row) => Number(row.g) === mask);
+    if (at >= 0) return own.map((row) => ({ d0: row[`k${at}`], ...metrics(row) }));
+    // No dimension: one row, as a statement without GROUP BY returns (zeros when no visit passes).
+    return own.length > 0 ? own.map(metrics) : [{ visits: 0, bounces: 0, duration: 0, visit_pageviews: 0 }];
+  };
+  return { sql, params: params.values, dims: at < 0 ? [] : ['d0'], pick };
 }
 
 export { isTimeDimension };
