@@ -87,7 +87,7 @@ export function goalsOf(src: 'e' | 'p', params: Params, pointer: string, goals: 
 }
 
 /** The goals a positive goal filter can pass (`goalsNamed`): `is` one of its values, `contains` one; all of them for the others. */
-function goalsPassable(f: { op: string; values: readonly string[] }, goals: SiteGoals): SiteGoals {
+export function goalsPassable(f: { op: string; values: readonly string[] }, goals: SiteGoals): SiteGoals {
   if (f.op === 'is') return goalsNamed(goals, (name) => f.values.includes(name));
   if (f.op === 'contains') return goalsNamed(goals, (name) => f.values.some((v) => name.includes(v)));
   return goals;

@@ -58,11 +58,11 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
 
   it('tests a positive goal filter by the passable goals’ conditions, or’ed, an implicit goal by its name', () => {
     const sql = (f: Filter, goals = plain) => visitStatement(input([], [f], goals)).sql;
-    // `is Blog` on a site with configured goals: the Blog glob's condition alone, no array of the pair's goals.
+    // `is Blog` on a site with configured goals: the Blog glob's condition alone, no array of the pair's goals
+    // (under a visit filter or'ed with it too, where the visit's own pairs are matched).
+    const either: Filter = { op: 'or', filters: [leaf('is', 'goal', ['Blog']), leaf('is', 'country', ['NL'])], pointer: '' };
     expect(sql(leaf('is', 'goal', ['Blog']))).not.toContain('arrayFilter(gl');
-    expect(sql(leaf('is', 'goal', ['Blog']))).toMatch(
-      /arrayExists\(p -> \(\(v\.site = \{p\d+:String\} AND p\.name = 'pageview' AND match\(p\.path/,
-    );
+    expect(sql(either)).toMatch(/arrayExists\(p -> \(\(\(v\.site = \{p\d+:String\} AND p\.name = 'pageview' AND match\(p\.path/);
     // Neither goal contains `x`: no pair passes.
     expect(sql(leaf('contains', 'goal', ['x']))).toContain('arrayExists(p -> 0, v.pairs)');
     // A site without configured goals: its custom event names, tested by the filter's values.
@@ -72,6 +72,28 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
     expect(Object.values(s.params)).toContainEqual(['signup']);
     // Negations still read every goal the pair completes.
     expect(sql(leaf('is_not', 'goal', ['Blog']))).toContain('arrayFilter(gl');
+  });
+
+  it('expands a positive filter of pageview goals to the hashes of the matching paths of the sites’ visits in the range', () => {
+    const s = visitStatement(input(['device'], [leaf('contains', 'goal', ['Blog']), leaf('is', 'country', ['NL'])], plain));
+    // One site, its Blog glob: the visit's pageview path hashes against those of the matching paths its visits hold.
+    expect(s.sql).toMatch(
+      /\(v\.site = \{(p\d+):String\} AND if\(\(SELECT uniqExact\(path\) = uniqExact\(cityHash64\(path\)\) FROM db\.page_visits_1d WHERE site = \{\1:String\} AND dimension = ''/,
+    );
+    expect(s.sql).toMatch(
+      /arrayExists\(h -> h IN \(SELECT cityHash64\(path\) FROM db\.page_visits_1d WHERE .* AND \(match\(path, \{p\d+:String\}\)\)\), v\.pageview_paths\)/,
+    );
+    // Two paths sharing a hash: the pairs, as before.
+    expect(s.sql).toMatch(/arrayExists\(p -> p\.name = 'pageview' AND \(match\(p\.path, \{p\d+:String\}\)\), v\.pairs\)/);
+    expect(s.sql).toContain('v.country');
+    expect(Object.values(s.params)).toContain('^\\/blog\\/[^/]*$');
+    // Not expanded: an event goal among the passable ones, a site without configured goals, a negation, two event-level filters.
+    const pairs = (f: Filter[], goals = plain) => visitStatement(input([], f, goals)).sql;
+    const mixed = siteGoals(['a.example', 'b.example'], (site) => (site === 'a.example' ? GOALS.slice(0, 2) : null));
+    expect(pairs([leaf('contains', 'goal', ['g'])])).not.toContain('pageview_paths');
+    expect(pairs([leaf('is', 'goal', ['Blog'])], mixed)).not.toContain('pageview_paths');
+    expect(pairs([leaf('is_not', 'goal', ['Signup'])])).not.toContain('pageview_paths');
+    expect(pairs([leaf('is', 'goal', ['Blog']), leaf('is', 'page', ['/blog/a'])])).not.toContain('pageview_paths');
   });
 
   it('shares one scan between the view’s visit statements under a pair filter: each picks its own grouping set', () => {
