@@ -647,7 +647,7 @@ function pageviewGoalFilter(input: StatementInput, params: Params): { sites: [st
   const sites: [string, string[]][] = [];
   for (const [site, list] of passable.configured) {
     if (!list.every((g) => 'path' in g)) return null;
-    if (list.length > 0) sites.push([site, list.map((g) => globToRegExp((g as { path: string }).path).source)]);
+    if (list.length > 0) sites.push([site, list.map((g) => (g as { path: string }).path)]);
   }
   return sites.length > 0 ? { sites, rest } : null;
 }
@@ -659,22 +659,25 @@ function pageviewGoalFilter(input: StatementInput, params: Params): { sites: [st
  * range hold (`page_visits_1d` (031) has a row per UTC day of a visit's start and path it holds,
  * written with the visit's row), and a visit passes when one of its hashes is one of theirs. A
  * visit testing its hashes against a set instead of matching the glob on each of its pairs: about
- * half the CPU. Should two distinct paths of the site's range share a hash, the site's visits are
- * matched on their pairs as before (the `if` reads one branch: its condition is a constant).
+ * half the CPU. Should two distinct paths of the site's events of those days (`pages_1d`) share a
+ * hash, the site's visits are matched on their pairs as before (the `if` reads one branch: its
+ * condition is a constant).
  * Null when the filters are not one such goal leaf (and visit attribute filters).
  */
 function pageviewGoalSql(input: StatementInput, params: Params, from: string, to: string): string | null {
   const goal = pageviewGoalFilter(input, params);
   if (goal === null) return null;
-  const table = input.tables.pageVisits1d;
-  const perSite = goal.sites.map(([site, patterns]) => {
+  const perSite = goal.sites.map(([site, globs]) => {
     const s = params.add('String', site);
-    const paths = `FROM ${table} WHERE site = ${s} AND dimension = '' AND bucket >= toStartOfDay(${from}) AND bucket < ${to}`;
-    const re = patterns.map((p) => params.add('String', p));
-    const matches = (x: string) => `(${re.map((r) => `match(${x}, ${r})`).join(' OR ')})`;
-    const distinct = `(SELECT uniqExact(path) = uniqExact(cityHash64(path)) ${paths})`;
-    const hashes = `arrayExists(h -> h IN (SELECT cityHash64(path) ${paths} AND ${matches('path')}), v.pageview_paths)`;
-    const pairs = `arrayExists(p -> p.name = 'pageview' AND ${matches('p.path')}, v.pairs)`;
+    const days = `site = ${s} AND bucket >= toStartOfDay(${from}) AND bucket < ${to}`;
+    const re = globs.map((g) => params.add('String', globToRegExp(g).source));
+    // A glob's literal start bounds the paths read by the table's key (site, path, …).
+    const starts = globs.map((g) => g.slice(0, g.indexOf('*') < 0 ? g.length : g.indexOf('*')));
+    const matched = `(${re.map((r, i) => `${starts[i] === '' ? '' : `startsWith(path, ${params.add('String', starts[i])}) AND `}match(path, ${r})`).join(' OR ')})`;
+    // Every path of the site's events of those days (pages_1d, 007: a few rows per path and day) hashes apart.
+    const distinct = `(SELECT uniqExact(path) = uniqExact(cityHash64(path)) FROM ${input.tables.pages1d} WHERE ${days})`;
+    const hashes = `arrayExists(h -> h IN (SELECT cityHash64(path) FROM ${input.tables.pageVisits1d} WHERE ${days} AND dimension = '' AND ${matched}), v.pageview_paths)`;
+    const pairs = `arrayExists(p -> p.name = 'pageview' AND (${re.map((r) => `match(p.path, ${r})`).join(' OR ')}), v.pairs)`;
     return `(v.site = ${s} AND if(${distinct}, ${hashes}, ${pairs}))`;
   });
   return [`(${perSite.join(' OR ')})`, ...(goal.rest.length > 0 ? [filterSql(goal.rest, 'p', params)] : [])].join(' AND ');
