@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -169,7 +169,7 @@ describe('ClickHouse schema (server)', () => {
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
       expect(await migrate(client, older)).toEqual([
-        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49,
       ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -398,7 +398,7 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47]);
+      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -449,7 +449,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -458,12 +458,45 @@ describe('ClickHouse schema (server)', () => {
           )
         )?.pairs;
       expect(await read()).toEqual(pairs);
+      // 049: the row written before has the hashes of its distinct pageview paths (not the custom event's),
+      // materialized or computed as read, and so has a row written after it (the column named by no insert).
+      const viewed = ['/', '/pricing?plan=pro', 'caf\u00e9/\u{1F30A}'];
+      const hashes = async (visitor: string, site = 'pairs.example') =>
+        await one<{ got: string[]; want: string[] }>(
+          `SELECT arrayMap(h -> toString(h), arraySort(pageview_paths)) AS got,
+                  arrayMap(h -> toString(h), arraySort(arrayMap(p -> cityHash64(p), [${viewed.map(quote).join(', ')}]))) AS want
+           FROM ${older.database}.visits FINAL WHERE site = '${site}' AND visitor_id = ${visitor}`,
+        );
+      const before = await hashes('1');
+      expect(before?.got).toHaveLength(3);
+      expect(before?.got).toEqual(before?.want);
       // The rewrite of the old part, done or not, reads the same; a re-run changes nothing.
       await client.command({ query: `OPTIMIZE TABLE ${older.database}.visits FINAL` });
       expect(await read()).toEqual(pairs);
       for (const statement of (await loadMigrations(older)).find((m) => m.version === 23)?.statements ?? [])
         await client.command({ query: statement });
+      for (const statement of (await loadMigrations(older)).find((m) => m.version === 49)?.statements ?? [])
+        await client.command({ query: statement });
       expect(await read()).toEqual(pairs);
+      expect(await hashes('1')).toEqual(before);
+      await client.insert({
+        table: `${older.database}.visits`,
+        values: [
+          {
+            site: 'hashes.example',
+            visitor_id: '2',
+            first_at: '2026-11-01 11:00:00.000',
+            last_at: '2026-11-01 11:05:00.000',
+            sign: 1,
+            version: 1,
+            pageviews: 3,
+            events: 1,
+            pairs,
+          },
+        ],
+        format: 'JSONEachRow',
+      });
+      expect(await hashes('2', 'hashes.example')).toEqual(before);
       // 035 and 037 backfilled the visit written before them (its versions: ''; its custom event name:
       // signup, once), and a re-run of their statements (the backfills included) adds nothing.
       const sums = async () => ({
@@ -535,7 +568,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 43, 45, 47]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -609,7 +642,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([43, 45, 47]);
+      expect(await migrate(client, older)).toEqual([43, 45, 47, 49]);
       const backfilled = [
         'entry_page / Direct: 1 1 60000 1',
         'entry_page / Organic Search: 1 0 180000 3',
@@ -678,7 +711,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       await migrate(client, older, old);
       await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([45, 47]);
+      expect(await migrate(client, older)).toEqual([45, 47, 49]);
       const columns = await (
         await client.query({
           query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
@@ -792,7 +825,7 @@ describe('ClickHouse schema (server)', () => {
         `SELECT count() AS n FROM ${older.database}.visit_visitors_1d WHERE site = '${site}' AND dimension IN ('', 'channel') AND held = events`,
       );
       expect(Number(before?.n)).toBe(3);
-      expect(await migrate(client, older)).toEqual([47]);
+      expect(await migrate(client, older)).toEqual([47, 49]);
       const want = [
         '= 1: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]',
         'channel=Direct 1: [[40,41,95],[1,1,2],[2,2,1]]',

@@ -1236,6 +1236,61 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     expect(tables).toContain('page_visits_1d');
   });
 
+  it('answers a view under a wildcard pageview goal filter exactly, its visit statements shared as they run at once', async () => {
+    // A goals panel row click on a goal of a glob with wildcards (Blog: `/blog/*`, Any blog: `/blog**`,
+    // overlapping; Docs: `/docs**`): every visit holding a pageview of one matching path counts once,
+    // whichever and however many. The view's bodies are asked at once, as the dashboard does: their visit
+    // statements without a dimension or by channel, country or device are one statement (GROUPING SETS)
+    // run once (single-flight), each answer picking its own rows. Also `contains` (several goals), two
+    // goals, a goal and a visit filter, both sites (b.example's implicit goals), UTC and zones off UTC.
+    const partial: [string, string] = [
+      new Date(Date.parse(NEAR_DAYS[0]) - 5 * HOUR - 1234).toISOString(),
+      new Date(NOW - 2 * HOUR + 1234).toISOString(),
+    ];
+    const views: [unknown, unknown[], string, unknown][] = [
+      [SITES[0], ['is', 'goal', ['Blog']], 'UTC', '30d'],
+      [SITES[0], ['is', 'goal', ['Any blog']], 'Europe/Berlin', '30d'],
+      [SITES[0], ['is', 'goal', ['Docs', 'Blog']], 'UTC', NEAR_DAYS],
+      [SITES[0], ['contains', 'goal', ['blog']], 'Asia/Kolkata', '7d'],
+      [SITES, ['is', 'goal', ['Any blog']], 'UTC', partial],
+      [SITES, ['contains', 'goal', ['ign']], 'America/New_York', '7d'],
+      [SITES[1], ['is', 'goal', ['signup']], 'UTC', '30d'],
+    ];
+    const tables = new Set<string>();
+    for (const [i, [site, filter, timezone, dateRange]] of views.entries()) {
+      const filters = i === 2 ? [filter, ['is', 'device', ['Desktop']]] : [filter];
+      const base = { site, filters, dateRange, timezone, include: { totals: false } };
+      const bodies: Record<string, unknown>[] = [
+        { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
+        { ...base, metrics: ['visitors'], dimensions: ['time:day'] },
+        { ...base, metrics: ['visitors'], dimensions: ['page'], limit: 9 },
+        { ...base, metrics: ['visits'], dimensions: ['channel'], limit: 9 },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['country'], limit: 300 },
+        { ...base, metrics: ['visits', 'visit_duration'], dimensions: ['device'], limit: 9 },
+        { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'], dimensions: ['goal'], limit: 9 },
+        // Another tab (not shared) and totals (the same statement without a dimension).
+        { ...base, metrics: ['visits', 'views_per_visit'], dimensions: ['browser'], include: { totals: true } },
+        { ...base, metrics: ['visits', 'bounce_rate'], dimensions: ['channel'], include: { totals: true } },
+      ];
+      const answers = await Promise.all(bodies.map((body) => ask(body)));
+      for (const [j, body] of bodies.entries()) {
+        const got = answers[j] as { results: unknown[]; totals: unknown[]; meta: { tables: string[] } };
+        for (const t of got.meta.tables) tables.add(t.split('.')[1] ?? t);
+        const want = referenceQuery(all, parseQuery(body), NOW, goals);
+        // `include.totals: false` (as the dashboard's panels ask): no totals to compare.
+        const totals = (body.include as { totals: boolean }).totals;
+        expect({ body, results: got.results, totals: totals ? got.totals : null }).toEqual({
+          body,
+          results: want.results,
+          totals: totals ? want.totals : null,
+        });
+      }
+      // Asked alone, the same answers.
+      for (const [j, body] of bodies.entries()) expect((await ask(body)).results).toEqual(answers[j]?.results);
+    }
+    expect(tables).toContain('visits');
+  });
+
   it('refuses what RE2 refuses with a pointer, streams CSV, answers an unknown site with zeros, and matches its OpenAPI document', async () => {
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       app.request('/api/v2/query', {

@@ -32,8 +32,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     // 022_site_days_distributed, 024_visit_pairs_low_cardinality_distributed, 026_page_visitor_months_distributed,
     // 028_site_day_quarters_distributed, 030_visit_visitors_distributed, 032_page_visits_distributed,
     // 034_attribute_visits_distributed, 038_name_visits_distributed, 040_name_pages_1d_distributed, 042_page_visits_pageviews_distributed,
-    // 044_entry_exit_visits_distributed, 046_region_city_distributed, 048_visit_visitor_quarters_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 20);
+    // 044_entry_exit_visits_distributed, 046_region_city_distributed, 048_visit_visitor_quarters_distributed,
+    // 050_visit_pageview_paths_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 21);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -107,6 +108,11 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
       expect(all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`))).toMatch(
         /MODIFY COLUMN pairs Array\(Tuple\(name LowCardinality\(String\), path LowCardinality\(String\)\)\)/,
       );
+    // The hashes of the visits' pageview paths (049, 050): computed on the local table, read through the Distributed one.
+    for (const table of ['visits', 'visits_all'])
+      expect(
+        all(cluster).find((s) => s.includes(`ALTER TABLE analytics.${table} ON CLUSTER tidemark`) && s.includes('pageview_paths')),
+      ).toMatch(/ADD COLUMN IF NOT EXISTS pageview_paths Array\(UInt64\)\s+MATERIALIZED arrayDistinct\(arrayMap\(p -> cityHash64\(p\)/);
     // Settings tables (sites, keys, …) are one replica set across every shard.
     const sites = all(cluster).find((s) => s.includes('.sites ON CLUSTER'));
     expect(sites).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/global/{database}/{table}', '{replica}', version)");

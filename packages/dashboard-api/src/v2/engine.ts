@@ -229,7 +229,7 @@ async function grouped(
   const [baseRows, takenRows, visitRows, visitsTakenRows, importedRows] = await Promise.all([
     counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
     taken ? run(client, taken, seconds) : Promise.resolve([]),
-    visitsSql ? run(client, visitsSql, seconds) : Promise.resolve([]),
+    visitsSql ? run(client, visitsSql, seconds).then((rows) => visitsSql.pick?.(rows) ?? rows) : Promise.resolve([]),
     visitsTaken ? run(client, visitsTaken, seconds) : Promise.resolve([]),
     imported?.ok ? run(client, imported, seconds) : Promise.resolve([]),
   ]);

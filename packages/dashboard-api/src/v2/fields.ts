@@ -6,7 +6,7 @@
  * SQL text: they are bound parameters created through `Params`.
  */
 import { ValidationError } from '@tidemark/shared';
-import { goalsNamed, goalsSql, hasPropGoals, type SiteGoals } from './goals.ts';
+import { goalPassesSql, goalsNamed, goalsSql, hasPropGoals, type SiteGoals } from './goals.ts';
 import type { Filter } from './parse.ts';
 import { type Dimension, type Interval, isEventDimension, isTimeDimension, PROP_PREFIX } from './vocabulary.ts';
 
@@ -87,7 +87,7 @@ export function goalsOf(src: 'e' | 'p', params: Params, pointer: string, goals: 
 }
 
 /** The goals a positive goal filter can pass (`goalsNamed`): `is` one of its values, `contains` one; all of them for the others. */
-function goalsPassable(f: { op: string; values: readonly string[] }, goals: SiteGoals): SiteGoals {
+export function goalsPassable(f: { op: string; values: readonly string[] }, goals: SiteGoals): SiteGoals {
   if (f.op === 'is') return goalsNamed(goals, (name) => f.values.includes(name));
   if (f.op === 'contains') return goalsNamed(goals, (name) => f.values.some((v) => name.includes(v)));
   return goals;
@@ -177,7 +177,14 @@ export function filterSql(filters: readonly Filter[], src: 'e' | 'p' | 'r', para
     if (f.dimension === 'goal' && src !== 'r') {
       // An event passes when one of its goals passes (is, contains, matches), or when it completes
       // a goal and none of its goals passes the positive form (is_not, contains_not, matches_not).
-      const goals = goalsOf(src, params, `${f.pointer}/1`, goalsPassable(f, params.goals));
+      const passable = goalsPassable(f, params.goals);
+      // `is` and `contains`: every configured goal left passes by its name, so a row passes when it completes one.
+      if (f.op === 'is' || f.op === 'contains') {
+        if (src === 'p' && hasPropGoals(passable))
+          throw new Error(`${f.pointer}/1: goals with property conditions need raw events, not pairs`);
+        return goalPassesSql(src, passable, params, params.raw, (x) => leafSql(f.op, x, f.values, params));
+      }
+      const goals = goalsOf(src, params, `${f.pointer}/1`, passable);
       const negated = f.op.endsWith('_not');
       const any = `arrayExists(gx -> ${leafSql(negated ? f.op.slice(0, -4) : f.op, 'gx', f.values, params)}, ${goals})`;
       return negated ? `(notEmpty(${goals}) AND NOT ${any})` : any;

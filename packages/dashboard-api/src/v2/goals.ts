@@ -86,13 +86,15 @@ export function goalsNamed(goals: SiteGoals, keep: (name: string) => boolean): S
 
 export const hasPathGoals = (g: SiteGoals) => g.configured.some(([, list]) => list.some((x) => 'path' in x));
 
-/**
- * The goals a row completes, as `Array(String)`: `src` 'e' is an event (or a rollup row),
- * 'p' one (name, path) pair of the visit `v`. Property conditions need raw events (`withProps`).
- */
-export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withProps: boolean): string {
+/** Each configured goal's condition on a row with its name, and the implicit goals' (the row's name, on the sites without configured goals). */
+function goalConditions(
+  src: 'e' | 'p',
+  goals: SiteGoals,
+  params: Params,
+  withProps: boolean,
+): { configured: { condition: string; name: string }[]; implicit: string | null; site: string } {
   const site = src === 'p' ? 'v.site' : 'e.site';
-  const items: string[] = [];
+  const configured: { condition: string; name: string }[] = [];
   for (const [s, list] of goals.configured) {
     const onSite = `${site} = ${params.add('String', s)}`;
     for (const goal of list) {
@@ -106,13 +108,38 @@ export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withP
           conditions.push(`e.props[${params.add('String', key)}] = ${params.add('String', value)}`);
         }
       }
-      items.push(`if(${conditions.join(' AND ')}, ${params.add('String', goal.name)}, '')`);
+      configured.push({ condition: conditions.join(' AND '), name: goal.name });
     }
   }
-  if (goals.implicit.length > 0)
-    items.push(
-      `if(${site} IN ${params.add('Array(String)', goals.implicit)} AND ${src}.name NOT IN ('pageview', 'engagement'), toString(${src}.name), '')`,
-    );
+  const implicit =
+    goals.implicit.length > 0
+      ? `${site} IN ${params.add('Array(String)', goals.implicit)} AND ${src}.name NOT IN ('pageview', 'engagement')`
+      : null;
+  return { configured, implicit, site };
+}
+
+/**
+ * The goals a row completes, as `Array(String)`: `src` 'e' is an event (or a rollup row),
+ * 'p' one (name, path) pair of the visit `v`. Property conditions need raw events (`withProps`).
+ */
+export function goalsSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withProps: boolean): string {
+  const { configured, implicit } = goalConditions(src, goals, params, withProps);
+  const items = configured.map((g) => `if(${g.condition}, ${params.add('String', g.name)}, '')`);
+  if (implicit !== null) items.push(`if(${implicit}, toString(${src}.name), '')`);
   if (items.length === 0) return "CAST([], 'Array(String)')";
   return `arrayFilter(gl -> gl != '', [${items.join(', ')}])`;
+}
+
+/**
+ * Whether a row completes one of the goals whose name passes `leaf`, when every configured goal
+ * of `goals` is known to pass it by its name (`goalsNamed` under an `is` or `contains` filter):
+ * the goals' conditions or'ed, without building the array of the goals the row completes (per
+ * pair of every visit of a month, that array is most of a goal filter's cost); an implicit goal
+ * (a custom event's name) is still tested by `leaf`.
+ */
+export function goalPassesSql(src: 'e' | 'p', goals: SiteGoals, params: Params, withProps: boolean, leaf: (x: string) => string): string {
+  const { configured, implicit } = goalConditions(src, goals, params, withProps);
+  const any = configured.map((g) => `(${g.condition})`);
+  if (implicit !== null) any.push(`(${implicit} AND ${leaf(`toString(${src}.name)`)})`);
+  return any.length === 0 ? '0' : `(${any.join(' OR ')})`;
 }

@@ -44,7 +44,7 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
     const bound = (f: Filter) => Object.values(visitStatement(input([], [f], plain)).params).flat();
     const blogPattern = '^\\/blog\\/[^/]*$';
     // `is Blog`: the Signup goal's event is not evaluated; `contains Sign`: the Blog glob is not.
-    expect(bound(leaf('is', 'goal', ['Blog']))).toEqual(expect.arrayContaining(['Blog', blogPattern]));
+    expect(bound(leaf('is', 'goal', ['Blog']))).toEqual(expect.arrayContaining([blogPattern]));
     expect(bound(leaf('is', 'goal', ['Blog']))).not.toContain('signup');
     expect(bound(leaf('contains', 'goal', ['Sign']))).toContain('signup');
     expect(bound(leaf('contains', 'goal', ['Sign']))).not.toContain(blogPattern);
@@ -54,6 +54,79 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
     expect(s.sql).not.toContain('FINAL');
     expect(s.sql).toContain('sum(v.sign) AS visits');
     expect(s.sql).toContain('HAVING visits != 0');
+  });
+
+  it('tests a positive goal filter by the passable goals’ conditions, or’ed, an implicit goal by its name', () => {
+    const sql = (f: Filter, goals = plain) => visitStatement(input([], [f], goals)).sql;
+    // `is Blog` on a site with configured goals: the Blog glob's condition alone, no array of the pair's goals
+    // (under a visit filter or'ed with it too, where the visit's own pairs are matched).
+    const either: Filter = { op: 'or', filters: [leaf('is', 'goal', ['Blog']), leaf('is', 'country', ['NL'])], pointer: '' };
+    expect(sql(leaf('is', 'goal', ['Blog']))).not.toContain('arrayFilter(gl');
+    expect(sql(either)).toMatch(/arrayExists\(p -> \(\(\(v\.site = \{p\d+:String\} AND p\.name = 'pageview' AND match\(p\.path/);
+    // Neither goal contains `x`: no pair passes.
+    expect(sql(leaf('contains', 'goal', ['x']))).toContain('arrayExists(p -> 0, v.pairs)');
+    // A site without configured goals: its custom event names, tested by the filter's values.
+    const implicit = siteGoals(['a.example'], () => null);
+    const s = visitStatement(input([], [leaf('is', 'goal', ['signup'])], implicit));
+    expect(s.sql).toMatch(/p\.name NOT IN \('pageview', 'engagement'\) AND has\(\{p\d+:Array\(String\)\}, toString\(p\.name\)\)/);
+    expect(Object.values(s.params)).toContainEqual(['signup']);
+    // Negations still read every goal the pair completes.
+    expect(sql(leaf('is_not', 'goal', ['Blog']))).toContain('arrayFilter(gl');
+  });
+
+  it('expands a positive filter of pageview goals to the hashes of the matching paths of the sites’ visits in the range', () => {
+    const s = visitStatement(input(['device'], [leaf('contains', 'goal', ['Blog']), leaf('is', 'country', ['NL'])], plain));
+    // One site, its Blog glob: the visit's pageview path hashes against those of the matching paths its visits hold.
+    expect(s.sql).toMatch(
+      /\(v\.site = \{(p\d+):String\} AND if\(\(SELECT uniqExact\(path\) = uniqExact\(cityHash64\(path\)\) FROM db\.pages_1d WHERE site = \{\1:String\} AND bucket >= /,
+    );
+    expect(s.sql).toMatch(
+      /arrayExists\(h -> h IN \(SELECT cityHash64\(path\) FROM db\.page_visits_1d WHERE .* AND dimension = '' AND \(startsWith\(path, \{(p\d+):String\}\) AND match\(path, \{p\d+:String\}\)\)\), v\.pageview_paths\)/,
+    );
+    // Two paths sharing a hash: the pairs, as before.
+    expect(s.sql).toMatch(/arrayExists\(p -> p\.name = 'pageview' AND \(match\(p\.path, \{p\d+:String\}\)\), v\.pairs\)/);
+    expect(s.sql).toContain('v.country');
+    expect(Object.values(s.params)).toEqual(expect.arrayContaining(['^\\/blog\\/[^/]*$', '/blog/']));
+    // Not expanded: an event goal among the passable ones, a site without configured goals, a negation, two event-level filters.
+    const pairs = (f: Filter[], goals = plain) => visitStatement(input([], f, goals)).sql;
+    const mixed = siteGoals(['a.example', 'b.example'], (site) => (site === 'a.example' ? GOALS.slice(0, 2) : null));
+    expect(pairs([leaf('contains', 'goal', ['g'])])).not.toContain('pageview_paths');
+    expect(pairs([leaf('is', 'goal', ['Blog'])], mixed)).not.toContain('pageview_paths');
+    expect(pairs([leaf('is_not', 'goal', ['Signup'])])).not.toContain('pageview_paths');
+    expect(pairs([leaf('is', 'goal', ['Blog']), leaf('is', 'page', ['/blog/a'])])).not.toContain('pageview_paths');
+  });
+
+  it('shares one scan between the view’s visit statements under a pair filter: each picks its own grouping set', () => {
+    const f = [leaf('is', 'goal', ['Blog'])];
+    const none = visitStatement(input([], f, plain));
+    const byChannel = visitStatement(input(['channel'], f, plain));
+    const byDevice = visitStatement(input(['device'], f, plain));
+    // The same text and parameters (single-flight runs it once), grouped by each dimension and not at all.
+    expect(byChannel.sql).toBe(none.sql);
+    expect(byDevice.params).toEqual(none.params);
+    expect(none.sql).toContain('GROUP BY GROUPING SETS ((), (k0), (k1), (k2))');
+    expect(none.dims).toEqual([]);
+    expect(byChannel.dims).toEqual(['d0']);
+    // `grouping(k0, k1, k2)`: a bit set per key the row's set leaves out (k0 the highest).
+    const rows = [
+      { g: 7, k0: '', k1: '', k2: '', visits: '5', bounces: '1', duration: '10', visit_pageviews: '9' },
+      { g: 3, k0: 'Direct', k1: '', k2: '', visits: '4', bounces: '1', duration: '8', visit_pageviews: '7' },
+      { g: 3, k0: '', k1: '', k2: '', visits: '1', bounces: '0', duration: '2', visit_pageviews: '2' },
+      { g: 6, k0: '', k1: '', k2: 'Mobile', visits: '5', bounces: '1', duration: '10', visit_pageviews: '9' },
+    ];
+    expect(none.pick?.(rows)).toEqual([{ visits: '5', bounces: '1', duration: '10', visit_pageviews: '9' }]);
+    expect(byChannel.pick?.(rows)).toEqual([
+      { d0: 'Direct', visits: '4', bounces: '1', duration: '8', visit_pageviews: '7' },
+      { d0: '', visits: '1', bounces: '0', duration: '2', visit_pageviews: '2' },
+    ]);
+    expect(byDevice.pick?.(rows)).toEqual([{ d0: 'Mobile', visits: '5', bounces: '1', duration: '10', visit_pageviews: '9' }]);
+    // No visit passes: the statement without dimensions still answers one row of zeros.
+    expect(none.pick?.([])).toEqual([{ visits: 0, bounces: 0, duration: 0, visit_pageviews: 0 }]);
+    // Other dimensions, or two: their own statement.
+    expect(visitStatement(input(['browser'], f, plain)).pick).toBeUndefined();
+    expect(visitStatement(input(['channel', 'country'], f, plain)).pick).toBeUndefined();
+    // A visit filter alone (no pairs read): not shared.
+    expect(visitStatement(input(['channel'], [leaf('is', 'country', ['NL'])], plain)).pick).toBeUndefined();
   });
 });
 
