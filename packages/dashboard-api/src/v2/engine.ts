@@ -359,10 +359,13 @@ async function period(
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   // The base checks its own counted days (the query's check is skipped: conversions evaluate goals),
   // so its whole UTC days sum their exact counts instead of merging a month of `uniq` states.
-  const baseQuery = { ...onlyEvents, dimensions: baseDims, filters: baseInput.filters };
+  // Under negations counted the other way round (`negated-counts.ts`) the base's days are checked without them, as the query's.
+  const baseNegated = negatedFilters(baseInput.filters);
+  const baseFilters = baseNegated ? baseNegated.kept : baseInput.filters;
+  const baseQuery = { ...onlyEvents, dimensions: baseDims, filters: baseFilters };
   const baseCounted =
     wantsRate && input.counted === undefined
-      ? checkCounts(client, baseQuery, baseInput, null, seconds, buckets)
+      ? checkCounts(client, baseQuery, { ...baseInput, filters: baseFilters }, null, seconds, buckets)
       : Promise.resolve(input.counted);
   const summed = totalsAreSums(query, input, buckets);
   // Buckets inside UTC days (days in Asia/Kolkata): the totals are the rows' sums less the visitors
