@@ -204,17 +204,22 @@ async function grouped(
   buckets: readonly number[],
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
-  // Distinct visitors under one visit filter in a zone off UTC: first which days' quarter-hour marks are current (`visit-counts.ts`).
+  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
+  let negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
+  // Distinct visitors under one visit filter in a zone off UTC (the one left beside such negations):
+  // first which days' quarter-hour marks are current (`visit-counts.ts`).
+  const counting = negated?.base ?? input;
   if (
     (eventMetrics || !visitMetrics) &&
-    input.marked === undefined &&
-    !nameCountsEligible(input, buckets) &&
-    !rollupEligible(input, buckets) &&
-    marksEligible(input, buckets)
-  )
-    input = { ...input, marked: markedDaysOf(await run(client, markedDaysStatement(input), seconds), input.sites) };
-  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
-  const negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
+    counting.marked === undefined &&
+    !nameCountsEligible(counting, buckets) &&
+    !rollupEligible(counting, buckets) &&
+    marksEligible(counting, buckets)
+  ) {
+    const marked = markedDaysOf(await run(client, markedDaysStatement(counting), seconds), input.sites);
+    input = { ...input, marked };
+    if (negated) negated = { ...negated, base: { ...negated.base, marked } };
+  }
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
   const events = eventMetrics || !visitMetrics ? eventStatementOf(negated?.base ?? input, buckets) : null;
   const taken = negated ? negatedCountsStatement(input, negated) : null;

@@ -187,7 +187,8 @@ export function subtractNegated(base: Row[], taken: Row[], key: (row: Row) => st
     taken,
     key,
     TAKEN,
-    (r) => Number(r.pageviews) + Number(r.events) + Number(r.engagements) > 0,
+    // Distinct visitors left: an event of theirs is (a statement of visitors alone has no other counts: the marks).
+    (r) => Number(r.pageviews) + Number(r.events) + Number(r.engagements) + Number(r.visitors) > 0,
     (n) => Math.max(0, n),
   );
 }
