@@ -1169,6 +1169,19 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('name_pages_1d');
+    // The goals panel without a filter (what a negated property filter's counts subtract from:
+    // negated-counts.ts): from every name's counts where each goal is an event name (b.example's
+    // implicit goals), from the rollups where a pageview goal is among them (a.example).
+    for (const [i, site] of SITES.entries()) {
+      const unfiltered = ranges.map((dateRange, j) => ({
+        site,
+        dateRange,
+        metrics: ['visitors', 'events', 'conversions', 'conversion_rate'],
+        dimensions: ['goal'],
+        ...(j % 2 === 1 ? { timezone: 'Europe/Berlin' } : {}),
+      }));
+      expect({ site, names: (await answersEqualReference(unfiltered)).has('name_pages_1d') }).toEqual({ site, names: i === 1 });
+    }
   });
 
   it('answers visit metrics under one pageview goal of a literal path from the per-path visit sums, exactly', async () => {
@@ -1601,6 +1614,19 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         dimensions: ['page'],
         filters: f,
       },
+      // The dashboard's click in the site's own zone (partial UTC days at both ends): the top numbers,
+      // the goals panel and a visit attribute breakdown.
+      { site: site(i), metrics: TOP, dateRange: '7d', timezone: 'Europe/Berlin', filters: f },
+      {
+        site: site(i),
+        metrics: ['visitors', 'conversions', 'conversion_rate'],
+        dateRange: '7d',
+        timezone: 'Europe/Berlin',
+        dimensions: ['goal'],
+        filters: f,
+      },
+      { site: site(i), metrics: ['visits'], dateRange: '7d', timezone: 'Europe/Berlin', dimensions: ['device'], filters: f },
+      { site: site(i), metrics: ['visits', 'bounce_rate'], dateRange: '7d', dimensions: ['country'], filters: f },
     ]);
     let narrower = 0;
     for (const body of bodies) {

@@ -204,17 +204,22 @@ async function grouped(
   buckets: readonly number[],
 ): Promise<Grouped> {
   const { visitMetrics, eventMetrics } = needs(query, input.dimensions);
-  // Distinct visitors under one visit filter in a zone off UTC: first which days' quarter-hour marks are current (`visit-counts.ts`).
+  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
+  let negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
+  // Distinct visitors under one visit filter in a zone off UTC (the one left beside such negations):
+  // first which days' quarter-hour marks are current (`visit-counts.ts`).
+  const counting = negated?.base ?? input;
   if (
     (eventMetrics || !visitMetrics) &&
-    input.marked === undefined &&
-    !nameCountsEligible(input, buckets) &&
-    !rollupEligible(input, buckets) &&
-    marksEligible(input, buckets)
-  )
-    input = { ...input, marked: markedDaysOf(await run(client, markedDaysStatement(input), seconds), input.sites) };
-  // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
-  const negated = eventMetrics || !visitMetrics ? negatedCountsPlan(input, buckets) : null;
+    counting.marked === undefined &&
+    !nameCountsEligible(counting, buckets) &&
+    !rollupEligible(counting, buckets) &&
+    marksEligible(counting, buckets)
+  ) {
+    const marked = markedDaysOf(await run(client, markedDaysStatement(counting), seconds), input.sites);
+    input = { ...input, marked };
+    if (negated) negated = { ...negated, base: { ...negated.base, marked } };
+  }
   // Both statements are built before either runs: a query one of them refuses (a 400) starts nothing.
   const events = eventMetrics || !visitMetrics ? eventStatementOf(negated?.base ?? input, buckets) : null;
   const taken = negated ? negatedCountsStatement(input, negated) : null;
@@ -359,10 +364,13 @@ async function period(
   const onlyEvents = { ...query, metrics: ['visitors' as const] };
   // The base checks its own counted days (the query's check is skipped: conversions evaluate goals),
   // so its whole UTC days sum their exact counts instead of merging a month of `uniq` states.
-  const baseQuery = { ...onlyEvents, dimensions: baseDims, filters: baseInput.filters };
+  // Under negations counted the other way round (`negated-counts.ts`) the base's days are checked without them, as the query's.
+  const baseNegated = negatedFilters(baseInput.filters);
+  const baseFilters = baseNegated ? baseNegated.kept : baseInput.filters;
+  const baseQuery = { ...onlyEvents, dimensions: baseDims, filters: baseFilters };
   const baseCounted =
     wantsRate && input.counted === undefined
-      ? checkCounts(client, baseQuery, baseInput, null, seconds, buckets)
+      ? checkCounts(client, baseQuery, { ...baseInput, filters: baseFilters }, null, seconds, buckets)
       : Promise.resolve(input.counted);
   const summed = totalsAreSums(query, input, buckets);
   // Buckets inside UTC days (days in Asia/Kolkata): the totals are the rows' sums less the visitors

@@ -33,7 +33,7 @@ function oneName(goals: SiteGoals['configured'][number][1]): string | null {
 }
 
 /** Whether every goal is an event name (implicit, or configured event goals without properties and not of engagements). */
-function goalsAreNames(goals: SiteGoals): boolean {
+export function goalsAreNames(goals: SiteGoals): boolean {
   return goals.configured.every(([, list]) =>
     list.every((g) => 'event' in g && !g.props && g.event !== 'engagement' && g.event !== 'pageview'),
   );

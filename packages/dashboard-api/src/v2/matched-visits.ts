@@ -8,7 +8,8 @@
  * The range's raw events are joined to their visit (the same site and visitor, inside the visit's
  * span; a visitor's visits never overlap), as the event statement does, each (visit, dimension
  * values) kept once, then summed. Raw events are read from where they are kept (`rawFrom`) up to
- * the last event of the range's visits: a visit of older events finds none (`meta.cut`).
+ * the end of the UTC day of the range's end (no visit crosses a UTC midnight): a visit of older
+ * events finds none (`meta.cut`).
  *
  * A filter nearly every event passes (`prop:plan is_not free`: every event without the property
  * passes) makes that join as big as the range. When every event-level filter is a negation and no
@@ -87,6 +88,11 @@ export function negatedSplit(input: StatementInput): { visit: Filter[]; positive
   return { visit, positive };
 }
 
+/** The end of the UTC day of the instant before `ms` (`ms` itself at a midnight): no visit starting before `ms` ends later. */
+export function dayEnd(ms: number): number {
+  return Math.ceil(ms / 86_400_000) * 86_400_000;
+}
+
 export function matchedVisitsStatement(input: StatementInput): Statement {
   const params = new Params(input.goals);
   const zone = params.add('String', input.zone);
@@ -108,34 +114,35 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
     'sum(m.ms) AS duration',
     'sum(m.pv) AS visit_pageviews',
   ];
-  const eventsUpTo = (visits: string) =>
-    `site IN ${sites} AND name != 'engagement' AND timestamp >= ${rawFrom}
-          AND timestamp <= (SELECT max(last_at) FROM ${input.tables.visits} WHERE ${visits})`;
+  // No visit crosses a UTC midnight (visitor ids rotate with the UTC day: docs/query.md), so the
+  // events of the visits starting before `to` are before the end of to's UTC day.
+  const toEnd = params.add("DateTime64(3, 'UTC')", toClickHouseTime(dayEnd(input.to)));
+  const eventsUpTo = (end: string) => `site IN ${sites} AND name != 'engagement' AND timestamp >= ${rawFrom} AND timestamp < ${end}`;
   // Each (visit, dimension values) with a passing event, once: the range's events joined to their
   // visits, the event conditions applied before one row per event id (a filter few events pass joins few).
   const levels = byLevel(input.filters);
   const read = levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`;
   // Under event filters few events pass, only the visits of their visitors are read.
-  const few = (visits: string) =>
+  const few = (end: string) =>
     fewEvents(levels.event)
-      ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${eventsUpTo(visits)}${read})`
+      ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${eventsUpTo(end)}${read})`
       : '';
-  const joined = (visits: string) => `
+  const joined = (visits: string, end: string) => `
       SELECT DISTINCT v.site AS vs, v.visitor_id AS vid, v.first_at AS vf, v.pageviews AS pv, v.events AS ev,
              toUnixTimestamp64Milli(v.last_at) - toUnixTimestamp64Milli(v.first_at) AS ms${dims.map((d) => `, ${d}`).join('')}
       FROM (
         SELECT ${EVENT_COLUMNS} FROM ${input.tables.events} AS e
-        WHERE ${eventsUpTo(visits)}${read}
+        WHERE ${eventsUpTo(end)}${read}
         LIMIT 1 BY event_id
       ) AS e
       INNER JOIN (
         SELECT ${VISIT_ATTRIBUTE_COLUMNS}, pageviews, events FROM ${input.tables.visits} FINAL
-        WHERE ${visits} AND pageviews + events > 0${few(visits)}
+        WHERE ${visits} AND pageviews + events > 0${few(end)}
       ) AS v ON e.site = v.site AND e.visitor_id = v.visitor_id
       WHERE e.timestamp >= v.first_at AND e.timestamp <= v.last_at AND ${filterSql(levels.rest, 'e', params)}`;
   const split = negatedSplit(input);
   let rows: string;
-  if (split === null) rows = joined(visitsOfRange);
+  if (split === null) rows = joined(visitsOfRange, toEnd);
   else {
     // The visits whose events are all kept: passing when their pageviews and custom events
     // outnumber their events that pass P (read per visitor: few), each visit once.
@@ -151,7 +158,7 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
         SELECT site, visitor_id, groupArray(timestamp) AS ts
         FROM (
           SELECT e.site AS site, e.visitor_id AS visitor_id, e.timestamp AS timestamp FROM ${input.tables.events} AS e
-          WHERE ${eventsUpTo(kept)} AND ${filterSql([split.positive], 'e', params)}
+          WHERE ${eventsUpTo(toEnd)} AND ${filterSql([split.positive], 'e', params)}
           LIMIT 1 BY event_id)
         GROUP BY site, visitor_id
       ) AS p ON v.site = p.site AND v.visitor_id = p.visitor_id
@@ -161,7 +168,7 @@ export function matchedVisitsStatement(input: StatementInput): Statement {
     const cut = `${visitsOfRange} AND first_at < ${rawFrom}`;
     rows =
       rawFromMs > input.from
-        ? `SELECT pv, ev, ms${keys.map((k) => `, ${k}`).join('')} FROM (${joined(cut)})
+        ? `SELECT pv, ev, ms${keys.map((k) => `, ${k}`).join('')} FROM (${joined(cut, params.add("DateTime64(3, 'UTC')", toClickHouseTime(dayEnd(rawFromMs))))})
       UNION ALL${counted}`
         : counted;
   }

@@ -6,7 +6,8 @@
  * and visitor ids rotate with the UTC day: over whole UTC days the visitors of the site, of a day
  * bucket, of a path, of the name (custom events tab) or of each goal it completes (goals panel) are
  * the sums of its days'. Answers the top numbers' visitors, the chart, the pages panel, the custom
- * events tab and the goals panel.
+ * events tab and the goals panel; and the goals panel without a filter (every custom event name:
+ * `everyName`) when each goal is an event name.
  *
  * A day's row is read while its stamp (`events`: the day's events in `pages_1d` it counted) equals
  * the day's events in `events_1d`. The other days — not counted yet, stale, counted between the
@@ -16,6 +17,7 @@
  */
 import { toClickHouseTime } from '@tidemark/shared';
 import { dimensionSql, filterDimensions, filterSql, goalsOf, Params } from './fields.ts';
+import { goalsAreNames } from './goal-counts.ts';
 import { hasPropGoals } from './goals.ts';
 import { nameFilter } from './name-visits.ts';
 import type { Filter } from './parse.ts';
@@ -39,6 +41,15 @@ export function countedNames(input: Pick<StatementInput, 'filters' | 'sites' | '
 }
 
 /**
+ * The goals panel without a filter (the statement a negated property filter subtracts from:
+ * `negated-counts.ts`): every custom event name's counts, when every goal is an event name
+ * (`goalsAreNames`: a pageview, engagement or property goal is not on the name rows).
+ */
+function everyName(input: Pick<StatementInput, 'filters' | 'dimensions' | 'goals'>): boolean {
+  return input.filters.length === 0 && input.dimensions.length === 1 && input.dimensions[0] === 'goal' && goalsAreNames(input.goals);
+}
+
+/**
  * Whether the event statement can read `name_pages_1d`: the name filter (and the custom events
  * tab's own), no dimension or one of time (buckets at UTC midnights), page, event or goal, metrics
  * the counts hold, no property goal where goals are evaluated, raw events kept over the range.
@@ -47,7 +58,7 @@ export function nameCountsEligible(input: StatementInput, buckets: readonly numb
   const { metrics } = input;
   if (metrics === undefined || input.rawOnly === true || input.imported !== undefined) return false;
   if (!metrics.every((m) => VISIT_METRICS.includes(m) || COUNTED.includes(m))) return false;
-  if (countedNames(input) === null || input.from >= input.to) return false;
+  if ((countedNames(input) === null && !everyName(input)) || input.from >= input.to) return false;
   if (input.rawFrom !== undefined && input.rawFrom > input.from) return false;
   const [d, ...more] = input.dimensions;
   if (more.length > 0) return false;
@@ -66,12 +77,14 @@ export function nameCountsStatement(input: StatementInput): Statement {
   const to = params.add("DateTime64(3, 'UTC')", toClickHouseTime(input.to));
   const [d0, d1] = wholeUtcDays(input);
   const page = input.dimensions[0] === 'page';
-  const names = countedNames(input) as Map<string, string | null>;
-  const pairs = [...names].filter((e): e is [string, string] => e[1] !== null);
+  const names = countedNames(input);
+  const pairs = [...(names ?? [])].filter((e): e is [string, string] => e[1] !== null);
   const held =
-    pairs.length === 0
-      ? '0'
-      : `(${pairs.map(([site, name]) => `(site = ${params.add('String', site)} AND name = ${params.add('String', name)})`).join(' OR ')})`;
+    names === null
+      ? "name NOT IN ('pageview', 'engagement')"
+      : pairs.length === 0
+        ? '0'
+        : `(${pairs.map(([site, name]) => `(site = ${params.add('String', site)} AND name = ${params.add('String', name)})`).join(' OR ')})`;
   const parts: string[] = [];
   // Raw events are read outside the whole UTC days, and on the whole days without a current row
   // (through the primary key: a month of counted days reads today's events alone).

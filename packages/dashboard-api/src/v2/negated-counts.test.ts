@@ -111,6 +111,19 @@ describe('negations counted from the counts without them (negated-counts.ts)', (
       { d0: '/a', pageviews: 7, events: 1, engagements: 2, visitors: 4, conversions: 1, converters: 2 },
       base[2],
     ]);
+    // A statement of distinct visitors alone (the visit counts' quarter-hour marks: no other count) keeps
+    // a group while a visitor is left, and drops it when none is.
+    const marks = [
+      { d0: '1', pageviews: '0', events: '0', engagements: '0', visitors: '5', conversions: '0', converters: '0' },
+      { d0: '2', pageviews: '0', events: '0', engagements: '0', visitors: '2', conversions: '0', converters: '0' },
+    ];
+    const takenVisitors = [
+      { d0: '1', pageviews: '2', events: '1', engagements: '0', visitors: '1', conversions: '0', converters: '0' },
+      { d0: '2', pageviews: '1', events: '0', engagements: '0', visitors: '2', conversions: '0', converters: '0' },
+    ];
+    expect(subtractNegated(marks, takenVisitors, key)).toEqual([
+      { d0: '1', pageviews: 0, events: 0, engagements: 0, visitors: 4, conversions: 0, converters: 0 },
+    ]);
   });
 
   it('plans visit metrics by visit attributes and time where the visit rollups or sums answer the rest', () => {

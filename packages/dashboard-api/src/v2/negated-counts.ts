@@ -23,7 +23,7 @@
 import { toClickHouseTime } from '@tidemark/shared';
 import { attributeVisitsEligible } from './attribute-visits.ts';
 import { byLevel, dimensionSql, fewEvents, filterDimensions, filterSql, goalsOf, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
-import { positiveOf } from './matched-visits.ts';
+import { dayEnd, positiveOf } from './matched-visits.ts';
 import { nameCountsEligible } from './name-counts.ts';
 import { nameVisitsEligible } from './name-visits.ts';
 import { pageVisitsEligible } from './page-visits.ts';
@@ -187,7 +187,8 @@ export function subtractNegated(base: Row[], taken: Row[], key: (row: Row) => st
     taken,
     key,
     TAKEN,
-    (r) => Number(r.pageviews) + Number(r.events) + Number(r.engagements) > 0,
+    // Distinct visitors left: an event of theirs is (a statement of visitors alone has no other counts: the marks).
+    (r) => Number(r.pageviews) + Number(r.events) + Number(r.engagements) + Number(r.visitors) > 0,
     (n) => Math.max(0, n),
   );
 }
@@ -229,9 +230,10 @@ export function negatedVisitsStatement(input: StatementInput, negated: Negated):
   const p = filterSql([negated.positive], 'e', params);
   const other = filterSql(levels.event, 'e', params);
   const visitsOfRange = `site IN ${sites} AND first_at >= ${from} AND first_at < ${to}`;
-  // The events of the range's visits: from its start (no visit of it starts earlier) to the last one's end.
-  const eventsOf = `site IN ${sites} AND name != 'engagement' AND timestamp >= ${from}
-          AND timestamp <= (SELECT max(last_at) FROM ${input.tables.visits} WHERE ${visitsOfRange})`;
+  // The events of the range's visits: from its start (no visit of it starts earlier) to the end of
+  // to's UTC day (no visit crosses a UTC midnight: none of them ends later).
+  const end = params.add("DateTime64(3, 'UTC')", toClickHouseTime(dayEnd(input.to)));
+  const eventsOf = `site IN ${sites} AND name != 'engagement' AND timestamp >= ${from} AND timestamp < ${end}`;
   const few = `(site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${eventsOf} AND ${p})`;
   const sql = `
     SELECT ${[...keys, 'count() AS visits', 'countIf(m.pv = 1 AND m.ev = 0) AS bounces', 'sum(m.ms) AS duration', 'sum(m.pv) AS visit_pageviews'].join(', ')}
