@@ -56,6 +56,7 @@ describe('ClickHouse schema (server)', () => {
       events_15m_mv: 'MaterializedView',
       events_1d: 'AggregatingMergeTree',
       events_1d_mv: 'MaterializedView',
+      event_marks_1d: 'ReplacingMergeTree',
       imported_browsers: 'MergeTree',
       imported_custom_events: 'MergeTree',
       imported_devices: 'MergeTree',

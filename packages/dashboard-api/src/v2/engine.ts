@@ -10,6 +10,7 @@ import type { Tables } from '../queries/tables.ts';
 import { attributeVisitsEligible, attributeVisitsStatement, attributeVisitsTable } from './attribute-visits.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
+import { eventMarksEligible, eventMarksStatement } from './event-marks.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
 import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
@@ -28,7 +29,6 @@ import {
   subtractVisits,
 } from './negated-counts.ts';
 import { finish, type Raw, zeroRaw } from './numbers.ts';
-import { pageMarksEligible, pageMarksStatement } from './page-marks.ts';
 import { pageVisitsEligible, pageVisitsStatement } from './page-visits.ts';
 import type { Filter, Query } from './parse.ts';
 import { seriesOverlap } from './series-totals.ts';
@@ -183,7 +183,7 @@ function needs(query: Query, dims: readonly string[]) {
 /** The event statement: the per-name counts (a goal or event filter), the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
-  if (pageMarksEligible(input, buckets)) return pageMarksStatement(input, buckets);
+  if (eventMarksEligible(input, buckets)) return eventMarksStatement(input, buckets);
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
   if (visitCountsEligible(input, buckets)) return visitCountsStatement(input, buckets);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
@@ -737,8 +737,8 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
     out.add(tables.namePages1d);
     out.add(tables.events1d);
     out.add(tables.events);
-  } else if ((eventMetrics || !visitMetrics) && pageMarksEligible(input, buckets)) {
-    // One page filter in a zone off UTC: the current days' per-path marks, the other days' quarter-hours (`page-marks.ts`).
+  } else if ((eventMetrics || !visitMetrics) && eventMarksEligible(input, buckets)) {
+    // One page, goal or event filter in a zone off UTC: the current days' per-path or per-name marks, the other days' quarter-hours (`event-marks.ts`).
     out.add(tables.eventMarks1d);
     out.add(tables.events1d);
     out.add(tables.pages15m);

@@ -1,10 +1,12 @@
 /**
- * Distinct visitors under one page filter `is` with one path, by time or by no dimension, over a
- * range with partial UTC days or buckets that start inside UTC days (the daily chart after a pages
- * row click in a zone off UTC: `page is /blog/a` in Europe/Berlin), from the per-path quarter-hour
- * marks `event_marks_1d` (clickhouse/051). The rollups answer such a chart from `pages_15m` alone
- * (a local day is two parts of two UTC days, which `pages_1d` cannot cut): every quarter-hour
- * state of the range, 2.3 million rows at 10M events, only a few of them of the path.
+ * Distinct visitors under one page filter `is` with one path, or one goal or custom event filter
+ * `is` with one value where the goal is an event name on each site (`countedNames`, as
+ * `name-counts.ts`), by time or by no dimension, over a range with partial UTC days or buckets
+ * that start inside UTC days (the daily chart after a pages or goals row click in a zone off UTC:
+ * `page is /blog/a` in Europe/Berlin), from the per-path and per-name quarter-hour marks
+ * `event_marks_1d` (clickhouse/051). The rollups answer such a chart from the quarter-hours alone
+ * (a local day is two parts of two UTC days, which the day rollups cannot cut): every quarter-hour
+ * state of the range, 2.3 million rows of `pages_15m` at 10M events, only a few of them of the path.
  *
  * Each UTC day the range touches adds its parts (`markedParts`: the whole day, its start before
  * quarter-hour b, its end from quarter-hour a) to the bucket each starts in: the whole day its
@@ -17,7 +19,9 @@
  * `pages_15m`, through its primary key (site, day), in the same statement.
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { bucketSql, Params } from './fields.ts';
+import { bucketSql, filterDimensions, Params } from './fields.ts';
+import { hasPropGoals } from './goals.ts';
+import { countedNames } from './name-counts.ts';
 import { dayAligned, partialUtcDays, type Statement, type StatementInput } from './statements.ts';
 import { markedParts } from './visit-counts.ts';
 import { isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
@@ -35,15 +39,32 @@ function markedPath(input: StatementInput): string | null {
 }
 
 /**
+ * The marks the filter reads: a path's ('page'), or per site its one custom event name's ('event';
+ * a site whose goals pass no name reads none), or null.
+ */
+function markedKey(input: StatementInput): { dimension: 'page'; path: string } | { dimension: 'event'; names: [string, string][] } | null {
+  const path = markedPath(input);
+  if (path !== null) return { dimension: 'page', path };
+  // Goals are evaluated on name rows, which have no properties.
+  if (filterDimensions(input.filters).includes('goal') && hasPropGoals(input.goals)) return null;
+  // The name filter alone (the custom events tab's `event is_not …` beside it is left to the rollups).
+  const names = input.filters.length === 1 ? countedNames(input) : null;
+  if (names === null) return null;
+  return { dimension: 'event', names: [...names].filter((e): e is [string, string] => e[1] !== null) };
+}
+
+/**
  * Whether the marks answer: one `page is` filter of one path, no dimension or one time dimension
  * (not minutes or hours), distinct visitors alone (and visit metrics: their own statement), a
  * range on quarter-hours with partial UTC days or buckets that start inside UTC days (otherwise
  * the day rollups answer whole UTC days as fast).
  */
-export function pageMarksEligible(input: StatementInput, buckets: readonly number[]): boolean {
+export function eventMarksEligible(input: StatementInput, buckets: readonly number[]): boolean {
   const { metrics } = input;
   if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
-  if (markedPath(input) === null) return false;
+  if (markedKey(input) === null) return false;
+  // As the per-name counts: a name filter over native data only.
+  if (input.imported !== undefined && markedPath(input) === null) return false;
   const [d, ...more] = input.dimensions;
   if (more.length > 0 || (d !== undefined && !isTimeDimension(d))) return false;
   if (d !== undefined && (input.interval === 'minute' || input.interval === 'hour')) return false;
@@ -52,11 +73,33 @@ export function pageMarksEligible(input: StatementInput, buckets: readonly numbe
   return partialUtcDays(input).length > 0 || (d !== undefined && !dayAligned(input, buckets));
 }
 
-export function pageMarksStatement(input: StatementInput, buckets: readonly number[]): Statement {
+export function eventMarksStatement(input: StatementInput, buckets: readonly number[]): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const path = params.add('String', markedPath(input) as string);
+  const key = markedKey(input) as NonNullable<ReturnType<typeof markedKey>>;
+  // The marks' rows and the rollup's rows of the key: one path, or each site's one name.
+  let [ofMarks, ofRollup] = ['0', '0'];
+  if (key.dimension === 'page') {
+    const path = params.add('String', key.path);
+    [ofMarks, ofRollup] = [`dimension = 'page' AND value = ${path}`, `path = ${path}`];
+  } else if (key.names.length > 0) {
+    const [siteList, nameList] = [
+      params.add(
+        'Array(String)',
+        key.names.map(([site]) => site),
+      ),
+      params.add(
+        'Array(String)',
+        key.names.map(([, name]) => name),
+      ),
+    ];
+    const nameOf = `transform(toString(site), ${siteList}, ${nameList}, '')`;
+    [ofMarks, ofRollup] = [
+      `dimension = 'event' AND has(${siteList}, toString(site)) AND value = ${nameOf}`,
+      `has(${siteList}, toString(site)) AND toString(name) = ${nameOf}`,
+    ];
+  }
   const time = input.dimensions[0] !== undefined;
   const bucketOf = (t: string) => (time ? `${bucketSql(t, input.interval, zone)} AS d0, ` : '');
   const day0 = Math.floor(input.from / DAY) * DAY;
@@ -96,7 +139,7 @@ export function pageMarksStatement(input: StatementInput, buckets: readonly numb
   const rows = `
       SELECT site, bucket, any(visitors) AS n, any(quarters) AS qs, any(upto) AS us, any(since) AS ss
       FROM ${input.tables.eventMarks1d}
-      WHERE ${inDays} AND dimension = 'page' AND value = ${path} AND (site, bucket, events) IN ${totals} AND (site, bucket) IN ${marked}
+      WHERE ${inDays} AND ${ofMarks} AND (site, bucket, events) IN ${totals} AND (site, bucket) IN ${marked}
       GROUP BY site, bucket`;
   const fromMarks = `
       SELECT ${bucketOf('bucket + toIntervalSecond(pa * 900)')}
@@ -107,7 +150,7 @@ export function pageMarksStatement(input: StatementInput, buckets: readonly numb
   const fromRollup = `
       SELECT ${bucketOf('bucket')}toUInt64(0) AS pn, uniqMergeStateIf(visitors, name != 'engagement') AS u
       FROM ${input.tables.pages15m}
-      WHERE site IN ${sites} AND bucket >= ${from} AND bucket < ${to} AND path = ${path} AND (site, toStartOfDay(bucket)) IN ${others}
+      WHERE site IN ${sites} AND bucket >= ${from} AND bucket < ${to} AND ${ofRollup} AND (site, toStartOfDay(bucket)) IN ${others}
       ${time ? 'GROUP BY d0' : ''}`;
   const sql = `
     SELECT ${time ? 'd0, ' : ''}0 AS pageviews, 0 AS events, sum(pn) + uniqMerge(u) AS visitors, 0 AS time_on_page, 0 AS engagements,
