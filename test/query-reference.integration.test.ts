@@ -645,12 +645,15 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
         { ...base, metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dimensions: ['time:day'] },
         { ...base, metrics: ['visitors', 'pageviews'], dimensions: ['time:week'], dateRange: '30d' },
-        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw.
+        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw —
+        // or, a partial day longer than half a day whose marks are current, its visitors from the marks
+        // and its sums the day's counted sums less the rest of the day's (a half- or quarter-hour offset too).
         {
           ...base,
           metrics: ['visitors', 'pageviews', 'events', 'time_on_page', 'visits'],
           timezone: i % 2 ? 'Europe/Berlin' : 'Asia/Kolkata',
         },
+        { ...base, metrics: ['visitors', 'pageviews', 'visits'], timezone: ZONES[(i + 3) % ZONES.length] },
         {
           ...base,
           metrics: ['visitors', 'events'],

@@ -59,7 +59,7 @@ import {
   visitRollupStatement,
   visitStatement,
 } from './statements.ts';
-import { markedDaysOf, markedDaysStatement, marksEligible, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
+import { markedDaysOf, markedDaysStatement, marksWanted, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
@@ -212,7 +212,7 @@ async function grouped(
     input.marked === undefined &&
     !nameCountsEligible(input, buckets) &&
     !rollupEligible(input, buckets) &&
-    marksEligible(input, buckets)
+    marksWanted(input, buckets)
   )
     input = { ...input, marked: markedDaysOf(await run(client, markedDaysStatement(input), seconds), input.sites) };
   // Negated property or event-attribute filters: the counts without them less what their positive form's events take (`negated-counts.ts`).
