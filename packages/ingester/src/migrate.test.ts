@@ -55,7 +55,9 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(all(cluster).find((s) => s.includes('.event_marks_1d ON CLUSTER'))).toContain(
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)",
     );
-    expect(all(cluster).find((s) => s.includes('.event_marks_1d_all ON CLUSTER'))).toContain('Distributed(tidemark, analytics, event_marks_1d)');
+    expect(all(cluster).find((s) => s.includes('.event_marks_1d_all ON CLUSTER'))).toContain(
+      'Distributed(tidemark, analytics, event_marks_1d)',
+    );
     const visitCounts = all(cluster).find((s) => s.includes('.visit_visitors_1d ON CLUSTER'));
     expect(visitCounts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     expect(all(cluster).find((s) => s.includes('.visit_visitors_1d_all ON CLUSTER'))).toContain(
