@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -56,6 +56,7 @@ describe('ClickHouse schema (server)', () => {
       events_15m_mv: 'MaterializedView',
       events_1d: 'AggregatingMergeTree',
       events_1d_mv: 'MaterializedView',
+      event_marks_1d: 'ReplacingMergeTree',
       imported_browsers: 'MergeTree',
       imported_custom_events: 'MergeTree',
       imported_devices: 'MergeTree',
@@ -169,7 +170,7 @@ describe('ClickHouse schema (server)', () => {
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
       expect(await migrate(client, older)).toEqual([
-        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49,
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
       ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -398,7 +399,9 @@ describe('ClickHouse schema (server)', () => {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) <= 10))
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
-      expect(await migrate(client, older)).toEqual([11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49]);
+      expect(await migrate(client, older)).toEqual([
+        11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
+      ]);
       const columns = await (
         await client.query({
           query: `SELECT table, name FROM system.columns WHERE database = '${older.database}' AND (name = 'scroll_depth' OR table = 'imports') AND name IN ('scroll_depth', 'id')`,
@@ -449,7 +452,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -568,7 +571,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49, 51]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -642,7 +645,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([43, 45, 47, 49]);
+      expect(await migrate(client, older)).toEqual([43, 45, 47, 49, 51]);
       const backfilled = [
         'entry_page / Direct: 1 1 60000 1',
         'entry_page / Organic Search: 1 0 180000 3',
@@ -711,7 +714,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       await migrate(client, older, old);
       await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([45, 47, 49]);
+      expect(await migrate(client, older)).toEqual([45, 47, 49, 51]);
       const columns = await (
         await client.query({
           query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
@@ -820,23 +823,38 @@ describe('ClickHouse schema (server)', () => {
         format: 'JSONEachRow',
       });
       // Counted as the ingester did before 047: no marks.
-      await countVisitors(client, older.database, { quartered: false });
+      await countVisitors(client, older.database, { quartered: false, marks: false });
       const before = await one<{ n: string }>(
         `SELECT count() AS n FROM ${older.database}.visit_visitors_1d WHERE site = '${site}' AND dimension IN ('', 'channel') AND held = events`,
       );
       expect(Number(before?.n)).toBe(3);
-      expect(await migrate(client, older)).toEqual([47, 49]);
+      expect(await migrate(client, older)).toEqual([47, 49, 51]);
       const want = [
         '= 1: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]',
         'channel=Direct 1: [[40,41,95],[1,1,2],[2,2,1]]',
         'channel=Organic Search 1: [[2],[1],[1]]',
       ];
       expect(await marks()).toEqual(want);
+      // 051's backfill: the path's marks of the same pageviews (the engagement in 95 is no visitor's event), the day's '' row, both stamped with its 5 events.
+      const pathMarks = async () =>
+        (
+          await (
+            await client.query({
+              query: `SELECT dimension, value, events, visitors, quarters, upto, since FROM ${older.database}.event_marks_1d FINAL
+                      WHERE site = '${site}' ORDER BY dimension, value`,
+              format: 'JSONEachRow',
+            })
+          ).json<Record<string, unknown>>()
+        ).map((r) => `${r.dimension}=${r.value} ${r.events} ${r.visitors}: ${JSON.stringify([r.quarters, r.upto, r.since])}`);
+      const path = events[0]?.path;
+      const wantPaths = ['= 5 0: [[],[],[]]', `page=${path} 5 3: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]`];
+      expect(await pathMarks()).toEqual(wantPaths);
       // Counting again (the ingester's next round) finds no day to count.
       const counted = await rows();
       await countVisitors(client, older.database);
       expect(await rows()).toBe(counted);
       expect(await marks()).toEqual(want);
+      expect(await pathMarks()).toEqual(wantPaths);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

@@ -645,12 +645,15 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
         { ...base, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] },
         { ...base, metrics: ['visitors', 'pageviews', 'events', 'time_on_page'], dimensions: ['time:day'] },
         { ...base, metrics: ['visitors', 'pageviews'], dimensions: ['time:week'], dateRange: '30d' },
-        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw.
+        // A site's own zone, a range of instants: whole UTC days from the counts, the partial ones raw —
+        // or, a partial day longer than half a day whose marks are current, its visitors from the marks
+        // and its sums the day's counted sums less the rest of the day's (a half- or quarter-hour offset too).
         {
           ...base,
           metrics: ['visitors', 'pageviews', 'events', 'time_on_page', 'visits'],
           timezone: i % 2 ? 'Europe/Berlin' : 'Asia/Kolkata',
         },
+        { ...base, metrics: ['visitors', 'pageviews', 'visits'], timezone: ZONES[(i + 3) % ZONES.length] },
         {
           ...base,
           metrics: ['visitors', 'events'],
@@ -856,6 +859,62 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('page_visits_1d');
+  });
+
+  it('counts visitors under one page, goal or event filter in a zone off UTC from the quarter-hour marks of current days, exactly', async () => {
+    // The premise: some complete days have current marks (event_marks_1d, 051), and the late and
+    // backdated events that arrived after the count made others stale (their quarter-hours are read).
+    const [days] = await (
+      await client.query({
+        query: `SELECT countIf(c.ev = r.e) AS current, countIf(c.ev != r.e) AS stale
+                FROM (SELECT site, bucket, max(events) AS ev FROM ${database}.event_marks_1d WHERE dimension = '' GROUP BY site, bucket) AS c
+                INNER JOIN (SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d GROUP BY site, bucket) AS r
+                ON c.site = r.site AND c.bucket = r.bucket`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ current: string; stale: string }>();
+    expect(Number(days?.current)).toBeGreaterThan(0);
+    expect(Number(days?.stale)).toBeGreaterThan(0);
+    // Each site's two most seen paths and one no event has (a pages row click).
+    const paths: [string, string][] = [];
+    for (const site of SITES) {
+      const top = await (
+        await client.query({
+          query: `SELECT toString(path) AS path FROM ${database}.events WHERE site = {site:String} AND name != 'engagement'
+                  GROUP BY path ORDER BY count() DESC, path LIMIT 2`,
+          query_params: { site },
+          format: 'JSONEachRow',
+        })
+      ).json<{ path: string }>();
+      for (const { path } of top) paths.push([site as string, path]);
+    }
+    paths.push([SITES[1] as string, '/no/such/page']);
+    // And a goals panel row click: a goal that is an event name (a.example's configured `Signup`,
+    // b.example's implicit ones), a custom event, a pageview goal (the rollups), one no event has.
+    const filters: [string, unknown[]][] = [
+      ...paths.map(([site, path]) => [site, ['is', 'page', [path]]] as [string, unknown[]]),
+      [SITES[0] as string, ['is', 'goal', ['Signup']]],
+      [SITES[1] as string, ['is', 'goal', ['signup']]],
+      [SITES[0] as string, ['is', 'event', ['download']]],
+      [SITES[0] as string, ['is', 'goal', ['Pricing']]],
+      [SITES[1] as string, ['is', 'event', ['no such event']]],
+    ];
+    // Half- and quarter-hour offsets (each UTC day cut at 18:30 or 18:15), a DST zone (the October
+    // DST days: the fourth range), a zone behind UTC; ranges ending now (today's quarter-hours).
+    const ZONES = ['Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/New_York'];
+    const ranges: unknown[] = [NEAR_DAYS, '30d', '7d', ['2026-10-24', '2026-11-02'], 'month'];
+    const bodies = filters.flatMap(([site, filter], i) => {
+      const base = { site, filters: [filter], dateRange: ranges[i % ranges.length] };
+      return ZONES.flatMap((timezone, z) => [
+        { ...base, timezone, metrics: ['visitors'], dimensions: ['time:day'] },
+        { ...base, timezone, metrics: ['visitors', 'visits'], dimensions: ['time:day'], dateRange: ranges[(i + z + 1) % ranges.length] },
+        { ...base, timezone, metrics: ['visitors'], dimensions: ['time:week'], dateRange: '30d' },
+        { ...base, timezone, metrics: ['visitors'], dateRange: ranges[(i + z + 2) % ranges.length] },
+        { ...base, timezone, metrics: ['visitors'], dimensions: ['time:day'], compare: 'previous_period' },
+      ]);
+    });
+    const tables = await answersEqualReference(bodies);
+    expect(tables).toContain('event_marks_1d');
   });
 
   it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {

@@ -40,6 +40,9 @@ const NAME_COUNTS_MIGRATION = 39;
 /** Gives `visit_visitors_1d` its quarter-hour marks (047): every day counted before is counted again, once. */
 const VISIT_QUARTERS_MIGRATION = 47;
 
+/** Gives `event_marks_1d` (051) its days: the same count again, now with the per-path quarter-hour marks. */
+const EVENT_MARKS_MIGRATION = 51;
+
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
 export interface Migration {
@@ -113,10 +116,12 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
     if (migration.version === VISITS_MIGRATION) await backfillVisits(client, db);
-    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db, { visits: false, names: false });
-    if (migration.version === VISIT_COUNTS_MIGRATION) await countVisitors(client, db, { names: false, placed: false, quartered: false });
-    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false, quartered: false });
-    if (migration.version === VISIT_QUARTERS_MIGRATION) await countVisitors(client, db);
+    if (migration.version === VISITOR_COUNTS_MIGRATION) await countVisitors(client, db, { visits: false, names: false, marks: false });
+    if (migration.version === VISIT_COUNTS_MIGRATION)
+      await countVisitors(client, db, { names: false, placed: false, quartered: false, marks: false });
+    if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false, quartered: false, marks: false });
+    if (migration.version === VISIT_QUARTERS_MIGRATION) await countVisitors(client, db, { marks: false });
+    if (migration.version === EVENT_MARKS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

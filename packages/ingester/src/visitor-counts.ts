@@ -144,6 +144,48 @@ function namesSql(database: string): string {
 }
 
 /**
+ * Each complete UTC day's quarter-hour marks per path and per custom event name (`event_marks_1d`,
+ * clickhouse/051), from the quarter-hours of `pages_15m`: per path of the day's pageviews and
+ * custom events ('page'), and per name of its custom events ('event'), the day's distinct visitors,
+ * and for each quarter-hour with such events the distinct visitors up to and including it (`upto`)
+ * and from it on (`since`), by running merges of the quarter-hours' states (as `siteSql`); and the
+ * day's '' row, which says it was counted. Only days whose '' row is missing or stale against the
+ * day's events in `events_1d`. Every row is stamped with the day's events in `pages_15m` summed in
+ * the same pass (as `namesSql`): the Query API reads a day's rows only while that stamp equals
+ * `events_1d`'s total.
+ */
+function marksSql(database: string): string {
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  const stale = `SELECT site, bucket FROM (${dayTotals})
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.event_marks_1d WHERE dimension = '')`;
+  const running = (order: string) =>
+    `uniqMerge(s) OVER (PARTITION BY site, day, dimension, value ORDER BY q ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  // Every row of pages_15m under its path (the stamp sums those once), a custom event's also under its name.
+  const keys = "if(name IN ('pageview', 'engagement'), [('page', path)], [('page', path), ('event', toString(name))])";
+  // One pass: each key's row and the day's '' row (the second grouping set) share the stamp.
+  return `
+    INSERT INTO ${database}.event_marks_1d (site, dimension, value, bucket, events, visitors, quarters, upto, since)
+    SELECT site, dimension, value, day, stamp, if(dimension = '', 0, n), arrayMap(m -> m.1, if(dimension = '', [], marks)),
+           arrayMap(m -> m.2, if(dimension = '', [], marks)), arrayMap(m -> m.3, if(dimension = '', [], marks))
+    FROM (
+      SELECT site, day, dimension, value, any(stamp) AS stamp, maxIf(upto, kept > 0) AS n,
+             arraySort(groupArrayIf((q, upto, since), kept > 0)) AS marks
+      FROM (
+        SELECT site, day, dimension, value, q, kept, sum(e) OVER (PARTITION BY site, day) AS stamp, ${running('ASC')} AS upto,
+               ${running('DESC')} AS since
+        FROM (
+          SELECT site, toStartOfDay(bucket) AS day, key.1 AS dimension, key.2 AS value,
+                 toUInt8(intDiv(toUInt32(bucket) - toUInt32(toStartOfDay(bucket)), 900)) AS q,
+                 uniqMergeStateIf(visitors, name != 'engagement') AS s, sumIf(events, key.1 = 'page') AS e, countIf(name != 'engagement') AS kept
+          FROM ${database}.pages_15m
+          ARRAY JOIN ${keys} AS key
+          WHERE ${COMPLETE} AND (site, toStartOfDay(bucket)) IN (${stale})
+          GROUP BY site, day, dimension, value, q))
+      GROUP BY GROUPING SETS ((site, day, dimension, value), (site, day))
+      HAVING dimension = '' OR length(marks) > 0)`;
+}
+
+/**
  * A visit's (dimension, value) pairs: the expressions of `visits_15m` (clickhouse/009, 045), '' for
  * every visit. `placed: false`: the migrations before `visits` has its region and city (045).
  */
@@ -266,13 +308,15 @@ function visitsSql(database: string, placed: boolean, quartered: boolean): strin
 export async function countVisitors(
   client: ClickHouseClient,
   database: string,
-  options: { visits?: boolean; names?: boolean; placed?: boolean; quartered?: boolean } = {},
+  options: { visits?: boolean; names?: boolean; placed?: boolean; quartered?: boolean; marks?: boolean } = {},
 ): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
   await client.command({ query: monthsSql(database) });
   // `names: false`: the migrations that precede `name_pages_1d` (clickhouse/039).
   if (options.names !== false) await client.command({ query: namesSql(database) });
+  // `marks: false`: the migrations that precede `event_marks_1d` (clickhouse/051).
+  if (options.marks !== false) await client.command({ query: marksSql(database) });
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
   // `placed: false`: the migrations that precede `visits.region` and `visits.city` (clickhouse/045).
   // `quartered: false`: the migrations that precede the quarter-hour marks (clickhouse/047).

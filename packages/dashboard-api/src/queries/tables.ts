@@ -38,6 +38,8 @@ export interface Tables {
   nameVisits1d: string;
   /** Distinct visitors and events per (site, UTC day, custom event name[, path]), counted once (clickhouse/039_name_pages_1d.sql). */
   namePages1d: string;
+  /** Distinct visitors per (site, UTC day, path) with quarter-hour marks, counted once (clickhouse/051_event_marks.sql). */
+  eventMarks1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -61,5 +63,6 @@ export function tableNames(database: string, distributed = false): Tables {
     entryExitVisits1d: name('entry_exit_visits_1d'),
     nameVisits1d: name('name_visits_1d'),
     namePages1d: name('name_pages_1d'),
+    eventMarks1d: name('event_marks_1d'),
   };
 }

@@ -10,6 +10,7 @@ import type { Tables } from '../queries/tables.ts';
 import { attributeVisitsEligible, attributeVisitsStatement, attributeVisitsTable } from './attribute-visits.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
+import { eventMarksEligible, eventMarksStatement } from './event-marks.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
 import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
@@ -58,7 +59,7 @@ import {
   visitRollupStatement,
   visitStatement,
 } from './statements.ts';
-import { markedDaysOf, markedDaysStatement, marksEligible, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
+import { markedDaysOf, markedDaysStatement, marksWanted, visitCountsEligible, visitCountsStatement } from './visit-counts.ts';
 import { visitEventsEligible, visitEventsStatement } from './visit-events.ts';
 import { type Interval, isEventDimension, isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 import { bucketLabel, bucketStart, nextBucket } from './zone.ts';
@@ -182,6 +183,7 @@ function needs(query: Query, dims: readonly string[]) {
 /** The event statement: the per-name counts (a goal or event filter), the quarter-hour rollups, the visits (visit-attribute filters), or raw events. */
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
+  if (eventMarksEligible(input, buckets)) return eventMarksStatement(input, buckets);
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
   if (visitCountsEligible(input, buckets)) return visitCountsStatement(input, buckets);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
@@ -214,7 +216,7 @@ async function grouped(
     counting.marked === undefined &&
     !nameCountsEligible(counting, buckets) &&
     !rollupEligible(counting, buckets) &&
-    marksEligible(counting, buckets)
+    marksWanted(counting, buckets)
   ) {
     const marked = markedDaysOf(await run(client, markedDaysStatement(counting), seconds), input.sites);
     input = { ...input, marked };
@@ -743,6 +745,11 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
     out.add(tables.namePages1d);
     out.add(tables.events1d);
     out.add(tables.events);
+  } else if ((eventMetrics || !visitMetrics) && eventMarksEligible(input, buckets)) {
+    // One page, goal or event filter in a zone off UTC: the current days' per-path or per-name marks, the other days' quarter-hours (`event-marks.ts`).
+    out.add(tables.eventMarks1d);
+    out.add(tables.events1d);
+    out.add(tables.pages15m);
   } else if (eventMetrics || !visitMetrics) {
     if (rollupEligible(input, buckets)) {
       const pages = needsPages(input);

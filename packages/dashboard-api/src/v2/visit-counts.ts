@@ -79,6 +79,22 @@ export function marksEligible(input: StatementInput, buckets: readonly number[])
 }
 
 /**
+ * The range's partial UTC days (at either end) longer than half a day, on quarter-hours: with no
+ * dimension, such an edge of a day whose quarter-hour marks are current is read as its distinct
+ * visitors from the marks and its sums as the day's counted sums less those of the rest of the day
+ * (read raw: the shorter side), instead of reading the longer side raw (`visitCountsStatement`).
+ */
+function longEdges(input: StatementInput): [number, number][] {
+  if (input.dimensions.length > 0) return [];
+  return partialUtcDays(input).filter(([a, b]) => b - a > DAY / 2 && a % QUARTER === 0 && b % QUARTER === 0);
+}
+
+/** Whether the engine should first ask which days' marks are current: a lone distinct count (`marksEligible`), or long edges. */
+export function marksWanted(input: StatementInput, buckets: readonly number[]): boolean {
+  return marksEligible(input, buckets) || (visitCountsEligible(input, buckets) && longEdges(input).length > 0);
+}
+
+/**
  * For each UTC day the range touches, from the first: the parts of it the marks count, as
  * quarter-hours [a, b) — the whole day [0, 96), its start [0, b) (`upto` at the last mark before
  * b) or its end [a, 96) (`since` at the first mark at or after a), cut where a time bucket starts
@@ -140,27 +156,70 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   const uncounted = page
     ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
     : `SELECT ${time ? `${bucketSql('day', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${visits})`;
-  // The partial UTC days at either end (each inside one UTC day: its distinct visitors add to the others') from raw events.
-  const edges = partialUtcDays(input).map(([a, b]) => {
-    const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
-    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
-    const key = page
-      ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
-      : time
-        ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
-        : '';
+  const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
+  // A long partial day whose marks are current (for every site, `marked`): its visitors from the
+  // marks (its start before quarter-hour b: `upto` at the last mark before b; its end from a:
+  // `since` at the first mark at or after a), its sums the day's counted sums less those of the
+  // day's other side, read raw. The day's count holds exactly the day's events (`held` = `events`)
+  // and no visit crosses a UTC midnight, so the day's sums are those of its two sides.
+  const long = longEdges(input).filter(([a]) => (input.marked ?? []).some((m) => m.day === Math.floor(a / DAY) * DAY));
+  const fromMarks = long.map(([a, b]) => {
+    const day = Math.floor(a / DAY) * DAY;
+    const [pa, pb] = [(a - day) / QUARTER, (b - day) / QUARTER];
+    const [ca, cb] = pa === 0 ? [b, day + DAY] : [day, a];
+    const list = (input.marked ?? []).filter((m) => m.day === day);
+    const [daySites, dayEvents] = [
+      params.add(
+        'Array(String)',
+        list.map((m) => m.site),
+      ),
+      params.add(
+        'Array(UInt64)',
+        list.map((m) => m.events),
+      ),
+    ];
+    const { source, where } = rawEventsSource(input, params, sites, at(ca), at(cb));
+    const rest = `
+        SELECT e.site AS site, countIf(e.name = 'pageview') AS pv, countIf(e.name NOT IN ('pageview', 'engagement')) AS cu,
+               countIf(e.name = 'engagement') AS en, sumIf(toUInt64(e.duration_ms), e.name = 'engagement') AS ms
+        FROM ${source}
+        WHERE ${where.join(' AND ')}
+        GROUP BY site`;
+    const rows = `
+        SELECT site, any(quarters) AS qs, any(upto) AS us, any(since) AS ss, any(pageviews) AS pv, any(customs) AS cu,
+               any(engagements) AS en, any(engaged_ms) AS ms
+        FROM ${input.tables.visitVisitors1d}
+        WHERE site IN ${sites} AND bucket = ${params.add("DateTime('UTC')", toClickHouseTime(day).slice(0, 19))} AND dimension = ${dimension}
+          AND value = ${value} AND quartered = 1 AND (toString(site), events) IN (SELECT tupleElement(t, 1), tupleElement(t, 2) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayEvents})) AS t))
+        GROUP BY site`;
+    const n = pa === 0 ? `arrayLast((u, m) -> m < ${pb}, r.us, r.qs)` : `arrayFirst((x, m) -> m >= ${pa}, r.ss, r.qs)`;
     return `
+      SELECT ${n} AS n, toUInt64(r.pv - c.pv) AS pv, toUInt64(r.cu - c.cu) AS cu, toUInt64(r.en - c.en) AS en, toUInt64(r.ms - c.ms) AS ms
+      FROM (${rows}) AS r LEFT JOIN (${rest}) AS c ON c.site = r.site`;
+  });
+  // The other partial UTC days at either end (each inside one UTC day: its distinct visitors add to the others') from raw events.
+  const isLong = ([a]: [number, number]) => long.some(([la]) => la === a);
+  const edges = partialUtcDays(input)
+    .filter((e) => !isLong(e))
+    .map(([a, b]) => {
+      const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
+      const key = page
+        ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
+        : time
+          ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
+          : '';
+      return `
       SELECT ${key}uniqIf(e.visitor_id, e.name != 'engagement') AS n, countIf(e.name = 'pageview') AS pv,
              countIf(e.name NOT IN ('pageview', 'engagement')) AS cu, countIf(e.name = 'engagement') AS en,
              sumIf(toUInt64(e.duration_ms), e.name = 'engagement') AS ms
       FROM ${source}
       WHERE ${where.join(' AND ')}
       ${key ? 'GROUP BY d0' : ''}`;
-  });
+    });
   const sql = `
     SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
            sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
-    FROM (${[counts, uncounted, ...edges].join('\n      UNION ALL\n      ')})
+    FROM (${[counts, uncounted, ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
 }
