@@ -23,7 +23,7 @@ import { bucketSql, filterDimensions, Params } from './fields.ts';
 import { hasPropGoals } from './goals.ts';
 import { countedNames } from './name-counts.ts';
 import { dayAligned, partialUtcDays, type Statement, type StatementInput } from './statements.ts';
-import { markedParts } from './visit-counts.ts';
+import { markedParts, partBounds } from './visit-counts.ts';
 import { isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
 
 const DAY = 86_400_000;
@@ -112,16 +112,7 @@ export function eventMarksStatement(input: StatementInput, buckets: readonly num
     "Array(DateTime('UTC'))",
     days.filter((_, i) => (parts[i]?.length ?? 0) > 0).map((t) => toClickHouseTime(t).slice(0, 19)),
   );
-  const [starts, ends] = [
-    params.add(
-      'Array(Array(UInt8))',
-      parts.map((p) => p.map(([a]) => a)),
-    ),
-    params.add(
-      'Array(Array(UInt8))',
-      parts.map((p) => p.map(([, b]) => b)),
-    ),
-  ];
+  const [starts, ends] = partBounds(params, parts);
   const all = params.add(
     "Array(DateTime('UTC'))",
     days.map((t) => toClickHouseTime(t).slice(0, 19)),

@@ -94,6 +94,20 @@ export function marksWanted(input: StatementInput, buckets: readonly number[]): 
   return marksEligible(input, buckets) || (visitCountsEligible(input, buckets) && longEdges(input).length > 0);
 }
 
+/** Each day's parts (`markedParts`) as two bound parameters: the parts' first quarter-hours, and their ends. */
+export function partBounds(params: Params, parts: readonly (readonly [number, number])[][]): [string, string] {
+  return [
+    params.add(
+      'Array(Array(UInt8))',
+      parts.map((p) => p.map(([a]) => a)),
+    ),
+    params.add(
+      'Array(Array(UInt8))',
+      parts.map((p) => p.map(([, b]) => b)),
+    ),
+  ];
+}
+
 /**
  * For each UTC day the range touches, from the first: the parts of it the marks count, as
  * quarter-hours [a, b) — the whole day [0, 96), its start [0, b) (`upto` at the last mark before
@@ -290,16 +304,7 @@ function marksStatement(input: StatementInput, buckets: readonly number[]): Stat
       ),
     ];
     const list = `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
-    const [starts, ends] = [
-      params.add(
-        'Array(Array(UInt8))',
-        parts.map((p) => p.map(([a]) => a)),
-      ),
-      params.add(
-        'Array(Array(UInt8))',
-        parts.map((p) => p.map(([, b]) => b)),
-      ),
-    ];
+    const [starts, ends] = partBounds(params, parts);
     const dimension = params.add('String', counted.dimension);
     const value = params.add('String', counted.value);
     const first = params.add("DateTime('UTC')", toClickHouseTime(day0).slice(0, 19));
