@@ -234,7 +234,11 @@ async function grouped(
   const imported = input.imported === undefined ? null : importedPlan(input, input.imported);
   const counted = goalCounts && Number((await run(client, uncountedDaysStatement(input), seconds))[0]?.uncounted ?? 1) === 0;
   const [baseRows, takenRows, visitRows, visitsTakenRows, importedRows] = await Promise.all([
-    counted && goalCounts ? run(client, goalCounts, seconds) : events ? run(client, events, seconds) : Promise.resolve([]),
+    counted && goalCounts
+      ? run(client, goalCounts, seconds)
+      : events
+        ? run(client, events, seconds).then((rows) => events.pick?.(rows) ?? rows)
+        : Promise.resolve([]),
     taken ? run(client, taken, seconds) : Promise.resolve([]),
     visitsSql ? run(client, visitsSql, seconds).then((rows) => visitsSql.pick?.(rows) ?? rows) : Promise.resolve([]),
     visitsTaken ? run(client, visitsTaken, seconds) : Promise.resolve([]),

@@ -4,7 +4,7 @@ import { filtersSkipPropGoals, type Goal, leafSkipsPropGoals, siteGoals, without
 import { matchedVisitsEligible, matchedVisitsStatement, negatedSplit } from './matched-visits.ts';
 import type { Filter } from './parse.ts';
 import { DAY, statementInput } from './statement-input.fixture.ts';
-import { eventStatement, type StatementInput, visitStatement } from './statements.ts';
+import { eventStatement, rollupStatement, type StatementInput, visitStatement } from './statements.ts';
 import type { Dimension } from './vocabulary.ts';
 
 const leaf = (op: string, dimension: string, values: string[]): Filter => ({ op, dimension, values, pointer: '/filters/0' }) as Filter;
@@ -127,6 +127,38 @@ describe('goal filters that pick no property goal (goals.ts)', () => {
     expect(visitStatement(input(['channel', 'country'], f, plain)).pick).toBeUndefined();
     // A visit filter alone (no pairs read): not shared.
     expect(visitStatement(input(['channel'], [leaf('is', 'country', ['NL'])], plain)).pick).toBeUndefined();
+  });
+
+  it('shares one read of the page rollups between the top numbers, the chart by day and the pages panel under a filter', () => {
+    const f = [leaf('is', 'goal', ['Blog'])];
+    const at = (dimensions: Dimension[], over: Partial<StatementInput> = {}) =>
+      rollupStatement(statementInput(dimensions, f, { to: 130 * DAY, goals: plain, ...over }), [100 * DAY]);
+    const [none, byDay, byPage] = [at([]), at(['time:day']), at(['page'])];
+    expect(byDay.sql).toBe(none.sql);
+    expect(byPage.sql).toBe(none.sql);
+    expect(byPage.params).toEqual(none.params);
+    expect(none.sql).toContain('GROUP BY GROUPING SETS ((), (k0), (k1))');
+    expect([none.dims, byDay.dims, byPage.dims]).toEqual([[], ['d0'], ['d0']]);
+    const metrics = { pageviews: '9', events: '0', visitors: '4', time_on_page: 0, engagements: '0', conversions: 0, converters: 0 };
+    // `grouping(k0, k1)`: k0 the page, k1 the day; a bit set per key the row's set leaves out (k0 the highest).
+    const rows = [
+      { g: 3, k0: '', k1: '1970-04-11', ...metrics },
+      { g: 1, k0: '/blog/a', k1: '1970-04-11', ...metrics, visitors: '3' },
+      { g: 2, k0: '', k1: '1970-04-12', ...metrics, visitors: '2' },
+    ];
+    expect(none.pick?.(rows)).toEqual([metrics]);
+    expect(byPage.pick?.(rows)).toEqual([{ d0: '/blog/a', ...metrics, visitors: '3' }]);
+    expect(byDay.pick?.(rows)).toEqual([{ d0: '1970-04-12', ...metrics, visitors: '2' }]);
+    // No row passes: the statement without dimensions still answers one row of zeros.
+    expect(none.pick?.([])).toEqual([
+      { pageviews: 0, events: 0, visitors: 0, time_on_page: 0, engagements: 0, conversions: 0, converters: 0 },
+    ]);
+    // Not shared: no filter, another dimension, two, the goals panel's conversions, days by the hour.
+    expect(rollupStatement(statementInput(['page'], [], { goals: plain }), []).pick).toBeUndefined();
+    expect(at(['event']).pick).toBeUndefined();
+    expect(at(['page', 'time:day']).pick).toBeUndefined();
+    expect(at([], { conversions: true }).pick).toBeUndefined();
+    expect(at(['time:day'], { interval: 'hour' }).pick).toBeUndefined();
   });
 });
 

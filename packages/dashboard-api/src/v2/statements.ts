@@ -388,13 +388,18 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
                   ('engagement', tupleElement(part, 5), tupleElement(part, 6), toUInt64(0))] AS kind`);
     }
   }
-  const dims = input.dimensions.map(
-    (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
-  );
+  // Under a filter, the top numbers, the chart by day and the pages panel: one text (`sharedRollupKeys`).
+  const shared = pages && !counting && !splits && input.filters.length > 0 && !input.conversions ? sharedRollupKeys(input, days) : null;
+  const dims = shared
+    ? shared.keys.map((d, i) => `${dimensionSql(d, 'e', params, { interval: 'day', zone }, input.pointers[0] ?? '')} AS k${i}`)
+    : input.dimensions.map(
+        (d, i) => `${dimensionSql(d, 'e', params, { interval: input.interval, zone }, input.pointers[i] ?? '')} AS d${i}`,
+      );
   const where = [filterSql(input.filters, 'e', params)];
   if (input.dimensions.includes('event')) where.push("e.name != 'engagement'");
+  const names = shared ? shared.keys.map((_, i) => `k${i}`) : [];
   const sql = `
-    SELECT ${[...dims, ROLLUP_METRICS_SQL, conversionsSql(input, params, true)].join(',\n  ')}
+    SELECT ${[...(shared ? [`grouping(${names.join(', ')}) AS g`] : []), ...dims, ROLLUP_METRICS_SQL, conversionsSql(input, params, true)].join(',\n  ')}
     FROM (
       SELECT ${columns}
       FROM ${table}
@@ -411,8 +416,50 @@ export function rollupStatement(input: StatementInput, bucketStarts: readonly nu
       GROUP BY site, name, timestamp, path
     ) AS e
     WHERE ${where.join(' AND ')}
-    ${groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
-  return { sql, params: params.values, dims: input.dimensions.map((_, i) => `d${i}`) };
+    ${shared ? `GROUP BY GROUPING SETS ((), ${names.map((k) => `(${k})`).join(', ')})` : groupBy(input.dimensions.map((_, i) => `d${i}`))}`;
+  const dimNames = input.dimensions.map((_, i) => `d${i}`);
+  return { sql, params: params.values, dims: dimNames, ...(shared ? { pick: shared.pick } : {}) };
+}
+
+/** The metric columns of `ROLLUP_METRICS_SQL` and `conversionsSql`: a no-dimension answer when no row passes. */
+const ROLLUP_METRIC_COLUMNS = ['pageviews', 'events', 'visitors', 'time_on_page', 'engagements', 'conversions', 'converters'];
+
+/**
+ * The event statement over the page rollups under a filter, without a dimension, by page or by
+ * day: the top numbers, the pages panel and the chart of a filtered view (a wildcard pageview
+ * goal: each merges the distinct-visitor states of every matching path and day, 0.1–0.15 s of CPU
+ * each over a month of 10M events). One text for all of them, grouped by the page, by the day and
+ * not at all (GROUPING SETS), each statement picking its own rows, as `sharedVisitsStatement`:
+ * asked at once, single-flight runs it once. The day is one of the sets only when the range starts
+ * on a UTC midnight (a view in UTC): a chart in a zone off UTC reads its days' quarter-hours, a
+ * text of its own, so the others leave the day out. Each set's rows are those its own statement
+ * would return. Null for other dimensions (and a chart by day reading quarter-hours).
+ */
+function sharedRollupKeys(
+  input: StatementInput,
+  days: boolean,
+): { keys: Dimension[]; pick: (rows: Record<string, unknown>[]) => Record<string, unknown>[] } | null {
+  const [only, ...more] = input.dimensions;
+  if (more.length > 0 || !days) return null;
+  const byDay = only === 'time:day' && input.interval === 'day';
+  if (only !== undefined && only !== 'page' && !byDay) return null;
+  const keys: Dimension[] = input.from % DAY === 0 || byDay ? ['page', 'time:day'] : ['page'];
+  const names = keys.map((_, i) => `k${i}`);
+  const all = (1 << keys.length) - 1;
+  const at = only === undefined ? -1 : keys.indexOf(only);
+  const mask = at < 0 ? all : all & ~(1 << (keys.length - 1 - at));
+  const metrics = (row: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const m of ROLLUP_METRIC_COLUMNS) out[m] = row[m];
+    return out;
+  };
+  const pick = (rows: Record<string, unknown>[]) => {
+    const own = rows.filter((row) => Number(row.g) === mask);
+    if (at >= 0) return own.map((row) => ({ d0: row[names[at] as string], ...metrics(row) }));
+    // No dimension: one row, as a statement without GROUP BY returns (zeros when no row passes).
+    return own.length > 0 ? own.map(metrics) : [Object.fromEntries(ROLLUP_METRIC_COLUMNS.map((m) => [m, 0]))];
+  };
+  return { keys, pick };
 }
 
 /**
