@@ -10,33 +10,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { Goal } from '@tidemark/dashboard-api';
-import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
-import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
-import { Registry } from 'prom-client';
+import { listening } from '@tidemark/shared';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
 import { CLICKS, filteredUrl, kindName, prepareClick } from './click-kinds.ts';
+import { keptDashboard, SITE } from './kept-dashboard.ts';
 import { wallAndCpu } from './lib.ts';
 
-const SITE = 'bench.example';
 // BENCH_DASHBOARD_TZ=<IANA zone>: the view in that time zone, as bench/dashboard.ts.
 const VIEW = `period=30d${process.env.BENCH_DASHBOARD_TZ ? `&tz=${encodeURIComponent(process.env.BENCH_DASHBOARD_TZ)}` : ''}`;
-const dir = process.env.BENCH_DASHBOARD_DATA;
-if (!dir) throw new Error('BENCH_DASHBOARD_DATA=<dir> of seeded data');
 const runs = Number(process.env.CLICK_RUNS) || 3;
 
-await ensureUiBuilt();
-const { createDashboardApp } = await import('@tidemark/dashboard-api');
-const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: 'bench_dashboard' });
-const client = createClickHouse(config.clickhouse);
-const log = plainLogger('warn');
-const access = createAccessRegistry({ client, database: 'bench_dashboard', log });
+const { dir, app, useGoals, close } = await keptDashboard();
 // The bench site's goals: none, or those of the kind asked (`click-kinds.ts`).
-let goals: Goal[] | null = null;
-const siteGoals = (site: string) => (site === SITE ? goals : null);
 const goalsOf = (name: string) => CLICKS.find((k) => kindName(k) === name)?.goals ?? null;
-const app = createDashboardApp({ client, database: 'bench_dashboard', token: null, access, log, registry: new Registry(), siteGoals });
 const bodiesFile = process.env.CLICK_BODIES || join(dir, 'click-bodies.json');
 
 let bodies: Record<string, string[]>;
@@ -55,7 +42,7 @@ else {
       if (recording && new URL(r.url()).pathname === '/api/v2/query' && r.postData()) recording.push(r.postData() as string);
     });
     for (const kind of CLICKS) {
-      goals = kind.goals ?? null;
+      useGoals(kind.goals ?? null);
       await page.goto(`${url}/?site=${SITE}&${VIEW}`);
       await settled(page, 60_000);
       await page.locator(kind.panel).scrollIntoViewIfNeeded();
@@ -99,12 +86,12 @@ async function measure(f: () => Promise<unknown>) {
 
 // Warm-up: each body once.
 for (const [kind, list] of Object.entries(bodies)) {
-  goals = goalsOf(kind);
+  useGoals(goalsOf(kind));
   for (const b of list) await ask(b);
 }
 const answers: Record<string, unknown> = {};
 for (const [kind, list] of Object.entries(bodies)) {
-  goals = goalsOf(kind);
+  useGoals(goalsOf(kind));
   for (const b of list) {
     const figures = [];
     for (let i = 0; i < runs; i++) figures.push(await measure(() => ask(b)));
@@ -122,6 +109,5 @@ if (process.env.CLICK_ANSWERS)
     process.env.CLICK_ANSWERS,
     JSON.stringify(answers, (k, v) => (k === 'tookMs' ? undefined : v), 1),
   );
-app.close();
-await client.close();
+await close();
 process.exit(0);

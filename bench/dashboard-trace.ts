@@ -8,36 +8,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
-import type { Goal } from '@tidemark/dashboard-api';
-import { ensureUiBuilt } from '@tidemark/dashboard-ui/build';
-import { createAccessRegistry, createClickHouse, listening, loadConfig, plainLogger } from '@tidemark/shared';
-import { Registry } from 'prom-client';
+import { listening } from '@tidemark/shared';
 import { launchBrowser } from '../test/browser.ts';
 import { settled } from '../test/dashboard-page.ts';
 import { CLICKS, filteredUrl, kindName, prepareClick } from './click-kinds.ts';
+import { keptDashboard, SITE } from './kept-dashboard.ts';
 
-const SITE = 'bench.example';
 const VIEW = 'period=30d';
-const dir = process.env.BENCH_DASHBOARD_DATA;
-if (!dir) throw new Error('BENCH_DASHBOARD_DATA=<dir> of seeded data');
 const rounds = Number(process.env.TRACE_ROUNDS) || 3;
 
-await ensureUiBuilt();
-const { createDashboardApp } = await import('@tidemark/dashboard-api');
-const config = loadConfig({ DATA_DIR: dir, CLICKHOUSE_DATABASE: 'bench_dashboard' });
-const client = createClickHouse(config.clickhouse);
-const log = plainLogger('warn');
-const access = createAccessRegistry({ client, database: 'bench_dashboard', log });
-let goals: Goal[] | null = null;
-const app = createDashboardApp({
-  client,
-  database: 'bench_dashboard',
-  token: null,
-  access,
-  log,
-  registry: new Registry(),
-  siteGoals: (site: string) => (site === SITE ? goals : null),
-});
+const { app, useGoals, close } = await keptDashboard();
 // The server's own time of each Query API request (wall clock, ms): arrived, answered.
 const served: { label: string; arrived: number; answered: number }[] = [];
 const server = serve({
@@ -94,7 +74,7 @@ try {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   for (const kind of CLICKS) {
-    goals = kind.goals ?? null;
+    useGoals(kind.goals ?? null);
     for (let i = 0; i < rounds + 1; i++) {
       await page.goto(`${url}/?site=${SITE}&${VIEW}`);
       await settled(page, 60_000);
@@ -193,8 +173,6 @@ try {
 } finally {
   await browser.close();
   await new Promise((resolve) => server.close(resolve));
-  await client.query({ query: 'SELECT {x:UInt8} AS x', query_params: { x: 1 }, format: 'JSONEachRow' }).catch(() => {});
-  app.close();
-  await client.close();
+  await close();
 }
 process.exit(0);
