@@ -82,8 +82,13 @@ const EVENT_ATTRIBUTE: Record<string, string> = {
  * leaves those goals out where the filter cannot pick them (`withoutPropGoals`).
  */
 export function goalsOf(src: 'e' | 'p', params: Params, pointer: string, goals: SiteGoals = params.goals): string {
-  if (src === 'p' && hasPropGoals(goals)) throw new Error(`${pointer}: goals with property conditions need raw events, not pairs`);
+  pairsCanDecide(src, goals, pointer);
   return goalsSql(src, goals, params, params.raw);
+}
+
+/** A visit's (name, path) pairs hold no properties: goals with property conditions are the engine's to route to raw events. */
+function pairsCanDecide(src: 'e' | 'p', goals: SiteGoals, pointer: string): void {
+  if (src === 'p' && hasPropGoals(goals)) throw new Error(`${pointer}: goals with property conditions need raw events, not pairs`);
 }
 
 /** The goals a positive goal filter can pass (`goalsNamed`): `is` one of its values, `contains` one; all of them for the others. */
@@ -180,8 +185,7 @@ export function filterSql(filters: readonly Filter[], src: 'e' | 'p' | 'r', para
       const passable = goalsPassable(f, params.goals);
       // `is` and `contains`: every configured goal left passes by its name, so a row passes when it completes one.
       if (f.op === 'is' || f.op === 'contains') {
-        if (src === 'p' && hasPropGoals(passable))
-          throw new Error(`${f.pointer}/1: goals with property conditions need raw events, not pairs`);
+        pairsCanDecide(src, passable, `${f.pointer}/1`);
         return goalPassesSql(src, passable, params, params.raw, (x) => leafSql(f.op, x, f.values, params));
       }
       const goals = goalsOf(src, params, `${f.pointer}/1`, passable);

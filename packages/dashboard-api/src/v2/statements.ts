@@ -444,22 +444,30 @@ function sharedRollupKeys(
   const byDay = only === 'time:day' && input.interval === 'day';
   if (only !== undefined && only !== 'page' && !byDay) return null;
   const keys: Dimension[] = input.from % DAY === 0 || byDay ? ['page', 'time:day'] : ['page'];
-  const names = keys.map((_, i) => `k${i}`);
-  const all = (1 << keys.length) - 1;
   const at = only === undefined ? -1 : keys.indexOf(only);
-  const mask = at < 0 ? all : all & ~(1 << (keys.length - 1 - at));
-  const metrics = (row: Record<string, unknown>) => {
-    const out: Record<string, unknown> = {};
-    for (const m of ROLLUP_METRIC_COLUMNS) out[m] = row[m];
-    return out;
-  };
-  const pick = (rows: Record<string, unknown>[]) => {
+  return { keys, pick: groupingPick(keys.length, at, ROLLUP_METRIC_COLUMNS) };
+}
+
+/**
+ * The rows one statement would return among those of a GROUPING SETS text of `count` keys `k0`…
+ * and no key, each row carrying `g` = `grouping(k0, …)` (SQL standard: a bit per key, the first the
+ * highest, set when the row's set leaves the key out): the set of key `at` alone, its key as `d0`,
+ * or (`at` -1) the set of none — one row, as a statement without GROUP BY returns (zeros when no
+ * row passed); with the metric `columns` only.
+ */
+function groupingPick(
+  count: number,
+  at: number,
+  columns: readonly string[],
+): (rows: Record<string, unknown>[]) => Record<string, unknown>[] {
+  const all = (1 << count) - 1;
+  const mask = at < 0 ? all : all & ~(1 << (count - 1 - at));
+  const metrics = (row: Record<string, unknown>) => Object.fromEntries(columns.map((m) => [m, row[m]]));
+  return (rows) => {
     const own = rows.filter((row) => Number(row.g) === mask);
-    if (at >= 0) return own.map((row) => ({ d0: row[names[at] as string], ...metrics(row) }));
-    // No dimension: one row, as a statement without GROUP BY returns (zeros when no row passes).
-    return own.length > 0 ? own.map(metrics) : [Object.fromEntries(ROLLUP_METRIC_COLUMNS.map((m) => [m, 0]))];
+    if (at >= 0) return own.map((row) => ({ d0: row[`k${at}`], ...metrics(row) }));
+    return own.length > 0 ? own.map(metrics) : [Object.fromEntries(columns.map((m) => [m, 0]))];
   };
-  return { keys, pick };
 }
 
 /**
@@ -661,19 +669,7 @@ function sharedVisitsStatement(
     WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${where.join(' AND ')}
     GROUP BY GROUPING SETS ((), ${names.map((k) => `(${k})`).join(', ')})
     HAVING visits != 0 OR g = ${all}`;
-  const mask = at < 0 ? all : all & ~(1 << (names.length - 1 - at));
-  const metrics = (row: Record<string, unknown>) => ({
-    visits: row.visits,
-    bounces: row.bounces,
-    duration: row.duration,
-    visit_pageviews: row.visit_pageviews,
-  });
-  const pick = (rows: Record<string, unknown>[]) => {
-    const own = rows.filter((row) => Number(row.g) === mask);
-    if (at >= 0) return own.map((row) => ({ d0: row[`k${at}`], ...metrics(row) }));
-    // No dimension: one row, as a statement without GROUP BY returns (zeros when no visit passes).
-    return own.length > 0 ? own.map(metrics) : [{ visits: 0, bounces: 0, duration: 0, visit_pageviews: 0 }];
-  };
+  const pick = groupingPick(names.length, at, ['visits', 'bounces', 'duration', 'visit_pageviews']);
   return { sql, params: params.values, dims: at < 0 ? [] : ['d0'], pick };
 }
 
