@@ -578,6 +578,69 @@ describe('the Query API through keys and shared links (POST /api/v2/query)', () 
     expect(await sites.json()).toEqual({ sites: [{ site: 'qa.example', views: 2 }] });
     expect((await t.request(`/share/${link.slug}/api/v1/live?site=qb.example`)).status).toBe(403);
   });
+
+  it('answers a batch (POST /api/v2/query/batch) line by line as each query alone: the same sites, locked filters and errors', async () => {
+    type Line = { index: number; status: number; body: Answer & { error?: string; field?: string } };
+    const batch = async (path: string, queries: unknown[], as: Who = null): Promise<{ status: number; lines: Line[] }> => {
+      const res = await t.request(path, { ...json('POST', { queries }), as });
+      if (res.status !== 200) return { status: res.status, lines: [] };
+      expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      const text = await res.text();
+      expect(text.endsWith('\n')).toBe(true);
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Line);
+      return { status: 200, lines: lines.sort((a, b) => a.index - b.index) };
+    };
+    const day = { metrics: ['pageviews'], dateRange: '24h' };
+    const key = (await t.admin<{ key: string }>('POST', '/api/v2/keys', { name: 'qbatch', scopes: ['stats:read'], sites: ['qa.example'] }))
+      .key;
+    const asked = [
+      { site: 'qa.example', ...day },
+      { site: 'qb.example', ...day },
+      { site: 'qa.example', ...day, dimensions: ['event:country'] },
+    ];
+    const { status, lines } = await batch('/api/v2/query/batch', asked, { bearer: key });
+    expect(status).toBe(200);
+    expect(lines.map((l) => [l.index, l.status])).toEqual([
+      [0, 200],
+      [1, 403],
+      [2, 200],
+    ]);
+    // Each answer is the one POST /api/v2/query gives that query alone (its range ends now: a moment later).
+    for (const i of [0, 2]) {
+      const alone = (await (await t.request('/api/v2/query', { ...json('POST', asked[i]), as: { bearer: key } })).json()) as Answer;
+      const line = lines[i]?.body as Answer;
+      const same = (a: Answer) => ({ ...a, meta: { ...a.meta, from: null, to: null, tookMs: 0 } });
+      expect(same(line)).toEqual(same(alone));
+    }
+    expect(lines[0]?.body.totals).toEqual([3]);
+    expect(lines[0]?.body.meta.timezone).toBe('Asia/Kolkata');
+    // Through a shared link: its locked filters hold in every query of the batch; another site is its line's 403.
+    const link = await t.admin<{ slug: string }>('POST', '/api/v2/sites/qa.example/shared-links', {
+      filters: [['is', 'event:country', ['DE']]],
+    });
+    const shared = await batch(`/share/${link.slug}/api/v2/query/batch`, [
+      { site: 'qa.example', ...day },
+      { site: 'qa.example', ...day, filters: [['is', 'event:device', ['mobile']]] },
+      { site: 'qb.example', ...day },
+    ]);
+    expect(shared.lines.map((l) => [l.status, l.body.totals])).toEqual([
+      [200, [2]],
+      [200, [1]],
+      [403, undefined],
+    ]);
+    // No credentials: anyone may read public sites, so the batch is answered and the private site's query is its line's 401.
+    expect((await batch('/api/v2/query/batch', [{ site: 'qa.example', ...day }])).lines.map((l) => l.status)).toEqual([401]);
+    // A malformed batch, or a malformed query in it: one 400 for the whole request.
+    expect((await batch('/api/v2/query/batch', [], { bearer: key })).status).toBe(400);
+    const bad = await t.request('/api/v2/query/batch', {
+      ...json('POST', { queries: [asked[0], { ...asked[0], dimensions: ['planet'] }] }),
+      as: ROOT,
+    });
+    expect([bad.status, ((await bad.json()) as { field: string }).field]).toEqual([400, '/queries/1/dimensions/0']);
+  });
 });
 
 describe('/openapi.json', () => {

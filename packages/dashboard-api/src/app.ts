@@ -41,6 +41,7 @@ import { mountImports } from './routes/imports.ts';
 import { mountPage } from './routes/page.ts';
 import { mountProperties } from './routes/properties.ts';
 import { mountQuery } from './routes/query.ts';
+import { mountQueryBatch } from './routes/query-batch.ts';
 import { mountSession, mountSignIn } from './routes/session.ts';
 import { mountShare } from './routes/share.ts';
 import { liveAnswer, mountStats } from './routes/stats.ts';
@@ -247,7 +248,7 @@ export function createDashboardApp({
   if (corsOrigins && corsOrigins.length > 0) {
     const origin = corsOrigins.includes('*') ? '*' : corsOrigins;
     app.use('/api/v1/*', cors({ origin, allowHeaders: ['Authorization'], allowMethods: ['GET'], maxAge: 600 }));
-    for (const path of ['/api/v2/query', '/api/v2/funnel'])
+    for (const path of ['/api/v2/query', '/api/v2/query/batch', '/api/v2/funnel'])
       app.use(path, cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['POST'], maxAge: 600 }));
   }
   // Sign-in needs no principal; everything else under /api does.
@@ -269,6 +270,9 @@ export function createDashboardApp({
   // stats:read on every site the query names; a shared link's locked filters held in the body.
   v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
   mountQuery(v2, { ...stats, siteTimezone, siteGoals });
+  // Several queries in one request, each checked as above (routes/query-batch.ts).
+  v2.use('/query/batch', guard.scope('stats:read'));
+  mountQueryBatch(v2, { ...stats, siteTimezone, siteGoals, log });
   // The same for a funnel; a shared link's locked filters are held in each of its steps (routes/funnel.ts).
   v2.use('/funnel', guard.scope('stats:read'), queryGuard(guard, false));
   mountFunnel(v2, { ...stats, siteTimezone, siteGoals });

@@ -9,6 +9,7 @@ import { ADMIN_DOCS, adminOperation } from './admin/openapi.ts';
 import { alertPaths } from './alerts/openapi.ts';
 import { ALERT_SCHEMAS } from './alerts/schema.ts';
 import { switchingPaths } from './imports/openapi.ts';
+import { MAX_BATCH, MAX_BATCH_BODY } from './routes/query-batch.ts';
 import { ANSWER, QUERY } from './schemas.ts';
 import {
   FUNNEL_ANSWER_SCHEMA,
@@ -148,6 +149,29 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v2/query/batch'] = {
+    post: {
+      operationId: 'queryBatch',
+      summary:
+        'Several Query API bodies in one request (docs/query.md "Batches"): each is checked and answered as POST /api/v2/query answers it alone, as one NDJSON line the moment it is answered.',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/queryBatchRequest' } } } },
+      responses: {
+        200: {
+          description:
+            'One line per query, in the order they are answered: a `queryBatchLine` (`index` into `queries`; `status` and `body` what POST /api/v2/query answers that query alone: a `queryAnswer` with 200; an `error` with 403 (the credentials cannot read a site it names), 503 (over the server-side time limit) or 500).',
+          content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+        },
+        400: error(
+          `A malformed batch (not a JSON object of \`queries\`, 1 to ${MAX_BATCH} bodies, in at most ${MAX_BATCH_BODY / 1024} KiB), or a query in it malformed as POST /api/v2/query says, or asking \`"format": "csv"\`: \`field\` is a JSON pointer into the batch (\`/queries/2/dimensions/0\`). No query runs.`,
+        ),
+        401: error('No credentials, or a wrong or revoked key, session or link.'),
+        403: error(
+          "The credentials hold stats:read on no site; or, in the open mode, the request does not name a loopback host. A query naming a site they cannot read is its own line's 403.",
+        ),
+        429: error('Too many failed sign-ins from this address (Retry-After).'),
+      },
+    },
+  };
   paths['/api/v2/funnel'] = {
     post: {
       operationId: 'funnel',
@@ -217,6 +241,24 @@ export function openApiDocument(): Record<string, unknown> {
         queryRequest: QUERY_REQUEST_SCHEMA,
         queryFilter: QUERY_FILTER_SCHEMA,
         queryAnswer: QUERY_ANSWER_SCHEMA,
+        queryBatchRequest: {
+          type: 'object',
+          required: ['queries'],
+          additionalProperties: false,
+          properties: {
+            queries: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: { $ref: '#/components/schemas/queryRequest' } },
+          },
+        },
+        queryBatchLine: {
+          type: 'object',
+          required: ['index', 'status', 'body'],
+          additionalProperties: false,
+          properties: {
+            index: { type: 'integer', minimum: 0, maximum: MAX_BATCH - 1 },
+            status: { type: 'integer', enum: [200, 401, 403, 500, 503] },
+            body: { anyOf: [{ $ref: '#/components/schemas/queryAnswer' }, { $ref: '#/components/schemas/error' }] },
+          },
+        },
         funnelRequest: FUNNEL_REQUEST_SCHEMA,
         funnelAnswer: FUNNEL_ANSWER_SCHEMA,
         ...Object.fromEntries(Object.entries(ALERT_SCHEMAS).map(([name, schema]) => [`alerts.${name}`, schema])),

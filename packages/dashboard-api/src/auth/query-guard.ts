@@ -9,7 +9,7 @@
 import { SITE_NAME } from '@tidemark/shared';
 import type { MiddlewareHandler } from 'hono';
 import { withLocked } from '../v2/parse.ts';
-import type { ApiEnv } from './context.ts';
+import type { ApiContext, ApiEnv } from './context.ts';
 import type { Guard } from './guard.ts';
 
 function sitesOf(body: unknown): string[] | null {
@@ -21,6 +21,20 @@ function sitesOf(body: unknown): string[] | null {
   return names.every((s) => SITE_NAME.test(s)) ? names : null;
 }
 
+/**
+ * Checks that the caller may read every site the body names (`stats:read`) and answers the body
+ * the route reads: with a shared link's locked filters held beside its own (`holdLocked`).
+ * Throws `AccessDenied`.
+ */
+export function guardQueryBody(guard: Guard, c: ApiContext, body: unknown, holdLocked = true): unknown {
+  const sites = sitesOf(body);
+  if (sites === null) guard.all(c, 'stats:read');
+  else for (const site of sites) guard.site(c, 'stats:read', site);
+  const locked = holdLocked ? guard.locked(c) : [];
+  if (locked.length === 0 || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  return { ...body, filters: withLocked(locked, (body as { filters?: unknown }).filters) };
+}
+
 export function queryGuard(guard: Guard, holdLocked = true): MiddlewareHandler<ApiEnv> {
   return async function query(c, next) {
     if (c.req.method !== 'POST') return next();
@@ -30,16 +44,12 @@ export function queryGuard(guard: Guard, holdLocked = true): MiddlewareHandler<A
     } catch {
       // not JSON: the route says so
     }
-    const sites = sitesOf(body);
-    if (sites === null) guard.all(c, 'stats:read');
-    else for (const site of sites) guard.site(c, 'stats:read', site);
-    const locked = holdLocked ? guard.locked(c) : [];
-    if (locked.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body)) {
-      const filters = withLocked(locked, (body as { filters?: unknown }).filters);
+    const held = guardQueryBody(guard, c, body, holdLocked);
+    if (held !== body) {
       // Hono keeps the body it read as text (`bodyCache`), and `c.req.json()`/`text()` of the
       // route read that: the route sees the query with the link's filters.
       // (Typed as values, kept as promises of them.)
-      c.req.bodyCache = { text: Promise.resolve(JSON.stringify({ ...body, filters })) as unknown as string };
+      c.req.bodyCache = { text: Promise.resolve(JSON.stringify(held)) as unknown as string };
     }
     return next();
   };

@@ -4,7 +4,7 @@ import type { ApiEnv } from '../auth/context.ts';
 import { csvLines } from '../v2/csv.ts';
 import { QueryTimeoutError, runQuery } from '../v2/engine.ts';
 import type { GoalLookup } from '../v2/goals.ts';
-import { echo, parseQuery } from '../v2/parse.ts';
+import { echo, parseQuery, type Query } from '../v2/parse.ts';
 import { jsonBody } from './body.ts';
 import type { StatsContext } from './stats.ts';
 
@@ -14,20 +14,27 @@ export interface QueryContext extends StatsContext {
   siteGoals: GoalLookup;
 }
 
+type Answer = Awaited<ReturnType<typeof runQuery>>;
+
+/** The engine's answer to a parsed query, timed as the `query` route (throws `QueryTimeoutError`). */
+export function answerQuery(context: QueryContext, query: Query): Promise<Answer> {
+  return context.timed('query', () =>
+    runQuery(context.client, context.tables, query, {
+      now: context.now(),
+      retentionDays: context.retentionDays,
+      goals: context.siteGoals,
+    }),
+  );
+}
+
 export function mountQuery(api: Hono<ApiEnv>, context: QueryContext): void {
   api.post('/query', async (c) => {
     const body = await jsonBody(c);
     const acceptCsv = (c.req.header('accept') ?? '').includes('text/csv');
     const query = parseQuery(body, { siteTimezone: context.siteTimezone, acceptCsv });
-    let answer: Awaited<ReturnType<typeof runQuery>>;
+    let answer: Answer;
     try {
-      answer = await context.timed('query', () =>
-        runQuery(context.client, context.tables, query, {
-          now: context.now(),
-          retentionDays: context.retentionDays,
-          goals: context.siteGoals,
-        }),
-      );
+      answer = await answerQuery(context, query);
     } catch (error) {
       if (error instanceof QueryTimeoutError) return c.json({ error: error.message }, 503, { 'Retry-After': '10' });
       throw error;

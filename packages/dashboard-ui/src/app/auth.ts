@@ -75,13 +75,17 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   });
   if (res.ok) return res;
   const body = (await res.json().catch(() => ({}))) as { error?: string };
-  const message = body.error ?? `${res.status} ${res.statusText}`;
-  if (res.status === 401) {
+  throw failure(res.status, body.error ?? `${res.status} ${res.statusText}`);
+}
+
+/** The error of an answer that is not OK (a 401 also tells the listeners the caller is signed out). */
+export function failure(status: number, message: string): Error {
+  if (status === 401) {
     for (const listener of signedOut) listener(message);
-    throw new Unauthorized(message);
+    return new Unauthorized(message);
   }
-  if (res.status === 403) throw new Forbidden(message);
-  throw new ApiError(message);
+  if (status === 403) return new Forbidden(message);
+  return new ApiError(message);
 }
 
 /** A JSON call: the body (if any) as JSON, the answer parsed (null when empty). */
