@@ -102,6 +102,12 @@ const ROUTES: Route[] = [
     need: { scope: 'stats:read', on: 'A' },
     prepare: fixed('/api/v2/query', { site: A, metrics: ['visitors'], dateRange: '7d' }),
   },
+  {
+    method: 'POST',
+    pattern: '/api/v2/query/batch',
+    need: { scope: 'stats:read', on: 'A' },
+    prepare: fixed('/api/v2/query/batch', { queries: [{ site: A, metrics: ['visitors'], dateRange: '7d' }] }),
+  },
   { method: 'GET', pattern: '/api/v2/sites', need: { scope: 'sites:admin', on: 'any' }, prepare: fixed('/api/v2/sites') },
   {
     method: 'POST',

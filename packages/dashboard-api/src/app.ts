@@ -271,7 +271,6 @@ export function createDashboardApp({
   v2.use('/query', guard.scope('stats:read'), queryGuard(guard));
   mountQuery(v2, { ...stats, siteTimezone, siteGoals });
   // Several queries in one request, each checked as above (routes/query-batch.ts).
-  v2.use('/query/batch', guard.scope('stats:read'));
   mountQueryBatch(v2, { ...stats, siteTimezone, siteGoals, log });
   // The same for a funnel; a shared link's locked filters are held in each of its steps (routes/funnel.ts).
   v2.use('/funnel', guard.scope('stats:read'), queryGuard(guard, false));

@@ -158,7 +158,7 @@ export function openApiDocument(): Record<string, unknown> {
       responses: {
         200: {
           description:
-            'One line per query, in the order they are answered: a `queryBatchLine` (`index` into `queries`; `status` and `body` what POST /api/v2/query answers that query alone: a `queryAnswer` with 200; an `error` with 403 (the credentials cannot read a site it names), 503 (over the server-side time limit) or 500).',
+            'One line per query, in the order they are answered: a `queryBatchLine` (`index` into `queries`; `status` and `body` what POST /api/v2/query answers that query alone: a `queryAnswer` with 200; an `error` with 503 (over the server-side time limit) or 500).',
           content: { 'application/x-ndjson': { schema: { type: 'string' } } },
         },
         400: error(
@@ -166,7 +166,7 @@ export function openApiDocument(): Record<string, unknown> {
         ),
         401: error('No credentials, or a wrong or revoked key, session or link.'),
         403: error(
-          "The credentials hold stats:read on no site; or, in the open mode, the request does not name a loopback host. A query naming a site they cannot read is its own line's 403.",
+          'The credentials do not hold stats:read on every site a query of the batch names; or, in the open mode, the request does not name a loopback host.',
         ),
         429: error('Too many failed sign-ins from this address (Retry-After).'),
       },
@@ -255,7 +255,7 @@ export function openApiDocument(): Record<string, unknown> {
           additionalProperties: false,
           properties: {
             index: { type: 'integer', minimum: 0, maximum: MAX_BATCH - 1 },
-            status: { type: 'integer', enum: [200, 401, 403, 500, 503] },
+            status: { type: 'integer', enum: [200, 500, 503] },
             body: { anyOf: [{ $ref: '#/components/schemas/queryAnswer' }, { $ref: '#/components/schemas/error' }] },
           },
         },

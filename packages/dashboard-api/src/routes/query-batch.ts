@@ -6,14 +6,15 @@
  * the order they finish, not the order asked). A page asks its panels' queries at once: one
  * request instead of one each, so none waits for one of the browser's six connections to a host
  * (the live stream holds one). The queries run side by side; identical statements among them run
- * once (`single-flight.ts`). Every query is checked before any runs: a malformed batch or query
- * is one 400 (`field` a pointer into the batch). A query naming a site the caller cannot read is
- * its line's 403, one over the time limit its line's 503; the others are still answered.
+ * once (`single-flight.ts`). Every query is checked before any runs, as the route checks it alone:
+ * a malformed batch or query is one 400 (`field` a pointer into the batch), a site the caller
+ * cannot read one 401/403. A query over the time limit is its line's 503; the others are still
+ * answered.
  */
 import { type Logger, ValidationError } from '@tidemark/shared';
 import type { Hono } from 'hono';
 import type { ApiContext, ApiEnv } from '../auth/context.ts';
-import { AccessDenied, type Guard } from '../auth/guard.ts';
+import type { Guard } from '../auth/guard.ts';
 import { guardQueryBody } from '../auth/query-guard.ts';
 import { QueryTimeoutError } from '../v2/engine.ts';
 import { echo, parseQuery, type Query } from '../v2/parse.ts';
@@ -33,17 +34,12 @@ export interface BatchLine {
 
 export function mountQueryBatch(api: Hono<ApiEnv>, context: QueryContext & { guard: Guard; log: Logger }): void {
   /**
-   * One query of the batch, checked: its site(s) readable (else its line, 403) and the query
-   * well-formed (else the whole batch's 400, `field` pointing into it: `/queries/2/dimensions/0`).
+   * One query of the batch, checked as the route checks it alone: its sites readable (else
+   * `AccessDenied`: the whole batch's 401/403) and well-formed (else the batch's 400, `field`
+   * pointing into it: `/queries/2/dimensions/0`).
    */
-  function checked(c: ApiContext, given: unknown, index: number): Query | BatchLine {
-    let body: unknown;
-    try {
-      body = guardQueryBody(context.guard, c, given);
-    } catch (error) {
-      if (error instanceof AccessDenied) return { index, status: error.status, body: { error: error.message } };
-      throw error;
-    }
+  function checked(c: ApiContext, given: unknown, index: number): Query {
+    const body = guardQueryBody(context.guard, c, given);
     try {
       const query = parseQuery(body, { siteTimezone: context.siteTimezone });
       if (query.format === 'csv')
@@ -78,10 +74,7 @@ export function mountQueryBatch(api: Hono<ApiEnv>, context: QueryContext & { gua
           controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
           if (--left === 0) controller.close();
         };
-        queries.forEach((query, index) => {
-          if ('status' in query) send(query);
-          else void answerLine(query, index, c.req.path).then(send);
-        });
+        queries.forEach((query, index) => void answerLine(query, index, c.req.path).then(send));
       },
     });
     return new Response(stream, { headers: { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' } });
