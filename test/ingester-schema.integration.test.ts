@@ -906,7 +906,7 @@ describe('ClickHouse schema (server)', () => {
       await countVisitors(client, older.database, { pageviewMarks: false });
       const eventMarks = [
         '= 6 0: [[],[],[]]',
-        "event=signup 6 1: [[10],[1],[1]]",
+        'event=signup 6 1: [[10],[1],[1]]',
         'page=/about 6 1: [[60],[1],[1]]',
         'page=/pricing 6 3: [[3,10,50,95],[1,2,2,3],[3,3,2,1]]',
       ];
@@ -922,7 +922,11 @@ describe('ClickHouse schema (server)', () => {
       expect(await marksOf('pageview_marks_1d')).toEqual(want);
       expect(await marksOf('event_marks_1d')).toEqual(eventMarks);
       // A late pageview of /pricing (visitor 2, quarter-hour 70) makes the day stale: the next round counts it again.
-      await client.insert({ table: `${older.database}.events`, values: [event('2', 'pageview', '/pricing', at(70))], format: 'JSONEachRow' });
+      await client.insert({
+        table: `${older.database}.events`,
+        values: [event('2', 'pageview', '/pricing', at(70))],
+        format: 'JSONEachRow',
+      });
       await countVisitors(client, older.database);
       expect(await marksOf('pageview_marks_1d')).toEqual([
         '= 7 0: [[],[],[]]',

@@ -4,7 +4,10 @@
  * `name-counts.ts`), by time or by no dimension, over a range with partial UTC days or buckets
  * that start inside UTC days (the daily chart after a pages or goals row click in a zone off UTC:
  * `page is /blog/a` in Europe/Berlin), from the per-path and per-name quarter-hour marks
- * `event_marks_1d` (clickhouse/051). The rollups answer such a chart from the quarter-hours alone
+ * `event_marks_1d` (clickhouse/051); under a goal filter `is` naming a pageview goal of a literal
+ * path on each site that has it (the goals row "Page 7": `/page/7`, no wildcard), from the per-path
+ * marks of pageviews alone `pageview_marks_1d` (clickhouse/053: the path's custom events are not
+ * the goal's). The rollups answer such a chart from the quarter-hours alone
  * (a local day is two parts of two UTC days, which the day rollups cannot cut): every quarter-hour
  * state of the range, 2.3 million rows of `pages_15m` at 10M events, only a few of them of the path.
  *
@@ -83,7 +86,7 @@ function markedKey(input: StatementInput): MarkedKey | null {
 }
 
 /**
- * Whether the marks answer: one `page is` filter of one path, no dimension or one time dimension
+ * Whether the marks answer: one `page is` filter of one path (or goal or event filter: `markedKey`), no dimension or one time dimension
  * (not minutes or hours), distinct visitors alone (and visit metrics: their own statement), a
  * range on quarter-hours with partial UTC days or buckets that start inside UTC days (otherwise
  * the day rollups answer whole UTC days as fast).
@@ -120,17 +123,15 @@ export function eventMarksStatement(input: StatementInput, buckets: readonly num
   } else {
     const pairs = key.dimension === 'event' ? key.names : key.paths;
     if (pairs.length > 0) {
-      const siteList = params.add(
-        'Array(String)',
-        pairs.map(([site]) => site),
+      const [siteList, valueList] = [pairs.map(([site]) => site), pairs.map(([, value]) => value)].map((list) =>
+        params.add('Array(String)', list),
       );
-      const valueOf = `transform(toString(site), ${siteList}, ${params.add(
-        'Array(String)',
-        pairs.map(([, value]) => value),
-      )}, '')`;
-      const [dimension, ofRow] = key.dimension === 'event' ? ['event', `toString(name) = ${valueOf}`] : ['page', `name = 'pageview' AND path = ${valueOf}`];
+      // Each site's one name or path.
+      const keyValue = `transform(toString(site), ${siteList}, ${valueList}, '')`;
+      const [dimension, ofRow] =
+        key.dimension === 'event' ? ['event', `toString(name) = ${keyValue}`] : ['page', `name = 'pageview' AND path = ${keyValue}`];
       [ofMarks, ofRollup] = [
-        `dimension = '${dimension}' AND has(${siteList}, toString(site)) AND value = ${valueOf}`,
+        `dimension = '${dimension}' AND has(${siteList}, toString(site)) AND value = ${keyValue}`,
         `has(${siteList}, toString(site)) AND ${ofRow}`,
       ];
     }
