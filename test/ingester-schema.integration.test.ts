@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -83,6 +83,7 @@ describe('ClickHouse schema (server)', () => {
       page_visits_1d: 'AggregatingMergeTree',
       page_visits_1d_mv: 'MaterializedView',
       page_visits_1d_events_mv: 'MaterializedView',
+      pageview_marks_1d: 'ReplacingMergeTree',
       schema_migrations: 'ReplacingMergeTree',
       sessions: 'ReplacingMergeTree',
       site_days: 'AggregatingMergeTree',
@@ -170,7 +171,7 @@ describe('ClickHouse schema (server)', () => {
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
       expect(await migrate(client, older)).toEqual([
-        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
       ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -400,7 +401,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
       expect(await migrate(client, older)).toEqual([
-        11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51,
+        11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
       ]);
       const columns = await (
         await client.query({
@@ -452,7 +453,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -571,7 +572,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49, 51]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49, 51, 53]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -645,7 +646,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([43, 45, 47, 49, 51]);
+      expect(await migrate(client, older)).toEqual([43, 45, 47, 49, 51, 53]);
       const backfilled = [
         'entry_page / Direct: 1 1 60000 1',
         'entry_page / Organic Search: 1 0 180000 3',
@@ -714,7 +715,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       await migrate(client, older, old);
       await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([45, 47, 49, 51]);
+      expect(await migrate(client, older)).toEqual([45, 47, 49, 51, 53]);
       const columns = await (
         await client.query({
           query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
@@ -828,7 +829,7 @@ describe('ClickHouse schema (server)', () => {
         `SELECT count() AS n FROM ${older.database}.visit_visitors_1d WHERE site = '${site}' AND dimension IN ('', 'channel') AND held = events`,
       );
       expect(Number(before?.n)).toBe(3);
-      expect(await migrate(client, older)).toEqual([47, 49, 51]);
+      expect(await migrate(client, older)).toEqual([47, 49, 51, 53]);
       const want = [
         '= 1: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]',
         'channel=Direct 1: [[40,41,95],[1,1,2],[2,2,1]]',
@@ -855,6 +856,83 @@ describe('ClickHouse schema (server)', () => {
       expect(await rows()).toBe(counted);
       expect(await marks()).toEqual(want);
       expect(await pathMarks()).toEqual(wantPaths);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });
+    }
+  });
+
+  it('a database that ran every migration before 053 gets the pageview marks of its counted days, once, apart from the custom events', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'tidemark-052-schema-'));
+    const older = { ...config.clickhouse, database: uniqueName('schema_052') };
+    const site = 'pageview-marks.example';
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+    const at = (quarter: number, minute = 1) => toClickHouseTime(day + quarter * 900_000 + minute * 60_000);
+    const event = (visitor: string, name: string, path: string, timestamp: string): StoredEvent => ({
+      ...syntheticEvent(site, 0, day),
+      visitor_id: visitor,
+      name,
+      path,
+      url: `https://${site}${path}`,
+      timestamp,
+    });
+    // On /pricing: visitor 1 views it in quarter-hours 3 and 50; visitor 2 signs up there in 10 (no
+    // pageview of it) and views /about in 60; visitor 3 views it in 95, then engages (no visitor's event).
+    const events = [
+      event('1', 'pageview', '/pricing', at(3)),
+      event('1', 'pageview', '/pricing', at(50)),
+      event('2', 'signup', '/pricing', at(10)),
+      event('2', 'pageview', '/about', at(60)),
+      event('3', 'pageview', '/pricing', at(95, 1)),
+      event('3', 'engagement', '/pricing', at(95, 3)),
+    ];
+    const marksOf = async (table: string) =>
+      (
+        await (
+          await client.query({
+            query: `SELECT dimension, value, events, visitors, quarters, upto, since FROM ${older.database}.${table} FINAL
+                    WHERE site = '${site}' ORDER BY dimension, value`,
+            format: 'JSONEachRow',
+          })
+        ).json<Record<string, unknown>>()
+      ).map((r) => `${r.dimension}=${r.value} ${r.events} ${r.visitors}: ${JSON.stringify([r.quarters, r.upto, r.since])}`);
+    const rows = async () => Number((await one<{ n: string }>(`SELECT count() AS n FROM ${older.database}.pageview_marks_1d`))?.n);
+    try {
+      for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => Number(f.slice(0, 3)) < 53))
+        copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
+      await migrate(client, older, old);
+      await client.insert({ table: `${older.database}.events`, values: events, format: 'JSONEachRow' });
+      // Counted as the ingester did before 053: the path's marks of its pageviews and custom events alike.
+      await countVisitors(client, older.database, { pageviewMarks: false });
+      const eventMarks = [
+        '= 6 0: [[],[],[]]',
+        'event=signup 6 1: [[10],[1],[1]]',
+        'page=/about 6 1: [[60],[1],[1]]',
+        'page=/pricing 6 3: [[3,10,50,95],[1,2,2,3],[3,3,2,1]]',
+      ];
+      expect(await marksOf('event_marks_1d')).toEqual(eventMarks);
+      expect(await migrate(client, older)).toEqual([53]);
+      // 053's backfill: the paths' marks of their pageviews alone (visitor 2's signup on /pricing is not one), the day's '' row, all stamped with its 6 events.
+      const want = ['= 6 0: [[],[],[]]', 'page=/about 6 1: [[60],[1],[1]]', 'page=/pricing 6 2: [[3,50,95],[1,1,2],[2,2,1]]'];
+      expect(await marksOf('pageview_marks_1d')).toEqual(want);
+      // Counting again (the ingester's next round) finds no day to count; 051's marks are as they were.
+      const counted = await rows();
+      await countVisitors(client, older.database);
+      expect(await rows()).toBe(counted);
+      expect(await marksOf('pageview_marks_1d')).toEqual(want);
+      expect(await marksOf('event_marks_1d')).toEqual(eventMarks);
+      // A late pageview of /pricing (visitor 2, quarter-hour 70) makes the day stale: the next round counts it again.
+      await client.insert({
+        table: `${older.database}.events`,
+        values: [event('2', 'pageview', '/pricing', at(70))],
+        format: 'JSONEachRow',
+      });
+      await countVisitors(client, older.database);
+      expect(await marksOf('pageview_marks_1d')).toEqual([
+        '= 7 0: [[],[],[]]',
+        'page=/about 7 1: [[60],[1],[1]]',
+        'page=/pricing 7 3: [[3,50,70,95],[1,1,2,3],[3,3,2,1]]',
+      ]);
     } finally {
       rmSync(old, { recursive: true, force: true });
       await client.command({ query: `DROP DATABASE IF EXISTS ${older.database}` });

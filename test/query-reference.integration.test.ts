@@ -890,7 +890,8 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
     paths.push([SITES[1] as string, '/no/such/page']);
     // And a goals panel row click: a goal that is an event name (a.example's configured `Signup`,
-    // b.example's implicit ones), a custom event, a pageview goal (the rollups), one no event has.
+    // b.example's implicit ones), a custom event, a pageview goal of a literal path (Pricing: its
+    // pageview marks, pageview_marks_1d, 053: custom events on /pricing are not its), one no event has.
     const filters: [string, unknown[]][] = [
       ...paths.map(([site, path]) => [site, ['is', 'page', [path]]] as [string, unknown[]]),
       [SITES[0] as string, ['is', 'goal', ['Signup']]],
@@ -915,6 +916,29 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     });
     const tables = await answersEqualReference(bodies);
     expect(tables).toContain('event_marks_1d');
+    expect(tables).toContain('pageview_marks_1d');
+    // The pageview marks' premise: current and stale days there too.
+    const [pageviewDays] = await (
+      await client.query({
+        query: `SELECT countIf(c.ev = r.e) AS current, countIf(c.ev != r.e) AS stale
+                FROM (SELECT site, bucket, max(events) AS ev FROM ${database}.pageview_marks_1d WHERE dimension = '' GROUP BY site, bucket) AS c
+                INNER JOIN (SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d GROUP BY site, bucket) AS r
+                ON c.site = r.site AND c.bucket = r.bucket`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ current: string; stale: string }>();
+    expect(Number(pageviewDays?.current)).toBeGreaterThan(0);
+    expect(Number(pageviewDays?.stale)).toBeGreaterThan(0);
+    // The pageview goal in UTC too (whole UTC days: the day rollups), and over both sites (b.example has
+    // no configured goals, where Pricing would name a custom event: the rollups), in a zone off UTC.
+    const pricing = { filters: [['is', 'goal', ['Pricing']]], metrics: ['visitors'] };
+    const more = [
+      ...ranges.map((dateRange) => ({ ...pricing, site: SITES[0], dateRange, dimensions: ['time:day'] })),
+      ...ranges.map((dateRange) => ({ ...pricing, site: SITES[0], dateRange })),
+      { ...pricing, site: SITES, dateRange: '7d', timezone: 'Europe/Berlin', dimensions: ['time:day'] },
+      { ...pricing, site: SITES, dateRange: NEAR_DAYS, timezone: 'Asia/Kolkata' },
+    ];
+    await answersEqualReference(more);
   });
 
   it('answers visit metrics by one visit attribute under filters on another from the pair sums, exactly', async () => {

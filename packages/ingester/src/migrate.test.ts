@@ -33,8 +33,8 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     // 028_site_day_quarters_distributed, 030_visit_visitors_distributed, 032_page_visits_distributed,
     // 034_attribute_visits_distributed, 038_name_visits_distributed, 040_name_pages_1d_distributed, 042_page_visits_pageviews_distributed,
     // 044_entry_exit_visits_distributed, 046_region_city_distributed, 048_visit_visitor_quarters_distributed,
-    // 050_visit_pageview_paths_distributed, 052_event_marks_distributed (.cluster.sql)
-    expect(cluster.length).toBe(single.length + 22);
+    // 050_visit_pageview_paths_distributed, 052_event_marks_distributed, 054_pageview_marks_distributed (.cluster.sql)
+    expect(cluster.length).toBe(single.length + 23);
     // Every DDL statement runs ON CLUSTER; a backfill (INSERT … SELECT) is data, written on the node the
     // ingester talks to and replicated within its shard.
     for (const s of all(cluster)) if (!s.startsWith('INSERT')) expect(s).toMatch(/ON CLUSTER tidemark/);
@@ -42,7 +42,7 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(events).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const ranges = all(cluster).find((s) => s.includes('ingest_ranges'));
     expect(ranges).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)");
-    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(22);
+    expect(all(cluster).filter((s) => s.includes('ENGINE = Distributed(tidemark, analytics,'))).toHaveLength(23);
     const days = all(cluster).find((s) => s.includes('.site_days ON CLUSTER'));
     expect(days).toContain("ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
     const counts = all(cluster).find((s) => s.includes('.visitors_1d ON CLUSTER'));
@@ -57,6 +57,12 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     );
     expect(all(cluster).find((s) => s.includes('.event_marks_1d_all ON CLUSTER'))).toContain(
       'Distributed(tidemark, analytics, event_marks_1d)',
+    );
+    expect(all(cluster).find((s) => s.includes('.pageview_marks_1d ON CLUSTER'))).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)",
+    );
+    expect(all(cluster).find((s) => s.includes('.pageview_marks_1d_all ON CLUSTER'))).toContain(
+      'Distributed(tidemark, analytics, pageview_marks_1d)',
     );
     const visitCounts = all(cluster).find((s) => s.includes('.visit_visitors_1d ON CLUSTER'));
     expect(visitCounts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");

@@ -42,6 +42,8 @@ const VISIT_QUARTERS_MIGRATION = 47;
 
 /** Gives `event_marks_1d` (051) its days: the same count again, now with the per-path quarter-hour marks. */
 const EVENT_MARKS_MIGRATION = 51;
+/** Gives `pageview_marks_1d` (053) its days: the same count again, now with the per-path pageview marks. */
+const PAGEVIEW_MARKS_MIGRATION = 53;
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/', import.meta.url));
 
@@ -121,7 +123,8 @@ export async function migrate(client: ClickHouseClient, config: Config['clickhou
       await countVisitors(client, db, { names: false, placed: false, quartered: false, marks: false });
     if (migration.version === NAME_COUNTS_MIGRATION) await countVisitors(client, db, { placed: false, quartered: false, marks: false });
     if (migration.version === VISIT_QUARTERS_MIGRATION) await countVisitors(client, db, { marks: false });
-    if (migration.version === EVENT_MARKS_MIGRATION) await countVisitors(client, db);
+    if (migration.version === EVENT_MARKS_MIGRATION) await countVisitors(client, db, { pageviewMarks: false });
+    if (migration.version === PAGEVIEW_MARKS_MIGRATION) await countVisitors(client, db);
     await client.insert({ table, values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     now.push(migration.version);
   }

@@ -155,16 +155,33 @@ function namesSql(database: string): string {
  * `events_1d`'s total.
  */
 function marksSql(database: string): string {
-  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
-  const stale = `SELECT site, bucket FROM (${dayTotals})
-    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.event_marks_1d WHERE dimension = '')`;
-  const running = (order: string) =>
-    `uniqMerge(s) OVER (PARTITION BY site, day, dimension, value ORDER BY q ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   // Every row of pages_15m under its path (the stamp sums those once), a custom event's also under its name.
   const keys = "if(name IN ('pageview', 'engagement'), [('page', path)], [('page', path), ('event', toString(name))])";
+  return quarterMarksSql(database, 'event_marks_1d', keys, "name != 'engagement'");
+}
+
+/**
+ * The same marks per path of the day's pageviews alone (`pageview_marks_1d`, clickhouse/053: a
+ * pageview goal's visitors), with its own '' row and stamp (the day's events, every name).
+ */
+function pageviewMarksSql(database: string): string {
+  return quarterMarksSql(database, 'pageview_marks_1d', "[('page', path)]", "name = 'pageview'");
+}
+
+/**
+ * The quarter-hour marks of `table` (051's columns) for the complete UTC days whose '' row is
+ * missing or stale: each row of `pages_15m` under each of its `keys` ((dimension, value) pairs;
+ * the first 'page'), the visitors of the rows that pass `counts`.
+ */
+function quarterMarksSql(database: string, table: string, keys: string, counts: string): string {
+  const dayTotals = `SELECT site, bucket, sum(events) AS e FROM ${database}.events_1d WHERE ${COMPLETE} GROUP BY site, bucket`;
+  const stale = `SELECT site, bucket FROM (${dayTotals})
+    WHERE (site, bucket, e) NOT IN (SELECT site, bucket, events FROM ${database}.${table} WHERE dimension = '')`;
+  const running = (order: string) =>
+    `uniqMerge(s) OVER (PARTITION BY site, day, dimension, value ORDER BY q ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   // One pass: each key's row and the day's '' row (the second grouping set) share the stamp.
   return `
-    INSERT INTO ${database}.event_marks_1d (site, dimension, value, bucket, events, visitors, quarters, upto, since)
+    INSERT INTO ${database}.${table} (site, dimension, value, bucket, events, visitors, quarters, upto, since)
     SELECT site, dimension, value, day, stamp, if(dimension = '', 0, n), arrayMap(m -> m.1, if(dimension = '', [], marks)),
            arrayMap(m -> m.2, if(dimension = '', [], marks)), arrayMap(m -> m.3, if(dimension = '', [], marks))
     FROM (
@@ -176,7 +193,7 @@ function marksSql(database: string): string {
         FROM (
           SELECT site, toStartOfDay(bucket) AS day, key.1 AS dimension, key.2 AS value,
                  toUInt8(intDiv(toUInt32(bucket) - toUInt32(toStartOfDay(bucket)), 900)) AS q,
-                 uniqMergeStateIf(visitors, name != 'engagement') AS s, sumIf(events, key.1 = 'page') AS e, countIf(name != 'engagement') AS kept
+                 uniqMergeStateIf(visitors, ${counts}) AS s, sumIf(events, key.1 = 'page') AS e, countIf(${counts}) AS kept
           FROM ${database}.pages_15m
           ARRAY JOIN ${keys} AS key
           WHERE ${COMPLETE} AND (site, toStartOfDay(bucket)) IN (${stale})
@@ -308,7 +325,7 @@ function visitsSql(database: string, placed: boolean, quartered: boolean): strin
 export async function countVisitors(
   client: ClickHouseClient,
   database: string,
-  options: { visits?: boolean; names?: boolean; placed?: boolean; quartered?: boolean; marks?: boolean } = {},
+  options: { visits?: boolean; names?: boolean; placed?: boolean; quartered?: boolean; marks?: boolean; pageviewMarks?: boolean } = {},
 ): Promise<void> {
   await client.command({ query: siteSql(database) });
   await client.command({ query: pagesSql(database) });
@@ -317,6 +334,8 @@ export async function countVisitors(
   if (options.names !== false) await client.command({ query: namesSql(database) });
   // `marks: false`: the migrations that precede `event_marks_1d` (clickhouse/051).
   if (options.marks !== false) await client.command({ query: marksSql(database) });
+  // `pageviewMarks: false` (or `marks: false`): the migrations that precede `pageview_marks_1d` (clickhouse/053).
+  if (options.marks !== false && options.pageviewMarks !== false) await client.command({ query: pageviewMarksSql(database) });
   // `visits: false`: the migration that precedes `visit_visitors_1d` (clickhouse/029).
   // `placed: false`: the migrations that precede `visits.region` and `visits.city` (clickhouse/045).
   // `quartered: false`: the migrations that precede the quarter-hour marks (clickhouse/047).

@@ -40,6 +40,8 @@ export interface Tables {
   namePages1d: string;
   /** Distinct visitors per (site, UTC day, path) with quarter-hour marks, counted once (clickhouse/051_event_marks.sql). */
   eventMarks1d: string;
+  /** Distinct visitors of a path's pageviews alone per (site, UTC day, path) with quarter-hour marks, counted once (clickhouse/053_pageview_marks.sql). */
+  pageviewMarks1d: string;
 }
 
 export function tableNames(database: string, distributed = false): Tables {
@@ -64,5 +66,6 @@ export function tableNames(database: string, distributed = false): Tables {
     nameVisits1d: name('name_visits_1d'),
     namePages1d: name('name_pages_1d'),
     eventMarks1d: name('event_marks_1d'),
+    pageviewMarks1d: name('pageview_marks_1d'),
   };
 }

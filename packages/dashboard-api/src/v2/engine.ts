@@ -10,7 +10,7 @@ import type { Tables } from '../queries/tables.ts';
 import { attributeVisitsEligible, attributeVisitsStatement, attributeVisitsTable } from './attribute-visits.ts';
 import { type CountedDay, countedDays, countedDaysStatement, wholeDaysOf } from './counted.ts';
 import { autoInterval, comparisonRange, resolveRange, type Span } from './dates.ts';
-import { eventMarksEligible, eventMarksStatement } from './event-marks.ts';
+import { eventMarksEligible, eventMarksStatement, eventMarksTable } from './event-marks.ts';
 import { filterDimensions, intervalOf } from './fields.ts';
 import { goalCountsEligible, goalCountsStatement, uncountedDaysStatement } from './goal-counts.ts';
 import { type GoalLookup, NO_GOALS, siteGoals } from './goals.ts';
@@ -751,7 +751,7 @@ function answeredBy(query: Query, input: StatementInput, buckets: readonly numbe
     out.add(tables.events);
   } else if ((eventMetrics || !visitMetrics) && eventMarksEligible(input, buckets)) {
     // One page, goal or event filter in a zone off UTC: the current days' per-path or per-name marks, the other days' quarter-hours (`event-marks.ts`).
-    out.add(tables.eventMarks1d);
+    out.add(eventMarksTable(input));
     out.add(tables.events1d);
     out.add(tables.pages15m);
   } else if (eventMetrics || !visitMetrics) {

@@ -4,7 +4,10 @@
  * `name-counts.ts`), by time or by no dimension, over a range with partial UTC days or buckets
  * that start inside UTC days (the daily chart after a pages or goals row click in a zone off UTC:
  * `page is /blog/a` in Europe/Berlin), from the per-path and per-name quarter-hour marks
- * `event_marks_1d` (clickhouse/051). The rollups answer such a chart from the quarter-hours alone
+ * `event_marks_1d` (clickhouse/051); under a goal filter `is` naming a pageview goal of a literal
+ * path on each site that has it (the goals row "Page 7": `/page/7`, no wildcard), from the per-path
+ * marks of pageviews alone `pageview_marks_1d` (clickhouse/053: the path's custom events are not
+ * the goal's). The rollups answer such a chart from the quarter-hours alone
  * (a local day is two parts of two UTC days, which the day rollups cannot cut): every quarter-hour
  * state of the range, 2.3 million rows of `pages_15m` at 10M events, only a few of them of the path.
  *
@@ -38,13 +41,42 @@ function markedPath(input: StatementInput): string | null {
   return f.values[0] as string;
 }
 
+type MarkedKey =
+  | { dimension: 'page'; path: string }
+  | { dimension: 'event'; names: [string, string][] }
+  | { dimension: 'pageview'; paths: [string, string][] };
+
 /**
- * The marks the filter reads: a path's ('page'), or per site its one custom event name's ('event';
- * a site whose goals pass no name reads none), or null.
+ * Per site, the literal path of the pageview goal a lone goal filter `is` of one value names
+ * (a goal whose glob has no wildcard: its pageviews are those of that one path), or null when on
+ * some site the name is another kind of goal, or the site has no configured goals (the value then
+ * names a custom event); a site without such a goal passes no event (no path).
  */
-function markedKey(input: StatementInput): { dimension: 'page'; path: string } | { dimension: 'event'; names: [string, string][] } | null {
+function pageviewGoalPaths(input: Pick<StatementInput, 'filters' | 'sites' | 'goals'>): [string, string][] | null {
+  if (input.filters.length !== 1) return null;
+  const f = input.filters[0];
+  if (f === undefined || !('values' in f) || f.op !== 'is' || f.dimension !== 'goal' || f.values.length !== 1) return null;
+  const configured = new Map(input.goals.configured);
+  const paths: [string, string][] = [];
+  for (const site of input.sites) {
+    const goal = configured.get(site)?.find((g) => g.name === f.values[0]);
+    if (!configured.has(site) || (goal !== undefined && !('path' in goal && !goal.path.includes('*')))) return null;
+    if (goal !== undefined && 'path' in goal) paths.push([site, goal.path]);
+  }
+  return paths.length > 0 ? paths : null;
+}
+
+/**
+ * The marks the filter reads: a path's ('page'), per site its one custom event name's ('event';
+ * a site whose goals pass no name reads none), per site its pageview goal's path's pageview marks
+ * ('pageview', `pageview_marks_1d`), or null.
+ */
+function markedKey(input: StatementInput): MarkedKey | null {
   const path = markedPath(input);
   if (path !== null) return { dimension: 'page', path };
+  // A goal on a literal path (a goal named once per site: the other goals, of properties or not, pass no event under `is` of its name).
+  const paths = pageviewGoalPaths(input);
+  if (paths !== null) return { dimension: 'pageview', paths };
   // Goals are evaluated on name rows, which have no properties.
   if (filterDimensions(input.filters).includes('goal') && hasPropGoals(input.goals)) return null;
   // The name filter alone (the custom events tab's `event is_not …` beside it is left to the rollups).
@@ -54,7 +86,7 @@ function markedKey(input: StatementInput): { dimension: 'page'; path: string } |
 }
 
 /**
- * Whether the marks answer: one `page is` filter of one path, no dimension or one time dimension
+ * Whether the marks answer: one `page is` filter of one path (or goal or event filter: `markedKey`), no dimension or one time dimension
  * (not minutes or hours), distinct visitors alone (and visit metrics: their own statement), a
  * range on quarter-hours with partial UTC days or buckets that start inside UTC days (otherwise
  * the day rollups answer whole UTC days as fast).
@@ -63,7 +95,7 @@ export function eventMarksEligible(input: StatementInput, buckets: readonly numb
   const { metrics } = input;
   if (metrics === undefined || input.rawOnly === true || input.conversions || input.converters === true) return false;
   if (markedKey(input) === null) return false;
-  // As the per-name counts: a name filter over native data only.
+  // As the per-name counts: a name or goal filter over native data only.
   if (input.imported !== undefined && markedPath(input) === null) return false;
   const [d, ...more] = input.dimensions;
   if (more.length > 0 || (d !== undefined && !isTimeDimension(d))) return false;
@@ -73,33 +105,39 @@ export function eventMarksEligible(input: StatementInput, buckets: readonly numb
   return partialUtcDays(input).length > 0 || (d !== undefined && !dayAligned(input, buckets));
 }
 
+/** The marks table the statement reads (`eventMarksEligible` input): a pageview goal's own, or `event_marks_1d`. */
+export function eventMarksTable(input: StatementInput): string {
+  return markedKey(input)?.dimension === 'pageview' ? input.tables.pageviewMarks1d : input.tables.eventMarks1d;
+}
+
 export function eventMarksStatement(input: StatementInput, buckets: readonly number[]): Statement {
   const params = new Params();
   const zone = params.add('String', input.zone);
   const sites = params.add('Array(String)', input.sites);
-  const key = markedKey(input) as NonNullable<ReturnType<typeof markedKey>>;
-  // The marks' rows and the rollup's rows of the key: one path, or each site's one name.
+  const key = markedKey(input) as MarkedKey;
+  // The marks' rows and the rollup's rows of the key: one path, or each site's one name or path.
   let [ofMarks, ofRollup] = ['0', '0'];
   if (key.dimension === 'page') {
     const path = params.add('String', key.path);
     [ofMarks, ofRollup] = [`dimension = 'page' AND value = ${path}`, `path = ${path}`];
-  } else if (key.names.length > 0) {
-    const [siteList, nameList] = [
-      params.add(
-        'Array(String)',
-        key.names.map(([site]) => site),
-      ),
-      params.add(
-        'Array(String)',
-        key.names.map(([, name]) => name),
-      ),
-    ];
-    const nameOf = `transform(toString(site), ${siteList}, ${nameList}, '')`;
-    [ofMarks, ofRollup] = [
-      `dimension = 'event' AND has(${siteList}, toString(site)) AND value = ${nameOf}`,
-      `has(${siteList}, toString(site)) AND toString(name) = ${nameOf}`,
-    ];
+  } else {
+    const pairs = key.dimension === 'event' ? key.names : key.paths;
+    if (pairs.length > 0) {
+      const [siteList, valueList] = [pairs.map(([site]) => site), pairs.map(([, value]) => value)].map((list) =>
+        params.add('Array(String)', list),
+      );
+      // Each site's one name or path.
+      const keyValue = `transform(toString(site), ${siteList}, ${valueList}, '')`;
+      const [dimension, ofRow] =
+        key.dimension === 'event' ? ['event', `toString(name) = ${keyValue}`] : ['page', `name = 'pageview' AND path = ${keyValue}`];
+      [ofMarks, ofRollup] = [
+        `dimension = '${dimension}' AND has(${siteList}, toString(site)) AND value = ${keyValue}`,
+        `has(${siteList}, toString(site)) AND ${ofRow}`,
+      ];
+    }
   }
+  // A pageview goal's marks count the path's pageviews alone (clickhouse/053), the others every event but engagements (051).
+  const marks = eventMarksTable(input);
   const time = input.dimensions[0] !== undefined;
   const bucketOf = (t: string) => (time ? `${bucketSql(t, input.interval, zone)} AS d0, ` : '');
   const day0 = Math.floor(input.from / DAY) * DAY;
@@ -120,7 +158,7 @@ export function eventMarksStatement(input: StatementInput, buckets: readonly num
   const inDays = `site IN ${sites} AND bucket >= ${first} AND bucket < ${last}`;
   const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${inDays} GROUP BY site, bucket)`;
   // The (site, day)s read from their marks: counted, current, and with parts the marks tell.
-  const marked = `(SELECT site, bucket FROM ${input.tables.eventMarks1d} WHERE ${inDays} AND dimension = '' AND has(${markable}, bucket)
+  const marked = `(SELECT site, bucket FROM ${marks} WHERE ${inDays} AND dimension = '' AND has(${markable}, bucket)
       AND (site, bucket, events) IN ${totals})`;
   // The others: every (site, day) of the range but those (a positive list: the rollup's primary key prunes by it).
   const others = `(SELECT tupleElement(t, 1), tupleElement(t, 2)
@@ -129,7 +167,7 @@ export function eventMarksStatement(input: StatementInput, buckets: readonly num
   // A day's path row of the count found current (one row per day: a count written twice is the same row).
   const rows = `
       SELECT site, bucket, any(visitors) AS n, any(quarters) AS qs, any(upto) AS us, any(since) AS ss
-      FROM ${input.tables.eventMarks1d}
+      FROM ${marks}
       WHERE ${inDays} AND ${ofMarks} AND (site, bucket, events) IN ${totals} AND (site, bucket) IN ${marked}
       GROUP BY site, bucket`;
   const fromMarks = `
