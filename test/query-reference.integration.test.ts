@@ -801,9 +801,28 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     // literal one; the others event goals): the panel's one row is the top numbers' no-dimension
     // row of the page rollups (`sharedGoalRowStatement`), in UTC and in zones off UTC.
     const lookups: [string, Goal[]][] = [
-      ['Blog', [{ name: 'Signup', event: 'signup' }, { name: 'Blog', path: '/blog/*' }, { name: 'Download', event: 'download' }]],
-      ['Pricing', [{ name: 'Pricing', path: '/pricing' }, { name: 'Signup', event: 'signup' }]],
-      ['Nowhere', [{ name: 'Nowhere', path: '/nowhere/*' }, { name: 'Signup', event: 'signup' }]],
+      [
+        'Blog',
+        [
+          { name: 'Signup', event: 'signup' },
+          { name: 'Blog', path: '/blog/*' },
+          { name: 'Download', event: 'download' },
+        ],
+      ],
+      [
+        'Pricing',
+        [
+          { name: 'Pricing', path: '/pricing' },
+          { name: 'Signup', event: 'signup' },
+        ],
+      ],
+      [
+        'Nowhere',
+        [
+          { name: 'Nowhere', path: '/nowhere/*' },
+          { name: 'Signup', event: 'signup' },
+        ],
+      ],
     ];
     let rows = 0;
     for (const [name, list] of lookups) {

@@ -28,7 +28,7 @@ function input(
   });
 }
 
-describe("the goals panel under a filter on its one pageview goal (sharedGoalRowStatement)", () => {
+describe('the goals panel under a filter on its one pageview goal (sharedGoalRowStatement)', () => {
   for (const [zone, over] of [
     ['UTC', {}],
     ['Europe/Berlin', BERLIN],
@@ -44,7 +44,18 @@ describe("the goals panel under a filter on its one pageview goal (sharedGoalRow
       expect(statement?.params).toEqual(top.params);
       const none = zone === 'UTC' ? 3 : 1; // grouping(k0, k1) or grouping(k0) of the set of no key
       const rows = [
-        { g: 0, k0: '/page/1', k1: 1, pageviews: 9, events: 0, visitors: 4, time_on_page: 0, engagements: 0, conversions: 0, converters: 0 },
+        {
+          g: 0,
+          k0: '/page/1',
+          k1: 1,
+          pageviews: 9,
+          events: 0,
+          visitors: 4,
+          time_on_page: 0,
+          engagements: 0,
+          conversions: 0,
+          converters: 0,
+        },
         { g: none, k0: '', k1: 0, pageviews: 12, events: 0, visitors: 5, time_on_page: 0, engagements: 0, conversions: 0, converters: 0 },
       ];
       expect(statement?.pick?.(rows)).toEqual([

@@ -460,7 +460,8 @@ const GOAL_ROW_METRICS: readonly Metric[] = ['visitors', 'pageviews', 'events', 
  */
 function onlyGoalRow(input: StatementInput): string | null {
   const [f, ...more] = input.filters;
-  if (f === undefined || more.length > 0 || !('values' in f) || f.dimension !== 'goal' || f.op !== 'is' || f.values.length !== 1) return null;
+  if (f === undefined || more.length > 0 || !('values' in f) || f.dimension !== 'goal' || f.op !== 'is' || f.values.length !== 1)
+    return null;
   if (input.goals.implicit.length > 0 || (input.metrics ?? []).some((m) => !GOAL_ROW_METRICS.includes(m))) return null;
   const name = f.values[0] as string;
   const pageviewCompletes = (g: Goal) => 'path' in g || g.event === 'pageview';
