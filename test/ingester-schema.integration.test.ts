@@ -28,7 +28,7 @@ describe('ClickHouse schema (server)', () => {
 
   it('applies every migration once, records it, and re-running changes nothing', async () => {
     expect(await migrate(client, config.clickhouse)).toEqual([
-      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
+      1, 2, 3, 5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55,
     ]);
     expect(await migrate(client, config.clickhouse)).toEqual([]);
     const tables = await (
@@ -171,7 +171,7 @@ describe('ClickHouse schema (server)', () => {
       }));
       await client.insert({ table: `${older.database}.events`, values: dayEvents, format: 'JSONEachRow' });
       expect(await migrate(client, older)).toEqual([
-        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
+        5, 6, 7, 9, 11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55,
       ]);
       const numbers = (r: Record<string, unknown> | undefined) =>
         Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
@@ -195,6 +195,53 @@ describe('ClickHouse schema (server)', () => {
       expect(await sums('pages_1d')).toEqual(raw);
       expect(await migrate(client, older)).toEqual([]); // a re-run backfills nothing twice
       expect(await sums('events_15m')).toEqual(raw);
+      // 055: the quarter-hours written before it get the projection ordered by path (MATERIALIZE, a mutation),
+      // and a read under a path filter takes it, with the table's own numbers.
+      for (let i = 0; i < 100; i++) {
+        const pending = await one<{ n: string }>(
+          `SELECT count() AS n FROM system.mutations WHERE database = '${older.database}' AND table = 'pages_15m' AND NOT is_done`,
+        );
+        if (Number(pending?.n) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const parts = await one<{ all: string; projected: string }>(
+        `SELECT count() AS all, countIf(has(projections, 'by_path')) AS projected FROM system.parts
+         WHERE database = '${older.database}' AND table = 'pages_15m' AND active`,
+      );
+      expect(Number(parts?.all)).toBeGreaterThan(0);
+      expect(parts?.projected).toBe(parts?.all);
+      // 200 quarter-hours of 500 paths written since (the view's rows, as inserted): a read of one path takes the projection.
+      await client.command({
+        query: `INSERT INTO ${older.database}.pages_15m (site, bucket, path, name, events, visitors, duration_ms)
+                SELECT 'projection.example', toDateTime('2026-11-01 00:00:00', 'UTC') + intDiv(number, 500) * 900,
+                       concat('/x/', toString(number % 500)), 'pageview', 1, arrayReduce('uniqState', [toUInt64(number % 7)]), 0
+                FROM numbers(100000)`,
+      });
+      for (const [where, rows] of [
+        [`site = '${site}' AND name = 'pageview' AND startsWith(path, '/p')`, 0],
+        ["site = 'projection.example' AND name = 'pageview' AND path = '/x/7'", 200],
+      ] as const) {
+        const pathRead = `SELECT sum(events) AS views, uniqMerge(visitors) AS visitors FROM ${older.database}.pages_15m WHERE ${where}`;
+        if (rows > 0) {
+          const plan = await (await client.query({ query: `EXPLAIN ${pathRead}`, format: 'JSONEachRow' })).json<{ explain: string }>();
+          expect(plan.map((r) => r.explain).join('\n')).toContain('ReadFromMergeTree (by_path)');
+        }
+        const read = async (projections: boolean) =>
+          numbers(
+            (
+              await (
+                await client.query({
+                  query: pathRead,
+                  format: 'JSONEachRow',
+                  clickhouse_settings: { optimize_use_projections: projections ? 1 : 0 },
+                })
+              ).json()
+            )[0] as Record<string, unknown>,
+          );
+        if (rows > 0) expect(await read(true)).toEqual({ views: rows, visitors: 7 });
+        else expect((await read(true)).views).toBeGreaterThan(0);
+        expect(await read(true)).toEqual(await read(false));
+      }
       // …and the visits of those events, cut as the ingester cuts them.
       const stored = await (
         await client.query({
@@ -401,7 +448,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       expect(await migrate(client, older, old)).toEqual([1, 2, 3, 5, 6, 7, 9]);
       expect(await migrate(client, older)).toEqual([
-        11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53,
+        11, 12, 14, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55,
       ]);
       const columns = await (
         await client.query({
@@ -453,7 +500,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53]);
+      expect(await migrate(client, older)).toEqual([23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55]);
       expect(await pairsType()).toBe('Array(Tuple(name LowCardinality(String), path LowCardinality(String)))');
       const read = async () =>
         (
@@ -572,7 +619,7 @@ describe('ClickHouse schema (server)', () => {
           `SELECT sum(visits) AS visits FROM ${older.database}.page_visits_1d WHERE site = 'goals.example' AND path = '/pricing' AND dimension = 'channel'`,
         ),
       ).toEqual({ visits: 3 });
-      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49, 51, 53]);
+      expect(await migrate(client, older)).toEqual([41, 43, 45, 47, 49, 51, 53, 55]);
       const backfilled = { visits: 3, ev_visits: 1, ev_bounces: 0, ev_duration: 180_000, ev_pageviews: 1 };
       expect(await sums()).toEqual(backfilled);
       // A re-run of its statements (the backfill included) adds nothing.
@@ -646,7 +693,7 @@ describe('ClickHouse schema (server)', () => {
         ],
         format: 'JSONEachRow',
       });
-      expect(await migrate(client, older)).toEqual([43, 45, 47, 49, 51, 53]);
+      expect(await migrate(client, older)).toEqual([43, 45, 47, 49, 51, 53, 55]);
       const backfilled = [
         'entry_page / Direct: 1 1 60000 1',
         'entry_page / Organic Search: 1 0 180000 3',
@@ -715,7 +762,7 @@ describe('ClickHouse schema (server)', () => {
         copyFileSync(join(MIGRATIONS_DIR, f), join(old, f));
       await migrate(client, older, old);
       await client.insert({ table: `${older.database}.visits`, values: [visit('1', {})], format: 'JSONEachRow' });
-      expect(await migrate(client, older)).toEqual([45, 47, 49, 51, 53]);
+      expect(await migrate(client, older)).toEqual([45, 47, 49, 51, 53, 55]);
       const columns = await (
         await client.query({
           query: `SELECT table, name, type FROM system.columns WHERE database = '${older.database}' AND table IN ('events', 'visits') AND name IN ('region', 'city') ORDER BY table, name`,
@@ -829,7 +876,7 @@ describe('ClickHouse schema (server)', () => {
         `SELECT count() AS n FROM ${older.database}.visit_visitors_1d WHERE site = '${site}' AND dimension IN ('', 'channel') AND held = events`,
       );
       expect(Number(before?.n)).toBe(3);
-      expect(await migrate(client, older)).toEqual([47, 49, 51, 53]);
+      expect(await migrate(client, older)).toEqual([47, 49, 51, 53, 55]);
       const want = [
         '= 1: [[2,40,41,95],[1,2,2,3],[3,2,2,1]]',
         'channel=Direct 1: [[40,41,95],[1,1,2],[2,2,1]]',
@@ -911,7 +958,7 @@ describe('ClickHouse schema (server)', () => {
         'page=/pricing 6 3: [[3,10,50,95],[1,2,2,3],[3,3,2,1]]',
       ];
       expect(await marksOf('event_marks_1d')).toEqual(eventMarks);
-      expect(await migrate(client, older)).toEqual([53]);
+      expect(await migrate(client, older)).toEqual([53, 55]);
       // 053's backfill: the paths' marks of their pageviews alone (visitor 2's signup on /pricing is not one), the day's '' row, all stamped with its 6 events.
       const want = ['= 6 0: [[],[],[]]', 'page=/about 6 1: [[60],[1],[1]]', 'page=/pricing 6 2: [[3,50,95],[1,1,2],[2,2,1]]'];
       expect(await marksOf('pageview_marks_1d')).toEqual(want);

@@ -796,6 +796,70 @@ describe.each(['embedded', 'server'] as const)('Query API = reference on random 
     }
   });
 
+  it("answers the goals panel under a filter on its one pageview goal from the top numbers' statement, exactly", async () => {
+    // A goals row click on a site whose only pageview goal is that glob (a wildcard one and a
+    // literal one; the others event goals): the panel's one row is the top numbers' no-dimension
+    // row of the page rollups (`sharedGoalRowStatement`), in UTC and in zones off UTC.
+    const lookups: [string, Goal[]][] = [
+      [
+        'Blog',
+        [
+          { name: 'Signup', event: 'signup' },
+          { name: 'Blog', path: '/blog/*' },
+          { name: 'Download', event: 'download' },
+        ],
+      ],
+      [
+        'Pricing',
+        [
+          { name: 'Pricing', path: '/pricing' },
+          { name: 'Signup', event: 'signup' },
+        ],
+      ],
+      [
+        'Nowhere',
+        [
+          { name: 'Nowhere', path: '/nowhere/*' },
+          { name: 'Signup', event: 'signup' },
+        ],
+      ],
+    ];
+    let rows = 0;
+    for (const [name, list] of lookups) {
+      const lookup: GoalLookup = () => list;
+      const on = createDashboardApp({
+        client,
+        database,
+        token: null,
+        access: createAccessRegistry({ client, database, log: plainLogger('warn') }),
+        log: plainLogger('warn'),
+        now: () => NOW,
+        registry: new Registry(),
+        siteGoals: lookup,
+      });
+      try {
+        for (const site of [SITES[0], SITES])
+          for (const dateRange of ['7d', '30d', NEAR_DAYS])
+            for (const timezone of [undefined, 'Europe/Berlin', 'Asia/Kolkata']) {
+              const base = { site, filters: [['is', 'goal', [name]]], dateRange, dimensions: ['goal'], ...(timezone ? { timezone } : {}) };
+              for (const body of [
+                { ...base, metrics: ['visitors', 'conversions', 'conversion_rate'] },
+                { ...base, metrics: ['visitors', 'pageviews', 'events', 'conversions', 'percentage'] },
+              ]) {
+                const got = await ask(body, on);
+                rows += got.results.length;
+                const want = referenceQuery(all, parseQuery(body), NOW, lookup);
+                expect({ body, results: got.results, totals: got.totals }).toEqual({ body, ...want });
+              }
+            }
+      } finally {
+        on.close();
+      }
+    }
+    // The premise: the goals have rows (the workload has pageviews of /blog/… and /pricing).
+    expect(rows).toBeGreaterThan(20);
+  });
+
   it('answers region and city breakdowns and filters (is, is not, contains) exactly, from the visit rollups where they hold them', async () => {
     const ranges: unknown[] = [NEAR_DAYS, '7d', '30d', ['2026-10-24', '2026-11-02']];
     const visitMetrics = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration', 'views_per_visit'];

@@ -64,6 +64,13 @@ describe('migrations for a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(all(cluster).find((s) => s.includes('.pageview_marks_1d_all ON CLUSTER'))).toContain(
       'Distributed(tidemark, analytics, pageview_marks_1d)',
     );
+    // 055: pages_15m's projection by path, its merge setting first, on every replica.
+    const projection = all(cluster).filter((s) => s.startsWith('ALTER TABLE analytics.pages_15m ON CLUSTER'));
+    expect(projection.map((s) => s.replace(/\s+/g, ' '))).toEqual([
+      "ALTER TABLE analytics.pages_15m ON CLUSTER tidemark MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'",
+      'ALTER TABLE analytics.pages_15m ON CLUSTER tidemark ADD PROJECTION IF NOT EXISTS by_path (SELECT * ORDER BY site, name, path, bucket)',
+      'ALTER TABLE analytics.pages_15m ON CLUSTER tidemark MATERIALIZE PROJECTION by_path',
+    ]);
     const visitCounts = all(cluster).find((s) => s.includes('.visit_visitors_1d ON CLUSTER'));
     expect(visitCounts).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', events)");
     expect(all(cluster).find((s) => s.includes('.visit_visitors_1d_all ON CLUSTER'))).toContain(

@@ -55,6 +55,7 @@ import {
   rollupStatement,
   type Statement,
   type StatementInput,
+  sharedGoalRowStatement,
   visitRollupEligible,
   visitRollupStatement,
   visitStatement,
@@ -184,6 +185,9 @@ function needs(query: Query, dims: readonly string[]) {
 function eventStatementOf(input: StatementInput, buckets: readonly number[]): Statement {
   if (nameCountsEligible(input, buckets)) return nameCountsStatement(input);
   if (eventMarksEligible(input, buckets)) return eventMarksStatement(input, buckets);
+  // The goals panel under a filter on its one pageview goal: the top numbers' shared text, its row the goal's.
+  const goalRow = sharedGoalRowStatement(input, buckets);
+  if (goalRow) return goalRow;
   if (rollupEligible(input, buckets)) return rollupStatement(input, buckets);
   if (visitCountsEligible(input, buckets)) return visitCountsStatement(input, buckets);
   return visitEventsEligible(input) ? visitEventsStatement(input, buckets) : eventStatement(input);
