@@ -13,7 +13,7 @@
  * partial UTC days at either end are read from raw events joined to their visits.
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { bucketSql, dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import { bucketSql, dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import type { Filter } from './parse.ts';
 import { dayAligned, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
@@ -216,6 +216,7 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   const edges = partialUtcDays(input)
     .filter((e) => !isLong(e))
     .map(([a, b]) => {
+      if (page) return pageEdge(input, params, sites, at(a), at(b));
       const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
       const key = page
         ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
@@ -236,6 +237,38 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
     FROM (${[counts, uncounted, ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
+}
+
+/**
+ * A partial UTC day [a, b) of the range by page (distinct visitors alone), without joining all its
+ * raw events to their visits: a visit that starts at or after a and ends before b holds all its
+ * events in [a, b), so its pairs' paths (pageviews and custom events: `visits` FINAL, under the
+ * filter) are the paths its visitor is counted on; only the visits crossing a or b (no visit
+ * crosses a UTC midnight: they start on a's UTC day) have their raw events in [a, b) read, joined
+ * to them. A visitor of both kinds is counted once (one `uniq` over both).
+ */
+function pageEdge(input: StatementInput, params: Params, sites: string, a: string, b: string): string {
+  const filter = filterSql(input.filters, 'e', params);
+  const crossing = `site IN ${sites} AND first_at >= toStartOfDay(${a}) AND first_at < ${b} AND last_at >= ${a} AND (first_at < ${a} OR last_at >= ${b})`;
+  return `
+      SELECT toString(d0) AS d0, uniq(vid) AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms
+      FROM (
+        SELECT v.visitor_id AS vid, page AS d0
+        FROM ${input.tables.visits} AS v FINAL
+        ARRAY JOIN arrayDistinct(v.pairs.path) AS page
+        WHERE v.site IN ${sites} AND v.first_at >= ${a} AND v.first_at < ${b} AND v.last_at < ${b} AND ${filter}
+        UNION ALL
+        SELECT e.visitor_id AS vid, ${dimensionSql('page', 'e', params, null, '')} AS d0
+        FROM (
+          SELECT site, timestamp, visitor_id, path FROM ${input.tables.events}
+          WHERE site IN ${sites} AND timestamp >= ${a} AND timestamp < ${b} AND name != 'engagement'
+          LIMIT 1 BY event_id
+        ) AS e
+        INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE ${crossing}) AS v
+          ON e.site = v.site AND e.visitor_id = v.visitor_id
+        WHERE ${filter} AND e.timestamp >= v.first_at AND e.timestamp <= v.last_at
+      )
+      GROUP BY d0`;
 }
 
 /**
