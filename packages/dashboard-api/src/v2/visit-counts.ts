@@ -158,14 +158,24 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
     ? `SELECT page AS d0, n_page AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${countRows}) ARRAY JOIN ps AS page, pn AS n_page`
     : `SELECT ${time ? `${bucketSql('bucket', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${countRows})`;
   // The other days from their visits, each day's distinct visitors apart (then summed, as the counts are).
+  // The (site, day) pairs not current are found once (a scalar): only the visits of those days are
+  // read, between the first and the last of them (bounds on the sort key; none when every day is current).
+  const dayList = params.add(
+    "Array(DateTime('UTC'))",
+    Array.from({ length: Math.max(0, (d1 - d0) / DAY) }, (_, i) => toClickHouseTime(d0 + i * DAY).slice(0, 19)),
+  );
   const visits = `
+      WITH (SELECT groupUniqArray((toString(site), bucket)) FROM ${current}) AS current_days,
+        arrayFilter(t -> NOT has(current_days, t), arrayFlatten(arrayMap(s -> arrayMap(d -> (s, d), ${dayList}), ${sites}))) AS late_days,
+        arrayMap(t -> tupleElement(t, 2), late_days) AS late_starts
       SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day${page ? ', page' : ''},
              uniqIf(v.visitor_id, v.pageviews + v.events > 0) AS n, sum(toUInt64(v.pageviews)) AS pv, sum(toUInt64(v.events)) AS cu,
              sum(toUInt64(v.engagements)) AS en, sum(v.engaged_ms) AS ms
       FROM ${input.tables.visits} AS v FINAL
       ${page ? 'ARRAY JOIN arrayDistinct(v.pairs.path) AS page' : ''}
       WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${filter}
-        AND (v.site, toDateTime(toStartOfDay(v.first_at), 'UTC')) NOT IN ${current}
+        AND v.first_at >= if(empty(late_starts), ${to}, arrayMin(late_starts)) AND v.first_at < if(empty(late_starts), ${to}, arrayMax(late_starts) + 86400)
+        AND has(late_days, (toString(v.site), toDateTime(toStartOfDay(v.first_at), 'UTC')))
       GROUP BY site, day${page ? ', page' : ''}`;
   const uncounted = page
     ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
