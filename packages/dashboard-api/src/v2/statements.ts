@@ -165,6 +165,7 @@ export function rawEventsSource(
   from: string,
   to: string,
   visitorsOf?: string,
+  eventsOf?: string,
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
@@ -175,10 +176,12 @@ export function rawEventsSource(
     visitorsOf === undefined
       ? ''
       : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
-  const read = (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only;
+  const read =
+    (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only + (eventsOf === undefined ? '' : ` AND ${eventsOf}`);
   const where = [filterSql(levels.rest, 'e', params)];
-  // Under event filters few events pass, only the visits of their visitors are read for the join.
-  const few = fewEvents(levels.event)
+  // Under event filters few events pass, only the visits of their visitors are read for the join
+  // (`eventsOf`, a condition on the event's own columns: only such events are wanted, read so).
+  const few = fewEvents(levels.event) || eventsOf !== undefined
     ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
     : only;
   // No visit crosses a UTC midnight (visitor ids rotate with the event's UTC day: docs/query.md), so a

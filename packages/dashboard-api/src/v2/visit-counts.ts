@@ -146,12 +146,18 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   // The days' events in the day rollup: a count is current while its `events` equal them.
   const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
   const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND held = events AND (site, bucket, events) IN ${totals})`;
+  // Every whole UTC day of the range current for every site when the engine asked which days' marks
+  // are (`marked`, a zone off UTC): those days' counts of the events it found, and no visits read.
+  const whole = (input.marked ?? []).filter((m) => m.day >= d0 && m.day < d1);
+  const allMarked =
+    input.marked !== undefined && d0 < d1 && new Set(whole.map((m) => m.day)).size === (d1 - d0) / DAY && whole.length > 0;
+  const stamps = allMarked ? markedList(params, whole) : totals;
   // Counted days: one row per day (a count repeated before a merge is the same row).
   const countRows = `
       SELECT site, bucket, any(visitors) AS n, any(pageviews) AS pv, any(customs) AS cu, any(engagements) AS en, any(engaged_ms) AS ms
              ${page ? ', any(paths) AS ps, any(path_visitors) AS pn' : ''}
       FROM ${input.tables.visitVisitors1d}
-      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
+      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (${allMarked ? 'toString(site)' : 'site'}, bucket, events) IN ${stamps}
       GROUP BY site, bucket`;
   if (marksEligible(input, buckets)) return marksStatement(input, buckets);
   const counts = page
@@ -244,7 +250,7 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   const sql = `
     SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
            sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
-    FROM (${[counts, uncounted, ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
+    FROM (${[counts, ...(allMarked ? [] : [uncounted]), ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
 }
@@ -308,6 +314,25 @@ export function markedDaysOf(rows: Record<string, unknown>[], sites: readonly st
   return all.filter((r) => [...wanted].every((s) => bySite.get(r.day)?.has(s)));
 }
 
+/** Marked days (site, day, events) as a set to match `(toString(site), bucket, events)` against. */
+function markedList(params: Params, marked: readonly MarkedDay[]): string {
+  const [daySites, dayStarts, dayEvents] = [
+    params.add(
+      'Array(String)',
+      marked.map((m) => m.site),
+    ),
+    params.add(
+      'Array(UInt32)',
+      marked.map((m) => m.day / 1000),
+    ),
+    params.add(
+      'Array(UInt64)',
+      marked.map((m) => m.events),
+    ),
+  ];
+  return `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
+}
+
 /**
  * Distinct visitors under the filter by no dimension or by time (a daily chart in a zone off UTC,
  * its totals), from the counts' quarter-hour marks (clickhouse/047): each UTC day the range
@@ -332,21 +357,7 @@ function marksStatement(input: StatementInput, buckets: readonly number[]): Stat
   const bucketOf = (t: string) => (time ? `${bucketSql(t, input.interval, zone)} AS d0, ` : '');
   const selects: string[] = [];
   if (marked.length > 0) {
-    const [daySites, dayStarts, dayEvents] = [
-      params.add(
-        'Array(String)',
-        marked.map((m) => m.site),
-      ),
-      params.add(
-        'Array(UInt32)',
-        marked.map((m) => m.day / 1000),
-      ),
-      params.add(
-        'Array(UInt64)',
-        marked.map((m) => m.events),
-      ),
-    ];
-    const list = `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
+    const list = markedList(params, marked);
     const [starts, ends] = partBounds(params, parts);
     const dimension = params.add('String', counted.dimension);
     const value = params.add('String', counted.value);
