@@ -81,8 +81,8 @@ function daysOf(input: StatementInput, params: Params) {
 function edgeNames(input: StatementInput, params: Params, sites: string): string[] {
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   return partialUtcDays(input).map(([a, b]) => {
-    // Only the custom events are read, and only the visits of their visitors (few: a pageview or engagement converts nothing here).
-    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b), undefined, CUSTOM);
+    // Only the custom events are read (a pageview or engagement converts nothing here), and only the visits holding one.
+    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b), undefined, { events: CUSTOM, visits: 'events > 0' });
     return `SELECT e.site AS site, toString(e.name) AS name, uniq(e.visitor_id) AS nv, count() AS ne
         FROM ${source}
         WHERE ${where.join(' AND ')} AND e.${CUSTOM}
