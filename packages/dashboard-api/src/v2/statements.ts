@@ -183,8 +183,9 @@ export function rawEventsSource(
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
   const few =
-    (fewEvents(levels.event) ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})` : only) +
-    (wanted ? ` AND ${wanted.visits}` : '');
+    (fewEvents(levels.event)
+      ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
+      : only) + (wanted ? ` AND ${wanted.visits}` : '');
   // No visit crosses a UTC midnight (visitor ids rotate with the event's UTC day: docs/query.md), so a
   // visit holding an event of [from, to) starts on from's UTC day or later: the sort key bounds the
   // visits read on both sides (`last_at` alone prunes nothing under FINAL: every visit before `to` was read).

@@ -97,7 +97,9 @@ describe('event metrics under one visit filter from the visit counts (visit-coun
     const whole = visitCountsStatement(input([]));
     expect(whole.sql).toContain('AS late_days');
     expect(whole.sql).toContain("AND has(late_days, (toString(v.site), toDateTime(toStartOfDay(v.first_at), 'UTC')))");
-    expect(whole.sql).toMatch(/v\.first_at >= if\(empty\(late_starts\), (\{p\d+:[^}]+\}), arrayMin\(late_starts\)\) AND v\.first_at < if\(empty\(late_starts\), \1, arrayMax/);
+    expect(whole.sql).toMatch(
+      /v\.first_at >= if\(empty\(late_starts\), (\{p\d+:[^}]+\}), arrayMin\(late_starts\)\) AND v\.first_at < if\(empty\(late_starts\), \1, arrayMax/,
+    );
     // The days listed: the range's whole UTC days.
     const days = Object.values(whole.params).find((v) => Array.isArray(v) && v.length === 30) as string[];
     expect(days[0]).toBe('1970-04-11 00:00:00');

@@ -149,8 +149,7 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   // Every whole UTC day of the range current for every site when the engine asked which days' marks
   // are (`marked`, a zone off UTC): those days' counts of the events it found, and no visits read.
   const whole = (input.marked ?? []).filter((m) => m.day >= d0 && m.day < d1);
-  const allMarked =
-    input.marked !== undefined && d0 < d1 && new Set(whole.map((m) => m.day)).size === (d1 - d0) / DAY && whole.length > 0;
+  const allMarked = input.marked !== undefined && d0 < d1 && new Set(whole.map((m) => m.day)).size === (d1 - d0) / DAY && whole.length > 0;
   const stamps = allMarked ? markedList(params, whole) : totals;
   // Counted days: one row per day (a count repeated before a merge is the same row).
   const countRows = `
