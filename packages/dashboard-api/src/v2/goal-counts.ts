@@ -26,6 +26,9 @@ import { isVisitDimension, type Metric } from './vocabulary.ts';
 
 const GOAL_METRICS: readonly Metric[] = ['visitors', 'events', 'conversions', 'conversion_rate'];
 
+/** A custom event (of an event's own columns). */
+const CUSTOM = "name NOT IN ('pageview', 'engagement')";
+
 /** The one event name of a site's configured goals, or null (none, several, or a pageview or property goal among them). */
 function oneName(goals: SiteGoals['configured'][number][1]): string | null {
   const names = new Set(goals.map((g) => ('event' in g && !g.props ? g.event : null)));
@@ -78,10 +81,11 @@ function daysOf(input: StatementInput, params: Params) {
 function edgeNames(input: StatementInput, params: Params, sites: string): string[] {
   const at = (ms: number) => params.add("DateTime64(3, 'UTC')", toClickHouseTime(ms));
   return partialUtcDays(input).map(([a, b]) => {
-    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
+    // Only the custom events are read (a pageview or engagement converts nothing here), and only the visits holding one.
+    const { source, where } = rawEventsSource(input, params, sites, at(a), at(b), undefined, { events: CUSTOM, visits: 'events > 0' });
     return `SELECT e.site AS site, toString(e.name) AS name, uniq(e.visitor_id) AS nv, count() AS ne
         FROM ${source}
-        WHERE ${where.join(' AND ')} AND e.name NOT IN ('pageview', 'engagement')
+        WHERE ${where.join(' AND ')} AND e.${CUSTOM}
         GROUP BY site, name`;
   });
 }

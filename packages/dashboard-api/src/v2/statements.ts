@@ -165,6 +165,7 @@ export function rawEventsSource(
   from: string,
   to: string,
   visitorsOf?: string,
+  wanted?: { events: string; visits: string },
 ): { source: string; where: string[] } {
   const joinVisits = [...input.dimensions, ...filterDimensions(input.filters)].some(isVisitDimension);
   // Event conditions before one row per event id (few rows to dedup under a property filter), the others after.
@@ -175,12 +176,16 @@ export function rawEventsSource(
     visitorsOf === undefined
       ? ''
       : ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange} AND ${visitorsOf})`;
-  const read = (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only;
+  // `wanted`: only the events of a condition on their own columns are wanted (read so), and only the
+  // visits of another (one every visit holding such an event passes: `events > 0` for custom events).
+  const read =
+    (levels.event.length === 0 ? '' : ` AND ${filterSql(levels.event, 'e', params)}`) + only + (wanted ? ` AND ${wanted.events}` : '');
   const where = [filterSql(levels.rest, 'e', params)];
   // Under event filters few events pass, only the visits of their visitors are read for the join.
-  const few = fewEvents(levels.event)
-    ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
-    : only;
+  const few =
+    (fewEvents(levels.event)
+      ? ` AND (site, visitor_id) IN (SELECT site, visitor_id FROM ${input.tables.events} AS e WHERE ${inRange}${read})`
+      : only) + (wanted ? ` AND ${wanted.visits}` : '');
   // No visit crosses a UTC midnight (visitor ids rotate with the event's UTC day: docs/query.md), so a
   // visit holding an event of [from, to) starts on from's UTC day or later: the sort key bounds the
   // visits read on both sides (`last_at` alone prunes nothing under FINAL: every visit before `to` was read).

@@ -85,6 +85,47 @@ describe('event metrics under one visit filter from the visit counts (visit-coun
     // The counted days [day 100, day 129), the edges [day 100 − 1 h, day 100) and [day 129, day 130 − 1 h).
     expect(values).toEqual(expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-10 00:00:00']));
     expect(values).toEqual(expect.arrayContaining(['1970-04-10 23:00:00.000', '1970-04-11 00:00:00.000', '1970-05-10 23:00:00.000']));
+    // By page, an edge's visits inside it from their pairs; the raw events joined only to the visits crossing its bounds.
+    const param = String.raw`(\{p\d+:[^}]+\})`;
+    const inside = String.raw`ARRAY JOIN arrayDistinct\(v\.pairs\.path\) AS page\s+WHERE v\.site IN \S+ AND v\.first_at >= ${param} AND v\.first_at < ${param} AND v\.last_at < \2`;
+    expect(zoned.sql.match(new RegExp(inside, 'g'))).toHaveLength(2);
+    expect(zoned.sql.match(new RegExp(String.raw`last_at >= ${param} AND \(first_at < \1 OR last_at >= ${param}\)`, 'g'))).toHaveLength(2);
+    expect(zoned.sql.match(/AND name != 'engagement'\s+LIMIT 1 BY event_id/g)).toHaveLength(2);
+  });
+
+  it('reads the visits of the days not current only, between the first and the last of them', () => {
+    const whole = visitCountsStatement(input([]));
+    expect(whole.sql).toContain('AS late_days');
+    expect(whole.sql).toContain("AND has(late_days, (toString(v.site), toDateTime(toStartOfDay(v.first_at), 'UTC')))");
+    expect(whole.sql).toMatch(
+      /v\.first_at >= if\(empty\(late_starts\), (\{p\d+:[^}]+\}), arrayMin\(late_starts\)\) AND v\.first_at < if\(empty\(late_starts\), \1, arrayMax/,
+    );
+    // The days listed: the range's whole UTC days.
+    const days = Object.values(whole.params).find((v) => Array.isArray(v) && v.length === 30) as string[];
+    expect(days[0]).toBe('1970-04-11 00:00:00');
+    expect(days[29]).toBe('1970-05-10 00:00:00');
+  });
+
+  it('in a zone off UTC, with every whole day marked current when asked, reads those days’ counts of the stamps found and no visits', () => {
+    const berlin = statementInput([], [channel], {
+      from: 100 * DAY - HOUR,
+      to: 130 * DAY - HOUR,
+      zone: 'Europe/Berlin',
+      metrics: ['visitors', 'pageviews'],
+    });
+    const marked = Array.from({ length: 31 }, (_, i) => ({ site: 'a.example', day: (99 + i) * DAY, events: 5 + i }));
+    const all = visitCountsStatement({ ...berlin, marked });
+    expect(all.sql).not.toContain('late_days');
+    expect(all.sql).not.toMatch(/FROM db\.visits AS v FINAL/);
+    expect(all.sql).toContain('(toString(site), bucket, events) IN (SELECT tupleElement(t, 1)');
+    // The stamps listed: the whole days' (days 100 … 129), not the partial ones'.
+    const starts = Object.values(all.params).find((v) => Array.isArray(v) && v.length === 29 && typeof v[0] === 'number') as number[];
+    expect(starts[0]).toBe((100 * DAY) / 1000);
+    // One whole day not marked: the counts' stamps from the day rollup, the days not current from their visits.
+    const some = visitCountsStatement({ ...berlin, marked: marked.filter((m) => m.day !== 110 * DAY) });
+    expect(some.sql).toContain('late_days');
+    expect(some.sql).toMatch(/FROM db\.visits AS v FINAL/);
+    expect(some.sql).toMatch(/\(site, bucket, events\) IN \(SELECT site, bucket, sum\(events\) FROM db\.events_1d/);
   });
 });
 
@@ -117,7 +158,10 @@ describe('the goals panel under one visit filter from the visit counts (goal-cou
     const whole = goalCountsStatement(byGoal(100 * DAY, 130 * DAY));
     expect(whole.sql).not.toMatch(/FROM db\.events\s/);
     const zoned = goalCountsStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR));
-    expect(zoned.sql.match(/FROM db\.events\s/g)).toHaveLength(2);
+    // Each edge reads its custom events alone (before one row per event id), and joins only the visits holding one.
+    expect(zoned.sql.match(/FROM db\.events AS e\s/g)).toHaveLength(2);
+    expect(zoned.sql.match(/AND name NOT IN \('pageview', 'engagement'\)\s+LIMIT 1 BY event_id/g)).toHaveLength(2);
+    expect(zoned.sql.match(/FROM db\.visits FINAL WHERE [^\n]* AND events > 0\) AS v/g)).toHaveLength(2);
     // The check of counted days looks at the whole UTC days only.
     expect(Object.values(uncountedDaysStatement(byGoal(100 * DAY - HOUR, 130 * DAY - HOUR)).params)).toEqual(
       expect.arrayContaining(['1970-04-11 00:00:00', '1970-05-10 00:00:00']),

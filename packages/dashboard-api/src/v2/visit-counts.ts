@@ -13,7 +13,7 @@
  * partial UTC days at either end are read from raw events joined to their visits.
  */
 import { toClickHouseTime } from '@tidemark/shared';
-import { bucketSql, dimensionSql, filterDimensions, filterSql, Params } from './fields.ts';
+import { bucketSql, dimensionSql, filterDimensions, filterSql, Params, VISIT_ATTRIBUTE_COLUMNS } from './fields.ts';
 import type { Filter } from './parse.ts';
 import { dayAligned, partialUtcDays, rawEventsSource, type Statement, type StatementInput, wholeUtcDays } from './statements.ts';
 import { isTimeDimension, isVisitDimension, type Metric, VISIT_METRICS } from './vocabulary.ts';
@@ -146,26 +146,41 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   // The days' events in the day rollup: a count is current while its `events` equal them.
   const totals = `(SELECT site, bucket, sum(events) FROM ${input.tables.events1d} WHERE ${days} GROUP BY site, bucket)`;
   const current = `(SELECT site, bucket FROM ${input.tables.visitVisitors1d} WHERE ${days} AND dimension = '' AND held = events AND (site, bucket, events) IN ${totals})`;
+  // Every whole UTC day of the range current for every site when the engine asked which days' marks
+  // are (`marked`, a zone off UTC): those days' counts of the events it found, and no visits read.
+  const whole = (input.marked ?? []).filter((m) => m.day >= d0 && m.day < d1);
+  const allMarked = input.marked !== undefined && d0 < d1 && new Set(whole.map((m) => m.day)).size === (d1 - d0) / DAY && whole.length > 0;
+  const stamps = allMarked ? markedList(params, whole) : totals;
   // Counted days: one row per day (a count repeated before a merge is the same row).
   const countRows = `
       SELECT site, bucket, any(visitors) AS n, any(pageviews) AS pv, any(customs) AS cu, any(engagements) AS en, any(engaged_ms) AS ms
              ${page ? ', any(paths) AS ps, any(path_visitors) AS pn' : ''}
       FROM ${input.tables.visitVisitors1d}
-      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (site, bucket, events) IN ${totals}
+      WHERE ${days} AND dimension = ${dimension} AND value = ${value} AND (${allMarked ? 'toString(site)' : 'site'}, bucket, events) IN ${stamps}
       GROUP BY site, bucket`;
   if (marksEligible(input, buckets)) return marksStatement(input, buckets);
   const counts = page
     ? `SELECT page AS d0, n_page AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${countRows}) ARRAY JOIN ps AS page, pn AS n_page`
     : `SELECT ${time ? `${bucketSql('bucket', input.interval, zone)} AS d0, ` : ''}n, pv, cu, en, ms FROM (${countRows})`;
   // The other days from their visits, each day's distinct visitors apart (then summed, as the counts are).
+  // The (site, day) pairs not current are found once (a scalar): only the visits of those days are
+  // read, between the first and the last of them (bounds on the sort key; none when every day is current).
+  const dayList = params.add(
+    "Array(DateTime('UTC'))",
+    Array.from({ length: Math.max(0, (d1 - d0) / DAY) }, (_, i) => toClickHouseTime(d0 + i * DAY).slice(0, 19)),
+  );
   const visits = `
+      WITH (SELECT groupUniqArray((toString(site), bucket)) FROM ${current}) AS current_days,
+        arrayFilter(t -> NOT has(current_days, t), arrayFlatten(arrayMap(s -> arrayMap(d -> (s, d), ${dayList}), ${sites}))) AS late_days,
+        arrayMap(t -> tupleElement(t, 2), late_days) AS late_starts
       SELECT v.site AS site, toDateTime(toStartOfDay(v.first_at), 'UTC') AS day${page ? ', page' : ''},
              uniqIf(v.visitor_id, v.pageviews + v.events > 0) AS n, sum(toUInt64(v.pageviews)) AS pv, sum(toUInt64(v.events)) AS cu,
              sum(toUInt64(v.engagements)) AS en, sum(v.engaged_ms) AS ms
       FROM ${input.tables.visits} AS v FINAL
       ${page ? 'ARRAY JOIN arrayDistinct(v.pairs.path) AS page' : ''}
       WHERE v.site IN ${sites} AND v.first_at >= ${from} AND v.first_at < ${to} AND ${filter}
-        AND (v.site, toDateTime(toStartOfDay(v.first_at), 'UTC')) NOT IN ${current}
+        AND v.first_at >= if(empty(late_starts), ${to}, arrayMin(late_starts)) AND v.first_at < if(empty(late_starts), ${to}, arrayMax(late_starts) + 86400)
+        AND has(late_days, (toString(v.site), toDateTime(toStartOfDay(v.first_at), 'UTC')))
       GROUP BY site, day${page ? ', page' : ''}`;
   const uncounted = page
     ? `SELECT toString(page) AS d0, n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms FROM (${visits})`
@@ -216,6 +231,7 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   const edges = partialUtcDays(input)
     .filter((e) => !isLong(e))
     .map(([a, b]) => {
+      if (page) return pageEdge(input, params, sites, at(a), at(b));
       const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
       const key = page
         ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
@@ -233,9 +249,41 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
   const sql = `
     SELECT ${d === undefined ? '' : 'd0, '}sum(pv) AS pageviews, sum(cu) AS events, sum(n) AS visitors, ifNotFinite(sum(ms) / sum(en), 0) AS time_on_page,
            sum(en) AS engagements, 0 AS scroll_depth, 0 AS scrolls, 0 AS conversions, 0 AS converters
-    FROM (${[counts, uncounted, ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
+    FROM (${[counts, ...(allMarked ? [] : [uncounted]), ...edges, ...fromMarks].join('\n      UNION ALL\n      ')})
     ${d === undefined ? '' : 'GROUP BY d0'}`;
   return { sql, params: params.values, dims: d === undefined ? [] : ['d0'] };
+}
+
+/**
+ * A partial UTC day [a, b) of the range by page (distinct visitors alone), without joining all its
+ * raw events to their visits: a visit that starts at or after a and ends before b holds all its
+ * events in [a, b), so its pairs' paths (pageviews and custom events: `visits` FINAL, under the
+ * filter) are the paths its visitor is counted on; only the visits crossing a or b (no visit
+ * crosses a UTC midnight: they start on a's UTC day) have their raw events in [a, b) read, joined
+ * to them. A visitor of both kinds is counted once (one `uniq` over both).
+ */
+function pageEdge(input: StatementInput, params: Params, sites: string, a: string, b: string): string {
+  const filter = filterSql(input.filters, 'e', params);
+  const crossing = `site IN ${sites} AND first_at >= toStartOfDay(${a}) AND first_at < ${b} AND last_at >= ${a} AND (first_at < ${a} OR last_at >= ${b})`;
+  return `
+      SELECT toString(d0) AS d0, uniq(vid) AS n, 0 AS pv, 0 AS cu, 0 AS en, 0 AS ms
+      FROM (
+        SELECT v.visitor_id AS vid, page AS d0
+        FROM ${input.tables.visits} AS v FINAL
+        ARRAY JOIN arrayDistinct(v.pairs.path) AS page
+        WHERE v.site IN ${sites} AND v.first_at >= ${a} AND v.first_at < ${b} AND v.last_at < ${b} AND ${filter}
+        UNION ALL
+        SELECT e.visitor_id AS vid, ${dimensionSql('page', 'e', params, null, '')} AS d0
+        FROM (
+          SELECT site, timestamp, visitor_id, path FROM ${input.tables.events}
+          WHERE site IN ${sites} AND timestamp >= ${a} AND timestamp < ${b} AND name != 'engagement'
+          LIMIT 1 BY event_id
+        ) AS e
+        INNER JOIN (SELECT ${VISIT_ATTRIBUTE_COLUMNS} FROM ${input.tables.visits} FINAL WHERE ${crossing}) AS v
+          ON e.site = v.site AND e.visitor_id = v.visitor_id
+        WHERE ${filter} AND e.timestamp >= v.first_at AND e.timestamp <= v.last_at
+      )
+      GROUP BY d0`;
 }
 
 /**
@@ -265,6 +313,25 @@ export function markedDaysOf(rows: Record<string, unknown>[], sites: readonly st
   return all.filter((r) => [...wanted].every((s) => bySite.get(r.day)?.has(s)));
 }
 
+/** Marked days (site, day, events) as a set to match `(toString(site), bucket, events)` against. */
+function markedList(params: Params, marked: readonly MarkedDay[]): string {
+  const [daySites, dayStarts, dayEvents] = [
+    params.add(
+      'Array(String)',
+      marked.map((m) => m.site),
+    ),
+    params.add(
+      'Array(UInt32)',
+      marked.map((m) => m.day / 1000),
+    ),
+    params.add(
+      'Array(UInt64)',
+      marked.map((m) => m.events),
+    ),
+  ];
+  return `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
+}
+
 /**
  * Distinct visitors under the filter by no dimension or by time (a daily chart in a zone off UTC,
  * its totals), from the counts' quarter-hour marks (clickhouse/047): each UTC day the range
@@ -289,21 +356,7 @@ function marksStatement(input: StatementInput, buckets: readonly number[]): Stat
   const bucketOf = (t: string) => (time ? `${bucketSql(t, input.interval, zone)} AS d0, ` : '');
   const selects: string[] = [];
   if (marked.length > 0) {
-    const [daySites, dayStarts, dayEvents] = [
-      params.add(
-        'Array(String)',
-        marked.map((m) => m.site),
-      ),
-      params.add(
-        'Array(UInt32)',
-        marked.map((m) => m.day / 1000),
-      ),
-      params.add(
-        'Array(UInt64)',
-        marked.map((m) => m.events),
-      ),
-    ];
-    const list = `(SELECT tupleElement(t, 1), toDateTime(tupleElement(t, 2), 'UTC'), tupleElement(t, 3) FROM (SELECT arrayJoin(arrayZip(${daySites}, ${dayStarts}, ${dayEvents})) AS t))`;
+    const list = markedList(params, marked);
     const [starts, ends] = partBounds(params, parts);
     const dimension = params.add('String', counted.dimension);
     const value = params.add('String', counted.value);
