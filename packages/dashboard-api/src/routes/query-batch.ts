@@ -67,14 +67,25 @@ export function mountQueryBatch(api: Hono<ApiEnv>, context: QueryContext & { gua
     // Every query is checked before any runs.
     const queries = batchOf(await jsonBody(c, MAX_BATCH_BODY)).map((given, index) => checked(c, given, index));
     const encoder = new TextEncoder();
+    // The client may go away (a page aborts a view's batch when the view changes): the stream is
+    // then cancelled, and the queries still running are answered into nothing.
+    let open = true;
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         let left = queries.length;
         const send = (line: BatchLine) => {
+          left--;
+          if (!open) return;
           controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-          if (--left === 0) controller.close();
+          if (left === 0) {
+            open = false;
+            controller.close();
+          }
         };
         queries.forEach((query, index) => void answerLine(query, index, c.req.path).then(send));
+      },
+      cancel() {
+        open = false;
       },
     });
     return new Response(stream, { headers: { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' } });
