@@ -25,6 +25,7 @@ import { toClickHouseTime } from '@tidemark/shared';
 import { bucketSql, filterDimensions, Params } from './fields.ts';
 import { hasPropGoals } from './goals.ts';
 import { countedNames } from './name-counts.ts';
+import { pageGoalFilter } from './page-visits.ts';
 import { dayAligned, partialUtcDays, type Statement, type StatementInput } from './statements.ts';
 import { markedParts, partBounds } from './visit-counts.ts';
 import { isTimeDimension, VISIT_METRICS } from './vocabulary.ts';
@@ -47,26 +48,6 @@ type MarkedKey =
   | { dimension: 'pageview'; paths: [string, string][] };
 
 /**
- * Per site, the literal path of the pageview goal a lone goal filter `is` of one value names
- * (a goal whose glob has no wildcard: its pageviews are those of that one path), or null when on
- * some site the name is another kind of goal, or the site has no configured goals (the value then
- * names a custom event); a site without such a goal passes no event (no path).
- */
-function pageviewGoalPaths(input: Pick<StatementInput, 'filters' | 'sites' | 'goals'>): [string, string][] | null {
-  if (input.filters.length !== 1) return null;
-  const f = input.filters[0];
-  if (f === undefined || !('values' in f) || f.op !== 'is' || f.dimension !== 'goal' || f.values.length !== 1) return null;
-  const configured = new Map(input.goals.configured);
-  const paths: [string, string][] = [];
-  for (const site of input.sites) {
-    const goal = configured.get(site)?.find((g) => g.name === f.values[0]);
-    if (!configured.has(site) || (goal !== undefined && !('path' in goal && !goal.path.includes('*')))) return null;
-    if (goal !== undefined && 'path' in goal) paths.push([site, goal.path]);
-  }
-  return paths.length > 0 ? paths : null;
-}
-
-/**
  * The marks the filter reads: a path's ('page'), per site its one custom event name's ('event';
  * a site whose goals pass no name reads none), per site its pageview goal's path's pageview marks
  * ('pageview', `pageview_marks_1d`), or null.
@@ -74,9 +55,9 @@ function pageviewGoalPaths(input: Pick<StatementInput, 'filters' | 'sites' | 'go
 function markedKey(input: StatementInput): MarkedKey | null {
   const path = markedPath(input);
   if (path !== null) return { dimension: 'page', path };
-  // A goal on a literal path (a goal named once per site: the other goals, of properties or not, pass no event under `is` of its name).
-  const paths = pageviewGoalPaths(input);
-  if (paths !== null) return { dimension: 'pageview', paths };
+  // A goal on a literal path (a goal named once per site: the other goals, of properties or not, pass no event under `is` of its name: `pageGoalFilter`).
+  const goal = pageGoalFilter(input.filters, input.sites, input.goals);
+  if (goal !== null) return { dimension: 'pageview', paths: [...goal].filter((e): e is [string, string] => e[1] !== null) };
   // Goals are evaluated on name rows, which have no properties.
   if (filterDimensions(input.filters).includes('goal') && hasPropGoals(input.goals)) return null;
   // The name filter alone (the custom events tab's `event is_not …` beside it is left to the rollups).

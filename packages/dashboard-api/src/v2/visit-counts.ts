@@ -233,11 +233,7 @@ export function visitCountsStatement(input: StatementInput, buckets: readonly nu
     .map(([a, b]) => {
       if (page) return pageEdge(input, params, sites, at(a), at(b));
       const { source, where } = rawEventsSource(input, params, sites, at(a), at(b));
-      const key = page
-        ? `${dimensionSql('page', 'e', params, null, '')} AS d0, `
-        : time
-          ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, `
-          : '';
+      const key = time ? `${bucketSql('e.timestamp', input.interval, zone)} AS d0, ` : '';
       return `
       SELECT ${key}uniqIf(e.visitor_id, e.name != 'engagement') AS n, countIf(e.name = 'pageview') AS pv,
              countIf(e.name NOT IN ('pageview', 'engagement')) AS cu, countIf(e.name = 'engagement') AS en,
